@@ -1,0 +1,169 @@
+//! Commands sent to hosts and their output. Drivers build argv vectors; the transport turns
+//! them into one POSIX-quoted command line with `LC_ALL=C` (see [`crate::quote`]).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::quote::command_line;
+
+/// Whether a command only reads state or changes it. Dry-run, the journal and
+/// confirmations hang on this flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// Reads state only; safe to send in a dry run.
+    Read,
+    /// Changes state on the host or the cluster.
+    Change,
+}
+
+/// What to run: an argv vector (quoted for the user) or raw shell text (the caller's
+/// responsibility; only `host(name).sh(...)` builds these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Program {
+    /// Program and arguments, each one word on the remote side.
+    Argv(Vec<String>),
+    /// Raw `sh` text.
+    Shell(String),
+}
+
+/// One command for one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// Inventory name of the host that runs it.
+    pub host: String,
+    /// What to run.
+    pub program: Program,
+    /// Read or change.
+    pub effect: Effect,
+    /// Bytes fed to the command's standard input (secrets travel here, never in argv).
+    pub stdin: Option<Vec<u8>>,
+    /// Per-command timeout; the transport's default when `None`.
+    pub timeout: Option<Duration>,
+}
+
+impl Command {
+    /// A read-only argv command.
+    pub fn read<S: AsRef<str>>(host: &str, argv: &[S]) -> Self {
+        Self::argv(host, argv, Effect::Read)
+    }
+
+    /// A state-changing argv command.
+    pub fn change<S: AsRef<str>>(host: &str, argv: &[S]) -> Self {
+        Self::argv(host, argv, Effect::Change)
+    }
+
+    /// An argv command with the given effect.
+    pub fn argv<S: AsRef<str>>(host: &str, argv: &[S], effect: Effect) -> Self {
+        Command {
+            host: host.to_string(),
+            program: Program::Argv(argv.iter().map(|s| s.as_ref().to_string()).collect()),
+            effect,
+            stdin: None,
+            timeout: None,
+        }
+    }
+
+    /// A raw shell command.
+    pub fn shell(host: &str, text: &str, effect: Effect) -> Self {
+        Command {
+            host: host.to_string(),
+            program: Program::Shell(text.to_string()),
+            effect,
+            stdin: None,
+            timeout: None,
+        }
+    }
+
+    /// Attach standard input.
+    pub fn with_stdin(mut self, data: Vec<u8>) -> Self {
+        self.stdin = Some(data);
+        self
+    }
+
+    /// Attach a timeout.
+    pub fn with_timeout(mut self, t: Duration) -> Self {
+        self.timeout = Some(t);
+        self
+    }
+
+    /// The exact line a transport sends to `sh` on the host (with `LC_ALL=C`).
+    pub fn line(&self) -> String {
+        command_line(&self.program)
+    }
+
+    /// A short human form for messages and the journal: the argv joined with quoting, or
+    /// the shell text, without the locale prefix.
+    pub fn display(&self) -> String {
+        match &self.program {
+            Program::Argv(a) => a
+                .iter()
+                .map(|s| crate::quote::shell_quote(s))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Program::Shell(t) => t.clone(),
+        }
+    }
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExitStatus {
+    /// Exit code 0–255.
+    Code(i32),
+    /// Killed by a signal (its name, e.g. `KILL`).
+    Signal(String),
+}
+
+impl ExitStatus {
+    /// The exit code, with a killed command reported as 128+n where the signal is known,
+    /// else -1.
+    pub fn code(&self) -> i32 {
+        match self {
+            ExitStatus::Code(c) => *c,
+            ExitStatus::Signal(_) => -1,
+        }
+    }
+}
+
+/// What came back from one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Exit status.
+    pub status: ExitStatus,
+    /// Standard output, decoded lossily as UTF-8.
+    pub stdout: String,
+    /// Standard error, decoded lossily as UTF-8.
+    pub stderr: String,
+}
+
+impl Output {
+    /// An output with exit code `code`.
+    pub fn new(code: i32, stdout: impl Into<String>, stderr: impl Into<String>) -> Self {
+        Output {
+            status: ExitStatus::Code(code),
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+        }
+    }
+
+    /// Whether the command exited 0.
+    pub fn success(&self) -> bool {
+        self.status == ExitStatus::Code(0)
+    }
+
+    /// The exit code (see [`ExitStatus::code`]).
+    pub fn code(&self) -> i32 {
+        self.status.code()
+    }
+}
+
+/// A transport: runs one command on one host and returns its output. Errors are
+/// transport failures (host unreachable, timeout); a command that ran and exited non-zero
+/// is an `Ok(Output)`.
+pub trait Exec: Send + Sync {
+    /// Run `cmd` and wait for it to end.
+    fn exec(&self, cmd: &Command) -> Result<Output, Error>;
+}

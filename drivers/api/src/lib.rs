@@ -1,0 +1,22 @@
+//! # hascript-api
+//!
+//! The contract between the hascript engine and its vendor drivers: the four object traits
+//! (`Cluster`, `Fence`, `Hypervisor`, `Package`), the value types they return, commands and
+//! their output, the `Exec` transport trait, the injected `Clock`, cancellation, argv quoting,
+//! name validation and the error type. This crate does no I/O and knows nothing of Rhai or SSH.
+
+pub mod clock;
+pub mod command;
+pub mod error;
+pub mod names;
+pub mod objects;
+pub mod quote;
+pub mod ui;
+
+pub use clock::{CancelToken, Clock, SystemClock};
+pub use command::{Command, Effect, Exec, ExitStatus, Output, Program};
+pub use error::{Error, ErrorKind, Result};
+pub use names::validate_name;
+pub use objects::{Cluster, Fence, Hypervisor, Package, Site};
+pub use quote::{command_line, shell_quote};
+pub use ui::{Ui, WaitProgress};

@@ -1,0 +1,235 @@
+//! The four object families scripts see (`cluster`, `fence`, `hypervisor`, `package`) and
+//! the [`Site`] that hands them out, plus the per-run [`Context`] drivers work in.
+//!
+//! Results are JSON-shaped [`Value`]s: drivers parse into typed values (enums for states)
+//! and serialise what scripts see; the engine turns a `Value` into a Rhai map. Methods a
+//! driver does not offer keep their default body, which fails with `Unsupported`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use serde_json::Value;
+
+use crate::clock::{CancelToken, Clock};
+use crate::command::{Command, Effect, Exec, Output};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ui::Ui;
+
+fn unsupported<T>(what: &str) -> Result<T> {
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        format!("{what} is not offered by this site's driver"),
+    ))
+}
+
+/// Everything a driver needs during one run: the transport, the clock, the cancel token,
+/// the operator's UI, and the record of whether anything has changed yet.
+#[derive(Clone)]
+pub struct Context {
+    /// The transport to the site's hosts.
+    pub exec: Arc<dyn Exec>,
+    /// The clock every wait uses.
+    pub clock: Arc<dyn Clock>,
+    /// Fired by Ctrl-C.
+    pub cancel: CancelToken,
+    /// The operator.
+    pub ui: Arc<dyn Ui>,
+    changed: Arc<AtomicBool>,
+}
+
+impl Context {
+    /// A context over the given parts.
+    pub fn new(exec: Arc<dyn Exec>, clock: Arc<dyn Clock>, cancel: CancelToken, ui: Arc<dyn Ui>) -> Self {
+        Context {
+            exec,
+            clock,
+            cancel,
+            ui,
+            changed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Send one command: checks cancellation first and records that the site may have
+    /// changed before a changing command leaves.
+    pub fn run(&self, cmd: &Command) -> Result<Output> {
+        self.cancel.check()?;
+        if cmd.effect == Effect::Change {
+            self.changed.store(true, Ordering::SeqCst);
+        }
+        self.exec.exec(cmd)
+    }
+
+    /// Send one command and fail with a `Command` error (host, command, exit, stderr) when
+    /// it exits non-zero.
+    pub fn run_ok(&self, cmd: &Command) -> Result<Output> {
+        let out = self.run(cmd)?;
+        if out.success() {
+            Ok(out)
+        } else {
+            let first = first_line(&out.stderr).or_else(|| first_line(&out.stdout));
+            let msg = match first {
+                Some(l) => format!("{} failed on {}: {l}", program_name(cmd), cmd.host),
+                None => format!("{} failed on {} with exit {}", program_name(cmd), cmd.host, out.code()),
+            };
+            Err(Error::new(ErrorKind::Command, msg)
+                .on_host(&cmd.host)
+                .with_command(cmd.display())
+                .with_exit(out.code())
+                .with_stderr(out.stderr.clone()))
+        }
+    }
+
+    /// Whether a state-changing command has been sent in this run.
+    pub fn changed(&self) -> bool {
+        self.changed.load(Ordering::SeqCst)
+    }
+
+    /// Sleep on the run's clock (cancellable).
+    pub fn sleep(&self, d: Duration) -> Result<()> {
+        self.clock.sleep(d, &self.cancel)
+    }
+}
+
+fn first_line(s: &str) -> Option<String> {
+    s.lines().map(str::trim).find(|l| !l.is_empty()).map(str::to_string)
+}
+
+fn program_name(cmd: &Command) -> String {
+    match &cmd.program {
+        crate::command::Program::Argv(a) => a
+            .first()
+            .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+            .unwrap_or_default(),
+        crate::command::Program::Shell(_) => "shell command".to_string(),
+    }
+}
+
+/// A configured site: the driver's four objects over one inventory (or simulated site).
+pub trait Site: Send + Sync {
+    /// The driver's name (`ldoms`, `hpvm`).
+    fn driver(&self) -> &'static str;
+    /// A one-line description for banners ("simulated LDoms site (default)").
+    fn describe(&self) -> String;
+    /// Inventory host names, in inventory order (what `host(name)` accepts).
+    fn hosts(&self) -> Vec<String>;
+    /// The cluster object.
+    fn cluster(&self) -> Arc<dyn Cluster>;
+    /// The fencing object.
+    fn fence(&self) -> Arc<dyn Fence>;
+    /// The hypervisor object.
+    fn hypervisor(&self) -> Arc<dyn Hypervisor>;
+    /// The package object.
+    fn package(&self) -> Arc<dyn Package>;
+    /// The verified end-state summary of procedures.md Part C for `subject` (a guest or
+    /// package), read back from the cluster.
+    fn summary(&self, subject: &str) -> Result<Value>;
+}
+
+/// Cluster membership and settings.
+pub trait Cluster: Send + Sync {
+    /// Every node with its state, e.g. `[#{name: "cfguest1", state: "UP", ...}]`.
+    fn nodes(&self) -> Result<Value>;
+    /// One node by name.
+    fn node(&self, name: &str) -> Result<Value>;
+    /// Wait (on the run's clock) until node `name` reads `state`; returns the node.
+    fn wait_node_state(&self, name: &str, state: &str, timeout: Duration) -> Result<Value>;
+    /// The cluster interconnect timeout in seconds.
+    fn timeout(&self) -> Result<i64>;
+    /// HA applications with their states.
+    fn applications(&self) -> Result<Value>;
+    /// Overall health verdict `#{ok, problems: [...]}`.
+    fn health(&self) -> Result<Value>;
+    /// Log lines matching `pattern` (a marker the driver knows, e.g. "7245", "WRP"), only
+    /// lines written since the run started when `since_run`.
+    fn messages(&self, pattern: &str, since_run: bool) -> Result<Value>;
+    /// Vendor step: prepare the cluster for a guest's migration (PRIMECLUSTER A1).
+    fn prepare_migration(&self, guest: &str) -> Result<Value> {
+        let _ = guest;
+        unsupported("cluster.prepare_migration")
+    }
+    /// Vendor step: restore the cluster after a guest's migration (PRIMECLUSTER A3 step 1).
+    /// `target` is where the guest runs now; `None` lets the driver determine it.
+    fn finish_migration(&self, guest: &str, target: Option<&str>) -> Result<Value> {
+        let _ = (guest, target);
+        unsupported("cluster.finish_migration")
+    }
+    /// Vendor check: time-synchronisation warnings since the run started (PRIMECLUSTER A4).
+    fn time_sync(&self) -> Result<Value> {
+        unsupported("cluster.time_sync")
+    }
+}
+
+/// Fencing (PRIMECLUSTER shutdown facility).
+pub trait Fence: Send + Sync {
+    /// The fencing agents' states, one row each.
+    fn agents(&self) -> Result<Value>;
+    /// The fencing configuration, one row per node.
+    fn config(&self) -> Result<Value>;
+    /// A typed verdict with the manual's remedy.
+    fn verify(&self) -> Result<Value>;
+    /// Start fencing.
+    fn start(&self) -> Result<Value>;
+    /// Stop fencing.
+    fn stop(&self) -> Result<Value>;
+}
+
+/// Guests and the hosts that run them.
+pub trait Hypervisor: Send + Sync {
+    /// Every guest with where it runs and its state.
+    fn guests(&self) -> Result<Value>;
+    /// One guest.
+    fn guest(&self, name: &str) -> Result<Value>;
+    /// The hypervisor hosts (control domains, VM hosts).
+    fn hosts(&self) -> Result<Value>;
+    /// Start a guest (guard rails of procedures.md Part C apply).
+    fn start(&self, guest: &str) -> Result<Value>;
+    /// Stop a guest; refused on a live cluster node unless `force`.
+    fn stop(&self, guest: &str, force: bool) -> Result<Value>;
+    /// The whole vendor migration bracket: preflight, prepare, move, finish, state-aware
+    /// recovery on failure.
+    fn migrate(&self, guest: &str, target: &str) -> Result<Value>;
+    /// Vendor step: read-only preflight of a migration (A0); fails with `Check`.
+    fn preflight(&self, guest: &str, target: &str) -> Result<Value> {
+        let _ = (guest, target);
+        unsupported("hypervisor.preflight")
+    }
+    /// Vendor step: state-aware recovery of an aborted migration (A2).
+    fn recover(&self, guest: &str) -> Result<Value> {
+        let _ = guest;
+        unsupported("hypervisor.recover")
+    }
+    /// Saved configurations of a host (LDoms spconfigs).
+    fn configs(&self, host: &str) -> Result<Value> {
+        let _ = host;
+        unsupported("hypervisor.configs")
+    }
+    /// Remove a saved configuration (refuses protected ones).
+    fn remove_config(&self, host: &str, name: &str) -> Result<Value> {
+        let _ = (host, name);
+        unsupported("hypervisor.remove_config")
+    }
+    /// Apply the saved-configuration rule on the given hosts, asking before removing.
+    fn clean_configs(&self, hosts: &[String]) -> Result<Value> {
+        let _ = hosts;
+        unsupported("hypervisor.clean_configs")
+    }
+}
+
+/// HA packages (Serviceguard packages, RMS userApplications).
+pub trait Package: Send + Sync {
+    /// Every package with its state.
+    fn list(&self) -> Result<Value>;
+    /// One package's status.
+    fn status(&self, name: &str) -> Result<Value>;
+    /// Start a package.
+    fn run(&self, name: &str) -> Result<Value> {
+        let _ = name;
+        unsupported("package.run")
+    }
+    /// Halt a package.
+    fn halt(&self, name: &str) -> Result<Value> {
+        let _ = name;
+        unsupported("package.halt")
+    }
+}

@@ -1,0 +1,39 @@
+//! How drivers talk to the operator while they work: steps with the manual's section,
+//! information, warnings, confirmations and progress of long waits. The CLI implements it
+//! for a terminal or a pipe; tests implement it to record what was shown.
+
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// Progress of one wait, reported on every poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitProgress {
+    /// What is awaited, in words ("cfguest2 DOWN in cftool -n").
+    pub what: String,
+    /// Time spent so far (virtual time on the simulator).
+    pub elapsed: Duration,
+    /// Time left before the deadline.
+    pub remaining: Duration,
+}
+
+/// The operator's side of a run.
+pub trait Ui: Send + Sync {
+    /// A procedure step begins; `section` is the manual's section (e.g. "17.3.1.1") or a
+    /// tool-defined label (e.g. "A0").
+    fn step(&self, section: &str, title: &str);
+    /// Information worth showing.
+    fn info(&self, message: &str);
+    /// A warning worth attention.
+    fn warn(&self, message: &str);
+    /// Ask a yes/no question. Returns `Ok(false)` when declined; an error of kind
+    /// `Declined` when nobody can answer (no terminal and no `--yes`).
+    fn confirm(&self, question: &str) -> Result<bool, Error>;
+    /// A wait made progress.
+    fn waiting(&self, progress: &WaitProgress);
+    /// The cluster has been without fencing or switching for `for_how_long` (shown while
+    /// the exposure lasts).
+    fn exposure(&self, what: &str, for_how_long: Duration) {
+        let _ = (what, for_how_long);
+    }
+}

@@ -1,0 +1,1 @@
+//! hascript-sim (placeholder until the simulator lands).
