@@ -1,6 +1,22 @@
 //! # hascript-ldoms
 //!
 //! PRIMECLUSTER guest-domain clusters on Oracle VM Server for SPARC (LDoms) with XSCF
-//! fencing: parsers of the products' output and the four objects over them.
+//! fencing: parsers of the products' output (`parse`, one file per command), the static
+//! site description (`topology`), the commands sent (`commands`), read-only facts
+//! (`facts`, `locate`), the vendor procedure of §17.3.1 (`procedure`, `spconfig`) and the
+//! four objects scripts see (`objects`, `site`).
 
+pub mod commands;
+mod facts;
+pub mod locate;
+mod objects;
 pub mod parse;
+pub mod procedure;
+pub mod site;
+pub mod spconfig;
+pub mod topology;
+mod wait;
+
+pub use objects::{LdomsCluster, LdomsFence, LdomsHypervisor, LdomsPackage};
+pub use site::LdomsSite;
+pub use topology::{ControlDomain, GuestDomain, Topology};

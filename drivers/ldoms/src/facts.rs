@@ -1,0 +1,240 @@
+//! Read-only facts: each is one command plus its parser. Nothing here changes state.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use hascript_api::objects::Context;
+use hascript_api::{Error, ErrorKind, Result};
+
+use crate::commands as cmd;
+use crate::parse::cfset_a::{self, Tunable};
+use crate::parse::cftool_n::{self, CfNode};
+use crate::parse::clsnmpsetup_l::{self, SfConfigRow};
+use crate::parse::hvdisp::{self, AppRow};
+use crate::parse::ldm_list_p::{self, Domain};
+use crate::parse::ldm_list_spconfig::{self, SpConfig};
+use crate::parse::sdtool_s::{self, SdtoolStatus};
+use crate::parse::ParseError;
+use crate::topology::{GuestDomain, Topology};
+
+/// Shared state of one LDoms site during a run.
+pub(crate) struct Inner {
+    pub ctx: Context,
+    pub topo: Topology,
+    /// Log sizes at the start of the run, per (host, file): scans look only past them.
+    pub log_marks: Mutex<HashMap<(String, String), u64>>,
+    /// Virtual or real time (seconds since epoch) of the last `clovmmigrate -u`.
+    pub last_update: Mutex<Option<u64>>,
+}
+
+fn parse_err(host: &str, e: ParseError) -> Error {
+    Error::new(ErrorKind::Parse, e.to_string()).on_host(host)
+}
+
+impl Inner {
+    pub fn new(ctx: Context, topo: Topology) -> Self {
+        Inner {
+            ctx,
+            topo,
+            log_marks: Mutex::new(HashMap::new()),
+            last_update: Mutex::new(None),
+        }
+    }
+
+    /// Current time in whole seconds on the run's clock.
+    pub fn now(&self) -> u64 {
+        self.ctx.clock.now().as_secs()
+    }
+
+    /// `ldm list -p` on control domain `cd`.
+    pub fn domains(&self, cd: &str) -> Result<Vec<Domain>> {
+        let out = self.ctx.run_ok(&cmd::ldm_list(cd))?;
+        ldm_list_p::parse(&out.stdout).map_err(|e| parse_err(cd, e))
+    }
+
+    /// `ldm list-spconfig` on control domain `cd`.
+    pub fn spconfigs(&self, cd: &str) -> Result<Vec<SpConfig>> {
+        let out = self.ctx.run_ok(&cmd::ldm_list_spconfig(cd))?;
+        ldm_list_spconfig::parse(&out.stdout).map_err(|e| parse_err(cd, e))
+    }
+
+    /// `cftool -n` on guest host `g`.
+    pub fn cf_nodes_on(&self, g: &str) -> Result<Vec<CfNode>> {
+        let out = self.ctx.run_ok(&cmd::cftool_n(g))?;
+        cftool_n::parse(&out.stdout).map_err(|e| parse_err(g, e))
+    }
+
+    /// `cfset -a` on guest host `g`.
+    pub fn tunables_on(&self, g: &str) -> Result<Vec<Tunable>> {
+        let out = self.ctx.run_ok(&cmd::cfset_a(g))?;
+        cfset_a::parse(&out.stdout).map_err(|e| parse_err(g, e))
+    }
+
+    /// The CF timeout read on guest host `g`.
+    pub fn cf_timeout_on(&self, g: &str) -> Result<i64> {
+        let t = self.tunables_on(g)?;
+        cfset_a::cluster_timeout(&t).ok_or_else(|| {
+            Error::new(ErrorKind::Parse, "cfset -a printed no CLUSTER_TIMEOUT").on_host(g)
+        })
+    }
+
+    /// `sdtool -s` on guest host `g`: the table, or "not running" with the raw text (the
+    /// command exits non-zero then, which is a state, not a failure).
+    pub fn sdtool_on(&self, g: &str) -> Result<SdtoolStatus> {
+        let out = self.ctx.run(&cmd::sdtool_s(g))?;
+        let text = if out.stdout.trim().is_empty() {
+            out.stderr.clone()
+        } else {
+            out.stdout.clone()
+        };
+        let status = sdtool_s::parse(&text).map_err(|e| parse_err(g, e))?;
+        if !out.success() {
+            if let SdtoolStatus::Table(_) = status {
+                return Err(Error::new(ErrorKind::Command, "sdtool -s printed a table but failed")
+                    .on_host(g)
+                    .with_exit(out.code())
+                    .with_stderr(out.stderr));
+            }
+        }
+        Ok(status)
+    }
+
+    /// `clsnmpsetup -l` on guest host `g`.
+    pub fn sf_config_on(&self, g: &str) -> Result<Vec<SfConfigRow>> {
+        let out = self.ctx.run_ok(&cmd::clsnmpsetup_l(g))?;
+        clsnmpsetup_l::parse(&out.stdout).map_err(|e| parse_err(g, e))
+    }
+
+    /// `hvdisp -T userApplication` on guest host `g`.
+    pub fn apps_on(&self, g: &str) -> Result<Vec<AppRow>> {
+        let out = self.ctx.run_ok(&cmd::hvdisp_apps(g))?;
+        hvdisp::parse(&out.stdout).map_err(|e| parse_err(g, e))
+    }
+
+    /// Run `f` on the first guest host (other than `exclude`) that answers: cluster-wide
+    /// facts are the same on every live node, and during a migration the moving guest may
+    /// be gone ("on a node that was not migrated", 17.3.1.1).
+    pub fn on_witness<T>(
+        &self,
+        exclude: Option<&str>,
+        f: impl Fn(&str) -> Result<T>,
+    ) -> Result<(String, T)> {
+        let mut last: Option<Error> = None;
+        for g in &self.topo.guests {
+            if Some(g.domain.as_str()) == exclude || Some(g.name.as_str()) == exclude {
+                continue;
+            }
+            match f(&g.name) {
+                Ok(v) => return Ok((g.name.clone(), v)),
+                Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::usage("the inventory has no guest domain to ask")))
+    }
+
+    /// CF nodes as seen from a node other than `exclude`.
+    pub fn cf_nodes(&self, exclude: Option<&str>) -> Result<Vec<CfNode>> {
+        self.on_witness(exclude, |g| self.cf_nodes_on(g)).map(|(_, v)| v)
+    }
+
+    /// The CF node name of a guest domain, from `clsnmpsetup -l` (domain-name ↔
+    /// cluster-host-name).
+    pub fn cf_name_of(&self, guest: &GuestDomain) -> Result<String> {
+        let (_, rows) = self.on_witness(None, |g| self.sf_config_on(g))?;
+        rows.iter()
+            .find(|r| r.domain_name == guest.domain)
+            .map(|r| r.cluster_host_name.clone())
+            .ok_or_else(|| {
+                Error::check(format!(
+                    "clsnmpsetup -l has no row for domain {}: the inventory's guest is not a node of this guest cluster",
+                    guest.domain
+                ))
+            })
+    }
+
+    /// Remember the current size of the logs on every guest, so later scans read only
+    /// what this run's window wrote. Idempotent: the first mark of a run stays.
+    pub fn mark_logs(&self) -> Result<()> {
+        for g in &self.topo.guests {
+            for file in [cmd::MESSAGES, cmd::SWITCHLOG] {
+                let key = (g.name.clone(), file.to_string());
+                if self.marks().contains_key(&key) {
+                    continue;
+                }
+                // A guest that is down has nothing new to say; a missing log is size 0.
+                let size = match self.ctx.run(&cmd::file_size(&g.name, file)) {
+                    Ok(out) if out.success() => parse_wc(&out.stdout).unwrap_or(0),
+                    Ok(_) => 0,
+                    Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                    Err(_) => continue,
+                };
+                self.marks().insert(key, size);
+            }
+        }
+        Ok(())
+    }
+
+    fn marks(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), u64>> {
+        match self.log_marks.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// The text of `file` on `host` written since the run's mark (the whole file when
+    /// `since_run` is false or no mark was taken). A file smaller than its mark was
+    /// rotated: read it whole.
+    pub fn log_text(&self, host: &str, file: &str, since_run: bool) -> Result<String> {
+        let mark = if since_run {
+            self.marks()
+                .get(&(host.to_string(), file.to_string()))
+                .copied()
+        } else {
+            None
+        };
+        let size_now = match self.ctx.run(&cmd::file_size(host, file))? {
+            out if out.success() => parse_wc(&out.stdout).unwrap_or(0),
+            _ => return Ok(String::new()),
+        };
+        let offset = match mark {
+            Some(m) if m <= size_now => m,
+            _ => 0,
+        };
+        let out = self.ctx.run_ok(&cmd::file_from(host, file, offset))?;
+        Ok(out.stdout)
+    }
+
+    /// Record the time of a `clovmmigrate -u` (SF needs ~30 s before its verdict counts).
+    pub fn set_last_update(&self, t: u64) {
+        match self.last_update.lock() {
+            Ok(mut g) => *g = Some(t),
+            Err(p) => *p.into_inner() = Some(t),
+        }
+    }
+
+    /// Time of the last `clovmmigrate -u` in this run.
+    pub fn last_update(&self) -> Option<u64> {
+        match self.last_update.lock() {
+            Ok(g) => *g,
+            Err(p) => *p.into_inner(),
+        }
+    }
+}
+
+/// First number of `wc -c` output (`    1234 /var/adm/messages`).
+fn parse_wc(s: &str) -> Option<u64> {
+    s.split_whitespace().next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wc;
+
+    #[test]
+    fn wc_output_is_read() {
+        assert_eq!(parse_wc("    1234 /var/adm/messages\n"), Some(1234));
+        assert_eq!(parse_wc("0 x"), Some(0));
+        assert_eq!(parse_wc("wc: cannot open"), None);
+    }
+}

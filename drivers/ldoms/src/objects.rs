@@ -1,0 +1,414 @@
+//! The four objects scripts see, for PRIMECLUSTER + LDoms + XSCF.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hascript_api::{validate_name, Cluster, Error, ErrorKind, Fence, Hypervisor, Package, Result};
+use serde_json::{json, Value};
+
+use crate::commands as cmd;
+use crate::facts::Inner;
+use crate::locate::Location;
+use crate::parse::cftool_n::NodeState;
+use crate::parse::log_scan;
+use crate::parse::sdtool_s::{self, SdtoolStatus};
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| Error::new(ErrorKind::Parse, format!("cannot represent result: {e}")))
+}
+
+/// `cluster`: the PRIMECLUSTER guest cluster (CF and RMS).
+pub struct LdomsCluster(pub(crate) Arc<Inner>);
+/// `fence`: the shutdown facility with its XSCF agents.
+pub struct LdomsFence(pub(crate) Arc<Inner>);
+/// `hypervisor`: LDoms control domains and guest domains.
+pub struct LdomsHypervisor(pub(crate) Arc<Inner>);
+/// `package`: RMS userApplications.
+pub struct LdomsPackage(pub(crate) Arc<Inner>);
+
+fn parse_state(s: &str) -> Result<NodeState> {
+    Ok(match s.to_ascii_uppercase().as_str() {
+        "UP" => NodeState::Up,
+        "DOWN" => NodeState::Down,
+        "LEFTCLUSTER" => NodeState::LeftCluster,
+        "COMINGUP" => NodeState::ComingUp,
+        _ => {
+            return Err(Error::usage(format!(
+                "unknown CF node state {s:?}: use UP, DOWN, LEFTCLUSTER or COMINGUP"
+            )))
+        }
+    })
+}
+
+impl Cluster for LdomsCluster {
+    fn nodes(&self) -> Result<Value> {
+        to_value(&self.0.cf_nodes(None)?)
+    }
+
+    fn node(&self, name: &str) -> Result<Value> {
+        validate_name("node", name)?;
+        let nodes = self.0.cf_nodes(None)?;
+        let n = nodes.iter().find(|n| n.node == name).ok_or_else(|| {
+            let known: Vec<&str> = nodes.iter().map(|n| n.node.as_str()).collect();
+            Error::usage(format!("unknown CF node {name:?}: cftool -n lists {}", known.join(", ")))
+        })?;
+        to_value(n)
+    }
+
+    fn wait_node_state(&self, name: &str, state: &str, timeout: Duration) -> Result<Value> {
+        validate_name("node", name)?;
+        let want = parse_state(state)?;
+        // Ask a node other than the awaited one: it may be the one going away.
+        let exclude = self
+            .0
+            .sf_config_on_any()
+            .ok()
+            .and_then(|rows| rows.into_iter().find(|r| r.cluster_host_name == name))
+            .map(|r| r.domain_name);
+        match self.0.wait_cf_state(name, want, exclude.as_deref(), timeout)? {
+            Ok(()) => self.node(name),
+            Err(last) => Err(Error::new(
+                ErrorKind::Timeout,
+                format!("{name} did not reach {state} within {} s (last seen: {last})", timeout.as_secs()),
+            )),
+        }
+    }
+
+    fn timeout(&self) -> Result<i64> {
+        self.0.on_witness(None, |g| self.0.cf_timeout_on(g)).map(|(_, t)| t)
+    }
+
+    fn applications(&self) -> Result<Value> {
+        let (_, apps) = self.0.on_witness(None, |g| self.0.apps_on(g))?;
+        to_value(&apps)
+    }
+
+    fn health(&self) -> Result<Value> {
+        let mut problems = Vec::new();
+        for n in self.0.cf_nodes(None)? {
+            if n.state() != NodeState::Up {
+                problems.push(format!("CF node {} is {}", n.node, n.state));
+            }
+        }
+        let (_, apps) = self.0.on_witness(None, |g| self.0.apps_on(g))?;
+        for a in apps.iter().filter(|a| a.state() == crate::parse::hvdisp::AppState::Faulted) {
+            problems.push(format!("userApplication {} is {}", a.resource, a.state));
+        }
+        for g in &self.0.topo.guests {
+            let t = self.0.cf_timeout_on(&g.name)?;
+            if t != self.0.topo.cf_timeout {
+                problems.push(format!("CF timeout on {} is {t} (normal {})", g.name, self.0.topo.cf_timeout));
+            }
+            match self.0.sdtool_on(&g.name)? {
+                SdtoolStatus::Table(rows) => {
+                    let v = sdtool_s::verdict(&rows);
+                    if v != sdtool_s::AgentVerdict::Healthy {
+                        problems.push(format!("shutdown facility on {}: {v:?}", g.name));
+                    }
+                }
+                SdtoolStatus::NotRunning { .. } => {
+                    problems.push(format!("shutdown facility not running on {}", g.name))
+                }
+            }
+        }
+        Ok(json!({"ok": problems.is_empty(), "problems": problems}))
+    }
+
+    fn messages(&self, pattern: &str, since_run: bool) -> Result<Value> {
+        let mut hits = Vec::new();
+        for g in &self.0.topo.guests {
+            for file in [cmd::MESSAGES, cmd::SWITCHLOG] {
+                let text = match self.0.log_text(&g.name, file, since_run) {
+                    Ok(t) => t,
+                    Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                    Err(_) => continue,
+                };
+                let lines: Vec<(usize, String)> = if let Ok(n) = pattern.parse::<u32>() {
+                    log_scan::find_message(&text, n).into_iter().map(|h| (h.line_no, h.line)).collect()
+                } else if pattern == "WRP" {
+                    log_scan::find_time_sync(&text).into_iter().map(|h| (h.line_no, h.line)).collect()
+                } else {
+                    text.lines()
+                        .enumerate()
+                        .filter(|(_, l)| l.contains(pattern))
+                        .map(|(i, l)| (i + 1, l.to_string()))
+                        .collect()
+                };
+                for (n, l) in lines {
+                    hits.push(json!({"host": g.name, "file": file, "line_no": n, "line": l}));
+                }
+            }
+        }
+        Ok(Value::Array(hits))
+    }
+
+    fn prepare_migration(&self, guest: &str) -> Result<Value> {
+        let g = self.0.resolve_guest(guest)?;
+        self.0.prepare(&g)
+    }
+
+    fn finish_migration(&self, guest: &str, target: Option<&str>) -> Result<Value> {
+        let g = self.0.resolve_guest(guest)?;
+        if let Some(t) = target {
+            self.0.resolve_cd("target", t)?;
+        }
+        self.0.finish(&g, target, None)
+    }
+
+    fn time_sync(&self) -> Result<Value> {
+        self.0.time_sync()
+    }
+}
+
+impl Inner {
+    /// `clsnmpsetup -l` from any guest that answers.
+    pub(crate) fn sf_config_on_any(&self) -> Result<Vec<crate::parse::clsnmpsetup_l::SfConfigRow>> {
+        self.on_witness(None, |g| self.sf_config_on(g)).map(|(_, r)| r)
+    }
+}
+
+impl Fence for LdomsFence {
+    fn agents(&self) -> Result<Value> {
+        let mut out = Vec::new();
+        for g in &self.0.topo.guests {
+            match self.0.sdtool_on(&g.name)? {
+                SdtoolStatus::Table(rows) => {
+                    let v = sdtool_s::verdict(&rows);
+                    out.push(json!({"host": g.name, "running": true, "verdict": format!("{v:?}"), "rows": rows}));
+                }
+                SdtoolStatus::NotRunning { raw } => {
+                    out.push(json!({"host": g.name, "running": false, "verdict": "NotRunning", "rows": [], "raw": raw}))
+                }
+            }
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn config(&self) -> Result<Value> {
+        to_value(&self.0.sf_config_on_any()?)
+    }
+
+    fn verify(&self) -> Result<Value> {
+        self.0.verify_fence()
+    }
+
+    fn start(&self) -> Result<Value> {
+        let mut started = Vec::new();
+        for g in &self.0.topo.guests {
+            if matches!(self.0.sdtool_on(&g.name)?, SdtoolStatus::NotRunning { .. }) {
+                self.0.ctx.run_ok(&cmd::sdtool_start(&g.name))?;
+                started.push(g.name.clone());
+            }
+        }
+        Ok(json!({"started": started}))
+    }
+
+    fn stop(&self) -> Result<Value> {
+        let mut stopped = Vec::new();
+        for g in &self.0.topo.guests {
+            if matches!(self.0.sdtool_on(&g.name)?, SdtoolStatus::Table(_)) {
+                self.0.ctx.run_ok(&cmd::sdtool_stop(&g.name))?;
+                stopped.push(g.name.clone());
+            }
+        }
+        Ok(json!({"stopped": stopped}))
+    }
+}
+
+impl Hypervisor for LdomsHypervisor {
+    fn guests(&self) -> Result<Value> {
+        let mut out = Vec::new();
+        for cd in &self.0.topo.control_domains {
+            for d in self.0.domains(&cd.name)? {
+                if d.is_control() {
+                    continue;
+                }
+                out.push(json!({
+                    "name": d.name(), "control_domain": cd.name, "state": d.get("state").unwrap_or(""),
+                    "flags": d.flags(), "migration": format!("{:?}", d.migration()).to_lowercase(),
+                }));
+            }
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn guest(&self, name: &str) -> Result<Value> {
+        let g = self.0.resolve_guest(name)?;
+        let loc = self.0.locate(&g.domain)?;
+        let mut v = to_value(&loc)?;
+        if let Value::Object(m) = &mut v {
+            m.insert("name".into(), Value::String(g.domain.clone()));
+            m.insert("host".into(), Value::String(g.name.clone()));
+        }
+        Ok(v)
+    }
+
+    fn hosts(&self) -> Result<Value> {
+        to_value(&self.0.topo.control_domains)
+    }
+
+    fn start(&self, guest: &str) -> Result<Value> {
+        let g = self.0.resolve_guest(guest)?;
+        let loc = self.0.locate(&g.domain)?;
+        let Location::Stopped { control_domain, .. } = &loc else {
+            return Err(Error::check(format!("cannot start: {}", loc.describe(&g.domain))));
+        };
+        // 17.3.1.1 note: starting before the node is DOWN makes SF, CRM and RMS fail on it.
+        let cf = self.0.cf_name_of(&g)?;
+        let nodes = self.0.cf_nodes(Some(&g.domain))?;
+        if let Some(n) = nodes.iter().find(|n| n.node == cf) {
+            if n.state() != NodeState::Down {
+                return Err(Error::check(format!(
+                    "{cf} ({}) is {} in cftool -n: starting the guest before it is DOWN makes SF, CRM and RMS fail on it (17.3.1.1 note)",
+                    g.domain, n.state
+                ))
+                .with_remedy("wait until the node is DOWN (about 600 s after clovmmigrate -p), or run ldoms/recover-migration"));
+            }
+        }
+        self.0.ctx.run_ok(&cmd::ldm_start(control_domain, &g.domain))?;
+        Ok(json!({"guest": g.domain, "control_domain": control_domain, "started": true}))
+    }
+
+    fn stop(&self, guest: &str, force: bool) -> Result<Value> {
+        let g = self.0.resolve_guest(guest)?;
+        let loc = self.0.locate(&g.domain)?;
+        let Location::Running { control_domain } = &loc else {
+            return Err(Error::check(format!("cannot stop: {}", loc.describe(&g.domain))));
+        };
+        if !force {
+            let cf = self.0.cf_name_of(&g)?;
+            let nodes = self.0.cf_nodes(Some(&g.domain))?;
+            if nodes.iter().any(|n| n.node == cf && n.state() == NodeState::Up) {
+                return Err(Error::check(format!(
+                    "{cf} ({}) is UP in the guest cluster: stopping its domain would take a live node down; refused (pass #{{force: true}} to do it anyway)",
+                    g.domain
+                )));
+            }
+        }
+        self.0.ctx.run_ok(&cmd::ldm_stop(control_domain, &g.domain))?;
+        Ok(json!({"guest": g.domain, "control_domain": control_domain, "stopped": true}))
+    }
+
+    fn migrate(&self, guest: &str, target: &str) -> Result<Value> {
+        self.0.migrate(guest, target)
+    }
+
+    fn preflight(&self, guest: &str, target: &str) -> Result<Value> {
+        let g = self.0.resolve_guest(guest)?;
+        let t = self.0.resolve_cd("target", target)?;
+        let loc = self.0.locate(&g.domain)?;
+        let Location::Running { control_domain } = &loc else {
+            return Err(Error::check(format!("{}: a live migration needs a running guest", loc.describe(&g.domain))));
+        };
+        let source = self.0.resolve_cd("control domain", control_domain)?;
+        if source.name == t.name {
+            return Err(Error::check(format!("{} already runs on {}", g.domain, t.name)));
+        }
+        self.0.preflight(&g, &source, &t)
+    }
+
+    fn recover(&self, guest: &str) -> Result<Value> {
+        let g = self.0.resolve_guest(guest)?;
+        self.0.recover(&g, None)
+    }
+
+    fn configs(&self, host: &str) -> Result<Value> {
+        let cd = self.0.resolve_cd("control domain", host)?;
+        to_value(&self.0.spconfigs(&cd.name)?)
+    }
+
+    fn remove_config(&self, host: &str, name: &str) -> Result<Value> {
+        let cd = self.0.resolve_cd("control domain", host)?;
+        validate_name("configuration", name)?;
+        let configs = self.0.spconfigs(&cd.name)?;
+        let c = configs
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| Error::usage(format!("{} has no saved configuration {name:?}", cd.name)))?;
+        if c.name == "factory-default" || c.current || c.next_poweron {
+            return Err(Error::usage(format!(
+                "{name} on {} is factory-default, [current] or [next poweron]: hascript never removes those",
+                cd.name
+            )));
+        }
+        self.0.ctx.run_ok(&cmd::ldm_remove_spconfig(&cd.name, name))?;
+        Ok(json!({"control_domain": cd.name, "removed": name}))
+    }
+
+    fn clean_configs(&self, hosts: &[String]) -> Result<Value> {
+        let mut names = Vec::new();
+        for h in hosts {
+            names.push(self.0.resolve_cd("control domain", h)?.name);
+        }
+        to_value(&self.0.enforce_spconfig_rule(&names)?)
+    }
+}
+
+impl Package for LdomsPackage {
+    fn list(&self) -> Result<Value> {
+        let (_, apps) = self.0.on_witness(None, |g| self.0.apps_on(g))?;
+        to_value(&apps)
+    }
+
+    fn status(&self, name: &str) -> Result<Value> {
+        validate_name("userApplication", name)?;
+        let (_, apps) = self.0.on_witness(None, |g| self.0.apps_on(g))?;
+        let a = apps.iter().find(|a| a.resource == name).ok_or_else(|| {
+            Error::usage(format!("unknown userApplication {name:?}"))
+        })?;
+        to_value(a)
+    }
+}
+
+impl Inner {
+    /// The verified end state of Part C for one guest, read back from the cluster.
+    pub fn summary(&self, guest: &str) -> Result<Value> {
+        let g = self.resolve_guest(guest)?;
+        let loc = self.locate(&g.domain)?;
+        let mut timeouts = serde_json::Map::new();
+        let mut sf = serde_json::Map::new();
+        for h in &self.topo.guests {
+            let t = match self.cf_timeout_on(&h.name) {
+                Ok(t) => Value::from(t),
+                Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                Err(e) => Value::String(format!("unknown ({})", e.message)),
+            };
+            timeouts.insert(h.name.clone(), t);
+            let v = match self.sdtool_on(&h.name) {
+                Ok(SdtoolStatus::Table(rows)) => {
+                    let v = sdtool_s::verdict(&rows);
+                    let words: Vec<String> = rows
+                        .iter()
+                        .map(|r| format!("{}/{}", r.test_state, r.init_state))
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    format!("running, {v:?} ({} agents: {})", rows.len(), words.join(", "))
+                }
+                Ok(SdtoolStatus::NotRunning { .. }) => "not running".to_string(),
+                Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                Err(e) => format!("unknown ({})", e.message),
+            };
+            sf.insert(h.name.clone(), Value::String(v));
+        }
+        let row = self
+            .sf_config_on_any()
+            .ok()
+            .and_then(|rows| rows.into_iter().find(|r| r.domain_name == g.domain));
+        let row_ok = match (&row, loc.control_domain()) {
+            (Some(r), Some(cd)) => self.topo.control_domain(cd).map(|c| {
+                r.ppar_id_num() == Some(c.ppar_id) && r.ip_address1 == c.xscf_lan0 && r.ip_address2 == c.xscf_lan1
+            }),
+            _ => None,
+        };
+        Ok(json!({
+            "guest": g.domain,
+            "location": loc.describe(&g.domain),
+            "control_domain": loc.control_domain(),
+            "cf_timeout": timeouts,
+            "shutdown_facility": sf,
+            "clsnmpsetup_row": row,
+            "clsnmpsetup_matches_box": row_ok,
+        }))
+    }
+}

@@ -1,0 +1,846 @@
+//! The vendor procedure of PRIMECLUSTER 4.5 §17.3.1 (procedures.md Part A): preflight (A0),
+//! before migration (A1, 17.3.1.1), the move, after migration (A3, 17.3.1.2), the
+//! time-sync check (A4) and the state-aware recovery of an aborted migration (A2). The
+//! whole bracket is [`Inner::migrate`]; the single steps serve the shipped step scripts.
+
+use std::time::Duration;
+
+use hascript_api::{validate_name, Error, ErrorKind, Result};
+use serde_json::{json, Value};
+
+use crate::commands as cmd;
+use crate::facts::Inner;
+use crate::locate::Location;
+use crate::parse::cftool_n::NodeState;
+use crate::parse::ldm_migrate_dry_run::{self, MigrationDryRun};
+use crate::parse::log_scan;
+use crate::parse::sdtool_s::{self, AgentVerdict, SdtoolStatus};
+use crate::topology::{ControlDomain, GuestDomain};
+use crate::wait::{timed_out, WaitEnd};
+
+/// CF timeout `clovmmigrate -p` sets (seconds).
+pub const MIGRATION_CF_TIMEOUT: i64 = 600;
+/// Deadline for the guest's CF node to go DOWN after a stopped migration (the manual's
+/// "about 600 s" plus margin).
+pub const DOWN_DEADLINE: Duration = Duration::from_secs(900);
+/// Deadline for a restarted guest's CF node to come UP.
+pub const UP_DEADLINE: Duration = Duration::from_secs(900);
+/// How long SF may take to detect wrong settings after `clovmmigrate -u` (17.3.1.2).
+pub const SF_SETTLE: Duration = Duration::from_secs(30);
+/// Deadline for `sdtool -s` rows to leave transitional states.
+pub const SF_DEADLINE: Duration = Duration::from_secs(300);
+/// Deadline for a migration that is still under way to end.
+pub const MIGRATION_DEADLINE: Duration = Duration::from_secs(1800);
+/// Poll interval of the waits.
+pub const POLL: Duration = Duration::from_secs(10);
+
+/// Remedy of message 7245 (17.3.1.2 step 2).
+pub const REMEDY_7245: &str = "message 7245: the first SSH connection from the guest nodes to the XSCF has not been completed. From each guest node, connect once with ssh to the XSCF of the box that hosts each guest, on XSCF-LAN#0 and XSCF-LAN#1, as the shutdown facility's XSCF user, and accept the host key; then redo 17.3.1.2 from step 1 (hascript run ldoms/post-migration). Details: PRIMECLUSTER messages guide, message 7245.";
+/// Remedy of TestFailed/InitFailed without 7245 (17.3.1.2 step 2).
+pub const REMEDY_REDO: &str = "the shutdown facility settings may not have been changed: redo 17.3.1.2 from step 1 (clovmmigrate -u; hascript run ldoms/post-migration)";
+/// Remedy of the time-sync warnings (note after 17.3.1.2).
+pub const REMEDY_TIME_SYNC: &str = "the cluster nodes' clocks are not synchronised: synchronise them (NTP); the messages stop once the clocks agree. No cluster action is needed.";
+
+impl Inner {
+    /// Resolve a guest name from a script or parameter: validated, and known to the site.
+    pub fn resolve_guest(&self, name: &str) -> Result<GuestDomain> {
+        validate_name("guest", name)?;
+        self.topo.guest(name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = self.topo.guests.iter().map(|g| g.domain.as_str()).collect();
+            Error::usage(format!(
+                "unknown guest {name:?}: the site's guest domains are {}",
+                known.join(", ")
+            ))
+        })
+    }
+
+    /// Resolve a control domain given as inventory name, `/etc/inet/hosts` name or address.
+    pub fn resolve_cd(&self, what: &str, name: &str) -> Result<ControlDomain> {
+        validate_name(what, name)?;
+        self.topo.control_domain(name).cloned().ok_or_else(|| {
+            let known: Vec<String> = self
+                .topo
+                .control_domains
+                .iter()
+                .map(|c| match &c.address {
+                    Some(a) => format!("{} ({a})", c.name),
+                    None => c.name.clone(),
+                })
+                .collect();
+            Error::usage(format!(
+                "unknown {what} {name:?}: the site's control domains are {}",
+                known.join(", ")
+            ))
+        })
+    }
+
+    fn cd(&self, name: &str) -> Result<ControlDomain> {
+        self.topo
+            .control_domain(name)
+            .cloned()
+            .ok_or_else(|| Error::needs_attention(format!("control domain {name} is not in the inventory")))
+    }
+
+    // ----------------------------------------------------------------------------------
+    // A0 — preflight
+
+    /// Every read-only check of A0 for moving `guest` from `source` to `target`. Fails with
+    /// `Check` listing each failed verdict and its remedy; changes nothing.
+    pub fn preflight(&self, guest: &GuestDomain, source: &ControlDomain, target: &ControlDomain) -> Result<Value> {
+        let mut checks: Vec<Value> = Vec::new();
+        let mut failed: Vec<String> = Vec::new();
+        let mut remedies: Vec<String> = Vec::new();
+        let mut record = |name: &str, ok: bool, detail: String, remedy: Option<&str>| {
+            if !ok {
+                failed.push(format!("{name}: {detail}"));
+                if let Some(r) = remedy {
+                    remedies.push(r.to_string());
+                }
+            }
+            checks.push(json!({"check": name, "ok": ok, "detail": detail}));
+        };
+
+        // Another box (or PPAR).
+        let same_box = source.box_name == target.box_name && source.ppar_id == target.ppar_id;
+        record(
+            "target on another box",
+            !same_box && source.name != target.name,
+            format!(
+                "{} is on {} (PPAR {}), {} on {} (PPAR {})",
+                source.name, source.box_name, source.ppar_id, target.name, target.box_name, target.ppar_id
+            ),
+            Some("choose a control domain on another box or PPAR as the target"),
+        );
+
+        // The LDoms dry run, which also proves authentication without a prompt.
+        let out = self.ctx.run(&cmd::ldm_migrate_dry_run(&source.name, &guest.domain, &target.hosts_name))?;
+        match ldm_migrate_dry_run::parse(out.code(), &out.stdout, &out.stderr) {
+            MigrationDryRun::WouldSucceed => record(
+                "ldm migrate-domain -n",
+                true,
+                format!("{} can move to {}", guest.domain, target.hosts_name),
+                None,
+            ),
+            MigrationDryRun::PasswordPrompt => record(
+                "ldm migrate-domain -n",
+                false,
+                "the migration asks `Target Password:`; it cannot run without a terminal".into(),
+                Some("configure LDoms certificate trust between the control domains (ldmd/trust), so the migration authenticates without a prompt"),
+            ),
+            MigrationDryRun::WouldFail { reasons } => record(
+                "ldm migrate-domain -n",
+                false,
+                format!("the migration would fail: {}", reasons.join("; ")),
+                Some("fix what ldm reports on the target control domain, then retry"),
+            ),
+        }
+
+        // Cluster health: every CF node UP.
+        let nodes = self.cf_nodes(None)?;
+        let not_up: Vec<String> = nodes
+            .iter()
+            .filter(|n| n.state() != NodeState::Up)
+            .map(|n| format!("{} {}", n.node, n.state))
+            .collect();
+        record(
+            "cftool -n",
+            not_up.is_empty(),
+            if not_up.is_empty() {
+                format!("{} nodes UP", nodes.len())
+            } else {
+                format!("not UP: {}", not_up.join(", "))
+            },
+            Some("bring every node of the guest cluster UP before a migration"),
+        );
+
+        // RMS applications: none Faulted.
+        let (_, apps) = self.on_witness(None, |g| self.apps_on(g))?;
+        let faulted: Vec<String> = apps
+            .iter()
+            .filter(|a| a.state() == crate::parse::hvdisp::AppState::Faulted)
+            .map(|a| format!("{} {}", a.resource, a.state))
+            .collect();
+        record(
+            "hvdisp -T userApplication",
+            faulted.is_empty(),
+            if faulted.is_empty() {
+                format!("{} userApplications, none Faulted", apps.len())
+            } else {
+                format!("faulted: {}", faulted.join(", "))
+            },
+            Some("clear the Faulted userApplications (hvutil -c) before a migration"),
+        );
+
+        // SF and CF timeout on every guest node.
+        for g in &self.topo.guests {
+            let detail;
+            let ok;
+            match self.sdtool_on(&g.name)? {
+                SdtoolStatus::Table(rows) => {
+                    let v = sdtool_s::verdict(&rows);
+                    ok = v == AgentVerdict::Healthy;
+                    detail = format!("{} agents, {:?}", rows.len(), v);
+                }
+                SdtoolStatus::NotRunning { raw } => {
+                    ok = false;
+                    detail = format!("shutdown facility not running: {}", raw.trim());
+                }
+            }
+            record(
+                &format!("sdtool -s on {}", g.name),
+                ok,
+                detail,
+                Some("the shutdown facility must be running with every agent TestWorked/InitWorked before a migration"),
+            );
+            let t = self.cf_timeout_on(&g.name)?;
+            record(
+                &format!("CF timeout on {}", g.name),
+                t == self.topo.cf_timeout,
+                format!("CLUSTER_TIMEOUT {t} (normal {})", self.topo.cf_timeout),
+                Some("a CF timeout other than the normal value means an earlier migration was not finished: run ldoms/post-migration or ldoms/recover-migration first"),
+            );
+        }
+
+        // The destination XSCF host keys on every guest node (avoids message 7245).
+        for g in &self.topo.guests {
+            for addr in [&target.xscf_lan0, &target.xscf_lan1] {
+                let out = self.ctx.run(&cmd::known_host(&g.name, addr))?;
+                match out.code() {
+                    0 => record(&format!("XSCF {addr} host key on {}", g.name), true, "known".into(), None),
+                    1 => record(
+                        &format!("XSCF {addr} host key on {}", g.name),
+                        false,
+                        format!("{} has not connected to XSCF {addr} yet (message 7245 would follow the move)", g.name),
+                        Some(REMEDY_7245),
+                    ),
+                    code => self.ctx.ui.warn(&format!(
+                        "cannot read {}'s known host keys (ssh-keygen -F exit {code}); XSCF first-connection check skipped",
+                        g.name
+                    )),
+                }
+            }
+        }
+
+        // The target name resolves on the source (clovmmigrate -u needs it).
+        let out = self.ctx.run(&cmd::getent_hosts(&source.name, &target.hosts_name))?;
+        record(
+            "target in /etc/inet/hosts",
+            out.success() && !out.stdout.trim().is_empty(),
+            format!("{} on {}: {}", target.hosts_name, source.name, out.stdout.trim()),
+            Some("add the target control domain to /etc/inet/hosts on the source control domain"),
+        );
+
+        let report = json!({
+            "guest": guest.domain, "source": source.name, "target": target.name, "checks": checks,
+        });
+        if failed.is_empty() {
+            self.ctx.ui.info(&format!("preflight passed: {} checks", report["checks"].as_array().map_or(0, |a| a.len())));
+            Ok(report)
+        } else {
+            remedies.dedup();
+            Err(Error::check(format!("preflight failed, nothing was changed:\n  - {}", failed.join("\n  - ")))
+                .with_remedy(remedies.join("\n")))
+        }
+    }
+
+    // ----------------------------------------------------------------------------------
+    // A1 — before live migration (17.3.1.1)
+
+    /// `clovmmigrate -p` on the control domain where the guest runs, then read back its
+    /// effect on every node: CF timeout 600 s, shutdown facility stopped. Already prepared
+    /// → says so and changes nothing.
+    pub fn prepare(&self, guest: &GuestDomain) -> Result<Value> {
+        self.mark_logs()?;
+        let loc = self.locate(&guest.domain)?;
+        let Location::Running { control_domain } = &loc else {
+            return Err(Error::check(format!(
+                "17.3.1.1 needs a running guest: {}",
+                loc.describe(&guest.domain)
+            )));
+        };
+        let (prepared, _) = self.prepared_state()?;
+        if prepared {
+            self.ctx.ui.info("CF timeout is already 600 s and SF is stopped on every node: 17.3.1.1 was done before; nothing to do");
+            return Ok(json!({"guest": guest.domain, "control_domain": control_domain, "changed": false}));
+        }
+        self.ctx
+            .run_ok(&cmd::clovmmigrate_prepare(control_domain, &guest.domain))?;
+        let (prepared, detail) = self.prepared_state()?;
+        if !prepared {
+            return Err(Error::needs_attention(format!(
+                "clovmmigrate -p ran but its effect is not there: {detail}"
+            )));
+        }
+        self.ctx.ui.info(&format!(
+            "CF timeout {MIGRATION_CF_TIMEOUT} s and shutdown facility stopped on every node (fencing is off until 17.3.1.2)"
+        ));
+        Ok(json!({"guest": guest.domain, "control_domain": control_domain, "changed": true}))
+    }
+
+    /// Whether every reachable guest node shows A1's effect, and a description.
+    fn prepared_state(&self) -> Result<(bool, String)> {
+        let mut all = true;
+        let mut parts = Vec::new();
+        for g in &self.topo.guests {
+            let t = match self.cf_timeout_on(&g.name) {
+                Ok(t) => t,
+                Err(e) if matches!(e.kind, ErrorKind::Transport) => continue,
+                Err(e) => return Err(e),
+            };
+            let sf_running = matches!(self.sdtool_on(&g.name)?, SdtoolStatus::Table(_));
+            all &= t == MIGRATION_CF_TIMEOUT && !sf_running;
+            parts.push(format!(
+                "{}: CF timeout {t}, SF {}",
+                g.name,
+                if sf_running { "running" } else { "stopped" }
+            ));
+        }
+        Ok((all, parts.join("; ")))
+    }
+
+    // ----------------------------------------------------------------------------------
+    // A3 — after live migration (17.3.1.2)
+
+    /// Where `clovmmigrate -u` must run: the control domain the guest left. Known inside
+    /// the bracket; for a standalone run it is the control domain whose box the guest's SF
+    /// row still points at (the row changes only with `-u`).
+    fn update_host(&self, guest: &GuestDomain, now_cd: &ControlDomain) -> Result<ControlDomain> {
+        let (_, rows) = self.on_witness(None, |g| self.sf_config_on(g))?;
+        let row = rows.iter().find(|r| r.domain_name == guest.domain).ok_or_else(|| {
+            Error::check(format!("clsnmpsetup -l has no row for domain {}", guest.domain))
+        })?;
+        let owner = self.topo.control_domains.iter().find(|c| {
+            row.ppar_id_num() == Some(c.ppar_id) && row.ip_address1 == c.xscf_lan0 && row.ip_address2 == c.xscf_lan1
+        });
+        match owner {
+            Some(c) if c.box_name == now_cd.box_name && c.ppar_id == now_cd.ppar_id => Ok(now_cd.clone()),
+            Some(c) => {
+                // Several control domains can share a box; the source is the one on that box.
+                Ok(c.clone())
+            }
+            None => Err(Error::needs_attention(format!(
+                "the shutdown facility row of {} points at PPAR {} and XSCF {}/{}, which no control domain of the inventory has",
+                guest.domain, row.ppar_id, row.ip_address1, row.ip_address2
+            ))),
+        }
+    }
+
+    /// 17.3.1.2 step 1: check the saved-configuration rule on both control domains, then
+    /// `clovmmigrate -u GUEST TARGET-HOST` on the source control domain, where TARGET-HOST
+    /// is the control domain where the guest runs **now** (determined here, never taken
+    /// blindly). `target`, when given, must agree. `source` is known inside the bracket.
+    pub fn finish(&self, guest: &GuestDomain, target: Option<&str>, source: Option<&ControlDomain>) -> Result<Value> {
+        self.mark_logs()?;
+        let loc = self.settled_location(guest)?;
+        let now_cd = match &loc {
+            Location::Running { control_domain } => self.cd(control_domain)?,
+            other => {
+                return Err(Error::check(format!(
+                    "17.3.1.2 needs the guest running: {}; run ldoms/recover-migration (17.3.1.1 note)",
+                    other.describe(&guest.domain)
+                )))
+            }
+        };
+        if let Some(t) = target {
+            let given = self.resolve_cd("target", t)?;
+            if given.name != now_cd.name {
+                return Err(Error::usage(format!(
+                    "{} runs on {}, not on {}: clovmmigrate -u must name the control domain where the guest runs now (a wrong one points fencing at the wrong XSCF); refusing",
+                    guest.domain, now_cd.name, given.name
+                )));
+            }
+        }
+        let source = match source {
+            Some(s) => s.clone(),
+            None => self.update_host(guest, &now_cd)?,
+        };
+        if source.name == now_cd.name && self.finished_state(guest)? {
+            self.ctx.ui.info(&format!(
+                "{} runs on {}, the CF timeout is normal and SF is running with its settings: 17.3.1.2 step 1 was done before; nothing to do",
+                guest.domain, now_cd.name
+            ));
+            return Ok(json!({"guest": guest.domain, "control_domain": now_cd.name, "changed": false}));
+        }
+        let mut cds = vec![source.name.clone()];
+        if now_cd.name != source.name {
+            cds.push(now_cd.name.clone());
+        }
+        self.enforce_spconfig_rule(&cds)?;
+        let out = self.ctx.run(&cmd::getent_hosts(&source.name, &now_cd.hosts_name))?;
+        if !out.success() || out.stdout.trim().is_empty() {
+            return Err(Error::check(format!(
+                "{} does not resolve on {} (/etc/inet/hosts): clovmmigrate -u would fail",
+                now_cd.hosts_name, source.name
+            ))
+            .with_remedy("add the control domain to /etc/inet/hosts on the source control domain, then run ldoms/post-migration"));
+        }
+        self.ctx
+            .run_ok(&cmd::clovmmigrate_update(&source.name, &guest.domain, &now_cd.hosts_name))?;
+        self.set_last_update(self.now());
+        Ok(json!({
+            "guest": guest.domain, "source": source.name, "control_domain": now_cd.name,
+            "target_host": now_cd.hosts_name, "changed": true,
+        }))
+    }
+
+    /// Whether step 1 needs no doing: normal CF timeout and SF running on every node, and
+    /// the guest's SF row pointing at the box that hosts it.
+    fn finished_state(&self, guest: &GuestDomain) -> Result<bool> {
+        for g in &self.topo.guests {
+            if self.cf_timeout_on(&g.name)? != self.topo.cf_timeout {
+                return Ok(false);
+            }
+            if !matches!(self.sdtool_on(&g.name)?, SdtoolStatus::Table(_)) {
+                return Ok(false);
+            }
+        }
+        let problems = self.sf_config_problems(Some(&guest.domain))?;
+        Ok(problems.is_empty())
+    }
+
+    /// The location of a guest once no migration is under way (waits for one to end).
+    fn settled_location(&self, guest: &GuestDomain) -> Result<Location> {
+        let loc = self.locate(&guest.domain)?;
+        if !matches!(loc, Location::Migrating { .. }) {
+            return Ok(loc);
+        }
+        self.ctx.ui.info(&format!("{}; waiting for it to end", loc.describe(&guest.domain)));
+        let what = format!("the migration of {} to end", guest.domain);
+        match self.poll(&what, MIGRATION_DEADLINE, POLL, || {
+            let l = self.locate(&guest.domain)?;
+            Ok((!matches!(l, Location::Migrating { .. }), l))
+        })? {
+            WaitEnd::Done(l) => {
+                self.ctx.ui.info(&l.describe(&guest.domain));
+                Ok(l)
+            }
+            WaitEnd::Deadline(_) => Err(Error::needs_attention(format!(
+                "the migration of {} is still under way after {} s",
+                guest.domain,
+                MIGRATION_DEADLINE.as_secs()
+            ))
+            .with_remedy(format!(
+                "check it with `ldm list -o status {0}`; cancel it with `ldm cancel-operation migration {0}` on the source control domain if it is stuck, then run ldoms/recover-migration",
+                guest.domain
+            ))),
+        }
+    }
+
+    /// `clsnmpsetup -l` rows that disagree with the box hosting their domain (all rows, or
+    /// only `only`'s).
+    fn sf_config_problems(&self, only: Option<&str>) -> Result<Vec<String>> {
+        let (_, rows) = self.on_witness(None, |g| self.sf_config_on(g))?;
+        let mut problems = Vec::new();
+        for r in &rows {
+            if only.is_some_and(|o| o != r.domain_name) {
+                continue;
+            }
+            let Some(cd_name) = self.locate(&r.domain_name)?.control_domain().map(str::to_string) else {
+                continue;
+            };
+            let cd = self.cd(&cd_name)?;
+            if r.ppar_id_num() != Some(cd.ppar_id) || r.ip_address1 != cd.xscf_lan0 || r.ip_address2 != cd.xscf_lan1 {
+                problems.push(format!(
+                    "{} ({}) runs on {} (PPAR {}, XSCF {}/{}) but its SF row says PPAR {}, XSCF {}/{}",
+                    r.cluster_host_name, r.domain_name, cd.name, cd.ppar_id, cd.xscf_lan0, cd.xscf_lan1,
+                    r.ppar_id, r.ip_address1, r.ip_address2
+                ));
+            }
+            if let Some(u) = &self.topo.xscf_user {
+                if &r.user_name != u {
+                    problems.push(format!("{}: XSCF user {} (inventory: {u})", r.cluster_host_name, r.user_name));
+                }
+            }
+        }
+        Ok(problems)
+    }
+
+    /// 17.3.1.2 step 2: after SF has had 30 s, poll `sdtool -s` on every guest node until no
+    /// row is transitional, compare `clsnmpsetup -l` with the hosting boxes, and on
+    /// `TestFailed`/`InitFailed` look for message 7245. Returns the verdict; never throws
+    /// for a failed verdict (the caller decides).
+    pub fn verify_fence(&self) -> Result<Value> {
+        if let Some(t) = self.last_update() {
+            let since = self.now().saturating_sub(t);
+            if since < SF_SETTLE.as_secs() {
+                let wait = SF_SETTLE.as_secs() - since;
+                self.ctx.ui.info(&format!("waiting {wait} s for the shutdown facility to test its agents (17.3.1.2)"));
+                self.ctx.sleep(Duration::from_secs(wait))?;
+            }
+        }
+        let mut problems: Vec<String> = Vec::new();
+        let mut agents = Vec::new();
+        let mut any_failed = false;
+        for g in &self.topo.guests {
+            let what = format!("sdtool -s on {} to settle", g.name);
+            let end = self.poll(&what, SF_DEADLINE, Duration::from_secs(5), || {
+                let s = self.sdtool_on(&g.name)?;
+                let settled = match &s {
+                    SdtoolStatus::Table(rows) => sdtool_s::verdict(rows) != AgentVerdict::Transitional,
+                    SdtoolStatus::NotRunning { .. } => false,
+                };
+                Ok((settled, s))
+            })?;
+            let status = match end {
+                WaitEnd::Done(s) => s,
+                WaitEnd::Deadline(Some(s)) => s,
+                WaitEnd::Deadline(None) => return Err(timed_out(&what, SF_DEADLINE, "nothing")),
+            };
+            match &status {
+                SdtoolStatus::Table(rows) => {
+                    let v = sdtool_s::verdict(rows);
+                    for r in rows {
+                        let healthy = r.test_state == "TestWorked" && r.init_state == "InitWorked";
+                        if !healthy {
+                            problems.push(format!(
+                                "{}: {} {} {} {}",
+                                g.name, r.cluster_host, r.agent, r.test_state, r.init_state
+                            ));
+                        }
+                    }
+                    if v == AgentVerdict::Failed {
+                        any_failed = true;
+                    }
+                    agents.push(json!({"host": g.name, "verdict": format!("{v:?}"), "rows": rows}));
+                }
+                SdtoolStatus::NotRunning { raw } => {
+                    any_failed = true;
+                    problems.push(format!("{}: shutdown facility not running: {}", g.name, raw.trim()));
+                    agents.push(json!({"host": g.name, "verdict": "NotRunning", "rows": []}));
+                }
+            }
+        }
+        let config_problems = self.sf_config_problems(None)?;
+        problems.extend(config_problems.iter().cloned());
+        let (_, config) = self.on_witness(None, |g| self.sf_config_on(g))?;
+        let mut message_7245 = Vec::new();
+        if any_failed {
+            for g in &self.topo.guests {
+                let text = match self.log_text(&g.name, cmd::MESSAGES, true) {
+                    Ok(t) => t,
+                    Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                    Err(_) => continue,
+                };
+                for hit in log_scan::find_message(&text, 7245) {
+                    message_7245.push(json!({"host": g.name, "line": hit.line}));
+                }
+            }
+        }
+        let ok = problems.is_empty();
+        let remedy = if ok {
+            Value::Null
+        } else if !message_7245.is_empty() {
+            Value::String(REMEDY_7245.to_string())
+        } else if any_failed {
+            Value::String(REMEDY_REDO.to_string())
+        } else {
+            Value::String("the shutdown facility settings do not match the boxes that host the guests: redo 17.3.1.2 from step 1 with the control domain where the guest runs".to_string())
+        };
+        Ok(json!({
+            "ok": ok, "problems": problems, "agents": agents, "config": config,
+            "message_7245": message_7245, "remedy": remedy,
+        }))
+    }
+
+    /// A failed verdict as a `Check` error carrying the remedy.
+    pub fn verdict_error(verdict: &Value) -> Error {
+        let problems: Vec<String> = verdict["problems"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let has_7245 = verdict["message_7245"].as_array().is_some_and(|a| !a.is_empty());
+        let head = if has_7245 {
+            "shutdown facility check failed (17.3.1.2 step 2) and /var/adm/messages holds message 7245"
+        } else {
+            "shutdown facility check failed (17.3.1.2 step 2)"
+        };
+        let mut e = Error::check(format!("{head}:\n  - {}", problems.join("\n  - ")));
+        if let Some(r) = verdict["remedy"].as_str() {
+            e = e.with_remedy(r);
+        }
+        e
+    }
+
+    // ----------------------------------------------------------------------------------
+    // A4 — time synchronisation warnings
+
+    /// `(WRP, 34)`/`(WRP, 35)` lines written since the run started, in the RMS switchlog
+    /// and `/var/adm/messages` of every guest node.
+    pub fn time_sync(&self) -> Result<Value> {
+        let mut hits = Vec::new();
+        for g in &self.topo.guests {
+            for file in [cmd::SWITCHLOG, cmd::MESSAGES] {
+                let text = match self.log_text(&g.name, file, true) {
+                    Ok(t) => t,
+                    Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                    Err(_) => continue,
+                };
+                for h in log_scan::find_time_sync(&text) {
+                    hits.push(json!({
+                        "host": g.name, "file": file, "code": format!("(WRP, {})", h.code),
+                        "cluster_host": h.host, "line": h.line,
+                    }));
+                }
+            }
+        }
+        let found = !hits.is_empty();
+        Ok(json!({
+            "found": found, "hits": hits,
+            "remedy": if found { Value::String(REMEDY_TIME_SYNC.into()) } else { Value::Null },
+        }))
+    }
+
+    // ----------------------------------------------------------------------------------
+    // A2 — recovery
+
+    /// Wait until the CF node `cf_name` reads `want`, asking a node other than `exclude`.
+    /// Returns the last state seen when the deadline passes.
+    pub fn wait_cf_state(&self, cf_name: &str, want: NodeState, exclude: Option<&str>, deadline: Duration) -> Result<std::result::Result<(), String>> {
+        let what = format!("{cf_name} {} in cftool -n", state_word(&want));
+        let end = self.poll(&what, deadline, POLL, || {
+            let nodes = self.cf_nodes(exclude)?;
+            let st = nodes
+                .iter()
+                .find(|n| n.node == cf_name)
+                .map(|n| (n.state(), n.state.clone()))
+                .unwrap_or((NodeState::Other("absent".into()), "absent".into()));
+            Ok((st.0 == want, st.1))
+        })?;
+        Ok(match end {
+            WaitEnd::Done(_) => Ok(()),
+            WaitEnd::Deadline(last) => Err(last.unwrap_or_default()),
+        })
+    }
+
+    /// State-aware recovery of an aborted or failed migration (17.3.1.1 note, A2): find
+    /// where the guest is; wait out a migration still under way; if the guest stopped, wait
+    /// for its CF node to go DOWN, start it, wait for UP; then 17.3.1.2 against the control
+    /// domain where it actually is, verified. Returns where the guest ended.
+    pub fn recover(&self, guest: &GuestDomain, source: Option<&ControlDomain>) -> Result<Value> {
+        self.mark_logs()?;
+        let loc = self.settled_location(guest)?;
+        self.ctx.ui.info(&format!("recovery: {}", loc.describe(&guest.domain)));
+        let cd_name = match &loc {
+            Location::Running { control_domain } => control_domain.clone(),
+            Location::Stopped { control_domain, .. } => {
+                let cf = self.cf_name_of(guest)?;
+                self.ctx.ui.step("17.3.1.1 note, step 1", &format!(
+                    "wait for {cf} to be DOWN in cftool -n on a node that was not migrated (about 600 s after clovmmigrate -p)"
+                ));
+                match self.wait_cf_state(&cf, NodeState::Down, Some(&guest.domain), DOWN_DEADLINE)? {
+                    Ok(()) => {}
+                    Err(last) => {
+                        return Err(Error::needs_attention(format!(
+                            "{cf} ({}) is still {last} after {} s: it is not settled and, with the shutdown facility stopped, nothing will settle it. Left: {} stopped on {control_domain}, CF timeout 600 s and SF stopped on every node.",
+                            guest.domain, DOWN_DEADLINE.as_secs(), guest.domain
+                        ))
+                        .with_remedy(format!(
+                            "a person must decide how to settle {cf} (hascript never runs `cftool -k`); once it reads DOWN, run ldoms/recover-migration again"
+                        )));
+                    }
+                }
+                self.ctx.ui.step("17.3.1.1 note, step 2", &format!("start {} on {control_domain}", guest.domain));
+                self.ctx.run_ok(&cmd::ldm_start(control_domain, &guest.domain))?;
+                match self.wait_cf_state(&cf, NodeState::Up, Some(&guest.domain), UP_DEADLINE)? {
+                    Ok(()) => self.ctx.ui.info(&format!("{cf} is UP")),
+                    Err(last) => {
+                        return Err(Error::needs_attention(format!(
+                            "{} was started on {control_domain} but {cf} is still {last} after {} s; CF timeout 600 s and SF stopped remain on every node",
+                            guest.domain, UP_DEADLINE.as_secs()
+                        ))
+                        .with_remedy("check the guest's console and CF, then run ldoms/post-migration"));
+                    }
+                }
+                control_domain.clone()
+            }
+            other => {
+                return Err(Error::needs_attention(format!(
+                    "{}: outside what the manual covers; left: CF timeout 600 s and SF stopped on every node",
+                    other.describe(&guest.domain)
+                ))
+                .with_remedy("find the guest with `ldm list` on every control domain, then run ldoms/recover-migration"))
+            }
+        };
+        self.ctx.ui.step("17.3.1.2", &format!("after migration, against {cd_name} where {} is", guest.domain));
+        let step1 = self.finish(guest, Some(&cd_name), source)?;
+        self.ctx.ui.step("17.3.1.2 step 2", "check the shutdown facility on every guest node");
+        let verdict = self.verify_fence()?;
+        if verdict["ok"] != Value::Bool(true) {
+            return Err(Self::verdict_error(&verdict));
+        }
+        self.ctx.ui.info("shutdown facility verified: every agent TestWorked/InitWorked, settings match the hosting boxes");
+        Ok(json!({"guest": guest.domain, "control_domain": cd_name, "finish": step1, "fence": verdict}))
+    }
+
+    // ----------------------------------------------------------------------------------
+    // The whole bracket
+
+    /// Move `guest` to `target` with the whole procedure: A0, A1, `ldm migrate-domain`,
+    /// A3 (step 1 and 2), A4; any failure after A1 runs A2 (state-aware). Outcomes: moved
+    /// and verified → Ok; not moved but recovered and verified → `Failed`; a state
+    /// outside the manual → `NeedsAttention` saying what is left.
+    pub fn migrate(&self, guest_name: &str, target_name: &str) -> Result<Value> {
+        let guest = self.resolve_guest(guest_name)?;
+        let target = self.resolve_cd("target", target_name)?;
+        self.ctx.ui.step("A0", &format!("preflight: move {} to {} (nothing changes until all of it passes)", guest.domain, target.name));
+        self.mark_logs()?;
+        let loc = self.locate(&guest.domain)?;
+        let source = match &loc {
+            Location::Running { control_domain } if *control_domain == target.name => {
+                self.ctx.ui.info(&format!("{} already runs on {}", guest.domain, target.name));
+                self.ctx.ui.step("17.3.1.2", "after migration (only what is not done yet)");
+                let step1 = self.finish(&guest, Some(&target.name), None)?;
+                let verdict = self.verify_fence()?;
+                if verdict["ok"] != Value::Bool(true) {
+                    return Err(Self::verdict_error(&verdict));
+                }
+                let ts = self.report_time_sync()?;
+                return Ok(json!({"guest": guest.domain, "moved": false, "already_there": true,
+                    "control_domain": target.name, "finish": step1, "fence": verdict, "time_sync": ts}));
+            }
+            Location::Running { control_domain } => self.cd(control_domain)?,
+            other => {
+                return Err(Error::check(format!(
+                    "{}: a live migration needs the guest running on one control domain",
+                    other.describe(&guest.domain)
+                ))
+                .with_remedy("if an earlier migration was interrupted, run ldoms/recover-migration"));
+            }
+        };
+        self.ctx.ui.info(&format!("{} runs on {}; target {}", guest.domain, source.name, target.name));
+        let pre = self.preflight(&guest, &source, &target)?;
+        self.ctx.ui.step("A0", "saved configurations on both control domains (17.3.1.2 precondition, checked before any change)");
+        self.enforce_spconfig_rule(&[source.name.clone(), target.name.clone()])?;
+
+        self.ctx.ui.step("17.3.1.1", &format!("before live migration: clovmmigrate -p {} on {}", guest.domain, source.name));
+        let exposed_from = self.now();
+        if let Err(e) = self.prepare(&guest) {
+            if e.kind == ErrorKind::Cancelled {
+                return Err(e);
+            }
+            self.ctx.ui.warn(&format!("17.3.1.1 failed: {e}; recovering"));
+            return self.after_failure(&guest, &source, &target, exposed_from, e);
+        }
+
+        self.ctx.ui.step("17.3.1.1", &format!("live migration: ldm migrate-domain {} {}", guest.domain, target.hosts_name));
+        let moved = self.ctx.run(&cmd::ldm_migrate(&source.name, &guest.domain, &target.hosts_name))?;
+        self.exposure(exposed_from);
+        if !moved.success() {
+            let text = format!("{}{}", moved.stdout, moved.stderr);
+            self.ctx.ui.warn(&format!(
+                "ldm migrate-domain exited {}: {}; finding out where {} really is",
+                moved.code(),
+                text.trim(),
+                guest.domain
+            ));
+        }
+        let loc = self.settled_location(&guest)?;
+        if loc != (Location::Running { control_domain: target.name.clone() }) {
+            let e = Error::new(ErrorKind::Failed, format!("the migration did not complete: {}", loc.describe(&guest.domain)));
+            return self.after_failure(&guest, &source, &target, exposed_from, e);
+        }
+        self.ctx.ui.info(&format!("{} runs on {}", guest.domain, target.name));
+
+        self.ctx.ui.step("17.3.1.2 step 1", &format!("after live migration: clovmmigrate -u {} {} on {}", guest.domain, target.hosts_name, source.name));
+        let step1 = self.finish(&guest, Some(&target.name), Some(&source))
+            .map_err(|e| left_exposed(e, &guest))?;
+        self.ctx.ui.step("17.3.1.2 step 2", "check the shutdown facility on every guest node (clsnmpsetup -l, sdtool -s)");
+        let verdict = self.verify_fence()?;
+        let unprotected = self.now().saturating_sub(exposed_from);
+        if verdict["ok"] != Value::Bool(true) {
+            return Err(Self::verdict_error(&verdict));
+        }
+        self.ctx.ui.info(&format!(
+            "shutdown facility verified; the cluster ran {unprotected} s without fencing"
+        ));
+        let ts = self.report_time_sync()?;
+        Ok(json!({
+            "guest": guest.domain, "moved": true, "source": source.name, "control_domain": target.name,
+            "preflight": pre, "finish": step1, "fence": verdict, "time_sync": ts,
+            "unprotected_seconds": unprotected,
+        }))
+    }
+
+    fn exposure(&self, since: u64) {
+        let secs = self.now().saturating_sub(since);
+        self.ctx.ui.exposure("fencing off, CF timeout 600 s", Duration::from_secs(secs));
+    }
+
+    /// After a failure past A1: run A2 and decide the outcome from where the guest ended.
+    fn after_failure(&self, guest: &GuestDomain, source: &ControlDomain, target: &ControlDomain, exposed_from: u64, cause: Error) -> Result<Value> {
+        self.ctx.ui.step("17.3.1.1 note", "recovery of an aborted or failed migration (state-aware)");
+        let rec = self.recover(guest, Some(source))?;
+        let unprotected = self.now().saturating_sub(exposed_from);
+        let ended = rec["control_domain"].as_str().unwrap_or_default().to_string();
+        let ts = self.report_time_sync()?;
+        if ended == target.name {
+            self.ctx.ui.info(&format!("{} reached {} after all; procedure completed", guest.domain, target.name));
+            return Ok(json!({
+                "guest": guest.domain, "moved": true, "source": source.name, "control_domain": ended,
+                "recovered": rec, "time_sync": ts, "unprotected_seconds": unprotected,
+            }));
+        }
+        Err(Error::new(
+            ErrorKind::Failed,
+            format!(
+                "{} did not move: {}. Recovery ran: it runs on {ended}, CF timeout and shutdown facility restored and verified (fencing was off for {unprotected} s)",
+                guest.domain, cause.message
+            ),
+        )
+        .with_remedy(format!(
+            "find out why the migration failed (ldm on {}), then run ldoms/live-migration again (17.3.1.1)",
+            source.name
+        )))
+    }
+
+    fn report_time_sync(&self) -> Result<Value> {
+        let ts = self.time_sync()?;
+        if ts["found"] == Value::Bool(true) {
+            if let Some(hits) = ts["hits"].as_array() {
+                for h in hits {
+                    self.ctx.ui.warn(&format!(
+                        "{} {} on {} ({})",
+                        h["code"].as_str().unwrap_or(""),
+                        h["cluster_host"].as_str().unwrap_or(""),
+                        h["host"].as_str().unwrap_or(""),
+                        h["file"].as_str().unwrap_or("")
+                    ));
+                }
+            }
+            self.ctx.ui.warn(&format!("remedy: {REMEDY_TIME_SYNC}"));
+        }
+        Ok(ts)
+    }
+}
+
+fn state_word(s: &NodeState) -> &str {
+    match s {
+        NodeState::Up => "UP",
+        NodeState::Down => "DOWN",
+        NodeState::LeftCluster => "LEFTCLUSTER",
+        NodeState::ComingUp => "COMINGUP",
+        NodeState::Other(w) => w,
+    }
+}
+
+/// An error in 17.3.1.2 after the guest moved: fencing stays off until it is fixed.
+fn left_exposed(e: Error, guest: &GuestDomain) -> Error {
+    match e.kind {
+        ErrorKind::Cancelled | ErrorKind::NeedsAttention | ErrorKind::Check | ErrorKind::Declined | ErrorKind::Usage => {
+            if e.kind == ErrorKind::Declined {
+                e.with_kind(ErrorKind::NeedsAttention)
+            } else {
+                e
+            }
+        }
+        _ => {
+            let msg = format!(
+                "{}. Left: {} moved, but the CF timeout is 600 s and the shutdown facility is stopped on every node",
+                e.message, guest.domain
+            );
+            let mut n = e.with_kind(ErrorKind::NeedsAttention);
+            n.message = msg;
+            n.with_remedy("fix the cause, then run ldoms/post-migration (17.3.1.2)")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The LDoms site: the four objects over a topology and a run context.
+
+use std::sync::Arc;
+
+use hascript_api::objects::{Context, Value};
+use hascript_api::{Cluster, Fence, Hypervisor, Package, Result, Site};
+
+use crate::facts::Inner;
+use crate::objects::{LdomsCluster, LdomsFence, LdomsHypervisor, LdomsPackage};
+use crate::topology::Topology;
+
+/// An LDoms site for one run: cheap to clone, shared by the four objects.
+#[derive(Clone)]
+pub struct LdomsSite {
+    inner: Arc<Inner>,
+}
+
+impl LdomsSite {
+    /// A site over `topo`, sending commands through `ctx`. Sends nothing yet.
+    pub fn new(ctx: Context, topo: Topology) -> Self {
+        LdomsSite {
+            inner: Arc::new(Inner::new(ctx, topo)),
+        }
+    }
+
+    /// The static description.
+    pub fn topology(&self) -> &Topology {
+        &self.inner.topo
+    }
+
+    /// The run context.
+    pub fn context(&self) -> &Context {
+        &self.inner.ctx
+    }
+}
+
+impl Site for LdomsSite {
+    fn driver(&self) -> &'static str {
+        "ldoms"
+    }
+    fn describe(&self) -> String {
+        self.inner.topo.description.clone()
+    }
+    fn hosts(&self) -> Vec<String> {
+        let t = &self.inner.topo;
+        t.control_domains
+            .iter()
+            .map(|c| c.name.clone())
+            .chain(t.guests.iter().map(|g| g.name.clone()))
+            .collect()
+    }
+    fn cluster(&self) -> Arc<dyn Cluster> {
+        Arc::new(LdomsCluster(self.inner.clone()))
+    }
+    fn fence(&self) -> Arc<dyn Fence> {
+        Arc::new(LdomsFence(self.inner.clone()))
+    }
+    fn hypervisor(&self) -> Arc<dyn Hypervisor> {
+        Arc::new(LdomsHypervisor(self.inner.clone()))
+    }
+    fn package(&self) -> Arc<dyn Package> {
+        Arc::new(LdomsPackage(self.inner.clone()))
+    }
+    fn summary(&self, subject: &str) -> Result<Value> {
+        self.inner.summary(subject)
+    }
+}

@@ -1,0 +1,58 @@
+//! Polling on the run's clock, with progress and a deadline.
+
+use std::time::Duration;
+
+use hascript_api::{Error, ErrorKind, Result, WaitProgress};
+
+use crate::facts::Inner;
+
+/// How a wait ended without its condition.
+pub(crate) enum WaitEnd<T> {
+    /// The condition held; its value.
+    Done(T),
+    /// The deadline passed; the last observation.
+    Deadline(Option<T>),
+}
+
+impl Inner {
+    /// Poll `probe` every `interval` until it returns `(true, v)` or `timeout` passes.
+    /// Every wait runs on the injected clock (virtual on the simulator) and stops at once
+    /// when the run is cancelled.
+    pub(crate) fn poll<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        interval: Duration,
+        mut probe: impl FnMut() -> Result<(bool, T)>,
+    ) -> Result<WaitEnd<T>> {
+        let start = self.ctx.clock.now();
+        loop {
+            let (done, v) = probe()?;
+            if done {
+                return Ok(WaitEnd::Done(v));
+            }
+            let elapsed = self.ctx.clock.now().saturating_sub(start);
+            if elapsed >= timeout {
+                return Ok(WaitEnd::Deadline(Some(v)));
+            }
+            let remaining = timeout - elapsed;
+            self.ctx.ui.waiting(&WaitProgress {
+                what: what.to_string(),
+                elapsed,
+                remaining,
+            });
+            self.ctx.sleep(interval.min(remaining))?;
+        }
+    }
+}
+
+/// A `Timeout` error for a wait that never saw its condition.
+pub(crate) fn timed_out(what: &str, timeout: Duration, last: &str) -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        format!(
+            "gave up waiting for {what} after {} s (last seen: {last})",
+            timeout.as_secs()
+        ),
+    )
+}

@@ -1,0 +1,457 @@
+//! Every shipped LDoms procedure against the simulator's scenarios, through the binary as a
+//! user runs it: exit codes of design.md, what is printed, and the exact state-changing
+//! commands the simulated hosts received (from the site's command log).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use hascript_sim::SimSite;
+
+fn hascript(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .args(args)
+        .env_remove("HASCRIPT_PATH")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("hascript runs")
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    /// Every command line the simulated hosts received, as `host: line` without the
+    /// locale prefix.
+    log: Vec<String>,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// The state-changing commands, in order.
+    fn changes(&self) -> Vec<String> {
+        self.log.iter().filter(|l| is_change(l)).cloned().collect()
+    }
+
+    fn dump(&self) -> String {
+        format!(
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}\n--- log\n{}",
+            self.code,
+            self.stdout,
+            self.stderr,
+            self.log.join("\n")
+        )
+    }
+}
+
+fn is_change(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let prog = words.get(1).map(|p| p.rsplit('/').next().unwrap_or(p)).unwrap_or("");
+    match prog {
+        "clovmmigrate" => true,
+        "ldm" => {
+            let sub = words.get(2).copied().unwrap_or("");
+            matches!(sub, "remove-spconfig" | "rm-spconfig" | "start-domain" | "stop-domain" | "cancel-operation")
+                || (matches!(sub, "migrate-domain" | "migrate") && !words.contains(&"-n"))
+        }
+        "sdtool" => words.contains(&"-b") || words.contains(&"-e"),
+        _ => false,
+    }
+}
+
+fn read_log(dir: &Path) -> Vec<String> {
+    match SimSite::open(dir) {
+        Ok(site) => site
+            .command_log()
+            .into_iter()
+            .map(|c| format!("{}: {}", c.host, c.line.trim_start_matches("LC_ALL=C ").trim_start_matches("LC_ALL=C; export LC_ALL; ")))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Run a shipped procedure on a fresh folder-backed simulated site.
+fn run(script: &str, scenario: Option<&str>, params: &[&str], extra: &[&str]) -> (Run, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("site");
+    let state_s = state.to_string_lossy().to_string();
+    let mut args: Vec<String> = vec!["run".into(), script.into(), "--sim".into()];
+    if let Some(s) = scenario {
+        args.push(s.into());
+    }
+    args.push("--sim-state".into());
+    args.push(state_s);
+    for p in params {
+        args.push("-p".into());
+        args.push((*p).into());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = hascript(&argv);
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        log: read_log(&state),
+    };
+    (r, dir)
+}
+
+fn sim_exec(dir: &Path, host: &str, cmd: &[&str]) -> Output {
+    let state = dir.join("site");
+    let mut args = vec!["sim", "exec", "--state", state.to_str().expect("utf8"), "--host", host, "--"];
+    args.extend_from_slice(cmd);
+    hascript(&args)
+}
+
+const MIGRATE: [&str; 2] = ["guest=guest2", "target=cd3"];
+
+const CLSNMPSETUP_SAMPLE: &str = "\
+device-name cluster-host-name  PPAR-ID  domain-name  IP-address1     IP-address2     user-name      connection-type
+-------------------------------------------------------------------------------------------------------------------
+xscf        cfguest1           0        guest1       10.20.30.71     10.20.40.71     xuser          ssh
+xscf        cfguest2           1        guest2       10.20.30.73     10.20.40.73     xuser          ssh
+";
+
+#[test]
+fn live_migration_default_site_moves_and_verifies() {
+    let (r, dir) = run("ldoms/live-migration", None, &MIGRATE, &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let out = r.all();
+    for section in ["[A0]", "[17.3.1.1]", "[17.3.1.2 step 1]", "[17.3.1.2 step 2]"] {
+        assert!(out.contains(section), "missing step {section}\n{}", r.dump());
+    }
+    assert!(out.contains("Verified end state"), "{}", r.dump());
+    assert!(out.contains("guest2 runs on cd3"), "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        vec![
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3",
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3",
+        ],
+        "{}",
+        r.dump()
+    );
+    // The dry run came before any change.
+    let dry = r.log.iter().position(|l| l.contains("migrate-domain -n guest2 cd3"));
+    let first_change = r.log.iter().position(|l| is_change(l));
+    assert!(dry.is_some() && dry < first_change, "{}", r.dump());
+
+    // The end state, read back with the simulator as an operator would.
+    let c = sim_exec(dir.path(), "guest2", &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"]);
+    assert_eq!(String::from_utf8_lossy(&c.stdout), CLSNMPSETUP_SAMPLE);
+    let t = sim_exec(dir.path(), "guest1", &["cfset", "-a"]);
+    assert!(String::from_utf8_lossy(&t.stdout).contains("KEY: CLUSTER_TIMEOUT VALUE: 10"));
+    for g in ["guest1", "guest2"] {
+        let s = sim_exec(dir.path(), g, &["/opt/SMAW/bin/sdtool", "-s"]);
+        let text = String::from_utf8_lossy(&s.stdout).to_string();
+        let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("cfguest")).collect();
+        assert_eq!(rows.len(), 8, "{text}");
+        assert!(rows.iter().all(|l| l.contains("TestWorked") && l.contains("InitWorked")), "{text}");
+    }
+}
+
+#[test]
+fn live_migration_twice_is_harmless() {
+    let (r, dir) = run("ldoms/live-migration", None, &MIGRATE, &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let state = dir.path().join("site");
+    let before = read_log(&state).len();
+    let out = hascript(&[
+        "run", "ldoms/live-migration", "--sim", "--sim-state", state.to_str().expect("utf8"),
+        "-p", "guest=guest2", "-p", "target=cd3",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = read_log(&state);
+    let again: Vec<&String> = log[before..].iter().filter(|l| is_change(l)).collect();
+    assert!(again.is_empty(), "second run changed: {again:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already runs on cd3"));
+}
+
+#[test]
+fn aborted_with_guest_stopped_waits_for_down_starts_and_restores() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/migration-aborted-guest-stopped"), &MIGRATE, &[]);
+    assert_eq!(r.code, 1, "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        vec![
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3",
+            "cd2: /usr/sbin/ldm start-domain guest2",
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2",
+        ],
+        "{}",
+        r.dump()
+    );
+    // DOWN was seen before the start (polled on a node that was not migrated).
+    let start = r.log.iter().position(|l| l.contains("start-domain")).unwrap_or(0);
+    assert!(r.log[..start].iter().any(|l| l.starts_with("guest1: ") && l.contains("cftool -n")));
+    let out = r.all();
+    assert!(out.contains("did not move"), "{}", r.dump());
+    assert!(out.contains("DOWN"), "{}", r.dump());
+}
+
+#[test]
+fn aborted_with_guest_running_restores_against_source() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/migration-aborted-guest-running"), &MIGRATE, &[]);
+    assert_eq!(r.code, 1, "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        vec![
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3",
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2",
+        ],
+        "{}",
+        r.dump()
+    );
+    assert!(r.all().contains("did not move"), "{}", r.dump());
+}
+
+#[test]
+fn migration_that_continues_after_disconnect_completes_on_target() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/migration-continues-after-disconnect"), &MIGRATE, &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        vec![
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3",
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3",
+        ],
+        "{}",
+        r.dump()
+    );
+    assert!(r.all().contains("guest2 runs on cd3"), "{}", r.dump());
+}
+
+#[test]
+fn node_that_stays_leftcluster_needs_attention() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/node-stays-leftcluster"), &MIGRATE, &[]);
+    assert_eq!(r.code, 4, "{}", r.dump());
+    let out = r.all();
+    assert!(out.contains("LEFTCLUSTER"), "{}", r.dump());
+    assert!(out.contains("cftool -k"), "names what never happens automatically\n{}", r.dump());
+    assert!(out.contains("SF stopped"), "says what is left\n{}", r.dump());
+    // Never started the guest, never ran -u.
+    assert!(!r.changes().iter().any(|c| c.contains("start-domain") || c.contains(" -u ")), "{}", r.dump());
+}
+
+#[test]
+fn unhealthy_cluster_fails_preflight_without_change() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/unhealthy-cluster"), &MIGRATE, &[]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{}", r.dump());
+    assert!(r.all().contains("LEFTCLUSTER"), "{}", r.dump());
+}
+
+#[test]
+fn migration_that_would_fail_is_refused_without_change() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/migration-would-fail"), &MIGRATE, &[]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{}", r.dump());
+    assert!(r.all().contains("would fail"), "{}", r.dump());
+}
+
+#[test]
+fn seven_spconfigs_without_terminal_or_yes_declines_without_change() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/seven-spconfigs"), &MIGRATE, &[]);
+    assert_eq!(r.code, 5, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{}", r.dump());
+    assert!(r.all().contains("--yes"), "{}", r.dump());
+}
+
+#[test]
+fn seven_spconfigs_with_yes_removes_only_unprotected() {
+    let (r, dir) = run("ldoms/live-migration", Some("ldoms/seven-spconfigs"), &MIGRATE, &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let removed: Vec<String> = r.changes().into_iter().filter(|c| c.contains("remove-spconfig")).collect();
+    assert_eq!(removed.len(), 1, "{}", r.dump());
+    let after = sim_exec(dir.path(), "cd2", &["ldm", "list-spconfig"]);
+    let text = String::from_utf8_lossy(&after.stdout).to_string();
+    assert!(text.contains("factory-default"), "{text}");
+    assert!(text.contains("[current]"), "{text}");
+    assert!(text.contains("[next poweron]"), "{text}");
+    assert_eq!(text.lines().filter(|l| !l.trim().is_empty()).count(), 6, "{text}");
+    // The removal came before clovmmigrate -p.
+    let ch = r.changes();
+    assert!(ch[0].contains("remove-spconfig"), "{ch:?}");
+}
+
+#[test]
+fn config_tmp_without_yes_declines_and_with_yes_is_removed() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/config-tmp-present"), &MIGRATE, &[]);
+    assert_eq!(r.code, 5, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{}", r.dump());
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/config-tmp-present"), &MIGRATE, &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(r.changes()[0], "cd3: /usr/sbin/ldm remove-spconfig config_tmp", "{}", r.dump());
+}
+
+#[test]
+fn xscf_first_ssh_pending_names_7245_and_its_remedy() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/xscf-first-ssh-pending"), &MIGRATE, &[]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    let out = r.all();
+    assert!(out.contains("7245"), "{}", r.dump());
+    assert!(out.contains("first SSH connection"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "caught before any change\n{}", r.dump());
+}
+
+#[test]
+fn message_7245_after_the_move_is_named_by_post_migration() {
+    // The operator moved the guest by hand (pre-migration, then ldm) on a site whose guest
+    // nodes never connected to cd3's XSCF: 17.3.1.2 then fails with message 7245.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("site");
+    let st = state.to_str().expect("utf8");
+    let init = hascript(&["sim", "init", "--state", st, "--scenario", "ldoms/xscf-first-ssh-pending"]);
+    assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
+    for (host, cmd) in [
+        ("cd2", vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"]),
+        ("cd2", vec!["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"]),
+    ] {
+        let o = sim_exec(dir.path(), host, &cmd);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let out = hascript(&["run", "ldoms/post-migration", "--sim", "--sim-state", st, "-p", "guest=guest2"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("TestFailed"), "{text}");
+    assert!(text.contains("message 7245"), "{text}");
+    assert!(text.contains("first SSH connection"), "{text}");
+}
+
+#[test]
+fn sf_test_failed_without_7245_says_redo_from_step_1() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/sf-test-failed"), &MIGRATE, &[]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    let out = r.all();
+    assert!(out.contains("TestFailed"), "{}", r.dump());
+    assert!(out.contains("redo 17.3.1.2 from step 1"), "{}", r.dump());
+    assert!(!out.contains("message 7245"), "{}", r.dump());
+}
+
+#[test]
+fn time_sync_warnings_are_reported_with_remedy() {
+    let (r, _d) = run("ldoms/live-migration", Some("ldoms/time-sync-warnings"), &MIGRATE, &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let out = r.all();
+    assert!(out.contains("(WRP, 34)"), "{}", r.dump());
+    assert!(out.contains("NTP"), "{}", r.dump());
+}
+
+#[test]
+fn unknown_guest_and_target_are_usage_errors_before_any_command() {
+    for params in [["guest=guest9", "target=cd3"], ["guest=guest2", "target=cd9"]] {
+        let (r, _d) = run("ldoms/live-migration", None, &params, &[]);
+        assert_eq!(r.code, 2, "{}", r.dump());
+        let name = params.iter().find_map(|p| p.split('=').nth(1).filter(|v| v.ends_with('9'))).unwrap_or("");
+        assert!(r.all().contains(name), "{}", r.dump());
+        assert!(r.changes().is_empty(), "{}", r.dump());
+    }
+}
+
+#[test]
+fn names_with_shell_metacharacters_are_refused_before_anything_is_sent() {
+    for bad in ["guest=guest2;reboot", "guest=$(id)", "guest=a b"] {
+        let (r, _d) = run("ldoms/live-migration", None, &[bad, "target=cd3"], &[]);
+        assert_eq!(r.code, 2, "{bad}\n{}", r.dump());
+        assert!(r.log.is_empty(), "{bad}: sent {:?}", r.log);
+    }
+}
+
+#[test]
+fn missing_parameters_are_usage_errors() {
+    let (r, _d) = run("ldoms/live-migration", None, &["guest=guest2"], &[]);
+    assert_eq!(r.code, 2, "{}", r.dump());
+    assert!(r.all().contains("target"), "{}", r.dump());
+}
+
+#[test]
+fn pre_then_manual_move_then_post_migration() {
+    let (r, dir) = run("ldoms/pre-migration", None, &MIGRATE, &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(r.changes(), vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"], "{}", r.dump());
+    let t = sim_exec(dir.path(), "guest1", &["/opt/SMAW/bin/cfset", "-a"]);
+    assert!(String::from_utf8_lossy(&t.stdout).contains("KEY: CLUSTER_TIMEOUT VALUE: 600"));
+    let m = sim_exec(dir.path(), "cd2", &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"]);
+    assert_eq!(m.status.code(), Some(0));
+    let state = dir.path().join("site");
+    let st = state.to_str().expect("utf8");
+    // A target that disagrees with where the guest runs is refused.
+    let wrong = hascript(&["run", "ldoms/post-migration", "--sim", "--sim-state", st, "-p", "guest=guest2", "-p", "target=cd2"]);
+    assert_eq!(wrong.status.code(), Some(2), "{}", String::from_utf8_lossy(&wrong.stderr));
+    let before = read_log(&state).len();
+    let post = hascript(&["run", "ldoms/post-migration", "--sim", "--sim-state", st, "-p", "guest=guest2"]);
+    assert_eq!(post.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&post.stdout), String::from_utf8_lossy(&post.stderr));
+    let log = read_log(&state);
+    let ch: Vec<&String> = log[before..].iter().filter(|l| is_change(l)).collect();
+    assert_eq!(ch, vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3"]);
+    let c = sim_exec(dir.path(), "guest1", &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"]);
+    assert_eq!(String::from_utf8_lossy(&c.stdout), CLSNMPSETUP_SAMPLE);
+    // Running it again changes nothing and says so.
+    let before = read_log(&state).len();
+    let again = hascript(&["run", "ldoms/post-migration", "--sim", "--sim-state", st, "-p", "guest=guest2"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
+    assert!(read_log(&state)[before..].iter().all(|l| !is_change(l)));
+}
+
+#[test]
+fn recover_migration_after_a_stopped_guest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("site");
+    let st = state.to_str().expect("utf8");
+    let init = hascript(&["sim", "init", "--state", st, "--scenario", "ldoms/migration-aborted-guest-stopped"]);
+    assert_eq!(init.status.code(), Some(0));
+    for cmd in [
+        vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
+        vec!["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"],
+    ] {
+        sim_exec(dir.path(), "cd2", &cmd);
+    }
+    let before = read_log(&state).len();
+    let out = hascript(&["run", "ldoms/recover-migration", "--sim", "--sim-state", st, "-p", "guest=guest2"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let log = read_log(&state);
+    let ch: Vec<&String> = log[before..].iter().filter(|l| is_change(l)).collect();
+    assert_eq!(
+        ch,
+        vec!["cd2: /usr/sbin/ldm start-domain guest2", "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2"],
+        "{text}"
+    );
+}
+
+#[test]
+fn verify_fence_on_a_healthy_site_changes_nothing() {
+    let (r, _d) = run("ldoms/verify-fence", None, &["guest=guest1"], &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{}", r.dump());
+    assert!(r.all().contains("Verified end state"), "{}", r.dump());
+}
+
+#[test]
+fn verify_fence_reports_failed_agents_with_exit_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("site");
+    let st = state.to_str().expect("utf8");
+    hascript(&["sim", "init", "--state", st, "--scenario", "ldoms/sf-test-failed"]);
+    for cmd in [
+        vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
+        vec!["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"],
+        vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-u", "guest2", "cd3"],
+    ] {
+        sim_exec(dir.path(), "cd2", &cmd);
+    }
+    let before = read_log(&state).len();
+    let out = hascript(&["run", "ldoms/verify-fence", "--sim", "--sim-state", st]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("TestFailed"), "{text}");
+    assert!(read_log(&state)[before..].iter().all(|l| !is_change(l)));
+}
