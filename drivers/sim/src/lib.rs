@@ -1,1 +1,34 @@
-//! hascript-sim (placeholder until the simulator lands).
+//! # hascript-sim
+//!
+//! The built-in simulator: emulated sites on a virtual clock that answer the exact command
+//! lines hascript sends over SSH with the exact output formats of the products.
+//!
+//! - [`SimSite`] is one site (in memory or in a state folder) with its transport
+//!   ([`SimSite::exec`]) and clock ([`SimSite::clock`]).
+//! - [`scenarios`] lists the shipped fault scenarios; [`driver_of`] maps a scenario or
+//!   driver name to its driver.
+//!
+//! Inside: a small POSIX `sh` (tokenizer, `;`/`&&`/`||`, assignments, `PATH` lookup; see
+//! `shell` and `interp`), the ordinary commands of every host (`posix`), time and
+//! persistence (`state`, `store`), and the product models (`ldoms`: LDoms, PRIMECLUSTER and
+//! XSCF). The LDoms emulator shares no code with the LDoms driver's parsers.
+
+#![warn(missing_docs)]
+
+mod error;
+mod interp;
+mod ldoms;
+mod model;
+mod posix;
+mod scenario;
+mod shell;
+mod site;
+mod state;
+mod store;
+mod timefmt;
+mod world;
+
+pub use error::SimError;
+pub use scenario::{driver_of, scenarios, ScenarioInfo};
+pub use site::SimSite;
+pub use state::LoggedCommand;

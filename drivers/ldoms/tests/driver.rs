@@ -1,0 +1,244 @@
+//! The LDoms objects against the simulator, without the script engine: guard rails,
+//! location, confirmations, and the commands each call sends.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hascript_api::objects::Context;
+use hascript_api::{CancelToken, Error, ErrorKind, Site, Ui, WaitProgress};
+use hascript_ldoms::{ControlDomain, GuestDomain, LdomsSite, Topology};
+use hascript_sim::SimSite;
+
+/// A UI that records what it was told and answers confirmations as configured.
+#[derive(Default)]
+struct Recorder {
+    lines: Mutex<Vec<String>>,
+    answer: Option<bool>,
+}
+
+impl Recorder {
+    fn push(&self, s: String) {
+        if let Ok(mut l) = self.lines.lock() {
+            l.push(s);
+        }
+    }
+    fn text(&self) -> String {
+        self.lines.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+}
+
+impl Ui for Recorder {
+    fn step(&self, section: &str, title: &str) {
+        self.push(format!("==> [{section}] {title}"));
+    }
+    fn info(&self, m: &str) {
+        self.push(m.to_string());
+    }
+    fn warn(&self, m: &str) {
+        self.push(format!("warning: {m}"));
+    }
+    fn confirm(&self, q: &str) -> Result<bool, Error> {
+        self.push(format!("? {q}"));
+        self.answer
+            .ok_or_else(|| Error::new(ErrorKind::Declined, "confirmation needed but no terminal"))
+    }
+    fn waiting(&self, p: &WaitProgress) {
+        self.push(format!("waiting {} ({} s left)", p.what, p.remaining.as_secs()));
+    }
+}
+
+fn cd(name: &str, n: u32, ppar: u32) -> ControlDomain {
+    ControlDomain {
+        name: name.into(),
+        address: Some(format!("192.0.2.1{n}")),
+        hosts_name: name.into(),
+        box_name: format!("box{n}"),
+        ppar_id: ppar,
+        xscf_lan0: format!("10.20.30.7{n}"),
+        xscf_lan1: format!("10.20.40.7{n}"),
+    }
+}
+
+/// The simulator's default site, as the inventory describes it.
+fn topology() -> Topology {
+    Topology {
+        control_domains: vec![cd("cd1", 1, 0), cd("cd2", 2, 0), cd("cd3", 3, 1)],
+        guests: vec![
+            GuestDomain { name: "guest1".into(), domain: "guest1".into() },
+            GuestDomain { name: "guest2".into(), domain: "guest2".into() },
+        ],
+        cf_timeout: 10,
+        xscf_user: Some("xuser".into()),
+        description: "test".into(),
+    }
+}
+
+fn site(scenario: Option<&str>, answer: Option<bool>) -> (LdomsSite, SimSite, Arc<Recorder>) {
+    let sim = SimSite::new(scenario).expect("scenario exists");
+    let ui = Arc::new(Recorder { answer, ..Default::default() });
+    let ctx = Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui.clone());
+    (LdomsSite::new(ctx, topology()), sim, ui)
+}
+
+fn changes(sim: &SimSite) -> Vec<String> {
+    sim.command_log()
+        .into_iter()
+        .map(|c| format!("{}: {}", c.host, c.line.trim_start_matches("LC_ALL=C ")))
+        .filter(|l| {
+            l.contains("clovmmigrate")
+                || l.contains("start-domain")
+                || l.contains("stop-domain")
+                || l.contains("remove-spconfig")
+                || (l.contains("migrate-domain") && !l.contains(" -n "))
+        })
+        .collect()
+}
+
+#[test]
+fn guest_location_is_read_from_every_control_domain() {
+    let (s, sim, _) = site(None, None);
+    let g = s.hypervisor().guest("guest2").expect("guest");
+    assert_eq!(g["state"], "running");
+    assert_eq!(g["control_domain"], "cd2");
+    let cds: Vec<String> = sim.command_log().into_iter().map(|c| c.host).collect();
+    assert_eq!(cds, vec!["cd1", "cd2", "cd3"]);
+}
+
+#[test]
+fn commands_carry_the_c_locale_and_full_paths() {
+    let (s, sim, _) = site(None, None);
+    s.cluster().nodes().expect("nodes");
+    let log = sim.command_log();
+    assert_eq!(log[0].line, "LC_ALL=C /opt/SMAW/bin/cftool -n");
+    assert_eq!(log[0].host, "guest1");
+}
+
+#[test]
+fn nodes_and_timeout_read_the_cluster() {
+    let (s, _sim, _) = site(None, None);
+    let nodes = s.cluster().nodes().expect("nodes");
+    let names: Vec<&str> = nodes.as_array().expect("array").iter().filter_map(|n| n["node"].as_str()).collect();
+    assert_eq!(names, vec!["cfguest1", "cfguest2"]);
+    assert_eq!(s.cluster().timeout().expect("timeout"), 10);
+    assert_eq!(s.cluster().health().expect("health")["ok"], true);
+}
+
+#[test]
+fn stop_of_a_live_node_is_refused_unless_forced() {
+    let (s, sim, _) = site(None, None);
+    let e = s.hypervisor().stop("guest2", false).expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(e.message.contains("UP"), "{}", e.message);
+    assert!(changes(&sim).is_empty());
+    s.hypervisor().stop("guest2", true).expect("forced stop");
+    assert_eq!(changes(&sim), vec!["cd2: /usr/sbin/ldm stop-domain guest2"]);
+}
+
+#[test]
+fn start_before_down_is_refused() {
+    let (s, sim, _) = site(None, None);
+    s.cluster().prepare_migration("guest2").expect("prepared");
+    s.hypervisor().stop("guest2", true).expect("stopped");
+    // CF timeout is 600 s: the node still reads UP for a while.
+    let e = s.hypervisor().start("guest2").expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(e.message.contains("DOWN"), "{}", e.message);
+    assert!(!changes(&sim).iter().any(|c| c.contains("start-domain")));
+}
+
+#[test]
+fn finish_refuses_a_target_that_disagrees_with_where_the_guest_runs() {
+    let (s, sim, _) = site(None, None);
+    let e = s.cluster().finish_migration("guest2", Some("cd3")).expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Usage);
+    assert!(e.message.contains("runs on cd2"), "{}", e.message);
+    assert!(changes(&sim).is_empty());
+}
+
+#[test]
+fn finish_on_a_site_with_nothing_to_do_says_so() {
+    let (s, sim, ui) = site(None, None);
+    let r = s.cluster().finish_migration("guest2", None).expect("finish");
+    assert_eq!(r["changed"], false);
+    assert!(ui.text().contains("nothing to do"));
+    assert!(changes(&sim).is_empty());
+}
+
+#[test]
+fn prepare_sets_the_migration_timeout_and_is_idempotent() {
+    let (s, sim, ui) = site(None, None);
+    let r = s.cluster().prepare_migration("guest2").expect("prepare");
+    assert_eq!(r["changed"], true);
+    assert_eq!(s.cluster().timeout().expect("t"), 600);
+    let r = s.cluster().prepare_migration("guest2").expect("again");
+    assert_eq!(r["changed"], false);
+    assert!(ui.text().contains("was done before"));
+    assert_eq!(changes(&sim), vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"]);
+}
+
+#[test]
+fn declined_spconfig_removal_changes_nothing() {
+    let (s, sim, ui) = site(Some("ldoms/seven-spconfigs"), Some(false));
+    let e = s.hypervisor().migrate("guest2", "cd3").expect_err("declined");
+    assert_eq!(e.kind, ErrorKind::Declined);
+    assert!(ui.text().contains("? 17.3.1.2 needs at most 6"), "{}", ui.text());
+    assert!(changes(&sim).is_empty());
+}
+
+#[test]
+fn protected_configurations_are_never_removed_by_hand_either() {
+    let (s, sim, _) = site(None, None);
+    let configs = s.hypervisor().configs("cd2").expect("configs");
+    let current = configs
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|c| c["current"] == true)
+        .and_then(|c| c["name"].as_str())
+        .expect("a current config")
+        .to_string();
+    for name in ["factory-default", current.as_str()] {
+        let e = s.hypervisor().remove_config("cd2", name).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{name}");
+    }
+    assert!(changes(&sim).is_empty());
+}
+
+#[test]
+fn migration_waits_for_down_on_the_virtual_clock() {
+    let (s, sim, ui) = site(Some("ldoms/migration-aborted-guest-stopped"), None);
+    let start = sim.clock().now();
+    let e = s.hypervisor().migrate("guest2", "cd3").expect_err("did not move");
+    assert_eq!(e.kind, ErrorKind::Failed, "{e}\n{}", ui.text());
+    let waited = sim.clock().now() - start;
+    assert!(waited >= Duration::from_secs(600), "virtual wait {waited:?}");
+    assert!(ui.text().contains("cfguest2 DOWN in cftool -n"), "{}", ui.text());
+}
+
+#[test]
+fn unknown_names_are_usage_errors_before_anything_is_sent() {
+    let (s, sim, _) = site(None, None);
+    for (g, t) in [("guest9", "cd3"), ("guest2", "cd9"), ("guest2;id", "cd3"), ("guest2", "cd3 x")] {
+        let e = s.hypervisor().migrate(g, t).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{g} {t}");
+    }
+    assert!(sim.command_log().is_empty());
+}
+
+#[test]
+fn target_may_be_given_by_address() {
+    let (s, sim, _) = site(None, None);
+    s.hypervisor().migrate("guest2", "192.0.2.13").expect("moved");
+    assert!(changes(&sim).contains(&"cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3".to_string()));
+}
+
+#[test]
+fn summary_reads_back_the_end_state() {
+    let (s, _sim, _) = site(None, None);
+    s.hypervisor().migrate("guest2", "cd3").expect("moved");
+    let sum = s.summary("guest2").expect("summary");
+    assert_eq!(sum["control_domain"], "cd3");
+    assert_eq!(sum["cf_timeout"]["guest1"], 10);
+    assert_eq!(sum["clsnmpsetup_matches_box"], true);
+    assert_eq!(sum["clsnmpsetup_row"]["ppar_id"], "1");
+}

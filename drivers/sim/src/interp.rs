@@ -1,0 +1,313 @@
+//! Runs a parsed command line on one simulated host like `sh` would: variables, `export`,
+//! `exit`, the `&&`/`||` rules, and command names resolved through `PATH` to the generic
+//! programs ([`crate::posix`]) or to the products the site's model emulates.
+
+use std::collections::BTreeMap;
+
+use hascript_api::Output;
+
+use crate::model::Model;
+use crate::posix::{self, ProgramSpec};
+use crate::shell::{self, Connector, Script, ShellError};
+use crate::world::{World, HOME};
+
+/// `PATH` of root's shell on the simulated hosts: the system folders and the products'.
+pub(crate) const DEFAULT_PATH: &str =
+    "/usr/sbin:/usr/bin:/bin:/opt/SMAW/bin:/opt/SMAW/SMAWcf/bin:/opt/SMAW/SMAWRrms/bin:/etc/opt/FJSVcluster/bin";
+
+/// Shell builtins the simulator recognises but does not emulate.
+const UNEMULATED_BUILTINS: &[&str] = &[
+    "cd", "eval", "exec", ".", "source", "set", "unset", "trap", "read", "shift", "wait", "alias",
+    "umask", "ulimit", "command", "type", "getopts", "readonly", "return", "break", "continue",
+];
+
+/// How deep `sh -c` may nest.
+const MAX_DEPTH: usize = 8;
+
+/// On Solaris `/bin` is a link to `/usr/bin`.
+fn canonical_dir(dir: &str) -> &str {
+    let d = dir.trim_end_matches('/');
+    match d {
+        "/bin" => "/usr/bin",
+        "" => "/",
+        d => d,
+    }
+}
+
+/// Find the program a command word names, among `programs`, with `path` as `PATH`.
+pub(crate) fn resolve(programs: &[ProgramSpec], path: &str, word: &str) -> Option<&'static str> {
+    let has = |dir: &str, name: &str| {
+        programs
+            .iter()
+            .find(|p| p.name == name && p.dirs.contains(&canonical_dir(dir)))
+            .map(|p| p.name)
+    };
+    if word.contains('/') {
+        let (dir, base) = word.rsplit_once('/')?;
+        if !dir.starts_with('/') && !dir.is_empty() {
+            return None;
+        }
+        has(dir, base)
+    } else {
+        path.split(':')
+            .filter(|d| d.starts_with('/'))
+            .find_map(|d| has(d, word))
+    }
+}
+
+struct Shell {
+    vars: BTreeMap<String, String>,
+    status: i32,
+    stdout: String,
+    stderr: String,
+    exited: bool,
+}
+
+impl Shell {
+    fn new() -> Self {
+        let mut vars = BTreeMap::new();
+        for (k, v) in [
+            ("HOME", HOME),
+            ("PATH", DEFAULT_PATH),
+            ("LOGNAME", "root"),
+            ("USER", "root"),
+            ("SHELL", "/usr/bin/sh"),
+        ] {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        Shell {
+            vars,
+            status: 0,
+            stdout: String::new(),
+            stderr: String::new(),
+            exited: false,
+        }
+    }
+
+    fn lookup(&self, name: &str) -> String {
+        if name == "?" {
+            return self.status.to_string();
+        }
+        self.vars.get(name).cloned().unwrap_or_default()
+    }
+
+    fn emit(&mut self, out: Output) {
+        self.stdout.push_str(&out.stdout);
+        self.stderr.push_str(&out.stderr);
+        self.status = out.code();
+    }
+
+    fn run(
+        &mut self,
+        world: &mut World,
+        model: &mut Model,
+        host: &str,
+        script: &Script,
+        depth: usize,
+    ) {
+        for (conn, cmd) in &script.commands {
+            if self.exited {
+                break;
+            }
+            match conn {
+                Connector::And if self.status != 0 => continue,
+                Connector::Or if self.status == 0 => continue,
+                _ => {}
+            }
+            let lookup = |n: &str| self.lookup(n);
+            let assigns: Vec<(String, String)> = cmd
+                .assignments
+                .iter()
+                .map(|(n, w)| (n.clone(), shell::expand_value(w, &lookup, HOME)))
+                .collect();
+            let argv: Vec<String> = cmd
+                .words
+                .iter()
+                .flat_map(|w| shell::expand(w, &lookup, HOME))
+                .collect();
+            let Some((name, args)) = argv.split_first() else {
+                // Plain assignments take effect left to right (`A=1 B=$A`).
+                for (n, w) in &cmd.assignments {
+                    let v = shell::expand_value(w, &|x: &str| self.lookup(x), HOME);
+                    self.vars.insert(n.clone(), v);
+                }
+                self.status = 0;
+                continue;
+            };
+            // Prefix assignments only affect the command's environment; PATH is the one
+            // that changes what runs.
+            let path = assigns
+                .iter()
+                .rev()
+                .find(|(n, _)| n == "PATH")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| self.lookup("PATH"));
+            self.simple(world, model, host, name, args, &path, depth);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn simple(
+        &mut self,
+        world: &mut World,
+        model: &mut Model,
+        host: &str,
+        name: &str,
+        args: &[String],
+        path: &str,
+        depth: usize,
+    ) {
+        match name {
+            ":" => {
+                self.status = 0;
+                return;
+            }
+            "export" => {
+                for a in args {
+                    let (n, v) = match a.split_once('=') {
+                        Some((n, v)) => (n, Some(v)),
+                        None => (a.as_str(), None),
+                    };
+                    if !shell::is_name(n) {
+                        self.emit(Output::new(
+                            1,
+                            "",
+                            format!("sh: export: {n}: invalid identifier\n"),
+                        ));
+                        return;
+                    }
+                    if let Some(v) = v {
+                        self.vars.insert(n.to_string(), v.to_string());
+                    }
+                }
+                self.status = 0;
+                return;
+            }
+            "exit" => {
+                let code = match args.first() {
+                    None => self.status,
+                    Some(a) => match a.parse::<i64>() {
+                        Ok(n) => (n.rem_euclid(256)) as i32,
+                        Err(_) => {
+                            self.emit(Output::new(2, "", format!("sh: exit: {a}: bad number\n")));
+                            self.exited = true;
+                            return;
+                        }
+                    },
+                };
+                self.status = code;
+                self.exited = true;
+                return;
+            }
+            n if UNEMULATED_BUILTINS.contains(&n) => {
+                let e = ShellError::Unsupported(format!("builtin {n}"));
+                self.emit(Output::new(2, "", format!("{e}\n")));
+                return;
+            }
+            _ => {}
+        }
+        let programs = all_programs(model, host);
+        let Some(program) = resolve(&programs, path, name) else {
+            self.emit(Output::new(127, "", format!("sh: {name}: not found\n")));
+            return;
+        };
+        if program == "sh" {
+            let out = sh_c(world, model, host, args, depth);
+            self.emit(out);
+            return;
+        }
+        let out = if posix::PROGRAMS.iter().any(|p| p.name == program) {
+            match world.host_mut(host) {
+                Some(os) => posix::run(os, program, args),
+                None => Output::new(127, "", format!("sh: {name}: not found\n")),
+            }
+        } else {
+            model.run(world, host, program, args)
+        };
+        self.emit(out);
+    }
+}
+
+/// Every program installed on `host`: the generic ones and the model's.
+fn all_programs(model: &Model, host: &str) -> Vec<ProgramSpec> {
+    let mut v: Vec<ProgramSpec> = posix::PROGRAMS.to_vec();
+    v.extend(model.programs(host));
+    v
+}
+
+/// `sh -c TEXT`: run TEXT in a new shell.
+fn sh_c(world: &mut World, model: &mut Model, host: &str, args: &[String], depth: usize) -> Output {
+    match args {
+        [flag, text, ..] if flag == "-c" => {
+            if depth >= MAX_DEPTH {
+                return Output::new(2, "", "sh: nesting too deep for the simulator\n");
+            }
+            run_text(world, model, host, text, depth + 1)
+        }
+        _ => {
+            let e = ShellError::Unsupported(
+                "sh without -c (reading a script from a file or stdin)".into(),
+            );
+            Output::new(2, "", format!("{e}\n"))
+        }
+    }
+}
+
+fn run_text(world: &mut World, model: &mut Model, host: &str, line: &str, depth: usize) -> Output {
+    match shell::parse(line) {
+        Err(e) => Output::new(2, "", format!("{e}\n")),
+        Ok(script) => {
+            let mut sh = Shell::new();
+            sh.run(world, model, host, &script, depth);
+            Output::new(sh.status, sh.stdout, sh.stderr)
+        }
+    }
+}
+
+/// Run one command line on `host` (which must exist in `world`).
+pub(crate) fn run_line(world: &mut World, model: &mut Model, host: &str, line: &str) -> Output {
+    run_text(world, model, host, line, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: &[ProgramSpec] = &[
+        ProgramSpec {
+            name: "ldm",
+            dirs: &["/usr/sbin"],
+        },
+        ProgramSpec {
+            name: "cftool",
+            dirs: &["/opt/SMAW/bin", "/opt/SMAW/SMAWcf/bin"],
+        },
+        ProgramSpec {
+            name: "wc",
+            dirs: &["/usr/bin"],
+        },
+    ];
+
+    #[test]
+    fn bare_names_follow_path() {
+        assert_eq!(resolve(P, DEFAULT_PATH, "ldm"), Some("ldm"));
+        assert_eq!(resolve(P, DEFAULT_PATH, "cftool"), Some("cftool"));
+        assert_eq!(resolve(P, "/usr/bin", "ldm"), None);
+        assert_eq!(resolve(P, "relative:/usr/sbin", "ldm"), Some("ldm"));
+        assert_eq!(resolve(P, DEFAULT_PATH, "nosuch"), None);
+    }
+
+    #[test]
+    fn full_paths_must_be_where_the_product_installs() {
+        assert_eq!(resolve(P, DEFAULT_PATH, "/usr/sbin/ldm"), Some("ldm"));
+        assert_eq!(resolve(P, DEFAULT_PATH, "/usr/bin/ldm"), None);
+        assert_eq!(
+            resolve(P, DEFAULT_PATH, "/opt/SMAW/SMAWcf/bin/cftool"),
+            Some("cftool")
+        );
+        assert_eq!(resolve(P, DEFAULT_PATH, "/bin/wc"), Some("wc"));
+        assert_eq!(resolve(P, DEFAULT_PATH, "/bin/"), None);
+        assert_eq!(resolve(P, DEFAULT_PATH, "sbin/ldm"), None);
+        assert_eq!(resolve(P, DEFAULT_PATH, "/"), None);
+    }
+}

@@ -1,0 +1,236 @@
+//! [`SimSite`]: a simulated site with its transport ([`hascript_api::Exec`]) and its
+//! virtual clock ([`hascript_api::Clock`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hascript_api::{CancelToken, Clock, Command, Error, ErrorKind, Exec, Output};
+
+use crate::error::SimError;
+use crate::state::{LineResult, LoggedCommand, SiteState};
+use crate::store::{Folder, Store};
+
+struct Inner {
+    store: Store,
+    driver: &'static str,
+    scenario: String,
+    hosts: Vec<String>,
+    inventory: String,
+    /// Last virtual time read, for `Clock::now` when the state folder cannot be read.
+    last_now_ms: AtomicU64,
+}
+
+/// A simulated site: hosts that answer the exact command lines hascript sends, on a
+/// virtual clock. Cheap to clone (all clones share one site); `Send + Sync`.
+///
+/// In memory ([`SimSite::new`]) the state lives in this process. In a folder
+/// ([`SimSite::open_or_create`], [`SimSite::open`]) it lives in `site.json` and every
+/// command or clock step loads, applies and saves it under an exclusive file lock, so
+/// several processes can share one site.
+#[derive(Clone)]
+pub struct SimSite {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SimSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimSite")
+            .field("scenario", &self.inner.scenario)
+            .field("state_dir", &self.state_dir())
+            .finish()
+    }
+}
+
+fn driver_name(state: &SiteState) -> &'static str {
+    state.model.driver()
+}
+
+impl SimSite {
+    fn from_parts(store: Store, state: &SiteState) -> SimSite {
+        SimSite {
+            inner: Arc::new(Inner {
+                store,
+                driver: driver_name(state),
+                scenario: state.scenario.clone(),
+                hosts: state.hosts(),
+                inventory: state.inventory_toml(),
+                last_now_ms: AtomicU64::new(state.world.now_ms),
+            }),
+        }
+    }
+
+    /// An in-memory site: `None` or `Some("ldoms")` is the LDoms default site,
+    /// `Some("ldoms/<scenario>")` one of [`crate::scenarios`].
+    pub fn new(scenario: Option<&str>) -> Result<SimSite, SimError> {
+        let state = SiteState::create(scenario)?;
+        let site = SimSite::from_parts(Store::Memory(Mutex::new(state.clone())), &state);
+        Ok(site)
+    }
+
+    /// A folder-backed site. When `dir` is missing or empty it is created from the scenario
+    /// (or the default site); when it already holds a site, that site is used as it is, and
+    /// `scenario` must then be `None` ([`SimError::ScenarioWithExistingState`]).
+    pub fn open_or_create(dir: &Path, scenario: Option<&str>) -> Result<SimSite, SimError> {
+        // Check the name first, so a typo never leaves an empty folder behind.
+        crate::scenario::select(scenario)?;
+        let (folder, state) =
+            Folder::open_or_create(dir, scenario.is_some(), || SiteState::create(scenario))?;
+        Ok(SimSite::from_parts(Store::Folder(folder), &state))
+    }
+
+    /// Open a folder that must already hold a site ([`SimError::NoState`] otherwise).
+    pub fn open(dir: &Path) -> Result<SimSite, SimError> {
+        let (folder, state) = Folder::open(dir)?;
+        Ok(SimSite::from_parts(Store::Folder(folder), &state))
+    }
+
+    /// The virtual clock. Sleeping on it advances the site: nodes go DOWN, the shutdown
+    /// facility settles, background migrations end.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::new(SimClock { site: self.clone() })
+    }
+
+    /// The transport: runs a [`Command`] on the simulated host named `cmd.host`.
+    pub fn exec(&self) -> Arc<dyn Exec> {
+        Arc::new(SimExec { site: self.clone() })
+    }
+
+    /// Run one raw command line on `host`, as `hascript sim exec` and an OpenSSH
+    /// `ForceCommand` do. An unknown host answers like ssh: exit 255,
+    /// `ssh: Could not resolve hostname …`; a stopped guest: exit 255, connection refused.
+    pub fn exec_line(&self, host: &str, line: &str) -> Output {
+        match self.inner.store.with(true, |st| st.run_line(host, line)) {
+            Ok(LineResult::Ran(o)) | Ok(LineResult::Unreachable(o)) => o,
+            Ok(LineResult::UnknownHost) => Output::new(
+                255,
+                "",
+                format!("ssh: Could not resolve hostname {host}: Name or service not known\n"),
+            ),
+            Err(e) => Output::new(255, "", format!("hascript-sim: {e}\n")),
+        }
+    }
+
+    /// An inventory (TOML) describing this site as a user would write it, with
+    /// `transport = "sim"`.
+    pub fn inventory_toml(&self) -> String {
+        self.inner.inventory.clone()
+    }
+
+    /// The driver the site is for: `"ldoms"`.
+    pub fn driver(&self) -> &'static str {
+        self.inner.driver
+    }
+
+    /// What the site was made from: `"ldoms"` (the default site) or `"ldoms/<scenario>"`.
+    pub fn scenario(&self) -> String {
+        self.inner.scenario.clone()
+    }
+
+    /// The simulated hosts' inventory names, sorted.
+    pub fn hosts(&self) -> Vec<String> {
+        self.inner.hosts.clone()
+    }
+
+    /// Every command the hosts received so far, in order (kept in the state folder in
+    /// folder mode). Empty when the state folder cannot be read.
+    pub fn command_log(&self) -> Vec<LoggedCommand> {
+        self.inner
+            .store
+            .with(false, |st| st.log.clone())
+            .unwrap_or_default()
+    }
+
+    /// The state folder, if the site lives in one.
+    pub fn state_dir(&self) -> Option<PathBuf> {
+        match &self.inner.store {
+            Store::Memory(_) => None,
+            Store::Folder(f) => Some(f.dir().to_path_buf()),
+        }
+    }
+
+    fn state_error(&self, e: SimError) -> Error {
+        Error::new(ErrorKind::Transport, format!("simulated site: {e}"))
+    }
+}
+
+/// The simulator's transport.
+struct SimExec {
+    site: SimSite,
+}
+
+impl Exec for SimExec {
+    fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+        let line = cmd.line();
+        let r = self
+            .site
+            .inner
+            .store
+            .with(true, |st| st.run_line(&cmd.host, &line))
+            .map_err(|e| {
+                self.site
+                    .state_error(e)
+                    .on_host(&cmd.host)
+                    .with_command(cmd.display())
+            })?;
+        match r {
+            LineResult::Ran(o) => Ok(o),
+            LineResult::UnknownHost => Err(Error::new(
+                ErrorKind::Transport,
+                format!(
+                    "no simulated host named {}; hosts: {}",
+                    cmd.host,
+                    self.site.inner.hosts.join(", ")
+                ),
+            )
+            .on_host(&cmd.host)
+            .with_command(cmd.display())),
+            LineResult::Unreachable(o) => Err(Error::new(
+                ErrorKind::Transport,
+                format!("cannot connect to {}: {}", cmd.host, o.stderr.trim()),
+            )
+            .on_host(&cmd.host)
+            .with_command(cmd.display())
+            .with_exit(255)
+            .with_stderr(o.stderr)),
+        }
+    }
+}
+
+/// The simulator's virtual clock.
+struct SimClock {
+    site: SimSite,
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> Duration {
+        let inner = &self.site.inner;
+        let ms = match inner.store.with(false, |st| st.world.now_ms) {
+            Ok(ms) => {
+                inner.last_now_ms.store(ms, Ordering::SeqCst);
+                ms
+            }
+            Err(_) => inner.last_now_ms.load(Ordering::SeqCst),
+        };
+        Duration::from_millis(ms)
+    }
+
+    fn sleep(&self, d: Duration, cancel: &CancelToken) -> Result<(), Error> {
+        cancel.check()?;
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let now = self
+            .site
+            .inner
+            .store
+            .with(true, |st| {
+                st.advance(ms);
+                st.world.now_ms
+            })
+            .map_err(|e| self.site.state_error(e))?;
+        self.site.inner.last_now_ms.store(now, Ordering::SeqCst);
+        // Give other threads (and a Ctrl-C) a chance between virtual sleeps.
+        std::thread::yield_now();
+        cancel.check()
+    }
+}
