@@ -1,1 +1,6 @@
-fn main() {}
+//! The `hascript` binary.
+
+fn main() {
+    let code = hascript::cli::main();
+    std::process::exit(code);
+}

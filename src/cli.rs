@@ -1,0 +1,567 @@
+//! The command line: `run`, `list`, `show`, `check`, `parse`, `repl`, `sim`.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use hascript_api::{CancelToken, Ui};
+
+use crate::backend::{self, SimSite};
+use crate::engine::{self, Interrupt, RunEnv};
+use crate::output::ConsoleUi;
+use crate::scripts::{self, Script};
+use crate::site::{self, SiteSpec};
+
+/// Exit code of usage errors.
+pub const EXIT_USAGE: i32 = 2;
+
+/// hascript runs HA-cluster operating procedures as Rhai scripts.
+#[derive(Debug, Parser)]
+#[command(name = "hascript", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run a script (a file, or a shipped procedure such as ldoms/live-migration).
+    Run(RunArgs),
+    /// List the shipped procedures and the simulator's scenarios.
+    List,
+    /// Print a shipped script's source (e.g. `hascript show ldoms/live-migration > my.rhai`).
+    Show {
+        /// The shipped name.
+        name: String,
+    },
+    /// Compile scripts and look for problems without running anything.
+    Check {
+        /// Script files (or shipped names).
+        #[arg(required = true)]
+        scripts: Vec<String>,
+    },
+    /// Parse a command's output (from FILE or standard input) and print it as JSON.
+    Parse {
+        /// What the text is the output of (see `hascript parse --help` for the kinds).
+        kind: String,
+        /// The file to read; standard input without it.
+        file: Option<PathBuf>,
+    },
+    /// Explore a site interactively.
+    Repl(SiteArgs),
+    /// Manage simulated sites kept in folders.
+    Sim {
+        /// What to do with the simulator.
+        #[command(subcommand)]
+        command: SimCmd,
+    },
+}
+
+/// Which site to work on.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SiteArgs {
+    /// Use the simulator: a scenario (e.g. ldoms/migration-aborted), a driver's default
+    /// site (ldoms), or, without a value, the default site of the script's driver.
+    #[arg(long, value_name = "SCENARIO", num_args = 0..=1)]
+    pub sim: Option<Option<String>>,
+    /// The inventory of a real site.
+    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    pub inventory: Option<PathBuf>,
+    /// Keep the simulated site in this folder (state and virtual clock); only with --sim.
+    #[arg(long, value_name = "DIR")]
+    pub sim_state: Option<PathBuf>,
+}
+
+/// `hascript run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The script: a file path, or a shipped name such as ldoms/live-migration.
+    pub script: String,
+    /// The site.
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// A parameter for the script, as key=value (repeatable); scripts see `params.key`.
+    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Answer yes to every confirmation.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `hascript sim …`.
+#[derive(Debug, Subcommand)]
+pub enum SimCmd {
+    /// Create a simulated site in a folder.
+    Init {
+        /// The folder (created if missing; must not already hold a site).
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// The scenario to seed it from (default: the LDoms default site).
+        #[arg(long, value_name = "NAME")]
+        scenario: Option<String>,
+    },
+    /// Run one command line on a simulated host (as `ssh host COMMAND` would).
+    Exec {
+        /// The folder holding the site.
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// The host.
+        #[arg(long, value_name = "NAME")]
+        host: String,
+        /// The command words (joined with spaces); $SSH_ORIGINAL_COMMAND without them.
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+}
+
+fn usage(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {msg}");
+    EXIT_USAGE
+}
+
+/// Parse `-p key=value` arguments.
+pub fn parse_params(raw: &[String]) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for p in raw {
+        match p.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                out.insert(k.trim().to_string(), v.to_string());
+            }
+            _ => {
+                return Err(format!(
+                    "bad parameter {p:?}: write -p key=value, e.g. -p guest=cfguest2"
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The site to use from the options; `default_driver` is what `--sim` alone means.
+/// `required`: refuse when neither `--sim` nor `-i` is given (run); else the LDoms default
+/// simulated site (REPL).
+pub fn site_spec(
+    args: &SiteArgs,
+    default_driver: &str,
+    required: bool,
+) -> Result<SiteSpec, String> {
+    match (&args.sim, &args.inventory) {
+        (Some(_), Some(_)) => Err("--sim and -i/--inventory exclude each other: choose the simulator or a real site".into()),
+        (None, Some(_)) if args.sim_state.is_some() => {
+            Err("--sim-state only goes with --sim (it keeps a simulated site in a folder)".into())
+        }
+        (None, Some(inv)) => Ok(SiteSpec::Inventory(inv.clone())),
+        (None, None) if args.sim_state.is_some() => {
+            Err("--sim-state only goes with --sim (it keeps a simulated site in a folder); add --sim".into())
+        }
+        (None, None) if required => Err(
+            "no site given: add --sim [SCENARIO] to run on the simulator, or -i INVENTORY to run on a real site".into(),
+        ),
+        (None, None) => Ok(SiteSpec::Sim {
+            scenario: None,
+            default_driver: "ldoms".into(),
+            state: None,
+        }),
+        (Some(sc), None) => Ok(SiteSpec::Sim {
+            scenario: sc.clone(),
+            default_driver: default_driver.into(),
+            state: args.sim_state.clone(),
+        }),
+    }
+}
+
+/// The driver a script belongs to, from its shipped name or its folder's name.
+fn script_driver(script: &Script) -> &'static str {
+    let folder = match &script.path {
+        Some(p) => p
+            .parent()
+            .and_then(|d| d.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        None => script
+            .source_name
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    if folder == "hpvm" {
+        "hpvm"
+    } else {
+        "ldoms"
+    }
+}
+
+/// A script by path (when the path exists) or by shipped name.
+pub fn resolve_script(arg: &str) -> Result<Script, String> {
+    let p = Path::new(arg);
+    if p.is_file() {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {arg}: {e}"))?;
+        return Ok(Script {
+            source_name: arg.to_string(),
+            text,
+            path: Some(p.to_path_buf()),
+        });
+    }
+    if p.exists() {
+        return Err(format!("{arg} is not a script file"));
+    }
+    let search = scripts::search_path();
+    if let Some(s) = scripts::find(arg, &search) {
+        return Ok(s);
+    }
+    let names = scripts::all_names(&search);
+    let close = scripts::close_names(arg, &names);
+    let mut msg = format!("no script file {arg:?} and no shipped procedure of that name");
+    if close.is_empty() {
+        msg.push_str(&format!(
+            "; the shipped procedures are: {}",
+            names.join(", ")
+        ));
+    } else {
+        msg.push_str(&format!("; did you mean: {}?", close.join(", ")));
+    }
+    msg.push_str(" (see `hascript list`)");
+    Err(msg)
+}
+
+/// Fire `interrupt` on the first Ctrl-C, exit 130 at once on the second.
+fn install_ctrl_c(interrupt: Interrupt) {
+    let spawned = std::thread::Builder::new()
+        .name("ctrl-c".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(_) => return,
+            };
+            rt.block_on(async move {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    return;
+                }
+                eprintln!("\ninterrupted: stopping (press Ctrl-C again to exit at once)");
+                interrupt.fire();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            });
+        });
+    if spawned.is_err() {
+        eprintln!("warning: cannot watch for Ctrl-C");
+    }
+}
+
+fn cmd_run(args: RunArgs) -> i32 {
+    let params = match parse_params(&args.params) {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
+    // Check the site options before anything else: a forgotten -i must never look like a run.
+    if let Err(e) = site_spec(&args.site, "ldoms", true) {
+        return usage(e);
+    }
+    let script = match resolve_script(&args.script) {
+        Ok(s) => s,
+        Err(e) => return usage(e),
+    };
+    let spec = match site_spec(&args.site, script_driver(&script), true) {
+        Ok(s) => s,
+        Err(e) => return usage(e),
+    };
+    let cancel = CancelToken::new();
+    let interrupt = Interrupt::new(cancel.clone());
+    install_ctrl_c(interrupt.clone());
+    let console = Arc::new(ConsoleUi::new(args.yes));
+    let ui: Arc<dyn Ui> = console.clone();
+    let built = match site::build(&spec, ui, cancel) {
+        Ok(b) => b,
+        Err(e) => return usage(e),
+    };
+    println!(
+        "hascript {} — {} on {}",
+        env!("CARGO_PKG_VERSION"),
+        script.source_name,
+        built.description
+    );
+    let mut env = RunEnv::new(built.site.clone(), built.ctx.clone(), params);
+    env.interrupt = interrupt;
+    let worker = std::thread::Builder::new()
+        .name("script".into())
+        .spawn(move || {
+            let engine = engine::build_engine(&env);
+            let out = engine::execute(&engine, &env, &script.source_name, &script.text);
+            (out, env.ctx.changed())
+        });
+    let joined = match worker {
+        Ok(h) => h.join(),
+        Err(e) => return usage(format!("cannot start the script thread: {e}")),
+    };
+    match joined {
+        Ok((out, _)) => {
+            if let Some(r) = &out.report {
+                console.error(r);
+            }
+            out.exit
+        }
+        Err(_) => {
+            let changed = built.ctx.changed();
+            console.error(
+                "error: internal error (a bug in hascript or a driver) while running the script",
+            );
+            if changed {
+                4
+            } else {
+                3
+            }
+        }
+    }
+}
+
+fn cmd_list() -> i32 {
+    let shipped: Vec<(&str, scripts::ScriptMeta)> = scripts::shipped()
+        .iter()
+        .filter(|(n, _)| !n.starts_with("lib/"))
+        .map(|(n, s)| (*n, scripts::meta(s)))
+        .collect();
+    let scen = backend::scenarios();
+    let w = shipped
+        .iter()
+        .map(|(n, _)| n.len())
+        .chain(scen.iter().map(|s| s.name.len()))
+        .max()
+        .unwrap_or(0);
+    let sw = shipped
+        .iter()
+        .map(|(_, m)| {
+            m.section
+                .as_deref()
+                .unwrap_or("-")
+                .split_whitespace()
+                .next()
+                .unwrap_or("-")
+                .len()
+        })
+        .chain(scen.iter().map(|s| s.section.len().max(1)))
+        .max()
+        .unwrap_or(1);
+    println!("Procedures (hascript run NAME --sim | -i INVENTORY):");
+    for (name, m) in &shipped {
+        let section = m.section.as_deref().unwrap_or("-");
+        let (num, rest) = section.split_once(' ').unwrap_or((section, ""));
+        let title = m.title.as_deref().unwrap_or(rest);
+        println!("  {name:w$}  {num:sw$}  {title}");
+    }
+    println!("Scenarios (--sim NAME):");
+    for s in &scen {
+        let section = if s.section.is_empty() {
+            "-"
+        } else {
+            s.section.as_str()
+        };
+        println!("  {:w$}  {section:sw$}  {}", s.name, s.summary);
+    }
+    0
+}
+
+fn cmd_show(name: &str) -> i32 {
+    let search = scripts::search_path();
+    match scripts::find(name, &search) {
+        Some(s) => {
+            print!("{}", s.text);
+            0
+        }
+        None => {
+            let names = scripts::all_names(&search);
+            let close = scripts::close_names(name, &names);
+            if close.is_empty() {
+                usage(format!("no shipped script {name:?}; see `hascript list`"))
+            } else {
+                usage(format!(
+                    "no shipped script {name:?}; did you mean: {}?",
+                    close.join(", ")
+                ))
+            }
+        }
+    }
+}
+
+fn cmd_check(names: &[String]) -> i32 {
+    let ui: Arc<dyn Ui> = Arc::new(ConsoleUi::new(false));
+    let env = RunEnv::offline(ui);
+    let mut engine = engine::build_engine(&env);
+    engine.set_strict_variables(true);
+    let known = engine::lint::known_functions(&engine);
+    let scope = env.scope();
+    let mut problems = 0;
+    for name in names {
+        let script = match resolve_script(name) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                problems += 1;
+                continue;
+            }
+        };
+        for p in engine::lint::check(&engine, &scope, &known, &script.text) {
+            println!("{}:{}:{}: {}", script.source_name, p.line, p.col, p.message);
+            problems += 1;
+        }
+    }
+    if problems == 0 {
+        0
+    } else {
+        EXIT_USAGE
+    }
+}
+
+fn cmd_parse(kind: &str, file: Option<&Path>) -> i32 {
+    if !backend::parse::KINDS.iter().any(|(k, _)| *k == kind) {
+        let kinds: Vec<String> = backend::parse::KINDS
+            .iter()
+            .map(|(k, d)| format!("  {k:14} {d}"))
+            .collect();
+        return usage(format!(
+            "unknown kind {kind:?}; the kinds are:\n{}",
+            kinds.join("\n")
+        ));
+    }
+    let (name, text) = match file {
+        Some(f) => match std::fs::read(f) {
+            Ok(b) => (
+                f.display().to_string(),
+                String::from_utf8_lossy(&b).into_owned(),
+            ),
+            Err(e) => return usage(format!("cannot read {}: {e}", f.display())),
+        },
+        None => {
+            let mut b = Vec::new();
+            if let Err(e) = std::io::stdin().read_to_end(&mut b) {
+                return usage(format!("cannot read standard input: {e}"));
+            }
+            (
+                "<stdin>".to_string(),
+                String::from_utf8_lossy(&b).into_owned(),
+            )
+        }
+    };
+    match backend::parse::parse_kind_json(kind, &text, true) {
+        Ok(s) => {
+            println!("{s}");
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {name}: {e}");
+            1
+        }
+    }
+}
+
+fn cmd_sim(cmd: SimCmd) -> i32 {
+    match cmd {
+        SimCmd::Init { state, scenario } => {
+            if SimSite::open(&state).is_ok() {
+                return usage(format!(
+                    "{} already holds a simulated site; choose an empty folder (or remove it first)",
+                    state.display()
+                ));
+            }
+            match site::open_sim(scenario.as_deref(), "ldoms", Some(&state)) {
+                Ok(sim) => {
+                    println!(
+                        "created simulated site {} in {}",
+                        sim.scenario(),
+                        state.display()
+                    );
+                    0
+                }
+                Err(e) => usage(e),
+            }
+        }
+        SimCmd::Exec {
+            state,
+            host,
+            command,
+        } => {
+            let line = if command.is_empty() {
+                match std::env::var("SSH_ORIGINAL_COMMAND") {
+                    Ok(l) => l,
+                    Err(_) => {
+                        return usage("no command: give it after `--`, or set SSH_ORIGINAL_COMMAND")
+                    }
+                }
+            } else {
+                command.join(" ")
+            };
+            let sim = match SimSite::open(&state) {
+                Ok(s) => s,
+                Err(e) => return usage(e),
+            };
+            let out = sim.exec_line(&host, &line);
+            let mut so = std::io::stdout();
+            let _ = so.write_all(out.stdout.as_bytes());
+            let _ = so.flush();
+            let mut se = std::io::stderr();
+            let _ = se.write_all(out.stderr.as_bytes());
+            let _ = se.flush();
+            match out.status {
+                hascript_api::ExitStatus::Code(c) => c,
+                hascript_api::ExitStatus::Signal(_) => 255,
+            }
+        }
+    }
+}
+
+/// Run the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Run(a) => cmd_run(a),
+        Cmd::List => cmd_list(),
+        Cmd::Show { name } => cmd_show(&name),
+        Cmd::Check { scripts } => cmd_check(&scripts),
+        Cmd::Parse { kind, file } => cmd_parse(&kind, file.as_deref()),
+        Cmd::Repl(site) => crate::repl::main(&site),
+        Cmd::Sim { command } => cmd_sim(command),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_need_an_equals_sign() {
+        let ok = parse_params(&["guest=cfguest2".into(), "note=a=b".into()]);
+        assert_eq!(ok.as_ref().map(|m| m["note"].as_str()), Ok("a=b"));
+        assert!(parse_params(&["guest".into()]).is_err());
+        assert!(parse_params(&["=x".into()]).is_err());
+    }
+
+    #[test]
+    fn site_options_are_checked() {
+        let none = SiteArgs::default();
+        let e = site_spec(&none, "ldoms", true).err().unwrap_or_default();
+        assert!(e.contains("--sim") && e.contains("-i"), "{e}");
+        assert!(matches!(
+            site_spec(&none, "ldoms", false),
+            Ok(SiteSpec::Sim { .. })
+        ));
+        let both = SiteArgs {
+            sim: Some(None),
+            inventory: Some("x".into()),
+            sim_state: None,
+        };
+        assert!(site_spec(&both, "ldoms", true).is_err());
+        let state_only = SiteArgs {
+            sim_state: Some("d".into()),
+            ..SiteArgs::default()
+        };
+        assert!(site_spec(&state_only, "ldoms", true).is_err());
+    }
+}

@@ -1,0 +1,182 @@
+//! The `hypervisor` object: guests and the hosts that run them.
+
+use rhai::{Array, Engine, ImmutableString, Map, NativeCallContext};
+
+use super::error::{lift, usage, RhaiRes};
+use super::{check_keys, opt_bool, reg};
+
+object_handle!(
+    /// The `hypervisor` global (script type `Hypervisor`).
+    HypervisorObj,
+    Hypervisor,
+    hypervisor
+);
+
+/// The strings of `arr`, or a usage error naming the first element that is not one.
+pub(crate) fn strings(arr: &Array, what: &str) -> Result<Vec<String>, String> {
+    arr.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.clone()
+                .into_string()
+                .map_err(|t| format!("{what}: element {i} is {t}; every element must be a string"))
+        })
+        .collect()
+}
+
+/// Register `Hypervisor` and its methods.
+pub fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<HypervisorObj>("Hypervisor");
+    engine.register_fn("to_string", |_: &mut HypervisorObj| {
+        "Hypervisor".to_string()
+    });
+    engine.register_fn("to_debug", |_: &mut HypervisorObj| "Hypervisor".to_string());
+
+    reg(
+        "guests",
+        &["hypervisor: Hypervisor"],
+        "Array",
+        "Every guest with where it runs and its state.",
+    )
+    .register_into_engine(engine, |ctx: NativeCallContext, h: &mut HypervisorObj| {
+        lift(h.get().guests(), ctx.call_position())
+    });
+    reg(
+        "guest",
+        &["hypervisor: Hypervisor", "name: String"],
+        "Map",
+        "One guest by name.",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext, h: &mut HypervisorObj, name: ImmutableString| {
+            lift(h.get().guest(&name), ctx.call_position())
+        },
+    );
+    reg(
+        "hosts",
+        &["hypervisor: Hypervisor"],
+        "Array",
+        "The hypervisor hosts (control domains, VM hosts).",
+    )
+    .register_into_engine(engine, |ctx: NativeCallContext, h: &mut HypervisorObj| {
+        lift(h.get().hosts(), ctx.call_position())
+    });
+    reg(
+        "start",
+        &["hypervisor: Hypervisor", "guest: String"],
+        "Map",
+        "Start `guest` (changes state; guard rails apply).",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString| {
+            lift(h.get().start(&g), ctx.call_position())
+        },
+    );
+    reg(
+        "stop",
+        &["hypervisor: Hypervisor", "guest: String"],
+        "Map",
+        "Stop `guest` (changes state); refused while its cluster node is UP.",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString| {
+            lift(h.get().stop(&g, false), ctx.call_position())
+        },
+    );
+    reg(
+        "stop",
+        &["hypervisor: Hypervisor", "guest: String", "opts: Map"],
+        "Map",
+        "Stop `guest`; `opts`: `#{force: true}` stops it even while its cluster node is UP.",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext,
+         h: &mut HypervisorObj,
+         g: ImmutableString,
+         opts: Map|
+         -> RhaiRes<_> {
+            let pos = ctx.call_position();
+            check_keys(&opts, &["force"], "hypervisor.stop").map_err(|m| usage(m, pos))?;
+            let force = opt_bool(&opts, "force", "hypervisor.stop").map_err(|m| usage(m, pos))?;
+            lift(h.get().stop(&g, force.unwrap_or(false)), pos)
+        },
+    );
+    reg(
+        "migrate",
+        &["hypervisor: Hypervisor", "guest: String", "target: String"],
+        "Map",
+        "Live-migrate `guest` to `target`: the whole vendor bracket (preflight, prepare, move,\nfinish, state-aware recovery on failure).",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString, target: ImmutableString| {
+            lift(h.get().migrate(&g, &target), ctx.call_position())
+        },
+    );
+    reg(
+        "preflight",
+        &["hypervisor: Hypervisor", "guest: String", "target: String"],
+        "Map",
+        "Vendor step: the read-only preflight of migrating `guest` to `target`; throws a `check`\nerror when a precondition fails.",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString, target: ImmutableString| {
+            lift(h.get().preflight(&g, &target), ctx.call_position())
+        },
+    );
+    reg(
+        "recover",
+        &["hypervisor: Hypervisor", "guest: String"],
+        "Map",
+        "Vendor step: state-aware recovery of an aborted migration of `guest`.",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString| {
+            lift(h.get().recover(&g), ctx.call_position())
+        },
+    );
+    reg(
+        "configs",
+        &["hypervisor: Hypervisor", "host: String"],
+        "Array",
+        "Saved configurations of `host` (LDoms spconfigs).",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext, h: &mut HypervisorObj, host: ImmutableString| {
+            lift(h.get().configs(&host), ctx.call_position())
+        },
+    );
+    reg(
+        "remove_config",
+        &["hypervisor: Hypervisor", "host: String", "name: String"],
+        "Map",
+        "Remove saved configuration `name` of `host` (refuses protected ones).",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext,
+         h: &mut HypervisorObj,
+         host: ImmutableString,
+         name: ImmutableString| {
+            lift(h.get().remove_config(&host, &name), ctx.call_position())
+        },
+    );
+    reg(
+        "clean_configs",
+        &["hypervisor: Hypervisor", "hosts: Array"],
+        "Map",
+        "Apply the saved-configuration rule on `hosts` (an array of host names), asking before\nremoving anything.",
+    )
+    .register_into_engine(engine, |ctx: NativeCallContext, h: &mut HypervisorObj, hosts: Array| -> RhaiRes<_> {
+        let pos = ctx.call_position();
+        let hosts = strings(&hosts, "hypervisor.clean_configs").map_err(|m| usage(m, pos))?;
+        lift(h.get().clean_configs(&hosts), pos)
+    });
+}

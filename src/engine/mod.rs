@@ -1,0 +1,485 @@
+//! The script engine: the ONLY code that knows Rhai. [`build_engine`] is shared by `run`,
+//! `check`, the REPL and the tests; each object family registers itself from its own file.
+
+/// A cheap, clonable script handle around one of the site's objects, fetched from the site
+/// on first use (so building the engine never touches the driver).
+macro_rules! object_handle {
+    ($(#[$doc:meta])* $name:ident, $tr:ident, $getter:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name {
+            site: std::sync::Arc<dyn hascript_api::Site>,
+            obj: std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn hascript_api::$tr>>>,
+        }
+
+        impl $name {
+            /// A handle on `site`'s object.
+            pub fn new(site: std::sync::Arc<dyn hascript_api::Site>) -> Self {
+                $name {
+                    site,
+                    obj: Default::default(),
+                }
+            }
+
+            /// The driver object.
+            pub fn get(&self) -> std::sync::Arc<dyn hascript_api::$tr> {
+                self.obj.get_or_init(|| self.site.$getter()).clone()
+            }
+        }
+    };
+}
+
+pub mod cluster;
+pub mod error;
+pub mod fence;
+pub mod helpers;
+pub mod host;
+pub mod hypervisor;
+pub mod lint;
+pub mod package;
+pub mod report;
+pub mod resolver;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hascript_api::objects::{Context, Value};
+use hascript_api::{
+    CancelToken, Cluster, Command, Error, Exec, Fence, Hypervisor, Output, Package, Site,
+    SystemClock, Ui,
+};
+use rhai::{Dynamic, Engine, FuncRegistration, Map, Scope};
+
+/// Texts of the scripts and modules a run compiled, by source name (for error reports).
+pub type SourceMap = Arc<Mutex<HashMap<String, String>>>;
+
+/// The names of the globals every script sees.
+pub const GLOBALS: [&str; 6] = [
+    "cluster",
+    "fence",
+    "hypervisor",
+    "package",
+    "params",
+    "site",
+];
+
+/// Fires a run's cancellation: sets the flag the engine's progress hook reads (one atomic
+/// load per operation) and the [`CancelToken`] every wait and command checks.
+#[derive(Clone, Debug)]
+pub struct Interrupt {
+    flag: Arc<AtomicBool>,
+    token: CancelToken,
+}
+
+impl Interrupt {
+    /// An interrupt over `token`.
+    pub fn new(token: CancelToken) -> Self {
+        Interrupt {
+            flag: Arc::new(AtomicBool::new(false)),
+            token,
+        }
+    }
+
+    /// Fire it.
+    pub fn fire(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.token.cancel();
+    }
+
+    /// Whether it fired (also when only the token was cancelled).
+    pub fn fired(&self) -> bool {
+        self.flag.load(Ordering::Relaxed) || self.token.is_cancelled()
+    }
+}
+
+/// Everything a run gives its scripts: the site, the run context, the parameters.
+#[derive(Clone)]
+pub struct RunEnv {
+    /// The site (driver objects over an inventory or a simulated site).
+    pub site: Arc<dyn Site>,
+    /// Transport, clock, cancel token, UI, and the "changed" record.
+    pub ctx: Context,
+    /// `-p key=value` parameters.
+    pub params: BTreeMap<String, String>,
+    /// Cancellation (Ctrl-C).
+    pub interrupt: Interrupt,
+    /// Folders of `HASCRIPT_PATH`, searched by imports and shipped names.
+    pub search_path: Vec<PathBuf>,
+    /// Sources compiled in this run, for error reports.
+    pub sources: SourceMap,
+}
+
+impl RunEnv {
+    /// A run environment over `site` and `ctx`.
+    pub fn new(site: Arc<dyn Site>, ctx: Context, params: BTreeMap<String, String>) -> Self {
+        let interrupt = Interrupt::new(ctx.cancel.clone());
+        RunEnv {
+            site,
+            ctx,
+            params,
+            interrupt,
+            search_path: crate::scripts::search_path(),
+            sources: SourceMap::default(),
+        }
+    }
+
+    /// An environment without a site, for `check` (compiles, runs nothing).
+    pub fn offline(ui: Arc<dyn Ui>) -> Self {
+        let ctx = Context::new(
+            Arc::new(NoSite),
+            Arc::new(SystemClock),
+            CancelToken::new(),
+            ui,
+        );
+        RunEnv::new(Arc::new(NoSite), ctx, BTreeMap::new())
+    }
+
+    /// The `site` global: driver, description and hosts.
+    pub fn site_map(&self) -> Map {
+        let mut m = Map::new();
+        m.insert("driver".into(), self.site.driver().into());
+        m.insert("description".into(), self.site.describe().into());
+        let hosts: rhai::Array = self.site.hosts().into_iter().map(Dynamic::from).collect();
+        m.insert("hosts".into(), hosts.into());
+        m
+    }
+
+    /// The globals as (name, value), in [`GLOBALS`] order.
+    pub fn globals(&self) -> Vec<(&'static str, Dynamic)> {
+        let params: Map = self
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
+            .collect();
+        vec![
+            (
+                "cluster",
+                Dynamic::from(cluster::ClusterObj::new(self.site.clone())),
+            ),
+            (
+                "fence",
+                Dynamic::from(fence::FenceObj::new(self.site.clone())),
+            ),
+            (
+                "hypervisor",
+                Dynamic::from(hypervisor::HypervisorObj::new(self.site.clone())),
+            ),
+            (
+                "package",
+                Dynamic::from(package::PackageObj::new(self.site.clone())),
+            ),
+            ("params", params.into()),
+            ("site", self.site_map().into()),
+        ]
+    }
+
+    /// A scope holding the globals as constants.
+    pub fn scope(&self) -> Scope<'static> {
+        let mut scope = Scope::new();
+        for (name, v) in self.globals() {
+            scope.push_constant_dynamic(name, v);
+        }
+        scope
+    }
+}
+
+/// Operations a script may run before it is stopped (a runaway loop guard).
+pub const MAX_OPERATIONS: u64 = 50_000_000;
+
+/// Build the engine for `run`: limits, sandbox, resolver, every object family and helper.
+pub fn build_engine(run: &RunEnv) -> Engine {
+    let mut engine = Engine::new();
+    engine.set_max_operations(MAX_OPERATIONS);
+    engine.set_max_call_levels(64);
+    engine.set_max_expr_depths(64, 64);
+    engine.set_max_string_size(16 * 1024 * 1024);
+    engine.set_max_array_size(1_000_000);
+    engine.set_max_map_size(1_000_000);
+    engine.set_max_modules(256);
+    engine.disable_symbol("eval");
+    engine.set_optimization_level(rhai::OptimizationLevel::Simple);
+    engine.set_module_resolver(resolver::Resolver::new(
+        run.search_path.clone(),
+        run.sources.clone(),
+    ));
+
+    let ui = run.ctx.ui.clone();
+    engine.on_print(move |s| ui.info(s));
+    let ui = run.ctx.ui.clone();
+    engine.on_debug(move |s, _src, _pos| ui.info(s));
+
+    let interrupt = run.interrupt.clone();
+    let ticks = AtomicU64::new(0);
+    engine.on_progress(move |_ops| {
+        if interrupt.flag.load(Ordering::Relaxed) {
+            return Some(error::CANCELLED.into());
+        }
+        // The token (a mutex) only now and then.
+        if ticks.fetch_add(1, Ordering::Relaxed) & 4095 == 0 && interrupt.token.is_cancelled() {
+            return Some(error::CANCELLED.into());
+        }
+        None
+    });
+
+    // Globals are constants in the main scope; functions and modules (which do not see
+    // the caller's scope) reach them through this resolver.
+    let globals: Arc<HashMap<&'static str, Dynamic>> =
+        Arc::new(run.globals().into_iter().collect());
+    #[allow(deprecated)] // "volatile", not deprecated
+    engine.on_var(move |name, index, ctx| {
+        if index > 0 {
+            return Ok(None);
+        }
+        match globals.get(name) {
+            Some(v) if !ctx.scope().contains(name) => Ok(Some(v.clone())),
+            _ => Ok(None),
+        }
+    });
+
+    cluster::register(&mut engine);
+    fence::register(&mut engine);
+    hypervisor::register(&mut engine);
+    package::register(&mut engine);
+    host::register(&mut engine, run);
+    helpers::register(&mut engine, run);
+    engine
+}
+
+/// A registration carrying parameter names, return type, and doc comment (one `///` line
+/// per line of `doc`), marked volatile so the optimiser never folds a call to the site.
+pub(crate) fn reg(name: &str, params: &[&str], ret: &str, doc: &str) -> FuncRegistration {
+    let mut info: Vec<String> = params.iter().map(|p| p.to_string()).collect();
+    info.push(ret.to_string());
+    let comment = doc
+        .lines()
+        .map(|l| format!("/// {l}").trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    FuncRegistration::new(name)
+        .with_params_info(info)
+        .with_comments([comment])
+        .with_volatility(true)
+}
+
+/// Seconds (INT or FLOAT, not negative) as a duration.
+pub(crate) fn seconds(v: &Dynamic, what: &str) -> Result<Duration, String> {
+    let secs = if let Ok(i) = v.as_int() {
+        i as f64
+    } else if let Ok(f) = v.as_float() {
+        f
+    } else {
+        return Err(format!(
+            "{what} must be a number of seconds, not {}",
+            v.type_name()
+        ));
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!(
+            "{what} must be a number of seconds from 0 up, not {secs}"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs.min(1e9)))
+}
+
+/// Check that an options map only holds `allowed` keys.
+pub(crate) fn check_keys(opts: &Map, allowed: &[&str], func: &str) -> Result<(), String> {
+    for k in opts.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(format!(
+                "{func}: unknown option `{k}`; the options are: {}",
+                allowed.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A boolean option.
+pub(crate) fn opt_bool(opts: &Map, key: &str, func: &str) -> Result<Option<bool>, String> {
+    match opts.get(key) {
+        None => Ok(None),
+        Some(v) => v
+            .as_bool()
+            .map(Some)
+            .map_err(|t| format!("{func}: option `{key}` must be true or false, not {t}")),
+    }
+}
+
+/// A site for `check`: no hosts, no objects (every call is `Unsupported`).
+struct NoSite;
+
+fn none<T>() -> hascript_api::Result<T> {
+    Err(Error::new(
+        hascript_api::ErrorKind::Unsupported,
+        "no site: this command only compiles scripts",
+    ))
+}
+
+impl Exec for NoSite {
+    fn exec(&self, _cmd: &Command) -> hascript_api::Result<Output> {
+        none()
+    }
+}
+
+impl Site for NoSite {
+    fn driver(&self) -> &'static str {
+        "none"
+    }
+    fn describe(&self) -> String {
+        "no site".into()
+    }
+    fn hosts(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn cluster(&self) -> Arc<dyn Cluster> {
+        Arc::new(NoSite)
+    }
+    fn fence(&self) -> Arc<dyn Fence> {
+        Arc::new(NoSite)
+    }
+    fn hypervisor(&self) -> Arc<dyn Hypervisor> {
+        Arc::new(NoSite)
+    }
+    fn package(&self) -> Arc<dyn Package> {
+        Arc::new(NoSite)
+    }
+    fn summary(&self, _subject: &str) -> hascript_api::Result<Value> {
+        none()
+    }
+}
+
+impl Cluster for NoSite {
+    fn nodes(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn node(&self, _: &str) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn wait_node_state(&self, _: &str, _: &str, _: Duration) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn timeout(&self) -> hascript_api::Result<i64> {
+        none()
+    }
+    fn applications(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn health(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn messages(&self, _: &str, _: bool) -> hascript_api::Result<Value> {
+        none()
+    }
+}
+
+impl Fence for NoSite {
+    fn agents(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn config(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn verify(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn start(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn stop(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+}
+
+impl Hypervisor for NoSite {
+    fn guests(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn guest(&self, _: &str) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn hosts(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn start(&self, _: &str) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn stop(&self, _: &str, _: bool) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn migrate(&self, _: &str, _: &str) -> hascript_api::Result<Value> {
+        none()
+    }
+}
+
+impl Package for NoSite {
+    fn list(&self) -> hascript_api::Result<Value> {
+        none()
+    }
+    fn status(&self, _: &str) -> hascript_api::Result<Value> {
+        none()
+    }
+}
+
+/// A compile error as a Rhai error (for reports and exit codes).
+pub fn parse_error(e: rhai::ParseError) -> Box<rhai::EvalAltResult> {
+    Box::new(rhai::EvalAltResult::ErrorParsing(
+        e.err_type().clone(),
+        e.position(),
+    ))
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The process exit code (design.md, "Exit codes").
+    pub exit: i32,
+    /// The error report, when the script failed.
+    pub report: Option<String>,
+}
+
+/// Compile `text` (named `source_name` in errors) with the globals in scope.
+pub fn compile(
+    engine: &Engine,
+    env: &RunEnv,
+    source_name: &str,
+    text: &str,
+) -> Result<rhai::AST, Box<rhai::EvalAltResult>> {
+    env.sources
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(source_name.to_string(), text.to_string());
+    let scope = env.scope();
+    let mut ast = engine
+        .compile_with_scope(&scope, text)
+        .map_err(parse_error)?;
+    ast.set_source(source_name);
+    Ok(ast)
+}
+
+/// Compile and run a script to the end; map the result to an exit code and a report.
+pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> Outcome {
+    let result = compile(engine, env, source_name, text).and_then(|ast| {
+        let mut scope = env.scope();
+        engine.run_ast_with_scope(&mut scope, &ast)
+    });
+    match result {
+        Ok(()) => Outcome {
+            exit: 0,
+            report: None,
+        },
+        Err(e) => {
+            let sources = env
+                .sources
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            Outcome {
+                exit: report::exit_code(&e, env.ctx.changed()),
+                report: Some(report::render(&e, source_name, &sources)),
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! What an uncaught error looks like and which exit code it gives: `error: <message>`,
+//! `file:line:col`, the source line with a caret, the details of a thrown driver error,
+//! and the chain of function calls that led there.
+
+use std::collections::HashMap;
+
+use rhai::{Dynamic, EvalAltResult, Map, Position};
+
+use super::error::kind_of;
+
+/// A Rhai message without its trailing ` (line l, position c)`.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" (line ") {
+        Some(i) if msg.ends_with(')') => msg[..i].to_string(),
+        _ => msg.to_string(),
+    }
+}
+
+fn innermost(err: &EvalAltResult) -> &EvalAltResult {
+    match err {
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+        | EvalAltResult::ErrorInModule(_, inner, _) => innermost(inner),
+        other => other,
+    }
+}
+
+/// The exit code of a run that ended with `err`; `changed` says whether a changing
+/// command had been sent.
+pub fn exit_code(err: &EvalAltResult, changed: bool) -> i32 {
+    match innermost(err) {
+        EvalAltResult::ErrorRuntime(v, _) => kind_of(v).map_or(1, |k| k.exit_code(changed)),
+        EvalAltResult::ErrorTerminated(..) => 130,
+        EvalAltResult::ErrorParsing(..) => 2,
+        _ => {
+            if changed {
+                4
+            } else {
+                2
+            }
+        }
+    }
+}
+
+fn field(m: &Map, key: &str) -> Option<String> {
+    let v = m.get(key)?;
+    if v.is_unit() {
+        None
+    } else if v.is_string() {
+        v.clone().into_string().ok()
+    } else {
+        Some(v.to_string())
+    }
+}
+
+fn location(source: &str, pos: Position, sources: &HashMap<String, String>) -> Vec<String> {
+    let (Some(line), col) = (pos.line(), pos.position()) else {
+        return Vec::new();
+    };
+    let col_n = col.unwrap_or(1);
+    let mut out = vec![format!("  --> {source}:{line}:{col_n}")];
+    if let Some(text) = sources.get(source).and_then(|t| t.lines().nth(line - 1)) {
+        let num = line.to_string();
+        let pad = " ".repeat(num.len());
+        out.push(format!(" {pad} |"));
+        out.push(format!(" {num} | {text}"));
+        if col.is_some() {
+            out.push(format!(" {pad} | {}^", " ".repeat(col_n.saturating_sub(1))));
+        }
+    }
+    out
+}
+
+fn thrown_details(v: &Dynamic) -> (String, Vec<String>) {
+    if let Some(m) = v.read_lock::<Map>() {
+        let msg = field(&m, "message").unwrap_or_else(|| v.to_string());
+        let mut details = Vec::new();
+        for key in ["host", "command", "exit", "stderr"] {
+            if let Some(val) = field(&m, key).filter(|v| !v.trim().is_empty()) {
+                if key == "stderr" && val.contains('\n') {
+                    details.push("  stderr:".to_string());
+                    details.extend(val.lines().map(|l| format!("    {l}")));
+                } else {
+                    details.push(format!("  {key}: {val}"));
+                }
+            }
+        }
+        if let Some(r) = field(&m, "remedy") {
+            details.push(format!("remedy: {r}"));
+        }
+        return (msg, details);
+    }
+    let text = if v.is_string() {
+        v.clone().into_string().unwrap_or_default()
+    } else {
+        v.to_string()
+    };
+    (format!("uncaught exception: {text}"), Vec::new())
+}
+
+/// The report of `err` raised while running the script named `main_source`; `sources`
+/// holds the texts by source name (for the source line and caret).
+pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, String>) -> String {
+    let mut frames: Vec<(String, String, Position)> = Vec::new();
+    let mut cur = err;
+    let mut src = main_source.to_string();
+    loop {
+        match cur {
+            EvalAltResult::ErrorInFunctionCall(name, fsrc, inner, pos) => {
+                let what = if name.starts_with("anon$") {
+                    "in a closure called".to_string()
+                } else {
+                    format!("in call to function '{name}'")
+                };
+                frames.push((what, src.clone(), *pos));
+                if !fsrc.is_empty() {
+                    src = fsrc.clone();
+                }
+                cur = inner;
+            }
+            EvalAltResult::ErrorInModule(path, inner, pos) => {
+                frames.push((format!("in module '{path}' imported"), src.clone(), *pos));
+                src = path.clone();
+                cur = inner;
+            }
+            _ => break,
+        }
+    }
+    let (message, details) = match cur {
+        EvalAltResult::ErrorRuntime(v, _) => thrown_details(v),
+        EvalAltResult::ErrorTerminated(..) => ("interrupted".to_string(), Vec::new()),
+        other => (strip_position(&other.to_string()), Vec::new()),
+    };
+    let mut out = vec![format!("error: {message}")];
+    out.extend(location(&src, cur.position(), sources));
+    out.extend(details);
+    for (what, s, pos) in frames.iter().rev() {
+        match (pos.line(), pos.position()) {
+            (Some(l), Some(c)) => out.push(format!("  {what} at {s}:{l}:{c}")),
+            (Some(l), None) => out.push(format!("  {what} at {s}:{l}")),
+            _ => out.push(format!("  {what}")),
+        }
+    }
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hascript_api::{Error, ErrorKind};
+
+    #[test]
+    fn driver_error_report_shows_location_details_and_remedy() {
+        let err = super::super::error::throw(
+            Error::new(ErrorKind::Check, "fencing is not working")
+                .on_host("cfguest1")
+                .with_command("sdtool -s")
+                .with_remedy("check the XSCF user"),
+            Position::new(2, 5),
+        );
+        let mut src = HashMap::new();
+        src.insert(
+            "t.rhai".to_string(),
+            "let a = 1;\nlet b = fence.verify();\n".to_string(),
+        );
+        let r = render(&err, "t.rhai", &src);
+        assert!(
+            r.starts_with("error: fencing is not working\n  --> t.rhai:2:5\n"),
+            "{r}"
+        );
+        assert!(
+            r.contains(" 2 | let b = fence.verify();\n   |     ^"),
+            "{r}"
+        );
+        assert!(r.contains("  host: cfguest1"), "{r}");
+        assert!(r.contains("remedy: check the XSCF user"), "{r}");
+        assert_eq!(exit_code(&err, false), 3);
+    }
+
+    #[test]
+    fn exit_codes_by_kind_and_change() {
+        let thrown =
+            |m: Map| -> EvalAltResult { EvalAltResult::ErrorRuntime(m.into(), Position::NONE) };
+        let mut m = Map::new();
+        m.insert("kind".into(), "timeout".into());
+        assert_eq!(exit_code(&thrown(m.clone()), false), 3);
+        assert_eq!(exit_code(&thrown(m), true), 4);
+        assert_eq!(exit_code(&thrown(Map::new()), true), 1);
+        let nf = EvalAltResult::ErrorFunctionNotFound("nope()".into(), Position::NONE);
+        assert_eq!(exit_code(&nf, false), 2);
+        assert_eq!(exit_code(&nf, true), 4);
+        let wrapped = EvalAltResult::ErrorInFunctionCall(
+            "f".into(),
+            String::new(),
+            Box::new(nf),
+            Position::NONE,
+        );
+        assert_eq!(exit_code(&wrapped, true), 4);
+        let term = EvalAltResult::ErrorTerminated("x".into(), Position::NONE);
+        assert_eq!(exit_code(&term, true), 130);
+    }
+}

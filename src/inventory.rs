@@ -1,0 +1,707 @@
+//! The TOML inventory of a site: which driver, which hosts with which roles, and how each
+//! host is reached. The simulator produces the same format (with `transport = "sim"`).
+//!
+//! Every error names the file, the line and the key, and says what to do.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::Path;
+
+use hascript_api::validate_name;
+use hascript_ldoms::{ControlDomain, GuestDomain, Topology};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// How hascript reaches one host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// Run commands on this machine (`sh -c`), for a hascript that runs on the host itself
+    /// or where every host is this machine.
+    Local,
+    /// The built-in simulator.
+    Sim,
+}
+
+/// One host of the inventory with its transport settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostEntry {
+    /// Inventory name.
+    pub name: String,
+    /// How it is reached.
+    pub transport: TransportKind,
+    /// Login user (for transports that log in).
+    pub user: Option<String>,
+    /// Network address, if given.
+    pub address: Option<String>,
+}
+
+/// A loaded and validated inventory.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// Driver name (`ldoms`).
+    pub driver: String,
+    /// The static site description for the LDoms driver.
+    pub topology: Topology,
+    /// Hosts in inventory order with their transports.
+    pub hosts: Vec<HostEntry>,
+}
+
+impl Inventory {
+    /// Host names in inventory order.
+    pub fn host_names(&self) -> Vec<String> {
+        self.hosts.iter().map(|h| h.name.clone()).collect()
+    }
+
+    /// The transport of each host.
+    pub fn transports(&self) -> BTreeMap<String, TransportKind> {
+        self.hosts
+            .iter()
+            .map(|h| (h.name.clone(), h.transport))
+            .collect()
+    }
+}
+
+/// An inventory error: where (file, line, key) and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryError {
+    /// The inventory file as given.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// The key concerned, when known.
+    pub key: Option<String>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for InventoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, ": key `{k}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for InventoryError {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInventory {
+    driver: Option<Spanned<String>>,
+    description: Option<String>,
+    defaults: Option<RawDefaults>,
+    ldoms: Option<RawLdoms>,
+    #[serde(default)]
+    host: Vec<Spanned<RawHost>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    transport: Option<Spanned<String>>,
+    user: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLdoms {
+    cf_timeout: Option<Spanned<i64>>,
+    xscf_user: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    name: Option<Spanned<String>>,
+    role: Option<Spanned<String>>,
+    address: Option<String>,
+    hosts_name: Option<Spanned<String>>,
+    #[serde(rename = "box")]
+    box_name: Option<Spanned<String>>,
+    ppar_id: Option<Spanned<i64>>,
+    xscf: Option<Spanned<Vec<String>>>,
+    domain: Option<Spanned<String>>,
+    transport: Option<Spanned<String>>,
+    user: Option<String>,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn err(
+        &self,
+        offset: Option<usize>,
+        key: Option<&str>,
+        message: impl Into<String>,
+    ) -> InventoryError {
+        InventoryError {
+            file: self.file.to_string(),
+            line: offset.map(|o| self.line_of(o)),
+            key: key.map(str::to_string),
+            message: message.into(),
+        }
+    }
+
+    /// The key written on the line holding `offset` (`key = value` or a `[table]` header).
+    fn key_at(&self, offset: usize) -> Option<String> {
+        let start = self.text[..offset.min(self.text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = self.text[start..].lines().next().unwrap_or("").trim();
+        if let Some((k, _)) = line.split_once('=') {
+            let k = k.trim().trim_matches('"');
+            if !k.is_empty() {
+                return Some(k.to_string());
+            }
+        }
+        let h = line.trim_start_matches('[').trim_end_matches(']').trim();
+        (!h.is_empty() && line.starts_with('[')).then(|| h.to_string())
+    }
+}
+
+/// Read and validate the inventory at `path`.
+pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| InventoryError {
+        file: file.clone(),
+        line: None,
+        key: None,
+        message: format!("cannot read the inventory: {e}; check the path given to -i"),
+    })?;
+    parse(&file, &text)
+}
+
+fn transport_of(ctx: &Ctx, v: &Spanned<String>) -> Result<TransportKind, InventoryError> {
+    match v.get_ref().as_str() {
+        "local" => Ok(TransportKind::Local),
+        "sim" => Ok(TransportKind::Sim),
+        "ssh" => Err(ctx.err(
+            Some(v.span().start),
+            Some("transport"),
+            "the SSH transport is not available yet; use transport = \"local\" (hascript runs \
+             the commands on this machine) or run on the simulator with --sim",
+        )),
+        other => Err(ctx.err(
+            Some(v.span().start),
+            Some("transport"),
+            format!("unknown transport {other:?}; use \"local\" or \"sim\""),
+        )),
+    }
+}
+
+/// Parse and validate inventory `text`; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
+    let ctx = Ctx { file, text };
+    let raw: RawInventory = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start);
+        let msg = e.message().trim().to_string();
+        let key = offset
+            .and_then(|o| ctx.key_at(o))
+            .or_else(|| msg.split('`').nth(1).map(str::to_string));
+        let hint = if msg.starts_with("unknown field") {
+            "; remove it or correct its spelling"
+        } else if msg.starts_with("missing field") {
+            "; add it"
+        } else {
+            "; fix the TOML at this line"
+        };
+        ctx.err(offset, key.as_deref(), format!("{msg}{hint}"))
+    })?;
+
+    let driver = raw.driver.as_ref().ok_or_else(|| {
+        ctx.err(
+            None,
+            Some("driver"),
+            "the inventory must name its driver: add driver = \"ldoms\" at the top",
+        )
+    })?;
+    match driver.get_ref().as_str() {
+        "ldoms" => {}
+        "hpvm" => {
+            return Err(ctx.err(
+                Some(driver.span().start),
+                Some("driver"),
+                "the hpvm (Serviceguard) driver is not available yet; only driver = \"ldoms\" is",
+            ))
+        }
+        other => {
+            return Err(ctx.err(
+                Some(driver.span().start),
+                Some("driver"),
+                format!("unknown driver {other:?}; use driver = \"ldoms\""),
+            ))
+        }
+    }
+
+    let defaults = raw.defaults.unwrap_or_default();
+    let default_transport = match &defaults.transport {
+        Some(t) => transport_of(&ctx, t)?,
+        None => TransportKind::Local,
+    };
+    let (cf_timeout, xscf_user) = match raw.ldoms {
+        Some(l) => {
+            let t =
+                match l.cf_timeout {
+                    Some(t) if *t.get_ref() <= 0 => return Err(ctx.err(
+                        Some(t.span().start),
+                        Some("cf_timeout"),
+                        "the CF timeout must be a positive number of seconds (the manual's default is 10)",
+                    )),
+                    Some(t) => *t.get_ref(),
+                    None => 10,
+                };
+            (t, l.xscf_user)
+        }
+        None => (10, None),
+    };
+
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen_domains: HashSet<String> = HashSet::new();
+    let mut control_domains = Vec::new();
+    let mut guests = Vec::new();
+    let mut hosts = Vec::new();
+    for h in &raw.host {
+        let at = h.span().start;
+        let h = h.get_ref();
+        let name = h.name.as_ref().ok_or_else(|| {
+            ctx.err(
+                Some(at),
+                Some("name"),
+                "every [[host]] needs a name: add name = \"...\"",
+            )
+        })?;
+        let name_at = name.span().start;
+        let name = name.get_ref().clone();
+        validate_name("host", &name)
+            .map_err(|e| ctx.err(Some(name_at), Some("name"), e.message))?;
+        if !seen.insert(name.clone()) {
+            return Err(ctx.err(
+                Some(name_at),
+                Some("name"),
+                format!("host {name:?} is listed twice; give every [[host]] its own name"),
+            ));
+        }
+        let role = h.role.as_ref().ok_or_else(|| {
+            ctx.err(
+                Some(at),
+                Some("role"),
+                format!(
+                    "host {name:?} has no role: add role = \"control-domain\" or role = \"guest-domain\""
+                ),
+            )
+        })?;
+        let transport = match &h.transport {
+            Some(t) => transport_of(&ctx, t)?,
+            None => default_transport,
+        };
+        let forbid = |key: &str, present: Option<usize>, why: &str| match present {
+            Some(o) => Err(ctx.err(
+                Some(o),
+                Some(key),
+                format!("host {name:?}: {why}; remove it"),
+            )),
+            None => Ok(()),
+        };
+        match role.get_ref().as_str() {
+            "control-domain" => {
+                forbid(
+                    "domain",
+                    h.domain.as_ref().map(|d| d.span().start),
+                    "`domain` is only for guest domains",
+                )?;
+                let need = |key: &str| {
+                    ctx.err(
+                        Some(at),
+                        Some(key),
+                        format!(
+                            "control domain {name:?} needs `{key}`: add it to its [[host]] table"
+                        ),
+                    )
+                };
+                let box_name = h.box_name.as_ref().ok_or_else(|| need("box"))?;
+                validate_name("box", box_name.get_ref())
+                    .map_err(|e| ctx.err(Some(box_name.span().start), Some("box"), e.message))?;
+                let ppar = h.ppar_id.as_ref().ok_or_else(|| need("ppar_id"))?;
+                let ppar_id = u32::try_from(*ppar.get_ref()).map_err(|_| {
+                    ctx.err(
+                        Some(ppar.span().start),
+                        Some("ppar_id"),
+                        "the PPAR-ID must be a number from 0 up",
+                    )
+                })?;
+                let xscf = h.xscf.as_ref().ok_or_else(|| need("xscf"))?;
+                let (lan0, lan1) = match xscf.get_ref().as_slice() {
+                    [a, b] if !a.trim().is_empty() && !b.trim().is_empty() => {
+                        (a.clone(), b.clone())
+                    }
+                    _ => return Err(ctx.err(
+                        Some(xscf.span().start),
+                        Some("xscf"),
+                        "give the two XSCF addresses of the box: xscf = [\"<LAN#0>\", \"<LAN#1>\"]",
+                    )),
+                };
+                let hosts_name = match &h.hosts_name {
+                    Some(n) => {
+                        validate_name("host", n.get_ref()).map_err(|e| {
+                            ctx.err(Some(n.span().start), Some("hosts_name"), e.message)
+                        })?;
+                        n.get_ref().clone()
+                    }
+                    None => name.clone(),
+                };
+                control_domains.push(ControlDomain {
+                    name: name.clone(),
+                    address: h.address.clone(),
+                    hosts_name,
+                    box_name: box_name.get_ref().clone(),
+                    ppar_id,
+                    xscf_lan0: lan0,
+                    xscf_lan1: lan1,
+                });
+            }
+            "guest-domain" => {
+                let only_cd = "only control domains have it";
+                forbid("box", h.box_name.as_ref().map(|v| v.span().start), only_cd)?;
+                forbid(
+                    "ppar_id",
+                    h.ppar_id.as_ref().map(|v| v.span().start),
+                    only_cd,
+                )?;
+                forbid("xscf", h.xscf.as_ref().map(|v| v.span().start), only_cd)?;
+                forbid(
+                    "hosts_name",
+                    h.hosts_name.as_ref().map(|v| v.span().start),
+                    only_cd,
+                )?;
+                let domain = match &h.domain {
+                    Some(d) => {
+                        validate_name("domain", d.get_ref()).map_err(|e| {
+                            ctx.err(Some(d.span().start), Some("domain"), e.message)
+                        })?;
+                        d.get_ref().clone()
+                    }
+                    None => name.clone(),
+                };
+                if !seen_domains.insert(domain.clone()) {
+                    return Err(ctx.err(
+                        Some(at),
+                        Some("domain"),
+                        format!("domain {domain:?} is given to two guests; each guest is its own domain"),
+                    ));
+                }
+                guests.push(GuestDomain {
+                    name: name.clone(),
+                    domain,
+                });
+            }
+            other => {
+                return Err(ctx.err(
+                    Some(role.span().start),
+                    Some("role"),
+                    format!("unknown role {other:?}; use \"control-domain\" or \"guest-domain\""),
+                ))
+            }
+        }
+        hosts.push(HostEntry {
+            name,
+            transport,
+            user: h.user.clone().or_else(|| defaults.user.clone()),
+            address: h.address.clone(),
+        });
+    }
+    if control_domains.is_empty() {
+        return Err(ctx.err(
+            None,
+            Some("host"),
+            "an LDoms site needs at least one control domain: add a [[host]] with role = \"control-domain\"",
+        ));
+    }
+    if guests.len() < 2 {
+        return Err(ctx.err(
+            None,
+            Some("host"),
+            format!(
+                "a guest-domain cluster needs at least two guest domains, the inventory has {}: add [[host]] tables with role = \"guest-domain\"",
+                guests.len()
+            ),
+        ));
+    }
+    let description = raw.description.clone().unwrap_or_else(|| {
+        let stem = Path::new(file)
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned());
+        format!("LDoms site of {}", stem.unwrap_or_else(|| file.to_string()))
+    });
+    Ok(Inventory {
+        driver: driver.get_ref().clone(),
+        topology: Topology {
+            control_domains,
+            guests,
+            cf_timeout,
+            xscf_user,
+            description,
+        },
+        hosts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"driver = "ldoms"
+description = "production PRIMECLUSTER site"
+[defaults]
+transport = "local"
+user = "root"
+[ldoms]
+cf_timeout = 10
+xscf_user = "xuser"
+[[host]]
+name = "cd1"
+role = "control-domain"
+address = "192.0.2.11"
+box = "box1"
+ppar_id = 0
+xscf = ["10.20.30.71", "10.20.40.71"]
+[[host]]
+name = "cd2"
+role = "control-domain"
+hosts_name = "cd2-hosts"
+box = "box2"
+ppar_id = 1
+xscf = ["10.20.30.72", "10.20.40.72"]
+transport = "sim"
+[[host]]
+name = "guest1"
+role = "guest-domain"
+domain = "cfguest1"
+[[host]]
+name = "guest2"
+role = "guest-domain"
+"#;
+
+    fn err(text: &str) -> InventoryError {
+        match parse("inv.toml", text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    fn replace(from: &str, to: &str) -> String {
+        assert!(GOOD.contains(from), "{from}");
+        GOOD.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn good_inventory_gives_topology_and_transports() {
+        let inv = parse("inv.toml", GOOD).map_err(|e| e.to_string());
+        let inv = match inv {
+            Ok(i) => i,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(inv.driver, "ldoms");
+        let t = &inv.topology;
+        assert_eq!(t.description, "production PRIMECLUSTER site");
+        assert_eq!(t.cf_timeout, 10);
+        assert_eq!(t.xscf_user.as_deref(), Some("xuser"));
+        assert_eq!(t.control_domains.len(), 2);
+        assert_eq!(t.control_domains[0].hosts_name, "cd1");
+        assert_eq!(t.control_domains[1].hosts_name, "cd2-hosts");
+        assert_eq!(t.control_domains[1].ppar_id, 1);
+        assert_eq!(t.control_domains[0].xscf_lan1, "10.20.40.71");
+        assert_eq!(t.guests[0].domain, "cfguest1");
+        assert_eq!(t.guests[1].domain, "guest2");
+        let tr = inv.transports();
+        assert_eq!(tr["cd1"], TransportKind::Local);
+        assert_eq!(tr["cd2"], TransportKind::Sim);
+        assert_eq!(inv.hosts[2].user.as_deref(), Some("root"));
+        assert_eq!(inv.host_names(), ["cd1", "cd2", "guest1", "guest2"]);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let e = err(&replace("ppar_id = 1", "ppar_id = 1\nbogus = 3"));
+        assert_eq!(e.line, Some(22));
+        assert_eq!(e.key.as_deref(), Some("bogus"));
+        assert!(e.to_string().starts_with("inv.toml:22: key `bogus`"), "{e}");
+        assert!(e.message.contains("remove it"), "{e}");
+    }
+
+    #[test]
+    fn syntax_error_names_line() {
+        let e = err(&replace("cf_timeout = 10", "cf_timeout = = 10"));
+        assert_eq!(e.line, Some(7), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_key() {
+        let e = err(&replace("ppar_id = 0", "ppar_id = \"zero\""));
+        assert_eq!(e.line, Some(14), "{e}");
+        assert_eq!(e.key.as_deref(), Some("ppar_id"));
+    }
+
+    #[test]
+    fn missing_driver() {
+        let e = err(&replace("driver = \"ldoms\"\n", ""));
+        assert_eq!(e.key.as_deref(), Some("driver"));
+        assert!(e.message.contains("driver = \"ldoms\""), "{e}");
+    }
+
+    #[test]
+    fn unknown_and_unavailable_drivers() {
+        let e = err(&replace("driver = \"ldoms\"", "driver = \"xen\""));
+        assert!(e.message.contains("unknown driver"), "{e}");
+        assert_eq!(e.line, Some(1));
+        let e = err(&replace("driver = \"ldoms\"", "driver = \"hpvm\""));
+        assert!(e.message.contains("not available yet"), "{e}");
+    }
+
+    #[test]
+    fn ssh_transport_is_refused_for_now() {
+        let e = err(&replace("transport = \"local\"", "transport = \"ssh\""));
+        assert!(
+            e.message.contains("SSH transport is not available yet"),
+            "{e}"
+        );
+        assert!(e.message.contains("transport = \"local\""), "{e}");
+        assert_eq!(e.line, Some(4));
+        let e = err(&replace("transport = \"sim\"", "transport = \"telnet\""));
+        assert!(e.message.contains("unknown transport"), "{e}");
+        assert_eq!(e.line, Some(23));
+    }
+
+    #[test]
+    fn bad_host_name() {
+        let e = err(&replace("name = \"guest2\"", "name = \"guest;2\""));
+        assert_eq!(e.key.as_deref(), Some("name"));
+        assert_eq!(e.line, Some(29));
+        assert!(e.message.contains("invalid host name"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_host() {
+        let e = err(&replace("name = \"guest2\"", "name = \"guest1\""));
+        assert!(e.message.contains("listed twice"), "{e}");
+        assert_eq!(e.line, Some(29));
+    }
+
+    #[test]
+    fn duplicate_domain() {
+        let e = err(&replace(
+            "name = \"guest2\"\nrole = \"guest-domain\"",
+            "name = \"guest2\"\nrole = \"guest-domain\"\ndomain = \"cfguest1\"",
+        ));
+        assert!(e.message.contains("given to two guests"), "{e}");
+    }
+
+    #[test]
+    fn missing_name_and_role() {
+        let e = err(&replace("name = \"guest2\"\n", ""));
+        assert_eq!(e.key.as_deref(), Some("name"));
+        let e = err(&replace(
+            "name = \"guest2\"\nrole = \"guest-domain\"\n",
+            "name = \"guest2\"\n",
+        ));
+        assert_eq!(e.key.as_deref(), Some("role"));
+        assert!(e.message.contains("has no role"), "{e}");
+    }
+
+    #[test]
+    fn unknown_role() {
+        let e = err(&replace(
+            "role = \"guest-domain\"\ndomain",
+            "role = \"storage\"\ndomain",
+        ));
+        assert!(e.message.contains("unknown role"), "{e}");
+        assert_eq!(e.line, Some(26));
+    }
+
+    #[test]
+    fn control_domain_required_keys() {
+        for key in [
+            "box = \"box1\"\n",
+            "ppar_id = 0\n",
+            "xscf = [\"10.20.30.71\", \"10.20.40.71\"]\n",
+        ] {
+            let e = err(&replace(key, ""));
+            let k = key.split(' ').next().unwrap_or_default();
+            assert_eq!(e.key.as_deref(), Some(k), "{e}");
+            assert!(e.message.contains("needs"), "{e}");
+        }
+    }
+
+    #[test]
+    fn xscf_needs_two_addresses() {
+        let e = err(&replace(
+            "[\"10.20.30.71\", \"10.20.40.71\"]",
+            "[\"10.20.30.71\"]",
+        ));
+        assert_eq!(e.key.as_deref(), Some("xscf"));
+        assert_eq!(e.line, Some(15));
+    }
+
+    #[test]
+    fn negative_ppar_and_bad_cf_timeout() {
+        let e = err(&replace("ppar_id = 0", "ppar_id = -1"));
+        assert_eq!(e.key.as_deref(), Some("ppar_id"));
+        let e = err(&replace("cf_timeout = 10", "cf_timeout = 0"));
+        assert_eq!(e.key.as_deref(), Some("cf_timeout"));
+    }
+
+    #[test]
+    fn guest_keys_only_on_their_role() {
+        let e = err(&replace("domain = \"cfguest1\"", "box = \"b\""));
+        assert_eq!(e.key.as_deref(), Some("box"));
+        assert!(e.message.contains("only control domains"), "{e}");
+        let e = err(&replace("box = \"box1\"", "box = \"box1\"\ndomain = \"x\""));
+        assert_eq!(e.key.as_deref(), Some("domain"));
+    }
+
+    #[test]
+    fn needs_control_domain_and_two_guests() {
+        let no_guest2 = GOOD
+            .split("[[host]]\nname = \"guest2\"")
+            .next()
+            .unwrap_or_default();
+        let e = err(no_guest2);
+        assert!(e.message.contains("at least two guest domains"), "{e}");
+        let only_guests = r#"driver = "ldoms"
+[[host]]
+name = "g1"
+role = "guest-domain"
+[[host]]
+name = "g2"
+role = "guest-domain"
+"#;
+        let e = err(only_guests);
+        assert!(e.message.contains("at least one control domain"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_says_so() {
+        let e = match load(Path::new("/nonexistent/inv.toml")) {
+            Ok(_) => panic!("loaded a missing file"),
+            Err(e) => e,
+        };
+        assert!(e.to_string().contains("/nonexistent/inv.toml"));
+        assert!(e.message.contains("cannot read"));
+    }
+}

@@ -1,0 +1,17 @@
+//! hascript: run HA-cluster operating procedures as Rhai scripts.
+//!
+//! The root package holds the CLI ([`cli`]), the script engine ([`engine`], the only code
+//! that knows Rhai), the REPL ([`repl`]), the inventory ([`inventory`]), the transports
+//! that do I/O ([`transport`]) and the operator's UI ([`output`]).
+
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod cli;
+pub mod engine;
+pub mod inventory;
+pub mod output;
+pub mod repl;
+pub mod scripts;
+pub mod site;
+pub mod transport;

@@ -1,0 +1,261 @@
+//! The operator's side of a run: [`ConsoleUi`] for a terminal or a pipe, and
+//! [`RecordingUi`] for tests. Steps and information go to standard output; warnings and
+//! errors to standard error.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use hascript_api::{Error, ErrorKind, Ui, WaitProgress};
+
+/// How often a wait reports on a non-terminal, in (virtual) elapsed time.
+pub const PIPE_PROGRESS_EVERY: Duration = Duration::from_secs(60);
+
+/// `mm:ss` (or `h:mm:ss` from one hour up).
+pub fn mmss(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// The step header line: `==> [section] title`, or `==> title` without a section.
+pub fn step_line(section: &str, title: &str) -> String {
+    if section.is_empty() {
+        format!("==> {title}")
+    } else {
+        format!("==> [{section}] {title}")
+    }
+}
+
+#[derive(Default)]
+struct WaitState {
+    /// What the current wait is about and the elapsed time last shown.
+    current: Option<(String, Duration)>,
+    /// A progress line is open on the terminal (needs a newline before other output).
+    line_open: bool,
+}
+
+/// The UI of the command line.
+pub struct ConsoleUi {
+    yes: bool,
+    stdin_terminal: bool,
+    stdout_terminal: bool,
+    wait: Mutex<WaitState>,
+}
+
+impl ConsoleUi {
+    /// A console UI; `yes` accepts every confirmation.
+    pub fn new(yes: bool) -> Self {
+        ConsoleUi {
+            yes,
+            stdin_terminal: std::io::stdin().is_terminal(),
+            stdout_terminal: std::io::stdout().is_terminal(),
+            wait: Mutex::new(WaitState::default()),
+        }
+    }
+
+    fn wait_state(&self) -> std::sync::MutexGuard<'_, WaitState> {
+        self.wait.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// End an open progress line and forget the current wait.
+    fn settle(&self) {
+        let mut w = self.wait_state();
+        if w.line_open {
+            println!();
+            w.line_open = false;
+        }
+        w.current = None;
+    }
+
+    /// Print an error (uncaught script error, usage error) on standard error.
+    pub fn error(&self, text: &str) {
+        self.settle();
+        eprintln!("{text}");
+    }
+}
+
+impl Ui for ConsoleUi {
+    fn step(&self, section: &str, title: &str) {
+        self.settle();
+        println!("{}", step_line(section, title));
+    }
+
+    fn info(&self, message: &str) {
+        self.settle();
+        println!("{message}");
+    }
+
+    fn warn(&self, message: &str) {
+        self.settle();
+        eprintln!("warning: {message}");
+    }
+
+    fn confirm(&self, question: &str) -> Result<bool, Error> {
+        self.settle();
+        if self.yes {
+            println!("{question} [y/N] yes (--yes)");
+            return Ok(true);
+        }
+        if !self.stdin_terminal {
+            return Err(Error::new(
+                ErrorKind::Declined,
+                format!(
+                    "confirmation needed but no terminal; re-run with --yes to accept: {question}"
+                ),
+            ));
+        }
+        print!("{question} [y/N] ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        match std::io::stdin().read_line(&mut answer) {
+            Ok(0) | Err(_) => {
+                println!();
+                Ok(false)
+            }
+            Ok(_) => Ok(matches!(
+                answer.trim().to_ascii_lowercase().as_str(),
+                "y" | "yes"
+            )),
+        }
+    }
+
+    fn waiting(&self, p: &WaitProgress) {
+        let mut w = self.wait_state();
+        if self.stdout_terminal {
+            print!("\r\x1b[K{}: {} left", p.what, mmss(p.remaining));
+            let _ = std::io::stdout().flush();
+            w.line_open = true;
+            w.current = Some((p.what.clone(), p.elapsed));
+            return;
+        }
+        let show = match &w.current {
+            Some((what, last)) if *what == p.what && p.elapsed >= *last => {
+                p.elapsed - *last >= PIPE_PROGRESS_EVERY
+            }
+            _ => true,
+        };
+        if show {
+            println!("waiting for {}: {} left", p.what, mmss(p.remaining));
+            w.current = Some((p.what.clone(), p.elapsed));
+        }
+    }
+
+    fn exposure(&self, what: &str, for_how_long: Duration) {
+        self.settle();
+        println!("exposure: {what} for {}", mmss(for_how_long));
+    }
+}
+
+/// One thing a [`RecordingUi`] was shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UiEvent {
+    /// A step.
+    Step(String, String),
+    /// Information (also `print`).
+    Info(String),
+    /// A warning.
+    Warn(String),
+    /// A question and the answer given.
+    Confirm(String, bool),
+    /// Wait progress.
+    Waiting(WaitProgress),
+    /// Exposure.
+    Exposure(String, Duration),
+}
+
+/// A UI that records everything, for tests. Confirmations answer `answer`; `None` behaves
+/// like a pipe without `--yes` (a `Declined` error).
+pub struct RecordingUi {
+    answer: Option<bool>,
+    events: Mutex<Vec<UiEvent>>,
+}
+
+impl RecordingUi {
+    /// A recording UI that answers confirmations with `answer`.
+    pub fn new(answer: Option<bool>) -> Self {
+        RecordingUi {
+            answer,
+            events: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Everything shown so far.
+    pub fn events(&self) -> Vec<UiEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn push(&self, e: UiEvent) {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(e);
+    }
+}
+
+impl Ui for RecordingUi {
+    fn step(&self, section: &str, title: &str) {
+        self.push(UiEvent::Step(section.into(), title.into()));
+    }
+    fn info(&self, message: &str) {
+        self.push(UiEvent::Info(message.into()));
+    }
+    fn warn(&self, message: &str) {
+        self.push(UiEvent::Warn(message.into()));
+    }
+    fn confirm(&self, question: &str) -> Result<bool, Error> {
+        match self.answer {
+            Some(a) => {
+                self.push(UiEvent::Confirm(question.into(), a));
+                Ok(a)
+            }
+            None => Err(Error::new(
+                ErrorKind::Declined,
+                format!(
+                    "confirmation needed but no terminal; re-run with --yes to accept: {question}"
+                ),
+            )),
+        }
+    }
+    fn waiting(&self, progress: &WaitProgress) {
+        self.push(UiEvent::Waiting(progress.clone()));
+    }
+    fn exposure(&self, what: &str, for_how_long: Duration) {
+        self.push(UiEvent::Exposure(what.into(), for_how_long));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_times_and_steps() {
+        assert_eq!(mmss(Duration::from_secs(600)), "10:00");
+        assert_eq!(mmss(Duration::from_secs(65)), "01:05");
+        assert_eq!(mmss(Duration::from_secs(3725)), "1:02:05");
+        assert_eq!(
+            step_line("17.3.1.1", "Stop fencing"),
+            "==> [17.3.1.1] Stop fencing"
+        );
+        assert_eq!(step_line("", "Check"), "==> Check");
+    }
+
+    #[test]
+    fn recording_ui_declines_without_answer() {
+        let ui = RecordingUi::new(None);
+        assert_eq!(
+            ui.confirm("go?").err().map(|e| e.kind),
+            Some(ErrorKind::Declined)
+        );
+        let ui = RecordingUi::new(Some(true));
+        assert_eq!(ui.confirm("go?").ok(), Some(true));
+        assert_eq!(ui.events(), vec![UiEvent::Confirm("go?".into(), true)]);
+    }
+}

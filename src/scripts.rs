@@ -1,0 +1,233 @@
+//! Where scripts come from: the shipped procedures embedded at build time, folders on
+//! `HASCRIPT_PATH` (which override shipped ones by name), and files given by path.
+
+use std::path::{Path, PathBuf};
+
+mod table {
+    include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
+}
+
+/// The embedded scripts as (name, source), e.g. `("ldoms/live-migration", "...")`.
+pub fn shipped() -> &'static [(&'static str, &'static str)] {
+    table::SHIPPED
+}
+
+/// The source of shipped script `name`.
+pub fn shipped_source(name: &str) -> Option<&'static str> {
+    shipped().iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+/// The folders of `HASCRIPT_PATH`, in order.
+pub fn search_path() -> Vec<PathBuf> {
+    match std::env::var_os("HASCRIPT_PATH") {
+        Some(p) => std::env::split_paths(&p)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Metadata from a script's leading `//!` comment lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScriptMeta {
+    /// `//! title: …`
+    pub title: Option<String>,
+    /// `//! section: …` (the manual's section).
+    pub section: Option<String>,
+    /// `//! params: a, b`
+    pub params: Vec<String>,
+}
+
+/// Read the metadata of `source`.
+pub fn meta(source: &str) -> ScriptMeta {
+    let mut m = ScriptMeta::default();
+    for line in source.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("//!") else {
+            if line.starts_with("//") {
+                continue;
+            }
+            break;
+        };
+        let Some((k, v)) = rest.split_once(':') else {
+            continue;
+        };
+        let v = v.trim().to_string();
+        match k.trim() {
+            "title" => m.title = Some(v),
+            "section" => m.section = Some(v),
+            "params" => {
+                m.params = v
+                    .split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            }
+            _ => {}
+        }
+    }
+    m
+}
+
+/// A script ready to compile.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The name errors use: the file path, or the shipped name.
+    pub source_name: String,
+    /// The text.
+    pub text: String,
+    /// The file, when it came from one.
+    pub path: Option<PathBuf>,
+}
+
+/// Whether `name` is a plausible shipped name (relative, `/`-separated, no `..`).
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('/')
+        && name
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+/// Find script `name`: a `HASCRIPT_PATH` folder's `name.rhai`, then the shipped one.
+pub fn find(name: &str, search: &[PathBuf]) -> Option<Script> {
+    if !valid_name(name) {
+        return None;
+    }
+    let stem = name.strip_suffix(".rhai").unwrap_or(name);
+    for dir in search {
+        let p = dir.join(format!("{stem}.rhai"));
+        if p.is_file() {
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                return Some(Script {
+                    source_name: p.display().to_string(),
+                    text,
+                    path: Some(p),
+                });
+            }
+        }
+    }
+    shipped_source(stem).map(|text| Script {
+        source_name: stem.to_string(),
+        text: text.to_string(),
+        path: None,
+    })
+}
+
+/// Every script name known: shipped ones and those on `HASCRIPT_PATH`.
+pub fn all_names(search: &[PathBuf]) -> Vec<String> {
+    let mut names: Vec<String> = shipped().iter().map(|(n, _)| n.to_string()).collect();
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>, depth: usize) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_dir() && depth < 4 {
+                walk(base, &p, out, depth + 1);
+            } else if p.extension().and_then(|x| x.to_str()) == Some("rhai") {
+                if let Ok(rel) = p.with_extension("").strip_prefix(base) {
+                    let n: Vec<String> = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect();
+                    out.push(n.join("/"));
+                }
+            }
+        }
+    }
+    for d in search {
+        walk(d, d, &mut names, 0);
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Names close to `name` (edit distance, or sharing the last component).
+pub fn close_names(name: &str, candidates: &[String]) -> Vec<String> {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let mut scored: Vec<(usize, &String)> = candidates
+        .iter()
+        .map(|c| {
+            let clast = c.rsplit('/').next().unwrap_or(c);
+            let d = distance(name, c).min(distance(last, clast));
+            let d = if c.contains(last) || (!clast.is_empty() && name.contains(clast)) {
+                d.min(1)
+            } else {
+                d
+            };
+            (d, c)
+        })
+        .filter(|(d, _)| *d <= 3.max(name.len() / 3))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(5).map(|(_, c)| c.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_metadata_lines() {
+        let m = meta("//! title: Live migration\n//! section: 17.3.1 Live migration\n//! params: guest, target\n\nlet x = 1;\n//! title: ignored");
+        assert_eq!(m.title.as_deref(), Some("Live migration"));
+        assert_eq!(m.section.as_deref(), Some("17.3.1 Live migration"));
+        assert_eq!(m.params, ["guest", "target"]);
+        assert_eq!(meta("let x = 1;"), ScriptMeta::default());
+    }
+
+    #[test]
+    fn names_and_close_names() {
+        assert!(valid_name("ldoms/live-migration"));
+        assert!(!valid_name("../x"));
+        assert!(!valid_name("/etc/x"));
+        assert!(!valid_name("a//b"));
+        let c = vec![
+            "ldoms/live-migration".to_string(),
+            "ldoms/pre-migration".to_string(),
+            "ldoms/verify-fence".to_string(),
+        ];
+        let close = close_names("ldoms/live-migraton", &c);
+        assert_eq!(
+            close.first().map(String::as_str),
+            Some("ldoms/live-migration")
+        );
+        assert!(close_names("zzzzzzzz/qqq", &c).is_empty());
+    }
+
+    #[test]
+    fn search_path_overrides_shipped() {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string());
+        let dir = match dir {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let sub = dir.path().join("ldoms");
+        assert!(std::fs::create_dir_all(&sub).is_ok());
+        assert!(std::fs::write(sub.join("mine.rhai"), "40 + 2").is_ok());
+        let s = find("ldoms/mine", &[dir.path().to_path_buf()]);
+        assert_eq!(s.as_ref().map(|s| s.text.as_str()), Some("40 + 2"));
+        assert!(s.and_then(|s| s.path).is_some());
+        assert!(find("ldoms/../mine", &[dir.path().to_path_buf()]).is_none());
+        assert!(all_names(&[dir.path().to_path_buf()]).contains(&"ldoms/mine".to_string()));
+    }
+}

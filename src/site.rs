@@ -1,0 +1,159 @@
+//! Building the site a run works on: a simulated site (`--sim [SCENARIO]`,
+//! `--sim-state DIR`) or a real one from an inventory (`-i FILE`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hascript_api::objects::Context;
+use hascript_api::{CancelToken, Clock, Site, SystemClock, Ui};
+use hascript_ldoms::LdomsSite;
+
+use crate::backend::{self, SimSite};
+use crate::{inventory, transport};
+
+/// Which site to build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteSpec {
+    /// The simulator: a scenario (or a driver's default site), in memory or in a folder.
+    Sim {
+        /// Scenario or site name (`ldoms`, `ldoms/<scenario>`); `None` = the default site
+        /// of `default_driver`.
+        scenario: Option<String>,
+        /// The driver whose default site `--sim` alone means.
+        default_driver: String,
+        /// `--sim-state DIR`.
+        state: Option<PathBuf>,
+    },
+    /// A real site from an inventory file.
+    Inventory(PathBuf),
+}
+
+/// A built site with everything a run needs.
+pub struct BuiltSite {
+    /// The site.
+    pub site: Arc<dyn Site>,
+    /// The run context (transport, clock, cancel token, UI).
+    pub ctx: Context,
+    /// The simulator behind it, when simulated.
+    pub sim: Option<SimSite>,
+    /// For banners: "simulated LDoms site (default)", the inventory's description …
+    pub description: String,
+}
+
+/// A usage problem building the site (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteError(pub String);
+
+impl std::fmt::Display for SiteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SiteError {}
+
+fn scenario_list() -> String {
+    let mut names: Vec<String> = vec!["ldoms".into()];
+    names.extend(backend::scenarios().into_iter().map(|s| s.name));
+    names.join(", ")
+}
+
+/// Resolve what `--sim [NAME]` asks for to a scenario argument for the simulator.
+fn sim_scenario(scenario: Option<&str>, default_driver: &str) -> Result<Option<String>, SiteError> {
+    let name = scenario.unwrap_or(default_driver);
+    if name == "hpvm" || name.starts_with("hpvm/") {
+        return Err(SiteError(
+            "the Serviceguard (hpvm) simulator is not available yet; use --sim ldoms or an ldoms/… scenario"
+                .into(),
+        ));
+    }
+    if name == "ldoms" {
+        return Ok(None);
+    }
+    let known =
+        backend::scenarios().iter().any(|s| s.name == name) || backend::driver_of(name).is_some();
+    if !known {
+        return Err(SiteError(format!(
+            "unknown scenario {name:?}; the scenarios are: {}",
+            scenario_list()
+        )));
+    }
+    Ok(Some(name.to_string()))
+}
+
+fn sim_error(e: backend::SimError, name: Option<&str>) -> SiteError {
+    let mut msg = e.to_string();
+    if let Some(n) = name {
+        if !backend::scenarios().iter().any(|s| s.name == n) && !msg.contains(&scenario_list()) {
+            msg.push_str(&format!("; the scenarios are: {}", scenario_list()));
+        }
+    }
+    SiteError(msg)
+}
+
+/// Open or create the simulated site asked for.
+pub fn open_sim(
+    scenario: Option<&str>,
+    default_driver: &str,
+    state: Option<&Path>,
+) -> Result<SimSite, SiteError> {
+    let scenario = sim_scenario(scenario, default_driver)?;
+    match state {
+        Some(dir) => SimSite::open_or_create(dir, scenario.as_deref())
+            .map_err(|e| sim_error(e, scenario.as_deref())),
+        None => SimSite::new(scenario.as_deref()).map_err(|e| sim_error(e, scenario.as_deref())),
+    }
+}
+
+/// Build the site of `spec`, with `ui` and `cancel` in its context.
+pub fn build(
+    spec: &SiteSpec,
+    ui: Arc<dyn Ui>,
+    cancel: CancelToken,
+) -> Result<BuiltSite, SiteError> {
+    match spec {
+        SiteSpec::Sim {
+            scenario,
+            default_driver,
+            state,
+        } => {
+            let sim = open_sim(scenario.as_deref(), default_driver, state.as_deref())?;
+            if sim.driver() != "ldoms" {
+                return Err(SiteError(format!(
+                    "the {} driver is not available yet",
+                    sim.driver()
+                )));
+            }
+            let inv = inventory::parse("<simulated site>", &sim.inventory_toml()).map_err(|e| {
+                SiteError(format!("the simulator's inventory is invalid (a bug): {e}"))
+            })?;
+            let router = transport::build(&inv, Some(sim.exec()), &cancel)
+                .map_err(|e| SiteError(e.message))?;
+            let clock = sim.clock();
+            let ctx = Context::new(Arc::new(router), clock, cancel, ui);
+            let description = inv.topology.description.clone();
+            let site = LdomsSite::new(ctx.clone(), inv.topology);
+            Ok(BuiltSite {
+                site: Arc::new(site),
+                ctx,
+                sim: Some(sim),
+                description,
+            })
+        }
+        SiteSpec::Inventory(path) => {
+            let inv = inventory::load(path).map_err(|e| SiteError(e.to_string()))?;
+            let router = transport::build(&inv, None, &cancel)
+                .map_err(|e| SiteError(format!("{}: {}", path.display(), e.message)))?;
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let ctx = Context::new(Arc::new(router), clock, cancel, ui);
+            let description = inv.topology.description.clone();
+            let site = LdomsSite::new(ctx.clone(), inv.topology);
+            Ok(BuiltSite {
+                site: Arc::new(site),
+                ctx,
+                sim: None,
+                description,
+            })
+        }
+    }
+}

@@ -1,0 +1,732 @@
+//! The command line: usage errors and their exit codes, runs on the simulator and on this
+//! machine, list/show/check/parse, the simulator commands.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn hascript_in(
+    dir: Option<&Path>,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hascript"));
+    cmd.args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("HASCRIPT_PATH")
+        .env_remove("SSH_ORIGINAL_COMMAND");
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => panic!("cannot start hascript: {e}"),
+    };
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let _ = pipe.write_all(text.as_bytes());
+    }
+    let out = match child.wait_with_output() {
+        Ok(o) => o,
+        Err(e) => panic!("hascript did not finish: {e}"),
+    };
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn hascript(args: &[&str]) -> Run {
+    hascript_in(None, args, None, &[])
+}
+
+fn tmp() -> tempfile::TempDir {
+    match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("no temp dir: {e}"),
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    if let Err(e) = std::fs::write(&p, text) {
+        panic!("cannot write {}: {e}", p.display());
+    }
+    p
+}
+
+/// Run `script` on the default simulated site; returns the run.
+fn sim_run(script: &str, extra: &[&str]) -> Run {
+    let d = tmp();
+    let p = write(d.path(), "t.rhai", script);
+    let path = p.display().to_string();
+    let mut args = vec!["run", path.as_str(), "--sim"];
+    args.extend_from_slice(extra);
+    hascript(&args)
+}
+
+#[test]
+fn run_without_a_site_names_both_options() {
+    let d = tmp();
+    let p = write(d.path(), "t.rhai", "print(1);");
+    let r = hascript(&["run", &p.display().to_string()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--sim") && r.stderr.contains("-i INVENTORY"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains('1'));
+}
+
+#[test]
+fn sim_and_inventory_exclude_each_other() {
+    let r = hascript(&["run", "x.rhai", "--sim", "-i", "inv.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--sim") && r.stderr.contains("-i"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn sim_state_alone_is_a_usage_error() {
+    let d = tmp();
+    let p = write(d.path(), "t.rhai", "print(1);");
+    let r = hascript(&[
+        "run",
+        &p.display().to_string(),
+        "--sim-state",
+        &d.path().join("s").display().to_string(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--sim-state only goes with --sim"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn scenario_with_existing_state_is_a_usage_error() {
+    let d = tmp();
+    let state = d.path().join("site");
+    let state_s = state.display().to_string();
+    let r = hascript(&["sim", "init", "--state", &state_s]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let p = write(d.path(), "t.rhai", "print(\"ran\");");
+    let scenario = hascript::backend::scenarios()
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    assert!(!scenario.is_empty());
+    let r = hascript(&[
+        "run",
+        &p.display().to_string(),
+        "--sim",
+        &scenario,
+        "--sim-state",
+        &state_s,
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stdout.contains("ran"));
+    // Without the scenario the existing site is reused.
+    let r = hascript(&[
+        "run",
+        &p.display().to_string(),
+        "--sim",
+        "--sim-state",
+        &state_s,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("ran"));
+}
+
+#[test]
+fn unknown_shipped_name_is_a_usage_error() {
+    let r = hascript(&["run", "ldoms/live-migraton", "--sim"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("ldoms/live-migraton"), "{}", r.stderr);
+    assert!(r.stderr.contains("hascript list"), "{}", r.stderr);
+}
+
+#[test]
+fn bad_parameter_is_a_usage_error() {
+    let r = sim_run("print(params.guest);", &["-p", "guest"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("key=value"), "{}", r.stderr);
+    let r = sim_run(
+        "print(params.guest); print(params.note);",
+        &["-p", "guest=cfguest2", "-p", "note=a=b"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("cfguest2\na=b\n"), "{}", r.stdout);
+}
+
+#[test]
+fn malformed_inventory_names_file_line_and_key() {
+    let d = tmp();
+    let inv = write(
+        d.path(),
+        "inv.toml",
+        "driver = \"ldoms\"\n\n[[host]]\nname = \"cd1\"\nrol = \"control-domain\"\n",
+    );
+    let p = write(d.path(), "t.rhai", "print(1);");
+    let r = hascript(&[
+        "run",
+        &p.display().to_string(),
+        "-i",
+        &inv.display().to_string(),
+    ]);
+    assert_eq!(r.code, 2);
+    let want = format!("{}:5: key `rol`", inv.display());
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+}
+
+#[test]
+fn unknown_scenario_lists_the_scenarios() {
+    let r = sim_run("print(1);", &["ldoms/no-such-scenario"]);
+    assert_eq!(r.code, 2);
+    for s in hascript::backend::scenarios() {
+        assert!(
+            r.stderr.contains(&s.name),
+            "{} missing from {}",
+            s.name,
+            r.stderr
+        );
+    }
+    let r = sim_run("print(1);", &["hpvm"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not available yet"), "{}", r.stderr);
+}
+
+#[test]
+fn run_prints_values_and_host_output_on_the_simulator() {
+    let r = sim_run(
+        "print(40 + 2);\nlet r = host(\"cd1\").run([\"hostname\"], #{changes: false});\nlet o = r.stdout; o.trim();\nprint(`out=${o} exit=${r.exit}`);\n",
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("hascript ") && lines[0].contains(" on "),
+        "{}",
+        r.stdout
+    );
+    assert!(lines.contains(&"42"), "{}", r.stdout);
+    assert!(lines.contains(&"out=cd1 exit=0"), "{}", r.stdout);
+}
+
+#[test]
+fn syntax_error_names_file_line_and_column() {
+    let d = tmp();
+    let p = write(d.path(), "bad.rhai", "let a = 1;\nlet b = (a + ;\n");
+    let r = hascript(&["run", &p.display().to_string(), "--sim"]);
+    assert_eq!(r.code, 2);
+    let want = format!("{}:2:", p.display());
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+    assert!(r.stderr.contains("let b = (a + ;"), "{}", r.stderr);
+}
+
+#[test]
+fn uncaught_errors_give_their_exit_codes() {
+    for (script, code) in [
+        ("fail(\"x\")", 1),
+        ("fail(\"check\", \"x\")", 3),
+        ("fail(\"needs_attention\", \"x\")", 4),
+        ("fail(\"declined\", \"x\")", 5),
+        ("fail(\"usage\", \"x\")", 2),
+        ("throw #{message: \"no kind\"}", 1),
+        ("host(\"cd1\").run([\"false\"], #{changes: false})", 3),
+        ("host(\"cd1\").run([\"false\"])", 4),
+        ("undefined_function()", 2),
+    ] {
+        let r = sim_run(script, &[]);
+        assert_eq!(r.code, code, "{script}: {}", r.stderr);
+        assert!(r.stderr.starts_with("error: "), "{script}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn driver_error_map_can_be_caught() {
+    let r = sim_run(
+        "try { host(\"cd1\").run([\"false\"]) } catch (e) { print(`${e.kind} ${e.exit} ${e.host}`) }",
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("command 1 cd1"), "{}", r.stdout);
+}
+
+#[test]
+fn uncaught_command_error_prints_its_details() {
+    let r = sim_run("let x = 1;\nhost(\"cd1\").run([\"false\"]);\n", &[]);
+    assert_eq!(r.code, 4);
+    assert!(r.stderr.contains(":2:13"), "{}", r.stderr);
+    assert!(r.stderr.contains("  host: cd1"), "{}", r.stderr);
+    assert!(r.stderr.contains("  command: false"), "{}", r.stderr);
+    assert!(r.stderr.contains("  exit: 1"), "{}", r.stderr);
+}
+
+#[test]
+fn confirm_needs_a_terminal_or_yes() {
+    let r = sim_run(
+        "if confirm(\"Stop fencing?\") { print(\"went ahead\") }",
+        &[],
+    );
+    assert_eq!(r.code, 5);
+    assert!(r.stderr.contains("--yes"), "{}", r.stderr);
+    assert!(!r.stdout.contains("went ahead"));
+    let r = sim_run(
+        "if confirm(\"Stop fencing?\") { print(\"went ahead\") }",
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("went ahead"));
+}
+
+#[test]
+fn long_waits_pass_instantly_on_the_simulator() {
+    let t = Instant::now();
+    let r = sim_run(
+        "let t0 = now(); let n = 0;\nwait_until(|| { n += 1; n > 50 }, #{timeout: 600, interval: 10, what: \"n\"});\nsleep(600);\nprint(`elapsed=${now() - t0}`);\nwait_until(|| false, #{timeout: 600, what: \"never\"});\n",
+        &[],
+    );
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stdout.contains("elapsed=1100"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("waiting for n: 10:00 left"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("timed out after 600 s waiting for never"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn eval_is_refused() {
+    let r = sim_run("eval(\"print(1)\")", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("eval"), "{}", r.stderr);
+}
+
+#[test]
+fn imports_resolve_beside_the_script_and_refuse_escapes() {
+    let d = tmp();
+    write(
+        d.path(),
+        "lib/helpers.rhai",
+        "fn double(x) { x * 2 }\nfn driver() { site.driver }\n",
+    );
+    let p = write(
+        d.path(),
+        "lib/main.rhai",
+        "import \"helpers\" as h;\nprint(h::double(21));\nprint(h::driver());\n",
+    );
+    let r = hascript(&["run", &p.display().to_string(), "--sim"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("42\nldoms\n"), "{}", r.stdout);
+
+    write(d.path(), "secret.rhai", "fn x() { 1 }");
+    for import in ["../secret", "/etc/passwd", "a/../../secret"] {
+        let p = write(
+            d.path(),
+            "lib/esc.rhai",
+            &format!("import \"{import}\" as s;\nprint(\"ran\");\n"),
+        );
+        let r = hascript(&["run", &p.display().to_string(), "--sim"]);
+        assert_eq!(r.code, 2, "{import}: {}", r.stderr);
+        assert!(r.stderr.contains("refused"), "{import}: {}", r.stderr);
+        assert!(!r.stdout.contains("ran"));
+    }
+
+    // HASCRIPT_PATH is searched after the script's folder.
+    let other = tmp();
+    write(other.path(), "extra.rhai", "fn hello() { \"from path\" }");
+    let p = write(
+        d.path(),
+        "lib/uses.rhai",
+        "import \"extra\" as e;\nprint(e::hello());\n",
+    );
+    let path = other.path().display().to_string();
+    let r = hascript_in(
+        None,
+        &["run", &p.display().to_string(), "--sim"],
+        None,
+        &[("HASCRIPT_PATH", &path)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("from path"), "{}", r.stdout);
+}
+
+#[test]
+fn hascript_path_scripts_run_by_name() {
+    let other = tmp();
+    write(
+        other.path(),
+        "site/hello.rhai",
+        "print(`hello ${params.who}`);",
+    );
+    let path = other.path().display().to_string();
+    let r = hascript_in(
+        None,
+        &["run", "site/hello", "--sim", "-p", "who=ops"],
+        None,
+        &[("HASCRIPT_PATH", &path)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("hello ops"), "{}", r.stdout);
+    let r = hascript_in(
+        None,
+        &["show", "site/hello"],
+        None,
+        &[("HASCRIPT_PATH", &path)],
+    );
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, "print(`hello ${params.who}`);");
+}
+
+#[test]
+fn list_shows_procedures_and_scenarios() {
+    let r = hascript(&["list"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (name, _) in hascript::scripts::shipped()
+        .iter()
+        .filter(|(n, _)| !n.starts_with("lib/"))
+    {
+        assert!(r.stdout.contains(name), "{name}: {}", r.stdout);
+    }
+    for s in hascript::backend::scenarios() {
+        let line = r
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&s.name));
+        assert!(
+            line.is_some_and(|l| l.contains(&s.summary)),
+            "{}: {}",
+            s.name,
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn show_prints_shipped_sources_and_refuses_unknown_names() {
+    for (name, text) in hascript::scripts::shipped() {
+        let r = hascript(&["show", name]);
+        assert_eq!(r.code, 0);
+        assert_eq!(r.stdout, *text);
+    }
+    let r = hascript(&["show", "ldoms/nothing-like-this"]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn check_reports_problems_with_positions() {
+    let d = tmp();
+    let good = write(
+        d.path(),
+        "good.rhai",
+        "fn f(x) { x + 1 }\nprint(f(cluster.timeout()));\nhost(\"cd1\").run([\"true\"]);\n",
+    );
+    let bad = write(d.path(), "bad.rhai", "let a = 1;\nno_such_helper(a);\n");
+    let undefined = write(d.path(), "undef.rhai", "print(nothing_here);\n");
+    let syntax = write(d.path(), "syntax.rhai", "let = 3;\n");
+    let r = hascript(&["check", &good.display().to_string()]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    let r = hascript(&[
+        "check",
+        &good.display().to_string(),
+        &bad.display().to_string(),
+        &undefined.display().to_string(),
+        &syntax.display().to_string(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stdout.contains(&format!(
+            "{}:2:1: call to unknown function 'no_such_helper'",
+            bad.display()
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("{}:1:7: Undefined variable", undefined.display())),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!("{}:1:", syntax.display())),
+        "{}",
+        r.stdout
+    );
+    // Shipped scripts pass their own check.
+    let names: Vec<&str> = hascript::scripts::shipped()
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    if !names.is_empty() {
+        let mut args = vec!["check"];
+        args.extend(names);
+        let r = hascript(&args);
+        assert_eq!(r.code, 0, "{}", r.stdout);
+    }
+}
+
+const CFTOOL: &str =
+    "Node Number State Os Cpu\ncfguest1 1 UP Solaris Sparc\ncfguest2 2 UP Solaris Sparc\n";
+
+#[test]
+fn parse_reads_stdin_or_a_file() {
+    let r = hascript_in(None, &["parse", "cftool-n"], Some(CFTOOL), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    assert_eq!(v[1]["node"], "cfguest2");
+    assert_eq!(v[0]["state"], "UP");
+    let d = tmp();
+    let f = write(d.path(), "cftool.txt", CFTOOL);
+    let r = hascript(&["parse", "cftool-n", &f.display().to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\"cfguest1\""));
+}
+
+#[test]
+fn parse_refuses_other_formats_and_kinds() {
+    let r = hascript_in(None, &["parse", "cftool-n"], Some("hello\nworld\n"), &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("line 1"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    let r = hascript_in(None, &["parse", "no-such-kind"], Some(""), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cftool-n"), "{}", r.stderr);
+}
+
+#[test]
+fn sim_init_and_exec_pass_output_and_status_through() {
+    let d = tmp();
+    let state = d.path().join("site");
+    let s = state.display().to_string();
+    let r = hascript(&[
+        "sim", "exec", "--state", &s, "--host", "cd1", "--", "hostname",
+    ]);
+    assert_eq!(r.code, 2, "no site yet: {}", r.stderr);
+    let r = hascript(&["sim", "init", "--state", &s]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = hascript(&["sim", "init", "--state", &s]);
+    assert_eq!(r.code, 2, "a second init must refuse: {}", r.stderr);
+    let r = hascript(&[
+        "sim", "exec", "--state", &s, "--host", "cd1", "--", "hostname",
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "cd1\n"), "{}", r.stderr);
+    let r = hascript(&["sim", "exec", "--state", &s, "--host", "cd1", "--", "false"]);
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""));
+    let r = hascript(&[
+        "sim",
+        "exec",
+        "--state",
+        &s,
+        "--host",
+        "cd1",
+        "--",
+        "no-such-command",
+        "x",
+    ]);
+    assert_eq!(r.code, 127);
+    assert!(r.stderr.contains("not found"), "{}", r.stderr);
+    let r = hascript_in(
+        None,
+        &["sim", "exec", "--state", &s, "--host", "cd2"],
+        None,
+        &[("SSH_ORIGINAL_COMMAND", "echo hi there")],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "hi there\n"),
+        "{}",
+        r.stderr
+    );
+    let r = hascript(&["sim", "exec", "--state", &s, "--host", "cd2"]);
+    assert_eq!(r.code, 2);
+}
+
+fn local_inventory(dir: &Path) -> PathBuf {
+    write(
+        dir,
+        "local.toml",
+        r#"driver = "ldoms"
+description = "this machine"
+[defaults]
+transport = "local"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "box1"
+ppar_id = 0
+xscf = ["192.0.2.1", "192.0.2.2"]
+[[host]]
+name = "g1"
+role = "guest-domain"
+[[host]]
+name = "g2"
+role = "guest-domain"
+"#,
+    )
+}
+
+#[test]
+fn local_transport_really_runs_commands() {
+    let d = tmp();
+    let inv = local_inventory(d.path());
+    let marker = d.path().join("marker");
+    let script = write(
+        d.path(),
+        "t.rhai",
+        &format!(
+            "let r = host(\"cd1\").run([\"echo\", \"hi\"]);\nprint(`[${{r.stdout}}]`);\nlet q = host(\"g1\").run([\"printf\", \"%s\", \"a b;$(touch {m})`x`'\"], #{{changes: false}});\nprint(`<${{q.stdout}}>`);\nlet s = host(\"g2\").sh(\"read x; echo got $x; exit 7\", #{{stdin: \"secret\\n\", check: false}});\nlet o = s.stdout; o.trim();\nprint(`${{o}} ${{s.exit}}`);\n",
+            m = marker.display()
+        ),
+    );
+    let r = hascript(&[
+        "run",
+        &script.display().to_string(),
+        "-i",
+        &inv.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("on this machine"), "{}", r.stdout);
+    assert!(r.stdout.contains("[hi\n]"), "{}", r.stdout);
+    let want = format!("<a b;$(touch {})`x`'>", marker.display());
+    assert!(r.stdout.contains(&want), "{}", r.stdout);
+    assert!(!marker.exists(), "a metacharacter reached the shell");
+    assert!(r.stdout.contains("got secret 7"), "{}", r.stdout);
+}
+
+#[test]
+fn local_timeout_is_an_error_naming_host_and_command() {
+    let d = tmp();
+    let inv = local_inventory(d.path());
+    let script = write(
+        d.path(),
+        "t.rhai",
+        "host(\"cd1\").run([\"sleep\", \"5\"], #{timeout: 0.2, changes: false});\n",
+    );
+    let t = Instant::now();
+    let r = hascript(&[
+        "run",
+        &script.display().to_string(),
+        "-i",
+        &inv.display().to_string(),
+    ]);
+    assert!(t.elapsed() < Duration::from_secs(4));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("sleep 5") && r.stderr.contains("cd1"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn ctrl_c_interrupts_a_wait_with_130() {
+    let d = tmp();
+    let inv = local_inventory(d.path());
+    let script = write(
+        d.path(),
+        "t.rhai",
+        "print(\"started\");\ntry { sleep(30); } catch { print(\"swallowed\"); }\n",
+    );
+    let child = Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .args([
+            "run",
+            &script.display().to_string(),
+            "-i",
+            &inv.display().to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let t = Instant::now();
+    let out = match child.wait_with_output() {
+        Ok(o) => o,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert_eq!(out.status.code(), Some(130));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("started") && !stdout.contains("swallowed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn trivial_script_starts_fast() {
+    let d = tmp();
+    let p = write(d.path(), "t.rhai", "1 + 1;");
+    let path = p.display().to_string();
+    // Warm up, then take the best of a few runs (debug builds are far slower than release).
+    let _ = hascript(&["run", &path, "--sim", "ldoms"]);
+    let best = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let r = hascript(&["run", &path, "--sim", "ldoms"]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default();
+    assert!(best < Duration::from_millis(1000), "{best:?}");
+}
+
+#[test]
+fn sim_alone_follows_the_script_driver_folder() {
+    let d = tmp();
+    let p = write(d.path(), "hpvm/move.rhai", "print(\"ran\");");
+    let r = hascript(&["run", &p.display().to_string(), "--sim"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not available yet"), "{}", r.stderr);
+    assert!(!r.stdout.contains("ran"));
+    let p = write(d.path(), "ldoms/look.rhai", "print(site.driver);");
+    let r = hascript(&["run", &p.display().to_string(), "--sim"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("simulated") && r.stdout.contains("ldoms\n"),
+        "{}",
+        r.stdout
+    );
+}
