@@ -48,13 +48,22 @@ impl Run {
 
 fn is_change(line: &str) -> bool {
     let words: Vec<&str> = line.split_whitespace().collect();
-    let prog = words.get(1).map(|p| p.rsplit('/').next().unwrap_or(p)).unwrap_or("");
+    let prog = words
+        .get(1)
+        .map(|p| p.rsplit('/').next().unwrap_or(p))
+        .unwrap_or("");
     match prog {
         "clovmmigrate" => true,
         "ldm" => {
             let sub = words.get(2).copied().unwrap_or("");
-            matches!(sub, "remove-spconfig" | "rm-spconfig" | "start-domain" | "stop-domain" | "cancel-operation")
-                || (matches!(sub, "migrate-domain" | "migrate") && !words.contains(&"-n"))
+            matches!(
+                sub,
+                "remove-spconfig"
+                    | "rm-spconfig"
+                    | "start-domain"
+                    | "stop-domain"
+                    | "cancel-operation"
+            ) || (matches!(sub, "migrate-domain" | "migrate") && !words.contains(&"-n"))
         }
         "sdtool" => words.contains(&"-b") || words.contains(&"-e"),
         _ => false,
@@ -66,14 +75,27 @@ fn read_log(dir: &Path) -> Vec<String> {
         Ok(site) => site
             .command_log()
             .into_iter()
-            .map(|c| format!("{}: {}", c.host, c.line.trim_start_matches("LC_ALL=C ").trim_start_matches("LC_ALL=C; export LC_ALL; ")))
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c.host,
+                    c.line
+                        .trim_start_matches("LC_ALL=C ")
+                        .trim_start_matches("LC_ALL=C; export LC_ALL; ")
+                )
+            })
             .collect(),
         Err(_) => Vec::new(),
     }
 }
 
 /// Run a shipped procedure on a fresh folder-backed simulated site.
-fn run(script: &str, scenario: Option<&str>, params: &[&str], extra: &[&str]) -> (Run, tempfile::TempDir) {
+fn run(
+    script: &str,
+    scenario: Option<&str>,
+    params: &[&str],
+    extra: &[&str],
+) -> (Run, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("site");
     let state_s = state.to_string_lossy().to_string();
@@ -101,7 +123,15 @@ fn run(script: &str, scenario: Option<&str>, params: &[&str], extra: &[&str]) ->
 
 fn sim_exec(dir: &Path, host: &str, cmd: &[&str]) -> Output {
     let state = dir.join("site");
-    let mut args = vec!["sim", "exec", "--state", state.to_str().expect("utf8"), "--host", host, "--"];
+    let mut args = vec![
+        "sim",
+        "exec",
+        "--state",
+        state.to_str().expect("utf8"),
+        "--host",
+        host,
+        "--",
+    ];
     args.extend_from_slice(cmd);
     hascript(&args)
 }
@@ -120,8 +150,17 @@ fn live_migration_default_site_moves_and_verifies() {
     let (r, dir) = run("ldoms/live-migration", None, &MIGRATE, &[]);
     assert_eq!(r.code, 0, "{}", r.dump());
     let out = r.all();
-    for section in ["[A0]", "[17.3.1.1]", "[17.3.1.2 step 1]", "[17.3.1.2 step 2]"] {
-        assert!(out.contains(section), "missing step {section}\n{}", r.dump());
+    for section in [
+        "[A0]",
+        "[17.3.1.1]",
+        "[17.3.1.2 step 1]",
+        "[17.3.1.2 step 2]",
+    ] {
+        assert!(
+            out.contains(section),
+            "missing step {section}\n{}",
+            r.dump()
+        );
     }
     assert!(out.contains("Verified end state"), "{}", r.dump());
     assert!(out.contains("guest2 runs on cd3"), "{}", r.dump());
@@ -136,12 +175,19 @@ fn live_migration_default_site_moves_and_verifies() {
         r.dump()
     );
     // The dry run came before any change.
-    let dry = r.log.iter().position(|l| l.contains("migrate-domain -n guest2 cd3"));
+    let dry = r
+        .log
+        .iter()
+        .position(|l| l.contains("migrate-domain -n guest2 cd3"));
     let first_change = r.log.iter().position(|l| is_change(l));
     assert!(dry.is_some() && dry < first_change, "{}", r.dump());
 
     // The end state, read back with the simulator as an operator would.
-    let c = sim_exec(dir.path(), "guest2", &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"]);
+    let c = sim_exec(
+        dir.path(),
+        "guest2",
+        &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"],
+    );
     assert_eq!(String::from_utf8_lossy(&c.stdout), CLSNMPSETUP_SAMPLE);
     let t = sim_exec(dir.path(), "guest1", &["cfset", "-a"]);
     assert!(String::from_utf8_lossy(&t.stdout).contains("KEY: CLUSTER_TIMEOUT VALUE: 10"));
@@ -150,7 +196,11 @@ fn live_migration_default_site_moves_and_verifies() {
         let text = String::from_utf8_lossy(&s.stdout).to_string();
         let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("cfguest")).collect();
         assert_eq!(rows.len(), 8, "{text}");
-        assert!(rows.iter().all(|l| l.contains("TestWorked") && l.contains("InitWorked")), "{text}");
+        assert!(
+            rows.iter()
+                .all(|l| l.contains("TestWorked") && l.contains("InitWorked")),
+            "{text}"
+        );
     }
 }
 
@@ -161,10 +211,22 @@ fn live_migration_twice_is_harmless() {
     let state = dir.path().join("site");
     let before = read_log(&state).len();
     let out = hascript(&[
-        "run", "ldoms/live-migration", "--sim", "--sim-state", state.to_str().expect("utf8"),
-        "-p", "guest=guest2", "-p", "target=cd3",
+        "run",
+        "ldoms/live-migration",
+        "--sim",
+        "--sim-state",
+        state.to_str().expect("utf8"),
+        "-p",
+        "guest=guest2",
+        "-p",
+        "target=cd3",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let log = read_log(&state);
     let again: Vec<&String> = log[before..].iter().filter(|l| is_change(l)).collect();
     assert!(again.is_empty(), "second run changed: {again:?}");
@@ -173,7 +235,12 @@ fn live_migration_twice_is_harmless() {
 
 #[test]
 fn aborted_with_guest_stopped_waits_for_down_starts_and_restores() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/migration-aborted-guest-stopped"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/migration-aborted-guest-stopped"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 1, "{}", r.dump());
     assert_eq!(
         r.changes(),
@@ -187,8 +254,14 @@ fn aborted_with_guest_stopped_waits_for_down_starts_and_restores() {
         r.dump()
     );
     // DOWN was seen before the start (polled on a node that was not migrated).
-    let start = r.log.iter().position(|l| l.contains("start-domain")).unwrap_or(0);
-    assert!(r.log[..start].iter().any(|l| l.starts_with("guest1: ") && l.contains("cftool -n")));
+    let start = r
+        .log
+        .iter()
+        .position(|l| l.contains("start-domain"))
+        .unwrap_or(0);
+    assert!(r.log[..start]
+        .iter()
+        .any(|l| l.starts_with("guest1: ") && l.contains("cftool -n")));
     let out = r.all();
     assert!(out.contains("did not move"), "{}", r.dump());
     assert!(out.contains("DOWN"), "{}", r.dump());
@@ -196,7 +269,12 @@ fn aborted_with_guest_stopped_waits_for_down_starts_and_restores() {
 
 #[test]
 fn aborted_with_guest_running_restores_against_source() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/migration-aborted-guest-running"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/migration-aborted-guest-running"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 1, "{}", r.dump());
     assert_eq!(
         r.changes(),
@@ -213,7 +291,12 @@ fn aborted_with_guest_running_restores_against_source() {
 
 #[test]
 fn migration_that_continues_after_disconnect_completes_on_target() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/migration-continues-after-disconnect"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/migration-continues-after-disconnect"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.dump());
     assert_eq!(
         r.changes(),
@@ -230,19 +313,43 @@ fn migration_that_continues_after_disconnect_completes_on_target() {
 
 #[test]
 fn node_that_stays_leftcluster_needs_attention() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/node-stays-leftcluster"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/node-stays-leftcluster"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 4, "{}", r.dump());
     let out = r.all();
     assert!(out.contains("LEFTCLUSTER"), "{}", r.dump());
-    assert!(out.contains("cftool -k"), "names what never happens automatically\n{}", r.dump());
-    assert!(out.contains("SF stopped"), "says what is left\n{}", r.dump());
+    assert!(
+        out.contains("cftool -k"),
+        "names what never happens automatically\n{}",
+        r.dump()
+    );
+    assert!(
+        out.contains("SF stopped"),
+        "says what is left\n{}",
+        r.dump()
+    );
     // Never started the guest, never ran -u.
-    assert!(!r.changes().iter().any(|c| c.contains("start-domain") || c.contains(" -u ")), "{}", r.dump());
+    assert!(
+        !r.changes()
+            .iter()
+            .any(|c| c.contains("start-domain") || c.contains(" -u ")),
+        "{}",
+        r.dump()
+    );
 }
 
 #[test]
 fn unhealthy_cluster_fails_preflight_without_change() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/unhealthy-cluster"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/unhealthy-cluster"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 3, "{}", r.dump());
     assert!(r.changes().is_empty(), "{}", r.dump());
     assert!(r.all().contains("LEFTCLUSTER"), "{}", r.dump());
@@ -250,7 +357,12 @@ fn unhealthy_cluster_fails_preflight_without_change() {
 
 #[test]
 fn migration_that_would_fail_is_refused_without_change() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/migration-would-fail"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/migration-would-fail"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 3, "{}", r.dump());
     assert!(r.changes().is_empty(), "{}", r.dump());
     assert!(r.all().contains("would fail"), "{}", r.dump());
@@ -258,7 +370,12 @@ fn migration_that_would_fail_is_refused_without_change() {
 
 #[test]
 fn seven_spconfigs_without_terminal_or_yes_declines_without_change() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/seven-spconfigs"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/seven-spconfigs"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 5, "{}", r.dump());
     assert!(r.changes().is_empty(), "{}", r.dump());
     assert!(r.all().contains("--yes"), "{}", r.dump());
@@ -266,16 +383,29 @@ fn seven_spconfigs_without_terminal_or_yes_declines_without_change() {
 
 #[test]
 fn seven_spconfigs_with_yes_removes_only_unprotected() {
-    let (r, dir) = run("ldoms/live-migration", Some("ldoms/seven-spconfigs"), &MIGRATE, &["--yes"]);
+    let (r, dir) = run(
+        "ldoms/live-migration",
+        Some("ldoms/seven-spconfigs"),
+        &MIGRATE,
+        &["--yes"],
+    );
     assert_eq!(r.code, 0, "{}", r.dump());
-    let removed: Vec<String> = r.changes().into_iter().filter(|c| c.contains("remove-spconfig")).collect();
+    let removed: Vec<String> = r
+        .changes()
+        .into_iter()
+        .filter(|c| c.contains("remove-spconfig"))
+        .collect();
     assert_eq!(removed.len(), 1, "{}", r.dump());
     let after = sim_exec(dir.path(), "cd2", &["ldm", "list-spconfig"]);
     let text = String::from_utf8_lossy(&after.stdout).to_string();
     assert!(text.contains("factory-default"), "{text}");
     assert!(text.contains("[current]"), "{text}");
     assert!(text.contains("[next poweron]"), "{text}");
-    assert_eq!(text.lines().filter(|l| !l.trim().is_empty()).count(), 6, "{text}");
+    assert_eq!(
+        text.lines().filter(|l| !l.trim().is_empty()).count(),
+        6,
+        "{text}"
+    );
     // The removal came before clovmmigrate -p.
     let ch = r.changes();
     assert!(ch[0].contains("remove-spconfig"), "{ch:?}");
@@ -283,22 +413,46 @@ fn seven_spconfigs_with_yes_removes_only_unprotected() {
 
 #[test]
 fn config_tmp_without_yes_declines_and_with_yes_is_removed() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/config-tmp-present"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/config-tmp-present"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 5, "{}", r.dump());
     assert!(r.changes().is_empty(), "{}", r.dump());
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/config-tmp-present"), &MIGRATE, &["--yes"]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/config-tmp-present"),
+        &MIGRATE,
+        &["--yes"],
+    );
     assert_eq!(r.code, 0, "{}", r.dump());
-    assert_eq!(r.changes()[0], "cd3: /usr/sbin/ldm remove-spconfig config_tmp", "{}", r.dump());
+    assert_eq!(
+        r.changes()[0],
+        "cd3: /usr/sbin/ldm remove-spconfig config_tmp",
+        "{}",
+        r.dump()
+    );
 }
 
 #[test]
 fn xscf_first_ssh_pending_names_7245_and_its_remedy() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/xscf-first-ssh-pending"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/xscf-first-ssh-pending"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 3, "{}", r.dump());
     let out = r.all();
     assert!(out.contains("7245"), "{}", r.dump());
     assert!(out.contains("first SSH connection"), "{}", r.dump());
-    assert!(r.changes().is_empty(), "caught before any change\n{}", r.dump());
+    assert!(
+        r.changes().is_empty(),
+        "caught before any change\n{}",
+        r.dump()
+    );
 }
 
 #[test]
@@ -308,17 +462,52 @@ fn message_7245_after_the_move_is_named_by_post_migration() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("site");
     let st = state.to_str().expect("utf8");
-    let init = hascript(&["sim", "init", "--state", st, "--scenario", "ldoms/xscf-first-ssh-pending"]);
-    assert_eq!(init.status.code(), Some(0), "{}", String::from_utf8_lossy(&init.stderr));
+    let init = hascript(&[
+        "sim",
+        "init",
+        "--state",
+        st,
+        "--scenario",
+        "ldoms/xscf-first-ssh-pending",
+    ]);
+    assert_eq!(
+        init.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
     for (host, cmd) in [
-        ("cd2", vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"]),
-        ("cd2", vec!["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"]),
+        (
+            "cd2",
+            vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
+        ),
+        (
+            "cd2",
+            vec!["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"],
+        ),
     ] {
         let o = sim_exec(dir.path(), host, &cmd);
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
-    let out = hascript(&["run", "ldoms/post-migration", "--sim", "--sim-state", st, "-p", "guest=guest2"]);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = hascript(&[
+        "run",
+        "ldoms/post-migration",
+        "--sim",
+        "--sim-state",
+        st,
+        "-p",
+        "guest=guest2",
+    ]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(text.contains("TestFailed"), "{text}");
     assert!(text.contains("message 7245"), "{text}");
@@ -327,7 +516,12 @@ fn message_7245_after_the_move_is_named_by_post_migration() {
 
 #[test]
 fn sf_test_failed_without_7245_says_redo_from_step_1() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/sf-test-failed"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/sf-test-failed"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 3, "{}", r.dump());
     let out = r.all();
     assert!(out.contains("TestFailed"), "{}", r.dump());
@@ -337,7 +531,12 @@ fn sf_test_failed_without_7245_says_redo_from_step_1() {
 
 #[test]
 fn time_sync_warnings_are_reported_with_remedy() {
-    let (r, _d) = run("ldoms/live-migration", Some("ldoms/time-sync-warnings"), &MIGRATE, &[]);
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        Some("ldoms/time-sync-warnings"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.dump());
     let out = r.all();
     assert!(out.contains("(WRP, 34)"), "{}", r.dump());
@@ -346,10 +545,16 @@ fn time_sync_warnings_are_reported_with_remedy() {
 
 #[test]
 fn unknown_guest_and_target_are_usage_errors_before_any_command() {
-    for params in [["guest=guest9", "target=cd3"], ["guest=guest2", "target=cd9"]] {
+    for params in [
+        ["guest=guest9", "target=cd3"],
+        ["guest=guest2", "target=cd9"],
+    ] {
         let (r, _d) = run("ldoms/live-migration", None, &params, &[]);
         assert_eq!(r.code, 2, "{}", r.dump());
-        let name = params.iter().find_map(|p| p.split('=').nth(1).filter(|v| v.ends_with('9'))).unwrap_or("");
+        let name = params
+            .iter()
+            .find_map(|p| p.split('=').nth(1).filter(|v| v.ends_with('9')))
+            .unwrap_or("");
         assert!(r.all().contains(name), "{}", r.dump());
         assert!(r.changes().is_empty(), "{}", r.dump());
     }
@@ -375,27 +580,80 @@ fn missing_parameters_are_usage_errors() {
 fn pre_then_manual_move_then_post_migration() {
     let (r, dir) = run("ldoms/pre-migration", None, &MIGRATE, &[]);
     assert_eq!(r.code, 0, "{}", r.dump());
-    assert_eq!(r.changes(), vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"], "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"],
+        "{}",
+        r.dump()
+    );
     let t = sim_exec(dir.path(), "guest1", &["/opt/SMAW/bin/cfset", "-a"]);
     assert!(String::from_utf8_lossy(&t.stdout).contains("KEY: CLUSTER_TIMEOUT VALUE: 600"));
-    let m = sim_exec(dir.path(), "cd2", &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"]);
+    let m = sim_exec(
+        dir.path(),
+        "cd2",
+        &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"],
+    );
     assert_eq!(m.status.code(), Some(0));
     let state = dir.path().join("site");
     let st = state.to_str().expect("utf8");
     // A target that disagrees with where the guest runs is refused.
-    let wrong = hascript(&["run", "ldoms/post-migration", "--sim", "--sim-state", st, "-p", "guest=guest2", "-p", "target=cd2"]);
-    assert_eq!(wrong.status.code(), Some(2), "{}", String::from_utf8_lossy(&wrong.stderr));
+    let wrong = hascript(&[
+        "run",
+        "ldoms/post-migration",
+        "--sim",
+        "--sim-state",
+        st,
+        "-p",
+        "guest=guest2",
+        "-p",
+        "target=cd2",
+    ]);
+    assert_eq!(
+        wrong.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
     let before = read_log(&state).len();
-    let post = hascript(&["run", "ldoms/post-migration", "--sim", "--sim-state", st, "-p", "guest=guest2"]);
-    assert_eq!(post.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&post.stdout), String::from_utf8_lossy(&post.stderr));
+    let post = hascript(&[
+        "run",
+        "ldoms/post-migration",
+        "--sim",
+        "--sim-state",
+        st,
+        "-p",
+        "guest=guest2",
+    ]);
+    assert_eq!(
+        post.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&post.stdout),
+        String::from_utf8_lossy(&post.stderr)
+    );
     let log = read_log(&state);
     let ch: Vec<&String> = log[before..].iter().filter(|l| is_change(l)).collect();
-    assert_eq!(ch, vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3"]);
-    let c = sim_exec(dir.path(), "guest1", &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"]);
+    assert_eq!(
+        ch,
+        vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3"]
+    );
+    let c = sim_exec(
+        dir.path(),
+        "guest1",
+        &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"],
+    );
     assert_eq!(String::from_utf8_lossy(&c.stdout), CLSNMPSETUP_SAMPLE);
     // Running it again changes nothing and says so.
     let before = read_log(&state).len();
-    let again = hascript(&["run", "ldoms/post-migration", "--sim", "--sim-state", st, "-p", "guest=guest2"]);
+    let again = hascript(&[
+        "run",
+        "ldoms/post-migration",
+        "--sim",
+        "--sim-state",
+        st,
+        "-p",
+        "guest=guest2",
+    ]);
     assert_eq!(again.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
     assert!(read_log(&state)[before..].iter().all(|l| !is_change(l)));
@@ -406,7 +664,14 @@ fn recover_migration_after_a_stopped_guest() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("site");
     let st = state.to_str().expect("utf8");
-    let init = hascript(&["sim", "init", "--state", st, "--scenario", "ldoms/migration-aborted-guest-stopped"]);
+    let init = hascript(&[
+        "sim",
+        "init",
+        "--state",
+        st,
+        "--scenario",
+        "ldoms/migration-aborted-guest-stopped",
+    ]);
     assert_eq!(init.status.code(), Some(0));
     for cmd in [
         vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
@@ -415,14 +680,29 @@ fn recover_migration_after_a_stopped_guest() {
         sim_exec(dir.path(), "cd2", &cmd);
     }
     let before = read_log(&state).len();
-    let out = hascript(&["run", "ldoms/recover-migration", "--sim", "--sim-state", st, "-p", "guest=guest2"]);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = hascript(&[
+        "run",
+        "ldoms/recover-migration",
+        "--sim",
+        "--sim-state",
+        st,
+        "-p",
+        "guest=guest2",
+    ]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(0), "{text}");
     let log = read_log(&state);
     let ch: Vec<&String> = log[before..].iter().filter(|l| is_change(l)).collect();
     assert_eq!(
         ch,
-        vec!["cd2: /usr/sbin/ldm start-domain guest2", "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2"],
+        vec![
+            "cd2: /usr/sbin/ldm start-domain guest2",
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2"
+        ],
         "{text}"
     );
 }
@@ -440,17 +720,33 @@ fn verify_fence_reports_failed_agents_with_exit_3() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("site");
     let st = state.to_str().expect("utf8");
-    hascript(&["sim", "init", "--state", st, "--scenario", "ldoms/sf-test-failed"]);
+    hascript(&[
+        "sim",
+        "init",
+        "--state",
+        st,
+        "--scenario",
+        "ldoms/sf-test-failed",
+    ]);
     for cmd in [
         vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
         vec!["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"],
-        vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-u", "guest2", "cd3"],
+        vec![
+            "/etc/opt/FJSVcluster/bin/clovmmigrate",
+            "-u",
+            "guest2",
+            "cd3",
+        ],
     ] {
         sim_exec(dir.path(), "cd2", &cmd);
     }
     let before = read_log(&state).len();
     let out = hascript(&["run", "ldoms/verify-fence", "--sim", "--sim-state", st]);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(text.contains("TestFailed"), "{text}");
     assert!(read_log(&state)[before..].iter().all(|l| !is_change(l)));

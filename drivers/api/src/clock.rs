@@ -113,7 +113,10 @@ mod tests {
         let h = std::thread::spawn(move || SystemClock.sleep(Duration::from_secs(30), &t2));
         std::thread::sleep(Duration::from_millis(20));
         token.cancel();
-        let r = h.join().map_err(|_| "join").and_then(|r| r.map_err(|_| "cancelled"));
+        let r = h
+            .join()
+            .map_err(|_| "join")
+            .and_then(|r| r.map_err(|_| "cancelled"));
         assert_eq!(r, Err("cancelled"));
         assert!(token.is_cancelled());
     }

@@ -248,6 +248,9 @@ mod tests {
             .with_command("ldm list -p")
             .with_exit(1)
             .with_stderr("boom\n");
-        assert_eq!(e.to_string(), "ldm failed [host cd1] [command: ldm list -p] [exit 1]: boom");
+        assert_eq!(
+            e.to_string(),
+            "ldm failed [host cd1] [command: ldm list -p] [exit 1]: boom"
+        );
     }
 }

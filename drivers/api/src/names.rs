@@ -6,7 +6,8 @@ use crate::error::{Error, ErrorKind};
 
 /// The generic rule used where a product's own rule is not known:
 /// `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`.
-pub const NAME_RULE: &str = "1 to 64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit";
+pub const NAME_RULE: &str =
+    "1 to 64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit";
 
 /// Check `value` (what `what` names, e.g. "guest") against [`NAME_RULE`].
 pub fn validate_name(what: &str, value: &str) -> Result<(), Error> {
@@ -40,7 +41,15 @@ mod tests {
 
     #[test]
     fn refuses_metacharacters_and_empties() {
-        for n in ["", "guest2;reboot", "a b", "$(id)", "-rf", "x`y`", &"a".repeat(65)] {
+        for n in [
+            "",
+            "guest2;reboot",
+            "a b",
+            "$(id)",
+            "-rf",
+            "x`y`",
+            &"a".repeat(65),
+        ] {
             let e = validate_name("guest", n).err();
             assert_eq!(e.map(|e| e.kind), Some(ErrorKind::Usage), "{n}");
         }

@@ -40,7 +40,12 @@ pub struct Context {
 
 impl Context {
     /// A context over the given parts.
-    pub fn new(exec: Arc<dyn Exec>, clock: Arc<dyn Clock>, cancel: CancelToken, ui: Arc<dyn Ui>) -> Self {
+    pub fn new(
+        exec: Arc<dyn Exec>,
+        clock: Arc<dyn Clock>,
+        cancel: CancelToken,
+        ui: Arc<dyn Ui>,
+    ) -> Self {
         Context {
             exec,
             clock,
@@ -70,7 +75,12 @@ impl Context {
             let first = first_line(&out.stderr).or_else(|| first_line(&out.stdout));
             let msg = match first {
                 Some(l) => format!("{} failed on {}: {l}", program_name(cmd), cmd.host),
-                None => format!("{} failed on {} with exit {}", program_name(cmd), cmd.host, out.code()),
+                None => format!(
+                    "{} failed on {} with exit {}",
+                    program_name(cmd),
+                    cmd.host,
+                    out.code()
+                ),
             };
             Err(Error::new(ErrorKind::Command, msg)
                 .on_host(&cmd.host)
@@ -92,7 +102,10 @@ impl Context {
 }
 
 fn first_line(s: &str) -> Option<String> {
-    s.lines().map(str::trim).find(|l| !l.is_empty()).map(str::to_string)
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_string)
 }
 
 fn program_name(cmd: &Command) -> String {

@@ -90,10 +90,12 @@ impl Inner {
         let status = sdtool_s::parse(&text).map_err(|e| parse_err(g, e))?;
         if !out.success() {
             if let SdtoolStatus::Table(_) = status {
-                return Err(Error::new(ErrorKind::Command, "sdtool -s printed a table but failed")
-                    .on_host(g)
-                    .with_exit(out.code())
-                    .with_stderr(out.stderr));
+                return Err(
+                    Error::new(ErrorKind::Command, "sdtool -s printed a table but failed")
+                        .on_host(g)
+                        .with_exit(out.code())
+                        .with_stderr(out.stderr),
+                );
             }
         }
         Ok(status)
@@ -135,7 +137,8 @@ impl Inner {
 
     /// CF nodes as seen from a node other than `exclude`.
     pub fn cf_nodes(&self, exclude: Option<&str>) -> Result<Vec<CfNode>> {
-        self.on_witness(exclude, |g| self.cf_nodes_on(g)).map(|(_, v)| v)
+        self.on_witness(exclude, |g| self.cf_nodes_on(g))
+            .map(|(_, v)| v)
     }
 
     /// The CF node name of a guest domain, from `clsnmpsetup -l` (domain-name ↔

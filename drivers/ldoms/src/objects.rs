@@ -14,7 +14,8 @@ use crate::parse::log_scan;
 use crate::parse::sdtool_s::{self, SdtoolStatus};
 
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
-    serde_json::to_value(v).map_err(|e| Error::new(ErrorKind::Parse, format!("cannot represent result: {e}")))
+    serde_json::to_value(v)
+        .map_err(|e| Error::new(ErrorKind::Parse, format!("cannot represent result: {e}")))
 }
 
 /// `cluster`: the PRIMECLUSTER guest cluster (CF and RMS).
@@ -50,7 +51,10 @@ impl Cluster for LdomsCluster {
         let nodes = self.0.cf_nodes(None)?;
         let n = nodes.iter().find(|n| n.node == name).ok_or_else(|| {
             let known: Vec<&str> = nodes.iter().map(|n| n.node.as_str()).collect();
-            Error::usage(format!("unknown CF node {name:?}: cftool -n lists {}", known.join(", ")))
+            Error::usage(format!(
+                "unknown CF node {name:?}: cftool -n lists {}",
+                known.join(", ")
+            ))
         })?;
         to_value(n)
     }
@@ -65,17 +69,25 @@ impl Cluster for LdomsCluster {
             .ok()
             .and_then(|rows| rows.into_iter().find(|r| r.cluster_host_name == name))
             .map(|r| r.domain_name);
-        match self.0.wait_cf_state(name, want, exclude.as_deref(), timeout)? {
+        match self
+            .0
+            .wait_cf_state(name, want, exclude.as_deref(), timeout)?
+        {
             Ok(()) => self.node(name),
             Err(last) => Err(Error::new(
                 ErrorKind::Timeout,
-                format!("{name} did not reach {state} within {} s (last seen: {last})", timeout.as_secs()),
+                format!(
+                    "{name} did not reach {state} within {} s (last seen: {last})",
+                    timeout.as_secs()
+                ),
             )),
         }
     }
 
     fn timeout(&self) -> Result<i64> {
-        self.0.on_witness(None, |g| self.0.cf_timeout_on(g)).map(|(_, t)| t)
+        self.0
+            .on_witness(None, |g| self.0.cf_timeout_on(g))
+            .map(|(_, t)| t)
     }
 
     fn applications(&self) -> Result<Value> {
@@ -91,13 +103,19 @@ impl Cluster for LdomsCluster {
             }
         }
         let (_, apps) = self.0.on_witness(None, |g| self.0.apps_on(g))?;
-        for a in apps.iter().filter(|a| a.state() == crate::parse::hvdisp::AppState::Faulted) {
+        for a in apps
+            .iter()
+            .filter(|a| a.state() == crate::parse::hvdisp::AppState::Faulted)
+        {
             problems.push(format!("userApplication {} is {}", a.resource, a.state));
         }
         for g in &self.0.topo.guests {
             let t = self.0.cf_timeout_on(&g.name)?;
             if t != self.0.topo.cf_timeout {
-                problems.push(format!("CF timeout on {} is {t} (normal {})", g.name, self.0.topo.cf_timeout));
+                problems.push(format!(
+                    "CF timeout on {} is {t} (normal {})",
+                    g.name, self.0.topo.cf_timeout
+                ));
             }
             match self.0.sdtool_on(&g.name)? {
                 SdtoolStatus::Table(rows) => {
@@ -124,9 +142,15 @@ impl Cluster for LdomsCluster {
                     Err(_) => continue,
                 };
                 let lines: Vec<(usize, String)> = if let Ok(n) = pattern.parse::<u32>() {
-                    log_scan::find_message(&text, n).into_iter().map(|h| (h.line_no, h.line)).collect()
+                    log_scan::find_message(&text, n)
+                        .into_iter()
+                        .map(|h| (h.line_no, h.line))
+                        .collect()
                 } else if pattern == "WRP" {
-                    log_scan::find_time_sync(&text).into_iter().map(|h| (h.line_no, h.line)).collect()
+                    log_scan::find_time_sync(&text)
+                        .into_iter()
+                        .map(|h| (h.line_no, h.line))
+                        .collect()
                 } else {
                     text.lines()
                         .enumerate()
@@ -163,7 +187,8 @@ impl Cluster for LdomsCluster {
 impl Inner {
     /// `clsnmpsetup -l` from any guest that answers.
     pub(crate) fn sf_config_on_any(&self) -> Result<Vec<crate::parse::clsnmpsetup_l::SfConfigRow>> {
-        self.on_witness(None, |g| self.sf_config_on(g)).map(|(_, r)| r)
+        self.on_witness(None, |g| self.sf_config_on(g))
+            .map(|(_, r)| r)
     }
 }
 
@@ -251,7 +276,10 @@ impl Hypervisor for LdomsHypervisor {
         let g = self.0.resolve_guest(guest)?;
         let loc = self.0.locate(&g.domain)?;
         let Location::Stopped { control_domain, .. } = &loc else {
-            return Err(Error::check(format!("cannot start: {}", loc.describe(&g.domain))));
+            return Err(Error::check(format!(
+                "cannot start: {}",
+                loc.describe(&g.domain)
+            )));
         };
         // 17.3.1.1 note: starting before the node is DOWN makes SF, CRM and RMS fail on it.
         let cf = self.0.cf_name_of(&g)?;
@@ -265,7 +293,9 @@ impl Hypervisor for LdomsHypervisor {
                 .with_remedy("wait until the node is DOWN (about 600 s after clovmmigrate -p), or run ldoms/recover-migration"));
             }
         }
-        self.0.ctx.run_ok(&cmd::ldm_start(control_domain, &g.domain))?;
+        self.0
+            .ctx
+            .run_ok(&cmd::ldm_start(control_domain, &g.domain))?;
         Ok(json!({"guest": g.domain, "control_domain": control_domain, "started": true}))
     }
 
@@ -273,19 +303,27 @@ impl Hypervisor for LdomsHypervisor {
         let g = self.0.resolve_guest(guest)?;
         let loc = self.0.locate(&g.domain)?;
         let Location::Running { control_domain } = &loc else {
-            return Err(Error::check(format!("cannot stop: {}", loc.describe(&g.domain))));
+            return Err(Error::check(format!(
+                "cannot stop: {}",
+                loc.describe(&g.domain)
+            )));
         };
         if !force {
             let cf = self.0.cf_name_of(&g)?;
             let nodes = self.0.cf_nodes(Some(&g.domain))?;
-            if nodes.iter().any(|n| n.node == cf && n.state() == NodeState::Up) {
+            if nodes
+                .iter()
+                .any(|n| n.node == cf && n.state() == NodeState::Up)
+            {
                 return Err(Error::check(format!(
                     "{cf} ({}) is UP in the guest cluster: stopping its domain would take a live node down; refused (pass #{{force: true}} to do it anyway)",
                     g.domain
                 )));
             }
         }
-        self.0.ctx.run_ok(&cmd::ldm_stop(control_domain, &g.domain))?;
+        self.0
+            .ctx
+            .run_ok(&cmd::ldm_stop(control_domain, &g.domain))?;
         Ok(json!({"guest": g.domain, "control_domain": control_domain, "stopped": true}))
     }
 
@@ -298,11 +336,17 @@ impl Hypervisor for LdomsHypervisor {
         let t = self.0.resolve_cd("target", target)?;
         let loc = self.0.locate(&g.domain)?;
         let Location::Running { control_domain } = &loc else {
-            return Err(Error::check(format!("{}: a live migration needs a running guest", loc.describe(&g.domain))));
+            return Err(Error::check(format!(
+                "{}: a live migration needs a running guest",
+                loc.describe(&g.domain)
+            )));
         };
         let source = self.0.resolve_cd("control domain", control_domain)?;
         if source.name == t.name {
-            return Err(Error::check(format!("{} already runs on {}", g.domain, t.name)));
+            return Err(Error::check(format!(
+                "{} already runs on {}",
+                g.domain, t.name
+            )));
         }
         self.0.preflight(&g, &source, &t)
     }
@@ -321,17 +365,18 @@ impl Hypervisor for LdomsHypervisor {
         let cd = self.0.resolve_cd("control domain", host)?;
         validate_name("configuration", name)?;
         let configs = self.0.spconfigs(&cd.name)?;
-        let c = configs
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| Error::usage(format!("{} has no saved configuration {name:?}", cd.name)))?;
+        let c = configs.iter().find(|c| c.name == name).ok_or_else(|| {
+            Error::usage(format!("{} has no saved configuration {name:?}", cd.name))
+        })?;
         if c.name == "factory-default" || c.current || c.next_poweron {
             return Err(Error::usage(format!(
                 "{name} on {} is factory-default, [current] or [next poweron]: hascript never removes those",
                 cd.name
             )));
         }
-        self.0.ctx.run_ok(&cmd::ldm_remove_spconfig(&cd.name, name))?;
+        self.0
+            .ctx
+            .run_ok(&cmd::ldm_remove_spconfig(&cd.name, name))?;
         Ok(json!({"control_domain": cd.name, "removed": name}))
     }
 
@@ -353,9 +398,10 @@ impl Package for LdomsPackage {
     fn status(&self, name: &str) -> Result<Value> {
         validate_name("userApplication", name)?;
         let (_, apps) = self.0.on_witness(None, |g| self.0.apps_on(g))?;
-        let a = apps.iter().find(|a| a.resource == name).ok_or_else(|| {
-            Error::usage(format!("unknown userApplication {name:?}"))
-        })?;
+        let a = apps
+            .iter()
+            .find(|a| a.resource == name)
+            .ok_or_else(|| Error::usage(format!("unknown userApplication {name:?}")))?;
         to_value(a)
     }
 }
@@ -383,7 +429,11 @@ impl Inner {
                         .collect::<std::collections::BTreeSet<_>>()
                         .into_iter()
                         .collect();
-                    format!("running, {v:?} ({} agents: {})", rows.len(), words.join(", "))
+                    format!(
+                        "running, {v:?} ({} agents: {})",
+                        rows.len(),
+                        words.join(", ")
+                    )
                 }
                 Ok(SdtoolStatus::NotRunning { .. }) => "not running".to_string(),
                 Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
@@ -397,7 +447,9 @@ impl Inner {
             .and_then(|rows| rows.into_iter().find(|r| r.domain_name == g.domain));
         let row_ok = match (&row, loc.control_domain()) {
             (Some(r), Some(cd)) => self.topo.control_domain(cd).map(|c| {
-                r.ppar_id_num() == Some(c.ppar_id) && r.ip_address1 == c.xscf_lan0 && r.ip_address2 == c.xscf_lan1
+                r.ppar_id_num() == Some(c.ppar_id)
+                    && r.ip_address1 == c.xscf_lan0
+                    && r.ip_address2 == c.xscf_lan1
             }),
             _ => None,
         };

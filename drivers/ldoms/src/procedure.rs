@@ -75,10 +75,9 @@ impl Inner {
     }
 
     fn cd(&self, name: &str) -> Result<ControlDomain> {
-        self.topo
-            .control_domain(name)
-            .cloned()
-            .ok_or_else(|| Error::needs_attention(format!("control domain {name} is not in the inventory")))
+        self.topo.control_domain(name).cloned().ok_or_else(|| {
+            Error::needs_attention(format!("control domain {name} is not in the inventory"))
+        })
     }
 
     // ----------------------------------------------------------------------------------
@@ -86,7 +85,12 @@ impl Inner {
 
     /// Every read-only check of A0 for moving `guest` from `source` to `target`. Fails with
     /// `Check` listing each failed verdict and its remedy; changes nothing.
-    pub fn preflight(&self, guest: &GuestDomain, source: &ControlDomain, target: &ControlDomain) -> Result<Value> {
+    pub fn preflight(
+        &self,
+        guest: &GuestDomain,
+        source: &ControlDomain,
+        target: &ControlDomain,
+    ) -> Result<Value> {
         let mut checks: Vec<Value> = Vec::new();
         let mut failed: Vec<String> = Vec::new();
         let mut remedies: Vec<String> = Vec::new();
@@ -107,13 +111,22 @@ impl Inner {
             !same_box && source.name != target.name,
             format!(
                 "{} is on {} (PPAR {}), {} on {} (PPAR {})",
-                source.name, source.box_name, source.ppar_id, target.name, target.box_name, target.ppar_id
+                source.name,
+                source.box_name,
+                source.ppar_id,
+                target.name,
+                target.box_name,
+                target.ppar_id
             ),
             Some("choose a control domain on another box or PPAR as the target"),
         );
 
         // The LDoms dry run, which also proves authentication without a prompt.
-        let out = self.ctx.run(&cmd::ldm_migrate_dry_run(&source.name, &guest.domain, &target.hosts_name))?;
+        let out = self.ctx.run(&cmd::ldm_migrate_dry_run(
+            &source.name,
+            &guest.domain,
+            &target.hosts_name,
+        ))?;
         match ldm_migrate_dry_run::parse(out.code(), &out.stdout, &out.stderr) {
             MigrationDryRun::WouldSucceed => record(
                 "ldm migrate-domain -n",
@@ -222,11 +235,18 @@ impl Inner {
         }
 
         // The target name resolves on the source (clovmmigrate -u needs it).
-        let out = self.ctx.run(&cmd::getent_hosts(&source.name, &target.hosts_name))?;
+        let out = self
+            .ctx
+            .run(&cmd::getent_hosts(&source.name, &target.hosts_name))?;
         record(
             "target in /etc/inet/hosts",
             out.success() && !out.stdout.trim().is_empty(),
-            format!("{} on {}: {}", target.hosts_name, source.name, out.stdout.trim()),
+            format!(
+                "{} on {}: {}",
+                target.hosts_name,
+                source.name,
+                out.stdout.trim()
+            ),
             Some("add the target control domain to /etc/inet/hosts on the source control domain"),
         );
 
@@ -234,12 +254,18 @@ impl Inner {
             "guest": guest.domain, "source": source.name, "target": target.name, "checks": checks,
         });
         if failed.is_empty() {
-            self.ctx.ui.info(&format!("preflight passed: {} checks", report["checks"].as_array().map_or(0, |a| a.len())));
+            self.ctx.ui.info(&format!(
+                "preflight passed: {} checks",
+                report["checks"].as_array().map_or(0, |a| a.len())
+            ));
             Ok(report)
         } else {
             remedies.dedup();
-            Err(Error::check(format!("preflight failed, nothing was changed:\n  - {}", failed.join("\n  - ")))
-                .with_remedy(remedies.join("\n")))
+            Err(Error::check(format!(
+                "preflight failed, nothing was changed:\n  - {}",
+                failed.join("\n  - ")
+            ))
+            .with_remedy(remedies.join("\n")))
         }
     }
 
@@ -261,7 +287,9 @@ impl Inner {
         let (prepared, _) = self.prepared_state()?;
         if prepared {
             self.ctx.ui.info("CF timeout is already 600 s and SF is stopped on every node: 17.3.1.1 was done before; nothing to do");
-            return Ok(json!({"guest": guest.domain, "control_domain": control_domain, "changed": false}));
+            return Ok(
+                json!({"guest": guest.domain, "control_domain": control_domain, "changed": false}),
+            );
         }
         self.ctx
             .run_ok(&cmd::clovmmigrate_prepare(control_domain, &guest.domain))?;
@@ -306,11 +334,19 @@ impl Inner {
     /// row still points at (the row changes only with `-u`).
     fn update_host(&self, guest: &GuestDomain, now_cd: &ControlDomain) -> Result<ControlDomain> {
         let (_, rows) = self.on_witness(None, |g| self.sf_config_on(g))?;
-        let row = rows.iter().find(|r| r.domain_name == guest.domain).ok_or_else(|| {
-            Error::check(format!("clsnmpsetup -l has no row for domain {}", guest.domain))
-        })?;
+        let row = rows
+            .iter()
+            .find(|r| r.domain_name == guest.domain)
+            .ok_or_else(|| {
+                Error::check(format!(
+                    "clsnmpsetup -l has no row for domain {}",
+                    guest.domain
+                ))
+            })?;
         let owner = self.topo.control_domains.iter().find(|c| {
-            row.ppar_id_num() == Some(c.ppar_id) && row.ip_address1 == c.xscf_lan0 && row.ip_address2 == c.xscf_lan1
+            row.ppar_id_num() == Some(c.ppar_id)
+                && row.ip_address1 == c.xscf_lan0
+                && row.ip_address2 == c.xscf_lan1
         });
         match owner {
             Some(c) if c.box_name == now_cd.box_name && c.ppar_id == now_cd.ppar_id => Ok(now_cd.clone()),
@@ -329,17 +365,20 @@ impl Inner {
     /// `clovmmigrate -u GUEST TARGET-HOST` on the source control domain, where TARGET-HOST
     /// is the control domain where the guest runs **now** (determined here, never taken
     /// blindly). `target`, when given, must agree. `source` is known inside the bracket.
-    pub fn finish(&self, guest: &GuestDomain, target: Option<&str>, source: Option<&ControlDomain>) -> Result<Value> {
+    pub fn finish(
+        &self,
+        guest: &GuestDomain,
+        target: Option<&str>,
+        source: Option<&ControlDomain>,
+    ) -> Result<Value> {
         self.mark_logs()?;
         let loc = self.settled_location(guest)?;
         let now_cd = match &loc {
             Location::Running { control_domain } => self.cd(control_domain)?,
-            other => {
-                return Err(Error::check(format!(
-                    "17.3.1.2 needs the guest running: {}; run ldoms/recover-migration (17.3.1.1 note)",
-                    other.describe(&guest.domain)
-                )))
-            }
+            other => return Err(Error::check(format!(
+                "17.3.1.2 needs the guest running: {}; run ldoms/recover-migration (17.3.1.1 note)",
+                other.describe(&guest.domain)
+            ))),
         };
         if let Some(t) = target {
             let given = self.resolve_cd("target", t)?;
@@ -359,14 +398,18 @@ impl Inner {
                 "{} runs on {}, the CF timeout is normal and SF is running with its settings: 17.3.1.2 step 1 was done before; nothing to do",
                 guest.domain, now_cd.name
             ));
-            return Ok(json!({"guest": guest.domain, "control_domain": now_cd.name, "changed": false}));
+            return Ok(
+                json!({"guest": guest.domain, "control_domain": now_cd.name, "changed": false}),
+            );
         }
         let mut cds = vec![source.name.clone()];
         if now_cd.name != source.name {
             cds.push(now_cd.name.clone());
         }
         self.enforce_spconfig_rule(&cds)?;
-        let out = self.ctx.run(&cmd::getent_hosts(&source.name, &now_cd.hosts_name))?;
+        let out = self
+            .ctx
+            .run(&cmd::getent_hosts(&source.name, &now_cd.hosts_name))?;
         if !out.success() || out.stdout.trim().is_empty() {
             return Err(Error::check(format!(
                 "{} does not resolve on {} (/etc/inet/hosts): clovmmigrate -u would fail",
@@ -374,8 +417,11 @@ impl Inner {
             ))
             .with_remedy("add the control domain to /etc/inet/hosts on the source control domain, then run ldoms/post-migration"));
         }
-        self.ctx
-            .run_ok(&cmd::clovmmigrate_update(&source.name, &guest.domain, &now_cd.hosts_name))?;
+        self.ctx.run_ok(&cmd::clovmmigrate_update(
+            &source.name,
+            &guest.domain,
+            &now_cd.hosts_name,
+        ))?;
         self.set_last_update(self.now());
         Ok(json!({
             "guest": guest.domain, "source": source.name, "control_domain": now_cd.name,
@@ -404,7 +450,10 @@ impl Inner {
         if !matches!(loc, Location::Migrating { .. }) {
             return Ok(loc);
         }
-        self.ctx.ui.info(&format!("{}; waiting for it to end", loc.describe(&guest.domain)));
+        self.ctx.ui.info(&format!(
+            "{}; waiting for it to end",
+            loc.describe(&guest.domain)
+        ));
         let what = format!("the migration of {} to end", guest.domain);
         match self.poll(&what, MIGRATION_DEADLINE, POLL, || {
             let l = self.locate(&guest.domain)?;
@@ -435,11 +484,18 @@ impl Inner {
             if only.is_some_and(|o| o != r.domain_name) {
                 continue;
             }
-            let Some(cd_name) = self.locate(&r.domain_name)?.control_domain().map(str::to_string) else {
+            let Some(cd_name) = self
+                .locate(&r.domain_name)?
+                .control_domain()
+                .map(str::to_string)
+            else {
                 continue;
             };
             let cd = self.cd(&cd_name)?;
-            if r.ppar_id_num() != Some(cd.ppar_id) || r.ip_address1 != cd.xscf_lan0 || r.ip_address2 != cd.xscf_lan1 {
+            if r.ppar_id_num() != Some(cd.ppar_id)
+                || r.ip_address1 != cd.xscf_lan0
+                || r.ip_address2 != cd.xscf_lan1
+            {
                 problems.push(format!(
                     "{} ({}) runs on {} (PPAR {}, XSCF {}/{}) but its SF row says PPAR {}, XSCF {}/{}",
                     r.cluster_host_name, r.domain_name, cd.name, cd.ppar_id, cd.xscf_lan0, cd.xscf_lan1,
@@ -448,7 +504,10 @@ impl Inner {
             }
             if let Some(u) = &self.topo.xscf_user {
                 if &r.user_name != u {
-                    problems.push(format!("{}: XSCF user {} (inventory: {u})", r.cluster_host_name, r.user_name));
+                    problems.push(format!(
+                        "{}: XSCF user {} (inventory: {u})",
+                        r.cluster_host_name, r.user_name
+                    ));
                 }
             }
         }
@@ -464,7 +523,9 @@ impl Inner {
             let since = self.now().saturating_sub(t);
             if since < SF_SETTLE.as_secs() {
                 let wait = SF_SETTLE.as_secs() - since;
-                self.ctx.ui.info(&format!("waiting {wait} s for the shutdown facility to test its agents (17.3.1.2)"));
+                self.ctx.ui.info(&format!(
+                    "waiting {wait} s for the shutdown facility to test its agents (17.3.1.2)"
+                ));
                 self.ctx.sleep(Duration::from_secs(wait))?;
             }
         }
@@ -476,7 +537,9 @@ impl Inner {
             let end = self.poll(&what, SF_DEADLINE, Duration::from_secs(5), || {
                 let s = self.sdtool_on(&g.name)?;
                 let settled = match &s {
-                    SdtoolStatus::Table(rows) => sdtool_s::verdict(rows) != AgentVerdict::Transitional,
+                    SdtoolStatus::Table(rows) => {
+                        sdtool_s::verdict(rows) != AgentVerdict::Transitional
+                    }
                     SdtoolStatus::NotRunning { .. } => false,
                 };
                 Ok((settled, s))
@@ -505,7 +568,11 @@ impl Inner {
                 }
                 SdtoolStatus::NotRunning { raw } => {
                     any_failed = true;
-                    problems.push(format!("{}: shutdown facility not running: {}", g.name, raw.trim()));
+                    problems.push(format!(
+                        "{}: shutdown facility not running: {}",
+                        g.name,
+                        raw.trim()
+                    ));
                     agents.push(json!({"host": g.name, "verdict": "NotRunning", "rows": []}));
                 }
             }
@@ -546,9 +613,15 @@ impl Inner {
     pub fn verdict_error(verdict: &Value) -> Error {
         let problems: Vec<String> = verdict["problems"]
             .as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
-        let has_7245 = verdict["message_7245"].as_array().is_some_and(|a| !a.is_empty());
+        let has_7245 = verdict["message_7245"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
         let head = if has_7245 {
             "shutdown facility check failed (17.3.1.2 step 2) and /var/adm/messages holds message 7245"
         } else {
@@ -595,7 +668,13 @@ impl Inner {
 
     /// Wait until the CF node `cf_name` reads `want`, asking a node other than `exclude`.
     /// Returns the last state seen when the deadline passes.
-    pub fn wait_cf_state(&self, cf_name: &str, want: NodeState, exclude: Option<&str>, deadline: Duration) -> Result<std::result::Result<(), String>> {
+    pub fn wait_cf_state(
+        &self,
+        cf_name: &str,
+        want: NodeState,
+        exclude: Option<&str>,
+        deadline: Duration,
+    ) -> Result<std::result::Result<(), String>> {
         let what = format!("{cf_name} {} in cftool -n", state_word(&want));
         let end = self.poll(&what, deadline, POLL, || {
             let nodes = self.cf_nodes(exclude)?;
@@ -619,7 +698,9 @@ impl Inner {
     pub fn recover(&self, guest: &GuestDomain, source: Option<&ControlDomain>) -> Result<Value> {
         self.mark_logs()?;
         let loc = self.settled_location(guest)?;
-        self.ctx.ui.info(&format!("recovery: {}", loc.describe(&guest.domain)));
+        self.ctx
+            .ui
+            .info(&format!("recovery: {}", loc.describe(&guest.domain)));
         let cd_name = match &loc {
             Location::Running { control_domain } => control_domain.clone(),
             Location::Stopped { control_domain, .. } => {
@@ -661,15 +742,26 @@ impl Inner {
                 .with_remedy("find the guest with `ldm list` on every control domain, then run ldoms/recover-migration"))
             }
         };
-        self.ctx.ui.step("17.3.1.2", &format!("after migration, against {cd_name} where {} is", guest.domain));
+        self.ctx.ui.step(
+            "17.3.1.2",
+            &format!(
+                "after migration, against {cd_name} where {} is",
+                guest.domain
+            ),
+        );
         let step1 = self.finish(guest, Some(&cd_name), source)?;
-        self.ctx.ui.step("17.3.1.2 step 2", "check the shutdown facility on every guest node");
+        self.ctx.ui.step(
+            "17.3.1.2 step 2",
+            "check the shutdown facility on every guest node",
+        );
         let verdict = self.verify_fence()?;
         if verdict["ok"] != Value::Bool(true) {
             return Err(Self::verdict_error(&verdict));
         }
         self.ctx.ui.info("shutdown facility verified: every agent TestWorked/InitWorked, settings match the hosting boxes");
-        Ok(json!({"guest": guest.domain, "control_domain": cd_name, "finish": step1, "fence": verdict}))
+        Ok(
+            json!({"guest": guest.domain, "control_domain": cd_name, "finish": step1, "fence": verdict}),
+        )
     }
 
     // ----------------------------------------------------------------------------------
@@ -682,21 +774,33 @@ impl Inner {
     pub fn migrate(&self, guest_name: &str, target_name: &str) -> Result<Value> {
         let guest = self.resolve_guest(guest_name)?;
         let target = self.resolve_cd("target", target_name)?;
-        self.ctx.ui.step("A0", &format!("preflight: move {} to {} (nothing changes until all of it passes)", guest.domain, target.name));
+        self.ctx.ui.step(
+            "A0",
+            &format!(
+                "preflight: move {} to {} (nothing changes until all of it passes)",
+                guest.domain, target.name
+            ),
+        );
         self.mark_logs()?;
         let loc = self.locate(&guest.domain)?;
         let source = match &loc {
             Location::Running { control_domain } if *control_domain == target.name => {
-                self.ctx.ui.info(&format!("{} already runs on {}", guest.domain, target.name));
-                self.ctx.ui.step("17.3.1.2", "after migration (only what is not done yet)");
+                self.ctx
+                    .ui
+                    .info(&format!("{} already runs on {}", guest.domain, target.name));
+                self.ctx
+                    .ui
+                    .step("17.3.1.2", "after migration (only what is not done yet)");
                 let step1 = self.finish(&guest, Some(&target.name), None)?;
                 let verdict = self.verify_fence()?;
                 if verdict["ok"] != Value::Bool(true) {
                     return Err(Self::verdict_error(&verdict));
                 }
                 let ts = self.report_time_sync()?;
-                return Ok(json!({"guest": guest.domain, "moved": false, "already_there": true,
-                    "control_domain": target.name, "finish": step1, "fence": verdict, "time_sync": ts}));
+                return Ok(
+                    json!({"guest": guest.domain, "moved": false, "already_there": true,
+                    "control_domain": target.name, "finish": step1, "fence": verdict, "time_sync": ts}),
+                );
             }
             Location::Running { control_domain } => self.cd(control_domain)?,
             other => {
@@ -704,26 +808,49 @@ impl Inner {
                     "{}: a live migration needs the guest running on one control domain",
                     other.describe(&guest.domain)
                 ))
-                .with_remedy("if an earlier migration was interrupted, run ldoms/recover-migration"));
+                .with_remedy(
+                    "if an earlier migration was interrupted, run ldoms/recover-migration",
+                ));
             }
         };
-        self.ctx.ui.info(&format!("{} runs on {}; target {}", guest.domain, source.name, target.name));
+        self.ctx.ui.info(&format!(
+            "{} runs on {}; target {}",
+            guest.domain, source.name, target.name
+        ));
         let pre = self.preflight(&guest, &source, &target)?;
         self.ctx.ui.step("A0", "saved configurations on both control domains (17.3.1.2 precondition, checked before any change)");
         self.enforce_spconfig_rule(&[source.name.clone(), target.name.clone()])?;
 
-        self.ctx.ui.step("17.3.1.1", &format!("before live migration: clovmmigrate -p {} on {}", guest.domain, source.name));
+        self.ctx.ui.step(
+            "17.3.1.1",
+            &format!(
+                "before live migration: clovmmigrate -p {} on {}",
+                guest.domain, source.name
+            ),
+        );
         let exposed_from = self.now();
         if let Err(e) = self.prepare(&guest) {
             if e.kind == ErrorKind::Cancelled {
                 return Err(e);
             }
-            self.ctx.ui.warn(&format!("17.3.1.1 failed: {e}; recovering"));
+            self.ctx
+                .ui
+                .warn(&format!("17.3.1.1 failed: {e}; recovering"));
             return self.after_failure(&guest, &source, &target, exposed_from, e);
         }
 
-        self.ctx.ui.step("17.3.1.1", &format!("live migration: ldm migrate-domain {} {}", guest.domain, target.hosts_name));
-        let moved = self.ctx.run(&cmd::ldm_migrate(&source.name, &guest.domain, &target.hosts_name))?;
+        self.ctx.ui.step(
+            "17.3.1.1",
+            &format!(
+                "live migration: ldm migrate-domain {} {}",
+                guest.domain, target.hosts_name
+            ),
+        );
+        let moved = self.ctx.run(&cmd::ldm_migrate(
+            &source.name,
+            &guest.domain,
+            &target.hosts_name,
+        ))?;
         self.exposure(exposed_from);
         if !moved.success() {
             let text = format!("{}{}", moved.stdout, moved.stderr);
@@ -735,16 +862,38 @@ impl Inner {
             ));
         }
         let loc = self.settled_location(&guest)?;
-        if loc != (Location::Running { control_domain: target.name.clone() }) {
-            let e = Error::new(ErrorKind::Failed, format!("the migration did not complete: {}", loc.describe(&guest.domain)));
+        if loc
+            != (Location::Running {
+                control_domain: target.name.clone(),
+            })
+        {
+            let e = Error::new(
+                ErrorKind::Failed,
+                format!(
+                    "the migration did not complete: {}",
+                    loc.describe(&guest.domain)
+                ),
+            );
             return self.after_failure(&guest, &source, &target, exposed_from, e);
         }
-        self.ctx.ui.info(&format!("{} runs on {}", guest.domain, target.name));
+        self.ctx
+            .ui
+            .info(&format!("{} runs on {}", guest.domain, target.name));
 
-        self.ctx.ui.step("17.3.1.2 step 1", &format!("after live migration: clovmmigrate -u {} {} on {}", guest.domain, target.hosts_name, source.name));
-        let step1 = self.finish(&guest, Some(&target.name), Some(&source))
+        self.ctx.ui.step(
+            "17.3.1.2 step 1",
+            &format!(
+                "after live migration: clovmmigrate -u {} {} on {}",
+                guest.domain, target.hosts_name, source.name
+            ),
+        );
+        let step1 = self
+            .finish(&guest, Some(&target.name), Some(&source))
             .map_err(|e| left_exposed(e, &guest))?;
-        self.ctx.ui.step("17.3.1.2 step 2", "check the shutdown facility on every guest node (clsnmpsetup -l, sdtool -s)");
+        self.ctx.ui.step(
+            "17.3.1.2 step 2",
+            "check the shutdown facility on every guest node (clsnmpsetup -l, sdtool -s)",
+        );
         let verdict = self.verify_fence()?;
         let unprotected = self.now().saturating_sub(exposed_from);
         if verdict["ok"] != Value::Bool(true) {
@@ -763,18 +912,36 @@ impl Inner {
 
     fn exposure(&self, since: u64) {
         let secs = self.now().saturating_sub(since);
-        self.ctx.ui.exposure("fencing off, CF timeout 600 s", Duration::from_secs(secs));
+        self.ctx
+            .ui
+            .exposure("fencing off, CF timeout 600 s", Duration::from_secs(secs));
     }
 
     /// After a failure past A1: run A2 and decide the outcome from where the guest ended.
-    fn after_failure(&self, guest: &GuestDomain, source: &ControlDomain, target: &ControlDomain, exposed_from: u64, cause: Error) -> Result<Value> {
-        self.ctx.ui.step("17.3.1.1 note", "recovery of an aborted or failed migration (state-aware)");
+    fn after_failure(
+        &self,
+        guest: &GuestDomain,
+        source: &ControlDomain,
+        target: &ControlDomain,
+        exposed_from: u64,
+        cause: Error,
+    ) -> Result<Value> {
+        self.ctx.ui.step(
+            "17.3.1.1 note",
+            "recovery of an aborted or failed migration (state-aware)",
+        );
         let rec = self.recover(guest, Some(source))?;
         let unprotected = self.now().saturating_sub(exposed_from);
-        let ended = rec["control_domain"].as_str().unwrap_or_default().to_string();
+        let ended = rec["control_domain"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let ts = self.report_time_sync()?;
         if ended == target.name {
-            self.ctx.ui.info(&format!("{} reached {} after all; procedure completed", guest.domain, target.name));
+            self.ctx.ui.info(&format!(
+                "{} reached {} after all; procedure completed",
+                guest.domain, target.name
+            ));
             return Ok(json!({
                 "guest": guest.domain, "moved": true, "source": source.name, "control_domain": ended,
                 "recovered": rec, "time_sync": ts, "unprotected_seconds": unprotected,
@@ -826,7 +993,11 @@ fn state_word(s: &NodeState) -> &str {
 /// An error in 17.3.1.2 after the guest moved: fencing stays off until it is fixed.
 fn left_exposed(e: Error, guest: &GuestDomain) -> Error {
     match e.kind {
-        ErrorKind::Cancelled | ErrorKind::NeedsAttention | ErrorKind::Check | ErrorKind::Declined | ErrorKind::Usage => {
+        ErrorKind::Cancelled
+        | ErrorKind::NeedsAttention
+        | ErrorKind::Check
+        | ErrorKind::Declined
+        | ErrorKind::Usage => {
             if e.kind == ErrorKind::Declined {
                 e.with_kind(ErrorKind::NeedsAttention)
             } else {

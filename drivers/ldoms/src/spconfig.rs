@@ -100,21 +100,38 @@ impl Inner {
         }
         let listing: Vec<String> = todo
             .iter()
-            .map(|p| format!("{} on {} ({} saved)", p.remove.join(", "), p.control_domain, p.count))
+            .map(|p| {
+                format!(
+                    "{} on {} ({} saved)",
+                    p.remove.join(", "),
+                    p.control_domain,
+                    p.count
+                )
+            })
             .collect();
         let question = format!(
             "17.3.1.2 needs at most {MAX_SPCONFIGS} saved configurations and no {CONFIG_TMP}; remove {}?",
             listing.join("; ")
         );
-        self.ctx.ui.warn(&format!("saved-configuration rule not met: {}", listing.join("; ")));
+        self.ctx.ui.warn(&format!(
+            "saved-configuration rule not met: {}",
+            listing.join("; ")
+        ));
         let yes = self.ctx.ui.confirm(&question)?;
         if !yes {
-            return Err(Error::new(ErrorKind::Declined, "removal of saved configurations declined; nothing was changed"));
+            return Err(Error::new(
+                ErrorKind::Declined,
+                "removal of saved configurations declined; nothing was changed",
+            ));
         }
         for p in &todo {
             for name in &p.remove {
-                self.ctx.run_ok(&cmd::ldm_remove_spconfig(&p.control_domain, name))?;
-                self.ctx.ui.info(&format!("removed saved configuration {name} on {}", p.control_domain));
+                self.ctx
+                    .run_ok(&cmd::ldm_remove_spconfig(&p.control_domain, name))?;
+                self.ctx.ui.info(&format!(
+                    "removed saved configuration {name} on {}",
+                    p.control_domain
+                ));
             }
             let after = self.spconfigs(&p.control_domain)?;
             let again = plan(&p.control_domain, &after);
@@ -181,7 +198,10 @@ mod tests {
 
     #[test]
     fn protected_config_tmp_blocks() {
-        let list = vec![c("factory-default", false, false), c("config_tmp", true, false)];
+        let list = vec![
+            c("factory-default", false, false),
+            c("config_tmp", true, false),
+        ];
         let p = plan("cd3", &list);
         assert!(p.remove.is_empty());
         assert!(p.blocked.is_some());
@@ -189,7 +209,9 @@ mod tests {
 
     #[test]
     fn only_protected_left_blocks() {
-        let list: Vec<SpConfig> = (0..7).map(|i| c(&format!("x{i}"), i % 2 == 0, i % 2 == 1)).collect();
+        let list: Vec<SpConfig> = (0..7)
+            .map(|i| c(&format!("x{i}"), i % 2 == 0, i % 2 == 1))
+            .collect();
         assert!(plan("cd1", &list).blocked.is_some());
     }
 }

@@ -52,13 +52,15 @@ impl Topology {
     /// The control domain named `key`, matching its inventory name, its address or its
     /// `/etc/inet/hosts` name.
     pub fn control_domain(&self, key: &str) -> Option<&ControlDomain> {
-        self.control_domains.iter().find(|c| {
-            c.name == key || c.hosts_name == key || c.address.as_deref() == Some(key)
-        })
+        self.control_domains
+            .iter()
+            .find(|c| c.name == key || c.hosts_name == key || c.address.as_deref() == Some(key))
     }
 
     /// The guest whose domain name or inventory name is `key`.
     pub fn guest(&self, key: &str) -> Option<&GuestDomain> {
-        self.guests.iter().find(|g| g.domain == key || g.name == key)
+        self.guests
+            .iter()
+            .find(|g| g.domain == key || g.name == key)
     }
 }

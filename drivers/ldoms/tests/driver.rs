@@ -43,7 +43,11 @@ impl Ui for Recorder {
             .ok_or_else(|| Error::new(ErrorKind::Declined, "confirmation needed but no terminal"))
     }
     fn waiting(&self, p: &WaitProgress) {
-        self.push(format!("waiting {} ({} s left)", p.what, p.remaining.as_secs()));
+        self.push(format!(
+            "waiting {} ({} s left)",
+            p.what,
+            p.remaining.as_secs()
+        ));
     }
 }
 
@@ -64,8 +68,14 @@ fn topology() -> Topology {
     Topology {
         control_domains: vec![cd("cd1", 1, 0), cd("cd2", 2, 0), cd("cd3", 3, 1)],
         guests: vec![
-            GuestDomain { name: "guest1".into(), domain: "guest1".into() },
-            GuestDomain { name: "guest2".into(), domain: "guest2".into() },
+            GuestDomain {
+                name: "guest1".into(),
+                domain: "guest1".into(),
+            },
+            GuestDomain {
+                name: "guest2".into(),
+                domain: "guest2".into(),
+            },
         ],
         cf_timeout: 10,
         xscf_user: Some("xuser".into()),
@@ -75,7 +85,10 @@ fn topology() -> Topology {
 
 fn site(scenario: Option<&str>, answer: Option<bool>) -> (LdomsSite, SimSite, Arc<Recorder>) {
     let sim = SimSite::new(scenario).expect("scenario exists");
-    let ui = Arc::new(Recorder { answer, ..Default::default() });
+    let ui = Arc::new(Recorder {
+        answer,
+        ..Default::default()
+    });
     let ctx = Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui.clone());
     (LdomsSite::new(ctx, topology()), sim, ui)
 }
@@ -117,7 +130,12 @@ fn commands_carry_the_c_locale_and_full_paths() {
 fn nodes_and_timeout_read_the_cluster() {
     let (s, _sim, _) = site(None, None);
     let nodes = s.cluster().nodes().expect("nodes");
-    let names: Vec<&str> = nodes.as_array().expect("array").iter().filter_map(|n| n["node"].as_str()).collect();
+    let names: Vec<&str> = nodes
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|n| n["node"].as_str())
+        .collect();
     assert_eq!(names, vec!["cfguest1", "cfguest2"]);
     assert_eq!(s.cluster().timeout().expect("timeout"), 10);
     assert_eq!(s.cluster().health().expect("health")["ok"], true);
@@ -149,7 +167,10 @@ fn start_before_down_is_refused() {
 #[test]
 fn finish_refuses_a_target_that_disagrees_with_where_the_guest_runs() {
     let (s, sim, _) = site(None, None);
-    let e = s.cluster().finish_migration("guest2", Some("cd3")).expect_err("refused");
+    let e = s
+        .cluster()
+        .finish_migration("guest2", Some("cd3"))
+        .expect_err("refused");
     assert_eq!(e.kind, ErrorKind::Usage);
     assert!(e.message.contains("runs on cd2"), "{}", e.message);
     assert!(changes(&sim).is_empty());
@@ -158,7 +179,10 @@ fn finish_refuses_a_target_that_disagrees_with_where_the_guest_runs() {
 #[test]
 fn finish_on_a_site_with_nothing_to_do_says_so() {
     let (s, sim, ui) = site(None, None);
-    let r = s.cluster().finish_migration("guest2", None).expect("finish");
+    let r = s
+        .cluster()
+        .finish_migration("guest2", None)
+        .expect("finish");
     assert_eq!(r["changed"], false);
     assert!(ui.text().contains("nothing to do"));
     assert!(changes(&sim).is_empty());
@@ -173,15 +197,25 @@ fn prepare_sets_the_migration_timeout_and_is_idempotent() {
     let r = s.cluster().prepare_migration("guest2").expect("again");
     assert_eq!(r["changed"], false);
     assert!(ui.text().contains("was done before"));
-    assert_eq!(changes(&sim), vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"]);
+    assert_eq!(
+        changes(&sim),
+        vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"]
+    );
 }
 
 #[test]
 fn declined_spconfig_removal_changes_nothing() {
     let (s, sim, ui) = site(Some("ldoms/seven-spconfigs"), Some(false));
-    let e = s.hypervisor().migrate("guest2", "cd3").expect_err("declined");
+    let e = s
+        .hypervisor()
+        .migrate("guest2", "cd3")
+        .expect_err("declined");
     assert_eq!(e.kind, ErrorKind::Declined);
-    assert!(ui.text().contains("? 17.3.1.2 needs at most 6"), "{}", ui.text());
+    assert!(
+        ui.text().contains("? 17.3.1.2 needs at most 6"),
+        "{}",
+        ui.text()
+    );
     assert!(changes(&sim).is_empty());
 }
 
@@ -198,7 +232,10 @@ fn protected_configurations_are_never_removed_by_hand_either() {
         .expect("a current config")
         .to_string();
     for name in ["factory-default", current.as_str()] {
-        let e = s.hypervisor().remove_config("cd2", name).expect_err("refused");
+        let e = s
+            .hypervisor()
+            .remove_config("cd2", name)
+            .expect_err("refused");
         assert_eq!(e.kind, ErrorKind::Usage, "{name}");
     }
     assert!(changes(&sim).is_empty());
@@ -208,17 +245,32 @@ fn protected_configurations_are_never_removed_by_hand_either() {
 fn migration_waits_for_down_on_the_virtual_clock() {
     let (s, sim, ui) = site(Some("ldoms/migration-aborted-guest-stopped"), None);
     let start = sim.clock().now();
-    let e = s.hypervisor().migrate("guest2", "cd3").expect_err("did not move");
+    let e = s
+        .hypervisor()
+        .migrate("guest2", "cd3")
+        .expect_err("did not move");
     assert_eq!(e.kind, ErrorKind::Failed, "{e}\n{}", ui.text());
     let waited = sim.clock().now() - start;
-    assert!(waited >= Duration::from_secs(600), "virtual wait {waited:?}");
-    assert!(ui.text().contains("cfguest2 DOWN in cftool -n"), "{}", ui.text());
+    assert!(
+        waited >= Duration::from_secs(600),
+        "virtual wait {waited:?}"
+    );
+    assert!(
+        ui.text().contains("cfguest2 DOWN in cftool -n"),
+        "{}",
+        ui.text()
+    );
 }
 
 #[test]
 fn unknown_names_are_usage_errors_before_anything_is_sent() {
     let (s, sim, _) = site(None, None);
-    for (g, t) in [("guest9", "cd3"), ("guest2", "cd9"), ("guest2;id", "cd3"), ("guest2", "cd3 x")] {
+    for (g, t) in [
+        ("guest9", "cd3"),
+        ("guest2", "cd9"),
+        ("guest2;id", "cd3"),
+        ("guest2", "cd3 x"),
+    ] {
         let e = s.hypervisor().migrate(g, t).expect_err("refused");
         assert_eq!(e.kind, ErrorKind::Usage, "{g} {t}");
     }
@@ -228,8 +280,11 @@ fn unknown_names_are_usage_errors_before_anything_is_sent() {
 #[test]
 fn target_may_be_given_by_address() {
     let (s, sim, _) = site(None, None);
-    s.hypervisor().migrate("guest2", "192.0.2.13").expect("moved");
-    assert!(changes(&sim).contains(&"cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3".to_string()));
+    s.hypervisor()
+        .migrate("guest2", "192.0.2.13")
+        .expect("moved");
+    assert!(changes(&sim)
+        .contains(&"cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3".to_string()));
 }
 
 #[test]
