@@ -250,6 +250,14 @@ impl Inner {
             Some("add the target control domain to /etc/inet/hosts on the source control domain"),
         );
 
+        for c in &checks {
+            let mark = if c["ok"] == Value::Bool(true) { "ok  " } else { "FAIL" };
+            self.ctx.ui.info(&format!(
+                "  {mark} {}: {}",
+                c["check"].as_str().unwrap_or_default(),
+                c["detail"].as_str().unwrap_or_default()
+            ));
+        }
         let report = json!({
             "guest": guest.domain, "source": source.name, "target": target.name, "checks": checks,
         });
