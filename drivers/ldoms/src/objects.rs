@@ -41,9 +41,25 @@ fn parse_state(s: &str) -> Result<NodeState> {
     })
 }
 
+/// A CF node as scripts see it: the generic `name` and `state` first (the same keys on
+/// every driver), then the columns of `cftool -n` as printed.
+fn node_value(n: &crate::parse::cftool_n::CfNode) -> Result<Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("name".into(), Value::String(n.node.clone()));
+    if let Value::Object(cols) = to_value(n)? {
+        m.extend(cols);
+    }
+    Ok(Value::Object(m))
+}
+
 impl Cluster for LdomsCluster {
     fn nodes(&self) -> Result<Value> {
-        to_value(&self.0.cf_nodes(None)?)
+        let nodes = self.0.cf_nodes(None)?;
+        nodes
+            .iter()
+            .map(node_value)
+            .collect::<Result<Vec<_>>>()
+            .map(Value::Array)
     }
 
     fn node(&self, name: &str) -> Result<Value> {

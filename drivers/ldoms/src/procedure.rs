@@ -251,7 +251,11 @@ impl Inner {
         );
 
         for c in &checks {
-            let mark = if c["ok"] == Value::Bool(true) { "ok  " } else { "FAIL" };
+            let mark = if c["ok"] == Value::Bool(true) {
+                "ok  "
+            } else {
+                "FAIL"
+            };
             self.ctx.ui.info(&format!(
                 "  {mark} {}: {}",
                 c["check"].as_str().unwrap_or_default(),
@@ -383,10 +387,12 @@ impl Inner {
         let loc = self.settled_location(guest)?;
         let now_cd = match &loc {
             Location::Running { control_domain } => self.cd(control_domain)?,
-            other => return Err(Error::check(format!(
+            other => {
+                return Err(Error::check(format!(
                 "17.3.1.2 needs the guest running: {}; run ldoms/recover-migration (17.3.1.1 note)",
                 other.describe(&guest.domain)
-            ))),
+            )))
+            }
         };
         if let Some(t) = target {
             let given = self.resolve_cd("target", t)?;
