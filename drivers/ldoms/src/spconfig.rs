@@ -102,7 +102,7 @@ impl Inner {
             .iter()
             .map(|p| {
                 format!(
-                    "{} on {} ({} saved)",
+                    "{} on {} ({} saved configurations)",
                     p.remove.join(", "),
                     p.control_domain,
                     p.count
@@ -114,7 +114,7 @@ impl Inner {
             listing.join("; ")
         );
         self.ctx.ui.warn(&format!(
-            "saved-configuration rule not met: {}",
+            "the saved-configuration rule of 17.3.1.2 is not met; proposed for removal: {}",
             listing.join("; ")
         ));
         let yes = self.ctx.ui.confirm(&question)?;
