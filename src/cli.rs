@@ -46,7 +46,7 @@ pub enum Cmd {
     },
     /// Parse a command's output (from FILE or standard input) and print it as JSON.
     Parse {
-        /// What the text is the output of (see `hascript parse --help` for the kinds).
+        /// What the text is the output of (ldm-list-p, ldm-list-spconfig, cftool-n, cfset-a, sdtool-s, clsnmpsetup-l, hvdisp-t-userapplication).
         kind: String,
         /// The file to read; standard input without it.
         file: Option<PathBuf>,
@@ -64,7 +64,7 @@ pub enum Cmd {
 /// Which site to work on.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SiteArgs {
-    /// Use the simulator: a scenario (e.g. ldoms/migration-aborted), a driver's default
+    /// Use the simulator: a scenario (e.g. ldoms/migration-aborted-guest-stopped), a driver's default
     /// site (ldoms), or, without a value, the default site of the script's driver.
     #[arg(long, value_name = "SCENARIO", num_args = 0..=1)]
     pub sim: Option<Option<String>>,
@@ -133,7 +133,7 @@ pub fn parse_params(raw: &[String]) -> Result<BTreeMap<String, String>, String> 
             }
             _ => {
                 return Err(format!(
-                    "bad parameter {p:?}: write -p key=value, e.g. -p guest=cfguest2"
+                    "bad parameter {p:?}: write -p key=value, e.g. -p guest=guest2"
                 ))
             }
         }
@@ -283,12 +283,12 @@ fn cmd_run(args: RunArgs) -> i32 {
         Ok(b) => b,
         Err(e) => return usage(e),
     };
-    println!(
+    console.info(&format!(
         "hascript {} — {} on {}",
         env!("CARGO_PKG_VERSION"),
         script.source_name,
         built.description
-    );
+    ));
     let mut env = RunEnv::new(built.site.clone(), built.ctx.clone(), params);
     env.interrupt = interrupt;
     let worker = std::thread::Builder::new()

@@ -2,6 +2,33 @@
 //! [`RecordingUi`] for tests. Steps and information go to standard output; warnings and
 //! errors to standard error.
 
+// Writes that ignore errors: a closed pipe (`hascript run … | head`) must never panic or
+// abort a procedure half-way through a change; the run goes on and its exit code tells.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let mut o = std::io::stdout().lock();
+        let _ = write!(o, $($t)*);
+        let _ = o.flush();
+    }};
+}
+macro_rules! outln {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock());
+    }};
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+    }};
+}
+
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -65,7 +92,7 @@ impl ConsoleUi {
     fn settle(&self) {
         let mut w = self.wait_state();
         if w.line_open {
-            println!();
+            outln!();
             w.line_open = false;
         }
         w.current = None;
@@ -74,30 +101,30 @@ impl ConsoleUi {
     /// Print an error (uncaught script error, usage error) on standard error.
     pub fn error(&self, text: &str) {
         self.settle();
-        eprintln!("{text}");
+        errln!("{text}");
     }
 }
 
 impl Ui for ConsoleUi {
     fn step(&self, section: &str, title: &str) {
         self.settle();
-        println!("{}", step_line(section, title));
+        outln!("{}", step_line(section, title));
     }
 
     fn info(&self, message: &str) {
         self.settle();
-        println!("{message}");
+        outln!("{message}");
     }
 
     fn warn(&self, message: &str) {
         self.settle();
-        eprintln!("warning: {message}");
+        errln!("warning: {message}");
     }
 
     fn confirm(&self, question: &str) -> Result<bool, Error> {
         self.settle();
         if self.yes {
-            println!("{question} [y/N] yes (--yes)");
+            outln!("{question} [y/N] yes (--yes)");
             return Ok(true);
         }
         if !self.stdin_terminal {
@@ -108,12 +135,12 @@ impl Ui for ConsoleUi {
                 ),
             ));
         }
-        print!("{question} [y/N] ");
+        out!("{question} [y/N] ");
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
         match std::io::stdin().read_line(&mut answer) {
             Ok(0) | Err(_) => {
-                println!();
+                outln!();
                 Ok(false)
             }
             Ok(_) => Ok(matches!(
@@ -126,7 +153,7 @@ impl Ui for ConsoleUi {
     fn waiting(&self, p: &WaitProgress) {
         let mut w = self.wait_state();
         if self.stdout_terminal {
-            print!("\r\x1b[K{}: {} left", p.what, mmss(p.remaining));
+            out!("\r\x1b[K{}: {} left", p.what, mmss(p.remaining));
             let _ = std::io::stdout().flush();
             w.line_open = true;
             w.current = Some((p.what.clone(), p.elapsed));
@@ -139,14 +166,14 @@ impl Ui for ConsoleUi {
             _ => true,
         };
         if show {
-            println!("waiting for {}: {} left", p.what, mmss(p.remaining));
+            outln!("waiting for {}: {} left", p.what, mmss(p.remaining));
             w.current = Some((p.what.clone(), p.elapsed));
         }
     }
 
     fn exposure(&self, what: &str, for_how_long: Duration) {
         self.settle();
-        println!("exposure: {what} for {}", mmss(for_how_long));
+        outln!("exposure: {what} for {}", mmss(for_how_long));
     }
 }
 

@@ -751,3 +751,59 @@ fn metacharacter_names_are_refused_before_sending_with_a_local_inventory() {
         r.stderr
     );
 }
+
+#[test]
+fn the_package_object_is_usable_although_package_is_a_rhai_keyword() {
+    let r = sim_run(
+        "let apps = package.list();\nprint(apps[0].resource);\nfn state_of(n) { package.status(n).state }\nprint(state_of(\"app1\"));\nlet p = package;\nprint(p.status(\"app1\").resource);\n",
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("app1\nOnline\napp1"), "{}", r.stdout);
+}
+
+#[test]
+fn a_rhai_error_caught_and_thrown_again_is_still_a_script_error() {
+    let r = sim_run("try { no_such_function(1); } catch (e) { throw e; }\n", &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no_such_function"), "{}", r.stderr);
+}
+
+#[test]
+fn a_closed_stdout_pipe_does_not_stop_a_procedure() {
+    use std::process::Stdio;
+    let d = tmp();
+    let state = d.path().join("site");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .args(["run", "ldoms/live-migration", "--sim", "--sim-state"])
+        .arg(&state)
+        .args(["-p", "guest=guest2", "-p", "target=cd3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take()); // the reader goes away at once, like `| head -0`
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = hascript(&[
+        "sim",
+        "exec",
+        "--state",
+        &state.display().to_string(),
+        "--host",
+        "guest1",
+        "--",
+        "cfset",
+        "-a",
+    ]);
+    assert!(
+        r.stdout.contains("CLUSTER_TIMEOUT VALUE: 10"),
+        "{}",
+        r.stdout
+    );
+}

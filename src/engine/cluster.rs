@@ -43,7 +43,7 @@ pub fn register(engine: &mut Engine) {
         "nodes",
         &["cluster: Cluster"],
         "Array",
-        "Every cluster node with its state, e.g. `[#{name: \"cfguest1\", state: \"UP\"}, …]`.",
+        "Every cluster node: `name` and `state` (the same keys on every driver), then the\nproduct's columns as printed, e.g. `[#{name: \"cfguest1\", node: \"cfguest1\", number: \"1\",\nstate: \"UP\", os: \"Solaris\", cpu: \"Sparc\"}, …]` on PRIMECLUSTER (`cftool -n`).",
     )
     .register_into_engine(engine, |ctx: NativeCallContext, c: &mut ClusterObj| {
         lift(c.get().nodes(), ctx.call_position())
@@ -52,7 +52,7 @@ pub fn register(engine: &mut Engine) {
         "node",
         &["cluster: Cluster", "name: String"],
         "Map",
-        "One cluster node by name, e.g. `#{name: \"cfguest1\", state: \"UP\"}`.",
+        "One cluster node by name (CF node name, e.g. \"cfguest1\"), shaped as in `nodes()`.",
     )
     .register_into_engine(
         engine,

@@ -171,7 +171,7 @@ pub fn register(engine: &mut Engine) {
     reg(
         "clean_configs",
         &["hypervisor: Hypervisor", "hosts: Array"],
-        "Map",
+        "Array",
         "Apply the saved-configuration rule on `hosts` (an array of host names), asking before\nremoving anything.",
     )
     .register_into_engine(engine, |ctx: NativeCallContext, h: &mut HypervisorObj, hosts: Array| -> RhaiRes<_> {

@@ -228,6 +228,7 @@ pub fn build_engine(run: &RunEnv) -> Engine {
     // the caller's scope) reach them through this resolver.
     let globals: Arc<HashMap<&'static str, Dynamic>> =
         Arc::new(run.globals().into_iter().collect());
+    let package_obj = globals.get("package").cloned();
     #[allow(deprecated)] // "volatile", not deprecated
     engine.on_var(move |name, index, ctx| {
         if index > 0 {
@@ -238,6 +239,15 @@ pub fn build_engine(run: &RunEnv) -> Engine {
             _ => Ok(None),
         }
     });
+
+    // `package` is a reserved keyword in Rhai, so it can never be a variable: claim it as a
+    // custom syntax that evaluates to the package object. `package.list()`, `let p =
+    // package;` and uses inside functions all work.
+    if let Some(pkg) = package_obj {
+        let claimed =
+            engine.register_custom_syntax(["package"], false, move |_ctx, _inputs| Ok(pkg.clone()));
+        debug_assert!(claimed.is_ok(), "the package keyword could not be claimed");
+    }
 
     cluster::register(&mut engine);
     fence::register(&mut engine);

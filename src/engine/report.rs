@@ -28,7 +28,20 @@ fn innermost(err: &EvalAltResult) -> &EvalAltResult {
 /// command had been sent.
 pub fn exit_code(err: &EvalAltResult, changed: bool) -> i32 {
     match innermost(err) {
-        EvalAltResult::ErrorRuntime(v, _) => kind_of(v).map_or(1, |k| k.exit_code(changed)),
+        EvalAltResult::ErrorRuntime(v, _) => match kind_of(v) {
+            Some(k) => k.exit_code(changed),
+            // A Rhai error caught and thrown again (`catch (e) { …; throw e; }`) arrives as
+            // Rhai's own error map (`#{error: "ErrorFunctionNotFound", message, line, …}`):
+            // it is still a script error, not a failure the script vouches for.
+            None if is_rhai_error_map(v) => {
+                if changed {
+                    4
+                } else {
+                    2
+                }
+            }
+            None => 1,
+        },
         EvalAltResult::ErrorTerminated(..) => 130,
         EvalAltResult::ErrorParsing(..) => 2,
         _ => {
@@ -39,6 +52,16 @@ pub fn exit_code(err: &EvalAltResult, changed: bool) -> i32 {
             }
         }
     }
+}
+
+/// Whether `v` is the map Rhai gives `catch (e)` for its own (non-thrown) errors.
+fn is_rhai_error_map(v: &Dynamic) -> bool {
+    v.read_lock::<Map>().is_some_and(|m| {
+        m.get("error")
+            .and_then(|e| e.clone().into_string().ok())
+            .is_some_and(|e| e.starts_with("Error"))
+            && m.contains_key("message")
+    })
 }
 
 fn field(m: &Map, key: &str) -> Option<String> {
@@ -197,5 +220,11 @@ mod tests {
         assert_eq!(exit_code(&wrapped, true), 4);
         let term = EvalAltResult::ErrorTerminated("x".into(), Position::NONE);
         assert_eq!(exit_code(&term, true), 130);
+        // Rhai's own error, caught and thrown again by a script.
+        let mut rethrown = Map::new();
+        rethrown.insert("error".into(), "ErrorFunctionNotFound".into());
+        rethrown.insert("message".into(), "Function not found: nope ()".into());
+        assert_eq!(exit_code(&thrown(rethrown.clone()), false), 2);
+        assert_eq!(exit_code(&thrown(rethrown), true), 4);
     }
 }

@@ -141,7 +141,8 @@ pub trait Site: Send + Sync {
 
 /// Cluster membership and settings.
 pub trait Cluster: Send + Sync {
-    /// Every node with its state, e.g. `[#{name: "cfguest1", state: "UP", ...}]`.
+    /// Every node: `name` and `state` first (the same keys on every driver), then the
+    /// product's own columns, e.g. `[#{name: "cfguest1", state: "UP", ...}]`.
     fn nodes(&self) -> Result<Value>;
     /// One node by name.
     fn node(&self, name: &str) -> Result<Value>;

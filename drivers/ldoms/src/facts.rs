@@ -82,6 +82,18 @@ impl Inner {
     /// command exits non-zero then, which is a state, not a failure).
     pub fn sdtool_on(&self, g: &str) -> Result<SdtoolStatus> {
         let out = self.ctx.run(&cmd::sdtool_s(g))?;
+        // 126/127 are the shell's "cannot run" / "not found": no PRIMECLUSTER there, which
+        // is not the shutdown facility being stopped.
+        if matches!(out.code(), 126 | 127) {
+            return Err(Error::new(
+                ErrorKind::Command,
+                format!("cannot run {} on {g}: {}", cmd::SDTOOL, out.stderr.trim()),
+            )
+            .on_host(g)
+            .with_command(cmd::sdtool_s(g).display())
+            .with_exit(out.code())
+            .with_remedy("check that PRIMECLUSTER is installed on this host and that the inventory names the guest domains"));
+        }
         let text = if out.stdout.trim().is_empty() {
             out.stderr.clone()
         } else {

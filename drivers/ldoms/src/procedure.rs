@@ -546,6 +546,11 @@ impl Inner {
         let mut problems: Vec<String> = Vec::new();
         let mut agents = Vec::new();
         let mut any_failed = false;
+        // Right after `clovmmigrate -u` a stopped SF may still be starting; otherwise (a
+        // health check) "not running" is the answer, not a state to wait out.
+        let sf_starting = self
+            .last_update()
+            .is_some_and(|t| self.now().saturating_sub(t) < SF_DEADLINE.as_secs());
         for g in &self.topo.guests {
             let what = format!("sdtool -s on {} to settle", g.name);
             let end = self.poll(&what, SF_DEADLINE, Duration::from_secs(5), || {
@@ -554,7 +559,7 @@ impl Inner {
                     SdtoolStatus::Table(rows) => {
                         sdtool_s::verdict(rows) != AgentVerdict::Transitional
                     }
-                    SdtoolStatus::NotRunning { .. } => false,
+                    SdtoolStatus::NotRunning { .. } => !sf_starting,
                 };
                 Ok((settled, s))
             })?;

@@ -297,3 +297,15 @@ fn summary_reads_back_the_end_state() {
     assert_eq!(sum["clsnmpsetup_matches_box"], true);
     assert_eq!(sum["clsnmpsetup_row"]["ppar_id"], "1");
 }
+
+#[test]
+fn a_stopped_shutdown_facility_is_reported_at_once_by_a_health_check() {
+    let (s, sim, _) = site(None, None);
+    s.fence().stop().expect("stopped");
+    let start = sim.clock().now();
+    let v = s.fence().verify().expect("verdict");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["agents"][0]["verdict"], "NotRunning");
+    // No -u in this run: nothing to wait for (the 300 s poll is for SF starting after -u).
+    assert!(sim.clock().now() - start < Duration::from_secs(30));
+}

@@ -1,0 +1,175 @@
+//! Every ```rhai block of the book runs: each is written to a file and run with
+//! `hascript run FILE --sim --yes -p guest=guest2 -p target=cd3` on a fresh in-memory
+//! simulated site, and must exit 0. ```rhai,no_run blocks are only checked
+//! (`hascript check FILE`) and must have no problem.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// How many ```rhai and ```rhai,no_run blocks the book holds at least (so the test cannot
+/// pass by finding none).
+const MIN_RUN_BLOCKS: usize = 37;
+const MIN_NO_RUN_BLOCKS: usize = 2;
+
+/// One fenced block of a page.
+struct Block {
+    page: String,
+    /// 1-based line of the opening fence.
+    line: usize,
+    run: bool,
+    text: String,
+}
+
+fn pages(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => panic!("cannot read {}: {e}", dir.display()),
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let p = entry.path();
+        if p.is_dir() {
+            pages(&p, out);
+        } else if p.extension().and_then(|x| x.to_str()) == Some("md") {
+            out.push(p);
+        }
+    }
+}
+
+/// The ```rhai and ```rhai,no_run blocks of one page.
+fn blocks(page: &str, text: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut open: Option<(usize, Option<bool>, String)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        match &mut open {
+            None => {
+                if let Some(info) = t.strip_prefix("```") {
+                    let kind = match info.trim() {
+                        "rhai" => Some(true),
+                        "rhai,no_run" => Some(false),
+                        _ => None,
+                    };
+                    open = Some((i + 1, kind, String::new()));
+                }
+            }
+            Some((start, kind, body)) => {
+                if t.trim_end() == "```" {
+                    if let Some(run) = *kind {
+                        out.push(Block {
+                            page: page.to_string(),
+                            line: *start,
+                            run,
+                            text: std::mem::take(body),
+                        });
+                    }
+                    open = None;
+                } else {
+                    body.push_str(line);
+                    body.push('\n');
+                }
+            }
+        }
+    }
+    if let Some((start, _, _)) = open {
+        panic!("{page}:{start}: a fenced block is never closed");
+    }
+    out
+}
+
+fn hascript(args: &[&str], dir: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env_remove("HASCRIPT_PATH")
+        .env_remove("SSH_ORIGINAL_COMMAND")
+        .output();
+    match out {
+        Ok(o) => (
+            o.status.code(),
+            format!(
+                "--- stdout\n{}--- stderr\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        ),
+        Err(e) => panic!("cannot start hascript: {e}"),
+    }
+}
+
+#[test]
+fn every_rhai_block_of_the_book_runs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("book")
+        .join("src");
+    let mut files = Vec::new();
+    pages(&root, &mut files);
+    files.sort();
+    let mut all = Vec::new();
+    for f in &files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => panic!("cannot read {}: {e}", f.display()),
+        };
+        let name = f.strip_prefix(&root).unwrap_or(f).display().to_string();
+        all.extend(blocks(&name, &text));
+    }
+    let runs = all.iter().filter(|b| b.run).count();
+    let checks = all.len() - runs;
+    assert!(
+        runs >= MIN_RUN_BLOCKS,
+        "found {runs} ```rhai blocks in {}, expected at least {MIN_RUN_BLOCKS}",
+        root.display()
+    );
+    assert!(
+        checks >= MIN_NO_RUN_BLOCKS,
+        "found {checks} ```rhai,no_run blocks, expected at least {MIN_NO_RUN_BLOCKS}"
+    );
+
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("cannot create a temporary folder: {e}"),
+    };
+    let mut failures = Vec::new();
+    for b in &all {
+        let file_name = format!("{}-{}.rhai", b.page.replace(['/', '\\', '.'], "_"), b.line);
+        let file = dir.path().join(&file_name);
+        if let Err(e) = std::fs::write(&file, &b.text) {
+            panic!("cannot write {}: {e}", file.display());
+        }
+        let (code, output) = if b.run {
+            hascript(
+                &[
+                    "run",
+                    &file_name,
+                    "--sim",
+                    "--yes",
+                    "-p",
+                    "guest=guest2",
+                    "-p",
+                    "target=cd3",
+                ],
+                dir.path(),
+            )
+        } else {
+            hascript(&["check", &file_name], dir.path())
+        };
+        if code != Some(0) {
+            failures.push(format!(
+                "book/src/{}:{}: ```{} block {} with {code:?}\n--- block\n{}{output}",
+                b.page,
+                b.line,
+                if b.run { "rhai" } else { "rhai,no_run" },
+                if b.run { "ran" } else { "was checked" },
+                b.text
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} book blocks failed:\n\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n\n")
+    );
+}
