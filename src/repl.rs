@@ -103,8 +103,9 @@ pub fn incomplete(err: &rhai::ParseError, input: &str) -> bool {
     }
 }
 
-/// Render a value for the REPL: maps and arrays pretty, strings as they are.
-pub fn pretty(v: &Dynamic) -> String {
+/// Render a value for the REPL: maps and arrays pretty, strings as they are, hascript's
+/// own types (`Host`, `Cluster` …) through their registered `to_string`.
+pub fn pretty(engine: &Engine, v: &Dynamic) -> String {
     if v.is_string() {
         return v.clone().into_string().unwrap_or_default();
     }
@@ -113,6 +114,13 @@ pub fn pretty(v: &Dynamic) -> String {
             if let Ok(s) = serde_json::to_string_pretty(&j) {
                 return s;
             }
+        }
+    }
+    if v.is_variant() {
+        let mut scope = rhai::Scope::new();
+        scope.push_dynamic("value", v.clone());
+        if let Ok(s) = engine.eval_with_scope::<String>(&mut scope, "to_string(value)") {
+            return s;
         }
     }
     v.to_string()
@@ -274,7 +282,7 @@ impl Session {
         self.ast.clear_statements();
         match r {
             Ok(v) if v.is_unit() => Reply::Value(None),
-            Ok(v) => Reply::Value(Some(pretty(&v))),
+            Ok(v) => Reply::Value(Some(pretty(&self.engine, &v))),
             Err(e) => {
                 let sources = self
                     .env

@@ -109,3 +109,15 @@ fn repl_refuses_bad_site_options() {
     assert_eq!(code, 2);
     assert!(err.contains("--sim"), "{err}");
 }
+
+#[test]
+fn objects_print_as_their_names_and_package_works() {
+    let (code, out, err) = repl(
+        &[],
+        "host(\"cd1\")\nfence\npackage.status(\"app1\").state\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Host(cd1)"), "{out}");
+    assert!(out.contains("Fence"), "{out}");
+    assert!(out.contains("Online"), "{out}");
+}

@@ -41,7 +41,13 @@ pub fn error_map(err: &Error) -> Map {
 /// `Cancelled`).
 pub fn throw(err: Error, pos: Position) -> Box<EvalAltResult> {
     if err.kind == ErrorKind::Cancelled {
-        return EvalAltResult::ErrorTerminated(CANCELLED.into(), pos).into();
+        // The driver may say what the interruption leaves behind; carry it in the token.
+        let token = if err.message == "interrupted" {
+            CANCELLED.to_string()
+        } else {
+            err.message
+        };
+        return EvalAltResult::ErrorTerminated(token.into(), pos).into();
     }
     EvalAltResult::ErrorRuntime(error_map(&err).into(), pos).into()
 }

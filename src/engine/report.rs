@@ -150,7 +150,10 @@ pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, 
     }
     let (message, details) = match cur {
         EvalAltResult::ErrorRuntime(v, _) => thrown_details(v),
-        EvalAltResult::ErrorTerminated(..) => ("interrupted".to_string(), Vec::new()),
+        EvalAltResult::ErrorTerminated(token, _) => match token.clone().into_string() {
+            Ok(t) if t != super::error::CANCELLED => (format!("interrupted: {t}"), Vec::new()),
+            _ => ("interrupted".to_string(), Vec::new()),
+        },
         other => (strip_position(&other.to_string()), Vec::new()),
     };
     let mut out = vec![format!("error: {message}")];

@@ -473,10 +473,8 @@ impl Inner {
             let l = self.locate(&guest.domain)?;
             Ok((!matches!(l, Location::Migrating { .. }), l))
         })? {
-            WaitEnd::Done(l) => {
-                self.ctx.ui.info(&l.describe(&guest.domain));
-                Ok(l)
-            }
+            // The caller says where the guest ended; saying it here too would repeat it.
+            WaitEnd::Done(l) => Ok(l),
             WaitEnd::Deadline(_) => Err(Error::needs_attention(format!(
                 "the migration of {} is still under way after {} s",
                 guest.domain,
@@ -848,14 +846,38 @@ impl Inner {
             ),
         );
         let exposed_from = self.now();
-        if let Err(e) = self.prepare(&guest) {
+        self.move_and_finish(&guest, &source, &target, pre, exposed_from)
+            .map_err(|e| {
+                if e.kind == ErrorKind::Cancelled {
+                    let mut e = e;
+                    e.message = format!(
+                        "stopped after 17.3.1.1: fencing is off (CF timeout 600 s, shutdown facility stopped) on the guest cluster. Run ldoms/recover-migration -p guest={} now: it finds where {} is and restores the cluster",
+                        guest.domain, guest.domain
+                    );
+                    e
+                } else {
+                    e
+                }
+            })
+    }
+
+    /// The part of the bracket after the first change: prepare, move, finish, verify.
+    fn move_and_finish(
+        &self,
+        guest: &GuestDomain,
+        source: &ControlDomain,
+        target: &ControlDomain,
+        pre: Value,
+        exposed_from: u64,
+    ) -> Result<Value> {
+        if let Err(e) = self.prepare(guest) {
             if e.kind == ErrorKind::Cancelled {
                 return Err(e);
             }
             self.ctx
                 .ui
                 .warn(&format!("17.3.1.1 failed: {e}; recovering"));
-            return self.after_failure(&guest, &source, &target, exposed_from, e);
+            return self.after_failure(guest, source, target, exposed_from, e);
         }
 
         self.ctx.ui.step(
@@ -880,7 +902,7 @@ impl Inner {
                 guest.domain
             ));
         }
-        let loc = self.settled_location(&guest)?;
+        let loc = self.settled_location(guest)?;
         if loc
             != (Location::Running {
                 control_domain: target.name.clone(),
@@ -893,7 +915,7 @@ impl Inner {
                     loc.describe(&guest.domain)
                 ),
             );
-            return self.after_failure(&guest, &source, &target, exposed_from, e);
+            return self.after_failure(guest, source, target, exposed_from, e);
         }
         self.ctx
             .ui
@@ -907,8 +929,8 @@ impl Inner {
             ),
         );
         let step1 = self
-            .finish(&guest, Some(&target.name), Some(&source))
-            .map_err(|e| left_exposed(e, &guest))?;
+            .finish(guest, Some(&target.name), Some(source))
+            .map_err(|e| left_exposed(e, guest))?;
         self.ctx.ui.step(
             "17.3.1.2 step 2",
             "check the shutdown facility on every guest node (clsnmpsetup -l, sdtool -s)",

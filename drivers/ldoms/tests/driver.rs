@@ -14,6 +14,8 @@ use hascript_sim::SimSite;
 struct Recorder {
     lines: Mutex<Vec<String>>,
     answer: Option<bool>,
+    /// Fired at the first wait, like an operator's Ctrl-C.
+    cancel_at_wait: Option<CancelToken>,
 }
 
 impl Recorder {
@@ -48,6 +50,9 @@ impl Ui for Recorder {
             p.what,
             p.remaining.as_secs()
         ));
+        if let Some(t) = &self.cancel_at_wait {
+            t.cancel();
+        }
     }
 }
 
@@ -308,4 +313,34 @@ fn a_stopped_shutdown_facility_is_reported_at_once_by_a_health_check() {
     assert_eq!(v["agents"][0]["verdict"], "NotRunning");
     // No -u in this run: nothing to wait for (the 300 s poll is for SF starting after -u).
     assert!(sim.clock().now() - start < Duration::from_secs(30));
+}
+
+#[test]
+fn an_interruption_after_prepare_says_what_it_leaves() {
+    let sim = SimSite::new(Some("ldoms/migration-aborted-guest-stopped")).expect("scenario");
+    let token = CancelToken::new();
+    let ui = Arc::new(Recorder {
+        cancel_at_wait: Some(token.clone()),
+        ..Default::default()
+    });
+    let ctx = Context::new(sim.exec(), sim.clock(), token, ui.clone());
+    let s = LdomsSite::new(ctx, topology());
+    let e = s
+        .hypervisor()
+        .migrate("guest2", "cd3")
+        .expect_err("interrupted");
+    assert_eq!(e.kind, ErrorKind::Cancelled, "{e}\n{}", ui.text());
+    assert!(e.message.contains("fencing is off"), "{}", e.message);
+    assert!(
+        e.message.contains("ldoms/recover-migration"),
+        "{}",
+        e.message
+    );
+    // Nothing was sent after the interruption.
+    let last = sim
+        .command_log()
+        .last()
+        .map(|c| c.line.clone())
+        .unwrap_or_default();
+    assert!(last.contains("cftool -n"), "{last}");
 }
