@@ -5,6 +5,8 @@
 //! their output, the `Exec` transport trait, the injected `Clock`, cancellation, argv quoting,
 //! name validation and the error type. This crate does no I/O and knows nothing of Rhai or SSH.
 
+#![warn(missing_docs)]
+
 pub mod clock;
 pub mod command;
 pub mod error;

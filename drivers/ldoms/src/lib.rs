@@ -6,6 +6,8 @@
 //! (`facts`, `locate`), the vendor procedure of §17.3.1 (`procedure`, `spconfig`) and the
 //! four objects scripts see (`objects`, `site`).
 
+#![warn(missing_docs)]
+
 pub mod commands;
 mod facts;
 pub mod locate;

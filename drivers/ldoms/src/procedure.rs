@@ -121,6 +121,38 @@ impl Inner {
             Some("choose a control domain on another box or PPAR as the target"),
         );
 
+        // The inventory against what the cluster says: the guest nodes (clsnmpsetup -l
+        // names each node's domain) and each SF row against the box hosting its domain.
+        let rows = self.sf_config_on_any()?;
+        let mut disagreements: Vec<String> = Vec::new();
+        for g in &self.topo.guests {
+            if !rows.iter().any(|r| r.domain_name == g.domain) {
+                disagreements.push(format!(
+                    "inventory guest {} is not a node in clsnmpsetup -l",
+                    g.domain
+                ));
+            }
+        }
+        for r in &rows {
+            if self.topo.guest(&r.domain_name).is_none() {
+                disagreements.push(format!(
+                    "cluster node {} (domain {}) is not in the inventory",
+                    r.cluster_host_name, r.domain_name
+                ));
+            }
+        }
+        disagreements.extend(self.sf_config_problems(None)?);
+        record(
+            "inventory agrees with the cluster",
+            disagreements.is_empty(),
+            if disagreements.is_empty() {
+                format!("{} guest nodes; SF settings match the boxes hosting them", rows.len())
+            } else {
+                disagreements.join("; ")
+            },
+            Some("correct the inventory (guest domains, boxes, PPAR-IDs, XSCF addresses) or the shutdown facility's settings before a migration: a wrong value points fencing at the wrong box"),
+        );
+
         // The LDoms dry run, which also proves authentication without a prompt.
         let out = self.ctx.run(&cmd::ldm_migrate_dry_run(
             &source.name,

@@ -344,3 +344,26 @@ fn an_interruption_after_prepare_says_what_it_leaves() {
         .unwrap_or_default();
     assert!(last.contains("cftool -n"), "{last}");
 }
+
+#[test]
+fn preflight_reports_an_inventory_that_disagrees_with_the_cluster() {
+    let sim = SimSite::new(None).expect("default site");
+    let ui = Arc::new(Recorder::default());
+    let ctx = Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui.clone());
+    let mut topo = topology();
+    // The inventory says cd2's box has other XSCF addresses than the ones SF uses.
+    topo.control_domains[1].xscf_lan0 = "10.20.30.99".into();
+    let s = LdomsSite::new(ctx, topo);
+    let e = s
+        .hypervisor()
+        .preflight("guest2", "cd3")
+        .expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(
+        e.message.contains("inventory agrees with the cluster"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("10.20.30.99"), "{}", e.message);
+    assert!(changes(&sim).is_empty());
+}
