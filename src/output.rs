@@ -153,7 +153,7 @@ impl Ui for ConsoleUi {
     fn waiting(&self, p: &WaitProgress) {
         let mut w = self.wait_state();
         if self.stdout_terminal {
-            out!("\r\x1b[K{}: {} left", p.what, mmss(p.remaining));
+            out!("\r\x1b[K{}: {} left{}", p.what, mmss(p.remaining), seen(p));
             let _ = std::io::stdout().flush();
             w.line_open = true;
             w.current = Some((p.what.clone(), p.elapsed));
@@ -166,7 +166,12 @@ impl Ui for ConsoleUi {
             _ => true,
         };
         if show {
-            outln!("waiting for {}: {} left", p.what, mmss(p.remaining));
+            outln!(
+                "waiting for {}: {} left{}",
+                p.what,
+                mmss(p.remaining),
+                seen(p)
+            );
             w.current = Some((p.what.clone(), p.elapsed));
         }
     }
@@ -256,6 +261,14 @@ impl Ui for RecordingUi {
     fn exposure(&self, what: &str, for_how_long: Duration) {
         self.push(UiEvent::Exposure(what.into(), for_how_long));
     }
+}
+
+/// ` (now: X)` when the waiter said what it last saw.
+fn seen(p: &WaitProgress) -> String {
+    p.last_seen
+        .as_deref()
+        .map(|s| format!(" (now: {s})"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -134,6 +134,7 @@ fn wait_until(ctx: &NativeCallContext, env: &RunEnv, cond: &FnPtr, opts: &Map) -
             what: what.clone(),
             elapsed: now.saturating_sub(start),
             remaining,
+            last_seen: None,
         });
         env.ctx
             .sleep(interval.min(remaining))

@@ -15,6 +15,9 @@ pub struct WaitProgress {
     pub elapsed: Duration,
     /// Time left before the deadline.
     pub remaining: Duration,
+    /// What the last poll saw, when the waiter can say ("UP", "Testing"), so an operator
+    /// watching a ten-minute wait knows where things stand.
+    pub last_seen: Option<String>,
 }
 
 /// The operator's side of a run.

@@ -504,7 +504,7 @@ impl Inner {
         match self.poll(&what, MIGRATION_DEADLINE, POLL, || {
             let l = self.locate(&guest.domain)?;
             Ok((!matches!(l, Location::Migrating { .. }), l))
-        })? {
+        }, |l| l.describe(&guest.domain))? {
             // The caller says where the guest ended; saying it here too would repeat it.
             WaitEnd::Done(l) => Ok(l),
             WaitEnd::Deadline(_) => Err(Error::needs_attention(format!(
@@ -583,16 +583,22 @@ impl Inner {
             .is_some_and(|t| self.now().saturating_sub(t) < SF_DEADLINE.as_secs());
         for g in &self.topo.guests {
             let what = format!("sdtool -s on {} to settle", g.name);
-            let end = self.poll(&what, SF_DEADLINE, Duration::from_secs(5), || {
-                let s = self.sdtool_on(&g.name)?;
-                let settled = match &s {
-                    SdtoolStatus::Table(rows) => {
-                        sdtool_s::verdict(rows) != AgentVerdict::Transitional
-                    }
-                    SdtoolStatus::NotRunning { .. } => !sf_starting,
-                };
-                Ok((settled, s))
-            })?;
+            let end = self.poll(
+                &what,
+                SF_DEADLINE,
+                Duration::from_secs(5),
+                || {
+                    let s = self.sdtool_on(&g.name)?;
+                    let settled = match &s {
+                        SdtoolStatus::Table(rows) => {
+                            sdtool_s::verdict(rows) != AgentVerdict::Transitional
+                        }
+                        SdtoolStatus::NotRunning { .. } => !sf_starting,
+                    };
+                    Ok((settled, s))
+                },
+                sf_words,
+            )?;
             let status = match end {
                 WaitEnd::Done(s) => s,
                 WaitEnd::Deadline(Some(s)) => s,
@@ -725,15 +731,21 @@ impl Inner {
         deadline: Duration,
     ) -> Result<std::result::Result<(), String>> {
         let what = format!("{cf_name} {} in cftool -n", state_word(&want));
-        let end = self.poll(&what, deadline, POLL, || {
-            let nodes = self.cf_nodes(exclude)?;
-            let st = nodes
-                .iter()
-                .find(|n| n.node == cf_name)
-                .map(|n| (n.state(), n.state.clone()))
-                .unwrap_or((NodeState::Other("absent".into()), "absent".into()));
-            Ok((st.0 == want, st.1))
-        })?;
+        let end = self.poll(
+            &what,
+            deadline,
+            POLL,
+            || {
+                let nodes = self.cf_nodes(exclude)?;
+                let st = nodes
+                    .iter()
+                    .find(|n| n.node == cf_name)
+                    .map(|n| (n.state(), n.state.clone()))
+                    .unwrap_or((NodeState::Other("absent".into()), "absent".into()));
+                Ok((st.0 == want, st.1))
+            },
+            |s| s.clone(),
+        )?;
         Ok(match end {
             WaitEnd::Done(_) => Ok(()),
             WaitEnd::Deadline(last) => Err(last.unwrap_or_default()),
@@ -1050,6 +1062,20 @@ impl Inner {
             self.ctx.ui.warn(&format!("remedy: {REMEDY_TIME_SYNC}"));
         }
         Ok(ts)
+    }
+}
+
+/// The distinct test/init states of an `sdtool -s` answer, for progress lines.
+fn sf_words(s: &SdtoolStatus) -> String {
+    match s {
+        SdtoolStatus::Table(rows) => rows
+            .iter()
+            .map(|r| format!("{}/{}", r.test_state, r.init_state))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(", "),
+        SdtoolStatus::NotRunning { .. } => "SF not running".to_string(),
     }
 }
 

@@ -15,15 +15,17 @@ pub(crate) enum WaitEnd<T> {
 }
 
 impl Inner {
-    /// Poll `probe` every `interval` until it returns `(true, v)` or `timeout` passes.
-    /// Every wait runs on the injected clock (virtual on the simulator) and stops at once
-    /// when the run is cancelled.
+    /// Poll `probe` every `interval` until it returns `(true, v)` or `timeout` passes;
+    /// `seen` says in a few words what a poll saw, for the progress line. Every wait runs
+    /// on the injected clock (virtual on the simulator) and stops at once when the run is
+    /// cancelled.
     pub(crate) fn poll<T>(
         &self,
         what: &str,
         timeout: Duration,
         interval: Duration,
         mut probe: impl FnMut() -> Result<(bool, T)>,
+        seen: impl Fn(&T) -> String,
     ) -> Result<WaitEnd<T>> {
         let start = self.ctx.clock.now();
         loop {
@@ -40,6 +42,7 @@ impl Inner {
                 what: what.to_string(),
                 elapsed,
                 remaining,
+                last_seen: Some(seen(&v)),
             });
             self.ctx.sleep(interval.min(remaining))?;
         }
