@@ -27,8 +27,9 @@ pub enum SimError {
     },
     /// The folder holds no simulated site.
     #[error(
-        "no simulated site in {}: create one first (start a run with a state folder and \
-         optionally a scenario), or check the path",
+        "no simulated site in {}: create one with `hascript sim init --state DIR \
+         [--scenario NAME]` (or a run with `--sim [SCENARIO] --sim-state DIR`), or check \
+         the path",
         dir.display()
     )]
     NoState {
