@@ -751,3 +751,51 @@ fn verify_fence_reports_failed_agents_with_exit_3() {
     assert!(text.contains("TestFailed"), "{text}");
     assert!(read_log(&state)[before..].iter().all(|l| !is_change(l)));
 }
+
+#[test]
+fn pre_migration_twice_is_harmless() {
+    let (r, dir) = run("ldoms/pre-migration", None, &MIGRATE, &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let state = dir.path().join("site");
+    let before = read_log(&state).len();
+    let again = hascript(&[
+        "run",
+        "ldoms/pre-migration",
+        "--sim",
+        "--sim-state",
+        state.to_str().expect("utf8"),
+        "-p",
+        "guest=guest2",
+        "-p",
+        "target=cd3",
+    ]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&again.stdout),
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(again.status.code(), Some(0), "{text}");
+    assert!(text.contains("was done before"), "{text}");
+    assert!(read_log(&state)[before..].iter().all(|l| !is_change(l)));
+}
+
+#[test]
+fn a_target_on_the_box_of_a_cluster_partner_is_refused() {
+    // guest1 runs on cd1: moving guest2 there would put both nodes on one box.
+    let (r, _d) = run(
+        "ldoms/live-migration",
+        None,
+        &["guest=guest2", "target=cd1"],
+        &[],
+    );
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(r.all().contains("already hosts guest1"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "{}", r.dump());
+}
+
+#[test]
+fn verify_fence_refuses_a_bad_guest_name_before_sending_anything() {
+    let (r, _d) = run("ldoms/verify-fence", None, &["guest=guest2;id"], &[]);
+    assert_eq!(r.code, 2, "{}", r.dump());
+    assert!(r.log.is_empty(), "{}", r.dump());
+}

@@ -23,8 +23,19 @@ pub fn validate_name(what: &str, value: &str) -> Result<(), Error> {
     } else {
         Err(Error::new(
             ErrorKind::Usage,
-            format!("invalid {what} name {value:?}: a {what} name is {NAME_RULE}"),
+            format!(
+                "invalid {what} name {:?}: a {what} name is {NAME_RULE}",
+                shorten(value)
+            ),
         ))
+    }
+}
+
+/// A user-given value for an error message: at most 64 characters, then `…`.
+pub fn shorten(value: &str) -> String {
+    match value.char_indices().nth(64) {
+        Some((i, _)) => format!("{}…", &value[..i]),
+        None => value.to_string(),
     }
 }
 
@@ -37,6 +48,19 @@ mod tests {
         for n in ["guest2", "cd3", "cfguest1", "10.20.30.73", "vm_1.a-b"] {
             assert!(validate_name("guest", n).is_ok(), "{n}");
         }
+    }
+
+    #[test]
+    fn long_values_are_shortened_in_messages() {
+        let long = "a".repeat(100_000);
+        let e = validate_name("guest", &long)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(e.len() < 300, "{}", e.len());
+        assert!(e.contains('…'));
+        assert_eq!(shorten("guest2"), "guest2");
+        assert_eq!(shorten(&"é".repeat(70)).chars().count(), 65);
     }
 
     #[test]

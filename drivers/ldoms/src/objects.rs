@@ -121,7 +121,7 @@ impl Cluster for LdomsCluster {
         let (_, apps) = self.0.on_witness(None, |g| self.0.apps_on(g))?;
         for a in apps
             .iter()
-            .filter(|a| a.state() == crate::parse::hvdisp::AppState::Faulted)
+            .filter(|a| !crate::procedure::app_settled(&a.state()))
         {
             problems.push(format!("userApplication {} is {}", a.resource, a.state));
         }

@@ -12,6 +12,7 @@ use crate::commands as cmd;
 use crate::facts::Inner;
 use crate::locate::Location;
 use crate::parse::cftool_n::NodeState;
+use crate::parse::hvdisp::AppState;
 use crate::parse::ldm_migrate_dry_run::{self, MigrationDryRun};
 use crate::parse::log_scan;
 use crate::parse::sdtool_s::{self, AgentVerdict, SdtoolStatus};
@@ -31,6 +32,9 @@ pub const SF_SETTLE: Duration = Duration::from_secs(30);
 pub const SF_DEADLINE: Duration = Duration::from_secs(300);
 /// Deadline for a migration that is still under way to end.
 pub const MIGRATION_DEADLINE: Duration = Duration::from_secs(1800);
+/// How long the `ldm migrate-domain` command may run before the transport gives up on it
+/// (a large guest over a slow link takes long; the guest is located afterwards anyway).
+pub const MIGRATE_COMMAND_TIMEOUT: Duration = Duration::from_secs(4 * 3600);
 /// Poll interval of the waits.
 pub const POLL: Duration = Duration::from_secs(10);
 
@@ -48,7 +52,7 @@ impl Inner {
         self.topo.guest(name).cloned().ok_or_else(|| {
             let known: Vec<&str> = self.topo.guests.iter().map(|g| g.domain.as_str()).collect();
             Error::usage(format!(
-                "unknown guest {name:?}: the site's guest domains are {}",
+                "unknown guest {name:?}: the site's guest domains are {} (LDoms domain names, not CF node names)",
                 known.join(", ")
             ))
         })
@@ -198,22 +202,50 @@ impl Inner {
             Some("bring every node of the guest cluster UP before a migration"),
         );
 
-        // RMS applications: none Faulted.
+        // RMS userApplications: settled (Online where they run, Offline/Standby elsewhere);
+        // Faulted, in transition (Wait), Inconsistent, Maintenance … are not.
         let (_, apps) = self.on_witness(None, |g| self.apps_on(g))?;
-        let faulted: Vec<String> = apps
+        let unsettled: Vec<String> = apps
             .iter()
-            .filter(|a| a.state() == crate::parse::hvdisp::AppState::Faulted)
+            .filter(|a| !app_settled(&a.state()))
             .map(|a| format!("{} {}", a.resource, a.state))
             .collect();
+        let online = apps
+            .iter()
+            .filter(|a| a.state() == AppState::Online)
+            .count();
         record(
             "hvdisp -T userApplication",
-            faulted.is_empty(),
-            if faulted.is_empty() {
-                format!("{} userApplications, none Faulted", apps.len())
+            unsettled.is_empty(),
+            if unsettled.is_empty() {
+                format!("{} userApplications, {online} Online, none Faulted or in transition", apps.len())
             } else {
-                format!("faulted: {}", faulted.join(", "))
+                format!("not settled: {}", unsettled.join(", "))
             },
-            Some("clear the Faulted userApplications (hvutil -c) before a migration"),
+            Some("bring every userApplication to a settled state (clear Faulted ones with hvutil -c, end maintenance) before a migration"),
+        );
+
+        // Two nodes of one guest cluster on one box would share a single point of failure
+        // (and one XSCF): the target box must host no other node of this cluster.
+        let mut partners = Vec::new();
+        for other in self.topo.guests.iter().filter(|g| g.domain != guest.domain) {
+            if let Some(cd) = self.locate(&other.domain)?.control_domain() {
+                if let Some(c) = self.topo.control_domain(cd) {
+                    if c.box_name == target.box_name {
+                        partners.push(format!("{} (on {cd})", other.domain));
+                    }
+                }
+            }
+        }
+        record(
+            "target box hosts no other node of this cluster",
+            partners.is_empty(),
+            if partners.is_empty() {
+                format!("{} hosts no other guest of this cluster", target.box_name)
+            } else {
+                format!("{} already hosts {}", target.box_name, partners.join(", "))
+            },
+            Some("choose a target on a box that hosts no other node of this guest cluster"),
         );
 
         // SF and CF timeout on every guest node.
@@ -576,6 +608,7 @@ impl Inner {
         let mut problems: Vec<String> = Vec::new();
         let mut agents = Vec::new();
         let mut any_failed = false;
+        let mut any_transitional = false;
         // Right after `clovmmigrate -u` a stopped SF may still be starting; otherwise (a
         // health check) "not running" is the answer, not a state to wait out.
         let sf_starting = self
@@ -616,8 +649,10 @@ impl Inner {
                             ));
                         }
                     }
-                    if v == AgentVerdict::Failed {
-                        any_failed = true;
+                    match v {
+                        AgentVerdict::Failed => any_failed = true,
+                        AgentVerdict::Transitional => any_transitional = true,
+                        AgentVerdict::Healthy => {}
                     }
                     agents.push(json!({"host": g.name, "verdict": format!("{v:?}"), "rows": rows}));
                 }
@@ -655,6 +690,11 @@ impl Inner {
             Value::String(REMEDY_7245.to_string())
         } else if any_failed {
             Value::String(REMEDY_REDO.to_string())
+        } else if any_transitional {
+            Value::String(format!(
+                "the shutdown facility did not finish testing its agents within {} s: run ldoms/verify-fence again in a few minutes; if rows stay Testing/Initing, {REMEDY_REDO}",
+                SF_DEADLINE.as_secs()
+            ))
         } else {
             Value::String("the shutdown facility settings do not match the boxes that host the guests: redo 17.3.1.2 from step 1 with the control domain where the guest runs".to_string())
         };
@@ -931,22 +971,33 @@ impl Inner {
                 guest.domain, target.hosts_name
             ),
         );
-        let moved = self.ctx.run(&cmd::ldm_migrate(
-            &source.name,
-            &guest.domain,
-            &target.hosts_name,
-        ))?;
+        let moved = self.ctx.run(
+            &cmd::ldm_migrate(&source.name, &guest.domain, &target.hosts_name)
+                .with_timeout(MIGRATE_COMMAND_TIMEOUT),
+        );
         self.exposure(exposed_from);
-        if !moved.success() {
-            let text = format!("{}{}", moved.stdout, moved.stderr);
-            self.ctx.ui.warn(&format!(
-                "ldm migrate-domain exited {}: {}; finding out where {} really is",
-                moved.code(),
-                text.trim(),
+        // Whatever the command said — an exit status, a timeout, a lost session — the
+        // guest may have moved or may still be moving: only `ldm list -p` tells.
+        match &moved {
+            Ok(out) if out.success() => {}
+            Ok(out) => {
+                let text = format!("{}{}", out.stdout, out.stderr);
+                self.ctx.ui.warn(&format!(
+                    "ldm migrate-domain exited {}: {}; finding out where {} really is",
+                    out.code(),
+                    text.trim(),
+                    guest.domain
+                ));
+            }
+            Err(e) if e.kind == ErrorKind::Cancelled => return Err(e.clone()),
+            Err(e) => self.ctx.ui.warn(&format!(
+                "ldm migrate-domain did not report ({e}); finding out where {} really is",
                 guest.domain
-            ));
+            )),
         }
-        let loc = self.settled_location(guest)?;
+        let loc = self
+            .settled_location(guest)
+            .map_err(|e| left_exposed(e, guest))?;
         if loc
             != (Location::Running {
                 control_domain: target.name.clone(),
@@ -1015,7 +1066,13 @@ impl Inner {
             "17.3.1.1 note",
             "recovery of an aborted or failed migration (state-aware)",
         );
-        let rec = self.recover(guest, Some(source))?;
+        let rec = self
+            .recover(guest, Some(source))
+            .map_err(|e| match e.kind {
+                // Recovery's own verdicts already say what is left.
+                ErrorKind::Cancelled | ErrorKind::NeedsAttention | ErrorKind::Check => e,
+                _ => left_exposed(e, guest),
+            })?;
         let unprotected = self.now().saturating_sub(exposed_from);
         let ended = rec["control_domain"]
             .as_str()
@@ -1046,6 +1103,10 @@ impl Inner {
     }
 
     fn report_time_sync(&self) -> Result<Value> {
+        self.ctx.ui.step(
+            "17.3.1.2 note",
+            "time-synchronisation warnings since this run started",
+        );
         let ts = self.time_sync()?;
         if ts["found"] == Value::Bool(true) {
             if let Some(hits) = ts["hits"].as_array() {
@@ -1060,9 +1121,16 @@ impl Inner {
                 }
             }
             self.ctx.ui.warn(&format!("remedy: {REMEDY_TIME_SYNC}"));
+        } else {
+            self.ctx.ui.info("no (WRP, 34)/(WRP, 35) messages");
         }
         Ok(ts)
     }
+}
+
+/// Whether a userApplication state is settled enough to migrate a node under it.
+pub(crate) fn app_settled(s: &AppState) -> bool {
+    matches!(s, AppState::Online | AppState::Offline | AppState::Standby)
 }
 
 /// The distinct test/init states of an `sdtool -s` answer, for progress lines.
@@ -1089,28 +1157,33 @@ fn state_word(s: &NodeState) -> &str {
     }
 }
 
-/// An error in 17.3.1.2 after the guest moved: fencing stays off until it is fixed.
+/// An error between 17.3.1.1 and the end of 17.3.1.2: whatever it was, fencing stays off
+/// until someone finishes the procedure, so the message says so and names the way out.
+/// A failure that needs a person keeps its kind; an unexpected one becomes "needs
+/// attention"; a declined confirmation too (the cluster is not in a protected state).
 fn left_exposed(e: Error, guest: &GuestDomain) -> Error {
-    match e.kind {
-        ErrorKind::Cancelled
-        | ErrorKind::NeedsAttention
-        | ErrorKind::Check
-        | ErrorKind::Declined
-        | ErrorKind::Usage => {
-            if e.kind == ErrorKind::Declined {
-                e.with_kind(ErrorKind::NeedsAttention)
-            } else {
-                e
-            }
-        }
-        _ => {
-            let msg = format!(
-                "{}. Left: {} moved, but the CF timeout is 600 s and the shutdown facility is stopped on every node",
-                e.message, guest.domain
-            );
-            let mut n = e.with_kind(ErrorKind::NeedsAttention);
-            n.message = msg;
-            n.with_remedy("fix the cause, then run ldoms/post-migration (17.3.1.2)")
-        }
+    if e.kind == ErrorKind::Cancelled {
+        return e;
     }
+    let kind = match e.kind {
+        ErrorKind::Check | ErrorKind::NeedsAttention => e.kind,
+        _ => ErrorKind::NeedsAttention,
+    };
+    let msg = format!(
+        "{}. Left: the CF timeout is 600 s and the shutdown facility is stopped on every node of the guest cluster (fencing is off)",
+        e.message
+    );
+    let remedy = match &e.remedy {
+        Some(r) => format!(
+            "{r}; then run ldoms/recover-migration -p guest={} (it finds where the guest is and runs 17.3.1.2)",
+            guest.domain
+        ),
+        None => format!(
+            "fix the cause, then run ldoms/recover-migration -p guest={} (it finds where the guest is and runs 17.3.1.2)",
+            guest.domain
+        ),
+    };
+    let mut n = e.with_kind(kind);
+    n.message = msg;
+    n.with_remedy(remedy)
 }

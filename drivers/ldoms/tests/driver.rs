@@ -367,3 +367,52 @@ fn preflight_reports_an_inventory_that_disagrees_with_the_cluster() {
     assert!(e.message.contains("10.20.30.99"), "{}", e.message);
     assert!(changes(&sim).is_empty());
 }
+
+/// The simulator behind a transport that loses the answer of `ldm migrate-domain` (the
+/// command still reaches the host and the migration goes on), like a session that dies or
+/// a command killed at its timeout.
+struct LosesMigrateAnswer(Arc<dyn hascript_api::Exec>);
+
+impl hascript_api::Exec for LosesMigrateAnswer {
+    fn exec(&self, cmd: &hascript_api::Command) -> Result<hascript_api::Output, Error> {
+        let out = self.0.exec(cmd)?;
+        if cmd.line().contains("migrate-domain guest2") {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                "did not finish within 600 s and was killed",
+            )
+            .on_host(&cmd.host));
+        }
+        Ok(out)
+    }
+}
+
+#[test]
+fn a_lost_migrate_command_still_locates_the_guest_and_finishes() {
+    let sim = SimSite::new(None).expect("default site");
+    let ui = Arc::new(Recorder::default());
+    let exec = Arc::new(LosesMigrateAnswer(sim.exec()));
+    let ctx = Context::new(exec, sim.clock(), CancelToken::new(), ui.clone());
+    let s = LdomsSite::new(ctx, topology());
+    let r = s.hypervisor().migrate("guest2", "cd3").expect("finished");
+    assert_eq!(r["control_domain"], "cd3", "{}", ui.text());
+    assert!(ui.text().contains("did not report"), "{}", ui.text());
+    assert!(changes(&sim)
+        .contains(&"cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3".to_string()));
+}
+
+#[test]
+fn a_lost_migrate_command_on_a_failed_move_recovers_against_the_source() {
+    let sim = SimSite::new(Some("ldoms/migration-aborted-guest-running")).expect("scenario");
+    let ui = Arc::new(Recorder::default());
+    let exec = Arc::new(LosesMigrateAnswer(sim.exec()));
+    let ctx = Context::new(exec, sim.clock(), CancelToken::new(), ui.clone());
+    let s = LdomsSite::new(ctx, topology());
+    let e = s
+        .hypervisor()
+        .migrate("guest2", "cd3")
+        .expect_err("did not move");
+    assert_eq!(e.kind, ErrorKind::Failed, "{e}\n{}", ui.text());
+    assert!(changes(&sim)
+        .contains(&"cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2".to_string()));
+}
