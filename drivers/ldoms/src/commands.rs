@@ -67,9 +67,12 @@ pub fn clovmmigrate_update(cd: &str, guest: &str, target_host: &str) -> Command 
     Command::change(cd, &[CLOVMMIGRATE, "-u", guest, target_host])
 }
 
-/// `getent hosts NAME` (does the name resolve through `/etc/inet/hosts`?).
-pub fn getent_hosts(host: &str, name: &str) -> Command {
-    Command::read(host, &["getent", "hosts", name])
+/// The hosts table of a Solaris host (where `clovmmigrate -u` looks up its target-host).
+pub const HOSTS_FILE: &str = "/etc/inet/hosts";
+
+/// `cat /etc/inet/hosts`.
+pub fn hosts_file(host: &str) -> Command {
+    Command::read(host, &["cat", HOSTS_FILE])
 }
 
 /// `cftool -n`.

@@ -12,6 +12,7 @@ use crate::commands as cmd;
 use crate::facts::Inner;
 use crate::locate::Location;
 use crate::parse::cftool_n::NodeState;
+use crate::parse::etc_hosts;
 use crate::parse::hvdisp::AppState;
 use crate::parse::ldm_migrate_dry_run::{self, MigrationDryRun};
 use crate::parse::log_scan;
@@ -298,19 +299,13 @@ impl Inner {
             }
         }
 
-        // The target name resolves on the source (clovmmigrate -u needs it).
-        let out = self
-            .ctx
-            .run(&cmd::getent_hosts(&source.name, &target.hosts_name))?;
+        // The target is an address or a name registered in the source's /etc/inet/hosts
+        // (what clovmmigrate -u accepts).
+        let (ok, detail) = self.target_host_registered(source, target)?;
         record(
             "target in /etc/inet/hosts",
-            out.success() && !out.stdout.trim().is_empty(),
-            format!(
-                "{} on {}: {}",
-                target.hosts_name,
-                source.name,
-                out.stdout.trim()
-            ),
+            ok,
+            detail,
             Some("add the target control domain to /etc/inet/hosts on the source control domain"),
         );
 
@@ -343,6 +338,54 @@ impl Inner {
             ))
             .with_remedy(remedies.join("\n")))
         }
+    }
+
+    /// Whether `target.hosts_name` is something `clovmmigrate -u` on `source` accepts: an IP
+    /// address, or a name registered in the source's `/etc/inet/hosts` (not DNS). Also
+    /// reports an entry whose address disagrees with the inventory's.
+    fn target_host_registered(
+        &self,
+        source: &ControlDomain,
+        target: &ControlDomain,
+    ) -> Result<(bool, String)> {
+        let name = &target.hosts_name;
+        if name.parse::<std::net::IpAddr>().is_ok() {
+            return Ok((true, format!("{name} is an address")));
+        }
+        let out = self.ctx.run_ok(&cmd::hosts_file(&source.name))?;
+        let entries = etc_hosts::parse(&out.stdout)
+            .map_err(|e| Error::new(ErrorKind::Parse, e.to_string()).on_host(&source.name))?;
+        Ok(match etc_hosts::lookup(&entries, name) {
+            None => (
+                false,
+                format!(
+                    "{name} is not registered in {} on {}",
+                    cmd::HOSTS_FILE,
+                    source.name
+                ),
+            ),
+            Some(e) => match &target.address {
+                Some(a) if a != &e.address => (
+                    false,
+                    format!(
+                        "{name} is registered in {} on {} as {}, but the inventory gives {a}",
+                        cmd::HOSTS_FILE,
+                        source.name,
+                        e.address
+                    ),
+                ),
+                _ => (
+                    true,
+                    format!(
+                        "{name} is {} in {} on {} (line {})",
+                        e.address,
+                        cmd::HOSTS_FILE,
+                        source.name,
+                        e.line
+                    ),
+                ),
+            },
+        })
     }
 
     // ----------------------------------------------------------------------------------
@@ -485,13 +528,10 @@ impl Inner {
             cds.push(now_cd.name.clone());
         }
         self.enforce_spconfig_rule(&cds)?;
-        let out = self
-            .ctx
-            .run(&cmd::getent_hosts(&source.name, &now_cd.hosts_name))?;
-        if !out.success() || out.stdout.trim().is_empty() {
+        let (registered, detail) = self.target_host_registered(&source, &now_cd)?;
+        if !registered {
             return Err(Error::check(format!(
-                "{} does not resolve on {} (/etc/inet/hosts): clovmmigrate -u would fail",
-                now_cd.hosts_name, source.name
+                "{detail}: clovmmigrate -u would fail"
             ))
             .with_remedy("add the control domain to /etc/inet/hosts on the source control domain, then run ldoms/post-migration"));
         }

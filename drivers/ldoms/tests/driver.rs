@@ -416,3 +416,43 @@ fn a_lost_migrate_command_on_a_failed_move_recovers_against_the_source() {
     assert!(changes(&sim)
         .contains(&"cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2".to_string()));
 }
+
+#[test]
+fn the_target_must_be_registered_in_the_sources_hosts_file() {
+    let sim = SimSite::new(None).expect("default site");
+    let ui = Arc::new(Recorder::default());
+    let ctx = Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui.clone());
+    let mut topo = topology();
+    topo.control_domains[2].hosts_name = "cd3-adm".into();
+    let s = LdomsSite::new(ctx, topo);
+    let e = s
+        .hypervisor()
+        .preflight("guest2", "cd3")
+        .expect_err("refused");
+    assert!(
+        e.message
+            .contains("cd3-adm is not registered in /etc/inet/hosts on cd2"),
+        "{}",
+        e.message
+    );
+
+    let sim = SimSite::new(None).expect("default site");
+    let ctx = Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui);
+    let mut topo = topology();
+    topo.control_domains[2].address = Some("192.0.2.99".into());
+    let s = LdomsSite::new(ctx, topo);
+    let e = s
+        .hypervisor()
+        .preflight("guest2", "cd3")
+        .expect_err("refused");
+    assert!(
+        e.message
+            .contains("as 192.0.2.13, but the inventory gives 192.0.2.99"),
+        "{}",
+        e.message
+    );
+    assert!(sim
+        .command_log()
+        .iter()
+        .any(|c| c.line == "LC_ALL=C cat /etc/inet/hosts" && c.host == "cd2"));
+}

@@ -13,6 +13,7 @@
 pub mod cfset_a;
 pub mod cftool_n;
 pub mod clsnmpsetup_l;
+pub mod etc_hosts;
 pub mod hvdisp;
 pub mod ldm_list_p;
 pub mod ldm_list_spconfig;
