@@ -10,6 +10,7 @@ use hascript_api::{CancelToken, Ui};
 
 use crate::backend::{self, SimSite};
 use crate::engine::{self, Interrupt, RunEnv};
+use crate::inventory::{clip_quoted, quoted};
 use crate::output::ConsoleUi;
 use crate::scripts::{self, Script};
 use crate::site::{self, SiteSpec};
@@ -123,22 +124,70 @@ fn usage(msg: impl std::fmt::Display) -> i32 {
     EXIT_USAGE
 }
 
-/// Parse `-p key=value` arguments.
+/// Parse `-p key=value` arguments: every key follows [`scripts::PARAM_RULE`] and is given
+/// once.
 pub fn parse_params(raw: &[String]) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for p in raw {
-        match p.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => {
-                out.insert(k.trim().to_string(), v.to_string());
-            }
-            _ => {
-                return Err(format!(
-                    "bad parameter {p:?}: write -p key=value, e.g. -p guest=guest2"
-                ))
-            }
+        let Some((k, v)) = p.split_once('=') else {
+            return Err(format!(
+                "bad parameter {}: write -p key=value, e.g. -p guest=guest2",
+                quoted(p)
+            ));
+        };
+        if !scripts::valid_param_name(k) {
+            return Err(format!(
+                "bad parameter name {} in -p {}: a parameter name is {}",
+                quoted(k),
+                quoted(p),
+                scripts::PARAM_RULE
+            ));
+        }
+        if out.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(format!(
+                "parameter {} is given more than once: give each parameter once",
+                quoted(k)
+            ));
         }
     }
     Ok(out)
+}
+
+/// Refuse parameters `script` does not declare in its `//! params:` line (a script without
+/// one accepts any).
+pub fn check_declared(params: &BTreeMap<String, String>, script: &Script) -> Result<(), String> {
+    let Some(declared) = scripts::meta(&script.text).params else {
+        return Ok(());
+    };
+    let unknown: Vec<&str> = params
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !declared.iter().any(|d| d == k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let what = if unknown.len() == 1 {
+        format!("unknown parameter {}", quoted(unknown[0]))
+    } else {
+        format!(
+            "unknown parameters {}",
+            unknown
+                .iter()
+                .map(|k| quoted(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let takes = if declared.is_empty() {
+        "it takes no parameters".to_string()
+    } else {
+        format!("it takes: {}", declared.join(", "))
+    };
+    Err(format!(
+        "{what} for {}: {takes} (its `//! params:` line; see `hascript show {}`)",
+        script.source_name, script.source_name
+    ))
 }
 
 /// The site to use from the options; `default_driver` is what `--sim` alone means.
@@ -208,7 +257,7 @@ pub fn resolve_script(arg: &str) -> Result<Script, String> {
         });
     }
     if p.exists() {
-        return Err(format!("{arg} is not a script file"));
+        return Err(format!("{} is not a script file", quoted(arg)));
     }
     let search = scripts::search_path();
     if let Some(s) = scripts::find(arg, &search) {
@@ -216,7 +265,10 @@ pub fn resolve_script(arg: &str) -> Result<Script, String> {
     }
     let names = scripts::all_names(&search);
     let close = scripts::close_names(arg, &names);
-    let mut msg = format!("no script file {arg:?} and no shipped procedure of that name");
+    let mut msg = format!(
+        "no script file {} and no shipped procedure of that name",
+        quoted(arg)
+    );
     if close.is_empty() {
         msg.push_str(&format!(
             "; the shipped procedures are: {}",
@@ -270,6 +322,9 @@ fn cmd_run(args: RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return usage(e),
     };
+    if let Err(e) = check_declared(&params, &script) {
+        return usage(e);
+    }
     let spec = match site_spec(&args.site, script_driver(&script), true) {
         Ok(s) => s,
         Err(e) => return usage(e),
@@ -380,10 +435,14 @@ fn cmd_show(name: &str) -> i32 {
             let names = scripts::all_names(&search);
             let close = scripts::close_names(name, &names);
             if close.is_empty() {
-                usage(format!("no shipped script {name:?}; see `hascript list`"))
+                usage(format!(
+                    "no shipped script {}; see `hascript list`",
+                    quoted(name)
+                ))
             } else {
                 usage(format!(
-                    "no shipped script {name:?}; did you mean: {}?",
+                    "no shipped script {}; did you mean: {}?",
+                    quoted(name),
                     close.join(", ")
                 ))
             }
@@ -403,7 +462,7 @@ fn cmd_check(names: &[String]) -> i32 {
         let script = match resolve_script(name) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("{name}: {e}");
+                eprintln!("{}: {e}", quoted(name));
                 problems += 1;
                 continue;
             }
@@ -427,7 +486,8 @@ fn cmd_parse(kind: &str, file: Option<&Path>) -> i32 {
             .map(|(k, d)| format!("  {k:14} {d}"))
             .collect();
         return usage(format!(
-            "unknown kind {kind:?}; the kinds are:\n{}",
+            "unknown kind {}; the kinds are:\n{}",
+            quoted(kind),
             kinds.join("\n")
         ));
     }
@@ -456,8 +516,9 @@ fn cmd_parse(kind: &str, file: Option<&Path>) -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("error: {name}: {e}");
-            1
+            // Text that is not the command's output is bad input: nothing was changed.
+            eprintln!("error: {name}: {}", clip_quoted(&e.to_string()));
+            EXIT_USAGE
         }
     }
 }
@@ -541,6 +602,62 @@ mod tests {
         assert_eq!(ok.as_ref().map(|m| m["note"].as_str()), Ok("a=b"));
         assert!(parse_params(&["guest".into()]).is_err());
         assert!(parse_params(&["=x".into()]).is_err());
+    }
+
+    #[test]
+    fn params_keys_follow_the_rule_and_come_once() {
+        for bad in ["1x=a", "a-b=c", " guest=x", "gu est=x", "guest;id=x"] {
+            let e = parse_params(&[bad.into()]).err().unwrap_or_default();
+            assert!(e.contains("[A-Za-z_][A-Za-z0-9_]*"), "{bad}: {e}");
+        }
+        let e = parse_params(&["guest=a".into(), "target=b".into(), "guest=c".into()])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains("\"guest\"") && e.contains("more than once"),
+            "{e}"
+        );
+        for long in [format!("{}-=x", "k".repeat(100_000)), "k".repeat(100_000)] {
+            let e = parse_params(&[long]).err().unwrap_or_default();
+            assert!(e.len() < 400 && e.contains('…'), "{} bytes", e.len());
+        }
+        let k = "k".repeat(100_000);
+        let e = parse_params(&[format!("{k}=1"), format!("{k}=2")])
+            .err()
+            .unwrap_or_default();
+        assert!(e.len() < 400 && e.contains('…'), "{} bytes", e.len());
+    }
+
+    #[test]
+    fn declared_params_are_enforced() {
+        let script = |text: &str| Script {
+            source_name: "t".into(),
+            text: text.into(),
+            path: None,
+        };
+        let params = |kv: &[&str]| {
+            parse_params(&kv.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap_or_default()
+        };
+        let declared = script("//! params: guest (optional: a, b)\nprint(1);");
+        assert!(check_declared(&params(&["guest=g"]), &declared).is_ok());
+        assert!(check_declared(&params(&[]), &declared).is_ok());
+        let e = check_declared(&params(&["guest=g", "target=x"]), &declared)
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains("unknown parameter \"target\"") && e.contains("it takes: guest"),
+            "{e}"
+        );
+        let none = script("//! params: (none)\nprint(1);");
+        let e = check_declared(&params(&["a=1", "b=2"]), &none)
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains("\"a\", \"b\"") && e.contains("no parameters"),
+            "{e}"
+        );
+        let free = script("print(1);");
+        assert!(check_declared(&params(&["anything=1"]), &free).is_ok());
     }
 
     #[test]

@@ -5,12 +5,102 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
+use hascript_api::names::NAME_RULE;
 use hascript_api::validate_name;
 use hascript_ldoms::{ControlDomain, GuestDomain, Topology};
 use serde::Deserialize;
 use toml::Spanned;
+
+/// How many characters of a user's value a message echoes.
+pub const ECHO_LIMIT: usize = 64;
+
+/// A user's value as messages echo it: quoted like `{:?}`, cut to [`ECHO_LIMIT`] characters
+/// with `…` after the cut, so a huge value is never printed back whole.
+pub fn quoted(value: &str) -> String {
+    match value.char_indices().nth(ECHO_LIMIT) {
+        Some((cut, _)) => format!("{:?}", format!("{}…", &value[..cut])),
+        None => format!("{value:?}"),
+    }
+}
+
+/// `message` with every quoted part (`"…"`, `` `…` ``) longer than [`ECHO_LIMIT`] characters
+/// cut, so a message from elsewhere (TOML, the simulator) never prints a huge value back
+/// whole.
+pub fn clip_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1024));
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '"' && c != '`' {
+            continue;
+        }
+        let mut n = 0;
+        let mut escaped = false;
+        let mut closed = false;
+        for d in chars.by_ref() {
+            closed = d == c && !escaped;
+            escaped = c == '"' && d == '\\' && !escaped;
+            if closed {
+                break;
+            }
+            n += 1;
+            if n <= ECHO_LIMIT {
+                out.push(d);
+            }
+        }
+        if n > ECHO_LIMIT {
+            out.push('…');
+        }
+        if closed {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The rule for host names, as error messages state it.
+pub const HOSTNAME_RULE: &str = "a host name of at most 253 characters from A-Z a-z 0-9 . -, \
+     starting and ending with a letter or digit";
+
+/// The rule for addresses, as error messages state it.
+pub const ADDRESS_RULE: &str = "an IPv4 or IPv6 address, or a host name of at most 253 \
+     characters from A-Z a-z 0-9 . -, starting and ending with a letter or digit";
+
+/// The rule for login user names, as error messages state it.
+pub const USER_RULE: &str = "1 to 32 characters from a-z 0-9 _ . -, starting with a-z or _ \
+     ([a-z_][a-z0-9_.-]{0,31})";
+
+/// Whether `value` is a host name (`[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?`, at most 253
+/// characters).
+pub fn valid_hostname(value: &str) -> bool {
+    let b = value.as_bytes();
+    let edge = |c: &u8| c.is_ascii_alphanumeric();
+    !b.is_empty()
+        && b.len() <= 253
+        && b.first().is_some_and(edge)
+        && b.last().is_some_and(edge)
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-'))
+}
+
+/// Whether `value` is an IPv4 or IPv6 address or a host name (see [`ADDRESS_RULE`]).
+pub fn valid_address(value: &str) -> bool {
+    value.parse::<Ipv4Addr>().is_ok() || value.parse::<Ipv6Addr>().is_ok() || valid_hostname(value)
+}
+
+/// Whether `value` is a login user name (`[a-z_][a-z0-9_.-]{0,31}`).
+pub fn valid_user(value: &str) -> bool {
+    let b = value.as_bytes();
+    !b.is_empty()
+        && b.len() <= 32
+        && (b[0].is_ascii_lowercase() || b[0] == b'_')
+        && b.iter().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'.' | b'-')
+        })
+}
 
 /// How hascript reaches one host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +194,7 @@ struct RawInventory {
 #[serde(deny_unknown_fields)]
 struct RawDefaults {
     transport: Option<Spanned<String>>,
-    user: Option<String>,
+    user: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,15 +209,15 @@ struct RawLdoms {
 struct RawHost {
     name: Option<Spanned<String>>,
     role: Option<Spanned<String>>,
-    address: Option<String>,
+    address: Option<Spanned<String>>,
     hosts_name: Option<Spanned<String>>,
     #[serde(rename = "box")]
     box_name: Option<Spanned<String>>,
     ppar_id: Option<Spanned<i64>>,
-    xscf: Option<Spanned<Vec<String>>>,
+    xscf: Option<Spanned<Vec<Spanned<String>>>>,
     domain: Option<Spanned<String>>,
     transport: Option<Spanned<String>>,
-    user: Option<String>,
+    user: Option<Spanned<String>>,
 }
 
 struct Ctx<'a> {
@@ -165,14 +255,47 @@ impl Ctx<'_> {
             .rfind('\n')
             .map_or(0, |i| i + 1);
         let line = self.text[start..].lines().next().unwrap_or("").trim();
+        let clip = |k: &str| match k.char_indices().nth(ECHO_LIMIT) {
+            Some((cut, _)) => format!("{}…", &k[..cut]),
+            None => k.to_string(),
+        };
         if let Some((k, _)) = line.split_once('=') {
             let k = k.trim().trim_matches('"');
             if !k.is_empty() {
-                return Some(k.to_string());
+                return Some(clip(k));
             }
         }
         let h = line.trim_start_matches('[').trim_end_matches(']').trim();
-        (!h.is_empty() && line.starts_with('[')).then(|| h.to_string())
+        (!h.is_empty() && line.starts_with('[')).then(|| clip(h))
+    }
+
+    /// Refuse `value` (at `v`'s line, under `key`) unless `ok`: the message names the value
+    /// (cut to [`ECHO_LIMIT`] characters) and the rule.
+    fn check(
+        &self,
+        v: &Spanned<String>,
+        key: &str,
+        what: &str,
+        ok: bool,
+        rule: &str,
+    ) -> Result<(), InventoryError> {
+        if ok {
+            return Ok(());
+        }
+        Err(self.err(
+            Some(v.span().start),
+            Some(key),
+            format!(
+                "invalid {what} {}: {what} must be {rule}",
+                quoted(v.get_ref())
+            ),
+        ))
+    }
+
+    /// Refuse a name outside [`NAME_RULE`] (`hascript_api::validate_name`).
+    fn check_name(&self, v: &Spanned<String>, key: &str, what: &str) -> Result<(), InventoryError> {
+        let ok = validate_name(what, v.get_ref()).is_ok();
+        self.check(v, key, &format!("{what} name"), ok, NAME_RULE)
     }
 }
 
@@ -185,13 +308,23 @@ pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
         key: None,
         message: format!("cannot read the inventory: {e}; check the path given to -i"),
     })?;
-    parse(&file, &text)
+    parse_real(&file, &text)
 }
 
-fn transport_of(ctx: &Ctx, v: &Spanned<String>) -> Result<TransportKind, InventoryError> {
+fn transport_of(
+    ctx: &Ctx,
+    v: &Spanned<String>,
+    allow_sim: bool,
+) -> Result<TransportKind, InventoryError> {
     match v.get_ref().as_str() {
         "local" => Ok(TransportKind::Local),
-        "sim" => Ok(TransportKind::Sim),
+        "sim" if allow_sim => Ok(TransportKind::Sim),
+        "sim" => Err(ctx.err(
+            Some(v.span().start),
+            Some("transport"),
+            "transport = \"sim\" is served only by a simulated site (--sim), not in an \
+             inventory given with -i; use transport = \"local\", or run on the simulator with --sim",
+        )),
         "ssh" => Err(ctx.err(
             Some(v.span().start),
             Some("transport"),
@@ -201,17 +334,32 @@ fn transport_of(ctx: &Ctx, v: &Spanned<String>) -> Result<TransportKind, Invento
         other => Err(ctx.err(
             Some(v.span().start),
             Some("transport"),
-            format!("unknown transport {other:?}; use \"local\" or \"sim\""),
+            format!(
+                "unknown transport {}; use \"local\"{}",
+                quoted(other),
+                if allow_sim { " or \"sim\"" } else { "" }
+            ),
         )),
     }
 }
 
-/// Parse and validate inventory `text`; `file` names it in errors.
+/// Parse and validate the inventory `text` of a real site (what `-i` reads): like
+/// [`parse`], but `transport = "sim"` is refused at its line. `file` names it in errors.
+pub fn parse_real(file: &str, text: &str) -> Result<Inventory, InventoryError> {
+    parse_with(file, text, false)
+}
+
+/// Parse and validate inventory `text`, any transport allowed (the simulator's own
+/// inventory uses `transport = "sim"`); `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
+    parse_with(file, text, true)
+}
+
+fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, InventoryError> {
     let ctx = Ctx { file, text };
     let raw: RawInventory = toml::from_str(text).map_err(|e| {
         let offset = e.span().map(|s| s.start);
-        let msg = e.message().trim().to_string();
+        let msg = clip_quoted(e.message().trim());
         let key = offset
             .and_then(|o| ctx.key_at(o))
             .or_else(|| msg.split('`').nth(1).map(str::to_string));
@@ -227,7 +375,7 @@ pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
 
     let driver = raw.driver.as_ref().ok_or_else(|| {
         ctx.err(
-            None,
+            Some(0),
             Some("driver"),
             "the inventory must name its driver: add driver = \"ldoms\" at the top",
         )
@@ -245,16 +393,19 @@ pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
             return Err(ctx.err(
                 Some(driver.span().start),
                 Some("driver"),
-                format!("unknown driver {other:?}; use driver = \"ldoms\""),
+                format!("unknown driver {}; use driver = \"ldoms\"", quoted(other)),
             ))
         }
     }
 
     let defaults = raw.defaults.unwrap_or_default();
     let default_transport = match &defaults.transport {
-        Some(t) => transport_of(&ctx, t)?,
+        Some(t) => transport_of(&ctx, t, allow_sim)?,
         None => TransportKind::Local,
     };
+    if let Some(u) = &defaults.user {
+        ctx.check(u, "user", "user", valid_user(u.get_ref()), USER_RULE)?;
+    }
     let (cf_timeout, xscf_user) = match raw.ldoms {
         Some(l) => {
             let t =
@@ -288,9 +439,8 @@ pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
             )
         })?;
         let name_at = name.span().start;
+        ctx.check_name(name, "name", "host")?;
         let name = name.get_ref().clone();
-        validate_name("host", &name)
-            .map_err(|e| ctx.err(Some(name_at), Some("name"), e.message))?;
         if !seen.insert(name.clone()) {
             return Err(ctx.err(
                 Some(name_at),
@@ -308,9 +458,21 @@ pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
             )
         })?;
         let transport = match &h.transport {
-            Some(t) => transport_of(&ctx, t)?,
+            Some(t) => transport_of(&ctx, t, allow_sim)?,
             None => default_transport,
         };
+        if let Some(a) = &h.address {
+            ctx.check(
+                a,
+                "address",
+                "address",
+                valid_address(a.get_ref()),
+                ADDRESS_RULE,
+            )?;
+        }
+        if let Some(u) = &h.user {
+            ctx.check(u, "user", "user", valid_user(u.get_ref()), USER_RULE)?;
+        }
         let forbid = |key: &str, present: Option<usize>, why: &str| match present {
             Some(o) => Err(ctx.err(
                 Some(o),
@@ -336,8 +498,7 @@ pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
                     )
                 };
                 let box_name = h.box_name.as_ref().ok_or_else(|| need("box"))?;
-                validate_name("box", box_name.get_ref())
-                    .map_err(|e| ctx.err(Some(box_name.span().start), Some("box"), e.message))?;
+                ctx.check_name(box_name, "box", "box")?;
                 let ppar = h.ppar_id.as_ref().ok_or_else(|| need("ppar_id"))?;
                 let ppar_id = u32::try_from(*ppar.get_ref()).map_err(|_| {
                     ctx.err(
@@ -348,8 +509,17 @@ pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
                 })?;
                 let xscf = h.xscf.as_ref().ok_or_else(|| need("xscf"))?;
                 let (lan0, lan1) = match xscf.get_ref().as_slice() {
-                    [a, b] if !a.trim().is_empty() && !b.trim().is_empty() => {
-                        (a.clone(), b.clone())
+                    [a, b] if !a.get_ref().trim().is_empty() && !b.get_ref().trim().is_empty() => {
+                        for x in [a, b] {
+                            ctx.check(
+                                x,
+                                "xscf",
+                                "XSCF address",
+                                valid_address(x.get_ref()),
+                                ADDRESS_RULE,
+                            )?;
+                        }
+                        (a.get_ref().clone(), b.get_ref().clone())
                     }
                     _ => return Err(ctx.err(
                         Some(xscf.span().start),
@@ -359,16 +529,20 @@ pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
                 };
                 let hosts_name = match &h.hosts_name {
                     Some(n) => {
-                        validate_name("host", n.get_ref()).map_err(|e| {
-                            ctx.err(Some(n.span().start), Some("hosts_name"), e.message)
-                        })?;
+                        ctx.check(
+                            n,
+                            "hosts_name",
+                            "hosts_name",
+                            valid_hostname(n.get_ref()),
+                            HOSTNAME_RULE,
+                        )?;
                         n.get_ref().clone()
                     }
                     None => name.clone(),
                 };
                 control_domains.push(ControlDomain {
                     name: name.clone(),
-                    address: h.address.clone(),
+                    address: h.address.as_ref().map(|a| a.get_ref().clone()),
                     hosts_name,
                     box_name: box_name.get_ref().clone(),
                     ppar_id,
@@ -392,9 +566,7 @@ pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
                 )?;
                 let domain = match &h.domain {
                     Some(d) => {
-                        validate_name("domain", d.get_ref()).map_err(|e| {
-                            ctx.err(Some(d.span().start), Some("domain"), e.message)
-                        })?;
+                        ctx.check_name(d, "domain", "domain")?;
                         d.get_ref().clone()
                     }
                     None => name.clone(),
@@ -415,27 +587,36 @@ pub fn parse(file: &str, text: &str) -> Result<Inventory, InventoryError> {
                 return Err(ctx.err(
                     Some(role.span().start),
                     Some("role"),
-                    format!("unknown role {other:?}; use \"control-domain\" or \"guest-domain\""),
+                    format!(
+                        "unknown role {}; use \"control-domain\" or \"guest-domain\"",
+                        quoted(other)
+                    ),
                 ))
             }
         }
         hosts.push(HostEntry {
             name,
             transport,
-            user: h.user.clone().or_else(|| defaults.user.clone()),
-            address: h.address.clone(),
+            user: h
+                .user
+                .as_ref()
+                .or(defaults.user.as_ref())
+                .map(|u| u.get_ref().clone()),
+            address: h.address.as_ref().map(|a| a.get_ref().clone()),
         });
     }
+    // What is missing from the whole file is reported at its last line, where it is added.
+    let end = Some(text.trim_end().len());
     if control_domains.is_empty() {
         return Err(ctx.err(
-            None,
+            end,
             Some("host"),
             "an LDoms site needs at least one control domain: add a [[host]] with role = \"control-domain\"",
         ));
     }
     if guests.len() < 2 {
         return Err(ctx.err(
-            None,
+            end,
             Some("host"),
             format!(
                 "a guest-domain cluster needs at least two guest domains, the inventory has {}: add [[host]] tables with role = \"guest-domain\"",
@@ -562,6 +743,7 @@ role = "guest-domain"
     fn missing_driver() {
         let e = err(&replace("driver = \"ldoms\"\n", ""));
         assert_eq!(e.key.as_deref(), Some("driver"));
+        assert_eq!(e.line, Some(1));
         assert!(e.message.contains("driver = \"ldoms\""), "{e}");
     }
 
@@ -616,6 +798,7 @@ role = "guest-domain"
     fn missing_name_and_role() {
         let e = err(&replace("name = \"guest2\"\n", ""));
         assert_eq!(e.key.as_deref(), Some("name"));
+        assert_eq!(e.line, Some(28), "{e}");
         let e = err(&replace(
             "name = \"guest2\"\nrole = \"guest-domain\"\n",
             "name = \"guest2\"\n",
@@ -683,6 +866,7 @@ role = "guest-domain"
             .unwrap_or_default();
         let e = err(no_guest2);
         assert!(e.message.contains("at least two guest domains"), "{e}");
+        assert_eq!(e.line, Some(27), "{e}");
         let only_guests = r#"driver = "ldoms"
 [[host]]
 name = "g1"
@@ -693,6 +877,193 @@ role = "guest-domain"
 "#;
         let e = err(only_guests);
         assert!(e.message.contains("at least one control domain"), "{e}");
+        assert_eq!(e.line, Some(7), "{e}");
+        assert_eq!(e.key.as_deref(), Some("host"));
+    }
+
+    #[test]
+    fn sim_transport_is_refused_in_a_real_inventory_at_its_line() {
+        assert!(parse("inv.toml", GOOD).is_ok());
+        let e = match parse_real("inv.toml", GOOD) {
+            Ok(_) => panic!("transport = \"sim\" accepted in a real inventory"),
+            Err(e) => e,
+        };
+        assert_eq!(e.line, Some(23), "{e}");
+        assert_eq!(e.key.as_deref(), Some("transport"));
+        assert!(e.message.contains("--sim"), "{e}");
+        assert!(
+            e.to_string().starts_with("inv.toml:23: key `transport`"),
+            "{e}"
+        );
+        let e = match parse_real(
+            "inv.toml",
+            &replace("transport = \"local\"", "transport = \"sim\""),
+        ) {
+            Ok(_) => panic!("[defaults] transport = \"sim\" accepted"),
+            Err(e) => e,
+        };
+        assert_eq!(e.line, Some(4), "{e}");
+        let local = replace("transport = \"sim\"", "transport = \"local\"");
+        assert!(parse_real("inv.toml", &local).is_ok());
+    }
+
+    /// The error for `from` → `to` in GOOD: at `line`, under `key`, naming the value and
+    /// the rule (`rule_word`).
+    fn refused(from: &str, to: &str, line: usize, key: &str, value: &str, rule_word: &str) {
+        let e = err(&replace(from, to));
+        assert_eq!(e.line, Some(line), "{to}: {e}");
+        assert_eq!(e.key.as_deref(), Some(key), "{to}: {e}");
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with(&format!("inv.toml:{line}: key `{key}`")),
+            "{shown}"
+        );
+        assert!(shown.contains(&format!("{value:?}")), "{to}: {shown}");
+        assert!(shown.contains(rule_word), "{to}: {shown}");
+    }
+
+    #[test]
+    fn addresses_are_ip_addresses_or_host_names() {
+        for good in [
+            "10.0.0.1",
+            "fe80::1",
+            "2001:db8::11",
+            "cd1.example.com",
+            "a",
+            "a-b",
+        ] {
+            assert!(valid_address(good), "{good}");
+            let inv = replace("address = \"192.0.2.11\"", &format!("address = \"{good}\""));
+            assert!(parse("inv.toml", &inv).is_ok(), "{good}");
+        }
+        for bad in [
+            "-cd1",
+            "cd1-",
+            "cd1;id",
+            "a b",
+            "",
+            "cd_1",
+            "$(id)",
+            "x.",
+            "fe80::1%net0",
+        ] {
+            assert!(!valid_address(bad), "{bad}");
+        }
+        assert!(valid_address(&"a".repeat(253)));
+        assert!(!valid_address(&"a".repeat(254)));
+        refused(
+            "address = \"192.0.2.11\"",
+            "address = \"cd1;reboot\"",
+            12,
+            "address",
+            "cd1;reboot",
+            "IPv4 or IPv6 address, or a host name",
+        );
+    }
+
+    #[test]
+    fn each_xscf_entry_is_an_address() {
+        refused(
+            "xscf = [\"10.20.30.71\", \"10.20.40.71\"]",
+            "xscf = [\"10.20.30.71\",\n  \"10.20.40.71 `id`\"]",
+            16,
+            "xscf",
+            "10.20.40.71 `id`",
+            "IPv4 or IPv6 address",
+        );
+        refused(
+            "xscf = [\"10.20.30.71\", \"10.20.40.71\"]",
+            "xscf = [\"-x\", \"10.20.40.71\"]",
+            15,
+            "xscf",
+            "-x",
+            "IPv4 or IPv6 address",
+        );
+    }
+
+    #[test]
+    fn hosts_name_is_a_host_name() {
+        refused(
+            "hosts_name = \"cd2-hosts\"",
+            "hosts_name = \"cd2_hosts\"",
+            19,
+            "hosts_name",
+            "cd2_hosts",
+            "host name of at most 253 characters",
+        );
+        let long = "h".repeat(100);
+        let inv = replace(
+            "hosts_name = \"cd2-hosts\"",
+            &format!("hosts_name = \"{long}\""),
+        );
+        assert!(parse("inv.toml", &inv).is_ok());
+    }
+
+    #[test]
+    fn users_follow_the_login_name_rule() {
+        for good in ["root", "_svc", "ops.admin-1", &"u".repeat(32)] {
+            assert!(valid_user(good), "{good}");
+        }
+        for bad in ["Root", "1ops", "", "a b", "x;id", &"u".repeat(33)] {
+            assert!(!valid_user(bad), "{bad}");
+        }
+        refused(
+            "user = \"root\"",
+            "user = \"Root\"",
+            5,
+            "user",
+            "Root",
+            "[a-z_][a-z0-9_.-]{0,31}",
+        );
+        refused(
+            "transport = \"sim\"",
+            "transport = \"sim\"\nuser = \"ops;id\"",
+            24,
+            "user",
+            "ops;id",
+            "[a-z_][a-z0-9_.-]{0,31}",
+        );
+    }
+
+    #[test]
+    fn domain_follows_the_naming_rule() {
+        refused(
+            "domain = \"cfguest1\"",
+            "domain = \"cf guest1\"",
+            27,
+            "domain",
+            "cf guest1",
+            "1 to 64 characters",
+        );
+    }
+
+    #[test]
+    fn huge_values_are_cut_in_messages() {
+        let big = "a".repeat(100_000);
+        let cut = format!("{}…", "a".repeat(ECHO_LIMIT));
+        for (from, to) in [
+            ("address = \"192.0.2.11\"", format!("address = \"{big};\"")),
+            ("domain = \"cfguest1\"", format!("domain = \"{big}\"")),
+            (
+                "role = \"guest-domain\"\ndomain",
+                format!("role = \"{big}\"\ndomain"),
+            ),
+            ("ppar_id = 0", format!("ppar_id = \"{big}\"")),
+            ("ppar_id = 1", format!("ppar_id = 1\n{big} = 2")),
+            ("driver = \"ldoms\"", format!("driver = \"{big}\"")),
+        ] {
+            let e = err(&replace(from, &to));
+            let shown = e.to_string();
+            assert!(shown.len() < 1000, "{from}: {} bytes", shown.len());
+            assert!(shown.contains(&cut), "{from}: {shown}");
+            assert!(e.line.is_some(), "{shown}");
+        }
+        assert_eq!(quoted("ab"), "\"ab\"");
+        assert_eq!(quoted(&"é".repeat(70)), format!("\"{}…\"", "é".repeat(64)));
+        assert_eq!(
+            clip_quoted("unknown field `x`, expected \"q\\\"\" or `y`"),
+            "unknown field `x`, expected \"q\\\"\" or `y`"
+        );
     }
 
     #[test]

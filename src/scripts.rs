@@ -34,8 +34,56 @@ pub struct ScriptMeta {
     pub title: Option<String>,
     /// `//! section: …` (the manual's section).
     pub section: Option<String>,
-    /// `//! params: a, b`
-    pub params: Vec<String>,
+    /// `//! params: a, b (optional: …)`: the declared parameter names (the first word of
+    /// each comma-separated entry; `(none)` or nothing declares none). `None` when the
+    /// script has no `params` line: it then accepts any parameter.
+    pub params: Option<Vec<String>>,
+}
+
+/// The rule for parameter names, as error messages state it.
+pub const PARAM_RULE: &str =
+    "a letter or _ followed by letters, digits or _ ([A-Za-z_][A-Za-z0-9_]*)";
+
+/// Whether `name` is a valid parameter name (see [`PARAM_RULE`]).
+pub fn valid_param_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The parameter names declared by a `//! params:` value: the first word of each entry,
+/// entries separated by commas outside parentheses; empty or `(none)` declares none.
+fn declared_params(value: &str) -> Vec<String> {
+    let value = value.trim();
+    if value.is_empty() || value == "(none)" {
+        return Vec::new();
+    }
+    let mut entries = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in value.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                entries.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    entries.push(&value[start..]);
+    entries
+        .into_iter()
+        .filter_map(|e| {
+            let word = e
+                .split(|c: char| c.is_whitespace() || c == '(')
+                .find(|w| !w.is_empty())?;
+            Some(word.to_string())
+        })
+        .collect()
 }
 
 /// Read the metadata of `source`.
@@ -59,13 +107,7 @@ pub fn meta(source: &str) -> ScriptMeta {
         match k.trim() {
             "title" => m.title = Some(v),
             "section" => m.section = Some(v),
-            "params" => {
-                m.params = v
-                    .split(',')
-                    .map(|p| p.trim().to_string())
-                    .filter(|p| !p.is_empty())
-                    .collect()
-            }
+            "params" => m.params = Some(declared_params(&v)),
             _ => {}
         }
     }
@@ -191,8 +233,46 @@ mod tests {
         let m = meta("//! title: Live migration\n//! section: 17.3.1 Live migration\n//! params: guest, target\n\nlet x = 1;\n//! title: ignored");
         assert_eq!(m.title.as_deref(), Some("Live migration"));
         assert_eq!(m.section.as_deref(), Some("17.3.1 Live migration"));
-        assert_eq!(m.params, ["guest", "target"]);
+        assert_eq!(
+            m.params,
+            Some(vec!["guest".to_string(), "target".to_string()])
+        );
         assert_eq!(meta("let x = 1;"), ScriptMeta::default());
+    }
+
+    #[test]
+    fn param_names() {
+        for n in ["guest", "_x", "a1_b"] {
+            assert!(valid_param_name(n), "{n}");
+        }
+        for n in ["", "1a", "a-b", "a b", "gu\u{e9}st", "a=b"] {
+            assert!(!valid_param_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn params_are_the_first_word_of_each_entry() {
+        let p = |line: &str| meta(line).params;
+        assert_eq!(
+            p("//! params: guest, target (optional: checked, against where it runs)"),
+            Some(vec!["guest".to_string(), "target".to_string()])
+        );
+        assert_eq!(
+            p("//! params: guest (optional: the guest)"),
+            Some(vec!["guest".to_string()])
+        );
+        assert_eq!(p("//! params: (none)"), Some(Vec::new()));
+        assert_eq!(p("//! params:"), Some(Vec::new()));
+        assert_eq!(p("//! title: x"), None);
+        for (name, text) in shipped() {
+            if !name.starts_with("lib/") {
+                let params = meta(text).params.unwrap_or_default();
+                assert!(
+                    params.iter().all(|n| valid_param_name(n)),
+                    "{name}: {params:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,8 @@ use hascript_api::{CancelToken, Clock, Site, SystemClock, Ui};
 use hascript_ldoms::LdomsSite;
 
 use crate::backend::{self, SimSite};
-use crate::{inventory, transport};
+use crate::inventory::{self, quoted};
+use crate::transport;
 
 /// Which site to build.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +75,8 @@ fn sim_scenario(scenario: Option<&str>, default_driver: &str) -> Result<Option<S
         backend::scenarios().iter().any(|s| s.name == name) || backend::driver_of(name).is_some();
     if !known {
         return Err(SiteError(format!(
-            "unknown scenario {name:?}; the scenarios are: {}",
+            "unknown scenario {}; the scenarios are: {}",
+            quoted(name),
             scenario_list()
         )));
     }
@@ -82,7 +84,7 @@ fn sim_scenario(scenario: Option<&str>, default_driver: &str) -> Result<Option<S
 }
 
 fn sim_error(e: backend::SimError, name: Option<&str>) -> SiteError {
-    let mut msg = e.to_string();
+    let mut msg = inventory::clip_quoted(&e.to_string());
     if let Some(n) = name {
         if !backend::scenarios().iter().any(|s| s.name == n) && !msg.contains(&scenario_list()) {
             msg.push_str(&format!("; the scenarios are: {}", scenario_list()));

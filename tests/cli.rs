@@ -184,6 +184,260 @@ fn bad_parameter_is_a_usage_error() {
     assert!(r.stdout.contains("cfguest2\na=b\n"), "{}", r.stdout);
 }
 
+/// Run `hascript run ARGS… --sim --sim-state <dir>/site`; returns the run and the state dir.
+fn sim_state_run(d: &Path, args: &[&str]) -> (Run, PathBuf) {
+    let state = d.join("site");
+    let state_s = state.display().to_string();
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--sim", "--sim-state", &state_s]);
+    (hascript(&all), state)
+}
+
+/// Nothing was sent to the simulated site in `state`: it was never created, or its command
+/// log is empty.
+fn nothing_sent(state: &Path) {
+    if state.exists() {
+        match hascript_sim::SimSite::open(state) {
+            Ok(sim) => assert!(sim.command_log().is_empty(), "commands were sent"),
+            Err(e) => panic!("cannot open {}: {e}", state.display()),
+        }
+    }
+}
+
+#[test]
+fn a_parameter_given_twice_is_a_usage_error() {
+    let d = tmp();
+    let (r, state) = sim_state_run(
+        d.path(),
+        &[
+            "ldoms/live-migration",
+            "-p",
+            "guest=guest2",
+            "-p",
+            "guest=guest1",
+            "-p",
+            "target=cd3",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("\"guest\"") && r.stderr.contains("more than once"),
+        "{}",
+        r.stderr
+    );
+    assert!(!state.exists(), "the site was built");
+    nothing_sent(&state);
+    // Also for scripts that declare no parameters.
+    let r = sim_run("print(\"ran\");", &["-p", "x=1", "-p", "x=1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stdout.contains("ran"));
+}
+
+#[test]
+fn a_parameter_the_script_does_not_declare_is_a_usage_error() {
+    let d = tmp();
+    // An existing site: its command log must stay empty.
+    let state_s = d.path().join("site").display().to_string();
+    let r = hascript(&["sim", "init", "--state", &state_s]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (r, state) = sim_state_run(
+        d.path(),
+        &[
+            "ldoms/recover-migration",
+            "-p",
+            "guest=guest2",
+            "-p",
+            "target=cd3`id`",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown parameter \"target\"")
+            && r.stderr.contains("ldoms/recover-migration")
+            && r.stderr.contains("it takes: guest"),
+        "{}",
+        r.stderr
+    );
+    nothing_sent(&state);
+    // An entry with a note declares its first word: post-migration takes `target`.
+    let r = hascript(&[
+        "run",
+        "ldoms/post-migration",
+        "--sim",
+        "-p",
+        "guest=guest2",
+        "-p",
+        "tagret=cd3",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("\"tagret\"") && r.stderr.contains("guest, target"),
+        "{}",
+        r.stderr
+    );
+    // A script file with `//! params: (none)` takes none; one without the line takes any.
+    let r = sim_run("//! params: (none)\nprint(\"ran\");", &["-p", "x=1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no parameters"), "{}", r.stderr);
+    assert!(!r.stdout.contains("ran"));
+    let r = sim_run("//! params: x\nprint(params.x);", &["-p", "x=1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sim_run("print(params.y);", &["-p", "y=2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("2\n"), "{}", r.stdout);
+}
+
+#[test]
+fn parameter_names_follow_the_identifier_rule() {
+    for bad in [
+        "gu-est=guest2",
+        "1guest=guest2",
+        " guest=guest2",
+        "=guest2",
+        "gu est=x",
+    ] {
+        let d = tmp();
+        let (r, state) = sim_state_run(d.path(), &["ldoms/verify-fence", "-p", bad]);
+        assert_eq!(r.code, 2, "{bad}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("[A-Za-z_][A-Za-z0-9_]*"),
+            "{bad}: {}",
+            r.stderr
+        );
+        assert!(!state.exists(), "{bad}: the site was built");
+    }
+}
+
+#[test]
+fn huge_values_are_not_echoed_whole() {
+    let huge = "a".repeat(100_000);
+    let d = tmp();
+    for args in [
+        vec!["ldoms/verify-fence".to_string(), "-p".into(), huge.clone()],
+        vec![
+            "ldoms/verify-fence".to_string(),
+            "-p".into(),
+            format!("{huge}=1"),
+        ],
+        vec![
+            "ldoms/recover-migration".to_string(),
+            "-p".into(),
+            format!("{huge}=1"),
+        ],
+        vec![format!("ldoms/{huge}")],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (r, state) = sim_state_run(d.path(), &args);
+        assert_eq!(
+            r.code,
+            2,
+            "{}",
+            r.stderr.chars().take(300).collect::<String>()
+        );
+        assert!(r.stderr.len() < 2000, "{} bytes echoed", r.stderr.len());
+        assert!(
+            r.stderr.contains(&format!("{}…", "a".repeat(58))),
+            "{}",
+            r.stderr
+        );
+        assert!(!state.exists());
+    }
+    let r = sim_run("print(1);", &[&format!("ldoms/{huge}")]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.len() < 2000, "{} bytes echoed", r.stderr.len());
+}
+
+#[test]
+fn sim_transport_in_an_inventory_names_file_line_and_key() {
+    let d = tmp();
+    let inv = local_inventory(d.path());
+    let text = std::fs::read_to_string(&inv).unwrap_or_default();
+    let inv = write(
+        d.path(),
+        "inv.toml",
+        &text.replacen("transport = \"local\"", "transport = \"sim\"", 1),
+    );
+    let p = write(d.path(), "t.rhai", "print(\"ran\");");
+    let r = hascript(&[
+        "run",
+        &p.display().to_string(),
+        "-i",
+        &inv.display().to_string(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let want = format!("{}:4: key `transport`", inv.display());
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+    assert!(r.stderr.contains("--sim"), "{}", r.stderr);
+    assert!(!r.stdout.contains("ran"));
+}
+
+#[test]
+fn inventory_values_are_validated_with_file_line_key_and_rule() {
+    let d = tmp();
+    let inv = local_inventory(d.path());
+    let text = std::fs::read_to_string(&inv).unwrap_or_default();
+    let p = write(d.path(), "t.rhai", "print(\"ran\");");
+    let long = "b".repeat(300);
+    for (from, to, line, key, shown, rule) in [
+        (
+            "box = \"box1\"",
+            "box = \"box1\"\naddress = \"cd1;reboot\"",
+            9,
+            "address",
+            "\"cd1;reboot\"".to_string(),
+            "IPv4 or IPv6 address",
+        ),
+        (
+            "xscf = [\"192.0.2.1\", \"192.0.2.2\"]",
+            "xscf = [\"192.0.2.1\", \"$(reboot)\"]",
+            10,
+            "xscf",
+            "\"$(reboot)\"".to_string(),
+            "IPv4 or IPv6 address",
+        ),
+        (
+            "box = \"box1\"",
+            &format!("box = \"box1\"\nhosts_name = \"{long}\""),
+            9,
+            "hosts_name",
+            format!("\"{}…\"", "b".repeat(64)),
+            "at most 253 characters",
+        ),
+        (
+            "transport = \"local\"",
+            "transport = \"local\"\nuser = \"Admin\"",
+            5,
+            "user",
+            "\"Admin\"".to_string(),
+            "[a-z_][a-z0-9_.-]{0,31}",
+        ),
+        (
+            "name = \"g1\"\nrole = \"guest-domain\"",
+            "name = \"g1\"\nrole = \"guest-domain\"\ndomain = \"g1 x\"",
+            14,
+            "domain",
+            "\"g1 x\"".to_string(),
+            "1 to 64 characters",
+        ),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let inv = write(d.path(), "inv.toml", &text.replacen(from, to, 1));
+        let r = hascript(&[
+            "run",
+            &p.display().to_string(),
+            "-i",
+            &inv.display().to_string(),
+        ]);
+        assert_eq!(r.code, 2, "{key}: {}", r.stderr);
+        let want = format!("{}:{line}: key `{key}`", inv.display());
+        assert!(r.stderr.contains(&want), "{key}: {}", r.stderr);
+        assert!(r.stderr.contains(&shown), "{key}: {}", r.stderr);
+        assert!(r.stderr.contains(rule), "{key}: {}", r.stderr);
+        assert!(!r.stdout.contains("ran"));
+    }
+}
+
 #[test]
 fn malformed_inventory_names_file_line_and_key() {
     let d = tmp();
@@ -517,10 +771,15 @@ fn parse_reads_stdin_or_a_file() {
 
 #[test]
 fn parse_refuses_other_formats_and_kinds() {
+    // Not the command's format: bad input (exit 2, nothing changed), never 1 ("recovery ran").
     let r = hascript_in(None, &["parse", "cftool-n"], Some("hello\nworld\n"), &[]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 2);
     assert!(r.stderr.contains("line 1"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
+    let huge = "a".repeat(100_000);
+    let r = hascript_in(None, &["parse", "cftool-n"], Some(&huge), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.len() < 1000, "{} bytes echoed", r.stderr.len());
     let r = hascript_in(None, &["parse", "no-such-kind"], Some(""), &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("cftool-n"), "{}", r.stderr);
