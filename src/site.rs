@@ -132,30 +132,35 @@ pub fn build(
             let router = transport::build(&inv, Some(sim.exec()), &cancel)
                 .map_err(|e| SiteError(e.message))?;
             let clock = sim.clock();
-            let ctx = Context::new(Arc::new(router), clock, cancel, ui);
-            let description = inv.topology.description.clone();
-            let site = LdomsSite::new(ctx.clone(), inv.topology);
-            Ok(BuiltSite {
-                site: Arc::new(site),
-                ctx,
-                sim: Some(sim),
-                description,
-            })
+            Ok(assemble(inv, router, clock, cancel, ui, Some(sim)))
         }
         SiteSpec::Inventory(path) => {
             let inv = inventory::load(path).map_err(|e| SiteError(e.to_string()))?;
             let router = transport::build(&inv, None, &cancel)
                 .map_err(|e| SiteError(format!("{}: {}", path.display(), e.message)))?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let ctx = Context::new(Arc::new(router), clock, cancel, ui);
-            let description = inv.topology.description.clone();
-            let site = LdomsSite::new(ctx.clone(), inv.topology);
-            Ok(BuiltSite {
-                site: Arc::new(site),
-                ctx,
-                sim: None,
-                description,
-            })
+            Ok(assemble(inv, router, clock, cancel, ui, None))
         }
+    }
+}
+
+/// The run's context and the LDoms site over an inventory, a transport and a clock (the
+/// same assembly for a simulated and a real site).
+fn assemble(
+    inv: inventory::Inventory,
+    router: transport::Router,
+    clock: Arc<dyn Clock>,
+    cancel: CancelToken,
+    ui: Arc<dyn Ui>,
+    sim: Option<SimSite>,
+) -> BuiltSite {
+    let ctx = Context::new(Arc::new(router), clock, cancel, ui);
+    let description = inv.topology.description.clone();
+    let site = LdomsSite::new(ctx.clone(), inv.topology);
+    BuiltSite {
+        site: Arc::new(site),
+        ctx,
+        sim,
+        description,
     }
 }

@@ -343,45 +343,6 @@ fn node_that_stays_leftcluster_needs_attention() {
 }
 
 #[test]
-fn unhealthy_cluster_fails_preflight_without_change() {
-    let (r, _d) = run(
-        "ldoms/live-migration",
-        Some("ldoms/unhealthy-cluster"),
-        &MIGRATE,
-        &[],
-    );
-    assert_eq!(r.code, 3, "{}", r.dump());
-    assert!(r.changes().is_empty(), "{}", r.dump());
-    assert!(r.all().contains("LEFTCLUSTER"), "{}", r.dump());
-}
-
-#[test]
-fn migration_that_would_fail_is_refused_without_change() {
-    let (r, _d) = run(
-        "ldoms/live-migration",
-        Some("ldoms/migration-would-fail"),
-        &MIGRATE,
-        &[],
-    );
-    assert_eq!(r.code, 3, "{}", r.dump());
-    assert!(r.changes().is_empty(), "{}", r.dump());
-    assert!(r.all().contains("would fail"), "{}", r.dump());
-}
-
-#[test]
-fn seven_spconfigs_without_terminal_or_yes_declines_without_change() {
-    let (r, _d) = run(
-        "ldoms/live-migration",
-        Some("ldoms/seven-spconfigs"),
-        &MIGRATE,
-        &[],
-    );
-    assert_eq!(r.code, 5, "{}", r.dump());
-    assert!(r.changes().is_empty(), "{}", r.dump());
-    assert!(r.all().contains("--yes"), "{}", r.dump());
-}
-
-#[test]
 fn seven_spconfigs_with_yes_removes_only_unprotected() {
     let (r, dir) = run(
         "ldoms/live-migration",
@@ -412,15 +373,7 @@ fn seven_spconfigs_with_yes_removes_only_unprotected() {
 }
 
 #[test]
-fn config_tmp_without_yes_declines_and_with_yes_is_removed() {
-    let (r, _d) = run(
-        "ldoms/live-migration",
-        Some("ldoms/config-tmp-present"),
-        &MIGRATE,
-        &[],
-    );
-    assert_eq!(r.code, 5, "{}", r.dump());
-    assert!(r.changes().is_empty(), "{}", r.dump());
+fn config_tmp_with_yes_is_removed_first() {
     let (r, _d) = run(
         "ldoms/live-migration",
         Some("ldoms/config-tmp-present"),
@@ -435,26 +388,6 @@ fn config_tmp_without_yes_declines_and_with_yes_is_removed() {
         r.dump()
     );
 }
-
-#[test]
-fn xscf_first_ssh_pending_names_7245_and_its_remedy() {
-    let (r, _d) = run(
-        "ldoms/live-migration",
-        Some("ldoms/xscf-first-ssh-pending"),
-        &MIGRATE,
-        &[],
-    );
-    assert_eq!(r.code, 3, "{}", r.dump());
-    let out = r.all();
-    assert!(out.contains("7245"), "{}", r.dump());
-    assert!(out.contains("first SSH connection"), "{}", r.dump());
-    assert!(
-        r.changes().is_empty(),
-        "caught before any change\n{}",
-        r.dump()
-    );
-}
-
 #[test]
 fn message_7245_after_the_move_is_named_by_post_migration() {
     // The operator moved the guest by hand (pre-migration, then ldm) on a site whose guest
@@ -798,4 +731,45 @@ fn verify_fence_refuses_a_bad_guest_name_before_sending_anything() {
     let (r, _d) = run("ldoms/verify-fence", None, &["guest=guest2;id"], &[]);
     assert_eq!(r.code, 2, "{}", r.dump());
     assert!(r.log.is_empty(), "{}", r.dump());
+}
+
+/// Scenarios the preflight refuses: the exit code, what the output must say, and nothing
+/// changed on any host.
+#[test]
+fn preflight_refusals_change_nothing() {
+    let cases: [(&str, i32, &[&str]); 5] = [
+        (
+            "ldoms/unhealthy-cluster",
+            3,
+            &["cftool -n: not UP: cfguest2 LEFTCLUSTER"],
+        ),
+        ("ldoms/migration-would-fail", 3, &["would fail"]),
+        (
+            "ldoms/seven-spconfigs",
+            5,
+            &["--yes", "7 saved configurations"],
+        ),
+        (
+            "ldoms/config-tmp-present",
+            5,
+            &["--yes", "config_tmp on cd3"],
+        ),
+        (
+            "ldoms/xscf-first-ssh-pending",
+            3,
+            &["7245", "first SSH connection"],
+        ),
+    ];
+    for (scenario, code, says) in cases {
+        let (r, _d) = run("ldoms/live-migration", Some(scenario), &MIGRATE, &[]);
+        assert_eq!(r.code, code, "{scenario}\n{}", r.dump());
+        for text in says {
+            assert!(
+                r.all().contains(text),
+                "{scenario}: missing {text:?}\n{}",
+                r.dump()
+            );
+        }
+        assert!(r.changes().is_empty(), "{scenario}\n{}", r.dump());
+    }
 }
