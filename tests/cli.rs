@@ -1066,3 +1066,17 @@ fn a_closed_stdout_pipe_does_not_stop_a_procedure() {
         r.stdout
     );
 }
+
+#[test]
+fn a_rethrown_error_is_located_where_it_arose() {
+    // A driver error (unknown guest) and one of Rhai's own, each caught and thrown again.
+    for (script, line) in [
+        ("let g = 1;\ntry {\n    hypervisor.guest(\"guest9\");\n} catch (e) {\n    throw e;\n}\n", 3),
+        ("let g = 1;\ntry {\n    no_such_function(g);\n} catch (e) {\n    throw e;\n}\n", 3),
+    ] {
+        let r = sim_run(script, &[]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains(&format!("t.rhai:{line}:")), "{}", r.stderr);
+        assert!(!r.stderr.contains("t.rhai:5:"), "located at the rethrow\n{}", r.stderr);
+    }
+}

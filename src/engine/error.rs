@@ -49,7 +49,17 @@ pub fn throw(err: Error, pos: Position) -> Box<EvalAltResult> {
         };
         return EvalAltResult::ErrorTerminated(token.into(), pos).into();
     }
-    EvalAltResult::ErrorRuntime(error_map(&err).into(), pos).into()
+    let mut m = error_map(&err);
+    // Where the driver call was made, as Rhai's own error maps carry it: a script that
+    // catches the error and throws it again still gets it reported where it arose.
+    if let Some(line) = pos.line() {
+        m.insert("line".into(), Dynamic::from_int(line as rhai::INT));
+        m.insert(
+            "position".into(),
+            Dynamic::from_int(pos.position().unwrap_or(0) as rhai::INT),
+        );
+    }
+    EvalAltResult::ErrorRuntime(m.into(), pos).into()
 }
 
 /// A usage error thrown at `pos`.

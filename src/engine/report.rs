@@ -54,6 +54,24 @@ pub fn exit_code(err: &EvalAltResult, changed: bool) -> i32 {
     }
 }
 
+/// Where an error arose: for a thrown map that records it (`line`, `position`: driver errors
+/// and Rhai's own caught errors), that place, not the `throw` that passed it on.
+fn origin(err: &EvalAltResult) -> Position {
+    if let EvalAltResult::ErrorRuntime(v, pos) = err {
+        if let Some(m) = v.read_lock::<Map>() {
+            let int = |k: &str| m.get(k).and_then(|x| x.as_int().ok());
+            if let Some(line) = int("line").and_then(|l| u16::try_from(l).ok()) {
+                let col = int("position")
+                    .and_then(|c| u16::try_from(c).ok())
+                    .unwrap_or(0);
+                return Position::new(line, col);
+            }
+        }
+        return *pos;
+    }
+    err.position()
+}
+
 /// Whether `v` is the map Rhai gives `catch (e)` for its own (non-thrown) errors.
 fn is_rhai_error_map(v: &Dynamic) -> bool {
     v.read_lock::<Map>().is_some_and(|m| {
@@ -157,7 +175,7 @@ pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, 
         other => (strip_position(&other.to_string()), Vec::new()),
     };
     let mut out = vec![format!("error: {message}")];
-    out.extend(location(&src, cur.position(), sources));
+    out.extend(location(&src, origin(cur), sources));
     out.extend(details);
     for (what, s, pos) in frames.iter().rev() {
         match (pos.line(), pos.position()) {
