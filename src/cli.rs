@@ -471,6 +471,20 @@ fn cmd_check(names: &[String]) -> i32 {
             println!("{}:{}:{}: {}", script.source_name, p.line, p.col, p.message);
             problems += 1;
         }
+        // Imports are resolved at run time; look for their modules now (without running them).
+        let resolver =
+            engine::resolver::Resolver::new(env.search_path.clone(), env.sources.clone());
+        for (path, pos) in engine::lint::imports(&engine, &script.text) {
+            if let Err(m) = resolver.find(Some(&script.source_name), &path) {
+                println!(
+                    "{}:{}:{}: {m}",
+                    script.source_name,
+                    pos.line().unwrap_or(0),
+                    pos.position().unwrap_or(0)
+                );
+                problems += 1;
+            }
+        }
     }
     if problems == 0 {
         0

@@ -1080,3 +1080,38 @@ fn a_rethrown_error_is_located_where_it_arose() {
         assert!(!r.stderr.contains("t.rhai:5:"), "located at the rethrow\n{}", r.stderr);
     }
 }
+
+#[test]
+fn check_looks_for_imported_modules_without_running_them() {
+    let d = tmp();
+    write(
+        d.path(),
+        "helpers.rhai",
+        "print(\"side effect\");\nfn double(x) { x * 2 }\n",
+    );
+    let good = write(
+        d.path(),
+        "good.rhai",
+        "import \"helpers\" as h;\nprint(h::double(2));\n",
+    );
+    let bad = write(
+        d.path(),
+        "bad.rhai",
+        "let a = 1;\nimport \"nonexist\" as n;\n",
+    );
+    let r = hascript(&["check", &good.display().to_string()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        !r.stdout.contains("side effect"),
+        "the module ran: {}",
+        r.stdout
+    );
+    let r = hascript(&["check", &bad.display().to_string()]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("bad.rhai:2:"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("module not found: nonexist"),
+        "{}",
+        r.stdout
+    );
+}

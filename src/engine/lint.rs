@@ -51,6 +51,23 @@ fn problem(pos: Position, message: String) -> Problem {
     }
 }
 
+/// The literal paths of a script's `import` statements, with their positions.
+pub fn imports(engine: &Engine, text: &str) -> Vec<(String, Position)> {
+    let Ok(ast) = engine.compile(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Stmt(Stmt::Import(x, pos))) = path.last() {
+            if let Expr::StringConstant(s, _) = &x.0 {
+                out.push((s.to_string(), *pos));
+            }
+        }
+        true
+    });
+    out
+}
+
 /// Check one script: compile errors, undefined variables, calls to unknown functions.
 /// `engine` must have strict variables on; `scope` holds the globals.
 pub fn check(engine: &Engine, scope: &Scope, known: &HashSet<String>, text: &str) -> Vec<Problem> {

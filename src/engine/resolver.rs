@@ -70,6 +70,17 @@ pub fn check_import(path: &str) -> Result<&str, String> {
 }
 
 impl Resolver {
+    /// Whether `import path` from the script named `source` would find a module, without
+    /// running it (for `hascript check`): the module's name, or why not.
+    pub fn find(&self, source: Option<&str>, path: &str) -> Result<String, String> {
+        let stem = check_import(path)?;
+        self.locate(source, stem).map(|(name, _)| name).ok_or_else(|| {
+            format!(
+                "module not found: {path} (looked in the script's folder, HASCRIPT_PATH and the shipped scripts)"
+            )
+        })
+    }
+
     fn locate(&self, source: Option<&str>, stem: &str) -> Option<(String, String)> {
         let read = |p: PathBuf| -> Option<(String, String)> {
             if p.is_file() {
