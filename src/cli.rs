@@ -379,10 +379,25 @@ fn cmd_run(args: RunArgs) -> i32 {
 }
 
 fn cmd_list() -> i32 {
-    let shipped: Vec<(&str, scripts::ScriptMeta)> = scripts::shipped()
-        .iter()
-        .filter(|(n, _)| !n.starts_with("lib/"))
-        .map(|(n, s)| (*n, scripts::meta(s)))
+    // Shipped procedures and those on HASCRIPT_PATH (which override shipped ones by name);
+    // where one comes from a folder, the title says so.
+    let search = scripts::search_path();
+    let shipped: Vec<(String, scripts::ScriptMeta)> = scripts::all_names(&search)
+        .into_iter()
+        .filter(|n| !n.starts_with("lib/"))
+        .filter_map(|n| {
+            let script = scripts::find(&n, &search)?;
+            let mut meta = scripts::meta(&script.text);
+            if let Some(p) = &script.path {
+                let title = meta.title.take().unwrap_or_default();
+                meta.title = Some(
+                    format!("{title} [{}]", p.display())
+                        .trim_start()
+                        .to_string(),
+                );
+            }
+            Some((n, meta))
+        })
         .collect();
     let scen = backend::scenarios();
     let w = shipped
@@ -407,6 +422,7 @@ fn cmd_list() -> i32 {
         .unwrap_or(1);
     println!("Procedures (hascript run NAME --sim | -i INVENTORY):");
     for (name, m) in &shipped {
+        let name = name.as_str();
         let section = m.section.as_deref().unwrap_or("-");
         let (num, rest) = section.split_once(' ').unwrap_or((section, ""));
         let title = m.title.as_deref().unwrap_or(rest);

@@ -1115,3 +1115,25 @@ fn check_looks_for_imported_modules_without_running_them() {
         r.stdout
     );
 }
+
+#[test]
+fn list_includes_scripts_from_hascript_path_with_their_file() {
+    let d = tmp();
+    std::fs::create_dir_all(d.path().join("site")).expect("mkdir");
+    let f = write(
+        &d.path().join("site"),
+        "evacuate.rhai",
+        "//! title: Evacuate a control domain\n//! section: site\nprint(1);\n",
+    );
+    let dir = d.path().display().to_string();
+    let r = hascript_in(None, &["list"], None, &[("HASCRIPT_PATH", dir.as_str())]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("site/evacuate"))
+        .unwrap_or("");
+    assert!(line.contains("Evacuate a control domain"), "{}", r.stdout);
+    assert!(line.contains(&f.display().to_string()), "{}", r.stdout);
+    assert!(r.stdout.contains("ldoms/live-migration"), "{}", r.stdout);
+}
