@@ -2,7 +2,7 @@
 //! user runs it: exit codes of design.md, what is printed, and the exact state-changing
 //! commands the simulated hosts received (from the site's command log).
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use hascript_sim::SimSite;
@@ -70,70 +70,130 @@ fn is_change(line: &str) -> bool {
     }
 }
 
-fn read_log(dir: &Path) -> Vec<String> {
-    match SimSite::open(dir) {
-        Ok(site) => site
-            .command_log()
-            .into_iter()
-            .map(|c| {
-                format!(
-                    "{}: {}",
-                    c.host,
-                    c.line
-                        .trim_start_matches("LC_ALL=C ")
-                        .trim_start_matches("LC_ALL=C; export LC_ALL; ")
-                )
-            })
-            .collect(),
-        Err(_) => Vec::new(),
+/// A folder-backed simulated site for one test (`--sim-state`), as an operator would keep
+/// one: procedures run on it, `sim exec` inspects it, its command log shows what was sent.
+struct Site {
+    _dir: tempfile::TempDir,
+    state: PathBuf,
+}
+
+impl Site {
+    /// A fresh site from a scenario (or the default site), made with `hascript sim init`.
+    fn new(scenario: Option<&str>) -> Site {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = dir.path().join("site");
+        let mut args = vec!["sim", "init", "--state", state.to_str().expect("utf8")];
+        if let Some(s) = scenario {
+            args.extend(["--scenario", s]);
+        }
+        let out = hascript(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Site { _dir: dir, state }
+    }
+
+    /// Every command line the site's hosts received so far, as `host: line` without the
+    /// locale prefix.
+    fn log(&self) -> Vec<String> {
+        match SimSite::open(&self.state) {
+            Ok(site) => site
+                .command_log()
+                .into_iter()
+                .map(|c| {
+                    format!(
+                        "{}: {}",
+                        c.host,
+                        c.line
+                            .trim_start_matches("LC_ALL=C ")
+                            .trim_start_matches("LC_ALL=C; export LC_ALL; ")
+                    )
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Run a procedure on the site; the result's log holds only what this run sent.
+    fn run(&self, script: &str, params: &[&str], extra: &[&str]) -> Run {
+        let before = self.log().len();
+        let mut args = vec![
+            "run",
+            script,
+            "--sim",
+            "--sim-state",
+            self.state.to_str().expect("utf8"),
+        ];
+        for p in params {
+            args.extend(["-p", p]);
+        }
+        args.extend_from_slice(extra);
+        let out = hascript(&args);
+        let log = self.log();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            log: log
+                .get(before..)
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// One command on one simulated host, as `hascript sim exec` runs it.
+    fn exec(&self, host: &str, cmd: &[&str]) -> Output {
+        let mut args = vec![
+            "sim",
+            "exec",
+            "--state",
+            self.state.to_str().expect("utf8"),
+            "--host",
+            host,
+            "--",
+        ];
+        args.extend_from_slice(cmd);
+        hascript(&args)
+    }
+
+    /// Like [`Site::exec`], expecting success.
+    fn exec_ok(&self, host: &str, cmd: &[&str]) {
+        let o = self.exec(host, cmd);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{host}: {cmd:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
-/// Run a shipped procedure on a fresh folder-backed simulated site.
-fn run(
-    script: &str,
-    scenario: Option<&str>,
-    params: &[&str],
-    extra: &[&str],
-) -> (Run, tempfile::TempDir) {
+/// Run a procedure on a fresh folder-backed site made from `scenario` (the first run
+/// creates the folder, as `--sim SCENARIO --sim-state DIR` does).
+fn run(script: &str, scenario: Option<&str>, params: &[&str], extra: &[&str]) -> (Run, Site) {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("site");
-    let state_s = state.to_string_lossy().to_string();
-    let mut args: Vec<String> = vec!["run".into(), script.into(), "--sim".into()];
+    let site = Site { _dir: dir, state };
+    let mut args = vec!["run", script, "--sim"];
     if let Some(s) = scenario {
-        args.push(s.into());
+        args.push(s);
     }
-    args.push("--sim-state".into());
-    args.push(state_s);
+    args.extend(["--sim-state", site.state.to_str().expect("utf8")]);
     for p in params {
-        args.push("-p".into());
-        args.push((*p).into());
+        args.extend(["-p", p]);
     }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = hascript(&argv);
+    args.extend_from_slice(extra);
+    let out = hascript(&args);
     let r = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        log: read_log(&state),
+        log: site.log(),
     };
-    (r, dir)
-}
-
-fn sim_exec(dir: &Path, host: &str, cmd: &[&str]) -> Output {
-    let state = dir.join("site");
-    let mut args = vec![
-        "sim",
-        "exec",
-        "--state",
-        state.to_str().expect("utf8"),
-        "--host",
-        host,
-        "--",
-    ];
-    args.extend_from_slice(cmd);
-    hascript(&args)
+    (r, site)
 }
 
 const MIGRATE: [&str; 2] = ["guest=guest2", "target=cd3"];
@@ -147,7 +207,7 @@ xscf        cfguest2           1        guest2       10.20.30.73     10.20.40.73
 
 #[test]
 fn live_migration_default_site_moves_and_verifies() {
-    let (r, dir) = run("ldoms/live-migration", None, &MIGRATE, &[]);
+    let (r, site) = run("ldoms/live-migration", None, &MIGRATE, &[]);
     assert_eq!(r.code, 0, "{}", r.dump());
     let out = r.all();
     for section in [
@@ -183,16 +243,12 @@ fn live_migration_default_site_moves_and_verifies() {
     assert!(dry.is_some() && dry < first_change, "{}", r.dump());
 
     // The end state, read back with the simulator as an operator would.
-    let c = sim_exec(
-        dir.path(),
-        "guest2",
-        &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"],
-    );
+    let c = site.exec("guest2", &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"]);
     assert_eq!(String::from_utf8_lossy(&c.stdout), CLSNMPSETUP_SAMPLE);
-    let t = sim_exec(dir.path(), "guest1", &["cfset", "-a"]);
+    let t = site.exec("guest1", &["cfset", "-a"]);
     assert!(String::from_utf8_lossy(&t.stdout).contains("KEY: CLUSTER_TIMEOUT VALUE: 10"));
     for g in ["guest1", "guest2"] {
-        let s = sim_exec(dir.path(), g, &["/opt/SMAW/bin/sdtool", "-s"]);
+        let s = site.exec(g, &["/opt/SMAW/bin/sdtool", "-s"]);
         let text = String::from_utf8_lossy(&s.stdout).to_string();
         let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("cfguest")).collect();
         assert_eq!(rows.len(), 8, "{text}");
@@ -206,33 +262,21 @@ fn live_migration_default_site_moves_and_verifies() {
 
 #[test]
 fn live_migration_twice_is_harmless() {
-    let (r, dir) = run("ldoms/live-migration", None, &MIGRATE, &[]);
+    let (r, site) = run("ldoms/live-migration", None, &MIGRATE, &[]);
     assert_eq!(r.code, 0, "{}", r.dump());
-    let state = dir.path().join("site");
-    let before = read_log(&state).len();
-    let out = hascript(&[
-        "run",
-        "ldoms/live-migration",
-        "--sim",
-        "--sim-state",
-        state.to_str().expect("utf8"),
-        "-p",
-        "guest=guest2",
-        "-p",
-        "target=cd3",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let again = site.run("ldoms/live-migration", &MIGRATE, &[]);
+    assert_eq!(again.code, 0, "{}", again.dump());
+    assert!(
+        again.changes().is_empty(),
+        "second run changed\n{}",
+        again.dump()
     );
-    let log = read_log(&state);
-    let again: Vec<&String> = log[before..].iter().filter(|l| is_change(l)).collect();
-    assert!(again.is_empty(), "second run changed: {again:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("already runs on cd3"));
+    assert!(
+        again.stdout.contains("already runs on cd3"),
+        "{}",
+        again.dump()
+    );
 }
-
 #[test]
 fn aborted_with_guest_stopped_waits_for_down_starts_and_restores() {
     let (r, _d) = run(
@@ -344,7 +388,7 @@ fn node_that_stays_leftcluster_needs_attention() {
 
 #[test]
 fn seven_spconfigs_with_yes_removes_only_unprotected() {
-    let (r, dir) = run(
+    let (r, site) = run(
         "ldoms/live-migration",
         Some("ldoms/seven-spconfigs"),
         &MIGRATE,
@@ -357,7 +401,7 @@ fn seven_spconfigs_with_yes_removes_only_unprotected() {
         .filter(|c| c.contains("remove-spconfig"))
         .collect();
     assert_eq!(removed.len(), 1, "{}", r.dump());
-    let after = sim_exec(dir.path(), "cd2", &["ldm", "list-spconfig"]);
+    let after = site.exec("cd2", &["ldm", "list-spconfig"]);
     let text = String::from_utf8_lossy(&after.stdout).to_string();
     assert!(text.contains("factory-default"), "{text}");
     assert!(text.contains("[current]"), "{text}");
@@ -392,61 +436,19 @@ fn config_tmp_with_yes_is_removed_first() {
 fn message_7245_after_the_move_is_named_by_post_migration() {
     // The operator moved the guest by hand (pre-migration, then ldm) on a site whose guest
     // nodes never connected to cd3's XSCF: 17.3.1.2 then fails with message 7245.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let state = dir.path().join("site");
-    let st = state.to_str().expect("utf8");
-    let init = hascript(&[
-        "sim",
-        "init",
-        "--state",
-        st,
-        "--scenario",
-        "ldoms/xscf-first-ssh-pending",
-    ]);
-    assert_eq!(
-        init.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
+    let site = Site::new(Some("ldoms/xscf-first-ssh-pending"));
+    site.exec_ok(
+        "cd2",
+        &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
     );
-    for (host, cmd) in [
-        (
-            "cd2",
-            vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
-        ),
-        (
-            "cd2",
-            vec!["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"],
-        ),
-    ] {
-        let o = sim_exec(dir.path(), host, &cmd);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
-    let out = hascript(&[
-        "run",
-        "ldoms/post-migration",
-        "--sim",
-        "--sim-state",
-        st,
-        "-p",
-        "guest=guest2",
-    ]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(3), "{text}");
-    assert!(text.contains("TestFailed"), "{text}");
-    assert!(text.contains("message 7245"), "{text}");
-    assert!(text.contains("first SSH connection"), "{text}");
+    site.exec_ok("cd2", &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"]);
+    let r = site.run("ldoms/post-migration", &["guest=guest2"], &[]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    let text = r.all();
+    assert!(text.contains("TestFailed"), "{}", r.dump());
+    assert!(text.contains("message 7245"), "{}", r.dump());
+    assert!(text.contains("first SSH connection"), "{}", r.dump());
 }
-
 #[test]
 fn sf_test_failed_without_7245_says_redo_from_step_1() {
     let (r, _d) = run(
@@ -511,7 +513,7 @@ fn missing_parameters_are_usage_errors() {
 
 #[test]
 fn pre_then_manual_move_then_post_migration() {
-    let (r, dir) = run("ldoms/pre-migration", None, &MIGRATE, &[]);
+    let (r, site) = run("ldoms/pre-migration", None, &MIGRATE, &[]);
     assert_eq!(r.code, 0, "{}", r.dump());
     assert_eq!(
         r.changes(),
@@ -519,127 +521,51 @@ fn pre_then_manual_move_then_post_migration() {
         "{}",
         r.dump()
     );
-    let t = sim_exec(dir.path(), "guest1", &["/opt/SMAW/bin/cfset", "-a"]);
+    let t = site.exec("guest1", &["/opt/SMAW/bin/cfset", "-a"]);
     assert!(String::from_utf8_lossy(&t.stdout).contains("KEY: CLUSTER_TIMEOUT VALUE: 600"));
-    let m = sim_exec(
-        dir.path(),
-        "cd2",
-        &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"],
-    );
-    assert_eq!(m.status.code(), Some(0));
-    let state = dir.path().join("site");
-    let st = state.to_str().expect("utf8");
+    site.exec_ok("cd2", &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"]);
     // A target that disagrees with where the guest runs is refused.
-    let wrong = hascript(&[
-        "run",
-        "ldoms/post-migration",
-        "--sim",
-        "--sim-state",
-        st,
-        "-p",
-        "guest=guest2",
-        "-p",
-        "target=cd2",
-    ]);
+    let wrong = site.run("ldoms/post-migration", &["guest=guest2", "target=cd2"], &[]);
+    assert_eq!(wrong.code, 2, "{}", wrong.dump());
+    assert!(wrong.changes().is_empty(), "{}", wrong.dump());
+    let post = site.run("ldoms/post-migration", &["guest=guest2"], &[]);
+    assert_eq!(post.code, 0, "{}", post.dump());
     assert_eq!(
-        wrong.status.code(),
-        Some(2),
+        post.changes(),
+        vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3"],
         "{}",
-        String::from_utf8_lossy(&wrong.stderr)
+        post.dump()
     );
-    let before = read_log(&state).len();
-    let post = hascript(&[
-        "run",
-        "ldoms/post-migration",
-        "--sim",
-        "--sim-state",
-        st,
-        "-p",
-        "guest=guest2",
-    ]);
-    assert_eq!(
-        post.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&post.stdout),
-        String::from_utf8_lossy(&post.stderr)
-    );
-    let log = read_log(&state);
-    let ch: Vec<&String> = log[before..].iter().filter(|l| is_change(l)).collect();
-    assert_eq!(
-        ch,
-        vec!["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3"]
-    );
-    let c = sim_exec(
-        dir.path(),
-        "guest1",
-        &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"],
-    );
+    let c = site.exec("guest1", &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"]);
     assert_eq!(String::from_utf8_lossy(&c.stdout), CLSNMPSETUP_SAMPLE);
     // Running it again changes nothing and says so.
-    let before = read_log(&state).len();
-    let again = hascript(&[
-        "run",
-        "ldoms/post-migration",
-        "--sim",
-        "--sim-state",
-        st,
-        "-p",
-        "guest=guest2",
-    ]);
-    assert_eq!(again.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
-    assert!(read_log(&state)[before..].iter().all(|l| !is_change(l)));
+    let again = site.run("ldoms/post-migration", &["guest=guest2"], &[]);
+    assert_eq!(again.code, 0, "{}", again.dump());
+    assert!(again.stdout.contains("nothing to do"), "{}", again.dump());
+    assert!(again.changes().is_empty(), "{}", again.dump());
 }
-
 #[test]
 fn recover_migration_after_a_stopped_guest() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let state = dir.path().join("site");
-    let st = state.to_str().expect("utf8");
-    let init = hascript(&[
-        "sim",
-        "init",
-        "--state",
-        st,
-        "--scenario",
-        "ldoms/migration-aborted-guest-stopped",
-    ]);
-    assert_eq!(init.status.code(), Some(0));
-    for cmd in [
-        vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
-        vec!["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"],
-    ] {
-        sim_exec(dir.path(), "cd2", &cmd);
-    }
-    let before = read_log(&state).len();
-    let out = hascript(&[
-        "run",
-        "ldoms/recover-migration",
-        "--sim",
-        "--sim-state",
-        st,
-        "-p",
-        "guest=guest2",
-    ]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let site = Site::new(Some("ldoms/migration-aborted-guest-stopped"));
+    site.exec_ok(
+        "cd2",
+        &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
     );
-    assert_eq!(out.status.code(), Some(0), "{text}");
-    let log = read_log(&state);
-    let ch: Vec<&String> = log[before..].iter().filter(|l| is_change(l)).collect();
+    // The scenario's migration fails (exit 1) and leaves the guest stopped on cd2.
+    let m = site.exec("cd2", &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"]);
+    assert_eq!(m.status.code(), Some(1));
+    let r = site.run("ldoms/recover-migration", &["guest=guest2"], &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
     assert_eq!(
-        ch,
+        r.changes(),
         vec![
             "cd2: /usr/sbin/ldm start-domain guest2",
             "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2"
         ],
-        "{text}"
+        "{}",
+        r.dump()
     );
 }
-
 #[test]
 fn verify_fence_on_a_healthy_site_changes_nothing() {
     let (r, _d) = run("ldoms/verify-fence", None, &["guest=guest1"], &[]);
@@ -650,68 +576,35 @@ fn verify_fence_on_a_healthy_site_changes_nothing() {
 
 #[test]
 fn verify_fence_reports_failed_agents_with_exit_3() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let state = dir.path().join("site");
-    let st = state.to_str().expect("utf8");
-    hascript(&[
-        "sim",
-        "init",
-        "--state",
-        st,
-        "--scenario",
-        "ldoms/sf-test-failed",
-    ]);
-    for cmd in [
-        vec!["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
-        vec!["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"],
-        vec![
+    let site = Site::new(Some("ldoms/sf-test-failed"));
+    site.exec_ok(
+        "cd2",
+        &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
+    );
+    site.exec_ok("cd2", &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"]);
+    site.exec_ok(
+        "cd2",
+        &[
             "/etc/opt/FJSVcluster/bin/clovmmigrate",
             "-u",
             "guest2",
             "cd3",
         ],
-    ] {
-        sim_exec(dir.path(), "cd2", &cmd);
-    }
-    let before = read_log(&state).len();
-    let out = hascript(&["run", "ldoms/verify-fence", "--sim", "--sim-state", st]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(out.status.code(), Some(3), "{text}");
-    assert!(text.contains("TestFailed"), "{text}");
-    assert!(read_log(&state)[before..].iter().all(|l| !is_change(l)));
+    let r = site.run("ldoms/verify-fence", &[], &[]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(r.all().contains("TestFailed"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "{}", r.dump());
 }
-
 #[test]
 fn pre_migration_twice_is_harmless() {
-    let (r, dir) = run("ldoms/pre-migration", None, &MIGRATE, &[]);
+    let (r, site) = run("ldoms/pre-migration", None, &MIGRATE, &[]);
     assert_eq!(r.code, 0, "{}", r.dump());
-    let state = dir.path().join("site");
-    let before = read_log(&state).len();
-    let again = hascript(&[
-        "run",
-        "ldoms/pre-migration",
-        "--sim",
-        "--sim-state",
-        state.to_str().expect("utf8"),
-        "-p",
-        "guest=guest2",
-        "-p",
-        "target=cd3",
-    ]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&again.stdout),
-        String::from_utf8_lossy(&again.stderr)
-    );
-    assert_eq!(again.status.code(), Some(0), "{text}");
-    assert!(text.contains("was done before"), "{text}");
-    assert!(read_log(&state)[before..].iter().all(|l| !is_change(l)));
+    let again = site.run("ldoms/pre-migration", &MIGRATE, &[]);
+    assert_eq!(again.code, 0, "{}", again.dump());
+    assert!(again.all().contains("was done before"), "{}", again.dump());
+    assert!(again.changes().is_empty(), "{}", again.dump());
 }
-
 #[test]
 fn a_target_on_the_box_of_a_cluster_partner_is_refused() {
     // guest1 runs on cd1: moving guest2 there would put both nodes on one box.
