@@ -94,8 +94,21 @@ fn site(scenario: Option<&str>, answer: Option<bool>) -> (LdomsSite, SimSite, Ar
         answer,
         ..Default::default()
     });
-    let ctx = Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui.clone());
-    (LdomsSite::new(ctx, topology()), sim, ui)
+    (site_over(&sim, sim.exec(), ui.clone(), topology()), sim, ui)
+}
+
+/// The LDoms site over `sim` reached through `exec` (the simulator itself, or a transport
+/// wrapping it), with `ui` and an inventory `topo` that a test may have altered.
+fn site_over(
+    sim: &SimSite,
+    exec: Arc<dyn hascript_api::Exec>,
+    ui: Arc<Recorder>,
+    topo: Topology,
+) -> LdomsSite {
+    LdomsSite::new(
+        Context::new(exec, sim.clock(), CancelToken::new(), ui),
+        topo,
+    )
 }
 
 fn changes(sim: &SimSite) -> Vec<String> {
@@ -349,11 +362,10 @@ fn an_interruption_after_prepare_says_what_it_leaves() {
 fn preflight_reports_an_inventory_that_disagrees_with_the_cluster() {
     let sim = SimSite::new(None).expect("default site");
     let ui = Arc::new(Recorder::default());
-    let ctx = Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui.clone());
     let mut topo = topology();
     // The inventory says cd2's box has other XSCF addresses than the ones SF uses.
     topo.control_domains[1].xscf_lan0 = "10.20.30.99".into();
-    let s = LdomsSite::new(ctx, topo);
+    let s = site_over(&sim, sim.exec(), ui.clone(), topo);
     let e = s
         .hypervisor()
         .preflight("guest2", "cd3")
@@ -392,8 +404,7 @@ fn a_lost_migrate_command_still_locates_the_guest_and_finishes() {
     let sim = SimSite::new(None).expect("default site");
     let ui = Arc::new(Recorder::default());
     let exec = Arc::new(LosesMigrateAnswer(sim.exec()));
-    let ctx = Context::new(exec, sim.clock(), CancelToken::new(), ui.clone());
-    let s = LdomsSite::new(ctx, topology());
+    let s = site_over(&sim, exec, ui.clone(), topology());
     let r = s.hypervisor().migrate("guest2", "cd3").expect("finished");
     assert_eq!(r["control_domain"], "cd3", "{}", ui.text());
     assert!(ui.text().contains("did not report"), "{}", ui.text());
@@ -406,8 +417,7 @@ fn a_lost_migrate_command_on_a_failed_move_recovers_against_the_source() {
     let sim = SimSite::new(Some("ldoms/migration-aborted-guest-running")).expect("scenario");
     let ui = Arc::new(Recorder::default());
     let exec = Arc::new(LosesMigrateAnswer(sim.exec()));
-    let ctx = Context::new(exec, sim.clock(), CancelToken::new(), ui.clone());
-    let s = LdomsSite::new(ctx, topology());
+    let s = site_over(&sim, exec, ui.clone(), topology());
     let e = s
         .hypervisor()
         .migrate("guest2", "cd3")
@@ -421,10 +431,9 @@ fn a_lost_migrate_command_on_a_failed_move_recovers_against_the_source() {
 fn the_target_must_be_registered_in_the_sources_hosts_file() {
     let sim = SimSite::new(None).expect("default site");
     let ui = Arc::new(Recorder::default());
-    let ctx = Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui.clone());
     let mut topo = topology();
     topo.control_domains[2].hosts_name = "cd3-adm".into();
-    let s = LdomsSite::new(ctx, topo);
+    let s = site_over(&sim, sim.exec(), ui.clone(), topo);
     let e = s
         .hypervisor()
         .preflight("guest2", "cd3")
@@ -437,10 +446,9 @@ fn the_target_must_be_registered_in_the_sources_hosts_file() {
     );
 
     let sim = SimSite::new(None).expect("default site");
-    let ctx = Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui);
     let mut topo = topology();
     topo.control_domains[2].address = Some("192.0.2.99".into());
-    let s = LdomsSite::new(ctx, topo);
+    let s = site_over(&sim, sim.exec(), ui, topo);
     let e = s
         .hypervisor()
         .preflight("guest2", "cd3")
