@@ -246,4 +246,82 @@ pub trait Package: Send + Sync {
         let _ = name;
         unsupported("package.halt")
     }
+    /// Enable package switching (`node` = `None`) or node switching on `node`.
+    fn enable(&self, name: &str, node: Option<&str>) -> Result<Value> {
+        let _ = (name, node);
+        unsupported("package.enable")
+    }
+    /// Disable package switching (`node` = `None`) or node switching on `node`.
+    fn disable(&self, name: &str, node: Option<&str>) -> Result<Value> {
+        let _ = (name, node);
+        unsupported("package.disable")
+    }
+    /// Whether the package is in the toolkit's maintenance mode (not the product's own).
+    fn in_maintenance(&self, name: &str) -> Result<bool> {
+        let _ = name;
+        unsupported("package.in_maintenance")
+    }
+    /// Enter (`on`) or leave the toolkit's maintenance mode; a no-op that says so when the
+    /// package is already in the asked state.
+    fn maintenance(&self, name: &str, on: bool) -> Result<Value> {
+        let _ = (name, on);
+        unsupported("package.maintenance")
+    }
+    /// The package configuration file's text and where it was read (`#{path, host, text}`).
+    fn read_config(&self, name: &str) -> Result<Value> {
+        let _ = name;
+        unsupported("package.read_config")
+    }
+    /// Write the package configuration file (on `host`, or on every member when `None`).
+    fn write_config(&self, name: &str, text: &str, host: Option<&str>) -> Result<Value> {
+        let _ = (name, text, host);
+        unsupported("package.write_config")
+    }
+    /// Make a new package configuration file from the product's template (B1 steps 1-2).
+    fn make(&self, name: &str, host: Option<&str>) -> Result<Value> {
+        let _ = (name, host);
+        unsupported("package.make")
+    }
+    /// Copy the package directory to every member of its node list, not writable by group
+    /// or others.
+    fn distribute(&self, name: &str) -> Result<Value> {
+        let _ = name;
+        unsupported("package.distribute")
+    }
+    /// Verify the package configuration (`cmcheckconf -P`): a verdict, never a change.
+    fn check(&self, name: &str) -> Result<Value> {
+        let _ = name;
+        unsupported("package.check")
+    }
+    /// Apply the package configuration (`cmapplyconf -P`).
+    fn apply(&self, name: &str) -> Result<Value> {
+        let _ = name;
+        unsupported("package.apply")
+    }
+    /// The toolkit's easy deployment (`cmdeployvpkg`); `opts` is a map (`nodes`, `appmon`,
+    /// `merge`).
+    fn deploy(&self, name: &str, opts: &Value) -> Result<Value> {
+        let _ = (name, opts);
+        unsupported("package.deploy")
+    }
+    /// Convert an old-toolkit package (`opts`: `mode` offline|online, `target`, `nodes`).
+    fn convert(&self, name: &str, opts: &Value) -> Result<Value> {
+        let _ = (name, opts);
+        unsupported("package.convert")
+    }
+    /// Remove the package from the cluster (it must be halted first).
+    fn remove(&self, name: &str) -> Result<Value> {
+        let _ = name;
+        unsupported("package.remove")
+    }
+    /// Back up the package directory on every member; returns where.
+    fn backup(&self, name: &str) -> Result<Value> {
+        let _ = name;
+        unsupported("package.backup")
+    }
+    /// The manual's troubleshooting table as verdicts with remedies.
+    fn diagnose(&self, name: &str) -> Result<Value> {
+        let _ = name;
+        unsupported("package.diagnose")
+    }
 }

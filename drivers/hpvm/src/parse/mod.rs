@@ -1,0 +1,1 @@
+//! Parsers of the products' output, one file per command.

@@ -1,0 +1,1 @@
+//! The package configuration file as an editable document.
