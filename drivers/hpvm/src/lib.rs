@@ -8,5 +8,6 @@
 
 #![warn(missing_docs)]
 
+pub mod appmon;
 pub mod parse;
 pub mod pkgconf;

@@ -1,0 +1,1 @@
+//! Application-monitor specifications (`appmon=<name>:<command>:<timeout>:<restart>:<halt_timeout>`).
