@@ -47,7 +47,7 @@ pub enum Cmd {
     },
     /// Parse a command's output (from FILE or standard input) and print it as JSON.
     Parse {
-        /// What the text is the output of (ldm-list-p, ldm-list-spconfig, cftool-n, cfset-a, sdtool-s, clsnmpsetup-l, hvdisp-t-userapplication).
+        /// What the text is the output of (ldm-list-p, ldm-list-spconfig, cftool-n, cfset-a, sdtool-s, clsnmpsetup-l, hvdisp-t-userapplication; cmviewcl-v-f-line, hpvmstatus, hpvmstatus-p, package-conf, legacy-control, cmcheckconf, vgdisplay, ls-l, swlist, df-n).
         kind: String,
         /// The file to read; standard input without it.
         file: Option<PathBuf>,
@@ -75,6 +75,14 @@ pub struct SiteArgs {
     /// Keep the simulated site in this folder (state and virtual clock); only with --sim.
     #[arg(long, value_name = "DIR")]
     pub sim_state: Option<PathBuf>,
+    /// SSH: record the host key of a host that has none in known_hosts (after you checked
+    /// its fingerprint); a known key is never replaced.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// With -i: run waits on the virtual clock of the simulated site in DIR (for an
+    /// inventory whose hosts are that site served over SSH, as in the SSH tests).
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub sim_clock: Option<PathBuf>,
 }
 
 /// `hascript run`.
@@ -334,7 +342,11 @@ fn cmd_run(args: RunArgs) -> i32 {
     install_ctrl_c(interrupt.clone());
     let console = Arc::new(ConsoleUi::new(args.yes));
     let ui: Arc<dyn Ui> = console.clone();
-    let built = match site::build(&spec, ui, cancel) {
+    let opts = site::SiteOptions {
+        accept_new_host_keys: args.site.accept_new_host_keys,
+        sim_clock: args.site.sim_clock.clone(),
+    };
+    let built = match site::build_with(&spec, &opts, ui, cancel) {
         Ok(b) => b,
         Err(e) => return usage(e),
     };
@@ -513,7 +525,7 @@ fn cmd_parse(kind: &str, file: Option<&Path>) -> i32 {
     if !backend::parse::KINDS.iter().any(|(k, _)| *k == kind) {
         let kinds: Vec<String> = backend::parse::KINDS
             .iter()
-            .map(|(k, d)| format!("  {k:14} {d}"))
+            .map(|(k, d)| format!("  {k:24} {d}"))
             .collect();
         return usage(format!(
             "unknown kind {}; the kinds are:\n{}",
@@ -703,6 +715,7 @@ mod tests {
             sim: Some(None),
             inventory: Some("x".into()),
             sim_state: None,
+            ..SiteArgs::default()
         };
         assert!(site_spec(&both, "ldoms", true).is_err());
         let state_only = SiteArgs {

@@ -110,6 +110,8 @@ pub enum TransportKind {
     Local,
     /// The built-in simulator.
     Sim,
+    /// OpenSSH-compatible SSH (see `crate::transport::ssh`).
+    Ssh,
 }
 
 /// One host of the inventory with its transport settings.
@@ -123,15 +125,49 @@ pub struct HostEntry {
     pub user: Option<String>,
     /// Network address, if given.
     pub address: Option<String>,
+    /// SSH settings (only used with `transport = "ssh"`).
+    pub ssh: crate::transport::ssh::SshOptions,
+}
+
+/// The static description of a Serviceguard + Integrity VM site (driver `hpvm`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HpvmHosts {
+    /// The cluster's name, when the inventory gives it (`[hpvm] cluster = "…"`).
+    pub cluster: Option<String>,
+    /// VM hosts (Serviceguard nodes) in inventory order.
+    pub vm_hosts: Vec<String>,
+    /// Guests reachable as hosts: (inventory host name, VM name).
+    pub guests: Vec<(String, String)>,
+    /// For banners.
+    pub description: String,
+}
+
+/// The static site description, per driver.
+#[derive(Debug, Clone)]
+pub enum SiteTopology {
+    /// PRIMECLUSTER guest-domain cluster on LDoms.
+    Ldoms(Topology),
+    /// Serviceguard cluster of Integrity VM hosts.
+    Hpvm(HpvmHosts),
+}
+
+impl SiteTopology {
+    /// The site's description, for banners.
+    pub fn description(&self) -> &str {
+        match self {
+            SiteTopology::Ldoms(t) => &t.description,
+            SiteTopology::Hpvm(h) => &h.description,
+        }
+    }
 }
 
 /// A loaded and validated inventory.
 #[derive(Debug, Clone)]
 pub struct Inventory {
-    /// Driver name (`ldoms`).
+    /// Driver name (`ldoms`, `hpvm`).
     pub driver: String,
-    /// The static site description for the LDoms driver.
-    pub topology: Topology,
+    /// The static site description for the driver.
+    pub topology: SiteTopology,
     /// Hosts in inventory order with their transports.
     pub hosts: Vec<HostEntry>,
 }
@@ -186,6 +222,7 @@ struct RawInventory {
     description: Option<String>,
     defaults: Option<RawDefaults>,
     ldoms: Option<RawLdoms>,
+    hpvm: Option<RawHpvm>,
     #[serde(default)]
     host: Vec<Spanned<RawHost>>,
 }
@@ -195,6 +232,18 @@ struct RawInventory {
 struct RawDefaults {
     transport: Option<Spanned<String>>,
     user: Option<Spanned<String>>,
+    // SSH keys (transport = "ssh"), also allowed per host.
+    port: Option<Spanned<i64>>,
+    identity_file: Option<Spanned<String>>,
+    known_hosts: Option<Spanned<String>>,
+    password: Option<Spanned<String>>,
+    key_passphrase: Option<Spanned<String>>,
+    #[serde(rename = "become")]
+    become_: Option<Spanned<String>>,
+    become_password: Option<Spanned<String>>,
+    legacy_algorithms: Option<Spanned<bool>>,
+    connect_timeout: Option<Spanned<i64>>,
+    command_timeout: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +251,12 @@ struct RawDefaults {
 struct RawLdoms {
     cf_timeout: Option<Spanned<i64>>,
     xscf_user: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHpvm {
+    cluster: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,8 +271,21 @@ struct RawHost {
     ppar_id: Option<Spanned<i64>>,
     xscf: Option<Spanned<Vec<Spanned<String>>>>,
     domain: Option<Spanned<String>>,
+    vm: Option<Spanned<String>>,
     transport: Option<Spanned<String>>,
     user: Option<Spanned<String>>,
+    // SSH keys (transport = "ssh").
+    port: Option<Spanned<i64>>,
+    identity_file: Option<Spanned<String>>,
+    known_hosts: Option<Spanned<String>>,
+    password: Option<Spanned<String>>,
+    key_passphrase: Option<Spanned<String>>,
+    #[serde(rename = "become")]
+    become_: Option<Spanned<String>>,
+    become_password: Option<Spanned<String>>,
+    legacy_algorithms: Option<Spanned<bool>>,
+    connect_timeout: Option<Spanned<i64>>,
+    command_timeout: Option<Spanned<i64>>,
 }
 
 struct Ctx<'a> {
@@ -325,22 +393,78 @@ fn transport_of(
             "transport = \"sim\" is served only by a simulated site (--sim), not in an \
              inventory given with -i; use transport = \"local\", or run on the simulator with --sim",
         )),
-        "ssh" => Err(ctx.err(
-            Some(v.span().start),
-            Some("transport"),
-            "the SSH transport is not available yet; use transport = \"local\" (hascript runs \
-             the commands on this machine) or run on the simulator with --sim",
-        )),
+        "ssh" => Ok(TransportKind::Ssh),
         other => Err(ctx.err(
             Some(v.span().start),
             Some("transport"),
             format!(
-                "unknown transport {}; use \"local\"{}",
+                "unknown transport {}; use \"ssh\", \"local\"{}",
                 quoted(other),
                 if allow_sim { " or \"sim\"" } else { "" }
             ),
         )),
     }
+}
+
+/// The SSH keys of host `h` (each from its table, else `[defaults]`), validated; on a host
+/// not reached over SSH, keys of its own table are refused.
+fn ssh_options(
+    ctx: &Ctx,
+    h: &RawHost,
+    d: &RawDefaults,
+    name: &str,
+    transport: TransportKind,
+) -> Result<crate::transport::ssh::SshOptions, InventoryError> {
+    use crate::transport::ssh::options::RawKeys;
+    let own = RawKeys {
+        port: h.port.as_ref(),
+        identity_file: h.identity_file.as_ref(),
+        known_hosts: h.known_hosts.as_ref(),
+        password: h.password.as_ref(),
+        key_passphrase: h.key_passphrase.as_ref(),
+        become_: h.become_.as_ref(),
+        become_password: h.become_password.as_ref(),
+        legacy_algorithms: h.legacy_algorithms.as_ref(),
+        connect_timeout: h.connect_timeout.as_ref(),
+        command_timeout: h.command_timeout.as_ref(),
+    };
+    if transport != TransportKind::Ssh {
+        if let Some((at, key)) = own.first_set() {
+            return Err(ctx.err(
+                Some(at),
+                Some(key),
+                format!("host {name:?}: `{key}` only applies to transport = \"ssh\"; remove it or set transport = \"ssh\""),
+            ));
+        }
+        return Ok(Default::default());
+    }
+    let keys = RawKeys {
+        port: own.port.or(d.port.as_ref()),
+        identity_file: own.identity_file.or(d.identity_file.as_ref()),
+        known_hosts: own.known_hosts.or(d.known_hosts.as_ref()),
+        password: own.password.or(d.password.as_ref()),
+        key_passphrase: own.key_passphrase.or(d.key_passphrase.as_ref()),
+        become_: own.become_.or(d.become_.as_ref()),
+        // A sudo password of [defaults] is not inherited by a host that does not use sudo.
+        become_password: own
+            .become_password
+            .or(d.become_password.as_ref().filter(|_| {
+                own.become_
+                    .or(d.become_.as_ref())
+                    .map(|b| b.get_ref().as_str())
+                    == Some("sudo")
+            })),
+        legacy_algorithms: own.legacy_algorithms.or(d.legacy_algorithms.as_ref()),
+        connect_timeout: own.connect_timeout.or(d.connect_timeout.as_ref()),
+        command_timeout: own.command_timeout.or(d.command_timeout.as_ref()),
+    };
+    keys.validate().map_err(|e| {
+        ctx.err(
+            Some(e.offset),
+            Some(e.key),
+            format!("host {name:?}: {}", e.message),
+        )
+    })
 }
 
 /// Parse and validate the inventory `text` of a real site (what `-i` reads): like
@@ -377,26 +501,47 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
         ctx.err(
             Some(0),
             Some("driver"),
-            "the inventory must name its driver: add driver = \"ldoms\" at the top",
+            "the inventory must name its driver: add driver = \"ldoms\" or driver = \"hpvm\" at the top",
         )
     })?;
-    match driver.get_ref().as_str() {
-        "ldoms" => {}
-        "hpvm" => {
-            return Err(ctx.err(
-                Some(driver.span().start),
-                Some("driver"),
-                "the hpvm (Serviceguard) driver is not available yet; only driver = \"ldoms\" is",
-            ))
-        }
+    let is_hpvm = match driver.get_ref().as_str() {
+        "ldoms" => false,
+        "hpvm" => true,
         other => {
             return Err(ctx.err(
                 Some(driver.span().start),
                 Some("driver"),
-                format!("unknown driver {}; use driver = \"ldoms\"", quoted(other)),
+                format!(
+                    "unknown driver {}; use driver = \"ldoms\" (PRIMECLUSTER on LDoms) or driver = \"hpvm\" (Serviceguard on Integrity VM)",
+                    quoted(other)
+                ),
             ))
         }
+    };
+    if is_hpvm {
+        if raw.ldoms.is_some() {
+            return Err(ctx.err(
+                text.find("[ldoms]"),
+                Some("ldoms"),
+                "an [ldoms] table belongs to driver = \"ldoms\"; remove it",
+            ));
+        }
+    } else if raw.hpvm.is_some() {
+        return Err(ctx.err(
+            text.find("[hpvm]"),
+            Some("hpvm"),
+            "an [hpvm] table belongs to driver = \"hpvm\"; remove it",
+        ));
     }
+    let hpvm_cluster = match raw.hpvm.as_ref().and_then(|h| h.cluster.as_ref()) {
+        Some(c) => {
+            ctx.check_name(c, "cluster", "cluster")?;
+            Some(c.get_ref().clone())
+        }
+        None => None,
+    };
+    let mut vm_hosts: Vec<String> = Vec::new();
+    let mut vm_guests: Vec<(String, String)> = Vec::new();
 
     let defaults = raw.defaults.unwrap_or_default();
     let default_transport = match &defaults.transport {
@@ -452,9 +597,15 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
             ctx.err(
                 Some(at),
                 Some("role"),
-                format!(
-                    "host {name:?} has no role: add role = \"control-domain\" or role = \"guest-domain\""
-                ),
+                if is_hpvm {
+                    format!(
+                        "host {name:?} has no role: add role = \"vm-host\" or role = \"vm-guest\""
+                    )
+                } else {
+                    format!(
+                        "host {name:?} has no role: add role = \"control-domain\" or role = \"guest-domain\""
+                    )
+                },
             )
         })?;
         let transport = match &h.transport {
@@ -481,7 +632,72 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
             )),
             None => Ok(()),
         };
+        let wrong_driver = |r: &str| {
+            let (this, other) = if is_hpvm {
+                ("hpvm", "\"vm-host\" or \"vm-guest\"")
+            } else {
+                ("ldoms", "\"control-domain\" or \"guest-domain\"")
+            };
+            Err(ctx.err(
+                Some(role.span().start),
+                Some("role"),
+                format!(
+                    "role {} does not exist for driver = \"{this}\"; use {other}",
+                    quoted(r)
+                ),
+            ))
+        };
         match role.get_ref().as_str() {
+            r @ ("control-domain" | "guest-domain") if is_hpvm => return wrong_driver(r),
+            r @ ("vm-host" | "vm-guest") if !is_hpvm => return wrong_driver(r),
+            "vm-host" | "vm-guest" => {
+                let ldoms_only = "it belongs to LDoms sites (driver = \"ldoms\")";
+                forbid(
+                    "box",
+                    h.box_name.as_ref().map(|v| v.span().start),
+                    ldoms_only,
+                )?;
+                forbid(
+                    "ppar_id",
+                    h.ppar_id.as_ref().map(|v| v.span().start),
+                    ldoms_only,
+                )?;
+                forbid("xscf", h.xscf.as_ref().map(|v| v.span().start), ldoms_only)?;
+                forbid(
+                    "hosts_name",
+                    h.hosts_name.as_ref().map(|v| v.span().start),
+                    ldoms_only,
+                )?;
+                forbid(
+                    "domain",
+                    h.domain.as_ref().map(|v| v.span().start),
+                    ldoms_only,
+                )?;
+                if role.get_ref() == "vm-host" {
+                    forbid(
+                        "vm",
+                        h.vm.as_ref().map(|v| v.span().start),
+                        "`vm` is only for guests (role = \"vm-guest\")",
+                    )?;
+                    vm_hosts.push(name.clone());
+                } else {
+                    let vm = match &h.vm {
+                        Some(v) => {
+                            ctx.check_name(v, "vm", "VM")?;
+                            v.get_ref().clone()
+                        }
+                        None => name.clone(),
+                    };
+                    if vm_guests.iter().any(|(_, g)| *g == vm) {
+                        return Err(ctx.err(
+                            Some(at),
+                            Some("vm"),
+                            format!("VM {vm:?} is given to two guests; each guest is its own VM"),
+                        ));
+                    }
+                    vm_guests.push((name.clone(), vm));
+                }
+            }
             "control-domain" => {
                 forbid(
                     "domain",
@@ -587,16 +803,25 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
                 return Err(ctx.err(
                     Some(role.span().start),
                     Some("role"),
-                    format!(
-                        "unknown role {}; use \"control-domain\" or \"guest-domain\"",
-                        quoted(other)
-                    ),
+                    if is_hpvm {
+                        format!(
+                            "unknown role {}; use \"vm-host\" or \"vm-guest\"",
+                            quoted(other)
+                        )
+                    } else {
+                        format!(
+                            "unknown role {}; use \"control-domain\" or \"guest-domain\"",
+                            quoted(other)
+                        )
+                    },
                 ))
             }
         }
+        let ssh = ssh_options(&ctx, h, &defaults, &name, transport)?;
         hosts.push(HostEntry {
             name,
             transport,
+            ssh,
             user: h
                 .user
                 .as_ref()
@@ -607,6 +832,35 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
     }
     // What is missing from the whole file is reported at its last line, where it is added.
     let end = Some(text.trim_end().len());
+    let stem = || {
+        Path::new(file)
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.to_string())
+    };
+    if is_hpvm {
+        if vm_hosts.is_empty() {
+            return Err(ctx.err(
+                end,
+                Some("host"),
+                "a Serviceguard site needs its VM hosts: add [[host]] tables with role = \"vm-host\"",
+            ));
+        }
+        let description = raw
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("Serviceguard site of {}", stem()));
+        return Ok(Inventory {
+            driver: driver.get_ref().clone(),
+            topology: SiteTopology::Hpvm(HpvmHosts {
+                cluster: hpvm_cluster,
+                vm_hosts,
+                guests: vm_guests,
+                description,
+            }),
+            hosts,
+        });
+    }
     if control_domains.is_empty() {
         return Err(ctx.err(
             end,
@@ -624,21 +878,19 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
             ),
         ));
     }
-    let description = raw.description.clone().unwrap_or_else(|| {
-        let stem = Path::new(file)
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned());
-        format!("LDoms site of {}", stem.unwrap_or_else(|| file.to_string()))
-    });
+    let description = raw
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("LDoms site of {}", stem()));
     Ok(Inventory {
         driver: driver.get_ref().clone(),
-        topology: Topology {
+        topology: SiteTopology::Ldoms(Topology {
             control_domains,
             guests,
             cf_timeout,
             xscf_user,
             description,
-        },
+        }),
         hosts,
     })
 }
@@ -699,7 +951,10 @@ role = "guest-domain"
             Err(e) => panic!("{e}"),
         };
         assert_eq!(inv.driver, "ldoms");
-        let t = &inv.topology;
+        let t = match &inv.topology {
+            SiteTopology::Ldoms(t) => t,
+            SiteTopology::Hpvm(h) => panic!("expected an LDoms topology, got {h:?}"),
+        };
         assert_eq!(t.description, "production PRIMECLUSTER site");
         assert_eq!(t.cf_timeout, 10);
         assert_eq!(t.xscf_user.as_deref(), Some("xuser"));
@@ -752,19 +1007,86 @@ role = "guest-domain"
         let e = err(&replace("driver = \"ldoms\"", "driver = \"xen\""));
         assert!(e.message.contains("unknown driver"), "{e}");
         assert_eq!(e.line, Some(1));
+        // An LDoms inventory read as a Serviceguard one: its roles are refused.
         let e = err(&replace("driver = \"ldoms\"", "driver = \"hpvm\""));
-        assert!(e.message.contains("not available yet"), "{e}");
+        assert!(e.message.contains("[ldoms] table belongs"), "{e}");
     }
 
     #[test]
-    fn ssh_transport_is_refused_for_now() {
-        let e = err(&replace("transport = \"local\"", "transport = \"ssh\""));
-        assert!(
-            e.message.contains("SSH transport is not available yet"),
+    fn ssh_transport_and_its_keys() {
+        use crate::transport::ssh::secret::SecretRef;
+        use crate::transport::ssh::Become;
+        use std::time::Duration;
+        let text = replace(
+            "transport = \"local\"\nuser = \"root\"",
+            "transport = \"ssh\"\nuser = \"root\"\nconnect_timeout = 5\nbecome = \"sudo\"\nbecome_password = \"env:SUDO_PW\"",
+        )
+        .replace(
+            "transport = \"sim\"",
+            "port = 2222\nlegacy_algorithms = true\nknown_hosts = \"~/.ssh/site_hosts\"\nbecome = \"pfexec\"\nbecome_password = \"env:X\"",
+        );
+        // become_password goes with sudo only: cd2 says pfexec (the one of [defaults] is
+        // not inherited, its own is refused).
+        let e = err(&text);
+        assert_eq!(
+            (e.key.as_deref(), e.line),
+            (Some("become_password"), Some(30)),
             "{e}"
         );
-        assert!(e.message.contains("transport = \"local\""), "{e}");
-        assert_eq!(e.line, Some(4));
+        assert!(
+            e.message.contains("only goes with become = \"sudo\""),
+            "{e}"
+        );
+        let inv = match parse(
+            "inv.toml",
+            &text.replace("\nbecome_password = \"env:X\"", ""),
+        ) {
+            Ok(i) => i,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(inv.transports()["cd1"], TransportKind::Ssh);
+        let cd1 = &inv.hosts[0].ssh;
+        assert_eq!(cd1.connect_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(cd1.become_, Some(Become::Sudo));
+        assert_eq!(cd1.become_password, Some(SecretRef::Env("SUDO_PW".into())));
+        assert_eq!(cd1.port, None);
+        let cd2 = &inv.hosts[1].ssh;
+        assert_eq!(cd2.port, Some(2222));
+        assert!(cd2.legacy_algorithms && !cd1.legacy_algorithms);
+        assert_eq!(cd2.become_, Some(Become::Pfexec));
+        assert_eq!(
+            cd2.known_hosts.as_deref(),
+            Some(Path::new("~/.ssh/site_hosts"))
+        );
+        // A secret written in clear is refused, and not echoed.
+        let e = err(&text.replace("env:SUDO_PW", "hunter2"));
+        assert_eq!(
+            (e.key.as_deref(), e.line),
+            (Some("become_password"), Some(8))
+        );
+        assert!(
+            !e.to_string().contains("hunter2") && e.message.contains("env:"),
+            "{e}"
+        );
+        for (from, to, key) in [
+            ("port = 2222", "port = 70000", "port"),
+            ("become = \"sudo\"", "become = \"su\"", "become"),
+            (
+                "connect_timeout = 5",
+                "connect_timeout = 0",
+                "connect_timeout",
+            ),
+        ] {
+            let e = err(&text.replace(from, to));
+            assert_eq!(e.key.as_deref(), Some(key), "{e}");
+        }
+        // SSH keys on a host that is not reached over SSH.
+        let e = err(&replace("transport = \"sim\"", "port = 22"));
+        assert_eq!((e.key.as_deref(), e.line), (Some("port"), Some(23)), "{e}");
+        assert!(
+            e.message.contains("only applies to transport = \"ssh\""),
+            "{e}"
+        );
         let e = err(&replace("transport = \"sim\"", "transport = \"telnet\""));
         assert!(e.message.contains("unknown transport"), "{e}");
         assert_eq!(e.line, Some(23));
@@ -1064,6 +1386,82 @@ role = "guest-domain"
             clip_quoted("unknown field `x`, expected \"q\\\"\" or `y`"),
             "unknown field `x`, expected \"q\\\"\" or `y`"
         );
+    }
+
+    const HPVM: &str = r#"driver = "hpvm"
+[hpvm]
+cluster = "cluster1"
+[defaults]
+transport = "local"
+[[host]]
+name = "node1"
+role = "vm-host"
+[[host]]
+name = "node2"
+role = "vm-host"
+[[host]]
+name = "slvm1-os"
+role = "vm-guest"
+vm = "slvm1"
+"#;
+
+    #[test]
+    fn hpvm_inventory_gives_vm_hosts_and_guests() {
+        let inv = match parse("hpvm.toml", HPVM) {
+            Ok(i) => i,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(inv.driver, "hpvm");
+        assert_eq!(inv.host_names(), ["node1", "node2", "slvm1-os"]);
+        match &inv.topology {
+            SiteTopology::Hpvm(h) => {
+                assert_eq!(h.cluster.as_deref(), Some("cluster1"));
+                assert_eq!(h.vm_hosts, ["node1", "node2"]);
+                assert_eq!(h.guests, [("slvm1-os".to_string(), "slvm1".to_string())]);
+                assert_eq!(h.description, "Serviceguard site of hpvm.toml");
+            }
+            SiteTopology::Ldoms(t) => panic!("expected hpvm, got {t:?}"),
+        }
+    }
+
+    #[test]
+    fn hpvm_inventory_errors_name_line_and_key() {
+        let bad = |from: &str, to: &str| {
+            assert!(HPVM.contains(from), "{from}");
+            match parse("hpvm.toml", &HPVM.replacen(from, to, 1)) {
+                Ok(_) => panic!("accepted {to}"),
+                Err(e) => e,
+            }
+        };
+        let e = bad("role = \"vm-host\"", "role = \"control-domain\"");
+        assert_eq!(e.key.as_deref(), Some("role"));
+        assert_eq!(e.line, Some(8));
+        assert!(e.message.contains("\"vm-host\" or \"vm-guest\""), "{e}");
+        let e = bad(
+            "name = \"node2\"\nrole = \"vm-host\"",
+            "name = \"node2\"\nrole = \"vm-host\"\nvm = \"x\"",
+        );
+        assert_eq!(e.key.as_deref(), Some("vm"));
+        let e = bad("vm = \"slvm1\"", "vm = \"slvm1;reboot\"");
+        assert_eq!(e.key.as_deref(), Some("vm"));
+        assert_eq!(e.line, Some(15));
+        let e = bad("[hpvm]", "[ldoms]\ncf_timeout = 10\n[hpvm]");
+        assert_eq!(e.key.as_deref(), Some("ldoms"));
+        let e = bad("cluster = \"cluster1\"", "cluster = \"a b\"");
+        assert_eq!(e.key.as_deref(), Some("cluster"));
+        let only_guest = "driver = \"hpvm\"\n[[host]]\nname = \"g\"\nrole = \"vm-guest\"\n";
+        let e = match parse("g.toml", only_guest) {
+            Ok(_) => panic!("accepted a site without VM hosts"),
+            Err(e) => e,
+        };
+        assert!(e.message.contains("role = \"vm-host\""), "{e}");
+        // An LDoms inventory refuses the Serviceguard roles.
+        let e = err(&replace(
+            "role = \"guest-domain\"\ndomain",
+            "role = \"vm-guest\"\ndomain",
+        ));
+        assert_eq!(e.key.as_deref(), Some("role"));
+        assert!(e.message.contains("driver = \"ldoms\""), "{e}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use hascript_api::objects::Context;
 use hascript_api::{CancelToken, Clock, Site, SystemClock, Ui};
+use hascript_hpvm::HpvmSite;
 use hascript_ldoms::LdomsSite;
 
 use crate::backend::{self, SimSite};
@@ -54,7 +55,7 @@ impl std::fmt::Display for SiteError {
 impl std::error::Error for SiteError {}
 
 fn scenario_list() -> String {
-    let mut names: Vec<String> = vec!["ldoms".into()];
+    let mut names: Vec<String> = vec!["ldoms".into(), "hpvm".into()];
     names.extend(backend::scenarios().into_iter().map(|s| s.name));
     names.join(", ")
 }
@@ -62,12 +63,6 @@ fn scenario_list() -> String {
 /// Resolve what `--sim [NAME]` asks for to a scenario argument for the simulator.
 fn sim_scenario(scenario: Option<&str>, default_driver: &str) -> Result<Option<String>, SiteError> {
     let name = scenario.unwrap_or(default_driver);
-    if name == "hpvm" || name.starts_with("hpvm/") {
-        return Err(SiteError(
-            "the Serviceguard (hpvm) simulator is not available yet; use --sim ldoms or an ldoms/… scenario"
-                .into(),
-        ));
-    }
     if name == "ldoms" {
         return Ok(None);
     }
@@ -99,6 +94,13 @@ pub fn open_sim(
     default_driver: &str,
     state: Option<&Path>,
 ) -> Result<SimSite, SiteError> {
+    // `--sim --sim-state DIR` without a scenario continues the site already in DIR,
+    // whatever its driver; only a new folder is seeded with the default site.
+    if let (None, Some(dir)) = (scenario, state) {
+        if dir.join("site.json").exists() {
+            return SimSite::open(dir).map_err(|e| sim_error(e, None));
+        }
+    }
     let scenario = sim_scenario(scenario, default_driver)?;
     match state {
         Some(dir) => SimSite::open_or_create(dir, scenario.as_deref())
@@ -107,12 +109,46 @@ pub fn open_sim(
     }
 }
 
+/// Command-line options of a real site's transports.
+#[derive(Debug, Clone, Default)]
+pub struct SiteOptions {
+    /// `--accept-new-host-keys`: record the key of an SSH host that has none recorded
+    /// (never replaces a known key).
+    pub accept_new_host_keys: bool,
+    /// `--sim-clock DIR` (with `-i`): waits run on the virtual clock of the simulated site
+    /// kept in DIR. For an inventory whose hosts are that simulated site served by sshd
+    /// (`ForceCommand hascript sim exec …`), as the SSH tests do: commands travel over SSH,
+    /// while 600-second waits take no real time.
+    pub sim_clock: Option<PathBuf>,
+}
+
 /// Build the site of `spec`, with `ui` and `cancel` in its context.
 pub fn build(
     spec: &SiteSpec,
     ui: Arc<dyn Ui>,
     cancel: CancelToken,
 ) -> Result<BuiltSite, SiteError> {
+    build_with(spec, &SiteOptions::default(), ui, cancel)
+}
+
+/// [`build`] with the command line's transport options.
+pub fn build_with(
+    spec: &SiteSpec,
+    opts: &SiteOptions,
+    ui: Arc<dyn Ui>,
+    cancel: CancelToken,
+) -> Result<BuiltSite, SiteError> {
+    let topts = transport::TransportOptions {
+        ssh: transport::ssh::SshSettings {
+            accept_new_host_keys: opts.accept_new_host_keys,
+            ..Default::default()
+        },
+    };
+    if opts.sim_clock.is_some() && !matches!(spec, SiteSpec::Inventory(_)) {
+        return Err(SiteError(
+            "--sim-clock goes with -i (an inventory served by a simulated site over SSH); with --sim the clock is already virtual".into(),
+        ));
+    }
     match spec {
         SiteSpec::Sim {
             scenario,
@@ -120,12 +156,6 @@ pub fn build(
             state,
         } => {
             let sim = open_sim(scenario.as_deref(), default_driver, state.as_deref())?;
-            if sim.driver() != "ldoms" {
-                return Err(SiteError(format!(
-                    "the {} driver is not available yet",
-                    sim.driver()
-                )));
-            }
             let inv = inventory::parse("<simulated site>", &sim.inventory_toml()).map_err(|e| {
                 SiteError(format!("the simulator's inventory is invalid (a bug): {e}"))
             })?;
@@ -136,9 +166,14 @@ pub fn build(
         }
         SiteSpec::Inventory(path) => {
             let inv = inventory::load(path).map_err(|e| SiteError(e.to_string()))?;
-            let router = transport::build(&inv, None, &cancel)
+            let router = transport::build_with(&inv, None, &cancel, &topts)
                 .map_err(|e| SiteError(format!("{}: {}", path.display(), e.message)))?;
-            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let clock: Arc<dyn Clock> = match &opts.sim_clock {
+                Some(dir) => SimSite::open(dir)
+                    .map_err(|e| SiteError(format!("--sim-clock {}: {e}", dir.display())))?
+                    .clock(),
+                None => Arc::new(SystemClock),
+            };
             Ok(assemble(inv, router, clock, cancel, ui, None))
         }
     }
@@ -155,12 +190,34 @@ fn assemble(
     sim: Option<SimSite>,
 ) -> BuiltSite {
     let ctx = Context::new(Arc::new(router), clock, cancel, ui);
-    let description = inv.topology.description.clone();
-    let site = LdomsSite::new(ctx.clone(), inv.topology);
+    let description = inv.topology.description().to_string();
+    let site: Arc<dyn Site> = match inv.topology {
+        inventory::SiteTopology::Ldoms(t) => Arc::new(LdomsSite::new(ctx.clone(), t)),
+        inventory::SiteTopology::Hpvm(h) => Arc::new(hpvm_site(ctx.clone(), h)),
+    };
     BuiltSite {
-        site: Arc::new(site),
+        site,
         ctx,
         sim,
         description,
     }
+}
+
+/// The Serviceguard site over the inventory's hosts.
+fn hpvm_site(ctx: Context, h: inventory::HpvmHosts) -> HpvmSite {
+    let topology = hascript_hpvm::Topology {
+        cluster: h.cluster,
+        vm_hosts: h
+            .vm_hosts
+            .into_iter()
+            .map(|name| hascript_hpvm::VmHost { name })
+            .collect(),
+        guests: h
+            .guests
+            .into_iter()
+            .map(|(name, vm)| hascript_hpvm::Guest { name, vm })
+            .collect(),
+        description: h.description,
+    };
+    HpvmSite::new(ctx, topology)
 }

@@ -1,6 +1,7 @@
 //! Every ```rhai block of the book runs: each is written to a file and run with
-//! `hascript run FILE --sim --yes -p guest=guest2 -p target=cd3` on a fresh in-memory
-//! simulated site, and must exit 0. ```rhai,no_run blocks are only checked
+//! `hascript run FILE --sim ldoms --yes -p guest=guest2 -p target=cd3` on a fresh in-memory
+//! simulated site (pages about Serviceguard — `hpvm` in their path, `package-file.md` —
+//! with `--sim hpvm -p package=slvm1 -p target=node2`), and must exit 0. ```rhai,no_run blocks are only checked
 //! (`hascript check FILE`) and must have no problem.
 
 use std::path::{Path, PathBuf};
@@ -138,16 +139,16 @@ fn every_rhai_block_of_the_book_runs() {
             panic!("cannot write {}: {e}", file.display());
         }
         let (code, output) = if b.run {
+            // Serviceguard pages run on the hpvm simulator, the rest on the LDoms one.
+            let hpvm = b.page.contains("hpvm") || b.page.contains("package-file");
+            let (site, guest, target) = if hpvm {
+                ("hpvm", "package=slvm1", "target=node2")
+            } else {
+                ("ldoms", "guest=guest2", "target=cd3")
+            };
             hascript(
                 &[
-                    "run",
-                    &file_name,
-                    "--sim",
-                    "--yes",
-                    "-p",
-                    "guest=guest2",
-                    "-p",
-                    "target=cd3",
+                    "run", &file_name, "--sim", site, "--yes", "-p", guest, "-p", target,
                 ],
                 dir.path(),
             )

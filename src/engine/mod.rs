@@ -37,6 +37,7 @@ pub mod host;
 pub mod hypervisor;
 pub mod lint;
 pub mod package;
+pub mod pkgconf;
 pub mod report;
 pub mod resolver;
 
@@ -253,6 +254,7 @@ pub fn build_engine(run: &RunEnv) -> Engine {
     fence::register(&mut engine);
     hypervisor::register(&mut engine);
     package::register(&mut engine);
+    pkgconf::register(&mut engine);
     host::register(&mut engine, run);
     helpers::register(&mut engine, run);
     engine

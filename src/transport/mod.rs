@@ -1,11 +1,15 @@
 //! Transports that do I/O, and the router that gives each inventory host its transport.
 
 pub mod local;
+pub mod ssh;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hascript_api::{CancelToken, Command, Error, Exec, Output};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use hascript_api::{CancelToken, Command, Error, ErrorKind, Exec, Output};
 
 use crate::inventory::{Inventory, TransportKind};
 
@@ -30,6 +34,102 @@ impl Exec for Router {
     }
 }
 
+impl Router {
+    /// Run one command per host at once (see [`fan_out`]).
+    pub fn fan_out(&self, cmds: &[Command], opts: &FanOut) -> Vec<Result<Output, Error>> {
+        fan_out(self, cmds, opts)
+    }
+}
+
+/// How [`fan_out`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FanOut {
+    /// At most this many commands at once (at least 1).
+    pub limit: usize,
+    /// After the first failure (an `Err`; a non-zero exit is an `Ok`), start no further
+    /// command: those report "not sent". Commands already running finish.
+    pub stop_on_error: bool,
+}
+
+impl Default for FanOut {
+    fn default() -> Self {
+        FanOut {
+            limit: 16,
+            stop_on_error: false,
+        }
+    }
+}
+
+/// Run `cmds` (normally one per host, in inventory order) on `exec` with at most
+/// `opts.limit` at once, and return their results in the same order. One host's failure
+/// does not cancel the others (unless `opts.stop_on_error`). Commands for the same host are
+/// serialised by its transport (one session per host), so give each host one command.
+pub fn fan_out(exec: &dyn Exec, cmds: &[Command], opts: &FanOut) -> Vec<Result<Output, Error>> {
+    let n = cmds.len();
+    let results: Mutex<Vec<Option<Result<Output, Error>>>> =
+        Mutex::new((0..n).map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let first_failure: Mutex<Option<String>> = Mutex::new(None);
+    let workers = opts.limit.max(1).min(n);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(cmd) = cmds.get(i) else { break };
+                let r = if stop.load(Ordering::SeqCst) {
+                    let after = match first_failure.lock() {
+                        Ok(g) => g.clone().unwrap_or_default(),
+                        Err(p) => p.into_inner().clone().unwrap_or_default(),
+                    };
+                    Err(Error::new(
+                        ErrorKind::Failed,
+                        format!(
+                            "not sent to {}: the fan-out stopped after the failure on {after}",
+                            cmd.host
+                        ),
+                    )
+                    .on_host(&cmd.host)
+                    .with_command(cmd.display()))
+                } else {
+                    let r = exec.exec(cmd);
+                    if r.is_err() && opts.stop_on_error {
+                        if let Ok(mut g) = first_failure.lock() {
+                            g.get_or_insert_with(|| cmd.host.clone());
+                        }
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    r
+                };
+                match results.lock() {
+                    Ok(mut g) => g[i] = Some(r),
+                    Err(p) => p.into_inner()[i] = Some(r),
+                }
+            });
+        }
+    });
+    let results = match results.into_inner() {
+        Ok(v) => v,
+        Err(p) => p.into_inner(),
+    };
+    results
+        .into_iter()
+        .zip(cmds)
+        .map(|(r, c)| {
+            r.unwrap_or_else(|| {
+                Err(Error::new(ErrorKind::Transport, "the command was not run").on_host(&c.host))
+            })
+        })
+        .collect()
+}
+
+/// Options of the transports that the command line sets.
+#[derive(Debug, Clone, Default)]
+pub struct TransportOptions {
+    /// SSH: run-wide settings (`--accept-new-host-keys`, …).
+    pub ssh: ssh::SshSettings,
+}
+
 /// Build the site's transport from the inventory. `sim` serves the hosts whose transport
 /// is `sim`; without it such hosts are an error.
 pub fn build(
@@ -37,11 +137,22 @@ pub fn build(
     sim: Option<Arc<dyn Exec>>,
     cancel: &CancelToken,
 ) -> Result<Router, Error> {
+    build_with(inv, sim, cancel, &TransportOptions::default())
+}
+
+/// [`build`] with the command line's transport options.
+pub fn build_with(
+    inv: &Inventory,
+    sim: Option<Arc<dyn Exec>>,
+    cancel: &CancelToken,
+    opts: &TransportOptions,
+) -> Result<Router, Error> {
     let local: Arc<dyn Exec> = Arc::new(LocalExec::new(cancel.clone()));
     let mut routes = HashMap::new();
     for h in &inv.hosts {
         let exec = match h.transport {
             TransportKind::Local => local.clone(),
+            TransportKind::Ssh => Arc::new(ssh::SshHost::new(h, &opts.ssh, cancel.clone())?),
             TransportKind::Sim => match &sim {
                 Some(s) => s.clone(),
                 None => {

@@ -241,6 +241,11 @@ pub trait Package: Send + Sync {
         let _ = name;
         unsupported("package.run")
     }
+    /// Start a package on a given node.
+    fn run_on(&self, name: &str, node: &str) -> Result<Value> {
+        let _ = (name, node);
+        unsupported("package.run_on")
+    }
     /// Halt a package.
     fn halt(&self, name: &str) -> Result<Value> {
         let _ = name;

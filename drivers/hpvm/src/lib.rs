@@ -11,3 +11,17 @@
 pub mod appmon;
 pub mod parse;
 pub mod pkgconf;
+
+pub mod commands;
+mod facts;
+pub mod files;
+mod locate;
+mod objects;
+pub mod procedure;
+pub mod site;
+pub mod topology;
+mod wait;
+
+pub use objects::{HpvmCluster, HpvmFence, HpvmHypervisor, HpvmPackage};
+pub use site::HpvmSite;
+pub use topology::{Guest, Topology, VmHost};

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use hascript_api::Output;
 
 use crate::model::Model;
-use crate::posix::{self, ProgramSpec};
+use crate::posix::{self, ProcessIo, ProgramSpec};
 use crate::shell::{self, Connector, Script, ShellError};
 use crate::world::{World, HOME};
 
@@ -18,7 +18,7 @@ pub(crate) const DEFAULT_PATH: &str =
 /// Shell builtins the simulator recognises but does not emulate.
 const UNEMULATED_BUILTINS: &[&str] = &[
     "cd", "eval", "exec", ".", "source", "set", "unset", "trap", "read", "shift", "wait", "alias",
-    "umask", "ulimit", "command", "type", "getopts", "readonly", "return", "break", "continue",
+    "ulimit", "command", "type", "getopts", "readonly", "return", "break", "continue",
 ];
 
 /// How deep `sh -c` may nest.
@@ -61,14 +61,16 @@ struct Shell {
     stdout: String,
     stderr: String,
     exited: bool,
+    /// Standard input not read yet, and the umask.
+    io: ProcessIo,
 }
 
 impl Shell {
-    fn new() -> Self {
+    fn new(io: ProcessIo, path: &str) -> Self {
         let mut vars = BTreeMap::new();
         for (k, v) in [
             ("HOME", HOME),
-            ("PATH", DEFAULT_PATH),
+            ("PATH", path),
             ("LOGNAME", "root"),
             ("USER", "root"),
             ("SHELL", "/usr/bin/sh"),
@@ -81,6 +83,7 @@ impl Shell {
             stdout: String::new(),
             stderr: String::new(),
             exited: false,
+            io,
         }
     }
 
@@ -199,6 +202,26 @@ impl Shell {
                 self.exited = true;
                 return;
             }
+            "umask" => {
+                match args.first() {
+                    None => {
+                        let out = format!("{:03o}\n", self.io.umask);
+                        self.emit(Output::new(0, out, ""));
+                    }
+                    Some(a) => match u32::from_str_radix(a, 8) {
+                        Ok(m) if m <= 0o777 && !a.is_empty() => {
+                            self.io.umask = m;
+                            self.status = 0;
+                        }
+                        _ => {
+                            // Symbolic umasks (u=rwx,…) are valid sh; the simulator takes octal only.
+                            let e = ShellError::Unsupported(format!("umask {a} (octal only)"));
+                            self.emit(Output::new(2, "", format!("{e}\n")));
+                        }
+                    },
+                }
+                return;
+            }
             n if UNEMULATED_BUILTINS.contains(&n) => {
                 let e = ShellError::Unsupported(format!("builtin {n}"));
                 self.emit(Output::new(2, "", format!("{e}\n")));
@@ -212,7 +235,7 @@ impl Shell {
             return;
         };
         if program == "sh" {
-            let out = sh_c(world, model, host, args, depth);
+            let out = sh_c(world, model, host, args, depth, &mut self.io);
             self.emit(out);
             return;
         }
@@ -222,7 +245,7 @@ impl Shell {
                 None => Output::new(127, "", format!("sh: {name}: not found\n")),
             }
         } else {
-            model.run(world, host, program, args)
+            model.run(world, host, program, args, &mut self.io)
         };
         self.emit(out);
     }
@@ -235,14 +258,25 @@ fn all_programs(model: &Model, host: &str) -> Vec<ProgramSpec> {
     v
 }
 
-/// `sh -c TEXT`: run TEXT in a new shell.
-fn sh_c(world: &mut World, model: &mut Model, host: &str, args: &[String], depth: usize) -> Output {
+/// `sh -c TEXT`: run TEXT in a new shell, which inherits the unread standard input and
+/// the umask (a umask set inside does not come back out).
+fn sh_c(
+    world: &mut World,
+    model: &mut Model,
+    host: &str,
+    args: &[String],
+    depth: usize,
+    io: &mut ProcessIo,
+) -> Output {
     match args {
         [flag, text, ..] if flag == "-c" => {
             if depth >= MAX_DEPTH {
                 return Output::new(2, "", "sh: nesting too deep for the simulator\n");
             }
-            run_text(world, model, host, text, depth + 1)
+            let umask = io.umask;
+            let out = run_text(world, model, host, text, depth + 1, io);
+            io.umask = umask;
+            out
         }
         _ => {
             let e = ShellError::Unsupported(
@@ -253,20 +287,39 @@ fn sh_c(world: &mut World, model: &mut Model, host: &str, args: &[String], depth
     }
 }
 
-fn run_text(world: &mut World, model: &mut Model, host: &str, line: &str, depth: usize) -> Output {
+fn run_text(
+    world: &mut World,
+    model: &mut Model,
+    host: &str,
+    line: &str,
+    depth: usize,
+    io: &mut ProcessIo,
+) -> Output {
     match shell::parse(line) {
         Err(e) => Output::new(2, "", format!("{e}\n")),
         Ok(script) => {
-            let mut sh = Shell::new();
+            let mut sh = Shell::new(std::mem::take(io), model.default_path());
             sh.run(world, model, host, &script, depth);
+            *io = sh.io;
             Output::new(sh.status, sh.stdout, sh.stderr)
         }
     }
 }
 
-/// Run one command line on `host` (which must exist in `world`).
-pub(crate) fn run_line(world: &mut World, model: &mut Model, host: &str, line: &str) -> Output {
-    run_text(world, model, host, line, 0)
+/// Run one command line on `host` (which must exist in `world`), with `stdin` as the
+/// standard input of the first command that reads it.
+pub(crate) fn run_line(
+    world: &mut World,
+    model: &mut Model,
+    host: &str,
+    line: &str,
+    stdin: Option<Vec<u8>>,
+) -> Output {
+    let mut io = ProcessIo {
+        stdin,
+        ..ProcessIo::default()
+    };
+    run_text(world, model, host, line, 0, &mut io)
 }
 
 #[cfg(test)]

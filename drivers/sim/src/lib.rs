@@ -11,11 +11,13 @@
 //! Inside: a small POSIX `sh` (tokenizer, `;`/`&&`/`||`, assignments, `PATH` lookup; see
 //! `shell` and `interp`), the ordinary commands of every host (`posix`), time and
 //! persistence (`state`, `store`), and the product models (`ldoms`: LDoms, PRIMECLUSTER and
-//! XSCF). The LDoms emulator shares no code with the LDoms driver's parsers.
+//! XSCF; `hpvm`: Serviceguard, HP Integrity VM and the SG IVS toolkit). Neither emulator
+//! shares code with its driver's parsers.
 
 #![warn(missing_docs)]
 
 mod error;
+mod hpvm;
 mod interp;
 mod ldoms;
 mod model;

@@ -1,13 +1,13 @@
 //! The product models a site can run. Each model owns its products' state, says which
 //! programs each host has, answers them, and moves its state forward with the virtual
-//! clock. Only LDoms + PRIMECLUSTER + XSCF exists today; Serviceguard + Integrity VM will be
-//! another variant beside it.
+//! clock: LDoms + PRIMECLUSTER + XSCF, and Serviceguard + Integrity VM.
 
 use hascript_api::Output;
 use serde::{Deserialize, Serialize};
 
+use crate::hpvm::HpvmState;
 use crate::ldoms::LdomsState;
-use crate::posix::ProgramSpec;
+use crate::posix::{ProcessIo, ProgramSpec};
 use crate::world::World;
 
 /// The emulated products of a site.
@@ -16,13 +16,24 @@ use crate::world::World;
 pub(crate) enum Model {
     /// PRIMECLUSTER guest-domain cluster on LDoms with XSCF fencing.
     Ldoms(Box<LdomsState>),
+    /// Serviceguard cluster of HP Integrity VM hosts with the SG IVS toolkit.
+    Hpvm(Box<HpvmState>),
 }
 
 impl Model {
-    /// The driver name (`ldoms`).
+    /// The driver name (`ldoms`, `hpvm`).
     pub(crate) fn driver(&self) -> &'static str {
         match self {
             Model::Ldoms(_) => "ldoms",
+            Model::Hpvm(_) => "hpvm",
+        }
+    }
+
+    /// `PATH` of root's shell on this site's hosts.
+    pub(crate) fn default_path(&self) -> &'static str {
+        match self {
+            Model::Ldoms(_) => crate::interp::DEFAULT_PATH,
+            Model::Hpvm(_) => crate::hpvm::HPUX_PATH,
         }
     }
 
@@ -30,6 +41,7 @@ impl Model {
     pub(crate) fn programs(&self, host: &str) -> Vec<ProgramSpec> {
         match self {
             Model::Ldoms(m) => m.programs(host),
+            Model::Hpvm(m) => m.programs(host),
         }
     }
 
@@ -37,19 +49,22 @@ impl Model {
     pub(crate) fn reachable(&self, host: &str) -> Result<(), String> {
         match self {
             Model::Ldoms(m) => m.reachable(host),
+            Model::Hpvm(m) => m.reachable(host),
         }
     }
 
-    /// Run product program `program` on `host`.
+    /// Run product program `program` on `host` (`io`: unread standard input, umask).
     pub(crate) fn run(
         &mut self,
         world: &mut World,
         host: &str,
         program: &str,
         args: &[String],
+        io: &mut ProcessIo,
     ) -> Output {
         match self {
             Model::Ldoms(m) => m.run(world, host, program, args),
+            Model::Hpvm(m) => m.run(world, host, program, args, io),
         }
     }
 
@@ -57,6 +72,7 @@ impl Model {
     pub(crate) fn settle(&mut self, world: &mut World, until_ms: u64) {
         match self {
             Model::Ldoms(m) => m.settle(world, until_ms),
+            Model::Hpvm(m) => m.settle(world, until_ms),
         }
     }
 
@@ -64,6 +80,7 @@ impl Model {
     pub(crate) fn inventory_toml(&self, description: &str) -> String {
         match self {
             Model::Ldoms(m) => m.inventory_toml(description),
+            Model::Hpvm(m) => m.inventory_toml(description),
         }
     }
 }

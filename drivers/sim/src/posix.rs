@@ -17,6 +17,32 @@ pub(crate) struct ProgramSpec {
 
 const USR_BIN: &[&str] = &["/usr/bin"];
 
+/// What a program gets from its shell besides its arguments: the standard input still
+/// unread (the first program that reads it takes it all, as from a pipe) and the umask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProcessIo {
+    /// Bytes on standard input not yet read by an earlier command of the line.
+    pub stdin: Option<Vec<u8>>,
+    /// The shell's file-creation mask (`umask`), 022 unless changed.
+    pub umask: u32,
+}
+
+impl Default for ProcessIo {
+    fn default() -> Self {
+        ProcessIo {
+            stdin: None,
+            umask: 0o022,
+        }
+    }
+}
+
+impl ProcessIo {
+    /// Take everything left on standard input (empty when there is none).
+    pub(crate) fn read_stdin(&mut self) -> Vec<u8> {
+        self.stdin.take().unwrap_or_default()
+    }
+}
+
 /// The generic programs (plus `sh`, which the interpreter runs itself).
 pub(crate) const PROGRAMS: &[ProgramSpec] = &[
     ProgramSpec {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::error::SimError;
 
 /// Drivers the simulator emulates (each also names its default site).
-pub(crate) const DRIVERS: &[&str] = &["ldoms"];
+pub(crate) const DRIVERS: &[&str] = &["ldoms", "hpvm"];
 
 /// Shipped scenarios: (name, TOML text), sorted by name.
 const SHIPPED: &[(&str, &str)] = &[
@@ -55,6 +55,54 @@ const SHIPPED: &[(&str, &str)] = &[
         "ldoms/xscf-first-ssh-pending",
         include_str!("../scenarios/ldoms/xscf-first-ssh-pending.toml"),
     ),
+    (
+        "hpvm/app-monitor-fails",
+        include_str!("../scenarios/hpvm/app-monitor-fails.toml"),
+    ),
+    (
+        "hpvm/cmappserver-unreachable",
+        include_str!("../scenarios/hpvm/cmappserver-unreachable.toml"),
+    ),
+    (
+        "hpvm/guest-not-running",
+        include_str!("../scenarios/hpvm/guest-not-running.toml"),
+    ),
+    (
+        "hpvm/hpvmmigrate-fails",
+        include_str!("../scenarios/hpvm/hpvmmigrate-fails.toml"),
+    ),
+    (
+        "hpvm/maintenance-left-on",
+        include_str!("../scenarios/hpvm/maintenance-left-on.toml"),
+    ),
+    (
+        "hpvm/migration-lands-despite-error",
+        include_str!("../scenarios/hpvm/migration-lands-despite-error.toml"),
+    ),
+    (
+        "hpvm/nfs-backing-store",
+        include_str!("../scenarios/hpvm/nfs-backing-store.toml"),
+    ),
+    (
+        "hpvm/old-serviceguard",
+        include_str!("../scenarios/hpvm/old-serviceguard.toml"),
+    ),
+    (
+        "hpvm/old-toolkit-package",
+        include_str!("../scenarios/hpvm/old-toolkit-package.toml"),
+    ),
+    (
+        "hpvm/package-dir-40777",
+        include_str!("../scenarios/hpvm/package-dir-40777.toml"),
+    ),
+    (
+        "hpvm/target-not-in-node-list",
+        include_str!("../scenarios/hpvm/target-not-in-node-list.toml"),
+    ),
+    (
+        "hpvm/three-node-package",
+        include_str!("../scenarios/hpvm/three-node-package.toml"),
+    ),
 ];
 
 /// One shipped scenario, as listed by `hascript sim list` and the book.
@@ -62,7 +110,7 @@ const SHIPPED: &[(&str, &str)] = &[
 pub struct ScenarioInfo {
     /// Full name, e.g. `ldoms/migration-would-fail`.
     pub name: String,
-    /// The driver whose site it simulates (`ldoms`).
+    /// The driver whose site it simulates (`ldoms`, `hpvm`).
     pub driver: String,
     /// One sentence: what is wrong in this site.
     pub summary: String,
@@ -80,9 +128,9 @@ struct Header {
 /// What a site is made from: a driver's default site, or one of its scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Selected {
-    /// `ldoms`.
+    /// `ldoms` or `hpvm`.
     pub driver: &'static str,
-    /// `ldoms` for the default site, else the scenario's full name.
+    /// The driver for its default site, else the scenario's full name.
     pub name: &'static str,
     /// The scenario's TOML text (None for the default site).
     pub text: Option<&'static str>,
@@ -92,12 +140,18 @@ fn driver_part(name: &str) -> &str {
     name.split('/').next().unwrap_or(name)
 }
 
-/// Every name a site can be made from: the default sites, then the scenarios.
+/// Every name a site can be made from: per driver, its default site, then its scenarios.
 pub(crate) fn known_names() -> Vec<String> {
     DRIVERS
         .iter()
-        .map(|d| d.to_string())
-        .chain(SHIPPED.iter().map(|(n, _)| n.to_string()))
+        .flat_map(|d| {
+            std::iter::once(d.to_string()).chain(
+                SHIPPED
+                    .iter()
+                    .filter(move |(n, _)| driver_part(n) == *d)
+                    .map(|(n, _)| n.to_string()),
+            )
+        })
         .collect()
 }
 
@@ -158,7 +212,7 @@ pub fn scenarios() -> Vec<ScenarioInfo> {
 }
 
 /// The driver a scenario or driver name belongs to: `ldoms` and `ldoms/<anything>` give
-/// `Some("ldoms")` (whether the scenario exists is checked when the site is made, with a
+/// `Some("ldoms")`, `hpvm` and `hpvm/<anything>` `Some("hpvm")` (whether the scenario exists is checked when the site is made, with a
 /// message listing the known ones); anything else gives `None`.
 pub fn driver_of(scenario_or_driver: &str) -> Option<&'static str> {
     let name = scenario_or_driver.trim();

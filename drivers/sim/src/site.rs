@@ -61,8 +61,9 @@ impl SimSite {
         }
     }
 
-    /// An in-memory site: `None` or `Some("ldoms")` is the LDoms default site,
-    /// `Some("ldoms/<scenario>")` one of [`crate::scenarios`].
+    /// An in-memory site: `None` or `Some("ldoms")` is the LDoms default site, `Some("hpvm")`
+    /// the Serviceguard one, `Some("ldoms/<scenario>")` / `Some("hpvm/<scenario>")` one of
+    /// [`crate::scenarios`].
     pub fn new(scenario: Option<&str>) -> Result<SimSite, SimError> {
         let state = SiteState::create(scenario)?;
         let site = SimSite::from_parts(Store::Memory(Mutex::new(state.clone())), &state);
@@ -101,7 +102,19 @@ impl SimSite {
     /// `ForceCommand` do. An unknown host answers like ssh: exit 255,
     /// `ssh: Could not resolve hostname …`; a stopped guest: exit 255, connection refused.
     pub fn exec_line(&self, host: &str, line: &str) -> Output {
-        match self.inner.store.with(true, |st| st.run_line(host, line)) {
+        self.exec_line_with_stdin(host, line, None)
+    }
+
+    /// [`SimSite::exec_line`] with bytes on the line's standard input: the first command
+    /// of the line that reads standard input (`dd`, a confirmation prompt) gets them all,
+    /// as over `ssh host 'line' < file`.
+    pub fn exec_line_with_stdin(&self, host: &str, line: &str, stdin: Option<&[u8]>) -> Output {
+        let stdin = stdin.map(<[u8]>::to_vec);
+        match self
+            .inner
+            .store
+            .with(true, |st| st.run_line(host, line, stdin))
+        {
             Ok(LineResult::Ran(o)) | Ok(LineResult::Unreachable(o)) => o,
             Ok(LineResult::UnknownHost) => Output::new(
                 255,
@@ -118,12 +131,13 @@ impl SimSite {
         self.inner.inventory.clone()
     }
 
-    /// The driver the site is for: `"ldoms"`.
+    /// The driver the site is for: `"ldoms"` or `"hpvm"`.
     pub fn driver(&self) -> &'static str {
         self.inner.driver
     }
 
-    /// What the site was made from: `"ldoms"` (the default site) or `"ldoms/<scenario>"`.
+    /// What the site was made from: a driver's default site (`"ldoms"`, `"hpvm"`) or a
+    /// scenario (`"ldoms/<scenario>"`, `"hpvm/<scenario>"`).
     pub fn scenario(&self) -> String {
         self.inner.scenario.clone()
     }
@@ -167,7 +181,7 @@ impl Exec for SimExec {
             .site
             .inner
             .store
-            .with(true, |st| st.run_line(&cmd.host, &line))
+            .with(true, |st| st.run_line(&cmd.host, &line, cmd.stdin.clone()))
             .map_err(|e| {
                 self.site
                     .state_error(e)

@@ -4,6 +4,7 @@ use hascript_api::Output;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SimError;
+use crate::hpvm;
 use crate::interp;
 use crate::ldoms;
 use crate::model::Model;
@@ -58,12 +59,20 @@ impl SiteState {
     /// A new site from a scenario name (None: the LDoms default site).
     pub(crate) fn create(name: Option<&str>) -> Result<Self, SimError> {
         let sel = scenario::select(name)?;
-        // Only the LDoms model exists so far; `sel.driver` picks the model once there are more.
-        let (world, st) = ldoms::build(sel.text).map_err(|message| SimError::InvalidScenario {
+        let invalid = |message| SimError::InvalidScenario {
             name: sel.name.to_string(),
             message,
-        })?;
-        let model = Model::Ldoms(Box::new(st));
+        };
+        let (world, model) = match sel.driver {
+            "hpvm" => {
+                let (world, st) = hpvm::build(sel.text).map_err(invalid)?;
+                (world, Model::Hpvm(Box::new(st)))
+            }
+            _ => {
+                let (world, st) = ldoms::build(sel.text).map_err(invalid)?;
+                (world, Model::Ldoms(Box::new(st)))
+            }
+        };
         Ok(SiteState {
             format: FORMAT,
             scenario: sel.name.to_string(),
@@ -78,8 +87,13 @@ impl SiteState {
         self.world.hosts.keys().cloned().collect()
     }
 
-    /// Run one command line on `host`.
-    pub(crate) fn run_line(&mut self, host: &str, line: &str) -> LineResult {
+    /// Run one command line on `host`, with `stdin` for the command that reads it.
+    pub(crate) fn run_line(
+        &mut self,
+        host: &str,
+        line: &str,
+        stdin: Option<Vec<u8>>,
+    ) -> LineResult {
         let now = self.world.now_ms;
         self.model.settle(&mut self.world, now);
         if !self.world.hosts.contains_key(host) {
@@ -95,7 +109,7 @@ impl SiteState {
             });
             return LineResult::Unreachable(Output::new(255, "", format!("{msg}\n")));
         }
-        let out = interp::run_line(&mut self.world, &mut self.model, host, line);
+        let out = interp::run_line(&mut self.world, &mut self.model, host, line, stdin);
         self.log.push(LoggedCommand {
             time,
             host: host.to_string(),
@@ -118,7 +132,11 @@ impl SiteState {
         } else {
             "default".to_string()
         };
+        let products = match self.model.driver() {
+            "hpvm" => "Serviceguard",
+            _ => "LDoms",
+        };
         self.model
-            .inventory_toml(&format!("simulated LDoms site ({what})"))
+            .inventory_toml(&format!("simulated {products} site ({what})"))
     }
 }

@@ -31,6 +31,55 @@ pub(crate) struct HostOs {
     pub platform: String,
     /// Files by absolute path.
     pub files: BTreeMap<String, String>,
+    /// Modes, owners and times of paths that have them (directories, and files whose
+    /// mode is not the default 0644): absent for the LDoms hosts, which only have files.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub meta: BTreeMap<String, Meta>,
+}
+
+/// `st_mode` type bits of a directory.
+pub(crate) const S_IFDIR: u32 = 0o040_000;
+/// `st_mode` type bits of a regular file.
+pub(crate) const S_IFREG: u32 = 0o100_000;
+
+/// The inode data of one path: type + permission bits, owner, group, modification time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Meta {
+    /// `st_mode`: [`S_IFDIR`] or [`S_IFREG`] plus the permission bits.
+    pub mode: u32,
+    /// Owner name.
+    pub owner: String,
+    /// Group name.
+    pub group: String,
+    /// Modification time, unix ms.
+    pub mtime_ms: u64,
+}
+
+impl Meta {
+    /// A root-owned directory with permission bits `perm`.
+    pub(crate) fn dir(perm: u32, mtime_ms: u64) -> Self {
+        Meta {
+            mode: S_IFDIR | (perm & 0o7777),
+            owner: "root".into(),
+            group: "sys".into(),
+            mtime_ms,
+        }
+    }
+
+    /// A root-owned regular file with permission bits `perm`.
+    pub(crate) fn file(perm: u32, mtime_ms: u64) -> Self {
+        Meta {
+            mode: S_IFREG | (perm & 0o7777),
+            owner: "root".into(),
+            group: "sys".into(),
+            mtime_ms,
+        }
+    }
+
+    /// Whether this is a directory.
+    pub(crate) fn is_dir(&self) -> bool {
+        self.mode & 0o170_000 == S_IFDIR
+    }
 }
 
 impl HostOs {
@@ -40,6 +89,7 @@ impl HostOs {
             hostname: hostname.to_string(),
             platform: platform.to_string(),
             files: BTreeMap::new(),
+            meta: BTreeMap::new(),
         }
     }
 

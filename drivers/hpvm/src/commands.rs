@@ -1,0 +1,452 @@
+//! The exact commands this driver sends, in one place (the book's page `driver-hpvm.md`
+//! lists them): full paths of the products (a non-interactive SSH session on HP-UX rarely
+//! has `/usr/sbin` or `/opt/hpvm/bin` on its PATH) and argv vectors. Every VM, package and
+//! node name is validated here, before a command exists; file paths are passed as one
+//! quoted argument.
+
+use hascript_api::{shell_quote, validate_name, Command, Error, Result};
+
+/// Serviceguard cluster view.
+pub const CMVIEWCL: &str = "/usr/sbin/cmviewcl";
+/// Serviceguard: start a package.
+pub const CMRUNPKG: &str = "/usr/sbin/cmrunpkg";
+/// Serviceguard: halt a package.
+pub const CMHALTPKG: &str = "/usr/sbin/cmhaltpkg";
+/// Serviceguard: package and node switching.
+pub const CMMODPKG: &str = "/usr/sbin/cmmodpkg";
+/// Serviceguard: make a package configuration file from modules.
+pub const CMMAKEPKG: &str = "/usr/sbin/cmmakepkg";
+/// Serviceguard: verify a package configuration.
+pub const CMCHECKCONF: &str = "/usr/sbin/cmcheckconf";
+/// Serviceguard: apply a package configuration.
+pub const CMAPPLYCONF: &str = "/usr/sbin/cmapplyconf";
+/// LVM volume group display.
+pub const VGDISPLAY: &str = "/usr/sbin/vgdisplay";
+/// SD-UX product listing.
+pub const SWLIST: &str = "/usr/sbin/swlist";
+/// File system of a path.
+pub const DF: &str = "/usr/bin/df";
+/// Integrity VM status.
+pub const HPVMSTATUS: &str = "/opt/hpvm/bin/hpvmstatus";
+/// Integrity VM migration.
+pub const HPVMMIGRATE: &str = "/opt/hpvm/bin/hpvmmigrate";
+/// Integrity VM start.
+pub const HPVMSTART: &str = "/opt/hpvm/bin/hpvmstart";
+/// Integrity VM stop.
+pub const HPVMSTOP: &str = "/opt/hpvm/bin/hpvmstop";
+/// The toolkit's folder of scripts.
+pub const TKIT_SCRIPTS: &str = "/etc/cmcluster/scripts/tkit/vtn";
+/// The toolkit's online migration of a VM package.
+pub const CMMOVEVPKG: &str = "/etc/cmcluster/scripts/tkit/vtn/cmmovevpkg";
+/// The toolkit's easy deployment (and maintenance mode, removal, conversion).
+pub const CMDEPLOYVPKG: &str = "/etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg";
+/// The toolkit's module (`cmmakepkg -m`).
+pub const TKIT_MODULE: &str = "tkit/vtn/vtn";
+/// Where package directories live.
+pub const CMCLUSTER_DIR: &str = "/etc/cmcluster";
+/// Default package log folder (`$SGRUN/log`).
+pub const PACKAGE_LOG_DIR: &str = "/var/adm/cmcluster/log";
+/// HP-UX syslog.
+pub const SYSLOG: &str = "/var/adm/syslog/syslog.log";
+/// The product that online migration needs (B5).
+pub const PRODUCT_OVMM: &str = "T8718AC";
+/// The toolkit's product (B0).
+pub const PRODUCT_TOOLKIT: &str = "SG-IVS-Toolkit";
+
+fn name(what: &str, v: &str) -> Result<()> {
+    validate_name(what, v)
+}
+
+/// A path that may reach a command line: absolute, no NUL or newline.
+fn path(p: &str) -> Result<()> {
+    if p.starts_with('/') && !p.contains(['\0', '\n', '\r']) {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "invalid path {:?}: an absolute path without control characters is needed",
+            hascript_api::names::shorten(p)
+        )))
+    }
+}
+
+/// `/etc/cmcluster/<vm>` (the package directory).
+pub fn package_dir(vm: &str) -> Result<String> {
+    name("package", vm)?;
+    Ok(format!("{CMCLUSTER_DIR}/{vm}"))
+}
+
+/// `/etc/cmcluster/<vm>/<vm>.conf` (the package configuration file).
+pub fn package_file(vm: &str) -> Result<String> {
+    Ok(format!("{}/{vm}.conf", package_dir(vm)?))
+}
+
+/// `/var/adm/cmcluster/log/<vm>.log` (the package log's default place).
+pub fn package_log(vm: &str) -> Result<String> {
+    name("package", vm)?;
+    Ok(format!("{PACKAGE_LOG_DIR}/{vm}.log"))
+}
+
+/// `cmviewcl -v -f line`.
+pub fn cmviewcl(host: &str) -> Command {
+    Command::read(host, &[CMVIEWCL, "-v", "-f", "line"])
+}
+
+/// `hpvmstatus` (the summary table).
+pub fn hpvmstatus(host: &str) -> Command {
+    Command::read(host, &[HPVMSTATUS])
+}
+
+/// `hpvmstatus -P VM` (one guest's details).
+pub fn hpvmstatus_p(host: &str, vm: &str) -> Result<Command> {
+    name("VM", vm)?;
+    Ok(Command::read(host, &[HPVMSTATUS, "-P", vm]))
+}
+
+/// `vgdisplay VG`.
+pub fn vgdisplay(host: &str, vg: &str) -> Result<Command> {
+    let vg_name = vg.rsplit('/').next().unwrap_or(vg);
+    name("volume group", vg_name)?;
+    Ok(Command::read(host, &[VGDISPLAY, vg]))
+}
+
+/// `df -n PATH` (the file system type of a file backing store).
+pub fn df_n(host: &str, file: &str) -> Result<Command> {
+    path(file)?;
+    Ok(Command::read(host, &[DF, "-n", file]))
+}
+
+/// `swlist -l product PRODUCT`.
+pub fn swlist(host: &str, product: &str) -> Result<Command> {
+    name("product", product)?;
+    Ok(Command::read(host, &[SWLIST, "-l", "product", product]))
+}
+
+/// `hpvmmigrate -s -o -P VM -h TARGET` (checks only: `-s`).
+pub fn hpvmmigrate_check(source: &str, vm: &str, target: &str) -> Result<Command> {
+    name("VM", vm)?;
+    name("VM host", target)?;
+    Ok(Command::read(
+        source,
+        &[HPVMMIGRATE, "-s", "-o", "-P", vm, "-h", target],
+    ))
+}
+
+/// `cmmovevpkg -v -P VM -h TARGET` (on the source).
+pub fn cmmovevpkg(source: &str, vm: &str, target: &str) -> Result<Command> {
+    name("VM", vm)?;
+    name("VM host", target)?;
+    Ok(Command::change(
+        source,
+        &[CMMOVEVPKG, "-v", "-P", vm, "-h", target],
+    ))
+}
+
+/// `cmrunpkg [-n NODE] VM`.
+pub fn cmrunpkg(host: &str, vm: &str, node: Option<&str>) -> Result<Command> {
+    name("package", vm)?;
+    let mut argv = vec![CMRUNPKG];
+    if let Some(n) = node {
+        name("node", n)?;
+        argv.extend(["-n", n]);
+    }
+    argv.push(vm);
+    Ok(Command::change(host, &argv))
+}
+
+/// `cmhaltpkg VM`.
+pub fn cmhaltpkg(host: &str, vm: &str) -> Result<Command> {
+    name("package", vm)?;
+    Ok(Command::change(host, &[CMHALTPKG, vm]))
+}
+
+/// `cmmodpkg -e|-d [-n NODE] VM`: package switching, or node switching on `node`.
+pub fn cmmodpkg(host: &str, vm: &str, enable: bool, node: Option<&str>) -> Result<Command> {
+    name("package", vm)?;
+    let mut argv = vec![CMMODPKG, if enable { "-e" } else { "-d" }];
+    if let Some(n) = node {
+        name("node", n)?;
+        argv.extend(["-n", n]);
+    }
+    argv.push(vm);
+    Ok(Command::change(host, &argv))
+}
+
+/// `cmmakepkg -m tkit/vtn/vtn -n VM FILE`.
+pub fn cmmakepkg(host: &str, vm: &str, file: &str) -> Result<Command> {
+    name("package", vm)?;
+    path(file)?;
+    Ok(Command::change(
+        host,
+        &[CMMAKEPKG, "-m", TKIT_MODULE, "-n", vm, file],
+    ))
+}
+
+/// `cmcheckconf -P FILE` (verifies; changes nothing).
+pub fn cmcheckconf(host: &str, file: &str) -> Result<Command> {
+    path(file)?;
+    Ok(Command::read(host, &[CMCHECKCONF, "-P", file]))
+}
+
+/// `cmapplyconf -P FILE`, answering its confirmation with `y`.
+pub fn cmapplyconf(host: &str, file: &str) -> Result<Command> {
+    path(file)?;
+    Ok(Command::change(host, &[CMAPPLYCONF, "-P", file]).with_stdin(b"y\n".to_vec()))
+}
+
+/// What `cmdeployvpkg -Q -P VM` is asked to do besides the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeployArgs {
+    /// `-n NODE` for each node (none: the toolkit's choice).
+    pub nodes: Vec<String>,
+    /// `-x merge` (keep the existing file's settings).
+    pub merge: bool,
+    /// `-x appmon=SPEC` for each application monitor.
+    pub appmon: Vec<String>,
+}
+
+/// `cmdeployvpkg -Q -P VM [-n N]… [-x merge] [-x appmon=SPEC]…` (on the owner).
+pub fn cmdeployvpkg(host: &str, vm: &str, args: &DeployArgs) -> Result<Command> {
+    name("VM", vm)?;
+    let mut argv: Vec<String> = vec![CMDEPLOYVPKG.into(), "-Q".into(), "-P".into(), vm.into()];
+    for n in &args.nodes {
+        name("node", n)?;
+        argv.extend(["-n".into(), n.clone()]);
+    }
+    if args.merge || !args.appmon.is_empty() {
+        argv.extend(["-x".into(), "merge".into()]);
+    }
+    for spec in &args.appmon {
+        if spec.contains(['\0', '\n', '\r']) {
+            return Err(Error::usage(
+                "an application monitor specification cannot hold control characters",
+            ));
+        }
+        argv.extend(["-x".into(), format!("appmon={spec}")]);
+    }
+    Ok(Command::change(host, &argv))
+}
+
+/// `cmdeployvpkg -m 1|0 -P VM` (toolkit maintenance mode on the local node).
+pub fn cmdeployvpkg_maintenance(host: &str, vm: &str, on: bool) -> Result<Command> {
+    name("VM", vm)?;
+    Ok(Command::change(
+        host,
+        &[CMDEPLOYVPKG, "-m", if on { "1" } else { "0" }, "-P", vm],
+    ))
+}
+
+/// `cmdeployvpkg -Q -C -P VM -h TARGET` (online conversion of an old package).
+pub fn cmdeployvpkg_convert(host: &str, vm: &str, target: &str) -> Result<Command> {
+    name("VM", vm)?;
+    name("VM host", target)?;
+    Ok(Command::change(
+        host,
+        &[CMDEPLOYVPKG, "-Q", "-C", "-P", vm, "-h", target],
+    ))
+}
+
+/// `cmdeployvpkg -P VM -U` (remove the package), confirming with `y`.
+pub fn cmdeployvpkg_remove(host: &str, vm: &str) -> Result<Command> {
+    name("VM", vm)?;
+    Ok(Command::change(host, &[CMDEPLOYVPKG, "-P", vm, "-U"]).with_stdin(b"y\n".to_vec()))
+}
+
+/// `hpvmstart -P VM`.
+pub fn hpvmstart(host: &str, vm: &str) -> Result<Command> {
+    name("VM", vm)?;
+    Ok(Command::change(host, &[HPVMSTART, "-P", vm]))
+}
+
+/// `hpvmstop -P VM -F`.
+pub fn hpvmstop(host: &str, vm: &str) -> Result<Command> {
+    name("VM", vm)?;
+    Ok(Command::change(host, &[HPVMSTOP, "-P", vm, "-F"]))
+}
+
+/// `cat FILE`.
+pub fn cat(host: &str, file: &str) -> Result<Command> {
+    path(file)?;
+    Ok(Command::read(host, &["cat", file]))
+}
+
+/// `ls -ld PATH` (exit 2: missing).
+pub fn ls_ld(host: &str, p: &str) -> Result<Command> {
+    path(p)?;
+    Ok(Command::read(host, &["ls", "-ld", p]))
+}
+
+/// `ls -lA DIR`.
+pub fn ls_la(host: &str, dir: &str) -> Result<Command> {
+    path(dir)?;
+    Ok(Command::read(host, &["ls", "-lA", dir]))
+}
+
+/// `mkdir -p DIR`.
+pub fn mkdir_p(host: &str, dir: &str) -> Result<Command> {
+    path(dir)?;
+    Ok(Command::change(host, &["mkdir", "-p", dir]))
+}
+
+/// `chmod go-w PATH`.
+pub fn chmod_go_w(host: &str, p: &str) -> Result<Command> {
+    path(p)?;
+    Ok(Command::change(host, &["chmod", "go-w", p]))
+}
+
+/// `cp -p FROM TO`.
+pub fn cp_p(host: &str, from: &str, to: &str) -> Result<Command> {
+    path(from)?;
+    path(to)?;
+    Ok(Command::change(host, &["cp", "-p", from, to]))
+}
+
+/// Write `data` to `file` whole, with `mode` (octal, e.g. `0644`): the contract's one shell
+/// line, `umask 077 && rm -f F.hascript && dd of=F.hascript && chmod MODE F.hascript &&
+/// mv -f F.hascript F`, run by `sh -c` with the data on standard input. The path is quoted
+/// with [`shell_quote`], never interpolated bare.
+pub fn write_file(host: &str, file: &str, mode: u32, data: &[u8]) -> Result<Command> {
+    path(file)?;
+    if mode > 0o7777 {
+        return Err(Error::usage(format!("invalid file mode {mode:o}")));
+    }
+    let tmp = shell_quote(&format!("{file}.hascript"));
+    let dest = shell_quote(file);
+    let script = format!(
+        "umask 077 && rm -f {tmp} && dd of={tmp} && chmod {mode:04o} {tmp} && mv -f {tmp} {dest}"
+    );
+    Ok(Command::change(host, &["sh", "-c", script.as_str()]).with_stdin(data.to_vec()))
+}
+
+/// `wc -c FILE` (log size at the start of a run).
+pub fn file_size(host: &str, file: &str) -> Result<Command> {
+    path(file)?;
+    Ok(Command::read(host, &["wc", "-c", file]))
+}
+
+/// `tail -c +N FILE` (what was written since offset N-1).
+pub fn file_from(host: &str, file: &str, offset: u64) -> Result<Command> {
+    path(file)?;
+    let from = format!("+{}", offset + 1);
+    Ok(Command::read(host, &["tail", "-c", from.as_str(), file]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hascript_api::{Effect, ErrorKind};
+
+    #[test]
+    fn lines_have_full_paths_and_the_c_locale() {
+        assert_eq!(
+            cmviewcl("node1").line(),
+            "LC_ALL=C /usr/sbin/cmviewcl -v -f line"
+        );
+        let c = cmmovevpkg("node1", "slvm1", "node2").expect("valid");
+        assert_eq!(
+            c.line(),
+            "LC_ALL=C /etc/cmcluster/scripts/tkit/vtn/cmmovevpkg -v -P slvm1 -h node2"
+        );
+        assert_eq!(c.effect, Effect::Change);
+        let c = hpvmmigrate_check("node1", "slvm1", "node2").expect("valid");
+        assert_eq!(c.effect, Effect::Read);
+        assert_eq!(
+            c.display(),
+            "/opt/hpvm/bin/hpvmmigrate -s -o -P slvm1 -h node2"
+        );
+    }
+
+    #[test]
+    fn bad_names_never_become_commands() {
+        for bad in ["slvm1;reboot", "", "-rf", "a b"] {
+            let e = cmrunpkg("node1", bad, None).err().map(|e| e.kind);
+            assert_eq!(e, Some(ErrorKind::Usage), "{bad}");
+            let e = cmmodpkg("node1", "slvm1", true, Some(bad))
+                .err()
+                .map(|e| e.kind);
+            assert_eq!(e, Some(ErrorKind::Usage), "{bad}");
+        }
+        assert!(cat("node1", "relative/path").is_err());
+        assert!(cat("node1", "/x\ny").is_err());
+    }
+
+    #[test]
+    fn switching_commands() {
+        let d = |c: Command| c.display();
+        assert_eq!(
+            d(cmmodpkg("n", "slvm1", true, None).expect("ok")),
+            "/usr/sbin/cmmodpkg -e slvm1"
+        );
+        assert_eq!(
+            d(cmmodpkg("n", "slvm1", false, Some("node2")).expect("ok")),
+            "/usr/sbin/cmmodpkg -d -n node2 slvm1"
+        );
+        assert_eq!(
+            d(cmrunpkg("n", "slvm1", Some("node1")).expect("ok")),
+            "/usr/sbin/cmrunpkg -n node1 slvm1"
+        );
+    }
+
+    #[test]
+    fn apply_and_remove_confirm_on_stdin() {
+        let c = cmapplyconf("node1", "/etc/cmcluster/slvm1/slvm1.conf").expect("ok");
+        assert_eq!(c.stdin.as_deref(), Some(&b"y\n"[..]));
+        let c = cmdeployvpkg_remove("node1", "slvm1").expect("ok");
+        assert_eq!(c.stdin.as_deref(), Some(&b"y\n"[..]));
+        assert_eq!(
+            c.display(),
+            "/etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -P slvm1 -U"
+        );
+    }
+
+    #[test]
+    fn deploy_builds_nodes_merge_and_appmon() {
+        let a = DeployArgs {
+            nodes: vec!["node1".into(), "node2".into()],
+            merge: false,
+            appmon: vec!["app_mon:/app/mon -display 16.213.12.70:0.0:10:1:300".into()],
+        };
+        let c = cmdeployvpkg("node1", "slvm1", &a).expect("ok");
+        assert_eq!(
+            c.line(),
+            "LC_ALL=C /etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -Q -P slvm1 -n node1 -n node2 -x merge -x 'appmon=app_mon:/app/mon -display 16.213.12.70:0.0:10:1:300'"
+        );
+        let c = cmdeployvpkg("node1", "slvm1", &DeployArgs::default()).expect("ok");
+        assert_eq!(
+            c.display(),
+            "/etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -Q -P slvm1"
+        );
+    }
+
+    #[test]
+    fn write_file_is_one_quoted_shell_line_with_data_on_stdin() {
+        let c =
+            write_file("node1", "/etc/cmcluster/slvm1/slvm1.conf", 0o644, b"x y\n").expect("ok");
+        assert_eq!(
+            c.line(),
+            "LC_ALL=C sh -c 'umask 077 && rm -f /etc/cmcluster/slvm1/slvm1.conf.hascript && dd of=/etc/cmcluster/slvm1/slvm1.conf.hascript && chmod 0644 /etc/cmcluster/slvm1/slvm1.conf.hascript && mv -f /etc/cmcluster/slvm1/slvm1.conf.hascript /etc/cmcluster/slvm1/slvm1.conf'"
+        );
+        assert_eq!(c.stdin.as_deref(), Some(&b"x y\n"[..]));
+        // A path with a quote or a space stays one word inside the script.
+        let c = write_file("node1", "/tmp/it's x", 0o600, b"").expect("ok");
+        let hascript_api::Program::Argv(argv) = &c.program else {
+            panic!("argv expected")
+        };
+        assert_eq!(
+            argv[2],
+            r"umask 077 && rm -f '/tmp/it'\''s x.hascript' && dd of='/tmp/it'\''s x.hascript' && chmod 0600 '/tmp/it'\''s x.hascript' && mv -f '/tmp/it'\''s x.hascript' '/tmp/it'\''s x'"
+        );
+    }
+
+    #[test]
+    fn package_paths() {
+        assert_eq!(
+            package_file("slvm1").expect("ok"),
+            "/etc/cmcluster/slvm1/slvm1.conf"
+        );
+        assert_eq!(
+            package_log("slvm1").expect("ok"),
+            "/var/adm/cmcluster/log/slvm1.log"
+        );
+        assert!(package_dir("../etc").is_err());
+    }
+}

@@ -1,0 +1,1049 @@
+//! Package management (B1–B3): status, start with switching, halt, package and node
+//! switching, the toolkit's maintenance mode, the package file (read, write, make,
+//! distribute, verify, apply), easy deployment, removal and backups. Every operation reads
+//! the state first, skips what is already done and says so, and reads its effect back.
+
+use std::time::Duration;
+
+use hascript_api::{validate_name, Error, ErrorKind, Result};
+use serde_json::{json, Value};
+
+use super::{after_change, members, node_up, ConfRead};
+use crate::appmon::AppMonitor;
+use crate::commands::{self as cmd, DeployArgs};
+use crate::facts::{is_cancel, Inner};
+use crate::parse::cmcheckconf::{self, CheckVerdict};
+use crate::parse::cmviewcl_line::{ClusterView, PackageState, PackageView, Status};
+use crate::parse::ls_l::FileType;
+use crate::pkgconf::PackageConf;
+use crate::wait::WaitEnd;
+
+/// Deadline for a package to come up after `cmrunpkg` or go down after `cmhaltpkg`.
+pub const PACKAGE_DEADLINE: Duration = Duration::from_secs(600);
+/// Poll interval of package waits.
+pub const PACKAGE_POLL: Duration = Duration::from_secs(5);
+/// Mode of a package file written by hascript.
+pub const PACKAGE_FILE_MODE: u32 = 0o644;
+
+/// The options of [`Inner::deploy`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeployOpts {
+    /// Nodes for `-n` (empty: the toolkit's choice).
+    pub nodes: Vec<String>,
+    /// Application monitors (`-x appmon=SPEC` each).
+    pub appmon: Vec<AppMonitor>,
+    /// `-x merge`.
+    pub merge: bool,
+}
+
+impl DeployOpts {
+    /// Read `#{nodes: [..], appmon: "spec" | [specs], merge: bool}`; anything else is a
+    /// usage error.
+    pub fn from_value(v: &Value) -> Result<DeployOpts> {
+        let mut o = DeployOpts::default();
+        let Some(m) = v.as_object() else {
+            if v.is_null() {
+                return Ok(o);
+            }
+            return Err(Error::usage(
+                "deploy options must be a map #{nodes: [...], appmon: \"spec\" or [...], merge: bool}",
+            ));
+        };
+        for (k, val) in m {
+            match k.as_str() {
+                "nodes" => o.nodes = strings(k, val)?,
+                "appmon" => {
+                    for s in strings(k, val)? {
+                        o.appmon
+                            .push(AppMonitor::parse(&s).map_err(|e| Error::usage(e.to_string()))?);
+                    }
+                }
+                "merge" => {
+                    o.merge = val.as_bool().ok_or_else(|| {
+                        Error::usage("deploy option `merge` must be true or false")
+                    })?
+                }
+                other => {
+                    return Err(Error::usage(format!(
+                        "unknown deploy option {other:?}: use nodes, appmon, merge"
+                    )))
+                }
+            }
+        }
+        for n in &o.nodes {
+            validate_name("node", n)?;
+        }
+        Ok(o)
+    }
+}
+
+/// A string or a list of strings.
+pub(crate) fn strings(key: &str, v: &Value) -> Result<Vec<String>> {
+    match v {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str().map(str::to_string).ok_or_else(|| {
+                    Error::usage(format!(
+                        "option `{key}` must be a string or a list of strings"
+                    ))
+                })
+            })
+            .collect(),
+        Value::Null => Ok(Vec::new()),
+        _ => Err(Error::usage(format!(
+            "option `{key}` must be a string or a list of strings"
+        ))),
+    }
+}
+
+/// Seconds since the epoch as `YYYYMMDD-HHMMSS` (UTC), for backup folder names.
+pub fn timestamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// The status of one package as scripts see it (without the maintenance file).
+pub(crate) fn package_value(p: &PackageView) -> Value {
+    let mut node_switching = serde_json::Map::new();
+    for n in &p.nodes {
+        node_switching.insert(n.name.clone(), Value::String(n.switching.clone()));
+    }
+    json!({
+        "name": p.name,
+        "type": p.pkg_type,
+        "status": p.status,
+        "state": p.state,
+        "owner": p.owner,
+        "autorun": p.autorun,
+        "switching": p.autorun().is_enabled(),
+        "node_switching": node_switching,
+        "nodes": p.nodes.iter().map(|n| json!({
+            "name": n.name, "status": n.status, "switching": n.switching, "type": n.node_type,
+        })).collect::<Vec<_>>(),
+        "services": p.services.iter().map(|s| json!({
+            "name": s.name, "status": s.status, "restarts": s.restarts, "max_restarts": s.max_restarts,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn running(p: &PackageView) -> bool {
+    p.status() == Status::Up && p.state() == PackageState::Running
+}
+
+fn verdict_value(host: &str, path: &str, v: &CheckVerdict) -> Value {
+    json!({
+        "host": host, "path": path, "ok": v.ok, "errors": v.errors,
+        "permission_problems": v.permission_problems,
+    })
+}
+
+/// A failed `cmcheckconf`/`cmapplyconf` verdict as a `Check` error with remedies.
+fn verdict_error(what: &str, host: &str, path: &str, v: &CheckVerdict, exit: i32) -> Error {
+    let mut remedies: Vec<String> = v
+        .permission_problems
+        .iter()
+        .map(|p| format!("`chmod go-w {}` on {}", p.path, p.node))
+        .collect();
+    if remedies.is_empty() {
+        remedies.push(format!(
+            "correct {path} (hascript package.read_config / write_config) and run the check again"
+        ));
+    } else {
+        remedies.push("or distribute the package directory again (hascript package.distribute sets the mode on every member)".into());
+    }
+    let errors = if v.errors.is_empty() {
+        vec![format!("{what} exited {exit} without a success line")]
+    } else {
+        v.errors.clone()
+    };
+    Error::check(format!(
+        "{what} -P {path} on {host} found problems:\n  - {}",
+        errors.join("\n  - ")
+    ))
+    .on_host(host)
+    .with_exit(exit)
+    .with_remedy(remedies.join("; "))
+}
+
+impl Inner {
+    /// Every package with its state.
+    pub fn list_packages(&self) -> Result<Value> {
+        let view = self.view()?;
+        Ok(Value::Array(
+            view.packages.iter().map(package_value).collect(),
+        ))
+    }
+
+    /// One package: `cmviewcl`'s view plus toolkit maintenance (maintenance file present?).
+    pub fn package_status(&self, name: &str) -> Result<Value> {
+        let (view, p) = self.resolve_package(name)?;
+        let mut v = package_value(&p);
+        let m = self.or_unknown(self.maintenance_state(&view, &p))?;
+        if let Value::Object(o) = &mut v {
+            match m {
+                Ok((on, conf)) => {
+                    o.insert("maintenance".into(), Value::Bool(on));
+                    o.insert(
+                        "maintenance_file".into(),
+                        Value::String(conf.maintenance_file(&p.name)),
+                    );
+                    o.insert(
+                        "toolkit".into(),
+                        serde_json::to_value(&conf.kind).unwrap_or(Value::Null),
+                    );
+                }
+                Err(why) => {
+                    o.insert("maintenance".into(), Value::Null);
+                    o.insert("maintenance_error".into(), Value::String(why));
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    /// Poll `cmviewcl` until `pred` holds for the package, or the deadline.
+    fn wait_package(
+        &self,
+        vm: &str,
+        what: &str,
+        pred: impl Fn(&PackageView) -> bool,
+    ) -> Result<WaitEnd<Option<PackageView>>> {
+        self.poll(
+            what,
+            PACKAGE_DEADLINE,
+            PACKAGE_POLL,
+            || {
+                let view = self.view()?;
+                let p = view.package(vm).cloned();
+                Ok((p.as_ref().is_some_and(&pred), p))
+            },
+            |p| {
+                p.as_ref()
+                    .map(|p| format!("{} {}/{}", p.name, p.status, p.state))
+                    .unwrap_or_else(|| format!("{vm} not listed"))
+            },
+        )
+    }
+
+    /// A member of the package named by a script.
+    fn resolve_member(&self, p: &PackageView, node: &str) -> Result<String> {
+        validate_name("node", node)?;
+        if p.node(node).is_none() {
+            return Err(Error::usage(format!(
+                "{node} is not in the node_name list of package {} ({})",
+                p.name,
+                members(p).join(", ")
+            )));
+        }
+        Ok(node.to_string())
+    }
+
+    /// The host to send cluster-wide commands from: the owner, else the first VM host
+    /// that is up in the cluster.
+    fn command_host(&self, view: &ClusterView, p: Option<&PackageView>) -> Result<String> {
+        if let Some(o) = p
+            .and_then(|p| p.owner.as_deref())
+            .filter(|o| self.topo.vm_host(o).is_some() && node_up(view, o))
+        {
+            return Ok(o.to_string());
+        }
+        self.topo
+            .vm_hosts
+            .iter()
+            .find(|h| node_up(view, &h.name))
+            .map(|h| h.name.clone())
+            .ok_or_else(|| Error::check("no VM host of the inventory is up in the cluster"))
+    }
+
+    /// Start a package (`cmrunpkg [-n NODE]`), then always enable package switching
+    /// (`cmmodpkg -e`) and check it in `cmviewcl`. Already running → says so (and enables
+    /// switching when it is off).
+    pub fn run_package(&self, name: &str, node: Option<&str>) -> Result<Value> {
+        let (view, p) = self.resolve_package(name)?;
+        let node = node.map(|n| self.resolve_member(&p, n)).transpose()?;
+        let vm = p.name.clone();
+        let host = self.command_host(&view, Some(&p))?;
+        let mut started = false;
+        if running(&p) {
+            let owner = p.owner.clone().unwrap_or_default();
+            if let Some(n) = &node {
+                if *n != owner {
+                    return Err(Error::check(format!(
+                        "package {vm} already runs on {owner}, not on {n}"
+                    ))
+                    .with_remedy(format!(
+                        "move it with hpvm/move-package (online), or halt it and run it on {n}"
+                    )));
+                }
+            }
+            self.ctx.ui.info(&format!(
+                "package {vm} already runs on {owner}: not started again"
+            ));
+        } else {
+            if p.status() != Status::Down {
+                return Err(Error::check(format!(
+                    "package {vm} is {}/{}: wait until it is up or down",
+                    p.status, p.state
+                )));
+            }
+            self.ctx.ui.step(
+                "B3",
+                &format!(
+                    "start package {vm}{}",
+                    node.as_deref()
+                        .map(|n| format!(" on {n}"))
+                        .unwrap_or_default()
+                ),
+            );
+            self.ctx
+                .run_ok(&cmd::cmrunpkg(&host, &vm, node.as_deref())?)
+                .map_err(after_change)?;
+            started = true;
+            match self.wait_package(&vm, &format!("package {vm} to be up"), running)? {
+                WaitEnd::Done(_) => {}
+                WaitEnd::Deadline(p) => {
+                    return Err(Error::needs_attention(format!(
+                        "cmrunpkg {vm} ran but the package is {} after {} s",
+                        p.map(|p| format!("{}/{}", p.status, p.state))
+                            .unwrap_or_else(|| "not listed".into()),
+                        PACKAGE_DEADLINE.as_secs()
+                    ))
+                    .with_remedy(format!(
+                        "read the package log {} on the node that runs it",
+                        cmd::package_log(&vm)?
+                    )))
+                }
+            }
+        }
+        let switching = self.ensure_switching(&vm, &host)?;
+        let mut v = self.package_status(&vm)?;
+        if let Value::Object(o) = &mut v {
+            o.insert("started".into(), Value::Bool(started));
+            o.insert("enabled_switching".into(), Value::Bool(switching));
+        }
+        Ok(v)
+    }
+
+    /// `cmmodpkg -e VM` (when switching is off), then read back. Returns whether a command
+    /// was sent.
+    fn ensure_switching(&self, vm: &str, host: &str) -> Result<bool> {
+        let view = self.view()?;
+        let p = self.package_in(&view, vm)?;
+        let sent = if p.autorun().is_enabled() {
+            false
+        } else {
+            self.ctx
+                .run_ok(&cmd::cmmodpkg(host, vm, true, None)?)
+                .map_err(after_change)?;
+            true
+        };
+        let view = self.view()?;
+        let p = self.package_in(&view, vm)?;
+        if !p.autorun().is_enabled() {
+            return Err(Error::check(format!(
+                "package switching of {vm} reads {:?} after cmmodpkg -e",
+                p.autorun
+            ))
+            .with_remedy(format!(
+                "run `cmmodpkg -e {vm}` and check cmviewcl -v -p {vm}"
+            )));
+        }
+        self.ctx.ui.info(&format!(
+            "package switching of {vm} is enabled (failover protection on)"
+        ));
+        Ok(sent)
+    }
+
+    /// Halt a package (`cmhaltpkg`); already halted → says so.
+    pub fn halt_package(&self, name: &str) -> Result<Value> {
+        let (view, p) = self.resolve_package(name)?;
+        let vm = p.name.clone();
+        if p.status() == Status::Down {
+            self.ctx
+                .ui
+                .info(&format!("package {vm} is already halted: nothing to do"));
+            let mut v = package_value(&p);
+            if let Value::Object(o) = &mut v {
+                o.insert("halted".into(), Value::Bool(false));
+            }
+            return Ok(v);
+        }
+        let host = self.command_host(&view, Some(&p))?;
+        self.ctx
+            .ui
+            .step("B3", &format!("halt package {vm} (cmhaltpkg stops the VM)"));
+        self.ctx
+            .run_ok(&cmd::cmhaltpkg(&host, &vm)?)
+            .map_err(after_change)?;
+        let p = match self.wait_package(&vm, &format!("package {vm} to be down"), |p| {
+            p.status() == Status::Down
+        })? {
+            WaitEnd::Done(p) => p,
+            WaitEnd::Deadline(p) => {
+                return Err(Error::needs_attention(format!(
+                    "cmhaltpkg {vm} ran but the package is {} after {} s",
+                    p.map(|p| format!("{}/{}", p.status, p.state))
+                        .unwrap_or_else(|| "not listed".into()),
+                    PACKAGE_DEADLINE.as_secs()
+                )))
+            }
+        };
+        self.ctx.ui.info(&format!(
+            "package {vm} is halted; its package switching is now disabled: start it again with package.run (cmrunpkg, then cmmodpkg -e)"
+        ));
+        let mut v = p.as_ref().map(package_value).unwrap_or(Value::Null);
+        if let Value::Object(o) = &mut v {
+            o.insert("halted".into(), Value::Bool(true));
+        }
+        Ok(v)
+    }
+
+    /// Enable or disable package switching (`node` = `None`) or node switching on `node`;
+    /// already so → says so; read back.
+    pub fn set_switching(&self, name: &str, node: Option<&str>, enable: bool) -> Result<Value> {
+        let (view, p) = self.resolve_package(name)?;
+        let node = node.map(|n| self.resolve_member(&p, n)).transpose()?;
+        let vm = p.name.clone();
+        let current = |p: &PackageView| match &node {
+            None => p.autorun().is_enabled(),
+            Some(n) => p.node(n).is_some_and(|x| x.switching().is_enabled()),
+        };
+        let what = match &node {
+            None => format!("package switching of {vm}"),
+            Some(n) => format!("node switching of {vm} on {n}"),
+        };
+        let word = if enable { "enabled" } else { "disabled" };
+        let changed = if current(&p) == enable {
+            self.ctx
+                .ui
+                .info(&format!("{what} is already {word}: nothing to do"));
+            false
+        } else {
+            let host = self.command_host(&view, Some(&p))?;
+            self.ctx
+                .run_ok(&cmd::cmmodpkg(&host, &vm, enable, node.as_deref())?)
+                .map_err(after_change)?;
+            let view = self.view()?;
+            let p = self.package_in(&view, &vm)?;
+            if current(p) != enable {
+                return Err(Error::check(format!("{what} is not {word} after cmmodpkg")));
+            }
+            self.ctx.ui.info(&format!("{what} is {word}"));
+            if !enable && node.is_none() {
+                self.ctx.ui.warn(&format!(
+                    "package {vm} has no failover protection until package switching is enabled again"
+                ));
+            }
+            true
+        };
+        let view = self.view()?;
+        let mut v = package_value(self.package_in(&view, &vm)?);
+        if let Value::Object(o) = &mut v {
+            o.insert("changed".into(), Value::Bool(changed));
+        }
+        Ok(v)
+    }
+
+    /// Whether the package is in toolkit maintenance (maintenance file on its owner).
+    pub fn in_maintenance(&self, name: &str) -> Result<bool> {
+        let (view, p) = self.resolve_package(name)?;
+        Ok(self.maintenance_state(&view, &p)?.0)
+    }
+
+    /// Enter or leave the toolkit's maintenance mode on the owner (`cmdeployvpkg -m 1|0`);
+    /// entering needs `MAINTENANCE_FLAG yes`; the asked state already → no command.
+    pub fn maintenance(&self, name: &str, on: bool) -> Result<Value> {
+        let (_, p) = self.resolve_package(name)?;
+        let vm = p.name.clone();
+        let owner = match p.owner.as_deref().filter(|_| running(&p)) {
+            Some(o) if self.topo.vm_host(o).is_some() => o.to_string(),
+            Some(o) => {
+                return Err(Error::check(format!(
+                    "package {vm} runs on {o}, which is not a VM host of the inventory"
+                )))
+            }
+            None => {
+                return Err(Error::check(format!(
+                    "package {vm} is {}/{}: the toolkit's maintenance mode applies on the node that runs the package",
+                    p.status, p.state
+                ))
+                .with_remedy(format!("start the package first (package.run {vm})")))
+            }
+        };
+        let conf = self.read_conf_on(&owner, &vm)?;
+        let file = conf.maintenance_file(&vm);
+        let current = self.maintenance_on(&owner, &conf, &vm)?;
+        let word = if on { "in" } else { "out of" };
+        if current == on {
+            self.ctx.ui.info(&format!(
+                "package {vm} is already {word} toolkit maintenance on {owner} ({file} {}): nothing to do",
+                if on { "exists" } else { "absent" }
+            ));
+            return Ok(
+                json!({"package": vm, "host": owner, "maintenance": on, "changed": false, "file": file}),
+            );
+        }
+        if on && !conf.maintenance_flag() {
+            return Err(Error::check(format!(
+                "MAINTENANCE_FLAG is not yes in {} on {owner}: the toolkit cannot enter maintenance mode",
+                conf.path
+            ))
+            .with_remedy(format!(
+                "set `tkit/vtn/vtn/MAINTENANCE_FLAG yes` in {} (package.read_config / write_config), apply it (cmapplyconf -P {}; package.apply), then retry",
+                conf.path, conf.path
+            )));
+        }
+        self.ctx.ui.step(
+            "B3",
+            &format!(
+                "{} toolkit maintenance: cmdeployvpkg -m {} -P {vm} on {owner}",
+                if on { "enter" } else { "leave" },
+                if on { 1 } else { 0 }
+            ),
+        );
+        self.ctx
+            .run_ok(&cmd::cmdeployvpkg_maintenance(&owner, &vm, on)?)
+            .map_err(after_change)?;
+        let now = self.maintenance_on(&owner, &conf, &vm)?;
+        if now != on {
+            return Err(Error::check(format!(
+                "cmdeployvpkg -m {} -P {vm} ran on {owner} but {file} is {}",
+                if on { 1 } else { 0 },
+                if now { "still there" } else { "absent" }
+            )));
+        }
+        if on {
+            self.ctx.ui.warn(&format!(
+                "package {vm} is in toolkit maintenance on {owner}: a VM failure will NOT fail the package over; leave it with package.maintenance(\"{vm}\", false) when the work is done"
+            ));
+        } else {
+            self.ctx.ui.info(&format!(
+                "package {vm} left toolkit maintenance: the guest is monitored again"
+            ));
+        }
+        Ok(json!({"package": vm, "host": owner, "maintenance": on, "changed": true, "file": file}))
+    }
+
+    /// The package file on the owner / first member; for a package not in the cluster yet,
+    /// on the first VM host that has it.
+    pub(crate) fn find_conf(&self, name: &str) -> Result<ConfRead> {
+        let vm = self.vm_name(name)?;
+        let view = self.view()?;
+        if let Some(p) = view.package(&vm) {
+            let c = self.read_conf(&view, p)?;
+            if c.text.is_some() {
+                return Ok(c);
+            }
+        }
+        let mut first = None;
+        for h in &self.topo.vm_hosts {
+            match self.read_conf_on(&h.name, &vm) {
+                Ok(c) if c.text.is_some() => return Ok(c),
+                Ok(c) => {
+                    if first.is_none() {
+                        first = Some(c)
+                    }
+                }
+                Err(e) if is_cancel(&e) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Err(Error::check(format!(
+            "no VM host has the package file {}",
+            cmd::package_file(&vm)?
+        ))
+        .with_remedy(format!(
+            "make it (package.make \"{vm}\") or deploy the package (package.deploy \"{vm}\")"
+        )))
+    }
+
+    /// `#{path, host, text}` of the package file.
+    pub fn read_config(&self, name: &str) -> Result<Value> {
+        let c = self.find_conf(name)?;
+        Ok(json!({"path": c.path, "host": c.host, "text": c.text, "kind": c.kind}))
+    }
+
+    /// The members a package file's `node_name` lines name (`*` = every VM host), in the
+    /// inventory; falls back to `cmviewcl`'s list.
+    fn members_of(&self, doc: Option<&PackageConf>, vm: &str) -> Result<Vec<String>> {
+        let from_file: Vec<String> = doc
+            .map(|d| d.node_names().into_iter().map(str::to_string).collect())
+            .unwrap_or_default();
+        let names: Vec<String> = if from_file.iter().any(|n| n == "*") {
+            self.topo.vm_host_names()
+        } else if !from_file.is_empty() {
+            from_file
+        } else {
+            let view = self.view()?;
+            match view.package(vm) {
+                Some(p) => members(p),
+                None => self.topo.vm_host_names(),
+            }
+        };
+        let mut out = Vec::new();
+        for n in names {
+            if self.topo.vm_host(&n).is_none() {
+                return Err(Error::check(format!(
+                    "node_name {n} of package {vm} is not a VM host of the inventory"
+                ))
+                .with_remedy("add every cluster member to the inventory as a vm-host"));
+            }
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Write the package file (on `host`, or on every member its `node_name` lines name),
+    /// mode 0644, its folder made with `mkdir -p` and `chmod go-w`.
+    pub fn write_config(&self, name: &str, text: &str, host: Option<&str>) -> Result<Value> {
+        let vm = self.vm_name(name)?;
+        let doc = PackageConf::parse(text)
+            .map_err(|e| Error::usage(format!("the new package file cannot be read: {e}")))?;
+        if let Some(pn) = doc.package_name() {
+            if pn != vm {
+                return Err(Error::usage(format!(
+                    "the new package file names package_name {pn:?}, not {vm:?}"
+                )));
+            }
+        }
+        let hosts = match host {
+            Some(h) => vec![self.resolve_host("host", h)?],
+            None => self.members_of(Some(&doc), &vm)?,
+        };
+        let dir = cmd::package_dir(&vm)?;
+        let path = cmd::package_file(&vm)?;
+        for h in &hosts {
+            self.mkdir_p(h, &dir)?;
+            self.write_file(h, &path, PACKAGE_FILE_MODE, text.as_bytes())?;
+            self.chmod_go_w(h, &dir)?;
+        }
+        self.ctx
+            .ui
+            .info(&format!("wrote {path} on {}", hosts.join(", ")));
+        Ok(json!({"path": path, "hosts": hosts, "bytes": text.len()}))
+    }
+
+    /// B1 steps 1–2: `mkdir -p /etc/cmcluster/VM` and `cmmakepkg -m tkit/vtn/vtn -n VM F`
+    /// (on `host` or the first VM host). An existing file is kept (says so).
+    pub fn make(&self, name: &str, host: Option<&str>) -> Result<Value> {
+        let vm = self.vm_name(name)?;
+        let host = match host {
+            Some(h) => self.resolve_host("host", h)?,
+            None => self
+                .topo
+                .vm_hosts
+                .first()
+                .map(|h| h.name.clone())
+                .ok_or_else(|| Error::usage("the inventory has no VM host"))?,
+        };
+        let dir = cmd::package_dir(&vm)?;
+        let path = cmd::package_file(&vm)?;
+        if let Some(text) = self.read_file(&host, &path)? {
+            self.ctx.ui.info(&format!(
+                "{path} already exists on {host}: kept as it is (edit it with package.write_config)"
+            ));
+            return Ok(json!({"path": path, "host": host, "text": text, "changed": false}));
+        }
+        self.mkdir_p(&host, &dir)?;
+        self.ctx
+            .run_ok(&cmd::cmmakepkg(&host, &vm, &path)?)
+            .map_err(after_change)?;
+        self.chmod_go_w(&host, &dir)?;
+        let text = self.read_file(&host, &path)?.ok_or_else(|| {
+            Error::check(format!("cmmakepkg ran on {host} but {path} does not exist"))
+        })?;
+        Ok(json!({"path": path, "host": host, "text": text, "changed": true}))
+    }
+
+    /// Copy the package directory from the host with the file to every member, not
+    /// writable by group or others; the modes are read back.
+    pub fn distribute(&self, name: &str) -> Result<Value> {
+        let c = self.find_conf(name)?;
+        let vm = self.vm_name(name)?;
+        let hosts = self.members_of(c.doc.as_ref(), &vm)?;
+        let mut to = hosts.clone();
+        if !to.contains(&c.host) {
+            to.push(c.host.clone());
+        }
+        let dir = cmd::package_dir(&vm)?;
+        self.ctx.ui.step(
+            "B1",
+            &format!("copy {dir} from {} to {}", c.host, hosts.join(", ")),
+        );
+        let files = self.copy_dir(&dir, &c.host, &to)?;
+        let mut modes = serde_json::Map::new();
+        for h in &to {
+            let e = self.stat(h, &dir)?.ok_or_else(|| {
+                Error::check(format!("{dir} is missing on {h} after the copy")).on_host(h)
+            })?;
+            if e.group_or_other_writable() || !e.owner_executable() {
+                return Err(Error::check(format!(
+                    "{dir} on {h} is {} ({}) after chmod go-w",
+                    e.mode, e.octal
+                ))
+                .on_host(h)
+                .with_remedy(format!("`chmod go-w {dir}` on {h}")));
+            }
+            modes.insert(h.clone(), Value::String(e.mode.clone()));
+        }
+        Ok(json!({"source": c.host, "hosts": to, "dir": dir, "files": files, "modes": modes}))
+    }
+
+    /// `cmcheckconf -P F`: a verdict; a failed one is a `Check` error with remedies.
+    pub fn check_config(&self, name: &str) -> Result<Value> {
+        let c = self.find_conf(name)?;
+        let out = self.ctx.run(&cmd::cmcheckconf(&c.host, &c.path)?)?;
+        let v = cmcheckconf::parse(&format!("{}\n{}", out.stdout, out.stderr));
+        if out.success() && v.ok {
+            self.ctx
+                .ui
+                .info(&format!("cmcheckconf -P {}: no errors", c.path));
+            return Ok(verdict_value(&c.host, &c.path, &v));
+        }
+        Err(verdict_error(
+            "cmcheckconf",
+            &c.host,
+            &c.path,
+            &v,
+            out.code(),
+        ))
+    }
+
+    /// `cmapplyconf -P F` (confirmed with `y`): a verdict, then `cmviewcl` read back.
+    pub fn apply_config(&self, name: &str) -> Result<Value> {
+        let c = self.find_conf(name)?;
+        let vm = self.vm_name(name)?;
+        self.ctx
+            .ui
+            .step("B1", &format!("cmapplyconf -P {} on {}", c.path, c.host));
+        let out = self.ctx.run(&cmd::cmapplyconf(&c.host, &c.path)?)?;
+        let v = cmcheckconf::parse(&format!("{}\n{}", out.stdout, out.stderr));
+        if !(out.success() && v.ok) {
+            return Err(verdict_error(
+                "cmapplyconf",
+                &c.host,
+                &c.path,
+                &v,
+                out.code(),
+            ));
+        }
+        let view = self.view()?;
+        let p = view.package(&vm).ok_or_else(|| {
+            Error::check(format!(
+                "cmapplyconf reported success but cmviewcl does not list package {vm}"
+            ))
+        })?;
+        let mut r = verdict_value(&c.host, &c.path, &v);
+        if let Value::Object(o) = &mut r {
+            o.insert("package".into(), package_value(p));
+        }
+        Ok(r)
+    }
+
+    /// B2: `cmdeployvpkg -Q -P VM [-n N]… [-x merge -x appmon=SPEC]` on the host running
+    /// the guest, then the file re-checked on every member and `cmviewcl` read.
+    pub fn deploy(&self, name: &str, opts: &DeployOpts) -> Result<Value> {
+        let vm = self.vm_name(name)?;
+        for n in &opts.nodes {
+            self.resolve_host("node", n)?;
+        }
+        let hosts = self.running_on(&vm)?;
+        let host = match hosts.as_slice() {
+            [one] => one.clone(),
+            [] => {
+                return Err(Error::check(format!(
+                    "{vm} is not running on any VM host: cmdeployvpkg needs the guest running"
+                ))
+                .with_remedy(format!(
+                    "start the guest first (hpvmstart -P {vm} on the VM host that should run it)"
+                )))
+            }
+            several => {
+                return Err(Error::needs_attention(format!(
+                    "{vm} runs on several VM hosts at once: {}",
+                    several.join(", ")
+                )))
+            }
+        };
+        self.deploy_on(&host, &vm, opts)
+    }
+
+    /// The deployment itself on `host` (the guest's host; conversion calls it directly).
+    pub(crate) fn deploy_on(&self, host: &str, vm: &str, opts: &DeployOpts) -> Result<Value> {
+        let args = DeployArgs {
+            nodes: opts.nodes.clone(),
+            merge: opts.merge,
+            appmon: opts.appmon.iter().map(|a| a.to_spec()).collect(),
+        };
+        let c = cmd::cmdeployvpkg(host, vm, &args)?;
+        let path = cmd::package_file(vm)?;
+        let before = self.read_file(host, &path)?;
+        self.ctx
+            .ui
+            .step("B2", &format!("easy deployment: {} on {host}", c.display()));
+        let out = self.ctx.run(&c)?;
+        if !out.success() {
+            self.ctx.ui.warn(&format!(
+                "cmdeployvpkg exited {}: {}; checking what it wrote",
+                out.code(),
+                out.stderr.trim()
+            ));
+        }
+        // Re-check the result instead of trusting the exit code.
+        let text = self.read_file(host, &path)?.ok_or_else(|| {
+            Error::check(format!(
+                "cmdeployvpkg ran on {host} but {path} does not exist there (exit {})",
+                out.code()
+            ))
+            .on_host(host)
+            .with_stderr(out.stderr.clone())
+        })?;
+        if !out.success() && before.as_deref() == Some(text.as_str()) {
+            return Err(Error::check(format!(
+                "cmdeployvpkg -P {vm} failed on {host} (exit {}) and left {path} as it was",
+                out.code()
+            ))
+            .on_host(host)
+            .with_command(c.display())
+            .with_exit(out.code())
+            .with_stderr(out.stderr.clone())
+            .with_remedy("fix what cmdeployvpkg reports, then deploy again"));
+        }
+        let (kind, _) = super::package_kind(&text);
+        if kind != super::PackageKind::Toolkit {
+            return Err(Error::check(format!(
+                "{path} on {host} after cmdeployvpkg (exit {}) is not a package of the SG IVS toolkit ({kind:?})",
+                out.code()
+            ))
+            .on_host(host)
+            .with_stderr(out.stderr.clone())
+            .with_remedy("fix what cmdeployvpkg reports, then deploy again"));
+        }
+        let doc = PackageConf::parse(&text)
+            .map_err(|e| Error::check(format!("{path} on {host} after cmdeployvpkg: {e}")))?;
+        let mut problems = Vec::new();
+        let file_nodes: Vec<String> = doc.node_names().into_iter().map(str::to_string).collect();
+        for n in &opts.nodes {
+            if !file_nodes.iter().any(|f| f == n || f == "*") {
+                problems.push(format!("node_name {n} is missing from {path}"));
+            }
+        }
+        let services = doc.services();
+        for a in &opts.appmon {
+            let wanted = format!("-service {}", a.command);
+            if !services.iter().any(|s| s.cmd.contains(&wanted)) {
+                problems.push(format!(
+                    "no service runs `{}` (application monitor {})",
+                    a.command, a.name
+                ));
+            }
+        }
+        let members = self.members_of(Some(&doc), vm)?;
+        let mut differing = Vec::new();
+        for m in members.iter().filter(|m| m.as_str() != host) {
+            match self.read_file(m, &path)? {
+                Some(t) if t == text => {}
+                Some(_) => differing.push(format!("{m} (different content)")),
+                None => differing.push(format!("{m} (missing)")),
+            }
+        }
+        if !differing.is_empty() {
+            problems.push(format!(
+                "{path} is not the same on every member: {}",
+                differing.join(", ")
+            ));
+        }
+        if !problems.is_empty() {
+            let mut e = Error::check(format!(
+                "cmdeployvpkg -P {vm} on {host} (exit {}) left:\n  - {}",
+                out.code(),
+                problems.join("\n  - ")
+            ))
+            .on_host(host)
+            .with_remedy(format!(
+                "review {path}; distribute the package directory (package.distribute \"{vm}\") or deploy again"
+            ));
+            if !out.stderr.trim().is_empty() {
+                e = e.with_stderr(out.stderr.clone());
+            }
+            return Err(e);
+        }
+        let view = self.view()?;
+        let in_cluster = view.package(vm).is_some();
+        self.ctx.ui.info(&format!(
+            "{path} written on {} ({} services){}",
+            members.join(", "),
+            services.len(),
+            if in_cluster {
+                ""
+            } else {
+                "; not applied yet: check and apply it (package.check, package.apply)"
+            }
+        ));
+        Ok(json!({
+            "vm": vm, "host": host, "path": path, "nodes": file_nodes, "members": members,
+            "services": services.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+            "in_cluster": in_cluster, "exit": out.code(),
+        }))
+    }
+
+    /// Remove the package (`cmdeployvpkg -P VM -U`), halting it first with confirmation;
+    /// says whether the VM is left running or stopped.
+    pub fn remove(&self, name: &str) -> Result<Value> {
+        let (view, p) = self.resolve_package(name)?;
+        let vm = p.name.clone();
+        let mut halted = false;
+        if p.status() != Status::Down {
+            let q = format!(
+                "package {vm} is {}/{} on {}: halt it (this stops the VM) before removing it from the cluster?",
+                p.status,
+                p.state,
+                p.owner.as_deref().unwrap_or("?")
+            );
+            if !self.ctx.ui.confirm(&q)? {
+                return Err(Error::new(
+                    ErrorKind::Declined,
+                    format!("package {vm} was not halted nor removed"),
+                ));
+            }
+            self.halt_package(&vm)?;
+            halted = true;
+        }
+        let host = self.command_host(&view, Some(&p))?;
+        self.ctx.ui.step(
+            "B3",
+            &format!("remove package {vm}: cmdeployvpkg -P {vm} -U on {host}"),
+        );
+        self.ctx
+            .run_ok(&cmd::cmdeployvpkg_remove(&host, &vm)?)
+            .map_err(after_change)?;
+        let view = self.view()?;
+        if view.package(&vm).is_some() {
+            return Err(Error::check(format!(
+                "cmdeployvpkg -P {vm} -U ran but cmviewcl still lists package {vm}"
+            )));
+        }
+        let running = self.running_on(&vm)?;
+        let vm_state = if running.is_empty() {
+            format!("{vm} is stopped (not running on any VM host)")
+        } else {
+            format!(
+                "{vm} is left running on {} without Serviceguard protection",
+                running.join(", ")
+            )
+        };
+        self.ctx.ui.info(&format!(
+            "package {vm} removed from the cluster; {vm_state}"
+        ));
+        Ok(
+            json!({"package": vm, "removed": true, "halted": halted, "running_on": running, "vm": vm_state}),
+        )
+    }
+
+    /// Back up the package directory on every member: its regular files copied with
+    /// `cp -p` into `DIR/.backup/<YYYYMMDD-HHMMSS>/`.
+    pub fn backup(&self, name: &str) -> Result<Value> {
+        let vm = self.vm_name(name)?;
+        let view = self.view()?;
+        let hosts = match view.package(&vm) {
+            Some(p) => {
+                let ms: Vec<String> = members(p)
+                    .into_iter()
+                    .filter(|m| self.topo.vm_host(m).is_some())
+                    .collect();
+                ms
+            }
+            None => self.topo.vm_host_names(),
+        };
+        let dir = cmd::package_dir(&vm)?;
+        let stamp = timestamp(self.now());
+        let dest = format!("{dir}/.backup/{stamp}");
+        let mut per_host = serde_json::Map::new();
+        for h in &hosts {
+            let Some(entries) = self.list_dir(h, &dir)? else {
+                per_host.insert(h.clone(), Value::Null);
+                continue;
+            };
+            let files: Vec<String> = entries
+                .iter()
+                .filter(|e| e.file_type == FileType::Regular)
+                .map(|e| e.name.rsplit('/').next().unwrap_or(&e.name).to_string())
+                .filter(|n| !n.is_empty())
+                .collect();
+            self.mkdir_p(h, &dest)?;
+            for f in &files {
+                self.ctx
+                    .run_ok(&cmd::cp_p(
+                        h,
+                        &format!("{dir}/{f}"),
+                        &format!("{dest}/{f}"),
+                    )?)
+                    .map_err(after_change)?;
+            }
+            per_host.insert(h.clone(), json!(files));
+        }
+        if per_host.values().all(Value::is_null) {
+            return Err(Error::check(format!(
+                "{dir} exists on no member ({}): nothing to back up",
+                hosts.join(", ")
+            )));
+        }
+        self.ctx
+            .ui
+            .info(&format!("package directory backed up to {dest}"));
+        Ok(json!({"dir": dir, "backup": dest, "hosts": per_host}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(timestamp(0), "19700101-000000");
+        assert_eq!(timestamp(951_782_400), "20000229-000000");
+        assert_eq!(timestamp(1_343_496_366), "20120728-172606");
+    }
+
+    #[test]
+    fn deploy_options_are_read_and_checked() {
+        let o = DeployOpts::from_value(&json!({
+            "nodes": ["node1", "node2"], "appmon": "ping_mon:/apps/ping_mon:10:none:300", "merge": true,
+        }))
+        .expect("valid");
+        assert_eq!(o.nodes, vec!["node1", "node2"]);
+        assert_eq!(o.appmon.len(), 1);
+        assert!(o.merge);
+        let e = DeployOpts::from_value(&json!({"nodez": []})).expect_err("unknown key");
+        assert_eq!(e.kind, ErrorKind::Usage);
+        let e = DeployOpts::from_value(&json!({"appmon": "nonsense"})).expect_err("bad spec");
+        assert_eq!(e.kind, ErrorKind::Usage);
+        let e = DeployOpts::from_value(&json!({"nodes": ["a;b"]})).expect_err("bad node");
+        assert_eq!(e.kind, ErrorKind::Usage);
+        assert_eq!(
+            DeployOpts::from_value(&Value::Null).expect("empty"),
+            DeployOpts::default()
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! Polling on the run's clock, with progress and a deadline.
+
+use std::time::Duration;
+
+use hascript_api::{Result, WaitProgress};
+
+use crate::facts::Inner;
+
+/// How a wait ended.
+pub(crate) enum WaitEnd<T> {
+    /// The condition held; its value.
+    Done(T),
+    /// The deadline passed; the last observation.
+    Deadline(T),
+}
+
+impl Inner {
+    /// Poll `probe` every `interval` until it returns `(true, v)` or `timeout` passes;
+    /// `seen` says in a few words what a poll saw, for the progress line. Every wait runs
+    /// on the injected clock (virtual on the simulator) and stops at once when the run is
+    /// cancelled.
+    pub(crate) fn poll<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        interval: Duration,
+        mut probe: impl FnMut() -> Result<(bool, T)>,
+        seen: impl Fn(&T) -> String,
+    ) -> Result<WaitEnd<T>> {
+        let start = self.ctx.clock.now();
+        loop {
+            let (done, v) = probe()?;
+            if done {
+                return Ok(WaitEnd::Done(v));
+            }
+            let elapsed = self.ctx.clock.now().saturating_sub(start);
+            if elapsed >= timeout {
+                return Ok(WaitEnd::Deadline(v));
+            }
+            let remaining = timeout - elapsed;
+            self.ctx.ui.waiting(&WaitProgress {
+                what: what.to_string(),
+                elapsed,
+                remaining,
+                last_seen: Some(seen(&v)),
+            });
+            self.ctx.sleep(interval.min(remaining))?;
+        }
+    }
+}

@@ -1,0 +1,857 @@
+//! The Serviceguard objects against the simulator, without the script engine: the B5
+//! bracket and its recovery, guard rails, package management, and the commands each call
+//! sends.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hascript_api::objects::Context;
+use hascript_api::{CancelToken, Error, ErrorKind, Site, Ui, WaitProgress};
+use hascript_hpvm::{Guest, HpvmSite, Topology, VmHost};
+use hascript_sim::SimSite;
+
+/// A UI that records what it was told and answers confirmations as configured.
+#[derive(Default)]
+struct Recorder {
+    lines: Mutex<Vec<String>>,
+    answer: Option<bool>,
+}
+
+impl Recorder {
+    fn push(&self, s: String) {
+        if let Ok(mut l) = self.lines.lock() {
+            l.push(s);
+        }
+    }
+    fn text(&self) -> String {
+        self.lines.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+}
+
+impl Ui for Recorder {
+    fn step(&self, section: &str, title: &str) {
+        self.push(format!("==> [{section}] {title}"));
+    }
+    fn info(&self, m: &str) {
+        self.push(m.to_string());
+    }
+    fn warn(&self, m: &str) {
+        self.push(format!("warning: {m}"));
+    }
+    fn confirm(&self, q: &str) -> Result<bool, Error> {
+        self.push(format!("? {q}"));
+        self.answer
+            .ok_or_else(|| Error::new(ErrorKind::Declined, "confirmation needed but no terminal"))
+    }
+    fn waiting(&self, p: &WaitProgress) {
+        self.push(format!(
+            "waiting {} ({} s left)",
+            p.what,
+            p.remaining.as_secs()
+        ));
+    }
+    fn exposure(&self, what: &str, d: Duration) {
+        self.push(format!("exposure: {what} for {} s", d.as_secs()));
+    }
+}
+
+/// The simulated site as its inventory describes it: `node*` hosts are VM hosts, the
+/// others guests.
+fn topology(sim: &SimSite) -> Topology {
+    let hosts = sim.hosts();
+    Topology {
+        cluster: Some("cluster1".into()),
+        vm_hosts: hosts
+            .iter()
+            .filter(|h| h.starts_with("node"))
+            .map(|h| VmHost { name: h.clone() })
+            .collect(),
+        guests: hosts
+            .iter()
+            .filter(|h| !h.starts_with("node"))
+            .map(|h| Guest {
+                name: h.clone(),
+                vm: h.clone(),
+            })
+            .collect(),
+        description: "test".into(),
+    }
+}
+
+fn site(scenario: &str, answer: Option<bool>) -> (HpvmSite, SimSite, Arc<Recorder>) {
+    let sim = SimSite::new(Some(scenario)).expect("scenario exists");
+    let ui = Arc::new(Recorder {
+        answer,
+        ..Default::default()
+    });
+    let s = HpvmSite::new(
+        Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui.clone()),
+        topology(&sim),
+    );
+    (s, sim, ui)
+}
+
+/// Every command sent, as `host: line` without the locale prefix.
+fn sent(sim: &SimSite) -> Vec<String> {
+    sim.command_log()
+        .into_iter()
+        .map(|c| format!("{}: {}", c.host, c.line.trim_start_matches("LC_ALL=C ")))
+        .collect()
+}
+
+/// The state-changing commands sent.
+fn changes(sim: &SimSite) -> Vec<String> {
+    const CHANGING: &[&str] = &[
+        "cmmovevpkg",
+        "cmmodpkg",
+        "cmrunpkg",
+        "cmhaltpkg",
+        "cmapplyconf",
+        "cmdeployvpkg",
+        "cmmakepkg",
+        "hpvmstart",
+        "hpvmstop",
+        "mkdir",
+        "chmod",
+        "sh -c",
+        "cp -p",
+    ];
+    sent(sim)
+        .into_iter()
+        .filter(|l| {
+            let cmd = l.split_once(": ").map(|x| x.1).unwrap_or("");
+            CHANGING.iter().any(|c| {
+                cmd.starts_with(c)
+                    || cmd
+                        .split_whitespace()
+                        .next()
+                        .is_some_and(|p| p.ends_with(&format!("/{c}")))
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn commands_carry_the_c_locale_and_full_paths() {
+    let (s, sim, _) = site("hpvm", None);
+    s.cluster().nodes().expect("nodes");
+    let log = sim.command_log();
+    assert_eq!(log[0].line, "LC_ALL=C /usr/sbin/cmviewcl -v -f line");
+    assert_eq!(log[0].host, "node1");
+}
+
+#[test]
+fn nodes_and_health_read_cmviewcl() {
+    let (s, _sim, _) = site("hpvm", None);
+    let nodes = s.cluster().nodes().expect("nodes");
+    let names: Vec<(&str, &str)> = nodes
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|n| Some((n["name"].as_str()?, n["state"].as_str()?)))
+        .collect();
+    assert_eq!(names, vec![("node1", "running"), ("node2", "running")]);
+    let h = s.cluster().health().expect("health");
+    assert_eq!(h["ok"], true, "{h}");
+    let e = s.cluster().node("node9").expect_err("unknown");
+    assert_eq!(e.kind, ErrorKind::Usage);
+    let e = s.cluster().timeout().expect_err("no CF timeout");
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+}
+
+#[test]
+fn old_serviceguard_is_a_check_naming_the_release() {
+    let (s, _sim, _) = site("hpvm/old-serviceguard", None);
+    let e = s.cluster().nodes().expect_err("too old");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(
+        e.message.contains("A.11.19 or later is required"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn guest_details_name_storage_networks_and_package() {
+    let (s, _sim, _) = site("hpvm", None);
+    let g = s.hypervisor().guest("slvm1").expect("guest");
+    assert_eq!(g["host"], "node1");
+    assert_eq!(g["packaged"], true);
+    assert_eq!(g["package_owner"], "node1");
+    assert_eq!(g["storage"][0]["kind"], "disk");
+    assert_eq!(g["storage"][0]["backing"], "/dev/rdisk/disk109");
+    assert_eq!(g["networks"][1]["vswitch"], "myswitch");
+    assert_eq!(g["states"]["node2"], "Off (NR)");
+    let g = s.hypervisor().guest("slvm2").expect("guest");
+    assert_eq!(g["packaged"], false);
+    let e = s.hypervisor().guest("nosuchvm").expect_err("unknown");
+    assert_eq!(e.kind, ErrorKind::Usage);
+}
+
+#[test]
+fn migrate_happy_path_sends_only_cmmovevpkg() {
+    let (s, sim, ui) = site("hpvm", None);
+    let r = s.hypervisor().migrate("slvm1", "node2").expect("moved");
+    assert_eq!(r["moved"], true);
+    assert_eq!(r["owner"], "node2");
+    assert_eq!(r["switching"], true);
+    assert_eq!(r["guest"]["running_on"], serde_json::json!(["node2"]));
+    assert_eq!(
+        changes(&sim),
+        vec!["node1: /etc/cmcluster/scripts/tkit/vtn/cmmovevpkg -v -P slvm1 -h node2"]
+    );
+    // The preflight ran Integrity VM's own check before the move.
+    let log = sent(&sim);
+    let check = log
+        .iter()
+        .position(|l| l.contains("hpvmmigrate -s -o -P slvm1 -h node2"))
+        .expect("hpvmmigrate -s sent");
+    let mv = log
+        .iter()
+        .position(|l| l.contains("cmmovevpkg"))
+        .expect("moved");
+    assert!(check < mv);
+    assert!(
+        ui.text()
+            .contains("exposure: package switching of slvm1 off"),
+        "{}",
+        ui.text()
+    );
+}
+
+#[test]
+fn migrate_again_says_it_is_already_there() {
+    let (s, sim, ui) = site("hpvm", None);
+    s.hypervisor().migrate("slvm1", "node2").expect("moved");
+    let before = changes(&sim).len();
+    let r = s
+        .hypervisor()
+        .migrate("slvm1", "node2")
+        .expect("already there");
+    assert_eq!(r["moved"], false);
+    assert_eq!(changes(&sim).len(), before);
+    assert!(ui.text().contains("already runs on node2"), "{}", ui.text());
+}
+
+#[test]
+fn failed_migration_recovers_switching_and_exits_failed() {
+    let (s, sim, ui) = site("hpvm/hpvmmigrate-fails", None);
+    let e = s
+        .hypervisor()
+        .migrate("slvm1", "node2")
+        .expect_err("failed");
+    assert_eq!(e.kind, ErrorKind::Failed, "{e}");
+    assert_eq!(e.kind.exit_code(true), 1);
+    assert!(e.message.contains("runs on node1"), "{}", e.message);
+    assert!(
+        e.message.contains("switching is enabled again"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        changes(&sim),
+        vec![
+            "node1: /etc/cmcluster/scripts/tkit/vtn/cmmovevpkg -v -P slvm1 -h node2",
+            "node1: /usr/sbin/cmmodpkg -e slvm1",
+        ]
+    );
+    let st = s.package().status("slvm1").expect("status");
+    assert_eq!(st["switching"], true);
+    assert_eq!(st["owner"], "node1");
+    assert_eq!(
+        s.hypervisor().guest("slvm1").expect("guest")["host"],
+        "node1"
+    );
+    assert!(ui.text().contains("cmmovevpkg exited 1"), "{}", ui.text());
+}
+
+#[test]
+fn migration_that_lands_despite_an_error_succeeds_with_a_warning() {
+    let (s, sim, ui) = site("hpvm/migration-lands-despite-error", None);
+    let r = s.hypervisor().migrate("slvm1", "node2").expect("landed");
+    assert_eq!(r["moved"], true);
+    assert_eq!(r["cmmovevpkg_failed"], true);
+    assert_eq!(r["owner"], "node2");
+    assert_eq!(r["switching"], true);
+    let c = changes(&sim);
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert!(c[1].ends_with("/usr/sbin/cmmodpkg -e slvm1"), "{c:?}");
+    assert!(
+        ui.text().contains("warning: cmmovevpkg reported a failure"),
+        "{}",
+        ui.text()
+    );
+}
+
+#[test]
+fn nfs_backing_store_is_refused_before_any_change() {
+    let (s, sim, _) = site("hpvm/nfs-backing-store", None);
+    let e = s
+        .hypervisor()
+        .migrate("slvm1", "node2")
+        .expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(
+        e.message.contains("/var/opt/hpvm/nfs/slvm1.img"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("NFS"), "{}", e.message);
+    assert!(changes(&sim).is_empty(), "{:?}", changes(&sim));
+}
+
+#[test]
+fn target_outside_the_node_list_is_refused_before_any_change() {
+    let (s, sim, _) = site("hpvm/target-not-in-node-list", None);
+    let e = s
+        .hypervisor()
+        .preflight("slvm1", "node2")
+        .expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(
+        e.message.contains("node2 is not in the node_name list"),
+        "{}",
+        e.message
+    );
+    let e = s
+        .hypervisor()
+        .migrate("slvm1", "node2")
+        .expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(changes(&sim).is_empty(), "{:?}", changes(&sim));
+    // node3 is a member: its preflight passes.
+    s.hypervisor()
+        .preflight("slvm1", "node3")
+        .expect("node3 is fine");
+}
+
+#[test]
+fn old_toolkit_package_is_refused_with_hpvmsg_move() {
+    let (s, sim, _) = site("hpvm/old-toolkit-package", None);
+    let e = s
+        .hypervisor()
+        .migrate("slvm1", "node2")
+        .expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(
+        e.remedy.as_deref().unwrap_or("").contains("hpvmsg_move"),
+        "{e:?}"
+    );
+    assert!(changes(&sim).is_empty());
+}
+
+#[test]
+fn unknown_names_are_usage_errors_before_anything() {
+    let (s, sim, _) = site("hpvm", None);
+    let e = s
+        .hypervisor()
+        .migrate("slvm1", "node9")
+        .expect_err("unknown");
+    assert_eq!(e.kind, ErrorKind::Usage);
+    let e = s
+        .hypervisor()
+        .migrate("slvm1;reboot", "node2")
+        .expect_err("bad");
+    assert_eq!(e.kind, ErrorKind::Usage);
+    let e = s.package().status("nosuchpkg").expect_err("unknown");
+    assert_eq!(e.kind, ErrorKind::Usage);
+    assert!(changes(&sim).is_empty());
+}
+
+#[test]
+fn hpvmstart_and_hpvmstop_are_refused_on_a_packaged_vm() {
+    let (s, sim, _) = site("hpvm", None);
+    let e = s.hypervisor().stop("slvm1", true).expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(e.message.contains("maintenance"), "{}", e.message);
+    s.package().halt("slvm1").expect("halted");
+    let e = s.hypervisor().start("slvm1").expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(!changes(&sim).iter().any(|c| c.contains("hpvmst")));
+    // An unpackaged guest is the operator's own.
+    s.hypervisor().stop("slvm2", false).expect("stopped");
+    assert!(changes(&sim)
+        .iter()
+        .any(|c| c == "node1: /opt/hpvm/bin/hpvmstop -P slvm2 -F"));
+}
+
+#[test]
+fn run_is_always_followed_by_enabling_switching() {
+    let (s, sim, ui) = site("hpvm", None);
+    let h = s.package().halt("slvm1").expect("halted");
+    assert_eq!(h["halted"], true);
+    assert!(
+        ui.text().contains("switching is now disabled"),
+        "{}",
+        ui.text()
+    );
+    let r = s.package().run("slvm1").expect("running");
+    assert_eq!(r["switching"], true);
+    assert_eq!(r["status"], "up");
+    let c = changes(&sim);
+    assert_eq!(c.len(), 3, "{c:?}");
+    assert!(c[0].ends_with("/usr/sbin/cmhaltpkg slvm1"), "{c:?}");
+    assert!(c[1].ends_with("/usr/sbin/cmrunpkg slvm1"), "{c:?}");
+    assert!(c[2].ends_with("/usr/sbin/cmmodpkg -e slvm1"), "{c:?}");
+    // A second run: already running, switching already on: nothing sent.
+    s.package().run("slvm1").expect("again");
+    assert_eq!(changes(&sim).len(), 3);
+    assert!(ui.text().contains("already runs on"), "{}", ui.text());
+}
+
+#[test]
+fn maintenance_on_off_and_safe_reruns() {
+    let (s, sim, ui) = site("hpvm", None);
+    assert!(!s.package().in_maintenance("slvm1").expect("read"));
+    let r = s.package().maintenance("slvm1", true).expect("on");
+    assert_eq!(r["changed"], true);
+    assert!(s.package().in_maintenance("slvm1").expect("read"));
+    assert_eq!(
+        s.package().status("slvm1").expect("status")["maintenance"],
+        true
+    );
+    let r = s.package().maintenance("slvm1", true).expect("again");
+    assert_eq!(r["changed"], false);
+    s.package().maintenance("slvm1", false).expect("off");
+    let r = s.package().maintenance("slvm1", false).expect("again");
+    assert_eq!(r["changed"], false);
+    assert_eq!(
+        changes(&sim),
+        vec![
+            "node1: /etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -m 1 -P slvm1",
+            "node1: /etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -m 0 -P slvm1",
+        ]
+    );
+    assert!(
+        ui.text().contains("already out of toolkit maintenance"),
+        "{}",
+        ui.text()
+    );
+}
+
+#[test]
+fn stop_in_maintenance_needs_force() {
+    let (s, sim, _) = site("hpvm", None);
+    s.package().maintenance("slvm1", true).expect("on");
+    let e = s
+        .hypervisor()
+        .stop("slvm1", false)
+        .expect_err("needs force");
+    assert_eq!(e.kind, ErrorKind::Check);
+    s.hypervisor().stop("slvm1", true).expect("stopped");
+    assert!(changes(&sim)
+        .iter()
+        .any(|c| c == "node1: /opt/hpvm/bin/hpvmstop -P slvm1 -F"));
+}
+
+#[test]
+fn write_config_then_read_config_round_trip() {
+    let (s, sim, _) = site("hpvm", None);
+    let cfg = s.package().read_config("slvm1").expect("read");
+    assert_eq!(cfg["path"], "/etc/cmcluster/slvm1/slvm1.conf");
+    assert_eq!(cfg["host"], "node1");
+    let text = cfg["text"].as_str().expect("text").replace(
+        "tkit/vtn/vtn/MONITOR_INTERVAL   30",
+        "tkit/vtn/vtn/MONITOR_INTERVAL   60",
+    );
+    assert!(text.contains("MONITOR_INTERVAL   60"));
+    let w = s
+        .package()
+        .write_config("slvm1", &text, None)
+        .expect("written");
+    assert_eq!(w["hosts"], serde_json::json!(["node1", "node2"]));
+    let back = s.package().read_config("slvm1").expect("read back");
+    assert_eq!(back["text"].as_str(), Some(text.as_str()));
+    let on2 = sim.exec_line("node2", "cat /etc/cmcluster/slvm1/slvm1.conf");
+    assert_eq!(on2.stdout, text);
+    let ls = sim.exec_line("node2", "ls -ld /etc/cmcluster/slvm1/slvm1.conf");
+    assert!(ls.stdout.starts_with("-rw-r--r--"), "{}", ls.stdout);
+    // A text naming another package is refused before anything is written.
+    let e = s
+        .package()
+        .write_config("slvm1", "package_name other\n", None)
+        .expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Usage);
+}
+
+#[test]
+fn distribute_copies_with_modes_and_fixes_the_folder() {
+    let (s, sim, _) = site("hpvm/package-dir-40777", None);
+    let r = s.package().distribute("slvm1").expect("distributed");
+    assert_eq!(r["modes"]["node2"], "drwxr-xr-x", "{r}");
+    let ls = sim.exec_line("node2", "ls -ld /etc/cmcluster/slvm1");
+    assert!(ls.stdout.starts_with("drwxr-xr-x"), "{}", ls.stdout);
+    assert!(changes(&sim)
+        .iter()
+        .any(|c| c == "node2: chmod go-w /etc/cmcluster/slvm1"));
+}
+
+#[test]
+fn check_under_a_40777_directory_names_the_chmod() {
+    let (s, sim, _) = site("hpvm/package-dir-40777", None);
+    let e = s.package().check("slvm1").expect_err("problems");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(e.message.contains("Incorrect permissions"), "{}", e.message);
+    assert!(
+        e.remedy
+            .as_deref()
+            .unwrap_or("")
+            .contains("`chmod go-w /etc/cmcluster/slvm1` on node2"),
+        "{e:?}"
+    );
+    assert!(changes(&sim).is_empty());
+    let d = s.package().diagnose("slvm1").expect("diagnosis");
+    assert_eq!(d["ok"], false);
+    let row = d["verdicts"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|v| v["code"] == "directory_mode" && v["host"] == "node2")
+        })
+        .cloned()
+        .expect("row");
+    assert_eq!(row["ok"], false);
+    assert_eq!(row["remedy"], "`chmod go-w /etc/cmcluster/slvm1` on node2");
+}
+
+#[test]
+fn maintenance_left_on_is_diagnosed() {
+    let (s, _sim, _) = site("hpvm/maintenance-left-on", None);
+    let d = s.package().diagnose("slvm1").expect("diagnosis");
+    let row = d["verdicts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|v| v["code"] == "maintenance_file"))
+        .cloned()
+        .expect("row");
+    assert_eq!(row["ok"], false, "{d}");
+    assert!(
+        row["remedy"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cmdeployvpkg -m 0 -P slvm1"),
+        "{row}"
+    );
+}
+
+#[test]
+fn summary_reads_back_owner_switching_services_and_guest() {
+    let (s, _sim, _) = site("hpvm", None);
+    let sm = s.summary("slvm1").expect("summary");
+    assert_eq!(sm["owner"], "node1");
+    assert_eq!(sm["switching"], true);
+    assert_eq!(sm["node_switching"]["node2"], "enabled");
+    assert_eq!(sm["maintenance"], false);
+    assert_eq!(sm["services"][0]["name"], "slvm1");
+    assert_eq!(sm["guest"]["running_on"], serde_json::json!(["node1"]));
+    assert_eq!(sm["owner_runs_guest"], true);
+}
+
+#[test]
+fn recover_after_a_failure_is_a_safe_rerun() {
+    let (s, sim, ui) = site("hpvm", None);
+    let r = s.hypervisor().recover("slvm1").expect("nothing to do");
+    assert_eq!(r["host"], "node1");
+    assert_eq!(r["enabled_switching"], false);
+    assert!(changes(&sim).is_empty());
+    assert!(ui.text().contains("nothing to do"), "{}", ui.text());
+    s.package().disable("slvm1", None).expect("disabled");
+    let r = s.hypervisor().recover("slvm1").expect("enabled");
+    assert_eq!(r["enabled_switching"], true);
+    assert_eq!(
+        s.package().status("slvm1").expect("status")["switching"],
+        true
+    );
+}
+
+#[test]
+fn remove_halts_first_only_with_confirmation() {
+    let (s, sim, _) = site("hpvm", None);
+    let e = s.package().remove("slvm1").expect_err("no terminal");
+    assert_eq!(e.kind, ErrorKind::Declined);
+    assert!(changes(&sim).is_empty());
+    let (s, sim, _) = site("hpvm", Some(true));
+    let r = s.package().remove("slvm1").expect("removed");
+    assert_eq!(r["removed"], true);
+    assert_eq!(r["halted"], true);
+    let c = changes(&sim);
+    assert!(
+        c.iter().any(|l| l.ends_with("cmdeployvpkg -P slvm1 -U")),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn backup_copies_the_package_directory_on_every_member() {
+    let (s, sim, _) = site("hpvm", None);
+    let r = s.package().backup("slvm1").expect("backup");
+    let dest = r["backup"].as_str().expect("path").to_string();
+    assert!(dest.starts_with("/etc/cmcluster/slvm1/.backup/"), "{dest}");
+    for h in ["node1", "node2"] {
+        let out = sim.exec_line(h, &format!("cat {dest}/slvm1.conf"));
+        assert_eq!(out.code(), 0, "{h}: {}", out.stderr);
+    }
+}
+
+/// A transport over the simulator that loses the session right after `cmmovevpkg` was
+/// delivered (the command ran on the host; the answer never came back), optionally firing
+/// the run's cancel token as an operator's Ctrl-C would.
+struct LoseAfterMove {
+    sim: SimSite,
+    cancel: Option<CancelToken>,
+}
+
+impl hascript_api::Exec for LoseAfterMove {
+    fn exec(&self, cmd: &hascript_api::Command) -> Result<hascript_api::Output, Error> {
+        let out = self.sim.exec().exec(cmd)?;
+        if cmd.display().contains("cmmovevpkg") {
+            if let Some(t) = &self.cancel {
+                t.cancel();
+                return Err(Error::cancelled());
+            }
+            return Err(
+                Error::new(ErrorKind::Transport, "connection to node1 lost").on_host(&cmd.host)
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn site_losing_the_move(cancel: bool) -> (HpvmSite, SimSite, Arc<Recorder>) {
+    let sim = SimSite::new(Some("hpvm")).expect("site");
+    let ui = Arc::new(Recorder::default());
+    let token = CancelToken::new();
+    let exec = Arc::new(LoseAfterMove {
+        sim: sim.clone(),
+        cancel: cancel.then(|| token.clone()),
+    });
+    let s = HpvmSite::new(
+        Context::new(exec, sim.clock(), token, ui.clone()),
+        topology(&sim),
+    );
+    (s, sim, ui)
+}
+
+#[test]
+fn a_lost_session_during_the_move_is_settled_from_the_observed_state() {
+    let (s, sim, ui) = site_losing_the_move(false);
+    let r = s.hypervisor().migrate("slvm1", "node2").expect("it moved");
+    assert_eq!(r["owner"], "node2");
+    assert_eq!(r["cmmovevpkg_failed"], true);
+    assert!(
+        ui.text().contains("connection to node1 lost"),
+        "{}",
+        ui.text()
+    );
+    // The move itself re-enabled switching: nothing else was sent.
+    assert_eq!(changes(&sim).len(), 1, "{:?}", changes(&sim));
+}
+
+#[test]
+fn ctrl_c_during_the_move_still_runs_the_recovery() {
+    let (s, sim, _) = site_losing_the_move(true);
+    let e = s
+        .hypervisor()
+        .migrate("slvm1", "node2")
+        .expect_err("interrupted");
+    assert_eq!(e.kind, ErrorKind::Cancelled);
+    assert!(
+        e.remedy
+            .as_deref()
+            .unwrap_or("")
+            .contains("slvm1 runs on node2"),
+        "{e:?}"
+    );
+    // The recovery read the state after the interruption.
+    let log = sent(&sim);
+    let mv = log
+        .iter()
+        .position(|l| l.contains("cmmovevpkg"))
+        .expect("sent");
+    assert!(
+        log[mv..].iter().any(|l| l.contains("hpvmstatus -P slvm1")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn deploy_then_check_apply_and_run_an_unpackaged_guest() {
+    let (s, sim, _) = site("hpvm", None);
+    let d = s
+        .package()
+        .deploy("slvm2", &serde_json::json!({"nodes": ["node1", "node2"]}))
+        .expect("deployed");
+    assert_eq!(d["host"], "node1");
+    assert_eq!(d["members"], serde_json::json!(["node1", "node2"]));
+    assert_eq!(d["in_cluster"], false);
+    s.package().check("slvm2").expect("verified");
+    s.package().apply("slvm2").expect("applied");
+    let r = s.package().run("slvm2").expect("running");
+    assert_eq!(r["switching"], true);
+    let c = changes(&sim);
+    assert!(
+        c[0].ends_with("cmdeployvpkg -Q -P slvm2 -n node1 -n node2"),
+        "{c:?}"
+    );
+    assert!(
+        c.last().is_some_and(|l| l.ends_with("cmmodpkg -e slvm2")),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn deploy_needs_the_guest_running() {
+    let (s, sim, _) = site("hpvm", None);
+    s.hypervisor().stop("slvm2", false).expect("stopped");
+    let e = s
+        .package()
+        .deploy("slvm2", &serde_json::Value::Null)
+        .expect_err("not running");
+    assert_eq!(e.kind, ErrorKind::Check);
+    assert!(!changes(&sim).iter().any(|c| c.contains("cmdeployvpkg")));
+}
+
+#[test]
+fn offline_conversion_deploys_before_the_halt_and_returns_custom_services() {
+    let (s, sim, _) = site("hpvm/old-toolkit-package", Some(true));
+    let r = s
+        .package()
+        .convert("slvm1", &serde_json::json!({"mode": "offline"}))
+        .expect("converted");
+    assert_eq!(r["custom_services"][0]["name"], "slvm1_ping");
+    assert_eq!(r["status"]["switching"], true);
+    let c: Vec<String> = changes(&sim)
+        .into_iter()
+        .filter(|l| !l.contains("cp -p") && !l.contains("mkdir"))
+        .collect();
+    assert_eq!(
+        c,
+        vec![
+            "node1: /etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -Q -P slvm1 -n node1 -n node2",
+            "node1: /usr/sbin/cmhaltpkg slvm1",
+            "node1: /usr/sbin/cmapplyconf -P /etc/cmcluster/slvm1/slvm1.conf",
+            "node1: /usr/sbin/cmrunpkg -n node1 slvm1",
+            "node1: /usr/sbin/cmmodpkg -e slvm1",
+        ]
+    );
+    // Converting again: nothing to do.
+    let again = s
+        .package()
+        .convert("slvm1", &serde_json::json!({"mode": "offline"}))
+        .expect("no-op");
+    assert_eq!(again["changed"], false);
+}
+
+#[test]
+fn online_conversion_ends_on_the_target_with_switching() {
+    let (s, sim, _) = site("hpvm/old-toolkit-package", None);
+    let r = s
+        .package()
+        .convert(
+            "slvm1",
+            &serde_json::json!({"mode": "online", "target": "node2"}),
+        )
+        .expect("converted");
+    assert_eq!(r["status"]["owner"], "node2");
+    assert_eq!(r["status"]["switching"], true);
+    assert_eq!(r["custom_services"].as_array().map(Vec::len), Some(1));
+    let c = changes(&sim);
+    assert!(
+        c.iter()
+            .any(|l| l
+                == "node1: /etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -Q -C -P slvm1 -h node2"),
+        "{c:?}"
+    );
+    // Losing a node needs a confirmation, asked before anything changes.
+    let (s, sim, _) = site("hpvm/old-toolkit-package", None);
+    let e = s
+        .package()
+        .convert(
+            "slvm1",
+            &serde_json::json!({"mode": "online", "target": "node2", "nodes": ["node2"]}),
+        )
+        .expect_err("declined");
+    assert_eq!(e.kind, ErrorKind::Declined);
+    assert!(changes(&sim).is_empty());
+}
+
+#[test]
+fn guests_are_listed_once_with_where_they_run() {
+    let (s, _sim, _) = site("hpvm", None);
+    let g = s.hypervisor().guests().expect("guests");
+    let slvm1 = g
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["name"] == "slvm1"))
+        .cloned()
+        .expect("slvm1");
+    assert_eq!(slvm1["host"], "node1");
+    assert_eq!(slvm1["vm_number"], "8");
+    assert_eq!(slvm1["registered"], serde_json::json!(["node1", "node2"]));
+    assert_eq!(slvm1["not_runnable"], serde_json::json!(["node2"]));
+}
+
+#[test]
+fn fence_says_fencing_is_serviceguards_own() {
+    let (s, _sim, _) = site("hpvm", None);
+    let e = s.fence().stop().expect_err("unsupported");
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+    let e = s.fence().agents().expect_err("nothing printed");
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+    assert!(e
+        .remedy
+        .as_deref()
+        .unwrap_or("")
+        .contains("cluster.health()"));
+}
+
+#[test]
+fn unreachable_cmappserver_is_diagnosed_and_found_in_messages() {
+    let (s, _sim, _) = site("hpvm/cmappserver-unreachable", None);
+    s.mark_logs().expect("marked");
+    // Nothing was written since the mark …
+    let since = s
+        .cluster()
+        .messages("app_server_unreachable", true)
+        .expect("messages");
+    assert_eq!(since, serde_json::json!([]));
+    // … but the whole syslog has the manual's lines.
+    let all = s
+        .cluster()
+        .messages("app_server_unreachable", false)
+        .expect("messages");
+    let lines: Vec<&str> = all
+        .as_array()
+        .map(|a| a.iter().filter_map(|h| h["line"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(lines.iter().any(|l| l.contains("errno:238")), "{all}");
+    let d = s.package().diagnose("slvm1").expect("diagnosis");
+    let row = d["verdicts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|v| v["code"] == "app_server_unreachable"))
+        .cloned()
+        .expect("row");
+    assert_eq!(row["ok"], false, "{d}");
+    assert!(
+        row["remedy"].as_str().unwrap_or("").contains("DNS"),
+        "{row}"
+    );
+}
+
+#[test]
+fn wait_node_state_returns_a_node_already_there_and_refuses_unknown_states() {
+    let (s, _sim, _) = site("hpvm", None);
+    let n = s
+        .cluster()
+        .wait_node_state("node2", "running", Duration::from_secs(60))
+        .expect("already running");
+    assert_eq!(n["name"], "node2");
+    let e = s
+        .cluster()
+        .wait_node_state("node2", "sideways", Duration::from_secs(60))
+        .expect_err("unknown state");
+    assert_eq!(e.kind, ErrorKind::Usage);
+    let e = s
+        .cluster()
+        .wait_node_state("node2", "halted", Duration::from_secs(30))
+        .expect_err("never halts");
+    assert_eq!(e.kind, ErrorKind::Timeout);
+}

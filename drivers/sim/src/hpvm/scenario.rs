@@ -1,0 +1,162 @@
+//! The Serviceguard part of a scenario file. A scenario is the default site plus changes, all
+//! data:
+//!
+//! ```toml
+//! summary = "…"                        # one sentence (required)
+//! section = "§6"                       # the manual's section (required)
+//! description = "…"                    # optional, longer
+//!
+//! [fault]
+//! migrate = "fails"                    # none | fails | lands-with-error
+//! migrate_failures = 1                 # how many online migrations fail (default 1)
+//! app_failures = 3                     # a monitored application dies this many times …
+//! app_lifetime_seconds = 20            # … this long after each start
+//! cmappserver_unreachable = true       # port 5315 of the guests times out (errno:238)
+//!
+//! [hpvm]
+//! sg_release = "A.11.18"               # Serviceguard release of every node (A.11.20)
+//! nodes = ["node1", "node2", "node3"]  # the VM hosts of the cluster
+//!
+//! [hpvm.guests.slvm1]                  # a guest, by VM name
+//! storage = [["file", "/var/opt/hpvm/nfs/slvm1.img"]]   # kind, device
+//! running = false
+//! registered = ["node1", "node2"]      # hosts where it is registered
+//!
+//! [hpvm.packages.slvm1]                # the package of a guest (slvm1 only)
+//! kind = "old-toolkit"                 # toolkit | old-toolkit
+//! nodes = ["node1", "node2"]           # node_name list
+//! up = false                           # running (on the guest's host)
+//! autorun = false                      # package switching
+//! appmon = ["ping_mon:/apps/ping_mon:10:2:300"]   # application monitor services
+//! maintenance = ["node1"]              # hosts where <TKIT_DIR>/vtn.debug exists
+//!
+//! [[hpvm.modes]]                       # a directory's permission bits on one host
+//! host = "node2"
+//! path = "/etc/cmcluster/slvm1"
+//! mode = "777"
+//! ```
+//!
+//! Unknown keys anywhere are refused with the key's name.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::MigrateFault;
+
+/// A scenario file as data.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScenarioFile {
+    #[allow(dead_code)]
+    #[serde(default)]
+    summary: String,
+    #[allow(dead_code)]
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+    /// The faults.
+    #[serde(default)]
+    pub fault: FaultSpec,
+    /// The site's changes.
+    #[serde(default)]
+    pub hpvm: HpvmSpec,
+}
+
+/// `[fault]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultSpec {
+    /// How online migrations fail.
+    pub migrate: Option<MigrateFault>,
+    /// How many fail.
+    pub migrate_failures: Option<u32>,
+    /// How many times a monitored application dies.
+    #[serde(default)]
+    pub app_failures: u32,
+    /// Its lifetime after each start (seconds).
+    pub app_lifetime_seconds: Option<u64>,
+    /// `cmappserver` unreachable.
+    #[serde(default)]
+    pub cmappserver_unreachable: bool,
+}
+
+/// `[hpvm]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HpvmSpec {
+    /// Serviceguard release.
+    pub sg_release: Option<String>,
+    /// The cluster's VM hosts.
+    pub nodes: Option<Vec<String>>,
+    /// Guests by name.
+    #[serde(default)]
+    pub guests: BTreeMap<String, GuestSpec>,
+    /// Packages by name.
+    #[serde(default)]
+    pub packages: BTreeMap<String, PackageSpec>,
+    /// Directory modes.
+    #[serde(default)]
+    pub modes: Vec<ModeSpec>,
+}
+
+/// `[hpvm.guests.<vm>]`.
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GuestSpec {
+    /// Backing stores: (kind, device).
+    pub storage: Option<Vec<(String, String)>>,
+    /// Running.
+    pub running: Option<bool>,
+    /// Registered on.
+    pub registered: Option<Vec<String>>,
+}
+
+/// Which toolkit made a scenario's package.
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum KindSpec {
+    /// SG IVS toolkit.
+    Toolkit,
+    /// Old Integrity VM toolkit.
+    OldToolkit,
+}
+
+/// `[hpvm.packages.<vm>]`.
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PackageSpec {
+    /// Which toolkit.
+    pub kind: Option<KindSpec>,
+    /// `node_name` list.
+    pub nodes: Option<Vec<String>>,
+    /// Running.
+    pub up: Option<bool>,
+    /// Package switching.
+    pub autorun: Option<bool>,
+    /// Application monitors `name:command:timeout:restart:halt_timeout`.
+    #[serde(default)]
+    pub appmon: Vec<String>,
+    /// Hosts where the maintenance file exists.
+    #[serde(default)]
+    pub maintenance: Vec<String>,
+}
+
+/// `[[hpvm.modes]]`.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ModeSpec {
+    /// Host.
+    pub host: String,
+    /// Directory.
+    pub path: String,
+    /// Octal permission bits.
+    pub mode: String,
+}
+
+/// Parse a scenario's text (`Err` names what is wrong).
+pub(crate) fn parse(text: &str) -> Result<ScenarioFile, String> {
+    toml::from_str::<ScenarioFile>(text).map_err(|e| e.to_string().trim().to_string())
+}

@@ -1,0 +1,182 @@
+//! Authentication: ssh-agent, then key files (ed25519, ECDSA, RSA with rsa-sha2; encrypted
+//! ones with the inventory's `key_passphrase` or a passphrase asked on the terminal), then a
+//! password only where the inventory names one.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use hascript_api::{Error, ErrorKind};
+use ssh2::{KeyboardInteractivePrompt, Prompt, Session};
+
+use super::secret::Secret;
+use super::session::{key_is_encrypted, Target};
+
+/// Passphrases asked on the terminal in this run, by key file (asked once per key).
+fn asked() -> &'static Mutex<HashMap<PathBuf, Secret>> {
+    static ASKED: OnceLock<Mutex<HashMap<PathBuf, Secret>>> = OnceLock::new();
+    ASKED.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Ask for a key's passphrase on the controlling terminal, echo off. `None` without a
+/// terminal.
+fn ask_passphrase(key: &Path, host: &str) -> Option<Secret> {
+    let mut cache = match asked().lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    if let Some(s) = cache.get(key) {
+        return Some(s.clone());
+    }
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    use std::os::fd::AsRawFd;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios calls on the terminal we opened, with a zeroed struct filled by
+    // tcgetattr before use.
+    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+        return None;
+    }
+    let mut quiet = saved;
+    quiet.c_lflag &= !libc::ECHO;
+    let mut w = &tty;
+    let _ = write!(
+        w,
+        "Enter passphrase for key {} (host {host}): ",
+        key.display()
+    );
+    let _ = w.flush();
+    // SAFETY: as above.
+    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
+    let mut line = String::new();
+    let read = std::io::BufReader::new(&tty).read_line(&mut line);
+    // SAFETY: as above; restores the saved settings.
+    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
+    let _ = writeln!(w);
+    read.ok()?;
+    let v = line.trim_end_matches(['\n', '\r']).to_string();
+    let s = Secret::new(v);
+    cache.insert(key.to_path_buf(), s.clone());
+    Some(s)
+}
+
+struct PasswordPrompt<'a>(&'a str);
+
+impl KeyboardInteractivePrompt for PasswordPrompt<'_> {
+    fn prompt<'b>(&mut self, _user: &str, _instr: &str, prompts: &[Prompt<'b>]) -> Vec<String> {
+        prompts
+            .iter()
+            .map(|p| {
+                if p.text.to_ascii_lowercase().contains("password") {
+                    self.0.to_string()
+                } else {
+                    String::new()
+                }
+            })
+            .collect()
+    }
+}
+
+/// Authenticate `t.user` on `sess`, in the order agent → key files → password.
+pub fn authenticate(sess: &Session, t: &Target) -> Result<(), Error> {
+    let user = t.user.as_str();
+    let methods = match sess.auth_methods(user) {
+        Ok(m) => m.to_string(),
+        Err(_) if sess.authenticated() => return Ok(()),
+        Err(e) => {
+            return Err(Error::new(
+                ErrorKind::Transport,
+                format!(
+                    "{}: the server at {} did not answer the authentication request: {}",
+                    t.name,
+                    t.endpoint(),
+                    e.message()
+                ),
+            )
+            .on_host(&t.name))
+        }
+    };
+    let mut tried: Vec<String> = Vec::new();
+    if methods.contains("publickey") {
+        if t.use_agent && std::env::var_os("SSH_AUTH_SOCK").is_some() {
+            if let Ok(mut agent) = sess.agent() {
+                if agent.connect().is_ok() && agent.list_identities().is_ok() {
+                    let ids = agent.identities().unwrap_or_default();
+                    for id in &ids {
+                        if agent.userauth(user, id).is_ok() && sess.authenticated() {
+                            return Ok(());
+                        }
+                    }
+                    tried.push(format!("ssh-agent ({} keys)", ids.len()));
+                    let _ = agent.disconnect();
+                }
+            }
+        }
+        for key in &t.identity_files {
+            let Ok(text) = std::fs::read_to_string(key) else {
+                continue;
+            };
+            let passphrase = if key_is_encrypted(&text) {
+                match t
+                    .key_passphrase
+                    .clone()
+                    .or_else(|| ask_passphrase(key, &t.name))
+                {
+                    Some(p) => Some(p),
+                    None => {
+                        tried.push(format!(
+                            "{} (encrypted; no key_passphrase in the inventory and no terminal to ask on)",
+                            key.display()
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            let r =
+                sess.userauth_pubkey_file(user, None, key, passphrase.as_ref().map(|p| p.expose()));
+            if r.is_ok() && sess.authenticated() {
+                return Ok(());
+            }
+            tried.push(key.display().to_string());
+        }
+    }
+    if let Some(pw) = &t.password {
+        if methods.contains("password") {
+            if sess.userauth_password(user, pw.expose()).is_ok() && sess.authenticated() {
+                return Ok(());
+            }
+            tried.push("password".into());
+        } else if methods.contains("keyboard-interactive") {
+            let mut p = PasswordPrompt(pw.expose());
+            if sess.userauth_keyboard_interactive(user, &mut p).is_ok() && sess.authenticated() {
+                return Ok(());
+            }
+            tried.push("password (keyboard-interactive)".into());
+        }
+    }
+    if tried.is_empty() {
+        tried.push("nothing: no agent, no key file found".into());
+    }
+    Err(Error::new(
+        ErrorKind::Transport,
+        format!(
+            "{}: authentication as {user} at {} failed (the server accepts: {methods}); tried {}",
+            t.name,
+            t.endpoint(),
+            tried.join(", ")
+        ),
+    )
+    .on_host(&t.name)
+    .with_remedy(format!(
+        "load a key into ssh-agent, name one with IdentityFile in ~/.ssh/config or identity_file \
+         in the inventory ({}), or allow a password there with password = \"env:VARIABLE\"",
+        t.inventory_hint
+    )))
+}

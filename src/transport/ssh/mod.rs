@@ -1,0 +1,240 @@
+//! `transport = "ssh"`: commands run on real hosts over SSH (libssh2 through the `ssh2`
+//! crate).
+//!
+//! One [`SshHost`] per inventory host owns at most one session, opened on first use and
+//! reused; its mutex makes commands on one host strictly sequential (never two channels at
+//! once on one session), while different hosts run in parallel (see
+//! [`crate::transport::fan_out`]). Every libssh2 call is blocking-with-timeout or
+//! non-blocking with `poll(2)`, on the calling thread.
+//!
+//! Invariants:
+//! - no command is sent before the host key was verified against the known_hosts files;
+//! - a secret is never printed, logged or put in an error;
+//! - a broken session is dropped; the next command opens a new one (once).
+
+pub mod config;
+pub mod known_hosts;
+pub mod options;
+pub mod secret;
+
+mod auth;
+mod session;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use hascript_api::{CancelToken, Command, Error, ErrorKind, Exec, Output};
+
+pub use options::{Become, SshOptions};
+pub use session::{Target, SUDO_PROMPT};
+
+use crate::inventory::HostEntry;
+use session::{Conn, RunFail};
+
+/// Default timeout of a command that sets none (as for the local transport).
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default bound on connecting, the key exchange and each authentication step.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default output limit of one command (stdout + stderr).
+pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Run-wide SSH settings (from the command line).
+#[derive(Debug, Clone)]
+pub struct SshSettings {
+    /// `--accept-new-host-keys`: record keys of hosts that have none recorded (never
+    /// replaces a known key).
+    pub accept_new_host_keys: bool,
+    /// Output limit per command.
+    pub output_limit: usize,
+    /// The home folder whose `.ssh` is read (default `$HOME`).
+    pub home: Option<PathBuf>,
+}
+
+impl Default for SshSettings {
+    fn default() -> Self {
+        SshSettings {
+            accept_new_host_keys: false,
+            output_limit: DEFAULT_OUTPUT_LIMIT,
+            home: None,
+        }
+    }
+}
+
+/// One host reached over SSH.
+pub struct SshHost {
+    target: Target,
+    accept_new: bool,
+    cancel: CancelToken,
+    conn: Mutex<Option<Conn>>,
+}
+
+impl std::fmt::Debug for SshHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshHost")
+            .field("name", &self.target.name)
+            .field("endpoint", &self.target.endpoint())
+            .finish()
+    }
+}
+
+fn usage(host: &str, msg: String) -> Error {
+    Error::usage(format!("host {host:?}: {msg}")).on_host(host)
+}
+
+/// Resolve one inventory host into a [`Target`]: the inventory first, then
+/// `~/.ssh/config`, then OpenSSH's defaults. Secrets are read here, so a missing one stops
+/// the run before anything is sent.
+pub fn resolve(h: &HostEntry, settings: &SshSettings) -> Result<Target, Error> {
+    let home = settings.home.clone().unwrap_or_else(session::home_dir);
+    let ssh_dir = home.join(".ssh");
+    let cfg = config::load(&ssh_dir.join("config"), &ssh_dir);
+    let me = session::local_user();
+    let c = cfg.resolve(&h.name, &home, &me, h.user.as_deref());
+    if let Some(p) = &c.problems.first() {
+        return Err(usage(&h.name, format!("~/.ssh/config: {p}")));
+    }
+    if let Some(p) = &c.proxy {
+        return Err(usage(
+            &h.name,
+            format!(
+                "{} {} ({}) is not supported by hascript's SSH transport; open a tunnel \
+                 instead (ssh -f -N -L 2201:{}:22 <jump host>) and point the host at it with \
+                 HostName 127.0.0.1 and Port 2201 in a Host block hascript reads (or address and \
+                 port in the inventory)",
+                p.keyword, p.value, p.at, h.name
+            ),
+        ));
+    }
+    let o = &h.ssh;
+    let connect_host = c
+        .hostname
+        .clone()
+        .or_else(|| h.address.clone())
+        .unwrap_or_else(|| h.name.clone());
+    let port = o.port.or(c.port).unwrap_or(22);
+    let user = h.user.clone().or(c.user.clone()).unwrap_or(me);
+    let key_name = c.host_key_alias.clone().unwrap_or(connect_host.clone());
+    let known_names = vec![known_hosts::lookup_name(&key_name, port)];
+    let mut known_files = if c.user_known_hosts.is_empty() {
+        vec![ssh_dir.join("known_hosts")]
+    } else {
+        c.user_known_hosts.clone()
+    };
+    known_files.push(PathBuf::from("/etc/ssh/ssh_known_hosts"));
+    let expand = |p: &PathBuf| match p.strip_prefix("~") {
+        Ok(rest) => home.join(rest),
+        Err(_) => p.clone(),
+    };
+    if let Some(k) = &o.known_hosts {
+        known_files.insert(0, expand(k));
+    }
+    let accept_file = match &o.known_hosts {
+        Some(k) => expand(k),
+        None => known_files[0].clone(),
+    };
+    let mut identity_files: Vec<PathBuf> = Vec::new();
+    if let Some(i) = &o.identity_file {
+        identity_files.push(expand(i));
+    }
+    identity_files.extend(c.identity_files.iter().cloned());
+    if identity_files.is_empty() {
+        identity_files = session::default_identities(&home);
+    }
+    let read =
+        |r: &Option<secret::SecretRef>, key: &str| -> Result<Option<secret::Secret>, Error> {
+            match r {
+                Some(r) => r
+                    .read(&home)
+                    .map(Some)
+                    .map_err(|m| usage(&h.name, format!("{key}: {m}"))),
+                None => Ok(None),
+            }
+        };
+    Ok(Target {
+        name: h.name.clone(),
+        connect_host,
+        port,
+        user,
+        known_names,
+        known_files,
+        accept_file,
+        identity_files,
+        use_agent: !c.no_agent && !c.identities_only,
+        connect_timeout: o
+            .connect_timeout
+            .or(c.connect_timeout.map(Duration::from_secs))
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        command_timeout: o.command_timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT),
+        legacy: o.legacy_algorithms,
+        become_: o.become_,
+        password: read(&o.password, "password")?,
+        key_passphrase: read(&o.key_passphrase, "key_passphrase")?,
+        become_password: read(&o.become_password, "become_password")?,
+        output_limit: settings.output_limit,
+        inventory_hint: format!("the [[host]] with name = {:?}", h.name),
+    })
+}
+
+impl SshHost {
+    /// The transport of one inventory host.
+    pub fn new(h: &HostEntry, settings: &SshSettings, cancel: CancelToken) -> Result<Self, Error> {
+        Ok(SshHost {
+            target: resolve(h, settings)?,
+            accept_new: settings.accept_new_host_keys,
+            cancel,
+            conn: Mutex::new(None),
+        })
+    }
+
+    /// What this host resolved to.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+}
+
+impl Exec for SshHost {
+    fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+        self.cancel.check()?;
+        let t = &self.target;
+        let mut guard = match self.conn.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let shown = cmd.display();
+        let mut fresh = false;
+        if guard.is_none() {
+            *guard =
+                Some(session::connect(t, self.accept_new).map_err(|e| e.with_command(&shown))?);
+            fresh = true;
+        }
+        let Some(conn) = guard.as_mut() else {
+            return Err(Error::new(ErrorKind::Transport, "no session").on_host(&t.name));
+        };
+        match conn.run(t, cmd, &self.cancel) {
+            Ok(o) => Ok(o),
+            Err(RunFail::NotSent(_)) if !fresh => {
+                // The idle session died (nothing was sent): open a new one, once.
+                *guard = None;
+                let mut c =
+                    session::connect(t, self.accept_new).map_err(|e| e.with_command(&shown))?;
+                match c.run(t, cmd, &self.cancel) {
+                    Ok(o) => {
+                        *guard = Some(c);
+                        Ok(o)
+                    }
+                    Err(RunFail::Failed(e)) => {
+                        *guard = Some(c);
+                        Err(e)
+                    }
+                    Err(RunFail::NotSent(e)) | Err(RunFail::Broken(e)) => Err(e),
+                }
+            }
+            Err(RunFail::NotSent(e)) | Err(RunFail::Broken(e)) => {
+                *guard = None;
+                Err(e)
+            }
+            Err(RunFail::Failed(e)) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! Every shipped Serviceguard procedure (`scripts/hpvm/`) against the simulator's hpvm
+//! scenarios, through the binary as a user runs it: exit codes of design.md, what is
+//! printed, the end state read back with `hascript sim exec`, and the exact state-changing
+//! commands the simulated hosts received.
+
+mod sim_support;
+
+use sim_support::{run, Run, Site};
+
+const MOVE: [&str; 2] = ["package=slvm1", "target=node2"];
+
+fn stdout_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The `key=value` lines of `cmviewcl -v -f line` on node1 for package `pkg`, as `key=value`
+/// without the `package:<pkg>|` prefix.
+fn package_lines(site: &Site, pkg: &str) -> Vec<String> {
+    let o = site.exec("node1", &["/usr/sbin/cmviewcl", "-v", "-f", "line"]);
+    let prefix = format!("package:{pkg}|");
+    stdout_of(&o)
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+        .collect()
+}
+
+fn has(lines: &[String], line: &str) -> bool {
+    lines.iter().any(|l| l == line)
+}
+
+/// The state column of `hpvmstatus -P vm` on `host`.
+fn guest_state(site: &Site, host: &str, vm: &str) -> String {
+    let o = site.exec(host, &["/opt/hpvm/bin/hpvmstatus", "-P", vm]);
+    let text = stdout_of(&o);
+    for state in ["On (OS)", "On (EFI)", "Off (NR)", "Off"] {
+        if text
+            .lines()
+            .any(|l| l.trim_end().ends_with(state) && l.contains(vm))
+        {
+            return state.to_string();
+        }
+    }
+    format!("unknown: {text}{}", String::from_utf8_lossy(&o.stderr))
+}
+
+fn changes_named(r: &Run, program: &str) -> Vec<String> {
+    r.changes()
+        .into_iter()
+        .filter(|l| l.contains(program))
+        .collect()
+}
+
+#[test]
+fn move_package_default_site_moves_and_verifies() {
+    let (r, site) = run("hpvm/move-package", None, &MOVE, &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let out = r.all();
+    assert!(out.contains("[B5] preflight"), "{out}");
+    assert!(out.contains("slvm1 runs on node2"), "{out}");
+    // The only change is the toolkit's move.
+    assert_eq!(
+        r.changes(),
+        ["node1: /etc/cmcluster/scripts/tkit/vtn/cmmovevpkg -v -P slvm1 -h node2"],
+        "{}",
+        r.dump()
+    );
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "owner=node2"), "{p:?}");
+    assert!(has(&p, "autorun=enabled"), "{p:?}");
+    assert!(has(&p, "status=up"), "{p:?}");
+    assert_eq!(guest_state(&site, "node2", "slvm1"), "On (OS)");
+    assert_eq!(guest_state(&site, "node1", "slvm1"), "Off (NR)");
+    // Verified end state printed from the cluster.
+    assert!(out.contains("Verified end state"), "{out}");
+    assert!(out.contains("owner:             node2"), "{out}");
+}
+
+#[test]
+fn move_package_failed_hpvmmigrate_is_recovered_on_the_source() {
+    let (r, site) = run(
+        "hpvm/move-package",
+        Some("hpvm/hpvmmigrate-fails"),
+        &MOVE,
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}", r.dump());
+    assert!(
+        r.stderr.contains("switching is enabled again"),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(guest_state(&site, "node1", "slvm1"), "On (OS)");
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "owner=node1"), "{p:?}");
+    assert!(has(&p, "autorun=enabled"), "{p:?}");
+    // The move, then switching re-enabled: nothing else.
+    let changes = r.changes();
+    assert_eq!(changes.len(), 2, "{}", r.dump());
+    assert!(changes[0].contains("cmmovevpkg -v -P slvm1 -h node2"));
+    assert!(changes[1].ends_with("cmmodpkg -e slvm1"), "{changes:?}");
+}
+
+#[test]
+fn move_package_that_lands_despite_the_error_is_made_consistent() {
+    let (r, site) = run(
+        "hpvm/move-package",
+        Some("hpvm/migration-lands-despite-error"),
+        &MOVE,
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(r.all().contains("cmmovevpkg"), "{}", r.dump());
+    assert!(
+        r.all().to_lowercase().contains("reported a failure")
+            || r.all().contains("cmmovevpkg exited 1"),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(guest_state(&site, "node2", "slvm1"), "On (OS)");
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "owner=node2"), "{p:?}");
+    assert!(has(&p, "autorun=enabled"), "{p:?}");
+    assert_eq!(
+        changes_named(&r, "cmmodpkg -e slvm1").len(),
+        1,
+        "{}",
+        r.dump()
+    );
+}
+
+#[test]
+fn move_package_preflight_refusals_change_nothing() {
+    for (scenario, words) in [
+        ("hpvm/nfs-backing-store", "NFS"),
+        ("hpvm/target-not-in-node-list", "node_name"),
+        ("hpvm/maintenance-left-on", "maintenance"),
+        ("hpvm/guest-not-running", "On (OS)"),
+        ("hpvm/old-toolkit-package", "old Integrity VM toolkit"),
+        ("hpvm/old-serviceguard", "A.11.19 or later is required"),
+    ] {
+        let (r, _site) = run("hpvm/move-package", Some(scenario), &MOVE, &[]);
+        assert_eq!(r.code, 3, "{scenario}: {}", r.dump());
+        assert!(r.stderr.contains(words), "{scenario}: {}", r.dump());
+        assert!(r.changes().is_empty(), "{scenario}: sent {:?}", r.changes());
+    }
+}
+
+#[test]
+fn bad_input_exits_2_before_anything_changes() {
+    for params in [
+        ["package=nosuch", "target=node2"],
+        ["package=slvm1", "target=node9"],
+        ["package=slvm1;reboot", "target=node2"],
+        ["package=slvm1", "target=$(reboot)"],
+    ] {
+        let (r, _site) = run("hpvm/move-package", None, &params, &[]);
+        assert_eq!(r.code, 2, "{params:?}: {}", r.dump());
+        assert!(r.changes().is_empty(), "{params:?}: {:?}", r.changes());
+    }
+    let (r, _site) = run(
+        "hpvm/run-package",
+        None,
+        &["package=slvm1", "node=no de"],
+        &[],
+    );
+    assert_eq!(r.code, 2, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+}
+
+#[test]
+fn halt_then_run_always_enables_switching() {
+    let site = Site::new(Some("hpvm"));
+    let r = site.run("hpvm/halt-package", &["package=slvm1"], &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        ["node1: /usr/sbin/cmhaltpkg slvm1"],
+        "{}",
+        r.dump()
+    );
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "status=down"), "{p:?}");
+    assert!(has(&p, "autorun=disabled"), "{p:?}");
+
+    let r = site.run("hpvm/run-package", &["package=slvm1"], &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let changes = r.changes();
+    assert_eq!(changes.len(), 2, "{}", r.dump());
+    assert!(changes[0].contains("cmrunpkg"), "{changes:?}");
+    assert!(changes[1].ends_with("cmmodpkg -e slvm1"), "{changes:?}");
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "status=up"), "{p:?}");
+    assert!(has(&p, "autorun=enabled"), "{p:?}");
+
+    // Running it again changes nothing and says so.
+    let r = site.run("hpvm/run-package", &["package=slvm1"], &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+}
+
+#[test]
+fn maintenance_on_off_and_safe_reruns() {
+    let site = Site::new(Some("hpvm"));
+    let maint = "/etc/cmcluster/slvm1/vtn.debug";
+    let r = site.run("hpvm/maintenance", &["package=slvm1", "state=on"], &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        ["node1: /etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -m 1 -P slvm1"],
+        "{}",
+        r.dump()
+    );
+    assert!(r.stderr.contains("state=off"), "{}", r.dump());
+    assert_eq!(
+        site.exec("node1", &["ls", "-ld", maint]).status.code(),
+        Some(0)
+    );
+    let r = site.run("hpvm/maintenance", &["package=slvm1", "state=on"], &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+
+    let r = site.run("hpvm/maintenance", &["package=slvm1", "state=off"], &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        ["node1: /etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -m 0 -P slvm1"]
+    );
+    assert_eq!(
+        site.exec("node1", &["ls", "-ld", maint]).status.code(),
+        Some(2)
+    );
+    let r = site.run("hpvm/maintenance", &["package=slvm1", "state=off"], &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+
+    let r = site.run("hpvm/maintenance", &["package=slvm1", "state=maybe"], &[]);
+    assert_eq!(r.code, 2, "{}", r.dump());
+}
+
+/// The package file of `vm` on `host`, and its directory's `ls -ld` line.
+fn package_files(site: &Site, host: &str, vm: &str) -> (String, String) {
+    let dir = format!("/etc/cmcluster/{vm}");
+    let conf = site.exec(host, &["cat", &format!("{dir}/{vm}.conf")]);
+    assert_eq!(conf.status.code(), Some(0), "{host}: no package file");
+    let ls = site.exec(host, &["ls", "-ld", &dir]);
+    (stdout_of(&conf), stdout_of(&ls))
+}
+
+fn assert_deployed(site: &Site, vm: &str, nodes: &[&str]) {
+    let file = format!("/etc/cmcluster/{vm}/{vm}.conf");
+    let check = site.exec("node1", &["/usr/sbin/cmcheckconf", "-P", &file]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "cmcheckconf: {}{}",
+        stdout_of(&check),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for host in nodes {
+        let (conf, ls) = package_files(site, host, vm);
+        let lines: Vec<String> = conf
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let mut want = vec![
+            format!("package_name {vm}"),
+            "package_type failover".to_string(),
+        ];
+        want.extend(nodes.iter().map(|n| format!("node_name {n}")));
+        for w in want {
+            assert!(lines.contains(&w), "{host}: no `{w}` in\n{conf}");
+        }
+        for key in [
+            "TKIT_DIR",
+            "MAINTENANCE_FLAG",
+            "MONITOR_INTERVAL",
+            "service_name",
+        ] {
+            assert!(
+                lines.iter().any(|l| l
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|k| k.ends_with(key))),
+                "{host}: no {key} in\n{conf}"
+            );
+        }
+        // drwxr-xr-x: no group or other write.
+        let mode = ls.split_whitespace().next().unwrap_or("");
+        assert!(mode.starts_with('d'), "{host}: {ls}");
+        assert_eq!(mode.as_bytes().get(5), Some(&b'-'), "{host}: {ls}");
+        assert_eq!(mode.as_bytes().get(8), Some(&b'-'), "{host}: {ls}");
+    }
+    let p = package_lines(site, vm);
+    assert!(has(&p, "status=up"), "{p:?}");
+    assert!(has(&p, "autorun=enabled"), "{p:?}");
+}
+
+#[test]
+fn deploy_package_with_cmdeployvpkg() {
+    let (r, site) = run("hpvm/deploy-package", None, &["package=slvm2"], &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_deployed(&site, "slvm2", &["node1", "node2"]);
+    assert_eq!(
+        changes_named(&r, "cmdeployvpkg -Q -P slvm2").len(),
+        1,
+        "{}",
+        r.dump()
+    );
+    assert_eq!(changes_named(&r, "cmapplyconf").len(), 1, "{}", r.dump());
+}
+
+#[test]
+fn deploy_package_with_serviceguard_commands() {
+    // slvm2 is registered on node1 only: Serviceguard commands alone cannot make it a
+    // package of node2 (cmdeployvpkg's distributed-guest step can): refused before any
+    // change.
+    let (r, _site) = run(
+        "hpvm/deploy-package",
+        None,
+        &["package=slvm2", "method=commands"],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(r.stderr.contains("not registered on"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+
+    let (r, site) = run(
+        "hpvm/deploy-package",
+        None,
+        &["package=slvm2", "method=commands", "node=node1"],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_deployed(&site, "slvm2", &["node1"]);
+    assert!(changes_named(&r, "cmdeployvpkg").is_empty(), "{}", r.dump());
+    assert_eq!(
+        changes_named(&r, "cmmakepkg -m tkit/vtn/vtn -n slvm2").len(),
+        1
+    );
+    assert!(
+        !changes_named(&r, "chmod go-w /etc/cmcluster/slvm2").is_empty(),
+        "{}",
+        r.dump()
+    );
+    // The shared volume group of the backing store is in the file.
+    let (conf, _) = package_files(&site, "node1", "slvm2");
+    assert!(
+        conf.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["vg", "vg_slvm2"]),
+        "{conf}"
+    );
+}
+
+#[test]
+fn deploy_package_without_confirmation_applies_nothing() {
+    let (r, site) = run("hpvm/deploy-package", None, &["package=slvm2"], &[]);
+    assert_eq!(r.code, 5, "{}", r.dump());
+    assert!(changes_named(&r, "cmapplyconf").is_empty(), "{}", r.dump());
+    assert!(package_lines(&site, "slvm2").is_empty());
+}
+
+#[test]
+fn diagnose_names_the_chmod_for_a_40777_package_directory() {
+    let (r, _site) = run(
+        "hpvm/diagnose",
+        Some("hpvm/package-dir-40777"),
+        &["package=slvm1"],
+        &[],
+    );
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(
+        r.all().contains("chmod go-w /etc/cmcluster/slvm1"),
+        "{}",
+        r.dump()
+    );
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+    let (r, _site) = run("hpvm/diagnose", None, &["package=slvm1"], &[]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+}
+
+#[test]
+fn add_app_monitor_takes_the_manuals_display_command() {
+    let spec = "appmon=xclock:/usr/bin/X11/xclock -display 16.213.12.70:0.0:240:none:300";
+    for method in ["method=cmdeployvpkg", "method=commands"] {
+        let (r, site) = run(
+            "hpvm/add-app-monitor",
+            None,
+            &["package=slvm1", spec, method],
+            &["--yes"],
+        );
+        assert_eq!(r.code, 0, "{method}: {}", r.dump());
+        for host in ["node1", "node2"] {
+            let (conf, _) = package_files(&site, host, "slvm1");
+            assert!(
+                conf.contains("/usr/sbin/cmappmgr -node slvm1 -cmappserver_timeout 240 -service /usr/bin/X11/xclock -display 16.213.12.70:0.0"),
+                "{method} {host}:\n{conf}"
+            );
+        }
+        assert_eq!(changes_named(&r, "cmapplyconf").len(), 1, "{}", r.dump());
+    }
+}
+
+#[test]
+fn add_app_monitor_refuses_a_malformed_spec_naming_the_field() {
+    for (spec, field) in [
+        ("appmon=xclock:/usr/bin/X11/xclock:ten:none:300", "timeout"),
+        (
+            "appmon=xclock:/usr/bin/X11/xclock:10:sometimes:300",
+            "restart",
+        ),
+        ("appmon=xclock:/usr/bin/X11/xclock:10:none", "halt_timeout"),
+        ("appmon=x clock:/apps/ping:10:none:300", "name"),
+    ] {
+        let (r, _site) = run(
+            "hpvm/add-app-monitor",
+            None,
+            &["package=slvm1", spec],
+            &["--yes"],
+        );
+        assert_eq!(r.code, 2, "{spec}: {}", r.dump());
+        assert!(r.stderr.contains(field), "{spec}: {}", r.dump());
+        assert!(r.changes().is_empty(), "{spec}: {:?}", r.changes());
+    }
+}

@@ -1,0 +1,769 @@
+//! The SSH transport against a real OpenSSH `sshd` on loopback (see `ssh_support`).
+//!
+//! Simulated hosts are the simulator behind `ForceCommand hascript sim exec --state DIR
+//! --host NAME` (one 127.0.0.x address per host); raw-command tests use addresses without
+//! a ForceCommand, where the test user's `/bin/sh` runs the line. Run as root; a missing
+//! sshd fails these tests (never skips them).
+
+mod ssh_support;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command as Proc, Output as ProcOutput};
+use std::time::{Duration, Instant};
+
+use hascript::inventory::{HostEntry, TransportKind};
+use hascript::transport::ssh::secret::SecretRef;
+use hascript::transport::ssh::{Become, SshHost, SshOptions, SshSettings};
+use hascript::transport::{fan_out, FanOut};
+use hascript_api::{CancelToken, Command, Effect, Error, ErrorKind, Exec, ExitStatus, Output};
+use hascript_sim::SimSite;
+use ssh_support::{env, Addr, Home, Sshd, TTY_USER, USER};
+
+/// An inventory host reached at `ip` on `sshd`'s port as `user`.
+fn entry(name: &str, ip: &str, port: u16, user: &str, ssh: SshOptions) -> HostEntry {
+    HostEntry {
+        name: name.into(),
+        transport: TransportKind::Ssh,
+        user: Some(user.into()),
+        address: Some(ip.into()),
+        ssh: SshOptions {
+            port: Some(port),
+            connect_timeout: ssh.connect_timeout.or(Some(Duration::from_secs(5))),
+            ..ssh
+        },
+    }
+}
+
+fn settings(home: &Home) -> SshSettings {
+    SshSettings {
+        home: Some(home.path.clone()),
+        ..SshSettings::default()
+    }
+}
+
+fn ssh_host(h: &HostEntry, s: &SshSettings) -> SshHost {
+    SshHost::new(h, s, CancelToken::new()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn raw_addr(ip: &str) -> Addr {
+    Addr {
+        ip: ip.into(),
+        force: None,
+    }
+}
+
+fn sim_addr(ip: &str, state: &Path, host: &str) -> Addr {
+    Addr {
+        ip: ip.into(),
+        force: Some(format!(
+            "{} sim exec --state {} --host {host}",
+            env().hascript.display(),
+            state.display()
+        )),
+    }
+}
+
+fn ok(r: Result<Output, Error>) -> Output {
+    r.unwrap_or_else(|e| panic!("{e} (remedy: {:?})", e.remedy))
+}
+
+fn err(r: Result<Output, Error>) -> Error {
+    match r {
+        Ok(o) => panic!("expected an error, got {o:?}"),
+        Err(e) => e,
+    }
+}
+
+fn sh(host: &str, text: &str) -> Command {
+    Command::shell(host, text, Effect::Read)
+}
+
+/// One raw sshd on 127.0.0.2 and a host `raw` on it, logging in as `user`.
+fn raw_host(user: &str, ssh: SshOptions) -> (Sshd, Home, SshHost) {
+    let sshd = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    let home = Home::new(&sshd.known_hosts, "");
+    let h = ssh_host(
+        &entry("raw", "127.0.0.2", sshd.port, user, ssh),
+        &settings(&home),
+    );
+    (sshd, home, h)
+}
+
+#[test]
+fn argv_words_arrive_whole_through_the_remote_shell() {
+    let (_sshd, _home, h) = raw_host(USER, SshOptions::default());
+    let words = [
+        "a b",
+        "it's",
+        "x;echo injected",
+        "$(id)",
+        "`id`",
+        "two\nlines",
+        "\"dq\"",
+        "*",
+        "",
+        "back\\slash",
+    ];
+    let mut argv = vec![
+        "/bin/sh",
+        "-c",
+        "for a; do printf '<%s>' \"$a\"; done",
+        "sh",
+    ];
+    argv.extend(words);
+    let o = ok(h.exec(&Command::read("raw", &argv)));
+    let want: String = words.iter().map(|w| format!("<{w}>")).collect();
+    assert_eq!(o.stdout, want);
+    assert!(o.success());
+}
+
+#[test]
+fn exit_statuses_signals_and_stdin() {
+    let (sshd, _home, h) = raw_host(USER, SshOptions::default());
+    for code in [0, 1, 255] {
+        let o = ok(h.exec(&sh("raw", &format!("echo out; echo err >&2; exit {code}"))));
+        assert_eq!(o.status, ExitStatus::Code(code));
+        assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("out\n", "err\n"));
+    }
+    let o = ok(h.exec(&sh("raw", "kill -KILL $$")));
+    assert_eq!(o.status, ExitStatus::Signal("KILL".into()));
+    let o = ok(h.exec(&sh("raw", "kill -TERM $$")));
+    assert_eq!(o.status, ExitStatus::Signal("TERM".into()));
+    let o = ok(h.exec(&Command::read("raw", &["cat"]).with_stdin(b"line 1\nline 2\n".to_vec())));
+    assert_eq!(o.stdout, "line 1\nline 2\n");
+    let o = ok(h.exec(&sh("raw", "echo $LC_ALL")));
+    assert_eq!(o.stdout, "C\n");
+    // One session for all of it: the server saw one login.
+    assert_eq!(
+        sshd.log().matches("Accepted publickey").count(),
+        1,
+        "{}",
+        sshd.log()
+    );
+}
+
+#[test]
+fn five_megabytes_on_stderr_do_not_stall_and_the_output_limit_is_reported() {
+    let (_sshd, home, h) = raw_host(USER, SshOptions::default());
+    let t = Instant::now();
+    let o = ok(h.exec(&sh(
+        "raw",
+        "head -c 5000000 /dev/zero | tr '\\0' e >&2; head -c 3000000 /dev/zero | tr '\\0' o; echo",
+    )
+    .with_timeout(Duration::from_secs(30))));
+    assert_eq!(o.stderr.len(), 5_000_000);
+    assert_eq!(o.stdout.len(), 3_000_001);
+    assert!(o.stderr.bytes().all(|b| b == b'e'));
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    // A host with a 1 MB limit: reported as an error naming host and command.
+    let small = SshSettings {
+        output_limit: 1_000_000,
+        ..settings(&home)
+    };
+    let port = _sshd.port;
+    let h2 = ssh_host(
+        &entry("small", "127.0.0.2", port, USER, SshOptions::default()),
+        &small,
+    );
+    let e = err(h2.exec(&sh("small", "head -c 3000000 /dev/zero")));
+    assert_eq!(e.kind, ErrorKind::Command);
+    assert!(
+        e.message.contains("output limit") && e.message.contains("small"),
+        "{e}"
+    );
+    assert_eq!(e.command.as_deref(), Some("head -c 3000000 /dev/zero"));
+    // The session is still good.
+    assert_eq!(ok(h2.exec(&sh("small", "echo ok"))).stdout, "ok\n");
+}
+
+#[test]
+fn a_silent_command_times_out_and_the_host_stays_usable() {
+    let (_sshd, _home, h) = raw_host(USER, SshOptions::default());
+    let t = Instant::now();
+    let e = err(h.exec(&sh("raw", "sleep 30").with_timeout(Duration::from_millis(1500))));
+    let took = t.elapsed();
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    assert_eq!(e.host.as_deref(), Some("raw"));
+    assert!(
+        e.message.contains("sleep 30") && e.message.contains("1.5 s"),
+        "{e}"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(ok(h.exec(&sh("raw", "echo next"))).stdout, "next\n");
+}
+
+#[test]
+fn a_frozen_host_fails_its_commands_within_their_timeouts() {
+    let (sshd, home, h) = raw_host(USER, SshOptions::default());
+    assert_eq!(ok(h.exec(&sh("raw", "echo up"))).stdout, "up\n");
+    // The server stops answering but keeps its connections open (a hung host).
+    sshd.signal_all(libc::SIGSTOP);
+    let t = Instant::now();
+    let e = err(h.exec(&sh("raw", "echo hello").with_timeout(Duration::from_millis(1500))));
+    assert!(
+        matches!(e.kind, ErrorKind::Timeout | ErrorKind::Transport),
+        "{e}"
+    );
+    assert_eq!(e.host.as_deref(), Some("raw"));
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "{:?}: {e}",
+        t.elapsed()
+    );
+    // A new connection: the TCP connect succeeds (the kernel accepts), the key exchange
+    // never answers: bounded by connect_timeout.
+    let fresh = ssh_host(
+        &entry(
+            "hung",
+            "127.0.0.2",
+            sshd.port,
+            USER,
+            SshOptions {
+                connect_timeout: Some(Duration::from_secs(2)),
+                ..SshOptions::default()
+            },
+        ),
+        &settings(&home),
+    );
+    let t = Instant::now();
+    let e = err(fresh.exec(&sh("hung", "echo hello")));
+    assert_eq!(e.kind, ErrorKind::Transport, "{e}");
+    assert!(e.message.contains("hung"), "{e}");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "{:?}: {e}",
+        t.elapsed()
+    );
+    sshd.signal_all(libc::SIGCONT);
+}
+
+#[test]
+fn a_broken_session_is_dropped_and_reopened() {
+    let (sshd, _home, h) = raw_host(USER, SshOptions::default());
+    assert_eq!(ok(h.exec(&sh("raw", "echo one"))).stdout, "one\n");
+    sshd.kill_sessions();
+    std::thread::sleep(Duration::from_millis(200));
+    // The next command either finds the dead session before sending (and reconnects) or
+    // reports the broken session; the one after that runs on a new session.
+    match h.exec(&sh("raw", "echo two")) {
+        Ok(o) => assert_eq!(o.stdout, "two\n"),
+        Err(e) => {
+            assert_eq!(e.kind, ErrorKind::Transport, "{e}");
+            assert_eq!(e.host.as_deref(), Some("raw"));
+        }
+    }
+    assert_eq!(ok(h.exec(&sh("raw", "echo three"))).stdout, "three\n");
+    assert_eq!(
+        sshd.log().matches("Accepted publickey").count(),
+        2,
+        "{}",
+        sshd.log()
+    );
+}
+
+#[test]
+fn become_sudo_sends_the_password_on_stdin_and_uses_a_pty_for_requiretty() {
+    let e = env();
+    let pw_file = e.dir.join(format!("sudo-pw-{}", std::process::id()));
+    std::fs::write(&pw_file, format!("{}\n", e.password)).unwrap_or_else(|x| panic!("{x}"));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pw_file, std::fs::Permissions::from_mode(0o600))
+        .unwrap_or_else(|x| panic!("{x}"));
+    let sudo = SshOptions {
+        become_: Some(Become::Sudo),
+        become_password: Some(SecretRef::File(pw_file.clone())),
+        ..SshOptions::default()
+    };
+    let sshd = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    let home = Home::new(&sshd.known_hosts, "");
+    let s = settings(&home);
+    let h = ssh_host(
+        &entry("adm", "127.0.0.2", sshd.port, USER, sudo.clone()),
+        &s,
+    );
+    let o = ok(h.exec(&Command::read("adm", &["id", "-u"])));
+    assert_eq!((o.stdout.as_str(), o.code()), ("0\n", 0), "{o:?}");
+    assert!(!o.stdout.contains(&e.password) && !o.stderr.contains(&e.password));
+    assert!(
+        !o.stderr.contains("hascript-sudo"),
+        "the prompt is not shown: {o:?}"
+    );
+    // Standard input still reaches the command behind sudo.
+    let o = ok(h.exec(&Command::read("adm", &["cat"]).with_stdin(b"data\n".to_vec())));
+    assert_eq!(o.stdout, "data\n");
+    // requiretty: the same through a PTY.
+    let t = ssh_host(
+        &entry("tty", "127.0.0.2", sshd.port, TTY_USER, sudo.clone()),
+        &s,
+    );
+    let o = ok(t.exec(&Command::read("tty", &["id", "-u"])));
+    assert_eq!(o.stdout, "0\n", "{o:?}");
+    assert!(!o.stdout.contains(&e.password));
+    // A wrong password: refused without a hang, the secret never shown.
+    let bad = e.dir.join(format!("bad-pw-{}", std::process::id()));
+    std::fs::write(&bad, "not-the-password\n").unwrap_or_else(|x| panic!("{x}"));
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o600))
+        .unwrap_or_else(|x| panic!("{x}"));
+    let w = ssh_host(
+        &entry(
+            "wrong",
+            "127.0.0.2",
+            sshd.port,
+            USER,
+            SshOptions {
+                become_password: Some(SecretRef::File(bad)),
+                ..sudo.clone()
+            },
+        ),
+        &s,
+    );
+    let x =
+        err(w.exec(&Command::read("wrong", &["id", "-u"]).with_timeout(Duration::from_secs(20))));
+    assert!(x.message.contains("did not accept become_password"), "{x}");
+    assert!(!format!("{x:?}").contains("not-the-password"));
+    // No password configured: sudo -n, and a clear error.
+    let n = ssh_host(
+        &entry(
+            "nopw",
+            "127.0.0.2",
+            sshd.port,
+            USER,
+            SshOptions {
+                become_: Some(Become::Sudo),
+                ..SshOptions::default()
+            },
+        ),
+        &s,
+    );
+    let x = err(n.exec(&Command::read("nopw", &["id", "-u"])));
+    assert!(x.message.contains("needs a password"), "{x}");
+    assert!(x.remedy.unwrap_or_default().contains("become_password"));
+    // The password never appeared on a command line the server logged.
+    assert!(!sshd.log().contains(&e.password));
+}
+
+/// Five simulated hosts behind one sshd, and a client home whose ~/.ssh/config maps each
+/// inventory name to its address.
+struct SimSsh {
+    sshd: Sshd,
+    state: std::path::PathBuf,
+    _site: tempfile::TempDir,
+    inventory: std::path::PathBuf,
+}
+
+const SIM_HOSTS: [(&str, &str); 5] = [
+    ("cd1", "127.0.0.2"),
+    ("cd2", "127.0.0.3"),
+    ("cd3", "127.0.0.4"),
+    ("guest1", "127.0.0.5"),
+    ("guest2", "127.0.0.6"),
+];
+
+fn sim_ssh(wrapper: Option<&str>) -> SimSsh {
+    let (state, site) = ssh_support::sim_site(None);
+    let addrs = SIM_HOSTS
+        .iter()
+        .map(|(name, ip)| match wrapper {
+            Some(w) => Addr {
+                ip: (*ip).into(),
+                force: Some(format!("{w} {name}")),
+            },
+            None => sim_addr(ip, &state, name),
+        })
+        .collect();
+    let sshd = Sshd::start(addrs, &["ed25519"], "");
+    let inv_text = SimSite::open(&state)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .inventory_toml()
+        .replace(
+            "transport = \"sim\"",
+            "transport = \"ssh\"\ncommand_timeout = 60",
+        )
+        .replace("user = \"root\"\n", "");
+    let inventory = site.path().join("inventory.toml");
+    std::fs::write(&inventory, inv_text).unwrap_or_else(|e| panic!("{e}"));
+    ssh_support::chown(USER, site.path());
+    SimSsh {
+        sshd,
+        state,
+        _site: site,
+        inventory,
+    }
+}
+
+fn client_config(port: u16) -> String {
+    let mut c = String::new();
+    for (name, ip) in SIM_HOSTS {
+        c.push_str(&format!("Host {name}\n    HostName {ip}\n"));
+    }
+    c.push_str(&format!(
+        "Host *\n    User {USER}\n    Port {port}\n    IdentityFile ~/.ssh/id_ed25519\n    ConnectTimeout 5\n"
+    ));
+    c
+}
+
+/// `hascript ARGS` as the test user (who owns the simulated site's folder), with `home`.
+fn hascript_cmd(home: &Home, args: &[&str]) -> Proc {
+    use std::os::unix::process::CommandExt;
+    home.give_to(USER);
+    let (uid, gid) = ssh_support::ids(USER);
+    let mut c = Proc::new(&env().hascript);
+    c.args(args)
+        .env("HOME", &home.path)
+        .env("USER", USER)
+        .env_remove("SSH_AUTH_SOCK")
+        .current_dir(&home.path)
+        .uid(uid)
+        .gid(gid);
+    c
+}
+
+fn hascript(home: &Home, args: &[&str]) -> ProcOutput {
+    hascript_cmd(home, args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn text(o: &ProcOutput) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn live_migration_runs_over_ssh_to_its_five_hosts() {
+    let s = sim_ssh(None);
+    let home = Home::new(&s.sshd.known_hosts, &client_config(s.sshd.port));
+    let inv = s.inventory.to_string_lossy().into_owned();
+    let state = s.state.to_string_lossy().into_owned();
+    let t = Instant::now();
+    let o = hascript(
+        &home,
+        &[
+            "run",
+            "ldoms/live-migration",
+            "-i",
+            &inv,
+            "--sim-clock",
+            &state,
+            "-p",
+            "guest=guest2",
+            "-p",
+            "target=cd3",
+        ],
+    );
+    let shown = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("guest2 runs on cd3"), "{shown}");
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+    let log = SimSite::open(&s.state)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .command_log();
+    let hosts: std::collections::BTreeSet<&str> = log.iter().map(|c| c.host.as_str()).collect();
+    assert_eq!(hosts.len(), 5, "every host was reached: {hosts:?}");
+    assert!(
+        log.iter()
+            .any(|c| c.host == "cd2" && c.line.contains("ldm migrate-domain guest2 cd3")),
+        "{log:?}"
+    );
+    // The virtual clock passed the procedure's waits (SF test, 120 s watch) in no real time.
+    assert!(
+        log.last().map(|c| c.time).unwrap_or(0) >= log.first().map(|c| c.time).unwrap_or(0) + 120
+    );
+    // One session per host, reused for all of its commands.
+    let logins = s.sshd.log().matches("Accepted publickey").count();
+    assert_eq!(logins, 5, "{} commands over {logins} logins", log.len());
+    assert!(log.len() > 40);
+}
+
+#[test]
+fn unknown_host_key_is_refused_before_anything_is_sent_and_accepted_on_request() {
+    let s = sim_ssh(None);
+    let home = Home::new("", &client_config(s.sshd.port));
+    let inv = s.inventory.to_string_lossy().into_owned();
+    let fp = ssh_support::fingerprint_of(&s.sshd.dir.join("host_ed25519.pub"));
+    let script = home.path.join("probe.rhai");
+    std::fs::write(
+        &script,
+        "let o = host(\"cd1\").run([\"/usr/sbin/ldm\", \"list\", \"-p\"], #{changes: false});\nprint(`exit ${o.exit}`);\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let script = script.to_string_lossy().into_owned();
+    let o = hascript(&home, &["run", &script, "-i", &inv]);
+    let shown = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{shown}");
+    assert!(
+        shown.contains("cd1") && shown.contains("is not known"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&fp) && shown.contains("ssh-ed25519"),
+        "{shown}"
+    );
+    assert!(shown.contains("--accept-new-host-keys"), "{shown}");
+    let site = SimSite::open(&s.state).unwrap_or_else(|e| panic!("{e}"));
+    assert!(site.command_log().is_empty(), "{:?}", site.command_log());
+    assert!(
+        !s.sshd.log().contains("Accepted publickey"),
+        "no login happened"
+    );
+    // With the flag: recorded in ~/.ssh/known_hosts, and the command runs.
+    let o = hascript(
+        &home,
+        &["run", &script, "-i", &inv, "--accept-new-host-keys"],
+    );
+    let shown = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{shown}");
+    assert!(shown.contains(&fp), "the accepted key is named: {shown}");
+    let kh = home.known_hosts();
+    assert!(
+        kh.starts_with(&format!("[127.0.0.2]:{} ssh-ed25519 ", s.sshd.port)),
+        "{kh}"
+    );
+    assert_eq!(site.command_log().len(), 1);
+    // Known now: no flag needed.
+    let o = hascript(&home, &["run", &script, "-i", &inv]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(home.known_hosts(), kh, "nothing added twice");
+}
+
+#[test]
+fn changed_host_key_is_refused_loudly_with_both_fingerprints() {
+    let s = sim_ssh(None);
+    // A known_hosts whose entry for cd1 is another key.
+    let other = env().dir.join(format!("other-{}", std::process::id()));
+    let _ = std::fs::remove_file(&other);
+    let _ = Proc::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&other)
+        .output();
+    let other_pub = std::fs::read_to_string(other.with_extension("pub")).unwrap_or_default();
+    let mut f = other_pub.split_whitespace();
+    let (kt, key) = (f.next().unwrap_or_default(), f.next().unwrap_or_default());
+    let kh = format!("[127.0.0.2]:{} {kt} {key}\n", s.sshd.port);
+    let home = Home::new(&kh, &client_config(s.sshd.port));
+    let old_fp = ssh_support::fingerprint_of(&other.with_extension("pub"));
+    let new_fp = ssh_support::fingerprint_of(&s.sshd.dir.join("host_ed25519.pub"));
+    let h = ssh_host(
+        &HostEntry {
+            name: "cd1".into(),
+            transport: TransportKind::Ssh,
+            user: None,
+            address: None,
+            ssh: SshOptions::default(),
+        },
+        &SshSettings {
+            accept_new_host_keys: true,
+            ..settings(&home)
+        },
+    );
+    let e = err(h.exec(&Command::read("cd1", &["/usr/sbin/ldm", "list", "-p"])));
+    assert_eq!(e.kind, ErrorKind::Transport);
+    assert!(e.message.contains("HAS CHANGED"), "{e}");
+    assert!(
+        e.message.contains(&old_fp) && e.message.contains(&new_fp),
+        "{e}"
+    );
+    assert!(e.remedy.unwrap_or_default().contains("never replaces"));
+    assert_eq!(
+        home.known_hosts(),
+        kh,
+        "a known key is never replaced, even with the flag"
+    );
+    let site = SimSite::open(&s.state).unwrap_or_else(|e| panic!("{e}"));
+    assert!(site.command_log().is_empty());
+    assert!(!s.sshd.log().contains("Accepted publickey"));
+}
+
+#[test]
+fn legacy_only_server_is_refused_by_default_and_reached_with_the_opt_in() {
+    let sshd = Sshd::start(
+        vec![raw_addr("127.0.0.2")],
+        &["rsa"],
+        "HostKeyAlgorithms ssh-rsa\nKexAlgorithms diffie-hellman-group14-sha1",
+    );
+    let home = Home::new(&sshd.known_hosts, "");
+    let s = settings(&home);
+    let h = ssh_host(
+        &entry("old", "127.0.0.2", sshd.port, USER, SshOptions::default()),
+        &s,
+    );
+    let e = err(h.exec(&sh("old", "echo hi")));
+    assert_eq!(e.kind, ErrorKind::Transport);
+    assert!(e.message.contains("legacy SHA-1 algorithms"), "{e}");
+    let remedy = e.remedy.clone().unwrap_or_default();
+    assert!(remedy.contains("legacy_algorithms = true"), "{remedy}");
+    assert!(!sshd.log().contains("Accepted publickey"));
+    let legacy = SshOptions {
+        legacy_algorithms: true,
+        ..SshOptions::default()
+    };
+    let h = ssh_host(&entry("old", "127.0.0.2", sshd.port, USER, legacy), &s);
+    assert_eq!(ok(h.exec(&sh("old", "echo hi"))).stdout, "hi\n");
+    assert!(sshd.log().contains("Accepted publickey"));
+}
+
+#[test]
+fn fan_out_keeps_inventory_order_and_reports_a_dead_host_without_cancelling_others() {
+    let ips = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"];
+    let sshd = Sshd::start(ips.iter().map(|i| raw_addr(i)).collect(), &["ed25519"], "");
+    let home = Home::new(&sshd.known_hosts, "");
+    let s = settings(&home);
+    struct Map(HashMap<String, SshHost>);
+    impl Exec for Map {
+        fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+            match self.0.get(&cmd.host) {
+                Some(h) => h.exec(cmd),
+                None => Err(Error::usage("unknown host")),
+            }
+        }
+    }
+    let mut names: Vec<String> = Vec::new();
+    let mut map = HashMap::new();
+    for (i, ip) in ips.iter().enumerate() {
+        let n = format!("h{i}");
+        map.insert(
+            n.clone(),
+            ssh_host(&entry(&n, ip, sshd.port, USER, SshOptions::default()), &s),
+        );
+        names.push(n);
+        if i == 1 {
+            // A host nothing listens for (127.0.0.9): refused at once.
+            map.insert(
+                "dead".into(),
+                ssh_host(
+                    &entry("dead", "127.0.0.9", sshd.port, USER, SshOptions::default()),
+                    &s,
+                ),
+            );
+            names.push("dead".into());
+        }
+    }
+    let exec = Map(map);
+    let cmds: Vec<Command> = names
+        .iter()
+        .map(|n| sh(n, &format!("sleep 1; echo {n}")))
+        .collect();
+    let t = Instant::now();
+    let r = fan_out(
+        &exec,
+        &cmds,
+        &FanOut {
+            limit: 8,
+            stop_on_error: false,
+        },
+    );
+    let took = t.elapsed();
+    assert_eq!(r.len(), 5);
+    for (n, r) in names.iter().zip(&r) {
+        match (n.as_str(), r) {
+            ("dead", Err(e)) => {
+                assert_eq!(e.host.as_deref(), Some("dead"));
+                assert!(e.message.contains("cannot connect"), "{e}");
+            }
+            (n, Ok(o)) => assert_eq!(o.stdout, format!("{n}\n")),
+            (n, Err(e)) => panic!("{n}: {e}"),
+        }
+    }
+    assert!(
+        took < Duration::from_secs(4),
+        "hosts ran in parallel: {took:?}"
+    );
+    // limit 1: one at a time, still in order.
+    let r = fan_out(
+        &exec,
+        &cmds[..2],
+        &FanOut {
+            limit: 1,
+            stop_on_error: true,
+        },
+    );
+    assert_eq!(r.iter().filter(|x| x.is_ok()).count(), 2);
+}
+
+#[test]
+fn sshd_killed_mid_procedure_fails_naming_the_host_without_hanging() {
+    // Every host runs through a wrapper that, on the real migration, signals the test
+    // and stays silent until the test kills sshd.
+    let (state, site) = ssh_support::sim_site(None);
+    let trigger = site.path().join("trigger");
+    let wrapper = site.path().join("wrap.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\ncase \"$SSH_ORIGINAL_COMMAND\" in\n  *'migrate-domain guest2'*) touch {t}; sleep 60;;\nesac\nexec {bin} sim exec --state {st} --host \"$1\"\n",
+            t = trigger.display(),
+            bin = env().hascript.display(),
+            st = state.display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addrs = SIM_HOSTS
+        .iter()
+        .map(|(name, ip)| Addr {
+            ip: (*ip).into(),
+            force: Some(format!("{} {name}", wrapper.display())),
+        })
+        .collect();
+    let mut sshd = Sshd::start(addrs, &["ed25519"], "");
+    let inv_text = SimSite::open(&state)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .inventory_toml()
+        .replace(
+            "transport = \"sim\"",
+            "transport = \"ssh\"\ncommand_timeout = 60",
+        )
+        .replace("user = \"root\"\n", "");
+    let inv = site.path().join("inventory.toml");
+    std::fs::write(&inv, inv_text).unwrap_or_else(|e| panic!("{e}"));
+    ssh_support::chown(USER, site.path());
+    let home = Home::new(&sshd.known_hosts, &client_config(sshd.port));
+    let (inv_s, state_s) = (
+        inv.to_string_lossy().into_owned(),
+        state.to_string_lossy().into_owned(),
+    );
+    let child = hascript_cmd(
+        &home,
+        &[
+            "run",
+            "ldoms/live-migration",
+            "-i",
+            &inv_s,
+            "--sim-clock",
+            &state_s,
+            "-p",
+            "guest=guest2",
+            "-p",
+            "target=cd3",
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !trigger.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(trigger.exists(), "the migration never started");
+    let killed = Instant::now();
+    sshd.kill_all();
+    let o = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let took = killed.elapsed();
+    let shown = text(&o);
+    assert!(took < Duration::from_secs(20), "{took:?}: {shown}");
+    // A change (clovmmigrate -p) was sent and the hosts are gone: needs attention.
+    assert_eq!(o.status.code(), Some(4), "{shown}");
+    assert!(shown.contains("cd2"), "{shown}");
+    assert!(
+        shown.contains("broke") || shown.contains("cannot connect"),
+        "{shown}"
+    );
+}
