@@ -422,3 +422,119 @@ fn add_app_monitor_refuses_a_malformed_spec_naming_the_field() {
         assert!(r.changes().is_empty(), "{spec}: {:?}", r.changes());
     }
 }
+
+/// The package file of slvm1 on `host`, whitespace-normalised, one entry per line.
+fn conf_lines(site: &Site, host: &str) -> Vec<String> {
+    let (conf, _) = package_files(site, host, "slvm1");
+    conf.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn convert_offline_old_toolkit_package_keeps_its_application_monitor() {
+    let (r, site) = run(
+        "hpvm/convert-package",
+        Some("hpvm/old-toolkit-package"),
+        &["package=slvm1", "mode=offline"],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    // Backup before any change to the package, then deploy, halt, apply, run, enable.
+    let changes = r.changes();
+    let pos = |what: &str| {
+        changes
+            .iter()
+            .position(|c| c.contains(what))
+            .unwrap_or_else(|| panic!("no `{what}` in {changes:?}"))
+    };
+    assert!(pos(".backup/") < pos("cmdeployvpkg -Q -P slvm1"), "{changes:?}");
+    assert!(pos("cmdeployvpkg -Q -P slvm1") < pos("cmhaltpkg slvm1"));
+    assert!(pos("cmhaltpkg slvm1") < pos("cmapplyconf"));
+    assert!(pos("cmapplyconf") < pos("cmrunpkg"));
+    for host in ["node1", "node2"] {
+        let lines = conf_lines(&site, host);
+        assert!(lines.contains(&"module_name tkit/vtn/vtn".to_string()), "{host}: {lines:?}");
+        // The old guest monitor is gone, the application monitor was put back (--yes).
+        assert!(!lines.iter().any(|l| l.contains("hpvmsg_mon")), "{host}: {lines:?}");
+        assert!(lines.iter().any(|l| l == "service_name slvm1_ping"), "{host}: {lines:?}");
+        let backup = site.exec(host, &["ls", "-lA", "/etc/cmcluster/slvm1/.backup"]);
+        assert_eq!(backup.status.code(), Some(0), "{host}: no backup");
+    }
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "status=up") && has(&p, "autorun=enabled"), "{p:?}");
+}
+
+#[test]
+fn convert_online_puts_back_the_node_the_toolkit_drops() {
+    let (r, site) = run(
+        "hpvm/convert-package",
+        Some("hpvm/three-node-package"),
+        &["package=slvm1", "mode=online", "target=node2"],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(
+        changes_named(&r, "cmdeployvpkg -Q -C -P slvm1 -h node2").len(),
+        1,
+        "{}",
+        r.dump()
+    );
+    assert_eq!(
+        changes_named(&r, "cmdeployvpkg -Q -P slvm1 -n node1 -n node2 -n node3").len(),
+        1,
+        "{}",
+        r.dump()
+    );
+    for host in ["node1", "node2", "node3"] {
+        let nodes: Vec<String> = conf_lines(&site, host)
+            .into_iter()
+            .filter(|l| l.starts_with("node_name "))
+            .collect();
+        assert_eq!(
+            nodes,
+            ["node_name node1", "node_name node2", "node_name node3"],
+            "{host}"
+        );
+    }
+    assert_eq!(guest_state(&site, "node2", "slvm1"), "On (OS)");
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "owner=node2") && has(&p, "autorun=enabled"), "{p:?}");
+}
+
+#[test]
+fn convert_refuses_a_package_that_is_already_converted() {
+    let (r, _site) = run(
+        "hpvm/convert-package",
+        None,
+        &["package=slvm1", "mode=offline"],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(r.stdout.contains("nothing to convert"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+    let (r, _site) = run(
+        "hpvm/convert-package",
+        Some("hpvm/old-toolkit-package"),
+        &["package=slvm1", "mode=online"],
+        &[],
+    );
+    assert_eq!(r.code, 2, "online without a target: {}", r.dump());
+}
+
+#[test]
+fn remove_package_halts_first_only_with_confirmation() {
+    let (r, site) = run("hpvm/remove-package", None, &["package=slvm1"], &[]);
+    assert_eq!(r.code, 5, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+    assert!(!package_lines(&site, "slvm1").is_empty());
+
+    let (r, site) = run("hpvm/remove-package", None, &["package=slvm1"], &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let changes = r.changes();
+    assert_eq!(changes.len(), 2, "{}", r.dump());
+    assert!(changes[0].ends_with("cmhaltpkg slvm1"), "{changes:?}");
+    assert!(changes[1].ends_with("cmdeployvpkg -P slvm1 -U"), "{changes:?}");
+    assert!(package_lines(&site, "slvm1").is_empty());
+    assert!(r.stdout.contains("stopped") || r.stdout.contains("Off"), "{}", r.dump());
+}
