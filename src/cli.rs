@@ -1,4 +1,4 @@
-//! The command line: `run`, `list`, `show`, `check`, `parse`, `repl`, `sim`.
+//! The command line: `run`, `list`, `show`, `check`, `parse`, `repl`, `docs`, `sim`.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -11,9 +11,11 @@ use hascript_api::{CancelToken, Ui};
 use crate::backend::{self, SimSite};
 use crate::engine::{self, Interrupt, RunEnv};
 use crate::inventory::{clip_quoted, quoted};
-use crate::output::ConsoleUi;
+use crate::output::{ConsoleUi, JsonUi};
 use crate::scripts::{self, Script};
+use crate::secrets;
 use crate::site::{self, SiteSpec};
+use crate::{journal, lock};
 
 /// Exit code of usage errors.
 pub const EXIT_USAGE: i32 = 2;
@@ -54,6 +56,19 @@ pub enum Cmd {
     },
     /// Explore a site interactively.
     Repl(SiteArgs),
+    /// Print the scripting API (every function scripts can call, with signatures and doc
+    /// comments) as Markdown: the book's API chapter.
+    Docs {
+        /// Write it to FILE instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The record of past runs (journals under $XDG_STATE_HOME/hascript/runs).
+    Journal {
+        /// What to show.
+        #[command(subcommand)]
+        command: JournalCmd,
+    },
     /// Manage simulated sites kept in folders.
     Sim {
         /// What to do with the simulator.
@@ -99,6 +114,40 @@ pub struct RunArgs {
     /// Answer yes to every confirmation.
     #[arg(long)]
     pub yes: bool,
+    /// What standard output carries: the human display, or one JSON event per line
+    /// (the journal's lines; schema in the book, "Running safely").
+    #[arg(long = "output", value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+    pub output: OutputFormat,
+    /// Break a host's lock held by another (dead) run, after confirmation (`--yes`
+    /// answers it).
+    #[arg(long)]
+    pub break_lock: bool,
+}
+
+/// What a command prints on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// For people.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `hascript journal …`.
+#[derive(Debug, Subcommand)]
+pub enum JournalCmd {
+    /// One line per recorded run, oldest first: id, start time, user, script, result, exit
+    /// code (`unfinished`: no result line — the run died or still runs).
+    List,
+    /// One run's journal: a readable timeline, or its JSON lines.
+    Show {
+        /// The run id, or enough of its beginning to name one run.
+        run: String,
+        /// `human` (a timeline) or `json` (the journal's lines as recorded).
+        #[arg(long = "output", value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+        output: OutputFormat,
+    },
 }
 
 /// `hascript sim …`.
@@ -330,6 +379,11 @@ fn cmd_run(args: RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return usage(e),
     };
+    // A secret given with -p is refused first, saying why (not as an unknown parameter).
+    let secret_decls = scripts::meta(&script.text).secrets;
+    if let Err(e) = secrets::refuse_params(&secret_decls, &params) {
+        return usage(e);
+    }
     if let Err(e) = check_declared(&params, &script) {
         return usage(e);
     }
@@ -337,27 +391,142 @@ fn cmd_run(args: RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return usage(e),
     };
+    // Secret values before anything is sent: a missing one is a usage error.
+    let run_secrets = match secrets::resolve(
+        &secret_decls,
+        &params,
+        &|k: &str| std::env::var(k).ok(),
+        &secrets::ask_on_terminal,
+        &script.source_name,
+    ) {
+        Ok(s) => s,
+        Err(e) => return usage(e),
+    };
+    // The journal before anything is sent: a run that cannot be recorded does not start.
+    let json = args.output == OutputFormat::Json;
+    let json_ui = Arc::new(JsonUi::new(args.yes));
+    let sinks: Vec<Arc<dyn journal::EventSink>> = if json {
+        vec![json_ui.clone()]
+    } else {
+        Vec::new()
+    };
+    let run_id = journal::new_run_id();
+    let rec = match journal::runs_dir().and_then(|d| journal::Recorder::create(&d, &run_id, sinks))
+    {
+        Ok(r) => Arc::new(r),
+        Err(e) => return usage(e),
+    };
+    rec.redactor().add_all(&run_secrets.hidden());
+    for (k, v) in &params {
+        if journal::secret_param_name(k) {
+            rec.redactor().add(v);
+        }
+    }
     let cancel = CancelToken::new();
     let interrupt = Interrupt::new(cancel.clone());
     install_ctrl_c(interrupt.clone());
     let console = Arc::new(ConsoleUi::new(args.yes));
-    let ui: Arc<dyn Ui> = console.clone();
+    let shown: Arc<dyn Ui> = if json { json_ui } else { console.clone() };
+    let ui: Arc<dyn Ui> = if run_secrets.is_empty() {
+        shown
+    } else {
+        Arc::new(secrets::RedactingUi::new(shown, &run_secrets))
+    };
     let opts = site::SiteOptions {
         accept_new_host_keys: args.site.accept_new_host_keys,
         sim_clock: args.site.sim_clock.clone(),
     };
-    let built = match site::build_with(&spec, &opts, ui, cancel) {
-        Ok(b) => b,
-        Err(e) => return usage(e),
+    // Every command goes through the journal (and takes the host's lock before its first
+    // change); everything the operator is shown is journaled too.
+    let me = lock::Owner {
+        run: run_id.clone(),
+        user: journal::current_user(),
+        origin: journal::origin_host(),
+        since: journal::now_rfc3339(),
+        pid: std::process::id(),
     };
-    console.info(&format!(
-        "hascript {} — {} on {}",
+    let lock_opts = lock::LockOptions {
+        break_lock: args.break_lock,
+        takeover: None,
+    };
+    let mut locks: Option<Arc<lock::Locks>> = None;
+    let wrap_rec = rec.clone();
+    let built = match site::build_wrapped(&spec, &opts, ui, cancel, |router, ui, clock| {
+        let ui: Arc<dyn Ui> = Arc::new(journal::JournalingUi::new(ui, wrap_rec.clone(), clock));
+        let l = Arc::new(lock::Locks::new(
+            router.clone(),
+            wrap_rec.clone(),
+            ui.clone(),
+            lock_opts,
+            me.clone(),
+        ));
+        locks = Some(l.clone());
+        let exec: Arc<dyn hascript_api::Exec> =
+            Arc::new(journal::JournalingExec::new(router, wrap_rec, Some(l)));
+        (exec, ui)
+    }) {
+        Ok(b) => b,
+        Err(e) => {
+            // Nothing was sent: the journal would only say that; remove it.
+            if let Some(p) = rec.path() {
+                let _ = std::fs::remove_file(p);
+            }
+            return usage(e);
+        }
+    };
+    let site_record = match (&spec, &built.sim) {
+        (SiteSpec::Inventory(p), _) => journal::SiteRecord::Inventory {
+            path: p.display().to_string(),
+            sha256: std::fs::read(p)
+                .map(|b| journal::sha256_hex(&b))
+                .unwrap_or_default(),
+        },
+        (_, Some(sim)) => journal::SiteRecord::Sim {
+            scenario: sim.scenario(),
+            state: sim.state_dir().map(|d| d.display().to_string()),
+        },
+        (_, None) => journal::SiteRecord::Sim {
+            scenario: "?".into(),
+            state: None,
+        },
+    };
+    let header = journal::Event::Run(journal::RunHeader {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        user: me.user.clone(),
+        origin: me.origin.clone(),
+        pid: me.pid,
+        script: script.source_name.clone(),
+        path: script.path.as_ref().map(|p| p.display().to_string()),
+        sha256: journal::sha256_hex(script.text.as_bytes()),
+        params: params
+            .iter()
+            .map(|(k, v)| {
+                let v = if journal::secret_param_name(k) {
+                    hascript_api::REDACTED.to_string()
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
+            })
+            .collect(),
+        site: site_record,
+        description: built.description.clone(),
+        dry_run: false,
+    });
+    if let Err(e) = rec.write(&header, true) {
+        return usage(e);
+    }
+    built.ctx.ui.info(&format!(
+        "hascript {} — {} on {} (run {})",
         env!("CARGO_PKG_VERSION"),
         script.source_name,
-        built.description
+        built.description,
+        run_id
     ));
     let mut env = RunEnv::new(built.site.clone(), built.ctx.clone(), params);
+    env.journal = Some(rec.clone());
     env.interrupt = interrupt;
+    env.secrets = run_secrets.values().clone();
     let worker = std::thread::Builder::new()
         .name("script".into())
         .spawn(move || {
@@ -367,25 +536,121 @@ fn cmd_run(args: RunArgs) -> i32 {
         });
     let joined = match worker {
         Ok(h) => h.join(),
-        Err(e) => return usage(format!("cannot start the script thread: {e}")),
+        Err(e) => {
+            rec.result(EXIT_USAGE, Some("internal"));
+            return usage(format!("cannot start the script thread: {e}"));
+        }
     };
-    match joined {
+    // Locks are released whatever the outcome (a run that dies leaves them: stale).
+    if let Some(l) = &locks {
+        for (host, why) in l.release_all() {
+            built.ctx.ui.warn(&format!(
+                "the hascript lock on {host} was not released: {why}; remove {} on {host} by hand once no run is using it",
+                lock::LOCK_DIR
+            ));
+        }
+    }
+    let (exit, kind) = match joined {
         Ok((out, _)) => {
             if let Some(r) = &out.report {
-                console.error(r);
+                let r = rec.redact(&run_secrets.redact(r));
+                rec.error(out.kind.as_deref().unwrap_or("script"), &r);
+                console.error(&r);
             }
-            out.exit
+            (out.exit, out.kind)
         }
         Err(_) => {
             let changed = built.ctx.changed();
-            console.error(
-                "error: internal error (a bug in hascript or a driver) while running the script",
-            );
-            if changed {
-                4
-            } else {
-                3
+            let msg =
+                "error: internal error (a bug in hascript or a driver) while running the script";
+            rec.error("internal", msg);
+            console.error(msg);
+            (if changed { 4 } else { 3 }, Some("internal".to_string()))
+        }
+    };
+    // Refused by another run's lock before anything changed: a failed precondition (exit
+    // 3), whatever a driver's recovery made of the refusal.
+    let refused = locks.as_ref().map(|l| l.refused()).unwrap_or_default();
+    let declined = locks.as_ref().is_some_and(|l| l.declined());
+    let (exit, kind) = if exit != 0 && declined && rec.changes() == 0 {
+        let msg = "declined: a lock was not broken; nothing was changed (exit 5)";
+        rec.error("declined", msg);
+        console.error(msg);
+        (5, Some("declined".to_string()))
+    } else if exit != 0 && !refused.is_empty() && rec.changes() == 0 {
+        let hosts: Vec<String> = refused.iter().map(|(h, w)| format!("{h} ({w})")).collect();
+        let msg = format!(
+            "refused: locked by another hascript run on {}; nothing was changed (exit 3)",
+            hosts.join(", ")
+        );
+        rec.error("check", &msg);
+        console.error(&msg);
+        (3, Some("check".to_string()))
+    } else {
+        (exit, kind)
+    };
+    rec.result(exit, kind.as_deref());
+    exit
+}
+
+fn cmd_journal(cmd: JournalCmd) -> i32 {
+    let dir = match journal::runs_dir() {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
+    match cmd {
+        JournalCmd::List => {
+            let runs = match journal::list(&dir) {
+                Ok(r) => r,
+                Err(e) => return usage(e),
+            };
+            if runs.is_empty() {
+                eprintln!("no runs recorded in {}", dir.display());
+                return 0;
             }
+            let w =
+                |f: &dyn Fn(&journal::RunSummary) -> usize| runs.iter().map(f).max().unwrap_or(0);
+            let (wu, ws) = (w(&|r| r.user.len()), w(&|r| r.script.len()));
+            for r in &runs {
+                let exit = r.exit.map(|e| e.to_string()).unwrap_or_else(|| "-".into());
+                println!(
+                    "{}  {}  {:wu$}  {:ws$}  {} {exit}",
+                    r.id, r.started, r.user, r.script, r.result
+                );
+            }
+            0
+        }
+        JournalCmd::Show { run, output } => {
+            let (_, path) = match journal::find(&dir, &run) {
+                Ok(x) => x,
+                Err(e) => return usage(e),
+            };
+            let lines = match journal::read_lines(&path) {
+                Ok(l) => l,
+                Err(e) => return usage(e),
+            };
+            let mut so = std::io::stdout().lock();
+            match output {
+                OutputFormat::Json => {
+                    for l in &lines {
+                        let _ = writeln!(so, "{l}");
+                    }
+                }
+                OutputFormat::Human => {
+                    for l in &lines {
+                        for t in journal::timeline_line(l) {
+                            let _ = writeln!(so, "{t}");
+                        }
+                    }
+                    if !lines.iter().any(|l| l["event"] == "result") {
+                        let _ = writeln!(
+                            so,
+                            "(no result line: the run is unfinished — it died, or it is still running)"
+                        );
+                    }
+                }
+            }
+            0
         }
     }
 }
@@ -620,6 +885,28 @@ fn cmd_sim(cmd: SimCmd) -> i32 {
     }
 }
 
+fn cmd_docs(output: Option<&Path>) -> i32 {
+    let text = match crate::docs::markdown(&crate::docs::Api::offline()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    match output {
+        None => {
+            let mut so = std::io::stdout();
+            let _ = so.write_all(text.as_bytes());
+            let _ = so.flush();
+            0
+        }
+        Some(f) => match std::fs::write(f, text) {
+            Ok(()) => 0,
+            Err(e) => usage(format!("cannot write {}: {e}", f.display())),
+        },
+    }
+}
+
 /// Run the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -630,7 +917,9 @@ pub fn main() -> i32 {
         Cmd::Check { scripts } => cmd_check(&scripts),
         Cmd::Parse { kind, file } => cmd_parse(&kind, file.as_deref()),
         Cmd::Repl(site) => crate::repl::main(&site),
+        Cmd::Docs { output } => cmd_docs(output.as_deref()),
         Cmd::Sim { command } => cmd_sim(command),
+        Cmd::Journal { command } => cmd_journal(command),
     }
 }
 

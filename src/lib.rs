@@ -8,10 +8,14 @@
 
 pub mod backend;
 pub mod cli;
+pub mod docs;
 pub mod engine;
 pub mod inventory;
+pub mod journal;
+pub mod lock;
 pub mod output;
 pub mod repl;
 pub mod scripts;
+pub mod secrets;
 pub mod site;
 pub mod transport;

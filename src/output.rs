@@ -182,6 +182,65 @@ impl Ui for ConsoleUi {
     }
 }
 
+/// The UI of `hascript run --output json`: standard output carries only the run's events,
+/// one JSON object per line (the journal's lines, see [`crate::journal::Event`]), which
+/// this type prints as the run's [`crate::journal::EventSink`]; as a [`Ui`] it shows
+/// nothing itself. A question is answered by `--yes`; otherwise it is asked on standard
+/// error when standard input is a terminal, and with neither the run stops (exit 5).
+pub struct JsonUi {
+    yes: bool,
+    stdin_terminal: bool,
+}
+
+impl JsonUi {
+    /// A JSON-lines UI; `yes` accepts every confirmation.
+    pub fn new(yes: bool) -> Self {
+        JsonUi {
+            yes,
+            stdin_terminal: std::io::stdin().is_terminal(),
+        }
+    }
+}
+
+impl crate::journal::EventSink for JsonUi {
+    fn line(&self, line: &str) {
+        outln!("{line}");
+    }
+}
+
+impl Ui for JsonUi {
+    fn step(&self, _section: &str, _title: &str) {}
+    fn info(&self, _message: &str) {}
+    fn warn(&self, _message: &str) {}
+    fn confirm(&self, question: &str) -> Result<bool, Error> {
+        if self.yes {
+            return Ok(true);
+        }
+        if !self.stdin_terminal {
+            return Err(Error::new(
+                ErrorKind::Declined,
+                format!(
+                    "confirmation needed but no terminal; re-run with --yes to accept: {question}"
+                ),
+            ));
+        }
+        {
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "{question} [y/N] ");
+            let _ = e.flush();
+        }
+        let mut answer = String::new();
+        match std::io::stdin().read_line(&mut answer) {
+            Ok(0) | Err(_) => Ok(false),
+            Ok(_) => Ok(matches!(
+                answer.trim().to_ascii_lowercase().as_str(),
+                "y" | "yes"
+            )),
+        }
+    }
+    fn waiting(&self, _progress: &WaitProgress) {}
+}
+
 /// One thing a [`RecordingUi`] was shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UiEvent {

@@ -1,21 +1,48 @@
-//! The REPL: explore a site interactively. linefeed on a terminal, plain lines otherwise
-//! (pipes, CI). Variables and functions persist across inputs, also across failed ones.
+//! The REPL: explore a site interactively. linefeed on a terminal (Tab completion, history
+//! under the XDG state folder, Ctrl-C), plain lines otherwise (pipes, CI), with the same
+//! values either way. Variables and functions persist across inputs, also across failed
+//! ones; `:save` writes the accepted inputs as a script.
+
+pub mod complete;
+pub mod render;
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use hascript_api::{CancelToken, Ui};
+use hascript_api::ui::WaitProgress;
+use hascript_api::{CancelToken, Error as ApiError, Ui};
 use rhai::{Dynamic, Engine, ParseErrorType, Scope, AST};
 
-use crate::cli::{site_spec, SiteArgs, EXIT_USAGE};
-use crate::engine::{self, RunEnv};
+use crate::cli::{self, site_spec, SiteArgs, EXIT_USAGE};
+use crate::docs::{Api, Form};
+use crate::engine::{self, Interrupt, RunEnv, GLOBALS};
+use crate::inventory::quoted;
 use crate::output::ConsoleUi;
-use crate::site::{self, SiteSpec};
+use crate::scripts;
+use crate::site::{self, BuiltSite, SiteOptions, SiteSpec};
+
+use complete::{Known, Shape};
+
+/// What a line source gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// A line (without its newline).
+    Line(String),
+    /// Ctrl-C at the prompt: drop the input being typed.
+    Interrupted,
+    /// The end of input (Ctrl-D).
+    Eof,
+}
 
 /// Where input lines come from.
 pub trait LineSource {
-    /// The next line (without its newline), or `None` at the end of input.
-    fn read_line(&mut self, prompt: &str) -> Option<String>;
+    /// The next line, shown after `prompt`.
+    fn read_line(&mut self, prompt: &str) -> Read;
+    /// Remember an accepted input line (history); nothing by default.
+    fn remember(&mut self, _line: &str) {}
 }
 
 /// Plain lines from standard input; the prompt is printed to standard output.
@@ -31,53 +58,94 @@ impl<R: BufRead> PlainLines<R> {
 }
 
 impl<R: BufRead> LineSource for PlainLines<R> {
-    fn read_line(&mut self, prompt: &str) -> Option<String> {
+    fn read_line(&mut self, prompt: &str) -> Read {
         print!("{prompt}");
         let _ = std::io::stdout().flush();
         let mut line = String::new();
         match self.input.read_line(&mut line) {
             Ok(0) | Err(_) => {
                 println!();
-                None
+                Read::Eof
             }
             Ok(_) => {
-                if !std::io::stdin().is_terminal() {
-                    // Echo-less pipe: end the prompt's line so output stays readable.
-                    println!();
-                }
-                Some(line.trim_end_matches(['\n', '\r']).to_string())
+                // Echo-less pipe: end the prompt's line so output stays readable.
+                println!();
+                Read::Line(line.trim_end_matches(['\n', '\r']).to_string())
             }
         }
     }
 }
+
+/// Where the history is kept: `$XDG_STATE_HOME/hascript/history`, else
+/// `~/.local/state/hascript/history`; `None` without either variable.
+pub fn history_path() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d),
+        _ => PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?)
+            .join(".local")
+            .join("state"),
+    };
+    Some(base.join("hascript").join("history"))
+}
+
+/// How many lines the history keeps.
+pub const HISTORY_SIZE: usize = 1000;
 
 /// linefeed on a terminal.
 struct TermLines {
     iface: linefeed::Interface<linefeed::DefaultTerminal>,
+    history: Option<PathBuf>,
 }
 
 impl LineSource for TermLines {
-    fn read_line(&mut self, prompt: &str) -> Option<String> {
+    fn read_line(&mut self, prompt: &str) -> Read {
         if self.iface.set_prompt(prompt).is_err() {
-            return None;
+            return Read::Eof;
         }
         match self.iface.read_line() {
-            Ok(linefeed::ReadResult::Input(l)) => {
-                if !l.trim().is_empty() {
-                    self.iface.add_history_unique(l.clone());
-                }
-                Some(l)
+            Ok(linefeed::ReadResult::Input(l)) => Read::Line(l),
+            Ok(linefeed::ReadResult::Signal(_)) => Read::Interrupted,
+            Ok(linefeed::ReadResult::Eof) | Err(_) => Read::Eof,
+        }
+    }
+
+    fn remember(&mut self, line: &str) {
+        if line.trim().is_empty() {
+            return;
+        }
+        self.iface.add_history_unique(line.to_string());
+        if let Some(p) = &self.history {
+            if let Some(dir) = p.parent() {
+                let _ = std::fs::create_dir_all(dir);
             }
-            _ => None,
+            if let Err(e) = self.iface.save_history(p) {
+                eprintln!("warning: cannot save the history to {}: {e}", p.display());
+                self.history = None;
+            }
         }
     }
 }
 
-fn line_source() -> Box<dyn LineSource> {
+fn line_source(known: Arc<Mutex<Known>>) -> Box<dyn LineSource> {
     let term_ok = std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() && term_ok {
         if let Ok(iface) = linefeed::Interface::new("hascript") {
-            return Box::new(TermLines { iface });
+            iface.set_report_signal(linefeed::Signal::Interrupt, true);
+            iface.set_history_size(HISTORY_SIZE);
+            let history = history_path();
+            if let Some(p) = &history {
+                if p.exists() {
+                    if let Err(e) = iface.load_history(p) {
+                        eprintln!("warning: cannot read the history {}: {e}", p.display());
+                    }
+                }
+            }
+            iface.define_function(
+                "hascript-complete",
+                Arc::new(complete::TabCompleter { known }),
+            );
+            iface.bind_sequence("\t", linefeed::Command::from_str("hascript-complete"));
+            return Box::new(TermLines { iface, history });
         }
     }
     Box::new(PlainLines::new(std::io::stdin().lock()))
@@ -87,6 +155,12 @@ fn line_source() -> Box<dyn LineSource> {
 pub fn incomplete(err: &rhai::ParseError, input: &str) -> bool {
     match err.err_type() {
         ParseErrorType::UnexpectedEOF => true,
+        ParseErrorType::BadInput(rhai::LexError::UnterminatedString) => {
+            // A backtick string may span lines; a "…" string continues when it is open on
+            // the last line (the REPL then joins the lines with an escaped newline).
+            let n = input.trim_end_matches('\n').lines().count();
+            err.position().line() == Some(n) || open_quote(err, input) == Some('`')
+        }
         ParseErrorType::MissingToken(..)
         | ParseErrorType::MissingSymbol(..)
         | ParseErrorType::BadInput(_) => {
@@ -103,151 +177,397 @@ pub fn incomplete(err: &rhai::ParseError, input: &str) -> bool {
     }
 }
 
-/// Render a value for the REPL: maps and arrays pretty, strings as they are, hascript's
-/// own types (`Host`, `Cluster` …) through their registered `to_string`.
-pub fn pretty(engine: &Engine, v: &Dynamic) -> String {
-    if v.is_string() {
-        return v.clone().into_string().unwrap_or_default();
-    }
-    if v.is_map() || v.is_array() {
-        if let Ok(j) = rhai::serde::from_dynamic::<serde_json::Value>(v) {
-            if let Ok(s) = serde_json::to_string_pretty(&j) {
-                return s;
-            }
-        }
-    }
-    if v.is_variant() {
-        let mut scope = rhai::Scope::new();
-        scope.push_dynamic("value", v.clone());
-        if let Ok(s) = engine.eval_with_scope::<String>(&mut scope, "to_string(value)") {
-            return s;
-        }
-    }
-    v.to_string()
+/// The quote character of the string an `UnterminatedString` error points at.
+fn open_quote(err: &rhai::ParseError, input: &str) -> Option<char> {
+    let line = input.lines().nth(err.position().line()?.checked_sub(1)?)?;
+    line.chars().nth(err.position().position()?.checked_sub(1)?)
 }
 
-/// The `:help` text: the globals, then every hascript function with its doc comment.
-pub fn help(engine: &Engine) -> String {
-    let mut out = vec![
-        "Globals: cluster, fence, hypervisor, package, params, site".to_string(),
-        "Commands: :help, :quit".to_string(),
-        String::new(),
-    ];
-    let json = engine.gen_fn_metadata_to_json(false).unwrap_or_default();
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    let mut entries: Vec<(String, String, String)> = Vec::new();
-    for f in v
-        .get("functions")
-        .and_then(|f| f.as_array())
-        .into_iter()
-        .flatten()
-    {
-        let name = f.get("name").and_then(|n| n.as_str()).unwrap_or_default();
-        if name.starts_with("to_") || name.starts_with("get$") || name.starts_with("set$") {
-            continue;
+/// When `input` (ending with a newline) stops inside a `"…"` string, carry the newline
+/// into the string (`\n` and a line continuation), as a backtick string would.
+pub fn continue_string(engine: &Engine, input: &mut String) {
+    if let Err(e) = engine.compile(input.as_str()) {
+        if matches!(
+            e.err_type(),
+            ParseErrorType::BadInput(rhai::LexError::UnterminatedString)
+        ) && open_quote(&e, input) == Some('"')
+            && input.ends_with('\n')
+        {
+            input.pop();
+            input.push_str("\\n\\\n");
         }
-        let params: Vec<(String, String)> = f
-            .get("params")
-            .and_then(|p| p.as_array())
-            .into_iter()
-            .flatten()
-            .map(|p| {
-                (
-                    p.get("name")
-                        .and_then(|n| n.as_str())
-                        .unwrap_or("_")
-                        .to_string(),
-                    p.get("type")
-                        .and_then(|n| n.as_str())
-                        .unwrap_or("")
-                        .to_string(),
-                )
-            })
-            .collect();
-        let objects = ["Cluster", "Fence", "Hypervisor", "Package", "Host"];
-        let (recv, rest) = match params.first() {
-            Some((n, t)) if objects.contains(&t.as_str()) => (Some(n.clone()), &params[1..]),
-            _ => (None, &params[..]),
-        };
-        let args: Vec<String> = rest
-            .iter()
-            .map(|(n, t)| {
-                if t.is_empty() {
-                    n.clone()
-                } else {
-                    format!("{n}: {t}")
-                }
-            })
-            .collect();
-        let ret = f.get("returnType").and_then(|r| r.as_str()).unwrap_or("");
-        let sig = match &recv {
-            Some(r) => format!("{r}.{name}({})", args.join(", ")),
-            None => format!("{name}({})", args.join(", ")),
-        };
-        let sig = if ret.is_empty() || ret == "()" {
-            sig
-        } else {
-            format!("{sig} -> {ret}")
-        };
-        let doc: Vec<String> = f
-            .get("docComments")
-            .and_then(|d| d.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|d| d.as_str())
-            .flat_map(|d| {
-                d.lines()
-                    .map(|l| l.trim_start_matches("///").trim().to_string())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let group = recv.unwrap_or_else(|| "~".into());
-        entries.push((group, sig, doc.join("\n    ")));
     }
-    entries.sort();
-    for (_, sig, doc) in entries {
-        out.push(sig);
-        if !doc.is_empty() {
-            out.push(format!("    {doc}"));
+}
+
+/// Render a value the way the REPL shows it (tables, aligned maps, plain scalars).
+pub fn pretty(engine: &Engine, v: &Dynamic) -> String {
+    render::show(engine, v, false).unwrap_or_default()
+}
+
+/// Every group's functions with signatures and doc comments (`:help all`).
+pub fn help(engine: &Engine) -> String {
+    help_all(&Api::of(engine), true)
+}
+
+fn help_all(api: &Api, declared: bool) -> String {
+    let mut out = Vec::new();
+    for g in &api.groups {
+        let recv = if declared { &g.declared } else { &g.receiver };
+        for f in &g.functions {
+            out.push(f.signature(recv));
+            if !f.doc.is_empty() {
+                out.push(format!("    {}", f.doc.join("\n    ")));
+            }
         }
     }
     out.join("\n")
 }
 
-/// One REPL session over an engine and an environment.
-pub struct Session {
-    engine: Engine,
-    env: RunEnv,
-    scope: Scope<'static>,
-    ast: AST,
+/// The commands, for `:help`.
+const COMMAND_HELP: &[(&str, &str)] = &[
+    (":help [TOPIC]", "this list; TOPIC: an object (fence), a function (fence.verify, wait_until), a type (Host), all"),
+    (":json", "show values as JSON from now on (again: as tables); shows the last value again"),
+    (":vars", "the session's variables and functions"),
+    (":run NAME [--yes] [key=value …]", "run a shipped procedure (or a script file) on this site, with its confirmations"),
+    (":load FILE", "evaluate a script file into the session (its variables and functions stay)"),
+    (":save FILE", "write the accepted inputs as a script for `hascript run`"),
+    (":sim [SCENARIO]", "switch to a simulated site (default: the LDoms one); :scenarios lists them"),
+    (":inventory FILE", "switch to the real site of an inventory"),
+    (":scenarios", "the simulator's sites and scenarios"),
+    (":quit", "leave (Ctrl-D too)"),
+];
+
+/// The `:help` overview.
+pub fn help_overview(api: &Api) -> String {
+    let mut out = vec!["Objects (globals):".to_string()];
+    let objects: Vec<_> = api
+        .groups
+        .iter()
+        .filter(|g| g.key == g.receiver && g.type_name.is_some())
+        .collect();
+    for g in &objects {
+        out.push(format!(
+            "  {:<11} {:<11} {}",
+            g.key,
+            g.type_name.as_deref().unwrap_or_default(),
+            g.names().join(", ")
+        ));
+    }
+    out.push("  params      Map         the parameters (empty in the REPL; :run NAME key=value passes them)".into());
+    out.push("  site        Map         #{driver, description, hosts}".into());
+    out.push("Values (returned by functions):".into());
+    for g in api
+        .groups
+        .iter()
+        .filter(|g| g.type_name.is_some() && g.key != g.receiver)
+    {
+        let from: Vec<String> = api
+            .groups
+            .iter()
+            .flat_map(|o| {
+                o.functions
+                    .iter()
+                    .filter(|f| f.ret == g.key && f.form != Form::Property)
+                    .map(move |f| match f.form {
+                        Form::Function => format!("{}()", f.name),
+                        _ => format!("{}.{}()", o.receiver, f.name),
+                    })
+            })
+            .collect::<Vec<_>>();
+        let mut from_d = from.clone();
+        from_d.dedup();
+        out.push(format!(
+            "  {:<11} from {}: {}",
+            g.key,
+            from_d.join(", "),
+            g.names()
+                .iter()
+                .map(|n| format!("{}.{n}", g.receiver))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if let Some(f) = api.group("functions") {
+        out.push("Functions:".into());
+        out.push(format!("  {}", f.names().join(", ")));
+    }
+    out.push("Commands:".into());
+    let w = COMMAND_HELP.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    for (c, d) in COMMAND_HELP {
+        out.push(format!("  {c:w$}  {d}"));
+    }
+    out.push("Tab completes names, methods after `obj.`, hosts in host(\"…\"), procedures and their parameters after :run.".into());
+    out.push("An unfinished input (open bracket or string) continues on the next line; Ctrl-C cancels it, or stops the running call.".into());
+    out.join("\n")
 }
 
-/// What one complete input gave.
+/// `:help TOPIC`: a group's functions with one-line docs, or one function's whole doc.
+pub fn help_topic(api: &Api, topic: &str) -> Result<String, String> {
+    let topic = topic.trim();
+    if topic == "all" {
+        return Ok(help_all(api, false));
+    }
+    if let Some(c) = COMMAND_HELP
+        .iter()
+        .find(|(c, _)| c.split_whitespace().next() == Some(topic))
+    {
+        return Ok(format!("{}\n    {}", c.0, c.1));
+    }
+    if let Some(g) = api.group(topic) {
+        let title = match &g.type_name {
+            Some(t) if g.key == g.receiver => format!("{} ({t}):", g.key),
+            Some(t) => format!("{t} values ({}):", g.receiver),
+            None => "Functions:".to_string(),
+        };
+        let mut out = vec![title];
+        for f in &g.functions {
+            out.push(format!("  {}", f.signature(&g.receiver)));
+            let s = f.summary();
+            if !s.is_empty() {
+                out.push(format!("      {s}"));
+            }
+        }
+        let example = g.names().first().map(|n| match g.key.as_str() {
+            "functions" => n.to_string(),
+            k => format!("{k}.{n}"),
+        });
+        if let Some(e) = example {
+            out.push(format!(":help {e} shows the whole doc comment."));
+        }
+        return Ok(out.join("\n"));
+    }
+    // `h.run` / `conf.set`: the receiver word of a value type works too.
+    let found = api.lookup(topic).or_else(|| {
+        let (r, n) = topic.split_once('.')?;
+        let g = api.groups.iter().find(|g| g.receiver == r)?;
+        let fs = g.named(n);
+        (!fs.is_empty()).then_some((g, fs))
+    });
+    match found {
+        Some((g, fs)) => {
+            let mut out: Vec<String> = fs.iter().map(|f| f.signature(&g.receiver)).collect();
+            let mut seen: Vec<&Vec<String>> = Vec::new();
+            for f in &fs {
+                if f.doc.is_empty() || seen.contains(&&f.doc) {
+                    continue;
+                }
+                seen.push(&f.doc);
+                out.push(String::new());
+                if fs.len() > 1 {
+                    out.push(format!("{}:", f.signature(&g.receiver)));
+                }
+                out.extend(f.doc.iter().map(|l| format!("  {l}")));
+            }
+            Ok(out.join("\n"))
+        }
+        None => {
+            let mut names: Vec<String> = Vec::new();
+            for g in &api.groups {
+                names.push(g.key.clone());
+                for n in g.names() {
+                    names.push(match g.key.as_str() {
+                        "functions" => n.to_string(),
+                        k => format!("{k}.{n}"),
+                    });
+                }
+            }
+            let close = scripts::close_names(topic, &names);
+            let hint = if close.is_empty() {
+                "; :help lists the objects".to_string()
+            } else {
+                format!("; did you mean: {}?", close.join(", "))
+            };
+            Err(format!("error: no help for {}{hint}", quoted(topic)))
+        }
+    }
+}
+
+/// The REPL's UI: the console, answering confirmations with yes only during `:run --yes`.
+pub struct ReplUi {
+    ask: ConsoleUi,
+    yes: ConsoleUi,
+    auto_yes: AtomicBool,
+}
+
+impl ReplUi {
+    /// A console UI that asks (on a terminal) until told otherwise.
+    pub fn new() -> Self {
+        ReplUi {
+            ask: ConsoleUi::new(false),
+            yes: ConsoleUi::new(true),
+            auto_yes: AtomicBool::new(false),
+        }
+    }
+
+    fn now(&self) -> &ConsoleUi {
+        if self.auto_yes.load(Ordering::SeqCst) {
+            &self.yes
+        } else {
+            &self.ask
+        }
+    }
+
+    /// Print an error report on standard error.
+    pub fn error(&self, text: &str) {
+        self.now().error(text);
+    }
+}
+
+impl Default for ReplUi {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Ui for ReplUi {
+    fn step(&self, section: &str, title: &str) {
+        self.now().step(section, title)
+    }
+    fn info(&self, message: &str) {
+        self.now().info(message)
+    }
+    fn warn(&self, message: &str) {
+        self.now().warn(message)
+    }
+    fn confirm(&self, question: &str) -> Result<bool, ApiError> {
+        self.now().confirm(question)
+    }
+    fn waiting(&self, p: &WaitProgress) {
+        self.now().waiting(p)
+    }
+    fn exposure(&self, what: &str, for_how_long: Duration) {
+        self.now().exposure(what, for_how_long)
+    }
+}
+
+/// What one input or command gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     /// A value to print (`None` for unit).
     Value(Option<String>),
-    /// An error report.
+    /// Command output (standard output).
+    Text(String),
+    /// An error report (standard error).
     Error(String),
+    /// Leave the REPL.
+    Quit,
+}
+
+/// One REPL session over a site.
+pub struct Session {
+    spec: SiteSpec,
+    opts: SiteOptions,
+    ui: Arc<ReplUi>,
+    built: BuiltSite,
+    env: RunEnv,
+    engine: Engine,
+    scope: Scope<'static>,
+    ast: AST,
+    accepted: Vec<String>,
+    last: Option<Dynamic>,
+    json: bool,
+    api: Arc<Api>,
+    running: Arc<Mutex<Option<Interrupt>>>,
+}
+
+fn simulated(spec: &SiteSpec) -> bool {
+    matches!(spec, SiteSpec::Sim { .. })
+}
+
+/// The run environment of a session on `built`. On a simulated site a call is interrupted
+/// through a token of its own (waits there take no real time), so the simulated site —
+/// and its state — survives an interruption; on a real site the site's token is fired,
+/// which also stops a wait or a command under way, and the site is rebuilt afterwards.
+fn session_env(built: &BuiltSite, sim: bool) -> RunEnv {
+    let mut env = RunEnv::new(built.site.clone(), built.ctx.clone(), Default::default());
+    if sim {
+        env.interrupt = Interrupt::new(CancelToken::new());
+    }
+    env
+}
+
+fn session_engine(env: &RunEnv) -> Engine {
+    let mut engine = engine::build_engine(env);
+    engine.set_optimization_level(rhai::OptimizationLevel::None);
+    engine
 }
 
 impl Session {
-    /// A session over `env`.
-    pub fn new(env: RunEnv) -> Self {
-        let mut engine = engine::build_engine(&env);
-        engine.set_optimization_level(rhai::OptimizationLevel::None);
+    /// A session on the site of `spec`.
+    pub fn new(spec: SiteSpec, opts: SiteOptions) -> Result<Session, String> {
+        let ui = Arc::new(ReplUi::new());
+        let dyn_ui: Arc<dyn Ui> = ui.clone();
+        let built = site::build_with(&spec, &opts, dyn_ui, CancelToken::new())
+            .map_err(|e| e.to_string())?;
+        let env = session_env(&built, simulated(&spec));
+        let engine = session_engine(&env);
         let scope = env.scope();
-        Session {
-            engine,
+        let api = Arc::new(Api::of(&engine));
+        Ok(Session {
+            spec,
+            opts,
+            ui,
+            built,
             env,
+            engine,
             scope,
             ast: AST::empty(),
-        }
+            accepted: Vec::new(),
+            last: None,
+            json: false,
+            api,
+            running: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// The slot holding the interrupt of the call under way (for a Ctrl-C watcher).
+    pub fn running(&self) -> Arc<Mutex<Option<Interrupt>>> {
+        self.running.clone()
     }
 
     /// The engine (for `:help`).
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The API the session's engine offers.
+    pub fn api(&self) -> Arc<Api> {
+        self.api.clone()
+    }
+
+    /// The banner line.
+    pub fn banner(&self) -> String {
+        format!(
+            "hascript {} REPL on {}{} — :help lists the objects and functions, :quit leaves",
+            env!("CARGO_PKG_VERSION"),
+            self.built.description,
+            if simulated(&self.spec) && !self.built.description.contains("simulated") {
+                " (simulated)"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// The prompt: the driver, and `sim` on a simulated site.
+    pub fn prompt(&self) -> String {
+        let driver = self.built.site.driver();
+        if simulated(&self.spec) {
+            format!("hascript({driver} sim)> ")
+        } else {
+            format!("hascript({driver})> ")
+        }
+    }
+
+    /// The continuation prompt, as wide as the prompt.
+    pub fn continuation(&self) -> String {
+        let p = self.prompt();
+        format!("{}...> ", " ".repeat(p.chars().count().saturating_sub(5)))
+    }
+
+    /// The inputs accepted so far (what `:save` writes).
+    pub fn accepted(&self) -> &[String] {
+        &self.accepted
     }
 
     /// Compile `input`; `Err(None)` when it is not finished yet.
@@ -267,33 +587,505 @@ impl Session {
         }
     }
 
-    /// Evaluate a compiled input; variables and functions stay for later inputs.
+    /// Run `f` as the call under way: Ctrl-C fires its interrupt. Afterwards a fired
+    /// interrupt is replaced (and a real site rebuilt with a fresh token).
+    fn interruptible<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.env.interrupt.clone());
+        let out = f(self);
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if self.env.interrupt.fired() {
+            self.recover_from_interrupt();
+        }
+        out
+    }
+
+    fn recover_from_interrupt(&mut self) {
+        if simulated(&self.spec) {
+            self.env.interrupt = Interrupt::new(CancelToken::new());
+            self.engine = session_engine(&self.env);
+            return;
+        }
+        let dyn_ui: Arc<dyn Ui> = self.ui.clone();
+        match site::build_with(&self.spec, &self.opts, dyn_ui, CancelToken::new()) {
+            Ok(b) => self.switch_to(b),
+            Err(e) => {
+                self.ui.error(&format!(
+                    "error: cannot reconnect to the site after the interruption: {e}"
+                ));
+                self.env.interrupt = Interrupt::new(CancelToken::new());
+                self.engine = session_engine(&self.env);
+            }
+        }
+    }
+
+    /// Use `built` from now on, keeping the session's variables and functions.
+    fn switch_to(&mut self, built: BuiltSite) {
+        self.built = built;
+        self.env = session_env(&self.built, simulated(&self.spec));
+        self.engine = session_engine(&self.env);
+        let mut scope = self.env.scope();
+        for (name, constant, value) in self.scope.iter_raw() {
+            if GLOBALS.contains(&name) {
+                continue;
+            }
+            if constant {
+                scope.push_constant_dynamic(name.to_string(), value.clone());
+            } else {
+                scope.push_dynamic(name.to_string(), value.clone());
+            }
+        }
+        self.scope = scope;
+    }
+
+    fn show(&self, v: &Dynamic) -> Option<String> {
+        render::show(&self.engine, v, self.json)
+    }
+
+    fn report(&self, e: &rhai::EvalAltResult, main: &str) -> String {
+        let sources = self
+            .env
+            .sources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        engine::report::render(e, main, &sources)
+    }
+
+    /// Evaluate a compiled input; variables and functions stay for later inputs. An input
+    /// that ran to the end is remembered for `:save`.
     pub fn eval(&mut self, input: &str, ast: AST) -> Reply {
+        self.eval_named(input, ast, "<input>", input.trim_end().to_string())
+    }
+
+    fn eval_named(&mut self, input: &str, ast: AST, source: &str, record: String) -> Reply {
         self.ast += ast;
-        self.ast.set_source("<input>");
+        self.ast.set_source(source);
         self.env
             .sources
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert("<input>".into(), input.to_string());
-        let r = self
-            .engine
-            .eval_ast_with_scope::<Dynamic>(&mut self.scope, &self.ast);
+            .insert(source.into(), input.to_string());
+        let r = self.interruptible(|s| {
+            s.engine
+                .eval_ast_with_scope::<Dynamic>(&mut s.scope, &s.ast)
+        });
         self.ast.clear_statements();
         match r {
-            Ok(v) if v.is_unit() => Reply::Value(None),
-            Ok(v) => Reply::Value(Some(pretty(&self.engine, &v))),
+            Ok(v) => {
+                self.accepted.push(record);
+                let shown = self.show(&v);
+                if !v.is_unit() {
+                    self.last = Some(v);
+                }
+                Reply::Value(shown)
+            }
+            Err(e) => Reply::Error(self.report(&e, source)),
+        }
+    }
+
+    /// Handle a `:command` line.
+    pub fn command(&mut self, line: &str) -> Reply {
+        let line = line.trim();
+        let (cmd, rest) = match line.split_once(char::is_whitespace) {
+            Some((c, r)) => (c, r.trim()),
+            None => (line, ""),
+        };
+        match cmd {
+            ":quit" | ":q" | ":exit" => Reply::Quit,
+            ":help" | ":h" if rest.is_empty() => Reply::Text(help_overview(&self.api)),
+            ":help" | ":h" => match help_topic(&self.api, rest) {
+                Ok(t) => Reply::Text(t),
+                Err(e) => Reply::Error(e),
+            },
+            ":json" => {
+                self.json = !self.json;
+                let mode = if self.json { "JSON" } else { "tables" };
+                let mut out = format!("values are shown as {mode}");
+                if let Some(v) = &self.last {
+                    if let Some(s) = self.show(v) {
+                        out.push('\n');
+                        out.push_str(&s);
+                    }
+                }
+                Reply::Text(out)
+            }
+            ":vars" => Reply::Text(self.vars_text()),
+            ":scenarios" => Reply::Text(scenarios_text()),
+            ":sim" => {
+                let spec = SiteSpec::Sim {
+                    scenario: (!rest.is_empty()).then(|| rest.to_string()),
+                    default_driver: "ldoms".into(),
+                    state: None,
+                };
+                self.switch_site(spec, &format!(":sim {rest}"))
+            }
+            ":inventory" | ":i" if !rest.is_empty() => {
+                self.switch_site(SiteSpec::Inventory(PathBuf::from(rest)), &format!(":inventory {rest}"))
+            }
+            ":inventory" | ":i" => Reply::Error("error: :inventory needs a file: :inventory site.toml".into()),
+            ":load" if !rest.is_empty() => self.load(Path::new(rest)),
+            ":load" => Reply::Error("error: :load needs a file: :load my.rhai".into()),
+            ":save" if !rest.is_empty() => self.save(Path::new(rest)),
+            ":save" => Reply::Error("error: :save needs a file: :save session.rhai".into()),
+            ":run" if !rest.is_empty() => self.run(rest),
+            ":run" => Reply::Error(
+                "error: :run needs a procedure: :run ldoms/verify-fence (see :help :run, hascript list)".into(),
+            ),
+            _ => Reply::Error(format!("error: unknown command {cmd}; try :help")),
+        }
+    }
+
+    fn vars_text(&self) -> String {
+        let mut out = Vec::new();
+        for (name, constant, value) in self.scope.iter_raw() {
+            if GLOBALS.contains(&name) {
+                continue;
+            }
+            out.push(format!(
+                "{}{name}: {}",
+                if constant { "const " } else { "" },
+                value.type_name().rsplit("::").next().unwrap_or_default()
+            ));
+        }
+        for f in self.ast.iter_functions() {
+            out.push(format!("fn {}({})", f.name, f.params.join(", ")));
+        }
+        if out.is_empty() {
+            "no variables or functions yet".into()
+        } else {
+            out.join("\n")
+        }
+    }
+
+    fn switch_site(&mut self, spec: SiteSpec, what: &str) -> Reply {
+        let dyn_ui: Arc<dyn Ui> = self.ui.clone();
+        let opts = SiteOptions {
+            sim_clock: None,
+            ..self.opts.clone()
+        };
+        match site::build_with(&spec, &opts, dyn_ui, CancelToken::new()) {
+            Ok(b) => {
+                self.spec = spec;
+                self.opts = opts;
+                self.switch_to(b);
+                self.accepted.push(format!(
+                    "// {what}: the session switched to {}; the lines below ran there",
+                    self.built.description
+                ));
+                Reply::Text(format!(
+                    "now on {}{} (variables and functions kept)",
+                    self.built.description,
+                    if simulated(&self.spec) && !self.built.description.contains("simulated") {
+                        " (simulated)"
+                    } else {
+                        ""
+                    }
+                ))
+            }
+            Err(e) => Reply::Error(format!("error: {e}")),
+        }
+    }
+
+    fn load(&mut self, path: &Path) -> Reply {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => return Reply::Error(format!("error: cannot read {}: {e}", path.display())),
+        };
+        let name = path.display().to_string();
+        let ast = match self.engine.compile_with_scope(&self.scope, &text) {
+            Ok(a) => a,
             Err(e) => {
-                let sources = self
-                    .env
-                    .sources
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone();
-                Reply::Error(engine::report::render(&e, "<input>", &sources))
+                let mut src = std::collections::HashMap::new();
+                src.insert(name.clone(), text.clone());
+                return Reply::Error(engine::report::render(&engine::parse_error(e), &name, &src));
+            }
+        };
+        let record = format!("// :load {name}\n{}", text.trim_end());
+        self.eval_named(&text, ast, &name, record)
+    }
+
+    /// The accepted inputs as a script: a header saying where it was recorded and how to
+    /// run it, then each input (with the `;` a statement needs before the next one).
+    pub fn script(&self) -> String {
+        let run_site = match &self.spec {
+            SiteSpec::Sim { scenario, .. } => {
+                format!("--sim {}", scenario.as_deref().unwrap_or("ldoms"))
+            }
+            SiteSpec::Inventory(p) => format!("-i {}", p.display()),
+        };
+        let mut out = format!(
+            "//! title: REPL session\n//! params: (none)\n//\n// Saved by `:save` in `hascript repl` on {}.\n// Run it with: hascript run FILE {run_site}\n\n",
+            self.built.description
+        );
+        for input in &self.accepted {
+            let t = input.trim_end();
+            out.push_str(t);
+            if !(t.ends_with(';') || last_line_is_comment(t)) && needs_semicolon(&self.engine, t) {
+                out.push(';');
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    fn save(&mut self, path: &Path) -> Reply {
+        let text = self.script();
+        if let Err(e) = std::fs::write(path, &text) {
+            return Reply::Error(format!("error: cannot write {}: {e}", path.display()));
+        }
+        let n = self
+            .accepted
+            .iter()
+            .filter(|a| !a.starts_with("// :"))
+            .count();
+        let mut msg = format!(
+            "saved {n} input{} to {}",
+            if n == 1 { "" } else { "s" },
+            path.display()
+        );
+        let problems = check_script(&text);
+        if !problems.is_empty() {
+            msg.push_str(&format!(
+                "\nwarning: `hascript check` finds problems in it (it uses what a failed input defined?):\n{}",
+                problems.join("\n")
+            ));
+        }
+        if self.accepted.iter().any(|a| a.starts_with("// :run")) {
+            msg.push_str("\nnote: procedures run with :run are comments in the script, at their place; run them first");
+        }
+        Reply::Text(msg)
+    }
+
+    fn run(&mut self, rest: &str) -> Reply {
+        let mut words = rest.split_whitespace();
+        let Some(name) = words.next() else {
+            return Reply::Error("error: :run needs a procedure".into());
+        };
+        let mut yes = false;
+        let mut raw = Vec::new();
+        for w in words {
+            if w == "--yes" {
+                yes = true;
+            } else {
+                raw.push(w.to_string());
+            }
+        }
+        let params = match cli::parse_params(&raw) {
+            Ok(p) => p,
+            Err(e) => {
+                return Reply::Error(format!("error: {}", e.replace("-p key=value", "key=value")))
+            }
+        };
+        let script = match cli::resolve_script(name) {
+            Ok(s) => s,
+            Err(e) => return Reply::Error(format!("error: {e}")),
+        };
+        if let Err(e) = cli::check_declared(&params, &script) {
+            return Reply::Error(format!("error: {e}"));
+        }
+        let driver = self.built.site.driver();
+        if script.path.is_none() {
+            let family = script.source_name.split('/').next().unwrap_or_default();
+            if (family == "ldoms" || family == "hpvm") && family != driver {
+                return Reply::Error(format!(
+                    "error: {} is a procedure for {family} sites, and this session is on a {driver} site: switch with :sim {family} (or :inventory FILE)",
+                    script.source_name
+                ));
+            }
+        }
+        let mut env = RunEnv::new(
+            self.built.site.clone(),
+            self.built.ctx.clone(),
+            params.clone(),
+        );
+        env.interrupt = self.env.interrupt.clone();
+        env.sources = self.env.sources.clone();
+        let engine = engine::build_engine(&env);
+        self.ui.auto_yes.store(yes, Ordering::SeqCst);
+        let out = self
+            .interruptible(|_| engine::execute(&engine, &env, &script.source_name, &script.text));
+        self.ui.auto_yes.store(false, Ordering::SeqCst);
+        let args: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        self.accepted.push(format!(
+            "// :run {} {} — ran here; what follows saw its effect (run it first: hascript run {}{})",
+            script.source_name,
+            args.join(" "),
+            script.source_name,
+            params
+                .iter()
+                .map(|(k, v)| format!(" -p {k}={v}"))
+                .collect::<String>()
+        ));
+        match out.report {
+            Some(r) => Reply::Error(format!(
+                "{r}\n{} ended with exit code {}",
+                script.source_name, out.exit
+            )),
+            None => Reply::Text(format!("{} finished (exit code 0)", script.source_name)),
+        }
+    }
+
+    /// What completion needs to know now.
+    pub fn known(&self) -> Known {
+        let mut vars = Vec::new();
+        for (name, _, value) in self.scope.iter_raw() {
+            vars.push((name.to_string(), shape_of(&self.api, value)));
+        }
+        let procedures = scripts::all_names(&scripts::search_path())
+            .into_iter()
+            .filter(|n| !n.starts_with("lib/"))
+            .map(|n| {
+                let params = scripts::find(&n, &scripts::search_path())
+                    .and_then(|s| scripts::meta(&s.text).params)
+                    .unwrap_or_default();
+                (n, params)
+            })
+            .collect();
+        let mut scenarios: Vec<String> = vec!["ldoms".into(), "hpvm".into()];
+        scenarios.extend(crate::backend::scenarios().into_iter().map(|s| s.name));
+        Known {
+            api: Some(self.api.clone()),
+            vars,
+            fns: self
+                .ast
+                .iter_functions()
+                .map(|f| f.name.to_string())
+                .collect(),
+            hosts: self.built.site.hosts(),
+            procedures,
+            scenarios,
+        }
+    }
+}
+
+fn last_line_is_comment(t: &str) -> bool {
+    t.lines()
+        .last()
+        .is_some_and(|l| l.trim_start().starts_with("//"))
+}
+
+/// Whether an input ending with `}` is an expression that needs a `;` before the next
+/// statement (`#{a: 1}`), rather than a block statement (`fn`, `if`, `for` …).
+fn needs_semicolon(engine: &Engine, t: &str) -> bool {
+    // A statement that still compiles followed by another statement needs nothing.
+    let probe = format!("{t}\n0");
+    engine.compile(&probe).is_err() && engine.compile(format!("{t};\n0")).is_ok()
+}
+
+fn shape_of(api: &Api, v: &Dynamic) -> Shape {
+    if v.is_map() {
+        let keys = v
+            .read_lock::<rhai::Map>()
+            .map(|m| m.keys().map(|k| k.to_string()).collect())
+            .unwrap_or_default();
+        return Shape::Map(keys);
+    }
+    if v.is_array() {
+        return Shape::Array;
+    }
+    let t = v.type_name();
+    let t = t.rsplit("::").next().unwrap_or(t);
+    // Registered names (`Host`) or the Rust type's last segment (`HostObj`).
+    for g in &api.groups {
+        if let Some(ty) = &g.type_name {
+            if ty == t || format!("{ty}Obj") == t {
+                return Shape::Type(ty.clone());
             }
         }
     }
+    if t == "ConfDoc" {
+        return Shape::Type("PackageConf".into());
+    }
+    Shape::Other
+}
+
+/// The problems `hascript check` would report in `text` (as `line:col: message`).
+pub fn check_script(text: &str) -> Vec<String> {
+    let ui: Arc<dyn Ui> = Arc::new(ConsoleUi::new(false));
+    let env = RunEnv::offline(ui);
+    let mut engine = engine::build_engine(&env);
+    engine.set_strict_variables(true);
+    let known = engine::lint::known_functions(&engine);
+    let scope = env.scope();
+    engine::lint::check(&engine, &scope, &known, text)
+        .into_iter()
+        .map(|p| format!("{}:{}: {}", p.line, p.col, p.message))
+        .collect()
+}
+
+/// `:scenarios`.
+pub fn scenarios_text() -> String {
+    let scen = crate::backend::scenarios();
+    let mut rows: Vec<(String, String)> = vec![
+        (
+            "ldoms".into(),
+            "the LDoms default site (the manual's figure 17.1)".into(),
+        ),
+        (
+            "hpvm".into(),
+            "the Serviceguard / Integrity VM default site".into(),
+        ),
+    ];
+    rows.extend(scen.into_iter().map(|s| (s.name, s.summary)));
+    let w = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let mut out = vec!["Simulated sites (:sim NAME):".to_string()];
+    out.extend(rows.iter().map(|(n, s)| format!("  {n:w$}  {s}")));
+    out.join("\n")
+}
+
+/// Watch Ctrl-C: fire the interrupt of the call under way; at the prompt of a pipe (no
+/// line editor to catch it) leave with 130.
+fn watch_ctrl_c(running: Arc<Mutex<Option<Interrupt>>>, leave_when_idle: bool) {
+    // The handler is installed here, before the line editor exists: linefeed puts back the
+    // handler it found after each line, so it must find this one.
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(_) => {
+            eprintln!("warning: cannot watch for Ctrl-C");
+            return;
+        }
+    };
+    let sig = {
+        let _entered = rt.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+    };
+    let Ok(mut sig) = sig else {
+        eprintln!("warning: cannot watch for Ctrl-C");
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("ctrl-c".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                while sig.recv().await.is_some() {
+                    let current = running.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    match current {
+                        Some(i) => {
+                            eprintln!("\ninterrupted: stopping the running call");
+                            i.fire();
+                        }
+                        None if leave_when_idle => std::process::exit(130),
+                        None => {}
+                    }
+                }
+            });
+        });
+    if spawned.is_err() {
+        eprintln!("warning: cannot watch for Ctrl-C");
+    }
+}
+
+fn print_reply(ui: &ReplUi, r: Reply) -> bool {
+    match r {
+        Reply::Value(Some(v)) | Reply::Text(v) => ui.info(&v),
+        Reply::Value(None) => {}
+        Reply::Error(e) => ui.error(&e),
+        Reply::Quit => return false,
+    }
+    true
 }
 
 /// `hascript repl`.
@@ -305,78 +1097,76 @@ pub fn main(args: &SiteArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let console = Arc::new(ConsoleUi::new(false));
-    let ui: Arc<dyn Ui> = console.clone();
-    let built = match site::build(&spec, ui, CancelToken::new()) {
-        Ok(b) => b,
+    let opts = SiteOptions {
+        accept_new_host_keys: args.accept_new_host_keys,
+        sim_clock: args.sim_clock.clone(),
+    };
+    let mut session = match Session::new(spec, opts) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;
         }
     };
-    let simulated = matches!(spec, SiteSpec::Sim { .. });
-    let driver = built.site.driver();
-    println!(
-        "hascript {} REPL on {}{} — :help lists the objects and functions, :quit leaves",
-        env!("CARGO_PKG_VERSION"),
-        built.description,
-        if simulated && !built.description.contains("simulated") {
-            " (simulated)"
-        } else {
-            ""
-        }
-    );
-    let prompt = if simulated {
-        format!("hascript({driver} sim)> ")
-    } else {
-        format!("hascript({driver})> ")
-    };
-    let cont = format!(
-        "{}> ",
-        " ".repeat(prompt.len().saturating_sub(5)).to_string() + "..."
-    );
-    let env = RunEnv::new(built.site.clone(), built.ctx.clone(), Default::default());
-    let mut session = Session::new(env);
-    let mut lines = line_source();
+    let ui = session.ui.clone();
+    println!("{}", session.banner());
+    let known = Arc::new(Mutex::new(session.known()));
+    let terminal = std::io::stdin().is_terminal();
+    watch_ctrl_c(session.running(), !terminal);
+    let mut lines = line_source(known.clone());
     let mut buffer = String::new();
     loop {
-        let p = if buffer.is_empty() { &prompt } else { &cont };
-        let Some(line) = lines.read_line(p) else {
-            if !buffer.trim().is_empty() {
-                let msg = match session.compile(&buffer) {
-                    Err(Some(e)) => e,
-                    _ => "error: the input ended before it was complete".to_string(),
-                };
-                console.error(&msg);
-            }
-            return 0;
+        let prompt = if buffer.is_empty() {
+            session.prompt()
+        } else {
+            session.continuation()
         };
+        let line = match lines.read_line(&prompt) {
+            Read::Line(l) => l,
+            Read::Interrupted => {
+                buffer.clear();
+                continue;
+            }
+            Read::Eof => {
+                if !buffer.trim().is_empty() {
+                    let msg = match session.compile(&buffer) {
+                        Err(Some(e)) => e,
+                        _ => "error: the input ended before it was complete".to_string(),
+                    };
+                    ui.error(&msg);
+                }
+                return 0;
+            }
+        };
+        lines.remember(&line);
         if buffer.is_empty() {
-            match line.trim() {
-                "" => continue,
-                ":quit" | ":q" | ":exit" => return 0,
-                ":help" | ":h" => {
-                    println!("{}", help(session.engine()));
-                    continue;
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            if t.starts_with(':') {
+                let r = session.command(t);
+                if !print_reply(&ui, r) {
+                    return 0;
                 }
-                l if l.starts_with(':') => {
-                    console.error(&format!("error: unknown command {l}; try :help"));
-                    continue;
-                }
-                _ => {}
+                *known.lock().unwrap_or_else(|p| p.into_inner()) = session.known();
+                continue;
             }
         }
         buffer.push_str(&line);
         buffer.push('\n');
         match session.compile(&buffer) {
-            Err(None) => continue,
-            Err(Some(e)) => console.error(&e),
-            Ok(ast) => match session.eval(&buffer, ast) {
-                Reply::Value(Some(v)) => console.info(&v),
-                Reply::Value(None) => {}
-                Reply::Error(e) => console.error(&e),
-            },
+            Err(None) => {
+                continue_string(session.engine(), &mut buffer);
+                continue;
+            }
+            Err(Some(e)) => ui.error(&e),
+            Ok(ast) => {
+                let r = session.eval(&buffer, ast);
+                print_reply(&ui, r);
+            }
         }
         buffer.clear();
+        *known.lock().unwrap_or_else(|p| p.into_inner()) = session.known();
     }
 }

@@ -38,6 +38,9 @@ pub struct ScriptMeta {
     /// each comma-separated entry; `(none)` or nothing declares none). `None` when the
     /// script has no `params` line: it then accepts any parameter.
     pub params: Option<Vec<String>>,
+    /// `//! secrets: a (default: x), b`: the secret parameters (see [`crate::secrets`]);
+    /// their values never come from `-p`.
+    pub secrets: Vec<crate::secrets::SecretDecl>,
 }
 
 /// The rule for parameter names, as error messages state it.
@@ -108,6 +111,7 @@ pub fn meta(source: &str) -> ScriptMeta {
             "title" => m.title = Some(v),
             "section" => m.section = Some(v),
             "params" => m.params = Some(declared_params(&v)),
+            "secrets" => m.secrets = crate::secrets::parse_decl(&v),
             _ => {}
         }
     }

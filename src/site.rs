@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hascript_api::objects::Context;
-use hascript_api::{CancelToken, Clock, Site, SystemClock, Ui};
+use hascript_api::{CancelToken, Clock, Exec, Site, SystemClock, Ui};
 use hascript_hpvm::HpvmSite;
 use hascript_ldoms::LdomsSite;
 
@@ -138,6 +138,20 @@ pub fn build_with(
     ui: Arc<dyn Ui>,
     cancel: CancelToken,
 ) -> Result<BuiltSite, SiteError> {
+    build_wrapped(spec, opts, ui, cancel, |exec, ui, _clock| (exec, ui))
+}
+
+/// [`build_with`], with `wrap` putting layers around the site's transport (the router)
+/// and the UI before the run's context is made from them: `hascript run` journals every
+/// command and takes host locks there ([`crate::journal::JournalingExec`],
+/// [`crate::journal::JournalingUi`]). `wrap` gets the router, the UI and the run's clock.
+pub fn build_wrapped(
+    spec: &SiteSpec,
+    opts: &SiteOptions,
+    ui: Arc<dyn Ui>,
+    cancel: CancelToken,
+    wrap: impl FnOnce(Arc<dyn Exec>, Arc<dyn Ui>, Arc<dyn Clock>) -> (Arc<dyn Exec>, Arc<dyn Ui>),
+) -> Result<BuiltSite, SiteError> {
     let topts = transport::TransportOptions {
         ssh: transport::ssh::SshSettings {
             accept_new_host_keys: opts.accept_new_host_keys,
@@ -162,7 +176,8 @@ pub fn build_with(
             let router = transport::build(&inv, Some(sim.exec()), &cancel)
                 .map_err(|e| SiteError(e.message))?;
             let clock = sim.clock();
-            Ok(assemble(inv, router, clock, cancel, ui, Some(sim)))
+            let (exec, ui) = wrap(Arc::new(router), ui, clock.clone());
+            Ok(assemble(inv, exec, clock, cancel, ui, Some(sim)))
         }
         SiteSpec::Inventory(path) => {
             let inv = inventory::load(path).map_err(|e| SiteError(e.to_string()))?;
@@ -174,7 +189,8 @@ pub fn build_with(
                     .clock(),
                 None => Arc::new(SystemClock),
             };
-            Ok(assemble(inv, router, clock, cancel, ui, None))
+            let (exec, ui) = wrap(Arc::new(router), ui, clock.clone());
+            Ok(assemble(inv, exec, clock, cancel, ui, None))
         }
     }
 }
@@ -183,13 +199,13 @@ pub fn build_with(
 /// same assembly for a simulated and a real site).
 fn assemble(
     inv: inventory::Inventory,
-    router: transport::Router,
+    router: Arc<dyn Exec>,
     clock: Arc<dyn Clock>,
     cancel: CancelToken,
     ui: Arc<dyn Ui>,
     sim: Option<SimSite>,
 ) -> BuiltSite {
-    let ctx = Context::new(Arc::new(router), clock, cancel, ui);
+    let ctx = Context::new(router, clock, cancel, ui);
     let description = inv.topology.description().to_string();
     let site: Arc<dyn Site> = match inv.topology {
         inventory::SiteTopology::Ldoms(t) => Arc::new(LdomsSite::new(ctx.clone(), t)),

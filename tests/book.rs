@@ -83,6 +83,8 @@ fn hascript(args: &[&str], dir: &Path) -> (Option<i32>, String) {
         .current_dir(dir)
         .stdin(Stdio::null())
         .env_remove("HASCRIPT_PATH")
+        // Journals and history of test runs stay in the build folder.
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
         .env_remove("SSH_ORIGINAL_COMMAND")
         .output();
     match out {

@@ -28,6 +28,8 @@ fn hascript_in(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env_remove("HASCRIPT_PATH")
+        // Journals and history of test runs stay in the build folder.
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
         .env_remove("SSH_ORIGINAL_COMMAND");
     if let Some(d) = dir {
         cmd.current_dir(d);
@@ -1143,4 +1145,39 @@ fn list_includes_scripts_from_hascript_path_with_their_file() {
     assert!(line.contains("Evacuate a control domain"), "{}", r.stdout);
     assert!(line.contains(&f.display().to_string()), "{}", r.stdout);
     assert!(r.stdout.contains("ldoms/live-migration"), "{}", r.stdout);
+}
+
+#[test]
+fn run_all_fans_out_in_host_order_and_reports_failures_in_their_slot() {
+    let script = r#"
+let r = run_all(["guest2", "cd1", "guest1"], ["/opt/SMAW/bin/sdtool", "-s"], #{changes: false, limit: 2});
+for x in r { print(`${x.host} ${x.ok} ${x.exit} ${x.stdout.contains("TestWorked")}`); }
+"#;
+    let r = sim_run(script, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            "guest2 true 0 true",
+            "cd1 false 127 false",
+            "guest1 true 0 true"
+        ],
+        "{}",
+        r.stdout
+    );
+    // stop_on_error: what was not started says so.
+    let script = r#"
+let r = run_all(["cd1", "guest1", "guest2"], ["/opt/SMAW/bin/sdtool", "-s"], #{changes: false, limit: 1, stop_on_error: true});
+for x in r { print(`${x.host} ${x.ok}`); }
+"#;
+    let r = sim_run(script, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A non-zero exit is a result, not an error: the fan-out goes on.
+    assert!(r.stdout.contains("guest2 true"), "{}", r.stdout);
+    let r = sim_run(r#"run_all(["nosuch"], ["true"]);"#, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("unknown host"), "{}", r.stderr);
+    let r = sim_run(r#"run_all(["cd1"], ["true"], #{limit: 0});"#, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
 }

@@ -448,16 +448,28 @@ fn convert_offline_old_toolkit_package_keeps_its_application_monitor() {
             .position(|c| c.contains(what))
             .unwrap_or_else(|| panic!("no `{what}` in {changes:?}"))
     };
-    assert!(pos(".backup/") < pos("cmdeployvpkg -Q -P slvm1"), "{changes:?}");
+    assert!(
+        pos(".backup/") < pos("cmdeployvpkg -Q -P slvm1"),
+        "{changes:?}"
+    );
     assert!(pos("cmdeployvpkg -Q -P slvm1") < pos("cmhaltpkg slvm1"));
     assert!(pos("cmhaltpkg slvm1") < pos("cmapplyconf"));
     assert!(pos("cmapplyconf") < pos("cmrunpkg"));
     for host in ["node1", "node2"] {
         let lines = conf_lines(&site, host);
-        assert!(lines.contains(&"module_name tkit/vtn/vtn".to_string()), "{host}: {lines:?}");
+        assert!(
+            lines.contains(&"module_name tkit/vtn/vtn".to_string()),
+            "{host}: {lines:?}"
+        );
         // The old guest monitor is gone, the application monitor was put back (--yes).
-        assert!(!lines.iter().any(|l| l.contains("hpvmsg_mon")), "{host}: {lines:?}");
-        assert!(lines.iter().any(|l| l == "service_name slvm1_ping"), "{host}: {lines:?}");
+        assert!(
+            !lines.iter().any(|l| l.contains("hpvmsg_mon")),
+            "{host}: {lines:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l == "service_name slvm1_ping"),
+            "{host}: {lines:?}"
+        );
         let backup = site.exec(host, &["ls", "-lA", "/etc/cmcluster/slvm1/.backup"]);
         assert_eq!(backup.status.code(), Some(0), "{host}: no backup");
     }
@@ -499,7 +511,10 @@ fn convert_online_puts_back_the_node_the_toolkit_drops() {
     }
     assert_eq!(guest_state(&site, "node2", "slvm1"), "On (OS)");
     let p = package_lines(&site, "slvm1");
-    assert!(has(&p, "owner=node2") && has(&p, "autorun=enabled"), "{p:?}");
+    assert!(
+        has(&p, "owner=node2") && has(&p, "autorun=enabled"),
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -534,7 +549,14 @@ fn remove_package_halts_first_only_with_confirmation() {
     let changes = r.changes();
     assert_eq!(changes.len(), 2, "{}", r.dump());
     assert!(changes[0].ends_with("cmhaltpkg slvm1"), "{changes:?}");
-    assert!(changes[1].ends_with("cmdeployvpkg -P slvm1 -U"), "{changes:?}");
+    assert!(
+        changes[1].ends_with("cmdeployvpkg -P slvm1 -U"),
+        "{changes:?}"
+    );
     assert!(package_lines(&site, "slvm1").is_empty());
-    assert!(r.stdout.contains("stopped") || r.stdout.contains("Off"), "{}", r.dump());
+    assert!(
+        r.stdout.contains("stopped") || r.stdout.contains("Off"),
+        "{}",
+        r.dump()
+    );
 }

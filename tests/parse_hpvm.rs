@@ -22,7 +22,9 @@ fn hascript(args: &[&str], stdin: Option<&str>) -> Run {
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .env_remove("HASCRIPT_PATH");
+        .env_remove("HASCRIPT_PATH")
+        // Journals and history of test runs stay in the build folder.
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"));
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => panic!("cannot start hascript: {e}"),

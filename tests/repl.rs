@@ -11,6 +11,8 @@ fn repl(args: &[&str], input: &str) -> (i32, String, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env_remove("HASCRIPT_PATH")
+        // Journals and history of test runs stay in the build folder.
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
         .spawn();
     let mut child = match child {
         Ok(c) => c,
@@ -52,7 +54,11 @@ fn values_print_and_state_persists_across_lines_and_failures() {
         lines.contains(&"84"),
         "function defined on a failed line must persist: {out}\n{err}"
     );
-    assert!(out.contains("\"a\": 1"), "{out}");
+    assert!(
+        lines.contains(&"a:  1"),
+        "maps print as aligned key: value lines: {out}"
+    );
+    assert!(lines.contains(&"b:  [2, 3]"), "{out}");
     assert!(lines.contains(&"plain text"), "{out}");
     assert!(err.contains("no_such_fn"), "{err}");
     assert!(err.contains("no_such_fn_either"), "{err}");
@@ -89,8 +95,15 @@ fn site_commands_work_in_the_repl() {
 
 #[test]
 fn help_lists_objects_and_quit_leaves() {
-    let (code, out, _) = repl(&[], ":help\n:quit\n1 + 1\n");
+    let (code, out, _) = repl(&[], ":help\n:help all\n:quit\n1 + 1\n");
     assert_eq!(code, 0);
+    assert!(out.contains("Objects (globals):"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("  fence ") && l.contains("verify")),
+        "{out}"
+    );
+    assert!(out.contains(":save FILE"), "{out}");
     assert!(out.contains("cluster.nodes()"), "{out}");
     assert!(
         out.contains("wait_until(cond: FnPtr, opts: Map) -> bool"),
@@ -120,4 +133,402 @@ fn objects_print_as_their_names_and_package_works() {
     assert!(out.contains("Host(cd1)"), "{out}");
     assert!(out.contains("Fence"), "{out}");
     assert!(out.contains("Online"), "{out}");
+}
+
+/// The REPL with standard error merged into standard output (in the order written), and
+/// `XDG_STATE_HOME` pointed at an empty folder.
+fn repl_merged(args: &[&str], input: &str, dir: &std::path::Path) -> (i32, String) {
+    let mut cmd = vec![env!("CARGO_BIN_EXE_hascript").to_string(), "repl".into()];
+    cmd.extend(args.iter().map(|a| a.to_string()));
+    let quoted: Vec<String> = cmd
+        .iter()
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} 2>&1", quoted.join(" ")))
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .env_remove("HASCRIPT_PATH")
+        .env("XDG_STATE_HOME", dir)
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => panic!("cannot start the REPL: {e}"),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let out = match child.wait_with_output() {
+        Ok(o) => o,
+        Err(e) => panic!("{e}"),
+    };
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn tempdir() -> tempfile::TempDir {
+    match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("cannot create a temporary folder: {e}"),
+    }
+}
+
+#[test]
+fn help_topics_come_from_the_doc_comments() {
+    let (code, out, err) = repl(
+        &[],
+        ":help fence\n:help fence.verify\n:help wait_until\n:help Host\n:help fence.nosuch\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("fence (Fence):"), "{out}");
+    assert!(out.contains("  fence.verify() -> Map"), "{out}");
+    assert!(out.contains("  fence.agents() -> Array"), "{out}");
+    assert!(
+        out.contains("A verdict on the fencing agents with the manual's remedy."),
+        "{out}"
+    );
+    assert!(
+        out.contains("wait_until(cond: FnPtr, opts: Map) -> bool"),
+        "{out}"
+    );
+    assert!(
+        out.contains("h.run(argv: Array, opts: Map) -> Map"),
+        "{out}"
+    );
+    assert!(
+        err.contains("no help for \"fence.nosuch\""),
+        "unknown topics are errors: {err}"
+    );
+}
+
+#[test]
+fn rows_print_as_tables_and_json_toggles() {
+    let (code, out, err) = repl(
+        &[],
+        "hypervisor.guests()\n:json\n:json\nhypervisor.guest(\"guest2\")\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("name ") && l.contains("control_domain"))
+        .unwrap_or_else(|| panic!("no table header: {out}"));
+    assert!(lines[header + 1].starts_with("------"), "{out}");
+    let row = lines[header + 2];
+    assert!(row.starts_with("guest1 ") && row.contains("cd1"), "{out}");
+    // The state column starts at the same place in the header and the rows.
+    assert_eq!(
+        lines[header].find("state"),
+        lines[header + 2].find("active"),
+        "{out}"
+    );
+    assert!(out.contains("values are shown as JSON"), "{out}");
+    assert!(out.contains("\"control_domain\": \"cd1\""), "{out}");
+    assert!(out.contains("values are shown as tables"), "{out}");
+    assert!(
+        out.lines().any(|l| l == "state:           running"),
+        "{out}"
+    );
+}
+
+#[test]
+fn errors_show_position_and_keep_variables() {
+    let (code, out, err) = repl(&[], "let v = 5;\nv.nosuch()\nlet w = v +;\nv * 2\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("--> <input>:1:3"), "{err}");
+    assert!(err.contains("nosuch"), "{err}");
+    assert!(err.contains("error: Syntax error"), "{err}");
+    assert!(out.lines().any(|l| l == "10"), "{out}");
+}
+
+#[test]
+fn unclosed_strings_and_brackets_continue() {
+    let input = "let s = `two\nlines`;\ns.len()\nlet t = \"a\nb\";\nt == s.sub_string(0, 0) + \"a\\nb\"\nlet a = [\n1,\n2];\na.len()\n";
+    let (code, out, err) = repl(&[], input);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.contains(&"9"), "{out}\n{err}");
+    assert!(lines.contains(&"true"), "{out}\n{err}");
+    assert!(lines.contains(&"2"), "{out}\n{err}");
+    assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn save_writes_a_script_that_checks_and_reproduces_the_values() {
+    let dir = tempdir();
+    let input = "let guests = hypervisor.guests().map(|g| g.name);\nfn where_is(g) { hypervisor.guest(g).control_domain }\nnosuch()\nlet cd = where_is(\"guest2\");\n#{n: guests.len()}\nlet total = fence.agents().reduce(|sum, a| sum + a.rows.len(), 0);\n:save s.rhai\n`${guests} ${cd} ${total}`\n";
+    let (code, out) = repl_merged(&[], input, dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("saved 5 inputs to s.rhai"), "{out}");
+    let expected = out
+        .lines()
+        .find(|l| l.starts_with("[\"guest1\""))
+        .unwrap_or_else(|| panic!("no value line: {out}"))
+        .to_string();
+    let saved = std::fs::read_to_string(dir.path().join("s.rhai")).unwrap_or_default();
+    assert!(
+        !saved.contains("nosuch"),
+        "failed inputs are not saved: {saved}"
+    );
+    assert!(saved.contains("#{n: guests.len()};"), "{saved}");
+    let check = Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .args(["check", "s.rhai"])
+        .current_dir(dir.path())
+        .output();
+    let check = match check {
+        Ok(o) => o,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let mut with_print = saved.clone();
+    with_print.push_str("print(`${guests} ${cd} ${total}`);\n");
+    if let Err(e) = std::fs::write(dir.path().join("p.rhai"), with_print) {
+        panic!("{e}");
+    }
+    let run = Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .args(["run", "p.rhai", "--sim", "ldoms"])
+        .current_dir(dir.path())
+        .env_remove("HASCRIPT_PATH")
+        // Journals and history of test runs stay in the build folder.
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .output();
+    let run = match run {
+        Ok(o) => o,
+        Err(e) => panic!("{e}"),
+    };
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l == expected),
+        "the saved script gives {stdout}, the session gave {expected}"
+    );
+}
+
+#[test]
+fn load_evaluates_a_file_into_the_session() {
+    let dir = tempdir();
+    let file = dir.path().join("helpers.rhai");
+    if let Err(e) = std::fs::write(&file, "fn twice(x) { x * 2 }\nlet base = 21;\n") {
+        panic!("{e}");
+    }
+    let (code, out) = repl_merged(
+        &[],
+        ":load helpers.rhai\ntwice(base)\n:load missing.rhai\n",
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l == "42"), "{out}");
+    assert!(out.contains("error: cannot read missing.rhai"), "{out}");
+}
+
+#[test]
+fn run_runs_shipped_procedures_with_their_checks() {
+    let dir = tempdir();
+    let (code, out) = repl_merged(
+        &[],
+        "let kept = 1;\n:run ldoms/verify-fence\n:run ldoms/verify-fence bogus=1\n:run hpvm/diagnose package=slvm1\n:run nosuch/procedure\nkept\n",
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("==> [17.3.1.2 step 2]"), "{out}");
+    assert!(
+        out.contains("ldoms/verify-fence finished (exit code 0)"),
+        "{out}"
+    );
+    assert!(out.contains("unknown parameter \"bogus\""), "{out}");
+    assert!(
+        out.contains("hpvm/diagnose is a procedure for hpvm sites"),
+        "{out}"
+    );
+    assert!(out.contains("no script file \"nosuch/procedure\""), "{out}");
+    assert!(out.lines().any(|l| l == "1"), "{out}");
+}
+
+#[test]
+fn sim_switches_the_site_and_keeps_variables() {
+    let (code, out, err) = repl(
+        &[],
+        "let x = 3;\n:scenarios\n:sim hpvm\nsite.driver\nx\n:sim nope\n:sim\nsite.driver\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ldoms/unhealthy-cluster"), "{out}");
+    assert!(out.contains("now on simulated Serviceguard site"), "{out}");
+    assert!(out.contains("hascript(hpvm sim)> "), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.contains(&"hpvm") && lines.contains(&"3"), "{out}");
+    assert!(err.contains("unknown scenario \"nope\""), "{err}");
+    assert!(lines.contains(&"ldoms"), "{out}");
+}
+
+#[test]
+fn ctrl_c_stops_the_running_call_and_the_session_goes_on() {
+    let child = Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .arg("repl")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("HASCRIPT_PATH")
+        // Journals and history of test runs stay in the build folder.
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => panic!("cannot start the REPL: {e}"),
+    };
+    let mut stdin = child.stdin.take();
+    if let Some(s) = stdin.as_mut() {
+        let _ = s.write_all(b"let keep = 7;\nloop { }\n");
+        let _ = s.flush();
+    }
+    // Read standard output on a thread; the loop runs once its prompt's line has ended
+    // (the third prompt, after the banner's line).
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut pipe = child.stdout.take();
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 4096];
+            while let Some(Ok(n)) = pipe.as_mut().map(|p| p.read(&mut buf)) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut s) = seen.lock() {
+                    s.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            }
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let n = seen
+            .lock()
+            .map(|s| s.matches("hascript(ldoms sim)> \n").count())
+            .unwrap_or(0);
+        if n >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the REPL did not start the loop"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    if let Some(s) = stdin.as_mut() {
+        let _ = s.write_all(b"keep + 1\n");
+    }
+    drop(stdin);
+    let out = match child.wait_with_output() {
+        Ok(o) => o,
+        Err(e) => panic!("{e}"),
+    };
+    let _ = reader.join();
+    let stdout = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("error: interrupted"), "{stderr}");
+    assert!(stdout.lines().any(|l| l == "8"), "{stdout}\n{stderr}");
+}
+
+#[test]
+fn odd_inputs_never_panic() {
+    let odd = [
+        "",
+        " ",
+        ":",
+        "::",
+        ": help",
+        ":help ",
+        ":help .",
+        ":help ..",
+        ":help fence.",
+        ":json",
+        ":json",
+        ":run",
+        ":run  --yes",
+        ":run ldoms/verify-fence guest=",
+        ":run ldoms/verify-fence =x",
+        ":load",
+        ":save",
+        ":sim ",
+        ":inventory",
+        ":inventory /",
+        ":load /",
+        ":save /",
+        "(",
+        ")",
+        "]",
+        "}",
+        "{}",
+        "#{",
+        "#{}.",
+        "\"",
+        "`",
+        "'",
+        "\\",
+        "fence.",
+        "fence..verify()",
+        "host(\"\")",
+        "host(\"x\").",
+        "package",
+        "package.",
+        "let package = 1;",
+        "let",
+        "let x",
+        "fn",
+        "fn f(",
+        "}}}}",
+        "1/0",
+        "[][0]",
+        "#{}[\"x\"]",
+        "\u{0}",
+        "\u{1F600}",
+        "é = 1",
+        "let é = 1;",
+        "throw #{kind: \"check\"}",
+        "throw ()",
+        "fail(\"nope\", \"x\")",
+        "eval(\"1\")",
+        "import \"../etc/passwd\" as x;",
+        "while false {}",
+        "x.y.z = 1",
+        "site = 1",
+        "params.a",
+        "cluster.nodes()[99]",
+        "sleep(-1)",
+        "sleep(1e300)",
+        "wait_until(|| true, #{interval: 0})",
+        "let a = [1]; a.push(a);",
+        "\"\\u{110000}\"",
+        "1 +",
+        "+",
+        "}",
+        "]",
+        ")",
+    ];
+    let mut input = odd.join("\n");
+    input.push_str("\n}\n]\n)\n;\n\"\n\"\n`\n`\n1 + 41\n");
+    let (code, out, err) = repl(&[], &input);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        out.lines().any(|l| l == "42"),
+        "the session went on: {out}\n{err}"
+    );
 }

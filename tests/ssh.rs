@@ -361,8 +361,13 @@ const SIM_HOSTS: [(&str, &str); 5] = [
 ];
 
 fn sim_ssh(wrapper: Option<&str>) -> SimSsh {
-    let (state, site) = ssh_support::sim_site(None);
-    let addrs = SIM_HOSTS
+    sim_ssh_for(None, &SIM_HOSTS, wrapper)
+}
+
+/// The simulated site of `scenario` behind one sshd, its hosts at the given addresses.
+fn sim_ssh_for(scenario: Option<&str>, hosts: &[(&str, &str)], wrapper: Option<&str>) -> SimSsh {
+    let (state, site) = ssh_support::sim_site(scenario);
+    let addrs = hosts
         .iter()
         .map(|(name, ip)| match wrapper {
             Some(w) => Addr {
@@ -393,8 +398,13 @@ fn sim_ssh(wrapper: Option<&str>) -> SimSsh {
 }
 
 fn client_config(port: u16) -> String {
+    client_config_for(port, &SIM_HOSTS)
+}
+
+/// `~/.ssh/config` mapping each inventory name to its address, the port and user for all.
+fn client_config_for(port: u16, hosts: &[(&str, &str)]) -> String {
     let mut c = String::new();
-    for (name, ip) in SIM_HOSTS {
+    for (name, ip) in hosts {
         c.push_str(&format!("Host {name}\n    HostName {ip}\n"));
     }
     c.push_str(&format!(
@@ -765,5 +775,146 @@ fn sshd_killed_mid_procedure_fails_naming_the_host_without_hanging() {
     assert!(
         shown.contains("broke") || shown.contains("cannot connect"),
         "{shown}"
+    );
+}
+
+/// A secret file of mode 0600 holding `value`.
+fn secret_file(name: &str, value: &str) -> SecretRef {
+    use std::os::unix::fs::PermissionsExt;
+    let p = env().dir.join(format!("{name}-{}", std::process::id()));
+    std::fs::write(&p, format!("{value}\n")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+        .unwrap_or_else(|e| panic!("{e}"));
+    SecretRef::File(p)
+}
+
+#[test]
+fn key_files_of_every_type_an_encrypted_key_and_a_password() {
+    let sshd = Sshd::start(
+        vec![raw_addr("127.0.0.2")],
+        &["ed25519"],
+        "PasswordAuthentication yes",
+    );
+    let home = Home::new(&sshd.known_hosts, "");
+    let s = settings(&home);
+    let keys = home.path.join("keys");
+    std::fs::create_dir_all(&keys).unwrap_or_else(|e| panic!("{e}"));
+    let mut authorized = env().client_pub.clone();
+    let mut made = Vec::new();
+    for (kt, pass) in [("ecdsa", ""), ("rsa", ""), ("ed25519", "open sesame")] {
+        let k = keys.join(format!("id_{kt}"));
+        let o = Proc::new("ssh-keygen")
+            .args(["-q", "-t", kt, "-N", pass, "-f"])
+            .arg(&k)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(o.status.success(), "{o:?}");
+        authorized.push_str(&std::fs::read_to_string(k.with_extension("pub")).unwrap_or_default());
+        made.push((kt, pass, k));
+    }
+    std::fs::write(sshd.dir.join("authorized_keys"), authorized).unwrap_or_else(|e| panic!("{e}"));
+    for (kt, pass, k) in &made {
+        let opts = SshOptions {
+            identity_file: Some(k.clone()),
+            key_passphrase: (!pass.is_empty()).then(|| secret_file("kp", pass)),
+            ..SshOptions::default()
+        };
+        let h = ssh_host(&entry(kt, "127.0.0.2", sshd.port, USER, opts), &s);
+        assert_eq!(ok(h.exec(&sh(kt, "echo in"))).stdout, "in\n", "{kt}");
+    }
+    // The encrypted key with a wrong passphrase: authentication fails and says what it tried.
+    let (_, _, enc) = &made[2];
+    let h = ssh_host(
+        &entry(
+            "wrongpass",
+            "127.0.0.2",
+            sshd.port,
+            USER,
+            SshOptions {
+                identity_file: Some(enc.clone()),
+                key_passphrase: Some(secret_file("kp-wrong", "not it")),
+                ..SshOptions::default()
+            },
+        ),
+        &s,
+    );
+    let e = err(h.exec(&sh("wrongpass", "echo in")));
+    assert!(
+        e.message.contains("authentication as hstest") && e.message.contains("id_ed25519"),
+        "{e}"
+    );
+    assert!(!e.message.contains("not it"));
+    // No usable key: a password, only because the inventory names one.
+    let nokey = SshOptions {
+        identity_file: Some(keys.join("missing")),
+        ..SshOptions::default()
+    };
+    let h = ssh_host(
+        &entry("nokey", "127.0.0.2", sshd.port, USER, nokey.clone()),
+        &s,
+    );
+    let e = err(h.exec(&sh("nokey", "echo in")));
+    assert!(e.message.contains("password"), "the server offers it: {e}");
+    assert!(e.remedy.unwrap_or_default().contains("password = \"env:"));
+    let h = ssh_host(
+        &entry(
+            "pw",
+            "127.0.0.2",
+            sshd.port,
+            USER,
+            SshOptions {
+                password: Some(secret_file("login-pw", &env().password)),
+                ..nokey
+            },
+        ),
+        &s,
+    );
+    assert_eq!(ok(h.exec(&sh("pw", "echo in"))).stdout, "in\n");
+    assert!(sshd.log().contains("Accepted password for hstest"));
+    assert!(!sshd.log().contains(&env().password));
+}
+
+#[test]
+fn hpvm_move_package_runs_over_ssh_to_its_hosts() {
+    let hosts = [
+        ("node1", "127.0.0.2"),
+        ("node2", "127.0.0.3"),
+        ("slvm1", "127.0.0.4"),
+        ("slvm2", "127.0.0.5"),
+    ];
+    let s = sim_ssh_for(Some("hpvm"), &hosts, None);
+    let home = Home::new(&s.sshd.known_hosts, &client_config_for(s.sshd.port, &hosts));
+    let inv = s.inventory.to_string_lossy().into_owned();
+    let state = s.state.to_string_lossy().into_owned();
+    let o = hascript(
+        &home,
+        &[
+            "run",
+            "hpvm/move-package",
+            "-i",
+            &inv,
+            "--sim-clock",
+            &state,
+            "-p",
+            "package=slvm1",
+            "-p",
+            "target=node2",
+        ],
+    );
+    let shown = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{shown}");
+    let log = SimSite::open(&s.state)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .command_log();
+    assert!(
+        log.iter().any(|c| c.line.contains("cmmovevpkg")),
+        "the move went over SSH: {log:?}"
+    );
+    let logins = s.sshd.log().matches("Accepted publickey").count();
+    let reached: std::collections::BTreeSet<&str> = log.iter().map(|c| c.host.as_str()).collect();
+    assert_eq!(
+        logins,
+        reached.len(),
+        "one session per host reached: {reached:?}"
     );
 }

@@ -142,6 +142,30 @@ fn wait_until(ctx: &NativeCallContext, env: &RunEnv, cond: &FnPtr, opts: &Map) -
     }
 }
 
+/// A script step: shown (and journaled) as it begins; its end, duration and return value
+/// (when it can be written as JSON) go to the run's journal.
+fn journaled_step(
+    ctx: &NativeCallContext,
+    env: &RunEnv,
+    section: &str,
+    title: &str,
+    body: &FnPtr,
+) -> RhaiRes<Dynamic> {
+    let started = std::time::Instant::now();
+    env.ctx.ui.step(section, title);
+    let Some(rec) = &env.journal else {
+        return body.call_within_context(ctx, ());
+    };
+    let n = rec.current_step();
+    let r: RhaiRes<Dynamic> = body.call_within_context(ctx, ());
+    let recorded = match &r {
+        Ok(v) => Ok(rhai::serde::from_dynamic::<Value>(v).ok()),
+        Err(e) => Err(e.to_string()),
+    };
+    rec.step_end(n, section, title, started.elapsed(), recorded);
+    r
+}
+
 fn sleep_secs(ctx: &NativeCallContext, env: &RunEnv, v: Dynamic) -> RhaiRes<()> {
     let pos = ctx.call_position();
     let d = seconds(&v, "sleep").map_err(|m| usage(m, pos))?;
@@ -173,8 +197,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         "Run `body` (a closure `|| ...`) as a procedure step: prints `==> title` and returns the\nbody's value; errors propagate.",
     )
     .register_into_engine(engine, move |ctx: NativeCallContext, title: ImmutableString, body: FnPtr| -> RhaiRes<Dynamic> {
-        env.ctx.ui.step("", &title);
-        body.call_within_context(&ctx, ())
+        journaled_step(&ctx, &env, "", &title, &body)
     });
     let env = run.clone();
     reg(
@@ -186,8 +209,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
     .register_into_engine(
         engine,
         move |ctx: NativeCallContext, section: ImmutableString, title: ImmutableString, body: FnPtr| -> RhaiRes<Dynamic> {
-            env.ctx.ui.step(&section, &title);
-            body.call_within_context(&ctx, ())
+            journaled_step(&ctx, &env, &section, &title, &body)
         },
     );
 

@@ -111,6 +111,134 @@ fn argv_cmd(ctx: &NativeCallContext, h: &HostObj, argv: &Array) -> RhaiRes<Comma
     Ok(Command::argv(&h.name, &words, Effect::Change))
 }
 
+/// The run's context as a transport, so a fan-out checks cancellation and records changes
+/// like every other command.
+struct ContextExec(Arc<Context>);
+
+impl hascript_api::Exec for ContextExec {
+    fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+        self.0.run(cmd)
+    }
+}
+
+const ALL_OPTS: [&str; 5] = ["changes", "timeout", "stdin", "limit", "stop_on_error"];
+
+/// `run_all(hosts, argv, opts)`: one command on many hosts at once, results in the order
+/// of `hosts`; a failure on one host is reported in its slot and never throws.
+fn run_all(
+    call: &NativeCallContext,
+    site_hosts: &[String],
+    ctx: &Arc<Context>,
+    hosts: &Array,
+    argv: &Array,
+    opts: &Map,
+) -> RhaiRes<Array> {
+    let pos = call.call_position();
+    let func = "run_all";
+    check_keys(opts, &ALL_OPTS, func).map_err(|m| usage(m, pos))?;
+    let hosts = strings(hosts, "run_all: hosts").map_err(|m| usage(m, pos))?;
+    if let Some(h) = hosts.iter().find(|h| !site_hosts.contains(h)) {
+        return Err(usage(
+            format!(
+                "run_all: unknown host {h:?}; the site's hosts are: {}",
+                site_hosts.join(", ")
+            ),
+            pos,
+        ));
+    }
+    let words = strings(argv, "run_all: argv").map_err(|m| usage(m, pos))?;
+    if words.is_empty() {
+        return Err(usage(
+            "run_all: the argv array is empty; give the program and its arguments",
+            pos,
+        ));
+    }
+    let changes = opt_bool(opts, "changes", func)
+        .map_err(|m| usage(m, pos))?
+        .unwrap_or(true);
+    let stop_on_error = opt_bool(opts, "stop_on_error", func)
+        .map_err(|m| usage(m, pos))?
+        .unwrap_or(false);
+    let limit = match opts.get("limit") {
+        None => 16,
+        Some(v) => match v.as_int() {
+            Ok(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX),
+            _ => {
+                return Err(usage(
+                    "run_all: option `limit` must be a whole number from 1 up",
+                    pos,
+                ))
+            }
+        },
+    };
+    let timeout = match opts.get("timeout") {
+        Some(t) => Some(seconds(t, "run_all: option `timeout`").map_err(|m| usage(m, pos))?),
+        None => None,
+    };
+    let stdin = match opts.get("stdin") {
+        Some(s) => Some(
+            s.clone()
+                .into_string()
+                .map_err(|t| {
+                    usage(
+                        format!("run_all: option `stdin` must be a string, not {t}"),
+                        pos,
+                    )
+                })?
+                .into_bytes(),
+        ),
+        None => None,
+    };
+    let effect = if changes {
+        Effect::Change
+    } else {
+        Effect::Read
+    };
+    let cmds: Vec<Command> = hosts
+        .iter()
+        .map(|h| {
+            let mut c = Command::argv(h, &words, effect);
+            c.timeout = timeout;
+            c.stdin = stdin.clone();
+            c
+        })
+        .collect();
+    let results = crate::transport::fan_out(
+        &ContextExec(ctx.clone()),
+        &cmds,
+        &crate::transport::FanOut {
+            limit,
+            stop_on_error,
+        },
+    );
+    Ok(cmds
+        .iter()
+        .zip(results)
+        .map(|(cmd, r)| {
+            let mut m = Map::new();
+            m.insert("host".into(), cmd.host.clone().into());
+            m.insert("command".into(), cmd.display().into());
+            match r {
+                Ok(out) => {
+                    m.insert("ok".into(), out.success().into());
+                    m.insert("exit".into(), Dynamic::from_int(out.code().into()));
+                    m.insert("stdout".into(), out.stdout.into());
+                    m.insert("stderr".into(), out.stderr.into());
+                    m.insert("error".into(), Dynamic::UNIT);
+                }
+                Err(e) => {
+                    m.insert("ok".into(), false.into());
+                    m.insert("exit".into(), Dynamic::UNIT);
+                    m.insert("stdout".into(), "".into());
+                    m.insert("stderr".into(), "".into());
+                    m.insert("error".into(), e.to_string().into());
+                }
+            }
+            Dynamic::from_map(m)
+        })
+        .collect())
+}
+
 /// Register `Host`, `host(name)` and the host methods.
 pub fn register(engine: &mut Engine, run: &RunEnv) {
     engine.register_type_with_name::<HostObj>("Host");
@@ -146,6 +274,36 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
             })
         },
     );
+
+    for with_opts in [false, true] {
+        let site = run.site.clone();
+        let ctx = Arc::new(run.ctx.clone());
+        let doc = if with_opts {
+            "Run one program on many hosts at once; `opts`: `#{changes: bool (true), timeout:\nseconds, stdin: string, limit: how many at once (16), stop_on_error: bool (false:\none host's failure never stops the others)}`."
+        } else {
+            "Run one program (`argv`, one word per element) on every host of `hosts` at once, at\nmost 16 at a time; returns one `#{host, command, ok, exit, stdout, stderr, error}` per\nhost in the order of `hosts`. A failing host is reported in its slot (`ok: false`,\n`error`), never thrown. Counts as a change unless `#{changes: false}`."
+        };
+        let params: &[&str] = if with_opts {
+            &["hosts: Array", "argv: Array", "opts: Map"]
+        } else {
+            &["hosts: Array", "argv: Array"]
+        };
+        if with_opts {
+            reg("run_all", params, "Array", doc).register_into_engine(
+                engine,
+                move |call: NativeCallContext, hosts: Array, argv: Array, opts: Map| {
+                    run_all(&call, &site.hosts(), &ctx, &hosts, &argv, &opts)
+                },
+            );
+        } else {
+            reg("run_all", params, "Array", doc).register_into_engine(
+                engine,
+                move |call: NativeCallContext, hosts: Array, argv: Array| {
+                    run_all(&call, &site.hosts(), &ctx, &hosts, &argv, &Map::new())
+                },
+            );
+        }
+    }
 
     reg(
         "run",

@@ -142,6 +142,30 @@ pub fn register(engine: &mut Engine) {
         },
     );
     reg(
+        "placement",
+        &["hypervisor: Hypervisor", "guest: String"],
+        "Array",
+        "Where `guest` may be live-migrated: `#{host, allowed, reason}` for every hypervisor host,\nby the placement rules (guest-cluster nodes on different boxes, packages inside their\nnode lists, one guest per cluster at a time). Reads only.",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString| {
+            lift(h.get().placement(&g), ctx.call_position())
+        },
+    );
+    reg(
+        "group",
+        &["hypervisor: Hypervisor", "guest: String"],
+        "Map",
+        "The group `guest` moves within: `#{guest, kind, members}` (`kind`: `guest_cluster`,\n`package` or `none`). Reads only.",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString| {
+            lift(h.get().group(&g), ctx.call_position())
+        },
+    );
+    reg(
         "configs",
         &["hypervisor: Hypervisor", "host: String"],
         "Array",

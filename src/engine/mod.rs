@@ -58,12 +58,13 @@ use rhai::{Dynamic, Engine, FuncRegistration, Map, Scope};
 pub type SourceMap = Arc<Mutex<HashMap<String, String>>>;
 
 /// The names of the globals every script sees.
-pub const GLOBALS: [&str; 6] = [
+pub const GLOBALS: [&str; 7] = [
     "cluster",
     "fence",
     "hypervisor",
     "package",
     "params",
+    "secrets",
     "site",
 ];
 
@@ -105,12 +106,18 @@ pub struct RunEnv {
     pub ctx: Context,
     /// `-p key=value` parameters.
     pub params: BTreeMap<String, String>,
+    /// Secret parameters (`//! secrets:`; see [`crate::secrets`]): scripts read them as
+    /// `secrets.<name>`. Never printed: the run's UI hides them.
+    pub secrets: BTreeMap<String, String>,
     /// Cancellation (Ctrl-C).
     pub interrupt: Interrupt,
     /// Folders of `HASCRIPT_PATH`, searched by imports and shipped names.
     pub search_path: Vec<PathBuf>,
     /// Sources compiled in this run, for error reports.
     pub sources: SourceMap,
+    /// The run's journal (`hascript run`): script steps record their end and return value
+    /// there. `None` in the REPL and `check`.
+    pub journal: Option<Arc<crate::journal::Recorder>>,
 }
 
 impl RunEnv {
@@ -121,9 +128,11 @@ impl RunEnv {
             site,
             ctx,
             params,
+            secrets: BTreeMap::new(),
             interrupt,
             search_path: crate::scripts::search_path(),
             sources: SourceMap::default(),
+            journal: None,
         }
     }
 
@@ -155,6 +164,11 @@ impl RunEnv {
             .iter()
             .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
             .collect();
+        let secrets: Map = self
+            .secrets
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
+            .collect();
         vec![
             (
                 "cluster",
@@ -173,6 +187,7 @@ impl RunEnv {
                 Dynamic::from(package::PackageObj::new(self.site.clone())),
             ),
             ("params", params.into()),
+            ("secrets", secrets.into()),
             ("site", self.site_map().into()),
         ]
     }
@@ -450,6 +465,22 @@ pub struct Outcome {
     pub exit: i32,
     /// The error report, when the script failed.
     pub report: Option<String>,
+    /// The kind of the error that ended the run (`check`, `timeout`, …; `script` for an
+    /// error of the script itself, `cancelled` for Ctrl-C).
+    pub kind: Option<String>,
+}
+
+/// The kind of the error that ended a run, for the journal.
+fn error_kind(err: &rhai::EvalAltResult) -> String {
+    use rhai::EvalAltResult as E;
+    match err {
+        E::ErrorInFunctionCall(_, _, inner, _) | E::ErrorInModule(_, inner, _) => error_kind(inner),
+        E::ErrorRuntime(v, _) => error::kind_of(v)
+            .map(|k| k.name().to_string())
+            .unwrap_or_else(|| "script".into()),
+        E::ErrorTerminated(..) => "cancelled".into(),
+        _ => "script".into(),
+    }
 }
 
 /// Compile `text` (named `source_name` in errors) with the globals in scope.
@@ -481,6 +512,7 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
         Ok(()) => Outcome {
             exit: 0,
             report: None,
+            kind: None,
         },
         Err(e) => {
             let sources = env
@@ -491,6 +523,7 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
             Outcome {
                 exit: report::exit_code(&e, env.ctx.changed()),
                 report: Some(report::render(&e, source_name, &sources)),
+                kind: Some(error_kind(&e)),
             }
         }
     }

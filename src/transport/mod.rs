@@ -199,6 +199,68 @@ transport = "sim"
         }
     }
 
+    /// Sleeps 100 ms, then answers with the host name; host "bad" fails.
+    struct Slow;
+    impl Exec for Slow {
+        fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if cmd.host == "bad" {
+                return Err(Error::new(ErrorKind::Transport, "down").on_host(&cmd.host));
+            }
+            Ok(Output::new(0, cmd.host.clone(), ""))
+        }
+    }
+
+    #[test]
+    fn fan_out_keeps_order_runs_in_parallel_and_isolates_failures() {
+        let hosts = ["a", "bad", "c", "d", "e", "f"];
+        let cmds: Vec<Command> = hosts.iter().map(|h| Command::read(h, &["x"])).collect();
+        let t = std::time::Instant::now();
+        let r = fan_out(&Slow, &cmds, &FanOut::default());
+        assert!(
+            t.elapsed() < std::time::Duration::from_millis(400),
+            "{:?}",
+            t.elapsed()
+        );
+        let got: Vec<String> = r
+            .iter()
+            .map(|x| match x {
+                Ok(o) => o.stdout.clone(),
+                Err(e) => format!("err {}", e.host.clone().unwrap_or_default()),
+            })
+            .collect();
+        assert_eq!(got, ["a", "err bad", "c", "d", "e", "f"]);
+        // limit 1, stop on error: one at a time; after "bad", nothing more is sent.
+        let t = std::time::Instant::now();
+        let r = fan_out(
+            &Slow,
+            &cmds,
+            &FanOut {
+                limit: 1,
+                stop_on_error: true,
+            },
+        );
+        assert!(
+            t.elapsed() < std::time::Duration::from_millis(350),
+            "{:?}",
+            t.elapsed()
+        );
+        assert!(r[0].is_ok());
+        assert_eq!(
+            r[1].as_ref().err().map(|e| e.kind),
+            Some(ErrorKind::Transport)
+        );
+        for x in &r[2..] {
+            let e = x
+                .as_ref()
+                .err()
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
+            assert!(e.contains("not sent") && e.contains("bad"), "{e}");
+        }
+        assert!(fan_out(&Slow, &[], &FanOut::default()).is_empty());
+    }
+
     #[test]
     fn routes_by_host_and_refuses_unknown_hosts() {
         let inv = crate::inventory::parse("i.toml", INV).map_err(|e| e.to_string());

@@ -202,11 +202,14 @@ impl Sshd {
                 cfg.push_str(&format!("ListenAddress {}:{port}\n", a.ip));
             }
             cfg.push_str(&host_keys);
+            // sshd keeps the first value of a keyword: the caller's lines come first.
+            cfg.push_str(extra);
+            cfg.push('\n');
             cfg.push_str(&format!(
                 "PidFile {d}/sshd.pid\nAuthorizedKeysFile {d}/authorized_keys\nStrictModes no\n\
                  UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
                  PermitRootLogin no\nAllowUsers {USER} {TTY_USER}\nLogLevel VERBOSE\n\
-                 PrintMotd no\nPrintLastLog no\nMaxStartups 100\nMaxSessions 50\n{extra}\n",
+                 PrintMotd no\nPrintLastLog no\nMaxStartups 100\nMaxSessions 50\n",
                 d = dir.display()
             ));
             for a in &addrs {
@@ -240,21 +243,20 @@ impl Sshd {
                 known_hosts: String::new(),
                 _keep: tempfile::TempDir::new().unwrap_or_else(|e| panic!("{e}")),
             };
+            // Probe each address once until it answers (every probe is a connection sshd
+            // forks for; probing all of them in a loop would hit MaxStartups).
             let deadline = Instant::now() + Duration::from_secs(10);
-            let mut up = false;
-            while Instant::now() < deadline {
-                let all = addrs
-                    .iter()
-                    .all(|a| std::net::TcpStream::connect((a.ip.as_str(), port)).is_ok());
-                if all {
-                    up = true;
-                    break;
-                }
+            let mut pending: Vec<&Addr> = addrs.iter().collect();
+            while !pending.is_empty() && Instant::now() < deadline {
+                pending.retain(|a| std::net::TcpStream::connect((a.ip.as_str(), port)).is_err());
                 if let Some(Ok(Some(_))) = sshd.child.as_mut().map(|c| c.try_wait()) {
                     break;
                 }
-                std::thread::sleep(Duration::from_millis(20));
+                if !pending.is_empty() {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
             }
+            let up = pending.is_empty();
             if up {
                 let mut kh = String::new();
                 for a in &addrs {

@@ -42,6 +42,14 @@ pub struct Command {
     pub stdin: Option<Vec<u8>>,
     /// Per-command timeout; the transport's default when `None`.
     pub timeout: Option<Duration>,
+    /// Secret values this command carries (a store password a product takes only on its
+    /// command line): [`Command::display`] and the errors built from it show `*****` in
+    /// their place; the transport still sends the real argv.
+    pub secrets: Vec<String>,
+    /// The command's standard output holds secrets whose values the run may not know (a
+    /// configuration file with passwords in clear, a private key store): journals and logs
+    /// must not keep it.
+    pub secret_output: bool,
 }
 
 impl Command {
@@ -63,6 +71,8 @@ impl Command {
             effect,
             stdin: None,
             timeout: None,
+            secrets: Vec::new(),
+            secret_output: false,
         }
     }
 
@@ -74,6 +84,8 @@ impl Command {
             effect,
             stdin: None,
             timeout: None,
+            secrets: Vec::new(),
+            secret_output: false,
         }
     }
 
@@ -89,23 +101,77 @@ impl Command {
         self
     }
 
+    /// Mark `value` as a secret this command carries: it is shown as `*****` by
+    /// [`Command::display`] (and so in every error naming the command). An empty value is
+    /// ignored.
+    pub fn with_secret(mut self, value: impl Into<String>) -> Self {
+        let v: String = value.into();
+        if !v.is_empty() && !self.secrets.contains(&v) {
+            self.secrets.push(v);
+        }
+        self
+    }
+
+    /// Mark the command's standard output as secret (see [`Command::secret_output`]).
+    pub fn with_secret_output(mut self) -> Self {
+        self.secret_output = true;
+        self
+    }
+
+    /// `text` with every secret of this command replaced by `*****` (see [`redact`]).
+    pub fn redact(&self, text: &str) -> String {
+        redact(text, &self.secrets)
+    }
+
     /// The exact line a transport sends to `sh` on the host (with `LC_ALL=C`).
     pub fn line(&self) -> String {
         command_line(&self.program)
     }
 
     /// A short human form for messages and the journal: the argv joined with quoting, or
-    /// the shell text, without the locale prefix.
+    /// the shell text, without the locale prefix. An argv word that is one of the
+    /// command's secrets is shown as `*****`; any other text has them replaced where they
+    /// occur.
     pub fn display(&self) -> String {
         match &self.program {
             Program::Argv(a) => a
                 .iter()
-                .map(|s| crate::quote::shell_quote(s))
+                .map(|s| {
+                    if self.secrets.iter().any(|x| x == s) {
+                        REDACTED.to_string()
+                    } else {
+                        crate::quote::shell_quote(&redact(s, &self.secrets))
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" "),
-            Program::Shell(t) => t.clone(),
+            Program::Shell(t) => redact(t, &self.secrets),
         }
     }
+}
+
+/// What a secret value is shown as.
+pub const REDACTED: &str = "*****";
+
+/// `text` with every occurrence of each (non-empty) value of `secrets` replaced by
+/// [`REDACTED`], longest values first (so a secret containing another is hidden whole).
+pub fn redact<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
+    let mut values: Vec<&str> = secrets
+        .iter()
+        .map(|s| s.as_ref())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if values.is_empty() {
+        return text.to_string();
+    }
+    values.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_string();
+    for v in values {
+        if out.contains(v) {
+            out = out.replace(v, REDACTED);
+        }
+    }
+    out
 }
 
 /// How a command ended.
@@ -166,4 +232,41 @@ impl Output {
 pub trait Exec: Send + Sync {
     /// Run `cmd` and wait for it to end.
     fn exec(&self, cmd: &Command) -> Result<Output, Error>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_hides_secrets_but_the_line_keeps_them() {
+        let c = Command::change(
+            "node1",
+            &[
+                "/opt/java6/bin/keytool",
+                "-list",
+                "-storepass",
+                "s3cr et",
+                "-keystore",
+                "/k/x.s3cr et",
+            ],
+        )
+        .with_secret("s3cr et")
+        .with_secret("");
+        assert_eq!(
+            c.display(),
+            "/opt/java6/bin/keytool -list -storepass ***** -keystore '/k/x.*****'"
+        );
+        assert!(c.line().contains("'s3cr et'"), "{}", c.line());
+        assert_eq!(c.redact("bad password s3cr et"), "bad password *****");
+        let sh = Command::shell("h", "echo s3cr et", Effect::Change).with_secret("s3cr et");
+        assert_eq!(sh.display(), "echo *****");
+    }
+
+    #[test]
+    fn redact_prefers_the_longest_secret() {
+        assert_eq!(redact("ab abc", &["ab", "abc"]), "***** *****");
+        assert_eq!(redact("plain", &[] as &[&str]), "plain");
+        assert_eq!(redact("x", &[""]), "x");
+    }
 }

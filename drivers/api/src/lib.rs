@@ -16,9 +16,9 @@ pub mod quote;
 pub mod ui;
 
 pub use clock::{CancelToken, Clock, SystemClock};
-pub use command::{Command, Effect, Exec, ExitStatus, Output, Program};
+pub use command::{redact, Command, Effect, Exec, ExitStatus, Output, Program, REDACTED};
 pub use error::{Error, ErrorKind, Result};
 pub use names::validate_name;
-pub use objects::{Cluster, Fence, Hypervisor, Package, Site};
+pub use objects::{Cluster, Fence, Hypervisor, Package, Placement, Site};
 pub use quote::{command_line, shell_quote};
 pub use ui::{Ui, WaitProgress};

@@ -72,7 +72,9 @@ impl Context {
         if out.success() {
             Ok(out)
         } else {
-            let first = first_line(&out.stderr).or_else(|| first_line(&out.stdout));
+            let first = first_line(&out.stderr)
+                .or_else(|| first_line(&out.stdout))
+                .map(|l| cmd.redact(&l));
             let msg = match first {
                 Some(l) => format!("{} failed on {}: {l}", program_name(cmd), cmd.host),
                 None => format!(
@@ -86,7 +88,7 @@ impl Context {
                 .on_host(&cmd.host)
                 .with_command(cmd.display())
                 .with_exit(out.code())
-                .with_stderr(out.stderr.clone()))
+                .with_stderr(cmd.redact(&out.stderr)))
         }
     }
 
@@ -188,6 +190,49 @@ pub trait Fence: Send + Sync {
     fn stop(&self) -> Result<Value>;
 }
 
+/// One hypervisor host as a destination for a guest ([`Hypervisor::placement`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Placement {
+    /// The hypervisor host (its inventory name, what `migrate` accepts as the target).
+    pub host: String,
+    /// Whether the guest may be moved there by the placement rules.
+    pub allowed: bool,
+    /// The rule that decided, in words ("same box (box1) as guest1 of the same guest
+    /// cluster", "not in the node_name list of slvm1 (node1, node2)", "is where it runs now").
+    pub reason: String,
+}
+
+impl Placement {
+    /// A host the guest may go to.
+    pub fn allowed(host: &str, reason: impl Into<String>) -> Self {
+        Placement {
+            host: host.to_string(),
+            allowed: true,
+            reason: reason.into(),
+        }
+    }
+
+    /// A host the guest must not go to.
+    pub fn refused(host: &str, reason: impl Into<String>) -> Self {
+        Placement {
+            host: host.to_string(),
+            allowed: false,
+            reason: reason.into(),
+        }
+    }
+
+    /// The rows as scripts see them: `[#{host, allowed, reason}]`.
+    pub fn to_value(rows: &[Placement]) -> Value {
+        Value::Array(
+            rows.iter()
+                .map(|r| {
+                    serde_json::json!({"host": r.host, "allowed": r.allowed, "reason": r.reason})
+                })
+                .collect(),
+        )
+    }
+}
+
 /// Guests and the hosts that run them.
 pub trait Hypervisor: Send + Sync {
     /// Every guest with where it runs and its state.
@@ -212,6 +257,22 @@ pub trait Hypervisor: Send + Sync {
     fn recover(&self, guest: &str) -> Result<Value> {
         let _ = guest;
         unsupported("hypervisor.recover")
+    }
+    /// Where `guest` may be live-migrated: one [`Placement`] per hypervisor host, in
+    /// inventory order (`[#{host, allowed, reason}]`), by the placement rules of
+    /// procedures.md Part C (never two nodes of one guest cluster on one box, a package only
+    /// inside its node list, one guest per cluster in motion at a time). Read-only, from the
+    /// facts the driver already reads; `migrate`'s full preflight still decides.
+    fn placement(&self, guest: &str) -> Result<Value> {
+        let _ = guest;
+        unsupported("hypervisor.placement")
+    }
+    /// The group `guest` moves within: `#{guest, kind, members}` where `kind` is
+    /// `"guest_cluster"`, `"package"` or `"none"`, and `members` every guest of the group
+    /// (the guest itself included) — what "one guest per cluster at a time" counts.
+    fn group(&self, guest: &str) -> Result<Value> {
+        let _ = guest;
+        unsupported("hypervisor.group")
     }
     /// Saved configurations of a host (LDoms spconfigs).
     fn configs(&self, host: &str) -> Result<Value> {
@@ -328,5 +389,20 @@ pub trait Package: Send + Sync {
     fn diagnose(&self, name: &str) -> Result<Value> {
         let _ = name;
         unsupported("package.diagnose")
+    }
+    /// Application-monitoring keys and configuration for guest `guest` (Serviceguard B4
+    /// steps 1, 2 and 4): key stores made with `keytool` where missing (kept and reused
+    /// otherwise, unless `opts.regenerate`), distributed, and the two configuration files
+    /// written with mode 0600. `opts` carries the store passwords (secrets: never printed).
+    fn appmon_keys(&self, guest: &str, opts: &Value) -> Result<Value> {
+        let _ = (guest, opts);
+        unsupported("package.appmon_keys")
+    }
+    /// Test an application monitor of package `name` (Serviceguard B4 step 6): kill the
+    /// monitored application in the guest, watch the service's restart counter rise, and
+    /// with `opts.expect = "failover"` keep killing until the package fails over.
+    fn test_app_monitor(&self, name: &str, opts: &Value) -> Result<Value> {
+        let _ = (name, opts);
+        unsupported("package.test_app_monitor")
     }
 }

@@ -317,6 +317,191 @@ pub fn write_file(host: &str, file: &str, mode: u32, data: &[u8]) -> Result<Comm
     Ok(Command::change(host, &["sh", "-c", script.as_str()]).with_stdin(data.to_vec()))
 }
 
+/// Java's `keytool` on HP-UX VM hosts and guests (B4; the contract's path).
+pub const KEYTOOL: &str = "/opt/java6/bin/keytool";
+
+/// `keytool -genkey -alias ALIAS -keystore STORE -storepass PW -keypass PW -validity DAYS
+/// -dname DNAME` (B4 step 1, with `-dname` so nothing is asked). The password is a
+/// secret of the command: shown as `*****`, sent as it is (HP-UX Java 1.4–1.6 `keytool`
+/// takes store passwords only on its command line).
+pub fn keytool_genkey(
+    host: &str,
+    alias: &str,
+    store: &str,
+    password: &str,
+    validity: u32,
+    dname: &str,
+) -> Result<Command> {
+    name("key alias", alias)?;
+    path(store)?;
+    secret_word(password)?;
+    dname_ok(dname)?;
+    let validity = validity.to_string();
+    Ok(Command::change(
+        host,
+        &[
+            KEYTOOL,
+            "-genkey",
+            "-alias",
+            alias,
+            "-keystore",
+            store,
+            "-storepass",
+            password,
+            "-keypass",
+            password,
+            "-validity",
+            validity.as_str(),
+            "-dname",
+            dname,
+        ],
+    )
+    .with_secret(password))
+}
+
+/// `keytool -export -alias ALIAS -keystore STORE -file FILE -storepass PW`.
+pub fn keytool_export(
+    host: &str,
+    alias: &str,
+    store: &str,
+    file: &str,
+    password: &str,
+) -> Result<Command> {
+    name("key alias", alias)?;
+    path(store)?;
+    path(file)?;
+    secret_word(password)?;
+    Ok(Command::change(
+        host,
+        &[
+            KEYTOOL,
+            "-export",
+            "-alias",
+            alias,
+            "-keystore",
+            store,
+            "-file",
+            file,
+            "-storepass",
+            password,
+        ],
+    )
+    .with_secret(password))
+}
+
+/// `keytool -import -noprompt -alias ALIAS -keystore STORE -file FILE -storepass PW`.
+pub fn keytool_import(
+    host: &str,
+    alias: &str,
+    store: &str,
+    file: &str,
+    password: &str,
+) -> Result<Command> {
+    name("key alias", alias)?;
+    path(store)?;
+    path(file)?;
+    secret_word(password)?;
+    Ok(Command::change(
+        host,
+        &[
+            KEYTOOL,
+            "-import",
+            "-noprompt",
+            "-alias",
+            alias,
+            "-keystore",
+            store,
+            "-file",
+            file,
+            "-storepass",
+            password,
+        ],
+    )
+    .with_secret(password))
+}
+
+/// `keytool -list -keystore STORE -storepass PW` (does the password open an existing
+/// store?).
+pub fn keytool_list(host: &str, store: &str, password: &str) -> Result<Command> {
+    path(store)?;
+    secret_word(password)?;
+    Ok(Command::read(
+        host,
+        &[KEYTOOL, "-list", "-keystore", store, "-storepass", password],
+    )
+    .with_secret(password))
+}
+
+/// A store password: 6 to 128 characters without control characters (Java's `keytool`
+/// refuses shorter ones). The message never repeats the value.
+fn secret_word(pw: &str) -> Result<()> {
+    let n = pw.chars().count();
+    if (6..=128).contains(&n) && !pw.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "a key store password must be 6 to 128 characters without control characters (keytool refuses shorter ones); the one given has {n}"
+        )))
+    }
+}
+
+/// A `-dname` value: `CN=…, OU=…`, printable, no quotes or backslashes.
+fn dname_ok(d: &str) -> Result<()> {
+    let ok = d.contains('=')
+        && d.len() <= 256
+        && d.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " =,.-_@".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "invalid -dname {:?}: write it as CN=<name>, OU=<unit>, O=<organisation>, C=<country> with letters, digits, spaces and . - _ @",
+            hascript_api::names::shorten(d)
+        )))
+    }
+}
+
+/// `od -A n -v -t x1 FILE`: a file's bytes as hex, so binary files (Java key stores)
+/// cross a text transport unharmed.
+pub fn od_hex(host: &str, file: &str) -> Result<Command> {
+    path(file)?;
+    Ok(Command::read(
+        host,
+        &["od", "-A", "n", "-v", "-t", "x1", file],
+    ))
+}
+
+/// `chmod MODE PATH` (octal).
+pub fn chmod_mode(host: &str, p: &str, mode: u32) -> Result<Command> {
+    path(p)?;
+    if mode > 0o7777 {
+        return Err(Error::usage(format!("invalid file mode {mode:o}")));
+    }
+    let m = format!("{mode:o}");
+    Ok(Command::change(host, &["chmod", m.as_str(), p]))
+}
+
+/// `mv -f FROM TO`.
+pub fn mv_f(host: &str, from: &str, to: &str) -> Result<Command> {
+    path(from)?;
+    path(to)?;
+    Ok(Command::change(host, &["mv", "-f", from, to]))
+}
+
+/// `ps -ef` (a guest's processes).
+pub fn ps_ef(host: &str) -> Command {
+    Command::read(host, &["ps", "-ef"])
+}
+
+/// `kill -9 PID` (B4 step 6: the failure test).
+pub fn kill_9(host: &str, pid: u32) -> Result<Command> {
+    if pid <= 1 {
+        return Err(Error::usage(format!("refusing to kill process {pid}")));
+    }
+    let p = pid.to_string();
+    Ok(Command::change(host, &["kill", "-9", p.as_str()]))
+}
+
 /// `wc -c FILE` (log size at the start of a run).
 pub fn file_size(host: &str, file: &str) -> Result<Command> {
     path(file)?;

@@ -158,14 +158,21 @@ impl Inner {
     pub fn package_in<'a>(&self, view: &'a ClusterView, name: &str) -> Result<&'a PackageView> {
         view.package(name).ok_or_else(|| {
             let known: Vec<&str> = view.packages.iter().map(|p| p.name.as_str()).collect();
-            Error::usage(format!(
+            let mut e = Error::usage(format!(
                 "unknown package {name:?}: cmviewcl lists {}",
                 if known.is_empty() {
                     "no package".to_string()
                 } else {
                     known.join(", ")
                 }
-            ))
+            ));
+            // A guest the inventory knows but Serviceguard does not: say how to package it.
+            if self.topo.guest(name).is_some() {
+                e = e.with_remedy(format!(
+                    "{name} is a guest of this site but not a Serviceguard package yet: package it with hpvm/deploy-package -p package={name}"
+                ));
+            }
+            e
         })
     }
 

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hascript_api::{validate_name, Cluster, Error, ErrorKind, Fence, Hypervisor, Package, Result};
+use hascript_api::{
+    validate_name, Cluster, Error, ErrorKind, Fence, Hypervisor, Package, Placement, Result,
+};
 use serde_json::{json, Value};
 
 use crate::commands as cmd;
@@ -11,6 +13,7 @@ use crate::facts::{is_cancel, Inner};
 use crate::parse::cmviewcl_line::{ClusterView, NodeView, PackageState, Status};
 use crate::parse::hpvmstatus::{GuestState, VmDetails};
 use crate::parse::log_scan;
+use crate::procedure::appmon::{KeyOpts, TestOpts};
 use crate::procedure::convert::ConvertOpts;
 use crate::procedure::decide::Presence;
 use crate::procedure::package::{package_value, DeployOpts};
@@ -571,6 +574,32 @@ impl Hypervisor for HpvmHypervisor {
     fn recover(&self, guest: &str) -> Result<Value> {
         self.0.recover(guest)
     }
+
+    fn placement(&self, guest: &str) -> Result<Value> {
+        let vm = self.0.vm_name(guest)?;
+        Ok(Placement::to_value(&self.0.placement_of(&vm)?))
+    }
+
+    fn group(&self, guest: &str) -> Result<Value> {
+        let vm = self.0.vm_name(guest)?;
+        let view = self.0.view()?;
+        if view.package(&vm).is_some() {
+            // A VM package holds one guest: the package is its own group.
+            return Ok(json!({"guest": vm, "kind": "package", "members": [vm]}));
+        }
+        if self
+            .0
+            .guest_on_hosts(&vm)?
+            .iter()
+            .all(|h| h.presence == Presence::Absent)
+        {
+            return Err(Error::usage(format!(
+                "unknown guest {vm:?}: no VM host of the inventory ({}) knows it",
+                self.0.topo.vm_host_names().join(", ")
+            )));
+        }
+        Ok(json!({"guest": vm, "kind": "none", "members": [vm]}))
+    }
 }
 
 impl HpvmPackage {
@@ -662,6 +691,16 @@ impl Package for HpvmPackage {
 
     fn diagnose(&self, name: &str) -> Result<Value> {
         self.0.diagnose(name)
+    }
+
+    fn appmon_keys(&self, guest: &str, opts: &Value) -> Result<Value> {
+        let o = KeyOpts::from_value(opts)?;
+        self.0.appmon_keys(guest, &o)
+    }
+
+    fn test_app_monitor(&self, name: &str, opts: &Value) -> Result<Value> {
+        let o = TestOpts::from_value(opts)?;
+        self.0.test_app_monitor(name, &o)
     }
 }
 

@@ -855,3 +855,127 @@ fn wait_node_state_returns_a_node_already_there_and_refuses_unknown_states() {
         .expect_err("never halts");
     assert_eq!(e.kind, ErrorKind::Timeout);
 }
+
+/// `(host, allowed)` of each row of `hypervisor.placement`.
+fn placement_verdicts(v: &serde_json::Value) -> Vec<(String, bool)> {
+    v.as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r["host"].as_str().unwrap_or_default().to_string(),
+                        r["allowed"].as_bool().unwrap_or(false),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn placement_allows_only_node_list_members_and_reads_only() {
+    let (s, sim, _) = site("hpvm", None);
+    let p = s.hypervisor().placement("slvm1").expect("placement");
+    assert_eq!(
+        placement_verdicts(&p),
+        [("node1".to_string(), false), ("node2".to_string(), true)]
+    );
+    assert_eq!(p[0]["reason"], "is where slvm1 runs now");
+    assert_eq!(
+        p[1]["reason"],
+        "in the node_name list of slvm1, up, node switching enabled"
+    );
+    assert!(changes(&sim).is_empty(), "{:?}", sent(&sim));
+
+    let (s, sim, _) = site("hpvm/target-not-in-node-list", None);
+    let p = s.hypervisor().placement("slvm1").expect("placement");
+    assert_eq!(
+        placement_verdicts(&p),
+        [
+            ("node1".to_string(), false),
+            ("node2".to_string(), false),
+            ("node3".to_string(), true)
+        ]
+    );
+    assert_eq!(
+        p[1]["reason"],
+        "not in the node_name list of slvm1 (node1, node3)"
+    );
+    assert!(changes(&sim).is_empty(), "{:?}", sent(&sim));
+}
+
+#[test]
+fn placement_refuses_an_unpackaged_guest_and_disabled_node_switching() {
+    let (s, _sim, _) = site("hpvm", None);
+    let p = s.hypervisor().placement("slvm2").expect("placement");
+    assert!(placement_verdicts(&p).iter().all(|(_, ok)| !ok), "{p}");
+    assert!(
+        p[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("slvm2 is not a package: cmmovevpkg cannot move it")),
+        "{p}"
+    );
+    s.package()
+        .disable("slvm1", Some("node2"))
+        .expect("node switching off");
+    let p = s.hypervisor().placement("slvm1").expect("placement");
+    assert_eq!(p[1]["allowed"], false, "{p}");
+    assert_eq!(
+        p[1]["reason"],
+        "node switching of slvm1 on node2 is disabled"
+    );
+}
+
+#[test]
+fn placement_of_a_stopped_package_goes_nowhere_and_unknown_guests_are_usage_errors() {
+    let (s, _sim, _) = site("hpvm/guest-not-running", None);
+    let p = s.hypervisor().placement("slvm1").expect("placement");
+    assert!(placement_verdicts(&p).iter().all(|(_, ok)| !ok), "{p}");
+    assert!(
+        p[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("slvm1 runs on no VM host")),
+        "{p}"
+    );
+    let (s, sim, _) = site("hpvm", None);
+    for bad in ["nosuch", "slvm1;reboot"] {
+        let e = s.hypervisor().placement(bad).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{bad}: {}", e.message);
+        let e = s.hypervisor().group(bad).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{bad}: {}", e.message);
+    }
+    assert!(changes(&sim).is_empty());
+}
+
+#[test]
+fn group_names_the_package_and_guests_carry_the_generic_host() {
+    let (s, _sim, _) = site("hpvm", None);
+    assert_eq!(
+        s.hypervisor().group("slvm1").expect("group"),
+        serde_json::json!({"guest": "slvm1", "kind": "package", "members": ["slvm1"]})
+    );
+    assert_eq!(
+        s.hypervisor().group("slvm2").expect("group"),
+        serde_json::json!({"guest": "slvm2", "kind": "none", "members": ["slvm2"]})
+    );
+    let rows = s.hypervisor().guests().expect("guests");
+    let hosts: Vec<(String, String)> = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap_or_default().to_string(),
+                r["host"].as_str().unwrap_or("()").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            ("slvm1".to_string(), "node1".to_string()),
+            ("slvm2".to_string(), "node1".to_string())
+        ]
+    );
+    assert!(rows[0]["state"].is_string());
+}

@@ -3,8 +3,8 @@
 //! PRIMECLUSTER guest-domain clusters on Oracle VM Server for SPARC (LDoms) with XSCF
 //! fencing: parsers of the products' output (`parse`, one file per command), the static
 //! site description (`topology`), the commands sent (`commands`), read-only facts
-//! (`facts`, `locate`), the vendor procedure of §17.3.1 (`procedure`, `spconfig`) and the
-//! four objects scripts see (`objects`, `site`).
+//! (`facts`, `locate`), where a guest may go (`placement`), the vendor procedure of
+//! §17.3.1 (`procedure`, `spconfig`) and the four objects scripts see (`objects`, `site`).
 
 #![warn(missing_docs)]
 
@@ -13,6 +13,7 @@ mod facts;
 pub mod locate;
 mod objects;
 pub mod parse;
+pub mod placement;
 pub mod procedure;
 pub mod site;
 pub mod spconfig;

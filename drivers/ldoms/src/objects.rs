@@ -3,13 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hascript_api::{validate_name, Cluster, Error, ErrorKind, Fence, Hypervisor, Package, Result};
+use hascript_api::{
+    validate_name, Cluster, Error, ErrorKind, Fence, Hypervisor, Package, Placement, Result,
+};
 use serde_json::{json, Value};
 
 use crate::commands as cmd;
 use crate::facts::Inner;
 use crate::locate::Location;
 use crate::parse::cftool_n::NodeState;
+use crate::parse::ldm_list_p::{DomainState, MigrationRole};
 use crate::parse::log_scan;
 use crate::parse::sdtool_s::{self, SdtoolStatus};
 
@@ -264,8 +267,12 @@ impl Hypervisor for LdomsHypervisor {
                 if d.is_control() {
                     continue;
                 }
+                // The generic `host`: the control domain where it runs, `()` when it is
+                // stopped there or one end of a migration.
+                let runs = d.state() == DomainState::Active && d.migration() == MigrationRole::None;
                 out.push(json!({
-                    "name": d.name(), "control_domain": cd.name, "state": d.get("state").unwrap_or(""),
+                    "name": d.name(), "host": if runs { Some(&cd.name) } else { None },
+                    "control_domain": cd.name, "state": d.get("state").unwrap_or(""),
                     "flags": d.flags(), "migration": format!("{:?}", d.migration()).to_lowercase(),
                 }));
             }
@@ -370,6 +377,23 @@ impl Hypervisor for LdomsHypervisor {
     fn recover(&self, guest: &str) -> Result<Value> {
         let g = self.0.resolve_guest(guest)?;
         self.0.recover(&g, None)
+    }
+
+    fn placement(&self, guest: &str) -> Result<Value> {
+        let g = self.0.resolve_guest(guest)?;
+        Ok(Placement::to_value(&self.0.placement_of(&g)?))
+    }
+
+    fn group(&self, guest: &str) -> Result<Value> {
+        let g = self.0.resolve_guest(guest)?;
+        let members: Vec<&str> = self
+            .0
+            .topo
+            .guests
+            .iter()
+            .map(|g| g.domain.as_str())
+            .collect();
+        Ok(json!({"guest": g.domain, "kind": "guest_cluster", "members": members}))
     }
 
     fn configs(&self, host: &str) -> Result<Value> {

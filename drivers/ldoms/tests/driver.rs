@@ -464,3 +464,148 @@ fn the_target_must_be_registered_in_the_sources_hosts_file() {
         .iter()
         .any(|c| c.line == "LC_ALL=C cat /etc/inet/hosts" && c.host == "cd2"));
 }
+
+/// `(host, allowed)` of each row of `hypervisor.placement`.
+fn placement_verdicts(v: &serde_json::Value) -> Vec<(String, bool)> {
+    v.as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r["host"].as_str().unwrap_or_default().to_string(),
+                        r["allowed"].as_bool().unwrap_or(false),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn placement_keeps_the_guest_cluster_on_different_boxes_and_changes_nothing() {
+    let (s, sim, _) = site(None, None);
+    let p = s.hypervisor().placement("guest2").expect("placement");
+    assert_eq!(
+        placement_verdicts(&p),
+        [
+            ("cd1".to_string(), false),
+            ("cd2".to_string(), false),
+            ("cd3".to_string(), true)
+        ]
+    );
+    assert_eq!(
+        p[0]["reason"],
+        "same box (box1) as guest1 (on cd1) of the same guest cluster"
+    );
+    assert_eq!(p[1]["reason"], "is where guest2 runs now");
+    // Read-only: `ldm list -p` on the control domains and nothing else.
+    let log = sim.command_log();
+    assert!(!log.is_empty());
+    assert!(
+        log.iter()
+            .all(|c| c.line == "LC_ALL=C /usr/sbin/ldm list -p"),
+        "{:?}",
+        log.iter().map(|c| c.line.clone()).collect::<Vec<_>>()
+    );
+    assert!(changes(&sim).is_empty());
+
+    let g = s.hypervisor().placement("guest1").expect("placement");
+    assert_eq!(
+        placement_verdicts(&g),
+        [
+            ("cd1".to_string(), false),
+            ("cd2".to_string(), false),
+            ("cd3".to_string(), true)
+        ]
+    );
+    assert!(
+        g[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("same box (box2) as guest2 (on cd2)")),
+        "{g}"
+    );
+}
+
+#[test]
+fn placement_follows_the_guests_after_a_move() {
+    let (s, _sim, _) = site(None, None);
+    s.hypervisor().migrate("guest2", "cd3").expect("migrates");
+    // guest2 on box3 now: guest1 may go to cd2 (box2 is free), not to cd3.
+    let g = s.hypervisor().placement("guest1").expect("placement");
+    assert_eq!(
+        placement_verdicts(&g),
+        [
+            ("cd1".to_string(), false),
+            ("cd2".to_string(), true),
+            ("cd3".to_string(), false)
+        ]
+    );
+}
+
+#[test]
+fn placement_and_group_refuse_unknown_or_malformed_guests() {
+    let (s, sim, _) = site(None, None);
+    for bad in ["nosuch", "guest2;reboot"] {
+        let e = s.hypervisor().placement(bad).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{bad}: {}", e.message);
+        let e = s.hypervisor().group(bad).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{bad}: {}", e.message);
+    }
+    assert!(sim.command_log().is_empty());
+}
+
+#[test]
+fn group_is_the_guest_cluster_and_guests_carry_the_generic_host() {
+    let (s, _sim, _) = site(None, None);
+    let g = s.hypervisor().group("guest2").expect("group");
+    assert_eq!(
+        g,
+        serde_json::json!({"guest": "guest2", "kind": "guest_cluster", "members": ["guest1", "guest2"]})
+    );
+    let rows = s.hypervisor().guests().expect("guests");
+    let hosts: Vec<(String, String, String)> = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap_or_default().to_string(),
+                r["host"].as_str().unwrap_or("()").to_string(),
+                r["control_domain"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            ("guest1".to_string(), "cd1".to_string(), "cd1".to_string()),
+            ("guest2".to_string(), "cd2".to_string(), "cd2".to_string())
+        ]
+    );
+}
+
+#[test]
+fn a_stopped_guest_has_no_host_and_goes_nowhere() {
+    let (s, _sim, _) = site(None, None);
+    s.hypervisor().stop("guest2", true).expect("forced stop");
+    let rows = s.hypervisor().guests().expect("guests");
+    let g2 = rows
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["name"] == "guest2"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(g2["control_domain"], "cd2", "{g2}");
+    assert!(g2["host"].is_null(), "{g2}");
+    let p = s.hypervisor().placement("guest2").expect("placement");
+    assert!(placement_verdicts(&p).iter().all(|(_, ok)| !ok), "{p}");
+    assert!(
+        p[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("is where guest2 is now (guest2 is stopped")),
+        "{p}"
+    );
+    // guest1's placement no longer counts a running partner on box2, but the stopped
+    // domain is still bound there: box2 stays refused.
+    let g1 = s.hypervisor().placement("guest1").expect("placement");
+    assert_eq!(g1[1]["allowed"], false, "{g1}");
+}

@@ -240,8 +240,9 @@ impl Shell {
             return;
         }
         let out = if posix::PROGRAMS.iter().any(|p| p.name == program) {
+            let now_ms = world.now_ms;
             match world.host_mut(host) {
-                Some(os) => posix::run(os, program, args),
+                Some(os) => posix::run(os, now_ms, program, args, &mut self.io),
                 None => Output::new(127, "", format!("sh: {name}: not found\n")),
             }
         } else {

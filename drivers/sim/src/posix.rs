@@ -1,6 +1,8 @@
 //! The ordinary Solaris commands every simulated host has (`/usr/bin`; `/bin` is a link to
 //! it): `cat`, `wc`, `tail`, `echo`, `true`, `false`, `hostname`, `uname`, `getent`,
-//! `ssh-keygen`. They work on the host's simulated files.
+//! `ssh-keygen`, and the file commands `mkdir`, `rm`, `dd` (served by the same code as the
+//! HP-UX hosts' ones; hascript's host lock `/var/tmp/hascript.lock` uses them). They work on
+//! the host's simulated files; `/tmp` and `/var/tmp` exist on every host.
 
 use hascript_api::Output;
 
@@ -50,6 +52,10 @@ pub(crate) const PROGRAMS: &[ProgramSpec] = &[
         dirs: USR_BIN,
     },
     ProgramSpec {
+        name: "dd",
+        dirs: USR_BIN,
+    },
+    ProgramSpec {
         name: "echo",
         dirs: USR_BIN,
     },
@@ -63,6 +69,14 @@ pub(crate) const PROGRAMS: &[ProgramSpec] = &[
     },
     ProgramSpec {
         name: "hostname",
+        dirs: USR_BIN,
+    },
+    ProgramSpec {
+        name: "mkdir",
+        dirs: USR_BIN,
+    },
+    ProgramSpec {
+        name: "rm",
         dirs: USR_BIN,
     },
     ProgramSpec {
@@ -99,9 +113,20 @@ fn fail(code: i32, stderr: impl Into<String>) -> Output {
     Output::new(code, "", stderr)
 }
 
-/// Run generic program `name` on `host`.
-pub(crate) fn run(host: &mut HostOs, name: &str, args: &[String]) -> Output {
+/// Run generic program `name` on `host` at virtual time `now_ms`, with the shell's
+/// standard input and umask `io`.
+pub(crate) fn run(
+    host: &mut HostOs,
+    now_ms: u64,
+    name: &str,
+    args: &[String],
+    io: &mut ProcessIo,
+) -> Output {
     match name {
+        "mkdir" | "rm" | "dd" => {
+            standard_dirs(host);
+            crate::hpvm::fs::run(host, now_ms, name, args, io)
+        }
         "true" => ok(""),
         "false" => Output::new(1, "", ""),
         "echo" => ok(format!("{}\n", args.join(" "))),
@@ -122,6 +147,19 @@ pub(crate) fn run(host: &mut HostOs, name: &str, args: &[String]) -> Output {
         "getent" => getent(host, args),
         "ssh-keygen" => ssh_keygen(host, args),
         other => fail(127, format!("sh: {other}: not found\n")),
+    }
+}
+
+/// The world-writable folders every Solaris and HP-UX host has (`/tmp`, `/var/tmp`, mode
+/// 1777), made where the host's seed did not.
+fn standard_dirs(host: &mut HostOs) {
+    for d in ["/tmp", "/var/tmp"] {
+        if !crate::hpvm::fs::is_dir(host, d) {
+            crate::hpvm::fs::mkdirs(host, d, 0o755, crate::hpvm::fs::SEED_MTIME_MS);
+            if let Some(m) = host.meta.get_mut(d) {
+                m.mode = crate::world::S_IFDIR | 0o1777;
+            }
+        }
     }
 }
 

@@ -24,6 +24,8 @@ pub mod hpvmstatus;
 pub mod legacy_control;
 pub mod log_scan;
 pub mod ls_l;
+pub mod od_hex;
+pub mod ps_ef;
 pub mod swlist;
 pub mod vgdisplay;
 

@@ -459,7 +459,10 @@ impl Inner {
             }
             Err(e) => return Err(e),
         };
-        self.exposure(&vm, started);
+        // The window ended with cmmovevpkg unless switching had to be enabled again here.
+        if rec["enabled_switching"] == Value::Bool(true) {
+            self.exposure(&vm, started);
+        }
         let landing = rec["landing"].as_str().unwrap_or_default().to_string();
         let host = rec["host"].as_str().unwrap_or_default().to_string();
         let unprotected = rec["unprotected_seconds"].clone();

@@ -1,14 +1,17 @@
 //! The vendor procedures of the SG IVS toolkit guide (procedures.md Part B): the online
 //! migration bracket with its preflight and state-aware recovery (B5, [`migrate`]), package
 //! management (B1–B3, [`package`]), conversion of old packages (B3, [`convert`]) and the
-//! troubleshooting table (B6, [`diagnose`]). [`decide`] is the recovery decision as a pure
-//! function.
+//! troubleshooting table (B6, [`diagnose`]), guest application monitoring's keys and failure
+//! test (B4, [`appmon`]). [`decide`] is the recovery decision as a pure
+//! function; [`placement`] is where a guest may go (procedures.md Part C), another.
 
+pub mod appmon;
 pub mod convert;
 pub mod decide;
 pub mod diagnose;
 pub mod migrate;
 pub mod package;
+pub mod placement;
 
 use hascript_api::{Error, ErrorKind, Result};
 use serde::Serialize;

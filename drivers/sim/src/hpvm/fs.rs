@@ -144,8 +144,48 @@ pub(crate) fn run(
         "mv" => mv(os, now_ms, args),
         "rm" => rm(os, args),
         "dd" => dd(os, now_ms, args, io),
+        "od" => od(os, args),
         other => fail(127, format!("sh: {other}: not found\n")),
     }
+}
+
+/// `od -A n -v -t x1 FILE` (also `-An -tx1`): the file's bytes as hex, sixteen a line,
+/// each preceded by a space. Other forms are refused.
+fn od(os: &HostOs, args: &[String]) -> Output {
+    let mut words: Vec<&str> = Vec::new();
+    for a in args {
+        match a.as_str() {
+            "-An" => words.extend(["-A", "n"]),
+            "-tx1" => words.extend(["-t", "x1"]),
+            w => words.push(w),
+        }
+    }
+    let (file, opts) = match words.split_last() {
+        Some((f, o)) if !f.starts_with('-') => (*f, o.to_vec()),
+        _ => return fail(2, "usage: od [-v] [-A n] [-t x1] file\n"),
+    };
+    let mut sorted = opts.clone();
+    sorted.sort_unstable();
+    let mut want = vec!["-A", "n", "-v", "-t", "x1"];
+    want.sort_unstable();
+    if sorted != want {
+        return fail(2, "od: the simulator emulates od -A n -v -t x1 FILE only\n");
+    }
+    let path = normalize(file);
+    let Some(text) = os.files.get(&path) else {
+        return fail(
+            2,
+            format!("od: cannot open {file}: No such file or directory\n"),
+        );
+    };
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(16) {
+        for b in chunk {
+            out.push_str(&format!(" {b:02x}"));
+        }
+        out.push('\n');
+    }
+    ok(out)
 }
 
 /// Split `-xyz` flags from operands (`--` ends flags).

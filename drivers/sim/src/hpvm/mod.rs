@@ -12,7 +12,7 @@
 //! events applied in time order before each command ([`HpvmState::settle`]).
 
 mod conf;
-mod fs;
+pub(crate) mod fs;
 mod guest;
 pub(crate) mod scenario;
 mod sg;
@@ -434,6 +434,10 @@ const HPUX_PROGRAMS: &[ProgramSpec] = &[
         dirs: USR_BIN,
     },
     ProgramSpec {
+        name: "od",
+        dirs: USR_BIN,
+    },
+    ProgramSpec {
         name: "ps",
         dirs: USR_BIN,
     },
@@ -550,7 +554,7 @@ impl HpvmState {
         io: &mut ProcessIo,
     ) -> Output {
         match program {
-            "ls" | "mkdir" | "chmod" | "cp" | "mv" | "rm" | "dd" => {
+            "ls" | "mkdir" | "chmod" | "cp" | "mv" | "rm" | "dd" | "od" => {
                 let now = w.now_ms;
                 match w.host_mut(host) {
                     Some(os) => fs::run(os, now, program, args, io),

@@ -1,0 +1,252 @@
+//! SSH transport benchmark against a real `sshd` on loopback, side by side with OpenSSH's
+//! own multiplexing (`ControlMaster`/`ControlPersist`). Not a test: it prints figures and
+//! ratios. Run as root (it starts sshd and creates the test user, whose shell is /bin/sh):
+//!
+//! ```text
+//! cargo bench --bench ssh
+//! ```
+//!
+//! Targets (issue 4): 200 sequential commands ≤ 0.5× the multiplexed `ssh` loop; one
+//! command on each of 32 hosts ≤ 1.0× OpenSSH's multiplexed fan-out; cold start to the first
+//! remote result ≤ 150 ms; (RSS with 32 sessions − RSS with none) / 32 ≤ 256 KiB.
+
+#[path = "../tests/ssh_support/mod.rs"]
+mod ssh_support;
+
+use std::path::Path;
+use std::process::{Command as Proc, Stdio};
+use std::time::{Duration, Instant};
+
+use hascript::inventory::{HostEntry, TransportKind};
+use hascript::transport::ssh::{SshHost, SshOptions, SshSettings};
+use hascript::transport::{fan_out, FanOut};
+use hascript_api::{CancelToken, Command, Error, Exec, Output};
+use ssh_support::{Addr, Home, Sshd, USER};
+
+const HOSTS: usize = 32;
+const SEQ: usize = 200;
+
+fn entry(name: &str, ip: &str, port: u16) -> HostEntry {
+    HostEntry {
+        name: name.into(),
+        transport: TransportKind::Ssh,
+        user: Some(USER.into()),
+        address: Some(ip.into()),
+        ssh: SshOptions {
+            port: Some(port),
+            ..SshOptions::default()
+        },
+    }
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn ssh_cmd(home: &Path, ip: &str, port: u16, control: &Path) -> Proc {
+    let mut c = Proc::new("ssh");
+    c.env("HOME", home)
+        .env_remove("SSH_AUTH_SOCK")
+        .args(["-F", "/dev/null", "-i"])
+        .arg(home.join(".ssh/id_ed25519"))
+        .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
+        .arg("-o")
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            home.join(".ssh/known_hosts").display()
+        ))
+        .args(["-o", "ControlMaster=auto", "-o", "ControlPersist=120"])
+        .arg("-o")
+        .arg(format!("ControlPath={}", control.display()))
+        .args(["-p", &port.to_string(), "-l", USER, ip])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+struct Map(Vec<SshHost>);
+
+impl Exec for Map {
+    fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+        let i: usize = cmd.host.trim_start_matches('h').parse().unwrap_or(0);
+        match self.0.get(i) {
+            Some(h) => h.exec(cmd),
+            None => Err(Error::usage("unknown host")),
+        }
+    }
+}
+
+fn main() {
+    let ips: Vec<String> = (0..HOSTS).map(|i| format!("127.0.0.{}", i + 2)).collect();
+    // sshd listens on at most 16 addresses: two servers of 16 hosts each.
+    let servers: Vec<Sshd> = ips
+        .chunks(16)
+        .map(|chunk| {
+            Sshd::start(
+                chunk
+                    .iter()
+                    .map(|ip| Addr {
+                        ip: ip.clone(),
+                        force: None,
+                    })
+                    .collect(),
+                &["ed25519"],
+                "",
+            )
+        })
+        .collect();
+    let known: String = servers.iter().map(|s| s.known_hosts.as_str()).collect();
+    let home = Home::new(&known, "");
+    let settings = SshSettings {
+        home: Some(home.path.clone()),
+        ..SshSettings::default()
+    };
+    let port_of = |i: usize| servers[i / 16].port;
+    let new_host = |i: usize| {
+        SshHost::new(
+            &entry(&format!("h{i}"), &ips[i], port_of(i)),
+            &settings,
+            CancelToken::new(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let run_true = |h: &SshHost, name: &str| {
+        let o = h
+            .exec(&Command::read(name, &["true"]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(o.success());
+    };
+
+    // Cold start: a new host object to the first remote result (connect, key exchange,
+    // host key check, authentication, one command).
+    let mut cold = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let h = new_host(0);
+        run_true(&h, "h0");
+        cold.push(t.elapsed());
+    }
+    cold.sort();
+    let cold_ms = cold[cold.len() / 2].as_secs_f64() * 1000.0;
+
+    // 200 sequential commands on one host, session open.
+    let h0 = new_host(0);
+    run_true(&h0, "h0");
+    let t = Instant::now();
+    for _ in 0..SEQ {
+        run_true(&h0, "h0");
+    }
+    let ours_seq = t.elapsed();
+    let control_dir = home.path.join("cm");
+    std::fs::create_dir_all(&control_dir).unwrap_or_else(|e| panic!("{e}"));
+    let cp = |i: usize| control_dir.join(format!("c{i}"));
+    let status = ssh_cmd(&home.path, &ips[0], port_of(0), &cp(0))
+        .arg("true")
+        .status();
+    assert!(status.is_ok_and(|s| s.success()), "ssh master failed");
+    let t = Instant::now();
+    for _ in 0..SEQ {
+        let s = ssh_cmd(&home.path, &ips[0], port_of(0), &cp(0))
+            .arg("true")
+            .status();
+        assert!(s.is_ok_and(|s| s.success()));
+    }
+    let ssh_seq = t.elapsed();
+
+    // One command on each of 32 hosts, sessions open.
+    let hosts = Map((0..HOSTS).map(new_host).collect());
+    let cmds: Vec<Command> = (0..HOSTS)
+        .map(|i| Command::read(&format!("h{i}"), &["true"]))
+        .collect();
+    let opts = FanOut {
+        limit: HOSTS,
+        stop_on_error: false,
+    };
+    for r in fan_out(&hosts, &cmds, &opts) {
+        r.unwrap_or_else(|e| panic!("{e}"));
+    }
+    for (i, ip) in ips.iter().enumerate() {
+        let s = ssh_cmd(&home.path, ip, port_of(i), &cp(i))
+            .arg("true")
+            .status();
+        assert!(s.is_ok_and(|s| s.success()));
+    }
+    let rounds = 10;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for r in fan_out(&hosts, &cmds, &opts) {
+            r.unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    let ours_fan = t.elapsed() / rounds;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        let children: Vec<_> = ips
+            .iter()
+            .enumerate()
+            .map(|(i, ip)| {
+                ssh_cmd(&home.path, ip, port_of(i), &cp(i))
+                    .arg("true")
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect();
+        for mut c in children {
+            assert!(c.wait().is_ok_and(|s| s.success()));
+        }
+    }
+    let ssh_fan = t.elapsed() / rounds;
+    drop(hosts);
+
+    // Memory: warm up (open and close 32 sessions), then RSS with none and with 32.
+    {
+        let warm = Map((0..HOSTS).map(new_host).collect());
+        for r in fan_out(&warm, &cmds, &opts) {
+            r.unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let before = rss_kib();
+    let open = Map((0..HOSTS).map(new_host).collect());
+    for r in fan_out(&open, &cmds, &opts) {
+        r.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let after = rss_kib();
+    let per_session = after.saturating_sub(before) as f64 / HOSTS as f64;
+    drop(open);
+
+    for (i, ip) in ips.iter().enumerate() {
+        let _ = ssh_cmd(&home.path, ip, port_of(i), &cp(i))
+            .args(["-O", "exit"])
+            .status();
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("SSH transport benchmark (loopback sshd, user shell /bin/sh)");
+    println!(
+        "  {SEQ} sequential commands, one host: hascript {:.0} ms, ssh ControlMaster {:.0} ms, ratio {:.2} (target <= 0.50)",
+        ms(ours_seq),
+        ms(ssh_seq),
+        ours_seq.as_secs_f64() / ssh_seq.as_secs_f64()
+    );
+    println!(
+        "  one command on {HOSTS} hosts, sessions open: hascript {:.1} ms, ssh ControlMaster fan-out {:.1} ms, ratio {:.2} (target <= 1.00)",
+        ms(ours_fan),
+        ms(ssh_fan),
+        ours_fan.as_secs_f64() / ssh_fan.as_secs_f64()
+    );
+    println!(
+        "  cold start to the first remote result: {cold_ms:.1} ms (median of 5; target <= 150)"
+    );
+    println!(
+        "  memory per open session: {per_session:.0} KiB (RSS {before} KiB -> {after} KiB with {HOSTS} sessions; target <= 256)"
+    );
+}

@@ -1,0 +1,1546 @@
+//! The run journal: one append-only JSON-lines file per run under
+//! `$XDG_STATE_HOME/hascript/runs/` (or `~/.local/state/hascript/runs/`), named by the run
+//! id (`20260728T172600.123Z-3f9a1c.jsonl`: UTC start time + random suffix, so names sort by
+//! start time).
+//!
+//! Every line is one [`Event`] with `ts` (UTC wall clock of this machine) and `run` (the run
+//! id). The [`Recorder`] writes them: it hides every secret value it knows ([`Redactor`]) in
+//! every string of every line, writes each line whole, and **syncs the file (fsync) after a
+//! `command_start` line before the change command is sent**. The same lines go to the extra
+//! sinks (`--output json` prints them on standard output).
+//!
+//! [`JournalingExec`] wraps the run's transport (the router): every command is journaled
+//! (`command_start` for a change, before it leaves; `command_end` for every command, after),
+//! and before the first change to a host it takes that host's lock ([`crate::lock`]).
+//! [`JournalingUi`] wraps the operator's UI: steps, information, warnings, questions and
+//! answers, waits and exposure. Drivers and scripts need no change.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hascript_api::objects::Value;
+use hascript_api::{
+    Clock, Command, Effect, Error, Exec, ExitStatus, Output, Program, Ui, WaitProgress,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::lock::Locks;
+
+/// File name extension of journal files.
+pub const EXT: &str = "jsonl";
+
+/// At most this many bytes of a command's standard output / error are kept in an ordinary
+/// `command_end` line (head and tail; the middle is cut).
+pub const EXCERPT_BYTES: usize = 2048;
+
+/// At most this many bytes of an evidence command's standard output are kept.
+pub const EVIDENCE_BYTES: usize = 1024 * 1024;
+
+/// A step's return value is kept when its JSON form is at most this long.
+pub const STEP_VALUE_BYTES: usize = 64 * 1024;
+
+// ----- time and ids -------------------------------------------------------------------
+
+/// Civil date (year, month, day) of a day count since 1970-01-01 (H. Hinnant's algorithm).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `2026-07-28T17:26:00.123Z` for a time since the Unix epoch.
+pub fn rfc3339(since_epoch: Duration) -> String {
+    let secs = since_epoch.as_secs() as i64;
+    let (y, mo, d) = civil(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+/// The wall clock of this machine as `2026-07-28T17:26:00.123Z`.
+pub fn now_rfc3339() -> String {
+    rfc3339(wall())
+}
+
+fn wall() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// A run id for a run starting at `since_epoch` with random `suffix`:
+/// `20260728T172600.123Z-3f9a1c` (milliseconds, so that runs started within one second
+/// still sort in start order).
+pub fn run_id_at(since_epoch: Duration, suffix: u32) -> String {
+    let secs = since_epoch.as_secs() as i64;
+    let (y, mo, d) = civil(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}{mo:02}{d:02}T{:02}{:02}{:02}.{:03}Z-{:06x}",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60,
+        since_epoch.subsec_millis(),
+        suffix & 0xff_ffff
+    )
+}
+
+/// A new run id (now, with 24 random bits from `/dev/urandom`, or from the clock and the
+/// process id where it cannot be read).
+pub fn new_run_id() -> String {
+    let now = wall();
+    let mut b = [0u8; 4];
+    let random = File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
+        .is_ok();
+    let suffix = if random {
+        u32::from_le_bytes(b)
+    } else {
+        now.subsec_nanos() ^ std::process::id().rotate_left(12)
+    };
+    run_id_at(now, suffix)
+}
+
+/// Whether `s` looks like a run id (what `journal show` accepts as a prefix of one).
+fn id_chars(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+/// SHA-256 of `data` as lowercase hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    let d = Sha256::digest(data);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The user running hascript: `$USER`, `$LOGNAME`, else `uid <n>`.
+pub fn current_user() -> String {
+    for v in ["USER", "LOGNAME"] {
+        if let Ok(u) = std::env::var(v) {
+            if !u.is_empty() {
+                return u;
+            }
+        }
+    }
+    // SAFETY: getuid has no preconditions and cannot fail.
+    format!("uid {}", unsafe { libc::getuid() })
+}
+
+/// This machine's host name (where the run is started from).
+pub fn origin_host() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that much.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "unknown".into();
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+// ----- where journals live --------------------------------------------------------------
+
+/// The folder holding the journals: `$XDG_STATE_HOME/hascript/runs` (an absolute
+/// `XDG_STATE_HOME`; a relative one is ignored, as the XDG specification says), else
+/// `$HOME/.local/state/hascript/runs`.
+pub fn runs_dir() -> Result<PathBuf, String> {
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME") {
+        let p = PathBuf::from(x);
+        if p.is_absolute() {
+            return Ok(p.join("hascript").join("runs"));
+        }
+    }
+    match std::env::var_os("HOME") {
+        Some(h) if !h.is_empty() => Ok(PathBuf::from(h).join(".local/state/hascript/runs")),
+        _ => Err(
+            "cannot tell where to keep the run journal: neither XDG_STATE_HOME nor HOME is set; set XDG_STATE_HOME to a folder".into(),
+        ),
+    }
+}
+
+// ----- redaction --------------------------------------------------------------------
+
+/// The secret values a run knows, hidden as `*****` in everything the journal and the JSON
+/// output write. Fed with the script's secrets, every command's own secrets, and any other
+/// value the run learns is secret; values are only added, never removed.
+#[derive(Debug, Default)]
+pub struct Redactor {
+    values: RwLock<Vec<String>>,
+}
+
+impl Redactor {
+    /// An empty redactor.
+    pub fn new() -> Self {
+        Redactor::default()
+    }
+
+    /// Hide `value` from now on (empty values are ignored).
+    pub fn add(&self, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        let mut g = self.values.write().unwrap_or_else(|p| p.into_inner());
+        if !g.iter().any(|v| v == value) {
+            g.push(value.to_string());
+        }
+    }
+
+    /// Hide every value of `values`.
+    pub fn add_all<S: AsRef<str>>(&self, values: &[S]) {
+        for v in values {
+            self.add(v.as_ref());
+        }
+    }
+
+    /// `text` with every known secret replaced by `*****` (longest first).
+    pub fn redact(&self, text: &str) -> String {
+        let g = self.values.read().unwrap_or_else(|p| p.into_inner());
+        hascript_api::redact(text, &g)
+    }
+
+    /// Redact every string (and every object key) inside `v`.
+    pub fn redact_value(&self, v: &mut Value) {
+        match v {
+            Value::String(s) => {
+                let r = self.redact(s);
+                if r != *s {
+                    *s = r;
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| self.redact_value(x)),
+            Value::Object(m) => {
+                let old = std::mem::take(m);
+                for (k, mut x) in old {
+                    self.redact_value(&mut x);
+                    m.insert(self.redact(&k), x);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether a parameter's name says it holds a secret (`password`, `passphrase`,
+/// `storepass`, `secret`, `token`): its value is journaled as `*****` and hidden everywhere.
+pub fn secret_param_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["pass", "secret", "token"].iter().any(|w| n.contains(w))
+}
+
+// ----- events -----------------------------------------------------------------------
+
+/// Where the run's site came from (in the `run` header).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SiteRecord {
+    /// The simulator.
+    Sim {
+        /// The scenario (`ldoms`, `ldoms/migration-aborted-guest-stopped`, …).
+        scenario: String,
+        /// `--sim-state DIR`, when the site lives in a folder.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        state: Option<String>,
+    },
+    /// A real site from an inventory file.
+    Inventory {
+        /// The inventory's path.
+        path: String,
+        /// SHA-256 of the inventory file as read at the start of the run.
+        sha256: String,
+    },
+}
+
+/// The first line of every journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunHeader {
+    /// hascript's version.
+    pub version: String,
+    /// Who ran it.
+    pub user: String,
+    /// The machine it ran from.
+    pub origin: String,
+    /// The process id (to tell a live run from a dead one on `origin`).
+    pub pid: u32,
+    /// The script's name as given (`ldoms/live-migration`, `./my.rhai`).
+    pub script: String,
+    /// The script file, when it came from a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// SHA-256 of the script's text.
+    pub sha256: String,
+    /// `-p` parameters (values of secret-looking names as `*****`).
+    pub params: BTreeMap<String, String>,
+    /// The site.
+    pub site: SiteRecord,
+    /// The site's description (for people).
+    pub description: String,
+    /// Dry run (nothing that changes state is sent). Always false today.
+    pub dry_run: bool,
+}
+
+/// One thing that happened during a run: a line of the journal and of `--output json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The run starts (always the first line).
+    Run(RunHeader),
+    /// A procedure step begins (a driver's step or the script's `step(...)`).
+    Step {
+        /// Step number in this run (1, 2, …).
+        n: u64,
+        /// The manual's section or a label (may be empty).
+        section: String,
+        /// What the step does.
+        title: String,
+    },
+    /// A script `step(...)` ended.
+    StepEnd {
+        /// The number of its `step` line.
+        n: u64,
+        /// Section.
+        section: String,
+        /// Title.
+        title: String,
+        /// Whether the body returned (true) or threw (false).
+        ok: bool,
+        /// How long it took (wall clock).
+        duration_ms: u64,
+        /// Its return value, when it can be written as JSON.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<Value>,
+        /// The error it threw.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A change command is about to be sent (synced to disk before it leaves).
+    CommandStart {
+        /// Command number in this run.
+        seq: u64,
+        /// Inventory host.
+        host: String,
+        /// The command as displayed (its own secrets as `*****`).
+        command: String,
+        /// Always `change`.
+        effect: Effect,
+        /// Why hascript sent it: `procedure` (the driver or the script), `lock`.
+        purpose: Purpose,
+    },
+    /// A command ended (every command, read or change).
+    CommandEnd {
+        /// Command number (the same as its `command_start`).
+        seq: u64,
+        /// Inventory host.
+        host: String,
+        /// The command as displayed.
+        command: String,
+        /// Read or change.
+        effect: Effect,
+        /// Why it was sent.
+        purpose: Purpose,
+        /// Exit code (absent when the transport failed).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit: Option<i32>,
+        /// Killed by this signal.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        signal: Option<String>,
+        /// How long it took (wall clock).
+        duration_ms: u64,
+        /// Standard output (an excerpt, or the whole of it for evidence).
+        stdout: String,
+        /// Standard error (an excerpt).
+        stderr: String,
+        /// Bytes of output cut from the middle (0: complete).
+        #[serde(skip_serializing_if = "is_zero")]
+        cut_bytes: u64,
+        /// Bytes fed on standard input (never journaled: they may be secret).
+        #[serde(skip_serializing_if = "is_zero")]
+        stdin_bytes: u64,
+        /// One of the evidence commands of procedures.md Part C: `stdout` is complete.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        evidence: bool,
+        /// The transport's error, when it could not run the command.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A wait in progress (its first poll, then every 60 s).
+    Wait {
+        /// What is awaited.
+        what: String,
+        /// Seconds waited so far (the run's clock: virtual on the simulator).
+        elapsed_s: u64,
+        /// Seconds left before the deadline.
+        remaining_s: u64,
+        /// What the last poll saw.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        last_seen: Option<String>,
+    },
+    /// A wait ended (the next thing happened).
+    WaitEnd {
+        /// What was awaited.
+        what: String,
+        /// Seconds it took (the run's clock).
+        elapsed_s: u64,
+    },
+    /// A question to the operator and the answer.
+    Confirm {
+        /// The question.
+        question: String,
+        /// The answer (absent when nobody could answer).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        answer: Option<bool>,
+        /// Why there was no answer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// Information (also the script's `print`).
+    Info {
+        /// The text.
+        message: String,
+    },
+    /// A warning (a verdict worth attention).
+    Warn {
+        /// The text.
+        message: String,
+    },
+    /// The cluster has been without fencing or switching this long.
+    Exposure {
+        /// What is off.
+        what: String,
+        /// For how long so far, in seconds.
+        seconds: u64,
+    },
+    /// A host lock was taken, refused, broken or released ([`crate::lock`]).
+    Lock {
+        /// The host.
+        host: String,
+        /// What happened.
+        action: LockAction,
+        /// The holder found (refused, broken, taken over) or written (taken).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        holder: Option<String>,
+        /// Details (why a release failed).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    /// The error that ended the run (the report the operator saw).
+    Error {
+        /// The error's kind (`check`, `timeout`, …).
+        kind: String,
+        /// The report.
+        message: String,
+    },
+    /// The run ended (always the last line of a finished run).
+    Result {
+        /// `ok`, `failed`, `usage`, `check`, `needs_attention`, `declined`, `cancelled`.
+        result: String,
+        /// The process exit code.
+        exit: i32,
+        /// The error kind, when an error ended it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kind: Option<String>,
+        /// Whether a change command was sent.
+        changed: bool,
+        /// Change commands sent.
+        changes: u64,
+        /// How long the run took (wall clock).
+        duration_ms: u64,
+    },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Why hascript sent a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// The procedure (driver or script).
+    Procedure,
+    /// Bookkeeping of the host lock (does not count as a change of the cluster).
+    Lock,
+}
+
+/// What happened to a host lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockAction {
+    /// This run took it.
+    Taken,
+    /// Another run holds it: this run's change was not sent.
+    Refused,
+    /// A stale lock was broken (`--break-lock`, confirmed).
+    Broken,
+    /// The lock of the run being resumed was taken over.
+    TakenOver,
+    /// Released at the end of the run.
+    Released,
+    /// Could not be released (the host must be cleaned by hand).
+    ReleaseFailed,
+}
+
+/// The result word of an exit code.
+pub fn result_name(exit: i32) -> &'static str {
+    match exit {
+        0 => "ok",
+        1 => "failed",
+        2 => "usage",
+        3 => "check",
+        4 => "needs_attention",
+        5 => "declined",
+        130 => "cancelled",
+        _ => "error",
+    }
+}
+
+// ----- the recorder -----------------------------------------------------------------
+
+/// Somewhere journal lines go besides the file (`--output json`).
+pub trait EventSink: Send + Sync {
+    /// One finished line (JSON, redacted, no newline).
+    fn line(&self, line: &str);
+}
+
+/// Writes a run's events: to its journal file (if any) and to the sinks.
+pub struct Recorder {
+    id: String,
+    path: Option<PathBuf>,
+    file: Option<Mutex<File>>,
+    sinks: Vec<Arc<dyn EventSink>>,
+    redactor: Redactor,
+    seq: AtomicU64,
+    steps: AtomicU64,
+    current_step: AtomicU64,
+    changes: AtomicU64,
+    write_failed: AtomicBool,
+    started: Instant,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("id", &self.id)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Recorder {
+    /// A recorder writing the journal of run `id` in folder `dir` (created 0700 when
+    /// missing; the file is created 0600 and must not exist yet).
+    pub fn create(dir: &Path, id: &str, sinks: Vec<Arc<dyn EventSink>>) -> Result<Self, String> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| {
+                format!(
+                    "cannot create the journal folder {}: {e}; set XDG_STATE_HOME to a writable folder",
+                    dir.display()
+                )
+            })?;
+        let path = dir.join(format!("{id}.{EXT}"));
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| format!("cannot create the journal {}: {e}", path.display()))?;
+        // The new name itself must survive a crash.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        let mut r = Recorder::without_file(id, sinks);
+        r.path = Some(path);
+        r.file = Some(Mutex::new(file));
+        Ok(r)
+    }
+
+    /// A recorder with no journal file (events only go to `sinks`).
+    pub fn without_file(id: &str, sinks: Vec<Arc<dyn EventSink>>) -> Self {
+        Recorder {
+            id: id.to_string(),
+            path: None,
+            file: None,
+            sinks,
+            redactor: Redactor::new(),
+            seq: AtomicU64::new(0),
+            steps: AtomicU64::new(0),
+            current_step: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
+            write_failed: AtomicBool::new(false),
+            started: Instant::now(),
+        }
+    }
+
+    /// The run id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The secret values hidden in everything written.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Hide `text`'s secrets (see [`Redactor::redact`]).
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
+    /// Change commands sent so far (lock bookkeeping not counted).
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+
+    /// The number of the last `step` line.
+    pub fn current_step(&self) -> u64 {
+        self.current_step.load(Ordering::SeqCst)
+    }
+
+    /// The line for `event`: `{"ts", "run", "event", …}` with every secret hidden.
+    pub fn render(&self, event: &Event) -> String {
+        let mut v = match serde_json::to_value(event) {
+            Ok(v) => v,
+            Err(e) => {
+                serde_json::json!({"event": "error", "kind": "internal", "message": format!("cannot write an event: {e}")})
+            }
+        };
+        self.redactor.redact_value(&mut v);
+        let mut line = serde_json::Map::new();
+        line.insert("ts".into(), now_rfc3339().into());
+        line.insert("run".into(), self.id.clone().into());
+        if let Value::Object(m) = v {
+            line.extend(m);
+        }
+        Value::Object(line).to_string()
+    }
+
+    /// Write `event`; with `sync`, flush it to disk (fsync) before returning. Returns the
+    /// write error of the journal file, if any (the sinks never fail).
+    pub fn write(&self, event: &Event, sync: bool) -> Result<(), String> {
+        let line = self.render(event);
+        for s in &self.sinks {
+            s.line(&line);
+        }
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
+        let mut bytes = line.into_bytes();
+        bytes.push(b'\n');
+        let r = f
+            .write_all(&bytes)
+            .and_then(|()| if sync { f.sync_data() } else { Ok(()) });
+        r.map_err(|e| {
+            let p = self.path.as_deref().unwrap_or(Path::new("?"));
+            self.write_failed.store(true, Ordering::SeqCst);
+            format!("cannot write the journal {}: {e}", p.display())
+        })
+    }
+
+    /// Write `event`, ignoring a write error (reported once on standard error).
+    pub fn note(&self, event: &Event) {
+        let first = !self.write_failed.load(Ordering::SeqCst);
+        if let Err(e) = self.write(event, false) {
+            if first {
+                eprintln!("warning: {e}; the run goes on without a complete journal");
+            }
+        }
+    }
+
+    /// Record a `step` line; returns its number.
+    pub fn step(&self, section: &str, title: &str) -> u64 {
+        let n = self.steps.fetch_add(1, Ordering::SeqCst) + 1;
+        self.current_step.store(n, Ordering::SeqCst);
+        self.note(&Event::Step {
+            n,
+            section: section.into(),
+            title: title.into(),
+        });
+        n
+    }
+
+    /// Record the end of script step `n`.
+    pub fn step_end(
+        &self,
+        n: u64,
+        section: &str,
+        title: &str,
+        took: Duration,
+        result: Result<Option<Value>, String>,
+    ) {
+        let (ok, value, error) = match result {
+            Ok(v) => (
+                true,
+                v.filter(|v| v.to_string().len() <= STEP_VALUE_BYTES),
+                None,
+            ),
+            Err(e) => (false, None, Some(e)),
+        };
+        self.note(&Event::StepEnd {
+            n,
+            section: section.into(),
+            title: title.into(),
+            ok,
+            duration_ms: took.as_millis() as u64,
+            value,
+            error,
+        });
+    }
+
+    /// Record the error that ended the run.
+    pub fn error(&self, kind: &str, message: &str) {
+        self.note(&Event::Error {
+            kind: kind.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Record the last line: the result of exit code `exit`.
+    pub fn result(&self, exit: i32, kind: Option<&str>) {
+        let changes = self.changes();
+        self.note(&Event::Result {
+            result: result_name(exit).into(),
+            exit,
+            kind: kind.map(str::to_string),
+            changed: changes > 0,
+            changes,
+            duration_ms: self.started.elapsed().as_millis() as u64,
+        });
+        if let Some(f) = &self.file {
+            let _ = f.lock().unwrap_or_else(|p| p.into_inner()).sync_data();
+        }
+    }
+
+    /// Send `cmd` on `inner`, journaled: a change gets a `command_start` line synced to disk
+    /// before it leaves; every command gets a `command_end` line after. A change whose
+    /// `command_start` cannot be written before anything has changed is not sent (exit 3):
+    /// after a change it is sent anyway with a warning, so a recovery can still complete.
+    pub fn exec(&self, inner: &dyn Exec, cmd: &Command, purpose: Purpose) -> Result<Output, Error> {
+        self.redactor.add_all(&cmd.secrets);
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let shown = cmd.display();
+        if cmd.effect == Effect::Change {
+            let start = Event::CommandStart {
+                seq,
+                host: cmd.host.clone(),
+                command: shown.clone(),
+                effect: cmd.effect,
+                purpose,
+            };
+            let first = !self.write_failed.load(Ordering::SeqCst);
+            if let Err(e) = self.write(&start, true) {
+                if self.changes() == 0 && purpose == Purpose::Procedure {
+                    return Err(Error::check(format!(
+                        "{e}: the change was not sent ({shown} on {}); free the journal's disk or set XDG_STATE_HOME to a writable folder",
+                        cmd.host
+                    ))
+                    .on_host(&cmd.host));
+                }
+                if first {
+                    eprintln!("warning: {e}; the run goes on without a complete journal");
+                }
+            }
+            if purpose == Purpose::Procedure {
+                self.changes.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let t = Instant::now();
+        let r = inner.exec(cmd);
+        let took = t.elapsed().as_millis() as u64;
+        let evidence = is_evidence(cmd);
+        let stdin_bytes = cmd.stdin.as_ref().map(|s| s.len() as u64).unwrap_or(0);
+        let end = match &r {
+            Ok(out) => {
+                let (exit, signal) = match &out.status {
+                    ExitStatus::Code(c) => (Some(*c), None),
+                    ExitStatus::Signal(s) => (None, Some(s.clone())),
+                };
+                let limit = if evidence {
+                    EVIDENCE_BYTES
+                } else {
+                    EXCERPT_BYTES
+                };
+                // Output that may hold secrets the run does not know (an old configuration
+                // file with its passwords, a key store) is never kept: only its size.
+                let (stdout, cut_out) = if cmd.secret_output {
+                    (String::new(), out.stdout.len() as u64)
+                } else {
+                    excerpt(&cmd.redact(&out.stdout), limit)
+                };
+                let (stderr, cut_err) = excerpt(&cmd.redact(&out.stderr), EXCERPT_BYTES);
+                Event::CommandEnd {
+                    seq,
+                    host: cmd.host.clone(),
+                    command: shown,
+                    effect: cmd.effect,
+                    purpose,
+                    exit,
+                    signal,
+                    duration_ms: took,
+                    stdout,
+                    stderr,
+                    cut_bytes: cut_out + cut_err,
+                    stdin_bytes,
+                    evidence,
+                    error: None,
+                }
+            }
+            Err(e) => Event::CommandEnd {
+                seq,
+                host: cmd.host.clone(),
+                command: shown,
+                effect: cmd.effect,
+                purpose,
+                exit: None,
+                signal: None,
+                duration_ms: took,
+                stdout: String::new(),
+                stderr: String::new(),
+                cut_bytes: 0,
+                stdin_bytes,
+                evidence,
+                error: Some(cmd.redact(&e.to_string())),
+            },
+        };
+        self.note(&end);
+        r
+    }
+}
+
+/// `text` cut to at most about `limit` bytes (head and tail kept, on character
+/// boundaries), and how many bytes were cut.
+pub fn excerpt(text: &str, limit: usize) -> (String, u64) {
+    if text.len() <= limit {
+        return (text.to_string(), 0);
+    }
+    let half = limit / 2;
+    let mut head = half;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = text.len() - half;
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    let cut = (tail - head) as u64;
+    (
+        format!(
+            "{}\n[… {cut} bytes cut …]\n{}",
+            &text[..head],
+            &text[tail..]
+        ),
+        cut,
+    )
+}
+
+/// Whether `cmd` reads one of the evidence outputs of procedures.md Part C: `cftool -n`,
+/// `sdtool -s`, `clsnmpsetup -l`, `cfset -a`, `ldm list -p`, `ldm list-spconfig`,
+/// `cmviewcl -v -f line`, or the package file (`cat /etc/cmcluster/…/*.conf`).
+pub fn is_evidence(cmd: &Command) -> bool {
+    if cmd.effect != Effect::Read {
+        return false;
+    }
+    let Program::Argv(argv) = &cmd.program else {
+        return false;
+    };
+    let Some((prog, args)) = argv.split_first() else {
+        return false;
+    };
+    let base = prog.rsplit('/').next().unwrap_or(prog);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match (base, args.as_slice()) {
+        ("cftool", ["-n"])
+        | ("sdtool", ["-s"])
+        | ("clsnmpsetup", ["-l"])
+        | ("cfset", ["-a"])
+        | ("ldm", ["list", "-p"])
+        | ("ldm", ["list-spconfig"])
+        | ("cmviewcl", ["-v", "-f", "line"]) => true,
+        ("cat", [file]) => file.starts_with("/etc/cmcluster/") && file.ends_with(".conf"),
+        _ => false,
+    }
+}
+
+// ----- the wrappers -----------------------------------------------------------------
+
+/// The run's transport: journals every command and takes the host lock before the first
+/// change to a host. Wraps the router; drivers see an ordinary [`Exec`].
+pub struct JournalingExec {
+    inner: Arc<dyn Exec>,
+    rec: Arc<Recorder>,
+    locks: Option<Arc<Locks>>,
+}
+
+impl JournalingExec {
+    /// Journal the commands sent on `inner` in `rec`; with `locks`, lock each host before
+    /// its first change.
+    pub fn new(inner: Arc<dyn Exec>, rec: Arc<Recorder>, locks: Option<Arc<Locks>>) -> Self {
+        JournalingExec { inner, rec, locks }
+    }
+}
+
+impl Exec for JournalingExec {
+    fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+        if cmd.effect == Effect::Change {
+            if let Some(l) = &self.locks {
+                l.ensure(&cmd.host, self.rec.changes() > 0)?;
+            }
+        }
+        self.rec.exec(self.inner.as_ref(), cmd, Purpose::Procedure)
+    }
+}
+
+#[derive(Default)]
+struct WaitSeen {
+    /// What, when it started on the run's clock, and the elapsed time last journaled.
+    current: Option<(String, Duration, Duration)>,
+}
+
+/// The operator's UI with everything it is shown journaled (and forwarded to `inner`).
+pub struct JournalingUi {
+    inner: Arc<dyn Ui>,
+    rec: Arc<Recorder>,
+    clock: Arc<dyn Clock>,
+    wait: Mutex<WaitSeen>,
+}
+
+impl JournalingUi {
+    /// Journal what `inner` is shown in `rec`; `clock` times waits (the run's clock).
+    pub fn new(inner: Arc<dyn Ui>, rec: Arc<Recorder>, clock: Arc<dyn Clock>) -> Self {
+        JournalingUi {
+            inner,
+            rec,
+            clock,
+            wait: Mutex::new(WaitSeen::default()),
+        }
+    }
+
+    /// Close an open wait (something else happened): a `wait_end` line.
+    fn settle(&self) {
+        let cur = self
+            .wait
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .current
+            .take();
+        if let Some((what, start, _)) = cur {
+            let elapsed = self.clock.now().saturating_sub(start);
+            self.rec.note(&Event::WaitEnd {
+                what,
+                elapsed_s: elapsed.as_secs(),
+            });
+        }
+    }
+}
+
+impl Ui for JournalingUi {
+    fn step(&self, section: &str, title: &str) {
+        self.settle();
+        self.rec.step(section, title);
+        self.inner.step(section, title);
+    }
+
+    fn info(&self, message: &str) {
+        self.settle();
+        self.rec.note(&Event::Info {
+            message: message.into(),
+        });
+        self.inner.info(message);
+    }
+
+    fn warn(&self, message: &str) {
+        self.settle();
+        self.rec.note(&Event::Warn {
+            message: message.into(),
+        });
+        self.inner.warn(message);
+    }
+
+    fn confirm(&self, question: &str) -> Result<bool, Error> {
+        self.settle();
+        let r = self.inner.confirm(question);
+        let (answer, error) = match &r {
+            Ok(a) => (Some(*a), None),
+            Err(e) => (None, Some(e.message.clone())),
+        };
+        self.rec.note(&Event::Confirm {
+            question: question.into(),
+            answer,
+            error,
+        });
+        r
+    }
+
+    fn waiting(&self, p: &WaitProgress) {
+        let record = {
+            let mut w = self.wait.lock().unwrap_or_else(|p| p.into_inner());
+            match &mut w.current {
+                Some((what, _, last)) if *what == p.what => {
+                    if p.elapsed >= *last + crate::output::PIPE_PROGRESS_EVERY {
+                        *last = p.elapsed;
+                        true
+                    } else {
+                        false
+                    }
+                }
+                _ => {
+                    let start = self.clock.now().saturating_sub(p.elapsed);
+                    let previous = w.current.replace((p.what.clone(), start, p.elapsed));
+                    drop(w);
+                    if let Some((what, start, _)) = previous {
+                        self.rec.note(&Event::WaitEnd {
+                            what,
+                            elapsed_s: self.clock.now().saturating_sub(start).as_secs(),
+                        });
+                    }
+                    true
+                }
+            }
+        };
+        if record {
+            self.rec.note(&Event::Wait {
+                what: p.what.clone(),
+                elapsed_s: p.elapsed.as_secs(),
+                remaining_s: p.remaining.as_secs(),
+                last_seen: p.last_seen.clone(),
+            });
+        }
+        self.inner.waiting(p);
+    }
+
+    fn exposure(&self, what: &str, for_how_long: Duration) {
+        self.settle();
+        self.rec.note(&Event::Exposure {
+            what: what.into(),
+            seconds: for_how_long.as_secs(),
+        });
+        self.inner.exposure(what, for_how_long);
+    }
+}
+
+// ----- reading journals -------------------------------------------------------------
+
+/// One journal as `journal list` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    /// The run id.
+    pub id: String,
+    /// Start time (`2026-07-28T17:26:00.123Z`), from the header.
+    pub started: String,
+    /// Who ran it.
+    pub user: String,
+    /// The script's name.
+    pub script: String,
+    /// `ok`, `failed`, …, or `unfinished` (no result line: the run died or still runs).
+    pub result: String,
+    /// The exit code, when it finished.
+    pub exit: Option<i32>,
+}
+
+/// The journal files in `dir`, oldest first (names sort by start time).
+pub fn journal_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+    };
+    let mut v: Vec<(String, PathBuf)> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?;
+            let id = name.strip_suffix(&format!(".{EXT}"))?.to_string();
+            Some((id, p))
+        })
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// The lines of a journal that parse as JSON objects (a line cut short by a crash is
+/// skipped).
+pub fn read_lines(path: &Path) -> Result<Vec<Value>, String> {
+    let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
+        .filter(Value::is_object)
+        .collect())
+}
+
+/// Summarise one journal's lines.
+pub fn summarise(id: &str, lines: &[Value]) -> RunSummary {
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("-").to_string();
+    let header = lines
+        .iter()
+        .find(|l| l.get("event").and_then(Value::as_str) == Some("run"));
+    let result = lines
+        .iter()
+        .rev()
+        .find(|l| l.get("event").and_then(Value::as_str) == Some("result"));
+    RunSummary {
+        id: id.to_string(),
+        started: header.map(|h| s(h, "ts")).unwrap_or_else(|| "-".into()),
+        user: header.map(|h| s(h, "user")).unwrap_or_else(|| "-".into()),
+        script: header.map(|h| s(h, "script")).unwrap_or_else(|| "-".into()),
+        result: result
+            .map(|r| s(r, "result"))
+            .unwrap_or_else(|| "unfinished".into()),
+        exit: result
+            .and_then(|r| r.get("exit"))
+            .and_then(Value::as_i64)
+            .map(|e| e as i32),
+    }
+}
+
+/// Every run in `dir`, oldest first (by the start time in its header).
+pub fn list(dir: &Path) -> Result<Vec<RunSummary>, String> {
+    let mut out = Vec::new();
+    for (id, path) in journal_files(dir)? {
+        let lines = read_lines(&path)?;
+        out.push(summarise(&id, &lines));
+    }
+    // Ids of runs started in the same second sort by their random suffix: the header's
+    // start time (milliseconds) decides.
+    out.sort_by(|a, b| (&a.started, &a.id).cmp(&(&b.started, &b.id)));
+    Ok(out)
+}
+
+/// The journal of the run whose id starts with `prefix`.
+pub fn find(dir: &Path, prefix: &str) -> Result<(String, PathBuf), String> {
+    if !id_chars(prefix) {
+        return Err(format!(
+            "{prefix:?} is not a run id: run ids look like 20260728T172600.123Z-3f9a1c (see `hascript journal list`)"
+        ));
+    }
+    let files = journal_files(dir)?;
+    let hits: Vec<&(String, PathBuf)> = files
+        .iter()
+        .filter(|(id, _)| id.starts_with(prefix))
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(format!(
+            "no run {prefix:?} in {}: `hascript journal list` shows the runs recorded there",
+            dir.display()
+        )),
+        many => Err(format!(
+            "{prefix:?} matches {} runs ({}): give more of the id",
+            many.len(),
+            many.iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// One journal line as a line of `journal show`'s timeline.
+pub fn timeline_line(v: &Value) -> Vec<String> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let n = |k: &str| v.get(k).and_then(Value::as_i64);
+    let ts = s("ts");
+    let time = ts.get(11..23).unwrap_or(&ts).to_string();
+    let indent = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| format!("{:12}      {l}", ""))
+            .collect::<Vec<_>>()
+    };
+    let mut out = Vec::new();
+    match s("event").as_str() {
+        "run" => {
+            out.push(format!(
+                "{time}  run {} of {} by {} on {} (pid {})",
+                s("run"),
+                s("script"),
+                s("user"),
+                s("origin"),
+                n("pid").unwrap_or(0)
+            ));
+            out.push(format!("{:12}  script sha256 {}", "", s("sha256")));
+            let site = v.get("site").cloned().unwrap_or(Value::Null);
+            let sv = |k: &str| {
+                site.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            match sv("kind").as_str() {
+                "sim" => out.push(format!(
+                    "{:12}  site: simulated {} {}",
+                    "",
+                    sv("scenario"),
+                    sv("state")
+                )),
+                _ => out.push(format!(
+                    "{:12}  site: inventory {} (sha256 {})",
+                    "",
+                    sv("path"),
+                    sv("sha256")
+                )),
+            }
+            if let Some(Value::Object(p)) = v.get("params") {
+                if !p.is_empty() {
+                    let ps: Vec<String> = p
+                        .iter()
+                        .map(|(k, x)| format!("{k}={}", x.as_str().unwrap_or("")))
+                        .collect();
+                    out.push(format!("{:12}  params: {}", "", ps.join(" ")));
+                }
+            }
+        }
+        "step" => out.push(format!(
+            "{time}  {}",
+            crate::output::step_line(&s("section"), &s("title"))
+        )),
+        "step_end" => {
+            let ok = v.get("ok").and_then(Value::as_bool).unwrap_or(false);
+            let val = v
+                .get("value")
+                .map(|x| format!(" → {x}"))
+                .unwrap_or_default();
+            let err = if ok {
+                String::new()
+            } else {
+                format!(" failed: {}", s("error"))
+            };
+            out.push(format!(
+                "{time}  <== step {} done in {} ms{val}{err}",
+                n("n").unwrap_or(0),
+                n("duration_ms").unwrap_or(0)
+            ));
+        }
+        "command_start" => out.push(format!(
+            "{time}  {} # CHANGE {}{}",
+            s("host"),
+            s("command"),
+            if s("purpose") == "lock" {
+                " (lock)"
+            } else {
+                ""
+            }
+        )),
+        "command_end" => {
+            let how = match (n("exit"), v.get("signal"), v.get("error")) {
+                (Some(c), _, _) => format!("exit {c}"),
+                (None, Some(sig), _) => format!("killed by {}", sig.as_str().unwrap_or("?")),
+                (None, None, _) => format!("not run: {}", s("error")),
+            };
+            let mark = if s("effect") == "change" { "#" } else { "$" };
+            let ev = if v.get("evidence").and_then(Value::as_bool) == Some(true) {
+                " [evidence]"
+            } else {
+                ""
+            };
+            out.push(format!(
+                "{time}  {} {mark} {} → {how} ({} ms){ev}",
+                s("host"),
+                s("command"),
+                n("duration_ms").unwrap_or(0)
+            ));
+            if !ev.is_empty() || s("effect") == "change" {
+                out.extend(indent(&s("stdout")));
+            }
+            if n("exit").unwrap_or(0) != 0 {
+                out.extend(indent(&s("stderr")));
+            }
+        }
+        "wait" => out.push(format!(
+            "{time}  waiting for {}: {} s so far, {} s left",
+            s("what"),
+            n("elapsed_s").unwrap_or(0),
+            n("remaining_s").unwrap_or(0)
+        )),
+        "wait_end" => out.push(format!(
+            "{time}  waited {} s for {}",
+            n("elapsed_s").unwrap_or(0),
+            s("what")
+        )),
+        "confirm" => {
+            let a = match v.get("answer").and_then(Value::as_bool) {
+                Some(true) => "yes".to_string(),
+                Some(false) => "no".to_string(),
+                None => format!("no answer: {}", s("error")),
+            };
+            out.push(format!("{time}  ? {} → {a}", s("question")));
+        }
+        "info" => {
+            let m = s("message");
+            let mut lines = m.lines();
+            out.push(format!("{time}  {}", lines.next().unwrap_or("")));
+            for l in lines {
+                out.push(format!("{:12}  {l}", ""));
+            }
+        }
+        "warn" => out.push(format!("{time}  warning: {}", s("message"))),
+        "exposure" => out.push(format!(
+            "{time}  exposure: {} for {} s",
+            s("what"),
+            n("seconds").unwrap_or(0)
+        )),
+        "lock" => {
+            let holder = v
+                .get("holder")
+                .and_then(Value::as_str)
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            let detail = v
+                .get("detail")
+                .and_then(Value::as_str)
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            out.push(format!(
+                "{time}  lock {} on {}{holder}{detail}",
+                s("action"),
+                s("host")
+            ));
+        }
+        "error" => {
+            out.push(format!("{time}  error ({}):", s("kind")));
+            out.extend(s("message").lines().map(|l| format!("{:12}  {l}", "")));
+        }
+        "result" => out.push(format!(
+            "{time}  result: {} (exit {}), {} change command(s), {} ms",
+            s("result"),
+            n("exit").unwrap_or(-1),
+            n("changes").unwrap_or(0),
+            n("duration_ms").unwrap_or(0)
+        )),
+        other => out.push(format!("{time}  {other}: {v}")),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &Path) -> Vec<Value> {
+        read_lines(path).unwrap_or_default()
+    }
+
+    #[test]
+    fn ids_and_times_are_utc_and_sortable() {
+        // 2026-07-28 17:26:00.123 UTC
+        let t = Duration::from_millis(1_785_259_560_123);
+        assert_eq!(rfc3339(t), "2026-07-28T17:26:00.123Z");
+        assert_eq!(run_id_at(t, 0x3f9a1c), "20260728T172600.123Z-3f9a1c");
+        assert_eq!(rfc3339(Duration::ZERO), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339(Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00.000Z"
+        );
+        let a = run_id_at(Duration::from_secs(1_785_259_560), 0xffffff);
+        let b = run_id_at(Duration::from_secs(1_785_259_561), 0);
+        assert!(a < b);
+        let id = new_run_id();
+        assert!(id_chars(&id) && id.len() == 27, "{id}");
+    }
+
+    #[test]
+    fn redactor_hides_secrets_in_every_string_and_key() {
+        let r = Redactor::new();
+        r.add("s3cret");
+        r.add("");
+        let mut v = serde_json::json!({"a": "x s3cret y", "s3cret": ["s3cret", 1]});
+        r.redact_value(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"a": "x ***** y", "*****": ["*****", 1]})
+        );
+        assert!(secret_param_name("storepass_client") && secret_param_name("Password"));
+        assert!(!secret_param_name("guest"));
+    }
+
+    #[test]
+    fn excerpts_keep_head_and_tail() {
+        let (s, cut) = excerpt("short", 10);
+        assert_eq!((s.as_str(), cut), ("short", 0));
+        let long = format!("{}{}", "a".repeat(100), "é".repeat(100));
+        let (s, cut) = excerpt(&long, 40);
+        assert!(
+            s.starts_with("aaaa") && s.ends_with("é") && cut > 200,
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn evidence_commands_are_recognised() {
+        assert!(is_evidence(&Command::read(
+            "g",
+            &["/opt/SMAW/bin/cftool", "-n"]
+        )));
+        assert!(is_evidence(&Command::read(
+            "cd",
+            &["/usr/sbin/ldm", "list", "-p"]
+        )));
+        assert!(is_evidence(&Command::read(
+            "n",
+            &["/usr/sbin/cmviewcl", "-v", "-f", "line"]
+        )));
+        assert!(is_evidence(&Command::read(
+            "n",
+            &["cat", "/etc/cmcluster/slvm1/slvm1.conf"]
+        )));
+        assert!(!is_evidence(&Command::read("n", &["cat", "/etc/passwd"])));
+        assert!(!is_evidence(&Command::change(
+            "g",
+            &["/opt/SMAW/bin/sdtool", "-s"]
+        )));
+        assert!(!is_evidence(&Command::read(
+            "cd",
+            &["/usr/sbin/ldm", "list-domain"]
+        )));
+    }
+
+    /// Reads the journal when a command arrives, to see what was on disk before it left.
+    struct Peek {
+        path: PathBuf,
+        seen: Mutex<Vec<Vec<Value>>>,
+    }
+    impl Exec for Peek {
+        fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+            self.seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(read(&self.path));
+            Ok(Output::new(0, format!("out of {} s3cret\n", cmd.host), ""))
+        }
+    }
+
+    #[test]
+    fn a_change_is_on_disk_before_it_is_sent_and_its_outcome_after() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let rec = Recorder::create(dir.path(), "20260728T172600Z-000001", Vec::new())
+            .unwrap_or_else(|e| panic!("{e}"));
+        rec.redactor().add("s3cret");
+        let path = rec.path().map(Path::to_path_buf).unwrap_or_default();
+        let peek = Peek {
+            path: path.clone(),
+            seen: Mutex::new(Vec::new()),
+        };
+        let r = rec.exec(
+            &peek,
+            &Command::read("cd1", &["/usr/sbin/ldm", "list", "-p"]),
+            Purpose::Procedure,
+        );
+        assert!(r.is_ok());
+        let r = rec.exec(
+            &peek,
+            &Command::change("cd1", &["/usr/sbin/ldm", "migrate-domain", "g", "cd2"]),
+            Purpose::Procedure,
+        );
+        assert!(r.is_ok());
+        let seen = peek.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        // Before the read: nothing of it on disk (reads are journaled after).
+        assert!(seen[0].is_empty(), "{:?}", seen[0]);
+        // Before the change: its command_start is on disk, its end is not.
+        let before = &seen[1];
+        let last = before.last().cloned().unwrap_or(Value::Null);
+        assert_eq!(last["event"], "command_start");
+        assert_eq!(last["seq"], 2);
+        assert_eq!(last["command"], "/usr/sbin/ldm migrate-domain g cd2");
+        assert!(!before
+            .iter()
+            .any(|l| l["event"] == "command_end" && l["seq"] == 2));
+        let after = read(&path);
+        let end = after.last().cloned().unwrap_or(Value::Null);
+        assert_eq!(end["event"], "command_end");
+        assert_eq!(end["seq"], 2);
+        assert_eq!(end["exit"], 0);
+        // The read is evidence, complete; secrets hidden in every line.
+        let ev = &after[0];
+        assert_eq!(ev["evidence"], true);
+        assert_eq!(ev["stdout"], "out of cd1 *****\n");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(!text.contains("s3cret"), "{text}");
+        assert_eq!(rec.changes(), 1);
+        rec.result(0, None);
+        let lines = read(&path);
+        let s = summarise("x", &lines);
+        assert_eq!((s.result.as_str(), s.exit), ("ok", Some(0)));
+        // The file is private.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0);
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_journal_without_result_is_unfinished_and_ids_match_by_prefix() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for id in [
+            "20260728T172600Z-aaaaaa",
+            "20260728T172600Z-aaaabb",
+            "20260729T000000Z-cccccc",
+        ] {
+            let rec =
+                Recorder::create(dir.path(), id, Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+            rec.step("A0", "preflight");
+            if id.ends_with("cccccc") {
+                rec.result(3, Some("check"));
+            }
+        }
+        // A line cut short by a crash is skipped.
+        let p = dir.path().join("20260728T172600Z-aaaaaa.jsonl");
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let _ = f.write_all(b"{\"ts\":\"2026");
+        let runs = list(dir.path()).unwrap_or_default();
+        let r: Vec<(&str, &str, Option<i32>)> = runs
+            .iter()
+            .map(|r| (r.id.as_str(), r.result.as_str(), r.exit))
+            .collect();
+        assert_eq!(
+            r,
+            [
+                ("20260728T172600Z-aaaaaa", "unfinished", None),
+                ("20260728T172600Z-aaaabb", "unfinished", None),
+                ("20260729T000000Z-cccccc", "check", Some(3)),
+            ]
+        );
+        assert!(find(dir.path(), "20260729").is_ok());
+        let e = find(dir.path(), "20260728T172600Z-aaaa")
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("matches 2 runs"), "{e}");
+        let e = find(dir.path(), "1999").err().unwrap_or_default();
+        assert!(
+            e.contains("no run \"1999\"") && e.contains("journal list"),
+            "{e}"
+        );
+        assert!(find(dir.path(), "../x").is_err());
+        assert!(Recorder::create(dir.path(), "20260729T000000Z-cccccc", Vec::new()).is_err());
+    }
+}

@@ -1,0 +1,286 @@
+//! The REPL in a real terminal, driven through tmux (`/usr/bin/tmux`; CI installs it):
+//! Tab completion, `:help`, multi-line input, Ctrl-C at the prompt and in a running call,
+//! and the history surviving a restart. Each test runs its own tmux server (`-L`), killed at
+//! the end.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// One tmux server with one session running the REPL.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output();
+        match out {
+            Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+            Err(e) => panic!("cannot run tmux (install it: apt-get install tmux): {e}"),
+        }
+    }
+
+    /// Start the REPL in a 150×50 terminal with the history under `state`.
+    fn start(name: &str, state: &Path) -> Tmux {
+        let t = Tmux {
+            socket: format!("hascript-test-{}-{name}", std::process::id()),
+        };
+        t.launch(state);
+        t
+    }
+
+    fn launch(&self, state: &Path) {
+        let cmd = format!(
+            "env -u HASCRIPT_PATH TERM=xterm XDG_STATE_HOME='{}' '{}' repl",
+            state.display(),
+            env!("CARGO_BIN_EXE_hascript")
+        );
+        let status = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                "repl",
+                "-x",
+                "150",
+                "-y",
+                "50",
+                &cmd,
+            ])
+            .status();
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => panic!("tmux new-session failed: {s}"),
+            Err(e) => panic!("cannot run tmux (install it: apt-get install tmux): {e}"),
+        }
+        self.wait_for("hascript(ldoms sim)>");
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "repl"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    /// Type `text` literally.
+    fn type_text(&self, text: &str) {
+        // tmux reads a trailing `;` as its command separator: escape it.
+        let text = match text.strip_suffix(';') {
+            Some(t) => format!("{t}\\;"),
+            None => text.to_string(),
+        };
+        self.tmux(&["send-keys", "-t", "repl", "-l", &text]);
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "repl", "-S", "-200"])
+    }
+
+    /// Wait until the screen contains `what`; return the screen.
+    fn wait_for(&self, what: &str) -> String {
+        self.wait_until(|s| s.contains(what), what)
+    }
+
+    fn wait_until(&self, ok: impl Fn(&str) -> bool, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what:?}; the screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The last non-empty line of the screen.
+    fn last_line(&self) -> String {
+        self.screen()
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Clear the screen and the scrollback (so later waits see only new output).
+    fn clear(&self) {
+        self.tmux(&["clear-history", "-t", "repl"]);
+        self.keys(&["C-l"]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    fn running(&self) -> bool {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(["has-session", "-t", "repl"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+fn tempdir() -> tempfile::TempDir {
+    match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("cannot create a temporary folder: {e}"),
+    }
+}
+
+#[test]
+fn tab_completes_names_and_lists_methods() {
+    let state = tempdir();
+    let t = Tmux::start("complete", state.path());
+    t.type_text("fen");
+    t.keys(&["Tab"]);
+    t.wait_until(
+        |s| s.contains("hascript(ldoms sim)> fence"),
+        "fen completed to fence",
+    );
+    t.type_text(".");
+    t.keys(&["Tab"]);
+    // One Tab lists the functions of fence under the prompt.
+    let s = t.wait_for("verify");
+    for f in ["agents", "config", "start", "stop", "verify"] {
+        assert!(s.contains(f), "{f} not listed:\n{s}");
+    }
+    t.type_text("ver");
+    t.keys(&["Tab"]);
+    t.wait_for("fence.verify");
+    t.type_text("().ok");
+    t.keys(&["Enter"]);
+    t.wait_until(
+        |s| s.lines().any(|l| l.trim() == "true"),
+        "fence.verify().ok",
+    );
+    // Host names inside host("…").
+    t.clear();
+    t.type_text("host(\"gue");
+    t.keys(&["Tab"]);
+    t.wait_for("guest");
+    t.type_text("1\").name");
+    t.keys(&["Enter"]);
+    t.wait_until(
+        |s| s.lines().any(|l| l.trim() == "guest1"),
+        "host name completion",
+    );
+    // Parameter names of a shipped procedure after `:run NAME `.
+    t.clear();
+    t.type_text(":run ldoms/verify-fe");
+    t.keys(&["Tab"]);
+    t.wait_for(":run ldoms/verify-fence");
+    t.type_text(" ");
+    t.keys(&["Tab"]);
+    t.wait_for("guest=");
+    t.keys(&["C-u"]);
+    t.keys(&["C-d"]);
+}
+
+#[test]
+fn help_multi_line_input_and_ctrl_c() {
+    let state = tempdir();
+    let t = Tmux::start("help", state.path());
+    t.type_text(":help fence.verify");
+    t.keys(&["Enter"]);
+    t.wait_for("A verdict on the fencing agents with the manual's remedy.");
+    t.clear();
+    t.type_text("for i in 0..3 {");
+    t.keys(&["Enter"]);
+    t.wait_for("...>");
+    t.type_text("print(`i=${i * 10}`);");
+    t.keys(&["Enter"]);
+    t.type_text("}");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("i=20");
+    assert!(s.contains("i=0") && s.contains("i=10"), "{s}");
+    // Ctrl-C drops an unfinished input.
+    t.clear();
+    t.type_text("let dropped = [1,");
+    t.keys(&["Enter"]);
+    t.wait_for("...>");
+    t.keys(&["C-c"]);
+    t.wait_until(
+        |_| t.last_line().trim_end() == "hascript(ldoms sim)>",
+        "a fresh prompt after Ctrl-C",
+    );
+    t.type_text("let kept = 5;");
+    t.keys(&["Enter"]);
+    // Ctrl-C stops a running call; the REPL and its variables stay.
+    t.type_text("loop { }");
+    t.keys(&["Enter"]);
+    std::thread::sleep(Duration::from_millis(800));
+    t.keys(&["C-c"]);
+    t.wait_for("error: interrupted");
+    t.clear();
+    t.type_text("kept * 3");
+    t.keys(&["Enter"]);
+    t.wait_until(|s| s.lines().any(|l| l.trim() == "15"), "kept survives");
+    assert!(t.running(), "the REPL must still run");
+    // Ctrl-D at an empty prompt: wait for the prompt to be drawn first, so the key is not
+    // read while the value is still being printed.
+    t.wait_until(
+        |_| t.last_line().trim_end() == "hascript(ldoms sim)>",
+        "a fresh prompt before Ctrl-D",
+    );
+    t.keys(&["C-d"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while t.running() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!t.running(), "Ctrl-D leaves the REPL");
+}
+
+#[test]
+fn history_survives_a_restart() {
+    let state = tempdir();
+    let t = Tmux::start("history", state.path());
+    t.type_text("let hist_marker = 4242;");
+    t.keys(&["Enter"]);
+    t.type_text(":quit");
+    t.keys(&["Enter"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while t.running() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let file = state.path().join("hascript").join("history");
+    let saved = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        saved.contains("let hist_marker = 4242;"),
+        "{}: {saved:?}",
+        file.display()
+    );
+    t.launch(state.path());
+    t.keys(&["Up"]);
+    t.keys(&["Up"]);
+    t.wait_for("hascript(ldoms sim)> let hist_marker = 4242;");
+    t.keys(&["Enter"]);
+    t.type_text("hist_marker + 1");
+    t.keys(&["Enter"]);
+    t.wait_until(
+        |s| s.lines().any(|l| l.trim() == "4243"),
+        "the recalled line ran",
+    );
+    t.keys(&["C-d"]);
+}
