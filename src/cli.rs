@@ -63,6 +63,13 @@ pub enum Cmd {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Continue a run that died (SIGKILL, power loss, lost terminal): the same script,
+    /// parameters and site; steps it completed are not run again (their recorded values are
+    /// used), its host locks and pending recovery routines are taken over.
+    Resume(ResumeArgs),
+    /// Run the pending recovery routines of a run that died, newest first, against the
+    /// same site (taking over its host locks).
+    Unwind(UnwindArgs),
     /// The record of past runs (journals under $XDG_STATE_HOME/hascript/runs).
     Journal {
         /// What to show.
@@ -122,6 +129,46 @@ pub struct RunArgs {
     /// answers it).
     #[arg(long)]
     pub break_lock: bool,
+    /// Change nothing: run the procedure against a simulated copy of the site and print
+    /// the plan (every state-changing command with its host, the waits, the questions).
+    /// Read-only commands still reach a real site (-i); changes never do. No lock is taken.
+    /// Exit 0: plan complete; 3: a precondition already fails.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `hascript resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run id (or enough of its beginning to name one run; see `hascript journal list`).
+    pub run: String,
+    /// Send again a change command whose outcome the dead run never recorded (it may or may
+    /// not have taken effect; the procedure reads the state first). Without it, such a
+    /// command is shown and a confirmation is needed.
+    #[arg(long)]
+    pub retry_unknown: bool,
+    /// A parameter whose value the journal hides (`*****`), given again as key=value.
+    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Answer yes to every confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// What standard output carries (as `run --output`).
+    #[arg(long = "output", value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+    pub output: OutputFormat,
+}
+
+/// `hascript unwind`.
+#[derive(Debug, Args)]
+pub struct UnwindArgs {
+    /// The run id (or enough of its beginning to name one run).
+    pub run: String,
+    /// Answer yes to every confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// What standard output carries (as `run --output`).
+    #[arg(long = "output", value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
+    pub output: OutputFormat,
 }
 
 /// What a command prints on standard output.
@@ -338,8 +385,42 @@ pub fn resolve_script(arg: &str) -> Result<Script, String> {
     Err(msg)
 }
 
-/// Fire `interrupt` on the first Ctrl-C, exit 130 at once on the second.
-fn install_ctrl_c(interrupt: Interrupt) {
+/// What a second Ctrl-C reports before it stops the process: the run's recovery registry
+/// and journal (set once the site is built).
+type PendingSlot =
+    Arc<std::sync::OnceLock<(hascript_api::objects::Recoveries, Arc<journal::Recorder>)>>;
+
+/// Stop at once (second Ctrl-C): say what is left pending, journal it (the routines as
+/// `abandoned`, the result 130), exit 130.
+fn stop_at_once(slot: &PendingSlot) -> ! {
+    if let Some((recoveries, rec)) = slot.get() {
+        let pending = recoveries.pending();
+        if pending.is_empty() {
+            eprintln!("\nstopped at once: no recovery routine was pending");
+        } else {
+            eprintln!(
+                "\nstopped at once; left pending (not run):\n{}\nrun `hascript unwind {}` to run them, or do by hand what they do",
+                crate::recovery::pending_lines(&pending).join("\n"),
+                rec.id()
+            );
+        }
+        for e in pending {
+            recoveries.settle(
+                e.id,
+                hascript_api::objects::RecoveryOutcome::Abandoned,
+                "run",
+                Some("second Ctrl-C: stopped at once"),
+            );
+        }
+        rec.error("cancelled", "stopped at once by a second Ctrl-C");
+        rec.result(130, Some("cancelled"));
+    }
+    std::process::exit(130);
+}
+
+/// Fire `interrupt` on the first Ctrl-C, exit 130 at once on the second (saying what was
+/// left pending).
+fn install_ctrl_c(interrupt: Interrupt, slot: PendingSlot) {
     let spawned = std::thread::Builder::new()
         .name("ctrl-c".into())
         .spawn(move || {
@@ -357,7 +438,7 @@ fn install_ctrl_c(interrupt: Interrupt) {
                 eprintln!("\ninterrupted: stopping (press Ctrl-C again to exit at once)");
                 interrupt.fire();
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
+                    stop_at_once(&slot);
                 }
             });
         });
@@ -367,6 +448,11 @@ fn install_ctrl_c(interrupt: Interrupt) {
 }
 
 fn cmd_run(args: RunArgs) -> i32 {
+    cmd_run_with(args, None)
+}
+
+/// `run`, or the run `resume`/`unwind` start (`cont`).
+fn cmd_run_with(args: RunArgs, cont: Option<crate::resume::Continuation>) -> i32 {
     let params = match parse_params(&args.params) {
         Ok(p) => p,
         Err(e) => return usage(e),
@@ -375,7 +461,7 @@ fn cmd_run(args: RunArgs) -> i32 {
     if let Err(e) = site_spec(&args.site, "ldoms", true) {
         return usage(e);
     }
-    let script = match resolve_script(&args.script) {
+    let script = match crate::resume::script_for(&args.script, cont.as_ref()) {
         Ok(s) => s,
         Err(e) => return usage(e),
     };
@@ -404,18 +490,27 @@ fn cmd_run(args: RunArgs) -> i32 {
     };
     // The journal before anything is sent: a run that cannot be recorded does not start.
     let json = args.output == OutputFormat::Json;
-    let json_ui = Arc::new(JsonUi::new(args.yes));
-    let sinks: Vec<Arc<dyn journal::EventSink>> = if json {
+    // A dry run answers every question as --yes would (and lists it in the plan).
+    let dry = args.dry_run;
+    let plan = dry.then(|| Arc::new(crate::dryrun::Plan::new()));
+    let json_ui = Arc::new(JsonUi::new(args.yes || dry));
+    let mut sinks: Vec<Arc<dyn journal::EventSink>> = if json {
         vec![json_ui.clone()]
     } else {
         Vec::new()
     };
+    if let Some(p) = &plan {
+        sinks.push(p.clone());
+    }
     let run_id = journal::new_run_id();
     let rec = match journal::runs_dir().and_then(|d| journal::Recorder::create(&d, &run_id, sinks))
     {
         Ok(r) => Arc::new(r),
         Err(e) => return usage(e),
     };
+    if dry {
+        rec.set_dry_run();
+    }
     rec.redactor().add_all(&run_secrets.hidden());
     for (k, v) in &params {
         if journal::secret_param_name(k) {
@@ -424,17 +519,18 @@ fn cmd_run(args: RunArgs) -> i32 {
     }
     let cancel = CancelToken::new();
     let interrupt = Interrupt::new(cancel.clone());
-    install_ctrl_c(interrupt.clone());
-    let console = Arc::new(ConsoleUi::new(args.yes));
+    let pending_slot = PendingSlot::default();
+    install_ctrl_c(interrupt.clone(), pending_slot.clone());
+    let console = Arc::new(ConsoleUi::new(args.yes || dry));
     let shown: Arc<dyn Ui> = if json { json_ui } else { console.clone() };
-    let ui: Arc<dyn Ui> = if run_secrets.is_empty() {
-        shown
-    } else {
-        Arc::new(secrets::RedactingUi::new(shown, &run_secrets))
-    };
+    // What the operator is shown hides every secret the journal hides (the script's, the
+    // inventory's, each command's own), not only the script's.
+    let ui: Arc<dyn Ui> =
+        Arc::new(secrets::RedactingUi::new(shown, &run_secrets).with_journal(rec.clone()));
     let opts = site::SiteOptions {
         accept_new_host_keys: args.site.accept_new_host_keys,
         sim_clock: args.site.sim_clock.clone(),
+        dry_run: plan.clone(),
     };
     // Every command goes through the journal (and takes the host's lock before its first
     // change); everything the operator is shown is journaled too.
@@ -447,7 +543,7 @@ fn cmd_run(args: RunArgs) -> i32 {
     };
     let lock_opts = lock::LockOptions {
         break_lock: args.break_lock,
-        takeover: None,
+        takeover: cont.as_ref().map(|c| c.from.clone()),
     };
     let mut locks: Option<Arc<lock::Locks>> = None;
     let wrap_rec = rec.clone();
@@ -460,9 +556,15 @@ fn cmd_run(args: RunArgs) -> i32 {
             lock_opts,
             me.clone(),
         ));
-        locks = Some(l.clone());
+        // A dry run sends no change to the site: it takes no lock.
+        let l = if dry {
+            None
+        } else {
+            locks = Some(l.clone());
+            Some(l)
+        };
         let exec: Arc<dyn hascript_api::Exec> =
-            Arc::new(journal::JournalingExec::new(router, wrap_rec, Some(l)));
+            Arc::new(journal::JournalingExec::new(router, wrap_rec, l));
         (exec, ui)
     }) {
         Ok(b) => b,
@@ -474,6 +576,9 @@ fn cmd_run(args: RunArgs) -> i32 {
             return usage(e);
         }
     };
+    // The inventory's secrets (SSH passwords, passphrases, sudo passwords) are hidden from
+    // here on, before the first command is sent.
+    rec.redactor().add_all(&built.secrets);
     let site_record = match (&spec, &built.sim) {
         (SiteSpec::Inventory(p), _) => journal::SiteRecord::Inventory {
             path: p.display().to_string(),
@@ -483,7 +588,11 @@ fn cmd_run(args: RunArgs) -> i32 {
         },
         (_, Some(sim)) => journal::SiteRecord::Sim {
             scenario: sim.scenario(),
-            state: sim.state_dir().map(|d| d.display().to_string()),
+            // A dry run works on a detached copy; the record names the folder it copied.
+            state: sim
+                .state_dir()
+                .or_else(|| args.site.sim_state.clone())
+                .map(|d| d.display().to_string()),
         },
         (_, None) => journal::SiteRecord::Sim {
             scenario: "?".into(),
@@ -511,7 +620,9 @@ fn cmd_run(args: RunArgs) -> i32 {
             .collect(),
         site: site_record,
         description: built.description.clone(),
-        dry_run: false,
+        dry_run: dry,
+        resumed_from: cont.as_ref().filter(|c| !c.unwind).map(|c| c.from.clone()),
+        unwinds: cont.as_ref().filter(|c| c.unwind).map(|c| c.from.clone()),
     });
     if let Err(e) = rec.write(&header, true) {
         return usage(e);
@@ -523,15 +634,37 @@ fn cmd_run(args: RunArgs) -> i32 {
         built.description,
         run_id
     ));
+    if dry {
+        built.ctx.ui.info(
+            "DRY RUN: the procedure runs against a simulated copy of the site; nothing that changes state is sent, no lock is taken, every question is answered yes",
+        );
+    }
+    // Recovery routines are journaled (synced) from here on; a second Ctrl-C lists them.
+    built
+        .ctx
+        .recoveries
+        .set_log(Arc::new(crate::recovery::JournalLog::new(rec.clone())));
+    let _ = pending_slot.set((built.ctx.recoveries.clone(), rec.clone()));
+    if let Some(c) = &cont {
+        if let Err(e) = continue_from(c, &built, locks.as_deref(), &rec, &console) {
+            rec.result(e, None);
+            return e;
+        }
+    }
     let mut env = RunEnv::new(built.site.clone(), built.ctx.clone(), params);
     env.journal = Some(rec.clone());
+    env.replay = cont.as_ref().and_then(|c| c.replay.clone());
+    let unwind_of = cont.as_ref().filter(|c| c.unwind).map(|c| c.from.clone());
     env.interrupt = interrupt;
     env.secrets = run_secrets.values().clone();
     let worker = std::thread::Builder::new()
         .name("script".into())
         .spawn(move || {
             let engine = engine::build_engine(&env);
-            let out = engine::execute(&engine, &env, &script.source_name, &script.text);
+            let out = match &unwind_of {
+                Some(from) => crate::resume::unwind(&env, from),
+                None => engine::execute(&engine, &env, &script.source_name, &script.text),
+            };
             (out, env.ctx.changed())
         });
     let joined = match worker {
@@ -589,8 +722,202 @@ fn cmd_run(args: RunArgs) -> i32 {
     } else {
         (exit, kind)
     };
+    let (exit, kind) = match &plan {
+        Some(p) => finish_dry_run(p, &rec, &console, json, exit, kind),
+        None => (exit, kind),
+    };
     rec.result(exit, kind.as_deref());
     exit
+}
+
+/// The end of a dry run: the plan (printed for people, a `plan` line in the journal and the
+/// JSON stream) and its exit code ([`crate::dryrun::verdict`]).
+fn finish_dry_run(
+    plan: &crate::dryrun::Plan,
+    rec: &journal::Recorder,
+    console: &ConsoleUi,
+    json: bool,
+    exit: i32,
+    kind: Option<String>,
+) -> (i32, Option<String>) {
+    // The error that ended the procedure on the copy, as journaled.
+    let last_error = plan.last_error();
+    let v = crate::dryrun::verdict(plan, exit, last_error.as_deref());
+    rec.note(&journal::Event::Plan {
+        complete: v.complete,
+        outcome: v.summary.clone(),
+        entries: plan.to_json(v.complete, &v.summary)["entries"].clone(),
+    });
+    if !json {
+        let lines = plan.render();
+        let mut so = std::io::stdout().lock();
+        let _ = writeln!(so);
+        let _ = writeln!(so, "Dry-run plan (nothing that changes state was sent):");
+        if lines.is_empty() {
+            let _ = writeln!(so, "  (no change command)");
+        }
+        for l in lines {
+            let _ = writeln!(so, "{}", rec.redact(&l));
+        }
+        drop(so);
+        if v.exit == 0 {
+            let _ = writeln!(std::io::stdout().lock(), "{}", rec.redact(&v.summary));
+        } else {
+            console.error(&rec.redact(&v.summary));
+        }
+    }
+    let kind = match v.exit {
+        0 => None,
+        crate::dryrun::EXIT_INCOMPLETE if !v.complete => Some("unknown".to_string()),
+        _ => kind,
+    };
+    (v.exit, kind)
+}
+
+/// Before a resumed or unwinding run starts: take over the dead run's host locks and
+/// inherit its pending recovery routines. Returns the exit code on failure.
+fn continue_from(
+    c: &crate::resume::Continuation,
+    built: &site::BuiltSite,
+    locks: Option<&lock::Locks>,
+    rec: &journal::Recorder,
+    console: &ConsoleUi,
+) -> Result<(), i32> {
+    if let Some(l) = locks {
+        for host in &c.locked {
+            if let Err(e) = l.ensure(host, false) {
+                let msg = format!(
+                    "error: cannot take over the lock of run {} on {host}: {}",
+                    c.from, e.message
+                );
+                rec.error("check", &msg);
+                console.error(&msg);
+                return Err(3);
+            }
+        }
+    }
+    match built.ctx.recoveries.inherit(&c.inherited()) {
+        Ok(v) if !v.is_empty() => {
+            built.ctx.ui.info(&format!(
+                "run {} left {} recovery routine(s) pending:\n{}",
+                c.from,
+                v.len(),
+                crate::recovery::pending_lines(&v).join("\n")
+            ));
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let msg = format!("error: {}", e.message);
+            rec.error("check", &msg);
+            console.error(&msg);
+            Err(3)
+        }
+    }
+}
+
+/// `hascript resume` and `hascript unwind`.
+fn cmd_continue(
+    run: &str,
+    unwind: bool,
+    retry_unknown: bool,
+    extra: &[String],
+    yes: bool,
+    output: OutputFormat,
+) -> i32 {
+    let verb = if unwind { "unwind" } else { "resume" };
+    let dead = match journal::runs_dir().and_then(|d| crate::resume::DeadRun::load(&d, run, verb)) {
+        Ok(d) => d,
+        Err(e) => return usage(e),
+    };
+    if !unwind && dead.exit.is_some() {
+        return usage(format!(
+            "run {} finished (exit {}): resume is for a run that died; see `hascript journal show {}`{}",
+            dead.id,
+            dead.exit.unwrap_or_default(),
+            dead.id,
+            if dead.pending.is_empty() { String::new() } else { format!(", and `hascript unwind {}` for the routines it left pending", dead.id) }
+        ));
+    }
+    let spec = match dead.site_spec() {
+        Ok(s) => s,
+        Err(e) => return usage(e),
+    };
+    // The recorded parameters; those the journal hides must be given again.
+    let given = match parse_params(extra) {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
+    let mut params = Vec::new();
+    for (k, v) in dead.params() {
+        match given.get(&k) {
+            Some(g) => params.push(format!("{k}={g}")),
+            None if v == hascript_api::REDACTED && !unwind => {
+                return usage(format!(
+                    "parameter {k} of run {} is hidden in its journal: give it again with -p {k}=…",
+                    dead.id
+                ))
+            }
+            None => params.push(format!("{k}={v}")),
+        }
+    }
+    if let Some(k) = given
+        .keys()
+        .find(|k| !dead.params().iter().any(|(p, _)| p == *k))
+    {
+        return usage(format!(
+            "-p {k}: run {} had no such parameter; resume runs with the same parameters",
+            dead.id
+        ));
+    }
+    if !dead.unknown.is_empty() {
+        let list = dead.unknown_lines().join("\n");
+        if unwind {
+            eprintln!(
+                "note: run {} sent change command(s) whose outcome it never recorded (the recovery routines read the real state first):\n{list}",
+                dead.id
+            );
+        } else if !retry_unknown {
+            let q = format!(
+                "run {} sent change command(s) whose outcome it never recorded; they may or may not have taken effect:\n{list}\nResume and let the procedure send them again where the state it reads says so (--retry-unknown)?",
+                dead.id
+            );
+            match ConsoleUi::new(yes).confirm(&q) {
+                Ok(true) => {}
+                Ok(false) => {
+                    eprintln!("declined: nothing was sent (exit 5)");
+                    return 5;
+                }
+                Err(e) => {
+                    eprintln!("error: {}; or add --retry-unknown", e.message);
+                    return 5;
+                }
+            }
+        }
+    }
+    let (sim, inventory, sim_state) = match &spec {
+        SiteSpec::Sim { state, .. } => (Some(None), None, state.clone()),
+        SiteSpec::Inventory(p) => (None, Some(p.clone()), None),
+    };
+    let script = match dead.script_path() {
+        Some(p) if !unwind => p.to_string(),
+        _ => dead.script().to_string(),
+    };
+    let args = RunArgs {
+        script,
+        site: SiteArgs {
+            sim,
+            inventory,
+            sim_state,
+            ..SiteArgs::default()
+        },
+        params,
+        yes,
+        output,
+        break_lock: false,
+        dry_run: false,
+    };
+    cmd_run_with(args, Some(crate::resume::Continuation::of(&dead, unwind)))
 }
 
 fn cmd_journal(cmd: JournalCmd) -> i32 {
@@ -920,6 +1247,8 @@ pub fn main() -> i32 {
         Cmd::Docs { output } => cmd_docs(output.as_deref()),
         Cmd::Sim { command } => cmd_sim(command),
         Cmd::Journal { command } => cmd_journal(command),
+        Cmd::Resume(a) => cmd_continue(&a.run, false, a.retry_unknown, &a.params, a.yes, a.output),
+        Cmd::Unwind(a) => cmd_continue(&a.run, true, false, &[], a.yes, a.output),
     }
 }
 

@@ -294,8 +294,17 @@ pub struct RunHeader {
     pub site: SiteRecord,
     /// The site's description (for people).
     pub description: String,
-    /// Dry run (nothing that changes state is sent). Always false today.
+    /// Dry run (`--dry-run`): the procedure ran against a simulated copy of the site and
+    /// nothing that changes state was sent; its `command_start` lines are the plan's change
+    /// commands (sent to the copy only), and a `plan` line precedes the `result`.
     pub dry_run: bool,
+    /// `hascript resume`: the interrupted run this one continues (same script, parameters
+    /// and site; its host locks taken over, its pending recovery routines inherited).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
+    /// `hascript unwind`: the dead run whose pending recovery routines this one runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unwinds: Option<String>,
 }
 
 /// One thing that happened during a run: a line of the journal and of `--output json`.
@@ -331,6 +340,41 @@ pub enum Event {
         /// The error it threw.
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// Not run: completed in the run this one resumes, whose recorded value is
+        /// returned (`hascript resume`).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        replayed: bool,
+    },
+    /// A recovery routine was registered (synced to disk before the change it protects).
+    RecoveryRegistered {
+        /// Its number in this run.
+        id: u64,
+        /// What it does.
+        what: String,
+        /// The driver's description of it (`{driver, routine, …}`), which `hascript
+        /// unwind` runs again; absent for a script's own routine (`defer`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        routine: Option<Value>,
+        /// Whether another process can run it (`hascript unwind`): false for a script's
+        /// `defer` closure, which only the run that registered it can execute.
+        rerunnable: bool,
+        /// Taken over from the interrupted run this one resumes.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        inherited: bool,
+    },
+    /// A recovery routine was settled: not needed, ran (ok or failed), left for a person,
+    /// could not run, or abandoned (a second Ctrl-C).
+    RecoveryRun {
+        /// Its number (the same as its `recovery_registered`).
+        id: u64,
+        /// `not_needed`, `ok`, `failed`, `left_for_operator`, `cannot_run`, `abandoned`.
+        outcome: String,
+        /// Who settled it: `driver` (the bracket that registered it), `run` (the run's
+        /// failure or Ctrl-C path), `unwind`.
+        by: String,
+        /// What happened.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
     },
     /// A change command is about to be sent (synced to disk before it leaves).
     CommandStart {
@@ -449,6 +493,17 @@ pub enum Event {
         /// The report.
         message: String,
     },
+    /// The plan of a dry run (`--dry-run`), just before its `result` line: numbered change
+    /// commands with their step, host and command (an `unknown` reason where the simulated
+    /// copy could not tell), waits and confirmations ([`crate::dryrun::PlanEntry`]).
+    Plan {
+        /// Every step of the procedure is in the plan (false: it stops at an unknown change).
+        complete: bool,
+        /// How the procedure ended on the copy, in words.
+        outcome: String,
+        /// The entries, in order.
+        entries: Value,
+    },
     /// The run ended (always the last line of a finished run).
     Result {
         /// `ok`, `failed`, `usage`, `check`, `needs_attention`, `declined`, `cancelled`.
@@ -534,6 +589,7 @@ pub struct Recorder {
     changes: AtomicU64,
     write_failed: AtomicBool,
     started: Instant,
+    dry_run: AtomicBool,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -590,6 +646,7 @@ impl Recorder {
             changes: AtomicU64::new(0),
             write_failed: AtomicBool::new(false),
             started: Instant::now(),
+            dry_run: AtomicBool::new(false),
         }
     }
 
@@ -613,7 +670,13 @@ impl Recorder {
         self.redactor.redact(text)
     }
 
-    /// Change commands sent so far (lock bookkeeping not counted).
+    /// Mark the run as a dry run: its `result` line says `changed: false` whatever its
+    /// `changes` count (the change commands of the plan, sent to a simulated copy only).
+    pub fn set_dry_run(&self) {
+        self.dry_run.store(true, Ordering::SeqCst);
+    }
+
+    /// Change commands sent so far (lock bookkeeping not counted; in a dry run, planned).
     pub fn changes(&self) -> u64 {
         self.changes.load(Ordering::SeqCst)
     }
@@ -711,6 +774,22 @@ impl Recorder {
             duration_ms: took.as_millis() as u64,
             value,
             error,
+            replayed: false,
+        });
+    }
+
+    /// Record the end of script step `n`, not run but replayed from the resumed run with
+    /// its recorded `value`.
+    pub fn step_replayed(&self, n: u64, section: &str, title: &str, value: Value) {
+        self.note(&Event::StepEnd {
+            n,
+            section: section.into(),
+            title: title.into(),
+            ok: true,
+            duration_ms: 0,
+            value: Some(value),
+            error: None,
+            replayed: true,
         });
     }
 
@@ -729,7 +808,7 @@ impl Recorder {
             result: result_name(exit).into(),
             exit,
             kind: kind.map(str::to_string),
-            changed: changes > 0,
+            changed: changes > 0 && !self.dry_run.load(Ordering::SeqCst),
             changes,
             duration_ms: self.started.elapsed().as_millis() as u64,
         });
@@ -1186,6 +1265,18 @@ pub fn timeline_line(v: &Value) -> Vec<String> {
                 n("pid").unwrap_or(0)
             ));
             out.push(format!("{:12}  script sha256 {}", "", s("sha256")));
+            if v.get("dry_run").and_then(Value::as_bool) == Some(true) {
+                out.push(format!(
+                    "{:12}  dry run: against a simulated copy; nothing that changes state was sent",
+                    ""
+                ));
+            }
+            if let Some(r) = v.get("resumed_from").and_then(Value::as_str) {
+                out.push(format!("{:12}  resumes run {r}", ""));
+            }
+            if let Some(r) = v.get("unwinds").and_then(Value::as_str) {
+                out.push(format!("{:12}  unwinds run {r}", ""));
+            }
             let site = v.get("site").cloned().unwrap_or(Value::Null);
             let sv = |k: &str| {
                 site.get(k)
@@ -1221,6 +1312,41 @@ pub fn timeline_line(v: &Value) -> Vec<String> {
             "{time}  {}",
             crate::output::step_line(&s("section"), &s("title"))
         )),
+        "recovery_registered" => out.push(format!(
+            "{time}  recovery #{} registered{}: {}{}",
+            n("id").unwrap_or(0),
+            if v.get("inherited").and_then(Value::as_bool) == Some(true) {
+                " (inherited from the interrupted run)"
+            } else {
+                ""
+            },
+            s("what"),
+            if v.get("rerunnable").and_then(Value::as_bool) == Some(false) {
+                " [script routine: only this run can execute it]"
+            } else {
+                ""
+            }
+        )),
+        "recovery_run" => out.push(format!(
+            "{time}  recovery #{} {} (by {}){}",
+            n("id").unwrap_or(0),
+            s("outcome"),
+            s("by"),
+            v.get("detail")
+                .and_then(Value::as_str)
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        )),
+        "step_end" if v.get("replayed").and_then(Value::as_bool) == Some(true) => {
+            let val = v
+                .get("value")
+                .map(|x| format!(" → {x}"))
+                .unwrap_or_default();
+            out.push(format!(
+                "{time}  <== step {} replayed from the resumed run{val}",
+                n("n").unwrap_or(0)
+            ));
+        }
         "step_end" => {
             let ok = v.get("ok").and_then(Value::as_bool).unwrap_or(false);
             let val = v
@@ -1326,6 +1452,35 @@ pub fn timeline_line(v: &Value) -> Vec<String> {
         "error" => {
             out.push(format!("{time}  error ({}):", s("kind")));
             out.extend(s("message").lines().map(|l| format!("{:12}  {l}", "")));
+        }
+        "plan" => {
+            let complete = v.get("complete").and_then(Value::as_bool).unwrap_or(false);
+            out.push(format!(
+                "{time}  dry-run plan ({}): {}",
+                if complete { "complete" } else { "incomplete" },
+                s("outcome")
+            ));
+            let entries = v.get("entries").and_then(Value::as_array).cloned();
+            for e in entries.unwrap_or_default() {
+                let es = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                match es("kind").as_str() {
+                    "change" => {
+                        out.push(format!(
+                            "{:12}  {}. {}: {}",
+                            "",
+                            e.get("n").and_then(Value::as_u64).unwrap_or(0),
+                            es("host"),
+                            es("command")
+                        ));
+                        if let Some(u) = e.get("unknown").and_then(Value::as_str) {
+                            out.push(format!("{:12}     unknown: {u}", ""));
+                        }
+                    }
+                    "wait" => out.push(format!("{:12}     wait: {}", "", es("what"))),
+                    "confirm" => out.push(format!("{:12}     asks: {}", "", es("question"))),
+                    _ => {}
+                }
+            }
         }
         "result" => out.push(format!(
             "{time}  result: {} (exit {}), {} change command(s), {} ms",

@@ -9,12 +9,15 @@
 pub mod backend;
 pub mod cli;
 pub mod docs;
+pub mod dryrun;
 pub mod engine;
 pub mod inventory;
 pub mod journal;
 pub mod lock;
 pub mod output;
+pub mod recovery;
 pub mod repl;
+pub mod resume;
 pub mod scripts;
 pub mod secrets;
 pub mod site;

@@ -1100,6 +1100,7 @@ pub fn main(args: &SiteArgs) -> i32 {
     let opts = SiteOptions {
         accept_new_host_keys: args.accept_new_host_keys,
         sim_clock: args.sim_clock.clone(),
+        dry_run: None,
     };
     let mut session = match Session::new(spec, opts) {
         Ok(s) => s,

@@ -295,6 +295,7 @@ pub fn ask_on_terminal(d: &SecretDecl, script: &str) -> Option<String> {
 pub struct RedactingUi {
     inner: Arc<dyn Ui>,
     hidden: Vec<String>,
+    journal: Option<Arc<crate::journal::Recorder>>,
 }
 
 impl RedactingUi {
@@ -303,11 +304,24 @@ impl RedactingUi {
         RedactingUi {
             inner,
             hidden: secrets.hidden(),
+            journal: None,
         }
     }
 
+    /// Also hide every value the run's journal hides ([`crate::journal::Redactor`]: the
+    /// inventory's secrets, each command's own secrets, secret-looking `-p` values), as it
+    /// learns them.
+    pub fn with_journal(mut self, rec: Arc<crate::journal::Recorder>) -> Self {
+        self.journal = Some(rec);
+        self
+    }
+
     fn r(&self, s: &str) -> String {
-        hascript_api::redact(s, &self.hidden)
+        let s = hascript_api::redact(s, &self.hidden);
+        match &self.journal {
+            Some(rec) => rec.redact(&s),
+            None => s,
+        }
     }
 }
 

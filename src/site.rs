@@ -40,6 +40,10 @@ pub struct BuiltSite {
     pub sim: Option<SimSite>,
     /// For banners: "simulated LDoms site (default)", the inventory's description …
     pub description: String,
+    /// The values of the inventory's secrets (SSH passwords, passphrases, sudo
+    /// passwords; [`transport::Router::secret_values`]), for the run's redactor. Never
+    /// print them.
+    pub secrets: Vec<String>,
 }
 
 /// A usage problem building the site (exit 2).
@@ -120,6 +124,11 @@ pub struct SiteOptions {
     /// (`ForceCommand hascript sim exec …`), as the SSH tests do: commands travel over SSH,
     /// while 600-second waits take no real time.
     pub sim_clock: Option<PathBuf>,
+    /// `--dry-run`, with the plan it fills ([`crate::dryrun`]): a simulated site is replaced
+    /// by a detached in-memory copy of itself (a state folder is only read); a real site's
+    /// transport becomes [`crate::dryrun::DryRun`] (reads to the site, changes never) with a
+    /// virtual clock.
+    pub dry_run: Option<Arc<crate::dryrun::Plan>>,
 }
 
 /// Build the site of `spec`, with `ui` and `cancel` in its context.
@@ -170,14 +179,30 @@ pub fn build_wrapped(
             state,
         } => {
             let sim = open_sim(scenario.as_deref(), default_driver, state.as_deref())?;
+            // A dry run works on a copy: nothing it sends reaches the site or its folder.
+            let sim = match &opts.dry_run {
+                Some(_) => sim
+                    .detached_copy()
+                    .map_err(|e| SiteError(format!("cannot copy the simulated site: {e}")))?,
+                None => sim,
+            };
             let inv = inventory::parse("<simulated site>", &sim.inventory_toml()).map_err(|e| {
                 SiteError(format!("the simulator's inventory is invalid (a bug): {e}"))
             })?;
             let router = transport::build(&inv, Some(sim.exec()), &cancel)
                 .map_err(|e| SiteError(e.message))?;
-            let clock = sim.clock();
+            // HASCRIPT_SIM_PACE_MS: virtual waits take real time (tests of Ctrl-C).
+            let clock = crate::recovery::maybe_paced(sim.clock());
+            // A dry run notes the copy's sleeps in its plan.
+            let clock: Arc<dyn Clock> = match &opts.dry_run {
+                Some(plan) => Arc::new(crate::dryrun::PlanClock::new(clock, plan.clone())),
+                None => clock,
+            };
+            let secrets = router.secret_values();
             let (exec, ui) = wrap(Arc::new(router), ui, clock.clone());
-            Ok(assemble(inv, exec, clock, cancel, ui, Some(sim)))
+            let mut built = assemble(inv, exec, clock, cancel, ui, Some(sim));
+            built.secrets = secrets;
+            Ok(built)
         }
         SiteSpec::Inventory(path) => {
             let inv = inventory::load(path).map_err(|e| SiteError(e.to_string()))?;
@@ -189,8 +214,30 @@ pub fn build_wrapped(
                     .clock(),
                 None => Arc::new(SystemClock),
             };
-            let (exec, ui) = wrap(Arc::new(router), ui, clock.clone());
-            Ok(assemble(inv, exec, clock, cancel, ui, None))
+            let secrets = router.secret_values();
+            // A dry run: reads go to the site, changes never (see crate::dryrun).
+            let (router, clock): (Arc<dyn Exec>, Arc<dyn Clock>) = match &opts.dry_run {
+                Some(plan) => {
+                    let driver = match &inv.topology {
+                        inventory::SiteTopology::Ldoms(_) => "ldoms",
+                        inventory::SiteTopology::Hpvm(_) => "hpvm",
+                    };
+                    let dry = crate::dryrun::DryRun::new(
+                        Arc::new(router),
+                        driver,
+                        plan.clone(),
+                        cancel.clone(),
+                    );
+                    let clock: Arc<dyn Clock> =
+                        Arc::new(crate::dryrun::PlanClock::new(dry.clock(), plan.clone()));
+                    (dry, clock)
+                }
+                None => (Arc::new(router), clock),
+            };
+            let (exec, ui) = wrap(router, ui, clock.clone());
+            let mut built = assemble(inv, exec, clock, cancel, ui, None);
+            built.secrets = secrets;
+            Ok(built)
         }
     }
 }
@@ -216,6 +263,7 @@ fn assemble(
         ctx,
         sim,
         description,
+        secrets: Vec::new(),
     }
 }
 

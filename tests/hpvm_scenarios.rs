@@ -170,7 +170,7 @@ fn bad_input_exits_2_before_anything_changes() {
 #[test]
 fn halt_then_run_always_enables_switching() {
     let site = Site::new(Some("hpvm"));
-    let r = site.run("hpvm/halt-package", &["package=slvm1"], &[]);
+    let r = site.run("hpvm/halt-package", &["package=slvm1"], &["--yes"]);
     assert_eq!(r.code, 0, "{}", r.dump());
     assert_eq!(
         r.changes(),

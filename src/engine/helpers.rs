@@ -157,6 +157,18 @@ fn journaled_step(
         return body.call_within_context(ctx, ());
     };
     let n = rec.current_step();
+    if let Some(replay) = &env.replay {
+        if let Some(v) = replay.next(section, title) {
+            let d = rhai::serde::to_dynamic(&v)
+                .map_err(|e| usage(e.to_string(), ctx.call_position()))?;
+            env.ctx.ui.info(&format!(
+                "completed in run {}: not run again, its recorded value is used",
+                replay.from()
+            ));
+            rec.step_replayed(n, section, title, v);
+            return Ok(d);
+        }
+    }
     let r: RhaiRes<Dynamic> = body.call_within_context(ctx, ());
     let recorded = match &r {
         Ok(v) => Ok(rhai::serde::from_dynamic::<Value>(v).ok()),
@@ -164,6 +176,34 @@ fn journaled_step(
     };
     rec.step_end(n, section, title, started.elapsed(), recorded);
     r
+}
+
+/// A script's recovery routine (`defer`), as scripts hold it.
+#[derive(Clone)]
+pub struct RecoveryHandle {
+    id: u64,
+    env: RunEnv,
+}
+
+fn defer(
+    ctx: &NativeCallContext,
+    env: &RunEnv,
+    what: &str,
+    body: FnPtr,
+) -> RhaiRes<RecoveryHandle> {
+    let entry = env
+        .ctx
+        .recoveries
+        .register(what, None)
+        .map_err(|e| throw(e, ctx.call_position()))?;
+    env.deferred
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(entry.id, body);
+    Ok(RecoveryHandle {
+        id: entry.id,
+        env: env.clone(),
+    })
 }
 
 fn sleep_secs(ctx: &NativeCallContext, env: &RunEnv, v: Dynamic) -> RhaiRes<()> {
@@ -212,6 +252,51 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
             journaled_step(&ctx, &env, &section, &title, &body)
         },
     );
+
+    engine.register_type_with_name::<RecoveryHandle>("Recovery");
+    let env = run.clone();
+    reg(
+        "defer",
+        &["body: FnPtr"],
+        "Recovery",
+        "Register a recovery routine of the script (a closure `|| ...`): it runs if the run\nfails or is interrupted (Ctrl-C), after the routines registered later, and is journaled.\nCall `.done()` on the result once what it protects is safe. A closure cannot be re-run by\n`hascript unwind` after a crash: the journal says so. Write it state-aware (read first).",
+    )
+    .register_into_engine(engine, move |ctx: NativeCallContext, body: FnPtr| -> RhaiRes<RecoveryHandle> {
+        defer(&ctx, &env, "script routine", body)
+    });
+    let env = run.clone();
+    reg(
+        "defer",
+        &["what: String", "body: FnPtr"],
+        "Recovery",
+        "`defer(body)` with a description `what` (shown and journaled).",
+    )
+    .register_into_engine(
+        engine,
+        move |ctx: NativeCallContext,
+              what: ImmutableString,
+              body: FnPtr|
+              -> RhaiRes<RecoveryHandle> { defer(&ctx, &env, &what, body) },
+    );
+    reg(
+        "done",
+        &["r: Recovery"],
+        "()",
+        "The routine is no longer needed (what it protects is safe): it will not run.",
+    )
+    .register_into_engine(engine, |r: &mut RecoveryHandle| {
+        r.env.ctx.recoveries.settle(
+            r.id,
+            hascript_api::objects::RecoveryOutcome::NotNeeded,
+            "run",
+            Some("done() called by the script"),
+        );
+        r.env
+            .deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&r.id);
+    });
 
     let env = run.clone();
     reg(

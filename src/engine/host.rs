@@ -16,6 +16,10 @@ use super::{check_keys, opt_bool, reg, seconds, RunEnv};
 pub struct HostObj {
     name: String,
     ctx: Arc<Context>,
+    /// The run's secret values (`secrets.<name>`): a command that carries one is marked
+    /// with it ([`Command::with_secret`]), so it is shown as `*****` and the local
+    /// transport refuses to put it on this machine's process list.
+    secrets: Arc<Vec<String>>,
 }
 
 impl HostObj {
@@ -40,6 +44,7 @@ fn run_cmd(
 ) -> RhaiRes<Dynamic> {
     let pos = ctx.call_position();
     check_keys(opts, &OPTS, func).map_err(|m| usage(m, pos))?;
+    cmd = mark_secrets(cmd, &h.secrets);
     let changes = opt_bool(opts, "changes", func)
         .map_err(|m| usage(m, pos))?
         .unwrap_or(true);
@@ -99,6 +104,20 @@ fn run_cmd(
     Ok(m.into())
 }
 
+/// `cmd` marked with every secret value of the run that its program text holds.
+fn mark_secrets(mut cmd: Command, secrets: &[String]) -> Command {
+    let text = match &cmd.program {
+        hascript_api::Program::Argv(a) => a.join("\n"),
+        hascript_api::Program::Shell(t) => t.clone(),
+    };
+    for v in secrets {
+        if !v.is_empty() && text.contains(v.as_str()) {
+            cmd = cmd.with_secret(v.clone());
+        }
+    }
+    cmd
+}
+
 fn argv_cmd(ctx: &NativeCallContext, h: &HostObj, argv: &Array) -> RhaiRes<Command> {
     let pos = ctx.call_position();
     let words = strings(argv, "host.run: argv").map_err(|m| usage(m, pos))?;
@@ -132,6 +151,7 @@ fn run_all(
     hosts: &Array,
     argv: &Array,
     opts: &Map,
+    secrets: &[String],
 ) -> RhaiRes<Array> {
     let pos = call.call_position();
     let func = "run_all";
@@ -197,7 +217,7 @@ fn run_all(
     let cmds: Vec<Command> = hosts
         .iter()
         .map(|h| {
-            let mut c = Command::argv(h, &words, effect);
+            let mut c = mark_secrets(Command::argv(h, &words, effect), secrets);
             c.timeout = timeout;
             c.stdin = stdin.clone();
             c
@@ -248,6 +268,8 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
 
     let site = run.site.clone();
     let ctx = Arc::new(run.ctx.clone());
+    let secrets: Arc<Vec<String>> = Arc::new(run.secrets.values().cloned().collect());
+    let host_secrets = secrets.clone();
     reg(
         "host",
         &["name: String"],
@@ -271,6 +293,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
             Ok(HostObj {
                 name: name.to_string(),
                 ctx: ctx.clone(),
+                secrets: host_secrets.clone(),
             })
         },
     );
@@ -278,6 +301,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
     for with_opts in [false, true] {
         let site = run.site.clone();
         let ctx = Arc::new(run.ctx.clone());
+        let secrets = secrets.clone();
         let doc = if with_opts {
             "Run one program on many hosts at once; `opts`: `#{changes: bool (true), timeout:\nseconds, stdin: string, limit: how many at once (16), stop_on_error: bool (false:\none host's failure never stops the others)}`."
         } else {
@@ -292,14 +316,22 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
             reg("run_all", params, "Array", doc).register_into_engine(
                 engine,
                 move |call: NativeCallContext, hosts: Array, argv: Array, opts: Map| {
-                    run_all(&call, &site.hosts(), &ctx, &hosts, &argv, &opts)
+                    run_all(&call, &site.hosts(), &ctx, &hosts, &argv, &opts, &secrets)
                 },
             );
         } else {
             reg("run_all", params, "Array", doc).register_into_engine(
                 engine,
                 move |call: NativeCallContext, hosts: Array, argv: Array| {
-                    run_all(&call, &site.hosts(), &ctx, &hosts, &argv, &Map::new())
+                    run_all(
+                        &call,
+                        &site.hosts(),
+                        &ctx,
+                        &hosts,
+                        &argv,
+                        &Map::new(),
+                        &secrets,
+                    )
                 },
             );
         }

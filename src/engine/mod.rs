@@ -95,7 +95,17 @@ impl Interrupt {
     pub fn fired(&self) -> bool {
         self.flag.load(Ordering::Relaxed) || self.token.is_cancelled()
     }
+
+    /// Clear it once the interruption stopped the script, so that the recovery routines
+    /// can run (a second Ctrl-C stops the process at once instead).
+    pub fn rearm(&self) {
+        self.flag.store(false, Ordering::SeqCst);
+        self.token.rearm();
+    }
 }
+
+/// The script's own recovery routines (`defer`), by their number in the run's registry.
+pub type Deferred = Arc<Mutex<HashMap<u64, rhai::FnPtr>>>;
 
 /// Everything a run gives its scripts: the site, the run context, the parameters.
 #[derive(Clone)]
@@ -118,6 +128,11 @@ pub struct RunEnv {
     /// The run's journal (`hascript run`): script steps record their end and return value
     /// there. `None` in the REPL and `check`.
     pub journal: Option<Arc<crate::journal::Recorder>>,
+    /// The closures of the script's `defer` routines.
+    pub deferred: Deferred,
+    /// `hascript resume`: the completed steps of the resumed run, whose recorded values
+    /// are returned instead of running them again.
+    pub replay: Option<Arc<crate::resume::Replay>>,
 }
 
 impl RunEnv {
@@ -133,6 +148,8 @@ impl RunEnv {
             search_path: crate::scripts::search_path(),
             sources: SourceMap::default(),
             journal: None,
+            deferred: Deferred::default(),
+            replay: None,
         }
     }
 
@@ -503,28 +520,147 @@ pub fn compile(
 }
 
 /// Compile and run a script to the end; map the result to an exit code and a report.
+///
+/// When the script fails or is interrupted (Ctrl-C), the recovery routines still pending
+/// (a driver bracket's, the script's own `defer`s) run in reverse order of registration,
+/// journaled; their outcomes are added to the report, and a routine that fails makes the
+/// exit "needs attention" (4) unless the run was interrupted (130). When it succeeds,
+/// routines still pending are no longer needed.
 pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> Outcome {
-    let result = compile(engine, env, source_name, text).and_then(|ast| {
-        let mut scope = env.scope();
-        engine.run_ast_with_scope(&mut scope, &ast)
-    });
-    match result {
-        Ok(()) => Outcome {
-            exit: 0,
-            report: None,
-            kind: None,
-        },
+    let ast = match compile(engine, env, source_name, text) {
+        Ok(ast) => ast,
         Err(e) => {
             let sources = env
                 .sources
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
-            Outcome {
+            return Outcome {
                 exit: report::exit_code(&e, env.ctx.changed()),
                 report: Some(report::render(&e, source_name, &sources)),
                 kind: Some(error_kind(&e)),
+            };
+        }
+    };
+    let result = {
+        let mut scope = env.scope();
+        engine.run_ast_with_scope(&mut scope, &ast)
+    };
+    match result {
+        Ok(()) => {
+            for e in env.ctx.recoveries.pending() {
+                env.ctx.recoveries.settle(
+                    e.id,
+                    hascript_api::objects::RecoveryOutcome::NotNeeded,
+                    "run",
+                    Some("the run succeeded"),
+                );
+            }
+            Outcome {
+                exit: 0,
+                report: None,
+                kind: None,
+            }
+        }
+        Err(e) => {
+            let sources = env
+                .sources
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            let kind = error_kind(&e);
+            let mut exit = report::exit_code(&e, env.ctx.changed());
+            let mut text = report::render(&e, source_name, &sources);
+            let ran = run_pending(Some((engine, &ast)), env, kind == "cancelled", "run");
+            if !ran.is_empty() {
+                text.push('\n');
+                text.push_str(&crate::recovery::report_lines(&ran).join("\n"));
+                let failed = ran
+                    .iter()
+                    .any(|r| r.outcome != hascript_api::objects::RecoveryOutcome::Ok);
+                if failed && exit != 130 {
+                    exit = 4;
+                }
+            }
+            Outcome {
+                exit,
+                report: Some(text),
+                kind: Some(kind),
             }
         }
     }
+}
+
+/// Run the routines still pending in the run's registry, newest first, settling each
+/// (journaled, `by`: `run`, `unwind`): a driver's through [`Site::run_recovery`], a script's `defer`
+/// closure with `script` (the engine and the script that registered it). `interrupted`:
+/// the run was stopped by Ctrl-C, whose cancellation is cleared first so the routines can
+/// send commands and wait.
+pub fn run_pending(
+    script: Option<(&Engine, &rhai::AST)>,
+    env: &RunEnv,
+    interrupted: bool,
+    by: &str,
+) -> Vec<crate::recovery::Ran> {
+    use crate::recovery::{run_driver_routine, Ran};
+    use hascript_api::objects::RecoveryOutcome;
+    let pending = env.ctx.recoveries.pending();
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    if interrupted {
+        env.interrupt.rearm();
+    }
+    env.ctx.ui.warn(&format!(
+        "{}running {} pending recovery routine(s), newest first{}",
+        if interrupted { "interrupted: " } else { "" },
+        pending.len(),
+        if interrupted {
+            " (press Ctrl-C again to stop at once)"
+        } else {
+            ""
+        }
+    ));
+    let mut out = Vec::new();
+    // Routines a routine registers run too; a bound keeps a runaway script finite.
+    for _ in 0..1000 {
+        let Some(entry) = env.ctx.recoveries.pending().pop() else {
+            break;
+        };
+        let closure = env
+            .deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&entry.id);
+        let ran = match (&entry.routine, closure, script) {
+            (Some(_), _, _) => run_driver_routine(env.site.as_ref(), env.ctx.ui.as_ref(), &entry),
+            (None, Some(f), Some((engine, ast))) => {
+                env.ctx
+                    .ui
+                    .step("recovery", &format!("routine #{}: {}", entry.id, entry.what));
+                match f.call::<Dynamic>(engine, ast, ()) {
+                    Ok(_) => Ran {
+                        entry: entry.clone(),
+                        outcome: RecoveryOutcome::Ok,
+                        detail: None,
+                    },
+                    Err(e) => Ran {
+                        entry: entry.clone(),
+                        outcome: RecoveryOutcome::Failed,
+                        detail: Some(e.to_string()),
+                    },
+                }
+            }
+            (None, _, _) => Ran {
+                entry: entry.clone(),
+                outcome: RecoveryOutcome::CannotRun,
+                detail: Some("a script's own routine (defer): only the run that registered it can execute it; do by hand what it did".into()),
+            },
+        };
+        env.ctx
+            .recoveries
+            .settle(entry.id, ran.outcome, by, ran.detail.as_deref());
+        out.push(ran);
+    }
+    out
 }

@@ -80,7 +80,32 @@ impl Exec for LocalExec {
                 .on_host(&cmd.host)
                 .with_command(cmd.display())
         };
-        let mut child = std::process::Command::new("sh")
+        // A secret on a command line of this machine would be in its process list (`ps`,
+        // /proc/PID/cmdline), readable by every user: refused before anything runs.
+        if cmd
+            .secrets
+            .iter()
+            .any(|s| !s.is_empty() && line.contains(s.as_str()))
+        {
+            return Err(fail(
+                ErrorKind::Usage,
+                format!(
+                    "`{}` carries a secret on its command line; with transport = \"local\" it would run on this machine, where every user sees command lines in the process list (ps): not run",
+                    cmd.display()
+                ),
+            )
+            .with_remedy(
+                "reach the host with transport = \"ssh\" from another machine, or give the secret on standard input",
+            ));
+        }
+        let mut sh = std::process::Command::new("sh");
+        // The secret variables of hascript's own environment are not handed down.
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with(crate::secrets::ENV_PREFIX) {
+                sh.env_remove(&k);
+            }
+        }
+        let mut child = sh
             .arg("-c")
             .arg(&line)
             .stdin(if cmd.stdin.is_some() {

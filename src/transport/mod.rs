@@ -19,6 +19,7 @@ pub use local::LocalExec;
 pub struct Router {
     routes: HashMap<String, Arc<dyn Exec>>,
     hosts: Vec<String>,
+    secrets: Vec<String>,
 }
 
 impl Exec for Router {
@@ -35,6 +36,14 @@ impl Exec for Router {
 }
 
 impl Router {
+    /// The values of every secret the inventory names (SSH `password`, `key_passphrase`,
+    /// `become_password` of every host), read when the router was built: the run's
+    /// redactor hides them in the journal, `--output json` and the console. Never print
+    /// the result.
+    pub fn secret_values(&self) -> Vec<String> {
+        self.secrets.clone()
+    }
+
     /// Run one command per host at once (see [`fan_out`]).
     pub fn fan_out(&self, cmds: &[Command], opts: &FanOut) -> Vec<Result<Output, Error>> {
         fan_out(self, cmds, opts)
@@ -149,10 +158,19 @@ pub fn build_with(
 ) -> Result<Router, Error> {
     let local: Arc<dyn Exec> = Arc::new(LocalExec::new(cancel.clone()));
     let mut routes = HashMap::new();
+    let mut secrets: Vec<String> = Vec::new();
     for h in &inv.hosts {
-        let exec = match h.transport {
+        let exec: Arc<dyn Exec> = match h.transport {
             TransportKind::Local => local.clone(),
-            TransportKind::Ssh => Arc::new(ssh::SshHost::new(h, &opts.ssh, cancel.clone())?),
+            TransportKind::Ssh => {
+                let host = ssh::SshHost::new(h, &opts.ssh, cancel.clone())?;
+                for v in host.target().secret_values() {
+                    if !secrets.contains(&v) {
+                        secrets.push(v);
+                    }
+                }
+                Arc::new(host)
+            }
             TransportKind::Sim => match &sim {
                 Some(s) => s.clone(),
                 None => {
@@ -168,6 +186,7 @@ pub fn build_with(
     Ok(Router {
         routes,
         hosts: inv.host_names(),
+        secrets,
     })
 }
 

@@ -64,6 +64,17 @@ impl CancelToken {
         self.0.wake.notify_all();
     }
 
+    /// Clear the token after an interruption was handled, so that the run's recovery
+    /// routines can still send commands and wait (the first Ctrl-C stops the procedure and
+    /// runs them; a second one stops the process at once).
+    pub fn rearm(&self) {
+        let mut flag = match self.0.cancelled.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *flag = false;
+    }
+
     /// Whether the token has fired.
     pub fn is_cancelled(&self) -> bool {
         match self.0.cancelled.lock() {

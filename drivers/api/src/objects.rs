@@ -6,7 +6,7 @@
 //! driver does not offer keep their default body, which fails with `Unsupported`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 pub use serde_json::Value;
@@ -35,6 +35,8 @@ pub struct Context {
     pub cancel: CancelToken,
     /// The operator.
     pub ui: Arc<dyn Ui>,
+    /// The run's recovery routines ([`Context::register_recovery`]).
+    pub recoveries: Recoveries,
     changed: Arc<AtomicBool>,
 }
 
@@ -51,8 +53,29 @@ impl Context {
             clock,
             cancel,
             ui,
+            recoveries: Recoveries::new(),
             changed: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Register the recovery routine of a change **before** the change is sent: `what` says
+    /// it in words, `routine` describes it so that the driver can run it again by name from
+    /// a fresh process ([`Site::run_recovery`]), e.g. `#{driver: "ldoms", routine:
+    /// "recover_migration", guest: "guest2"}`. The registration is recorded (the run's
+    /// journal, synced) before this returns; when it cannot be, the change must not be sent
+    /// (the error says why). The routine must be state-aware: it reads the real state first.
+    ///
+    /// The returned guard settles it: [`RecoveryGuard::done`] when what it protects
+    /// completed, [`RecoveryGuard::ran`] when its owner ran the recovery itself,
+    /// [`RecoveryGuard::left`] when the owner stopped and said what is left for a person.
+    /// A guard dropped unsettled leaves the routine **pending**: the run executes it on
+    /// failure or Ctrl-C, and `hascript unwind` after a crash.
+    pub fn register_recovery(&self, what: &str, routine: Value) -> Result<RecoveryGuard> {
+        let entry = self.recoveries.register(what, Some(routine))?;
+        Ok(RecoveryGuard {
+            recoveries: self.recoveries.clone(),
+            entry,
+        })
     }
 
     /// Send one command: checks cancellation first and records that the site may have
@@ -120,6 +143,251 @@ fn program_name(cmd: &Command) -> String {
     }
 }
 
+// ----- recovery routines --------------------------------------------------------------
+
+/// How a recovery routine was settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecoveryOutcome {
+    /// Not needed: what it protects completed.
+    NotNeeded,
+    /// It ran and ended in a protected state.
+    Ok,
+    /// It ran and failed (the detail says why and what is left).
+    Failed,
+    /// Its owner stopped and said what is left for a person; not re-run automatically.
+    LeftForOperator,
+    /// It could not be run here (a script's routine in another process, a driver without
+    /// the routine).
+    CannotRun,
+    /// Still pending when the run was stopped at once (a second Ctrl-C).
+    Abandoned,
+}
+
+impl RecoveryOutcome {
+    /// The outcome's word in the journal (`not_needed`, `ok`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            RecoveryOutcome::NotNeeded => "not_needed",
+            RecoveryOutcome::Ok => "ok",
+            RecoveryOutcome::Failed => "failed",
+            RecoveryOutcome::LeftForOperator => "left_for_operator",
+            RecoveryOutcome::CannotRun => "cannot_run",
+            RecoveryOutcome::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// One registered recovery routine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveryEntry {
+    /// Its number in this run (1, 2, …).
+    pub id: u64,
+    /// What it does, in words.
+    pub what: String,
+    /// The driver's description of the routine (`#{driver, routine, …}`), which
+    /// [`Site::run_recovery`] runs again from a fresh process; `None` for a script's own
+    /// routine (`defer`), which only its run can execute.
+    pub routine: Option<Value>,
+    /// Taken over from the interrupted run this run resumes (it was pending there).
+    pub inherited: bool,
+}
+
+/// Where registrations and their settlements are recorded (the run's journal).
+pub trait RecoveryLog: Send + Sync {
+    /// Record a registration durably (synced) before the change it protects is sent.
+    fn registered(&self, entry: &RecoveryEntry) -> Result<()>;
+    /// Record how routine `id` was settled; `by` names who settled it (`driver`, `run`,
+    /// `unwind`), `detail` what happened.
+    fn settled(&self, id: u64, outcome: RecoveryOutcome, by: &str, detail: Option<&str>);
+}
+
+#[derive(Default)]
+struct RecoveriesInner {
+    state: Mutex<(u64, Vec<RecoveryEntry>)>,
+    log: RwLock<Option<Arc<dyn RecoveryLog>>>,
+}
+
+/// The run's registry of recovery routines (shared by every clone of the run's
+/// [`Context`]): what is pending, in registration order.
+#[derive(Clone, Default)]
+pub struct Recoveries(Arc<RecoveriesInner>);
+
+impl std::fmt::Debug for Recoveries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recoveries")
+            .field("pending", &self.pending())
+            .finish()
+    }
+}
+
+impl Recoveries {
+    /// An empty registry that records nowhere.
+    pub fn new() -> Self {
+        Recoveries::default()
+    }
+
+    /// Record registrations and settlements in `log` from now on.
+    pub fn set_log(&self, log: Arc<dyn RecoveryLog>) {
+        *self.0.log.write().unwrap_or_else(|p| p.into_inner()) = Some(log);
+    }
+
+    fn log(&self) -> Option<Arc<dyn RecoveryLog>> {
+        self.0.log.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Register a routine (`routine` = `None`: a script's own). A driver routine equal to
+    /// one inherited from the resumed run is that one (marked `inherited`), not a second.
+    pub fn register(&self, what: &str, routine: Option<Value>) -> Result<RecoveryEntry> {
+        let entry = {
+            let mut g = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(r) = &routine {
+                if let Some(e) =
+                    g.1.iter()
+                        .find(|e| e.inherited && e.routine.as_ref() == Some(r))
+                {
+                    return Ok(e.clone());
+                }
+            }
+            g.0 += 1;
+            RecoveryEntry {
+                id: g.0,
+                what: what.to_string(),
+                routine,
+                inherited: false,
+            }
+        };
+        if let Some(log) = self.log() {
+            log.registered(&entry)?;
+        }
+        self.0
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .push(entry.clone());
+        Ok(entry)
+    }
+
+    /// Take over the pending routines of an interrupted run (`resume`): registered here
+    /// (and recorded) as inherited, so that the driver's own registration of the same
+    /// routine finds them. Returns them.
+    pub fn inherit(&self, routines: &[(String, Option<Value>)]) -> Result<Vec<RecoveryEntry>> {
+        let mut out = Vec::new();
+        for (what, routine) in routines {
+            let entry = {
+                let mut g = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+                g.0 += 1;
+                RecoveryEntry {
+                    id: g.0,
+                    what: what.clone(),
+                    routine: routine.clone(),
+                    inherited: true,
+                }
+            };
+            if let Some(log) = self.log() {
+                log.registered(&entry)?;
+            }
+            self.0
+                .state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .1
+                .push(entry.clone());
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    /// Settle routine `id` (no longer pending); recorded. Settling twice records once.
+    pub fn settle(&self, id: u64, outcome: RecoveryOutcome, by: &str, detail: Option<&str>) {
+        let removed = {
+            let mut g = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+            let before = g.1.len();
+            g.1.retain(|e| e.id != id);
+            g.1.len() != before
+        };
+        if removed {
+            if let Some(log) = self.log() {
+                log.settled(id, outcome, by, detail);
+            }
+        }
+    }
+
+    /// The pending routines, in registration order (run them in reverse).
+    pub fn pending(&self) -> Vec<RecoveryEntry> {
+        self.0
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .clone()
+    }
+
+    /// Whether routine `id` is still pending.
+    pub fn is_pending(&self, id: u64) -> bool {
+        self.pending().iter().any(|e| e.id == id)
+    }
+}
+
+/// A registered recovery routine, held by the component that owns it (a driver's bracket)
+/// until it settles it. Dropped unsettled, the routine stays pending (see
+/// [`Context::register_recovery`]).
+#[derive(Debug)]
+pub struct RecoveryGuard {
+    recoveries: Recoveries,
+    entry: RecoveryEntry,
+}
+
+impl RecoveryGuard {
+    /// The registration.
+    pub fn entry(&self) -> &RecoveryEntry {
+        &self.entry
+    }
+
+    /// Whether it was pending in the interrupted run this run resumes (the change it
+    /// protects may already have been made there).
+    pub fn inherited(&self) -> bool {
+        self.entry.inherited
+    }
+
+    /// What it protects completed: no recovery needed.
+    pub fn done(&self) {
+        self.recoveries
+            .settle(self.entry.id, RecoveryOutcome::NotNeeded, "driver", None);
+    }
+
+    /// Its owner ran the recovery itself, with this result.
+    pub fn ran<T>(&self, result: &Result<T>) {
+        match result {
+            Ok(_) => self
+                .recoveries
+                .settle(self.entry.id, RecoveryOutcome::Ok, "driver", None),
+            Err(e) if e.kind == ErrorKind::Cancelled => {}
+            Err(e) => self.recoveries.settle(
+                self.entry.id,
+                RecoveryOutcome::Failed,
+                "driver",
+                Some(&e.message),
+            ),
+        }
+    }
+
+    /// Its owner stopped with `error`, which says what is left for a person (an
+    /// interruption leaves it pending instead).
+    pub fn left(&self, error: &Error) {
+        if error.kind == ErrorKind::Cancelled {
+            return;
+        }
+        self.recoveries.settle(
+            self.entry.id,
+            RecoveryOutcome::LeftForOperator,
+            "driver",
+            Some(&error.message),
+        );
+    }
+}
+
 /// A configured site: the driver's four objects over one inventory (or simulated site).
 pub trait Site: Send + Sync {
     /// The driver's name (`ldoms`, `hpvm`).
@@ -139,6 +407,19 @@ pub trait Site: Send + Sync {
     /// The verified end-state summary of procedures.md Part C for `subject` (a guest or
     /// package), read back from the cluster.
     fn summary(&self, subject: &str) -> Result<Value>;
+    /// Run a recovery routine this driver registered ([`Context::register_recovery`]) from
+    /// its description, in this process: after a failure or Ctrl-C of the run that
+    /// registered it, or in `hascript unwind` after that run died. The routine reads the
+    /// real state first (never a blind inverse).
+    fn run_recovery(&self, routine: &Value) -> Result<Value> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "the {} driver has no recovery routine {routine}",
+                self.driver()
+            ),
+        ))
+    }
 }
 
 /// Cluster membership and settings.
@@ -404,5 +685,106 @@ pub trait Package: Send + Sync {
     fn test_app_monitor(&self, name: &str, opts: &Value) -> Result<Value> {
         let _ = (name, opts);
         unsupported("package.test_app_monitor")
+    }
+}
+
+#[cfg(test)]
+mod recovery_tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Log {
+        lines: Mutex<Vec<String>>,
+        refuse: AtomicBool,
+    }
+    impl RecoveryLog for Log {
+        fn registered(&self, e: &RecoveryEntry) -> Result<()> {
+            if self.refuse.load(Ordering::SeqCst) {
+                return Err(Error::check("journal full"));
+            }
+            self.lines
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(format!("reg {} {} inherited={}", e.id, e.what, e.inherited));
+            Ok(())
+        }
+        fn settled(&self, id: u64, o: RecoveryOutcome, by: &str, _d: Option<&str>) {
+            self.lines
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(format!("settle {id} {} {by}", o.name()));
+        }
+    }
+
+    #[test]
+    fn guards_settle_once_and_unsettled_ones_stay_pending() {
+        let r = Recoveries::new();
+        let log = Arc::new(Log::default());
+        r.set_log(log.clone());
+        let a = r
+            .register(
+                "a",
+                Some(serde_json::json!({"driver": "x", "routine": "a"})),
+            )
+            .map_err(|e| e.message);
+        let b = r.register("b", None).map_err(|e| e.message);
+        assert_eq!(a.as_ref().map(|e| e.id), Ok(1));
+        assert_eq!(b.as_ref().map(|e| e.id), Ok(2));
+        let g = RecoveryGuard {
+            recoveries: r.clone(),
+            entry: a.clone().unwrap_or_else(|e| panic!("{e}")),
+        };
+        g.ran::<()>(&Err(Error::cancelled()));
+        assert_eq!(r.pending().len(), 2, "an interruption leaves it pending");
+        g.done();
+        g.done();
+        assert_eq!(
+            r.pending()
+                .iter()
+                .map(|e| e.what.as_str())
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
+        let lines = log.lines.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(
+            lines,
+            [
+                "reg 1 a inherited=false",
+                "reg 2 b inherited=false",
+                "settle 1 not_needed driver"
+            ]
+        );
+        log.refuse.store(true, Ordering::SeqCst);
+        assert!(r.register("c", None).is_err());
+        assert_eq!(
+            r.pending().len(),
+            1,
+            "an unrecorded registration is not pending"
+        );
+    }
+
+    #[test]
+    fn a_driver_registration_finds_the_inherited_routine() {
+        let r = Recoveries::new();
+        let routine =
+            serde_json::json!({"driver": "ldoms", "routine": "recover_migration", "guest": "g"});
+        let inherited = r
+            .inherit(&[("recover g".into(), Some(routine.clone()))])
+            .unwrap_or_default();
+        assert_eq!(inherited.len(), 1);
+        let again = r
+            .register("recover g", Some(routine))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(again.inherited);
+        assert_eq!(again.id, inherited[0].id);
+        assert_eq!(r.pending().len(), 1);
+        let other = r
+            .register(
+                "other",
+                Some(serde_json::json!({"driver": "ldoms", "routine": "x"})),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!other.inherited);
+        assert_eq!(r.pending().len(), 2);
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use hascript_api::objects::{Context, Value};
-use hascript_api::{Cluster, Fence, Hypervisor, Package, Result, Site};
+use hascript_api::{Cluster, Error, ErrorKind, Fence, Hypervisor, Package, Result, Site};
 
 use crate::commands as cmd;
 use crate::facts::Inner;
@@ -82,5 +82,19 @@ impl Site for HpvmSite {
     }
     fn summary(&self, subject: &str) -> Result<Value> {
         self.inner.summary(subject)
+    }
+    /// `#{driver: "hpvm", routine: "recover_move", package}`: the state-aware recovery of
+    /// B5 for that package, as `hypervisor.recover(package)`.
+    fn run_recovery(&self, routine: &Value) -> Result<Value> {
+        let field = |k: &str| routine.get(k).and_then(Value::as_str);
+        match (field("driver"), field("routine"), field("package")) {
+            (Some("hpvm"), Some(crate::procedure::migrate::RECOVER_MOVE), Some(vm)) => {
+                self.inner.recover(vm)
+            }
+            _ => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("the hpvm driver has no recovery routine {routine}"),
+            )),
+        }
     }
 }

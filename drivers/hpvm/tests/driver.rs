@@ -743,7 +743,8 @@ fn offline_conversion_deploys_before_the_halt_and_returns_custom_services() {
 
 #[test]
 fn online_conversion_ends_on_the_target_with_switching() {
-    let (s, sim, _) = site("hpvm/old-toolkit-package", None);
+    // The conversion is confirmed (issue 5, confirmations): answered yes.
+    let (s, sim, _) = site("hpvm/old-toolkit-package", Some(true));
     let r = s
         .package()
         .convert(

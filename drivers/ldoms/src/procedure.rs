@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use hascript_api::objects::RecoveryGuard;
 use hascript_api::{validate_name, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
@@ -915,6 +916,15 @@ impl Inner {
     pub fn migrate(&self, guest_name: &str, target_name: &str) -> Result<Value> {
         let guest = self.resolve_guest(guest_name)?;
         let target = self.resolve_cd("target", target_name)?;
+        let routine = recovery_routine(&guest);
+        // A resumed run whose interrupted run was inside this bracket: 17.3.1.1 (and maybe
+        // the move) may already be done; the state read below decides what is left.
+        let resumed = self
+            .ctx
+            .recoveries
+            .pending()
+            .iter()
+            .any(|e| e.inherited && e.routine.as_ref() == Some(&routine));
         self.ctx.ui.step(
             "A0",
             &format!(
@@ -932,11 +942,29 @@ impl Inner {
                 self.ctx
                     .ui
                     .step("17.3.1.2", "after migration (only what is not done yet)");
-                let step1 = self.finish(&guest, Some(&target.name), None)?;
-                let verdict = self.verify_fence()?;
-                if verdict["ok"] != Value::Bool(true) {
-                    return Err(Self::verdict_error(&verdict));
+                // A resumed run settles the interrupted run's routine here: done once
+                // 17.3.1.2 is verified, left to the operator when it is not.
+                let guard = if resumed {
+                    Some(self.register_recovery(&guest)?)
+                } else {
+                    None
+                };
+                let finished = self
+                    .finish(&guest, Some(&target.name), None)
+                    .and_then(|step1| {
+                        let verdict = self.verify_fence()?;
+                        if verdict["ok"] != Value::Bool(true) {
+                            return Err(Self::verdict_error(&verdict));
+                        }
+                        Ok((step1, verdict))
+                    });
+                if let Some(g) = &guard {
+                    match &finished {
+                        Ok(_) => g.done(),
+                        Err(e) => g.left(e),
+                    }
                 }
+                let (step1, verdict) = finished?;
                 let ts = self.report_time_sync()?;
                 return Ok(
                     json!({"guest": guest.domain, "moved": false, "already_there": true,
@@ -944,6 +972,7 @@ impl Inner {
                 );
             }
             Location::Running { control_domain } => self.cd(control_domain)?,
+            other if resumed => return self.resume_recovery(&guest, &target, other),
             other => {
                 return Err(Error::check(format!(
                     "{}: a live migration needs the guest running on one control domain",
@@ -958,9 +987,18 @@ impl Inner {
             "{} runs on {}; target {}",
             guest.domain, source.name, target.name
         ));
-        let pre = self.preflight(&guest, &source, &target)?;
-        self.ctx.ui.step("A0", "saved configurations on both control domains (17.3.1.2 precondition, checked before any change)");
-        self.enforce_spconfig_rule(&[source.name.clone(), target.name.clone()])?;
+        let pre = if resumed && self.prepared_state()?.0 {
+            self.ctx.ui.info(&format!(
+                "resuming: the interrupted run did 17.3.1.1 (CF timeout 600 s and SF stopped on every node) and {} still runs on {}; continuing with the move",
+                guest.domain, source.name
+            ));
+            json!({"resumed": true})
+        } else {
+            let pre = self.preflight(&guest, &source, &target)?;
+            self.ctx.ui.step("A0", "saved configurations on both control domains (17.3.1.2 precondition, checked before any change)");
+            self.enforce_spconfig_rule(&[source.name.clone(), target.name.clone()])?;
+            pre
+        };
 
         self.ctx.ui.step(
             "17.3.1.1",
@@ -970,12 +1008,18 @@ impl Inner {
             ),
         );
         let exposed_from = self.now();
-        self.move_and_finish(&guest, &source, &target, pre, exposed_from)
+        // The recovery is registered (and journaled) before the first change: a crash from
+        // here on leaves a record of it for `hascript unwind`.
+        let guard = self.register_recovery(&guest)?;
+        self.move_and_finish(&guard, &guest, &source, &target, pre, exposed_from)
             .map_err(|e| {
+                // Whatever ended the bracket said what is left; only an interruption
+                // leaves the routine pending (the run executes it next).
+                guard.left(&e);
                 if e.kind == ErrorKind::Cancelled {
                     let mut e = e;
                     e.message = format!(
-                        "stopped after 17.3.1.1: fencing is off (CF timeout 600 s, shutdown facility stopped) on the guest cluster. Run ldoms/recover-migration -p guest={} now: it finds where {} is and restores the cluster",
+                        "stopped after 17.3.1.1: fencing is off (CF timeout 600 s, shutdown facility stopped) on the guest cluster. Its registered recovery routine (the 17.3.1.1 note) runs next; if that is interrupted too, run `hascript unwind <run>` or ldoms/recover-migration -p guest={}: it finds where {} is and restores the cluster",
                         guest.domain, guest.domain
                     );
                     e
@@ -985,9 +1029,61 @@ impl Inner {
             })
     }
 
+    /// Register the bracket's recovery routine (A2 for `guest`) before its first change.
+    fn register_recovery(&self, guest: &GuestDomain) -> Result<RecoveryGuard> {
+        self.ctx.register_recovery(
+            &format!(
+                "recover the migration of {} (17.3.1.1 note: find the guest, then 17.3.1.2 where it is)",
+                guest.domain
+            ),
+            recovery_routine(guest),
+        )
+    }
+
+    /// A resumed bracket found the guest neither running on the source nor on the target
+    /// (stopped, still migrating, …): the interrupted run's recovery routine runs now, and
+    /// the outcome is decided from where the guest ended, as after a failed move.
+    fn resume_recovery(
+        &self,
+        guest: &GuestDomain,
+        target: &ControlDomain,
+        loc: &Location,
+    ) -> Result<Value> {
+        let guard = self.register_recovery(guest)?;
+        self.ctx.ui.step(
+            "17.3.1.1 note",
+            &format!(
+                "resuming: {}; recovery of the interrupted migration (state-aware)",
+                loc.describe(&guest.domain)
+            ),
+        );
+        let rec = self.recover(guest, None);
+        guard.ran(&rec);
+        let rec = rec?;
+        let ended = rec["control_domain"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if ended == target.name {
+            return Ok(
+                json!({"guest": guest.domain, "moved": true, "control_domain": ended, "recovered": rec}),
+            );
+        }
+        Err(Error::new(
+            ErrorKind::Failed,
+            format!(
+                "{} did not move in the interrupted run ({}). Recovery ran: it runs on {ended}, CF timeout and shutdown facility restored and verified",
+                guest.domain,
+                loc.describe(&guest.domain)
+            ),
+        )
+        .with_remedy("find out why the migration stopped, then run ldoms/live-migration again (17.3.1.1)"))
+    }
+
     /// The part of the bracket after the first change: prepare, move, finish, verify.
     fn move_and_finish(
         &self,
+        guard: &RecoveryGuard,
         guest: &GuestDomain,
         source: &ControlDomain,
         target: &ControlDomain,
@@ -1001,7 +1097,7 @@ impl Inner {
             self.ctx
                 .ui
                 .warn(&format!("17.3.1.1 failed: {e}; recovering"));
-            return self.after_failure(guest, source, target, exposed_from, e);
+            return self.after_failure(guard, guest, source, target, exposed_from, e);
         }
 
         self.ctx.ui.step(
@@ -1050,7 +1146,7 @@ impl Inner {
                     loc.describe(&guest.domain)
                 ),
             );
-            return self.after_failure(guest, source, target, exposed_from, e);
+            return self.after_failure(guard, guest, source, target, exposed_from, e);
         }
         self.ctx
             .ui
@@ -1075,6 +1171,8 @@ impl Inner {
         if verdict["ok"] != Value::Bool(true) {
             return Err(Self::verdict_error(&verdict));
         }
+        // Fencing is back and verified: what the routine protects is done.
+        guard.done();
         self.ctx.ui.info(&format!(
             "shutdown facility verified; the cluster ran {unprotected} s without fencing"
         ));
@@ -1096,6 +1194,7 @@ impl Inner {
     /// After a failure past A1: run A2 and decide the outcome from where the guest ended.
     fn after_failure(
         &self,
+        guard: &RecoveryGuard,
         guest: &GuestDomain,
         source: &ControlDomain,
         target: &ControlDomain,
@@ -1106,13 +1205,14 @@ impl Inner {
             "17.3.1.1 note",
             "recovery of an aborted or failed migration (state-aware)",
         );
-        let rec = self
-            .recover(guest, Some(source))
-            .map_err(|e| match e.kind {
-                // Recovery's own verdicts already say what is left.
-                ErrorKind::Cancelled | ErrorKind::NeedsAttention | ErrorKind::Check => e,
-                _ => left_exposed(e, guest),
-            })?;
+        let rec = self.recover(guest, Some(source));
+        // The bracket ran its recovery itself: settled here, never run a second time.
+        guard.ran(&rec);
+        let rec = rec.map_err(|e| match e.kind {
+            // Recovery's own verdicts already say what is left.
+            ErrorKind::Cancelled | ErrorKind::NeedsAttention | ErrorKind::Check => e,
+            _ => left_exposed(e, guest),
+        })?;
         let unprotected = self.now().saturating_sub(exposed_from);
         let ended = rec["control_domain"]
             .as_str()
@@ -1167,6 +1267,15 @@ impl Inner {
         Ok(ts)
     }
 }
+
+/// The description of the bracket's recovery routine for `guest`, which
+/// [`crate::LdomsSite`]'s `run_recovery` runs again (also from a fresh process).
+pub fn recovery_routine(guest: &GuestDomain) -> Value {
+    json!({"driver": "ldoms", "routine": RECOVER_MIGRATION, "guest": guest.domain})
+}
+
+/// The name of the A2 recovery routine in its description.
+pub const RECOVER_MIGRATION: &str = "recover_migration";
 
 /// Whether a userApplication state is settled enough to migrate a node under it.
 pub(crate) fn app_settled(s: &AppState) -> bool {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use hascript_api::objects::{Context, Value};
-use hascript_api::{Cluster, Fence, Hypervisor, Package, Result, Site};
+use hascript_api::{Cluster, Error, ErrorKind, Fence, Hypervisor, Package, Result, Site};
 
 use crate::facts::Inner;
 use crate::objects::{LdomsCluster, LdomsFence, LdomsHypervisor, LdomsPackage};
@@ -63,5 +63,20 @@ impl Site for LdomsSite {
     }
     fn summary(&self, subject: &str) -> Result<Value> {
         self.inner.summary(subject)
+    }
+    /// `#{driver: "ldoms", routine: "recover_migration", guest}`: the state-aware recovery
+    /// of the 17.3.1.1 note (A2) for that guest, as `hypervisor.recover(guest)`.
+    fn run_recovery(&self, routine: &Value) -> Result<Value> {
+        let field = |k: &str| routine.get(k).and_then(Value::as_str);
+        match (field("driver"), field("routine"), field("guest")) {
+            (Some("ldoms"), Some(crate::procedure::RECOVER_MIGRATION), Some(guest)) => {
+                let g = self.inner.resolve_guest(guest)?;
+                self.inner.recover(&g, None)
+            }
+            _ => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("the ldoms driver has no recovery routine {routine}"),
+            )),
+        }
     }
 }

@@ -75,6 +75,17 @@ pub enum SimError {
         /// What is wrong with it.
         message: String,
     },
+    /// A copy of a real site cannot be made from what its read-only commands returned
+    /// (`hascript run -i … --dry-run`).
+    #[error(
+        "no simulated copy of this {driver} site: {why}; the dry run lists the change as unknown and stops there"
+    )]
+    CannotSeed {
+        /// The driver (`ldoms`, `hpvm`).
+        driver: String,
+        /// What is missing or not representable.
+        why: String,
+    },
 }
 
 impl SimError {

@@ -23,6 +23,7 @@ mod ldoms;
 mod model;
 mod posix;
 mod scenario;
+mod seed;
 mod shell;
 mod site;
 mod state;
@@ -32,5 +33,6 @@ mod world;
 
 pub use error::SimError;
 pub use scenario::{driver_of, scenarios, ScenarioInfo};
+pub use seed::{classify as classify_observations, Observation};
 pub use site::SimSite;
 pub use state::LoggedCommand;

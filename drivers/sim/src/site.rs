@@ -87,6 +87,38 @@ impl SimSite {
         Ok(SimSite::from_parts(Store::Folder(folder), &state))
     }
 
+    /// A copy of this site as it is now, in memory, detached from it: what `hascript run
+    /// --dry-run` runs a procedure against. Commands and clock steps on the copy never reach
+    /// this site (a state folder is only read, never written); the copy's command log starts
+    /// empty, so it holds exactly what the dry run sent to the copy.
+    pub fn detached_copy(&self) -> Result<SimSite, SimError> {
+        let mut state = self.inner.store.with(false, |st| st.clone())?;
+        state.log.clear();
+        Ok(SimSite::from_parts(
+            Store::Memory(Mutex::new(state.clone())),
+            &state,
+        ))
+    }
+
+    /// A simulated copy of a **real** `driver` site (`ldoms`, `hpvm`) seeded from what its
+    /// read-only commands returned (`observations`), its clock at `now` (since the Unix
+    /// epoch): what `hascript run -i … --dry-run` runs the rest of a procedure against after
+    /// the first change. Not implemented yet for either driver: always
+    /// [`SimError::CannotSeed`], saying which of the needed reads were seen (see
+    /// [`crate::classify_observations`]), so the dry run lists the change as unknown.
+    pub fn seeded(
+        driver: &str,
+        observations: &[crate::Observation],
+        now: Duration,
+    ) -> Result<SimSite, SimError> {
+        let _ = now;
+        crate::seed::seed(driver, observations)?;
+        Err(SimError::CannotSeed {
+            driver: driver.to_string(),
+            why: "no state was built".into(),
+        })
+    }
+
     /// The virtual clock. Sleeping on it advances the site: nodes go DOWN, the shutdown
     /// facility settles, background migrations end.
     pub fn clock(&self) -> Arc<dyn Clock> {

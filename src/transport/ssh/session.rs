@@ -61,6 +61,17 @@ pub struct Target {
 }
 
 impl Target {
+    /// The values of the inventory secrets this host was given (`password`,
+    /// `key_passphrase`, `become_password`), for the run's redactor: whatever a host echoes
+    /// back, the journal and the console show them as `*****`. Never print the result.
+    pub fn secret_values(&self) -> Vec<String> {
+        [&self.password, &self.key_passphrase, &self.become_password]
+            .into_iter()
+            .flatten()
+            .map(|s| s.expose().to_string())
+            .collect()
+    }
+
     /// `user@host port N` for messages.
     pub fn endpoint(&self) -> String {
         format!("{}@{} port {}", self.user, self.connect_host, self.port)

@@ -211,6 +211,15 @@ impl Inner {
                         "{vm} already runs on {t}: choose the other VM host as the online conversion's target"
                     )));
                 }
+                let q = format!(
+                    "online conversion replaces the package configuration of {vm} and migrates the running guest from {owner} to {t} (cmdeployvpkg -C). Continue?"
+                );
+                if !self.ctx.ui.confirm(&q)? {
+                    return Err(Error::new(
+                        ErrorKind::Declined,
+                        format!("conversion of {vm} declined: nothing was changed"),
+                    ));
+                }
                 self.convert_online(&vm, &owner, &t, &desired)?
             }
         };

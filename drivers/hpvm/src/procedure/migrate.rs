@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use hascript_api::objects::Context;
+use hascript_api::objects::{Context, RecoveryGuard};
 use hascript_api::{CancelToken, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
@@ -378,6 +378,26 @@ impl Inner {
     pub fn migrate(&self, vm_name: &str, target_name: &str) -> Result<Value> {
         let vm = self.vm_name(vm_name)?;
         let target = self.resolve_host("target", target_name)?;
+        let routine = recovery_routine(&vm);
+        let resumed = self
+            .ctx
+            .recoveries
+            .pending()
+            .iter()
+            .any(|e| e.inherited && e.routine.as_ref() == Some(&routine));
+        if resumed {
+            // The interrupted run this one resumes had sent cmmovevpkg: its recovery runs
+            // first (where the guest runs, who owns the package, switching), then the move
+            // goes on from the state found.
+            let guard = self.register_recovery(&vm)?;
+            self.ctx.ui.step(
+                "B5",
+                &format!("resuming: the interrupted run had sent cmmovevpkg for {vm}; recovery first (where it runs, who owns the package)"),
+            );
+            let r = self.settle(&vm, None, None, SETTLE_DEADLINE);
+            guard.ran(&r);
+            r?;
+        }
         self.ctx.ui.step(
             "B5",
             &format!("preflight: move {vm} to {target} (nothing changes until all of it passes)"),
@@ -408,9 +428,11 @@ impl Inner {
             &format!("online migration: cmmovevpkg -v -P {vm} -h {target} on {source} (package switching is off until it ends)"),
         );
         let started = self.now();
-        let moved = self
-            .ctx
-            .run(&cmd::cmmovevpkg(&source, &vm, &target)?.with_timeout(MOVE_COMMAND_TIMEOUT));
+        let move_cmd = cmd::cmmovevpkg(&source, &vm, &target)?.with_timeout(MOVE_COMMAND_TIMEOUT);
+        // Registered (and journaled) before cmmovevpkg leaves: a crash from here on leaves a
+        // record of it for `hascript unwind`. The bracket settles it on every other way out.
+        let guard = self.register_recovery(&vm)?;
+        let moved = self.ctx.run(&move_cmd);
         self.exposure(&vm, started);
         // Whatever the command said — an exit status, a timeout, a lost session, Ctrl-C —
         // only hpvmstatus and cmviewcl tell where the guest is.
@@ -438,7 +460,7 @@ impl Inner {
                 )
             }
             Err(e) if is_cancel(&e) => {
-                return Err(self.recover_after_cancel(&vm, &source, &target, started))
+                return Err(self.recover_after_cancel(&guard, &vm, &source, &target, started))
             }
             Err(e) => {
                 self.ctx.ui.warn(&format!(
@@ -455,10 +477,19 @@ impl Inner {
         let rec = match self.settle(&vm, Some(&source), Some(&target), SETTLE_DEADLINE) {
             Ok(r) => r,
             Err(e) if is_cancel(&e) => {
-                return Err(self.recover_after_cancel(&vm, &source, &target, started))
+                return Err(self.recover_after_cancel(&guard, &vm, &source, &target, started))
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                // The verification is the recovery (it enables switching only when safe).
+                guard.ran::<()>(&Err(e.clone()));
+                return Err(e);
+            }
         };
+        if cause.is_some() || rec["enabled_switching"] == Value::Bool(true) {
+            guard.ran::<()>(&Ok(()));
+        } else {
+            guard.done();
+        }
         // The window ended with cmmovevpkg unless switching had to be enabled again here.
         if rec["enabled_switching"] == Value::Bool(true) {
             self.exposure(&vm, started);
@@ -530,7 +561,14 @@ impl Inner {
 
     /// After Ctrl-C once `cmmovevpkg` was sent: the recovery still runs (with a fresh cancel
     /// token and a short deadline), and the error says what it found.
-    fn recover_after_cancel(&self, vm: &str, source: &str, target: &str, started: u64) -> Error {
+    fn recover_after_cancel(
+        &self,
+        guard: &RecoveryGuard,
+        vm: &str,
+        source: &str,
+        target: &str,
+        started: u64,
+    ) -> Error {
         let ctx = Context::new(
             self.ctx.exec.clone(),
             self.ctx.clock.clone(),
@@ -543,6 +581,8 @@ impl Inner {
         ));
         let res = fresh.settle(vm, Some(source), Some(target), SETTLE_DEADLINE_CANCELLED);
         fresh.exposure(vm, started);
+        // The bracket ran its recovery itself: never run a second time by the run.
+        guard.ran(&res);
         match res {
             Ok(rec) => Error::cancelled().with_remedy(format!(
                 "interrupted; recovery ran: {vm} runs on {}, which owns the package, and package switching is enabled (verified)",
@@ -555,6 +595,14 @@ impl Inner {
                 c
             }
         }
+    }
+
+    /// Register the bracket's recovery routine (B5 recovery of `vm`) before `cmmovevpkg`.
+    fn register_recovery(&self, vm: &str) -> Result<RecoveryGuard> {
+        self.ctx.register_recovery(
+            &format!("recover the move of {vm} (B5: where it runs, who owns it; switching enabled again only when consistent)"),
+            recovery_routine(vm),
+        )
     }
 
     /// State-aware recovery (standalone): read where the guest runs and who owns the
@@ -683,6 +731,15 @@ impl Inner {
             }
         }
     }
+}
+
+/// The name of the B5 recovery routine in its description.
+pub const RECOVER_MOVE: &str = "recover_move";
+
+/// The description of the bracket's recovery routine for package `vm`, which the site's
+/// `run_recovery` runs again (also from a fresh process).
+pub fn recovery_routine(vm: &str) -> Value {
+    json!({"driver": "hpvm", "routine": RECOVER_MOVE, "package": vm})
 }
 
 fn landing_word(l: Landing) -> &'static str {

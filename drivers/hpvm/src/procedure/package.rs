@@ -928,6 +928,18 @@ impl Inner {
             }
             self.halt_package(&vm)?;
             halted = true;
+        } else {
+            // Removing a package is a confirmed change even when it is halted (issue 5,
+            // confirmations): the guest loses its failover protection for good.
+            let q = format!(
+                "remove package {vm} from the cluster (cmdeployvpkg -P {vm} -U)? Its guest stays defined but is no longer protected by Serviceguard"
+            );
+            if !self.ctx.ui.confirm(&q)? {
+                return Err(Error::new(
+                    ErrorKind::Declined,
+                    format!("package {vm} was not removed"),
+                ));
+            }
         }
         let host = self.command_host(&view, Some(&p))?;
         self.ctx.ui.step(

@@ -1,0 +1,377 @@
+//! Recovery routines at the run's level (issue 5 item 3): the journal that records them,
+//! running the pending ones in reverse order after a failure or Ctrl-C (and in `hascript
+//! unwind` after a crash), and reading what a dead run left pending from its journal.
+//!
+//! A changing driver call registers its recovery routine before it acts
+//! ([`hascript_api::objects::Context::register_recovery`]); the registration is a
+//! `recovery_registered` journal line synced to disk before the change leaves. The component
+//! that registered it settles it (`recovery_run`: not needed, ran, left for a person); a
+//! routine never settled is **pending**: the run executes it on failure or Ctrl-C, and a
+//! later `hascript unwind <run>` executes it from a fresh process when the run died. Each
+//! routine therefore has exactly one owner at any time, and nothing runs twice.
+//!
+//! Scripts register their own with `defer(|| …)` (see [`crate::engine::helpers`]): a closure
+//! cannot be written down, so the journal marks it "not re-runnable" and `unwind` reports it
+//! instead of running it.
+//!
+//! [`PacedClock`] makes a simulated site's virtual waits take real time
+//! (`HASCRIPT_SIM_PACE_MS`), so that an interruption in the middle of a wait can be tested.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hascript_api::objects::{RecoveryEntry, RecoveryLog, RecoveryOutcome, Site, Value};
+use hascript_api::{CancelToken, Clock, Error, Ui};
+
+use crate::journal::{Event, Recorder};
+
+/// Records registrations and settlements of recovery routines in the run's journal.
+pub struct JournalLog {
+    rec: Arc<Recorder>,
+}
+
+impl JournalLog {
+    /// A log writing into `rec`.
+    pub fn new(rec: Arc<Recorder>) -> Self {
+        JournalLog { rec }
+    }
+}
+
+impl RecoveryLog for JournalLog {
+    fn registered(&self, e: &RecoveryEntry) -> hascript_api::Result<()> {
+        let ev = Event::RecoveryRegistered {
+            id: e.id,
+            what: e.what.clone(),
+            routine: e.routine.clone(),
+            rerunnable: e.routine.is_some(),
+            inherited: e.inherited,
+        };
+        self.rec.write(&ev, true).map_err(|m| {
+            Error::check(format!(
+                "{m}: the recovery routine \"{}\" could not be recorded, so the change it protects was not sent; free the journal's disk or set XDG_STATE_HOME to a writable folder",
+                e.what
+            ))
+        })
+    }
+
+    fn settled(&self, id: u64, outcome: RecoveryOutcome, by: &str, detail: Option<&str>) {
+        // Synced: a settlement read back by `unwind` must not be lost to a crash.
+        let ev = Event::RecoveryRun {
+            id,
+            outcome: outcome.name().into(),
+            by: by.into(),
+            detail: detail.map(str::to_string),
+        };
+        if let Err(e) = self.rec.write(&ev, true) {
+            eprintln!("warning: {e}");
+        }
+    }
+}
+
+/// A routine a dead run left pending, read back from its journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    /// Its number in that run.
+    pub id: u64,
+    /// What it does.
+    pub what: String,
+    /// The driver's description (absent: a script's `defer`, which cannot be re-run).
+    pub routine: Option<Value>,
+}
+
+/// The routines a run registered and never settled, in registration order. A routine
+/// `abandoned` by a second Ctrl-C is still pending.
+pub fn pending_in(lines: &[Value]) -> Vec<Pending> {
+    let mut pending: Vec<Pending> = Vec::new();
+    for l in lines {
+        let id = l.get("id").and_then(Value::as_u64).unwrap_or(0);
+        match l.get("event").and_then(Value::as_str) {
+            Some("recovery_registered") => pending.push(Pending {
+                id,
+                what: l
+                    .get("what")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                routine: l.get("routine").filter(|r| r.is_object()).cloned(),
+            }),
+            Some("recovery_run")
+                if l.get("outcome").and_then(Value::as_str)
+                    != Some(RecoveryOutcome::Abandoned.name()) =>
+            {
+                pending.retain(|p| p.id != id)
+            }
+            _ => {}
+        }
+    }
+    pending
+}
+
+/// A change command whose outcome a run never recorded (a `command_start` with no
+/// `command_end` of the same number): it may or may not have taken effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    /// Its number in that run.
+    pub seq: u64,
+    /// The host.
+    pub host: String,
+    /// The command as journaled (secrets hidden).
+    pub command: String,
+}
+
+/// The change commands of the procedure (not lock bookkeeping) whose outcome was never
+/// recorded.
+pub fn unknown_outcomes(lines: &[Value]) -> Vec<Unknown> {
+    let mut started: Vec<Unknown> = Vec::new();
+    for l in lines {
+        let seq = l.get("seq").and_then(Value::as_u64).unwrap_or(0);
+        match l.get("event").and_then(Value::as_str) {
+            Some("command_start") if l.get("purpose").and_then(Value::as_str) != Some("lock") => {
+                let s = |k: &str| {
+                    l.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                started.push(Unknown {
+                    seq,
+                    host: s("host"),
+                    command: s("command"),
+                })
+            }
+            Some("command_end") => started.retain(|u| u.seq != seq),
+            _ => {}
+        }
+    }
+    started
+}
+
+/// The hosts whose lock a run took (and may have left behind when it died).
+pub fn locked_hosts(lines: &[Value]) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for l in lines {
+        if l.get("event").and_then(Value::as_str) != Some("lock") {
+            continue;
+        }
+        let host = l
+            .get("host")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        match l.get("action").and_then(Value::as_str) {
+            Some("taken") | Some("taken_over") if !hosts.contains(&host) => hosts.push(host),
+            Some("released") => hosts.retain(|h| *h != host),
+            _ => {}
+        }
+    }
+    hosts
+}
+
+/// One routine's outcome, as the run reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ran {
+    /// The routine.
+    pub entry: RecoveryEntry,
+    /// How it ended.
+    pub outcome: RecoveryOutcome,
+    /// What happened (the error, or why it could not run).
+    pub detail: Option<String>,
+}
+
+/// Run one routine of the site's driver (the caller settles it).
+pub fn run_driver_routine(site: &dyn Site, ui: &dyn Ui, entry: &RecoveryEntry) -> Ran {
+    let Some(routine) = &entry.routine else {
+        return Ran {
+            entry: entry.clone(),
+            outcome: RecoveryOutcome::CannotRun,
+            detail: Some("a script's own routine (defer): only the run that registered it can execute it; do by hand what it did".into()),
+        };
+    };
+    ui.step(
+        "recovery",
+        &format!("routine #{}: {}", entry.id, entry.what),
+    );
+    match site.run_recovery(routine) {
+        Ok(_) => Ran {
+            entry: entry.clone(),
+            outcome: RecoveryOutcome::Ok,
+            detail: None,
+        },
+        Err(e) => Ran {
+            entry: entry.clone(),
+            outcome: if e.kind == hascript_api::ErrorKind::Unsupported {
+                RecoveryOutcome::CannotRun
+            } else {
+                RecoveryOutcome::Failed
+            },
+            detail: Some(match &e.remedy {
+                Some(r) => format!("{}; {r}", e.message),
+                None => e.message.clone(),
+            }),
+        },
+    }
+}
+
+/// The lines the run's report gets about the routines it ran.
+pub fn report_lines(ran: &[Ran]) -> Vec<String> {
+    ran.iter()
+        .map(|r| {
+            let d = r
+                .detail
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            format!(
+                "recovery routine #{} ({}) → {}{d}",
+                r.entry.id,
+                r.entry.what,
+                r.outcome.name()
+            )
+        })
+        .collect()
+}
+
+/// What a run stopped at once (second Ctrl-C) left pending, as lines for the operator.
+pub fn pending_lines(pending: &[RecoveryEntry]) -> Vec<String> {
+    pending
+        .iter()
+        .rev()
+        .map(|e| {
+            let how = match &e.routine {
+                Some(r) => format!("routine {r}"),
+                None => "script routine (defer): do by hand what it does".into(),
+            };
+            format!("  #{} {} — {how}", e.id, e.what)
+        })
+        .collect()
+}
+
+// ----- a virtual clock that takes real time ------------------------------------------------
+
+/// Environment variable: real milliseconds a simulated site's clock spends per virtual
+/// second of waiting (`HASCRIPT_SIM_PACE_MS=20`: a 600 s wait takes 12 s). Unset or 0: waits
+/// take no real time. For tests and demonstrations of Ctrl-C during a wait; the virtual time
+/// is still what the site sees.
+pub const PACE_ENV: &str = "HASCRIPT_SIM_PACE_MS";
+
+/// The pace from [`PACE_ENV`] (real time per virtual second), if set and non-zero.
+pub fn pace_from_env() -> Option<Duration> {
+    let ms: u64 = std::env::var(PACE_ENV).ok()?.trim().parse().ok()?;
+    (ms > 0).then(|| Duration::from_millis(ms.min(10_000)))
+}
+
+/// A clock that sleeps `pace` of real time (cancellably) per virtual second before it lets
+/// the inner (virtual) clock advance.
+pub struct PacedClock {
+    inner: Arc<dyn Clock>,
+    pace: Duration,
+}
+
+impl PacedClock {
+    /// `inner`, paced at `pace` of real time per virtual second.
+    pub fn new(inner: Arc<dyn Clock>, pace: Duration) -> Self {
+        PacedClock { inner, pace }
+    }
+}
+
+impl Clock for PacedClock {
+    fn now(&self) -> Duration {
+        self.inner.now()
+    }
+
+    fn sleep(&self, d: Duration, cancel: &CancelToken) -> hascript_api::Result<()> {
+        let real = self.pace.mul_f64(d.as_secs_f64());
+        if cancel.wait_timeout(real) {
+            return Err(Error::cancelled());
+        }
+        self.inner.sleep(d, cancel)
+    }
+}
+
+/// `clock` paced by [`PACE_ENV`] when it is set.
+pub fn maybe_paced(clock: Arc<dyn Clock>) -> Arc<dyn Clock> {
+    match pace_from_env() {
+        Some(p) => Arc::new(PacedClock::new(clock, p)),
+        None => clock,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pending_routines_are_registered_minus_settled() {
+        let lines = vec![
+            json!({"event": "recovery_registered", "id": 1, "what": "a", "routine": {"driver": "ldoms", "routine": "recover_migration", "guest": "g"}, "rerunnable": true}),
+            json!({"event": "recovery_registered", "id": 2, "what": "b", "rerunnable": false}),
+            json!({"event": "recovery_registered", "id": 3, "what": "c", "rerunnable": false}),
+            json!({"event": "recovery_run", "id": 2, "outcome": "not_needed", "by": "driver"}),
+            json!({"event": "recovery_run", "id": 3, "outcome": "abandoned", "by": "run"}),
+        ];
+        let p = pending_in(&lines);
+        assert_eq!(
+            p.iter()
+                .map(|p| (p.id, p.routine.is_some()))
+                .collect::<Vec<_>>(),
+            [(1, true), (3, false)]
+        );
+    }
+
+    #[test]
+    fn a_change_without_its_end_is_unknown_and_lock_bookkeeping_is_not() {
+        let lines = vec![
+            json!({"event": "command_start", "seq": 1, "host": "cd1", "command": "mkdir", "purpose": "lock"}),
+            json!({"event": "command_start", "seq": 2, "host": "cd1", "command": "clovmmigrate -p g", "purpose": "procedure"}),
+            json!({"event": "command_end", "seq": 2}),
+            json!({"event": "command_start", "seq": 3, "host": "cd1", "command": "ldm migrate-domain g cd3", "purpose": "procedure"}),
+        ];
+        assert_eq!(
+            unknown_outcomes(&lines),
+            [Unknown {
+                seq: 3,
+                host: "cd1".into(),
+                command: "ldm migrate-domain g cd3".into()
+            }]
+        );
+        let locks = vec![
+            json!({"event": "lock", "host": "cd1", "action": "taken"}),
+            json!({"event": "lock", "host": "cd2", "action": "taken"}),
+            json!({"event": "lock", "host": "cd2", "action": "released"}),
+        ];
+        assert_eq!(locked_hosts(&locks), ["cd1"]);
+    }
+
+    #[test]
+    fn a_paced_clock_takes_real_time_and_stops_at_once_when_cancelled() {
+        struct Virtual(std::sync::Mutex<Duration>);
+        impl Clock for Virtual {
+            fn now(&self) -> Duration {
+                *self.0.lock().unwrap_or_else(|p| p.into_inner())
+            }
+            fn sleep(&self, d: Duration, _c: &CancelToken) -> hascript_api::Result<()> {
+                *self.0.lock().unwrap_or_else(|p| p.into_inner()) += d;
+                Ok(())
+            }
+        }
+        let v = Arc::new(Virtual(std::sync::Mutex::new(Duration::ZERO)));
+        let c = PacedClock::new(v.clone(), Duration::from_millis(10));
+        let token = CancelToken::new();
+        let t = std::time::Instant::now();
+        assert!(c.sleep(Duration::from_secs(5), &token).is_ok());
+        assert!(t.elapsed() >= Duration::from_millis(50));
+        assert_eq!(c.now(), Duration::from_secs(5));
+        let t2 = token.clone();
+        let h = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            t2.cancel();
+        });
+        let t = std::time::Instant::now();
+        let r = c.sleep(Duration::from_secs(3600), &token);
+        let _ = h.join();
+        assert!(r.is_err());
+        assert!(t.elapsed() < Duration::from_secs(2));
+        assert_eq!(c.now(), Duration::from_secs(5), "no virtual time passed");
+    }
+}

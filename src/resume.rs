@@ -1,0 +1,466 @@
+//! `hascript resume <run>` and `hascript unwind <run>` (issue 5 item 4): continuing, or
+//! undoing what is pending of, a run that died (SIGKILL, power loss, a lost terminal) or was
+//! stopped at once by a second Ctrl-C.
+//!
+//! Both read the dead run's journal ([`DeadRun::load`]): its header says which script (and
+//! its SHA-256), which parameters and which site (`--sim-state` folder or inventory, with
+//! the inventory's SHA-256); its lines say which host locks it held, which recovery routines
+//! it left pending ([`crate::recovery::pending_in`]), which change commands have no recorded
+//! outcome ([`crate::recovery::unknown_outcomes`]) and which script steps completed with
+//! which value ([`Replay`]).
+//!
+//! - **unwind** runs the pending routines in reverse order against the same site, taking
+//!   over the dead run's locks. A script's own routine (`defer`) cannot be run from another
+//!   process: it is reported, and the unwind ends "needs attention" (exit 4).
+//! - **resume** re-runs the same script text with the same parameters against the same site.
+//!   Script steps recorded as complete are not run again: their recorded return value is
+//!   returned ([`Replay`]); the first step that differs, or did not complete, and everything
+//!   after it, runs. The dead run's pending routines are inherited: a driver bracket that
+//!   registers the same routine knows it is resuming and reads the real state to decide
+//!   what is left (the LDoms bracket continues after 17.3.1.1 when the cluster reads
+//!   prepared, the Serviceguard bracket recovers first). The re-check of the state is the
+//!   drivers' own: every driver step reads the state first and skips what is already done
+//!   (procedures.md Part C, "Safe re-runs"). A change command whose outcome was never
+//!   recorded is reported as unknown and needs `--retry-unknown` (or a confirmation).
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use hascript_api::objects::Value;
+
+use crate::engine::{Outcome, RunEnv};
+use crate::journal;
+use crate::recovery::{self, Pending, Unknown};
+use crate::scripts::Script;
+use crate::site::SiteSpec;
+
+/// One completed script step of the resumed run.
+#[derive(Debug, Clone, PartialEq)]
+struct StepRecord {
+    section: String,
+    title: String,
+    /// The recorded value (`None`: it could not be written as JSON; the step runs again).
+    value: Option<Value>,
+    /// Index of its `step_end` line (to tell the steps nested inside it).
+    end_line: usize,
+}
+
+/// The completed script steps of a dead run, handed out in the order the resumed script
+/// starts its steps.
+#[derive(Debug, Default)]
+pub struct Replay {
+    from: String,
+    records: Mutex<(VecDeque<StepRecord>, bool)>,
+}
+
+impl Replay {
+    /// The completed steps in `lines` (a journal), in the order they started.
+    pub fn from_lines(from: &str, lines: &[Value]) -> Replay {
+        let mut recs: Vec<(u64, StepRecord)> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                l.get("event").and_then(Value::as_str) == Some("step_end")
+                    && l.get("ok").and_then(Value::as_bool) == Some(true)
+            })
+            .map(|(i, l)| {
+                let s = |k: &str| {
+                    l.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                (
+                    l.get("n").and_then(Value::as_u64).unwrap_or(0),
+                    StepRecord {
+                        section: s("section"),
+                        title: s("title"),
+                        value: l.get("value").cloned(),
+                        end_line: i,
+                    },
+                )
+            })
+            .collect();
+        recs.sort_by_key(|(n, _)| *n);
+        Replay {
+            from: from.to_string(),
+            records: Mutex::new((recs.into_iter().map(|(_, r)| r).collect(), false)),
+        }
+    }
+
+    /// The run the values come from.
+    pub fn from(&self) -> &str {
+        &self.from
+    }
+
+    /// The recorded value for the next script step, when it is the same step (section and
+    /// title) and completed in the resumed run with a value; `None` means "run it". After
+    /// the first step that differs, nothing more is replayed (the script took another way).
+    /// A replayed step's nested steps are passed over with it.
+    pub fn next(&self, section: &str, title: &str) -> Option<Value> {
+        let mut g = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let (queue, diverged) = &mut *g;
+        if *diverged {
+            return None;
+        }
+        let Some(head) = queue.front() else {
+            *diverged = true;
+            return None;
+        };
+        if head.section != section || head.title != title {
+            *diverged = true;
+            queue.clear();
+            return None;
+        }
+        let head = queue.pop_front()?;
+        let value = head.value?;
+        // Steps that ended before this one ended were inside it: skipped with it.
+        while queue.front().is_some_and(|r| r.end_line < head.end_line) {
+            queue.pop_front();
+        }
+        Some(value)
+    }
+}
+
+/// What a dead run's journal says.
+#[derive(Debug, Clone)]
+pub struct DeadRun {
+    /// Its id.
+    pub id: String,
+    /// Its journal file.
+    pub path: PathBuf,
+    /// Its header (`run` line).
+    pub header: Value,
+    /// All its lines.
+    pub lines: Vec<Value>,
+    /// The recovery routines it left pending, in registration order.
+    pub pending: Vec<Pending>,
+    /// Change commands without a recorded outcome.
+    pub unknown: Vec<Unknown>,
+    /// Hosts whose lock it holds.
+    pub locked: Vec<String>,
+    /// Its exit code, when it wrote a result line (a second Ctrl-C does).
+    pub exit: Option<i32>,
+}
+
+fn pid_alive(pid: u32) -> bool {
+    if pid == 0 || pid > i32::MAX as u32 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 sends nothing; it only checks the process exists.
+    let rc = unsafe { libc::kill(pid as i32, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+impl DeadRun {
+    /// Read run `prefix` from the journals in `dir` and check that it may be resumed or
+    /// unwound: it is not still running on this machine, and no other run already took it
+    /// over. `verb` (`resume`, `unwind`) is for messages.
+    pub fn load(dir: &Path, prefix: &str, verb: &str) -> Result<DeadRun, String> {
+        let (id, path) = journal::find(dir, prefix)?;
+        let lines = journal::read_lines(&path)?;
+        let header = lines
+            .iter()
+            .find(|l| l.get("event").and_then(Value::as_str) == Some("run"))
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "the journal of run {id} has no header line: it cannot be {verb}d ({})",
+                    path.display()
+                )
+            })?;
+        let exit = lines
+            .iter()
+            .rev()
+            .find(|l| l.get("event").and_then(Value::as_str) == Some("result"))
+            .and_then(|r| r.get("exit"))
+            .and_then(Value::as_i64)
+            .map(|e| e as i32);
+        let pid = header.get("pid").and_then(Value::as_u64).unwrap_or(0) as u32;
+        let origin = header
+            .get("origin")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if exit.is_none() && origin == journal::origin_host() && pid_alive(pid) {
+            return Err(format!(
+                "run {id} is still running (pid {pid} on this machine): wait for it, or stop it with Ctrl-C; `hascript {verb}` is for a run that died"
+            ));
+        }
+        // Taken over already? (its resume or unwind)
+        for (other, p) in journal::journal_files(dir)? {
+            if other == id {
+                continue;
+            }
+            let Ok(ls) = journal::read_lines(&p) else {
+                continue;
+            };
+            let Some(h) = ls.first() else { continue };
+            let of = |k: &str| h.get(k).and_then(Value::as_str) == Some(id.as_str());
+            if of("resumed_from") || of("unwinds") {
+                let s = journal::summarise(&other, &ls);
+                return Err(format!(
+                    "run {id} was already taken over by run {other} ({}, {}): {}",
+                    if of("resumed_from") {
+                        "resume"
+                    } else {
+                        "unwind"
+                    },
+                    s.result,
+                    if s.result == "unfinished" {
+                        format!("`hascript {verb} {other}` continues from there")
+                    } else {
+                        format!("see `hascript journal show {other}`")
+                    }
+                ));
+            }
+        }
+        let pending = recovery::pending_in(&lines);
+        let unknown = recovery::unknown_outcomes(&lines);
+        let locked = if exit.is_some() && pending.is_empty() {
+            Vec::new()
+        } else {
+            recovery::locked_hosts(&lines)
+        };
+        Ok(DeadRun {
+            id,
+            path,
+            header,
+            lines,
+            pending,
+            unknown,
+            locked,
+            exit,
+        })
+    }
+
+    fn field(&self, k: &str) -> Option<&str> {
+        self.header.get(k).and_then(Value::as_str)
+    }
+
+    /// The script's name as the run was given it.
+    pub fn script(&self) -> &str {
+        self.field("script").unwrap_or_default()
+    }
+
+    /// The script's SHA-256 recorded at the start.
+    pub fn sha256(&self) -> &str {
+        self.field("sha256").unwrap_or_default()
+    }
+
+    /// The script file, when it came from a file.
+    pub fn script_path(&self) -> Option<&str> {
+        self.field("path")
+    }
+
+    /// The recorded parameters (secret-looking ones as `*****`).
+    pub fn params(&self) -> Vec<(String, String)> {
+        match self.header.get("params") {
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The same site as the run's: its `--sim-state` folder, or its inventory (which must
+    /// not have changed since).
+    pub fn site_spec(&self) -> Result<SiteSpec, String> {
+        let site = self.header.get("site").cloned().unwrap_or(Value::Null);
+        let f = |k: &str| site.get(k).and_then(Value::as_str).map(str::to_string);
+        match f("kind").as_deref() {
+            Some("sim") => match f("state") {
+                Some(dir) => Ok(SiteSpec::Sim {
+                    scenario: None,
+                    default_driver: "ldoms".into(),
+                    state: Some(PathBuf::from(dir)),
+                }),
+                None => Err(format!(
+                    "run {} used an in-memory simulated site ({}), which ended with it: nothing to continue (use --sim-state DIR to keep a simulated site)",
+                    self.id,
+                    f("scenario").unwrap_or_default()
+                )),
+            },
+            Some("inventory") => {
+                let path = f("path").unwrap_or_default();
+                let want = f("sha256").unwrap_or_default();
+                let got = std::fs::read(&path)
+                    .map(|b| journal::sha256_hex(&b))
+                    .map_err(|e| format!("cannot read the inventory {path} of run {}: {e}", self.id))?;
+                if got != want {
+                    return Err(format!(
+                        "the inventory {path} changed since run {} started (sha256 {want}, now {got}): the site may not be the same; put the inventory back as it was",
+                        self.id
+                    ));
+                }
+                Ok(SiteSpec::Inventory(PathBuf::from(path)))
+            }
+            _ => Err(format!(
+                "the header of run {} does not say which site it ran on",
+                self.id
+            )),
+        }
+    }
+
+    /// Lines for the operator about the change commands whose outcome is unknown.
+    pub fn unknown_lines(&self) -> Vec<String> {
+        self.unknown
+            .iter()
+            .map(|u| format!("  #{} on {}: {}", u.seq, u.host, u.command))
+            .collect()
+    }
+}
+
+/// What `resume` or `unwind` hands to the run it starts (`crate::cli`).
+#[derive(Debug)]
+pub struct Continuation {
+    /// The dead run.
+    pub from: String,
+    /// `unwind`: run only the pending routines, not the script.
+    pub unwind: bool,
+    /// The script's recorded SHA-256 (resume: the text must still match).
+    pub sha256: String,
+    /// The dead run's completed steps (resume).
+    pub replay: Option<Arc<Replay>>,
+    /// The routines it left pending, inherited by the new run.
+    pub pending: Vec<Pending>,
+    /// The hosts whose lock it holds: taken over before anything else.
+    pub locked: Vec<String>,
+}
+
+impl Continuation {
+    /// The continuation of `dead`.
+    pub fn of(dead: &DeadRun, unwind: bool) -> Continuation {
+        Continuation {
+            from: dead.id.clone(),
+            unwind,
+            sha256: dead.sha256().to_string(),
+            replay: (!unwind).then(|| Arc::new(Replay::from_lines(&dead.id, &dead.lines))),
+            pending: dead.pending.clone(),
+            locked: dead.locked.clone(),
+        }
+    }
+
+    /// The pending routines as the registry inherits them.
+    pub fn inherited(&self) -> Vec<(String, Option<Value>)> {
+        self.pending
+            .iter()
+            .map(|p| (p.what.clone(), p.routine.clone()))
+            .collect()
+    }
+}
+
+/// The script a continued run runs: for `resume` the same text as the dead run's (its
+/// SHA-256 is checked), for `unwind` none (an empty placeholder with its name).
+pub fn script_for(arg: &str, cont: Option<&Continuation>) -> Result<Script, String> {
+    match cont {
+        Some(c) if c.unwind => Ok(Script {
+            source_name: arg.to_string(),
+            text: String::new(),
+            path: None,
+        }),
+        Some(c) => {
+            let s = crate::cli::resolve_script(arg)?;
+            let got = journal::sha256_hex(s.text.as_bytes());
+            if got != c.sha256 {
+                return Err(format!(
+                    "the script {arg} is not the one run {} ran (sha256 {}, now {got}): resume runs the same text; put it back, or unwind the run (`hascript unwind {}`) and start a new one",
+                    c.from, c.sha256, c.from
+                ));
+            }
+            Ok(s)
+        }
+        None => crate::cli::resolve_script(arg),
+    }
+}
+
+/// `unwind`: run the routines the dead run left pending (inherited into the run's
+/// registry), newest first, then say what is left. Exit 0 when every routine ran and
+/// ended well; 4 (needs attention) when one failed or could not run.
+pub fn unwind(env: &RunEnv, from: &str) -> Outcome {
+    let pending = env.ctx.recoveries.pending();
+    if pending.is_empty() {
+        env.ctx.ui.info(&format!(
+            "run {from} left no recovery routine pending: nothing to unwind"
+        ));
+        return Outcome {
+            exit: 0,
+            report: None,
+            kind: None,
+        };
+    }
+    let ran = crate::engine::run_pending(None, env, false, "unwind");
+    let lines = recovery::report_lines(&ran);
+    let failed = ran
+        .iter()
+        .any(|r| r.outcome != hascript_api::objects::RecoveryOutcome::Ok);
+    if failed {
+        Outcome {
+            exit: 4,
+            report: Some(format!(
+                "error (needs_attention): unwinding run {from} did not complete:\n  {}",
+                lines.join("\n  ")
+            )),
+            kind: Some("needs_attention".into()),
+        }
+    } else {
+        for l in &lines {
+            env.ctx.ui.info(l);
+        }
+        env.ctx.ui.info(&format!(
+            "run {from} unwound: {} recovery routine(s) ran",
+            ran.len()
+        ));
+        Outcome {
+            exit: 0,
+            report: None,
+            kind: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn end(n: u64, title: &str, value: Value) -> Value {
+        json!({"event": "step_end", "n": n, "section": "", "title": title, "ok": true, "value": value})
+    }
+
+    #[test]
+    fn completed_steps_replay_in_start_order_until_the_script_differs() {
+        let lines = vec![
+            json!({"event": "step", "n": 1}),
+            end(1, "a", json!(1)),
+            json!({"event": "step", "n": 2}),
+            json!({"event": "step", "n": 3}),
+            end(3, "inner", json!("x")),
+            end(2, "outer", json!({"k": 2})),
+            json!({"event": "step_end", "n": 4, "section": "", "title": "failed", "ok": false}),
+            end(5, "c", json!(3)),
+        ];
+        let r = Replay::from_lines("R", &lines);
+        assert_eq!(r.next("", "a"), Some(json!(1)));
+        // The outer step is replayed; its nested step goes with it.
+        assert_eq!(r.next("", "outer"), Some(json!({"k": 2})));
+        assert_eq!(r.next("", "c"), Some(json!(3)));
+        assert_eq!(r.next("", "d"), None);
+        let r = Replay::from_lines("R", &lines);
+        assert_eq!(r.next("", "a"), Some(json!(1)));
+        assert_eq!(r.next("", "other"), None, "the script took another way");
+        assert_eq!(r.next("", "outer"), None, "nothing after a divergence");
+    }
+
+    #[test]
+    fn a_step_without_a_value_runs_again_with_its_nested_steps_replayed() {
+        let lines = vec![
+            end(2, "inner", json!(7)),
+            json!({"event": "step_end", "n": 1, "section": "", "title": "outer", "ok": true}),
+        ];
+        let r = Replay::from_lines("R", &lines);
+        assert_eq!(r.next("", "outer"), None);
+        assert_eq!(r.next("", "inner"), Some(json!(7)));
+    }
+}

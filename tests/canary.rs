@@ -1,0 +1,635 @@
+//! The canary test (issue 5, item 7): unique secret values sent through every path —
+//! success, failure (wrong store passwords), a timeout with a secret in its argv, the error
+//! report, `--output json`, the journal files, `hascript journal list/show` (human and
+//! json), the local transport (process list, environment of its children), SSH login and
+//! sudo passwords named by the inventory — and searched for on this machine's side:
+//! standard output and error of every command, every file under the temporary HOME,
+//! XDG_STATE_HOME and TMPDIR the runs were given, and the process list while a command
+//! runs. The simulated hosts must have received them (their command log and files), which
+//! also proves the search finds a canary where one is; a deliberate leak into a control
+//! folder proves it once more.
+
+mod sim_support;
+mod ssh_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sim_support::Site;
+
+/// A value no run could produce by accident.
+fn canary(tag: &str) -> String {
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("Cnry{tag}{}x{n}Q", std::process::id())
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every file under `dir` whose bytes contain `needle` (symbolic links not followed).
+fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                todo.push(p);
+            } else if ft.is_file() {
+                if let Ok(b) = std::fs::read(&p) {
+                    if contains(&b, needle.as_bytes()) {
+                        found.push(p);
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Processes whose command line (`/proc/PID/cmdline`) contains `needle`.
+fn processes_with(needle: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(b) = std::fs::read(format!("/proc/{pid}/cmdline")) {
+            if contains(&b, needle.as_bytes()) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
+
+/// Every descendant of `pid` (not `pid` itself).
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut all = vec![pid];
+    let mut i = 0;
+    while i < all.len() {
+        let kids = ssh_support::children_of(all[i]);
+        all.extend(kids);
+        i += 1;
+    }
+    all.remove(0);
+    all
+}
+
+/// This machine's side of the runs: HOME, XDG_STATE_HOME, TMPDIR (all temporary), and
+/// everything the runs printed.
+struct Local {
+    dir: tempfile::TempDir,
+    shown: Vec<(String, String)>,
+}
+
+impl Local {
+    fn new() -> Local {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for d in ["home", "state", "tmp"] {
+            std::fs::create_dir_all(dir.path().join(d)).expect("mkdir");
+        }
+        Local {
+            dir,
+            shown: Vec::new(),
+        }
+    }
+
+    fn path(&self, d: &str) -> PathBuf {
+        self.dir.path().join(d)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hascript"));
+        c.args(args)
+            .env_remove("HASCRIPT_PATH")
+            .env("HOME", self.path("home"))
+            .env("XDG_STATE_HOME", self.path("state"))
+            .env("TMPDIR", self.path("tmp"))
+            .env("NO_COLOR", "1")
+            .current_dir(self.path("home"))
+            .stdin(Stdio::null());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("HASCRIPT_SECRET_") {
+                c.env_remove(k);
+            }
+        }
+        c
+    }
+
+    /// Keep what a command printed, labelled, for the final search; return its exit code
+    /// and text.
+    fn keep(&mut self, label: &str, o: &Output) -> (i32, String) {
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        self.shown.push((label.to_string(), text.clone()));
+        (o.status.code().unwrap_or(-1), text)
+    }
+
+    fn run(&mut self, label: &str, mut c: Command) -> (i32, String) {
+        let o = c.output().expect("hascript runs");
+        self.keep(label, &o)
+    }
+
+    /// `journal list`, and `journal show` (human and json) of every recorded run.
+    fn journals(&mut self) -> usize {
+        let (code, list) = self.run("journal list", self.cmd(&["journal", "list"]));
+        assert_eq!(code, 0, "{list}");
+        let ids: Vec<String> = list
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|w| w.contains('T') && w.contains('-'))
+            .map(str::to_string)
+            .collect();
+        for id in &ids {
+            for out in ["human", "json"] {
+                let (code, t) = self.run(
+                    &format!("journal show {id} {out}"),
+                    self.cmd(&["journal", "show", id, "--output", out]),
+                );
+                assert_eq!(code, 0, "{t}");
+            }
+        }
+        ids.len()
+    }
+
+    /// Where `needle` appears on this machine's side: labels of printed texts and files.
+    fn leaks(&self, needle: &str) -> Vec<String> {
+        let mut l: Vec<String> = self
+            .shown
+            .iter()
+            .filter(|(_, t)| t.contains(needle))
+            .map(|(label, _)| format!("printed by {label}"))
+            .collect();
+        l.extend(
+            files_containing(self.dir.path(), needle)
+                .into_iter()
+                .map(|p| format!("file {}", p.display())),
+        );
+        l
+    }
+}
+
+#[test]
+fn the_search_finds_a_deliberate_leak() {
+    let c = canary("ctl");
+    let mut local = Local::new();
+    assert!(local.leaks(&c).is_empty());
+    let deep = local.path("state/hascript/runs");
+    std::fs::create_dir_all(&deep).expect("mkdir");
+    std::fs::write(
+        deep.join("x.jsonl"),
+        format!("{{\"event\":\"info\",\"message\":\"pw {c} here\"}}\n"),
+    )
+    .expect("write");
+    local
+        .shown
+        .push(("control".into(), format!("error: bad {c}\n")));
+    let l = local.leaks(&c);
+    assert_eq!(l.len(), 2, "{l:?}");
+    // The process-list search finds a process whose argv holds a value.
+    let mut child = Command::new("sh")
+        .args(["-c", "sleep 20; true", &c])
+        .spawn()
+        .expect("sh");
+    let t = Instant::now();
+    let mut seen = Vec::new();
+    while seen.is_empty() && t.elapsed() < Duration::from_secs(5) {
+        seen = processes_with(&c);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(seen, [child.id()]);
+}
+
+const APPMON_VARS: [&str; 3] = [
+    "HASCRIPT_SECRET_STOREPASS_CLIENT",
+    "HASCRIPT_SECRET_STOREPASS_SERVER",
+    "HASCRIPT_SECRET_STOREPASS_PUBLIC",
+];
+
+fn sim_run(
+    local: &Local,
+    site: &Site,
+    script: &str,
+    params: &[&str],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
+    let state = site.state.to_string_lossy().into_owned();
+    let mut args = vec!["run", script, "--sim", "--sim-state", &state];
+    for p in params {
+        args.extend(["-p", p]);
+    }
+    args.extend_from_slice(extra);
+    let mut c = local.cmd(&args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+#[test]
+fn appmon_store_passwords_and_script_secrets_never_reach_this_machines_side() {
+    let base = canary("A");
+    let values = [
+        format!("{base}client"),
+        format!("{base}server"),
+        format!("{base}public"),
+    ];
+    let env: Vec<(&str, &str)> = APPMON_VARS
+        .iter()
+        .zip(values.iter())
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let mut local = Local::new();
+
+    // Success, human and json: new keys made with the canary passwords.
+    for out in ["human", "json"] {
+        let site = Site::new(Some("hpvm"));
+        let c = sim_run(
+            &local,
+            &site,
+            "hpvm/setup-appmon-keys",
+            &["package=slvm1", "regenerate=yes"],
+            &["--yes", "--output", out],
+            &env,
+        );
+        let (code, text) = local.run(&format!("setup-appmon-keys {out}"), c);
+        assert_eq!(code, 0, "{text}");
+        // The hosts received every value: keytool's argv (the product forces it there)
+        // and the configuration files written through stdin.
+        let sent = site.log().join("\n");
+        for v in &values {
+            assert!(sent.contains(v.as_str()), "{v} was never sent:\n{sent}");
+        }
+        assert!(
+            !files_containing(&site.state, &base).is_empty(),
+            "the simulated hosts' files hold the canary"
+        );
+        if out == "json" {
+            assert!(text.contains("-storepass *****"), "{text}");
+        }
+    }
+
+    // Failure: the default site's stores use the manual's passwords; the canary ones are
+    // wrong (exit 3), and the report shows the command with `*****`.
+    for out in ["human", "json"] {
+        let site = Site::new(Some("hpvm"));
+        let c = sim_run(
+            &local,
+            &site,
+            "hpvm/setup-appmon-keys",
+            &["package=slvm1"],
+            &["--output", out],
+            &env,
+        );
+        let (code, text) = local.run(&format!("wrong passwords {out}"), c);
+        assert_eq!(code, 3, "{text}");
+        assert!(text.contains("*****"), "{text}");
+        assert!(site.log().join("\n").contains(&base), "sent to the hosts");
+    }
+
+    // A script that does everything a script can with a secret: step titles and return
+    // values, print/debug/info/warn, a command's argv and output (read and change), a
+    // failing command, a caught error, a secret-looking -p value, and the uncaught error.
+    let token = format!("{base}token");
+    let param = format!("{base}param");
+    let script = local.path("home/uses-secrets.rhai");
+    std::fs::write(
+        &script,
+        r#"//! params: password
+//! secrets: token
+let v = step("S1", `step with ${secrets.token}`, || {
+    let r = host("cd1").run(["echo", secrets.token], #{changes: false});
+    r.stdout
+});
+print(v);
+print(secrets);
+debug(secrets.token);
+info(`info ${secrets.token}`);
+warn(`warn ${secrets.token}`);
+print(params.password);
+host("cd1").run(["true", secrets.token]);
+try {
+    host("cd1").run(["false", secrets.token], #{changes: false});
+} catch (e) {
+    print(e);
+}
+fail("check", `failed with ${secrets.token} and ${params.password}`);
+"#,
+    )
+    .expect("write script");
+    let script_s = script.to_string_lossy().into_owned();
+    let pw = format!("password={param}");
+    for out in ["human", "json"] {
+        let site = Site::new(None);
+        let c = sim_run(
+            &local,
+            &site,
+            &script_s,
+            &[&pw],
+            &["--output", out],
+            &[("HASCRIPT_SECRET_TOKEN", &token)],
+        );
+        let (code, text) = local.run(&format!("script {out}"), c);
+        assert!(code == 3 || code == 4, "a check failure: {text}");
+        assert!(text.contains("failed with ***** and *****"), "{text}");
+        let sent = site.log().join("\n");
+        assert!(sent.contains(&format!("cd1: echo {token}")), "{sent}");
+        assert!(sent.contains(&format!("cd1: true {token}")), "{sent}");
+        assert!(text.contains("*****"), "{text}");
+    }
+
+    let runs = local.journals();
+    assert_eq!(runs, 6, "every run was journaled");
+    let leaks = local.leaks(&base);
+    assert!(leaks.is_empty(), "the canary leaked: {leaks:?}");
+    // -p cannot carry a declared secret: refused, and its value is not repeated.
+    let site = Site::new(None);
+    let c = sim_run(
+        &local,
+        &site,
+        &script_s,
+        &[&format!("token={base}dashp")],
+        &[],
+        &[],
+    );
+    let (code, text) = local.run("secret with -p", c);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("process list"), "{text}");
+    assert!(!text.contains(&base), "{text}");
+    assert!(site.log().is_empty());
+}
+
+fn local_inventory(dir: &Path) -> PathBuf {
+    let p = dir.join("local.toml");
+    std::fs::write(
+        &p,
+        r#"driver = "ldoms"
+description = "this machine"
+[defaults]
+transport = "local"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "box1"
+ppar_id = 0
+xscf = ["192.0.2.1", "192.0.2.2"]
+[[host]]
+name = "g1"
+role = "guest-domain"
+[[host]]
+name = "g2"
+role = "guest-domain"
+"#,
+    )
+    .expect("write inventory");
+    p
+}
+
+#[test]
+fn the_local_transport_keeps_secrets_off_this_machines_process_list() {
+    let base = canary("L");
+    let token = format!("{base}token");
+    let mut local = Local::new();
+    let inv = local_inventory(&local.path("home"));
+    let script = local.path("home/local.rhai");
+    // The secret on standard input of a command that then sleeps past its timeout; then
+    // the secret in an argv, which the local transport refuses.
+    std::fs::write(
+        &script,
+        r#"//! secrets: token
+try {
+    host("cd1").run(["sh", "-c", "cat >/dev/null; sleep 30"], #{stdin: secrets.token, changes: false, timeout: 3});
+} catch (e) {
+    print(e);
+}
+host("cd1").run(["echo", secrets.token], #{changes: false});
+"#,
+    )
+    .expect("write script");
+    let mut c = local.cmd(&[
+        "run",
+        &script.to_string_lossy(),
+        "-i",
+        &inv.to_string_lossy(),
+        "--output",
+        "json",
+    ]);
+    c.env("HASCRIPT_SECRET_TOKEN", &token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().expect("hascript runs");
+    let pid = child.id();
+    // While the command sleeps: nothing on this machine has the secret on its command
+    // line, and no child of hascript has it in its environment.
+    let t = Instant::now();
+    let mut sleeper_seen = false;
+    let mut in_argv = Vec::new();
+    let mut in_env = Vec::new();
+    while t.elapsed() < Duration::from_millis(2500) {
+        in_argv.extend(processes_with(&base));
+        for p in descendants(pid) {
+            if let Ok(b) = std::fs::read(format!("/proc/{p}/cmdline")) {
+                sleeper_seen |= contains(&b, b"sleep 30");
+            }
+            if let Ok(b) = std::fs::read(format!("/proc/{p}/environ")) {
+                if contains(&b, base.as_bytes()) {
+                    in_env.push(p);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let o = child.wait_with_output().expect("hascript ends");
+    let (code, text) = local.keep("local transport", &o);
+    assert!(sleeper_seen, "the sleeping command was observed: {text}");
+    assert!(
+        in_argv.is_empty(),
+        "secret in a process's argv: {in_argv:?}"
+    );
+    assert!(
+        in_env.is_empty(),
+        "secret in a child's environment: {in_env:?}"
+    );
+    assert!(text.contains("did not finish within 3 s"), "{text}");
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("carries a secret on its command line") && text.contains("process list"),
+        "{text}"
+    );
+    local.journals();
+    let leaks = local.leaks(&base);
+    assert!(leaks.is_empty(), "the canary leaked: {leaks:?}");
+}
+
+/// The inventory of one raw SSH host (the test user's shell runs the line) plus two unused
+/// local guests.
+fn ssh_inventory(dir: &Path, port: u16, pw_var: &str, sudo_var: &str) -> PathBuf {
+    let p = dir.join(format!("ssh-{pw_var}-{sudo_var}.toml"));
+    std::fs::write(
+        &p,
+        format!(
+            r#"driver = "ldoms"
+description = "one host over SSH"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "box1"
+ppar_id = 0
+xscf = ["192.0.2.1", "192.0.2.2"]
+transport = "ssh"
+address = "127.0.0.2"
+port = {port}
+user = "{user}"
+password = "env:{pw_var}"
+become = "sudo"
+become_password = "env:{sudo_var}"
+command_timeout = 30
+[[host]]
+name = "g1"
+role = "guest-domain"
+transport = "local"
+[[host]]
+name = "g2"
+role = "guest-domain"
+transport = "local"
+"#,
+            user = ssh_support::USER
+        ),
+    )
+    .expect("write inventory");
+    p
+}
+
+#[test]
+fn ssh_login_and_sudo_passwords_and_a_timeout_with_a_secret_in_argv() {
+    use std::os::unix::process::CommandExt;
+    let e = ssh_support::env();
+    // Password logins only, so the login password is really used.
+    let sshd = ssh_support::Sshd::start(
+        vec![ssh_support::Addr {
+            ip: "127.0.0.2".into(),
+            force: None,
+        }],
+        &["ed25519"],
+        "AuthenticationMethods password\nPasswordAuthentication yes\n",
+    );
+    let home = ssh_support::Home::new(&sshd.known_hosts, "");
+    let base = canary("S");
+    let token = format!("{base}token");
+    let wrong = format!("{base}wrong");
+    let mut local = Local::new();
+    // The runs are the test user's: their HOME is the SSH home; journals in it.
+    let state = home.path.join("state");
+    std::fs::create_dir_all(&state).expect("mkdir");
+    let inv = ssh_inventory(&home.path, sshd.port, "HS_CANARY_PW", "HS_CANARY_PW");
+    let inv_wrong = ssh_inventory(&home.path, sshd.port, "HS_CANARY_PW", "HS_CANARY_WRONG");
+    let script = home.path.join("ssh.rhai");
+    std::fs::write(
+        &script,
+        r#"//! secrets: token
+let r = host("cd1").run(["id", "-u"], #{changes: false});
+print(`uid ${r.stdout}`);
+try {
+    host("cd1").run(["sh", "-c", "sleep 30", secrets.token], #{changes: false, timeout: 2});
+} catch (e) {
+    print(e);
+}
+"#,
+    )
+    .expect("write script");
+    home.give_to(ssh_support::USER);
+    let (uid, gid) = ssh_support::ids(ssh_support::USER);
+    let run = |local: &mut Local, label: &str, inv: &Path, out: &str| {
+        let mut c = Command::new(&e.hascript);
+        c.args([
+            "run",
+            &script.to_string_lossy(),
+            "-i",
+            &inv.to_string_lossy(),
+        ])
+        .args(["--output", out])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &home.path)
+        .env("USER", ssh_support::USER)
+        .env("XDG_STATE_HOME", &state)
+        .env("HS_CANARY_PW", &e.password)
+        .env("HS_CANARY_WRONG", &wrong)
+        .env("HASCRIPT_SECRET_TOKEN", &token)
+        .current_dir(&home.path)
+        .stdin(Stdio::null())
+        .uid(uid)
+        .gid(gid);
+        local.run(label, c)
+    };
+    for out in ["human", "json"] {
+        let (code, text) = run(&mut local, &format!("ssh {out}"), &inv, out);
+        assert_eq!(code, 0, "{text}");
+        // sudo accepted the password (received on the host): the command ran as root.
+        assert!(text.contains("uid 0"), "{text}");
+        assert!(text.contains("did not finish within 2 s"), "{text}");
+        assert!(text.contains("sh -c 'sleep 30' *****"), "{text}");
+    }
+    assert!(
+        sshd.log().contains("Accepted password for hstest"),
+        "the login password was received: {}",
+        sshd.log()
+    );
+    let (code, text) = run(&mut local, "ssh wrong sudo password", &inv_wrong, "human");
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("did not accept become_password"), "{text}");
+    // Journals of the test user, read back as the test user would.
+    let mut c = Command::new(&e.hascript);
+    c.args(["journal", "list"])
+        .env("XDG_STATE_HOME", &state)
+        .stdin(Stdio::null());
+    let (code, list) = local.run("journal list (ssh)", c);
+    assert_eq!(code, 0, "{list}");
+    let ids: Vec<String> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert_eq!(ids.len(), 3, "{list}");
+    for id in &ids {
+        for out in ["human", "json"] {
+            let mut c = Command::new(&e.hascript);
+            c.args(["journal", "show", id, "--output", out])
+                .env("XDG_STATE_HOME", &state)
+                .stdin(Stdio::null());
+            let (code, t) = local.run(&format!("journal show {id}"), c);
+            assert_eq!(code, 0, "{t}");
+        }
+    }
+    for needle in [e.password.as_str(), base.as_str()] {
+        let mut leaks = local.leaks(needle);
+        leaks.extend(
+            files_containing(&home.path, needle)
+                .into_iter()
+                .map(|p| format!("file {}", p.display())),
+        );
+        assert!(leaks.is_empty(), "a canary leaked: {leaks:?}");
+        assert!(
+            !sshd.log().contains(needle),
+            "the server logged a secret on a command line"
+        );
+    }
+}

@@ -1,0 +1,333 @@
+//! Ctrl-C (issue 5 item 9), through the binary with SIGINT. The simulator's virtual waits
+//! take no real time, so `HASCRIPT_SIM_PACE_MS` makes each virtual second of waiting take
+//! that many real milliseconds: an interruption can then land in the middle of a wait.
+//!
+//! The first Ctrl-C stops the wait at once, runs the pending recovery routines (newest
+//! first, journaled) and exits 130; a second one stops at once, says what was left pending
+//! and journals it, and `hascript unwind` finishes the job.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hascript");
+
+struct Env {
+    dir: tempfile::TempDir,
+    state_home: PathBuf,
+    site: PathBuf,
+}
+
+impl Env {
+    fn new(scenario: &str) -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = Env {
+            state_home: dir.path().join("state"),
+            site: dir.path().join("site"),
+            dir,
+        };
+        let o = e
+            .cmd(&[
+                "sim",
+                "init",
+                "--state",
+                e.site_str(),
+                "--scenario",
+                scenario,
+            ])
+            .output()
+            .expect("init");
+        assert_eq!(o.status.code(), Some(0));
+        e
+    }
+
+    fn site_str(&self) -> &str {
+        self.site.to_str().expect("utf8")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env_remove("HASCRIPT_PATH")
+            .env_remove("HASCRIPT_SIM_PACE_MS")
+            .env("XDG_STATE_HOME", &self.state_home)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Start `args` with virtual waits paced at `pace_ms` per virtual second; output goes
+    /// to files (read with [`Env::output`]).
+    fn spawn(&self, args: &[&str], pace_ms: u32) -> Child {
+        let out = std::fs::File::create(self.dir.path().join("out")).expect("out");
+        let err = std::fs::File::create(self.dir.path().join("err")).expect("err");
+        self.cmd(args)
+            .env("HASCRIPT_SIM_PACE_MS", pace_ms.to_string())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawn")
+    }
+
+    fn output(&self) -> String {
+        let r = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+        format!("{}{}", r("out"), r("err"))
+    }
+
+    fn journal(&self) -> Vec<Value> {
+        let dir = self.state_home.join("hascript").join("runs");
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v.first().map(|p| lines(p)).unwrap_or_default()
+    }
+
+    /// Wait (up to 60 s) until the journal has a line for which `pred` holds.
+    fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) {
+        let t = Instant::now();
+        while !self.journal().iter().any(&pred) {
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "no {what} in the journal:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn sim_exec(&self, host: &str, argv: &[&str]) -> String {
+        let mut args = vec![
+            "sim",
+            "exec",
+            "--state",
+            self.site_str(),
+            "--host",
+            host,
+            "--",
+        ];
+        args.extend_from_slice(argv);
+        let o = self.cmd(&args).output().expect("sim exec");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn sigint(child: &Child) {
+    // SAFETY: sending a signal to our own child process.
+    let rc = unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(rc, 0, "kill -INT");
+}
+
+/// Wait for the child's exit, at most `limit`; returns its code and how long it took.
+fn exit_within(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
+    let t = Instant::now();
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            return (s.code(), t.elapsed());
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running {limit:?} after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn event<'a>(ls: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    ls.iter().filter(|l| l["event"] == kind).collect()
+}
+
+fn live_migration(env: &Env) -> Vec<String> {
+    [
+        "run",
+        "ldoms/live-migration",
+        "--sim",
+        "--sim-state",
+        env.site_str(),
+        "-p",
+        "guest=guest2",
+        "-p",
+        "target=cd3",
+        "--yes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn assert_protected_on_source(env: &Env) {
+    let cd2 = env.sim_exec("cd2", &["/usr/sbin/ldm", "list", "-p"]);
+    assert!(
+        cd2.lines()
+            .any(|l| l.contains("|name=guest2|") && l.contains("|state=active|")),
+        "{cd2}"
+    );
+    let cd3 = env.sim_exec("cd3", &["/usr/sbin/ldm", "list", "-p"]);
+    assert!(!cd3.contains("|name=guest2|"), "{cd3}");
+    for g in ["guest1", "guest2"] {
+        let cf = env.sim_exec(g, &["/opt/SMAW/bin/cfset", "-a"]);
+        assert!(cf.contains("KEY: CLUSTER_TIMEOUT VALUE: 10\n"), "{g}: {cf}");
+        let sd = env.sim_exec(g, &["/opt/SMAW/bin/sdtool", "-s"]);
+        assert!(sd.contains("TestWorked"), "{g}: {sd}");
+    }
+}
+
+#[test]
+fn ctrl_c_interrupts_a_wait_at_once_runs_the_script_routines_and_exits_130() {
+    let env = Env::new("ldoms");
+    let script = env.dir.path().join("wait.rhai");
+    std::fs::write(
+        &script,
+        "let a = defer(\"say the first\", || info(\"first routine ran\"));\n\
+         let b = defer(\"say the second\", || info(\"second routine ran\"));\n\
+         let c = defer(\"not needed\", || info(\"third routine ran\"));\n\
+         c.done();\n\
+         sleep(3600);\n\
+         info(\"the wait ended\");\n",
+    )
+    .expect("write");
+    // 3600 virtual seconds at 10 ms each: 36 s of real time unless interrupted.
+    let mut child = env.spawn(
+        &[
+            "run",
+            script.to_str().expect("utf8"),
+            "--sim",
+            "--sim-state",
+            env.site_str(),
+        ],
+        10,
+    );
+    env.wait_for("settled routine", |l| l["event"] == "recovery_run");
+    std::thread::sleep(Duration::from_millis(300));
+    sigint(&child);
+    let (code, took) = exit_within(&mut child, Duration::from_secs(20));
+    let out = env.output();
+    assert_eq!(code, Some(130), "{out}");
+    assert!(took < Duration::from_secs(1), "took {took:?}\n{out}");
+    assert!(!out.contains("the wait ended"), "{out}");
+    // Newest first; the settled one never runs.
+    let second = out.find("second routine ran").expect(&out);
+    let first = out.find("first routine ran").expect(&out);
+    assert!(second < first, "{out}");
+    assert!(!out.contains("third routine ran"), "{out}");
+    let ls = env.journal();
+    let runs: Vec<(u64, String, String)> = event(&ls, "recovery_run")
+        .iter()
+        .map(|l| {
+            (
+                l["id"].as_u64().unwrap_or(0),
+                l["outcome"].as_str().unwrap_or("").to_string(),
+                l["by"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            (3, "not_needed".into(), "run".into()),
+            (2, "ok".into(), "run".into()),
+            (1, "ok".into(), "run".into())
+        ]
+    );
+    let reg = event(&ls, "recovery_registered");
+    assert_eq!(reg.len(), 3);
+    assert!(reg.iter().all(|r| r["rerunnable"] == false));
+    let last = ls.last().expect("lines");
+    assert_eq!(last["event"], "result");
+    assert_eq!(last["exit"], 130);
+    assert_eq!(last["result"], "cancelled");
+}
+
+#[test]
+fn ctrl_c_during_the_down_wait_runs_the_registered_routine_and_exits_130() {
+    let env = Env::new("ldoms/migration-aborted-guest-stopped");
+    // The recovery's DOWN wait (about 600 virtual seconds) takes about 3 s.
+    let args = live_migration(&env);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = env.spawn(&args, 5);
+    env.wait_for("wait", |l| l["event"] == "wait");
+    sigint(&child);
+    let t = Instant::now();
+    // The wait stops at once: the run turns to its pending routine well under a second.
+    env.wait_for("recovery start", |l| {
+        l["event"] == "warn"
+            && l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("interrupted: running 1 pending recovery routine"))
+    });
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    let (code, _) = exit_within(&mut child, Duration::from_secs(60));
+    let out = env.output();
+    assert_eq!(code, Some(130), "{out}");
+    let ls = env.journal();
+    let reg = event(&ls, "recovery_registered");
+    assert_eq!(reg.len(), 1, "{reg:?}");
+    assert_eq!(reg[0]["routine"]["routine"], "recover_migration");
+    assert_eq!(reg[0]["routine"]["guest"], "guest2");
+    let ran = event(&ls, "recovery_run");
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert_eq!(
+        (ran[0]["outcome"].as_str(), ran[0]["by"].as_str()),
+        (Some("ok"), Some("run"))
+    );
+    // The guest was started once: by the routine, not by the interrupted bracket as well.
+    let starts = event(&ls, "command_start")
+        .iter()
+        .filter(|l| l["command"].as_str().unwrap_or("").contains("start-domain"))
+        .count();
+    assert_eq!(starts, 1, "{out}");
+    assert_eq!(ls.last().map(|l| l["exit"].clone()), Some(130.into()));
+    assert_protected_on_source(&env);
+}
+
+#[test]
+fn a_second_ctrl_c_stops_at_once_says_what_is_pending_and_unwind_finishes() {
+    let env = Env::new("ldoms/migration-aborted-guest-stopped");
+    // Slow enough that the routine is still waiting when the second Ctrl-C comes.
+    let args = live_migration(&env);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = env.spawn(&args, 20);
+    env.wait_for("wait", |l| l["event"] == "wait");
+    sigint(&child);
+    env.wait_for("routine step", |l| {
+        l["event"] == "step" && l["section"] == "recovery"
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    sigint(&child);
+    let (code, took) = exit_within(&mut child, Duration::from_secs(10));
+    let out = env.output();
+    assert_eq!(code, Some(130), "{out}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(out.contains("stopped at once; left pending"), "{out}");
+    assert!(out.contains("recover the migration of guest2"), "{out}");
+    let ls = env.journal();
+    let id = ls[0]["run"].as_str().expect("id").to_string();
+    assert!(out.contains(&format!("hascript unwind {id}")), "{out}");
+    let ran = event(&ls, "recovery_run");
+    assert_eq!(ran.len(), 1);
+    assert_eq!(ran[0]["outcome"], "abandoned");
+    assert_eq!(ls.last().map(|l| l["exit"].clone()), Some(130.into()));
+    // Fencing is still off; unwind runs the abandoned routine (locks taken over).
+    let cf = env.sim_exec("guest1", &["/opt/SMAW/bin/cfset", "-a"]);
+    assert!(cf.contains("CLUSTER_TIMEOUT VALUE: 600"), "{cf}");
+    let o = env.cmd(&["unwind", &id]).output().expect("unwind");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("routine #1"), "{text}");
+    assert_protected_on_source(&env);
+}
