@@ -448,11 +448,25 @@ fn install_ctrl_c(interrupt: Interrupt, slot: PendingSlot) {
 }
 
 fn cmd_run(args: RunArgs) -> i32 {
-    cmd_run_with(args, None)
+    cmd_run_with(args, None, None)
 }
 
-/// `run`, or the run `resume`/`unwind` start (`cont`).
-fn cmd_run_with(args: RunArgs, cont: Option<crate::resume::Continuation>) -> i32 {
+/// `hascript run` from inside another command (the REPL's `:run`): the same checks,
+/// journal, host locks, `--dry-run`, confirmations and exit code, with the Ctrl-C handling
+/// left to the caller, which stops the run by cancelling `cancel` (no handler is
+/// installed, and a second Ctrl-C does not exit the process). Returns the exit code; the
+/// run prints its own output and error report.
+pub fn run_embedded(args: RunArgs, cancel: CancelToken) -> i32 {
+    cmd_run_with(args, None, Some(cancel))
+}
+
+/// `run`, or the run `resume`/`unwind` start (`cont`). `cancel`: the caller watches
+/// Ctrl-C and cancels it ([`run_embedded`]); `None`: this run installs its own handler.
+fn cmd_run_with(
+    args: RunArgs,
+    cont: Option<crate::resume::Continuation>,
+    cancel: Option<CancelToken>,
+) -> i32 {
     let params = match parse_params(&args.params) {
         Ok(p) => p,
         Err(e) => return usage(e),
@@ -517,10 +531,15 @@ fn cmd_run_with(args: RunArgs, cont: Option<crate::resume::Continuation>) -> i32
             rec.redactor().add(v);
         }
     }
-    let cancel = CancelToken::new();
+    let (cancel, watch_ctrl_c) = match cancel {
+        Some(c) => (c, false),
+        None => (CancelToken::new(), true),
+    };
     let interrupt = Interrupt::new(cancel.clone());
     let pending_slot = PendingSlot::default();
-    install_ctrl_c(interrupt.clone(), pending_slot.clone());
+    if watch_ctrl_c {
+        install_ctrl_c(interrupt.clone(), pending_slot.clone());
+    }
     let console = Arc::new(ConsoleUi::new(args.yes || dry));
     let shown: Arc<dyn Ui> = if json { json_ui } else { console.clone() };
     // What the operator is shown hides every secret the journal hides (the script's, the
@@ -917,7 +936,11 @@ fn cmd_continue(
         break_lock: false,
         dry_run: false,
     };
-    cmd_run_with(args, Some(crate::resume::Continuation::of(&dead, unwind)))
+    cmd_run_with(
+        args,
+        Some(crate::resume::Continuation::of(&dead, unwind)),
+        None,
+    )
 }
 
 fn cmd_journal(cmd: JournalCmd) -> i32 {

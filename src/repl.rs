@@ -8,7 +8,6 @@ pub mod render;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use hascript_api::ui::WaitProgress;
 use hascript_api::{CancelToken, Error as ApiError, Ui};
 use rhai::{Dynamic, Engine, ParseErrorType, Scope, AST};
 
-use crate::cli::{self, site_spec, SiteArgs, EXIT_USAGE};
+use crate::cli::{self, site_spec, OutputFormat, RunArgs, SiteArgs, EXIT_USAGE};
 use crate::docs::{Api, Form};
 use crate::engine::{self, Interrupt, RunEnv, GLOBALS};
 use crate::inventory::quoted;
@@ -228,7 +227,7 @@ const COMMAND_HELP: &[(&str, &str)] = &[
     (":help [TOPIC]", "this list; TOPIC: an object (fence), a function (fence.verify, wait_until), a type (Host), all"),
     (":json", "show values as JSON from now on (again: as tables); shows the last value again"),
     (":vars", "the session's variables and functions"),
-    (":run NAME [--yes] [key=value …]", "run a shipped procedure (or a script file) on this site, with its confirmations"),
+    (":run NAME [--yes] [--dry-run] [key=value …]", "run a shipped procedure (or a script file) on this site as `hascript run` does: journaled, host locks, confirmations; --dry-run prints the plan and changes nothing"),
     (":load FILE", "evaluate a script file into the session (its variables and functions stay)"),
     (":save FILE", "write the accepted inputs as a script for `hascript run`"),
     (":sim [SCENARIO]", "switch to a simulated site (default: the LDoms one); :scenarios lists them"),
@@ -382,29 +381,22 @@ pub fn help_topic(api: &Api, topic: &str) -> Result<String, String> {
     }
 }
 
-/// The REPL's UI: the console, answering confirmations with yes only during `:run --yes`.
+/// The REPL's UI: the console, asking confirmations on a terminal (`:run` runs with a UI
+/// of its own, as `hascript run` does, so `:run --yes` answers them there).
 pub struct ReplUi {
     ask: ConsoleUi,
-    yes: ConsoleUi,
-    auto_yes: AtomicBool,
 }
 
 impl ReplUi {
-    /// A console UI that asks (on a terminal) until told otherwise.
+    /// A console UI that asks (on a terminal).
     pub fn new() -> Self {
         ReplUi {
             ask: ConsoleUi::new(false),
-            yes: ConsoleUi::new(true),
-            auto_yes: AtomicBool::new(false),
         }
     }
 
     fn now(&self) -> &ConsoleUi {
-        if self.auto_yes.load(Ordering::SeqCst) {
-            &self.yes
-        } else {
-            &self.ask
-        }
+        &self.ask
     }
 
     /// Print an error report on standard error.
@@ -455,7 +447,10 @@ pub enum Reply {
 
 /// One REPL session over a site.
 pub struct Session {
+    /// A simulated site is always kept in a folder (`:run` works on it from a run of its
+    /// own): `--sim-state DIR`, or this private temporary one, removed with the session.
     spec: SiteSpec,
+    simdir: Option<tempfile::TempDir>,
     opts: SiteOptions,
     ui: Arc<ReplUi>,
     built: BuiltSite,
@@ -486,6 +481,32 @@ fn session_env(built: &BuiltSite, sim: bool) -> RunEnv {
     env
 }
 
+/// A simulated site without a folder gets a private temporary one, so that `:run` (a run
+/// of its own, as `hascript run`: journal, locks) and the session share one site.
+fn folder_backed(spec: SiteSpec) -> Result<(SiteSpec, Option<tempfile::TempDir>), String> {
+    match spec {
+        SiteSpec::Sim {
+            scenario,
+            default_driver,
+            state: None,
+        } => {
+            let dir = tempfile::Builder::new()
+                .prefix("hascript-repl-")
+                .tempdir()
+                .map_err(|e| {
+                    format!("cannot create a temporary folder for the simulated site: {e}; set TMPDIR to a writable folder, or use --sim-state DIR")
+                })?;
+            let spec = SiteSpec::Sim {
+                scenario,
+                default_driver,
+                state: Some(dir.path().to_path_buf()),
+            };
+            Ok((spec, Some(dir)))
+        }
+        other => Ok((other, None)),
+    }
+}
+
 fn session_engine(env: &RunEnv) -> Engine {
     let mut engine = engine::build_engine(env);
     engine.set_optimization_level(rhai::OptimizationLevel::None);
@@ -497,6 +518,7 @@ impl Session {
     pub fn new(spec: SiteSpec, opts: SiteOptions) -> Result<Session, String> {
         let ui = Arc::new(ReplUi::new());
         let dyn_ui: Arc<dyn Ui> = ui.clone();
+        let (spec, simdir) = folder_backed(spec)?;
         let built = site::build_with(&spec, &opts, dyn_ui, CancelToken::new())
             .map_err(|e| e.to_string())?;
         let env = session_env(&built, simulated(&spec));
@@ -505,6 +527,7 @@ impl Session {
         let api = Arc::new(Api::of(&engine));
         Ok(Session {
             spec,
+            simdir,
             opts,
             ui,
             built,
@@ -763,11 +786,17 @@ impl Session {
             sim_clock: None,
             ..self.opts.clone()
         };
+        let (spec, simdir) = match folder_backed(spec) {
+            Ok(s) => s,
+            Err(e) => return Reply::Error(format!("error: {e}")),
+        };
         match site::build_with(&spec, &opts, dyn_ui, CancelToken::new()) {
             Ok(b) => {
                 self.spec = spec;
                 self.opts = opts;
                 self.switch_to(b);
+                // The previous site's temporary folder goes once the session left it.
+                self.simdir = simdir;
                 self.accepted.push(format!(
                     "// {what}: the session switched to {}; the lines below ran there",
                     self.built.description
@@ -862,12 +891,13 @@ impl Session {
             return Reply::Error("error: :run needs a procedure".into());
         };
         let mut yes = false;
+        let mut dry_run = false;
         let mut raw = Vec::new();
         for w in words {
-            if w == "--yes" {
-                yes = true;
-            } else {
-                raw.push(w.to_string());
+            match w {
+                "--yes" => yes = true,
+                "--dry-run" => dry_run = true,
+                _ => raw.push(w.to_string()),
             }
         }
         let params = match cli::parse_params(&raw) {
@@ -893,18 +923,58 @@ impl Session {
                 ));
             }
         }
-        let mut env = RunEnv::new(
-            self.built.site.clone(),
-            self.built.ctx.clone(),
-            params.clone(),
-        );
-        env.interrupt = self.env.interrupt.clone();
-        env.sources = self.env.sources.clone();
-        let engine = engine::build_engine(&env);
-        self.ui.auto_yes.store(yes, Ordering::SeqCst);
-        let out = self
-            .interruptible(|_| engine::execute(&engine, &env, &script.source_name, &script.text));
-        self.ui.auto_yes.store(false, Ordering::SeqCst);
+        // The same run as `hascript run` (journal, host locks, --dry-run, confirmations),
+        // on the session's site: its folder when simulated, so the session sees the result.
+        let site = match &self.spec {
+            SiteSpec::Sim {
+                state: Some(dir), ..
+            } => SiteArgs {
+                sim: Some(None),
+                sim_state: Some(dir.clone()),
+                ..SiteArgs::default()
+            },
+            SiteSpec::Sim { state: None, .. } => {
+                return Reply::Error(
+                    "error: the session's simulated site has no folder (a bug in hascript); switch with :sim to get one".into(),
+                )
+            }
+            SiteSpec::Inventory(p) => SiteArgs {
+                inventory: Some(p.clone()),
+                accept_new_host_keys: self.opts.accept_new_host_keys,
+                sim_clock: self.opts.sim_clock.clone(),
+                ..SiteArgs::default()
+            },
+        };
+        let args = RunArgs {
+            script: name.to_string(),
+            site,
+            params: raw,
+            yes,
+            output: OutputFormat::Human,
+            break_lock: false,
+            dry_run,
+        };
+        // Ctrl-C (the REPL's watcher) cancels the run's token: the run stops and runs its
+        // recovery routines, as after a first Ctrl-C in `hascript run`.
+        let cancel = CancelToken::new();
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(Interrupt::new(cancel.clone()));
+        let exit = cli::run_embedded(args, cancel);
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if dry_run {
+            // Nothing changed: the lines that follow saw no effect, `:save` has nothing
+            // to say about it.
+            return match exit {
+                0 => Reply::Text(format!(
+                    "{} dry run finished (exit code 0; nothing was changed)",
+                    script.source_name
+                )),
+                n => Reply::Error(format!(
+                    "{} dry run ended with exit code {n} (nothing was changed)",
+                    script.source_name
+                )),
+            };
+        }
         let args: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         self.accepted.push(format!(
             "// :run {} {} — ran here; what follows saw its effect (run it first: hascript run {}{})",
@@ -916,12 +986,9 @@ impl Session {
                 .map(|(k, v)| format!(" -p {k}={v}"))
                 .collect::<String>()
         ));
-        match out.report {
-            Some(r) => Reply::Error(format!(
-                "{r}\n{} ended with exit code {}",
-                script.source_name, out.exit
-            )),
-            None => Reply::Text(format!("{} finished (exit code 0)", script.source_name)),
+        match exit {
+            0 => Reply::Text(format!("{} finished (exit code 0)", script.source_name)),
+            n => Reply::Error(format!("{} ended with exit code {n}", script.source_name)),
         }
     }
 

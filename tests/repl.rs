@@ -532,3 +532,111 @@ fn odd_inputs_never_panic() {
         "the session went on: {out}\n{err}"
     );
 }
+
+/// The journals under `state` (`$XDG_STATE_HOME/hascript/runs/*.jsonl`), each as its
+/// JSON lines.
+fn journals(state: &std::path::Path) -> Vec<Vec<serde_json::Value>> {
+    let runs = state.join("hascript").join("runs");
+    let Ok(entries) = std::fs::read_dir(&runs) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        out.push(
+            text.lines()
+                .map(|l| match serde_json::from_str(l) {
+                    Ok(v) => v,
+                    Err(err) => panic!("{}: not a JSON line ({err}): {l}", e.path().display()),
+                })
+                .collect(),
+        );
+    }
+    out
+}
+
+#[test]
+fn run_is_journaled_and_the_session_sees_what_it_changed() {
+    let dir = tempdir();
+    let (code, out) = repl_merged(
+        &[],
+        "let kept = 5;\nhypervisor.guest(\"guest2\").control_domain\n:run ldoms/live-migration guest=guest2 target=cd3\nhypervisor.guest(\"guest2\").control_domain\nkept\n",
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("ldoms/live-migration finished (exit code 0)"),
+        "{out}"
+    );
+    // Where the session saw guest2 before and after the run: cd2, then cd3 (one site).
+    let lines: Vec<&str> = out.lines().collect();
+    let before = lines.iter().position(|l| *l == "cd2");
+    let after = lines.iter().rposition(|l| *l == "cd3");
+    assert!(
+        matches!((before, after), (Some(b), Some(a)) if b < a),
+        "{out}"
+    );
+    assert!(lines.contains(&"5"), "{out}");
+    // The run is journaled as `hascript run` journals it: header, the change commands
+    // (with the host lock), the result.
+    let runs = journals(dir.path());
+    assert_eq!(runs.len(), 1, "{out}");
+    let run = &runs[0];
+    assert_eq!(run[0]["event"], "run", "{run:?}");
+    assert_eq!(run[0]["script"], "ldoms/live-migration", "{run:?}");
+    assert_eq!(run[0]["params"]["target"], "cd3", "{run:?}");
+    assert_eq!(run[0]["dry_run"], false, "{run:?}");
+    let id = run[0]["run"].as_str().unwrap_or_default().to_string();
+    assert!(out.contains(&format!("(run {id})")), "{id}\n{out}");
+    let text = serde_json::to_string(run).unwrap_or_default();
+    assert!(text.contains("migrate-domain guest2 cd3"), "{text}");
+    assert!(
+        run.iter()
+            .any(|l| l["event"] == "lock" && l["action"] == "released"),
+        "{text}"
+    );
+    let last = run.last().cloned().unwrap_or_default();
+    assert_eq!(last["event"], "result", "{last}");
+    assert_eq!(last["exit"], 0, "{last}");
+}
+
+#[test]
+fn run_dry_run_prints_the_plan_and_changes_nothing() {
+    let dir = tempdir();
+    let (code, out) = repl_merged(
+        &[],
+        ":run ldoms/live-migration --dry-run guest=guest2 target=cd3\nhypervisor.guest(\"guest2\").control_domain\n:save s.rhai\n",
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Dry-run plan (nothing that changes state was sent):"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  1. [17.3.1.1] cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  2. [17.3.1.1] cd2: /usr/sbin/ldm migrate-domain guest2 cd3"),
+        "{out}"
+    );
+    assert!(out.contains("plan complete: 3 change commands"), "{out}");
+    assert!(
+        out.contains("ldoms/live-migration dry run finished (exit code 0; nothing was changed)"),
+        "{out}"
+    );
+    // The guest is still where it was: the copy moved, the session's site did not.
+    let after_plan = out
+        .split("dry run finished")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert!(after_plan.lines().any(|l| l == "cd2"), "{out}");
+    assert!(!after_plan.lines().any(|l| l == "cd3"), "{out}");
+    // Journaled as a dry run; `:save` has no `:run` line to warn about.
+    let runs = journals(dir.path());
+    assert_eq!(runs.len(), 1, "{out}");
+    assert_eq!(runs[0][0]["dry_run"], true, "{:?}", runs[0][0]);
+    assert!(!out.contains("procedures run with :run"), "{out}");
+}
