@@ -13,6 +13,7 @@ pub mod error;
 pub mod names;
 pub mod objects;
 pub mod quote;
+pub mod text;
 pub mod ui;
 
 pub use clock::{CancelToken, Clock, SystemClock};

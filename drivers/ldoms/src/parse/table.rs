@@ -5,51 +5,7 @@
 
 use super::ParseError;
 
-/// The lines of `text`, numbered from 1, with a trailing `\r` removed (CRLF input).
-pub(crate) fn lines(text: &str) -> Vec<(usize, &str)> {
-    text.split('\n')
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
-        .collect()
-}
-
-/// One whitespace-separated word of a line with its position.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Tok<'a> {
-    /// Character column of the first character (0-based).
-    pub col: usize,
-    /// Byte offset of the first character in the line.
-    pub byte: usize,
-    /// The word.
-    pub text: &'a str,
-}
-
-/// The words of `line` with their columns.
-pub(crate) fn tokens(line: &str) -> Vec<Tok<'_>> {
-    let mut out = Vec::new();
-    let mut start: Option<(usize, usize)> = None;
-    for (col, (byte, ch)) in line.char_indices().enumerate() {
-        if ch.is_whitespace() {
-            if let Some((c, b)) = start.take() {
-                out.push(Tok {
-                    col: c,
-                    byte: b,
-                    text: &line[b..byte],
-                });
-            }
-        } else if start.is_none() {
-            start = Some((col, byte));
-        }
-    }
-    if let Some((c, b)) = start {
-        out.push(Tok {
-            col: c,
-            byte: b,
-            text: &line[b..],
-        });
-    }
-    out
-}
+pub(crate) use hascript_api::text::{lines, tokens, Tok};
 
 /// A header column: the name as printed, its snake_case key, its starting column.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,75 @@
+//! Text helpers every driver's parsers share: numbered lines (CRLF tolerated) and the words
+//! of a line with their columns, so that tables are read by header positions instead of
+//! fixed offsets.
+
+/// The lines of `text`, numbered from 1, with a trailing `\r` removed (CRLF input).
+pub fn lines(text: &str) -> Vec<(usize, &str)> {
+    text.split('\n')
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
+        .collect()
+}
+
+/// One whitespace-separated word of a line with its position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tok<'a> {
+    /// Character column of the first character (0-based).
+    pub col: usize,
+    /// Byte offset of the first character in the line.
+    pub byte: usize,
+    /// The word.
+    pub text: &'a str,
+}
+
+impl Tok<'_> {
+    /// Character column just after the last character.
+    pub fn end(&self) -> usize {
+        self.col + self.text.chars().count()
+    }
+}
+
+/// The words of `line` with their columns.
+pub fn tokens(line: &str) -> Vec<Tok<'_>> {
+    let mut out = Vec::new();
+    let mut start: Option<(usize, usize)> = None;
+    for (col, (byte, ch)) in line.char_indices().enumerate() {
+        if ch.is_whitespace() {
+            if let Some((c, b)) = start.take() {
+                out.push(Tok {
+                    col: c,
+                    byte: b,
+                    text: &line[b..byte],
+                });
+            }
+        } else if start.is_none() {
+            start = Some((col, byte));
+        }
+    }
+    if let Some((c, b)) = start {
+        out.push(Tok {
+            col: c,
+            byte: b,
+            text: &line[b..],
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_keep_their_character_columns() {
+        let t = tokens("  ab  çd e");
+        let w: Vec<(usize, usize, &str)> = t.iter().map(|t| (t.col, t.byte, t.text)).collect();
+        assert_eq!(w, [(2, 2, "ab"), (6, 6, "çd"), (9, 10, "e")]);
+        assert_eq!(t[1].end(), 8);
+        assert!(tokens("   ").is_empty());
+    }
+
+    #[test]
+    fn lines_are_numbered_and_lose_their_cr() {
+        assert_eq!(lines("a\r\nb\n"), [(1, "a"), (2, "b"), (3, "")]);
+    }
+}
