@@ -34,5 +34,9 @@ measure "ldoms/live-migration, default site" 0 \
   $bin run ldoms/live-migration --sim -p guest=guest2 -p target=cd3
 measure "ldoms/live-migration, aborted, guest stopped (600 s virtual)" 1 \
   $bin run ldoms/live-migration --sim ldoms/migration-aborted-guest-stopped -p guest=guest2 -p target=cd3
+measure "hpvm/move-package, default site" 0 \
+  $bin run hpvm/move-package --sim -p package=slvm1 -p target=node2
+measure "hpvm/deploy-package slvm2 (cmdeployvpkg, apply, run)" 0 \
+  $bin run hpvm/deploy-package --sim -p package=slvm2 --yes
 measure "ldoms/live-migration, default site, --sim-state folder" 0 \
   bash -c "rm -rf $tmp/st && $bin run ldoms/live-migration --sim --sim-state $tmp/st -p guest=guest2 -p target=cd3"
