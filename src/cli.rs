@@ -563,6 +563,7 @@ fn cmd_run_with(
     let lock_opts = lock::LockOptions {
         break_lock: args.break_lock,
         takeover: cont.as_ref().map(|c| c.from.clone()),
+        takeover_hosts: cont.as_ref().map(|c| c.locked.clone()).unwrap_or_default(),
     };
     let mut locks: Option<Arc<lock::Locks>> = None;
     let wrap_rec = rec.clone();

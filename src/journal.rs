@@ -994,6 +994,15 @@ impl Exec for JournalingExec {
         }
         self.rec.exec(self.inner.as_ref(), cmd, Purpose::Procedure)
     }
+
+    fn involve(&self, hosts: &[String]) -> Result<(), Error> {
+        if let Some(l) = &self.locks {
+            for h in hosts {
+                l.ensure(h, self.rec.changes() > 0)?;
+            }
+        }
+        self.inner.involve(hosts)
+    }
 }
 
 #[derive(Default)]

@@ -95,6 +95,9 @@ pub struct LockOptions {
     pub break_lock: bool,
     /// `resume`: the run id whose locks this run may take over without asking.
     pub takeover: Option<String>,
+    /// `resume`: the hosts whose lock that run made (its journal says so) — taken over even
+    /// when it died before writing the owner file.
+    pub takeover_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,7 +274,13 @@ impl Locks {
         };
         // Our own lock (a resumed run): take it over.
         let mine = holder.as_ref().map(|o| o.run.as_str());
-        if mine.is_some() && (mine == self.opts.takeover.as_deref() || mine == Some(&self.me.run)) {
+        let orphan_of_dead_run = holder.is_none()
+            && self.opts.takeover.is_some()
+            && self.opts.takeover_hosts.iter().any(|h| h == host);
+        if orphan_of_dead_run
+            || (mine.is_some()
+                && (mine == self.opts.takeover.as_deref() || mine == Some(&self.me.run)))
+        {
             self.write_owner(host).map_err(Acquire::Failed)?;
             self.event(host, LockAction::TakenOver, Some(described), None);
             return Ok(());
@@ -546,6 +555,7 @@ mod tests {
         let brk = LockOptions {
             break_lock: true,
             takeover: None,
+            takeover_hosts: Vec::new(),
         };
         let l = Locks::new(host.clone(), rec.clone(), nobody, brk.clone(), me("r3"));
         assert_eq!(
@@ -571,13 +581,46 @@ mod tests {
         let resume = LockOptions {
             break_lock: false,
             takeover: Some("r3".into()),
+            takeover_hosts: Vec::new(),
         };
-        let r = Locks::new(host.clone(), rec, nobody, resume, me("r4"));
+        let r = Locks::new(host.clone(), rec.clone(), nobody, resume, me("r4"));
         assert!(r.ensure("cd1", false).is_ok());
         assert!(host
             .owner
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains("run=r4"));
+        // r4 died between mkdir and the owner file: a resume of r4 takes the owner-less lock
+        // over only on the hosts r4's journal shows it made the lock on.
+        *host.owner.lock().unwrap_or_else(|p| p.into_inner()) = String::new();
+        let nobody: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let unlisted = LockOptions {
+            break_lock: false,
+            takeover: Some("r4".into()),
+            takeover_hosts: Vec::new(),
+        };
+        let r = Locks::new(
+            host.clone(),
+            rec.clone(),
+            nobody.clone(),
+            unlisted,
+            me("r5"),
+        );
+        assert_eq!(
+            r.ensure("cd1", false).err().map(|e| e.kind),
+            Some(ErrorKind::Check)
+        );
+        let listed = LockOptions {
+            break_lock: false,
+            takeover: Some("r4".into()),
+            takeover_hosts: vec!["cd1".into()],
+        };
+        let r = Locks::new(host.clone(), rec, nobody, listed, me("r5"));
+        assert!(r.ensure("cd1", false).is_ok());
+        assert!(host
+            .owner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains("run=r5"));
     }
 }

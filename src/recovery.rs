@@ -164,6 +164,26 @@ pub fn locked_hosts(lines: &[Value]) -> Vec<String> {
             _ => {}
         }
     }
+    // A run killed between its lock's `mkdir` and the owner file holds a lock with no
+    // owner: its journal shows the successful mkdir (purpose `lock`) without `taken`.
+    for l in lines {
+        let s = |k: &str| l.get(k).and_then(Value::as_str).unwrap_or_default();
+        if s("event") == "command_end"
+            && s("purpose") == "lock"
+            && s("command").contains("mkdir")
+            && l.get("exit").and_then(Value::as_i64) == Some(0)
+            && !hosts.iter().any(|h| h == s("host"))
+        {
+            let released = lines.iter().any(|r| {
+                r.get("event").and_then(Value::as_str) == Some("lock")
+                    && r.get("action").and_then(Value::as_str) == Some("released")
+                    && r.get("host").and_then(Value::as_str) == Some(s("host"))
+            });
+            if !released {
+                hosts.push(s("host").to_string());
+            }
+        }
+    }
     hosts
 }
 

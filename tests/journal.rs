@@ -202,7 +202,8 @@ fn live_migration_is_journaled_with_steps_commands_evidence_and_result() {
         (res["result"].as_str(), res["changes"].as_i64()),
         (Some("ok"), Some(3))
     );
-    // The lock was taken on cd2 and released.
+    // Both control domains of the migration were locked before the first change (cd3
+    // receives no command on the main path, but the bracket involves it), then released.
     let lock: Vec<(String, String)> = events(&ls, "lock")
         .iter()
         .map(|l| {
@@ -216,9 +217,21 @@ fn live_migration_is_journaled_with_steps_commands_evidence_and_result() {
         lock,
         [
             ("cd2".into(), "taken".into()),
-            ("cd2".into(), "released".into())
+            ("cd3".into(), "taken".into()),
+            ("cd2".into(), "released".into()),
+            ("cd3".into(), "released".into())
         ]
     );
+    // Taken before the first change of the procedure.
+    let first_lock = ls
+        .iter()
+        .position(|l| l["event"] == "lock")
+        .unwrap_or(usize::MAX);
+    let first_change = ls
+        .iter()
+        .position(|l| l["event"] == "command_start" && l["purpose"] == "procedure")
+        .unwrap_or(0);
+    assert!(first_lock < first_change, "locks come first");
 
     // journal list and show.
     let id = ls[0]["run"].as_str().expect("id").to_string();

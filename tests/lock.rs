@@ -164,6 +164,34 @@ fn a_held_lock_refuses_the_run_before_any_change_and_names_the_holder() {
 }
 
 #[test]
+fn a_lock_on_the_target_refuses_the_move_before_any_change() {
+    // The target receives no command on the main path, but the bracket involves it: a run
+    // holding it (another operator moving something onto it) stops this one first.
+    for (scenario, script, params, target) in [
+        ("ldoms", "ldoms/live-migration", MIGRATE, "cd3"),
+        (
+            "hpvm",
+            "hpvm/move-package",
+            ["package=slvm1", "target=node2"],
+            "node2",
+        ),
+    ] {
+        let env = Env::new(scenario);
+        assert_eq!(env.exec(target, &["mkdir", LOCK]).status.code(), Some(0));
+        let o = env.run(script, &params, &[]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{script}: {err}");
+        assert!(
+            err.contains(&format!("{target} is locked")),
+            "{script}: {err}"
+        );
+        let ls = env.last_journal();
+        assert_eq!(procedure_changes(&ls), 0, "{script}: nothing was sent");
+        assert!(has_lock(&env, target), "{script}: the other lock is kept");
+    }
+}
+
+#[test]
 fn break_lock_needs_a_confirmation_and_then_proceeds() {
     let env = Env::new("ldoms");
     assert_eq!(env.exec("cd2", &["mkdir", LOCK]).status.code(), Some(0));
@@ -181,7 +209,11 @@ fn break_lock_needs_a_confirmation_and_then_proceeds() {
         .filter(|l| l["event"] == "lock")
         .filter_map(|l| l["action"].as_str())
         .collect();
-    assert_eq!(actions, ["broken", "taken", "released"]);
+    // cd2 was broken and taken; cd3 (the target) is locked too; both released.
+    assert_eq!(
+        actions,
+        ["broken", "taken", "taken", "released", "released"]
+    );
     assert!(ls
         .iter()
         .any(|l| l["event"] == "confirm" && l["answer"] == true));
@@ -214,6 +246,7 @@ fn the_lock_is_released_after_success_and_after_failure() {
     let o = env.run("hpvm/move-package", &["package=slvm1", "target=node2"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(!has_lock(&env, "node1"));
+    assert!(!has_lock(&env, "node2"));
     // Failure after changes: the migration aborts, recovery runs (exit 1), lock released.
     let env = Env::new("ldoms/migration-aborted-guest-running");
     let o = env.run("ldoms/live-migration", &MIGRATE, &[]);
@@ -225,8 +258,10 @@ fn the_lock_is_released_after_success_and_after_failure() {
         .filter(|l| l["event"] == "lock")
         .filter_map(|l| l["action"].as_str())
         .collect();
-    assert_eq!(actions, ["taken", "released"]);
+    // Source and target, both released after the failure.
+    assert_eq!(actions, ["taken", "taken", "released", "released"]);
     assert!(!has_lock(&env, "cd2"));
+    assert!(!has_lock(&env, "cd3"));
     // The lock's own commands never made the exit code "changed": a failed precondition
     // on a locked-then-released site still exits 3.
     let env = Env::new("ldoms/unhealthy-cluster");

@@ -232,6 +232,15 @@ impl Output {
 pub trait Exec: Send + Sync {
     /// Run `cmd` and wait for it to end.
     fn exec(&self, cmd: &Command) -> Result<Output, Error>;
+
+    /// A procedure is about to change `hosts` (all the hosts its bracket involves, e.g. the
+    /// source and target of a migration): a locking layer locks them all now, before the
+    /// first change, instead of one by one at each host's first change. Transports do
+    /// nothing.
+    fn involve(&self, hosts: &[String]) -> Result<(), Error> {
+        let _ = hosts;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

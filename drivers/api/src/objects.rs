@@ -115,6 +115,13 @@ impl Context {
         }
     }
 
+    /// Declare the hosts a procedure is about to change, before its first change, so that
+    /// the run's locks cover all of them (see [`Exec::involve`]); refused with the lock's
+    /// holder when one of them is locked by another run.
+    pub fn involve(&self, hosts: &[String]) -> Result<()> {
+        self.exec.involve(hosts)
+    }
+
     /// Whether a state-changing command has been sent in this run.
     pub fn changed(&self) -> bool {
         self.changed.load(Ordering::SeqCst)

@@ -995,6 +995,10 @@ impl Inner {
             json!({"resumed": true})
         } else {
             let pre = self.preflight(&guest, &source, &target)?;
+            // Both control domains are locked before the first change (the spconfig rule
+            // may remove configurations on either).
+            self.ctx
+                .involve(&[source.name.clone(), target.name.clone()])?;
             self.ctx.ui.step("A0", "saved configurations on both control domains (17.3.1.2 precondition, checked before any change)");
             self.enforce_spconfig_rule(&[source.name.clone(), target.name.clone()])?;
             pre

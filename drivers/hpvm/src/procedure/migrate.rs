@@ -429,6 +429,8 @@ impl Inner {
         );
         let started = self.now();
         let move_cmd = cmd::cmmovevpkg(&source, &vm, &target)?.with_timeout(MOVE_COMMAND_TIMEOUT);
+        // Both VM hosts are locked before the move, not only the one cmmovevpkg runs on.
+        self.ctx.involve(&[source.clone(), target.clone()])?;
         // Registered (and journaled) before cmmovevpkg leaves: a crash from here on leaves a
         // record of it for `hascript unwind`. The bracket settles it on every other way out.
         let guard = self.register_recovery(&vm)?;
