@@ -2,88 +2,12 @@
 //! the script engine: the keys and configuration files of steps 1, 2 and 4 (commands sent,
 //! modes, safe re-run, secrets never in errors or messages) and the failure test of step 6.
 
-use std::sync::{Arc, Mutex};
+mod support;
 
-use hascript_api::objects::Context;
-use hascript_api::{CancelToken, Error, ErrorKind, Site, Ui, WaitProgress};
-use hascript_hpvm::{Guest, HpvmSite, Topology, VmHost};
+use hascript_api::{ErrorKind, Site};
 use hascript_sim::SimSite;
 use serde_json::json;
-
-#[derive(Default)]
-struct Recorder {
-    lines: Mutex<Vec<String>>,
-    answer: Option<bool>,
-}
-
-impl Recorder {
-    fn push(&self, s: String) {
-        if let Ok(mut l) = self.lines.lock() {
-            l.push(s);
-        }
-    }
-    fn text(&self) -> String {
-        self.lines.lock().map(|l| l.join("\n")).unwrap_or_default()
-    }
-}
-
-impl Ui for Recorder {
-    fn step(&self, section: &str, title: &str) {
-        self.push(format!("==> [{section}] {title}"));
-    }
-    fn info(&self, m: &str) {
-        self.push(m.to_string());
-    }
-    fn warn(&self, m: &str) {
-        self.push(format!("warning: {m}"));
-    }
-    fn confirm(&self, q: &str) -> Result<bool, Error> {
-        self.push(format!("? {q}"));
-        self.answer
-            .ok_or_else(|| Error::new(ErrorKind::Declined, "confirmation needed but no terminal"))
-    }
-    fn waiting(&self, p: &WaitProgress) {
-        self.push(format!("waiting {}", p.what));
-    }
-}
-
-fn site(scenario: &str, answer: Option<bool>) -> (HpvmSite, SimSite, Arc<Recorder>) {
-    let sim = SimSite::new(Some(scenario)).expect("scenario exists");
-    let hosts = sim.hosts();
-    let topo = Topology {
-        cluster: Some("cluster1".into()),
-        vm_hosts: hosts
-            .iter()
-            .filter(|h| h.starts_with("node"))
-            .map(|h| VmHost { name: h.clone() })
-            .collect(),
-        guests: hosts
-            .iter()
-            .filter(|h| !h.starts_with("node"))
-            .map(|h| Guest {
-                name: h.clone(),
-                vm: h.clone(),
-            })
-            .collect(),
-        description: "test".into(),
-    };
-    let ui = Arc::new(Recorder {
-        answer,
-        ..Default::default()
-    });
-    let s = HpvmSite::new(
-        Context::new(sim.exec(), sim.clock(), CancelToken::new(), ui.clone()),
-        topo,
-    );
-    (s, sim, ui)
-}
-
-fn sent(sim: &SimSite) -> Vec<String> {
-    sim.command_log()
-        .into_iter()
-        .map(|c| format!("{}: {}", c.host, c.line.trim_start_matches("LC_ALL=C ")))
-        .collect()
-}
+use support::{sent, site};
 
 fn out(sim: &SimSite, host: &str, line: &str) -> String {
     sim.exec_line(host, line).stdout
