@@ -215,7 +215,8 @@ fn the_search_finds_a_deliberate_leak() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(seen, [child.id()]);
+    // The shell itself; a child it is forking may still show the same argv for an instant.
+    assert!(seen.contains(&child.id()), "{seen:?}");
 }
 
 const APPMON_VARS: [&str; 3] = [
