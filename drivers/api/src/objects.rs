@@ -213,6 +213,20 @@ pub trait RecoveryLog: Send + Sync {
 struct RecoveriesInner {
     state: Mutex<(u64, Vec<RecoveryEntry>)>,
     log: RwLock<Option<Arc<dyn RecoveryLog>>>,
+    prior: RwLock<Vec<PriorChange>>,
+}
+
+/// A change command the interrupted run this one continues sent and saw end (from its
+/// journal): a resumed bracket must not send again what already ended, and must not turn
+/// a failure that was recovered into a retry nobody asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorChange {
+    /// The host it ran on.
+    pub host: String,
+    /// The command as the journal shows it ([`crate::Command::display`]).
+    pub command: String,
+    /// Its exit code.
+    pub exit: i32,
 }
 
 /// The run's registry of recovery routines (shared by every clone of the run's
@@ -232,6 +246,25 @@ impl Recoveries {
     /// An empty registry that records nowhere.
     pub fn new() -> Self {
         Recoveries::default()
+    }
+
+    /// The change commands the interrupted run this one continues (`hascript resume`)
+    /// completed, oldest first.
+    pub fn set_prior_changes(&self, changes: Vec<PriorChange>) {
+        *self.0.prior.write().unwrap_or_else(|p| p.into_inner()) = changes;
+    }
+
+    /// The last change command the continued run completed on any host whose command
+    /// (as displayed) is `command`, if any.
+    pub fn prior_change(&self, command: &str) -> Option<PriorChange> {
+        self.0
+            .prior
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .rev()
+            .find(|c| c.command == command)
+            .cloned()
     }
 
     /// Record registrations and settlements in `log` from now on.
@@ -377,6 +410,52 @@ impl RecoveryGuard {
                 "driver",
                 Some(&e.message),
             ),
+        }
+    }
+
+    /// Settle the routine of one changing driver call from how the call ended (the single
+    /// calls' counterpart of a bracket's settlement): `Ok` → not needed; an interruption →
+    /// left pending (the run executes it next, or `hascript unwind`); any other failure →
+    /// `recover` (the routine itself, state-aware) runs at once and settles it, and the
+    /// call's error says what it did: kind `Failed` with "Recovery ran: {summary}" when it
+    /// ended well, `NeedsAttention` (`Check` for a failed verification) with its error when
+    /// it did not.
+    pub fn settle_call<T>(
+        &self,
+        result: Result<T>,
+        recover: impl FnOnce() -> Result<String>,
+    ) -> Result<T> {
+        let cause = match result {
+            Ok(v) => {
+                self.done();
+                return Ok(v);
+            }
+            Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+            Err(e) => e,
+        };
+        let rec = recover();
+        self.ran(&rec);
+        match rec {
+            Ok(summary) => {
+                let mut e = cause.with_kind(ErrorKind::Failed);
+                e.message = format!("{}. Recovery ran: {summary}", e.message);
+                Err(e)
+            }
+            Err(r) if r.kind == ErrorKind::Cancelled => Err(r),
+            Err(r) => {
+                // A verification the routine could not pass keeps its verdict (exit 3).
+                let kind = match r.kind {
+                    ErrorKind::Check => ErrorKind::Check,
+                    _ => ErrorKind::NeedsAttention,
+                };
+                let mut e = cause.with_kind(kind);
+                e.message = format!(
+                    "{}. Its recovery routine ({}) did not end well: {}",
+                    e.message, self.entry.what, r.message
+                );
+                e.remedy = r.remedy.or(e.remedy);
+                Err(e)
+            }
         }
     }
 
@@ -767,6 +846,78 @@ mod recovery_tests {
             r.pending().len(),
             1,
             "an unrecorded registration is not pending"
+        );
+    }
+
+    #[test]
+    fn a_single_call_settles_its_routine_from_how_it_ended() {
+        let r = Recoveries::new();
+        let log = Arc::new(Log::default());
+        r.set_log(log.clone());
+        let guard = |what: &str| {
+            let entry = r
+                .register(
+                    what,
+                    Some(serde_json::json!({"driver": "x", "routine": what})),
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+            RecoveryGuard {
+                recoveries: r.clone(),
+                entry,
+            }
+        };
+        let ok = guard("ok").settle_call(Ok(7), || panic!("no recovery after success"));
+        assert_eq!(ok.map_err(|e| e.message), Ok(7));
+        let cut = guard("cut").settle_call::<()>(Err(Error::cancelled()), || {
+            panic!("an interruption leaves the routine to the run")
+        });
+        assert_eq!(cut.map_err(|e| e.kind), Err(ErrorKind::Cancelled));
+        let failed = guard("failed")
+            .settle_call::<()>(
+                Err(Error::new(ErrorKind::Command, "sdtool -e failed on g2").on_host("g2")),
+                || Ok("started again on g1".into()),
+            )
+            .expect_err("the call failed");
+        assert_eq!(failed.kind, ErrorKind::Failed);
+        assert_eq!(failed.host.as_deref(), Some("g2"));
+        assert!(
+            failed
+                .message
+                .ends_with("Recovery ran: started again on g1"),
+            "{}",
+            failed.message
+        );
+        let stuck = guard("stuck")
+            .settle_call::<()>(Err(Error::new(ErrorKind::Command, "lost")), || {
+                Err(Error::needs_attention("g2 unreachable").with_remedy("start it by hand"))
+            })
+            .expect_err("the call failed");
+        assert_eq!(stuck.kind, ErrorKind::NeedsAttention);
+        assert!(
+            stuck.message.contains("g2 unreachable"),
+            "{}",
+            stuck.message
+        );
+        assert_eq!(stuck.remedy.as_deref(), Some("start it by hand"));
+        assert_eq!(
+            r.pending()
+                .iter()
+                .map(|e| e.what.as_str())
+                .collect::<Vec<_>>(),
+            ["cut"],
+            "only the interrupted call's routine is left pending"
+        );
+        let lines = log.lines.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("settle"))
+                .collect::<Vec<_>>(),
+            [
+                "settle 1 not_needed driver",
+                "settle 3 ok driver",
+                "settle 4 failed driver"
+            ]
         );
     }
 

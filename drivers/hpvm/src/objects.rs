@@ -619,22 +619,34 @@ impl Package for HpvmPackage {
         self.0.package_status(name)
     }
 
+    /// `cmrunpkg` then `cmmodpkg -e` (B3), under the routine `restore_switching`
+    /// registered before `cmrunpkg`: stopped between the two, the package would run
+    /// without failover.
     fn run(&self, name: &str) -> Result<Value> {
         self.0.run_package(name, None)
     }
 
+    /// As [`Package::run`], on `node` (`cmrunpkg -n`).
     fn run_on(&self, name: &str, node: &str) -> Result<Value> {
         self.0.run_package(name, Some(node))
     }
 
+    /// `cmhaltpkg`. No recovery routine: one command, after which Serviceguard halts the
+    /// package and disables its switching itself (the manual's halt); there is no half-done
+    /// state of hascript's making, and starting the package again would be a blind inverse
+    /// of what was asked.
     fn halt(&self, name: &str) -> Result<Value> {
         self.0.halt_package(name)
     }
 
+    /// `cmmodpkg -e [-n NODE]`. No recovery routine: one atomic command.
     fn enable(&self, name: &str, node: Option<&str>) -> Result<Value> {
         self.0.set_switching(name, node, true)
     }
 
+    /// `cmmodpkg -d [-n NODE]`. No recovery routine: one atomic command; the failover it
+    /// takes away is what was asked (a script that must give it back registers its own
+    /// `defer`).
     fn disable(&self, name: &str, node: Option<&str>) -> Result<Value> {
         self.0.set_switching(name, node, false)
     }
@@ -643,6 +655,9 @@ impl Package for HpvmPackage {
         self.0.in_maintenance(name)
     }
 
+    /// `cmdeployvpkg -m 1|0 -P VM` on the owner. No recovery routine: one atomic command
+    /// (the toolkit creates or removes its maintenance file); entering maintenance is what
+    /// was asked, and leaving it is `maintenance(name, false)`.
     fn maintenance(&self, name: &str, on: bool) -> Result<Value> {
         self.0.maintenance(name, on)
     }

@@ -83,13 +83,23 @@ impl Site for HpvmSite {
     fn summary(&self, subject: &str) -> Result<Value> {
         self.inner.summary(subject)
     }
-    /// `#{driver: "hpvm", routine: "recover_move", package}`: the state-aware recovery of
-    /// B5 for that package, as `hypervisor.recover(package)`.
+    /// The Serviceguard routines, by description:
+    ///
+    /// - `#{driver: "hpvm", routine: "recover_move", package}` (registered by
+    ///   `hypervisor.migrate`): the state-aware recovery of B5 for that package, as
+    ///   `hypervisor.recover(package)`.
+    /// - `#{driver: "hpvm", routine: "restore_switching", package}` (registered by
+    ///   `package.run`/`run_on` before `cmrunpkg`): where the guest runs and what
+    ///   `cmviewcl -v -f line` says; `cmmodpkg -e` only when exactly one VM host runs it and
+    ///   owns the package, nothing when the package is halted.
     fn run_recovery(&self, routine: &Value) -> Result<Value> {
         let field = |k: &str| routine.get(k).and_then(Value::as_str);
         match (field("driver"), field("routine"), field("package")) {
             (Some("hpvm"), Some(crate::procedure::migrate::RECOVER_MOVE), Some(vm)) => {
                 self.inner.recover(vm)
+            }
+            (Some("hpvm"), Some(crate::procedure::package::RESTORE_SWITCHING), Some(vm)) => {
+                self.inner.restore_switching(vm)
             }
             _ => Err(Error::new(
                 ErrorKind::Unsupported,

@@ -11,7 +11,8 @@ use hascript_api::objects::Context;
 use hascript_api::{CancelToken, Error, ErrorKind, Site};
 use hascript_hpvm::HpvmSite;
 use hascript_sim::SimSite;
-use support::{sent, site, topology, Recorder};
+use hascript_testkit::Recorder;
+use support::{sent, site, topology};
 
 /// The state-changing commands sent.
 fn changes(sim: &SimSite) -> Vec<String> {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hascript_api::objects::RecoveryOutcome;
 use hascript_api::{
     validate_name, Cluster, Error, ErrorKind, Fence, Hypervisor, Package, Placement, Result,
 };
@@ -185,11 +186,19 @@ impl Cluster for LdomsCluster {
         Ok(Value::Array(hits))
     }
 
+    /// 17.3.1.1 on its own, under the A2 routine `recover_migration` registered just
+    /// before `clovmmigrate -p` (`Inner::prepare_standalone`).
     fn prepare_migration(&self, guest: &str) -> Result<Value> {
         let g = self.0.resolve_guest(guest)?;
-        self.0.prepare(&g)
+        self.0.prepare_standalone(&g)
     }
 
+    /// 17.3.1.2 step 1 on its own. No recovery routine: its one change to the cluster is
+    /// the single `clovmmigrate -u`, sent after every check; the saved configurations it may
+    /// remove before (asked first) are the manual's precondition and are not put back.
+    /// Stopped or failed anywhere, the cluster is as the call found it or as `-u` left it —
+    /// fencing off since 17.3.1.1 either way, which is what ldoms/post-migration and
+    /// ldoms/recover-migration finish (they read the state and do only what is left).
     fn finish_migration(&self, guest: &str, target: Option<&str>) -> Result<Value> {
         let g = self.0.resolve_guest(guest)?;
         if let Some(t) = target {
@@ -236,6 +245,10 @@ impl Fence for LdomsFence {
         self.0.verify_fence()
     }
 
+    /// `sdtool -b` on every guest node where the shutdown facility is not running. No
+    /// recovery routine: each step only adds protection, so a start stopped half-way leaves
+    /// every node fenced or as the call found it, and undoing it (stopping SF again) would
+    /// take protection away; calling it again starts SF only where it is still stopped.
     fn start(&self) -> Result<Value> {
         let mut started = Vec::new();
         for g in &self.0.topo.guests {
@@ -247,15 +260,180 @@ impl Fence for LdomsFence {
         Ok(json!({"started": started}))
     }
 
+    /// `sdtool -e` on every guest node where the shutdown facility runs, read first on all
+    /// of them; under the routine `restore_fence` (registered before the first `sdtool -e`),
+    /// which starts SF again where this call found it running, should the call stop
+    /// half-way.
     fn stop(&self) -> Result<Value> {
-        let mut stopped = Vec::new();
-        for g in &self.0.topo.guests {
-            if matches!(self.0.sdtool_on(&g.name)?, SdtoolStatus::Table(_)) {
-                self.0.ctx.run_ok(&cmd::sdtool_stop(&g.name))?;
-                stopped.push(g.name.clone());
+        self.0.stop_fence()
+    }
+}
+
+impl Inner {
+    /// `fence.stop()`: read `sdtool -s` on every guest node (nothing changes until all of
+    /// them answered), lock them, register `restore_fence` for the nodes where SF runs,
+    /// then `sdtool -e` on each. Completed → the routine is not needed (fencing is off on
+    /// purpose); failed half-way → it runs at once and the error says what it did;
+    /// interrupted → it stays pending for the run.
+    pub(crate) fn stop_fence(&self) -> Result<Value> {
+        let mut running = Vec::new();
+        for g in &self.topo.guests {
+            if matches!(self.sdtool_on(&g.name)?, SdtoolStatus::Table(_)) {
+                running.push(g.name.clone());
             }
         }
+        if running.is_empty() {
+            self.ctx
+                .ui
+                .info("the shutdown facility is not running on any guest node: nothing to stop");
+            self.settle_inherited_restore_fence();
+            return Ok(json!({"stopped": []}));
+        }
+        self.ctx.involve(&running)?;
+        let guard = self.ctx.register_recovery(
+            &format!(
+                "start the shutdown facility again where fence.stop() found it running ({})",
+                running.join(", ")
+            ),
+            restore_fence_routine(&running),
+        )?;
+        let res = (|| {
+            let mut stopped = Vec::new();
+            for h in &running {
+                self.ctx.run_ok(&cmd::sdtool_stop(h))?;
+                stopped.push(h.clone());
+            }
+            Ok(stopped)
+        })();
+        let stopped = guard.settle_call(res, || {
+            self.ctx.ui.step(
+                "recovery",
+                "fence.stop() did not complete: start the shutdown facility again where it ran (state-aware)",
+            );
+            let r = self.restore_fence(&running)?;
+            Ok(restore_fence_summary(&r))
+        })?;
+        self.settle_inherited_restore_fence();
         Ok(json!({"stopped": stopped}))
+    }
+
+    /// A resumed run's `fence.stop()` completed what the interrupted one began: the
+    /// `restore_fence` routines it inherited are not needed either.
+    fn settle_inherited_restore_fence(&self) {
+        for e in self.ctx.recoveries.pending() {
+            let ours = e.inherited
+                && e.routine
+                    .as_ref()
+                    .is_some_and(|r| r["driver"] == "ldoms" && r["routine"] == RESTORE_FENCE);
+            if ours {
+                self.ctx.recoveries.settle(
+                    e.id,
+                    RecoveryOutcome::NotNeeded,
+                    "driver",
+                    Some("fence.stop() completed in the resumed run"),
+                );
+            }
+        }
+    }
+
+    /// The routine `restore_fence`: on each of `guests` (inventory guest names, where SF ran
+    /// before `fence.stop()`), read `sdtool -s`; where SF is not running, `sdtool -b` and
+    /// read it back. Nodes not listed are left as they are. Safe to repeat: a second run
+    /// finds SF running and sends nothing. A node that cannot be read or started is named in
+    /// a `NeedsAttention` error, after every other node was handled.
+    pub(crate) fn restore_fence(&self, guests: &[String]) -> Result<Value> {
+        let mut started = Vec::new();
+        let mut already = Vec::new();
+        let mut problems = Vec::new();
+        for name in guests {
+            let Some(g) = self.topo.guests.iter().find(|g| g.name == *name) else {
+                problems.push(format!("{name} is not a guest node of the inventory"));
+                continue;
+            };
+            let state = match self.sdtool_on(&g.name) {
+                Ok(s) => s,
+                Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                Err(e) => {
+                    problems.push(format!("{}: sdtool -s: {}", g.name, e.message));
+                    continue;
+                }
+            };
+            if matches!(state, SdtoolStatus::Table(_)) {
+                already.push(g.name.clone());
+                continue;
+            }
+            let after = self
+                .ctx
+                .run_ok(&cmd::sdtool_start(&g.name))
+                .and_then(|_| self.sdtool_on(&g.name));
+            match after {
+                Ok(SdtoolStatus::Table(_)) => {
+                    self.ctx
+                        .ui
+                        .info(&format!("shutdown facility started again on {}", g.name));
+                    started.push(g.name.clone());
+                }
+                Ok(SdtoolStatus::NotRunning { raw }) => problems.push(format!(
+                    "{}: still not running after sdtool -b ({})",
+                    g.name,
+                    raw.trim()
+                )),
+                Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                Err(e) => problems.push(format!("{}: {}", g.name, e.message)),
+            }
+        }
+        if !already.is_empty() {
+            self.ctx.ui.info(&format!(
+                "shutdown facility running on {}: nothing to do there",
+                already.join(", ")
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(Error::needs_attention(format!(
+                "the shutdown facility could not be restored everywhere: {}{}",
+                problems.join("; "),
+                if started.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (started again on {})", started.join(", "))
+                }
+            ))
+            .with_remedy(format!(
+                "start it by hand with `{} -b` on each node named, then check it with ldoms/verify-fence",
+                cmd::SDTOOL
+            )));
+        }
+        Ok(json!({"started": started, "already_running": already}))
+    }
+}
+
+/// The name of `fence.stop()`'s recovery routine in its description.
+pub(crate) const RESTORE_FENCE: &str = "restore_fence";
+
+/// The description of `fence.stop()`'s routine: the guest nodes where SF ran when it began.
+pub(crate) fn restore_fence_routine(guests: &[String]) -> Value {
+    json!({"driver": "ldoms", "routine": RESTORE_FENCE, "guests": guests})
+}
+
+/// What `restore_fence` did, in words.
+fn restore_fence_summary(r: &Value) -> String {
+    let list = |k: &str| {
+        r[k].as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    match (list("started").as_str(), list("already_running").as_str()) {
+        ("", "") => "nothing to restore".to_string(),
+        ("", a) => format!("the shutdown facility still runs on {a}: nothing was stopped"),
+        (s, "") => format!("the shutdown facility runs again on {s}, as the call found it"),
+        (s, a) => format!(
+            "the shutdown facility runs again on {s} and still runs on {a}, as the call found it"
+        ),
     }
 }
 

@@ -394,8 +394,22 @@ impl Inner {
 
     /// `clovmmigrate -p` on the control domain where the guest runs, then read back its
     /// effect on every node: CF timeout 600 s, shutdown facility stopped. Already prepared
-    /// → says so and changes nothing.
+    /// → says so and changes nothing. Inside the bracket, whose routine covers it.
     pub fn prepare(&self, guest: &GuestDomain) -> Result<Value> {
+        self.prepare_with(guest, false)
+    }
+
+    /// `cluster.prepare_migration(guest)` on its own (the `ldoms/pre-migration` step): as
+    /// [`Inner::prepare`], under the bracket's own A2 routine (`recover_migration`),
+    /// registered just before `clovmmigrate -p`. Completed → the routine is not needed (the
+    /// operator goes on with the move; post-migration restores). Failed after that point →
+    /// the routine runs at once: it finds where the guest is and runs 17.3.1.2 there,
+    /// verified. Interrupted → it stays pending for the run (or `hascript unwind`).
+    pub fn prepare_standalone(&self, guest: &GuestDomain) -> Result<Value> {
+        self.prepare_with(guest, true)
+    }
+
+    fn prepare_with(&self, guest: &GuestDomain, standalone: bool) -> Result<Value> {
         self.mark_logs()?;
         let loc = self.locate(&guest.domain)?;
         let Location::Running { control_domain } = &loc else {
@@ -407,10 +421,48 @@ impl Inner {
         let (prepared, _) = self.prepared_state()?;
         if prepared {
             self.ctx.ui.info("CF timeout is already 600 s and SF is stopped on every node: 17.3.1.1 was done before; nothing to do");
+            if standalone {
+                // A resumed pre-migration whose interrupted run sent `-p`: that call is
+                // complete now, so its inherited routine is not needed.
+                let routine = recovery_routine(guest);
+                if self
+                    .ctx
+                    .recoveries
+                    .pending()
+                    .iter()
+                    .any(|e| e.inherited && e.routine.as_ref() == Some(&routine))
+                {
+                    self.register_recovery(guest)?.done();
+                }
+            }
             return Ok(
                 json!({"guest": guest.domain, "control_domain": control_domain, "changed": false}),
             );
         }
+        if !standalone {
+            return self.send_prepare(guest, control_domain);
+        }
+        let guard = self.register_recovery(guest)?;
+        let res = self.send_prepare(guest, control_domain);
+        guard.settle_call(res, || {
+            self.ctx.ui.step(
+                "17.3.1.1 note",
+                &format!(
+                    "17.3.1.1 did not complete: recovery of {} (state-aware: find it, then 17.3.1.2 where it is)",
+                    guest.domain
+                ),
+            );
+            let rec = self.recover(guest, None)?;
+            Ok(format!(
+                "{} runs on {}; 17.3.1.2 done there (the CF timeout back to its value before 17.3.1.1, the shutdown facility started) and the shutdown facility verified on every node",
+                guest.domain,
+                rec["control_domain"].as_str().unwrap_or("?"),
+            ))
+        })
+    }
+
+    /// The change of 17.3.1.1 and its read-back.
+    fn send_prepare(&self, guest: &GuestDomain, control_domain: &str) -> Result<Value> {
         self.ctx
             .run_ok(&cmd::clovmmigrate_prepare(control_domain, &guest.domain))?;
         let (prepared, detail) = self.prepared_state()?;
@@ -536,6 +588,7 @@ impl Inner {
             ))
             .with_remedy("add the control domain to /etc/inet/hosts on the source control domain, then run ldoms/post-migration"));
         }
+        self.warn_unknown_xscf_keys(guest, &now_cd)?;
         self.ctx.run_ok(&cmd::clovmmigrate_update(
             &source.name,
             &guest.domain,
@@ -546,6 +599,47 @@ impl Inner {
             "guest": guest.domain, "source": source.name, "control_domain": now_cd.name,
             "target_host": now_cd.hosts_name, "changed": true,
         }))
+    }
+
+    /// Before `clovmmigrate -u` restarts the shutdown facility: every guest node must know
+    /// the host keys of the XSCFs its agents will test (the boxes hosting the cluster's
+    /// guests, `guest` on `now_cd`), or the tests fail with message 7245. A missing key is
+    /// a warning with the remedy, never a refusal: the step restores fencing and must not
+    /// be held back by it.
+    fn warn_unknown_xscf_keys(&self, guest: &GuestDomain, now_cd: &ControlDomain) -> Result<()> {
+        let mut boxes: Vec<&ControlDomain> = vec![now_cd];
+        for cd in &self.topo.control_domains {
+            if boxes.iter().any(|b| b.name == cd.name) {
+                continue;
+            }
+            let hosts_other_guest = self.domains(&cd.name)?.iter().any(|d| {
+                d.name() != guest.domain && self.topo.guests.iter().any(|g| g.domain == d.name())
+            });
+            if hosts_other_guest {
+                boxes.push(cd);
+            }
+        }
+        let mut missing = Vec::new();
+        for g in &self.topo.guests {
+            let mut addrs = Vec::new();
+            for cd in &boxes {
+                for addr in [&cd.xscf_lan0, &cd.xscf_lan1] {
+                    if self.ctx.run(&cmd::known_host(&g.name, addr))?.code() == 1 {
+                        addrs.push(format!("{addr} ({})", cd.box_name));
+                    }
+                }
+            }
+            if !addrs.is_empty() {
+                missing.push(format!("{} to {}", g.name, addrs.join(", ")));
+            }
+        }
+        if !missing.is_empty() {
+            self.ctx.ui.warn(&format!(
+                "no first SSH connection yet from {}: the shutdown facility's tests will fail after clovmmigrate -u. {REMEDY_7245}",
+                missing.join("; ")
+            ));
+        }
+        Ok(())
     }
 
     /// Whether step 1 needs no doing: normal CF timeout and SF running on every node, and

@@ -64,14 +64,39 @@ impl Site for LdomsSite {
     fn summary(&self, subject: &str) -> Result<Value> {
         self.inner.summary(subject)
     }
-    /// `#{driver: "ldoms", routine: "recover_migration", guest}`: the state-aware recovery
-    /// of the 17.3.1.1 note (A2) for that guest, as `hypervisor.recover(guest)`.
+    /// The LDoms routines, by description:
+    ///
+    /// - `#{driver: "ldoms", routine: "recover_migration", guest}` (registered by
+    ///   `hypervisor.migrate` and by `cluster.prepare_migration`): the state-aware recovery
+    ///   of the 17.3.1.1 note (A2) for that guest, as `hypervisor.recover(guest)`.
+    /// - `#{driver: "ldoms", routine: "restore_fence", guests: [..]}` (registered by
+    ///   `fence.stop()`): `sdtool -s` on each listed guest node (where SF ran when the call
+    ///   began), `sdtool -b` where it is not running, read back.
     fn run_recovery(&self, routine: &Value) -> Result<Value> {
         let field = |k: &str| routine.get(k).and_then(Value::as_str);
         match (field("driver"), field("routine"), field("guest")) {
             (Some("ldoms"), Some(crate::procedure::RECOVER_MIGRATION), Some(guest)) => {
                 let g = self.inner.resolve_guest(guest)?;
                 self.inner.recover(&g, None)
+            }
+            (Some("ldoms"), Some(crate::objects::RESTORE_FENCE), None) => {
+                let guests = routine
+                    .get("guests")
+                    .and_then(Value::as_array)
+                    .and_then(|a| {
+                        a.iter()
+                            .map(|g| g.as_str().map(str::to_string))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .ok_or_else(|| {
+                        Error::usage(format!(
+                            "recovery routine {routine}: `guests` must be a list of guest node names"
+                        ))
+                    })?;
+                for g in &guests {
+                    hascript_api::validate_name("guest", g)?;
+                }
+                self.inner.restore_fence(&guests)
             }
             _ => Err(Error::new(
                 ErrorKind::Unsupported,

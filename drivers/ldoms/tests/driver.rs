@@ -1,129 +1,17 @@
 //! The LDoms objects against the simulator, without the script engine: guard rails,
 //! location, confirmations, and the commands each call sends.
 
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use hascript_api::objects::Context;
-use hascript_api::{CancelToken, Error, ErrorKind, Site, Ui, WaitProgress};
-use hascript_ldoms::{ControlDomain, GuestDomain, LdomsSite, Topology};
+use hascript_api::{CancelToken, Error, ErrorKind, Site};
+use hascript_ldoms::LdomsSite;
 use hascript_sim::SimSite;
-
-/// A UI that records what it was told and answers confirmations as configured.
-#[derive(Default)]
-struct Recorder {
-    lines: Mutex<Vec<String>>,
-    answer: Option<bool>,
-    /// Fired at the first wait, like an operator's Ctrl-C.
-    cancel_at_wait: Option<CancelToken>,
-}
-
-impl Recorder {
-    fn push(&self, s: String) {
-        if let Ok(mut l) = self.lines.lock() {
-            l.push(s);
-        }
-    }
-    fn text(&self) -> String {
-        self.lines.lock().map(|l| l.join("\n")).unwrap_or_default()
-    }
-}
-
-impl Ui for Recorder {
-    fn step(&self, section: &str, title: &str) {
-        self.push(format!("==> [{section}] {title}"));
-    }
-    fn info(&self, m: &str) {
-        self.push(m.to_string());
-    }
-    fn warn(&self, m: &str) {
-        self.push(format!("warning: {m}"));
-    }
-    fn confirm(&self, q: &str) -> Result<bool, Error> {
-        self.push(format!("? {q}"));
-        self.answer
-            .ok_or_else(|| Error::new(ErrorKind::Declined, "confirmation needed but no terminal"))
-    }
-    fn waiting(&self, p: &WaitProgress) {
-        self.push(format!(
-            "waiting {} ({} s left)",
-            p.what,
-            p.remaining.as_secs()
-        ));
-        if let Some(t) = &self.cancel_at_wait {
-            t.cancel();
-        }
-    }
-}
-
-fn cd(name: &str, n: u32, ppar: u32) -> ControlDomain {
-    ControlDomain {
-        name: name.into(),
-        address: Some(format!("192.0.2.1{n}")),
-        hosts_name: name.into(),
-        box_name: format!("box{n}"),
-        ppar_id: ppar,
-        xscf_lan0: format!("10.20.30.7{n}"),
-        xscf_lan1: format!("10.20.40.7{n}"),
-    }
-}
-
-/// The simulator's default site, as the inventory describes it.
-fn topology() -> Topology {
-    Topology {
-        control_domains: vec![cd("cd1", 1, 0), cd("cd2", 2, 0), cd("cd3", 3, 1)],
-        guests: vec![
-            GuestDomain {
-                name: "guest1".into(),
-                domain: "guest1".into(),
-            },
-            GuestDomain {
-                name: "guest2".into(),
-                domain: "guest2".into(),
-            },
-        ],
-        cf_timeout: 10,
-        xscf_user: Some("xuser".into()),
-        description: "test".into(),
-    }
-}
-
-fn site(scenario: Option<&str>, answer: Option<bool>) -> (LdomsSite, SimSite, Arc<Recorder>) {
-    let sim = SimSite::new(scenario).expect("scenario exists");
-    let ui = Arc::new(Recorder {
-        answer,
-        ..Default::default()
-    });
-    (site_over(&sim, sim.exec(), ui.clone(), topology()), sim, ui)
-}
-
-/// The LDoms site over `sim` reached through `exec` (the simulator itself, or a transport
-/// wrapping it), with `ui` and an inventory `topo` that a test may have altered.
-fn site_over(
-    sim: &SimSite,
-    exec: Arc<dyn hascript_api::Exec>,
-    ui: Arc<Recorder>,
-    topo: Topology,
-) -> LdomsSite {
-    LdomsSite::new(
-        Context::new(exec, sim.clock(), CancelToken::new(), ui),
-        topo,
-    )
-}
-
-fn changes(sim: &SimSite) -> Vec<String> {
-    sim.command_log()
-        .into_iter()
-        .map(|c| format!("{}: {}", c.host, c.line.trim_start_matches("LC_ALL=C ")))
-        .filter(|l| {
-            l.contains("clovmmigrate")
-                || l.contains("start-domain")
-                || l.contains("stop-domain")
-                || l.contains("remove-spconfig")
-                || (l.contains("migrate-domain") && !l.contains(" -n "))
-        })
-        .collect()
-}
+use hascript_testkit::Recorder;
+use support::{changes, site, site_over, topology};
 
 #[test]
 fn guest_location_is_read_from_every_control_domain() {

@@ -398,6 +398,33 @@ impl Inner {
             guard.ran(&r);
             r?;
         }
+        // A cmmovevpkg the interrupted run saw fail was a failed move (recovered by it, or
+        // just now): moving again would be a retry nobody asked for — the interrupted run
+        // would have ended there, exit 1. One that ended well is found moved below.
+        let shown = cmd::cmmovevpkg(&target, &vm, &target)?.display();
+        if let Some(prior) = self
+            .ctx
+            .recoveries
+            .prior_change(&shown)
+            .filter(|p| p.exit != 0)
+        {
+            let at = self.running_on(&vm)?;
+            let at = if at.is_empty() {
+                "no VM host".to_string()
+            } else {
+                at.join(", ")
+            };
+            return Err(Error::new(
+                ErrorKind::Failed,
+                format!(
+                    "the interrupted run's cmmovevpkg failed on {} (exit {}) and its recovery ran: {vm} runs on {at}. Not retried",
+                    prior.host, prior.exit
+                ),
+            )
+            .with_remedy(format!(
+                "find out why the move failed (B6: hpvm/diagnose -p package={vm}), then run hpvm/move-package again"
+            )));
+        }
         self.ctx.ui.step(
             "B5",
             &format!("preflight: move {vm} to {target} (nothing changes until all of it passes)"),

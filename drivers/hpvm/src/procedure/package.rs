@@ -5,13 +5,17 @@
 
 use std::time::Duration;
 
+use hascript_api::objects::RecoveryOutcome;
 use hascript_api::{validate_name, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
+use super::decide::{PackageRun, Presence};
+use super::migrate::SETTLE_DEADLINE;
 use super::{after_change, members, node_up, ConfRead};
 use crate::appmon::AppMonitor;
 use crate::commands::{self as cmd, DeployArgs};
 use crate::facts::{is_cancel, Inner};
+use crate::locate::describe_hosts;
 use crate::parse::cmcheckconf::{self, CheckVerdict};
 use crate::parse::cmviewcl_line::{ClusterView, PackageState, PackageView, Status};
 use crate::parse::ls_l::FileType;
@@ -118,6 +122,35 @@ pub fn timestamp(secs: u64) -> String {
         (rem % 3600) / 60,
         rem % 60
     )
+}
+
+/// The name of `package.run`'s recovery routine in its description.
+pub const RESTORE_SWITCHING: &str = "restore_switching";
+
+/// The description of `package.run`'s routine for package `vm`, which the site's
+/// `run_recovery` runs again (also from a fresh process).
+pub fn restore_switching_routine(vm: &str) -> Value {
+    json!({"driver": "hpvm", "routine": RESTORE_SWITCHING, "package": vm})
+}
+
+fn restore_switching_what(vm: &str) -> String {
+    format!("enable package switching of {vm} again if cmrunpkg left it running without failover (B3; only when one VM host runs it and owns the package)")
+}
+
+/// What `restore_switching` did, in words.
+fn restore_switching_summary(vm: &str, r: &Value) -> String {
+    match (r["package"].as_str(), r["host"].as_str()) {
+        (Some("down"), _) => format!(
+            "package {vm} is halted and its guest runs nowhere, as the call found it; switching left disabled"
+        ),
+        (_, Some(h)) if r["enabled_switching"] == Value::Bool(true) => format!(
+            "{vm} runs on {h}, which owns the package; package switching enabled again (verified)"
+        ),
+        (_, Some(h)) => format!(
+            "{vm} runs on {h}, which owns the package; package switching is enabled (verified)"
+        ),
+        _ => format!("package {vm}: {r}"),
+    }
 }
 
 /// The status of one package as scripts see it (without the maintenance file).
@@ -282,6 +315,7 @@ impl Inner {
         let vm = p.name.clone();
         let host = self.command_host(&view, Some(&p))?;
         let mut started = false;
+        let mut switching = false;
         if running(&p) {
             let owner = p.owner.clone().unwrap_or_default();
             if let Some(n) = &node {
@@ -313,33 +347,113 @@ impl Inner {
                         .unwrap_or_default()
                 ),
             );
-            self.ctx
-                .run_ok(&cmd::cmrunpkg(&host, &vm, node.as_deref())?)
-                .map_err(after_change)?;
+            let command = cmd::cmrunpkg(&host, &vm, node.as_deref())?;
+            let log = cmd::package_log(&vm)?;
+            // Between cmrunpkg and cmmodpkg -e the package runs without failover: the
+            // routine that closes that window is registered before cmrunpkg leaves.
+            let guard = self
+                .ctx
+                .register_recovery(&restore_switching_what(&vm), restore_switching_routine(&vm))?;
+            let res = self.start_and_enable(&vm, &host, &command, &log);
+            switching = guard.settle_call(res, || {
+                self.ctx.ui.step(
+                    "B3",
+                    &format!("package.run({vm}) did not complete: recovery (state-aware: where {vm} runs, who owns it, switching)"),
+                );
+                let r = self.restore_switching(&vm)?;
+                Ok(restore_switching_summary(&vm, &r))
+            })?;
             started = true;
-            match self.wait_package(&vm, &format!("package {vm} to be up"), running)? {
-                WaitEnd::Done(_) => {}
-                WaitEnd::Deadline(p) => {
-                    return Err(Error::needs_attention(format!(
-                        "cmrunpkg {vm} ran but the package is {} after {} s",
-                        p.map(|p| format!("{}/{}", p.status, p.state))
-                            .unwrap_or_else(|| "not listed".into()),
-                        PACKAGE_DEADLINE.as_secs()
-                    ))
-                    .with_remedy(format!(
-                        "read the package log {} on the node that runs it",
-                        cmd::package_log(&vm)?
-                    )))
-                }
-            }
         }
-        let switching = self.ensure_switching(&vm, &host)?;
+        if !started {
+            switching = self.ensure_switching(&vm, &host)?;
+        }
+        self.settle_inherited_restore_switching(&vm);
         let mut v = self.package_status(&vm)?;
         if let Value::Object(o) = &mut v {
             o.insert("started".into(), Value::Bool(started));
             o.insert("enabled_switching".into(), Value::Bool(switching));
         }
         Ok(v)
+    }
+
+    /// A resumed run's `package.run` completed what the interrupted one began (the package
+    /// runs with switching enabled): the `restore_switching` routine it inherited for `vm`
+    /// is not needed.
+    fn settle_inherited_restore_switching(&self, vm: &str) {
+        let routine = restore_switching_routine(vm);
+        for e in self.ctx.recoveries.pending() {
+            if e.inherited && e.routine.as_ref() == Some(&routine) {
+                self.ctx.recoveries.settle(
+                    e.id,
+                    RecoveryOutcome::NotNeeded,
+                    "driver",
+                    Some("package.run completed in the resumed run"),
+                );
+            }
+        }
+    }
+
+    /// `cmrunpkg`, the wait for the package to be up, then `cmmodpkg -e` and its check:
+    /// the span `restore_switching` covers. Returns whether `cmmodpkg -e` was sent.
+    fn start_and_enable(
+        &self,
+        vm: &str,
+        host: &str,
+        command: &hascript_api::Command,
+        log: &str,
+    ) -> Result<bool> {
+        self.ctx.run_ok(command).map_err(after_change)?;
+        match self.wait_package(vm, &format!("package {vm} to be up"), running)? {
+            WaitEnd::Done(_) => {}
+            WaitEnd::Deadline(p) => {
+                return Err(Error::needs_attention(format!(
+                    "cmrunpkg {vm} ran but the package is {} after {} s",
+                    p.map(|p| format!("{}/{}", p.status, p.state))
+                        .unwrap_or_else(|| "not listed".into()),
+                    PACKAGE_DEADLINE.as_secs()
+                ))
+                .with_remedy(format!(
+                    "read the package log {log} on the node that runs it"
+                )))
+            }
+        }
+        self.ensure_switching(vm, host)
+    }
+
+    /// The routine `restore_switching` (registered by `package.run`/`run_on` before
+    /// `cmrunpkg`): read where the guest runs (`hpvmstatus -P` on every VM host) and the
+    /// package (`cmviewcl -v -f line`). Package halted and the guest running nowhere → the
+    /// state the call found: nothing to do (enabling switching would start it). Otherwise
+    /// B5's rule ([`Inner::settle`]): transitions are waited out; `cmmodpkg -e` only when
+    /// exactly one VM host runs the guest and owns the package, read back; anything else
+    /// is `NeedsAttention` saying what is left. Safe to repeat: switching already enabled
+    /// sends nothing.
+    pub fn restore_switching(&self, name: &str) -> Result<Value> {
+        let vm = self.vm_name(name)?;
+        let o = self.observe(&vm, None, None)?;
+        let halted = o
+            .package
+            .as_ref()
+            .is_some_and(|p| p.run == PackageRun::Down);
+        let quiet = o
+            .hosts
+            .iter()
+            .all(|(_, p)| matches!(p, Presence::Off | Presence::NotRunnable | Presence::Absent));
+        if halted && quiet {
+            self.ctx.ui.info(&format!(
+                "package {vm} is halted and its guest runs on no VM host ({}): as the call found it; switching left as it is (enabling it would start the package)",
+                describe_hosts(&vm, &o.hosts)
+            ));
+            return Ok(
+                json!({"vm": vm, "package": "down", "enabled_switching": false, "host": Value::Null}),
+            );
+        }
+        let mut r = self.settle(&vm, None, None, SETTLE_DEADLINE)?;
+        if let Value::Object(m) = &mut r {
+            m.insert("package".into(), Value::String("up".into()));
+        }
+        Ok(r)
     }
 
     /// `cmmodpkg -e VM` (when switching is off), then read back. Returns whether a command

@@ -1,60 +1,18 @@
-//! What the hpvm driver tests share: a recording UI, the simulated site's topology, a site
-//! over the simulator, and the commands it received.
+//! What the hpvm driver tests share: the simulated site's topology, a site over the
+//! simulator (plain, or through the testkit's tracing transport, which records every
+//! command in order with the recovery routines' registrations and settlements and can
+//! inject a fault into one command), and the commands it received. The recording UI and
+//! the tracer are `hascript-testkit`'s, shared with the LDoms driver's tests.
 
 #![allow(dead_code)] // each test file uses its own part
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use hascript_api::objects::Context;
-use hascript_api::{CancelToken, Error, ErrorKind, Ui, WaitProgress};
+use hascript_api::CancelToken;
 use hascript_hpvm::{Guest, HpvmSite, Topology, VmHost};
 use hascript_sim::SimSite;
-
-/// A UI that records what it was told and answers confirmations as configured.
-#[derive(Default)]
-pub struct Recorder {
-    pub lines: Mutex<Vec<String>>,
-    pub answer: Option<bool>,
-}
-
-impl Recorder {
-    pub fn push(&self, s: String) {
-        if let Ok(mut l) = self.lines.lock() {
-            l.push(s);
-        }
-    }
-    pub fn text(&self) -> String {
-        self.lines.lock().map(|l| l.join("\n")).unwrap_or_default()
-    }
-}
-
-impl Ui for Recorder {
-    fn step(&self, section: &str, title: &str) {
-        self.push(format!("==> [{section}] {title}"));
-    }
-    fn info(&self, m: &str) {
-        self.push(m.to_string());
-    }
-    fn warn(&self, m: &str) {
-        self.push(format!("warning: {m}"));
-    }
-    fn confirm(&self, q: &str) -> Result<bool, Error> {
-        self.push(format!("? {q}"));
-        self.answer
-            .ok_or_else(|| Error::new(ErrorKind::Declined, "confirmation needed but no terminal"))
-    }
-    fn waiting(&self, p: &WaitProgress) {
-        self.push(format!(
-            "waiting {} ({} s left)",
-            p.what,
-            p.remaining.as_secs()
-        ));
-    }
-    fn exposure(&self, what: &str, d: Duration) {
-        self.push(format!("exposure: {what} for {} s", d.as_secs()));
-    }
-}
+use hascript_testkit::{traced_context, Recorder, Tracer};
 
 /// The simulated site as its inventory describes it: `node*` hosts are VM hosts, the
 /// others guests.
@@ -98,4 +56,27 @@ pub fn sent(sim: &SimSite) -> Vec<String> {
         .into_iter()
         .map(|c| format!("{}: {}", c.host, c.line.trim_start_matches("LC_ALL=C ")))
         .collect()
+}
+
+/// `scenario` through a [`Tracer`], its routines recorded in the same list.
+pub fn traced_site(scenario: &str) -> (HpvmSite, SimSite, Arc<Recorder>, Arc<Tracer>) {
+    let sim = SimSite::new(Some(scenario)).expect("scenario exists");
+    let ui = Arc::new(Recorder::default());
+    let (ctx, tracer) = traced_context(sim.exec(), sim.clock(), ui.clone());
+    let s = HpvmSite::new(ctx, topology(&sim));
+    (s, sim, ui, tracer)
+}
+
+/// A second site over the same simulated hosts, with a fresh run context: what `hascript
+/// unwind` is to the run that registered a routine.
+pub fn fresh_site(sim: &SimSite) -> HpvmSite {
+    HpvmSite::new(
+        Context::new(
+            sim.exec(),
+            sim.clock(),
+            CancelToken::new(),
+            Arc::new(Recorder::default()),
+        ),
+        topology(sim),
+    )
 }
