@@ -117,6 +117,8 @@ pub struct Locks {
     me: Owner,
     hosts: Mutex<BTreeMap<String, HostState>>,
     declined: std::sync::atomic::AtomicBool,
+    /// The runs the taken-over run continued itself (read from the journals when needed).
+    continued: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Locks {
@@ -137,7 +139,18 @@ impl Locks {
             me,
             hosts: Mutex::new(BTreeMap::new()),
             declined: std::sync::atomic::AtomicBool::new(false),
+            continued: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The runs the run this one takes over had continued (a resume of a resume that died
+    /// half-way through taking over the first run's locks): their locks are taken over too.
+    fn continued(&self) -> &[String] {
+        self.continued
+            .get_or_init(|| match (&self.opts.takeover, crate::journal::runs_dir()) {
+                (Some(id), Ok(dir)) => crate::resume::lineage(&dir, id),
+                _ => Vec::new(),
+            })
     }
 
     /// Hosts this run holds the lock of.
@@ -272,15 +285,17 @@ impl Locks {
             Some(o) => o.describe(),
             None => format!("unknown holder ({OWNER_FILE} is missing or unreadable)"),
         };
-        // Our own lock (a resumed run): take it over.
+        // Our own lock (a resumed run, or a run it continued): take it over.
         let mine = holder.as_ref().map(|o| o.run.as_str());
         let orphan_of_dead_run = holder.is_none()
             && self.opts.takeover.is_some()
             && self.opts.takeover_hosts.iter().any(|h| h == host);
-        if orphan_of_dead_run
-            || (mine.is_some()
-                && (mine == self.opts.takeover.as_deref() || mine == Some(&self.me.run)))
-        {
+        let ours = mine.is_some_and(|m| {
+            Some(m) == self.opts.takeover.as_deref()
+                || m == self.me.run
+                || (self.opts.takeover.is_some() && self.continued().iter().any(|c| c == m))
+        });
+        if orphan_of_dead_run || ours {
             self.write_owner(host).map_err(Acquire::Failed)?;
             self.event(host, LockAction::TakenOver, Some(described), None);
             return Ok(());
@@ -485,6 +500,15 @@ mod tests {
         }
     }
 
+    /// A host whose lock folder exists, its owner file naming run `run`.
+    fn locked_by(run: &str) -> Arc<OneHost> {
+        Arc::new(OneHost {
+            exists: Mutex::new(true),
+            owner: Mutex::new(me(run).to_file()),
+            log: Mutex::new(Vec::new()),
+        })
+    }
+
     fn me(run: &str) -> Owner {
         Owner {
             run: run.into(),
@@ -545,11 +569,7 @@ mod tests {
 
     #[test]
     fn break_needs_an_answer_and_takeover_needs_none() {
-        let host = Arc::new(OneHost {
-            exists: Mutex::new(true),
-            owner: Mutex::new(me("dead").to_file()),
-            log: Mutex::new(Vec::new()),
-        });
+        let host = locked_by("dead");
         let rec = Arc::new(Recorder::without_file("r3", Vec::new()));
         let nobody: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
         let brk = LockOptions {
@@ -622,5 +642,40 @@ mod tests {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains("run=r5"));
+    }
+
+    #[test]
+    fn a_resume_of_a_resume_takes_over_the_locks_of_the_runs_it_continued() {
+        // r1 died holding the lock; r2 (its resume) died before it took that host over; r3
+        // resumes r2: the lock still names r1.
+        let host = locked_by("r1");
+        let rec = Arc::new(Recorder::without_file("r3", Vec::new()));
+        let nobody: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let opts = LockOptions {
+            break_lock: false,
+            takeover: Some("r2".into()),
+            takeover_hosts: vec!["cd1".into()],
+        };
+        let strangers = Locks::new(
+            host.clone(),
+            rec.clone(),
+            nobody.clone(),
+            opts.clone(),
+            me("r3"),
+        );
+        let _ = strangers.continued.set(vec!["r0".into()]);
+        assert_eq!(
+            strangers.ensure("cd1", false).err().map(|e| e.kind),
+            Some(ErrorKind::Check),
+            "a run outside the chain keeps its lock"
+        );
+        let l = Locks::new(host.clone(), rec, nobody, opts, me("r3"));
+        let _ = l.continued.set(vec!["r1".into()]);
+        assert!(l.ensure("cd1", false).is_ok());
+        assert!(host
+            .owner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains("run=r3"));
     }
 }

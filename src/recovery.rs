@@ -122,11 +122,19 @@ pub struct Unknown {
 /// The change commands of the procedure (not lock bookkeeping) whose outcome was never
 /// recorded.
 pub fn unknown_outcomes(lines: &[Value]) -> Vec<Unknown> {
+    unknown_commands(lines, false)
+}
+
+/// The change commands whose outcome was never recorded: the lock's own (`lock`) or the
+/// procedure's.
+fn unknown_commands(lines: &[Value], lock: bool) -> Vec<Unknown> {
     let mut started: Vec<Unknown> = Vec::new();
     for l in lines {
         let seq = l.get("seq").and_then(Value::as_u64).unwrap_or(0);
         match l.get("event").and_then(Value::as_str) {
-            Some("command_start") if l.get("purpose").and_then(Value::as_str) != Some("lock") => {
+            Some("command_start")
+                if (l.get("purpose").and_then(Value::as_str) == Some("lock")) == lock =>
+            {
                 let s = |k: &str| {
                     l.get(k)
                         .and_then(Value::as_str)
@@ -144,6 +152,24 @@ pub fn unknown_outcomes(lines: &[Value]) -> Vec<Unknown> {
         }
     }
     started
+}
+
+/// The procedure's change commands a run sent and saw end (`command_end` with an exit),
+/// oldest first: what a resumed bracket must neither send again nor retry unasked.
+pub fn completed_changes(lines: &[Value]) -> Vec<hascript_api::objects::PriorChange> {
+    lines
+        .iter()
+        .filter(|l| l.get("event").and_then(Value::as_str) == Some("command_end"))
+        .filter(|l| l.get("effect").and_then(Value::as_str) == Some("change"))
+        .filter(|l| l.get("purpose").and_then(Value::as_str) == Some("procedure"))
+        .filter_map(|l| {
+            Some(hascript_api::objects::PriorChange {
+                host: l.get("host")?.as_str()?.to_string(),
+                command: l.get("command")?.as_str()?.to_string(),
+                exit: i32::try_from(l.get("exit")?.as_i64()?).ok()?,
+            })
+        })
+        .collect()
 }
 
 /// The hosts whose lock a run took (and may have left behind when it died).
@@ -165,13 +191,26 @@ pub fn locked_hosts(lines: &[Value]) -> Vec<String> {
         }
     }
     // A run killed between its lock's `mkdir` and the owner file holds a lock with no
-    // owner: its journal shows the successful mkdir (purpose `lock`) without `taken`.
+    // owner: its journal shows the successful mkdir (purpose `lock`) without `taken` — or,
+    // killed while the mkdir ran, only its `command_start` (the folder may have been made).
+    let unknown_lock_mkdirs: Vec<u64> = unknown_commands(lines, true)
+        .into_iter()
+        .filter(|u| u.command.contains("mkdir"))
+        .map(|u| u.seq)
+        .collect();
     for l in lines {
         let s = |k: &str| l.get(k).and_then(Value::as_str).unwrap_or_default();
-        if s("event") == "command_end"
+        let made = match s("event") {
+            "command_end" => l.get("exit").and_then(Value::as_i64) == Some(0),
+            "command_start" => l
+                .get("seq")
+                .and_then(Value::as_u64)
+                .is_some_and(|seq| unknown_lock_mkdirs.contains(&seq)),
+            _ => false,
+        };
+        if made
             && s("purpose") == "lock"
             && s("command").contains("mkdir")
-            && l.get("exit").and_then(Value::as_i64) == Some(0)
             && !hosts.iter().any(|h| h == s("host"))
         {
             let released = lines.iter().any(|r| {
@@ -185,6 +224,68 @@ pub fn locked_hosts(lines: &[Value]) -> Vec<String> {
         }
     }
     hosts
+}
+
+/// What a continuation (`resume` or `unwind` of run A, journal `newer`) still owes of what A
+/// left pending (`older`): a continuation inherits A's routines (a `recovery_registered`
+/// line with `inherited: true` each) only after it has taken over A's locks, so one that
+/// died before then never recorded them. A's routines it did not inherit come first (they
+/// are older), then what the continuation itself left pending.
+pub fn pending_after(older: &[Pending], newer: &[Value]) -> Vec<Pending> {
+    let mut inherited: Vec<(String, Option<Value>)> = newer
+        .iter()
+        .filter(|l| {
+            l.get("event").and_then(Value::as_str) == Some("recovery_registered")
+                && l.get("inherited").and_then(Value::as_bool) == Some(true)
+        })
+        .map(|l| {
+            (
+                l.get("what")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                l.get("routine").filter(|r| r.is_object()).cloned(),
+            )
+        })
+        .collect();
+    let mut out: Vec<Pending> = older
+        .iter()
+        .filter(|p| {
+            match inherited
+                .iter()
+                .position(|(w, r)| *w == p.what && *r == p.routine)
+            {
+                Some(i) => {
+                    inherited.remove(i);
+                    false
+                }
+                None => true,
+            }
+        })
+        .cloned()
+        .collect();
+    out.extend(pending_in(newer));
+    out
+}
+
+/// The hosts whose lock is still left after a continuation (journal `newer`) of a run that
+/// left `older` locked: a continuation takes over its dead run's locks one host at a time,
+/// so one that died half-way left the others as they were. Those it released are free.
+pub fn locked_after(older: &[String], newer: &[Value]) -> Vec<String> {
+    let released = |h: &str| {
+        newer.iter().any(|l| {
+            l.get("event").and_then(Value::as_str) == Some("lock")
+                && l.get("action").and_then(Value::as_str) == Some("released")
+                && l.get("host").and_then(Value::as_str) == Some(h)
+        })
+    };
+    let mut out: Vec<String> = older.iter().filter(|h| !released(h)).cloned().collect();
+    for h in locked_hosts(newer) {
+        if !out.contains(&h) {
+            out.push(h);
+        }
+    }
+    out
 }
 
 /// One routine's outcome, as the run reports it.
@@ -322,6 +423,31 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn completed_changes_are_the_procedures_ended_change_commands() {
+        let lines = vec![
+            json!({"event": "command_start", "seq": 1, "host": "node1", "command": "cmmovevpkg -v -P slvm1 -h node2", "effect": "change", "purpose": "procedure"}),
+            json!({"event": "command_end", "seq": 1, "host": "node1", "command": "cmmovevpkg -v -P slvm1 -h node2", "effect": "change", "purpose": "procedure", "exit": 1}),
+            json!({"event": "command_end", "seq": 2, "host": "node1", "command": "cmviewcl -v -f line", "effect": "read", "purpose": "procedure", "exit": 0}),
+            json!({"event": "command_end", "seq": 3, "host": "node1", "command": "/bin/mkdir -m 700 /var/tmp/hascript.lock", "effect": "change", "purpose": "lock", "exit": 0}),
+            json!({"event": "command_start", "seq": 4, "host": "node1", "command": "cmmodpkg -e slvm1", "effect": "change", "purpose": "procedure"}),
+        ];
+        let c = completed_changes(&lines);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(
+            (c[0].host.as_str(), c[0].command.as_str(), c[0].exit),
+            ("node1", "cmmovevpkg -v -P slvm1 -h node2", 1)
+        );
+        let r = hascript_api::objects::Recoveries::new();
+        r.set_prior_changes(c);
+        assert_eq!(
+            r.prior_change("cmmovevpkg -v -P slvm1 -h node2")
+                .map(|p| p.exit),
+            Some(1)
+        );
+        assert!(r.prior_change("cmmodpkg -e slvm1").is_none());
+    }
+
+    #[test]
     fn pending_routines_are_registered_minus_settled() {
         let lines = vec![
             json!({"event": "recovery_registered", "id": 1, "what": "a", "routine": {"driver": "ldoms", "routine": "recover_migration", "guest": "g"}, "rerunnable": true}),
@@ -361,6 +487,72 @@ mod tests {
             json!({"event": "lock", "host": "cd2", "action": "released"}),
         ];
         assert_eq!(locked_hosts(&locks), ["cd1"]);
+    }
+
+    #[test]
+    fn a_lock_mkdir_killed_before_its_end_counts_as_possibly_made() {
+        let mkdir = |seq: u64, host: &str| {
+            json!({"event": "command_start", "seq": seq, "host": host, "purpose": "lock",
+                "command": "/bin/mkdir -m 700 /var/tmp/hascript.lock"})
+        };
+        let end = |seq: u64, host: &str, exit: i64| {
+            json!({"event": "command_end", "seq": seq, "host": host, "purpose": "lock",
+                "command": "/bin/mkdir -m 700 /var/tmp/hascript.lock", "exit": exit})
+        };
+        // node1: made and owned; node2: refused (another run's lock); node3: killed while
+        // the mkdir ran; node4: its mkdir ended well but no owner was written.
+        let lines = vec![
+            mkdir(1, "node1"),
+            end(1, "node1", 0),
+            json!({"event": "lock", "host": "node1", "action": "taken"}),
+            mkdir(2, "node2"),
+            end(2, "node2", 1),
+            mkdir(3, "node4"),
+            end(3, "node4", 0),
+            mkdir(4, "node3"),
+        ];
+        assert_eq!(locked_hosts(&lines), ["node1", "node4", "node3"]);
+        // The lock's own commands are never the procedure's unknown outcomes.
+        assert!(unknown_outcomes(&lines).is_empty());
+    }
+
+    #[test]
+    fn a_continuation_that_died_early_still_owes_its_dead_runs_routines_and_locks() {
+        let routine = |g: &str| json!({"driver": "hpvm", "routine": "recover_move", "package": g});
+        let older = vec![
+            Pending {
+                id: 1,
+                what: "recover a".into(),
+                routine: Some(routine("a")),
+            },
+            Pending {
+                id: 2,
+                what: "recover b".into(),
+                routine: Some(routine("b")),
+            },
+        ];
+        // Died while taking over the locks: nothing inherited, node1 taken over, node2 not.
+        let early = vec![
+            json!({"event": "run"}),
+            json!({"event": "lock", "host": "node1", "action": "taken_over"}),
+        ];
+        assert_eq!(pending_after(&older, &early), older);
+        let locked = vec!["node1".to_string(), "node2".to_string()];
+        assert_eq!(locked_after(&locked, &early), ["node1", "node2"]);
+        // Inherited the first only, then settled it and released node1; registered its own.
+        let later = vec![
+            json!({"event": "recovery_registered", "id": 1, "what": "recover a", "routine": routine("a"), "inherited": true}),
+            json!({"event": "recovery_run", "id": 1, "outcome": "ok", "by": "driver"}),
+            json!({"event": "recovery_registered", "id": 2, "what": "recover c", "routine": routine("c")}),
+            json!({"event": "lock", "host": "node1", "action": "released"}),
+            json!({"event": "lock", "host": "node3", "action": "taken"}),
+        ];
+        let p = pending_after(&older, &later);
+        assert_eq!(
+            p.iter().map(|p| p.what.as_str()).collect::<Vec<_>>(),
+            ["recover b", "recover c"]
+        );
+        assert_eq!(locked_after(&locked, &later), ["node2", "node3"]);
     }
 
     #[test]

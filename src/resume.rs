@@ -54,39 +54,64 @@ pub struct Replay {
     records: Mutex<(VecDeque<StepRecord>, bool)>,
 }
 
+/// The completed steps in `lines` (a journal), in the order they started.
+fn step_records(lines: &[Value]) -> Vec<StepRecord> {
+    let mut recs: Vec<(u64, StepRecord)> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.get("event").and_then(Value::as_str) == Some("step_end")
+                && l.get("ok").and_then(Value::as_bool) == Some(true)
+        })
+        .map(|(i, l)| {
+            let s = |k: &str| {
+                l.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (
+                l.get("n").and_then(Value::as_u64).unwrap_or(0),
+                StepRecord {
+                    section: s("section"),
+                    title: s("title"),
+                    value: l.get("value").cloned(),
+                    end_line: i,
+                },
+            )
+        })
+        .collect();
+    recs.sort_by_key(|(n, _)| *n);
+    recs.into_iter().map(|(_, r)| r).collect()
+}
+
 impl Replay {
-    /// The completed steps in `lines` (a journal), in the order they started.
-    pub fn from_lines(from: &str, lines: &[Value]) -> Replay {
-        let mut recs: Vec<(u64, StepRecord)> = lines
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| {
-                l.get("event").and_then(Value::as_str) == Some("step_end")
-                    && l.get("ok").and_then(Value::as_bool) == Some(true)
-            })
-            .map(|(i, l)| {
-                let s = |k: &str| {
-                    l.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                (
-                    l.get("n").and_then(Value::as_u64).unwrap_or(0),
-                    StepRecord {
-                        section: s("section"),
-                        title: s("title"),
-                        value: l.get("value").cloned(),
-                        end_line: i,
-                    },
-                )
-            })
-            .collect();
-        recs.sort_by_key(|(n, _)| *n);
+    fn with(from: &str, records: Vec<StepRecord>) -> Replay {
         Replay {
             from: from.to_string(),
-            records: Mutex::new((recs.into_iter().map(|(_, r)| r).collect(), false)),
+            records: Mutex::new((records.into_iter().collect(), false)),
         }
+    }
+
+    /// The completed steps in `lines` (a journal), in the order they started.
+    pub fn from_lines(from: &str, lines: &[Value]) -> Replay {
+        Replay::with(from, step_records(lines))
+    }
+
+    /// The completed steps of a dead run (`lines`) that was itself a resume: when it died
+    /// before it had replayed all that the run it resumed had completed (`ancestors`,
+    /// nearest first), those steps are replayed too — as long as the steps it did go
+    /// through are the same, in the same order.
+    pub fn from_chain(from: &str, lines: &[Value], ancestors: &[(String, Vec<Value>)]) -> Replay {
+        let key = |r: &StepRecord| (r.section.clone(), r.title.clone());
+        let mut recs = step_records(lines);
+        for (_, older) in ancestors {
+            let o = step_records(older);
+            if o.len() > recs.len() && recs.iter().zip(&o).all(|(a, b)| key(a) == key(b)) {
+                recs = o;
+            }
+        }
+        Replay::with(from, recs)
     }
 
     /// The run the values come from.
@@ -142,6 +167,61 @@ pub struct DeadRun {
     pub locked: Vec<String>,
     /// Its exit code, when it wrote a result line (a second Ctrl-C does).
     pub exit: Option<i32>,
+    /// The runs it continued (its `resumed_from` / `unwinds`, and so on), nearest first,
+    /// with their journals.
+    pub ancestors: Vec<(String, Vec<Value>)>,
+}
+
+/// How many continued runs [`ancestors`] follows at most.
+const MAX_ANCESTORS: usize = 32;
+
+/// The runs the run with `header` continued, nearest first, with their journals: the run
+/// its `resumed_from` or `unwinds` names, then the one that run continued, and so on. A
+/// journal that is missing or unreadable ends the chain.
+pub fn ancestors(dir: &Path, header: &Value) -> Vec<(String, Vec<Value>)> {
+    let mut out: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut h = header.clone();
+    while out.len() < MAX_ANCESTORS {
+        let Some(prev) = ["resumed_from", "unwinds"]
+            .iter()
+            .find_map(|k| h.get(*k).and_then(Value::as_str))
+            .map(str::to_string)
+        else {
+            break;
+        };
+        if out.iter().any(|(id, _)| *id == prev) {
+            break;
+        }
+        let Ok((id, path)) = journal::find(dir, &prev) else {
+            break;
+        };
+        let Ok(lines) = journal::read_lines(&path) else {
+            break;
+        };
+        h = lines
+            .iter()
+            .find(|l| l.get("event").and_then(Value::as_str) == Some("run"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        out.push((id, lines));
+    }
+    out
+}
+
+/// The ids of the runs run `id` (in `dir`) continued, nearest first (see [`ancestors`]).
+pub fn lineage(dir: &Path, id: &str) -> Vec<String> {
+    let Ok((_, path)) = journal::find(dir, id) else {
+        return Vec::new();
+    };
+    let header = journal::read_lines(&path)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|l| l.get("event").and_then(Value::as_str) == Some("run"))
+        .unwrap_or(Value::Null);
+    ancestors(dir, &header)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
 }
 
 fn pid_alive(pid: u32) -> bool {
@@ -208,6 +288,8 @@ impl DeadRun {
                     },
                     s.result,
                     if s.result == "unfinished" {
+                        // An unwind is continued by unwinding it (it has no script to resume).
+                        let verb = if of("unwinds") { "unwind" } else { verb };
                         format!("`hascript {verb} {other}` continues from there")
                     } else {
                         format!("see `hascript journal show {other}`")
@@ -215,12 +297,28 @@ impl DeadRun {
                 ));
             }
         }
-        let pending = recovery::pending_in(&lines);
+        if verb == "resume" {
+            if let Some(of) = header.get("unwinds").and_then(Value::as_str) {
+                return Err(format!(
+                    "run {id} is the unwind of run {of}: it ran that run's recovery routines, not a script, so it cannot be resumed; continue it with `hascript unwind {id}`"
+                ));
+            }
+        }
+        // A resume or unwind that died itself may not have taken over everything of the run
+        // it continued (locks are taken over one host at a time, routines inherited after
+        // them): what that run left and this one did not take over is still owed.
+        let ancestors = ancestors(dir, &header);
+        let (mut pending, mut locked) = (Vec::new(), Vec::new());
+        for (_, older) in ancestors.iter().rev() {
+            pending = recovery::pending_after(&pending, older);
+            locked = recovery::locked_after(&locked, older);
+        }
+        let pending = recovery::pending_after(&pending, &lines);
         let unknown = recovery::unknown_outcomes(&lines);
         let locked = if exit.is_some() && pending.is_empty() {
             Vec::new()
         } else {
-            recovery::locked_hosts(&lines)
+            recovery::locked_after(&locked, &lines)
         };
         Ok(DeadRun {
             id,
@@ -231,6 +329,7 @@ impl DeadRun {
             unknown,
             locked,
             exit,
+            ancestors,
         })
     }
 
@@ -327,6 +426,8 @@ pub struct Continuation {
     pub pending: Vec<Pending>,
     /// The hosts whose lock it holds: taken over before anything else.
     pub locked: Vec<String>,
+    /// The change commands it (and the runs it continued) sent and saw end, oldest first.
+    pub prior: Vec<hascript_api::objects::PriorChange>,
 }
 
 impl Continuation {
@@ -336,9 +437,17 @@ impl Continuation {
             from: dead.id.clone(),
             unwind,
             sha256: dead.sha256().to_string(),
-            replay: (!unwind).then(|| Arc::new(Replay::from_lines(&dead.id, &dead.lines))),
+            replay: (!unwind)
+                .then(|| Arc::new(Replay::from_chain(&dead.id, &dead.lines, &dead.ancestors))),
             pending: dead.pending.clone(),
             locked: dead.locked.clone(),
+            prior: dead
+                .ancestors
+                .iter()
+                .rev()
+                .flat_map(|(_, lines)| recovery::completed_changes(lines))
+                .chain(recovery::completed_changes(&dead.lines))
+                .collect(),
         }
     }
 
@@ -451,6 +560,98 @@ mod tests {
         assert_eq!(r.next("", "a"), Some(json!(1)));
         assert_eq!(r.next("", "other"), None, "the script took another way");
         assert_eq!(r.next("", "outer"), None, "nothing after a divergence");
+    }
+
+    #[test]
+    fn a_resume_that_died_before_replaying_everything_replays_its_dead_runs_steps() {
+        let first = vec![
+            end(1, "a", json!(1)),
+            end(2, "b", json!(2)),
+            end(3, "c", json!(3)),
+        ];
+        // The resume of `first` replayed a, then died.
+        let mut replayed = end(1, "a", json!(1));
+        replayed["replayed"] = json!(true);
+        let second = vec![replayed];
+        let ancestors = vec![("R1".to_string(), first.clone())];
+        let r = Replay::from_chain("R2", &second, &ancestors);
+        assert_eq!(r.next("", "a"), Some(json!(1)));
+        assert_eq!(r.next("", "b"), Some(json!(2)));
+        assert_eq!(r.next("", "c"), Some(json!(3)));
+        // A resume that went another way keeps its own record.
+        let other = vec![end(1, "x", json!(9))];
+        let r = Replay::from_chain("R2", &other, &ancestors);
+        assert_eq!(r.next("", "x"), Some(json!(9)));
+        assert_eq!(r.next("", "b"), None);
+    }
+
+    #[test]
+    fn a_dead_continuation_owes_the_locks_and_routines_its_dead_run_left() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let write = |id: &str, lines: &[Value]| {
+            let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+            std::fs::write(
+                dir.path().join(format!("{id}.jsonl")),
+                text.join("\n") + "\n",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        };
+        let (r1, r2, r3) = (
+            "20000101T000000.000Z-000001",
+            "20000101T000000.000Z-000002",
+            "20000101T000000.000Z-000003",
+        );
+        let routine = json!({"driver": "hpvm", "routine": "recover_move", "package": "slvm1"});
+        // r1 died after registering its routine, holding node1 and node2.
+        write(
+            r1,
+            &[
+                json!({"event": "run", "pid": 0}),
+                json!({"event": "lock", "host": "node1", "action": "taken"}),
+                json!({"event": "lock", "host": "node2", "action": "taken"}),
+                json!({"event": "recovery_registered", "id": 1, "what": "recover slvm1", "routine": routine}),
+            ],
+        );
+        // r2 (resume of r1) died after taking node1 over: before node2, before inheriting.
+        write(
+            r2,
+            &[
+                json!({"event": "run", "pid": 0, "resumed_from": r1}),
+                json!({"event": "lock", "host": "node1", "action": "taken_over"}),
+            ],
+        );
+        let dead = DeadRun::load(dir.path(), r2, "unwind").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(dead.locked, ["node1", "node2"]);
+        assert_eq!(dead.pending.len(), 1);
+        assert_eq!(dead.pending[0].routine.as_ref(), Some(&routine));
+        assert_eq!(lineage(dir.path(), r2), [r1]);
+        // r1 is taken over: continue r2.
+        let e = DeadRun::load(dir.path(), r1, "unwind")
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains(&format!("`hascript unwind {r2}` continues")),
+            "{e}"
+        );
+        // r3 unwinds r2 and dies at once: it is continued by unwinding it, never resumed.
+        write(r3, &[json!({"event": "run", "pid": 0, "unwinds": r2})]);
+        assert_eq!(lineage(dir.path(), r3), [r2, r1]);
+        let dead = DeadRun::load(dir.path(), r3, "unwind").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((dead.locked.len(), dead.pending.len()), (2, 1));
+        let e = DeadRun::load(dir.path(), r3, "resume")
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains(&format!("continue it with `hascript unwind {r3}`")),
+            "{e}"
+        );
+        let e = DeadRun::load(dir.path(), r2, "resume")
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains(&format!("`hascript unwind {r3}` continues")),
+            "{e}"
+        );
     }
 
     #[test]

@@ -6,86 +6,16 @@
 //! first, journaled) and exits 130; a second one stops at once, says what was left pending
 //! and journals it, and `hascript unwind` finishes the job.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod sim_support;
+
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_hascript");
-
-struct Env {
-    dir: tempfile::TempDir,
-    state_home: PathBuf,
-    site: PathBuf,
-}
+use sim_support::{sigint, CrashSite as Env};
 
 impl Env {
-    fn new(scenario: &str) -> Env {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let e = Env {
-            state_home: dir.path().join("state"),
-            site: dir.path().join("site"),
-            dir,
-        };
-        let o = e
-            .cmd(&[
-                "sim",
-                "init",
-                "--state",
-                e.site_str(),
-                "--scenario",
-                scenario,
-            ])
-            .output()
-            .expect("init");
-        assert_eq!(o.status.code(), Some(0));
-        e
-    }
-
-    fn site_str(&self) -> &str {
-        self.site.to_str().expect("utf8")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env_remove("HASCRIPT_PATH")
-            .env_remove("HASCRIPT_SIM_PACE_MS")
-            .env("XDG_STATE_HOME", &self.state_home)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null());
-        c
-    }
-
-    /// Start `args` with virtual waits paced at `pace_ms` per virtual second; output goes
-    /// to files (read with [`Env::output`]).
-    fn spawn(&self, args: &[&str], pace_ms: u32) -> Child {
-        let out = std::fs::File::create(self.dir.path().join("out")).expect("out");
-        let err = std::fs::File::create(self.dir.path().join("err")).expect("err");
-        self.cmd(args)
-            .env("HASCRIPT_SIM_PACE_MS", pace_ms.to_string())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("spawn")
-    }
-
-    fn output(&self) -> String {
-        let r = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
-        format!("{}{}", r("out"), r("err"))
-    }
-
-    fn journal(&self) -> Vec<Value> {
-        let dir = self.state_home.join("hascript").join("runs");
-        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        v.sort();
-        v.first().map(|p| lines(p)).unwrap_or_default()
-    }
-
-    /// Wait (up to 60 s) until the journal has a line for which `pred` holds.
+    /// Wait (up to 60 s) until the (first) journal has a line for which `pred` holds.
     fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) {
         let t = Instant::now();
         while !self.journal().iter().any(&pred) {
@@ -97,35 +27,13 @@ impl Env {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-
-    fn sim_exec(&self, host: &str, argv: &[&str]) -> String {
-        let mut args = vec![
-            "sim",
-            "exec",
-            "--state",
-            self.site_str(),
-            "--host",
-            host,
-            "--",
-        ];
-        args.extend_from_slice(argv);
-        let o = self.cmd(&args).output().expect("sim exec");
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
 }
 
-fn lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn sigint(child: &Child) {
-    // SAFETY: sending a signal to our own child process.
-    let rc = unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    assert_eq!(rc, 0, "kill -INT");
+/// `cmd` (from [`Env::cmd`]) with virtual waits paced at `pace_ms` real milliseconds per
+/// virtual second (start it with [`Env::spawn`]).
+fn paced(mut cmd: Command, pace_ms: u32) -> Command {
+    cmd.env("HASCRIPT_SIM_PACE_MS", pace_ms.to_string());
+    cmd
 }
 
 /// Wait for the child's exit, at most `limit`; returns its code and how long it took.
@@ -148,22 +56,9 @@ fn event<'a>(ls: &'a [Value], kind: &str) -> Vec<&'a Value> {
     ls.iter().filter(|l| l["event"] == kind).collect()
 }
 
-fn live_migration(env: &Env) -> Vec<String> {
-    [
-        "run",
-        "ldoms/live-migration",
-        "--sim",
-        "--sim-state",
-        env.site_str(),
-        "-p",
-        "guest=guest2",
-        "-p",
-        "target=cd3",
-        "--yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+/// `hascript run ldoms/live-migration` of guest2 to cd3 on the site, with `--yes`.
+fn live_migration(env: &Env) -> Command {
+    env.run_cmd("ldoms/live-migration", &["guest=guest2", "target=cd3"])
 }
 
 fn assert_protected_on_source(env: &Env) {
@@ -186,28 +81,17 @@ fn assert_protected_on_source(env: &Env) {
 #[test]
 fn ctrl_c_interrupts_a_wait_at_once_runs_the_script_routines_and_exits_130() {
     let env = Env::new("ldoms");
-    let script = env.dir.path().join("wait.rhai");
-    std::fs::write(
-        &script,
+    let script = env.script(
+        "wait.rhai",
         "let a = defer(\"say the first\", || info(\"first routine ran\"));\n\
          let b = defer(\"say the second\", || info(\"second routine ran\"));\n\
          let c = defer(\"not needed\", || info(\"third routine ran\"));\n\
          c.done();\n\
          sleep(3600);\n\
          info(\"the wait ended\");\n",
-    )
-    .expect("write");
-    // 3600 virtual seconds at 10 ms each: 36 s of real time unless interrupted.
-    let mut child = env.spawn(
-        &[
-            "run",
-            script.to_str().expect("utf8"),
-            "--sim",
-            "--sim-state",
-            env.site_str(),
-        ],
-        10,
     );
+    // 3600 virtual seconds at 10 ms each: 36 s of real time unless interrupted.
+    let mut child = env.spawn(paced(env.run_with(&script, &[], &[]), 10));
     env.wait_for("settled routine", |l| l["event"] == "recovery_run");
     std::thread::sleep(Duration::from_millis(300));
     sigint(&child);
@@ -253,9 +137,7 @@ fn ctrl_c_interrupts_a_wait_at_once_runs_the_script_routines_and_exits_130() {
 fn ctrl_c_during_the_down_wait_runs_the_registered_routine_and_exits_130() {
     let env = Env::new("ldoms/migration-aborted-guest-stopped");
     // The recovery's DOWN wait (about 600 virtual seconds) takes about 3 s.
-    let args = live_migration(&env);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut child = env.spawn(&args, 5);
+    let mut child = env.spawn(paced(live_migration(&env), 5));
     env.wait_for("wait", |l| l["event"] == "wait");
     sigint(&child);
     let t = Instant::now();
@@ -295,9 +177,7 @@ fn ctrl_c_during_the_down_wait_runs_the_registered_routine_and_exits_130() {
 fn a_second_ctrl_c_stops_at_once_says_what_is_pending_and_unwind_finishes() {
     let env = Env::new("ldoms/migration-aborted-guest-stopped");
     // Slow enough that the routine is still waiting when the second Ctrl-C comes.
-    let args = live_migration(&env);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut child = env.spawn(&args, 20);
+    let mut child = env.spawn(paced(live_migration(&env), 20));
     env.wait_for("wait", |l| l["event"] == "wait");
     sigint(&child);
     env.wait_for("routine step", |l| {

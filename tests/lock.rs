@@ -3,103 +3,19 @@
 //! needs a confirmation (exit 5 without one), `--break-lock --yes` proceeds, read-only runs
 //! take none, and the lock is released after success and after failure.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod sim_support;
 
 use serde_json::Value;
+use sim_support::{text, CrashSite as Env};
 
 const LOCK: &str = "/var/tmp/hascript.lock";
-
-struct Env {
-    _dir: tempfile::TempDir,
-    state_home: PathBuf,
-    site: PathBuf,
-}
-
-impl Env {
-    fn new(scenario: &str) -> Env {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let e = Env {
-            state_home: dir.path().join("state"),
-            site: dir.path().join("site"),
-            _dir: dir,
-        };
-        let o = e.hascript(&[
-            "sim",
-            "init",
-            "--state",
-            e.site_str(),
-            "--scenario",
-            scenario,
-        ]);
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-        e
-    }
-
-    fn site_str(&self) -> &str {
-        self.site.to_str().expect("utf8")
-    }
-
-    fn hascript(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_hascript"))
-            .args(args)
-            .env_remove("HASCRIPT_PATH")
-            .env("XDG_STATE_HOME", &self.state_home)
-            .env("USER", "nightops")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("hascript runs")
-    }
-
-    fn run(&self, script: &str, params: &[&str], extra: &[&str]) -> Output {
-        let mut args = vec!["run", script, "--sim", "--sim-state", self.site_str()];
-        for p in params {
-            args.extend(["-p", p]);
-        }
-        args.extend_from_slice(extra);
-        self.hascript(&args)
-    }
-
-    fn exec(&self, host: &str, cmd: &[&str]) -> Output {
-        let mut args = vec![
-            "sim",
-            "exec",
-            "--state",
-            self.site_str(),
-            "--host",
-            host,
-            "--",
-        ];
-        args.extend_from_slice(cmd);
-        self.hascript(&args)
-    }
-
-    /// The last journal's lines.
-    fn last_journal(&self) -> Vec<Value> {
-        let dir = self.state_home.join("hascript/runs");
-        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        v.sort();
-        v.last()
-            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// Whether `host` holds the lock folder: `mkdir` of it fails only when it exists (a
 /// successful probe is undone).
 fn has_lock(env: &Env, host: &str) -> bool {
-    let made = env.exec(host, &["mkdir", LOCK]);
+    let made = env.sim_run(host, &["mkdir", LOCK]);
     if made.status.code() == Some(0) {
-        let _ = env.exec(host, &["rm", "-r", LOCK]);
+        let _ = env.sim_run(host, &["rm", "-r", LOCK]);
         false
     } else {
         assert!(
@@ -123,7 +39,10 @@ const MIGRATE: [&str; 2] = ["guest=guest2", "target=cd3"];
 fn a_held_lock_refuses_the_run_before_any_change_and_names_the_holder() {
     let env = Env::new("hpvm");
     // A lock folder without an owner file (a run that died between mkdir and writing it).
-    assert_eq!(env.exec("node1", &["mkdir", LOCK]).status.code(), Some(0));
+    assert_eq!(
+        env.sim_run("node1", &["mkdir", LOCK]).status.code(),
+        Some(0)
+    );
     let o = env.run("hpvm/move-package", &["package=slvm1", "target=node2"], &[]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
@@ -177,7 +96,7 @@ fn a_lock_on_the_target_refuses_the_move_before_any_change() {
         ),
     ] {
         let env = Env::new(scenario);
-        assert_eq!(env.exec(target, &["mkdir", LOCK]).status.code(), Some(0));
+        assert_eq!(env.sim_run(target, &["mkdir", LOCK]).status.code(), Some(0));
         let o = env.run(script, &params, &[]);
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(3), "{script}: {err}");
@@ -194,7 +113,7 @@ fn a_lock_on_the_target_refuses_the_move_before_any_change() {
 #[test]
 fn break_lock_needs_a_confirmation_and_then_proceeds() {
     let env = Env::new("ldoms");
-    assert_eq!(env.exec("cd2", &["mkdir", LOCK]).status.code(), Some(0));
+    assert_eq!(env.sim_run("cd2", &["mkdir", LOCK]).status.code(), Some(0));
     // No terminal, no --yes: declined (exit 5), nothing sent, lock kept.
     let o = env.run("ldoms/live-migration", &MIGRATE, &["--break-lock"]);
     assert_eq!(o.status.code(), Some(5), "{}", text(&o.stderr));
@@ -225,7 +144,7 @@ fn break_lock_needs_a_confirmation_and_then_proceeds() {
 fn read_only_runs_take_no_lock_and_stay_unchanged() {
     let env = Env::new("ldoms");
     // Held by someone else: a read-only procedure still runs (it takes no lock).
-    assert_eq!(env.exec("cd2", &["mkdir", LOCK]).status.code(), Some(0));
+    assert_eq!(env.sim_run("cd2", &["mkdir", LOCK]).status.code(), Some(0));
     let o = env.run("ldoms/verify-fence", &[], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let ls = env.last_journal();

@@ -4,8 +4,11 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use hascript_sim::SimSite;
 
@@ -86,6 +89,27 @@ pub fn is_change(line: &str) -> bool {
     }
 }
 
+/// Every command line the hosts of the site folder `state` received so far, as `host: line`
+/// without the locale prefix (empty when there is no site there).
+pub fn command_log(state: &Path) -> Vec<String> {
+    match SimSite::open(state) {
+        Ok(site) => site
+            .command_log()
+            .into_iter()
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c.host,
+                    c.line
+                        .trim_start_matches("LC_ALL=C ")
+                        .trim_start_matches("LC_ALL=C; export LC_ALL; ")
+                )
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// A folder-backed simulated site for one test (`--sim-state`), as an operator would keep
 /// one: procedures run on it, `sim exec` inspects it, its command log shows what was sent.
 pub struct Site {
@@ -115,22 +139,7 @@ impl Site {
     /// Every command line the site's hosts received so far, as `host: line` without the
     /// locale prefix.
     pub fn log(&self) -> Vec<String> {
-        match SimSite::open(&self.state) {
-            Ok(site) => site
-                .command_log()
-                .into_iter()
-                .map(|c| {
-                    format!(
-                        "{}: {}",
-                        c.host,
-                        c.line
-                            .trim_start_matches("LC_ALL=C ")
-                            .trim_start_matches("LC_ALL=C; export LC_ALL; ")
-                    )
-                })
-                .collect(),
-            Err(_) => Vec::new(),
-        }
+        command_log(&self.state)
     }
 
     /// Run a procedure on the site; the result's log holds only what this run sent.
@@ -210,4 +219,448 @@ pub fn run(script: &str, scenario: Option<&str>, params: &[&str], extra: &[&str]
         log: site.log(),
     };
     (r, site)
+}
+
+// ----- killing a run and continuing it (resume, unwind) -------------------------------------
+
+/// The text of a process's output.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A journal's lines (a torn last line is left out).
+pub fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The run id in a journal's header.
+pub fn run_id(ls: &[Value]) -> String {
+    ls[0]["run"].as_str().expect("run id").to_string()
+}
+
+/// A folder-backed simulated site with a journal folder of its own (`XDG_STATE_HOME`), for
+/// the tests that read a run's journal: runs killed with SIGKILL and continued with `resume`
+/// or `unwind`, runs interrupted with Ctrl-C, host locks.
+pub struct CrashSite {
+    /// The test's folder: the site, the journals, scripts and a spawned run's output.
+    dir: tempfile::TempDir,
+    /// `XDG_STATE_HOME` of every process the test starts: the journals are under it.
+    pub state_home: PathBuf,
+    /// The `--sim-state` folder.
+    pub site: PathBuf,
+}
+
+impl CrashSite {
+    /// A fresh site from `scenario`, made with `hascript sim init`.
+    pub fn new(scenario: &str) -> CrashSite {
+        CrashSite::init(Some(scenario))
+    }
+
+    /// A fresh site from `scenario`, or the simulator's default site when `None`, made with
+    /// `hascript sim init`.
+    pub fn init(scenario: Option<&str>) -> CrashSite {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = CrashSite {
+            state_home: dir.path().join("state"),
+            site: dir.path().join("site"),
+            dir,
+        };
+        let mut args = vec!["sim", "init", "--state", e.site_str()];
+        if let Some(s) = scenario {
+            args.extend(["--scenario", s]);
+        }
+        let o = e.hascript(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        e
+    }
+
+    /// A script file `name` with `body` in the test's folder; its path.
+    pub fn script(&self, name: &str, body: &str) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, body).expect("script written");
+        p.to_str().expect("utf8").to_string()
+    }
+
+    /// The site folder as a string.
+    pub fn site_str(&self) -> &str {
+        self.site.to_str().expect("utf8")
+    }
+
+    /// `hascript ARGS` with this site's journal folder, no terminal.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hascript"));
+        c.args(args)
+            .env_remove("HASCRIPT_PATH")
+            .env_remove("HASCRIPT_SIM_PACE_MS")
+            .env("XDG_STATE_HOME", &self.state_home)
+            .env("USER", "nightops")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Run `hascript ARGS` to its end.
+    pub fn hascript(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("hascript runs")
+    }
+
+    /// `hascript run SCRIPT --sim --sim-state DIR -p PARAM… --yes`.
+    pub fn run_cmd(&self, script: &str, params: &[&str]) -> Command {
+        self.run_with(script, params, &["--yes"])
+    }
+
+    /// `hascript run SCRIPT --sim --sim-state DIR -p PARAM… EXTRA…` (no `--yes` unless
+    /// `extra` has it: a confirmation then finds no terminal).
+    pub fn run_with(&self, script: &str, params: &[&str], extra: &[&str]) -> Command {
+        let mut args = vec!["run", script, "--sim", "--sim-state", self.site_str()];
+        for p in params {
+            args.extend(["-p", p]);
+        }
+        args.extend_from_slice(extra);
+        self.cmd(&args)
+    }
+
+    /// [`CrashSite::run_with`], run to its end.
+    pub fn run(&self, script: &str, params: &[&str], extra: &[&str]) -> Output {
+        self.run_with(script, params, extra)
+            .output()
+            .expect("hascript runs")
+    }
+
+    /// Start `cmd` (from [`CrashSite::cmd`]) with its output going to files in the test's
+    /// folder, read with [`CrashSite::output`].
+    pub fn spawn(&self, mut cmd: Command) -> Child {
+        let out = std::fs::File::create(self.dir.path().join("out")).expect("out");
+        let err = std::fs::File::create(self.dir.path().join("err")).expect("err");
+        cmd.stdout(out).stderr(err).spawn().expect("spawn")
+    }
+
+    /// What the process started by [`CrashSite::spawn`] wrote so far, stdout then stderr.
+    pub fn output(&self) -> String {
+        let r = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+        format!("{}{}", r("out"), r("err"))
+    }
+
+    /// The journals, oldest first.
+    pub fn journals(&self) -> Vec<PathBuf> {
+        let dir = self.state_home.join("hascript").join("runs");
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// The first run's journal lines (none before it has one).
+    pub fn journal(&self) -> Vec<Value> {
+        self.journals()
+            .first()
+            .map(|p| lines(p))
+            .unwrap_or_default()
+    }
+
+    /// The last run's journal lines (none before there is one).
+    pub fn last_journal(&self) -> Vec<Value> {
+        self.journals().last().map(|p| lines(p)).unwrap_or_default()
+    }
+
+    /// Start `run` and SIGKILL it once the journal it makes has `k` lines. Returns the dead
+    /// run's journal, or `None` when the run finished first.
+    pub fn kill_after(&self, mut run: Command, k: usize) -> Option<Vec<Value>> {
+        let before = self.journals();
+        let new = || self.journals().into_iter().find(|p| !before.contains(p));
+        let mut child = run
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let t = Instant::now();
+        let mut journal: Option<PathBuf> = None;
+        let (mut size, mut count) = (0, 0);
+        loop {
+            if journal.is_none() {
+                journal = new();
+            }
+            // The lines are counted again only when the journal grew.
+            if let Some(p) = &journal {
+                let now = std::fs::metadata(p).map_or(0, |m| m.len());
+                if now != size {
+                    size = now;
+                    count = std::fs::read(p)
+                        .map(|b| b.iter().filter(|c| **c == b'\n').count())
+                        .unwrap_or(0);
+                }
+            }
+            if count >= k {
+                let _ = child.kill(); // SIGKILL
+                break;
+            }
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(120), "the run hangs");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let status = child.wait().expect("wait");
+        let ls = lines(&journal.or_else(new).expect("a journal"));
+        if status.success() || ls.iter().any(|l| l["event"] == "result") {
+            return None;
+        }
+        Some(ls)
+    }
+
+    /// `hascript sim exec` of one command on one simulated host.
+    pub fn sim_run(&self, host: &str, argv: &[&str]) -> Output {
+        let mut args = vec![
+            "sim",
+            "exec",
+            "--state",
+            self.site_str(),
+            "--host",
+            host,
+            "--",
+        ];
+        args.extend_from_slice(argv);
+        self.hascript(&args)
+    }
+
+    /// [`CrashSite::sim_run`]'s standard output.
+    pub fn sim_exec(&self, host: &str, argv: &[&str]) -> String {
+        text(&self.sim_run(host, argv).stdout)
+    }
+
+    /// [`CrashSite::sim_run`], expecting success.
+    pub fn sim_exec_ok(&self, host: &str, argv: &[&str]) {
+        let o = self.sim_run(host, argv);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{host}: {argv:?}: {}",
+            text(&o.stderr)
+        );
+    }
+
+    /// The change commands the simulated hosts received, in order, as `host: line`.
+    pub fn changes_sent(&self, is_change: fn(&str) -> bool) -> Vec<String> {
+        command_log(&self.site)
+            .into_iter()
+            .filter(|l| is_change(l))
+            .collect()
+    }
+}
+
+/// Ctrl-C for `child`: SIGINT.
+pub fn sigint(child: &Child) {
+    // SAFETY: sending a signal to our own child process.
+    let rc = unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(rc, 0, "kill -INT");
+}
+
+/// A SIGKILL sweep over one procedure: on a fresh site each time, the procedure is killed
+/// after its k-th journal line, then the dead run is resumed or unwound (alternately).
+pub struct Sweep<'a> {
+    /// The scenario of every fresh site.
+    pub scenario: &'a str,
+    /// The procedure.
+    pub script: &'a str,
+    /// Its `-p` parameters.
+    pub params: &'a [&'a str],
+    /// The journal line counts to kill after, from the complete run's journal; the runs
+    /// killed at the first, third, … point are resumed, the others unwound.
+    pub points: &'a (dyn Fn(&[Value]) -> Vec<usize> + Sync),
+    /// The exit code of the complete run.
+    pub run_exit: i32,
+    /// The exit code a continuation must end with: `(site afterwards, unwind)`.
+    pub exit: &'a (dyn Fn(&CrashSite, bool) -> i32 + Sync),
+    /// Hosts on which no lock may be left.
+    pub lock_hosts: &'a [&'a str],
+    /// Which logged commands (`host: line`) change the cluster.
+    pub is_change: fn(&str) -> bool,
+    /// Change commands a resume may send a second time after the dead run completed them
+    /// (a documented retry); every other completed change is sent once at most. A change
+    /// the dead run left with an unknown outcome may always be sent again (`--retry-unknown`).
+    pub may_retry: fn(&str) -> bool,
+    /// Asserts the end state after each continuation: `(site, unwind, what)`, `what`
+    /// naming the case for messages.
+    pub check: &'a (dyn Fn(&CrashSite, bool, &str) + Sync),
+}
+
+/// What a sweep did.
+#[derive(Debug, Default)]
+pub struct Swept {
+    /// Journal lines of the complete run.
+    pub full: usize,
+    /// Runs killed before they ended.
+    pub killed: usize,
+    /// Of those, resumed.
+    pub resumed: usize,
+    /// Of those, unwound.
+    pub unwound: usize,
+    /// Dead runs that left a change command with an unknown outcome.
+    pub unknown: usize,
+    /// Dead runs that left a recovery routine pending.
+    pub pending: usize,
+    /// Where each killed run stopped: its journal's length and last event (and command),
+    /// in the order of the lines.
+    pub points: Vec<(usize, String)>,
+}
+
+/// Sweeps run their kill points on this many threads.
+const SWEEP_THREADS: usize = 2;
+
+/// `f` on every item, spread over [`SWEEP_THREADS`] threads (a panic in one fails the test).
+pub fn in_parallel<T: Sync>(items: &[T], f: impl Fn(&T) + Sync) {
+    std::thread::scope(|scope| {
+        for t in 0..SWEEP_THREADS {
+            let f = &f;
+            scope.spawn(move || items.iter().skip(t).step_by(SWEEP_THREADS).for_each(f));
+        }
+    });
+}
+
+/// Run a [`Sweep`]. After each continuation: its exit code, the end state (`check`), no
+/// completed change command sent twice (the simulated hosts' command log), the new run
+/// records what it took over, the dead run cannot be taken over twice, no lock is left.
+pub fn sweep(s: &Sweep) -> Swept {
+    let complete = {
+        let env = CrashSite::new(s.scenario);
+        let o = env.run_cmd(s.script, s.params).output().expect("run");
+        assert_eq!(o.status.code(), Some(s.run_exit), "{}", text(&o.stderr));
+        lines(&env.journals()[0])
+    };
+    let points: Vec<(usize, bool)> = (s.points)(&complete)
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, i % 2 == 1))
+        .collect();
+    let all = std::sync::Mutex::new(Swept {
+        full: complete.len(),
+        ..Swept::default()
+    });
+    in_parallel(&points, |(k, unwind)| {
+        if let Some(one) = kill_and_continue(s, *k, *unwind) {
+            let mut a = all.lock().unwrap_or_else(|p| p.into_inner());
+            a.killed += 1;
+            a.resumed += one.resumed;
+            a.unwound += one.unwound;
+            a.unknown += one.unknown;
+            a.pending += one.pending;
+            a.points.extend(one.points);
+        }
+    });
+    let mut all = all.into_inner().unwrap_or_else(|p| p.into_inner());
+    all.points.sort();
+    all
+}
+
+/// One point of a [`sweep`]: `None` when the run ended before line `k`.
+fn kill_and_continue(s: &Sweep, k: usize, unwind: bool) -> Option<Swept> {
+    let mut done = Swept::default();
+    let env = CrashSite::new(s.scenario);
+    let dead = env.kill_after(env.run_cmd(s.script, s.params), k)?;
+    let id = run_id(&dead);
+    let pending = dead
+        .iter()
+        .filter(|l| l["event"] == "recovery_registered")
+        .count()
+        > dead.iter().filter(|l| l["event"] == "recovery_run").count();
+    done.pending = usize::from(pending);
+    let last = dead
+        .last()
+        .map(|l| {
+            format!(
+                "{} {}",
+                l["event"].as_str().unwrap_or("?"),
+                l["command"].as_str().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    let what = format!(
+        "{}: killed after line {} ({last}), then {}",
+        s.scenario,
+        dead.len(),
+        if unwind { "unwind" } else { "resume" }
+    );
+    let unknown: Vec<&str> = dead
+        .iter()
+        .filter(|l| {
+            l["event"] == "command_start"
+                && l["purpose"] == "procedure"
+                && !dead
+                    .iter()
+                    .any(|e| e["event"] == "command_end" && e["seq"] == l["seq"])
+        })
+        .filter_map(|l| l["command"].as_str())
+        .collect();
+    done.unknown = usize::from(!unknown.is_empty());
+    done.points.push((dead.len(), last.clone()));
+    let o = if unwind {
+        done.unwound = 1;
+        env.hascript(&["unwind", &id])
+    } else {
+        done.resumed = 1;
+        if !unknown.is_empty() {
+            // An unknown outcome needs an explicit option (no terminal here: exit 5).
+            let o = env.hascript(&["resume", &id]);
+            assert_eq!(o.status.code(), Some(5), "{what}: {}", text(&o.stderr));
+            assert!(text(&o.stderr).contains("--retry-unknown"), "{what}");
+        }
+        env.hascript(&["resume", &id, "--retry-unknown"])
+    };
+    let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    let want = (s.exit)(&env, unwind);
+    assert_eq!(o.status.code(), Some(want), "{what}:\n{out}");
+    if unwind && pending {
+        assert!(out.contains("recovery routine #1"), "{what}:\n{out}");
+    }
+    (s.check)(&env, unwind, &what);
+    assert_sent_once(&env, s.is_change, &what, &|c| {
+        !unwind && (unknown.iter().any(|u| c.ends_with(u)) || (s.may_retry)(c))
+    });
+    // The run that took over records it, and the dead run cannot be taken over twice.
+    let second = lines(env.journals().last().expect("journal"));
+    let key = if unwind { "unwinds" } else { "resumed_from" };
+    assert_eq!(second[0][key], id.as_str(), "{what}");
+    assert_eq!(
+        second.last().map(|l| l["exit"].clone()),
+        Some(want.into()),
+        "{what}"
+    );
+    let again = env.hascript(&[if unwind { "unwind" } else { "resume" }, &id]);
+    assert_eq!(again.status.code(), Some(2), "{what}");
+    assert!(text(&again.stderr).contains("already taken over"), "{what}");
+    assert_no_lock(&env, s.lock_hosts, &what);
+    Some(done)
+}
+
+/// Every change command (`is_change`) reached the hosts once, or twice where `retry` allows.
+pub fn assert_sent_once(
+    env: &CrashSite,
+    is_change: fn(&str) -> bool,
+    what: &str,
+    retry: &dyn Fn(&str) -> bool,
+) {
+    let sent = env.changes_sent(is_change);
+    for c in &sent {
+        let n = sent.iter().filter(|l| *l == c).count();
+        assert!(
+            n == 1 || (n == 2 && retry(c)),
+            "{what}: {c} was sent {n} times; changes sent: {sent:#?}"
+        );
+    }
+}
+
+/// No hascript lock is left on `hosts`.
+pub fn assert_no_lock(env: &CrashSite, hosts: &[&str], what: &str) {
+    for h in hosts {
+        let lock = env.sim_exec(h, &["/bin/ls", "-d", "/var/tmp/hascript.lock"]);
+        assert!(
+            !lock.contains("hascript.lock"),
+            "{what}: lock left on {h}: {lock}"
+        );
+    }
 }
