@@ -816,6 +816,7 @@ fn continue_from(
             }
         }
     }
+    built.ctx.recoveries.set_prior_changes(c.prior.clone());
     match built.ctx.recoveries.inherit(&c.inherited()) {
         Ok(v) if !v.is_empty() => {
             built.ctx.ui.info(&format!(
@@ -1221,7 +1222,13 @@ fn cmd_sim(cmd: SimCmd) -> i32 {
                 Ok(s) => s,
                 Err(e) => return usage(e),
             };
-            let out = sim.exec_line(&host, &line);
+            // The client's bytes (a file written through `dd`, an answer) arrive on our
+            // standard input; it is read only if a command of the line reads it.
+            let out = sim.exec_line_with_lazy_stdin(&host, &line, || {
+                let mut b = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut b);
+                b
+            });
             let mut so = std::io::stdout();
             let _ = so.write_all(out.stdout.as_bytes());
             let _ = so.flush();

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use hascript_api::objects::Value;
 use hascript_api::{CancelToken, Clock, Command, Effect, Error, ErrorKind, Exec, Output, Program};
-use hascript_sim::{Observation, SimSite};
+use hascript_sim::{CopyAnswer, Declared, Observation, SimSite};
 use serde::Serialize;
 
 use crate::journal::EventSink;
@@ -67,6 +67,12 @@ pub enum PlanEntry {
     Sleep {
         /// Seconds.
         seconds: u64,
+    },
+    /// The copy cannot tell what a read after the last change would return: the plan
+    /// stops here.
+    Unknown {
+        /// Why.
+        why: String,
     },
     /// A question a real run would ask.
     Confirm {
@@ -168,6 +174,17 @@ impl Plan {
         {
             *unknown = Some(why.to_string());
         }
+        if st.cut.is_none() {
+            st.cut = Some(why.to_string());
+        }
+    }
+
+    /// Stop the plan at a read the copy cannot answer (`why`): listed as an unknown entry.
+    pub fn unknown_from_here(&self, why: &str) {
+        let mut st = self.lock();
+        st.entries.push(PlanEntry::Unknown {
+            why: why.to_string(),
+        });
         if st.cut.is_none() {
             st.cut = Some(why.to_string());
         }
@@ -279,6 +296,9 @@ impl Plan {
                 PlanEntry::Sleep { seconds } => {
                     out.push(format!("       pause: {seconds} s"));
                 }
+                PlanEntry::Unknown { why } => {
+                    out.push(format!("       unknown from here: {why}"));
+                }
                 PlanEntry::Confirm { question, answer } => {
                     let a = match answer {
                         Some(true) => "answered yes in the dry run",
@@ -376,8 +396,7 @@ pub fn verdict(plan: &Plan, exit: i32, report: Option<&str>) -> Verdict {
             exit: EXIT_INCOMPLETE,
             complete: false,
             summary: format!(
-                "plan incomplete: the simulated copy cannot tell what change {} would do ({why}); the plan stops there, and nothing after it was sent ({counts})",
-                st.changes
+                "plan incomplete: the simulated copy cannot go on ({why}); the plan stops there, and nothing after it was sent ({counts})"
             ),
         };
     }
@@ -448,6 +467,18 @@ struct DryState {
     cut: Option<String>,
     /// Virtual time passed before the copy exists (waits never take real time).
     offset: Duration,
+    /// The copy's clock when it was seeded.
+    seeded_at: Duration,
+    /// What the copy was asked since it was seeded, and what it answered (see
+    /// [`DryRun::read_through`]).
+    asked: Vec<Asked>,
+}
+
+/// One command the copy answered: its clock before, the command, the answer.
+struct Asked {
+    at: Duration,
+    cmd: Command,
+    answer: Result<Output, Error>,
 }
 
 /// The transport and clock of `-i … --dry-run`: read-only commands go to the real site
@@ -458,6 +489,7 @@ struct DryState {
 pub struct DryRun {
     real: Arc<dyn Exec>,
     driver: &'static str,
+    declared: Declared,
     plan: Arc<Plan>,
     cancel: CancelToken,
     start: Duration,
@@ -466,17 +498,19 @@ pub struct DryRun {
 
 impl DryRun {
     /// A dry-run transport over the site's router `real`, for a site of `driver`
-    /// (`ldoms`, `hpvm`); unknown changes are marked in `plan` and stop the run through
-    /// `cancel`.
+    /// (`ldoms`, `hpvm`) whose inventory declares `declared`; unknown changes are marked in
+    /// `plan` and stop the run through `cancel`.
     pub fn new(
         real: Arc<dyn Exec>,
         driver: &'static str,
+        declared: Declared,
         plan: Arc<Plan>,
         cancel: CancelToken,
     ) -> Arc<Self> {
         Arc::new(DryRun {
             real,
             driver,
+            declared,
             plan,
             cancel,
             start: hascript_api::SystemClock.now(),
@@ -485,6 +519,8 @@ impl DryRun {
                 copy: None,
                 cut: None,
                 offset: Duration::ZERO,
+                seeded_at: Duration::ZERO,
+                asked: Vec::new(),
             }),
         })
     }
@@ -519,15 +555,124 @@ fn may_send(cmd: &Command) -> bool {
     cmd.effect == Effect::Read
 }
 
+impl DryRun {
+    /// Send `cmd` to the copy (the state lock held, so the copy's log stays in order);
+    /// what the copy cannot tell is read through to the site when it is a read
+    /// ([`DryRun::read_through`]), else it cuts the plan there.
+    fn to_copy(&self, st: &mut DryState, cmd: &Command) -> Result<Output, Error> {
+        let Some(copy) = st.copy.clone() else {
+            return Err(self.stopped(cmd, "no simulated copy"));
+        };
+        let at = copy.clock().now();
+        match copy.answer(cmd) {
+            CopyAnswer::Answer(r) => {
+                st.asked.push(Asked {
+                    at,
+                    cmd: cmd.clone(),
+                    answer: r.clone(),
+                });
+                r
+            }
+            CopyAnswer::Unknown(why) if may_send(cmd) => match self.read_through(st, cmd, at) {
+                Ok(r) => r,
+                Err(more) => {
+                    let why = format!("{} on {}: {why}{more}", cmd.display(), cmd.host);
+                    self.cut(st, cmd, why)
+                }
+            },
+            CopyAnswer::Unknown(why) => {
+                let why = format!("{} on {}: {why}", cmd.display(), cmd.host);
+                self.cut(st, cmd, why)
+            }
+        }
+    }
+
+    /// A read the copy cannot answer, because the reads before the first change did not
+    /// cover it: it goes to the site (a dry run changes nothing there, so the site still
+    /// reads as it did when the copy was seeded), a new copy is seeded from every read so
+    /// far, and everything the old copy was asked is asked again at the same virtual times.
+    /// Only when each answer is the same does the new copy take over and answer `cmd`;
+    /// otherwise (`Err`: why) the plan stops — what was already planned would not hold.
+    fn read_through(
+        &self,
+        st: &mut DryState,
+        cmd: &Command,
+        at: Duration,
+    ) -> Result<Result<Output, Error>, String> {
+        let out = self
+            .real
+            .exec(cmd)
+            .map_err(|e| format!("; reading it on the site failed too: {}", e.message))?;
+        st.observations.push(Observation {
+            host: cmd.host.clone(),
+            line: cmd.line(),
+            exit: out.code(),
+            stdout: out.stdout.clone(),
+        });
+        let copy = SimSite::seeded(self.driver, &self.declared, &st.observations, st.seeded_at)
+            .map_err(|e| format!("; read on the site, the copy could not be seeded again ({e})"))?;
+        let cancel = CancelToken::new();
+        let catch_up = |to: Duration| -> Result<(), String> {
+            let now = copy.clock().now();
+            if to > now {
+                copy.clock()
+                    .sleep(to - now, &cancel)
+                    .map_err(|e| format!("; {}", e.message))?;
+            }
+            Ok(())
+        };
+        for a in &st.asked {
+            catch_up(a.at)?;
+            let same = match copy.answer(&a.cmd) {
+                CopyAnswer::Answer(r) => r == a.answer,
+                CopyAnswer::Unknown(_) => false,
+            };
+            if !same {
+                return Err(format!(
+                    "; read on the site, it changes what the copy already answered to {} on {}",
+                    a.cmd.display(),
+                    a.cmd.host
+                ));
+            }
+        }
+        catch_up(at)?;
+        match copy.answer(cmd) {
+            CopyAnswer::Answer(r) => {
+                st.copy = Some(copy);
+                st.asked.push(Asked {
+                    at,
+                    cmd: cmd.clone(),
+                    answer: r.clone(),
+                });
+                Ok(r)
+            }
+            CopyAnswer::Unknown(why) => Err(format!("; read on the site, still: {why}")),
+        }
+    }
+
+    /// Stop the plan at `cmd`: the last change is unknown, and nothing more is sent.
+    fn cut(&self, st: &mut DryState, cmd: &Command, why: String) -> Result<Output, Error> {
+        if st.cut.is_none() {
+            st.cut = Some(why.clone());
+        }
+        if cmd.effect == Effect::Change {
+            self.plan.mark_unknown(&why);
+        } else {
+            self.plan.unknown_from_here(&why);
+        }
+        self.cancel.cancel();
+        Err(self.stopped(cmd, &why))
+    }
+}
+
 impl Exec for DryRun {
     fn exec(&self, cmd: &Command) -> Result<Output, Error> {
         let mut st = self.lock();
         if let Some(why) = st.cut.clone() {
             return Err(self.stopped(cmd, &why));
         }
-        if let Some(copy) = st.copy.clone() {
-            drop(st);
-            return copy.exec().exec(cmd);
+        if st.copy.is_some() {
+            return self.to_copy(&mut st, cmd);
         }
         if may_send(cmd) {
             drop(st);
@@ -545,11 +690,11 @@ impl Exec for DryRun {
         }
         // The first change: seed the copy from what the reads returned.
         let now = self.start + st.offset;
-        match SimSite::seeded(self.driver, &st.observations, now) {
+        match SimSite::seeded(self.driver, &self.declared, &st.observations, now) {
             Ok(copy) => {
-                st.copy = Some(copy.clone());
-                drop(st);
-                copy.exec().exec(cmd)
+                st.copy = Some(copy);
+                st.seeded_at = now;
+                self.to_copy(&mut st, cmd)
             }
             Err(e) => {
                 let why = format!(
@@ -557,11 +702,7 @@ impl Exec for DryRun {
                     cmd.display(),
                     cmd.host
                 );
-                st.cut = Some(why.clone());
-                drop(st);
-                self.plan.mark_unknown(&why);
-                self.cancel.cancel();
-                Err(self.stopped(cmd, &why))
+                self.cut(&mut st, cmd, why)
             }
         }
     }
@@ -707,7 +848,13 @@ mod tests {
         });
         let plan = Arc::new(Plan::new());
         let cancel = CancelToken::new();
-        let dry = DryRun::new(rec.clone(), "ldoms", plan.clone(), cancel.clone());
+        let dry = DryRun::new(
+            rec.clone(),
+            "ldoms",
+            Declared::default(),
+            plan.clone(),
+            cancel.clone(),
+        );
         let read = Command::read("cd2", &["/usr/sbin/ldm", "list", "-p"]);
         let out = dry.exec(&read).expect("read answered");
         assert!(out.stdout.contains("guest2"), "{}", out.stdout);
@@ -739,11 +886,98 @@ mod tests {
     }
 
     #[test]
+    fn the_first_change_seeds_a_copy_that_answers_the_rest_or_says_unknown() {
+        let site = SimSite::new(None).expect("default site");
+        let inv = crate::inventory::parse("<sim>", &site.inventory_toml()).expect("inventory");
+        let rec = Arc::new(Recording {
+            site: site.clone(),
+            sent: StdMutex::new(Vec::new()),
+        });
+        let plan = Arc::new(Plan::new());
+        let cancel = CancelToken::new();
+        let dry = DryRun::new(
+            rec.clone(),
+            "ldoms",
+            crate::site::declared(&inv),
+            plan.clone(),
+            cancel.clone(),
+        );
+        let reads: &[(&str, &[&str])] = &[
+            ("cd1", &["/usr/sbin/ldm", "list", "-p"]),
+            ("cd2", &["/usr/sbin/ldm", "list", "-p"]),
+            ("cd3", &["/usr/sbin/ldm", "list", "-p"]),
+            ("guest1", &["/opt/SMAW/bin/cftool", "-n"]),
+            ("guest1", &["/opt/SMAW/bin/cfset", "-a"]),
+            ("guest1", &["/etc/opt/FJSVcluster/bin/clsnmpsetup", "-l"]),
+            ("guest1", &["/opt/SMAW/bin/sdtool", "-s"]),
+            ("guest2", &["/opt/SMAW/bin/sdtool", "-s"]),
+        ];
+        for (h, argv) in reads {
+            dry.exec(&Command::read(h, argv)).expect("read answered");
+        }
+        let change = Command::change(
+            "cd2",
+            &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
+        );
+        let out = dry.exec(&change).expect("the copy takes the change");
+        assert!(out.success(), "{out:?}");
+        // The copy moved on; the site did not.
+        let cfset = Command::read("guest2", &["/opt/SMAW/bin/cfset", "-a"]);
+        assert!(dry
+            .exec(&cfset)
+            .expect("copy")
+            .stdout
+            .contains("VALUE: 600"));
+        assert!(site
+            .exec()
+            .exec(&cfset)
+            .expect("site")
+            .stdout
+            .contains("VALUE: 10"));
+        let sent = rec.sent.lock().expect("lock").clone();
+        assert_eq!(sent.len(), reads.len(), "{sent:?}");
+        assert!(sent.iter().all(|(_, e)| *e == Effect::Read));
+        // A read the copy was not seeded with is read through to the site, and the new
+        // copy (same answers to everything asked so far) answers it.
+        let spconfig = Command::read("cd1", &["/usr/sbin/ldm", "list-spconfig"]);
+        let o = dry.exec(&spconfig).expect("read through");
+        assert!(o.stdout.contains("[current]"), "{o:?}");
+        assert!(dry
+            .exec(&cfset)
+            .expect("copy")
+            .stdout
+            .contains("VALUE: 600"));
+        assert_eq!(rec.sent.lock().expect("lock").len(), reads.len() + 1);
+        // One it still cannot answer ends the plan there, and nothing more is sent.
+        let uname = Command::read("cd1", &["uname", "-i"]);
+        let e = dry.exec(&uname).expect_err("unknown");
+        assert_eq!(e.kind, ErrorKind::Cancelled);
+        assert!(cancel.is_cancelled());
+        assert!(
+            plan.render()
+                .iter()
+                .any(|l| l.contains("unknown from here") && l.contains("uname")),
+            "{:?}",
+            plan.render()
+        );
+        assert_eq!(verdict(&plan, 130, None).exit, EXIT_INCOMPLETE);
+        assert!(dry.exec(&cfset).is_err());
+        assert_eq!(rec.sent.lock().expect("lock").len(), reads.len() + 2);
+        assert!(rec
+            .sent
+            .lock()
+            .expect("lock")
+            .iter()
+            .all(|(_, e)| *e == Effect::Read));
+    }
+
+    #[test]
     fn the_clock_is_virtual_before_the_copy_exists() {
         let site = SimSite::new(None).expect("default site");
         let dry = DryRun::new(
             site.exec(),
             "ldoms",
+            Declared::default(),
             Arc::new(Plan::new()),
             CancelToken::new(),
         );

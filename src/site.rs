@@ -225,6 +225,7 @@ pub fn build_wrapped(
                     let dry = crate::dryrun::DryRun::new(
                         Arc::new(router),
                         driver,
+                        declared(&inv),
                         plan.clone(),
                         cancel.clone(),
                     );
@@ -238,6 +239,73 @@ pub fn build_wrapped(
             let mut built = assemble(inv, exec, clock, cancel, ui, None);
             built.secrets = secrets;
             Ok(built)
+        }
+    }
+}
+
+/// What the inventory declares about the site, for seeding a dry run's simulated copy.
+pub(crate) fn declared(inv: &inventory::Inventory) -> hascript_sim::Declared {
+    use hascript_sim::{Declared, DeclaredHost};
+    let address = |name: &str| {
+        inv.hosts
+            .iter()
+            .find(|h| h.name == name)
+            .and_then(|h| h.address.clone())
+    };
+    match &inv.topology {
+        inventory::SiteTopology::Ldoms(t) => {
+            let mut hosts: Vec<DeclaredHost> = t
+                .control_domains
+                .iter()
+                .map(|c| DeclaredHost {
+                    name: c.name.clone(),
+                    role: "control-domain".into(),
+                    address: c.address.clone(),
+                    hosts_name: Some(c.hosts_name.clone()),
+                    box_name: Some(c.box_name.clone()),
+                    ppar_id: Some(c.ppar_id),
+                    xscf: Some([c.xscf_lan0.clone(), c.xscf_lan1.clone()]),
+                    domain: None,
+                })
+                .collect();
+            hosts.extend(t.guests.iter().map(|g| DeclaredHost {
+                name: g.name.clone(),
+                role: "guest-domain".into(),
+                address: address(&g.name),
+                domain: Some(g.domain.clone()),
+                ..DeclaredHost::default()
+            }));
+            Declared {
+                hosts,
+                cf_timeout: u32::try_from(t.cf_timeout).ok(),
+                xscf_user: t.xscf_user.clone(),
+                cluster: None,
+            }
+        }
+        inventory::SiteTopology::Hpvm(h) => {
+            let mut hosts: Vec<DeclaredHost> = h
+                .vm_hosts
+                .iter()
+                .map(|n| DeclaredHost {
+                    name: n.clone(),
+                    role: "vm-host".into(),
+                    address: address(n),
+                    ..DeclaredHost::default()
+                })
+                .collect();
+            hosts.extend(h.guests.iter().map(|(n, vm)| DeclaredHost {
+                name: n.clone(),
+                role: "vm-guest".into(),
+                address: address(n),
+                domain: Some(vm.clone()),
+                ..DeclaredHost::default()
+            }));
+            Declared {
+                hosts,
+                cf_timeout: None,
+                xscf_user: None,
+                cluster: h.cluster.clone(),
+            }
         }
     }
 }

@@ -258,6 +258,23 @@ fn message_7245_after_the_move_is_named_by_post_migration() {
     assert!(text.contains("TestFailed"), "{}", r.dump());
     assert!(text.contains("message 7245"), "{}", r.dump());
     assert!(text.contains("first SSH connection"), "{}", r.dump());
+    // Said before clovmmigrate -u restarts the facility, naming the XSCF, and -u still
+    // runs (fencing is restored even so).
+    assert_eq!(
+        r.stderr
+            .matches("no first SSH connection yet from guest1 to 10.20.30.73 (box3), 10.20.40.73 (box3); guest2 to")
+            .count(),
+        1,
+        "{}",
+        r.dump()
+    );
+    assert!(
+        r.changes()
+            .iter()
+            .any(|c| c.contains("clovmmigrate -u guest2")),
+        "{}",
+        r.dump()
+    );
 }
 #[test]
 fn sf_test_failed_without_7245_says_redo_from_step_1() {

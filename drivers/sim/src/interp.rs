@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use hascript_api::Output;
 
 use crate::model::Model;
-use crate::posix::{self, ProcessIo, ProgramSpec};
+use crate::posix::{self, ProcessIo, ProgramSpec, Stdin};
 use crate::shell::{self, Connector, Script, ShellError};
 use crate::world::{World, HOME};
 
@@ -314,7 +314,7 @@ pub(crate) fn run_line(
     model: &mut Model,
     host: &str,
     line: &str,
-    stdin: Option<Vec<u8>>,
+    stdin: Stdin,
 ) -> Output {
     let mut io = ProcessIo {
         stdin,

@@ -33,6 +33,6 @@ mod world;
 
 pub use error::SimError;
 pub use scenario::{driver_of, scenarios, ScenarioInfo};
-pub use seed::{classify as classify_observations, Observation};
-pub use site::SimSite;
+pub use seed::{classify as classify_observations, Declared, DeclaredHost, Observation};
+pub use site::{CopyAnswer, SimSite};
 pub use state::LoggedCommand;

@@ -68,6 +68,29 @@ impl Model {
         }
     }
 
+    /// Whether a seeded copy's gap was closed by what the copy did since
+    /// ([`crate::seed::Gap::until_sf_start`]).
+    pub(crate) fn gap_lifted(&self, gap: &crate::seed::Gap) -> bool {
+        match self {
+            Model::Ldoms(m) => m.gap_lifted(gap),
+            Model::Hpvm(_) => false,
+        }
+    }
+
+    /// Why a seeded copy cannot answer `line` on `host` from its model's state, when an
+    /// answer would rest on something never read.
+    pub(crate) fn seed_unknown(
+        &self,
+        info: &crate::seed::SeedInfo,
+        host: &str,
+        line: &str,
+    ) -> Option<String> {
+        match self {
+            Model::Ldoms(m) => m.seed_unknown(info, host, line),
+            Model::Hpvm(_) => None,
+        }
+    }
+
     /// Apply everything scheduled up to `until_ms` and move the clock there.
     pub(crate) fn settle(&mut self, world: &mut World, until_ms: u64) {
         match self {

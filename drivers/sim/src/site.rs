@@ -9,6 +9,7 @@ use std::time::Duration;
 use hascript_api::{CancelToken, Clock, Command, Error, ErrorKind, Exec, Output};
 
 use crate::error::SimError;
+use crate::posix::Stdin;
 use crate::state::{LineResult, LoggedCommand, SiteState};
 use crate::store::{Folder, Store};
 
@@ -100,23 +101,87 @@ impl SimSite {
         ))
     }
 
-    /// A simulated copy of a **real** `driver` site (`ldoms`, `hpvm`) seeded from what its
-    /// read-only commands returned (`observations`), its clock at `now` (since the Unix
-    /// epoch): what `hascript run -i … --dry-run` runs the rest of a procedure against after
-    /// the first change. Not implemented yet for either driver: always
-    /// [`SimError::CannotSeed`], saying which of the needed reads were seen (see
-    /// [`crate::classify_observations`]), so the dry run lists the change as unknown.
+    /// A simulated copy of a **real** `driver` site (`ldoms`, `hpvm`) seeded from what the
+    /// inventory `declared` and what its read-only commands returned (`observations`), its
+    /// clock at `now` (since the Unix epoch): what `hascript run -i … --dry-run` runs the
+    /// rest of a procedure against after the first change. What neither tells is not
+    /// guessed: a command that depends on it is answered [`CopyAnswer::Unknown`] by
+    /// [`SimSite::answer`]. [`SimError::CannotSeed`] when the reads do not describe the
+    /// site well enough for any copy (see [`crate::classify_observations`]).
     pub fn seeded(
         driver: &str,
+        declared: &crate::Declared,
         observations: &[crate::Observation],
         now: Duration,
     ) -> Result<SimSite, SimError> {
-        let _ = now;
-        crate::seed::seed(driver, observations)?;
-        Err(SimError::CannotSeed {
-            driver: driver.to_string(),
-            why: "no state was built".into(),
-        })
+        let now_ms = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
+        let state = crate::seed::seed(driver, declared, observations, now_ms)?;
+        Ok(SimSite::from_parts(
+            Store::Memory(Mutex::new(state.clone())),
+            &state,
+        ))
+    }
+
+    /// Whether this site is a copy seeded from a real site's reads ([`SimSite::seeded`]).
+    pub fn is_seeded(&self) -> bool {
+        self.inner
+            .store
+            .with(false, |st| st.seed.is_some())
+            .unwrap_or(false)
+    }
+
+    /// Run `cmd` like [`SimSite::exec`] does, telling apart what a seeded copy cannot
+    /// answer ([`CopyAnswer::Unknown`]) from its answers.
+    pub fn answer(&self, cmd: &Command) -> CopyAnswer {
+        match self.run_cmd(cmd) {
+            Ok(LineResult::Unknown(why)) => CopyAnswer::Unknown(why),
+            Ok(r) => CopyAnswer::Answer(self.to_result(cmd, r)),
+            Err(e) => CopyAnswer::Answer(Err(e)),
+        }
+    }
+
+    fn run_cmd(&self, cmd: &Command) -> Result<LineResult, Error> {
+        let line = cmd.line();
+        self.inner
+            .store
+            .with(true, |st| {
+                st.run_line(&cmd.host, &line, Stdin::bytes(cmd.stdin.clone()))
+            })
+            .map_err(|e| {
+                self.state_error(e)
+                    .on_host(&cmd.host)
+                    .with_command(cmd.display())
+            })
+    }
+
+    fn to_result(&self, cmd: &Command, r: LineResult) -> Result<Output, Error> {
+        match r {
+            LineResult::Ran(o) => Ok(o),
+            LineResult::UnknownHost => Err(Error::new(
+                ErrorKind::Transport,
+                format!(
+                    "no simulated host named {}; hosts: {}",
+                    cmd.host,
+                    self.inner.hosts.join(", ")
+                ),
+            )
+            .on_host(&cmd.host)
+            .with_command(cmd.display())),
+            LineResult::Unreachable(o) => Err(Error::new(
+                ErrorKind::Transport,
+                format!("cannot connect to {}: {}", cmd.host, o.stderr.trim()),
+            )
+            .on_host(&cmd.host)
+            .with_command(cmd.display())
+            .with_exit(255)
+            .with_stderr(o.stderr)),
+            LineResult::Unknown(why) => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("the simulated copy cannot tell what this does: {why}"),
+            )
+            .on_host(&cmd.host)
+            .with_command(cmd.display())),
+        }
     }
 
     /// The virtual clock. Sleeping on it advances the site: nodes go DOWN, the shutdown
@@ -141,13 +206,33 @@ impl SimSite {
     /// of the line that reads standard input (`dd`, a confirmation prompt) gets them all,
     /// as over `ssh host 'line' < file`.
     pub fn exec_line_with_stdin(&self, host: &str, line: &str, stdin: Option<&[u8]>) -> Output {
-        let stdin = stdin.map(<[u8]>::to_vec);
+        self.exec_line_reading(host, line, Stdin::bytes(stdin.map(<[u8]>::to_vec)))
+    }
+
+    /// [`SimSite::exec_line`] with standard input read by `read` only when a command of
+    /// the line reads it (`dd`, a confirmation prompt): what `hascript sim exec` does under
+    /// sshd's `ForceCommand`, where the client's bytes arrive on its own standard input.
+    pub fn exec_line_with_lazy_stdin(
+        &self,
+        host: &str,
+        line: &str,
+        read: impl FnOnce() -> Vec<u8> + Send + 'static,
+    ) -> Output {
+        self.exec_line_reading(host, line, Stdin::lazy(read))
+    }
+
+    fn exec_line_reading(&self, host: &str, line: &str, stdin: Stdin) -> Output {
         match self
             .inner
             .store
             .with(true, |st| st.run_line(host, line, stdin))
         {
             Ok(LineResult::Ran(o)) | Ok(LineResult::Unreachable(o)) => o,
+            Ok(LineResult::Unknown(why)) => Output::new(
+                255,
+                "",
+                format!("hascript-sim: the simulated copy cannot tell: {why}\n"),
+            ),
             Ok(LineResult::UnknownHost) => Output::new(
                 255,
                 "",
@@ -201,6 +286,15 @@ impl SimSite {
     }
 }
 
+/// How a simulated site answered a command ([`SimSite::answer`]).
+#[derive(Debug)]
+pub enum CopyAnswer {
+    /// Its answer, as the transport gives it.
+    Answer(Result<Output, Error>),
+    /// A seeded copy cannot tell what it would answer: why.
+    Unknown(String),
+}
+
 /// The simulator's transport.
 struct SimExec {
     site: SimSite,
@@ -208,39 +302,8 @@ struct SimExec {
 
 impl Exec for SimExec {
     fn exec(&self, cmd: &Command) -> Result<Output, Error> {
-        let line = cmd.line();
-        let r = self
-            .site
-            .inner
-            .store
-            .with(true, |st| st.run_line(&cmd.host, &line, cmd.stdin.clone()))
-            .map_err(|e| {
-                self.site
-                    .state_error(e)
-                    .on_host(&cmd.host)
-                    .with_command(cmd.display())
-            })?;
-        match r {
-            LineResult::Ran(o) => Ok(o),
-            LineResult::UnknownHost => Err(Error::new(
-                ErrorKind::Transport,
-                format!(
-                    "no simulated host named {}; hosts: {}",
-                    cmd.host,
-                    self.site.inner.hosts.join(", ")
-                ),
-            )
-            .on_host(&cmd.host)
-            .with_command(cmd.display())),
-            LineResult::Unreachable(o) => Err(Error::new(
-                ErrorKind::Transport,
-                format!("cannot connect to {}: {}", cmd.host, o.stderr.trim()),
-            )
-            .on_host(&cmd.host)
-            .with_command(cmd.display())
-            .with_exit(255)
-            .with_stderr(o.stderr)),
-        }
+        let r = self.site.run_cmd(cmd)?;
+        self.site.to_result(cmd, r)
     }
 }
 

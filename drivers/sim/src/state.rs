@@ -8,7 +8,9 @@ use crate::hpvm;
 use crate::interp;
 use crate::ldoms;
 use crate::model::Model;
+use crate::posix::Stdin;
 use crate::scenario;
+use crate::seed::SeedInfo;
 use crate::world::World;
 
 /// The end of the virtual clock (9999-12-31), far from any overflow.
@@ -43,6 +45,9 @@ pub(crate) struct SiteState {
     pub model: Model,
     /// Every command received, in order.
     pub log: Vec<LoggedCommand>,
+    /// A copy seeded from a real site's reads: what it knows it does not know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<Box<SeedInfo>>,
 }
 
 /// What happened to one command line.
@@ -53,6 +58,8 @@ pub(crate) enum LineResult {
     Unreachable(Output),
     /// It ran.
     Ran(Output),
+    /// A seeded copy cannot tell what it would answer: why (nothing was changed).
+    Unknown(String),
 }
 
 impl SiteState {
@@ -79,6 +86,7 @@ impl SiteState {
             world,
             model,
             log: Vec::new(),
+            seed: None,
         })
     }
 
@@ -88,14 +96,24 @@ impl SiteState {
     }
 
     /// Run one command line on `host`, with `stdin` for the command that reads it.
-    pub(crate) fn run_line(
-        &mut self,
-        host: &str,
-        line: &str,
-        stdin: Option<Vec<u8>>,
-    ) -> LineResult {
+    pub(crate) fn run_line(&mut self, host: &str, line: &str, stdin: Stdin) -> LineResult {
         let now = self.world.now_ms;
         self.model.settle(&mut self.world, now);
+        if let Some(info) = &self.seed {
+            if !self.world.hosts.contains_key(host) {
+                return LineResult::Unknown(format!(
+                    "{host} was never reached before this point, so the copy knows nothing of it"
+                ));
+            }
+            let model = &self.model;
+            let why = info
+                .gap_for(host, line, &|g| model.gap_lifted(g))
+                .or_else(|| info.filler_read(host, line))
+                .or_else(|| model.seed_unknown(info, host, line));
+            if let Some(why) = why {
+                return LineResult::Unknown(why);
+            }
+        }
         if !self.world.hosts.contains_key(host) {
             return LineResult::UnknownHost;
         }
@@ -108,6 +126,21 @@ impl SiteState {
                 exit: 255,
             });
             return LineResult::Unreachable(Output::new(255, "", format!("{msg}\n")));
+        }
+        // A seeded copy answers on a scratch state first: a read of a file it never saw
+        // must not change it.
+        if let Some(info) = &self.seed {
+            if info.partial_files.contains(host) {
+                let mut world = self.world.clone();
+                let mut model = self.model.clone();
+                let out = interp::run_line(&mut world, &mut model, host, line, stdin.fork());
+                if !out.success() && info.missing_file_unknown(host, line, &out.stderr) {
+                    return LineResult::Unknown(format!(
+                        "{}: a file on {host} this run never read before its first change",
+                        out.stderr.trim()
+                    ));
+                }
+            }
         }
         let out = interp::run_line(&mut self.world, &mut self.model, host, line, stdin);
         self.log.push(LoggedCommand {

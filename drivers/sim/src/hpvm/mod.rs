@@ -15,6 +15,7 @@ mod conf;
 pub(crate) mod fs;
 mod guest;
 pub(crate) mod scenario;
+pub(crate) mod seed;
 mod sg;
 mod site;
 mod tkit;

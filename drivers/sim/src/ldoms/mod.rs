@@ -15,6 +15,7 @@ mod clovmmigrate;
 mod cluster;
 mod ldm;
 pub(crate) mod scenario;
+pub(crate) mod seed;
 mod site;
 
 use std::collections::BTreeMap;
@@ -159,6 +160,9 @@ pub(crate) struct Guest {
     pub sf_rows: Vec<AgentRow>,
     /// RMS on this node: the userApplication's state, or None when RMS is not running.
     pub rms: Option<String>,
+    /// How many times its shutdown facility was started since the site was made.
+    #[serde(default)]
+    pub sf_starts: u32,
 }
 
 /// One row of the shutdown facility's XSCF configuration (`clsnmpsetup -l`).
@@ -556,6 +560,7 @@ impl LdomsState {
         self.unschedule(|e| matches!(e, Event::SfSettled { cf_node } if *cf_node == cf));
         self.guests[g].sf = SfPhase::Starting { since_ms: w.now_ms };
         self.guests[g].sf_rows.clear();
+        self.guests[g].sf_starts = self.guests[g].sf_starts.saturating_add(1);
         self.cluster.sf_starts = self.cluster.sf_starts.saturating_add(1);
         self.schedule(
             w.now_ms.saturating_add(SF_SETTLE_MS),

@@ -253,6 +253,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, LdomsState), String> {
             sf: SfPhase::Running,
             sf_rows: Vec::new(),
             rms: Some(g.rms.into()),
+            sf_starts: 0,
         })
         .collect::<Vec<_>>();
     let xscf_user = "xuser".to_string();
