@@ -12,13 +12,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hascript_api::ui::WaitProgress;
-use hascript_api::{CancelToken, Error as ApiError, Ui};
+use hascript_api::{CancelToken, Command, Error as ApiError, Exec, Output, Ui};
 use rhai::{Dynamic, Engine, ParseErrorType, Scope, AST};
 
 use crate::cli::{self, site_spec, OutputFormat, RunArgs, SiteArgs, EXIT_USAGE};
 use crate::docs::{Api, Form};
 use crate::engine::{self, Interrupt, RunEnv, GLOBALS};
 use crate::inventory::quoted;
+use crate::journal::{self, Redactor};
 use crate::output::ConsoleUi;
 use crate::scripts;
 use crate::site::{self, BuiltSite, SiteOptions, SiteSpec};
@@ -382,16 +383,21 @@ pub fn help_topic(api: &Api, topic: &str) -> Result<String, String> {
 }
 
 /// The REPL's UI: the console, asking confirmations on a terminal (`:run` runs with a UI
-/// of its own, as `hascript run` does, so `:run --yes` answers them there).
+/// of its own, as `hascript run` does, so `:run --yes` answers them there). Everything it
+/// shows — values, tables, JSON, errors, `print`, the drivers' steps and warnings — goes
+/// through the session's [`Redactor`] first, which holds every secret value the session
+/// knows (see [`Session::redactor`]).
 pub struct ReplUi {
     ask: ConsoleUi,
+    redactor: Arc<Redactor>,
 }
 
 impl ReplUi {
-    /// A console UI that asks (on a terminal).
+    /// A console UI that asks (on a terminal), with an empty redactor.
     pub fn new() -> Self {
         ReplUi {
             ask: ConsoleUi::new(false),
+            redactor: Arc::new(Redactor::new()),
         }
     }
 
@@ -399,9 +405,18 @@ impl ReplUi {
         &self.ask
     }
 
+    /// The redactor everything shown goes through.
+    pub fn redactor(&self) -> &Arc<Redactor> {
+        &self.redactor
+    }
+
+    fn r(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
     /// Print an error report on standard error.
     pub fn error(&self, text: &str) {
-        self.now().error(text);
+        self.now().error(&self.r(text));
     }
 }
 
@@ -413,23 +428,76 @@ impl Default for ReplUi {
 
 impl Ui for ReplUi {
     fn step(&self, section: &str, title: &str) {
-        self.now().step(section, title)
+        self.now().step(&self.r(section), &self.r(title))
     }
     fn info(&self, message: &str) {
-        self.now().info(message)
+        self.now().info(&self.r(message))
     }
     fn warn(&self, message: &str) {
-        self.now().warn(message)
+        self.now().warn(&self.r(message))
     }
     fn confirm(&self, question: &str) -> Result<bool, ApiError> {
-        self.now().confirm(question)
+        self.now().confirm(&self.r(question)).map_err(|mut e| {
+            e.message = self.r(&e.message);
+            e
+        })
     }
     fn waiting(&self, p: &WaitProgress) {
-        self.now().waiting(p)
+        let mut p = p.clone();
+        p.what = self.r(&p.what);
+        p.last_seen = p.last_seen.map(|s| self.r(&s));
+        self.now().waiting(&p)
     }
     fn exposure(&self, what: &str, for_how_long: Duration) {
-        self.now().exposure(what, for_how_long)
+        self.now().exposure(&self.r(what), for_how_long)
     }
+}
+
+/// The session's transport as the site gave it, teaching the session's redactor the
+/// secrets each command carries ([`Command::with_secret`]) before it is sent, as
+/// [`journal::JournalingExec`] does for a run.
+struct LearnSecrets {
+    inner: Arc<dyn Exec>,
+    redactor: Arc<Redactor>,
+}
+
+impl Exec for LearnSecrets {
+    fn exec(&self, cmd: &Command) -> Result<Output, ApiError> {
+        self.redactor.add_all(&cmd.secrets);
+        self.inner.exec(cmd)
+    }
+}
+
+/// Build the site of `spec` for a session whose UI is `ui`: the UI's redactor learns the
+/// inventory's secrets (SSH passwords, key passphrases, sudo passwords) before anything is
+/// sent, and each command's own secrets as it is sent.
+fn build_site(
+    spec: &SiteSpec,
+    opts: &SiteOptions,
+    ui: &Arc<ReplUi>,
+) -> Result<BuiltSite, site::SiteError> {
+    let dyn_ui: Arc<dyn Ui> = ui.clone();
+    let redactor = ui.redactor().clone();
+    let built = site::build_wrapped(spec, opts, dyn_ui, CancelToken::new(), |exec, ui, _| {
+        let exec: Arc<dyn Exec> = Arc::new(LearnSecrets {
+            inner: exec,
+            redactor,
+        });
+        (exec, ui)
+    })?;
+    ui.redactor().add_all(&built.secrets);
+    Ok(built)
+}
+
+/// Secret values this process was given for scripts (`HASCRIPT_SECRET_*`, see
+/// [`crate::secrets`]): a procedure run with `:run` may send them, and a host may show
+/// them back to a later input.
+fn script_secrets_in_env() -> Vec<String> {
+    std::env::vars_os()
+        .filter(|(k, _)| k.to_string_lossy().starts_with(crate::secrets::ENV_PREFIX))
+        .filter_map(|(_, v)| v.into_string().ok())
+        .filter(|v| !v.is_empty())
+        .collect()
 }
 
 /// What one input or command gave.
@@ -517,10 +585,9 @@ impl Session {
     /// A session on the site of `spec`.
     pub fn new(spec: SiteSpec, opts: SiteOptions) -> Result<Session, String> {
         let ui = Arc::new(ReplUi::new());
-        let dyn_ui: Arc<dyn Ui> = ui.clone();
+        ui.redactor().add_all(&script_secrets_in_env());
         let (spec, simdir) = folder_backed(spec)?;
-        let built = site::build_with(&spec, &opts, dyn_ui, CancelToken::new())
-            .map_err(|e| e.to_string())?;
+        let built = build_site(&spec, &opts, &ui).map_err(|e| e.to_string())?;
         let env = session_env(&built, simulated(&spec));
         let engine = session_engine(&env);
         let scope = env.scope();
@@ -556,6 +623,24 @@ impl Session {
     /// The API the session's engine offers.
     pub fn api(&self) -> Arc<Api> {
         self.api.clone()
+    }
+
+    /// The redactor every text the session shows goes through: it holds the inventory's
+    /// secrets, the secrets of every command sent, the `HASCRIPT_SECRET_*` values and the
+    /// secret-looking parameters given to `:run`. Values are only ever added.
+    pub fn redactor(&self) -> &Arc<Redactor> {
+        self.ui.redactor()
+    }
+
+    /// `reply` with every secret the session knows replaced by `*****`.
+    fn hide(&self, reply: Reply) -> Reply {
+        let r = |t: String| self.redactor().redact(&t);
+        match reply {
+            Reply::Value(v) => Reply::Value(v.map(r)),
+            Reply::Text(t) => Reply::Text(r(t)),
+            Reply::Error(e) => Reply::Error(r(e)),
+            Reply::Quit => Reply::Quit,
+        }
     }
 
     /// The banner line.
@@ -601,11 +686,11 @@ impl Session {
             Err(e) => {
                 let mut src = std::collections::HashMap::new();
                 src.insert("<input>".to_string(), input.to_string());
-                Err(Some(engine::report::render(
+                Err(Some(self.redactor().redact(&engine::report::render(
                     &engine::parse_error(e),
                     "<input>",
                     &src,
-                )))
+                ))))
             }
         }
     }
@@ -628,8 +713,7 @@ impl Session {
             self.engine = session_engine(&self.env);
             return;
         }
-        let dyn_ui: Arc<dyn Ui> = self.ui.clone();
-        match site::build_with(&self.spec, &self.opts, dyn_ui, CancelToken::new()) {
+        match build_site(&self.spec, &self.opts, &self.ui) {
             Ok(b) => self.switch_to(b),
             Err(e) => {
                 self.ui.error(&format!(
@@ -675,9 +759,11 @@ impl Session {
     }
 
     /// Evaluate a compiled input; variables and functions stay for later inputs. An input
-    /// that ran to the end is remembered for `:save`.
+    /// that ran to the end is remembered for `:save`. The reply hides every secret the
+    /// session knows.
     pub fn eval(&mut self, input: &str, ast: AST) -> Reply {
-        self.eval_named(input, ast, "<input>", input.trim_end().to_string())
+        let r = self.eval_named(input, ast, "<input>", input.trim_end().to_string());
+        self.hide(r)
     }
 
     fn eval_named(&mut self, input: &str, ast: AST, source: &str, record: String) -> Reply {
@@ -706,8 +792,13 @@ impl Session {
         }
     }
 
-    /// Handle a `:command` line.
+    /// Handle a `:command` line. The reply hides every secret the session knows.
     pub fn command(&mut self, line: &str) -> Reply {
+        let r = self.command_raw(line);
+        self.hide(r)
+    }
+
+    fn command_raw(&mut self, line: &str) -> Reply {
         let line = line.trim();
         let (cmd, rest) = match line.split_once(char::is_whitespace) {
             Some((c, r)) => (c, r.trim()),
@@ -781,7 +872,6 @@ impl Session {
     }
 
     fn switch_site(&mut self, spec: SiteSpec, what: &str) -> Reply {
-        let dyn_ui: Arc<dyn Ui> = self.ui.clone();
         let opts = SiteOptions {
             sim_clock: None,
             ..self.opts.clone()
@@ -790,7 +880,7 @@ impl Session {
             Ok(s) => s,
             Err(e) => return Reply::Error(format!("error: {e}")),
         };
-        match site::build_with(&spec, &opts, dyn_ui, CancelToken::new()) {
+        match build_site(&spec, &opts, &self.ui) {
             Ok(b) => {
                 self.spec = spec;
                 self.opts = opts;
@@ -900,6 +990,15 @@ impl Session {
                 _ => raw.push(w.to_string()),
             }
         }
+        // Secret-looking values (`password=…`) are hidden from here on, as `hascript run`
+        // hides them; also in what `:save` writes.
+        for w in &raw {
+            if let Some((k, v)) = w.split_once('=') {
+                if journal::secret_param_name(k) {
+                    self.redactor().add(v);
+                }
+            }
+        }
         let params = match cli::parse_params(&raw) {
             Ok(p) => p,
             Err(e) => {
@@ -976,7 +1075,7 @@ impl Session {
             };
         }
         let args: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        self.accepted.push(format!(
+        let record = format!(
             "// :run {} {} — ran here; what follows saw its effect (run it first: hascript run {}{})",
             script.source_name,
             args.join(" "),
@@ -985,18 +1084,28 @@ impl Session {
                 .iter()
                 .map(|(k, v)| format!(" -p {k}={v}"))
                 .collect::<String>()
-        ));
+        );
+        let record = self.redactor().redact(&record);
+        self.accepted.push(record);
         match exit {
             0 => Reply::Text(format!("{} finished (exit code 0)", script.source_name)),
             n => Reply::Error(format!("{} ended with exit code {n}", script.source_name)),
         }
     }
 
-    /// What completion needs to know now.
+    /// What completion needs to know now (a map key holding a secret is never offered).
     pub fn known(&self) -> Known {
         let mut vars = Vec::new();
         for (name, _, value) in self.scope.iter_raw() {
-            vars.push((name.to_string(), shape_of(&self.api, value)));
+            let shape = match shape_of(&self.api, value) {
+                Shape::Map(keys) => Shape::Map(
+                    keys.into_iter()
+                        .filter(|k| self.redactor().redact(k) == *k)
+                        .collect(),
+                ),
+                other => other,
+            };
+            vars.push((name.to_string(), shape));
         }
         let procedures = scripts::all_names(&scripts::search_path())
             .into_iter()

@@ -634,3 +634,209 @@ try {
         );
     }
 }
+
+/// This machine as `cd1`, `g1` (local transport) and one SSH guest `g2` that no test
+/// contacts, whose login, key and sudo passwords come from `pw_var`, `key_var`, `sudo_var`
+/// (inventory secrets named by `env:`); without `pw_var`, `g2` is local too and the
+/// inventory names no secret (the control runs).
+fn local_inventory_with_ssh_secrets(dir: &Path, vars: Option<(&str, &str, &str)>) -> PathBuf {
+    let g2 = match vars {
+        Some((pw, key, sudo)) => format!(
+            "transport = \"ssh\"\naddress = \"192.0.2.10\"\nuser = \"root\"\npassword = \"env:{pw}\"\nkey_passphrase = \"env:{key}\"\nbecome = \"sudo\"\nbecome_password = \"env:{sudo}\"\n"
+        ),
+        None => "transport = \"local\"\n".to_string(),
+    };
+    let p = dir.join(if vars.is_some() {
+        "local-ssh.toml"
+    } else {
+        "local-only.toml"
+    });
+    std::fs::write(
+        &p,
+        format!(
+            r#"driver = "ldoms"
+description = "this machine, and an SSH guest never contacted"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "box1"
+ppar_id = 0
+xscf = ["192.0.2.1", "192.0.2.2"]
+transport = "local"
+[[host]]
+name = "g1"
+role = "guest-domain"
+transport = "local"
+[[host]]
+name = "g2"
+role = "guest-domain"
+{g2}"#
+        ),
+    )
+    .expect("write inventory");
+    p
+}
+
+/// `hascript repl` with `args`, `input` on its standard input, `env` added.
+fn repl_session(local: &Local, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    use std::io::Write;
+    let mut all = vec!["repl"];
+    all.extend_from_slice(args);
+    let mut c = local.cmd(&all);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the REPL starts");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    child.wait_with_output().expect("the REPL ends")
+}
+
+#[test]
+fn the_repl_hides_the_inventorys_secrets_in_values_and_errors() {
+    let base = canary("R");
+    let (pw, key, sudo) = (
+        format!("{base}login"),
+        format!("{base}key"),
+        format!("{base}sudo"),
+    );
+    let mut local = Local::new();
+    let inv = local_inventory_with_ssh_secrets(
+        &local.path("home"),
+        Some(("HS_R_PW", "HS_R_KEY", "HS_R_SUDO")),
+    );
+    let inv_s = inv.to_string_lossy().into_owned();
+    let env = [
+        ("HS_R_PW", pw.as_str()),
+        ("HS_R_KEY", key.as_str()),
+        ("HS_R_SUDO", sudo.as_str()),
+    ];
+    // Each secret reaches the session's output in another way: a value, a command's
+    // output in a table and as JSON, a map key, print, a command's error, a thrown error,
+    // a compile error quoting its line, and :help's "no help for".
+    let input = format!(
+        r#"let pw = "{pw}";
+pw
+host("cd1").run(["cat"], #{{stdin: "{key} and {sudo}", changes: false}})
+:json
+let m = #{{}}; m[pw] = 1; m
+print(`printed ${{pw}}`);
+host("cd1").run(["sh", "-c", "cat >&2; exit 3"], #{{stdin: "{sudo}", changes: false}})
+throw `thrown ${{pw}}`;
+let x = "{key}" +;
+:help {pw}
+"#
+    );
+    let o = repl_session(&local, &["-i", &inv_s], &env, &input);
+    let (code, text) = local.keep("repl -i", &o);
+    assert_eq!(code, 0, "{text}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    // Where each secret was: shown as *****.
+    assert!(stdout.lines().any(|l| l.trim() == "*****"), "{stdout}");
+    assert!(
+        stdout.contains("stdout:   ***** and *****"),
+        "table: {stdout}"
+    );
+    assert!(
+        stdout.contains("\"stdout\": \"***** and *****\""),
+        "JSON: {stdout}"
+    );
+    assert!(stdout.contains("\"*****\": 1"), "map key: {stdout}");
+    assert!(stdout.contains("printed *****"), "{stdout}");
+    assert!(stderr.contains("with exit 3: *****"), "{stderr}");
+    assert!(stderr.contains("stderr: *****"), "{stderr}");
+    assert!(stderr.contains("thrown *****"), "{stderr}");
+    assert!(stderr.contains("let x = \"*****\" +;"), "{stderr}");
+    assert!(stderr.contains("no help for \"*****\""), "{stderr}");
+    let leaks = local.leaks(&base);
+    assert!(leaks.is_empty(), "the canary leaked: {leaks:?}\n{text}");
+
+    // The control: the same session on an inventory that names no secret shows every
+    // value as it is — the search above would have found it.
+    let plain = local_inventory_with_ssh_secrets(&local.path("tmp"), None);
+    let o = repl_session(&local, &["-i", &plain.to_string_lossy()], &env, &input);
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for v in [&pw, &key, &sudo] {
+        assert!(
+            shown.contains(v.as_str()),
+            "{v} not shown by the control: {shown}"
+        );
+    }
+}
+
+#[test]
+fn local_commands_do_not_inherit_the_inventorys_secret_variables() {
+    let base = canary("E");
+    let mut local = Local::new();
+    let inv = local_inventory_with_ssh_secrets(
+        &local.path("home"),
+        Some(("HS_E_PW", "HS_E_KEY", "HS_E_SUDO")),
+    );
+    let script = local.path("home/env.rhai");
+    std::fs::write(
+        &script,
+        r#"let r = host("cd1").run(["env"], #{changes: false});
+print(`child environment:\n${r.stdout}`);
+"#,
+    )
+    .expect("write script");
+    let names = ["HS_E_PW", "HS_E_KEY", "HS_E_SUDO"];
+    let run = |local: &mut Local, label: &str, inv: &Path| {
+        let mut c = local.cmd(&[
+            "run",
+            &script.to_string_lossy(),
+            "-i",
+            &inv.to_string_lossy(),
+        ]);
+        for n in names {
+            c.env(n, format!("{base}{n}"));
+        }
+        // A variable that is no secret: handed down.
+        c.env("HS_E_PLAIN", "plain-value");
+        local.run(label, c)
+    };
+    let (code, text) = run(&mut local, "env with inventory secrets", &inv);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("HS_E_PLAIN=plain-value"),
+        "the child's environment was printed: {text}"
+    );
+    for n in names {
+        assert!(!text.contains(n), "{n} reached a local command: {text}");
+    }
+    let leaks = local.leaks(&base);
+    assert!(leaks.is_empty(), "the canary leaked: {leaks:?}");
+
+    // The control: where the inventory names no secret, the same variables are handed
+    // down (so the parent had them, and the check above can fail).
+    let plain = local_inventory_with_ssh_secrets(&local.path("tmp"), None);
+    let mut c = local.cmd(&[
+        "run",
+        &script.to_string_lossy(),
+        "-i",
+        &plain.to_string_lossy(),
+    ]);
+    for n in names {
+        c.env(n, format!("{base}{n}"));
+    }
+    let o = c.output().expect("hascript runs");
+    let shown = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{shown}");
+    for n in names {
+        assert!(
+            shown.contains(&format!("{n}={base}{n}")),
+            "{n} not handed down by the control: {shown}"
+        );
+    }
+}

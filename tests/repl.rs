@@ -640,3 +640,74 @@ fn run_dry_run_prints_the_plan_and_changes_nothing() {
     assert_eq!(runs[0][0]["dry_run"], true, "{:?}", runs[0][0]);
     assert!(!out.contains("procedures run with :run"), "{out}");
 }
+
+/// The REPL on the simulator with `env` added, standard error merged into standard output.
+fn repl_with_env(input: &str, dir: &std::path::Path, env: &[(&str, &str)]) -> (i32, String) {
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(format!(
+            "'{}' repl --sim 2>&1",
+            env!("CARGO_BIN_EXE_hascript")
+        ))
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .env_remove("HASCRIPT_PATH")
+        .env("XDG_STATE_HOME", dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HASCRIPT_SECRET_") {
+            c.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = match c.spawn() {
+        Ok(c) => c,
+        Err(e) => panic!("cannot start the REPL: {e}"),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    match child.wait_with_output() {
+        Ok(o) => (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        ),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn script_secrets_and_secret_parameters_are_hidden_in_the_session() {
+    let dir = tempdir();
+    let script = dir.path().join("pw.rhai");
+    if let Err(e) = std::fs::write(
+        &script,
+        "//! params: password\nprint(`given ${params.password}`);\n",
+    ) {
+        panic!("{e}");
+    }
+    let input = format!(
+        "let t = \"TOKv4lue-q\";\nt\n:run {} password=PWv4lue-q\n\"after PWv4lue-q\"\n:json\n",
+        script.display()
+    );
+    let (code, out) = repl_with_env(
+        &input,
+        dir.path(),
+        &[("HASCRIPT_SECRET_TOKEN", "TOKv4lue-q")],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l.trim() == "*****"), "{out}");
+    assert!(out.contains("given *****"), "the run's own output: {out}");
+    assert!(out.contains("finished (exit code 0)"), "{out}");
+    assert!(out.contains("after *****"), "learnt from :run: {out}");
+    assert!(
+        !out.contains("TOKv4lue") && !out.contains("PWv4lue"),
+        "{out}"
+    );
+    // The control: without the variable, the same value is shown as it is.
+    let (code, out) = repl_with_env("\"TOKv4lue-q\"\n", dir.path(), &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("TOKv4lue-q"), "{out}");
+}

@@ -13,11 +13,15 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Runs commands on this machine: `sh -c '<line>'` in its own process group, standard
 /// input fed from the command, standard output and error drained concurrently, killed
-/// (with its whole group) on timeout or cancellation.
+/// (with its whole group) on timeout or cancellation. The child's environment is this
+/// process's, without hascript's `HASCRIPT_SECRET_*` variables and without the variables
+/// the inventory names as secrets ([`LocalExec::without_env`]).
 #[derive(Debug, Clone)]
 pub struct LocalExec {
     cancel: CancelToken,
     default_timeout: Duration,
+    /// Variables never handed down (beside `HASCRIPT_SECRET_*`).
+    hidden_env: Vec<String>,
 }
 
 impl LocalExec {
@@ -26,7 +30,21 @@ impl LocalExec {
         LocalExec {
             cancel,
             default_timeout: DEFAULT_TIMEOUT,
+            hidden_env: Vec::new(),
         }
+    }
+
+    /// Also keep the environment variables `names` from every command (the inventory's
+    /// `env:VARIABLE` secrets: SSH passwords, key passphrases, sudo passwords), so that a
+    /// local `env` or `ps e` cannot show them.
+    pub fn without_env<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        for n in names {
+            let n = n.as_ref();
+            if !n.is_empty() && !self.hidden_env.iter().any(|h| h == n) {
+                self.hidden_env.push(n.to_string());
+            }
+        }
+        self
     }
 }
 
@@ -99,11 +117,15 @@ impl Exec for LocalExec {
             ));
         }
         let mut sh = std::process::Command::new("sh");
-        // The secret variables of hascript's own environment are not handed down.
+        // The secret variables of hascript's own environment are not handed down: the
+        // script's (`HASCRIPT_SECRET_*`) and those the inventory names (`env:VARIABLE`).
         for (k, _) in std::env::vars_os() {
             if k.to_string_lossy().starts_with(crate::secrets::ENV_PREFIX) {
                 sh.env_remove(&k);
             }
+        }
+        for k in &self.hidden_env {
+            sh.env_remove(k);
         }
         let mut child = sh
             .arg("-c")
@@ -249,6 +271,38 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(3));
         let e = e.map(|e| (e.kind, e.host, e.message.contains("sleep 5")));
         assert_eq!(e, Some((ErrorKind::Timeout, Some("cd1".into()), true)));
+    }
+
+    #[test]
+    fn named_variables_are_not_handed_down() {
+        // A variable of this process (cargo sets several for tests): present in a child's
+        // environment, then absent once named.
+        let Some((name, value)) = std::env::vars().find(|(k, v)| {
+            !matches!(k.as_str(), "PATH" | "LC_ALL")
+                && !k.starts_with(crate::secrets::ENV_PREFIX)
+                && !v.is_empty()
+                && !v.contains('\n')
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }) else {
+            panic!("the test process has no environment variable to hand down");
+        };
+        let line = format!("{name}={value}");
+        let env = |exec: LocalExec| {
+            exec.exec(&Command::read("me", &["env"]))
+                .map(|o| o.stdout)
+                .unwrap_or_else(|e| e.message)
+        };
+        let all = env(LocalExec::new(CancelToken::new()));
+        assert!(
+            all.lines().any(|l| l == line),
+            "{name} not inherited: {all}"
+        );
+        let kept = env(LocalExec::new(CancelToken::new()).without_env(&["", &name, &name]));
+        assert!(
+            !kept.lines().any(|l| l.starts_with(&format!("{name}="))),
+            "{name} handed down: {kept}"
+        );
+        assert!(kept.lines().any(|l| l.starts_with("LC_ALL=")), "{kept}");
     }
 
     #[test]

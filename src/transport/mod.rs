@@ -132,6 +132,28 @@ pub fn fan_out(exec: &dyn Exec, cmds: &[Command], opts: &FanOut) -> Vec<Result<O
         .collect()
 }
 
+/// The environment variables the inventory's secrets are read from (`env:VARIABLE` of
+/// `password`, `key_passphrase`, `become_password` of every host), in inventory order,
+/// each once: the local transport does not hand them down to its commands.
+pub fn secret_env_vars(inv: &Inventory) -> Vec<String> {
+    use ssh::secret::SecretRef;
+    let mut out: Vec<String> = Vec::new();
+    for h in &inv.hosts {
+        let o = &h.ssh;
+        for r in [&o.password, &o.key_passphrase, &o.become_password]
+            .into_iter()
+            .flatten()
+        {
+            if let SecretRef::Env(name) = r {
+                if !out.contains(name) {
+                    out.push(name.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Options of the transports that the command line sets.
 #[derive(Debug, Clone, Default)]
 pub struct TransportOptions {
@@ -156,7 +178,9 @@ pub fn build_with(
     cancel: &CancelToken,
     opts: &TransportOptions,
 ) -> Result<Router, Error> {
-    let local: Arc<dyn Exec> = Arc::new(LocalExec::new(cancel.clone()));
+    // Local commands do not inherit the variables that hold the inventory's secrets.
+    let local: Arc<dyn Exec> =
+        Arc::new(LocalExec::new(cancel.clone()).without_env(&secret_env_vars(inv)));
     let mut routes = HashMap::new();
     let mut secrets: Vec<String> = Vec::new();
     for h in &inv.hosts {
@@ -278,6 +302,42 @@ transport = "sim"
             assert!(e.contains("not sent") && e.contains("bad"), "{e}");
         }
         assert!(fan_out(&Slow, &[], &FanOut::default()).is_empty());
+    }
+
+    #[test]
+    fn secret_env_vars_names_every_env_reference_once() {
+        let text = r#"driver = "ldoms"
+[defaults]
+transport = "ssh"
+password = "env:HS_PW"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "b1"
+ppar_id = 0
+xscf = ["a", "b"]
+become = "sudo"
+become_password = "env:HS_SUDO"
+key_passphrase = "file:/nonexistent/pass"
+[[host]]
+name = "g1"
+role = "guest-domain"
+key_passphrase = "env:HS_KEY"
+[[host]]
+name = "g2"
+role = "guest-domain"
+transport = "local"
+"#;
+        let inv = match crate::inventory::parse("i.toml", text) {
+            Ok(i) => i,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(secret_env_vars(&inv), ["HS_PW", "HS_SUDO", "HS_KEY"]);
+        let plain = match crate::inventory::parse("i.toml", INV) {
+            Ok(i) => i,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(secret_env_vars(&plain).is_empty());
     }
 
     #[test]
