@@ -55,6 +55,30 @@ pub fn tokens(line: &str) -> Vec<Tok<'_>> {
     out
 }
 
+/// The snake_case key of a table header's name: `Virtual Machine Name` →
+/// `virtual_machine_name`, `VM #` → `vm`, `#VCPUs` → `vcpus`, `IP-address1` → `ip_address1`,
+/// `PPAR-ID` → `ppar_id`, `HostName` → `host_name`.
+pub fn snake(name: &str) -> String {
+    let mut out = String::new();
+    let mut sep = false;
+    let mut prev_lower = false;
+    for ch in name.chars() {
+        if ch.is_alphanumeric() {
+            let boundary = ch.is_uppercase() && prev_lower;
+            if (sep || boundary) && !out.is_empty() {
+                out.push('_');
+            }
+            sep = false;
+            prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
+            out.extend(ch.to_lowercase());
+        } else {
+            sep = true;
+            prev_lower = false;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

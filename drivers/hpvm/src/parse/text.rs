@@ -1,30 +1,7 @@
-//! Shared text helpers of the parsers: header keys; line splitting and words with their
-//! columns come from `hascript_api::text` (shared with the LDoms parsers).
+//! Shared text helpers of the parsers: line splitting, words with their columns and header
+//! keys, all from `hascript_api::text` (shared with the LDoms parsers).
 
-pub(crate) use hascript_api::text::{lines, tokens, Tok};
-
-/// The snake_case key of a header name: `Virtual Machine Name` → `virtual_machine_name`,
-/// `VM #` → `vm`, `#VCPUs` → `vcpus`, `Name/Num` → `name_num`, `PortNum` → `port_num`.
-pub(crate) fn snake(name: &str) -> String {
-    let mut out = String::new();
-    let mut sep = false;
-    let mut prev_lower = false;
-    for ch in name.chars() {
-        if ch.is_alphanumeric() {
-            let boundary = ch.is_uppercase() && prev_lower;
-            if (sep || boundary) && !out.is_empty() {
-                out.push('_');
-            }
-            sep = false;
-            prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
-            out.extend(ch.to_lowercase());
-        } else {
-            sep = true;
-            prev_lower = false;
-        }
-    }
-    out
-}
+pub(crate) use hascript_api::text::{lines, snake, tokens, Tok};
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 
 use super::ParseError;
 
-pub(crate) use hascript_api::text::{lines, tokens, Tok};
+pub(crate) use hascript_api::text::{lines, snake, tokens, Tok};
 
 /// A header column: the name as printed, its snake_case key, its starting column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,29 +13,6 @@ pub(crate) struct Column {
     pub name: String,
     pub key: String,
     pub col: usize,
-}
-
-/// The snake_case key of a header name: `Cluster Host` → `cluster_host`, `IP-address1` →
-/// `ip_address1`, `PPAR-ID` → `ppar_id`, `HostName` → `host_name`.
-pub(crate) fn snake(name: &str) -> String {
-    let mut out = String::new();
-    let mut sep = false;
-    let mut prev_lower = false;
-    for ch in name.chars() {
-        if ch.is_alphanumeric() {
-            let boundary = ch.is_uppercase() && prev_lower;
-            if (sep || boundary) && !out.is_empty() {
-                out.push('_');
-            }
-            sep = false;
-            prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
-            out.extend(ch.to_lowercase());
-        } else {
-            sep = true;
-            prev_lower = false;
-        }
-    }
-    out
 }
 
 /// The columns of a header line. Words that together spell one of `multiword` (compared
