@@ -79,7 +79,6 @@ fn sigkill_at_every_point_of_live_migration_then_resume_or_unwind() {
         exit: &|_, _| 0,
         lock_hosts: &["cd2", "cd3"],
         is_change,
-        may_retry: |_| false,
         check: &check,
     });
     assert!(

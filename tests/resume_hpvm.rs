@@ -129,7 +129,6 @@ fn sigkill_at_every_point_of_move_package_then_resume_or_unwind() {
         exit: &|_, _| 0,
         lock_hosts: NODES,
         is_change,
-        may_retry: |_| false,
         check: &check,
     });
     eprintln!(
@@ -183,7 +182,6 @@ fn sigkill_around_a_failing_hpvmmigrate_then_resume_or_unwind() {
         exit: &|env, unwind| i32::from(!unwind && cmmovevpkg_sent(env) < 2),
         lock_hosts: NODES,
         is_change,
-        may_retry: |_| false,
         check: &check,
     });
     eprintln!(

@@ -480,10 +480,6 @@ pub struct Sweep<'a> {
     pub lock_hosts: &'a [&'a str],
     /// Which logged commands (`host: line`) change the cluster.
     pub is_change: fn(&str) -> bool,
-    /// Change commands a resume may send a second time after the dead run completed them
-    /// (a documented retry); every other completed change is sent once at most. A change
-    /// the dead run left with an unknown outcome may always be sent again (`--retry-unknown`).
-    pub may_retry: fn(&str) -> bool,
     /// Asserts the end state after each continuation: `(site, unwind, what)`, `what`
     /// naming the case for messages.
     pub check: &'a (dyn Fn(&CrashSite, bool, &str) + Sync),
@@ -619,7 +615,9 @@ fn kill_and_continue(s: &Sweep, k: usize, unwind: bool) -> Option<Swept> {
     }
     (s.check)(&env, unwind, &what);
     assert_sent_once(&env, s.is_change, &what, &|c| {
-        !unwind && (unknown.iter().any(|u| c.ends_with(u)) || (s.may_retry)(c))
+        // Only a change the dead run left with an unknown outcome may be sent again
+        // (`--retry-unknown`); a completed one, never.
+        !unwind && unknown.iter().any(|u| c.ends_with(u))
     });
     // The run that took over records it, and the dead run cannot be taken over twice.
     let second = lines(env.journals().last().expect("journal"));
