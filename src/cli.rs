@@ -349,42 +349,6 @@ fn script_driver(script: &Script) -> &'static str {
     }
 }
 
-/// A script by path (when the path exists) or by shipped name.
-pub fn resolve_script(arg: &str) -> Result<Script, String> {
-    let p = Path::new(arg);
-    if p.is_file() {
-        let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {arg}: {e}"))?;
-        return Ok(Script {
-            source_name: arg.to_string(),
-            text,
-            path: Some(p.to_path_buf()),
-        });
-    }
-    if p.exists() {
-        return Err(format!("{} is not a script file", quoted(arg)));
-    }
-    let search = scripts::search_path();
-    if let Some(s) = scripts::find(arg, &search) {
-        return Ok(s);
-    }
-    let names = scripts::all_names(&search);
-    let close = scripts::close_names(arg, &names);
-    let mut msg = format!(
-        "no script file {} and no shipped procedure of that name",
-        quoted(arg)
-    );
-    if close.is_empty() {
-        msg.push_str(&format!(
-            "; the shipped procedures are: {}",
-            names.join(", ")
-        ));
-    } else {
-        msg.push_str(&format!("; did you mean: {}?", close.join(", ")));
-    }
-    msg.push_str(" (see `hascript list`)");
-    Err(msg)
-}
-
 /// What a second Ctrl-C reports before it stops the process: the run's recovery registry
 /// and journal (set once the site is built).
 type PendingSlot =
@@ -647,13 +611,19 @@ fn cmd_run_with(
     if let Err(e) = rec.write(&header, true) {
         return usage(e);
     }
+    // The banner names where the procedure came from, so a shadowing file cannot pass
+    // for the shipped procedure.
     built.ctx.ui.info(&format!(
-        "hascript {} — {} on {} (run {})",
+        "hascript {} — {} ({}) on {} (run {})",
         env!("CARGO_PKG_VERSION"),
         script.source_name,
+        script.origin_label(),
         built.description,
         run_id
     ));
+    if let Some(w) = &script.shadowed {
+        built.ctx.ui.warn(w);
+    }
     if dry {
         built.ctx.ui.info(
             "DRY RUN: the procedure runs against a simulated copy of the site; nothing that changes state is sent, no lock is taken, every question is answered yes",
@@ -1070,28 +1040,17 @@ fn cmd_list() -> i32 {
 }
 
 fn cmd_show(name: &str) -> i32 {
-    let search = scripts::search_path();
-    match scripts::find(name, &search) {
-        Some(s) => {
+    // Found as `run` finds it: a name is the override or the shipped procedure, a path is
+    // a file.
+    match scripts::resolve(name) {
+        Ok(s) => {
+            if let Some(w) = &s.shadowed {
+                eprintln!("warning: {w}");
+            }
             print!("{}", s.text);
             0
         }
-        None => {
-            let names = scripts::all_names(&search);
-            let close = scripts::close_names(name, &names);
-            if close.is_empty() {
-                usage(format!(
-                    "no shipped script {}; see `hascript list`",
-                    quoted(name)
-                ))
-            } else {
-                usage(format!(
-                    "no shipped script {}; did you mean: {}?",
-                    quoted(name),
-                    close.join(", ")
-                ))
-            }
-        }
+        Err(e) => usage(e),
     }
 }
 
@@ -1104,7 +1063,7 @@ fn cmd_check(names: &[String]) -> i32 {
     let scope = env.scope();
     let mut problems = 0;
     for name in names {
-        let script = match resolve_script(name) {
+        let script = match scripts::resolve(name) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("{}: {e}", quoted(name));
@@ -1112,6 +1071,9 @@ fn cmd_check(names: &[String]) -> i32 {
                 continue;
             }
         };
+        if let Some(w) = &script.shadowed {
+            eprintln!("warning: {w}");
+        }
         for p in engine::lint::check(&engine, &scope, &known, &script.text) {
             println!("{}:{}:{}: {}", script.source_name, p.line, p.col, p.message);
             problems += 1;
@@ -1129,6 +1091,17 @@ fn cmd_check(names: &[String]) -> i32 {
                 );
                 problems += 1;
             }
+        }
+        // An import cycle would overflow the stack at run time: name it now.
+        if let Some((file, pos, m)) =
+            resolver.find_cycle(&engine, &script.source_name, &script.text)
+        {
+            println!(
+                "{file}:{}:{}: {m}",
+                pos.line().unwrap_or(0),
+                pos.position().unwrap_or(0)
+            );
+            problems += 1;
         }
     }
     if problems == 0 {
@@ -1325,6 +1298,8 @@ mod tests {
             source_name: "t".into(),
             text: text.into(),
             path: None,
+            origin: scripts::Origin::Shipped,
+            shadowed: None,
         };
         let params = |kv: &[&str]| {
             parse_params(&kv.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap_or_default()

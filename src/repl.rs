@@ -1005,7 +1005,7 @@ impl Session {
                 return Reply::Error(format!("error: {}", e.replace("-p key=value", "key=value")))
             }
         };
-        let script = match cli::resolve_script(name) {
+        let script = match crate::scripts::resolve(name) {
             Ok(s) => s,
             Err(e) => return Reply::Error(format!("error: {e}")),
         };

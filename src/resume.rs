@@ -32,7 +32,7 @@ use hascript_api::objects::Value;
 use crate::engine::{Outcome, RunEnv};
 use crate::journal;
 use crate::recovery::{self, Pending, Unknown};
-use crate::scripts::Script;
+use crate::scripts::{self, Script};
 use crate::site::SiteSpec;
 
 /// One completed script step of the resumed run.
@@ -420,6 +420,11 @@ pub struct Continuation {
     pub unwind: bool,
     /// The script's recorded SHA-256 (resume: the text must still match).
     pub sha256: String,
+    /// The script's name as the run was given it.
+    pub script: String,
+    /// The file it ran, when it ran a file (a `HASCRIPT_PATH` override or a path); `None`:
+    /// the shipped procedure `script`.
+    pub path: Option<String>,
     /// The dead run's completed steps (resume).
     pub replay: Option<Arc<Replay>>,
     /// The routines it left pending, inherited by the new run.
@@ -437,6 +442,8 @@ impl Continuation {
             from: dead.id.clone(),
             unwind,
             sha256: dead.sha256().to_string(),
+            script: dead.script().to_string(),
+            path: dead.script_path().map(str::to_string),
             replay: (!unwind)
                 .then(|| Arc::new(Replay::from_chain(&dead.id, &dead.lines, &dead.ancestors))),
             pending: dead.pending.clone(),
@@ -460,27 +467,44 @@ impl Continuation {
     }
 }
 
-/// The script a continued run runs: for `resume` the same text as the dead run's (its
-/// SHA-256 is checked), for `unwind` none (an empty placeholder with its name).
+/// The script a continued run runs. For `resume`, the one the journal recorded (the file
+/// at its recorded path, or the shipped procedure), never found again by name, and only
+/// when its SHA-256 is the recorded one; for `unwind` none (an empty placeholder with its
+/// name). Without a continuation, `arg` as `hascript run` finds it.
 pub fn script_for(arg: &str, cont: Option<&Continuation>) -> Result<Script, String> {
     match cont {
         Some(c) if c.unwind => Ok(Script {
-            source_name: arg.to_string(),
+            source_name: c.path.clone().unwrap_or_else(|| c.script.clone()),
             text: String::new(),
-            path: None,
+            path: c.path.as_ref().map(PathBuf::from),
+            origin: if c.path.is_some() {
+                scripts::Origin::File
+            } else {
+                scripts::Origin::Shipped
+            },
+            shadowed: None,
         }),
         Some(c) => {
-            let s = crate::cli::resolve_script(arg)?;
+            let s = scripts::recorded(&c.script, c.path.as_deref()).map_err(|e| {
+                format!(
+                    "{e}: resume runs the script run {} ran; put it back, or unwind the run (`hascript unwind {}`) and start a new one",
+                    c.from, c.from
+                )
+            })?;
             let got = journal::sha256_hex(s.text.as_bytes());
             if got != c.sha256 {
                 return Err(format!(
-                    "the script {arg} is not the one run {} ran (sha256 {}, now {got}): resume runs the same text; put it back, or unwind the run (`hascript unwind {}`) and start a new one",
-                    c.from, c.sha256, c.from
+                    "the script {} ({}) is not the one run {} ran (sha256 {}, now {got}): resume runs the same text; put it back, or unwind the run (`hascript unwind {}`) and start a new one",
+                    s.source_name,
+                    s.origin_label(),
+                    c.from,
+                    c.sha256,
+                    c.from
                 ));
             }
             Ok(s)
         }
-        None => crate::cli::resolve_script(arg),
+        None => scripts::resolve(arg),
     }
 }
 

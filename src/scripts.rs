@@ -118,6 +118,17 @@ pub fn meta(source: &str) -> ScriptMeta {
     m
 }
 
+/// Where a script came from: the run's banner names it, and `resume` reads the same one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Embedded in hascript at build time.
+    Shipped,
+    /// A file in a folder of `HASCRIPT_PATH`, found by name (it overrides a shipped one).
+    SearchPath,
+    /// A file the operator named by its path (`./…`, an absolute path, or `….rhai`).
+    File,
+}
+
 /// A script ready to compile.
 #[derive(Debug, Clone)]
 pub struct Script {
@@ -125,8 +136,32 @@ pub struct Script {
     pub source_name: String,
     /// The text.
     pub text: String,
-    /// The file, when it came from one.
+    /// The file, when it came from one (absolute, so a later `resume` finds it from any
+    /// folder).
     pub path: Option<PathBuf>,
+    /// Where it came from.
+    pub origin: Origin,
+    /// A warning for the operator: another script of the same name exists and does not run
+    /// (a file in the current folder beside a shipped name, or the reverse).
+    pub shadowed: Option<String>,
+}
+
+impl Script {
+    /// The source as the run's banner shows it: `shipped`, `HASCRIPT_PATH: /path` or
+    /// `file: /path`.
+    pub fn origin_label(&self) -> String {
+        let path = || {
+            self.path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| self.source_name.clone())
+        };
+        match self.origin {
+            Origin::Shipped => "shipped".to_string(),
+            Origin::SearchPath => format!("HASCRIPT_PATH: {}", path()),
+            Origin::File => format!("file: {}", path()),
+        }
+    }
 }
 
 /// Whether `name` is a plausible shipped name (relative, `/`-separated, no `..`).
@@ -138,29 +173,193 @@ pub fn valid_name(name: &str) -> bool {
             .all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
-/// Find script `name`: a `HASCRIPT_PATH` folder's `name.rhai`, then the shipped one.
+/// Whether the operator wrote `arg` as a file path rather than a procedure name: it starts
+/// with `./`, `../` or `/`, or ends with `.rhai`. Only such an argument runs a file that is
+/// not on `HASCRIPT_PATH`; anything else is a procedure name, never a file in the current
+/// folder (which on a shared host may be anyone's).
+pub fn is_path_arg(arg: &str) -> bool {
+    arg.starts_with("./")
+        || arg.starts_with("../")
+        || arg.starts_with('/')
+        || arg.ends_with(".rhai")
+        || arg == "."
+        || arg == ".."
+        || Path::new(arg).is_absolute()
+}
+
+/// `p` made absolute against the current folder (not resolving links), or `p` as given
+/// when the current folder cannot be read.
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Find script `name`: a `HASCRIPT_PATH` folder's `name.rhai`, then the shipped one. Never
+/// the current folder, and never a name ending in `.rhai` (that is a file path, see
+/// [`resolve`]).
 pub fn find(name: &str, search: &[PathBuf]) -> Option<Script> {
-    if !valid_name(name) {
+    if !valid_name(name) || name.ends_with(".rhai") {
         return None;
     }
-    let stem = name.strip_suffix(".rhai").unwrap_or(name);
     for dir in search {
-        let p = dir.join(format!("{stem}.rhai"));
+        let p = dir.join(format!("{name}.rhai"));
         if p.is_file() {
             if let Ok(text) = std::fs::read_to_string(&p) {
                 return Some(Script {
                     source_name: p.display().to_string(),
                     text,
-                    path: Some(p),
+                    path: Some(absolute(&p)),
+                    origin: Origin::SearchPath,
+                    shadowed: None,
                 });
             }
         }
     }
-    shipped_source(stem).map(|text| Script {
-        source_name: stem.to_string(),
+    shipped_source(name).map(|text| Script {
+        source_name: name.to_string(),
         text: text.to_string(),
         path: None,
+        origin: Origin::Shipped,
+        shadowed: None,
     })
+}
+
+/// Read the script file `p` (named `shown` in messages); only a regular file is a script.
+fn read_file(p: &Path, shown: &str, origin: Origin) -> Result<Script, String> {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(format!(
+                "{shown} is not a script file (a folder, a device or a pipe); name a .rhai file"
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("no script file {shown}"))
+        }
+        Err(e) => return Err(format!("cannot read {shown}: {e}")),
+    }
+    let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    Ok(Script {
+        source_name: shown.to_string(),
+        text,
+        path: Some(absolute(p)),
+        origin,
+        shadowed: None,
+    })
+}
+
+/// The script `arg` names on the command line (`run`, `check`, `show`, the REPL's `:run`):
+/// a procedure name means the `HASCRIPT_PATH` override or the shipped procedure, never a
+/// file in the current folder; a file runs only when written as a path ([`is_path_arg`]).
+/// When both exist, [`Script::shadowed`] says which one does not run.
+pub fn resolve(arg: &str) -> Result<Script, String> {
+    use crate::inventory::quoted;
+    let search = search_path();
+    // The procedure name a path-like argument also spells (`./ldoms/x`, `ldoms/x.rhai`).
+    let spelled = {
+        let n = arg.trim_start_matches("./");
+        n.strip_suffix(".rhai").unwrap_or(n)
+    };
+    if is_path_arg(arg) {
+        let other = (spelled != arg).then(|| find(spelled, &search)).flatten();
+        let mut s = read_file(Path::new(arg), &quoted(arg), Origin::File).map_err(|e| {
+            match &other {
+                Some(p) => format!(
+                    "{e}; to run the {} procedure {spelled}, write it without `./` and `.rhai`: {}",
+                    p.origin_label(),
+                    quoted(spelled)
+                ),
+                None => e,
+            }
+        })?;
+        s.source_name = arg.to_string();
+        if let Some(other) = other {
+            s.shadowed = Some(format!(
+                "running the file {}, not the procedure {spelled} ({}) of the same name; to run the procedure, write {}",
+                s.origin_label().trim_start_matches("file: "),
+                other.origin_label(),
+                quoted(spelled)
+            ));
+        }
+        return Ok(s);
+    }
+    // A file of that name in the current folder never runs by name, but the operator is
+    // told it exists, whichever of the two they meant.
+    let local = [arg.to_string(), format!("{arg}.rhai")]
+        .into_iter()
+        .find(|f| valid_name(arg) && Path::new(f).is_file());
+    if let Some(mut s) = find(arg, &search) {
+        if let Some(f) = local {
+            s.shadowed = Some(format!(
+                "running the procedure {arg} ({}), not the file {} in the current folder; to run the file, write {}",
+                s.origin_label(),
+                quoted(&format!("./{f}")),
+                quoted(&format!("./{f}"))
+            ));
+        }
+        return Ok(s);
+    }
+    if let Some(f) = local {
+        return Err(format!(
+            "no procedure named {} (shipped or on HASCRIPT_PATH); the file {} in the current folder runs only when written as a path: {}",
+            quoted(arg),
+            quoted(&f),
+            quoted(&format!("./{f}"))
+        ));
+    }
+    let names = all_names(&search);
+    let close = close_names(arg, &names);
+    let mut msg = format!(
+        "no script file {} and no shipped procedure of that name",
+        quoted(arg)
+    );
+    if close.is_empty() {
+        msg.push_str(&format!(
+            "; the shipped procedures are: {}",
+            names.join(", ")
+        ));
+    } else {
+        msg.push_str(&format!("; did you mean: {}?", close.join(", ")));
+    }
+    msg.push_str(" (see `hascript list`)");
+    Err(msg)
+}
+
+/// The script a dead run ran, as its journal recorded it: the file at `path` when it ran
+/// from a file (a `HASCRIPT_PATH` override or a path), else the shipped procedure `name`
+/// — never found again by name, so neither a new override nor a file in the current
+/// folder can take its place. The caller checks the SHA-256.
+pub fn recorded(name: &str, path: Option<&str>) -> Result<Script, String> {
+    use crate::inventory::quoted;
+    match path {
+        Some(p) => {
+            let pb = PathBuf::from(p);
+            let origin = if search_path()
+                .iter()
+                .any(|d| pb.starts_with(absolute(d)) || pb.starts_with(d))
+            {
+                Origin::SearchPath
+            } else {
+                Origin::File
+            };
+            // The recorded path, not the name as first given (which may be relative to
+            // another folder), is what errors and imports use now.
+            read_file(&pb, p, origin)
+        }
+        None => shipped_source(name)
+            .map(|text| Script {
+                source_name: name.to_string(),
+                text: text.to_string(),
+                path: None,
+                origin: Origin::Shipped,
+                shadowed: None,
+            })
+            .ok_or_else(|| {
+                format!(
+                    "the run ran the shipped procedure {}, which this hascript does not ship",
+                    quoted(name)
+                )
+            }),
+    }
 }
 
 /// Every script name known: shipped ones and those on `HASCRIPT_PATH`.

@@ -1,9 +1,17 @@
 //! `import "name"`: resolved in the importing script's own folder, then each folder of
-//! `HASCRIPT_PATH`, then the shipped scripts. Absolute paths and `..` are refused.
+//! `HASCRIPT_PATH`, then the shipped scripts. Absolute paths and `..` are refused. A
+//! shipped script's own folder is its folder among the shipped scripts (or its override on
+//! `HASCRIPT_PATH`), never a folder of the same name under the current folder.
+//!
+//! An import cycle (`a` imports `b` imports `a`) would recurse until the stack overflows
+//! (Rhai fills its module cache only after a module has run, and its `max_modules` counts
+//! only finished imports): the resolver keeps the chain of modules being imported on each
+//! thread and refuses the import that closes a cycle, naming the chain.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::thread::ThreadId;
 
 use rhai::module_resolvers::ModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, Position, Scope};
@@ -19,6 +27,9 @@ pub struct Resolver {
     search: Vec<PathBuf>,
     sources: SourceMap,
     cache: Mutex<HashMap<String, SharedModule>>,
+    /// Per thread, the modules being imported, outermost first (the importing script at
+    /// the bottom): what an import cycle is detected against.
+    chains: Mutex<HashMap<ThreadId, Vec<(String, String)>>>,
 }
 
 impl Resolver {
@@ -28,26 +39,51 @@ impl Resolver {
             search,
             sources,
             cache: Mutex::new(HashMap::new()),
+            chains: Mutex::new(HashMap::new()),
         }
     }
 }
 
 /// Where the script named `source` lives: a folder on disk, or a folder of the shipped
-/// scripts (`Err(prefix)`).
+/// scripts (`Err(prefix)`). A shipped name is looked up first and never stands for a file
+/// in the current folder: scripts from files are named by their path (which starts with
+/// `/`, `./` or `../`, or ends with `.rhai`).
 fn home_of(source: Option<&str>) -> Option<Result<PathBuf, String>> {
     let source = source?;
+    if !scripts::is_path_arg(source) {
+        return scripts::shipped_source(source).map(|_| {
+            Err(source
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default())
+        });
+    }
     let p = Path::new(source);
     if p.is_file() {
         return Some(Ok(p.parent().map(Path::to_path_buf).unwrap_or_default()));
     }
-    if scripts::shipped_source(source).is_some() {
-        let prefix = source
-            .rsplit_once('/')
-            .map(|(d, _)| d.to_string())
-            .unwrap_or_default();
-        return Some(Err(prefix));
-    }
     None
+}
+
+/// The key a module is known by in an import chain: its file, made canonical (the same
+/// file reached under two spellings is one module), or its shipped name.
+fn chain_key(name: &str) -> String {
+    if scripts::is_path_arg(name) {
+        if let Ok(p) = std::fs::canonicalize(name) {
+            return p.display().to_string();
+        }
+    }
+    name.to_string()
+}
+
+/// The message for an import cycle: `chain` (outermost first) then `name` again.
+fn cycle_message(chain: &[String], name: &str) -> String {
+    let mut names: Vec<&str> = chain.iter().map(String::as_str).collect();
+    names.push(name);
+    format!(
+        "import cycle: {} (a module cannot import, directly or through others, a module that imports it; move what both need into a third module)",
+        names.join(" imports ")
+    )
 }
 
 /// Check an import path: relative, no `..`, no empty component.
@@ -109,6 +145,130 @@ impl Resolver {
     }
 }
 
+/// While alive, `name` is on its thread's import chain; dropping it takes it off (and the
+/// importing script at the bottom, when it put it there).
+struct InChain<'a> {
+    resolver: &'a Resolver,
+    thread: ThreadId,
+    depth: usize,
+}
+
+impl Drop for InChain<'_> {
+    fn drop(&mut self) {
+        let mut chains = self
+            .resolver
+            .chains
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(chain) = chains.get_mut(&self.thread) {
+            chain.truncate(self.depth);
+            if chain.is_empty() {
+                chains.remove(&self.thread);
+            }
+        }
+    }
+}
+
+impl Resolver {
+    /// Put module `name`, imported by the script named `source`, on this thread's chain;
+    /// an error naming the chain when it is already on it (an import cycle).
+    fn enter(
+        &self,
+        source: Option<&str>,
+        name: &str,
+        pos: Position,
+    ) -> Result<InChain<'_>, Box<EvalAltResult>> {
+        let thread = std::thread::current().id();
+        let mut chains = self.chains.lock().unwrap_or_else(|p| p.into_inner());
+        let chain = chains.entry(thread).or_default();
+        let depth = chain.len();
+        if chain.is_empty() {
+            // The importing script itself: importing it again is a cycle too.
+            if let Some(src) = source {
+                chain.push((chain_key(src), src.to_string()));
+            }
+        }
+        let key = chain_key(name);
+        if chain.iter().any(|(k, _)| *k == key) {
+            let names: Vec<String> = chain.iter().map(|(_, n)| n.clone()).collect();
+            let message = cycle_message(&names, name);
+            if depth == 0 {
+                chains.remove(&thread);
+            }
+            return Err(cycle_error(message, pos));
+        }
+        chain.push((key, name.to_string()));
+        Ok(InChain {
+            resolver: self,
+            thread,
+            depth,
+        })
+    }
+
+    /// The first import cycle reachable from the script `name` with `text`, found without
+    /// running anything (for `hascript check`): the script or module holding the import
+    /// that closes it, that import's position, and the message naming the chain.
+    pub fn find_cycle(
+        &self,
+        engine: &Engine,
+        name: &str,
+        text: &str,
+    ) -> Option<(String, Position, String)> {
+        let mut done = HashSet::new();
+        let mut chain = vec![(chain_key(name), name.to_string())];
+        self.walk(engine, text, &mut chain, &mut done)
+    }
+
+    fn walk(
+        &self,
+        engine: &Engine,
+        text: &str,
+        chain: &mut Vec<(String, String)>,
+        done: &mut HashSet<String>,
+    ) -> Option<(String, Position, String)> {
+        let (key, current) = chain.last().cloned()?;
+        for (path, pos) in super::lint::imports(engine, text) {
+            let Ok(stem) = check_import(&path) else {
+                continue;
+            };
+            let Some((name, module_text)) = self.locate(Some(&current), stem) else {
+                continue;
+            };
+            let k = chain_key(&name);
+            if chain.iter().any(|(c, _)| *c == k) {
+                let names: Vec<String> = chain.iter().map(|(_, n)| n.clone()).collect();
+                return Some((current, pos, cycle_message(&names, &name)));
+            }
+            if done.contains(&k) {
+                continue;
+            }
+            chain.push((k, name));
+            let found = self.walk(engine, &module_text, chain, done);
+            chain.pop();
+            if found.is_some() {
+                return found;
+            }
+        }
+        done.insert(key);
+        None
+    }
+}
+
+/// A script error (exit 2 before any change, 4 after one, as for Rhai's own errors) at
+/// `pos`: a map shaped like the one Rhai gives `catch` for its errors.
+fn cycle_error(message: String, pos: Position) -> Box<EvalAltResult> {
+    let mut m = rhai::Map::new();
+    m.insert("error".into(), "ErrorImportCycle".into());
+    m.insert("message".into(), message.into());
+    if let Some(line) = pos.line() {
+        m.insert("line".into(), (line as rhai::INT).into());
+    }
+    if let Some(col) = pos.position() {
+        m.insert("position".into(), (col as rhai::INT).into());
+    }
+    EvalAltResult::ErrorRuntime(m.into(), pos).into()
+}
+
 impl ModuleResolver for Resolver {
     fn resolve(
         &self,
@@ -135,6 +295,7 @@ impl ModuleResolver for Resolver {
         {
             return Ok(m.clone());
         }
+        let _in_chain = self.enter(source, &name, pos)?;
         self.sources
             .lock()
             .unwrap_or_else(|p| p.into_inner())
