@@ -345,7 +345,7 @@ fn check_reports_an_import_cycle() {
 
 #[test]
 fn an_import_cycle_after_a_change_runs_the_pending_routines_first() {
-    let env = CrashSite::new("ldoms");
+    let env = CrashSite::init(None);
     let d = cycle_folder(
         "fence.stop();\nlet r = defer(\"start fencing again\", || { fence.start(); });\n",
     );
@@ -357,6 +357,12 @@ fn an_import_cycle_after_a_change_runs_the_pending_routines_first() {
     assert!(out.contains("import cycle"), "{out}");
     let ls = env.last_journal();
     assert_eq!(run_id(&ls), ls[0]["run"].as_str().unwrap_or_default());
+    // The change was made (the shutdown facility stopped) before the import.
+    assert!(
+        ls.iter().any(|l| l["event"] == "command_end"
+            && l["command"].as_str().is_some_and(|c| c.contains("sdtool -e"))),
+        "{out}"
+    );
     let reg = ls
         .iter()
         .find(|l| l["event"] == "recovery_registered" && l["what"] == "start fencing again")
