@@ -474,7 +474,7 @@ impl Continuation {
 pub fn script_for(arg: &str, cont: Option<&Continuation>) -> Result<Script, String> {
     match cont {
         Some(c) if c.unwind => Ok(Script {
-            source_name: c.path.clone().unwrap_or_else(|| c.script.clone()),
+            source_name: c.script.clone(),
             text: String::new(),
             path: c.path.as_ref().map(PathBuf::from),
             origin: if c.path.is_some() {
