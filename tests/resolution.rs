@@ -403,3 +403,32 @@ fn a_shipped_scripts_imports_never_come_from_the_current_folder() {
     std::env::set_current_dir(before).expect("cd back");
     assert!(found.is_err(), "a planted module was found: {found:?}");
 }
+
+/// An override on `HASCRIPT_PATH` imports as the shipped script it replaces: `ldoms/NAME`
+/// from the other `HASCRIPT_PATH` folders (then the shipped scripts), not only its own
+/// folder.
+#[test]
+fn an_override_imports_its_siblings_by_the_shipped_scripts_folder() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (one, two) = (d.path().join("one"), d.path().join("two"));
+    std::fs::create_dir_all(one.join("ldoms")).expect("mkdir");
+    std::fs::create_dir_all(two.join("ldoms")).expect("mkdir");
+    std::fs::write(
+        one.join("ldoms/verify-fence.rhai"),
+        "import \"helpers\" as h;\nprint(h::hello());\n",
+    )
+    .expect("write");
+    std::fs::write(
+        two.join("ldoms/helpers.rhai"),
+        "fn hello() { \"sibling module\" }\n",
+    )
+    .expect("write");
+    let path = std::env::join_paths([&one, &two]).expect("path");
+    let o = hascript_in(
+        d.path(),
+        &["run", "ldoms/verify-fence", "--sim"],
+        &[("HASCRIPT_PATH", path.to_str().expect("utf8"))],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    assert!(text(&o.stdout).contains("sibling module"), "{}", both(&o));
+}

@@ -132,6 +132,21 @@ impl Resolver {
                 if let Some(f) = read(dir.join(format!("{stem}.rhai"))) {
                     return Some(f);
                 }
+                // An override on HASCRIPT_PATH (`FOLDER/ldoms/x.rhai`) imports as the
+                // shipped script it replaces would: `ldoms/NAME` next.
+                let prefix = self.search.iter().find_map(|d| {
+                    let rel = dir.strip_prefix(d).ok()?;
+                    let parts: Vec<String> = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect();
+                    (!parts.is_empty()).then(|| parts.join("/"))
+                });
+                if let Some(prefix) = prefix {
+                    if let Some(s) = scripts::find(&format!("{prefix}/{stem}"), &self.search) {
+                        return Some((s.source_name, s.text));
+                    }
+                }
             }
             Some(Err(prefix)) if !prefix.is_empty() => {
                 let name = format!("{prefix}/{stem}");
