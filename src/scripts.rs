@@ -261,16 +261,15 @@ pub fn resolve(arg: &str) -> Result<Script, String> {
     };
     if is_path_arg(arg) {
         let other = (spelled != arg).then(|| find(spelled, &search)).flatten();
-        let mut s = read_file(Path::new(arg), &quoted(arg), Origin::File).map_err(|e| {
-            match &other {
+        let mut s =
+            read_file(Path::new(arg), &quoted(arg), Origin::File).map_err(|e| match &other {
                 Some(p) => format!(
                     "{e}; to run the {} procedure {spelled}, write it without `./` and `.rhai`: {}",
                     p.origin_label(),
                     quoted(spelled)
                 ),
                 None => e,
-            }
-        })?;
+            })?;
         s.source_name = arg.to_string();
         if let Some(other) = other {
             s.shadowed = Some(format!(

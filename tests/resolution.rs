@@ -63,7 +63,10 @@ fn a_file_in_the_current_folder_never_replaces_a_shipped_procedure() {
     let o = hascript_in(d.path(), &["run", "ldoms/verify-fence", "--sim"], &[]);
     let out = both(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(!out.contains(FOREIGN), "the file in the current folder ran: {out}");
+    assert!(
+        !out.contains(FOREIGN),
+        "the file in the current folder ran: {out}"
+    );
     assert!(
         banner(&out).contains("ldoms/verify-fence (shipped)"),
         "{out}"
@@ -106,7 +109,10 @@ fn a_file_runs_when_written_as_a_path_and_the_banner_says_so() {
     let out = both(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
     assert!(out.contains("no script file"), "{out}");
-    assert!(out.contains("\"ldoms/verify-fence\""), "the hint names the procedure: {out}");
+    assert!(
+        out.contains("\"ldoms/verify-fence\""),
+        "the hint names the procedure: {out}"
+    );
     assert!(!out.contains("Fencing"), "{out}");
 }
 
@@ -142,7 +148,10 @@ fn a_hascript_path_override_is_named_in_the_banner_and_wins_over_the_current_fol
     );
     let out = both(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("SITE OVERRIDE") && !out.contains(FOREIGN), "{out}");
+    assert!(
+        out.contains("SITE OVERRIDE") && !out.contains(FOREIGN),
+        "{out}"
+    );
     assert!(
         banner(&out).contains(&format!("(HASCRIPT_PATH: {})", over.display())),
         "{out}"
@@ -161,7 +170,10 @@ fn check_and_show_find_a_name_as_run_does() {
     let o = hascript_in(d.path(), &["check", "ldoms/verify-fence"], &[]);
     let out = both(&o);
     assert_eq!(o.status.code(), Some(0), "checked the foreign file: {out}");
-    assert!(out.contains("warning:") && out.contains("./ldoms/verify-fence"), "{out}");
+    assert!(
+        out.contains("warning:") && out.contains("./ldoms/verify-fence"),
+        "{out}"
+    );
     let o = hascript_in(d.path(), &["check", "./ldoms/verify-fence"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", both(&o));
     assert!(
@@ -200,7 +212,10 @@ fn the_repl_run_finds_a_name_as_run_does() {
         .collect();
     assert_eq!(banners.len(), 2, "{out}");
     assert!(banners[0].contains("ldoms/verify-fence (shipped)"), "{out}");
-    assert!(banners[1].contains("./ldoms/verify-fence (file: /"), "{out}");
+    assert!(
+        banners[1].contains("./ldoms/verify-fence (file: /"),
+        "{out}"
+    );
     // Only the second `:run`, written as a path, ran the file.
     assert_eq!(out.matches(FOREIGN).count(), 1, "{out}");
     let first_foreign = out.find(FOREIGN).unwrap_or(0);
@@ -225,7 +240,11 @@ fn resume_runs_the_shipped_procedure_it_recorded_not_a_file_in_the_current_folde
     let o = env.run("ldoms/verify-fence", &[], &["--yes"]);
     assert_eq!(o.status.code(), Some(0), "{}", both(&o));
     let done = lines(&env.journals()[0]);
-    assert!(done[0].get("path").is_none_or(Value::is_null), "{:?}", done[0]);
+    assert!(
+        done[0].get("path").is_none_or(Value::is_null),
+        "{:?}",
+        done[0]
+    );
     let id = dead_copy(&env, &done, "20000101T000000.000Z-00000a");
     let d = shadowing_folder();
     let o = env
@@ -236,7 +255,10 @@ fn resume_runs_the_shipped_procedure_it_recorded_not_a_file_in_the_current_folde
     let out = both(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(!out.contains(FOREIGN), "{out}");
-    assert!(banner(&out).contains("ldoms/verify-fence (shipped)"), "{out}");
+    assert!(
+        banner(&out).contains("ldoms/verify-fence (shipped)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -265,7 +287,10 @@ fn resume_runs_the_recorded_file_from_any_folder_and_refuses_it_changed() {
         .expect("resume");
     let out = both(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("the recorded file") && !out.contains(FOREIGN), "{out}");
+    assert!(
+        out.contains("the recorded file") && !out.contains(FOREIGN),
+        "{out}"
+    );
     assert!(
         banner(&out).contains(&format!("(file: {})", recorded.display())),
         "{out}"
@@ -296,7 +321,11 @@ fn cycle_folder(a_head: &str) -> tempfile::TempDir {
         format!("{a_head}import \"b\" as b;\nprint(\"after the import\");\n"),
     )
     .expect("write");
-    std::fs::write(d.path().join("b.rhai"), "import \"a\" as a;\nfn f() { 1 }\n").expect("write");
+    std::fs::write(
+        d.path().join("b.rhai"),
+        "import \"a\" as a;\nfn f() { 1 }\n",
+    )
+    .expect("write");
     d
 }
 
@@ -310,7 +339,10 @@ fn an_import_cycle_is_a_script_error_naming_the_chain() {
         err.contains("import cycle: ./a.rhai imports ./b.rhai imports ./a.rhai"),
         "{err}"
     );
-    assert!(err.contains("--> ./b.rhai:1:"), "file:line of the closing import: {err}");
+    assert!(
+        err.contains("--> ./b.rhai:1:"),
+        "file:line of the closing import: {err}"
+    );
     assert!(!text(&o.stdout).contains("after the import"));
     // A module that imports itself.
     std::fs::write(d.path().join("self.rhai"), "import \"self\" as s;\n").expect("write");
@@ -333,9 +365,16 @@ fn check_reports_an_import_cycle() {
         );
     }
     // No cycle: a module imported twice (a diamond) is fine.
-    std::fs::write(d.path().join("x.rhai"), "import \"y\" as y;\nimport \"z\" as z;\n")
-        .expect("write");
-    std::fs::write(d.path().join("y.rhai"), "import \"z\" as z;\nfn f() { 1 }\n").expect("write");
+    std::fs::write(
+        d.path().join("x.rhai"),
+        "import \"y\" as y;\nimport \"z\" as z;\n",
+    )
+    .expect("write");
+    std::fs::write(
+        d.path().join("y.rhai"),
+        "import \"z\" as z;\nfn f() { 1 }\n",
+    )
+    .expect("write");
     std::fs::write(d.path().join("z.rhai"), "fn g() { 2 }\n").expect("write");
     let o = hascript_in(d.path(), &["check", "./x.rhai"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", both(&o));
@@ -360,7 +399,9 @@ fn an_import_cycle_after_a_change_runs_the_pending_routines_first() {
     // The change was made (the shutdown facility stopped) before the import.
     assert!(
         ls.iter().any(|l| l["event"] == "command_end"
-            && l["command"].as_str().is_some_and(|c| c.contains("sdtool -e"))),
+            && l["command"]
+                .as_str()
+                .is_some_and(|c| c.contains("sdtool -e"))),
         "{out}"
     );
     let reg = ls
