@@ -497,6 +497,20 @@ mod tests {
     }
 
     #[test]
+    fn a_path_is_written_as_one() {
+        for a in ["./x", "../x", "/srv/x", "x.rhai", "ldoms/live-migration.rhai", "."] {
+            assert!(is_path_arg(a), "{a}");
+        }
+        for a in ["ldoms/live-migration", "mine", "lib/helpers"] {
+            assert!(!is_path_arg(a), "{a}");
+        }
+        // A name ending in .rhai is a file, not the shipped procedure.
+        assert!(find("ldoms/live-migration.rhai", &[]).is_none());
+        let s = find("ldoms/live-migration", &[]);
+        assert_eq!(s.map(|s| s.origin_label()).as_deref(), Some("shipped"));
+    }
+
+    #[test]
     fn search_path_overrides_shipped() {
         let dir = tempfile::tempdir().map_err(|e| e.to_string());
         let dir = match dir {
