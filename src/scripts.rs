@@ -498,7 +498,14 @@ mod tests {
 
     #[test]
     fn a_path_is_written_as_one() {
-        for a in ["./x", "../x", "/srv/x", "x.rhai", "ldoms/live-migration.rhai", "."] {
+        for a in [
+            "./x",
+            "../x",
+            "/srv/x",
+            "x.rhai",
+            "ldoms/live-migration.rhai",
+            ".",
+        ] {
             assert!(is_path_arg(a), "{a}");
         }
         for a in ["ldoms/live-migration", "mine", "lib/helpers"] {
