@@ -47,6 +47,15 @@ impl RecoveryLog for JournalLog {
             inherited: e.inherited,
         };
         self.rec.write(&ev, true).map_err(|m| {
+            if self.rec.changes() == 0 {
+                return crate::journal::not_recorded(
+                    &m,
+                    &format!(
+                        "the recovery routine \"{}\" could not be recorded, so the change it protects was not sent",
+                        e.what
+                    ),
+                );
+            }
             Error::check(format!(
                 "{m}: the recovery routine \"{}\" could not be recorded, so the change it protects was not sent; free the journal's disk or set XDG_STATE_HOME to a writable folder",
                 e.what

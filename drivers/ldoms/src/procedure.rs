@@ -1189,7 +1189,9 @@ impl Inner {
         exposed_from: u64,
     ) -> Result<Value> {
         if let Err(e) = self.prepare(guest) {
-            if e.kind == ErrorKind::Cancelled {
+            // Interrupted, or `clovmmigrate -p` never sent (the journal could not record
+            // it): no recovery of a migration that did not start.
+            if matches!(e.kind, ErrorKind::Cancelled | ErrorKind::NotRecorded) {
                 return Err(e);
             }
             self.ctx
