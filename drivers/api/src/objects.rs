@@ -414,7 +414,7 @@ impl RecoveryGuard {
                 self.entry.id,
                 RecoveryOutcome::Failed,
                 "driver",
-                Some(&e.message),
+                Some(&with_remedy(e)),
             ),
         }
     }
@@ -490,8 +490,17 @@ impl RecoveryGuard {
             self.entry.id,
             RecoveryOutcome::LeftForOperator,
             "driver",
-            Some(&error.message),
+            Some(&with_remedy(error)),
         );
+    }
+}
+
+/// An error's message and its remedy, as a settlement's detail: what `hascript unwind`
+/// shows the operator about a routine left undone, and how to finish it.
+fn with_remedy(e: &Error) -> String {
+    match &e.remedy {
+        Some(r) => format!("{}; remedy: {r}", e.message),
+        None => e.message.clone(),
     }
 }
 

@@ -1305,14 +1305,15 @@ impl Inner {
             "17.3.1.1 note",
             "recovery of an aborted or failed migration (state-aware)",
         );
-        let rec = self.recover(guest, Some(source));
-        // The bracket ran its recovery itself: settled here, never run a second time.
-        guard.ran(&rec);
-        let rec = rec.map_err(|e| match e.kind {
+        let rec = self.recover(guest, Some(source)).map_err(|e| match e.kind {
             // Recovery's own verdicts already say what is left.
             ErrorKind::Cancelled | ErrorKind::NeedsAttention | ErrorKind::Check => e,
             _ => left_exposed(e, guest),
-        })?;
+        });
+        // The bracket ran its recovery itself: settled here, never run a second time; the
+        // settlement says what is left and how to finish (`hascript unwind` shows it).
+        guard.ran(&rec);
+        let rec = rec?;
         let unprotected = self.now().saturating_sub(exposed_from);
         let ended = rec["control_domain"]
             .as_str()
