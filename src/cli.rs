@@ -644,7 +644,10 @@ fn cmd_run_with(
     let mut env = RunEnv::new(built.site.clone(), built.ctx.clone(), params);
     env.journal = Some(rec.clone());
     env.replay = cont.as_ref().and_then(|c| c.replay.clone());
-    let unwind_of = cont.as_ref().filter(|c| c.unwind).map(|c| c.from.clone());
+    let unwind_of = cont
+        .as_ref()
+        .filter(|c| c.unwind)
+        .map(|c| (c.from.clone(), c.left.clone()));
     env.interrupt = interrupt;
     env.secrets = run_secrets.values().clone();
     let worker = std::thread::Builder::new()
@@ -652,7 +655,7 @@ fn cmd_run_with(
         .spawn(move || {
             let engine = engine::build_engine(&env);
             let out = match &unwind_of {
-                Some(from) => crate::resume::unwind(&env, from),
+                Some((from, left)) => crate::resume::unwind(&env, from, left),
                 None => engine::execute(&engine, &env, &script.source_name, &script.text),
             };
             (out, env.ctx.changed())
@@ -827,7 +830,7 @@ fn cmd_continue(
             dead.id,
             dead.exit.unwrap_or_default(),
             dead.id,
-            if dead.pending.is_empty() { String::new() } else { format!(", and `hascript unwind {}` for the routines it left pending", dead.id) }
+            if dead.pending.is_empty() && dead.left.is_empty() { String::new() } else { format!(", and `hascript unwind {}` for the routines it left pending or undone", dead.id) }
         ));
     }
     let spec = match dead.site_spec() {

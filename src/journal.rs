@@ -836,10 +836,12 @@ impl Recorder {
             let first = !self.write_failed.load(Ordering::SeqCst);
             if let Err(e) = self.write(&start, true) {
                 if self.changes() == 0 && purpose == Purpose::Procedure {
-                    return Err(Error::check(format!(
-                        "{e}: the change was not sent ({shown} on {}); free the journal's disk or set XDG_STATE_HOME to a writable folder",
-                        cmd.host
-                    ))
+                    // Its own kind: a bracket must not take it for a failed change and run
+                    // a recovery of a migration that never started.
+                    return Err(not_recorded(
+                        &e,
+                        &format!("the change was not sent ({shown} on {})", cmd.host),
+                    )
                     .on_host(&cmd.host));
                 }
                 if first {
@@ -911,6 +913,18 @@ impl Recorder {
         self.note(&end);
         r
     }
+}
+
+/// The error of a change not sent because the journal could not record it before the run
+/// had changed anything (`why`: the write error; `what`: what was not sent): exit 3, kind
+/// `not_recorded`.
+pub fn not_recorded(why: &str, what: &str) -> Error {
+    Error::new(
+        hascript_api::ErrorKind::NotRecorded,
+        format!(
+            "nothing changed: the journal could not be written ({why}); {what}. Free the journal's disk or set XDG_STATE_HOME to a writable folder, then run the procedure again"
+        ),
+    )
 }
 
 /// `text` cut to at most about `limit` bytes (head and tail kept, on character

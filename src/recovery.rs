@@ -47,6 +47,15 @@ impl RecoveryLog for JournalLog {
             inherited: e.inherited,
         };
         self.rec.write(&ev, true).map_err(|m| {
+            if self.rec.changes() == 0 {
+                return crate::journal::not_recorded(
+                    &m,
+                    &format!(
+                        "the recovery routine \"{}\" could not be recorded, so the change it protects was not sent",
+                        e.what
+                    ),
+                );
+            }
             Error::check(format!(
                 "{m}: the recovery routine \"{}\" could not be recorded, so the change it protects was not sent; free the journal's disk or set XDG_STATE_HOME to a writable folder",
                 e.what
@@ -105,6 +114,179 @@ pub fn pending_in(lines: &[Value]) -> Vec<Pending> {
         }
     }
     pending
+}
+
+/// The settlements that leave a routine's work undone: it ran and failed, its owner stopped
+/// and left it for a person, or it could not run in that process.
+const LEFT_OUTCOMES: [RecoveryOutcome; 3] = [
+    RecoveryOutcome::Failed,
+    RecoveryOutcome::LeftForOperator,
+    RecoveryOutcome::CannotRun,
+];
+
+/// A routine a run settled with its work undone ([`LEFT_OUTCOMES`]): not pending (nobody
+/// will run it by itself), yet what it protects is not back where the manual wants it — an
+/// LDoms migration whose recovery could not reach a guest leaves the CF timeout at 600 s
+/// and the shutdown facility stopped. `hascript unwind` names it and offers to run it
+/// again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Left {
+    /// Its number in that run.
+    pub id: u64,
+    /// What it does.
+    pub what: String,
+    /// The driver's description (absent: a script's `defer`, which cannot be re-run).
+    pub routine: Option<Value>,
+    /// How it was settled (`failed`, `left_for_operator`, `cannot_run`).
+    pub outcome: String,
+    /// Who settled it (`driver`, `run`, `unwind`).
+    pub by: String,
+    /// What happened and, where the owner gave one, the remedy.
+    pub detail: Option<String>,
+    /// Hosts that did not answer (a command to them failed in the transport) between its
+    /// registration and its settlement, each with the first such error: where it stopped.
+    pub unanswered: Vec<(String, String)>,
+}
+
+/// The routines a run settled with their work undone, in registration order.
+pub fn left_in(lines: &[Value]) -> Vec<Left> {
+    let s = |l: &Value, k: &str| {
+        l.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut registered: Vec<(u64, usize, String, Option<Value>)> = Vec::new();
+    let mut out: Vec<Left> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let id = l.get("id").and_then(Value::as_u64).unwrap_or(0);
+        match l.get("event").and_then(Value::as_str) {
+            Some("recovery_registered") => registered.push((
+                id,
+                i,
+                s(l, "what"),
+                l.get("routine").filter(|r| r.is_object()).cloned(),
+            )),
+            Some("recovery_run")
+                if LEFT_OUTCOMES
+                    .iter()
+                    .any(|o| l.get("outcome").and_then(Value::as_str) == Some(o.name())) =>
+            {
+                let Some((_, from, what, routine)) =
+                    registered.iter().rev().find(|r| r.0 == id).cloned()
+                else {
+                    continue;
+                };
+                out.push(Left {
+                    id,
+                    what,
+                    routine,
+                    outcome: s(l, "outcome"),
+                    by: s(l, "by"),
+                    detail: l.get("detail").and_then(Value::as_str).map(str::to_string),
+                    unanswered: unanswered(&lines[from..i]),
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The hosts whose commands failed in the transport (no exit code) in `lines`, each with
+/// its first error (without the command details the journal line already has).
+fn unanswered(lines: &[Value]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for l in lines {
+        if l.get("event").and_then(Value::as_str) != Some("command_end") || l.get("exit").is_some()
+        {
+            continue;
+        }
+        let (Some(host), Some(err)) = (
+            l.get("host").and_then(Value::as_str),
+            l.get("error").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        if !out.iter().any(|(h, _)| h == host) {
+            let err = err.split(" [host ").next().unwrap_or(err).trim();
+            out.push((host.to_string(), err.to_string()));
+        }
+    }
+    out
+}
+
+/// What is still left undone after a continuation (journal `newer`) of a run that left
+/// `older_left` undone and `older_pending` pending: a continuation that re-ran a routine
+/// left undone inherited it (an `inherited` registration, after those of the pending
+/// routines), and its own journal says how that ended. Older routines it did not inherit
+/// are still left; then what it left undone itself.
+pub fn left_after(older_pending: &[Pending], older_left: &[Left], newer: &[Value]) -> Vec<Left> {
+    let mut inherited: Vec<(String, Option<Value>)> = newer
+        .iter()
+        .filter(|l| {
+            l.get("event").and_then(Value::as_str) == Some("recovery_registered")
+                && l.get("inherited").and_then(Value::as_bool) == Some(true)
+        })
+        .map(|l| {
+            (
+                l.get("what")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                l.get("routine").filter(|r| r.is_object()).cloned(),
+            )
+        })
+        .collect();
+    let mut take = |what: &str, routine: &Option<Value>| match inherited
+        .iter()
+        .position(|(w, r)| w == what && r == routine)
+    {
+        Some(i) => {
+            inherited.remove(i);
+            true
+        }
+        None => false,
+    };
+    for p in older_pending {
+        take(&p.what, &p.routine);
+    }
+    let mut out: Vec<Left> = older_left
+        .iter()
+        .filter(|l| !take(&l.what, &l.routine))
+        .cloned()
+        .collect();
+    out.extend(left_in(newer));
+    out
+}
+
+/// Lines for the operator about routines left undone (`unwind`: the command that runs the
+/// re-runnable ones again).
+pub fn left_lines(left: &[Left], unwind: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in left {
+        let detail = l
+            .detail
+            .as_deref()
+            .map(|d| format!(": {}", d.replace('\n', "\n      ")))
+            .unwrap_or_default();
+        out.push(format!(
+            "  #{} {} — {} (by {}){detail}",
+            l.id, l.what, l.outcome, l.by
+        ));
+        for (h, e) in &l.unanswered {
+            out.push(format!(
+                "      no answer from {h} while it was under way: {e}"
+            ));
+        }
+        out.push(match &l.routine {
+            Some(r) => format!(
+                "      to finish: do what stopped it says (above), then run it again with `{unwind} --yes` (it reads the real state first and does only what is left); routine {r}"
+            ),
+            None => "      to finish: do by hand what it does (a script's own routine runs only in the run that registered it)".to_string(),
+        });
+    }
+    out
 }
 
 /// A change command whose outcome a run never recorded (a `command_start` with no
@@ -326,7 +508,7 @@ pub fn run_driver_routine(site: &dyn Site, ui: &dyn Ui, entry: &RecoveryEntry) -
                 RecoveryOutcome::Failed
             },
             detail: Some(match &e.remedy {
-                Some(r) => format!("{}; {r}", e.message),
+                Some(r) => format!("{}; remedy: {r}", e.message),
                 None => e.message.clone(),
             }),
         },
@@ -463,6 +645,62 @@ mod tests {
                 .collect::<Vec<_>>(),
             [(1, true), (3, false)]
         );
+    }
+
+    #[test]
+    fn routines_settled_undone_are_left_with_the_hosts_that_did_not_answer() {
+        let routine = json!({"driver": "ldoms", "routine": "recover_migration", "guest": "g"});
+        let lines = vec![
+            json!({"event": "command_end", "seq": 1, "host": "cd9", "error": "before [host cd9]"}),
+            json!({"event": "recovery_registered", "id": 1, "what": "a", "routine": routine}),
+            json!({"event": "recovery_registered", "id": 2, "what": "b"}),
+            json!({"event": "command_end", "seq": 2, "host": "guest1", "exit": 0}),
+            json!({"event": "command_end", "seq": 3, "host": "guest1", "error": "cannot connect to guest1: refused [host guest1] [command: x]"}),
+            json!({"event": "command_end", "seq": 4, "host": "guest1", "error": "again"}),
+            json!({"event": "recovery_run", "id": 1, "outcome": "failed", "by": "driver", "detail": "d; remedy: r"}),
+            json!({"event": "recovery_run", "id": 2, "outcome": "ok", "by": "run"}),
+            json!({"event": "recovery_registered", "id": 3, "what": "c"}),
+            json!({"event": "recovery_run", "id": 3, "outcome": "cannot_run", "by": "unwind"}),
+        ];
+        let left = left_in(&lines);
+        assert_eq!(
+            left.iter()
+                .map(|l| (l.id, l.outcome.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "failed"), (3, "cannot_run")]
+        );
+        assert_eq!(left[0].routine.as_ref(), Some(&routine));
+        assert_eq!(left[0].detail.as_deref(), Some("d; remedy: r"));
+        assert_eq!(
+            left[0].unanswered,
+            [(
+                "guest1".to_string(),
+                "cannot connect to guest1: refused".to_string()
+            )]
+        );
+        assert!(left[1].unanswered.is_empty());
+        let text = left_lines(&left, "hascript unwind R").join("\n");
+        assert!(text.contains("no answer from guest1"), "{text}");
+        assert!(text.contains("`hascript unwind R --yes`"), "{text}");
+        assert!(text.contains("do by hand what it does"), "{text}");
+        // An unwind that ran the first again (inherited after the pending one) and saw it
+        // end well leaves only the other; one that did not inherit it leaves both.
+        let pending = vec![Pending {
+            id: 9,
+            what: "a".into(),
+            routine: Some(routine.clone()),
+        }];
+        let again = vec![
+            json!({"event": "recovery_registered", "id": 1, "what": "a", "routine": routine, "inherited": true}),
+            json!({"event": "recovery_run", "id": 1, "outcome": "ok", "by": "unwind"}),
+            json!({"event": "recovery_registered", "id": 2, "what": "a", "routine": routine, "inherited": true}),
+            json!({"event": "recovery_run", "id": 2, "outcome": "ok", "by": "unwind"}),
+        ];
+        let after = left_after(&pending, &left, &again);
+        assert_eq!(after.iter().map(|l| l.id).collect::<Vec<_>>(), [3]);
+        // The same routine inherited once only: it was the pending one's.
+        assert_eq!(left_after(&pending, &left, &again[..2]).len(), 2);
+        assert_eq!(left_after(&[], &left, &[]).len(), 2);
     }
 
     #[test]

@@ -31,7 +31,7 @@ use hascript_api::objects::Value;
 
 use crate::engine::{Outcome, RunEnv};
 use crate::journal;
-use crate::recovery::{self, Pending, Unknown};
+use crate::recovery::{self, Left, Pending, Unknown};
 use crate::scripts::{self, Script};
 use crate::site::SiteSpec;
 
@@ -161,6 +161,9 @@ pub struct DeadRun {
     pub lines: Vec<Value>,
     /// The recovery routines it left pending, in registration order.
     pub pending: Vec<Pending>,
+    /// The routines it (or the runs it continued) settled with their work undone (failed,
+    /// left for the operator, could not run), in registration order.
+    pub left: Vec<Left>,
     /// Change commands without a recorded outcome.
     pub unknown: Vec<Unknown>,
     /// Hosts whose lock it holds.
@@ -291,6 +294,9 @@ impl DeadRun {
                         // An unwind is continued by unwinding it (it has no script to resume).
                         let verb = if of("unwinds") { "unwind" } else { verb };
                         format!("`hascript {verb} {other}` continues from there")
+                    } else if of("unwinds") && s.result == "needs_attention" {
+                        // What that unwind left undone is its own to finish.
+                        format!("`hascript unwind {other}` continues with what it left undone")
                     } else {
                         format!("see `hascript journal show {other}`")
                     }
@@ -308,11 +314,13 @@ impl DeadRun {
         // it continued (locks are taken over one host at a time, routines inherited after
         // them): what that run left and this one did not take over is still owed.
         let ancestors = ancestors(dir, &header);
-        let (mut pending, mut locked) = (Vec::new(), Vec::new());
+        let (mut pending, mut locked, mut left) = (Vec::new(), Vec::new(), Vec::new());
         for (_, older) in ancestors.iter().rev() {
+            left = recovery::left_after(&pending, &left, older);
             pending = recovery::pending_after(&pending, older);
             locked = recovery::locked_after(&locked, older);
         }
+        let left = recovery::left_after(&pending, &left, &lines);
         let pending = recovery::pending_after(&pending, &lines);
         let unknown = recovery::unknown_outcomes(&lines);
         let locked = if exit.is_some() && pending.is_empty() {
@@ -326,6 +334,7 @@ impl DeadRun {
             header,
             lines,
             pending,
+            left,
             unknown,
             locked,
             exit,
@@ -429,6 +438,9 @@ pub struct Continuation {
     pub replay: Option<Arc<Replay>>,
     /// The routines it left pending, inherited by the new run.
     pub pending: Vec<Pending>,
+    /// `unwind`: the routines it settled with their work undone, reported and offered to
+    /// run again.
+    pub left: Vec<Left>,
     /// The hosts whose lock it holds: taken over before anything else.
     pub locked: Vec<String>,
     /// The change commands it (and the runs it continued) sent and saw end, oldest first.
@@ -447,6 +459,11 @@ impl Continuation {
             replay: (!unwind)
                 .then(|| Arc::new(Replay::from_chain(&dead.id, &dead.lines, &dead.ancestors))),
             pending: dead.pending.clone(),
+            left: if unwind {
+                dead.left.clone()
+            } else {
+                Vec::new()
+            },
             locked: dead.locked.clone(),
             prior: dead
                 .ancestors
@@ -509,13 +526,23 @@ pub fn script_for(arg: &str, cont: Option<&Continuation>) -> Result<Script, Stri
 }
 
 /// `unwind`: run the routines the dead run left pending (inherited into the run's
-/// registry), newest first, then say what is left. Exit 0 when every routine ran and
-/// ended well; 4 (needs attention) when one failed or could not run.
-pub fn unwind(env: &RunEnv, from: &str) -> Outcome {
+/// registry), newest first; name those it settled with their work undone (`left`: what,
+/// how it ended, which hosts did not answer, how to finish) and, after a yes (`--yes`),
+/// run the drivers' ones again — each reads the real state first. Exit 0 when every
+/// routine ran and ended well (or there was none); 4 (needs attention) when one failed,
+/// could not run, or is still left undone.
+pub fn unwind(env: &RunEnv, from: &str, left: &[Left]) -> Outcome {
+    use hascript_api::objects::RecoveryOutcome;
+    // What is still undone is finished by unwinding this run (it takes the dead one over).
+    let me = env
+        .journal
+        .as_ref()
+        .map(|r| r.id().to_string())
+        .unwrap_or_else(|| from.to_string());
     let pending = env.ctx.recoveries.pending();
-    if pending.is_empty() {
+    if pending.is_empty() && left.is_empty() {
         env.ctx.ui.info(&format!(
-            "run {from} left no recovery routine pending: nothing to unwind"
+            "run {from} left no recovery routine pending or undone: nothing to unwind"
         ));
         return Outcome {
             exit: 0,
@@ -523,17 +550,69 @@ pub fn unwind(env: &RunEnv, from: &str) -> Outcome {
             kind: None,
         };
     }
-    let ran = crate::engine::run_pending(None, env, false, "unwind");
-    let lines = recovery::report_lines(&ran);
-    let failed = ran
+    let mut again = false;
+    if !left.is_empty() {
+        env.ctx.ui.warn(&format!(
+            "run {from} left {} recovery routine(s) undone; what they protect may still be unprotected:\n{}",
+            left.len(),
+            recovery::left_lines(left, &format!("hascript unwind {me}")).join("\n")
+        ));
+        if left.iter().any(|l| l.routine.is_some()) {
+            match env.ctx.ui.confirm(
+                "Run the driver routine(s) left undone again now (each reads the real state first and does only what is left)?",
+            ) {
+                Ok(yes) => again = yes,
+                Err(e) => env.ctx.ui.warn(&format!("not run again: {}", e.message)),
+            }
+        }
+    }
+    // The pending routines first (what the dead run was doing when it stopped), then,
+    // asked for, the ones left undone.
+    let mut ran = if pending.is_empty() {
+        Vec::new()
+    } else {
+        crate::engine::run_pending(None, env, false, "unwind")
+    };
+    let mut still: Vec<Left> = left
         .iter()
-        .any(|r| r.outcome != hascript_api::objects::RecoveryOutcome::Ok);
-    if failed {
+        .filter(|l| !again || l.routine.is_none())
+        .cloned()
+        .collect();
+    if again {
+        let routines: Vec<(String, Option<Value>)> = left
+            .iter()
+            .filter(|l| l.routine.is_some())
+            .map(|l| (l.what.clone(), l.routine.clone()))
+            .collect();
+        match env.ctx.recoveries.inherit(&routines) {
+            Ok(_) => ran.extend(crate::engine::run_pending(None, env, false, "unwind")),
+            Err(e) => {
+                env.ctx.ui.warn(&format!("not run again: {}", e.message));
+                still = left.to_vec();
+            }
+        }
+    }
+    let lines = recovery::report_lines(&ran);
+    let failed = ran.iter().any(|r| r.outcome != RecoveryOutcome::Ok);
+    if failed || !still.is_empty() {
+        let mut report = lines;
+        if failed {
+            report.push(format!(
+                "once the cause is fixed, `hascript unwind {me}` runs what failed again"
+            ));
+        }
+        if !still.is_empty() {
+            report.push(format!("left undone by run {from}, not run again:"));
+            report.extend(recovery::left_lines(
+                &still,
+                &format!("hascript unwind {me}"),
+            ));
+        }
         Outcome {
             exit: 4,
             report: Some(format!(
                 "error (needs_attention): unwinding run {from} did not complete:\n  {}",
-                lines.join("\n  ")
+                report.join("\n  ")
             )),
             kind: Some("needs_attention".into()),
         }

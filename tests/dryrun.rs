@@ -313,20 +313,25 @@ fn dry_then_real(case: &Case) -> (JsonRun, JsonRun) {
         let r = run_json(&site, script, params, &["--yes"]);
         assert_eq!(r.code, 0, "setup {script}: {}", r.dump());
     }
-    let before = state_bytes(&site);
+    dry_then_real_on(&site, case)
+}
+
+/// Dry run, then the real run, of `case` on `site` as it is; returns (dry, real).
+fn dry_then_real_on(site: &Site, case: &Case) -> (JsonRun, JsonRun) {
+    let before = state_bytes(site);
     let log_before = site.log();
     let mut extra = case.extra.to_vec();
     extra.push("--dry-run");
-    let dry = run_json(&site, case.script, case.params, &extra);
+    let dry = run_json(site, case.script, case.params, &extra);
     // Nothing reached the site: not a change, not even a read (the copy answered all).
     assert!(
-        state_bytes(&site) == before,
+        state_bytes(site) == before,
         "{} on {}: the dry run changed the site's state folder",
         case.script,
         case.scenario
     );
     assert_eq!(site.log(), log_before, "{}", case.script);
-    let real = run_json(&site, case.script, case.params, case.extra);
+    let real = run_json(site, case.script, case.params, case.extra);
     // The real run's own log (the simulator's recording transport) agrees with its journal.
     let sent: Vec<String> = site
         .log()
@@ -346,6 +351,34 @@ fn dry_then_real(case: &Case) -> (JsonRun, JsonRun) {
         );
     }
     (dry, real)
+}
+
+/// The second half after a move made by hand (17.3.1.1 and `ldm migrate-domain` typed on
+/// the control domain, as the simulator page shows): the plan of `ldoms/post-migration` is
+/// the real run's, with its exit code.
+#[test]
+fn post_migration_after_a_move_made_by_hand_plans_what_the_real_run_does() {
+    let site = Site::new(None);
+    site.exec_ok(
+        "cd2",
+        &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
+    );
+    site.exec_ok("cd2", &["ldm", "migrate-domain", "guest2", "cd3"]);
+    let case = Case {
+        script: "ldoms/post-migration",
+        scenario: "ldoms",
+        setup: &[],
+        params: &["guest=guest2"],
+        extra: NONE,
+    };
+    let (dry, real) = dry_then_real_on(&site, &case);
+    assert_eq!(real.code, 0, "{}", real.dump());
+    assert_eq!(
+        real.changes(),
+        ["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3"]
+    );
+    assert_eq!(dry.code, real.code, "{}", dry.dump());
+    assert_eq!(dry.changes(), real.changes(), "{}", dry.dump());
 }
 
 #[test]

@@ -405,6 +405,65 @@ fn ldoms_every_procedure_plans_exactly_what_a_real_run_sends() {
     }
 }
 
+/// `hascript sim exec` of one command on one host of the site's folder, as the operator's
+/// shell on that host would run it (the site's owner runs it, as sshd's `ForceCommand` does).
+fn by_hand(site: &RealSite, host: &str, argv: &[&str]) {
+    let mut args: Vec<String> = [
+        "sim",
+        "exec",
+        "--state",
+        &site.state.to_string_lossy(),
+        "--host",
+        host,
+        "--",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(argv.iter().map(|a| a.to_string()));
+    let o = hascript_as_user(site, &args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{host}: {argv:?}: {}",
+        Run::of(&o).shown
+    );
+}
+
+/// The second half after a move made by hand (issue 11 item 5): 17.3.1.1 and `ldm
+/// migrate-domain` typed on the control domain, then `ldoms/post-migration` with
+/// `--dry-run`. The guest now runs on the box of cd3, whose XSCF the guests' agents will
+/// test: the plan is the real run's, complete, with its exit code.
+#[test]
+fn ldoms_post_migration_after_a_move_made_by_hand_plans_what_the_real_run_does() {
+    let site = real_site(None, &LDOMS_HOSTS);
+    by_hand(
+        &site,
+        "cd2",
+        &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
+    );
+    by_hand(
+        &site,
+        "cd2",
+        &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"],
+    );
+    let (dry, real) = dry_run_checked(
+        &site,
+        "ldoms/post-migration",
+        &["guest=guest2"],
+        ldoms_change,
+    );
+    assert_eq!(real.code, Some(0), "{}", real.shown);
+    assert_eq!(
+        real.changes(),
+        ["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3"],
+        "{}",
+        real.shown
+    );
+    assert_eq!(dry.code, real.code, "{}", dry.shown);
+    assert_eq!(dry.plan()["complete"], true, "{}", dry.shown);
+    assert_eq!(dry.changes(), real.changes(), "{}", dry.shown);
+}
+
 // ----- Serviceguard ----------------------------------------------------------------------
 
 /// Whether a command line the site logged is one of the hpvm procedures' changes.

@@ -480,3 +480,102 @@ fn a_run_killed_mid_change_is_listed_as_unfinished() {
     }
     panic!("the run always finished before it could be killed");
 }
+
+/// `hascript run ldoms/live-migration --sim` (in memory: the journal is the only file the
+/// run writes) whose files may not grow past `limit` bytes (RLIMIT_FSIZE, with SIGXFSZ
+/// ignored so that a write past it fails with EFBIG, as on a full disk), or unlimited.
+fn live_migration_with_file_limit(e: &Env, limit: Option<u64>) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut c = e.cmd(&[
+        "run",
+        "ldoms/live-migration",
+        "--sim",
+        "-p",
+        "guest=guest2",
+        "-p",
+        "target=cd3",
+    ]);
+    c.stdin(Stdio::null());
+    if let Some(limit) = limit {
+        // SAFETY: between fork and exec, only async-signal-safe calls (setrlimit, signal).
+        unsafe {
+            c.pre_exec(move || {
+                let l = libc::rlimit {
+                    rlim_cur: limit as libc::rlim_t,
+                    rlim_max: limit as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &l) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+    }
+    c.output().expect("hascript runs")
+}
+
+/// The journal's disk fills up exactly at the first change (issue 11 item 5): between
+/// the registration of the migration's recovery routine and the `command_start` of
+/// `clovmmigrate -p`, and, earlier, inside the registration itself. Either way the change
+/// is not sent, nothing changed: exit 3 "nothing changed: the journal could not be
+/// written", no recovery of a migration that never started and no remedy for one.
+#[test]
+fn a_journal_that_fills_up_at_the_first_change_is_exit_3_nothing_changed() {
+    // Where the lines fall in a complete journal of the same run.
+    let whole = Env::new("ldoms");
+    let o = live_migration_with_file_limit(&whole, None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let bytes = std::fs::read(&whole.journals()[0]).expect("journal");
+    let (mut at, mut registered, mut first_change) = (0usize, None, None);
+    for l in bytes.split(|b| *b == b'\n') {
+        let s = String::from_utf8_lossy(l);
+        if registered.is_none() && s.contains("\"event\":\"recovery_registered\"") {
+            registered = Some((at, at + l.len() + 1));
+        }
+        if first_change.is_none()
+            && s.contains("\"event\":\"command_start\"")
+            && s.contains("\"purpose\":\"procedure\"")
+        {
+            first_change = Some(at);
+        }
+        at += l.len() + 1;
+    }
+    let (reg_start, reg_end) = registered.expect("a registration");
+    let change = first_change.expect("a change");
+    assert!(
+        change > reg_end + 1000,
+        "reads between the registration and the change"
+    );
+    for (limit, what) in [
+        ((reg_end + change) as u64 / 2, "at the first change"),
+        ((reg_start + reg_end) as u64 / 2, "at the registration"),
+    ] {
+        let e = Env::new("ldoms");
+        let o = live_migration_with_file_limit(&e, Some(limit));
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{what}: {err}");
+        assert!(
+            err.contains("error: nothing changed: the journal could not be written"),
+            "{what}: {err}"
+        );
+        assert!(err.contains("File too large"), "{what}: {err}");
+        assert!(!err.contains("Recovery ran"), "{what}: {err}");
+        assert!(!err.contains("remedy:"), "{what}: {err}");
+        // The journal stops where the disk filled: the change has no entry, so it was
+        // not sent.
+        let cut = std::fs::read_to_string(&e.journals()[0]).expect("journal");
+        assert_eq!(cut.len() as u64, limit, "{what}");
+        assert!(
+            !cut.lines()
+                .any(|l| l.contains("\"event\":\"command_start\"")
+                    && l.contains("\"purpose\":\"procedure\"")),
+            "{what}"
+        );
+        assert_eq!(
+            !events(&lines(&e.journals()[0]), "recovery_registered").is_empty(),
+            what == "at the first change",
+            "{what}"
+        );
+    }
+}

@@ -260,3 +260,154 @@ fn the_serviceguard_move_registers_its_routine_before_cmmovevpkg_and_settles_it(
     assert_eq!(settled[0]["outcome"], "not_needed");
     assert_eq!(settled[0]["by"], "driver");
 }
+
+/// The simulated hosts' procedure changes so far.
+fn changes_sent(env: &CrashSite) -> Vec<String> {
+    env.changes_sent(is_change)
+}
+
+/// The CF timeout `guest1` reads.
+fn cf_timeout(env: &CrashSite) -> String {
+    env.sim_exec("guest1", &["/opt/SMAW/bin/cfset", "-a"])
+}
+
+/// A migration whose recovery stops for a person (issue 11 item 5): the stopped node stays
+/// LEFTCLUSTER, so the routine is settled `failed` by the driver, not left pending. `unwind`
+/// must not say "nothing to unwind": it names the routine, what is left and how to finish,
+/// sends nothing without a yes, and exits 4; a yes (`--yes`) runs it again, which reads the
+/// state first and stops for a person again.
+#[test]
+fn unwind_names_a_routine_its_run_left_undone_and_how_to_finish_it() {
+    let env = CrashSite::new("ldoms/node-stays-leftcluster");
+    let o = live_migration(&env).output().expect("run");
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o.stderr));
+    let first = lines(&env.journals()[0]);
+    let id = run_id(&first);
+    let settled: Vec<&Value> = first
+        .iter()
+        .filter(|l| l["event"] == "recovery_run")
+        .collect();
+    assert_eq!(settled.len(), 1, "{settled:?}");
+    assert_eq!(settled[0]["outcome"], "failed");
+    assert!(cf_timeout(&env).contains("VALUE: 600"));
+    let sent = changes_sent(&env);
+
+    let o = env.hascript(&["unwind", &id]);
+    let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    assert!(!out.contains("nothing to unwind"), "{out}");
+    assert!(out.contains("recover the migration of guest2"), "{out}");
+    assert!(out.contains("still LEFTCLUSTER"), "{out}");
+    assert!(out.contains("guest2 stopped on cd2"), "{out}");
+    // How to finish: the driver's remedy, and the unwind that runs it again.
+    assert!(
+        out.contains("remedy: a person must decide how to settle cfguest2"),
+        "{out}"
+    );
+    let second = lines(env.journals().last().expect("unwind journal"));
+    let unwind_id = run_id(&second);
+    assert_eq!(second[0]["unwinds"], id.as_str());
+    assert!(
+        out.contains(&format!("hascript unwind {unwind_id} --yes")),
+        "{out}"
+    );
+    assert_eq!(changes_sent(&env), sent, "nothing sent without a yes");
+    assert_eq!(second.last().map(|l| l["exit"].clone()), Some(4.into()));
+    // The dead run is taken over; its unwind is continued.
+    let o = env.hascript(&["unwind", &id]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains(&format!("`hascript unwind {unwind_id}` continues")),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // Yes: the routine runs again (state-aware), and stops for a person again.
+    let o = env.hascript(&["unwind", &unwind_id, "--yes"]);
+    let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    let third = lines(env.journals().last().expect("journal"));
+    assert_eq!(third[0]["unwinds"], unwind_id.as_str());
+    let ran: Vec<&Value> = third
+        .iter()
+        .filter(|l| l["event"] == "recovery_run")
+        .collect();
+    assert_eq!(ran.len(), 1, "{out}");
+    assert_eq!(
+        (&ran[0]["outcome"], &ran[0]["by"]),
+        (&"failed".into(), &"unwind".into())
+    );
+    assert!(out.contains("still LEFTCLUSTER"), "{out}");
+    assert_eq!(
+        changes_sent(&env),
+        sent,
+        "the state says: nothing to change"
+    );
+}
+
+/// The other guest stops while the recovery of an aborted migration runs (as when sshd is
+/// killed: its commands find no one to answer), so the routine fails and is settled by the
+/// driver, leaving the CF timeout at 600 s and the shutdown facility stopped. `unwind`
+/// names the host that did not answer and how to finish; once the operator has the guest
+/// back, `unwind … --yes` runs the routine again and the cluster ends protected.
+#[test]
+fn unwind_runs_a_routine_left_undone_again_once_its_host_answers() {
+    let env = CrashSite::new("ldoms/migration-aborted-guest-stopped");
+    let mut run = live_migration(&env);
+    run.env("HASCRIPT_SIM_PACE_MS", "10");
+    let mut child = env.spawn(run);
+    // The recovery waits (600 virtual s, 6 s here) for guest2's CF node to go DOWN.
+    let t = std::time::Instant::now();
+    while !env.journal().iter().any(|l| l["event"] == "wait") {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(60),
+            "no wait:\n{}",
+            env.output()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    env.sim_exec_ok("cd1", &["/usr/sbin/ldm", "stop-domain", "-f", "guest1"]);
+    let status = child.wait().expect("wait");
+    let out = env.output();
+    assert_eq!(status.code(), Some(4), "{out}");
+    let id = run_id(&env.journal());
+    assert!(cf_timeout(&env).is_empty(), "guest1 does not answer");
+    assert!(env
+        .sim_exec("guest2", &["/opt/SMAW/bin/cfset", "-a"])
+        .is_empty());
+
+    let o = env.hascript(&["unwind", &id]);
+    let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    assert!(!out.contains("nothing to unwind"), "{out}");
+    assert!(out.contains("recover the migration of guest2"), "{out}");
+    assert!(out.contains("no answer from guest1"), "{out}");
+    assert!(
+        out.contains("CF timeout is 600 s and the shutdown facility is stopped"),
+        "{out}"
+    );
+    let unwind_id = run_id(&lines(env.journals().last().expect("journal")));
+    assert!(
+        out.contains(&format!("hascript unwind {unwind_id} --yes")),
+        "{out}"
+    );
+
+    // The operator lets cfguest1 go DOWN (its CF timeout, 600 s), then starts guest1.
+    let wait = env.script("wait.rhai", "sleep(700);\n");
+    let o = env.run(&wait, &[], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    env.sim_exec_ok("cd1", &["/usr/sbin/ldm", "start-domain", "guest1"]);
+    let o = env.run(&wait, &[], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+
+    let o = env.hascript(&["unwind", &unwind_id, "--yes"]);
+    let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("recovery routine #1"), "{out}");
+    assert_protected(&env, "after the unwind ran the routine again");
+    // Nothing is left: unwinding that unwind finds nothing to do.
+    let last = run_id(&lines(env.journals().last().expect("journal")));
+    let o = env.hascript(&["unwind", &last]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("nothing to unwind"));
+}

@@ -35,6 +35,9 @@ pub enum ErrorKind {
     Transport,
     /// The driver does not offer this operation.
     Unsupported,
+    /// The run's journal could not record a change before it was sent (its disk is full):
+    /// the change was not sent, and nothing had changed in the run. Exit 3.
+    NotRecorded,
 }
 
 impl ErrorKind {
@@ -52,6 +55,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Transport => "transport",
             ErrorKind::Unsupported => "unsupported",
+            ErrorKind::NotRecorded => "not_recorded",
         }
     }
 
@@ -69,6 +73,7 @@ impl ErrorKind {
             "timeout" => ErrorKind::Timeout,
             "transport" => ErrorKind::Transport,
             "unsupported" => ErrorKind::Unsupported,
+            "not_recorded" => ErrorKind::NotRecorded,
             _ => return None,
         })
     }
@@ -80,7 +85,7 @@ impl ErrorKind {
     pub fn exit_code(self, changed: bool) -> i32 {
         match self {
             ErrorKind::Usage => 2,
-            ErrorKind::Check => 3,
+            ErrorKind::Check | ErrorKind::NotRecorded => 3,
             ErrorKind::NeedsAttention => 4,
             ErrorKind::Declined => 5,
             ErrorKind::Failed => 1,
@@ -220,6 +225,8 @@ mod tests {
         assert_eq!(ErrorKind::Cancelled.exit_code(true), 130);
         assert_eq!(ErrorKind::Command.exit_code(false), 3);
         assert_eq!(ErrorKind::Command.exit_code(true), 4);
+        // A change the journal could not record was never sent, and nothing had changed.
+        assert_eq!(ErrorKind::NotRecorded.exit_code(false), 3);
     }
 
     #[test]
@@ -236,6 +243,7 @@ mod tests {
             ErrorKind::Timeout,
             ErrorKind::Transport,
             ErrorKind::Unsupported,
+            ErrorKind::NotRecorded,
         ] {
             assert_eq!(ErrorKind::from_name(k.name()), Some(k));
         }

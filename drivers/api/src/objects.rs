@@ -82,10 +82,16 @@ impl Context {
     /// changed before a changing command leaves.
     pub fn run(&self, cmd: &Command) -> Result<Output> {
         self.cancel.check()?;
-        if cmd.effect == Effect::Change {
-            self.changed.store(true, Ordering::SeqCst);
+        if cmd.effect != Effect::Change {
+            return self.exec.exec(cmd);
         }
-        self.exec.exec(cmd)
+        let before = self.changed.swap(true, Ordering::SeqCst);
+        let r = self.exec.exec(cmd);
+        // A change the journal could not record was not sent.
+        if matches!(&r, Err(e) if e.kind == ErrorKind::NotRecorded) && !before {
+            self.changed.store(false, Ordering::SeqCst);
+        }
+        r
     }
 
     /// Send one command and fail with a `Command` error (host, command, exit, stderr) when
@@ -408,7 +414,7 @@ impl RecoveryGuard {
                 self.entry.id,
                 RecoveryOutcome::Failed,
                 "driver",
-                Some(&e.message),
+                Some(&with_remedy(e)),
             ),
         }
     }
@@ -431,6 +437,11 @@ impl RecoveryGuard {
                 return Ok(v);
             }
             Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+            // Its change was never sent and nothing had changed: nothing to recover.
+            Err(e) if e.kind == ErrorKind::NotRecorded => {
+                self.left(&e);
+                return Err(e);
+            }
             Err(e) => e,
         };
         let rec = recover();
@@ -460,17 +471,36 @@ impl RecoveryGuard {
     }
 
     /// Its owner stopped with `error`, which says what is left for a person (an
-    /// interruption leaves it pending instead).
+    /// interruption leaves it pending instead; a change the journal could not record was
+    /// never sent, so nothing is left and the routine is not needed).
     pub fn left(&self, error: &Error) {
         if error.kind == ErrorKind::Cancelled {
+            return;
+        }
+        if error.kind == ErrorKind::NotRecorded {
+            self.recoveries.settle(
+                self.entry.id,
+                RecoveryOutcome::NotNeeded,
+                "driver",
+                Some(&error.message),
+            );
             return;
         }
         self.recoveries.settle(
             self.entry.id,
             RecoveryOutcome::LeftForOperator,
             "driver",
-            Some(&error.message),
+            Some(&with_remedy(error)),
         );
+    }
+}
+
+/// An error's message and its remedy, as a settlement's detail: what `hascript unwind`
+/// shows the operator about a routine left undone, and how to finish it.
+fn with_remedy(e: &Error) -> String {
+    match &e.remedy {
+        Some(r) => format!("{}; remedy: {r}", e.message),
+        None => e.message.clone(),
     }
 }
 

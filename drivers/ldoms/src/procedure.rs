@@ -1189,7 +1189,9 @@ impl Inner {
         exposed_from: u64,
     ) -> Result<Value> {
         if let Err(e) = self.prepare(guest) {
-            if e.kind == ErrorKind::Cancelled {
+            // Interrupted, or `clovmmigrate -p` never sent (the journal could not record
+            // it): no recovery of a migration that did not start.
+            if matches!(e.kind, ErrorKind::Cancelled | ErrorKind::NotRecorded) {
                 return Err(e);
             }
             self.ctx
@@ -1303,14 +1305,15 @@ impl Inner {
             "17.3.1.1 note",
             "recovery of an aborted or failed migration (state-aware)",
         );
-        let rec = self.recover(guest, Some(source));
-        // The bracket ran its recovery itself: settled here, never run a second time.
-        guard.ran(&rec);
-        let rec = rec.map_err(|e| match e.kind {
+        let rec = self.recover(guest, Some(source)).map_err(|e| match e.kind {
             // Recovery's own verdicts already say what is left.
             ErrorKind::Cancelled | ErrorKind::NeedsAttention | ErrorKind::Check => e,
             _ => left_exposed(e, guest),
-        })?;
+        });
+        // The bracket ran its recovery itself: settled here, never run a second time; the
+        // settlement says what is left and how to finish (`hascript unwind` shows it).
+        guard.ran(&rec);
+        let rec = rec?;
         let unprotected = self.now().saturating_sub(exposed_from);
         let ended = rec["control_domain"]
             .as_str()

@@ -491,6 +491,11 @@ impl Inner {
             Err(e) if is_cancel(&e) => {
                 return Err(self.recover_after_cancel(&guard, &vm, &source, &target, started))
             }
+            // Never sent (the journal could not record it): nothing to recover.
+            Err(e) if e.kind == ErrorKind::NotRecorded => {
+                guard.left(&e);
+                return Err(e);
+            }
             Err(e) => {
                 self.ctx.ui.warn(&format!(
                     "cmmovevpkg did not report ({e}); finding out where {vm} really is"

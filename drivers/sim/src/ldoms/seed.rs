@@ -8,6 +8,7 @@
 //! | CF node names, numbers, states | `cftool -n` (any guest) |
 //! | which CF node is which domain; XSCF configuration; XSCF user | `clsnmpsetup -l` |
 //! | CF timeout (and whether `clovmmigrate -p` is in force) | `cfset -a` against the inventory's `cf_timeout` |
+//! | where `clovmmigrate -p` ran for a guest that moved since (unless `cfset -a` shows no `-p` in force) | the guest's `clsnmpsetup -l` row (the box it still names) |
 //! | shutdown facility per node, its rows | that node's `sdtool -s` |
 //! | RMS state per node, the userApplication | that node's `hvdisp -T userApplication` |
 //! | files | `cat FILE` (whole), `wc -c FILE` (size only), `ssh-keygen -F ADDR` (known_hosts lines) |
@@ -404,6 +405,12 @@ pub(crate) fn seed(
         .or_else(|| declared.xscf_user.clone())
         .unwrap_or_default();
     let prepared = cf_timeout != normal_timeout;
+    // Where `-p` ran: unless `cfset -a` was read and shows it is not in force.
+    let last_source = if prepared || cfset.is_none() {
+        sources_of_prepare(&control_domains, &guests, &sf_config)
+    } else {
+        BTreeMap::new()
+    };
     let st = LdomsState {
         control_domains,
         guests,
@@ -412,7 +419,7 @@ pub(crate) fn seed(
             cf_timeout,
             timeout_before: prepared.then_some(normal_timeout),
             prepared_ms: prepared.then_some(now_ms),
-            last_source: BTreeMap::new(),
+            last_source,
             sf_config,
             sf_starts: 0,
         },
@@ -439,6 +446,38 @@ pub(crate) fn seed(
     }
     let world = World { now_ms, hosts };
     Ok((world, st, info))
+}
+
+/// Where `clovmmigrate -p` ran for each guest that moved since (the `clovmmigrate -u`
+/// that ends it must run there). No command shows it; the shutdown facility's row of the
+/// guest does: `-p` runs only on the control domain where the guest runs, and the row keeps
+/// naming that box (PPAR-ID and XSCF addresses) until `-u` points it at the new one. So a
+/// guest whose row names exactly one control domain other than the one it runs on now was
+/// moved from there (17.3.1.1: `-p` before `ldm migrate-domain`), and `-p` ran there — the
+/// same reading the driver makes to pick the source. Leaving this empty would make the copy
+/// refuse the `-u` the site accepts (a move made by hand, then `ldoms/post-migration
+/// --dry-run`, which reads the row but not `cfset -a` before its first change).
+fn sources_of_prepare(
+    control_domains: &[ControlDomain],
+    guests: &[Guest],
+    sf_config: &[SfConfigRow],
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for g in guests {
+        let Some(row) = sf_config.iter().find(|r| r.domain == g.domain) else {
+            continue;
+        };
+        let owners: Vec<&ControlDomain> = control_domains
+            .iter()
+            .filter(|c| c.ppar_id == row.ppar_id && c.xscf[0] == row.ip1 && c.xscf[1] == row.ip2)
+            .collect();
+        if let [owner] = owners.as_slice() {
+            if owner.name != g.control_domain {
+                out.insert(g.domain.clone(), owner.name.clone());
+            }
+        }
+    }
+    out
 }
 
 impl LdomsState {
@@ -800,6 +839,32 @@ mod tests {
         ] {
             let (a, b) = (site.exec_line(h, l), copy.exec_line(h, l));
             assert_eq!((a.code(), a.stdout), (b.code(), b.stdout), "{h}: {l}");
+        }
+    }
+
+    #[test]
+    fn a_copy_of_a_site_moved_by_hand_accepts_clovmmigrate_u_where_p_ran() {
+        let site = SimSite::new(None).expect("default site");
+        for l in [
+            "/etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+            "/usr/sbin/ldm migrate-domain guest2 cd3",
+        ] {
+            let o = site.exec_line("cd2", l);
+            assert_eq!(o.code(), 0, "{l}: {o:?}");
+        }
+        let copy = copy_of(&site, READS);
+        // Where -p ran is only on the SF row (box of cd2); the copy answers as the site.
+        for (h, l) in [
+            ("cd1", "/etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3"),
+            ("cd2", "/etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3"),
+            ("guest1", "/opt/SMAW/bin/cfset -a"),
+        ] {
+            let (a, b) = (site.exec_line(h, l), copy.exec_line(h, l));
+            assert_eq!(
+                (a.code(), &a.stdout, &a.stderr),
+                (b.code(), &b.stdout, &b.stderr),
+                "{h}: {l}"
+            );
         }
     }
 
