@@ -563,7 +563,7 @@ pub fn result_name(exit: i32) -> &'static str {
         3 => "check",
         4 => "needs_attention",
         5 => "declined",
-        130 => "cancelled",
+        129 | 130 | 143 => "cancelled",
         _ => "error",
     }
 }
