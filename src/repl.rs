@@ -1288,11 +1288,13 @@ pub fn main(args: &SiteArgs) -> i32 {
             }
             if t.starts_with(':') {
                 let r = session.command(t);
+                let go_on = print_reply(&ui, r);
                 if let Some(sig) = crate::signals::ending() {
-                    // The terminal may be gone: the journal has the run's end.
+                    // Stopped by SIGTERM/SIGHUP: leave (the terminal may be gone; the
+                    // journal has the run's end).
                     return ErrorKind::Cancelled.exit_code_by(true, Some(sig));
                 }
-                if !print_reply(&ui, r) {
+                if !go_on {
                     return 0;
                 }
                 *known.lock().unwrap_or_else(|p| p.into_inner()) = session.known();
