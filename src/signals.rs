@@ -254,6 +254,7 @@ pub fn stop_at_once(second: Signal) -> ! {
             for e in left {
                 recoveries.settle(e.id, RecoveryOutcome::Abandoned, "run", Some(&why));
             }
+            rec.seal();
             rec.error("cancelled", &format!("{why}; {msg}"));
             rec.result(code, Some("cancelled"));
         }
