@@ -258,10 +258,7 @@ pub fn stop_at_once(second: Signal) -> ! {
             rec.error("cancelled", &format!("{why}; {msg}"));
             rec.result(code, Some("cancelled"));
         }
-        None => say(&format!(
-            "\n{} again: stopping at once",
-            second.describe()
-        )),
+        None => say(&format!("\n{} again: stopping at once", second.describe())),
     }
     std::process::exit(code);
 }

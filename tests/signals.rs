@@ -179,7 +179,10 @@ fn a_second_signal_stops_at_once_and_the_journal_names_what_is_pending_and_unwin
         let ls = env.journal();
         let id = ls[0]["run"].as_str().expect("id").to_string();
         let unwind = format!("hascript unwind {id}");
-        assert!(out.contains("stopped at once; left pending"), "{what}: {out}");
+        assert!(
+            out.contains("stopped at once; left pending"),
+            "{what}: {out}"
+        );
         assert!(out.contains(&unwind), "{what}: {out}");
         // The journal's last events: the routine abandoned, an error naming it and the
         // unwind command, the result.
@@ -195,7 +198,10 @@ fn a_second_signal_stops_at_once_and_the_journal_names_what_is_pending_and_unwin
         let error = &ls[n - 2];
         assert_eq!(error["event"], "error", "{what}: {error}");
         let msg = error["message"].as_str().unwrap_or_default();
-        assert!(msg.contains("recover the migration of guest2"), "{what}: {msg}");
+        assert!(
+            msg.contains("recover the migration of guest2"),
+            "{what}: {msg}"
+        );
         assert!(msg.contains(&unwind), "{what}: {msg}");
         let ran = event(&ls, "recovery_run");
         assert_eq!(ran.len(), 1, "{what}: {ran:?}");
