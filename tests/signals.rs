@@ -321,10 +321,35 @@ fn the_repl_run_in_a_terminal_that_is_closed_runs_the_recovery() {
     ]);
     tmux(&["send-keys", "-t", "repl", "Enter"]);
     wait_for(&env, "wait", in_the_down_wait);
+    // The REPL's process (tmux execs the command: `env` then execs hascript).
+    let pid: i32 =
+        String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "repl", "#{pane_pid}"]).stdout)
+            .trim()
+            .parse()
+            .expect("pane pid");
     // Closing the terminal: the REPL gets SIGHUP and its terminal is gone.
     let o = tmux(&["kill-session", "-t", "repl"]);
     assert!(o.status.success(), "tmux kill-session failed");
     wait_for(&env, "result", |l| l["event"] == "result");
+    // And then it leaves (no REPL left behind without a terminal).
+    let t = Instant::now();
+    // Running: it exists (signal 0) and is not a zombie waiting to be reaped.
+    let running = || {
+        // SAFETY: signal 0 only checks whether the process exists.
+        let exists = unsafe { libc::kill(pid, 0) } == 0;
+        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|st| st.rsplit(") ").next().map(|r| r.starts_with('Z')))
+            .unwrap_or(false);
+        exists && !zombie
+    };
+    while running() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the REPL (pid {pid}) still runs after its terminal closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_recovered_and_cancelled(&env.journal(), 129, "REPL in a closed terminal");
     assert_protected_on_source(&env, "REPL in a closed terminal");
 }
