@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hascript_api::ui::WaitProgress;
-use hascript_api::{CancelToken, Command, Error as ApiError, ErrorKind, Exec, Output, Ui};
+use hascript_api::{CancelToken, Command, Error as ApiError, Exec, Output, Ui};
 use rhai::{Dynamic, Engine, ParseErrorType, Scope, AST};
 
 use crate::cli::{self, site_spec, OutputFormat, RunArgs, SiteArgs, EXIT_USAGE};
@@ -1253,7 +1253,7 @@ pub fn main(args: &SiteArgs) -> i32 {
         // A SIGTERM/SIGHUP stopped the call under way (its recovery ran): leave with its
         // code (the terminal may be gone).
         if let Some(sig) = crate::signals::ending() {
-            return ErrorKind::Cancelled.exit_code_by(true, Some(sig));
+            return crate::signals::exit_code(sig);
         }
         let prompt = if buffer.is_empty() {
             session.prompt()
@@ -1268,7 +1268,7 @@ pub fn main(args: &SiteArgs) -> i32 {
             }
             Read::Eof => {
                 if let Some(sig) = crate::signals::ending() {
-                    return ErrorKind::Cancelled.exit_code_by(true, Some(sig));
+                    return crate::signals::exit_code(sig);
                 }
                 if !buffer.trim().is_empty() {
                     let msg = match session.compile(&buffer) {
@@ -1292,7 +1292,7 @@ pub fn main(args: &SiteArgs) -> i32 {
                 if let Some(sig) = crate::signals::ending() {
                     // Stopped by SIGTERM/SIGHUP: leave (the terminal may be gone; the
                     // journal has the run's end).
-                    return ErrorKind::Cancelled.exit_code_by(true, Some(sig));
+                    return crate::signals::exit_code(sig);
                 }
                 if !go_on {
                     return 0;

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hascript_api::objects::{Recoveries, RecoveryOutcome};
-use hascript_api::Signal;
+use hascript_api::{ErrorKind, Signal};
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::engine::Interrupt;
@@ -55,6 +55,12 @@ impl Drop for Pending {
 /// with its code instead of reading the next line).
 pub fn ending() -> Option<Signal> {
     Signal::from_number(ENDING.load(Ordering::SeqCst))
+}
+
+/// The exit code of a process stopped by `signal`: 130, 143, 129, from the one table
+/// ([`ErrorKind::exit_code_by`]).
+pub fn exit_code(signal: Signal) -> i32 {
+    ErrorKind::Cancelled.exit_code_by(true, Some(signal))
 }
 
 /// Write `text` (and a newline) on standard error, ignoring any failure: the terminal may be
@@ -195,11 +201,11 @@ pub fn watch_repl(running: Arc<Mutex<Option<Interrupt>>>, leave_when_idle: bool)
                         if sig != Signal::Interrupt || ending().is_some() {
                             guard_outputs();
                             terminal.restore();
-                            std::process::exit(128 + sig.number());
+                            std::process::exit(exit_code(sig));
                         }
                         if leave_when_idle {
                             terminal.restore();
-                            std::process::exit(130);
+                            std::process::exit(exit_code(Signal::Interrupt));
                         }
                         continue;
                     };
@@ -232,7 +238,7 @@ pub fn watch_repl(running: Arc<Mutex<Option<Interrupt>>>, leave_when_idle: bool)
 /// exit with `second`'s code.
 pub fn stop_at_once(second: Signal) -> ! {
     guard_outputs();
-    let code = 128 + second.number();
+    let code = exit_code(second);
     let pending = PENDING.lock().unwrap_or_else(|p| p.into_inner()).clone();
     match pending {
         Some((recoveries, rec)) => {
@@ -255,7 +261,10 @@ pub fn stop_at_once(second: Signal) -> ! {
                 recoveries.settle(e.id, RecoveryOutcome::Abandoned, "run", Some(&why));
             }
             rec.seal();
-            rec.error("cancelled", &format!("{why}; {msg}"));
+            rec.error(
+                "cancelled",
+                &format!("second signal ({}): {msg}", second.name()),
+            );
             rec.result(code, Some("cancelled"));
         }
         None => say(&format!("\n{} again: stopping at once", second.describe())),
