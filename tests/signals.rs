@@ -13,6 +13,7 @@ mod sim_support;
 
 use std::io::Write as _;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -262,15 +263,23 @@ fn the_repl_run_stopped_by_sigterm_sighup_or_sigint_runs_the_recovery() {
     });
 }
 
-#[test]
-fn the_repl_run_in_a_terminal_that_is_closed_runs_the_recovery() {
-    let env = Env::new("ldoms/migration-aborted-guest-stopped");
-    let socket = format!("hascript-signals-{}", std::process::id());
-    let tmux = |args: &[&str]| {
+/// Run `args` of hascript (paced, on `env`'s site and journal folder) in a real terminal
+/// (tmux); once the procedure waits for `DOWN`, close the terminal (kill the tmux session:
+/// SIGHUP, and the terminal is gone) and wait for the process to leave. `typed`: a line to
+/// type once `ready` is on the screen (the REPL's `:run`).
+fn close_the_terminal_in_the_down_wait(env: &Env, args: &str, ready: &str, typed: Option<&str>) {
+    // One tmux server per call (tests run in parallel).
+    static SERVERS: AtomicUsize = AtomicUsize::new(0);
+    let socket = format!(
+        "hascript-signals-{}-{}",
+        std::process::id(),
+        SERVERS.fetch_add(1, Ordering::SeqCst)
+    );
+    let tmux = |a: &[&str]| {
         Command::new("tmux")
             .arg("-L")
             .arg(&socket)
-            .args(args)
+            .args(a)
             .stderr(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("cannot run tmux (apt-get install tmux): {e}"))
@@ -283,16 +292,15 @@ fn the_repl_run_in_a_terminal_that_is_closed_runs_the_recovery() {
     }
     let _server = Server(&tmux);
     let cmd = format!(
-        "env -u HASCRIPT_PATH TERM=xterm NO_COLOR=1 USER=nightops HASCRIPT_SIM_PACE_MS=5 XDG_STATE_HOME='{}' '{}' repl --sim --sim-state '{}'",
+        "env -u HASCRIPT_PATH TERM=xterm NO_COLOR=1 USER=nightops HASCRIPT_SIM_PACE_MS=5 XDG_STATE_HOME='{}' '{}' {args}",
         env.state_home.display(),
         env!("CARGO_BIN_EXE_hascript"),
-        env.site_str()
     );
     let o = tmux(&[
         "new-session",
         "-d",
         "-s",
-        "repl",
+        "t",
         "-x",
         "150",
         "-y",
@@ -300,38 +308,32 @@ fn the_repl_run_in_a_terminal_that_is_closed_runs_the_recovery() {
         &cmd,
     ]);
     assert!(o.status.success(), "tmux new-session failed");
-    let screen = || {
-        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "repl"]).stdout).into_owned()
-    };
+    let screen =
+        || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned();
     let t = Instant::now();
-    while !screen().contains("hascript(") {
+    while !screen().contains(ready) {
         assert!(
             t.elapsed() < Duration::from_secs(20),
-            "no prompt:\n{}",
+            "no {ready:?}:\n{}",
             screen()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    tmux(&[
-        "send-keys",
-        "-t",
-        "repl",
-        "-l",
-        ":run ldoms/live-migration guest=guest2 target=cd3 --yes",
-    ]);
-    tmux(&["send-keys", "-t", "repl", "Enter"]);
-    wait_for(&env, "wait", in_the_down_wait);
-    // The REPL's process (tmux execs the command: `env` then execs hascript).
+    if let Some(line) = typed {
+        tmux(&["send-keys", "-t", "t", "-l", line]);
+        tmux(&["send-keys", "-t", "t", "Enter"]);
+    }
+    wait_for(env, "wait", in_the_down_wait);
+    // The process (tmux execs the command: `env` then execs hascript).
     let pid: i32 =
-        String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "repl", "#{pane_pid}"]).stdout)
+        String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "t", "#{pane_pid}"]).stdout)
             .trim()
             .parse()
             .expect("pane pid");
-    // Closing the terminal: the REPL gets SIGHUP and its terminal is gone.
-    let o = tmux(&["kill-session", "-t", "repl"]);
+    let o = tmux(&["kill-session", "-t", "t"]);
     assert!(o.status.success(), "tmux kill-session failed");
-    wait_for(&env, "result", |l| l["event"] == "result");
-    // And then it leaves (no REPL left behind without a terminal).
+    wait_for(env, "result", |l| l["event"] == "result");
+    // And then it leaves (nothing left behind without a terminal).
     let t = Instant::now();
     // Running: it exists (signal 0) and is not a zombie waiting to be reaped.
     let running = || {
@@ -346,10 +348,37 @@ fn the_repl_run_in_a_terminal_that_is_closed_runs_the_recovery() {
     while running() {
         assert!(
             t.elapsed() < Duration::from_secs(20),
-            "the REPL (pid {pid}) still runs after its terminal closed"
+            "{args}: pid {pid} still runs after its terminal closed"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn the_repl_run_in_a_terminal_that_is_closed_runs_the_recovery() {
+    let env = Env::new("ldoms/migration-aborted-guest-stopped");
+    close_the_terminal_in_the_down_wait(
+        &env,
+        &format!("repl --sim --sim-state '{}'", env.site_str()),
+        "hascript(",
+        Some(":run ldoms/live-migration guest=guest2 target=cd3 --yes"),
+    );
     assert_recovered_and_cancelled(&env.journal(), 129, "REPL in a closed terminal");
     assert_protected_on_source(&env, "REPL in a closed terminal");
+}
+
+#[test]
+fn a_run_in_a_terminal_that_is_closed_runs_the_recovery() {
+    let env = Env::new("ldoms/migration-aborted-guest-stopped");
+    close_the_terminal_in_the_down_wait(
+        &env,
+        &format!(
+            "run ldoms/live-migration --sim --sim-state '{}' -p guest=guest2 -p target=cd3 --yes",
+            env.site_str()
+        ),
+        "",
+        None,
+    );
+    assert_recovered_and_cancelled(&env.journal(), 129, "run in a closed terminal");
+    assert_protected_on_source(&env, "run in a closed terminal");
 }
