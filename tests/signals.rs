@@ -3,8 +3,9 @@
 //! The first signal stops the procedure and runs its pending recovery routines (the CF
 //! timeout is back at 10, the shutdown facility runs), then the run exits 143 / 129 / 130;
 //! a second signal stops at once and the journal's last events name what is left pending
-//! and the `hascript unwind` command. The same from the REPL's `:run`, over a pipe and in a
-//! real terminal (tmux) that is closed under it.
+//! and the `hascript unwind` command. The same from the REPL's `:run` (over a pipe), and
+//! from `hascript run` and the REPL's `:run` in a real terminal (tmux) that is closed under
+//! them.
 //!
 //! `HASCRIPT_SIM_PACE_MS` makes each virtual second of waiting take real milliseconds, so
 //! the signal lands in the wait for `DOWN`; `--sim-state` keeps the end state to read.

@@ -583,7 +583,11 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
             let kind = error_kind(&e);
             let mut exit = report::exit_code_by(&e, env.ctx.changed(), env.interrupt.signal());
             let mut text = report::render(&e, source_name, &sources);
-            let ran = run_pending(Some((engine, &ast)), env, kind == "cancelled", "run");
+            // A signal may also end a run through another error (SIGHUP: a question on the
+            // terminal that went away reads as "no"): its cancellation is cleared all the
+            // same, or the routines could not send a command.
+            let interrupted = kind == "cancelled" || env.interrupt.fired();
+            let ran = run_pending(Some((engine, &ast)), env, interrupted, "run");
             if !ran.is_empty() {
                 text.push('\n');
                 text.push_str(&crate::recovery::report_lines(&ran).join("\n"));
