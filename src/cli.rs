@@ -349,83 +349,23 @@ fn script_driver(script: &Script) -> &'static str {
     }
 }
 
-/// What a second Ctrl-C reports before it stops the process: the run's recovery registry
-/// and journal (set once the site is built).
-type PendingSlot =
-    Arc<std::sync::OnceLock<(hascript_api::objects::Recoveries, Arc<journal::Recorder>)>>;
-
-/// Stop at once (second Ctrl-C): say what is left pending, journal it (the routines as
-/// `abandoned`, the result 130), exit 130.
-fn stop_at_once(slot: &PendingSlot) -> ! {
-    if let Some((recoveries, rec)) = slot.get() {
-        let pending = recoveries.pending();
-        if pending.is_empty() {
-            eprintln!("\nstopped at once: no recovery routine was pending");
-        } else {
-            eprintln!(
-                "\nstopped at once; left pending (not run):\n{}\nrun `hascript unwind {}` to run them, or do by hand what they do",
-                crate::recovery::pending_lines(&pending).join("\n"),
-                rec.id()
-            );
-        }
-        for e in pending {
-            recoveries.settle(
-                e.id,
-                hascript_api::objects::RecoveryOutcome::Abandoned,
-                "run",
-                Some("second Ctrl-C: stopped at once"),
-            );
-        }
-        rec.error("cancelled", "stopped at once by a second Ctrl-C");
-        rec.result(130, Some("cancelled"));
-    }
-    std::process::exit(130);
-}
-
-/// Fire `interrupt` on the first Ctrl-C, exit 130 at once on the second (saying what was
-/// left pending).
-fn install_ctrl_c(interrupt: Interrupt, slot: PendingSlot) {
-    let spawned = std::thread::Builder::new()
-        .name("ctrl-c".into())
-        .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(_) => return,
-            };
-            rt.block_on(async move {
-                if tokio::signal::ctrl_c().await.is_err() {
-                    return;
-                }
-                eprintln!("\ninterrupted: stopping (press Ctrl-C again to exit at once)");
-                interrupt.fire();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    stop_at_once(&slot);
-                }
-            });
-        });
-    if spawned.is_err() {
-        eprintln!("warning: cannot watch for Ctrl-C");
-    }
-}
-
 fn cmd_run(args: RunArgs) -> i32 {
     cmd_run_with(args, None, None)
 }
 
 /// `hascript run` from inside another command (the REPL's `:run`): the same checks,
-/// journal, host locks, `--dry-run`, confirmations and exit code, with the Ctrl-C handling
+/// journal, host locks, `--dry-run`, confirmations and exit code, with the signal handling
 /// left to the caller, which stops the run by cancelling `cancel` (no handler is
-/// installed, and a second Ctrl-C does not exit the process). Returns the exit code; the
+/// installed; the REPL's watcher, [`crate::signals::watch_repl`], stops the process at once
+/// on a second SIGTERM/SIGHUP, reporting this run's pending routines). Returns the exit code; the
 /// run prints its own output and error report.
 pub fn run_embedded(args: RunArgs, cancel: CancelToken) -> i32 {
     cmd_run_with(args, None, Some(cancel))
 }
 
 /// `run`, or the run `resume`/`unwind` start (`cont`). `cancel`: the caller watches
-/// Ctrl-C and cancels it ([`run_embedded`]); `None`: this run installs its own handler.
+/// Ctrl-C, SIGTERM and SIGHUP and cancels it ([`run_embedded`]); `None`: this run
+/// installs its own handler.
 fn cmd_run_with(
     args: RunArgs,
     cont: Option<crate::resume::Continuation>,
@@ -500,9 +440,10 @@ fn cmd_run_with(
         None => (CancelToken::new(), true),
     };
     let interrupt = Interrupt::new(cancel.clone());
-    let pending_slot = PendingSlot::default();
     if watch_ctrl_c {
-        install_ctrl_c(interrupt.clone(), pending_slot.clone());
+        // Ctrl-C, SIGTERM and SIGHUP alike: the first runs the recovery, a second stops
+        // at once (crate::signals).
+        crate::signals::watch_run(interrupt.clone());
     }
     let console = Arc::new(ConsoleUi::new(args.yes || dry));
     let shown: Arc<dyn Ui> = if json { json_ui } else { console.clone() };
@@ -629,12 +570,12 @@ fn cmd_run_with(
             "DRY RUN: the procedure runs against a simulated copy of the site; nothing that changes state is sent, no lock is taken, every question is answered yes",
         );
     }
-    // Recovery routines are journaled (synced) from here on; a second Ctrl-C lists them.
+    // Recovery routines are journaled (synced) from here on; a second signal lists them.
     built
         .ctx
         .recoveries
         .set_log(Arc::new(crate::recovery::JournalLog::new(rec.clone())));
-    let _ = pending_slot.set((built.ctx.recoveries.clone(), rec.clone()));
+    let _pending = crate::signals::Pending::set(built.ctx.recoveries.clone(), rec.clone());
     if let Some(c) = &cont {
         if let Err(e) = continue_from(c, &built, locks.as_deref(), &rec, &console) {
             rec.result(e, None);

@@ -401,7 +401,7 @@ pub fn verdict(plan: &Plan, exit: i32, report: Option<&str>) -> Verdict {
         };
     }
     match exit {
-        130 => Verdict {
+        129 | 130 | 143 => Verdict {
             exit,
             complete: false,
             summary: format!("plan incomplete: the dry run was interrupted ({counts} so far)"),

@@ -563,7 +563,7 @@ pub fn result_name(exit: i32) -> &'static str {
         3 => "check",
         4 => "needs_attention",
         5 => "declined",
-        130 => "cancelled",
+        129 | 130 | 143 => "cancelled",
         _ => "error",
     }
 }
@@ -590,6 +590,8 @@ pub struct Recorder {
     write_failed: AtomicBool,
     started: Instant,
     dry_run: AtomicBool,
+    /// Set by [`Recorder::seal`]: only `error` and `result` lines are written from then on.
+    sealed: AtomicBool,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -647,6 +649,7 @@ impl Recorder {
             write_failed: AtomicBool::new(false),
             started: Instant::now(),
             dry_run: AtomicBool::new(false),
+            sealed: AtomicBool::new(false),
         }
     }
 
@@ -715,6 +718,13 @@ impl Recorder {
             return Ok(());
         };
         let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
+        // Checked under the file's lock: no line written by another thread can follow the
+        // final ones.
+        if self.sealed.load(Ordering::SeqCst)
+            && !matches!(event, Event::Error { .. } | Event::Result { .. })
+        {
+            return Ok(());
+        }
         let mut bytes = line.into_bytes();
         bytes.push(b'\n');
         let r = f
@@ -725,6 +735,17 @@ impl Recorder {
             self.write_failed.store(true, Ordering::SeqCst);
             format!("cannot write the journal {}: {e}", p.display())
         })
+    }
+
+    /// From now on write only `error` and `result` lines: a second signal stops the process
+    /// at once while the script thread still runs, and the journal's last lines must be
+    /// the ones saying what is left pending.
+    pub fn seal(&self) {
+        let _guard = self
+            .file
+            .as_ref()
+            .map(|f| f.lock().unwrap_or_else(|p| p.into_inner()));
+        self.sealed.store(true, Ordering::SeqCst);
     }
 
     /// Write `event`, ignoring a write error (reported once on standard error).

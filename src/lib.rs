@@ -20,5 +20,6 @@ pub mod repl;
 pub mod resume;
 pub mod scripts;
 pub mod secrets;
+pub mod signals;
 pub mod site;
 pub mod transport;

@@ -1209,51 +1209,6 @@ pub fn scenarios_text() -> String {
     out.join("\n")
 }
 
-/// Watch Ctrl-C: fire the interrupt of the call under way; at the prompt of a pipe (no
-/// line editor to catch it) leave with 130.
-fn watch_ctrl_c(running: Arc<Mutex<Option<Interrupt>>>, leave_when_idle: bool) {
-    // The handler is installed here, before the line editor exists: linefeed puts back the
-    // handler it found after each line, so it must find this one.
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(_) => {
-            eprintln!("warning: cannot watch for Ctrl-C");
-            return;
-        }
-    };
-    let sig = {
-        let _entered = rt.enter();
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-    };
-    let Ok(mut sig) = sig else {
-        eprintln!("warning: cannot watch for Ctrl-C");
-        return;
-    };
-    let spawned = std::thread::Builder::new()
-        .name("ctrl-c".into())
-        .spawn(move || {
-            rt.block_on(async move {
-                while sig.recv().await.is_some() {
-                    let current = running.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    match current {
-                        Some(i) => {
-                            eprintln!("\ninterrupted: stopping the running call");
-                            i.fire();
-                        }
-                        None if leave_when_idle => std::process::exit(130),
-                        None => {}
-                    }
-                }
-            });
-        });
-    if spawned.is_err() {
-        eprintln!("warning: cannot watch for Ctrl-C");
-    }
-}
-
 fn print_reply(ui: &ReplUi, r: Reply) -> bool {
     match r {
         Reply::Value(Some(v)) | Reply::Text(v) => ui.info(&v),
@@ -1289,10 +1244,17 @@ pub fn main(args: &SiteArgs) -> i32 {
     println!("{}", session.banner());
     let known = Arc::new(Mutex::new(session.known()));
     let terminal = std::io::stdin().is_terminal();
-    watch_ctrl_c(session.running(), !terminal);
+    // Installed before the line editor exists: linefeed puts back the SIGINT handler it
+    // found after each line, so it must find this one.
+    crate::signals::watch_repl(session.running(), !terminal);
     let mut lines = line_source(known.clone());
     let mut buffer = String::new();
     loop {
+        // A SIGTERM/SIGHUP stopped the call under way (its recovery ran): leave with its
+        // code (the terminal may be gone).
+        if let Some(sig) = crate::signals::ending() {
+            return crate::signals::exit_code(sig);
+        }
         let prompt = if buffer.is_empty() {
             session.prompt()
         } else {
@@ -1305,6 +1267,9 @@ pub fn main(args: &SiteArgs) -> i32 {
                 continue;
             }
             Read::Eof => {
+                if let Some(sig) = crate::signals::ending() {
+                    return crate::signals::exit_code(sig);
+                }
                 if !buffer.trim().is_empty() {
                     let msg = match session.compile(&buffer) {
                         Err(Some(e)) => e,
@@ -1323,7 +1288,13 @@ pub fn main(args: &SiteArgs) -> i32 {
             }
             if t.starts_with(':') {
                 let r = session.command(t);
-                if !print_reply(&ui, r) {
+                let go_on = print_reply(&ui, r);
+                if let Some(sig) = crate::signals::ending() {
+                    // Stopped by SIGTERM/SIGHUP: leave (the terminal may be gone; the
+                    // journal has the run's end).
+                    return crate::signals::exit_code(sig);
+                }
+                if !go_on {
                     return 0;
                 }
                 *known.lock().unwrap_or_else(|p| p.into_inner()) = session.known();

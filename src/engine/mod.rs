@@ -91,6 +91,18 @@ impl Interrupt {
         self.token.cancel();
     }
 
+    /// Fire it because of `signal` (Ctrl-C, SIGTERM, SIGHUP): the token records the first
+    /// one, which decides the run's exit code (130, 143, 129).
+    pub fn fire_by(&self, signal: hascript_api::Signal) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.token.cancel_by(signal);
+    }
+
+    /// The signal that fired it first, if one did.
+    pub fn signal(&self) -> Option<hascript_api::Signal> {
+        self.token.signal()
+    }
+
     /// Whether it fired (also when only the token was cancelled).
     pub fn fired(&self) -> bool {
         self.flag.load(Ordering::Relaxed) || self.token.is_cancelled()
@@ -536,7 +548,7 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
             return Outcome {
-                exit: report::exit_code(&e, env.ctx.changed()),
+                exit: report::exit_code_by(&e, env.ctx.changed(), env.interrupt.signal()),
                 report: Some(report::render(&e, source_name, &sources)),
                 kind: Some(error_kind(&e)),
             };
@@ -569,16 +581,20 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
             let kind = error_kind(&e);
-            let mut exit = report::exit_code(&e, env.ctx.changed());
+            let mut exit = report::exit_code_by(&e, env.ctx.changed(), env.interrupt.signal());
             let mut text = report::render(&e, source_name, &sources);
-            let ran = run_pending(Some((engine, &ast)), env, kind == "cancelled", "run");
+            // A signal may also end a run through another error (SIGHUP: a question on the
+            // terminal that went away reads as "no"): its cancellation is cleared all the
+            // same, or the routines could not send a command.
+            let interrupted = kind == "cancelled" || env.interrupt.fired();
+            let ran = run_pending(Some((engine, &ast)), env, interrupted, "run");
             if !ran.is_empty() {
                 text.push('\n');
                 text.push_str(&crate::recovery::report_lines(&ran).join("\n"));
                 let failed = ran
                     .iter()
                     .any(|r| r.outcome != hascript_api::objects::RecoveryOutcome::Ok);
-                if failed && exit != 130 {
+                if failed && kind != "cancelled" {
                     exit = 4;
                 }
             }
@@ -616,7 +632,17 @@ pub fn run_pending(
         if interrupted { "interrupted: " } else { "" },
         pending.len(),
         if interrupted {
-            " (press Ctrl-C again to stop at once)"
+            match env.interrupt.signal() {
+                None | Some(hascript_api::Signal::Interrupt) => {
+                    " (press Ctrl-C again to stop at once)"
+                }
+                Some(hascript_api::Signal::Terminate) => {
+                    " (stopped by SIGTERM; a second signal stops at once)"
+                }
+                Some(hascript_api::Signal::Hangup) => {
+                    " (stopped by SIGHUP: the terminal went away; a second signal stops at once)"
+                }
+            }
         } else {
             ""
         }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use hascript_api::{ErrorKind, Signal};
 use rhai::{Dynamic, EvalAltResult, Map, Position};
 
 use super::error::kind_of;
@@ -27,9 +28,15 @@ fn innermost(err: &EvalAltResult) -> &EvalAltResult {
 /// The exit code of a run that ended with `err`; `changed` says whether a changing
 /// command had been sent.
 pub fn exit_code(err: &EvalAltResult, changed: bool) -> i32 {
+    exit_code_by(err, changed, None)
+}
+
+/// [`exit_code`] of a run whose interruption came from `signal` (the run's cancel token
+/// records it): a cancelled run exits 130, 143 or 129 ([`ErrorKind::exit_code_by`]).
+pub fn exit_code_by(err: &EvalAltResult, changed: bool, signal: Option<Signal>) -> i32 {
     match innermost(err) {
         EvalAltResult::ErrorRuntime(v, _) => match kind_of(v) {
-            Some(k) => k.exit_code(changed),
+            Some(k) => k.exit_code_by(changed, signal),
             // A Rhai error caught and thrown again (`catch (e) { …; throw e; }`) arrives as
             // Rhai's own error map (`#{error: "ErrorFunctionNotFound", message, line, …}`):
             // it is still a script error, not a failure the script vouches for.
@@ -42,7 +49,7 @@ pub fn exit_code(err: &EvalAltResult, changed: bool) -> i32 {
             }
             None => 1,
         },
-        EvalAltResult::ErrorTerminated(..) => 130,
+        EvalAltResult::ErrorTerminated(..) => ErrorKind::Cancelled.exit_code_by(changed, signal),
         EvalAltResult::ErrorParsing(..) => 2,
         _ => {
             if changed {
@@ -241,6 +248,8 @@ mod tests {
         assert_eq!(exit_code(&wrapped, true), 4);
         let term = EvalAltResult::ErrorTerminated("x".into(), Position::NONE);
         assert_eq!(exit_code(&term, true), 130);
+        assert_eq!(exit_code_by(&term, true, Some(Signal::Terminate)), 143);
+        assert_eq!(exit_code_by(&term, false, Some(Signal::Hangup)), 129);
         // Rhai's own error, caught and thrown again by a script.
         let mut rethrown = Map::new();
         rethrown.insert("error".into(), "ErrorFunctionNotFound".into());

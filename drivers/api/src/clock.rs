@@ -5,7 +5,7 @@
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Signal};
 
 /// A source of time that can also sleep. `now()` is the time since the Unix epoch, so a
 /// virtual clock can stamp simulated log lines with plausible dates.
@@ -41,6 +41,9 @@ impl Clock for SystemClock {
 struct CancelState {
     cancelled: Mutex<bool>,
     wake: Condvar,
+    /// The signal that fired the token first (kept across [`CancelToken::rearm`]: it
+    /// decides the run's exit code after the recovery routines ran).
+    signal: Mutex<Option<Signal>>,
 }
 
 /// A shared flag set once by Ctrl-C (or a test) and observed by every wait and by the
@@ -62,6 +65,28 @@ impl CancelToken {
         };
         *flag = true;
         self.0.wake.notify_all();
+    }
+
+    /// Fire the token because of `signal`. The first signal is remembered (a later one
+    /// does not replace it): the run that stops exits with its code (130, 143, 129).
+    pub fn cancel_by(&self, signal: Signal) {
+        {
+            let mut by = match self.0.signal.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            by.get_or_insert(signal);
+        }
+        self.cancel();
+    }
+
+    /// The signal that fired the token first, if a signal did (`None` also after a plain
+    /// [`CancelToken::cancel`]).
+    pub fn signal(&self) -> Option<Signal> {
+        match self.0.signal.lock() {
+            Ok(g) => *g,
+            Err(p) => *p.into_inner(),
+        }
     }
 
     /// Clear the token after an interruption was handled, so that the run's recovery
@@ -130,6 +155,19 @@ mod tests {
             .and_then(|r| r.map_err(|_| "cancelled"));
         assert_eq!(r, Err("cancelled"));
         assert!(token.is_cancelled());
+    }
+
+    #[test]
+    fn the_first_signal_is_kept_across_rearm() {
+        let token = CancelToken::new();
+        assert_eq!(token.signal(), None);
+        token.cancel_by(Signal::Hangup);
+        assert!(token.is_cancelled());
+        token.rearm();
+        token.cancel_by(Signal::Terminate);
+        assert_eq!(token.signal(), Some(Signal::Hangup));
+        // Clones share it.
+        assert_eq!(token.clone().signal(), Some(Signal::Hangup));
     }
 
     #[test]

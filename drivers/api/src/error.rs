@@ -23,7 +23,8 @@ pub enum ErrorKind {
     Declined,
     /// The operation failed, recovery ran and the cluster is back in a protected state. Exit 1.
     Failed,
-    /// Interrupted (Ctrl-C). Exit 130.
+    /// Interrupted: Ctrl-C (exit 130), SIGTERM (143) or SIGHUP (129); which one the run's
+    /// [`crate::CancelToken`] records ([`ErrorKind::exit_code_by`]).
     Cancelled,
     /// A command ran and failed (non-zero exit or unexpected output).
     Command,
@@ -81,15 +82,24 @@ impl ErrorKind {
     /// The process exit code when an error of this kind ends a run. `changed` says whether
     /// a state-changing command had already been sent: an unexpected command, parse,
     /// timeout or transport failure before any change is a failed check (3), after one the
-    /// state needs a person (4).
+    /// state needs a person (4). `Cancelled` gives Ctrl-C's 130 here; a run that knows which
+    /// signal stopped it uses [`ErrorKind::exit_code_by`].
     pub fn exit_code(self, changed: bool) -> i32 {
+        self.exit_code_by(changed, None)
+    }
+
+    /// [`ErrorKind::exit_code`] of a run stopped by `signal` (what its cancel token
+    /// recorded; `None`: Ctrl-C or a cancellation without a signal): `Cancelled` exits
+    /// 128 + the signal's number, as a shell reports a process killed by it (SIGINT 130,
+    /// SIGTERM 143, SIGHUP 129), so a supervisor sees the signal it sent.
+    pub fn exit_code_by(self, changed: bool, signal: Option<Signal>) -> i32 {
         match self {
             ErrorKind::Usage => 2,
             ErrorKind::Check | ErrorKind::NotRecorded => 3,
             ErrorKind::NeedsAttention => 4,
             ErrorKind::Declined => 5,
             ErrorKind::Failed => 1,
-            ErrorKind::Cancelled => 130,
+            ErrorKind::Cancelled => 128 + signal.unwrap_or(Signal::Interrupt).number(),
             ErrorKind::Unsupported => 2,
             ErrorKind::Command | ErrorKind::Parse | ErrorKind::Timeout | ErrorKind::Transport => {
                 if changed {
@@ -99,6 +109,55 @@ impl ErrorKind {
                 }
             }
         }
+    }
+}
+
+/// The signals that stop a run the way Ctrl-C does: the first one stops the procedure and
+/// runs its pending recovery routines, a second one (any of them) stops at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Signal {
+    /// SIGINT: Ctrl-C on the terminal.
+    Interrupt,
+    /// SIGTERM: a supervisor's stop (systemd, `timeout`, `kill`).
+    Terminate,
+    /// SIGHUP: the terminal went away (a dropped SSH session, a closed window).
+    Hangup,
+}
+
+impl Signal {
+    /// The signal's number on Linux and the other Unixes hascript runs on.
+    pub fn number(self) -> i32 {
+        match self {
+            Signal::Hangup => 1,
+            Signal::Interrupt => 2,
+            Signal::Terminate => 15,
+        }
+    }
+
+    /// Its name as people know it: `SIGINT`, `SIGTERM`, `SIGHUP`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
+        }
+    }
+
+    /// How the operator would say it: `Ctrl-C`, `SIGTERM`, `SIGHUP (the terminal went away)`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "Ctrl-C",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP (the terminal went away)",
+        }
+    }
+
+    /// The signal with `number`, if it is one of these.
+    pub fn from_number(number: i32) -> Option<Signal> {
+        [Signal::Interrupt, Signal::Terminate, Signal::Hangup]
+            .into_iter()
+            .find(|s| s.number() == number)
     }
 }
 
@@ -223,6 +282,24 @@ mod tests {
         assert_eq!(ErrorKind::Declined.exit_code(false), 5);
         assert_eq!(ErrorKind::Failed.exit_code(true), 1);
         assert_eq!(ErrorKind::Cancelled.exit_code(true), 130);
+        assert_eq!(ErrorKind::Cancelled.exit_code_by(true, None), 130);
+        assert_eq!(
+            ErrorKind::Cancelled.exit_code_by(false, Some(Signal::Interrupt)),
+            130
+        );
+        assert_eq!(
+            ErrorKind::Cancelled.exit_code_by(true, Some(Signal::Terminate)),
+            143
+        );
+        assert_eq!(
+            ErrorKind::Cancelled.exit_code_by(true, Some(Signal::Hangup)),
+            129
+        );
+        // The signal only decides a cancelled run's code.
+        assert_eq!(
+            ErrorKind::Command.exit_code_by(true, Some(Signal::Terminate)),
+            4
+        );
         assert_eq!(ErrorKind::Command.exit_code(false), 3);
         assert_eq!(ErrorKind::Command.exit_code(true), 4);
         // A change the journal could not record was never sent, and nothing had changed.

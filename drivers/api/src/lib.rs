@@ -18,7 +18,7 @@ pub mod ui;
 
 pub use clock::{CancelToken, Clock, SystemClock};
 pub use command::{redact, Command, Effect, Exec, ExitStatus, Output, Program, REDACTED};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Result, Signal};
 pub use names::validate_name;
 pub use objects::{Cluster, Fence, Hypervisor, Package, Placement, Site};
 pub use quote::{command_line, shell_quote};
