@@ -296,10 +296,15 @@ fn escape_sequences_from_scripts_are_shown_not_obeyed() {
     let before = title(&t);
     t.type_text(r#"print("A\x1b]2;PWNED\x07B\x1b[2JC\rD")"#);
     t.keys(&["Enter"]);
-    t.wait_for(r"A\x1b]2;PWNED\x07B\x1b[2JC\rD");
+    // The output line (the input line above it, after the prompt, reads the same).
+    let line = |s: &str, start: &str| s.lines().any(|l| l.starts_with(start));
+    t.wait_until(
+        |s| line(s, r"A\x1b]2;PWNED\x07B\x1b[2JC\rD"),
+        "the printed line, escaped",
+    );
     t.type_text(r#"#{out: "x\x1b[31my\x08z"}"#);
     t.keys(&["Enter"]);
-    let s = t.wait_for(r"x\x1b[31my\x08z");
+    let s = t.wait_until(|s| line(s, r"out: x\x1b[31my\x08z"), "the value, escaped");
     assert!(s.contains("hascript(ldoms sim)>"), "the screen was not cleared:\n{s}");
     let after = title(&t);
     assert!(!after.contains("PWNED"), "the title changed: {before:?} → {after:?}");
