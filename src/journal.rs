@@ -1623,13 +1623,19 @@ mod tests {
         long.extend_from_slice(&[0xff; 60]);
         let (b, cut) = excerpt_bytes(&long, 41);
         let text = String::from_utf8_lossy(&b);
-        assert!(text.starts_with("éééé") && !text.starts_with("é\u{fffd}"), "{text}");
+        assert!(
+            text.starts_with("éééé") && !text.starts_with("é\u{fffd}"),
+            "{text}"
+        );
         assert!(b.ends_with(&[0xff; 20]) && cut == 180 - 40, "{text} {cut}");
         let (b, _) = excerpt_bytes("é".repeat(60).as_bytes(), 43);
         let text = String::from_utf8(b).unwrap_or_default();
         assert!(text.starts_with("éé") && text.ends_with("éé"), "{text}");
         let (t, b64, n) = journal_text(&[b'a', 0xff, b'\n'], 100);
-        assert_eq!((t.as_str(), b64.as_deref(), n), ("a\u{fffd}\n", Some("Yf8K"), 0));
+        assert_eq!(
+            (t.as_str(), b64.as_deref(), n),
+            ("a\u{fffd}\n", Some("Yf8K"), 0)
+        );
         assert_eq!(journal_text(b"ok", 100), ("ok".to_string(), None, 0));
     }
 

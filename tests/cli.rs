@@ -1192,7 +1192,9 @@ fn command_ends(text: &str) -> Vec<serde_json::Value> {
 
 fn b64(v: &serde_json::Value) -> Vec<u8> {
     use base64::Engine as _;
-    let s = v.as_str().unwrap_or_else(|| panic!("not a base64 string: {v}"));
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("not a base64 string: {v}"));
     base64::engine::general_purpose::STANDARD
         .decode(s)
         .unwrap_or_else(|e| panic!("not base64 ({e}): {s}"))
@@ -1225,13 +1227,19 @@ print(`exact: ${{same}}, text: ${{type_of(r.stdout)}} ${{r.stdout.len()}}, stder
         ),
     );
     let env = [("XDG_STATE_HOME", state.to_str().unwrap_or_default())];
-    let args = ["run", &script.display().to_string(), "-i", &inv.display().to_string()];
+    let args = [
+        "run",
+        &script.display().to_string(),
+        "-i",
+        &inv.display().to_string(),
+    ];
     let r = hascript_in(None, &args, None, &env);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     // `stdout` as text: 128 ASCII characters and 128 replacement characters; standard
     // error, empty and so valid UTF-8, has no bytes value (`()`, shown as nothing).
     assert!(
-        r.stdout.contains("exact: true, text: string 256, stderr bytes: \n"),
+        r.stdout
+            .contains("exact: true, text: string 256, stderr bytes: \n"),
         "{}",
         r.stdout
     );
@@ -1244,11 +1252,18 @@ print(`exact: ${{same}}, text: ${{type_of(r.stdout)}} ${{r.stdout.len()}}, stder
     assert_eq!(b64(&ends[0]["stdout_b64"]), all, "{}", ends[0]);
     assert!(ends[0].get("stderr_b64").is_none(), "{}", ends[0]);
     let text = ends[0]["stdout"].as_str().unwrap_or_default();
-    assert_eq!(text.chars().filter(|c| *c == '\u{fffd}').count(), 128, "{text:?}");
+    assert_eq!(
+        text.chars().filter(|c| *c == '\u{fffd}').count(),
+        128,
+        "{text:?}"
+    );
     // Both runs' journals hold the exact bytes too.
     let runs = state.join("hascript/runs");
     let mut journaled = 0;
-    for e in std::fs::read_dir(&runs).unwrap_or_else(|e| panic!("{e}")).flatten() {
+    for e in std::fs::read_dir(&runs)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+    {
         let t = std::fs::read_to_string(e.path()).unwrap_or_default();
         for end in command_ends(&t) {
             assert_eq!(b64(&end["stdout_b64"]), all, "{end}");
@@ -1278,14 +1293,30 @@ host("cd1").sh("printf 'bad\\033[1A\\rX\\n' >&2; exit 3", #{changes: false});
     let env = [("XDG_STATE_HOME", state.to_str().unwrap_or_default())];
     let r = hascript_in(
         None,
-        &["run", &script.display().to_string(), "-i", &inv.display().to_string()],
+        &[
+            "run",
+            &script.display().to_string(),
+            "-i",
+            &inv.display().to_string(),
+        ],
         None,
         &env,
     );
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
-    let raw = |s: &str| s.chars().any(|c| matches!(c, '\x1b' | '\x07' | '\r' | '\u{9b}'));
-    assert!(!raw(&r.stdout), "raw control characters on stdout: {:?}", r.stdout);
-    assert!(!raw(&r.stderr), "raw control characters on stderr: {:?}", r.stderr);
+    let raw = |s: &str| {
+        s.chars()
+            .any(|c| matches!(c, '\x1b' | '\x07' | '\r' | '\u{9b}'))
+    };
+    assert!(
+        !raw(&r.stdout),
+        "raw control characters on stdout: {:?}",
+        r.stdout
+    );
+    assert!(
+        !raw(&r.stderr),
+        "raw control characters on stderr: {:?}",
+        r.stderr
+    );
     assert!(
         r.stdout.contains(r"a\x1b]2;PWNED\x07b\rc\x1b[2Jd\u{9b}e"),
         "{}",
@@ -1298,7 +1329,12 @@ host("cd1").sh("printf 'bad\\033[1A\\rX\\n' >&2; exit 3", #{changes: false});
     let id = std::fs::read_dir(&runs)
         .unwrap_or_else(|e| panic!("{e}"))
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".jsonl").map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".jsonl")
+                .map(str::to_string)
+        })
         .next()
         .unwrap_or_default();
     let show = hascript_in(None, &["journal", "show", &id], None, &env);
@@ -1334,10 +1370,19 @@ host("cd1").sh("kill -KILL $$", #{changes: false});
         "-i",
         &inv.display().to_string(),
     ]);
-    assert!(r.stdout.contains("signal=KILL exit= ok=true"), "{}", r.stdout);
-    assert!(r.stdout.contains("all: signal=TERM ok=false"), "{}", r.stdout);
     assert!(
-        r.stdout.contains("caught: KILL  `kill -KILL $$` on cd1 was killed by signal KILL"),
+        r.stdout.contains("signal=KILL exit= ok=true"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("all: signal=TERM ok=false"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("caught: KILL  `kill -KILL $$` on cd1 was killed by signal KILL"),
         "{}",
         r.stdout
     );

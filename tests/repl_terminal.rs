@@ -309,8 +309,14 @@ fn escape_sequences_from_scripts_are_shown_not_obeyed() {
             .any(|l| l.starts_with("out:") && l.trim_end().ends_with(r" x\x1b[31my\x08z"))
     };
     let s = t.wait_until(value, "the value, escaped");
-    assert!(s.contains("hascript(ldoms sim)>"), "the screen was not cleared:\n{s}");
+    assert!(
+        s.contains("hascript(ldoms sim)>"),
+        "the screen was not cleared:\n{s}"
+    );
     let after = title(&t);
-    assert!(!after.contains("PWNED"), "the title changed: {before:?} → {after:?}");
+    assert!(
+        !after.contains("PWNED"),
+        "the title changed: {before:?} → {after:?}"
+    );
     t.keys(&["C-d"]);
 }

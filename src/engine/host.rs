@@ -76,7 +76,11 @@ fn run_cmd(
             Some(sig) => format!("was killed by signal {sig}"),
             None => format!("with exit {}", out.code()),
         };
-        let verb = if out.status.signal().is_some() { "" } else { "failed " };
+        let verb = if out.status.signal().is_some() {
+            ""
+        } else {
+            "failed "
+        };
         let msg = match detail {
             Some(l) => format!("`{}` {verb}on {} {how}: {l}", cmd.display(), h.name),
             None => format!("`{}` {verb}on {} {how}", cmd.display(), h.name),

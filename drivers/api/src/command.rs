@@ -387,6 +387,9 @@ mod tests {
         assert_eq!((o.stderr.as_str(), o.stderr_raw.is_none()), ("ok", true));
         assert_eq!(Output::new(0, "x", "").stdout_bytes(), b"x");
         let k = ExitStatus::Signal("KILL".into());
-        assert_eq!((k.to_string(), k.signal(), k.code()), ("signal KILL".into(), Some("KILL"), -1));
+        assert_eq!(
+            (k.to_string(), k.signal(), k.code()),
+            ("signal KILL".into(), Some("KILL"), -1)
+        );
     }
 }

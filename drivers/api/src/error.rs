@@ -242,7 +242,10 @@ mod tests {
     fn a_killed_command_names_its_signal() {
         let e = Error::new(ErrorKind::Command, "killed")
             .with_status(&crate::ExitStatus::Signal("KILL".into()));
-        assert_eq!((e.exit, e.to_string()), (None, "killed [signal KILL]".into()));
+        assert_eq!(
+            (e.exit, e.to_string()),
+            (None, "killed [signal KILL]".into())
+        );
     }
 
     #[test]
