@@ -102,21 +102,26 @@ fn run_cmd(
 }
 
 /// How a command ended and what it wrote, as the script sees it: `exit` (`()` when a
-/// signal killed it), `signal` (`"KILL"`, or `()`), `stdout`/`stderr` as text, and
-/// `stdout_bytes`/`stderr_bytes`: the exact bytes (a blob) when they are not UTF-8, else
-/// `()` (the text is exact then).
+/// signal killed it), `stdout`/`stderr` as text; and only when they apply (a missing key
+/// reads as `()`, and the REPL does not show empty rows): `signal` (`"KILL"`) and
+/// `stdout_bytes`/`stderr_bytes`, the exact bytes (a blob) of output that is not UTF-8.
 fn insert_output(m: &mut Map, out: Output) {
-    let (exit, signal) = match &out.status {
-        ExitStatus::Code(c) => (Dynamic::from_int((*c).into()), Dynamic::UNIT),
-        ExitStatus::Signal(s) => (Dynamic::UNIT, s.clone().into()),
+    let exit = match &out.status {
+        ExitStatus::Code(c) => Dynamic::from_int((*c).into()),
+        ExitStatus::Signal(s) => {
+            m.insert("signal".into(), s.clone().into());
+            Dynamic::UNIT
+        }
     };
-    let blob = |b: Option<Vec<u8>>| b.map_or(Dynamic::UNIT, Dynamic::from_blob);
     m.insert("exit".into(), exit);
-    m.insert("signal".into(), signal);
     m.insert("stdout".into(), out.stdout.into());
     m.insert("stderr".into(), out.stderr.into());
-    m.insert("stdout_bytes".into(), blob(out.stdout_raw));
-    m.insert("stderr_bytes".into(), blob(out.stderr_raw));
+    if let Some(b) = out.stdout_raw {
+        m.insert("stdout_bytes".into(), Dynamic::from_blob(b));
+    }
+    if let Some(b) = out.stderr_raw {
+        m.insert("stderr_bytes".into(), Dynamic::from_blob(b));
+    }
 }
 
 /// `cmd` marked with every secret value of the run that its program text holds.
@@ -262,11 +267,8 @@ fn run_all(
                 Err(e) => {
                     m.insert("ok".into(), false.into());
                     m.insert("exit".into(), Dynamic::UNIT);
-                    m.insert("signal".into(), Dynamic::UNIT);
                     m.insert("stdout".into(), "".into());
                     m.insert("stderr".into(), "".into());
-                    m.insert("stdout_bytes".into(), Dynamic::UNIT);
-                    m.insert("stderr_bytes".into(), Dynamic::UNIT);
                     m.insert("error".into(), e.to_string().into());
                 }
             }
@@ -321,7 +323,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         let doc = if with_opts {
             "Run one program on many hosts at once; `opts`: `#{changes: bool (true), timeout:\nseconds, stdin: string, limit: how many at once (16), stop_on_error: bool (false:\none host's failure never stops the others)}`."
         } else {
-            "Run one program (`argv`, one word per element) on every host of `hosts` at once, at\nmost 16 at a time; returns one `#{host, command, ok, exit, signal, stdout, stderr, stdout_bytes,\nstderr_bytes, error}` per host in the order of `hosts`. A failing host is reported in its slot (`ok: false`,\n`error`), never thrown. Counts as a change unless `#{changes: false}`."
+            "Run one program (`argv`, one word per element) on every host of `hosts` at once, at\nmost 16 at a time; returns one `#{host, command, ok, exit, stdout, stderr, error}` per host in the order of\n`hosts` (with `signal`, `stdout_bytes`, `stderr_bytes` as for `host.run`). A failing host is reported in its slot (`ok: false`,\n`error`), never thrown. Counts as a change unless `#{changes: false}`."
         };
         let params: &[&str] = if with_opts {
             &["hosts: Array", "argv: Array", "opts: Map"]
@@ -357,7 +359,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         "run",
         &["host: Host", "argv: Array"],
         "Map",
-        "Run a program on the host: `argv` is the program and its arguments, each passed as one\nword. Counts as a change. Returns `#{host, command, exit, signal, stdout, stderr,\nstdout_bytes, stderr_bytes}` (`signal`: `\"KILL\"` for a killed command, whose `exit` is\n`()`; `*_bytes`: the exact bytes as a blob when the output is not UTF-8, else `()`); a\nnon-zero exit or a signal throws a `command` error.",
+        "Run a program on the host: `argv` is the program and its arguments, each passed as one\nword. Counts as a change. Returns `#{host, command, exit, stdout, stderr}`, plus `signal` (`\"KILL\"`) for a\nkilled command (whose `exit` is `()`) and `stdout_bytes`/`stderr_bytes` (the exact bytes,\na blob) for output that is not UTF-8; a non-zero exit or a signal throws a `command` error.",
     )
     .register_into_engine(engine, |ctx: NativeCallContext, h: &mut HostObj, argv: Array| {
         let cmd = argv_cmd(&ctx, h, &argv)?;
