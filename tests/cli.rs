@@ -1390,3 +1390,30 @@ host("cd1").sh("kill -KILL $$", #{changes: false});
     assert!(r.stderr.contains("signal: KILL"), "{}", r.stderr);
     assert!(!r.stderr.contains("-1"), "{}", r.stderr);
 }
+
+/// Output that is not UTF-8 and larger than the scripts' blob limit (1,000,000 bytes) still
+/// comes back (as text; no `stdout_bytes`) instead of failing the call.
+#[test]
+fn large_output_that_is_not_utf8_does_not_fail_the_call() {
+    let d = tmp();
+    let inv = local_inventory(d.path());
+    let script = write(
+        d.path(),
+        "t.rhai",
+        r#"let r = host("cd1").sh("head -c 1200000 /dev/zero | tr '\\0' '\\377'", #{changes: false});
+print(`text ${r.stdout.len()}, bytes ${r.stdout_bytes == ()}`);
+"#,
+    );
+    let r = hascript(&[
+        "run",
+        &script.display().to_string(),
+        "-i",
+        &inv.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("text 1200000, bytes true"),
+        "{}",
+        r.stdout
+    );
+}

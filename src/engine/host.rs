@@ -97,7 +97,7 @@ fn run_cmd(
     let mut m = Map::new();
     m.insert("host".into(), h.name.clone().into());
     m.insert("command".into(), cmd.display().into());
-    insert_output(&mut m, out);
+    insert_output(&mut m, out, ctx.engine().max_array_size());
     Ok(m.into())
 }
 
@@ -105,7 +105,10 @@ fn run_cmd(
 /// signal killed it), `stdout`/`stderr` as text; and only when they apply (a missing key
 /// reads as `()`, and the REPL does not show empty rows): `signal` (`"KILL"`) and
 /// `stdout_bytes`/`stderr_bytes`, the exact bytes (a blob) of output that is not UTF-8.
-fn insert_output(m: &mut Map, out: Output) {
+/// `max_bytes` is the engine's array/blob limit (0: none): a larger blob would fail the
+/// script's call, so output past it that is not UTF-8 comes as text only (the journal
+/// keeps its excerpt's exact bytes).
+fn insert_output(m: &mut Map, out: Output, max_bytes: usize) {
     let exit = match &out.status {
         ExitStatus::Code(c) => Dynamic::from_int((*c).into()),
         ExitStatus::Signal(s) => {
@@ -116,10 +119,11 @@ fn insert_output(m: &mut Map, out: Output) {
     m.insert("exit".into(), exit);
     m.insert("stdout".into(), out.stdout.into());
     m.insert("stderr".into(), out.stderr.into());
-    if let Some(b) = out.stdout_raw {
+    let fits = |b: &Vec<u8>| max_bytes == 0 || b.len() <= max_bytes;
+    if let Some(b) = out.stdout_raw.filter(fits) {
         m.insert("stdout_bytes".into(), Dynamic::from_blob(b));
     }
-    if let Some(b) = out.stderr_raw {
+    if let Some(b) = out.stderr_raw.filter(fits) {
         m.insert("stderr_bytes".into(), Dynamic::from_blob(b));
     }
 }
@@ -261,7 +265,7 @@ fn run_all(
             match r {
                 Ok(out) => {
                     m.insert("ok".into(), out.success().into());
-                    insert_output(&mut m, out);
+                    insert_output(&mut m, out, call.engine().max_array_size());
                     m.insert("error".into(), Dynamic::UNIT);
                 }
                 Err(e) => {

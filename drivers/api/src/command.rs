@@ -186,20 +186,19 @@ pub fn redact_bytes<S: AsRef<str>>(bytes: &[u8], secrets: &[S]) -> Vec<u8> {
     values.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut out = bytes.to_vec();
     for v in values {
-        if out.len() < v.len() || !out.windows(v.len()).any(|w| w == v) {
+        // memchr's substring search: outputs may be megabytes.
+        let finder = memchr::memmem::Finder::new(v);
+        if finder.find(&out).is_none() {
             continue;
         }
         let mut next = Vec::with_capacity(out.len());
-        let mut i = 0;
-        while i < out.len() {
-            if out[i..].starts_with(v) {
-                next.extend_from_slice(REDACTED.as_bytes());
-                i += v.len();
-            } else {
-                next.push(out[i]);
-                i += 1;
-            }
+        let mut at = 0;
+        for i in finder.find_iter(&out) {
+            next.extend_from_slice(&out[at..i]);
+            next.extend_from_slice(REDACTED.as_bytes());
+            at = i + v.len();
         }
+        next.extend_from_slice(&out[at..]);
         out = next;
     }
     out
