@@ -1147,10 +1147,10 @@ fn cmd_sim(cmd: SimCmd) -> i32 {
                 b
             });
             let mut so = std::io::stdout();
-            let _ = so.write_all(out.stdout.as_bytes());
+            let _ = so.write_all(out.stdout_bytes());
             let _ = so.flush();
             let mut se = std::io::stderr();
-            let _ = se.write_all(out.stderr.as_bytes());
+            let _ = se.write_all(out.stderr_bytes());
             let _ = se.flush();
             match out.status {
                 hascript_api::ExitStatus::Code(c) => c,

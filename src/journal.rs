@@ -218,6 +218,18 @@ impl Redactor {
         hascript_api::redact(text, &g)
     }
 
+    /// `bytes` with every known secret replaced by `*****` (longest first): output as the
+    /// host wrote it, before it is cut to an excerpt or encoded.
+    pub fn redact_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        let g = self.values.read().unwrap_or_else(|p| p.into_inner());
+        // Text (the usual case) takes the string search, which is much faster on large
+        // outputs than the byte-by-byte one.
+        match std::str::from_utf8(bytes) {
+            Ok(text) => hascript_api::redact(text, &g).into_bytes(),
+            Err(_) => hascript_api::redact_bytes(bytes, &g),
+        }
+    }
+
     /// Redact every string (and every object key) inside `v`.
     pub fn redact_value(&self, v: &mut Value) {
         match v {
@@ -413,6 +425,13 @@ pub enum Event {
         stdout: String,
         /// Standard error (an excerpt).
         stderr: String,
+        /// The exact bytes of `stdout`'s excerpt (base64), present only when they are not
+        /// UTF-8 (`stdout` then shows each such byte as U+FFFD).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stdout_b64: Option<String>,
+        /// The exact bytes of `stderr`'s excerpt (base64), when they are not UTF-8.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stderr_b64: Option<String>,
         /// Bytes of output cut from the middle (0: complete).
         #[serde(skip_serializing_if = "is_zero")]
         cut_bytes: u64,
@@ -890,13 +909,18 @@ impl Recorder {
                     EXCERPT_BYTES
                 };
                 // Output that may hold secrets the run does not know (an old configuration
-                // file with its passwords, a key store) is never kept: only its size.
-                let (stdout, cut_out) = if cmd.secret_output {
-                    (String::new(), out.stdout.len() as u64)
+                // file with its passwords, a key store) is never kept: only its size. Other
+                // output has every secret the run knows hidden on its raw bytes, before it
+                // is cut (a secret across the cut would survive in halves) or encoded.
+                let (stdout, stdout_b64, cut_out) = if cmd.secret_output {
+                    (String::new(), None, out.stdout_bytes().len() as u64)
                 } else {
-                    excerpt(&cmd.redact(&out.stdout), limit)
+                    journal_text(&self.redactor.redact_bytes(out.stdout_bytes()), limit)
                 };
-                let (stderr, cut_err) = excerpt(&cmd.redact(&out.stderr), EXCERPT_BYTES);
+                let (stderr, stderr_b64, cut_err) = journal_text(
+                    &self.redactor.redact_bytes(out.stderr_bytes()),
+                    EXCERPT_BYTES,
+                );
                 Event::CommandEnd {
                     seq,
                     host: cmd.host.clone(),
@@ -908,6 +932,8 @@ impl Recorder {
                     duration_ms: took,
                     stdout,
                     stderr,
+                    stdout_b64,
+                    stderr_b64,
                     cut_bytes: cut_out + cut_err,
                     stdin_bytes,
                     evidence,
@@ -925,6 +951,8 @@ impl Recorder {
                 duration_ms: took,
                 stdout: String::new(),
                 stderr: String::new(),
+                stdout_b64: None,
+                stderr_b64: None,
                 cut_bytes: 0,
                 stdin_bytes,
                 evidence,
@@ -946,6 +974,52 @@ pub fn not_recorded(why: &str, what: &str) -> Error {
             "nothing changed: the journal could not be written ({why}); {what}. Free the journal's disk or set XDG_STATE_HOME to a writable folder, then run the procedure again"
         ),
     )
+}
+
+/// Output bytes (already redacted) as the journal keeps them: cut to about `limit` bytes
+/// ([`excerpt_bytes`]), as text, and as base64 of the exact bytes when they are not UTF-8;
+/// with the number of bytes cut.
+fn journal_text(bytes: &[u8], limit: usize) -> (String, Option<String>, u64) {
+    use base64::Engine as _;
+    let (cut, n) = excerpt_bytes(bytes, limit);
+    match String::from_utf8(cut) {
+        Ok(s) => (s, None, n),
+        Err(e) => {
+            let b = e.into_bytes();
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&b);
+            (String::from_utf8_lossy(&b).into_owned(), Some(b64), n)
+        }
+    }
+}
+
+/// `bytes` cut to at most about `limit` bytes: head and tail kept around a
+/// `[… N bytes cut …]` line, never splitting a UTF-8 character; and how many bytes were cut.
+pub fn excerpt_bytes(bytes: &[u8], limit: usize) -> (Vec<u8>, u64) {
+    if bytes.len() <= limit {
+        return (bytes.to_vec(), 0);
+    }
+    // A UTF-8 continuation byte (10xxxxxx) is never where a cut goes, if a character
+    // start is within reach (bytes that are not UTF-8 may have none).
+    let continuation = |i: usize| bytes.get(i).is_some_and(|b| b & 0xC0 == 0x80);
+    let half = limit / 2;
+    let mut head = half;
+    for _ in 0..3 {
+        if continuation(head) {
+            head = head.saturating_sub(1);
+        }
+    }
+    let mut tail = bytes.len() - half;
+    for _ in 0..3 {
+        if continuation(tail) {
+            tail += 1;
+        }
+    }
+    let cut = (tail - head) as u64;
+    let mut v = Vec::with_capacity(limit + 40);
+    v.extend_from_slice(&bytes[..head]);
+    v.extend_from_slice(format!("\n[… {cut} bytes cut …]\n").as_bytes());
+    v.extend_from_slice(&bytes[tail..]);
+    (v, cut)
 }
 
 /// `text` cut to at most about `limit` bytes (head and tail kept, on character
@@ -1535,7 +1609,10 @@ pub fn timeline_line(v: &Value) -> Vec<String> {
         )),
         other => out.push(format!("{time}  {other}: {v}")),
     }
-    out
+    // Host output and messages as the terminal may show them (no raw escape sequences).
+    out.into_iter()
+        .map(|l| crate::output::escape_controls(&l).into_owned())
+        .collect()
 }
 
 #[cfg(test)]
@@ -1577,6 +1654,29 @@ mod tests {
         );
         assert!(secret_param_name("storepass_client") && secret_param_name("Password"));
         assert!(!secret_param_name("guest"));
+    }
+
+    #[test]
+    fn byte_excerpts_keep_head_and_tail_and_whole_characters() {
+        assert_eq!(excerpt_bytes(b"short", 10), (b"short".to_vec(), 0));
+        let mut long = "é".repeat(60).into_bytes();
+        long.extend_from_slice(&[0xff; 60]);
+        let (b, cut) = excerpt_bytes(&long, 41);
+        let text = String::from_utf8_lossy(&b);
+        assert!(
+            text.starts_with("éééé") && !text.starts_with("é\u{fffd}"),
+            "{text}"
+        );
+        assert!(b.ends_with(&[0xff; 20]) && cut == 180 - 40, "{text} {cut}");
+        let (b, _) = excerpt_bytes("é".repeat(60).as_bytes(), 43);
+        let text = String::from_utf8(b).unwrap_or_default();
+        assert!(text.starts_with("éé") && text.ends_with("éé"), "{text}");
+        let (t, b64, n) = journal_text(&[b'a', 0xff, b'\n'], 100);
+        assert_eq!(
+            (t.as_str(), b64.as_deref(), n),
+            ("a\u{fffd}\n", Some("Yf8K"), 0)
+        );
+        assert_eq!(journal_text(b"ok", 100), ("ok".to_string(), None, 0));
     }
 
     #[test]

@@ -29,11 +29,43 @@ macro_rules! errln {
     }};
 }
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use hascript_api::{Error, ErrorKind, Ui, WaitProgress};
+
+/// Whether `c` would act on a terminal instead of being shown: C0 controls except newline
+/// and tab (ESC, BEL, CR, backspace …), DEL, C1 controls (U+0080–U+009F, CSI among them),
+/// and the bidirectional overrides that reorder what a line seems to say.
+fn is_control(c: char) -> bool {
+    matches!(c, '\0'..='\x08' | '\x0b'..='\x1f' | '\x7f' | '\u{80}'..='\u{9f}')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` safe to show on the operator's terminal: every control character or escape
+/// sequence start (see [`is_control`]) is written out as `\r`, `\xNN` or `\u{NNNN}`, so
+/// text from hosts and scripts can never move the cursor, retitle the window, ring the
+/// bell or overwrite a line. Newlines and tabs stay. hascript's own styling (the progress
+/// line) is added after this and is not escaped.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x80 && is_control(c) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if is_control(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// How often a wait reports on a non-terminal, in (virtual) elapsed time.
 pub const PIPE_PROGRESS_EVERY: Duration = Duration::from_secs(60);
@@ -101,28 +133,29 @@ impl ConsoleUi {
     /// Print an error (uncaught script error, usage error) on standard error.
     pub fn error(&self, text: &str) {
         self.settle();
-        errln!("{text}");
+        errln!("{}", escape_controls(text));
     }
 }
 
 impl Ui for ConsoleUi {
     fn step(&self, section: &str, title: &str) {
         self.settle();
-        outln!("{}", step_line(section, title));
+        outln!("{}", escape_controls(&step_line(section, title)));
     }
 
     fn info(&self, message: &str) {
         self.settle();
-        outln!("{message}");
+        outln!("{}", escape_controls(message));
     }
 
     fn warn(&self, message: &str) {
         self.settle();
-        errln!("warning: {message}");
+        errln!("warning: {}", escape_controls(message));
     }
 
     fn confirm(&self, question: &str) -> Result<bool, Error> {
         self.settle();
+        let question = escape_controls(question);
         if self.yes {
             outln!("{question} [y/N] yes (--yes)");
             return Ok(true);
@@ -151,6 +184,10 @@ impl Ui for ConsoleUi {
     }
 
     fn waiting(&self, p: &WaitProgress) {
+        let mut p = p.clone();
+        p.what = escape_controls(&p.what).into_owned();
+        p.last_seen = p.last_seen.map(|s| escape_controls(&s).into_owned());
+        let p = &p;
         let mut w = self.wait_state();
         if self.stdout_terminal {
             out!("\r\x1b[K{}: {} left{}", p.what, mmss(p.remaining), seen(p));
@@ -178,7 +215,11 @@ impl Ui for ConsoleUi {
 
     fn exposure(&self, what: &str, for_how_long: Duration) {
         self.settle();
-        outln!("exposure: {what} for {}", mmss(for_how_long));
+        outln!(
+            "exposure: {} for {}",
+            escape_controls(what),
+            mmss(for_how_long)
+        );
     }
 }
 
@@ -226,7 +267,7 @@ impl Ui for JsonUi {
         }
         {
             let mut e = std::io::stderr().lock();
-            let _ = write!(e, "{question} [y/N] ");
+            let _ = write!(e, "{} [y/N] ", escape_controls(question));
             let _ = e.flush();
         }
         let mut answer = String::new();
@@ -344,6 +385,18 @@ mod tests {
             "==> [17.3.1.1] Stop fencing"
         );
         assert_eq!(step_line("", "Check"), "==> Check");
+    }
+
+    #[test]
+    fn controls_are_shown_escaped() {
+        assert!(matches!(escape_controls("plain\ttext\n"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape_controls("a\x1b]0;t\x07b\rc\u{9b}2J\u{202e}d\x7f"),
+            "a\\x1b]0;t\\x07b\\rc\\u{9b}2J\\u{202e}d\\x7f"
+        );
+        // Idempotent: escaped text has nothing left to escape.
+        let once = escape_controls("\x1b[31m").into_owned();
+        assert_eq!(escape_controls(&once), once);
     }
 
     #[test]

@@ -840,3 +840,98 @@ print(`child environment:\n${r.stdout}`);
         );
     }
 }
+
+/// Every `stdout_b64`/`stderr_b64` field of the JSON lines in `text`, decoded.
+fn decoded_b64(text: &str) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line.trim()) else {
+            continue;
+        };
+        for k in ["stdout_b64", "stderr_b64"] {
+            if let Some(s) = v.get(k).and_then(serde_json::Value::as_str) {
+                match base64::engine::general_purpose::STANDARD.decode(s) {
+                    Ok(b) => found.push(b),
+                    Err(e) => panic!("{k} is not base64 ({e}): {line}"),
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Issue 11, item 4: the run's full redactor (here `HASCRIPT_SECRET_*` secrets, which the
+/// commands do not carry themselves: they travel on standard input) hides secrets in a
+/// command's raw output before it is cut to its excerpt and before any encoding. One
+/// secret straddles the cut (1010 bytes, the secret, 2000 bytes: the excerpt keeps the
+/// first and last 1024 bytes); one sits in output that is not UTF-8 (kept as
+/// `stdout_b64`). Neither may survive whole or in part (any 10 characters of it) in what
+/// hascript printed, its files, or the decoded base64 of its JSON lines.
+#[test]
+fn secrets_across_the_excerpt_cut_and_in_bytes_that_are_not_utf8_are_hidden() {
+    let cut = canary("Cut");
+    let raw = canary("Raw");
+    let mut local = Local::new();
+    let inv = local_inventory(&local.path("home"));
+    let script = local.path("home/cut.rhai");
+    std::fs::write(
+        &script,
+        r#"//! secrets: cut, raw
+let a = host("cd1").run(["sh", "-c", "head -c 1010 /dev/zero | tr '\\0' .; cat; head -c 2000 /dev/zero | tr '\\0' ."], #{stdin: secrets.cut, changes: false});
+let b = host("cd1").run(["sh", "-c", "printf '\\377 '; cat; printf ' \\376\\n'"], #{stdin: secrets.raw, changes: false});
+"#,
+    )
+    .expect("write script");
+    let mut c = local.cmd(&[
+        "run",
+        &script.to_string_lossy(),
+        "-i",
+        &inv.to_string_lossy(),
+        "--output",
+        "json",
+    ]);
+    c.env("HASCRIPT_SECRET_CUT", &cut)
+        .env("HASCRIPT_SECRET_RAW", &raw);
+    let (code, json) = local.run("run --output json", c);
+    assert_eq!(code, 0, "{json}");
+    local.journals();
+    // The command_end lines, as printed and as journaled.
+    let mut texts = vec![json.clone()];
+    let runs = local.path("state/hascript/runs");
+    for e in std::fs::read_dir(&runs).expect("journal folder").flatten() {
+        texts.push(std::fs::read_to_string(e.path()).unwrap_or_default());
+    }
+    texts.extend(local.shown.iter().map(|(_, t)| t.clone()));
+    let ends: Vec<serde_json::Value> = json
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "command_end")
+        .collect();
+    assert_eq!(ends.len(), 2, "{json}");
+    // Nothing of either secret on this machine's side; the decoded base64 searched too.
+    let decoded: Vec<Vec<u8>> = texts.iter().flat_map(|t| decoded_b64(t)).collect();
+    for secret in [&cut, &raw] {
+        let chars: Vec<char> = secret.chars().collect();
+        for w in chars.windows(10) {
+            let part: String = w.iter().collect();
+            let leaks = local.leaks(&part);
+            assert!(leaks.is_empty(), "{part:?} of a secret leaked: {leaks:?}");
+            assert!(
+                !decoded.iter().any(|b| contains(b, part.as_bytes())),
+                "{part:?} of a secret is in a decoded stdout_b64"
+            );
+        }
+    }
+    // The straddling secret was hidden before the cut: its mark is in the excerpt's head.
+    let head = ends[0]["stdout"].as_str().unwrap_or_default();
+    assert!(
+        head.starts_with(&format!("{}*****", ".".repeat(1010))) && head.contains("bytes cut"),
+        "{head}"
+    );
+    // The output that is not UTF-8 is kept exactly, with the secret hidden in its bytes,
+    // in the JSON output, the journal file and `journal show --output json`.
+    let b64 = decoded_b64(&ends[1].to_string());
+    assert_eq!(b64, vec![b"\xff ***** \xfe\n".to_vec()], "{}", ends[1]);
+    assert!(decoded.len() >= 3, "{decoded:?}");
+}

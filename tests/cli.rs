@@ -1181,3 +1181,239 @@ for x in r { print(`${x.host} ${x.ok}`); }
     let r = sim_run(r#"run_all(["cd1"], ["true"], #{limit: 0});"#, &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// The JSON lines of `text` whose `event` is `command_end`.
+fn command_ends(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "command_end")
+        .collect()
+}
+
+fn b64(v: &serde_json::Value) -> Vec<u8> {
+    use base64::Engine as _;
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("not a base64 string: {v}"));
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .unwrap_or_else(|e| panic!("not base64 ({e}): {s}"))
+}
+
+/// Issue 11, item 8: output comes back as the host wrote it. A local command writes all 256
+/// byte values: the script gets them exactly (`stdout_bytes`), and so do the JSON output
+/// and the journal (`stdout_b64`); `stdout` stays text.
+#[test]
+fn local_output_keeps_every_byte_for_the_script_the_json_and_the_journal() {
+    let d = tmp();
+    let state = d.path().join("state");
+    let inv = local_inventory(d.path());
+    let all: Vec<u8> = (0..=255u8).collect();
+    let bin = d.path().join("all.bin");
+    if let Err(e) = std::fs::write(&bin, &all) {
+        panic!("{e}");
+    }
+    let script = write(
+        d.path(),
+        "t.rhai",
+        &format!(
+            r#"let r = host("cd1").run(["cat", "{}"], #{{changes: false}});
+let b = r.stdout_bytes;
+let same = type_of(b) == "blob" && b.len() == 256;
+if same {{ for i in 0..256 {{ if b[i] != i {{ same = false; }} }} }}
+print(`exact: ${{same}}, text: ${{type_of(r.stdout)}} ${{r.stdout.len()}}, stderr bytes: ${{r.stderr_bytes}}`);
+"#,
+            bin.display()
+        ),
+    );
+    let env = [("XDG_STATE_HOME", state.to_str().unwrap_or_default())];
+    let args = [
+        "run",
+        &script.display().to_string(),
+        "-i",
+        &inv.display().to_string(),
+    ];
+    let r = hascript_in(None, &args, None, &env);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // `stdout` as text: 128 ASCII characters and 128 replacement characters; standard
+    // error, empty and so valid UTF-8, has no bytes value (`()`, shown as nothing).
+    assert!(
+        r.stdout
+            .contains("exact: true, text: string 256, stderr bytes: \n"),
+        "{}",
+        r.stdout
+    );
+    let mut json_args = args.to_vec();
+    json_args.extend(["--output", "json"]);
+    let j = hascript_in(None, &json_args, None, &env);
+    assert_eq!(j.code, 0, "{}", j.stderr);
+    let ends = command_ends(&j.stdout);
+    assert_eq!(ends.len(), 1, "{}", j.stdout);
+    assert_eq!(b64(&ends[0]["stdout_b64"]), all, "{}", ends[0]);
+    assert!(ends[0].get("stderr_b64").is_none(), "{}", ends[0]);
+    let text = ends[0]["stdout"].as_str().unwrap_or_default();
+    assert_eq!(
+        text.chars().filter(|c| *c == '\u{fffd}').count(),
+        128,
+        "{text:?}"
+    );
+    // Both runs' journals hold the exact bytes too.
+    let runs = state.join("hascript/runs");
+    let mut journaled = 0;
+    for e in std::fs::read_dir(&runs)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+    {
+        let t = std::fs::read_to_string(e.path()).unwrap_or_default();
+        for end in command_ends(&t) {
+            assert_eq!(b64(&end["stdout_b64"]), all, "{end}");
+            journaled += 1;
+        }
+    }
+    assert_eq!(journaled, 2);
+}
+
+/// Issue 11, item 8: escape sequences and control characters from hosts (and scripts)
+/// never reach the operator's terminal raw: printed host output, an error's stderr, and the
+/// journal's timeline show them escaped.
+#[test]
+fn control_characters_from_hosts_are_shown_escaped() {
+    let d = tmp();
+    let state = d.path().join("state");
+    let inv = local_inventory(d.path());
+    let script = write(
+        d.path(),
+        "t.rhai",
+        r#"let r = host("cd1").sh("printf 'a\\033]2;PWNED\\007b\\rc\\033[2Jd\\302\\233e'", #{changes: false});
+print(r.stdout);
+print("script \x1b[31mred\x07");
+host("cd1").sh("printf 'bad\\033[1A\\rX\\n' >&2; exit 3", #{changes: false});
+"#,
+    );
+    let env = [("XDG_STATE_HOME", state.to_str().unwrap_or_default())];
+    let r = hascript_in(
+        None,
+        &[
+            "run",
+            &script.display().to_string(),
+            "-i",
+            &inv.display().to_string(),
+        ],
+        None,
+        &env,
+    );
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    let raw = |s: &str| {
+        s.chars()
+            .any(|c| matches!(c, '\x1b' | '\x07' | '\r' | '\u{9b}'))
+    };
+    assert!(
+        !raw(&r.stdout),
+        "raw control characters on stdout: {:?}",
+        r.stdout
+    );
+    assert!(
+        !raw(&r.stderr),
+        "raw control characters on stderr: {:?}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains(r"a\x1b]2;PWNED\x07b\rc\x1b[2Jd\u{9b}e"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(r"script \x1b[31mred\x07"), "{}", r.stdout);
+    assert!(r.stderr.contains(r"bad\x1b[1A\rX"), "{}", r.stderr);
+    // The journal's timeline too.
+    let runs = state.join("hascript/runs");
+    let id = std::fs::read_dir(&runs)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".jsonl")
+                .map(str::to_string)
+        })
+        .next()
+        .unwrap_or_default();
+    let show = hascript_in(None, &["journal", "show", &id], None, &env);
+    assert_eq!(show.code, 0, "{}", show.stderr);
+    assert!(!raw(&show.stdout), "{:?}", show.stdout);
+    assert!(show.stdout.contains(r"PWNED\x07"), "{}", show.stdout);
+}
+
+/// Issue 11, item 8: a command killed by a signal says so to the script (`signal: "KILL"`,
+/// no exit code) and in the error, never as `exit -1`.
+#[test]
+fn a_command_killed_by_a_signal_names_the_signal() {
+    let d = tmp();
+    let inv = local_inventory(d.path());
+    let script = write(
+        d.path(),
+        "t.rhai",
+        r#"let r = host("cd1").sh("kill -KILL $$", #{check: false, changes: false});
+print(`signal=${r.signal} exit=${r.exit} ok=${r.exit == ()}`);
+let all = run_all(["cd1"], ["sh", "-c", "kill -TERM $PPID"], #{changes: false});
+print(`all: signal=${all[0].signal} ok=${all[0].ok}`);
+try {
+    host("cd1").sh("kill -KILL $$", #{changes: false});
+} catch (e) {
+    print(`caught: ${e.signal} ${e.exit} ${e.message}`);
+}
+host("cd1").sh("kill -KILL $$", #{changes: false});
+"#,
+    );
+    let r = hascript(&[
+        "run",
+        &script.display().to_string(),
+        "-i",
+        &inv.display().to_string(),
+    ]);
+    assert!(
+        r.stdout.contains("signal=KILL exit= ok=true"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("all: signal=TERM ok=false"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("caught: KILL  `kill -KILL $$` on cd1 was killed by signal KILL"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("signal: KILL"), "{}", r.stderr);
+    assert!(!r.stderr.contains("-1"), "{}", r.stderr);
+}
+
+/// Output that is not UTF-8 and larger than the scripts' blob limit (1,000,000 bytes) still
+/// comes back (as text; no `stdout_bytes`) instead of failing the call.
+#[test]
+fn large_output_that_is_not_utf8_does_not_fail_the_call() {
+    let d = tmp();
+    let inv = local_inventory(d.path());
+    let script = write(
+        d.path(),
+        "t.rhai",
+        r#"let r = host("cd1").sh("head -c 1200000 /dev/zero | tr '\\0' '\\377'", #{changes: false});
+print(`text ${r.stdout.len()}, bytes ${r.stdout_bytes == ()}`);
+"#,
+    );
+    let r = hascript(&[
+        "run",
+        &script.display().to_string(),
+        "-i",
+        &inv.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("text 1200000, bytes true"),
+        "{}",
+        r.stdout
+    );
+}

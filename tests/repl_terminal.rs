@@ -284,3 +284,39 @@ fn history_survives_a_restart() {
     );
     t.keys(&["C-d"]);
 }
+
+/// Issue 11, item 8: text from scripts (and hosts) never acts on the operator's terminal:
+/// an OSC title change, a screen clear and a colour reach the screen as visible escapes,
+/// printed or shown as a value, and the pane's title stays as it was.
+#[test]
+fn escape_sequences_from_scripts_are_shown_not_obeyed() {
+    let state = tempdir();
+    let t = Tmux::start("escapes", state.path());
+    let title = |t: &Tmux| t.tmux(&["display-message", "-p", "-t", "repl", "#{pane_title}"]);
+    let before = title(&t);
+    t.type_text(r#"print("A\x1b]2;PWNED\x07B\x1b[2JC\rD")"#);
+    t.keys(&["Enter"]);
+    // The output line (the input line above it, after the prompt, reads the same).
+    let line = |s: &str, start: &str| s.lines().any(|l| l.starts_with(start));
+    t.wait_until(
+        |s| line(s, r"A\x1b]2;PWNED\x07B\x1b[2JC\rD"),
+        "the printed line, escaped",
+    );
+    t.type_text(r#"#{out: "x\x1b[31my\x08z"}"#);
+    t.keys(&["Enter"]);
+    let value = |s: &str| {
+        s.lines()
+            .any(|l| l.starts_with("out:") && l.trim_end().ends_with(r" x\x1b[31my\x08z"))
+    };
+    let s = t.wait_until(value, "the value, escaped");
+    assert!(
+        s.contains("hascript(ldoms sim)>"),
+        "the screen was not cleared:\n{s}"
+    );
+    let after = title(&t);
+    assert!(
+        !after.contains("PWNED"),
+        "the title changed: {before:?} → {after:?}"
+    );
+    t.keys(&["C-d"]);
+}

@@ -118,6 +118,19 @@ fn argv_words_arrive_whole_through_the_remote_shell() {
     assert!(o.success());
 }
 
+/// Issue 11, item 8: over SSH (without a PTY) output comes back as the host wrote it: all
+/// 256 byte values, on standard output and standard error, with `stdout` still text.
+#[test]
+fn every_byte_value_comes_back_exactly() {
+    let (_sshd, _home, h) = raw_host(USER, SshOptions::default());
+    let all: Vec<u8> = (0..=255u8).collect();
+    let o = ok(h.exec(&sh("raw", "cat; cat /dev/null >&2").with_stdin(all.clone())));
+    assert_eq!(o.stdout_bytes(), &all[..]);
+    assert_eq!(o.stdout.chars().filter(|c| *c == '\u{fffd}').count(), 128);
+    let o = ok(h.exec(&sh("raw", "cat >&2").with_stdin(all.clone())));
+    assert_eq!((o.stderr_bytes(), o.stdout_raw.is_none()), (&all[..], true));
+}
+
 #[test]
 fn exit_statuses_signals_and_stdin() {
     let (sshd, _home, h) = raw_host(USER, SshOptions::default());

@@ -1,6 +1,6 @@
 //! The one choke point between driver results and Rhai: driver values become Rhai maps and
-//! arrays, driver errors become catchable maps `#{kind, host, command, exit, stderr,
-//! message, remedy}` (absent fields are `()`), and cancellation becomes Rhai's uncatchable
+//! arrays, driver errors become catchable maps `#{kind, host, command, exit, signal,
+//! stderr, message, remedy}` (absent fields are `()`), and cancellation becomes Rhai's uncatchable
 //! termination.
 
 use hascript_api::objects::Value;
@@ -32,6 +32,7 @@ pub fn error_map(err: &Error) -> Map {
         err.exit
             .map_or(Dynamic::UNIT, |e| Dynamic::from_int(e.into())),
     );
+    m.insert("signal".into(), opt_str(&err.signal));
     m.insert("stderr".into(), opt_str(&err.stderr));
     m.insert("remedy".into(), opt_str(&err.remedy));
     m

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use hascript_api::objects::Context;
-use hascript_api::{Command, Effect, Error, ErrorKind, Output};
+use hascript_api::{Command, Effect, Error, ErrorKind, ExitStatus, Output};
 use rhai::{Array, Dynamic, Engine, ImmutableString, Map, NativeCallContext};
 
 use super::error::{throw, usage, RhaiRes};
@@ -72,25 +72,24 @@ fn run_cmd(
     let out: Output = h.ctx.run(&cmd).map_err(|e| throw(e, pos))?;
     if check && !out.success() {
         let detail = first_line(&out.stderr).or_else(|| first_line(&out.stdout));
+        let how = match out.status.signal() {
+            Some(sig) => format!("was killed by signal {sig}"),
+            None => format!("with exit {}", out.code()),
+        };
+        let verb = if out.status.signal().is_some() {
+            ""
+        } else {
+            "failed "
+        };
         let msg = match detail {
-            Some(l) => format!(
-                "`{}` failed on {} with exit {}: {l}",
-                cmd.display(),
-                h.name,
-                out.code()
-            ),
-            None => format!(
-                "`{}` failed on {} with exit {}",
-                cmd.display(),
-                h.name,
-                out.code()
-            ),
+            Some(l) => format!("`{}` {verb}on {} {how}: {l}", cmd.display(), h.name),
+            None => format!("`{}` {verb}on {} {how}", cmd.display(), h.name),
         };
         return Err(throw(
             Error::new(ErrorKind::Command, msg)
                 .on_host(&h.name)
                 .with_command(cmd.display())
-                .with_exit(out.code())
+                .with_status(&out.status)
                 .with_stderr(out.stderr.clone()),
             pos,
         ));
@@ -98,10 +97,35 @@ fn run_cmd(
     let mut m = Map::new();
     m.insert("host".into(), h.name.clone().into());
     m.insert("command".into(), cmd.display().into());
-    m.insert("exit".into(), Dynamic::from_int(out.code().into()));
+    insert_output(&mut m, out, ctx.engine().max_array_size());
+    Ok(m.into())
+}
+
+/// How a command ended and what it wrote, as the script sees it: `exit` (`()` when a
+/// signal killed it), `stdout`/`stderr` as text; and only when they apply (a missing key
+/// reads as `()`, and the REPL does not show empty rows): `signal` (`"KILL"`) and
+/// `stdout_bytes`/`stderr_bytes`, the exact bytes (a blob) of output that is not UTF-8.
+/// `max_bytes` is the engine's array/blob limit (0: none): a larger blob would fail the
+/// script's call, so output past it that is not UTF-8 comes as text only (the journal
+/// keeps its excerpt's exact bytes).
+fn insert_output(m: &mut Map, out: Output, max_bytes: usize) {
+    let exit = match &out.status {
+        ExitStatus::Code(c) => Dynamic::from_int((*c).into()),
+        ExitStatus::Signal(s) => {
+            m.insert("signal".into(), s.clone().into());
+            Dynamic::UNIT
+        }
+    };
+    m.insert("exit".into(), exit);
     m.insert("stdout".into(), out.stdout.into());
     m.insert("stderr".into(), out.stderr.into());
-    Ok(m.into())
+    let fits = |b: &Vec<u8>| max_bytes == 0 || b.len() <= max_bytes;
+    if let Some(b) = out.stdout_raw.filter(fits) {
+        m.insert("stdout_bytes".into(), Dynamic::from_blob(b));
+    }
+    if let Some(b) = out.stderr_raw.filter(fits) {
+        m.insert("stderr_bytes".into(), Dynamic::from_blob(b));
+    }
 }
 
 /// `cmd` marked with every secret value of the run that its program text holds.
@@ -241,9 +265,7 @@ fn run_all(
             match r {
                 Ok(out) => {
                     m.insert("ok".into(), out.success().into());
-                    m.insert("exit".into(), Dynamic::from_int(out.code().into()));
-                    m.insert("stdout".into(), out.stdout.into());
-                    m.insert("stderr".into(), out.stderr.into());
+                    insert_output(&mut m, out, call.engine().max_array_size());
                     m.insert("error".into(), Dynamic::UNIT);
                 }
                 Err(e) => {
@@ -305,7 +327,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         let doc = if with_opts {
             "Run one program on many hosts at once; `opts`: `#{changes: bool (true), timeout:\nseconds, stdin: string, limit: how many at once (16), stop_on_error: bool (false:\none host's failure never stops the others)}`."
         } else {
-            "Run one program (`argv`, one word per element) on every host of `hosts` at once, at\nmost 16 at a time; returns one `#{host, command, ok, exit, stdout, stderr, error}` per\nhost in the order of `hosts`. A failing host is reported in its slot (`ok: false`,\n`error`), never thrown. Counts as a change unless `#{changes: false}`."
+            "Run one program (`argv`, one word per element) on every host of `hosts` at once, at\nmost 16 at a time; returns one `#{host, command, ok, exit, stdout, stderr, error}` per host in the order of\n`hosts` (with `signal`, `stdout_bytes`, `stderr_bytes` as for `host.run`). A failing host is reported in its slot (`ok: false`,\n`error`), never thrown. Counts as a change unless `#{changes: false}`."
         };
         let params: &[&str] = if with_opts {
             &["hosts: Array", "argv: Array", "opts: Map"]
@@ -341,7 +363,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         "run",
         &["host: Host", "argv: Array"],
         "Map",
-        "Run a program on the host: `argv` is the program and its arguments, each passed as one\nword. Counts as a change. Returns `#{host, command, exit, stdout, stderr}`; a non-zero\nexit throws a `command` error.",
+        "Run a program on the host: `argv` is the program and its arguments, each passed as one\nword. Counts as a change. Returns `#{host, command, exit, stdout, stderr}`, plus `signal` (`\"KILL\"`) for a\nkilled command (whose `exit` is `()`) and `stdout_bytes`/`stderr_bytes` (the exact bytes,\na blob) for output that is not UTF-8; a non-zero exit or a signal throws a `command` error.",
     )
     .register_into_engine(engine, |ctx: NativeCallContext, h: &mut HostObj, argv: Array| {
         let cmd = argv_cmd(&ctx, h, &argv)?;
@@ -361,7 +383,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         "sh",
         &["host: Host", "text: String"],
         "Map",
-        "Run raw `sh` text on the host (quoting is your responsibility). Counts as a change.\nReturns `#{host, command, exit, stdout, stderr}`; a non-zero exit throws.",
+        "Run raw `sh` text on the host (quoting is your responsibility). Counts as a change.\nReturns the same map as `run`; a non-zero exit or a signal throws.",
     )
     .register_into_engine(engine, |ctx: NativeCallContext, h: &mut HostObj, text: ImmutableString| {
         let cmd = Command::shell(&h.name, &text, Effect::Change);

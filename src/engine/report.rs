@@ -122,7 +122,7 @@ fn thrown_details(v: &Dynamic) -> (String, Vec<String>) {
     if let Some(m) = v.read_lock::<Map>() {
         let msg = field(&m, "message").unwrap_or_else(|| v.to_string());
         let mut details = Vec::new();
-        for key in ["host", "command", "exit", "stderr"] {
+        for key in ["host", "command", "exit", "signal", "stderr"] {
             if let Some(val) = field(&m, key).filter(|v| !v.trim().is_empty()) {
                 if key == "stderr" && val.contains('\n') {
                     details.push("  stderr:".to_string());

@@ -113,7 +113,10 @@ fn inline(engine: &Engine, v: &Dynamic) -> String {
         return format!("#{{{}}}", items.join(", "));
     }
     let s = scalar(engine, v);
-    if v.is_string() && (s.contains('\n') || s.contains('\t')) {
+    if v.is_string() {
+        // Escaped here, before cells are measured, so tables stay aligned; the console
+        // escapes whatever else reaches it.
+        let s = crate::output::escape_controls(&s);
         return s.replace('\n', "\\n").replace('\t', "\\t");
     }
     s

@@ -204,11 +204,9 @@ impl Exec for LocalExec {
             (None, Some(s)) => ExitStatus::Signal(signal_name(s)),
             (None, None) => ExitStatus::Code(-1),
         };
-        Ok(Output {
-            status,
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        })
+        // The bytes as the command wrote them: text for parsers, and the exact bytes too
+        // where they are not UTF-8.
+        Ok(Output::from_bytes(status, stdout, stderr))
     }
 }
 
@@ -309,6 +307,16 @@ mod tests {
     fn reports_signals() {
         let out = run(Command::shell("me", "kill -TERM $$", Effect::Read)).map_err(|e| e.message);
         assert_eq!(out.map(|o| o.status), Ok(ExitStatus::Signal("TERM".into())));
+    }
+
+    #[test]
+    fn keeps_every_byte_and_names_a_kill() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        let out = run(Command::shell("me", "cat", Effect::Read).with_stdin(all.clone()))
+            .map_err(|e| e.message);
+        assert_eq!(out.as_ref().map(|o| o.stdout_bytes()), Ok(&all[..]));
+        let out = run(Command::shell("me", "kill -KILL $$", Effect::Read)).map_err(|e| e.message);
+        assert_eq!(out.map(|o| o.status), Ok(ExitStatus::Signal("KILL".into())));
     }
 
     #[test]

@@ -174,45 +174,138 @@ pub fn redact<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
     out
 }
 
+/// `bytes` with every occurrence of each (non-empty) value of `secrets` replaced by
+/// [`REDACTED`], longest values first, as [`redact`] does on text: for output that is not
+/// UTF-8, before it is cut or encoded.
+pub fn redact_bytes<S: AsRef<str>>(bytes: &[u8], secrets: &[S]) -> Vec<u8> {
+    let mut values: Vec<&[u8]> = secrets
+        .iter()
+        .map(|s| s.as_ref().as_bytes())
+        .filter(|s| !s.is_empty())
+        .collect();
+    values.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = bytes.to_vec();
+    for v in values {
+        // memchr's substring search: outputs may be megabytes.
+        let finder = memchr::memmem::Finder::new(v);
+        if finder.find(&out).is_none() {
+            continue;
+        }
+        let mut next = Vec::with_capacity(out.len());
+        let mut at = 0;
+        for i in finder.find_iter(&out) {
+            next.extend_from_slice(&out[at..i]);
+            next.extend_from_slice(REDACTED.as_bytes());
+            at = i + v.len();
+        }
+        next.extend_from_slice(&out[at..]);
+        out = next;
+    }
+    out
+}
+
 /// How a command ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExitStatus {
     /// Exit code 0–255.
     Code(i32),
-    /// Killed by a signal (its name, e.g. `KILL`).
+    /// Killed by a signal (its name without `SIG`, e.g. `KILL`; a number when it has none).
     Signal(String),
 }
 
 impl ExitStatus {
-    /// The exit code, with a killed command reported as 128+n where the signal is known,
-    /// else -1.
+    /// The exit code; a killed command has none and reports -1 (see
+    /// [`ExitStatus::signal`] for its signal).
     pub fn code(&self) -> i32 {
         match self {
             ExitStatus::Code(c) => *c,
             ExitStatus::Signal(_) => -1,
         }
     }
+
+    /// The signal that killed the command, if one did.
+    pub fn signal(&self) -> Option<&str> {
+        match self {
+            ExitStatus::Code(_) => None,
+            ExitStatus::Signal(s) => Some(s),
+        }
+    }
 }
 
-/// What came back from one command.
+impl std::fmt::Display for ExitStatus {
+    /// `exit N`, or `signal KILL` for a killed command: how messages name the end.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitStatus::Code(c) => write!(f, "exit {c}"),
+            ExitStatus::Signal(s) => write!(f, "signal {s}"),
+        }
+    }
+}
+
+/// What came back from one command. `stdout`/`stderr` are text for parsers and people;
+/// output that is not valid UTF-8 also keeps its exact bytes (`stdout_raw`/`stderr_raw`),
+/// so nothing the host wrote is lost. Build it with [`Output::new`] (text) or
+/// [`Output::from_bytes`] (what a transport read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
     /// Exit status.
     pub status: ExitStatus,
-    /// Standard output, decoded lossily as UTF-8.
+    /// Standard output as text: decoded as UTF-8, a byte that is not UTF-8 shown as U+FFFD.
     pub stdout: String,
-    /// Standard error, decoded lossily as UTF-8.
+    /// Standard error as text (as `stdout`).
     pub stderr: String,
+    /// The exact bytes of standard output when they are not valid UTF-8 (`None`: `stdout`
+    /// is exact). Read them with [`Output::stdout_bytes`].
+    pub stdout_raw: Option<Vec<u8>>,
+    /// The exact bytes of standard error when they are not valid UTF-8.
+    pub stderr_raw: Option<Vec<u8>>,
+}
+
+/// `bytes` as text, plus the bytes themselves when they are not valid UTF-8.
+fn text_and_raw(bytes: Vec<u8>) -> (String, Option<Vec<u8>>) {
+    match String::from_utf8(bytes) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            let b = e.into_bytes();
+            (String::from_utf8_lossy(&b).into_owned(), Some(b))
+        }
+    }
 }
 
 impl Output {
-    /// An output with exit code `code`.
+    /// An output with exit code `code` and text output.
     pub fn new(code: i32, stdout: impl Into<String>, stderr: impl Into<String>) -> Self {
         Output {
             status: ExitStatus::Code(code),
             stdout: stdout.into(),
             stderr: stderr.into(),
+            stdout_raw: None,
+            stderr_raw: None,
         }
+    }
+
+    /// An output from the bytes a command wrote: text where they are UTF-8, the exact
+    /// bytes kept beside the text where they are not.
+    pub fn from_bytes(status: ExitStatus, stdout: Vec<u8>, stderr: Vec<u8>) -> Self {
+        let (stdout, stdout_raw) = text_and_raw(stdout);
+        let (stderr, stderr_raw) = text_and_raw(stderr);
+        Output {
+            status,
+            stdout,
+            stderr,
+            stdout_raw,
+            stderr_raw,
+        }
+    }
+
+    /// The exact bytes of standard output.
+    pub fn stdout_bytes(&self) -> &[u8] {
+        self.stdout_raw.as_deref().unwrap_or(self.stdout.as_bytes())
+    }
+
+    /// The exact bytes of standard error.
+    pub fn stderr_bytes(&self) -> &[u8] {
+        self.stderr_raw.as_deref().unwrap_or(self.stderr.as_bytes())
     }
 
     /// Whether the command exited 0.
@@ -277,5 +370,25 @@ mod tests {
         assert_eq!(redact("ab abc", &["ab", "abc"]), "***** *****");
         assert_eq!(redact("plain", &[] as &[&str]), "plain");
         assert_eq!(redact("x", &[""]), "x");
+        assert_eq!(
+            redact_bytes(b"\xffab abc\xfe", &["ab", "abc"]),
+            b"\xff***** *****\xfe".to_vec()
+        );
+        assert_eq!(redact_bytes(b"a", &["abc"]), b"a".to_vec());
+    }
+
+    #[test]
+    fn output_keeps_bytes_that_are_not_utf8() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        let o = Output::from_bytes(ExitStatus::Code(0), all.clone(), b"ok".to_vec());
+        assert_eq!(o.stdout_bytes(), &all[..]);
+        assert_eq!(o.stdout.chars().filter(|c| *c == '\u{fffd}').count(), 128);
+        assert_eq!((o.stderr.as_str(), o.stderr_raw.is_none()), ("ok", true));
+        assert_eq!(Output::new(0, "x", "").stdout_bytes(), b"x");
+        let k = ExitStatus::Signal("KILL".into());
+        assert_eq!(
+            (k.to_string(), k.signal(), k.code()),
+            ("signal KILL".into(), Some("KILL"), -1)
+        );
     }
 }

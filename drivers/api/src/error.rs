@@ -174,6 +174,9 @@ pub struct Error {
     pub command: Option<String>,
     /// Exit code of the failing command.
     pub exit: Option<i32>,
+    /// The signal that killed the failing command (`KILL`), which then has no exit code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
     /// Standard error of the failing command (trimmed).
     pub stderr: Option<String>,
     /// What the operator should do (the manual's remedy where it gives one).
@@ -189,6 +192,7 @@ impl Error {
             host: None,
             command: None,
             exit: None,
+            signal: None,
             stderr: None,
             remedy: None,
         }
@@ -227,6 +231,15 @@ impl Error {
         self
     }
 
+    /// Attach how the command ended: its exit code, or the signal that killed it.
+    pub fn with_status(mut self, status: &crate::ExitStatus) -> Self {
+        match status {
+            crate::ExitStatus::Code(c) => self.exit = Some(*c),
+            crate::ExitStatus::Signal(s) => self.signal = Some(s.clone()),
+        }
+        self
+    }
+
     /// Attach standard error.
     pub fn with_stderr(mut self, stderr: impl Into<String>) -> Self {
         let s: String = stderr.into();
@@ -258,6 +271,9 @@ impl fmt::Display for Error {
         }
         if let Some(x) = self.exit {
             write!(f, " [exit {x}]")?;
+        }
+        if let Some(s) = &self.signal {
+            write!(f, " [signal {s}]")?;
         }
         if let Some(s) = &self.stderr {
             if !s.is_empty() {
@@ -304,6 +320,16 @@ mod tests {
         assert_eq!(ErrorKind::Command.exit_code(true), 4);
         // A change the journal could not record was never sent, and nothing had changed.
         assert_eq!(ErrorKind::NotRecorded.exit_code(false), 3);
+    }
+
+    #[test]
+    fn a_killed_command_names_its_signal() {
+        let e = Error::new(ErrorKind::Command, "killed")
+            .with_status(&crate::ExitStatus::Signal("KILL".into()));
+        assert_eq!(
+            (e.exit, e.to_string()),
+            (None, "killed [signal KILL]".into())
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub mod text;
 pub mod ui;
 
 pub use clock::{CancelToken, Clock, SystemClock};
-pub use command::{redact, Command, Effect, Exec, ExitStatus, Output, Program, REDACTED};
+pub use command::{
+    redact, redact_bytes, Command, Effect, Exec, ExitStatus, Output, Program, REDACTED,
+};
 pub use error::{Error, ErrorKind, Result, Signal};
 pub use names::validate_name;
 pub use objects::{Cluster, Fence, Hypervisor, Package, Placement, Site};

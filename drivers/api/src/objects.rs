@@ -107,16 +107,16 @@ impl Context {
             let msg = match first {
                 Some(l) => format!("{} failed on {}: {l}", program_name(cmd), cmd.host),
                 None => format!(
-                    "{} failed on {} with exit {}",
+                    "{} failed on {} with {}",
                     program_name(cmd),
                     cmd.host,
-                    out.code()
+                    out.status
                 ),
             };
             Err(Error::new(ErrorKind::Command, msg)
                 .on_host(&cmd.host)
                 .with_command(cmd.display())
-                .with_exit(out.code())
+                .with_status(&out.status)
                 .with_stderr(cmd.redact(&out.stderr)))
         }
     }

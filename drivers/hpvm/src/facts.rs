@@ -87,7 +87,7 @@ impl Inner {
             return Err(Error::check("Serviceguard A.11.19 or later is required: `cmviewcl -f line` is not known to this release")
                 .on_host(h)
                 .with_command(c.display())
-                .with_exit(out.code())
+                .with_status(&out.status)
                 .with_stderr(out.stderr)
                 .with_remedy(cmviewcl_line::OLD_RELEASE_MESSAGE));
         }
@@ -106,7 +106,7 @@ impl Inner {
             )
             .on_host(h)
             .with_command(c.display())
-            .with_exit(out.code())
+            .with_status(&out.status)
             .with_stderr(out.stderr)
             .with_remedy("check that Serviceguard runs on this VM host (cmviewcl as root)"));
         }
@@ -146,7 +146,7 @@ impl Inner {
             )
             .on_host(h)
             .with_command(c.display())
-            .with_exit(out.code())
+            .with_status(&out.status)
             .with_stderr(out.stderr));
         }
         hpvmstatus::parse_details(&out.stdout)

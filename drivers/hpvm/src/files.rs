@@ -38,7 +38,7 @@ impl Inner {
         )
         .on_host(host)
         .with_command(c.display())
-        .with_exit(out.code())
+        .with_status(&out.status)
         .with_stderr(out.stderr))
     }
 
@@ -57,7 +57,7 @@ impl Inner {
             )
             .on_host(host)
             .with_command(c.display())
-            .with_exit(out.code())
+            .with_status(&out.status)
             .with_stderr(out.stderr));
         }
         let mut entries = ls_l::parse(&out.stdout).map_err(|e| parse_err(host, e))?;
@@ -88,7 +88,7 @@ impl Inner {
             )
             .on_host(host)
             .with_command(c.display())
-            .with_exit(out.code())
+            .with_status(&out.status)
             .with_stderr(out.stderr));
         }
         ls_l::parse(&out.stdout)

@@ -91,7 +91,7 @@ impl Inner {
             )
             .on_host(g)
             .with_command(cmd::sdtool_s(g).display())
-            .with_exit(out.code())
+            .with_status(&out.status)
             .with_remedy("check that PRIMECLUSTER is installed on this host and that the inventory names the guest domains"));
         }
         let text = if out.stdout.trim().is_empty() {
@@ -105,7 +105,7 @@ impl Inner {
                 return Err(
                     Error::new(ErrorKind::Command, "sdtool -s printed a table but failed")
                         .on_host(g)
-                        .with_exit(out.code())
+                        .with_status(&out.status)
                         .with_stderr(out.stderr),
                 );
             }

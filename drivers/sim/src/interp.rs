@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use hascript_api::Output;
+use hascript_api::{ExitStatus, Output};
 
 use crate::model::Model;
 use crate::posix::{self, ProcessIo, ProgramSpec, Stdin};
@@ -58,8 +58,10 @@ pub(crate) fn resolve(programs: &[ProgramSpec], path: &str, word: &str) -> Optio
 struct Shell {
     vars: BTreeMap<String, String>,
     status: i32,
-    stdout: String,
-    stderr: String,
+    /// What the commands wrote, as bytes: a command that passes bytes through (`dd`,
+    /// `tail -c`) keeps them exact.
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
     exited: bool,
     /// Standard input not read yet, and the umask.
     io: ProcessIo,
@@ -80,8 +82,8 @@ impl Shell {
         Shell {
             vars,
             status: 0,
-            stdout: String::new(),
-            stderr: String::new(),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
             exited: false,
             io,
         }
@@ -95,8 +97,8 @@ impl Shell {
     }
 
     fn emit(&mut self, out: Output) {
-        self.stdout.push_str(&out.stdout);
-        self.stderr.push_str(&out.stderr);
+        self.stdout.extend_from_slice(out.stdout_bytes());
+        self.stderr.extend_from_slice(out.stderr_bytes());
         self.status = out.code();
     }
 
@@ -302,7 +304,7 @@ fn run_text(
             let mut sh = Shell::new(std::mem::take(io), model.default_path());
             sh.run(world, model, host, &script, depth);
             *io = sh.io;
-            Output::new(sh.status, sh.stdout, sh.stderr)
+            Output::from_bytes(ExitStatus::Code(sh.status), sh.stdout, sh.stderr)
         }
     }
 }

@@ -208,6 +208,17 @@ fn file_write_through_dd_then_read() {
     assert_eq!(ok(&s, "node1", "tail -c +3 /tmp/a"), "ce\n");
 }
 
+/// Issue 11, item 8: bytes that pass through a simulated command (`dd` from standard
+/// input to standard output) come back exactly, as from a real host.
+#[test]
+fn bytes_through_dd_come_back_exactly() {
+    let s = hpvm();
+    let all: Vec<u8> = (0..=255u8).collect();
+    let o = s.exec_line_with_stdin("node1", "dd", Some(&all));
+    assert_eq!(o.code(), 0, "{}", o.stderr);
+    assert_eq!(o.stdout_bytes(), &all[..]);
+}
+
 #[test]
 fn modes_and_directories() {
     let s = hpvm();

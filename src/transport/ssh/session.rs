@@ -847,16 +847,13 @@ impl Conn {
                 Err(e) => return Err(broken("reading the exit status", e.message().to_string())),
             },
         };
-        let mut stdout = String::from_utf8_lossy(&out).into_owned();
-        let stderr = String::from_utf8_lossy(&err).into_owned();
         if pty {
-            stdout = stdout.replace("\r\n", "\n");
+            // The terminal turned each LF into CRLF: undo it on the bytes.
+            out = crlf_to_lf(&out);
         }
-        let o = Output {
-            status,
-            stdout,
-            stderr,
-        };
+        // The bytes as the host wrote them: text for parsers, the exact bytes kept too where
+        // they are not UTF-8.
+        let o = Output::from_bytes(status, out, err);
         if t.become_ == Some(Become::Sudo)
             && sudo_pw.is_none()
             && o.code() == 1
@@ -875,6 +872,21 @@ impl Conn {
         }
         Ok(o)
     }
+}
+
+/// `bytes` with every CR LF pair made one LF (what a PTY's output post-processing added).
+fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
+        v.push(bytes[i]);
+        i += 1;
+    }
+    v
 }
 
 /// Home folder of the user running hascript (`$HOME`, else the password database).
@@ -910,6 +922,11 @@ pub fn default_identities(home: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crlf_becomes_lf_on_bytes() {
+        assert_eq!(crlf_to_lf(b"a\r\nb\r\xff\r\n"), b"a\nb\r\xff\n".to_vec());
+    }
 
     #[test]
     fn recorded_key_types_come_first() {

@@ -694,7 +694,7 @@ impl Inner {
             )
             .on_host(host)
             .with_command(c.display())
-            .with_exit(out.code()));
+            .with_status(&out.status));
         }
         od_hex::parse(&out.stdout).map_err(|e| crate::facts::parse_err(host, e))
     }
@@ -716,7 +716,7 @@ impl Inner {
         )
         .on_host(host)
         .with_command(c.display())
-        .with_exit(out.code()))
+        .with_status(&out.status))
     }
 
     /// Write `data` to `path` on `host` with `mode` unless it already holds exactly that
@@ -902,7 +902,7 @@ impl Inner {
                 )
                 .on_host(&guest)
                 .with_command(c.display())
-                .with_exit(out.code()));
+                .with_status(&out.status));
             }
             kills.push(json!({"pid": pid, "at": at}));
             let left = deadline.saturating_sub(self.ctx.clock.now().saturating_sub(start));

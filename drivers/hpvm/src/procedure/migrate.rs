@@ -73,7 +73,7 @@ impl Inner {
             )
             .on_host(host)
             .with_command(c.display())
-            .with_exit(out.code()));
+            .with_status(&out.status));
         }
         let products = swlist::parse(&out.stdout).map_err(|e| parse_err(host, e))?;
         Ok(swlist::find(&products, product).map(|p| p.revision.clone()))
@@ -485,7 +485,7 @@ impl Inner {
                         format!("cmmovevpkg exited {}: {first}", out.code()),
                     )
                     .on_host(&source)
-                    .with_exit(out.code()),
+                    .with_status(&out.status),
                 )
             }
             Err(e) if is_cancel(&e) => {

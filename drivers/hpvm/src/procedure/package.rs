@@ -939,7 +939,7 @@ impl Inner {
             ))
             .on_host(host)
             .with_command(c.display())
-            .with_exit(out.code())
+            .with_status(&out.status)
             .with_stderr(out.stderr.clone())
             .with_remedy("fix what cmdeployvpkg reports, then deploy again"));
         }

@@ -4,7 +4,7 @@
 //! directories and modes in [`HostOs::meta`]. A directory exists when it was made, or when a
 //! file or directory below it exists (the parents of seeded files).
 
-use hascript_api::Output;
+use hascript_api::{ExitStatus, Output};
 
 use crate::posix::ProcessIo;
 use crate::timefmt;
@@ -688,7 +688,7 @@ fn dd(os: &mut HostOs, now_ms: u64, args: &[String], io: &mut ProcessIo) -> Outp
     );
     let Some(out) = output else {
         // Writing to standard output.
-        return Output::new(0, String::from_utf8_lossy(&data).into_owned(), records);
+        return Output::from_bytes(ExitStatus::Code(0), data, records.into_bytes());
     };
     let path = normalize(&out);
     if is_dir(os, &path) {
