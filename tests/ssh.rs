@@ -918,3 +918,323 @@ fn hpvm_move_package_runs_over_ssh_to_its_hosts() {
         "one session per host reached: {reached:?}"
     );
 }
+
+/// A `Map` of SSH hosts by inventory name, as the router would hold them.
+struct Hosts(HashMap<String, SshHost>);
+
+impl Exec for Hosts {
+    fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+        match self.0.get(&cmd.host) {
+            Some(h) => h.exec(cmd),
+            None => Err(Error::usage("unknown host")),
+        }
+    }
+}
+
+/// Wait until the connections `Sshd::start` probed with are gone (each counts against
+/// MaxStartups while its process lives).
+fn quiet(sshd: &Sshd) {
+    let pid = sshd.pid().unwrap_or_else(|| panic!("sshd has no pid"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ssh_support::children_of(pid).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A connection to 127.0.0.2 that got sshd's banner and then says nothing: it counts as
+/// an unauthenticated connection until LoginGraceTime.
+fn hold_a_startup(sshd: &Sshd) -> std::net::TcpStream {
+    use std::io::Read as _;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut c = std::net::TcpStream::connect(("127.0.0.2", sshd.port))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut got = Vec::new();
+        let mut b = [0u8; 1];
+        while !got.ends_with(b"\n") && matches!(c.read(&mut b), Ok(1)) {
+            got.push(b[0]);
+        }
+        if got.starts_with(b"SSH-") {
+            return c;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sshd never gave a banner: {got:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_throttled_sshd_is_not_a_failed_host() {
+    // One sshd that lets at most two connections be unauthenticated at once and drops every
+    // other one before its banner (MaxStartups 2:100:2), as a busy production sshd does past
+    // its 10:30:100. 32 healthy host names on its four addresses, all at once.
+    let ips = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"];
+    let sshd = Sshd::start(
+        ips.iter().map(|i| raw_addr(i)).collect(),
+        &["ed25519"],
+        "MaxStartups 2:100:2",
+    );
+    quiet(&sshd);
+    let home = Home::new(&sshd.known_hosts, "");
+    let s = settings(&home);
+    let opts = SshOptions {
+        connect_timeout: Some(Duration::from_secs(10)),
+        ..SshOptions::default()
+    };
+    let mut map = HashMap::new();
+    let mut names = Vec::new();
+    for i in 0..32 {
+        let n = format!("h{i}");
+        let h = entry(&n, ips[i % ips.len()], sshd.port, USER, opts.clone());
+        map.insert(n.clone(), ssh_host(&h, &s));
+        names.push(n);
+    }
+    let exec = Hosts(map);
+    let cmds: Vec<Command> = names.iter().map(|n| sh(n, &format!("echo {n}"))).collect();
+    let r = fan_out(
+        &exec,
+        &cmds,
+        &FanOut {
+            limit: 32,
+            stop_on_error: false,
+        },
+    );
+    let failed: Vec<String> = names
+        .iter()
+        .zip(&r)
+        .filter_map(|(n, r)| match r {
+            Ok(o) if o.stdout == format!("{n}\n") => None,
+            Ok(o) => Some(format!("{n}: {o:?}")),
+            Err(e) => Some(format!("{n}: {e}")),
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 32 healthy hosts failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+    // The server did throttle (else this test proves nothing).
+    assert!(
+        sshd.log().contains("past MaxStartups"),
+        "sshd dropped no connection: {}",
+        sshd.log()
+    );
+    assert_eq!(sshd.log().matches("Accepted publickey").count(), 32);
+}
+
+#[test]
+fn a_server_that_keeps_throttling_fails_naming_max_startups() {
+    // At most one unauthenticated connection, and the test holds it (connected, silent):
+    // sshd drops every other connection before its banner until LoginGraceTime.
+    let sshd = Sshd::start(
+        vec![raw_addr("127.0.0.2")],
+        &["ed25519"],
+        "MaxStartups 1:100:1",
+    );
+    quiet(&sshd);
+    let _hold = hold_a_startup(&sshd);
+    let home = Home::new(&sshd.known_hosts, "");
+    let h = ssh_host(
+        &entry(
+            "busy",
+            "127.0.0.2",
+            sshd.port,
+            USER,
+            SshOptions {
+                connect_timeout: Some(Duration::from_secs(2)),
+                ..SshOptions::default()
+            },
+        ),
+        &settings(&home),
+    );
+    let e = err(h.exec(&sh("busy", "echo hi")));
+    assert_eq!(e.kind, ErrorKind::Transport, "{e}");
+    assert_eq!(e.host.as_deref(), Some("busy"));
+    assert!(e.message.contains("MaxStartups"), "{e}");
+    // It was tried more than once.
+    assert!(
+        sshd.log().matches("past MaxStartups").count() >= 2,
+        "{}",
+        sshd.log()
+    );
+}
+
+/// Whether a process named `comm` runs under `pid` (any depth).
+fn runs_under(pid: u32, comm: &str) -> bool {
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        for c in ssh_support::children_of(p) {
+            let name = std::fs::read_to_string(format!("/proc/{c}/comm")).unwrap_or_default();
+            if name.trim() == comm {
+                return true;
+            }
+            todo.push(c);
+        }
+    }
+    false
+}
+
+#[test]
+fn a_connection_reset_during_login_is_a_network_error_not_a_refused_key() {
+    use std::io::{Read as _, Write as _};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::os::fd::AsRawFd;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    // The server checks the key with a command that takes its time (and never accepts it):
+    // while it runs, the client is waiting for the answer to its login.
+    let sshd = Sshd::start(
+        vec![raw_addr("127.0.0.2")],
+        &["ed25519"],
+        "AuthorizedKeysFile none\nAuthorizedKeysCommand /usr/bin/sleep 8\nAuthorizedKeysCommandUser nobody",
+    );
+    // A relay on 127.0.0.7 in front of it that resets the client's connection on request.
+    let relay = TcpListener::bind("127.0.0.7:0").unwrap_or_else(|e| panic!("{e}"));
+    let relay_port = relay.local_addr().map(|a| a.port()).unwrap_or(0);
+    let reset = Arc::new(AtomicBool::new(false));
+    let server_port = sshd.port;
+    let flag = reset.clone();
+    std::thread::spawn(move || {
+        let Ok((client, _)) = relay.accept() else {
+            return;
+        };
+        let Ok(server) = TcpStream::connect(("127.0.0.2", server_port)) else {
+            return;
+        };
+        let pipe = |mut from: TcpStream, mut to: TcpStream| {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16384];
+                while let Ok(n) = from.read(&mut buf) {
+                    if n == 0 || to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = to.shutdown(Shutdown::Write);
+            })
+        };
+        let dup = |s: &TcpStream| s.try_clone().unwrap_or_else(|e| panic!("{e}"));
+        pipe(dup(&client), dup(&server));
+        pipe(dup(&server), dup(&client));
+        while !flag.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // SO_LINGER 0: close sends a RST instead of a FIN.
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: setsockopt(2) on the relay's own socket with a live linger struct.
+        unsafe {
+            libc::setsockopt(
+                client.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&linger as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
+        let _ = client.shutdown(Shutdown::Read);
+        drop(client);
+        let _ = server.shutdown(Shutdown::Both);
+    });
+    let home = Home::new(
+        &sshd.known_hosts.replace(
+            &format!("[127.0.0.2]:{}", sshd.port),
+            &format!("[127.0.0.7]:{relay_port}"),
+        ),
+        "",
+    );
+    let h = ssh_host(
+        &entry(
+            "reset",
+            "127.0.0.7",
+            relay_port,
+            USER,
+            SshOptions {
+                connect_timeout: Some(Duration::from_secs(20)),
+                ..SshOptions::default()
+            },
+        ),
+        &settings(&home),
+    );
+    let pid = sshd.pid().unwrap_or_else(|| panic!("sshd has no pid"));
+    let watcher = {
+        let reset = reset.clone();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                if runs_under(pid, "sleep") {
+                    reset.store(true, Ordering::SeqCst);
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            false
+        })
+    };
+    let e = err(h.exec(&sh("reset", "echo hi")));
+    assert!(
+        watcher.join().unwrap_or(false),
+        "the login never reached the key check: {e}"
+    );
+    assert_eq!(e.kind, ErrorKind::Transport, "{e}");
+    assert_eq!(e.host.as_deref(), Some("reset"));
+    assert!(
+        !e.message.contains("authentication as"),
+        "a reset is not a refused login: {e}"
+    );
+    assert!(
+        e.message.contains("connection") && e.message.contains("authentication"),
+        "{e}"
+    );
+    let remedy = e.remedy.clone().unwrap_or_default();
+    assert!(!remedy.contains("ssh-agent"), "no key advice: {remedy}");
+}
+
+#[test]
+fn host_key_alias_on_another_port_is_looked_up_under_the_alias_alone() {
+    // The book's tunnel recipe: HostName 127.0.0.x, Port N, HostKeyAlias cd1, with the key
+    // recorded as `cd1` (what `ssh cd1` over the tunnel records and reads).
+    let sshd = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    let line = sshd.known_hosts.lines().next().unwrap_or_default();
+    let (_, key) = line.split_once(' ').unwrap_or_default();
+    let config = format!(
+        "Host cd1\n    HostName 127.0.0.2\n    Port {}\n    HostKeyAlias cd1\n    User {USER}\n",
+        sshd.port
+    );
+    let home = Home::new(&format!("cd1 {key}\n"), &config);
+    let cd1 = HostEntry {
+        name: "cd1".into(),
+        transport: TransportKind::Ssh,
+        user: None,
+        address: None,
+        ssh: SshOptions::default(),
+    };
+    let h = ssh_host(&cd1, &settings(&home));
+    assert_eq!(ok(h.exec(&sh("cd1", "echo through"))).stdout, "through\n");
+    // A key recorded under `[cd1]:port` is not the alias's (OpenSSH ignores it too), and an
+    // accepted new key is recorded under the alias alone.
+    let home = Home::new(&format!("[cd1]:{} {key}\n", sshd.port), &config);
+    let e = err(ssh_host(&cd1, &settings(&home)).exec(&sh("cd1", "echo x")));
+    assert!(
+        e.message.contains("the host key of cd1 is not known"),
+        "{e}"
+    );
+    let s = SshSettings {
+        accept_new_host_keys: true,
+        ..settings(&home)
+    };
+    assert_eq!(
+        ok(ssh_host(&cd1, &s).exec(&sh("cd1", "echo x"))).stdout,
+        "x\n"
+    );
+    assert!(
+        home.known_hosts().ends_with(&format!("\ncd1 {key}\n")),
+        "{}",
+        home.known_hosts()
+    );
+}
