@@ -1078,13 +1078,130 @@ fn runs_under(pid: u32, comm: &str) -> bool {
     false
 }
 
+/// When a [`Relay`] resets a client's connection.
+#[derive(Clone, Copy)]
+enum ResetWhen {
+    /// The first connection, once the test raises the relay's flag.
+    Flag,
+    /// The first `n` connections, once the client has sent more than its banner (its key
+    /// exchange has begun).
+    InKeyExchange(usize),
+}
+
+/// A TCP relay on `127.0.0.7` in front of a server, which resets client connections (RST:
+/// `SO_LINGER` 0, then close) as `when` says. One thread per connection, one socket each
+/// way, `poll(2)`.
+struct Relay {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    fn start(to: (&'static str, u16), when: ResetWhen) -> Relay {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let l = std::net::TcpListener::bind("127.0.0.7:0").unwrap_or_else(|e| panic!("{e}"));
+        let port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let flag = Arc::new(AtomicBool::new(false));
+        let (acc, fl) = (accepted.clone(), flag.clone());
+        std::thread::spawn(move || {
+            for client in l.incoming().flatten() {
+                let n = acc.fetch_add(1, Ordering::SeqCst);
+                let fl = fl.clone();
+                std::thread::spawn(move || {
+                    let Ok(server) = std::net::TcpStream::connect(to) else {
+                        return;
+                    };
+                    Relay::serve(client, server, n, when, &fl);
+                });
+            }
+        });
+        Relay {
+            port,
+            accepted,
+            flag,
+        }
+    }
+
+    fn serve(
+        client: std::net::TcpStream,
+        server: std::net::TcpStream,
+        n: usize,
+        when: ResetWhen,
+        flag: &std::sync::atomic::AtomicBool,
+    ) {
+        use std::io::{Read as _, Write as _};
+        use std::os::fd::AsRawFd;
+        let mut up: Vec<u8> = Vec::new();
+        let mut buf = [0u8; 16384];
+        let ends = [&client, &server];
+        loop {
+            let reset = match when {
+                ResetWhen::Flag => n == 0 && flag.load(std::sync::atomic::Ordering::SeqCst),
+                ResetWhen::InKeyExchange(k) => {
+                    n < k
+                        && up
+                            .iter()
+                            .position(|b| *b == b'\n')
+                            .is_some_and(|i| up.len() > i + 1)
+                }
+            };
+            if reset {
+                let linger = libc::linger {
+                    l_onoff: 1,
+                    l_linger: 0,
+                };
+                // SAFETY: setsockopt(2) on the relay's own socket with a live struct.
+                unsafe {
+                    libc::setsockopt(
+                        client.as_raw_fd(),
+                        libc::SOL_SOCKET,
+                        libc::SO_LINGER,
+                        (&linger as *const libc::linger).cast(),
+                        std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                    );
+                }
+                return;
+            }
+            let mut fds = [
+                libc::pollfd {
+                    fd: client.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: server.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            // SAFETY: poll(2) on two pollfds we own for the call.
+            unsafe { libc::poll(fds.as_mut_ptr(), 2, 20) };
+            for (i, f) in fds.iter().enumerate() {
+                if f.revents == 0 {
+                    continue;
+                }
+                let (mut from, mut to) = (ends[i], ends[1 - i]);
+                let got = from.read(&mut buf).unwrap_or(0);
+                if got == 0 {
+                    return;
+                }
+                if i == 0 && up.len() < 65536 {
+                    up.extend_from_slice(&buf[..got]);
+                }
+                if to.write_all(&buf[..got]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn a_connection_reset_during_login_is_a_network_error_not_a_refused_key() {
-    use std::io::{Read as _, Write as _};
-    use std::net::{Shutdown, TcpListener, TcpStream};
-    use std::os::fd::AsRawFd;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
     // The server checks the key with a command that takes its time (and never accepts it):
     // while it runs, the client is waiting for the answer to its login.
     let sshd = Sshd::start(
@@ -1092,59 +1209,11 @@ fn a_connection_reset_during_login_is_a_network_error_not_a_refused_key() {
         &["ed25519"],
         "AuthorizedKeysFile none\nAuthorizedKeysCommand /usr/bin/sleep 8\nAuthorizedKeysCommandUser nobody",
     );
-    // A relay on 127.0.0.7 in front of it that resets the client's connection on request.
-    let relay = TcpListener::bind("127.0.0.7:0").unwrap_or_else(|e| panic!("{e}"));
-    let relay_port = relay.local_addr().map(|a| a.port()).unwrap_or(0);
-    let reset = Arc::new(AtomicBool::new(false));
-    let server_port = sshd.port;
-    let flag = reset.clone();
-    std::thread::spawn(move || {
-        let Ok((client, _)) = relay.accept() else {
-            return;
-        };
-        let Ok(server) = TcpStream::connect(("127.0.0.2", server_port)) else {
-            return;
-        };
-        let pipe = |mut from: TcpStream, mut to: TcpStream| {
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 16384];
-                while let Ok(n) = from.read(&mut buf) {
-                    if n == 0 || to.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-                let _ = to.shutdown(Shutdown::Write);
-            })
-        };
-        let dup = |s: &TcpStream| s.try_clone().unwrap_or_else(|e| panic!("{e}"));
-        pipe(dup(&client), dup(&server));
-        pipe(dup(&server), dup(&client));
-        while !flag.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        // SO_LINGER 0: close sends a RST instead of a FIN.
-        let linger = libc::linger {
-            l_onoff: 1,
-            l_linger: 0,
-        };
-        // SAFETY: setsockopt(2) on the relay's own socket with a live linger struct.
-        unsafe {
-            libc::setsockopt(
-                client.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_LINGER,
-                (&linger as *const libc::linger).cast(),
-                std::mem::size_of::<libc::linger>() as libc::socklen_t,
-            );
-        }
-        let _ = client.shutdown(Shutdown::Read);
-        drop(client);
-        let _ = server.shutdown(Shutdown::Both);
-    });
+    let relay = Relay::start(("127.0.0.2", sshd.port), ResetWhen::Flag);
     let home = Home::new(
         &sshd.known_hosts.replace(
             &format!("[127.0.0.2]:{}", sshd.port),
-            &format!("[127.0.0.7]:{relay_port}"),
+            &format!("[127.0.0.7]:{}", relay.port),
         ),
         "",
     );
@@ -1152,7 +1221,7 @@ fn a_connection_reset_during_login_is_a_network_error_not_a_refused_key() {
         &entry(
             "reset",
             "127.0.0.7",
-            relay_port,
+            relay.port,
             USER,
             SshOptions {
                 connect_timeout: Some(Duration::from_secs(20)),
@@ -1163,12 +1232,12 @@ fn a_connection_reset_during_login_is_a_network_error_not_a_refused_key() {
     );
     let pid = sshd.pid().unwrap_or_else(|| panic!("sshd has no pid"));
     let watcher = {
-        let reset = reset.clone();
+        let flag = relay.flag.clone();
         std::thread::spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(15);
             while Instant::now() < deadline {
                 if runs_under(pid, "sleep") {
-                    reset.store(true, Ordering::SeqCst);
+                    flag.store(true, Ordering::SeqCst);
                     return true;
                 }
                 std::thread::sleep(Duration::from_millis(20));
@@ -1188,11 +1257,33 @@ fn a_connection_reset_during_login_is_a_network_error_not_a_refused_key() {
         "a reset is not a refused login: {e}"
     );
     assert!(
-        e.message.contains("connection") && e.message.contains("authentication"),
+        e.message.contains("connection was reset") && e.message.contains("during authentication"),
         "{e}"
     );
     let remedy = e.remedy.clone().unwrap_or_default();
     assert!(!remedy.contains("ssh-agent"), "no key advice: {remedy}");
+    assert_eq!(relay.accepted.load(Ordering::SeqCst), 1, "not retried");
+}
+
+#[test]
+fn a_connection_reset_during_the_key_exchange_is_tried_again() {
+    use std::sync::atomic::Ordering;
+    let sshd = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    // The first two connections are reset once the client's key exchange has begun.
+    let relay = Relay::start(("127.0.0.2", sshd.port), ResetWhen::InKeyExchange(2));
+    let home = Home::new(
+        &sshd.known_hosts.replace(
+            &format!("[127.0.0.2]:{}", sshd.port),
+            &format!("[127.0.0.7]:{}", relay.port),
+        ),
+        "",
+    );
+    let h = ssh_host(
+        &entry("kex", "127.0.0.7", relay.port, USER, SshOptions::default()),
+        &settings(&home),
+    );
+    assert_eq!(ok(h.exec(&sh("kex", "echo after"))).stdout, "after\n");
+    assert_eq!(relay.accepted.load(Ordering::SeqCst), 3);
 }
 
 #[test]

@@ -362,9 +362,10 @@ fn handshake(
 }
 
 /// The handshake, tried again with backoff and jitter while the server drops the
-/// connection before logging in (sshd's MaxStartups), within `t.connect_timeout` from the
-/// first try. Each try holds a handshake slot on the server (see [`throttle::slot`]); the
-/// slot is returned with the session and held until authentication ends.
+/// connection before logging in (sshd's MaxStartups), for up to `t.connect_timeout` of
+/// tries and pauses (waiting for a handshake slot does not count: that queue is
+/// hascript's own). Each try holds a slot on the server (see [`throttle::slot`]); the slot
+/// is returned with the session and held until authentication ends.
 fn handshake_with_retries(
     t: &Target,
     addrs: &[SocketAddr],
@@ -373,12 +374,12 @@ fn handshake_with_retries(
 ) -> Result<(Session, i32, throttle::Slot), HandshakeError> {
     let server = addrs[0];
     let mut tries = 0u32;
-    let mut started: Option<Instant> = None;
+    let mut spent = Duration::ZERO;
     loop {
         let slot = throttle::slot(server, t.handshakes_per_server, cancel)
             .map_err(|e| e.on_host(&t.name))?;
-        let start = *started.get_or_insert_with(Instant::now);
-        let left = t.connect_timeout.saturating_sub(start.elapsed());
+        let left = t.connect_timeout.saturating_sub(spent);
+        let at = Instant::now();
         tries += 1;
         let e = match handshake(
             t,
@@ -387,38 +388,49 @@ fn handshake_with_retries(
             t.legacy,
             left.max(Duration::from_millis(1)),
         ) {
-            Ok((sess, fd)) => return Ok((sess, fd, slot)),
+            Ok((sess, fd)) => {
+                slot.passed();
+                return Ok((sess, fd, slot));
+            }
             Err(e) => e,
         };
-        drop(slot);
+        spent += at.elapsed();
         let Some(what) = &e.dropped else {
             return Err(e);
         };
+        slot.dropped();
+        drop(slot);
         let pause = throttle::backoff(tries);
         // Another try only when it still has time to complete (a handshake on a busy
         // server takes a few hundred milliseconds).
-        let left = t.connect_timeout.saturating_sub(start.elapsed());
+        let left = t.connect_timeout.saturating_sub(spent);
         if left <= pause + Duration::from_millis(250) {
             return Err(HandshakeError::from(
                 t.err(
                     ErrorKind::Transport,
                     format!(
-                        "{} {what}, on each of {tries} tries in {:.1} s (connect_timeout {} s);                          the host may well be healthy: {}",
+                        "{} {what}, on each of {tries} tries in {:.1} s (connect_timeout {} s); \
+                         the host may well be healthy: {}",
                         t.endpoint(),
-                        start.elapsed().as_secs_f64(),
+                        spent.as_secs_f64(),
                         t.connect_timeout.as_secs_f64(),
                         throttle::THROTTLE_CAUSE
                     ),
                 )
                 .with_remedy(format!(
-                    "run again when the server is less busy; or give the host a longer                      connect_timeout, lower handshakes_per_server (now {}) in the inventory's                      [defaults] or run_all's limit, or raise MaxStartups in the server's                      sshd_config ({})",
+                    "run again when the server is less busy; or give the host a longer \
+                     connect_timeout, lower handshakes_per_server (now {}) in the inventory's \
+                     [defaults] or run_all's limit, or raise MaxStartups in the server's \
+                     sshd_config ({})",
                     t.handshakes_per_server, t.inventory_hint
                 )),
             ));
         }
-        if cancel.wait_timeout(pause) {
+        let at = Instant::now();
+        if throttle::pause(server, pause, cancel) {
             return Err(HandshakeError::from(Error::cancelled().on_host(&t.name)));
         }
+        spent += at.elapsed();
     }
 }
 

@@ -9,6 +9,7 @@
 //! per sshd, which hascript cannot see; it counts per address and port, a heuristic that
 //! holds the common cases (one host per address, or many names for one tunnel).
 
+use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -27,9 +28,20 @@ const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 /// Longest pause between two tries.
 const BACKOFF_CAP: Duration = Duration::from_millis(1600);
 
+/// One server's handshakes in this process.
+#[derive(Debug, Default)]
+struct Server {
+    /// Handshakes in flight.
+    in_flight: usize,
+    /// A lower limit learned from the server dropping connections (see [`Slot::dropped`]).
+    learned: Option<usize>,
+    /// Handshakes the server let through so far (each frees one of its MaxStartups).
+    passes: u64,
+}
+
 #[derive(Default)]
 struct Gate {
-    in_flight: Mutex<HashMap<SocketAddr, usize>>,
+    servers: Mutex<HashMap<SocketAddr, Server>>,
     freed: Condvar,
 }
 
@@ -38,49 +50,109 @@ fn gate() -> &'static Gate {
     GATE.get_or_init(Gate::default)
 }
 
+fn servers(g: &Gate) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Server>> {
+    match g.servers.lock() {
+        Ok(m) => m,
+        Err(p) => p.into_inner(),
+    }
+}
+
 /// A handshake slot on one server; dropping it frees the slot.
 #[derive(Debug)]
 pub struct Slot {
     server: SocketAddr,
+    limit: usize,
+    /// `Some(true)`: the server let the handshake through; `Some(false)`: it dropped it.
+    verdict: Cell<Option<bool>>,
+}
+
+impl Slot {
+    /// The server let this handshake through: the learned limit grows by one (back to the
+    /// configured one), as a server that throttled may have room again.
+    pub fn passed(&self) {
+        self.verdict.set(Some(true));
+    }
+
+    /// The server dropped this handshake before logging in: fewer at once, from now on, than
+    /// were in flight when it did (at least one). Waiting hosts then queue here instead
+    /// of being dropped by the server and backing off.
+    pub fn dropped(&self) {
+        self.verdict.set(Some(false));
+    }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         let g = gate();
-        let mut map = match g.in_flight.lock() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
-        if let Some(n) = map.get_mut(&self.server) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                map.remove(&self.server);
+        let mut map = servers(g);
+        if let Some(s) = map.get_mut(&self.server) {
+            match self.verdict.get() {
+                Some(false) => {
+                    let now = s.in_flight.saturating_sub(1).max(1);
+                    s.learned = Some(s.learned.map_or(now, |l| l.min(now)));
+                }
+                Some(true) => {
+                    s.learned = s.learned.map(|l| l + 1).filter(|l| *l < self.limit);
+                    s.passes += 1;
+                }
+                None => {}
             }
+            s.in_flight = s.in_flight.saturating_sub(1);
         }
         g.freed.notify_all();
     }
 }
 
-/// Wait for a handshake slot on `server` (at most `limit` at once in this process), checking
-/// `cancel` while waiting. Slots are process-wide: every fan-out, lock round and single
-/// command of the run shares them.
+/// Wait for a handshake slot on `server` (at most `limit` at once in this process, fewer
+/// while the server is dropping connections), checking `cancel` while waiting. Slots are
+/// process-wide: every fan-out, lock round and single command of the run shares them.
 pub fn slot(server: SocketAddr, limit: usize, cancel: &CancelToken) -> Result<Slot, Error> {
+    let limit = limit.max(1);
     let g = gate();
-    let mut map = match g.in_flight.lock() {
-        Ok(m) => m,
-        Err(p) => p.into_inner(),
-    };
+    let mut map = servers(g);
     loop {
-        let n = map.entry(server).or_insert(0);
-        if *n < limit.max(1) {
-            *n += 1;
-            return Ok(Slot { server });
+        let s = map.entry(server).or_default();
+        let now = s.learned.map_or(limit, |l| l.min(limit)).max(1);
+        if s.in_flight < now {
+            s.in_flight += 1;
+            return Ok(Slot {
+                server,
+                limit,
+                verdict: Cell::new(None),
+            });
         }
         if cancel.is_cancelled() {
             return Err(Error::cancelled());
         }
         // Woken when a slot is freed; the timeout only bounds how late a Ctrl-C is seen.
         map = match g.freed.wait_timeout(map, Duration::from_millis(100)) {
+            Ok((m, _)) => m,
+            Err(p) => p.into_inner().0,
+        };
+    }
+}
+
+/// Pause for `d` after `server` dropped a handshake, or less: until one of this process's
+/// handshakes on that server ends logged in (the server has room again; the slots keep
+/// the hosts that wake from rushing it). `true` when `cancel` fired.
+pub fn pause(server: SocketAddr, d: Duration, cancel: &CancelToken) -> bool {
+    let g = gate();
+    let end = std::time::Instant::now() + d;
+    let mut map = servers(g);
+    let seen = map.get(&server).map_or(0, |s| s.passes);
+    loop {
+        if cancel.is_cancelled() {
+            return true;
+        }
+        if map.get(&server).map_or(0, |s| s.passes) != seen {
+            return false;
+        }
+        let now = std::time::Instant::now();
+        if now >= end {
+            return false;
+        }
+        let wait = (end - now).min(Duration::from_millis(100));
+        map = match g.freed.wait_timeout(map, wait) {
             Ok((m, _)) => m,
             Err(p) => p.into_inner().0,
         };
@@ -213,5 +285,38 @@ mod tests {
         assert_eq!(e, Some(hascript_api::ErrorKind::Cancelled));
         drop(held);
         drop(slot(a, 3, &cancel).unwrap_or_else(|e| panic!("{e}")));
+    }
+
+    #[test]
+    fn a_server_that_drops_handshakes_gets_fewer_at_once_until_it_lets_them_through() {
+        let a: SocketAddr = ([127, 9, 1, 1], 2222).into();
+        let cancel = CancelToken::new();
+        let take = || slot(a, 4, &cancel).unwrap_or_else(|e| panic!("{e}"));
+        let free_now = || {
+            let map = servers(gate());
+            map.get(&a)
+                .map(|s| s.learned.map_or(4, |l| l.min(4)) - s.in_flight)
+                .unwrap_or(4)
+        };
+        // Four in flight, three dropped by the server: two at once, then one.
+        let s: Vec<Slot> = (0..4).map(|_| take()).collect();
+        assert_eq!(free_now(), 0);
+        for x in &s[..3] {
+            x.dropped();
+        }
+        drop(s);
+        assert_eq!(servers(gate()).get(&a).and_then(|s| s.learned), Some(1));
+        let one = take();
+        assert_eq!(free_now(), 0, "one at a time now");
+        // Let through: room for one more per success, back to the configured 4.
+        one.passed();
+        drop(one);
+        assert_eq!(servers(gate()).get(&a).and_then(|s| s.learned), Some(2));
+        for _ in 0..2 {
+            let x = take();
+            x.passed();
+        }
+        assert_eq!(servers(gate()).get(&a).and_then(|s| s.learned), None);
+        assert_eq!(free_now(), 4);
     }
 }
