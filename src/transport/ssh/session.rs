@@ -400,11 +400,12 @@ fn handshake_with_retries(
         };
         slot.dropped();
         drop(slot);
-        let pause = throttle::backoff(tries);
         // Another try only when it still has time to complete (a handshake on a busy
-        // server takes a few hundred milliseconds).
+        // server takes a few hundred milliseconds); the last pause may be shorter.
         let left = t.connect_timeout.saturating_sub(spent);
-        if left <= pause + Duration::from_millis(250) {
+        let last_try = Duration::from_millis(250);
+        let pause = throttle::backoff(tries).min(left.saturating_sub(last_try));
+        if left <= last_try || pause.is_zero() {
             return Err(HandshakeError::from(
                 t.err(
                     ErrorKind::Transport,
