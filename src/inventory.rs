@@ -1099,6 +1099,31 @@ role = "guest-domain"
     }
 
     #[test]
+    fn handshakes_per_server_from_defaults_and_its_range() {
+        let text = replace(
+            "transport = \"local\"\nuser = \"root\"",
+            "transport = \"ssh\"\nuser = \"root\"\nhandshakes_per_server = 4",
+        );
+        let inv = match parse("inv.toml", &text) {
+            Ok(i) => i,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(inv.hosts[0].ssh.handshakes_per_server, Some(4));
+        for bad in ["0", "101", "-1"] {
+            let e = err(&text.replace(
+                "handshakes_per_server = 4",
+                &format!("handshakes_per_server = {bad}"),
+            ));
+            assert_eq!(
+                (e.key.as_deref(), e.line),
+                (Some("handshakes_per_server"), Some(6)),
+                "{e}"
+            );
+            assert!(e.message.contains("MaxStartups"), "{e}");
+        }
+    }
+
+    #[test]
     fn bad_host_name() {
         let e = err(&replace("name = \"guest2\"", "name = \"guest;2\""));
         assert_eq!(e.key.as_deref(), Some("name"));
