@@ -317,9 +317,13 @@ fn handshake(
             } else if !got_banner {
                 match said.as_deref() {
                     None => Some("closed the connection before the SSH banner".to_string()),
-                    Some(w) if w.contains("MaxStartups") || w.contains("Exceeded") => Some(
-                        format!("closed the connection before the SSH banner, saying {w:?}"),
-                    ),
+                    // "Exceeded MaxStartups" (and PerSourceMaxStartups); OpenSSH 9.8's
+                    // PerSourcePenalties says "Not allowed at this time".
+                    Some(w) if w.contains("Exceeded") || w.contains("Not allowed at this time") => {
+                        Some(format!(
+                            "closed the connection before the SSH banner, saying {w:?}"
+                        ))
+                    }
                     // Something that is not sshd answered: not worth another try.
                     Some(_) => None,
                 }

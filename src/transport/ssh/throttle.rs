@@ -224,7 +224,7 @@ pub fn socket_state(fd: i32) -> Socket {
 /// The likely cause, for the error after the last try (and the book).
 pub const THROTTLE_CAUSE: &str = "this is what sshd does when too many connections are not \
      logged in yet (MaxStartups in its sshd_config, default 10:30:100, counted across all \
-     clients); through a tunnel or a jump host, its sshd refusing the forwarded connection \
+     clients; from OpenSSH 9.8 also PerSourceMaxStartups and PerSourcePenalties); through a tunnel or a jump host, its sshd refusing the forwarded connection \
      (MaxSessions, MaxStartups) looks the same";
 
 #[cfg(test)]
