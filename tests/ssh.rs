@@ -1263,6 +1263,7 @@ fn a_connection_reset_during_login_is_a_network_error_not_a_refused_key() {
         e.message.contains("connection was reset") && e.message.contains("during authentication"),
         "{e}"
     );
+    assert!(!e.message.contains("  "), "{e}");
     let remedy = e.remedy.clone().unwrap_or_default();
     assert!(!remedy.contains("ssh-agent"), "no key advice: {remedy}");
     assert_eq!(relay.accepted.load(Ordering::SeqCst), 1, "not retried");

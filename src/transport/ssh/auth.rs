@@ -123,14 +123,17 @@ fn lost(
         Error::new(
             ErrorKind::Transport,
             format!(
-                "{}: the connection to {} broke during authentication (while trying {trying}):                  {why}; this is a network or server problem, not a refused login; nothing was                  sent to the host",
+                "{}: the connection to {} broke during authentication (while trying {trying}): \
+                 {why}; this is a network or server problem, not a refused login; nothing was \
+                 sent to the host",
                 t.name,
                 t.endpoint()
             ),
         )
         .on_host(&t.name)
         .with_remedy(
-            "check the network path to the host and its sshd (its log says why the connection              ended), then run again",
+            "check the network path to the host and its sshd (its log says why the connection \
+             ended), then run again",
         ),
     )
 }
