@@ -301,7 +301,7 @@ fn main() {
         "  memory per open session: {per_session:.0} KiB (RSS {before} KiB -> {after} KiB with {HOSTS} sessions; target <= 256)"
     );
     println!(
-        "  cold fan-out, {HOSTS} new hosts on one sshd (4 addresses): {:.0} ms with room ({roomy_failed} failed); {:.0} ms at MaxStartups 2:100:2 ({throttled_failed} failed, {drops} connections dropped by sshd and tried again)",
+        "  cold fan-out, {HOSTS} new hosts on one sshd (4 addresses): {:.0} ms with room ({roomy_failed} failed); {:.0} ms at MaxStartups 2:100:2 ({throttled_failed} failed; sshd dropped {drops} connections)",
         ms(roomy),
         ms(throttled)
     );
