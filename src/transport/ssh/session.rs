@@ -30,8 +30,8 @@ pub struct Target {
     pub port: u16,
     /// Login user.
     pub user: String,
-    /// Names the host key is recorded under (`HostKeyAlias` or `connect_host`, with the
-    /// port form for a port other than 22).
+    /// Names the host key is recorded under (`HostKeyAlias` alone on any port, as OpenSSH
+    /// does; else `connect_host`, in the `[host]:port` form for a port other than 22).
     pub known_names: Vec<String>,
     /// known_hosts files read.
     pub known_files: Vec<PathBuf>,
