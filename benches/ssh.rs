@@ -229,6 +229,57 @@ fn main() {
             .args(["-O", "exit"])
             .status();
     }
+
+    // Cold fan-out to one sshd: 32 new hosts on four of its addresses (every host
+    // connects, exchanges keys and logs in), first with room (MaxStartups 100), then with
+    // sshd throttling at MaxStartups 2:100:2 (hosts dropped before the banner are tried
+    // again within their connect_timeout, 10 s).
+    let cold_fan = |extra: &str| {
+        let four: Vec<String> = ips[..4].to_vec();
+        let sshd = Sshd::start(
+            four.iter()
+                .map(|ip| Addr {
+                    ip: ip.clone(),
+                    force: None,
+                })
+                .collect(),
+            &["ed25519"],
+            extra,
+        );
+        // The start-up probes count against MaxStartups while their processes live.
+        if let Some(pid) = sshd.pid() {
+            let t = Instant::now();
+            while !ssh_support::children_of(pid).is_empty() && t.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let home = Home::new(&sshd.known_hosts, "");
+        let settings = SshSettings {
+            home: Some(home.path.clone()),
+            ..SshSettings::default()
+        };
+        let hosts = Map((0..HOSTS)
+            .map(|i| {
+                SshHost::new(
+                    &entry(&format!("h{i}"), &four[i % 4], sshd.port),
+                    &settings,
+                    CancelToken::new(),
+                )
+                .unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect());
+        let t = Instant::now();
+        let failed = fan_out(&hosts, &cmds, &opts)
+            .iter()
+            .filter(|r| r.is_err())
+            .count();
+        let took = t.elapsed();
+        let drops = sshd.log().matches("past MaxStartups").count();
+        (took, failed, drops)
+    };
+    let (roomy, roomy_failed, _) = cold_fan("");
+    let (throttled, throttled_failed, drops) = cold_fan("MaxStartups 2:100:2");
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!("SSH transport benchmark (loopback sshd, user shell /bin/sh)");
     println!(
@@ -248,5 +299,10 @@ fn main() {
     );
     println!(
         "  memory per open session: {per_session:.0} KiB (RSS {before} KiB -> {after} KiB with {HOSTS} sessions; target <= 256)"
+    );
+    println!(
+        "  cold fan-out, {HOSTS} new hosts on one sshd (4 addresses): {:.0} ms with room ({roomy_failed} failed); {:.0} ms at MaxStartups 2:100:2 ({throttled_failed} failed; sshd dropped {drops} connections)",
+        ms(roomy),
+        ms(throttled)
     );
 }

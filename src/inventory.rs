@@ -244,6 +244,7 @@ struct RawDefaults {
     legacy_algorithms: Option<Spanned<bool>>,
     connect_timeout: Option<Spanned<i64>>,
     command_timeout: Option<Spanned<i64>>,
+    handshakes_per_server: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,6 +287,7 @@ struct RawHost {
     legacy_algorithms: Option<Spanned<bool>>,
     connect_timeout: Option<Spanned<i64>>,
     command_timeout: Option<Spanned<i64>>,
+    handshakes_per_server: Option<Spanned<i64>>,
 }
 
 struct Ctx<'a> {
@@ -427,6 +429,7 @@ fn ssh_options(
         legacy_algorithms: h.legacy_algorithms.as_ref(),
         connect_timeout: h.connect_timeout.as_ref(),
         command_timeout: h.command_timeout.as_ref(),
+        handshakes_per_server: h.handshakes_per_server.as_ref(),
     };
     if transport != TransportKind::Ssh {
         if let Some((at, key)) = own.first_set() {
@@ -457,6 +460,9 @@ fn ssh_options(
         legacy_algorithms: own.legacy_algorithms.or(d.legacy_algorithms.as_ref()),
         connect_timeout: own.connect_timeout.or(d.connect_timeout.as_ref()),
         command_timeout: own.command_timeout.or(d.command_timeout.as_ref()),
+        handshakes_per_server: own
+            .handshakes_per_server
+            .or(d.handshakes_per_server.as_ref()),
     };
     keys.validate().map_err(|e| {
         ctx.err(
@@ -1090,6 +1096,31 @@ role = "guest-domain"
         let e = err(&replace("transport = \"sim\"", "transport = \"telnet\""));
         assert!(e.message.contains("unknown transport"), "{e}");
         assert_eq!(e.line, Some(23));
+    }
+
+    #[test]
+    fn handshakes_per_server_from_defaults_and_its_range() {
+        let text = replace(
+            "transport = \"local\"\nuser = \"root\"",
+            "transport = \"ssh\"\nuser = \"root\"\nhandshakes_per_server = 4",
+        );
+        let inv = match parse("inv.toml", &text) {
+            Ok(i) => i,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(inv.hosts[0].ssh.handshakes_per_server, Some(4));
+        for bad in ["0", "101", "-1"] {
+            let e = err(&text.replace(
+                "handshakes_per_server = 4",
+                &format!("handshakes_per_server = {bad}"),
+            ));
+            assert_eq!(
+                (e.key.as_deref(), e.line),
+                (Some("handshakes_per_server"), Some(6)),
+                "{e}"
+            );
+            assert!(e.message.contains("MaxStartups"), "{e}");
+        }
     }
 
     #[test]

@@ -931,3 +931,418 @@ fn hpvm_move_package_runs_over_ssh_to_its_hosts() {
         "one session per host reached: {reached:?}"
     );
 }
+
+/// A `Map` of SSH hosts by inventory name, as the router would hold them.
+struct Hosts(HashMap<String, SshHost>);
+
+impl Exec for Hosts {
+    fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+        match self.0.get(&cmd.host) {
+            Some(h) => h.exec(cmd),
+            None => Err(Error::usage("unknown host")),
+        }
+    }
+}
+
+/// Wait until the connections `Sshd::start` probed with are gone (each counts against
+/// MaxStartups while its process lives).
+fn quiet(sshd: &Sshd) {
+    let pid = sshd.pid().unwrap_or_else(|| panic!("sshd has no pid"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ssh_support::children_of(pid).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A connection to 127.0.0.2 that got sshd's banner and then says nothing: it counts as
+/// an unauthenticated connection until LoginGraceTime.
+fn hold_a_startup(sshd: &Sshd) -> std::net::TcpStream {
+    use std::io::Read as _;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut c = std::net::TcpStream::connect(("127.0.0.2", sshd.port))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut got = Vec::new();
+        let mut b = [0u8; 1];
+        while !got.ends_with(b"\n") && matches!(c.read(&mut b), Ok(1)) {
+            got.push(b[0]);
+        }
+        if got.starts_with(b"SSH-") {
+            return c;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sshd never gave a banner: {got:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_throttled_sshd_is_not_a_failed_host() {
+    // One sshd that lets at most two connections be unauthenticated at once and drops every
+    // other one before its banner (MaxStartups 2:100:2), as a busy production sshd does past
+    // its 10:30:100. 32 healthy host names on its four addresses, all at once.
+    let ips = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"];
+    let sshd = Sshd::start(
+        ips.iter().map(|i| raw_addr(i)).collect(),
+        &["ed25519"],
+        "MaxStartups 2:100:2",
+    );
+    quiet(&sshd);
+    let home = Home::new(&sshd.known_hosts, "");
+    let s = settings(&home);
+    // The retries happen within each host's connect_timeout; 20 s rather than the default
+    // 10 so that a loaded test machine cannot turn slowness into a failure (on a quiet one
+    // all 32 are in within a few seconds: see the SSH benchmark).
+    let opts = SshOptions {
+        connect_timeout: Some(Duration::from_secs(20)),
+        ..SshOptions::default()
+    };
+    let mut map = HashMap::new();
+    let mut names = Vec::new();
+    for i in 0..32 {
+        let n = format!("h{i}");
+        let h = entry(&n, ips[i % ips.len()], sshd.port, USER, opts.clone());
+        map.insert(n.clone(), ssh_host(&h, &s));
+        names.push(n);
+    }
+    let exec = Hosts(map);
+    let cmds: Vec<Command> = names.iter().map(|n| sh(n, &format!("echo {n}"))).collect();
+    let r = fan_out(
+        &exec,
+        &cmds,
+        &FanOut {
+            limit: 32,
+            stop_on_error: false,
+        },
+    );
+    let failed: Vec<String> = names
+        .iter()
+        .zip(&r)
+        .filter_map(|(n, r)| match r {
+            Ok(o) if o.stdout == format!("{n}\n") => None,
+            Ok(o) => Some(format!("{n}: {o:?}")),
+            Err(e) => Some(format!("{n}: {e}")),
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 32 healthy hosts failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+    // The server did throttle (else this test proves nothing).
+    assert!(
+        sshd.log().contains("past MaxStartups"),
+        "sshd dropped no connection: {}",
+        sshd.log()
+    );
+    assert_eq!(sshd.log().matches("Accepted publickey").count(), 32);
+}
+
+#[test]
+fn a_server_that_keeps_throttling_fails_naming_max_startups() {
+    // At most one unauthenticated connection, and the test holds it (connected, silent):
+    // sshd drops every other connection before its banner until LoginGraceTime.
+    let sshd = Sshd::start(
+        vec![raw_addr("127.0.0.2")],
+        &["ed25519"],
+        "MaxStartups 1:100:1",
+    );
+    quiet(&sshd);
+    let _hold = hold_a_startup(&sshd);
+    let home = Home::new(&sshd.known_hosts, "");
+    let h = ssh_host(
+        &entry(
+            "busy",
+            "127.0.0.2",
+            sshd.port,
+            USER,
+            SshOptions {
+                connect_timeout: Some(Duration::from_secs(2)),
+                ..SshOptions::default()
+            },
+        ),
+        &settings(&home),
+    );
+    let e = err(h.exec(&sh("busy", "echo hi")));
+    assert_eq!(e.kind, ErrorKind::Transport, "{e}");
+    assert_eq!(e.host.as_deref(), Some("busy"));
+    assert!(e.message.contains("MaxStartups"), "{e}");
+    // It was tried more than once.
+    assert!(
+        sshd.log().matches("past MaxStartups").count() >= 2,
+        "{}",
+        sshd.log()
+    );
+}
+
+/// Whether a process named `comm` runs under `pid` (any depth).
+fn runs_under(pid: u32, comm: &str) -> bool {
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        for c in ssh_support::children_of(p) {
+            let name = std::fs::read_to_string(format!("/proc/{c}/comm")).unwrap_or_default();
+            if name.trim() == comm {
+                return true;
+            }
+            todo.push(c);
+        }
+    }
+    false
+}
+
+/// When a [`Relay`] resets a client's connection.
+#[derive(Clone, Copy)]
+enum ResetWhen {
+    /// The first connection, once the test raises the relay's flag.
+    Flag,
+    /// The first `n` connections, once the client has sent more than its banner (its key
+    /// exchange has begun).
+    InKeyExchange(usize),
+}
+
+/// A TCP relay on `127.0.0.7` in front of a server, which resets client connections (RST:
+/// `SO_LINGER` 0, then close) as `when` says. One thread per connection, one socket each
+/// way, `poll(2)`.
+struct Relay {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    fn start(to: (&'static str, u16), when: ResetWhen) -> Relay {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let l = std::net::TcpListener::bind("127.0.0.7:0").unwrap_or_else(|e| panic!("{e}"));
+        let port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let flag = Arc::new(AtomicBool::new(false));
+        let (acc, fl) = (accepted.clone(), flag.clone());
+        std::thread::spawn(move || {
+            for client in l.incoming().flatten() {
+                let n = acc.fetch_add(1, Ordering::SeqCst);
+                let fl = fl.clone();
+                std::thread::spawn(move || {
+                    let Ok(server) = std::net::TcpStream::connect(to) else {
+                        return;
+                    };
+                    Relay::serve(client, server, n, when, &fl);
+                });
+            }
+        });
+        Relay {
+            port,
+            accepted,
+            flag,
+        }
+    }
+
+    fn serve(
+        client: std::net::TcpStream,
+        server: std::net::TcpStream,
+        n: usize,
+        when: ResetWhen,
+        flag: &std::sync::atomic::AtomicBool,
+    ) {
+        use std::io::{Read as _, Write as _};
+        use std::os::fd::AsRawFd;
+        let mut up: Vec<u8> = Vec::new();
+        let mut buf = [0u8; 16384];
+        let ends = [&client, &server];
+        loop {
+            let reset = match when {
+                ResetWhen::Flag => n == 0 && flag.load(std::sync::atomic::Ordering::SeqCst),
+                ResetWhen::InKeyExchange(k) => {
+                    n < k
+                        && up
+                            .iter()
+                            .position(|b| *b == b'\n')
+                            .is_some_and(|i| up.len() > i + 1)
+                }
+            };
+            if reset {
+                let linger = libc::linger {
+                    l_onoff: 1,
+                    l_linger: 0,
+                };
+                // SAFETY: setsockopt(2) on the relay's own socket with a live struct.
+                unsafe {
+                    libc::setsockopt(
+                        client.as_raw_fd(),
+                        libc::SOL_SOCKET,
+                        libc::SO_LINGER,
+                        (&linger as *const libc::linger).cast(),
+                        std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                    );
+                }
+                return;
+            }
+            let mut fds = [
+                libc::pollfd {
+                    fd: client.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: server.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            // SAFETY: poll(2) on two pollfds we own for the call.
+            unsafe { libc::poll(fds.as_mut_ptr(), 2, 20) };
+            for (i, f) in fds.iter().enumerate() {
+                if f.revents == 0 {
+                    continue;
+                }
+                let (mut from, mut to) = (ends[i], ends[1 - i]);
+                let got = from.read(&mut buf).unwrap_or(0);
+                if got == 0 {
+                    return;
+                }
+                if i == 0 && up.len() < 65536 {
+                    up.extend_from_slice(&buf[..got]);
+                }
+                if to.write_all(&buf[..got]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_connection_reset_during_login_is_a_network_error_not_a_refused_key() {
+    use std::sync::atomic::Ordering;
+    // The server checks the key with a command that takes its time (and never accepts it):
+    // while it runs, the client is waiting for the answer to its login.
+    let sshd = Sshd::start(
+        vec![raw_addr("127.0.0.2")],
+        &["ed25519"],
+        "AuthorizedKeysFile none\nAuthorizedKeysCommand /usr/bin/sleep 8\nAuthorizedKeysCommandUser nobody",
+    );
+    let relay = Relay::start(("127.0.0.2", sshd.port), ResetWhen::Flag);
+    let home = Home::new(
+        &sshd.known_hosts.replace(
+            &format!("[127.0.0.2]:{}", sshd.port),
+            &format!("[127.0.0.7]:{}", relay.port),
+        ),
+        "",
+    );
+    let h = ssh_host(
+        &entry(
+            "reset",
+            "127.0.0.7",
+            relay.port,
+            USER,
+            SshOptions {
+                connect_timeout: Some(Duration::from_secs(20)),
+                ..SshOptions::default()
+            },
+        ),
+        &settings(&home),
+    );
+    let pid = sshd.pid().unwrap_or_else(|| panic!("sshd has no pid"));
+    let watcher = {
+        let flag = relay.flag.clone();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                if runs_under(pid, "sleep") {
+                    flag.store(true, Ordering::SeqCst);
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            false
+        })
+    };
+    let e = err(h.exec(&sh("reset", "echo hi")));
+    assert!(
+        watcher.join().unwrap_or(false),
+        "the login never reached the key check: {e}"
+    );
+    assert_eq!(e.kind, ErrorKind::Transport, "{e}");
+    assert_eq!(e.host.as_deref(), Some("reset"));
+    assert!(
+        !e.message.contains("authentication as"),
+        "a reset is not a refused login: {e}"
+    );
+    assert!(
+        e.message.contains("connection was reset") && e.message.contains("during authentication"),
+        "{e}"
+    );
+    assert!(!e.message.contains("  "), "{e}");
+    let remedy = e.remedy.clone().unwrap_or_default();
+    assert!(!remedy.contains("ssh-agent"), "no key advice: {remedy}");
+    assert_eq!(relay.accepted.load(Ordering::SeqCst), 1, "not retried");
+}
+
+#[test]
+fn a_connection_reset_during_the_key_exchange_is_tried_again() {
+    use std::sync::atomic::Ordering;
+    let sshd = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    // The first two connections are reset once the client's key exchange has begun.
+    let relay = Relay::start(("127.0.0.2", sshd.port), ResetWhen::InKeyExchange(2));
+    let home = Home::new(
+        &sshd.known_hosts.replace(
+            &format!("[127.0.0.2]:{}", sshd.port),
+            &format!("[127.0.0.7]:{}", relay.port),
+        ),
+        "",
+    );
+    let h = ssh_host(
+        &entry("kex", "127.0.0.7", relay.port, USER, SshOptions::default()),
+        &settings(&home),
+    );
+    assert_eq!(ok(h.exec(&sh("kex", "echo after"))).stdout, "after\n");
+    assert_eq!(relay.accepted.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn host_key_alias_on_another_port_is_looked_up_under_the_alias_alone() {
+    // The book's tunnel recipe: HostName 127.0.0.x, Port N, HostKeyAlias cd1, with the key
+    // recorded as `cd1` (what `ssh cd1` over the tunnel records and reads).
+    let sshd = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    let line = sshd.known_hosts.lines().next().unwrap_or_default();
+    let (_, key) = line.split_once(' ').unwrap_or_default();
+    let config = format!(
+        "Host cd1\n    HostName 127.0.0.2\n    Port {}\n    HostKeyAlias cd1\n    User {USER}\n",
+        sshd.port
+    );
+    let home = Home::new(&format!("cd1 {key}\n"), &config);
+    let cd1 = HostEntry {
+        name: "cd1".into(),
+        transport: TransportKind::Ssh,
+        user: None,
+        address: None,
+        ssh: SshOptions::default(),
+    };
+    let h = ssh_host(&cd1, &settings(&home));
+    assert_eq!(ok(h.exec(&sh("cd1", "echo through"))).stdout, "through\n");
+    // A key recorded under `[cd1]:port` is not the alias's (OpenSSH ignores it too), and an
+    // accepted new key is recorded under the alias alone.
+    let home = Home::new(&format!("[cd1]:{} {key}\n", sshd.port), &config);
+    let e = err(ssh_host(&cd1, &settings(&home)).exec(&sh("cd1", "echo x")));
+    assert!(
+        e.message.contains("the host key of cd1 is not known"),
+        "{e}"
+    );
+    let s = SshSettings {
+        accept_new_host_keys: true,
+        ..settings(&home)
+    };
+    assert_eq!(
+        ok(ssh_host(&cd1, &s).exec(&sh("cd1", "echo x"))).stdout,
+        "x\n"
+    );
+    assert!(
+        home.known_hosts().ends_with(&format!("\ncd1 {key}\n")),
+        "{}",
+        home.known_hosts()
+    );
+}

@@ -209,9 +209,14 @@ impl Sshd {
                 "PidFile {d}/sshd.pid\nAuthorizedKeysFile {d}/authorized_keys\nStrictModes no\n\
                  UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
                  PermitRootLogin no\nAllowUsers {USER} {TTY_USER}\nLogLevel VERBOSE\n\
-                 PrintMotd no\nPrintLastLog no\nMaxStartups 100\nMaxSessions 50\n",
+                 PrintMotd no\nPrintLastLog no\nMaxSessions 50\n",
                 d = dir.display()
             ));
+            // MaxStartups is the one keyword where sshd keeps the LAST value: add the
+            // default only when the caller set none.
+            if !extra.contains("MaxStartups") {
+                cfg.push_str("MaxStartups 100\n");
+            }
             for a in &addrs {
                 if let Some(f) = &a.force {
                     cfg.push_str(&format!(

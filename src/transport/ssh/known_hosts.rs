@@ -73,6 +73,17 @@ pub fn lookup_name(host: &str, port: u16) -> String {
     }
 }
 
+/// The name the key of a host reached at `host`:`port` is looked up and recorded under, as
+/// OpenSSH does (sshconnect.c, `get_hostfile_hostname_ipaddr`): the `HostKeyAlias` alone
+/// when there is one, whatever the port (so a tunnel on 127.0.0.1:2201 with `HostKeyAlias
+/// cd1` checks the key recorded for `cd1`), else [`lookup_name`].
+pub fn host_key_name(alias: Option<&str>, host: &str, port: u16) -> String {
+    match alias {
+        Some(a) => a.to_string(),
+        None => lookup_name(host, port),
+    }
+}
+
 fn hashed_match(field: &str, name: &str) -> bool {
     let Some(rest) = field.strip_prefix("|1|") else {
         return false;
@@ -272,6 +283,21 @@ mod tests {
             v => panic!("{v:?}"),
         }
         assert_eq!(recorded_types(&e, &n("cd1", 22)), ["ssh-ed25519"]);
+    }
+
+    #[test]
+    fn host_key_alias_is_looked_up_alone_whatever_the_port() {
+        assert_eq!(host_key_name(Some("cd1"), "127.0.0.1", 2201), "cd1");
+        assert_eq!(host_key_name(Some("cd1"), "127.0.0.1", 22), "cd1");
+        assert_eq!(host_key_name(None, "127.0.0.1", 2201), "[127.0.0.1]:2201");
+        assert_eq!(host_key_name(None, "cd1", 22), "cd1");
+        // The tunnel recipe's known_hosts line (`cd1 …`, as `ssh cd1` records it) matches;
+        // one for `[cd1]:2201` does not (OpenSSH ignores it too).
+        let text = format!("cd1 ssh-ed25519 {K1}\n[cd1]:2201 ssh-ed25519 {K2}\n");
+        let e = parse("kh", &text);
+        let names = [host_key_name(Some("cd1"), "127.0.0.1", 2201)];
+        assert_eq!(check(&e, &names, &blob(K1)), Verdict::Known("kh:1".into()));
+        assert!(matches!(check(&e, &names, &blob(K2)), Verdict::Changed(_)));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod config;
 pub mod known_hosts;
 pub mod options;
 pub mod secret;
+pub mod throttle;
 
 mod auth;
 mod session;
@@ -114,8 +115,11 @@ pub fn resolve(h: &HostEntry, settings: &SshSettings) -> Result<Target, Error> {
         .unwrap_or_else(|| h.name.clone());
     let port = o.port.or(c.port).unwrap_or(22);
     let user = h.user.clone().or(c.user.clone()).unwrap_or(me);
-    let key_name = c.host_key_alias.clone().unwrap_or(connect_host.clone());
-    let known_names = vec![known_hosts::lookup_name(&key_name, port)];
+    let known_names = vec![known_hosts::host_key_name(
+        c.host_key_alias.as_deref(),
+        &connect_host,
+        port,
+    )];
     let mut known_files = if c.user_known_hosts.is_empty() {
         vec![ssh_dir.join("known_hosts")]
     } else {
@@ -166,6 +170,9 @@ pub fn resolve(h: &HostEntry, settings: &SshSettings) -> Result<Target, Error> {
             .or(c.connect_timeout.map(Duration::from_secs))
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         command_timeout: o.command_timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT),
+        handshakes_per_server: o
+            .handshakes_per_server
+            .unwrap_or(throttle::DEFAULT_HANDSHAKES_PER_SERVER),
         legacy: o.legacy_algorithms,
         become_: o.become_,
         password: read(&o.password, "password")?,
@@ -204,8 +211,10 @@ impl Exec for SshHost {
         let shown = cmd.display();
         let mut fresh = false;
         if guard.is_none() {
-            *guard =
-                Some(session::connect(t, self.accept_new).map_err(|e| e.with_command(&shown))?);
+            *guard = Some(
+                session::connect(t, self.accept_new, &self.cancel)
+                    .map_err(|e| e.with_command(&shown))?,
+            );
             fresh = true;
         }
         let Some(conn) = guard.as_mut() else {
@@ -216,8 +225,8 @@ impl Exec for SshHost {
             Err(RunFail::NotSent(_)) if !fresh => {
                 // The idle session died (nothing was sent): open a new one, once.
                 *guard = None;
-                let mut c =
-                    session::connect(t, self.accept_new).map_err(|e| e.with_command(&shown))?;
+                let mut c = session::connect(t, self.accept_new, &self.cancel)
+                    .map_err(|e| e.with_command(&shown))?;
                 match c.run(t, cmd, &self.cancel) {
                     Ok(o) => {
                         *guard = Some(c);

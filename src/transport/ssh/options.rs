@@ -44,6 +44,10 @@ pub struct SshOptions {
     pub connect_timeout: Option<Duration>,
     /// `command_timeout` (seconds): a command that does not say its own.
     pub command_timeout: Option<Duration>,
+    /// `handshakes_per_server`: most connections being set up (TCP to the end of
+    /// authentication) at once to this host's server address and port; default
+    /// [`super::throttle::DEFAULT_HANDSHAKES_PER_SERVER`].
+    pub handshakes_per_server: Option<usize>,
 }
 
 /// The raw SSH keys of one host, each from its `[[host]]` table or else `[defaults]`.
@@ -69,6 +73,8 @@ pub struct RawKeys<'a> {
     pub connect_timeout: Option<&'a Spanned<i64>>,
     /// `command_timeout`
     pub command_timeout: Option<&'a Spanned<i64>>,
+    /// `handshakes_per_server`
+    pub handshakes_per_server: Option<&'a Spanned<i64>>,
 }
 
 /// A refused key: byte offset in the inventory, the key, what to do.
@@ -114,6 +120,10 @@ impl RawKeys<'_> {
             .or(s(
                 self.command_timeout.map(|v| v.span().start),
                 "command_timeout",
+            ))
+            .or(s(
+                self.handshakes_per_server.map(|v| v.span().start),
+                "handshakes_per_server",
             ))
     }
 
@@ -176,6 +186,21 @@ impl RawKeys<'_> {
             },
             None => None,
         };
+        let handshakes_per_server = match self.handshakes_per_server {
+            Some(v) => match usize::try_from(*v.get_ref()) {
+                Ok(n) if (1..=100).contains(&n) => Some(n),
+                _ => {
+                    return Err(err(
+                        v.span().start,
+                        "handshakes_per_server",
+                        "handshakes_per_server is a number from 1 to 100 (keep it under the \
+                         servers' sshd MaxStartups, default 10)"
+                            .into(),
+                    ))
+                }
+            },
+            None => None,
+        };
         let become_password = secret(self.become_password, "become_password")?;
         if let (Some(v), false) = (self.become_password, become_ == Some(Become::Sudo)) {
             return Err(err(
@@ -195,6 +220,7 @@ impl RawKeys<'_> {
             legacy_algorithms: self.legacy_algorithms.is_some_and(|v| *v.get_ref()),
             connect_timeout: secs(self.connect_timeout, "connect_timeout")?,
             command_timeout: secs(self.command_timeout, "command_timeout")?,
+            handshakes_per_server,
         })
     }
 }

@@ -17,6 +17,7 @@ use super::auth;
 use super::known_hosts::{self, Verdict};
 use super::options::Become;
 use super::secret::Secret;
+use super::throttle;
 
 /// Everything needed to reach one host, resolved from the inventory and `~/.ssh/config`.
 #[derive(Debug, Clone)]
@@ -29,8 +30,8 @@ pub struct Target {
     pub port: u16,
     /// Login user.
     pub user: String,
-    /// Names the host key is recorded under (`HostKeyAlias` or `connect_host`, with the
-    /// port form for a port other than 22).
+    /// Names the host key is recorded under (`HostKeyAlias` alone on any port, as OpenSSH
+    /// does; else `connect_host`, in the `[host]:port` form for a port other than 22).
     pub known_names: Vec<String>,
     /// known_hosts files read.
     pub known_files: Vec<PathBuf>,
@@ -40,8 +41,12 @@ pub struct Target {
     pub identity_files: Vec<PathBuf>,
     /// Whether to ask ssh-agent.
     pub use_agent: bool,
-    /// TCP connect, key exchange and each authentication step.
+    /// TCP connect, key exchange and each authentication step; also how long a server that
+    /// drops connections before its banner (sshd's MaxStartups) is tried again.
     pub connect_timeout: Duration,
+    /// Most handshakes in flight at once to this host's server address and port
+    /// (`handshakes_per_server`), shared by every host on that address and port.
+    pub handshakes_per_server: usize,
     /// Commands that do not set their own timeout.
     pub command_timeout: Duration,
     /// SHA-1 algorithms allowed.
@@ -172,7 +177,8 @@ fn tune_socket(tcp: &TcpStream) {
     let _ = tcp.set_nodelay(true);
 }
 
-fn tcp_connect(t: &Target) -> Result<TcpStream, Error> {
+/// The addresses of `t`'s server, in the resolver's order.
+fn resolve_addrs(t: &Target) -> Result<Vec<SocketAddr>, Error> {
     let addrs: Vec<SocketAddr> = (t.connect_host.as_str(), t.port)
         .to_socket_addrs()
         .map_err(|e| {
@@ -182,9 +188,22 @@ fn tcp_connect(t: &Target) -> Result<TcpStream, Error> {
             )
         })?
         .collect();
+    if addrs.is_empty() {
+        return Err(t.err(
+            ErrorKind::Transport,
+            format!(
+                "cannot connect to {}: the name has no address",
+                t.endpoint()
+            ),
+        ));
+    }
+    Ok(addrs)
+}
+
+fn tcp_connect(t: &Target, addrs: &[SocketAddr], budget: Duration) -> Result<TcpStream, Error> {
     let mut last = None;
-    for a in &addrs {
-        match TcpStream::connect_timeout(a, t.connect_timeout) {
+    for a in addrs {
+        match TcpStream::connect_timeout(a, budget) {
             Ok(s) => return Ok(s),
             Err(e) => last = Some(e),
         }
@@ -213,11 +232,15 @@ pub struct Conn {
     pub needs_pty: bool,
 }
 
-/// A failed handshake, and whether it failed in the algorithm negotiation (as opposed to a
-/// timeout or a lost connection).
+/// A failed handshake: whether it failed in the algorithm negotiation (as opposed to a
+/// timeout or a lost connection), or whether the server dropped the connection before
+/// talking SSH (worth another try: see [`throttle`]).
 struct HandshakeError {
     error: Error,
     negotiation: bool,
+    /// The server closed the connection before its banner, or reset it during the key
+    /// exchange: what happened, for the error after the last try.
+    dropped: Option<String>,
 }
 
 impl From<Error> for HandshakeError {
@@ -225,16 +248,20 @@ impl From<Error> for HandshakeError {
         HandshakeError {
             error,
             negotiation: false,
+            dropped: None,
         }
     }
 }
 
+/// TCP connection and key exchange, each bounded by `budget`.
 fn handshake(
     t: &Target,
+    addrs: &[SocketAddr],
     recorded: &[String],
     legacy: bool,
+    budget: Duration,
 ) -> Result<(Session, i32), HandshakeError> {
-    let tcp = tcp_connect(t)?;
+    let tcp = tcp_connect(t, addrs, budget)?;
     tune_socket(&tcp);
     let fd = tcp.as_raw_fd();
     let mut sess = Session::new().map_err(|e| {
@@ -244,7 +271,7 @@ fn handshake(
         )
     })?;
     sess.set_tcp_stream(tcp);
-    sess.set_timeout(ms(t.connect_timeout));
+    sess.set_timeout(ms(budget));
     let supported =
         |mt: MethodType| -> Vec<&'static str> { sess.supported_algs(mt).unwrap_or_default() };
     let kex_ok = supported(MethodType::Kex);
@@ -280,19 +307,51 @@ fn handshake(
     match sess.handshake() {
         Ok(()) => Ok((sess, fd)),
         Err(e) => {
+            let timed_out = e.code() == ssh2::ErrorCode::Session(-9);
+            // What the server said instead of `SSH-2.0-…`, if anything (sshd's MaxStartups
+            // drop writes "Exceeded MaxStartups" and closes).
+            let said = sess.banner().map(str::to_string);
+            let got_banner = said.as_deref().is_some_and(|b| b.starts_with("SSH-"));
+            let dropped = if timed_out {
+                None
+            } else if !got_banner {
+                match said.as_deref() {
+                    None => Some("closed the connection before the SSH banner".to_string()),
+                    // "Exceeded MaxStartups" (and PerSourceMaxStartups); OpenSSH 9.8's
+                    // PerSourcePenalties says "Not allowed at this time".
+                    Some(w) if w.contains("Exceeded") || w.contains("Not allowed at this time") => {
+                        Some(format!(
+                            "closed the connection before the SSH banner, saying {w:?}"
+                        ))
+                    }
+                    // Something that is not sshd answered: not worth another try.
+                    Some(_) => None,
+                }
+            } else if throttle::socket_state(fd) == throttle::Socket::Reset {
+                // libssh2 reports a reset during the key exchange as a key exchange
+                // failure (-5/-8): the socket tells them apart.
+                Some("reset the connection during the key exchange".to_string())
+            } else {
+                None
+            };
             // -5 KEX_FAILURE, -8 KEY_EXCHANGE_FAILURE: no common algorithm (or a bad
-            // signature); -9 is a timeout, -7/-13/-43 a lost connection.
-            let negotiation = matches!(
-                e.code(),
-                ssh2::ErrorCode::Session(-5) | ssh2::ErrorCode::Session(-8)
-            );
-            let why = if e.code() == ssh2::ErrorCode::Session(-9) {
+            // signature) when the connection is still there.
+            let negotiation = dropped.is_none()
+                && got_banner
+                && matches!(
+                    e.code(),
+                    ssh2::ErrorCode::Session(-5) | ssh2::ErrorCode::Session(-8)
+                );
+            let why = if timed_out {
                 format!(
                     "no answer within {} s (connect_timeout)",
                     t.connect_timeout.as_secs_f64()
                 )
             } else {
-                e.message().to_string()
+                match (&said, got_banner) {
+                    (Some(w), false) => format!("{} (the server said {w:?})", e.message()),
+                    _ => e.message().to_string(),
+                }
             };
             Err(HandshakeError {
                 error: t.err(
@@ -300,8 +359,83 @@ fn handshake(
                     format!("SSH key exchange with {} failed: {why}", t.endpoint()),
                 ),
                 negotiation,
+                dropped,
             })
         }
+    }
+}
+
+/// The handshake, tried again with backoff and jitter while the server drops the
+/// connection before logging in (sshd's MaxStartups), for up to `t.connect_timeout` of
+/// tries and pauses (waiting for a handshake slot does not count: that queue is
+/// hascript's own). Each try holds a slot on the server (see [`throttle::slot`]); the slot
+/// is returned with the session and held until authentication ends.
+fn handshake_with_retries(
+    t: &Target,
+    addrs: &[SocketAddr],
+    recorded: &[String],
+    cancel: &CancelToken,
+) -> Result<(Session, i32, throttle::Slot), HandshakeError> {
+    let server = addrs[0];
+    let mut tries = 0u32;
+    let mut spent = Duration::ZERO;
+    loop {
+        let slot = throttle::slot(server, t.handshakes_per_server, cancel)
+            .map_err(|e| e.on_host(&t.name))?;
+        let left = t.connect_timeout.saturating_sub(spent);
+        let at = Instant::now();
+        tries += 1;
+        let e = match handshake(
+            t,
+            addrs,
+            recorded,
+            t.legacy,
+            left.max(Duration::from_millis(1)),
+        ) {
+            Ok((sess, fd)) => {
+                slot.passed();
+                return Ok((sess, fd, slot));
+            }
+            Err(e) => e,
+        };
+        spent += at.elapsed();
+        let Some(what) = &e.dropped else {
+            return Err(e);
+        };
+        slot.dropped();
+        drop(slot);
+        // Another try only when it still has time to complete (a handshake on a busy
+        // server takes a few hundred milliseconds); the last pause may be shorter.
+        let left = t.connect_timeout.saturating_sub(spent);
+        let last_try = Duration::from_millis(250);
+        let pause = throttle::backoff(tries).min(left.saturating_sub(last_try));
+        if left <= last_try || pause.is_zero() {
+            return Err(HandshakeError::from(
+                t.err(
+                    ErrorKind::Transport,
+                    format!(
+                        "{} {what}, on each of {tries} tries in {:.1} s (connect_timeout {} s); \
+                         the host may well be healthy: {}",
+                        t.endpoint(),
+                        spent.as_secs_f64(),
+                        t.connect_timeout.as_secs_f64(),
+                        throttle::THROTTLE_CAUSE
+                    ),
+                )
+                .with_remedy(format!(
+                    "run again when the server is less busy; or give the host a longer \
+                     connect_timeout, lower handshakes_per_server (now {}) in the inventory's \
+                     [defaults] or run_all's limit, or raise MaxStartups in the server's \
+                     sshd_config ({})",
+                    t.handshakes_per_server, t.inventory_hint
+                )),
+            ));
+        }
+        let at = Instant::now();
+        if throttle::pause(server, pause, cancel) {
+            return Err(HandshakeError::from(Error::cancelled().on_host(&t.name)));
+        }
+        spent += at.elapsed();
     }
 }
 
@@ -337,9 +471,10 @@ pub fn key_is_encrypted(text: &str) -> bool {
     rest.get(4..4 + len).is_some_and(|c| c != b"none")
 }
 
-/// Connect to `t`: TCP, key exchange, host key verification (nothing is sent before it
-/// passes), keepalive, authentication.
-pub fn connect(t: &Target, accept_new: bool) -> Result<Conn, Error> {
+/// Connect to `t`: TCP, key exchange (tried again while the server drops connections
+/// before logging in), host key verification (nothing is sent before it passes),
+/// keepalive, authentication.
+pub fn connect(t: &Target, accept_new: bool, cancel: &CancelToken) -> Result<Conn, Error> {
     let mut entries = Vec::new();
     for f in &t.known_files {
         if let Ok(text) = std::fs::read_to_string(f) {
@@ -347,12 +482,15 @@ pub fn connect(t: &Target, accept_new: bool) -> Result<Conn, Error> {
         }
     }
     let recorded = known_hosts::recorded_types(&entries, &t.known_names);
-    let (sess, fd) = match handshake(t, &recorded, t.legacy) {
+    let addrs = resolve_addrs(t)?;
+    // The slot is held until authentication ends: sshd counts a connection against
+    // MaxStartups until it has logged in.
+    let (sess, fd, _slot) = match handshake_with_retries(t, &addrs, &recorded, cancel) {
         Ok(x) => x,
         Err(e) if !t.legacy && e.negotiation => {
             // Would the legacy algorithms have worked? Ask with a second key exchange
             // (nothing but the key exchange is sent), so the refusal can say how to opt in.
-            if let Ok((probe, _)) = handshake(t, &recorded, true) {
+            if let Ok((probe, _)) = handshake(t, &addrs, &recorded, true, t.connect_timeout) {
                 let _ = probe.disconnect(None, "legacy probe", None);
                 return Err(t
                     .err(
@@ -457,7 +595,10 @@ pub fn connect(t: &Target, accept_new: bool) -> Result<Conn, Error> {
     }
     // Keepalive only after the key exchange (setting it before breaks the handshake).
     sess.set_keepalive(true, 15);
-    auth::authenticate(&sess, t)?;
+    // Each authentication step has the whole connect_timeout (the key exchange may have
+    // used part of it on a busy server).
+    sess.set_timeout(ms(t.connect_timeout));
+    auth::authenticate(&sess, t, fd)?;
     Ok(Conn {
         sess,
         fd,
