@@ -135,7 +135,11 @@ fn what_another_process_changed_between_two_commands_is_seen() {
     // A change of `a` on top keeps `b`'s.
     ok(&a, "cd1", "mkdir /var/tmp/second");
     assert_eq!(ok(&b, "cd1", "cat /var/tmp/marker"), "one\n");
-    assert_ne!(b.exec_line("cd1", "mkdir /var/tmp/second").code(), 0, "b sees a's mkdir");
+    assert_ne!(
+        b.exec_line("cd1", "mkdir /var/tmp/second").code(),
+        0,
+        "b sees a's mkdir"
+    );
     // The clock too.
     sleep(&b, 30);
     assert_eq!(elapsed(&a), 30);
@@ -204,8 +208,7 @@ fn a_folder_in_the_older_format_keeps_its_log() {
     drop(s);
     // Format 1 kept the log in site.json and had no generation in site.lock.
     let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("site.json")).expect("read"))
-            .expect("json");
+        serde_json::from_slice(&std::fs::read(dir.join("site.json")).expect("read")).expect("json");
     v["format"] = 1.into();
     v["log"] = serde_json::json!([
         {"time": START, "host": "cd1", "line": "hostname", "exit": 0},
@@ -217,13 +220,13 @@ fn a_folder_in_the_older_format_keeps_its_log() {
     std::fs::write(dir.join("site.json"), v.to_string()).expect("write");
     std::fs::write(dir.join("site.lock"), "").expect("write");
     let s = SimSite::open(&dir).expect("open");
-    let lines = |s: &SimSite| -> Vec<String> { s.command_log().into_iter().map(|c| c.line).collect() };
+    let lines =
+        |s: &SimSite| -> Vec<String> { s.command_log().into_iter().map(|c| c.line).collect() };
     assert_eq!(lines(&s), ["hostname", "ldm list -p"]);
     ok(&s, "cd1", "echo after");
     assert_eq!(lines(&s), ["hostname", "ldm list -p", "echo after"]);
     let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("site.json")).expect("read"))
-            .expect("json");
+        serde_json::from_slice(&std::fs::read(dir.join("site.json")).expect("read")).expect("json");
     assert_eq!(v["format"], 2);
     assert!(v.get("log").is_none(), "the log moved to commands.log");
     let seqs: Vec<u64> = SimSite::open(&dir)
