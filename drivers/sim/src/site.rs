@@ -262,9 +262,9 @@ impl SimSite {
     }
 
     /// Every command the hosts received so far, in order, numbered from 1
-    /// ([`LoggedCommand::seq`]). A state folder keeps the newest only: its log drops its
-    /// oldest entries (a megabyte or more of them at a time) once it holds more than two
-    /// megabytes, so compare numbers, not positions, to find what came after a point.
+    /// ([`LoggedCommand::seq`]). A state folder keeps the newest one to two megabytes of
+    /// it (its oldest megabyte is dropped at a time), so compare numbers, not positions,
+    /// to find what came after a point.
     /// Empty when the state folder cannot be read.
     pub fn command_log(&self) -> Vec<LoggedCommand> {
         self.inner.store.command_log().unwrap_or_default()

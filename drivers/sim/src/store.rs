@@ -42,7 +42,7 @@ pub(crate) const LOG_FILE: &str = "commands.log";
 /// The command log before its last rotation.
 pub(crate) const OLD_LOG_FILE: &str = "commands.log.1";
 /// Past this size `commands.log` becomes `commands.log.1` (replacing the older one), so a
-/// folder's log never holds much more than twice this: about 7,000 commands (some 70
+/// folder's log never holds much more than twice this: about 10,000 commands (some 100
 /// live migrations) each.
 pub(crate) const LOG_CAP: u64 = 1 << 20;
 /// Prefix of the temporary files `site.json` is written through.
