@@ -2,9 +2,9 @@
 //! processes may use at once (`hascript sim exec`, sshd's `ForceCommand`, a run, the REPL).
 //!
 //! A folder holds:
-//! - `site.json`: the state (without the command log), replaced atomically (temporary file
-//!   + rename) once per operation that changed it; an operation that changed nothing (a
-//!   read-only command) writes nothing there;
+//! - `site.json`: the state (without the command log), replaced atomically (a temporary
+//!   file, then a rename) once per operation that changed it; an operation that changed
+//!   nothing (a read-only command) writes nothing there;
 //! - `site.lock`: the `flock` every operation takes (shared to read, exclusive to change),
 //!   and in its first line a small header: the **generation** (bumped before every
 //!   replacement of `site.json`), how many commands were logged, how many times the log was
