@@ -20,8 +20,8 @@ const MAX_MS: u64 = 253_402_214_400_000;
 /// see `store`).
 pub(crate) const FORMAT: u32 = 2;
 
-/// The oldest layout still read (format 1 kept the log in `site.json`; the first change
-/// moves it to `commands.log`).
+/// The oldest layout still read (format 1 kept the log in `site.json`; the first command
+/// or clock step moves it to `commands.log`).
 pub(crate) const OLDEST_FORMAT: u32 = 1;
 
 /// One command a simulated host received.

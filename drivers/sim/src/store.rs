@@ -516,8 +516,11 @@ impl Folder {
                 }
             }
         }
-        // A site an older hascript made keeps its log in `site.json` until its first change.
+        // A site an older hascript made keeps its log in `site.json` until its first command.
         let mut out = c.state.log.clone();
+        for (e, seq) in out.iter_mut().zip(1..) {
+            e.seq = seq;
+        }
         out.extend(by_seq.into_values());
         Ok(out)
     }

@@ -223,6 +223,8 @@ fn a_folder_in_the_older_format_keeps_its_log() {
     let lines =
         |s: &SimSite| -> Vec<String> { s.command_log().into_iter().map(|c| c.line).collect() };
     assert_eq!(lines(&s), ["hostname", "ldm list -p"]);
+    let seqs: Vec<u64> = s.command_log().iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, [1, 2]);
     ok(&s, "cd1", "echo after");
     assert_eq!(lines(&s), ["hostname", "ldm list -p", "echo after"]);
     let v: serde_json::Value =
