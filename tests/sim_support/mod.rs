@@ -92,10 +92,25 @@ pub fn is_change(line: &str) -> bool {
 /// Every command line the hosts of the site folder `state` received so far, as `host: line`
 /// without the locale prefix (empty when there is no site there).
 pub fn command_log(state: &Path) -> Vec<String> {
+    command_log_after(state, 0)
+}
+
+/// The number of the last command the site in `state` received (0 when none).
+pub fn last_seq(state: &Path) -> u64 {
+    SimSite::open(state)
+        .ok()
+        .and_then(|s| s.command_log().last().map(|c| c.seq))
+        .unwrap_or(0)
+}
+
+/// [`command_log`] from the command after number `seq` on (numbers, not positions: a
+/// folder's log drops its oldest entries once it is large).
+pub fn command_log_after(state: &Path, seq: u64) -> Vec<String> {
     match SimSite::open(state) {
         Ok(site) => site
             .command_log()
             .into_iter()
+            .filter(|c| c.seq > seq)
             .map(|c| {
                 format!(
                     "{}: {}",
@@ -144,7 +159,7 @@ impl Site {
 
     /// Run a procedure on the site; the result's log holds only what this run sent.
     pub fn run(&self, script: &str, params: &[&str], extra: &[&str]) -> Run {
-        let before = self.log().len();
+        let before = last_seq(&self.state);
         let mut args = vec![
             "run",
             script,
@@ -157,15 +172,11 @@ impl Site {
         }
         args.extend_from_slice(extra);
         let out = hascript(&args);
-        let log = self.log();
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            log: log
-                .get(before..)
-                .map(<[String]>::to_vec)
-                .unwrap_or_default(),
+            log: command_log_after(&self.state, before),
         }
     }
 

@@ -352,6 +352,7 @@ pub(crate) fn seed(
         world,
         model,
         log: Vec::new(),
+        logged: 0,
         seed: Some(Box::new(info)),
     })
 }

@@ -27,9 +27,11 @@ struct Inner {
 /// virtual clock. Cheap to clone (all clones share one site); `Send + Sync`.
 ///
 /// In memory ([`SimSite::new`]) the state lives in this process. In a folder
-/// ([`SimSite::open_or_create`], [`SimSite::open`]) it lives in `site.json` and every
-/// command or clock step loads, applies and saves it under an exclusive file lock, so
-/// several processes can share one site.
+/// ([`SimSite::open_or_create`], [`SimSite::open`]) it lives in `site.json` (the command
+/// log beside it, in `commands.log`), so several processes can share one site: every
+/// command or clock step takes the folder's file lock, reuses the state this process
+/// holds unless another process changed it since (a generation number under the lock
+/// says), and writes `site.json` once if it changed anything.
 #[derive(Clone)]
 pub struct SimSite {
     inner: Arc<Inner>,
@@ -93,8 +95,9 @@ impl SimSite {
     /// this site (a state folder is only read, never written); the copy's command log starts
     /// empty, so it holds exactly what the dry run sent to the copy.
     pub fn detached_copy(&self) -> Result<SimSite, SimError> {
-        let mut state = self.inner.store.with(false, |st| st.clone())?;
+        let mut state = self.inner.store.read(|st| st.clone())?;
         state.log.clear();
+        state.logged = 0;
         Ok(SimSite::from_parts(
             Store::Memory(Mutex::new(state.clone())),
             &state,
@@ -126,7 +129,7 @@ impl SimSite {
     pub fn is_seeded(&self) -> bool {
         self.inner
             .store
-            .with(false, |st| st.seed.is_some())
+            .read(|st| st.seed.is_some())
             .unwrap_or(false)
     }
 
@@ -144,9 +147,7 @@ impl SimSite {
         let line = cmd.line();
         self.inner
             .store
-            .with(true, |st| {
-                st.run_line(&cmd.host, &line, Stdin::bytes(cmd.stdin.clone()))
-            })
+            .write(|st| st.run_line(&cmd.host, &line, Stdin::bytes(cmd.stdin.clone())))
             .map_err(|e| {
                 self.state_error(e)
                     .on_host(&cmd.host)
@@ -222,11 +223,7 @@ impl SimSite {
     }
 
     fn exec_line_reading(&self, host: &str, line: &str, stdin: Stdin) -> Output {
-        match self
-            .inner
-            .store
-            .with(true, |st| st.run_line(host, line, stdin))
-        {
+        match self.inner.store.write(|st| st.run_line(host, line, stdin)) {
             Ok(LineResult::Ran(o)) | Ok(LineResult::Unreachable(o)) => o,
             Ok(LineResult::Unknown(why)) => Output::new(
                 255,
@@ -264,13 +261,23 @@ impl SimSite {
         self.inner.hosts.clone()
     }
 
-    /// Every command the hosts received so far, in order (kept in the state folder in
-    /// folder mode). Empty when the state folder cannot be read.
+    /// Every command the hosts received so far, in order, numbered from 1
+    /// ([`LoggedCommand::seq`]). A state folder keeps the newest one to two megabytes of
+    /// it (its oldest megabyte is dropped at a time), so compare numbers, not positions,
+    /// to find what came after a point.
+    /// Empty when the state folder cannot be read.
     pub fn command_log(&self) -> Vec<LoggedCommand> {
-        self.inner
-            .store
-            .with(false, |st| st.log.clone())
-            .unwrap_or_default()
+        self.inner.store.command_log().unwrap_or_default()
+    }
+
+    /// How many times the state folder's `site.json` was written (its generation number,
+    /// bumped once by every command or clock step that changed the site, never by one that
+    /// only read it); `None` in memory or when the folder cannot be read.
+    pub fn state_generation(&self) -> Option<u64> {
+        match &self.inner.store {
+            Store::Memory(_) => None,
+            Store::Folder(f) => f.generation().ok(),
+        }
     }
 
     /// The state folder, if the site lives in one.
@@ -315,7 +322,7 @@ struct SimClock {
 impl Clock for SimClock {
     fn now(&self) -> Duration {
         let inner = &self.site.inner;
-        let ms = match inner.store.with(false, |st| st.world.now_ms) {
+        let ms = match inner.store.read(|st| st.world.now_ms) {
             Ok(ms) => {
                 inner.last_now_ms.store(ms, Ordering::SeqCst);
                 ms
@@ -332,7 +339,7 @@ impl Clock for SimClock {
             .site
             .inner
             .store
-            .with(true, |st| {
+            .write(|st| {
                 st.advance(ms);
                 st.world.now_ms
             })

@@ -16,12 +16,21 @@ use crate::world::World;
 /// The end of the virtual clock (9999-12-31), far from any overflow.
 const MAX_MS: u64 = 253_402_214_400_000;
 
-/// Version of the `site.json` layout.
-pub(crate) const FORMAT: u32 = 1;
+/// Version of the `site.json` layout: 2 keeps the command log out of it (`commands.log`,
+/// see `store`).
+pub(crate) const FORMAT: u32 = 2;
+
+/// The oldest layout still read (format 1 kept the log in `site.json`; the first command
+/// or clock step moves it to `commands.log`).
+pub(crate) const OLDEST_FORMAT: u32 = 1;
 
 /// One command a simulated host received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoggedCommand {
+    /// Its number: 1 for the first command the site received, then one more for each
+    /// (it keeps counting when a folder's log drops its oldest entries).
+    #[serde(default)]
+    pub seq: u64,
     /// Virtual time it arrived, unix seconds.
     pub time: u64,
     /// The host (inventory name).
@@ -43,8 +52,13 @@ pub(crate) struct SiteState {
     pub world: World,
     /// The products.
     pub model: Model,
-    /// Every command received, in order.
+    /// Every command received, in order. In a folder only the commands of the operation
+    /// under way (the store moves them to `commands.log`), or a format-1 site's log.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log: Vec<LoggedCommand>,
+    /// How many commands were logged as of this state (the numbers the log's entries got).
+    #[serde(default)]
+    pub logged: u64,
     /// A copy seeded from a real site's reads: what it knows it does not know.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<Box<SeedInfo>>,
@@ -86,6 +100,7 @@ impl SiteState {
             world,
             model,
             log: Vec::new(),
+            logged: 0,
             seed: None,
         })
     }
@@ -120,6 +135,7 @@ impl SiteState {
         let time = self.world.now_ms / 1000;
         if let Err(msg) = self.model.reachable(host) {
             self.log.push(LoggedCommand {
+                seq: 0,
                 time,
                 host: host.to_string(),
                 line: line.to_string(),
@@ -144,6 +160,7 @@ impl SiteState {
         }
         let out = interp::run_line(&mut self.world, &mut self.model, host, line, stdin);
         self.log.push(LoggedCommand {
+            seq: 0,
             time,
             host: host.to_string(),
             line: line.to_string(),
