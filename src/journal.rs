@@ -997,9 +997,8 @@ impl Exec for JournalingExec {
 
     fn involve(&self, hosts: &[String]) -> Result<(), Error> {
         if let Some(l) = &self.locks {
-            for h in hosts {
-                l.ensure(h, self.rec.changes() > 0)?;
-            }
+            // All at once: one host's lock never waits for another host's network.
+            l.ensure_all(hosts, self.rec.changes() > 0)?;
         }
         self.inner.involve(hosts)
     }
