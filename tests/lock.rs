@@ -495,3 +495,186 @@ mod parallel {
         }
     }
 }
+
+// ----- a dead run's locks: the printed remedy works (issue 11, item 5) ---------------------
+
+/// A live migration killed (SIGKILL) once it holds its locks on cd2 and cd3 and has sent
+/// its first change; the site and the dead run's id.
+fn killed_migration() -> (Env, String) {
+    // Where to kill it: once its first change (`clovmmigrate -p`) is done, as a complete
+    // run shows.
+    let probe = Env::new("ldoms");
+    let o = probe.run("ldoms/live-migration", &MIGRATE, &["--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let k = probe
+        .last_journal()
+        .iter()
+        .position(|l| l["event"] == "command_end" && l["purpose"] == "procedure" && l["effect"] == "change")
+        .expect("a change")
+        + 1;
+    let env = Env::new("ldoms");
+    let dead = env
+        .kill_after(env.run_cmd("ldoms/live-migration", &MIGRATE), k)
+        .expect("killed before its end");
+    assert!(has_lock(&env, "cd2") && has_lock(&env, "cd3"));
+    let id = sim_support::run_id(&dead);
+    (env, id)
+}
+
+fn lock_actions(ls: &[Value], host: &str) -> Vec<String> {
+    ls.iter()
+        .filter(|l| l["event"] == "lock" && l["host"] == host)
+        .filter_map(|l| l["action"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_step_script_after_a_killed_run_is_told_and_takes_over_its_locks_with_takeover() {
+    let (env, id) = killed_migration();
+    // The remedy the drivers print: ldoms/recover-migration. The dead run's lock is not
+    // "another run changing this cluster": the refusal names the way to take it over.
+    let o = env.run("ldoms/recover-migration", &["guest=guest2"], &["--yes"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!("--takeover {id}"))
+            && err.contains("no longer running")
+            && !err.contains("another hascript run is changing this cluster"),
+        "{err}"
+    );
+    // Followed exactly: every lock of the dead run is taken over, and released at the end.
+    let o = env.run(
+        "ldoms/recover-migration",
+        &["guest=guest2"],
+        &["--yes", "--takeover", &id],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let ls = env.last_journal();
+    for h in ["cd2", "cd3"] {
+        assert_eq!(lock_actions(&ls, h), ["taken_over", "released"], "{h}");
+    }
+    sim_support::assert_no_lock(&env, &["cd2", "cd3"], "after --takeover");
+}
+
+#[test]
+fn break_lock_releases_every_lock_of_the_dead_run() {
+    let (env, _id) = killed_migration();
+    let o = env.run(
+        "ldoms/recover-migration",
+        &["guest=guest2"],
+        &["--yes", "--break-lock"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let ls = env.last_journal();
+    // One lock broken (after one question), the dead run's other lock taken over.
+    let broken: Vec<&Value> = ls
+        .iter()
+        .filter(|l| l["event"] == "lock" && l["action"] == "broken")
+        .collect();
+    assert_eq!(broken.len(), 1, "{ls:#?}");
+    assert_eq!(ls.iter().filter(|l| l["event"] == "confirm").count(), 1);
+    sim_support::assert_no_lock(&env, &["cd2", "cd3"], "after --break-lock");
+}
+
+#[test]
+fn unwind_of_a_run_that_ended_with_a_lock_left_takes_it_over() {
+    let env = Env::new("ldoms");
+    // The run changes cd3 (its lock is taken), then its owner file disappears: the release
+    // at its end fails and the lock folder stays, as when a host is unreachable at the end.
+    let s = env.script(
+        "leave.rhai",
+        "host(\"cd3\").run([\"mkdir\", \"/tmp/x\"]);\nhost(\"cd3\").run([\"rm\", \"/var/tmp/hascript.lock/owner\"], #{changes: false});\n",
+    );
+    let o = env.run(&s, &[], &["--yes"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let id = sim_support::run_id(&env.last_journal());
+    // The printed remedy names the command that takes the lock over.
+    assert!(
+        err.contains("was not released") && err.contains(&format!("hascript unwind {id}")),
+        "{err}"
+    );
+    assert!(has_lock(&env, "cd3"));
+    let o = env.hascript(&["unwind", &id, "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        lock_actions(&env.last_journal(), "cd3"),
+        ["taken_over", "released"]
+    );
+    sim_support::assert_no_lock(&env, &["cd3"], "after unwind");
+}
+
+/// A journal for run `id` in `env`'s journal folder: only its header (and a result line
+/// when `ended`).
+fn fake_journal(env: &Env, id: &str, header: Value) {
+    let dir = env.state_home.join("hascript").join("runs");
+    std::fs::create_dir_all(&dir).expect("runs dir");
+    let mut h = header;
+    h["event"] = "run".into();
+    std::fs::write(dir.join(format!("{id}.jsonl")), format!("{h}\n")).expect("journal");
+}
+
+fn this_host() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    assert_eq!(rc, 0);
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+#[test]
+fn takeover_never_takes_a_live_runs_locks() {
+    let env = Env::new("ldoms");
+    let here = this_host();
+    let me = std::process::id();
+    let live = "20260101T000000.000Z-aaaa01";
+    let remote = "20260101T000000.000Z-aaaa02";
+    let dead = "20260101T000000.000Z-aaaa03";
+    let continuing = "20260101T000000.000Z-aaaa04";
+    fake_journal(&env, live, serde_json::json!({"origin": here, "pid": me}));
+    fake_journal(&env, remote, serde_json::json!({"origin": "adm9", "pid": 1}));
+    fake_journal(&env, dead, serde_json::json!({"origin": here, "pid": 0}));
+    fake_journal(
+        &env,
+        continuing,
+        serde_json::json!({"origin": here, "pid": me, "unwinds": dead}),
+    );
+    let try_takeover = |id: &str| {
+        let o = env.run(
+            "ldoms/live-migration",
+            &MIGRATE,
+            &["--yes", "--takeover", id],
+        );
+        (o.status.code(), text(&o.stderr))
+    };
+    let (code, err) = try_takeover(live);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("still running"), "{err}");
+    let (code, err) = try_takeover(remote);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("ran on adm9, not on this machine"), "{err}");
+    let (code, err) = try_takeover(continuing.replace("04", "05").as_str());
+    assert_eq!(code, Some(2), "{err}");
+    let (code, err) = try_takeover(dead);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(&format!("run {continuing} continues it")), "{err}");
+    // Nothing was sent by any of them.
+    assert!(!has_lock(&env, "cd2") && !has_lock(&env, "cd3"));
+    // The lock of a live run of this machine is refused as another run's: no --takeover hint.
+    let w = env.script(
+        "owner.rhai",
+        &format!(
+            "host(\"cd2\").run([\"mkdir\", \"/var/tmp/hascript.lock\"], #{{changes: false}});\nhost(\"cd2\").run([\"/bin/dd\", \"of=/var/tmp/hascript.lock/owner\"], #{{changes: false, stdin: \"run={live}\\norigin={here}\\npid={me}\\n\"}});\n"
+        ),
+    );
+    let o = env.run(&w, &[], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = env.run("ldoms/live-migration", &MIGRATE, &["--yes"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("another hascript run is changing this cluster") && !err.contains("--takeover"),
+        "{err}"
+    );
+}
