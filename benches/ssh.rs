@@ -22,11 +22,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hascript::inventory::{HostEntry, TransportKind};
-use hascript::transport::ssh::{SshHost, SshOptions, SshSettings};
-use hascript::transport::{fan_out, FanOut};
 use hascript::journal::{JournalingExec, Recorder};
 use hascript::lock::{LockOptions, Locks, Owner, LOCK_DIR};
 use hascript::output::RecordingUi;
+use hascript::transport::ssh::{SshHost, SshOptions, SshSettings};
+use hascript::transport::{fan_out, FanOut};
 use hascript_api::{CancelToken, Command, Effect, Error, Exec, Output, Program};
 use ssh_support::{Addr, Home, Sshd, USER};
 
@@ -118,7 +118,8 @@ impl Exec for LockedMap {
 fn journaled_fan_out(hosts: &Arc<LockedMap>, journals: &Path, effect: Effect) -> Duration {
     let t = Instant::now();
     let id = hascript::journal::new_run_id();
-    let rec = Arc::new(Recorder::create(journals, &id, Vec::new()).unwrap_or_else(|e| panic!("{e}")));
+    let rec =
+        Arc::new(Recorder::create(journals, &id, Vec::new()).unwrap_or_else(|e| panic!("{e}")));
     let locks = Arc::new(Locks::new(
         hosts.clone(),
         rec.clone(),

@@ -140,7 +140,11 @@ pub struct LockOptions {
 pub fn lock_dirs(inv: &Inventory, env: Option<&str>) -> Result<BTreeMap<String, PathBuf>, String> {
     let env = env.filter(|v| !v.is_empty());
     let mut out = BTreeMap::new();
-    for h in inv.hosts.iter().filter(|h| h.transport == TransportKind::Local) {
+    for h in inv
+        .hosts
+        .iter()
+        .filter(|h| h.transport == TransportKind::Local)
+    {
         let folder = match (inv.lock_dirs.get(&h.name), env) {
             (Some(d), _) => d.clone(),
             (None, Some(v)) => {
@@ -468,10 +472,7 @@ impl Locks {
                 Some(HostState::Held) => return Ok(()),
                 Some(HostState::Refused(r)) => return Err(refusal(host, r, changed)),
                 Some(HostState::Taking) => {
-                    table = self
-                        .settled
-                        .wait(table)
-                        .unwrap_or_else(|p| p.into_inner());
+                    table = self.settled.wait(table).unwrap_or_else(|p| p.into_inner());
                 }
                 None => break,
             }
@@ -784,9 +785,7 @@ impl Locks {
             let r = self.release(host);
             match &r {
                 Ok(()) => self.event(host, LockAction::Released, None, None),
-                Err(why) => {
-                    self.event(host, LockAction::ReleaseFailed, None, Some(why.clone()))
-                }
+                Err(why) => self.event(host, LockAction::ReleaseFailed, None, Some(why.clone())),
             }
             r
         });

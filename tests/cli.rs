@@ -915,7 +915,11 @@ fn local_lock_folders_keep_runs_apart_and_ssh_hosts_keep_var_tmp() {
     }) {
         panic!("{e}");
     }
-    let script = write(d.path(), "t.rhai", "host(\"cd1\").run([\"true\"]);\nprint(\"changed\");\n");
+    let script = write(
+        d.path(),
+        "t.rhai",
+        "host(\"cd1\").run([\"true\"]);\nprint(\"changed\");\n",
+    );
     let script = script.display().to_string();
     let base = std::fs::read_to_string(local_inventory(d.path())).unwrap_or_default();
     let with_dir = |name: &str, dir: &Path| {
@@ -943,15 +947,28 @@ fn local_lock_folders_keep_runs_apart_and_ssh_hosts_keep_var_tmp() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("changed"), "{}", r.stdout);
     assert!(!b.join("hascript.lock").exists(), "released");
-    assert!(a.join("hascript.lock/owner").exists(), "the other lock is untouched");
+    assert!(
+        a.join("hascript.lock/owner").exists(),
+        "the other lock is untouched"
+    );
     // HASCRIPT_LOCK_DIR does the same for an inventory without lock_dir.
     let plain = local_inventory(d.path()).display().to_string();
     let a_s = a.display().to_string();
     let b_s = b.display().to_string();
-    let r = hascript_in(None, &["run", &script, "-i", &plain], None, &[("HASCRIPT_LOCK_DIR", &a_s)]);
+    let r = hascript_in(
+        None,
+        &["run", &script, "-i", &plain],
+        None,
+        &[("HASCRIPT_LOCK_DIR", &a_s)],
+    );
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains(held), "{}", r.stderr);
-    let r = hascript_in(None, &["run", &script, "-i", &plain], None, &[("HASCRIPT_LOCK_DIR", &b_s)]);
+    let r = hascript_in(
+        None,
+        &["run", &script, "-i", &plain],
+        None,
+        &[("HASCRIPT_LOCK_DIR", &b_s)],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     // Over SSH the lock stays in /var/tmp, where operators on other machines look:
     // lock_dir on an SSH host is refused at its line, and HASCRIPT_LOCK_DIR does not move
@@ -971,7 +988,8 @@ fn local_lock_folders_keep_runs_apart_and_ssh_hosts_keep_var_tmp() {
     let r = hascript(&["run", &script, "-i", &ssh.display().to_string()]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains("key `lock_dir`") && r.stderr.contains("only applies to transport = \"local\""),
+        r.stderr.contains("key `lock_dir`")
+            && r.stderr.contains("only applies to transport = \"local\""),
         "{}",
         r.stderr
     );
@@ -986,7 +1004,11 @@ fn local_lock_folders_keep_runs_apart_and_ssh_hosts_keep_var_tmp() {
         Err(e) => panic!("{e}"),
     };
     assert_eq!(dirs.get("cd1"), Some(&a.join("hascript.lock")));
-    assert_eq!(dirs.get("g2"), None, "an SSH host keeps /var/tmp/hascript.lock");
+    assert_eq!(
+        dirs.get("g2"),
+        None,
+        "an SSH host keeps /var/tmp/hascript.lock"
+    );
 }
 
 #[test]

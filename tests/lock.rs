@@ -277,8 +277,8 @@ mod parallel {
                 return Ok(Output::new(0, "", ""));
             }
             if line.starts_with("/bin/dd") {
-                let text = String::from_utf8_lossy(cmd.stdin.as_deref().unwrap_or_default())
-                    .into_owned();
+                let text =
+                    String::from_utf8_lossy(cmd.stdin.as_deref().unwrap_or_default()).into_owned();
                 self.owners
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -458,8 +458,16 @@ mod parallel {
                 "{r:?}"
             );
         }
-        assert_eq!(ui.most_open.load(Ordering::SeqCst), 1, "one question at a time");
-        assert_eq!(ui.asked.load(Ordering::SeqCst), 1, "after a no, no more questions");
+        assert_eq!(
+            ui.most_open.load(Ordering::SeqCst),
+            1,
+            "one question at a time"
+        );
+        assert_eq!(
+            ui.asked.load(Ordering::SeqCst),
+            1,
+            "after a no, no more questions"
+        );
         assert!(locks.declined() && locks.held().is_empty());
     }
 
@@ -489,9 +497,16 @@ mod parallel {
         // Its other locks (found on the site's hosts: its journal is not here) are this
         // run's now, released at its end.
         assert_eq!(locks.held(), names(N));
-        let owners = hosts.owners.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let owners = hosts
+            .owners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         for h in names(N) {
-            assert!(owners.get(&h).is_some_and(|o| o.contains("run=r9")), "{h}: {owners:?}");
+            assert!(
+                owners.get(&h).is_some_and(|o| o.contains("run=r9")),
+                "{h}: {owners:?}"
+            );
         }
     }
 }
@@ -509,7 +524,9 @@ fn killed_migration() -> (Env, String) {
     let k = probe
         .last_journal()
         .iter()
-        .position(|l| l["event"] == "command_end" && l["purpose"] == "procedure" && l["effect"] == "change")
+        .position(|l| {
+            l["event"] == "command_end" && l["purpose"] == "procedure" && l["effect"] == "change"
+        })
         .expect("a change")
         + 1;
     let env = Env::new("ldoms");
@@ -633,7 +650,11 @@ fn takeover_never_takes_a_live_runs_locks() {
     let dead = "20260101T000000.000Z-aaaa03";
     let continuing = "20260101T000000.000Z-aaaa04";
     fake_journal(&env, live, serde_json::json!({"origin": here, "pid": me}));
-    fake_journal(&env, remote, serde_json::json!({"origin": "adm9", "pid": 1}));
+    fake_journal(
+        &env,
+        remote,
+        serde_json::json!({"origin": "adm9", "pid": 1}),
+    );
     fake_journal(&env, dead, serde_json::json!({"origin": here, "pid": 0}));
     fake_journal(
         &env,
@@ -658,7 +679,10 @@ fn takeover_never_takes_a_live_runs_locks() {
     assert_eq!(code, Some(2), "{err}");
     let (code, err) = try_takeover(dead);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains(&format!("run {continuing} continues it")), "{err}");
+    assert!(
+        err.contains(&format!("run {continuing} continues it")),
+        "{err}"
+    );
     // Nothing was sent by any of them.
     assert!(!has_lock(&env, "cd2") && !has_lock(&env, "cd3"));
     // The lock of a live run of this machine is refused as another run's: no --takeover hint.
@@ -674,7 +698,8 @@ fn takeover_never_takes_a_live_runs_locks() {
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(
-        err.contains("another hascript run is changing this cluster") && !err.contains("--takeover"),
+        err.contains("another hascript run is changing this cluster")
+            && !err.contains("--takeover"),
         "{err}"
     );
 }
