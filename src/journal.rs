@@ -834,7 +834,11 @@ impl Recorder {
                 purpose,
             };
             let first = !self.write_failed.load(Ordering::SeqCst);
-            if let Err(e) = self.write(&start, true) {
+            // The lock's bookkeeping is written before it is sent but synced with the next
+            // change: a line lost with the machine only leaves a lock this run's
+            // continuation does not know (it is then refused, never taken silently), and a
+            // sync per lock command serialised every host's locking on the disk.
+            if let Err(e) = self.write(&start, purpose != Purpose::Lock) {
                 if self.changes() == 0 && purpose == Purpose::Procedure {
                     return Err(Error::check(format!(
                         "{e}: the change was not sent ({shown} on {}); free the journal's disk or set XDG_STATE_HOME to a writable folder",
