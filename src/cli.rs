@@ -853,16 +853,18 @@ fn continue_from(
     if let Some(l) = locks {
         // All at once (one host's lock never waits for another's network).
         if let Err(e) = l.ensure_all(&c.locked, false) {
-            {
-                let host = e.host.clone().unwrap_or_default();
-                let msg = format!(
-                    "error: cannot take over the lock of run {} on {host}: {}",
-                    c.from, e.message
-                );
-                rec.error("check", &msg);
-                console.error(&msg);
-                return Err(3);
-            }
+            let on = e
+                .host
+                .as_deref()
+                .map(|h| format!(" on {h}"))
+                .unwrap_or_default();
+            let msg = format!(
+                "error: cannot take over the lock of run {}{on}: {}",
+                c.from, e.message
+            );
+            rec.error("check", &msg);
+            console.error(&msg);
+            return Err(3);
         }
     }
     built.ctx.recoveries.set_prior_changes(c.prior.clone());
