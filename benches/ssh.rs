@@ -9,18 +9,25 @@
 //! Targets (issue 4): 200 sequential commands ≤ 0.5× the multiplexed `ssh` loop; one
 //! command on each of 32 hosts ≤ 1.0× OpenSSH's multiplexed fan-out; cold start to the first
 //! remote result ≤ 150 ms; (RSS with 32 sessions − RSS with none) / 32 ≤ 256 KiB.
+//! Issue 11: the same command on 32 hosts as a change (each host locked first, released at
+//! the end, through a run's journal) ≤ 1.3× the same fan-out as a read.
 
 #[path = "../tests/ssh_support/mod.rs"]
 mod ssh_support;
 
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command as Proc, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hascript::inventory::{HostEntry, TransportKind};
+use hascript::journal::{JournalingExec, Recorder};
+use hascript::lock::{LockOptions, Locks, Owner, LOCK_DIR};
+use hascript::output::RecordingUi;
 use hascript::transport::ssh::{SshHost, SshOptions, SshSettings};
 use hascript::transport::{fan_out, FanOut};
-use hascript_api::{CancelToken, Command, Error, Exec, Output};
+use hascript_api::{CancelToken, Command, Effect, Error, Exec, Output, Program};
 use ssh_support::{Addr, Home, Sshd, USER};
 
 const HOSTS: usize = 32;
@@ -83,6 +90,74 @@ impl Exec for Map {
             None => Err(Error::usage("unknown host")),
         }
     }
+}
+
+/// The 32 loopback "hosts" are one machine: each gets its own lock folder (`root/hN`), by
+/// rewriting the lock's path in the lock commands (the same rewrite before and after the
+/// change that made locking parallel, so both are measured alike).
+struct LockedMap {
+    hosts: Map,
+    root: PathBuf,
+}
+
+impl Exec for LockedMap {
+    fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+        let Program::Argv(argv) = &cmd.program else {
+            return self.hosts.exec(cmd);
+        };
+        let mine = format!("{}/{}/hascript.lock", self.root.display(), cmd.host);
+        let mut c = cmd.clone();
+        c.program = Program::Argv(argv.iter().map(|a| a.replace(LOCK_DIR, &mine)).collect());
+        self.hosts.exec(&c)
+    }
+}
+
+/// One run's fan-out of `true` on every host of `hosts` with `effect`, through the run's
+/// journal (a real file: each change synced before it is sent) and its locks, released at
+/// the end as a run does.
+/// Returns the fan-out's time (locks and commands) and the run's (with the release).
+fn journaled_fan_out(
+    hosts: &Arc<LockedMap>,
+    journals: &Path,
+    effect: Effect,
+) -> (Duration, Duration) {
+    let t = Instant::now();
+    let id = hascript::journal::new_run_id();
+    let rec =
+        Arc::new(Recorder::create(journals, &id, Vec::new()).unwrap_or_else(|e| panic!("{e}")));
+    let locks = Arc::new(Locks::new(
+        hosts.clone(),
+        rec.clone(),
+        Arc::new(RecordingUi::new(None)),
+        LockOptions::default(),
+        Owner {
+            run: id,
+            user: "bench".into(),
+            origin: "bench".into(),
+            since: "now".into(),
+            pid: std::process::id(),
+        },
+    ));
+    let exec = JournalingExec::new(hosts.clone(), rec, Some(locks.clone()));
+    let cmds: Vec<Command> = (0..hosts.hosts.0.len())
+        .map(|i| Command::argv(&format!("h{i}"), &["true"], effect))
+        .collect();
+    let opts = FanOut {
+        limit: cmds.len(),
+        stop_on_error: false,
+    };
+    for r in fan_out(&exec, &cmds, &opts) {
+        assert!(r.unwrap_or_else(|e| panic!("{e}")).success());
+    }
+    let fanned = t.elapsed();
+    let failed = locks.release_all();
+    assert!(failed.is_empty(), "{failed:?}");
+    (fanned, t.elapsed())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
 }
 
 fn main() {
@@ -207,6 +282,49 @@ fn main() {
     let ssh_fan = t.elapsed() / rounds;
     drop(hosts);
 
+    // A change fan-out against the same read fan-out (issue 11), both through a run's
+    // journal and locks: cold (new host objects each round: connect included, as a run
+    // starts) and warm (sessions open; each round a new run, so the locks are taken again).
+    let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = scratch.path().join("locks");
+    for i in 0..HOSTS {
+        let d = root.join(format!("h{i}"));
+        std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    for d in [scratch.path(), root.as_path()] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let journals = scratch.path().join("runs");
+    let locked = |hosts: Map| {
+        Arc::new(LockedMap {
+            hosts,
+            root: root.clone(),
+        })
+    };
+    let (mut cold_read, mut cold_change, mut cold_run) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..7 {
+        let h = locked(Map((0..HOSTS).map(new_host).collect()));
+        cold_read.push(journaled_fan_out(&h, &journals, Effect::Read).0);
+        let h = locked(Map((0..HOSTS).map(new_host).collect()));
+        let (fanned, run) = journaled_fan_out(&h, &journals, Effect::Change);
+        cold_change.push(fanned);
+        cold_run.push(run);
+    }
+    let (cold_read, cold_change, cold_run) =
+        (median(cold_read), median(cold_change), median(cold_run));
+    let warm_hosts = locked(Map((0..HOSTS).map(new_host).collect()));
+    journaled_fan_out(&warm_hosts, &journals, Effect::Read);
+    let (mut warm_read, mut warm_change) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        warm_read.push(journaled_fan_out(&warm_hosts, &journals, Effect::Read).0);
+        warm_change.push(journaled_fan_out(&warm_hosts, &journals, Effect::Change).0);
+    }
+    let (warm_read, warm_change) = (median(warm_read), median(warm_change));
+    drop(warm_hosts);
+
     // Memory: warm up (open and close 32 sessions), then RSS with none and with 32.
     {
         let warm = Map((0..HOSTS).map(new_host).collect());
@@ -293,6 +411,23 @@ fn main() {
         ms(ours_fan),
         ms(ssh_fan),
         ours_fan.as_secs_f64() / ssh_fan.as_secs_f64()
+    );
+    println!(
+        "  change fan-out on {HOSTS} hosts (each host locked, then `true`; journaled) vs the same read fan-out, new sessions: change {:.1} ms, read {:.1} ms, ratio {:.2} (median of 7; target <= 1.30)",
+        ms(cold_change),
+        ms(cold_read),
+        cold_change.as_secs_f64() / cold_read.as_secs_f64()
+    );
+    println!(
+        "    with the release of the 32 locks at the run's end: {:.1} ms, ratio {:.2}",
+        ms(cold_run),
+        cold_run.as_secs_f64() / cold_read.as_secs_f64()
+    );
+    println!(
+        "  change fan-out on {HOSTS} hosts vs the same read fan-out, sessions open (a new run each round: lock round trips included): change {:.1} ms, read {:.1} ms, ratio {:.2} (median of {rounds})",
+        ms(warm_change),
+        ms(warm_read),
+        warm_change.as_secs_f64() / warm_read.as_secs_f64()
     );
     println!(
         "  cold start to the first remote result: {cold_ms:.1} ms (median of 5; target <= 150)"

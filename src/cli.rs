@@ -129,6 +129,12 @@ pub struct RunArgs {
     /// answers it).
     #[arg(long)]
     pub break_lock: bool,
+    /// Take over the host locks a dead run of yours left (its journal on this machine must
+    /// show it ended, or that its process is gone; never a live run's): for a step script
+    /// that finishes its work, such as ldoms/recover-migration after a failed live
+    /// migration. Every lock that run left is taken over and released at the end.
+    #[arg(long, value_name = "RUN")]
+    pub takeover: Option<String>,
     /// Change nothing: run the procedure against a simulated copy of the site and print
     /// the plan (every state-changing command with its host, the waits, the questions).
     /// Read-only commands still reach a real site (-i); changes never do. No lock is taken.
@@ -465,10 +471,29 @@ fn cmd_run_with(
         since: journal::now_rfc3339(),
         pid: std::process::id(),
     };
+    // `--takeover RUN`: RUN must be dead (checked in its journal) before anything is sent.
+    let takeover = match (&args.takeover, &cont) {
+        (Some(_), Some(_)) => {
+            return usage("--takeover is for `hascript run`: resume and unwind take over their run's locks already")
+        }
+        (Some(_), None) if dry => return usage("--takeover changes locks: not with --dry-run"),
+        (Some(t), None) => match journal::runs_dir().and_then(|d| lock::takeover_of(&d, t)) {
+            Ok(t) => Some(t),
+            Err(e) => return usage(e),
+        },
+        (None, _) => None,
+    };
     let lock_opts = lock::LockOptions {
         break_lock: args.break_lock,
-        takeover: cont.as_ref().map(|c| c.from.clone()),
-        takeover_hosts: cont.as_ref().map(|c| c.locked.clone()).unwrap_or_default(),
+        takeover: cont
+            .as_ref()
+            .map(|c| c.from.clone())
+            .or_else(|| takeover.as_ref().map(|t| t.run.clone())),
+        takeover_hosts: cont
+            .as_ref()
+            .map(|c| c.locked.clone())
+            .or_else(|| takeover.as_ref().map(|t| t.hosts.clone()))
+            .unwrap_or_default(),
     };
     let mut locks: Option<Arc<lock::Locks>> = None;
     let wrap_rec = rec.clone();
@@ -504,6 +529,10 @@ fn cmd_run_with(
     // The inventory's secrets (SSH passwords, passphrases, sudo passwords) are hidden from
     // here on, before the first command is sent.
     rec.redactor().add_all(&built.secrets);
+    if let Some(l) = &locks {
+        l.set_lock_dirs(built.lock_dirs.clone());
+        l.set_site_hosts(built.hosts.clone());
+    }
     let site_record = match (&spec, &built.sim) {
         (SiteSpec::Inventory(p), _) => journal::SiteRecord::Inventory {
             path: p.display().to_string(),
@@ -576,6 +605,24 @@ fn cmd_run_with(
         .recoveries
         .set_log(Arc::new(crate::recovery::JournalLog::new(rec.clone())));
     let _pending = crate::signals::Pending::set(built.ctx.recoveries.clone(), rec.clone());
+    if let (Some(t), Some(l)) = (&takeover, &locks) {
+        if let Err(e) = l.ensure_all(&t.hosts, false) {
+            let msg = format!(
+                "error: cannot take over the locks of run {}: {}",
+                t.run, e.message
+            );
+            rec.error("check", &msg);
+            console.error(&msg);
+            for (host, why) in l.release_all() {
+                built.ctx.ui.warn(&format!(
+                    "the hascript lock on {host} was not released: {why}; remove {} on {host} by hand once no run is using it",
+                    l.paths(&host).0
+                ));
+            }
+            rec.result(3, Some("check"));
+            return 3;
+        }
+    }
     if let Some(c) = &cont {
         if let Err(e) = continue_from(c, &built, locks.as_deref(), &rec, &console) {
             rec.result(e, None);
@@ -612,8 +659,8 @@ fn cmd_run_with(
     if let Some(l) = &locks {
         for (host, why) in l.release_all() {
             built.ctx.ui.warn(&format!(
-                "the hascript lock on {host} was not released: {why}; remove {} on {host} by hand once no run is using it",
-                lock::LOCK_DIR
+                "the hascript lock on {host} was not released: {why}. It is stale once this run has ended: `hascript unwind {run_id}`, or the next step with `hascript run … --takeover {run_id}`, takes it over and releases it; or remove {} on {host} by hand once no run is using it",
+                l.paths(&host).0
             ));
         }
     }
@@ -718,16 +765,20 @@ fn continue_from(
     console: &ConsoleUi,
 ) -> Result<(), i32> {
     if let Some(l) = locks {
-        for host in &c.locked {
-            if let Err(e) = l.ensure(host, false) {
-                let msg = format!(
-                    "error: cannot take over the lock of run {} on {host}: {}",
-                    c.from, e.message
-                );
-                rec.error("check", &msg);
-                console.error(&msg);
-                return Err(3);
-            }
+        // All at once (one host's lock never waits for another's network).
+        if let Err(e) = l.ensure_all(&c.locked, false) {
+            let on = e
+                .host
+                .as_deref()
+                .map(|h| format!(" on {h}"))
+                .unwrap_or_default();
+            let msg = format!(
+                "error: cannot take over the lock of run {}{on}: {}",
+                c.from, e.message
+            );
+            rec.error("check", &msg);
+            console.error(&msg);
+            return Err(3);
         }
     }
     built.ctx.recoveries.set_prior_changes(c.prior.clone());
@@ -850,6 +901,7 @@ fn cmd_continue(
         yes,
         output,
         break_lock: false,
+        takeover: None,
         dry_run: false,
     };
     cmd_run_with(

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hascript_api::names::NAME_RULE;
 use hascript_api::validate_name;
@@ -170,6 +170,10 @@ pub struct Inventory {
     pub topology: SiteTopology,
     /// Hosts in inventory order with their transports.
     pub hosts: Vec<HostEntry>,
+    /// `lock_dir` of hosts reached with `transport = "local"` (their own, else
+    /// `[defaults]`): the folder their hascript lock is made in instead of `/var/tmp`
+    /// (see [`crate::lock::lock_dirs`]).
+    pub lock_dirs: BTreeMap<String, PathBuf>,
 }
 
 impl Inventory {
@@ -245,6 +249,8 @@ struct RawDefaults {
     connect_timeout: Option<Spanned<i64>>,
     command_timeout: Option<Spanned<i64>>,
     handshakes_per_server: Option<Spanned<i64>>,
+    // Where the hascript lock is made, for hosts with transport = "local" only.
+    lock_dir: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -288,6 +294,7 @@ struct RawHost {
     connect_timeout: Option<Spanned<i64>>,
     command_timeout: Option<Spanned<i64>>,
     handshakes_per_server: Option<Spanned<i64>>,
+    lock_dir: Option<Spanned<String>>,
 }
 
 struct Ctx<'a> {
@@ -473,6 +480,44 @@ fn ssh_options(
     })
 }
 
+/// The `lock_dir` of host `h`: its own or `[defaults]`'s, only for `transport = "local"`
+/// (over SSH the lock stays in /var/tmp so that operators on other machines see it; a
+/// `lock_dir` in a non-local host's own table is refused, one in `[defaults]` does not apply
+/// to it). An absolute folder.
+fn lock_dir(
+    ctx: &Ctx,
+    h: &RawHost,
+    d: &RawDefaults,
+    name: &str,
+    transport: TransportKind,
+) -> Result<Option<PathBuf>, InventoryError> {
+    if transport != TransportKind::Local {
+        return match &h.lock_dir {
+            Some(v) => Err(ctx.err(
+                Some(v.span().start),
+                Some("lock_dir"),
+                format!("host {name:?}: `lock_dir` only applies to transport = \"local\": over SSH the lock is always /var/tmp/hascript.lock, where operators on other machines see it; remove it"),
+            )),
+            None => Ok(None),
+        };
+    }
+    let Some(v) = h.lock_dir.as_ref().or(d.lock_dir.as_ref()) else {
+        return Ok(None);
+    };
+    let p = PathBuf::from(v.get_ref());
+    if !p.is_absolute() || v.get_ref().chars().any(char::is_control) {
+        return Err(ctx.err(
+            Some(v.span().start),
+            Some("lock_dir"),
+            format!(
+                "host {name:?}: lock_dir must be an absolute folder (the lock is made in it as hascript.lock), not {}",
+                quoted(v.get_ref())
+            ),
+        ));
+    }
+    Ok(Some(p))
+}
+
 /// Parse and validate the inventory `text` of a real site (what `-i` reads): like
 /// [`parse`], but `transport = "sim"` is refused at its line. `file` names it in errors.
 pub fn parse_real(file: &str, text: &str) -> Result<Inventory, InventoryError> {
@@ -579,6 +624,7 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
     let mut control_domains = Vec::new();
     let mut guests = Vec::new();
     let mut hosts = Vec::new();
+    let mut lock_dirs = BTreeMap::new();
     for h in &raw.host {
         let at = h.span().start;
         let h = h.get_ref();
@@ -824,6 +870,9 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
             }
         }
         let ssh = ssh_options(&ctx, h, &defaults, &name, transport)?;
+        if let Some(d) = lock_dir(&ctx, h, &defaults, &name, transport)? {
+            lock_dirs.insert(name.clone(), d);
+        }
         hosts.push(HostEntry {
             name,
             transport,
@@ -865,6 +914,7 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
                 description,
             }),
             hosts,
+            lock_dirs,
         });
     }
     if control_domains.is_empty() {
@@ -898,6 +948,7 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
             description,
         }),
         hosts,
+        lock_dirs,
     })
 }
 

@@ -874,7 +874,11 @@ impl Recorder {
                 purpose,
             };
             let first = !self.write_failed.load(Ordering::SeqCst);
-            if let Err(e) = self.write(&start, true) {
+            // The lock's bookkeeping is written before it is sent but synced with the next
+            // change: a line lost with the machine only leaves a lock this run's
+            // continuation does not know (it is then refused, never taken silently), and a
+            // sync per lock command serialised every host's locking on the disk.
+            if let Err(e) = self.write(&start, purpose != Purpose::Lock) {
                 if self.changes() == 0 && purpose == Purpose::Procedure {
                     // Its own kind: a bracket must not take it for a failed change and run
                     // a recovery of a migration that never started.
@@ -1106,9 +1110,8 @@ impl Exec for JournalingExec {
 
     fn involve(&self, hosts: &[String]) -> Result<(), Error> {
         if let Some(l) = &self.locks {
-            for h in hosts {
-                l.ensure(h, self.rec.changes() > 0)?;
-            }
+            // All at once: one host's lock never waits for another host's network.
+            l.ensure_all(hosts, self.rec.changes() > 0)?;
         }
         self.inner.involve(hosts)
     }

@@ -8,25 +8,56 @@
 //! it ([`crate::journal::JournalingExec`]); a run that only reads takes no lock. Every lock
 //! is released (`rm -r`) at the end of the run whatever its outcome — only when the owner
 //! file still names this run. A run that dies (SIGKILL, power loss) leaves its locks: they
-//! are stale. `--break-lock` breaks one after the operator confirms (`--yes` answers); a
-//! later `resume` of the same run takes its own locks over without asking
-//! ([`LockOptions::takeover`]).
+//! are stale.
+//!
+//! Stale locks are taken over, never silently: `resume` and `unwind` of the dead run take
+//! its locks over without asking ([`LockOptions::takeover`]); any run given `--takeover RUN`
+//! does the same after [`takeover_of`] checked, from RUN's journal on this machine, that RUN
+//! is dead (its result is recorded, or its process is gone) and that no live run continues
+//! it. `--break-lock` breaks a lock after the operator confirms (`--yes` answers), and then
+//! takes over every other lock of that same run (from its journal when it is here, else on
+//! every host of the site), so nothing of the dead run is left behind.
+//!
+//! Hosts are locked and released in parallel: one host's round trips never wait for another
+//! host's network. Only the questions (`--break-lock`) are asked one at a time, and once the
+//! operator says no, no further lock is taken and no further question asked.
+//!
+//! The folder is fixed over SSH so that operators on other machines see each other's locks.
+//! Only a host reached with `transport = "local"` may keep it elsewhere (the inventory's
+//! `lock_dir`, or [`LOCK_DIR_ENV`]), so that runs on one machine — tests above all — do not
+//! share a machine-wide lock ([`lock_dirs`]).
 //!
 //! The lock's own commands are journaled (purpose `lock`) but are bookkeeping: they do not
 //! go through `Context::run`, so they never mark the run as changed (exit codes 3 vs 4).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock};
 
 use hascript_api::{Command, Error, ErrorKind, Exec, Ui};
+use serde_json::Value;
 
+use crate::inventory::{Inventory, TransportKind};
 use crate::journal::{Event, LockAction, Purpose, Recorder};
 
-/// The lock folder on every host.
+/// The lock folder on every host reached over SSH (and by default on every host).
 pub const LOCK_DIR: &str = "/var/tmp/hascript.lock";
 
 /// The holder's description inside it.
 pub const OWNER_FILE: &str = "/var/tmp/hascript.lock/owner";
+
+/// The lock folder's name inside the folder that holds it (`/var/tmp` by default).
+pub const LOCK_NAME: &str = "hascript.lock";
+
+/// The environment variable that moves the lock of hosts reached with `transport =
+/// "local"` (only those) into another folder: the lock is then `$HASCRIPT_LOCK_DIR/hascript.lock`.
+/// For tests and for several independent sites on one machine; SSH hosts ignore it.
+pub const LOCK_DIR_ENV: &str = "HASCRIPT_LOCK_DIR";
+
+/// How many hosts are locked or released at once outside a fan-out (a procedure's bracket,
+/// a takeover, the release at the end).
+const PARALLEL: usize = 16;
 
 const MKDIR: &str = "/bin/mkdir";
 const CAT: &str = "/bin/cat";
@@ -93,19 +124,179 @@ impl Owner {
 pub struct LockOptions {
     /// `--break-lock`: break a lock held by another run, after confirmation.
     pub break_lock: bool,
-    /// `resume`: the run id whose locks this run may take over without asking.
+    /// `resume`, `unwind`, `--takeover RUN`: the (dead) run whose locks this run takes over
+    /// without asking (and those of the runs it continued).
     pub takeover: Option<String>,
-    /// `resume`: the hosts whose lock that run made (its journal says so) — taken over even
-    /// when it died before writing the owner file.
+    /// The hosts whose lock that run made (its journal says so) — taken over even when it
+    /// died before writing the owner file.
     pub takeover_hosts: Vec<String>,
+}
+
+/// The lock folder for each host reached with `transport = "local"` whose lock is not the
+/// default [`LOCK_DIR`]: the inventory's `lock_dir` for that host, else `env` (the value of
+/// [`LOCK_DIR_ENV`]). Hosts reached over SSH (or simulated) are never in the map: their
+/// lock stays where every operator looks for it. The folder holds the lock: the lock itself
+/// is `<folder>/hascript.lock`.
+pub fn lock_dirs(inv: &Inventory, env: Option<&str>) -> Result<BTreeMap<String, PathBuf>, String> {
+    let env = env.filter(|v| !v.is_empty());
+    let mut out = BTreeMap::new();
+    for h in inv
+        .hosts
+        .iter()
+        .filter(|h| h.transport == TransportKind::Local)
+    {
+        let folder = match (inv.lock_dirs.get(&h.name), env) {
+            (Some(d), _) => d.clone(),
+            (None, Some(v)) => {
+                let p = PathBuf::from(v);
+                if !p.is_absolute() || p.to_str().is_none() {
+                    return Err(format!(
+                        "{LOCK_DIR_ENV}={v:?}: give an absolute folder (the lock of hosts with transport = \"local\" is made in it)"
+                    ));
+                }
+                p
+            }
+            (None, None) => continue,
+        };
+        if folder.join(LOCK_NAME).to_str().is_none() {
+            return Err(format!(
+                "host {}: the lock folder {} is not valid UTF-8; choose another",
+                h.name,
+                folder.display()
+            ));
+        }
+        out.insert(h.name.clone(), folder.join(LOCK_NAME));
+    }
+    Ok(out)
+}
+
+/// A dead run whose locks `--takeover RUN` may take over (see [`takeover_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Takeover {
+    /// Its full id.
+    pub run: String,
+    /// The hosts whose lock its journal says it (or a run it continued) still holds.
+    pub hosts: Vec<String>,
+}
+
+/// Whether process `pid` exists on this machine (a process of another user counts).
+pub(crate) fn pid_alive(pid: u32) -> bool {
+    if pid == 0 || pid > i32::MAX as u32 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 sends nothing; it only checks the process exists.
+    let rc = unsafe { libc::kill(pid as i32, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+fn header_of(lines: &[Value]) -> Option<&Value> {
+    lines
+        .iter()
+        .find(|l| l.get("event").and_then(Value::as_str) == Some("run"))
+}
+
+fn has_result(lines: &[Value]) -> bool {
+    lines
+        .iter()
+        .any(|l| l.get("event").and_then(Value::as_str) == Some("result"))
+}
+
+/// Whether the run with journal `lines` is certainly over: it recorded its result, or it ran
+/// on this machine and its process is gone. A run from another machine without a result
+/// may still be running there: `Err` says why it cannot be known.
+fn dead(id: &str, lines: &[Value]) -> Result<(), String> {
+    if has_result(lines) {
+        return Ok(());
+    }
+    let h = header_of(lines).ok_or_else(|| format!("the journal of run {id} has no header"))?;
+    let pid = h.get("pid").and_then(Value::as_u64).unwrap_or(0) as u32;
+    let origin = h.get("origin").and_then(Value::as_str).unwrap_or_default();
+    if origin != crate::journal::origin_host() {
+        return Err(format!(
+            "run {id} ran on {origin}, not on this machine: hascript cannot check that it is dead; check there, then use --break-lock"
+        ));
+    }
+    if pid_alive(pid) {
+        return Err(format!(
+            "run {id} is still running (pid {pid} on this machine): its locks are not stale; wait for it, or stop it with Ctrl-C"
+        ));
+    }
+    Ok(())
+}
+
+/// Check that run `prefix` (a run id or its beginning, journal in `dir`) is dead and that
+/// no live run continues it (a `resume` or `unwind` of it still running), and return the
+/// hosts whose lock it left: what `hascript run … --takeover RUN` takes over. Never a live
+/// run's: a run without a recorded result counts as dead only when it ran on this machine
+/// and its process is gone.
+pub fn takeover_of(dir: &Path, prefix: &str) -> Result<Takeover, String> {
+    let (id, path) = crate::journal::find(dir, prefix).map_err(|e| {
+        format!(
+            "--takeover {prefix}: {e}. --takeover takes over the locks of a run of yours that died on this machine (its journal is in {}); for another operator's run, check on its machine that it is dead, then use --break-lock",
+            dir.display()
+        )
+    })?;
+    let lines = crate::journal::read_lines(&path)?;
+    dead(&id, &lines).map_err(|e| format!("--takeover {id}: {e}"))?;
+    for (other, p) in crate::journal::journal_files(dir)? {
+        if other == id {
+            continue;
+        }
+        let Ok(ls) = crate::journal::read_lines(&p) else {
+            continue;
+        };
+        let Some(h) = header_of(&ls) else { continue };
+        let of = |k: &str| h.get(k).and_then(Value::as_str) == Some(id.as_str());
+        if (of("resumed_from") || of("unwinds")) && dead(&other, &ls).is_err() {
+            return Err(format!(
+                "--takeover {id}: run {other} continues it and may still be running: wait for it to end (see `hascript journal show {other}`)"
+            ));
+        }
+    }
+    let header = header_of(&lines).cloned().unwrap_or(Value::Null);
+    let mut hosts: Vec<String> = Vec::new();
+    for (_, older) in crate::resume::ancestors(dir, &header).iter().rev() {
+        hosts = crate::recovery::locked_after(&hosts, older);
+    }
+    let hosts = crate::recovery::locked_after(&hosts, &lines);
+    Ok(Takeover { run: id, hosts })
+}
+
+/// Whether the lock holder `o` is a run of this machine that is over (its journal, in this
+/// user's journal folder, says it ended or its process is gone): its lock is stale and
+/// `--takeover` may take it over.
+fn stale_here(o: &Owner) -> bool {
+    if o.origin != crate::journal::origin_host() || pid_alive(o.pid) {
+        return false;
+    }
+    let Ok(dir) = crate::journal::runs_dir() else {
+        return false;
+    };
+    match crate::journal::find(&dir, &o.run) {
+        Ok((id, p)) if id == o.run => crate::journal::read_lines(&p)
+            .map(|ls| dead(&id, &ls).is_ok())
+            .unwrap_or(false),
+        _ => false,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum HostState {
+    /// A thread of this run is taking it (the others for the same host wait).
+    Taking,
     /// This run holds the lock.
     Held,
-    /// Another run holds it (this run was refused).
-    Refused(String),
+    /// Another run holds it (this run was refused): who, and whether that run is stale.
+    Refused(Refusal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refusal {
+    holder: String,
+    /// The lock folder on that host.
+    dir: String,
+    /// The holder's run id when it is a dead run of this machine (`--takeover` applies).
+    stale: Option<String>,
 }
 
 /// The locks of one run.
@@ -116,9 +307,42 @@ pub struct Locks {
     opts: LockOptions,
     me: Owner,
     hosts: Mutex<BTreeMap<String, HostState>>,
-    declined: std::sync::atomic::AtomicBool,
+    /// Signalled whenever a host leaves `Taking`.
+    settled: Condvar,
+    /// Held while the operator is asked: one question at a time.
+    questions: Mutex<()>,
+    declined: AtomicBool,
+    /// Runs whose lock the operator confirmed breaking: their other locks are taken over
+    /// without another question.
+    broken: Mutex<Vec<String>>,
     /// The runs the taken-over run continued itself (read from the journals when needed).
-    continued: std::sync::OnceLock<Vec<String>>,
+    continued: OnceLock<Vec<String>>,
+    /// The lock folder of hosts whose lock is not [`LOCK_DIR`] (see [`lock_dirs`]).
+    dirs: RwLock<BTreeMap<String, PathBuf>>,
+    /// Every host of the site: where a broken run's other locks are looked for when its
+    /// journal is not on this machine.
+    site_hosts: RwLock<Vec<String>>,
+}
+
+/// Run `f` for every host, at most [`PARALLEL`] at once; results in the order of `hosts`
+/// (`None` for a worker that panicked).
+fn each<T: Send>(hosts: &[String], f: impl Fn(&str) -> T + Sync) -> Vec<Option<T>> {
+    if hosts.len() <= 1 {
+        return hosts.iter().map(|h| Some(f(h))).collect();
+    }
+    let results: Mutex<Vec<Option<T>>> = Mutex::new(hosts.iter().map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..PARALLEL.min(hosts.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(h) = hosts.get(i) else { break };
+                let r = f(h);
+                results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r);
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Locks {
@@ -138,9 +362,39 @@ impl Locks {
             opts,
             me,
             hosts: Mutex::new(BTreeMap::new()),
-            declined: std::sync::atomic::AtomicBool::new(false),
-            continued: std::sync::OnceLock::new(),
+            settled: Condvar::new(),
+            questions: Mutex::new(()),
+            declined: AtomicBool::new(false),
+            broken: Mutex::new(Vec::new()),
+            continued: OnceLock::new(),
+            dirs: RwLock::new(BTreeMap::new()),
+            site_hosts: RwLock::new(Vec::new()),
         }
+    }
+
+    /// Where the lock of some hosts is (see [`lock_dirs`]); the others keep [`LOCK_DIR`].
+    /// Set before the first change.
+    pub fn set_lock_dirs(&self, dirs: BTreeMap<String, PathBuf>) {
+        *self.dirs.write().unwrap_or_else(|p| p.into_inner()) = dirs;
+    }
+
+    /// Every host of the site (where `--break-lock` looks for the other locks of a run whose
+    /// journal is not on this machine).
+    pub fn set_site_hosts(&self, hosts: Vec<String>) {
+        *self.site_hosts.write().unwrap_or_else(|p| p.into_inner()) = hosts;
+    }
+
+    /// `host`'s lock folder and owner file.
+    pub fn paths(&self, host: &str) -> (String, String) {
+        let dirs = self.dirs.read().unwrap_or_else(|p| p.into_inner());
+        match dirs.get(host).and_then(|d| d.to_str()) {
+            Some(d) => (d.to_string(), format!("{d}/owner")),
+            None => (LOCK_DIR.to_string(), OWNER_FILE.to_string()),
+        }
+    }
+
+    fn table(&self) -> MutexGuard<'_, BTreeMap<String, HostState>> {
+        self.hosts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The runs the run this one takes over had continued (a resume of a resume that died
@@ -155,31 +409,37 @@ impl Locks {
 
     /// Hosts this run holds the lock of.
     pub fn held(&self) -> Vec<String> {
-        self.hosts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.table()
             .iter()
             .filter(|(_, s)| **s == HostState::Held)
             .map(|(h, _)| h.clone())
             .collect()
     }
 
-    /// Hosts whose lock another run holds (this run was refused there), with the holder.
+    /// Hosts whose lock another run holds (this run was refused there), with the holder
+    /// (and, for a dead run of this machine, how to take its locks over).
     pub fn refused(&self) -> Vec<(String, String)> {
-        self.hosts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.table()
             .iter()
             .filter_map(|(h, s)| match s {
-                HostState::Refused(holder) => Some((h.clone(), holder.clone())),
-                HostState::Held => None,
+                HostState::Refused(r) => Some((
+                    h.clone(),
+                    match &r.stale {
+                        Some(run) => format!(
+                            "{}, which is no longer running: take its locks over with --takeover {run}",
+                            r.holder
+                        ),
+                        None => r.holder.clone(),
+                    },
+                )),
+                _ => None,
             })
             .collect()
     }
 
     /// Whether the operator declined to break a lock (or nobody could answer).
     pub fn declined(&self) -> bool {
-        self.declined.load(std::sync::atomic::Ordering::SeqCst)
+        self.declined.load(Ordering::SeqCst)
     }
 
     fn run(&self, cmd: &Command) -> Result<hascript_api::Output, Error> {
@@ -203,35 +463,76 @@ impl Locks {
 
     /// Make sure this run holds `host`'s lock before a change is sent there. `changed`:
     /// whether this run has already changed something (a refusal is then "needs attention"
-    /// rather than a failed precondition).
+    /// rather than a failed precondition). Another host's lock is taken at the same time by
+    /// another thread; the same host's waits for the first.
     pub fn ensure(&self, host: &str, changed: bool) -> Result<(), Error> {
-        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        match hosts.get(host) {
-            Some(HostState::Held) => return Ok(()),
-            Some(HostState::Refused(m)) => return Err(refusal(host, m, changed)),
-            None => {}
+        let mut table = self.table();
+        loop {
+            match table.get(host) {
+                Some(HostState::Held) => return Ok(()),
+                Some(HostState::Refused(r)) => return Err(refusal(host, r, changed)),
+                Some(HostState::Taking) => {
+                    table = self.settled.wait(table).unwrap_or_else(|p| p.into_inner());
+                }
+                None => break,
+            }
         }
-        match self.acquire(host) {
+        if self.declined() {
+            return Err(stopped(host));
+        }
+        table.insert(host.to_string(), HostState::Taking);
+        drop(table);
+        let r = self.acquire(host);
+        let mut table = self.table();
+        let out = match r {
             Ok(()) => {
-                hosts.insert(host.to_string(), HostState::Held);
+                table.insert(host.to_string(), HostState::Held);
                 Ok(())
             }
-            Err(Acquire::HeldBy(holder)) => {
-                self.event(host, LockAction::Refused, Some(holder.clone()), None);
-                hosts.insert(host.to_string(), HostState::Refused(holder.clone()));
-                Err(refusal(host, &holder, changed))
-            }
-            Err(Acquire::Declined(e)) => {
-                self.declined
-                    .store(true, std::sync::atomic::Ordering::SeqCst);
+            Err(Acquire::HeldBy(r)) => {
+                self.event(host, LockAction::Refused, Some(r.holder.clone()), None);
+                let e = refusal(host, &r, changed);
+                table.insert(host.to_string(), HostState::Refused(r));
                 Err(e)
             }
-            Err(Acquire::Failed(e)) => Err(e),
+            Err(Acquire::Declined(e)) | Err(Acquire::Failed(e)) => {
+                table.remove(host);
+                Err(e)
+            }
+        };
+        drop(table);
+        self.settled.notify_all();
+        out
+    }
+
+    /// [`Locks::ensure`] for every host of `hosts` at once (a procedure's bracket, a
+    /// takeover); the first error in the order of `hosts`.
+    pub fn ensure_all(&self, hosts: &[String], changed: bool) -> Result<(), Error> {
+        let mut uniq: Vec<String> = Vec::new();
+        for h in hosts {
+            if !uniq.contains(h) {
+                uniq.push(h.clone());
+            }
         }
+        each(&uniq, |h| self.ensure(h, changed))
+            .into_iter()
+            .zip(&uniq)
+            .map(|(r, h)| {
+                r.unwrap_or_else(|| {
+                    Err(Error::new(
+                        ErrorKind::Failed,
+                        format!("taking the hascript lock on {h} failed (internal error)"),
+                    )
+                    .on_host(h))
+                })
+            })
+            .find(Result::is_err)
+            .unwrap_or(Ok(()))
     }
 
     fn mkdir(&self, host: &str) -> Result<MkdirResult, Error> {
-        let out = self.run(&Command::change(host, &[MKDIR, "-m", "700", LOCK_DIR]))?;
+        let (dir, _) = self.paths(host);
+        let out = self.run(&Command::change(host, &[MKDIR, "-m", "700", &dir]))?;
         if out.success() {
             return Ok(MkdirResult::Made);
         }
@@ -241,7 +542,7 @@ impl Locks {
         Err(Error::new(
             ErrorKind::Check,
             format!(
-                "cannot take the hascript lock on {host}: mkdir {LOCK_DIR} failed: {}",
+                "cannot take the hascript lock on {host}: mkdir {dir} failed: {}",
                 out.stderr.trim()
             ),
         )
@@ -250,7 +551,8 @@ impl Locks {
     }
 
     fn write_owner(&self, host: &str) -> Result<(), Error> {
-        let cmd = Command::change(host, &[DD, &format!("of={OWNER_FILE}")])
+        let (_, owner) = self.paths(host);
+        let cmd = Command::change(host, &[DD, &format!("of={owner}")])
             .with_stdin(self.me.to_file().into_bytes());
         let out = self.run(&cmd)?;
         if out.success() {
@@ -258,7 +560,7 @@ impl Locks {
         } else {
             Err(Error::new(
                 ErrorKind::Check,
-                format!("cannot write {OWNER_FILE} on {host}: {}", out.stderr.trim()),
+                format!("cannot write {owner} on {host}: {}", out.stderr.trim()),
             )
             .on_host(host))
         }
@@ -266,7 +568,8 @@ impl Locks {
 
     /// The holder of `host`'s lock as written in its owner file.
     fn holder(&self, host: &str) -> Result<Option<Owner>, Error> {
-        let out = self.run(&Command::read(host, &[CAT, OWNER_FILE]))?;
+        let (_, owner) = self.paths(host);
+        let out = self.run(&Command::read(host, &[CAT, &owner]))?;
         Ok(if out.success() {
             Owner::parse(&out.stdout)
         } else {
@@ -274,7 +577,26 @@ impl Locks {
         })
     }
 
+    fn is_broken(&self, run: &str) -> bool {
+        self.broken
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|b| b == run)
+    }
+
+    /// Whether a lock held by run `m` is this run's to take over without a question: this
+    /// run's own, the run it continues (or one that run continued), or a run whose lock the
+    /// operator confirmed breaking.
+    fn ours(&self, m: &str) -> bool {
+        Some(m) == self.opts.takeover.as_deref()
+            || m == self.me.run
+            || (self.opts.takeover.is_some() && self.continued().iter().any(|c| c == m))
+            || self.is_broken(m)
+    }
+
     fn acquire(&self, host: &str) -> Result<(), Acquire> {
+        let (dir, owner_file) = self.paths(host);
         if let MkdirResult::Made = self.mkdir(host).map_err(Acquire::Failed)? {
             self.write_owner(host).map_err(Acquire::Failed)?;
             self.event(host, LockAction::Taken, Some(self.me.describe()), None);
@@ -283,51 +605,77 @@ impl Locks {
         let holder = self.holder(host).map_err(Acquire::Failed)?;
         let described = match &holder {
             Some(o) => o.describe(),
-            None => format!("unknown holder ({OWNER_FILE} is missing or unreadable)"),
+            None => format!("unknown holder ({owner_file} is missing or unreadable)"),
         };
         // Our own lock (a resumed run, or a run it continued): take it over.
         let mine = holder.as_ref().map(|o| o.run.as_str());
         let orphan_of_dead_run = holder.is_none()
             && self.opts.takeover.is_some()
             && self.opts.takeover_hosts.iter().any(|h| h == host);
-        let ours = mine.is_some_and(|m| {
-            Some(m) == self.opts.takeover.as_deref()
-                || m == self.me.run
-                || (self.opts.takeover.is_some() && self.continued().iter().any(|c| c == m))
-        });
-        if orphan_of_dead_run || ours {
+        if orphan_of_dead_run || mine.is_some_and(|m| self.ours(m)) {
             self.write_owner(host).map_err(Acquire::Failed)?;
             self.event(host, LockAction::TakenOver, Some(described), None);
             return Ok(());
         }
+        let stale = holder
+            .as_ref()
+            .filter(|o| stale_here(o))
+            .map(|o| o.run.clone());
         if !self.opts.break_lock {
-            return Err(Acquire::HeldBy(described));
+            return Err(Acquire::HeldBy(Refusal {
+                holder: described,
+                dir,
+                stale,
+            }));
         }
-        let q = format!(
-            "{host} is locked by {described}. Break this lock? Only if that run is dead (check on its machine)"
-        );
-        match self.ui.confirm(&q) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(Acquire::Declined(
-                    Error::new(
-                        ErrorKind::Declined,
-                        format!("declined: the lock on {host} ({described}) was not broken"),
-                    )
-                    .on_host(host),
-                ))
+        {
+            // One question at a time; after a "no", no other lock is broken.
+            let _asking = self.questions.lock().unwrap_or_else(|p| p.into_inner());
+            if self.declined() {
+                return Err(Acquire::Declined(stopped(host)));
             }
-            Err(e) => return Err(Acquire::Declined(e)),
+            // Another thread may have had this run's break confirmed meanwhile.
+            if !mine.is_some_and(|m| self.is_broken(m)) {
+                let why = if stale.is_some() {
+                    "That run is no longer running (its journal here says it ended or its process is gone)"
+                } else {
+                    "Only if that run is dead (check on its machine)"
+                };
+                let q = format!(
+                    "{host} is locked by {described}. Break this lock? {why}; every other lock of that run is then taken over by this run and released at its end"
+                );
+                let no = |e: Error| {
+                    self.declined.store(true, Ordering::SeqCst);
+                    Err(Acquire::Declined(e))
+                };
+                match self.ui.confirm(&q) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return no(Error::new(
+                            ErrorKind::Declined,
+                            format!("declined: the lock on {host} ({described}) was not broken"),
+                        )
+                        .on_host(host))
+                    }
+                    Err(e) => return no(e),
+                }
+                if let Some(m) = mine {
+                    self.broken
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(m.to_string());
+                }
+            }
         }
         let out = self
-            .run(&Command::change(host, &[RM, "-r", LOCK_DIR]))
+            .run(&Command::change(host, &[RM, "-r", &dir]))
             .map_err(Acquire::Failed)?;
         if !out.success() {
             return Err(Acquire::Failed(
                 Error::new(
                     ErrorKind::Check,
                     format!(
-                        "cannot break the lock on {host}: rm -r {LOCK_DIR}: {}",
+                        "cannot break the lock on {host}: rm -r {dir}: {}",
                         out.stderr.trim()
                     ),
                 )
@@ -340,39 +688,122 @@ impl Locks {
             MkdirResult::Made => {
                 self.write_owner(host).map_err(Acquire::Failed)?;
                 self.event(host, LockAction::Taken, Some(self.me.describe()), None);
-                Ok(())
             }
             MkdirResult::Exists => {
                 let h = self.holder(host).map_err(Acquire::Failed)?;
-                Err(Acquire::HeldBy(
-                    h.map(|o| o.describe())
+                return Err(Acquire::HeldBy(Refusal {
+                    holder: h
+                        .map(|o| o.describe())
                         .unwrap_or_else(|| "another run that was quicker".into()),
-                ))
+                    dir,
+                    stale: None,
+                }));
             }
         }
+        // The rest of the broken run's locks: taken over now, released at this run's end.
+        if let Some(run) = mine {
+            self.take_over_rest(run, host);
+        }
+        Ok(())
     }
 
-    /// Release every lock this run holds (only where the owner file still names this run).
-    /// Returns the hosts whose lock could not be released, with why.
-    pub fn release_all(&self) -> Vec<(String, String)> {
-        let mut failed = Vec::new();
-        for host in self.held() {
-            match self.release(&host) {
-                Ok(()) => self.event(&host, LockAction::Released, None, None),
-                Err(why) => {
-                    self.event(&host, LockAction::ReleaseFailed, None, Some(why.clone()));
-                    failed.push((host.clone(), why));
-                }
+    /// After run `run`'s lock on `broken_on` was broken: take over its locks on the other
+    /// hosts — those its journal names when it is on this machine, else every host of the
+    /// site — where the owner file still names it.
+    fn take_over_rest(&self, run: &str, broken_on: &str) {
+        let from_journal = crate::journal::runs_dir().ok().and_then(|dir| {
+            let (id, path) = crate::journal::find(&dir, run).ok()?;
+            let lines = crate::journal::read_lines(&path).ok()?;
+            (id == run).then(|| crate::recovery::locked_hosts(&lines))
+        });
+        let candidates: Vec<String> = from_journal
+            .unwrap_or_else(|| {
+                self.site_hosts
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+            })
+            .into_iter()
+            .filter(|h| h != broken_on)
+            .collect();
+        each(&candidates, |h| self.adopt(h, run, broken_on));
+    }
+
+    /// Take over `host`'s lock if run `run` holds it (nothing when it is free or another
+    /// run's); a host that cannot be checked is named in a warning.
+    fn adopt(&self, host: &str, run: &str, broken_on: &str) {
+        {
+            let mut table = self.table();
+            if table.contains_key(host) {
+                // Held already, or being taken by another thread (which takes it over:
+                // the run is in `broken` now).
+                return;
             }
-            self.hosts
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&host);
+            table.insert(host.to_string(), HostState::Taking);
+        }
+        let r = self.holder(host).and_then(|h| match h {
+            Some(o) if o.run == run => {
+                self.write_owner(host)?;
+                self.event(
+                    host,
+                    LockAction::TakenOver,
+                    Some(o.describe()),
+                    Some(format!(
+                        "the lock of run {run}, whose lock on {broken_on} was broken (--break-lock)"
+                    )),
+                );
+                Ok(true)
+            }
+            _ => Ok(false),
+        });
+        let mut table = self.table();
+        match r {
+            Ok(true) => {
+                table.insert(host.to_string(), HostState::Held);
+            }
+            Ok(false) => {
+                table.remove(host);
+            }
+            Err(e) => {
+                table.remove(host);
+                drop(table);
+                self.ui.warn(&format!(
+                    "could not check {host} for a lock of run {run} (its lock on {broken_on} was broken): {}; look at {} there",
+                    e.message,
+                    self.paths(host).0
+                ));
+            }
+        }
+        self.settled.notify_all();
+    }
+
+    /// Release every lock this run holds (only where the owner file still names this run),
+    /// all hosts at once. Returns the hosts whose lock could not be released, with why.
+    pub fn release_all(&self) -> Vec<(String, String)> {
+        let held = self.held();
+        let results = each(&held, |host| {
+            let r = self.release(host);
+            match &r {
+                Ok(()) => self.event(host, LockAction::Released, None, None),
+                Err(why) => self.event(host, LockAction::ReleaseFailed, None, Some(why.clone())),
+            }
+            r
+        });
+        let mut table = self.table();
+        let mut failed = Vec::new();
+        for (host, r) in held.into_iter().zip(results) {
+            table.remove(&host);
+            match r {
+                Some(Ok(())) => {}
+                Some(Err(why)) => failed.push((host, why)),
+                None => failed.push((host, "internal error while releasing it".to_string())),
+            }
         }
         failed
     }
 
     fn release(&self, host: &str) -> Result<(), String> {
+        let (dir, owner_file) = self.paths(host);
         let holder = self.holder(host).map_err(|e| e.message)?;
         match holder {
             Some(o) if o.run == self.me.run => {}
@@ -384,17 +815,17 @@ impl Locks {
             }
             None => {
                 return Err(format!(
-                    "{OWNER_FILE} is gone; the lock folder (if any) is left in place"
+                    "{owner_file} is gone; the lock folder (if any) is left in place"
                 ))
             }
         }
         let out = self
-            .run(&Command::change(host, &[RM, "-r", LOCK_DIR]))
+            .run(&Command::change(host, &[RM, "-r", &dir]))
             .map_err(|e| e.message)?;
         if out.success() {
             Ok(())
         } else {
-            Err(format!("rm -r {LOCK_DIR} failed: {}", out.stderr.trim()))
+            Err(format!("rm -r {dir} failed: {}", out.stderr.trim()))
         }
     }
 }
@@ -405,12 +836,23 @@ enum MkdirResult {
 }
 
 enum Acquire {
-    HeldBy(String),
+    HeldBy(Refusal),
     Declined(Error),
     Failed(Error),
 }
 
-fn refusal(host: &str, holder: &str, changed: bool) -> Error {
+/// After the operator declined to break a lock: no further lock is taken.
+fn stopped(host: &str) -> Error {
+    Error::new(
+        ErrorKind::Declined,
+        format!(
+            "not locked: the operator declined to break a lock, so this run takes no further lock; nothing was sent to {host}"
+        ),
+    )
+    .on_host(host)
+}
+
+fn refusal(host: &str, r: &Refusal, changed: bool) -> Error {
     let (kind, what) = if changed {
         (
             ErrorKind::NeedsAttention,
@@ -419,13 +861,17 @@ fn refusal(host: &str, holder: &str, changed: bool) -> Error {
     } else {
         (ErrorKind::Check, "nothing was changed")
     };
-    Error::new(
-        kind,
-        format!(
-            "{host} is locked by {holder}: another hascript run is changing this cluster; {what}. Wait for that run to end; if it is dead (check on its machine), re-run with --break-lock (the lock is {LOCK_DIR} on {host})"
+    let holder = &r.holder;
+    let msg = match &r.stale {
+        Some(run) => format!(
+            "{host} is locked by {holder}, which is no longer running (its journal says it ended or its process is gone): the lock is stale; {what}. If you are finishing its work, continue it with `hascript unwind {run}` (or `hascript resume {run}`), or re-run this command with --takeover {run}: this run then takes over every lock run {run} left and releases them at its end"
         ),
-    )
-    .on_host(host)
+        None => format!(
+            "{host} is locked by {holder}: another hascript run is changing this cluster; {what}. Wait for that run to end; if it is dead (check on its machine), re-run with --break-lock (the lock is {} on {host})",
+            r.dir
+        ),
+    };
+    Error::new(kind, msg).on_host(host)
 }
 
 #[cfg(test)]

@@ -1051,6 +1051,7 @@ impl Session {
             yes,
             output: OutputFormat::Human,
             break_lock: false,
+            takeover: None,
             dry_run,
         };
         // Ctrl-C (the REPL's watcher) cancels the run's token: the run stops and runs its

@@ -323,11 +323,9 @@ impl DeadRun {
         let left = recovery::left_after(&pending, &left, &lines);
         let pending = recovery::pending_after(&pending, &lines);
         let unknown = recovery::unknown_outcomes(&lines);
-        let locked = if exit.is_some() && pending.is_empty() {
-            Vec::new()
-        } else {
-            recovery::locked_after(&locked, &lines)
-        };
+        // Also a run that ended but could not release a lock (its host was unreachable at
+        // the end): its continuation takes that lock over and releases it.
+        let locked = recovery::locked_after(&locked, &lines);
         Ok(DeadRun {
             id,
             path,

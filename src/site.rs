@@ -44,6 +44,11 @@ pub struct BuiltSite {
     /// passwords; [`transport::Router::secret_values`]), for the run's redactor. Never
     /// print them.
     pub secrets: Vec<String>,
+    /// Every host of the site, in inventory order.
+    pub hosts: Vec<String>,
+    /// The lock of hosts whose lock is not `/var/tmp/hascript.lock` (`transport = "local"`
+    /// with `lock_dir` or `HASCRIPT_LOCK_DIR`; see [`crate::lock::lock_dirs`]).
+    pub lock_dirs: std::collections::BTreeMap<String, PathBuf>,
 }
 
 /// A usage problem building the site (exit 2).
@@ -206,6 +211,11 @@ pub fn build_wrapped(
         }
         SiteSpec::Inventory(path) => {
             let inv = inventory::load(path).map_err(|e| SiteError(e.to_string()))?;
+            let lock_dirs = crate::lock::lock_dirs(
+                &inv,
+                std::env::var(crate::lock::LOCK_DIR_ENV).ok().as_deref(),
+            )
+            .map_err(SiteError)?;
             let router = transport::build_with(&inv, None, &cancel, &topts)
                 .map_err(|e| SiteError(format!("{}: {}", path.display(), e.message)))?;
             let clock: Arc<dyn Clock> = match &opts.sim_clock {
@@ -238,6 +248,7 @@ pub fn build_wrapped(
             let (exec, ui) = wrap(router, ui, clock.clone());
             let mut built = assemble(inv, exec, clock, cancel, ui, None);
             built.secrets = secrets;
+            built.lock_dirs = lock_dirs;
             Ok(built)
         }
     }
@@ -322,6 +333,7 @@ fn assemble(
 ) -> BuiltSite {
     let ctx = Context::new(router, clock, cancel, ui);
     let description = inv.topology.description().to_string();
+    let hosts = inv.host_names();
     let site: Arc<dyn Site> = match inv.topology {
         inventory::SiteTopology::Ldoms(t) => Arc::new(LdomsSite::new(ctx.clone(), t)),
         inventory::SiteTopology::Hpvm(h) => Arc::new(hpvm_site(ctx.clone(), h)),
@@ -332,6 +344,8 @@ fn assemble(
         sim,
         description,
         secrets: Vec::new(),
+        hosts,
+        lock_dirs: Default::default(),
     }
 }
 

@@ -118,6 +118,9 @@ impl Local {
             .env("HOME", self.path("home"))
             .env("XDG_STATE_HOME", self.path("state"))
             .env("TMPDIR", self.path("tmp"))
+            // Hosts on the local transport lock in this test's own folder, never in the
+            // machine's /var/tmp (another run on this machine must not refuse this one).
+            .env("HASCRIPT_LOCK_DIR", self.path("tmp"))
             .env("NO_COLOR", "1")
             .current_dir(self.path("home"))
             .stdin(Stdio::null());

@@ -18,7 +18,17 @@ fn hascript_in(
     stdin: Option<&str>,
     env: &[(&str, &str)],
 ) -> Run {
+    // Hosts on the local transport lock in a folder of this call's own, never in the
+    // machine's /var/tmp: another hascript run on this machine must not refuse a test.
+    let locks = match tempfile::Builder::new()
+        .prefix("locks")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+    {
+        Ok(d) => d,
+        Err(e) => panic!("no lock folder: {e}"),
+    };
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hascript"));
+    cmd.env("HASCRIPT_LOCK_DIR", locks.path());
     cmd.args(args)
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -892,6 +902,116 @@ fn local_transport_really_runs_commands() {
 }
 
 #[test]
+fn local_lock_folders_keep_runs_apart_and_ssh_hosts_keep_var_tmp() {
+    let d = tmp();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    // Another run's lock in folder a (a run on this machine that is still going).
+    if let Err(e) = std::fs::create_dir_all(a.join("hascript.lock")).and_then(|()| {
+        std::fs::create_dir_all(&b)?;
+        std::fs::write(
+            a.join("hascript.lock/owner"),
+            "run=20260728T172600.000Z-0a0b0c\nuser=alice\norigin=adm9\nsince=x\npid=4242\n",
+        )
+    }) {
+        panic!("{e}");
+    }
+    let script = write(
+        d.path(),
+        "t.rhai",
+        "host(\"cd1\").run([\"true\"]);\nprint(\"changed\");\n",
+    );
+    let script = script.display().to_string();
+    let base = std::fs::read_to_string(local_inventory(d.path())).unwrap_or_default();
+    let with_dir = |name: &str, dir: &Path| {
+        write(
+            d.path(),
+            name,
+            &base.replacen(
+                "transport = \"local\"",
+                &format!("transport = \"local\"\nlock_dir = \"{}\"", dir.display()),
+                1,
+            ),
+        )
+        .display()
+        .to_string()
+    };
+    let (inv_a, inv_b) = (with_dir("a.toml", &a), with_dir("b.toml", &b));
+    let held = "locked by run 20260728T172600.000Z-0a0b0c by alice on adm9";
+    // The inventory's lock_dir: a run locking in a sees the other run's lock (exit 3,
+    // nothing sent); one locking in b does not, and takes and releases its own there.
+    let r = hascript(&["run", &script, "-i", &inv_a]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains(held), "{}", r.stderr);
+    assert!(!r.stdout.contains("changed"), "{}", r.stdout);
+    let r = hascript(&["run", &script, "-i", &inv_b]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("changed"), "{}", r.stdout);
+    assert!(!b.join("hascript.lock").exists(), "released");
+    assert!(
+        a.join("hascript.lock/owner").exists(),
+        "the other lock is untouched"
+    );
+    // HASCRIPT_LOCK_DIR does the same for an inventory without lock_dir.
+    let plain = local_inventory(d.path()).display().to_string();
+    let a_s = a.display().to_string();
+    let b_s = b.display().to_string();
+    let r = hascript_in(
+        None,
+        &["run", &script, "-i", &plain],
+        None,
+        &[("HASCRIPT_LOCK_DIR", &a_s)],
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains(held), "{}", r.stderr);
+    let r = hascript_in(
+        None,
+        &["run", &script, "-i", &plain],
+        None,
+        &[("HASCRIPT_LOCK_DIR", &b_s)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Over SSH the lock stays in /var/tmp, where operators on other machines look:
+    // lock_dir on an SSH host is refused at its line, and HASCRIPT_LOCK_DIR does not move
+    // an SSH host's lock (the local hosts' only).
+    let ssh = write(
+        d.path(),
+        "ssh.toml",
+        &base.replacen(
+            "name = \"g2\"\nrole = \"guest-domain\"",
+            &format!(
+                "name = \"g2\"\nrole = \"guest-domain\"\ntransport = \"ssh\"\naddress = \"192.0.2.9\"\nlock_dir = \"{}\"",
+                b.display()
+            ),
+            1,
+        ),
+    );
+    let r = hascript(&["run", &script, "-i", &ssh.display().to_string()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("key `lock_dir`")
+            && r.stderr.contains("only applies to transport = \"local\""),
+        "{}",
+        r.stderr
+    );
+    let text = std::fs::read_to_string(&ssh).unwrap_or_default();
+    let text = text.replace(&format!("\nlock_dir = \"{}\"", b.display()), "");
+    let inv = match hascript::inventory::parse_real("ssh.toml", &text) {
+        Ok(i) => i,
+        Err(e) => panic!("{e}"),
+    };
+    let dirs = match hascript::lock::lock_dirs(&inv, Some(&a_s)) {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(dirs.get("cd1"), Some(&a.join("hascript.lock")));
+    assert_eq!(
+        dirs.get("g2"),
+        None,
+        "an SSH host keeps /var/tmp/hascript.lock"
+    );
+}
+
+#[test]
 fn local_timeout_is_an_error_naming_host_and_command() {
     let d = tmp();
     let inv = local_inventory(d.path());
@@ -932,6 +1052,7 @@ fn ctrl_c_interrupts_a_wait_with_130() {
             "-i",
             &inv.display().to_string(),
         ])
+        .env("HASCRIPT_LOCK_DIR", d.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

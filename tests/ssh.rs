@@ -464,7 +464,9 @@ fn live_migration_runs_over_ssh_to_its_five_hosts() {
     let inv = s.inventory.to_string_lossy().into_owned();
     let state = s.state.to_string_lossy().into_owned();
     let t = Instant::now();
-    let o = hascript(
+    // HASCRIPT_LOCK_DIR moves the lock of local hosts only: over SSH it stays in /var/tmp.
+    let elsewhere = home.path.join("locks");
+    let o = hascript_cmd(
         &home,
         &[
             "run",
@@ -478,7 +480,10 @@ fn live_migration_runs_over_ssh_to_its_five_hosts() {
             "-p",
             "target=cd3",
         ],
-    );
+    )
+    .env("HASCRIPT_LOCK_DIR", &elsewhere)
+    .output()
+    .unwrap_or_else(|e| panic!("{e}"));
     let shown = text(&o);
     assert_eq!(o.status.code(), Some(0), "{shown}");
     assert!(shown.contains("guest2 runs on cd3"), "{shown}");
@@ -493,6 +498,15 @@ fn live_migration_runs_over_ssh_to_its_five_hosts() {
             .any(|c| c.host == "cd2" && c.line.contains("ldm migrate-domain guest2 cd3")),
         "{log:?}"
     );
+    for h in ["cd2", "cd3"] {
+        assert!(
+            log.iter()
+                .any(|c| c.host == h && c.line.contains("mkdir -m 700 /var/tmp/hascript.lock")),
+            "{h}: {log:?}"
+        );
+    }
+    let moved = elsewhere.to_string_lossy().into_owned();
+    assert!(!log.iter().any(|c| c.line.contains(&moved)), "{log:?}");
     // The virtual clock passed the procedure's waits (SF test, 120 s watch) in no real time.
     assert!(
         log.last().map(|c| c.time).unwrap_or(0) >= log.first().map(|c| c.time).unwrap_or(0) + 120
