@@ -906,9 +906,9 @@ impl Session {
     }
 
     fn load(&mut self, path: &Path) -> Reply {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::files::read_regular_text(path, crate::files::MAX_TEXT_FILE) {
             Ok(t) => t,
-            Err(e) => return Reply::Error(format!("error: cannot read {}: {e}", path.display())),
+            Err(e) => return Reply::Error(format!("error: {e}")),
         };
         let name = path.display().to_string();
         let ast = match self.engine.compile_with_scope(&self.scope, &text) {

@@ -1181,3 +1181,142 @@ for x in r { print(`${x.host} ${x.ok}`); }
     let r = sim_run(r#"run_all(["cd1"], ["true"], #{limit: 0});"#, &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// `hascript args` that must finish within `secs`: a run that hangs is killed and fails the
+/// test (instead of hanging the suite).
+fn hascript_within(secs: u64, args: &[&str]) -> Run {
+    let mut child = match Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("HASCRIPT_PATH")
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => panic!("cannot start hascript: {e}"),
+    };
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(50)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("hascript {args:?} still running after {secs} s: it hangs");
+            }
+        }
+    }
+    let out = match child.wait_with_output() {
+        Ok(o) => o,
+        Err(e) => panic!("hascript did not finish: {e}"),
+    };
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn mkfifo(p: &Path) {
+    let st = Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .unwrap_or_else(|e| panic!("mkfifo: {e}"));
+    assert!(st.success(), "mkfifo {}", p.display());
+}
+
+#[test]
+fn an_inventory_or_parse_input_that_is_not_a_regular_file_is_refused_at_once() {
+    let d = tmp();
+    let script = write(d.path(), "t.rhai", "print(1);");
+    let fifo = d.path().join("inventory.fifo");
+    mkfifo(&fifo);
+    let s = script.to_str().unwrap_or_default();
+    let f = fifo.to_str().unwrap_or_default();
+    // A FIFO with no writer used to block in open(2); /dev/zero to be read until memory ran out.
+    for (inv, kind) in [(f, "FIFO"), ("/dev/zero", "character device")] {
+        let r = hascript_within(20, &["run", s, "-i", inv]);
+        assert_eq!(r.code, 2, "{inv}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(kind)
+                && r.stderr.contains("not a regular file")
+                && r.stderr.contains(inv),
+            "{inv}: {}",
+            r.stderr
+        );
+    }
+    let r = hascript_within(20, &["parse", "cftool-n", f]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("FIFO"), "{}", r.stderr);
+    // Size cap: a file over 16 MiB is not read.
+    let big = d.path().join("big.toml");
+    let file = std::fs::File::create(&big).unwrap_or_else(|e| panic!("{e}"));
+    file.set_len(17 * 1024 * 1024)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = hascript_within(20, &["run", s, "-i", big.to_str().unwrap_or_default()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("larger than 16 MiB"), "{}", r.stderr);
+}
+
+#[test]
+fn a_secret_file_that_is_a_fifo_is_refused_at_once() {
+    let d = tmp();
+    let script = write(d.path(), "t.rhai", "print(1);");
+    let fifo = d.path().join("pw.fifo");
+    mkfifo(&fifo);
+    // Private and ours, like a real secret file: only its type is wrong.
+    let st = Command::new("chmod")
+        .arg("600")
+        .arg(&fifo)
+        .status()
+        .unwrap_or_else(|e| panic!("chmod: {e}"));
+    assert!(st.success());
+    let inv = write(
+        d.path(),
+        "inv.toml",
+        &format!(
+            r#"driver = "ldoms"
+description = "this machine and an SSH guest never contacted"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "box1"
+ppar_id = 0
+xscf = ["192.0.2.1", "192.0.2.2"]
+transport = "local"
+[[host]]
+name = "g1"
+role = "guest-domain"
+transport = "local"
+[[host]]
+name = "g2"
+role = "guest-domain"
+transport = "ssh"
+address = "192.0.2.10"
+user = "root"
+password = "file:{}"
+"#,
+            fifo.display()
+        ),
+    );
+    let r = hascript_within(
+        20,
+        &[
+            "run",
+            script.to_str().unwrap_or_default(),
+            "-i",
+            inv.to_str().unwrap_or_default(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("password")
+            && r.stderr.contains("FIFO")
+            && r.stderr.contains("not a regular file"),
+        "{}",
+        r.stderr
+    );
+}
