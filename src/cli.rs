@@ -679,6 +679,7 @@ fn cmd_run_with(
     env.secrets = run_secrets.values().clone();
     let worker = std::thread::Builder::new()
         .name("script".into())
+        .stack_size(engine::limits::SCRIPT_STACK)
         .spawn(move || {
             let engine = engine::build_engine(&env);
             let out = match &unwind_of {

@@ -1320,3 +1320,101 @@ password = "file:{}"
         r.stderr
     );
 }
+
+#[test]
+fn a_deeply_nested_value_is_a_script_error_not_an_abort() {
+    // Each used to overflow the stack (exit 134) while cloning, dropping or measuring it.
+    for (script, line) in [
+        ("let a = [];\nfor i in 0..20000 {\n    a = [a];\n}\n", 3),
+        (
+            "let a = [];\nfor i in 0..20000 {\n    a = [take(a)];\n}\nprint(a);\n",
+            3,
+        ),
+        (
+            "let m = #{};\nfor i in 0..20000 {\n    m = #{x: m};\n}\n",
+            3,
+        ),
+        (
+            "let a = [[]];\nfor i in 0..20000 {\n    a[0] = [a[0]];\n}\n",
+            3,
+        ),
+    ] {
+        let r = sim_run(script, &[]);
+        assert_eq!(r.code, 2, "{script}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("nests arrays and maps more than 128 levels deep"),
+            "{script}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(&format!("t.rhai:{line}:")),
+            "{script}: {}",
+            r.stderr
+        );
+    }
+    // After a change: exit 4, and the script's pending routine ran first.
+    let r = sim_run(
+        "let r = defer(\"say so\", || info(\"the routine ran\"));\nhost(\"cd1\").run([\"true\"]);\nlet a = [];\nfor i in 0..20000 { a = [a]; }\n",
+        &[],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("the routine ran"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(r.stderr.contains("t.rhai:4:"), "{}", r.stderr);
+    // Built without passing through a variable (function results): bounded by the call
+    // depth; printed and dropped without overflowing the stack.
+    let wraps = 16;
+    let script = format!(
+        "fn f(n) {{ if n == 0 {{ [] }} else {{ {}f(n - 1){} }} }}\nlet s = f(60).to_string();\nprint(`printed ${{s.len()}}`);\nlet x = f(60);\n",
+        "[".repeat(wraps),
+        "]".repeat(wraps)
+    );
+    let r = sim_run(&script, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("printed 1922"), "{}", r.stdout);
+}
+
+#[test]
+fn a_runaway_script_stops_at_the_memory_bound_with_a_clean_error() {
+    // String doubling used to take the process to the OOM killer.
+    let r = sim_run("let s = \"x\";\nloop {\n    s += s;\n}\n", &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the script holds too much memory (over 512 MiB)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("t.rhai:3:"), "{}", r.stderr);
+    // Sizes asked for in one call are refused before they are allocated.
+    for call in [
+        "let a = [];\na.pad(100000000000, 0);\n",
+        "let s = \"\";\ns.pad(100000000000, \"ab\");\n",
+        "let s = \"\";\ns.pad(100000000000, 'a');\n",
+        "let b = 0;\nb = blob(100000000000);\n",
+    ] {
+        let r = sim_run(call, &[]);
+        assert_eq!(r.code, 2, "{call}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("past its memory bound (512 MiB)") && r.stderr.contains("t.rhai:2:"),
+            "{call}: {}",
+            r.stderr
+        );
+    }
+    // The same functions still do their job below the bound.
+    let r = sim_run(
+        "let a = [1];\na.pad(3, 0);\nlet s = \"a\";\ns.pad(4, \"xy\");\nlet t = \"b\";\nt.pad(3, '-');\nlet b = blob(2, 7);\nb.pad(3, 1);\nprint(`${a} ${s} ${t} ${b} ${blob(2)}`);\n",
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("[1, 0, 0] axyx b-- [070701] [0000]"),
+        "{}",
+        r.stdout
+    );
+}
