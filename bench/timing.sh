@@ -7,10 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 cargo build --release --quiet
-bin=./target/release/hascript
+bin="${CARGO_TARGET_DIR:-./target}/release/hascript"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf 'let n = cluster.nodes();\nprint(n.len());\n' > "$tmp/trivial.rhai"
+printf 'let a = [];\nfor i in 0..1000000 { a.push(i); }\nprint(a.len());\n' > "$tmp/push.rhai"
 
 measure() {
   local name=$1 expect=$2; shift 2
@@ -40,3 +41,4 @@ measure "hpvm/deploy-package slvm2 (cmdeployvpkg, apply, run)" 0 \
   $bin run hpvm/deploy-package --sim -p package=slvm2 --yes
 measure "ldoms/live-migration, default site, --sim-state folder" 0 \
   bash -c "rm -rf $tmp/st && $bin run ldoms/live-migration --sim --sim-state $tmp/st -p guest=guest2 -p target=cd3"
+measure "a million pushes (an array grown in a loop), --sim ldoms" 0 $bin run "$tmp/push.rhai" --sim ldoms
