@@ -786,7 +786,6 @@ fn memory_stays_flat_over_a_long_session() {
     let before = rss_kib(pid);
     feed(2000, "DONE-MARK");
     let after = rss_kib(pid);
-    drop(feed);
     drop(stdin);
     let _ = child.wait();
     let grown = after.saturating_sub(before);

@@ -193,15 +193,15 @@ impl Default for NestingGuard {
 }
 
 impl NestingGuard {
-    /// Check `v`, just read from a variable: an error when it nests too deeply (as far as
+    /// Check `v`, just read from a variable: `false` when it nests too deeply (as far as
     /// the budget lets this access see).
-    pub fn check(&self, v: &Dynamic) -> Result<(), ()> {
+    pub fn check(&self, v: &Dynamic) -> bool {
         let credit = self
             .credit
             .fetch_add(CREDIT_PER_ACCESS, Ordering::Relaxed)
             .saturating_add(CREDIT_PER_ACCESS);
         if !(v.is_shared() || v.is_array() || v.is_map() || v.is_fnptr()) {
-            return Ok(());
+            return true;
         }
         // A value the budget cannot cover yet waits (the credit keeps growing).
         let width = v
@@ -210,7 +210,7 @@ impl NestingGuard {
             .or_else(|| v.read_lock::<Map>().map(|m| m.len() as u64))
             .unwrap_or(1);
         if credit < width.max(self.need.load(Ordering::Relaxed)) {
-            return Ok(());
+            return true;
         }
         let mut budget = credit;
         let r = walk(v, 1, &mut budget);
@@ -219,13 +219,13 @@ impl NestingGuard {
         match r {
             Ok(()) => {
                 self.need.store(0, Ordering::Relaxed);
-                Ok(())
+                true
             }
             Err(Stop::Budget) => {
                 self.need.store(spent.saturating_mul(2), Ordering::Relaxed);
-                Ok(())
+                true
             }
-            Err(Stop::TooDeep) => Err(()),
+            Err(Stop::TooDeep) => false,
         }
     }
 }

@@ -283,7 +283,7 @@ pub fn build_engine(run: &RunEnv) -> Engine {
         };
         match value {
             Some(v) => {
-                if nesting.check(v).is_err() {
+                if !nesting.check(v) {
                     return Err(limits::too_deep(rhai::Position::NONE));
                 }
                 Ok(None)
