@@ -336,3 +336,47 @@ pub fn register_guards(engine: &mut Engine) {
     engine.register_fn("blob", move |len: INT| blob(len, 0));
     engine.register_fn("blob", blob);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(levels: usize) -> Dynamic {
+        let mut v = Dynamic::from_array(Array::new());
+        for _ in 1..levels {
+            v = Dynamic::from_array(vec![v]);
+        }
+        v
+    }
+
+    #[test]
+    fn the_bound_is_exact() {
+        assert!(!nests_too_deep(&nested(MAX_DEPTH)));
+        assert!(nests_too_deep(&nested(MAX_DEPTH + 1)));
+        assert!(!nests_too_deep(&Dynamic::from(42_i64)));
+    }
+
+    #[test]
+    fn a_deep_part_of_a_wide_value_is_found_once_the_budget_covers_it() {
+        let mut wide: Array = (0..100_000_i64).map(Dynamic::from).collect();
+        wide.push(nested(MAX_DEPTH + 5));
+        let v = Dynamic::from_array(wide);
+        let guard = NestingGuard::default();
+        let accesses = (0..1_000_000)
+            .position(|_| !guard.check(&v))
+            .unwrap_or_else(|| panic!("never found"));
+        // About its size / CREDIT_PER_ACCESS accesses (one walk paid for, at most two).
+        assert!(
+            accesses as u64 <= 3 * 100_200 / CREDIT_PER_ACCESS,
+            "{accesses} accesses"
+        );
+    }
+
+    #[test]
+    fn the_allocator_counts_what_is_held() {
+        // Process-wide (other tests allocate too): at least what this one holds.
+        let big = vec![1u8; 64 * 1024 * 1024];
+        assert!(in_use() >= 64 * 1024 * 1024, "{}", in_use());
+        assert_eq!(big.len(), 64 * 1024 * 1024);
+    }
+}
