@@ -13,6 +13,7 @@ bin=${HASCRIPT_BIN:-${CARGO_TARGET_DIR:-target}/release/hascript}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf 'let n = cluster.nodes();\nprint(n.len());\n' > "$tmp/trivial.rhai"
+printf 'let a = [];\nfor i in 0..1000000 { a.push(i); }\nprint(a.len());\n' > "$tmp/push.rhai"
 
 measure() {
   local name=$1 expect=$2; shift 2
@@ -58,3 +59,4 @@ if [ $((history % 2)) = 1 ]; then t=cd2; else t=cd3; fi
 echo "folder after $history runs: $(du -sk "$tmp/hist" | cut -f1) KiB" >&2
 measure "ldoms/live-migration, --sim-state folder after $history runs (+ copying it)" 0 \
   bash -c "rm -rf $tmp/c && cp -r $tmp/hist $tmp/c && $bin run ldoms/live-migration --sim --sim-state $tmp/c -p guest=guest2 -p target=$t"
+measure "a million pushes (an array grown in a loop), --sim ldoms" 0 $bin run "$tmp/push.rhai" --sim ldoms

@@ -640,6 +640,7 @@ fn cmd_run_with(
     env.secrets = run_secrets.values().clone();
     let worker = std::thread::Builder::new()
         .name("script".into())
+        .stack_size(engine::limits::SCRIPT_STACK)
         .spawn(move || {
             let engine = engine::build_engine(&env);
             let out = match &unwind_of {
@@ -1120,17 +1121,24 @@ fn cmd_parse(kind: &str, file: Option<&Path>) -> i32 {
         ));
     }
     let (name, text) = match file {
-        Some(f) => match std::fs::read(f) {
+        Some(f) => match crate::files::read_regular(f, crate::files::MAX_TEXT_FILE) {
             Ok(b) => (
                 f.display().to_string(),
                 String::from_utf8_lossy(&b).into_owned(),
             ),
-            Err(e) => return usage(format!("cannot read {}: {e}", f.display())),
+            Err(e) => return usage(e.to_string()),
         },
         None => {
             let mut b = Vec::new();
-            if let Err(e) = std::io::stdin().read_to_end(&mut b) {
+            let cap = crate::files::MAX_TEXT_FILE;
+            if let Err(e) = std::io::stdin().take(cap + 1).read_to_end(&mut b) {
                 return usage(format!("cannot read standard input: {e}"));
+            }
+            if b.len() as u64 > cap {
+                return usage(format!(
+                    "standard input is larger than {} MiB (the most `parse` reads): is it the right output?",
+                    cap / (1024 * 1024)
+                ));
             }
             (
                 "<stdin>".to_string(),

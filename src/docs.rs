@@ -235,7 +235,11 @@ impl Api {
             .flatten()
         {
             let raw = str_of(f, "name");
-            if raw.is_empty() || raw == "to_string" || raw == "to_debug" || raw.starts_with("set$")
+            if raw.is_empty()
+                || raw == "to_string"
+                || raw == "to_debug"
+                || raw.starts_with("set$")
+                || crate::engine::limits::GUARDED.contains(&raw)
             {
                 continue;
             }

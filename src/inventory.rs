@@ -379,11 +379,13 @@ impl Ctx<'_> {
 /// Read and validate the inventory at `path`.
 pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| InventoryError {
-        file: file.clone(),
-        line: None,
-        key: None,
-        message: format!("cannot read the inventory: {e}; check the path given to -i"),
+    let text = crate::files::read_regular_text(path, crate::files::MAX_TEXT_FILE).map_err(|e| {
+        InventoryError {
+            file: file.clone(),
+            line: None,
+            key: None,
+            message: format!("cannot read the inventory: {e}; check the path given to -i"),
+        }
     })?;
     parse_real(&file, &text)
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod docs;
 pub mod dryrun;
 pub mod engine;
+pub mod files;
 pub mod inventory;
 pub mod journal;
 pub mod lock;

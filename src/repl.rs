@@ -744,6 +744,39 @@ impl Session {
         self.scope = scope;
     }
 
+    /// Forget variables a later `let` shadowed: no input can reach them any more (each
+    /// input is compiled against the names in scope), but Rhai's scope keeps every
+    /// definition, so a session repeating `let x = …` grew by one entry per line.
+    fn drop_shadowed(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        let shadowed = self
+            .scope
+            .iter_raw()
+            .filter(|(name, _, _)| !seen.insert(name.to_string()))
+            .count();
+        if shadowed == 0 {
+            return;
+        }
+        // `iter_raw` goes newest first: keep the first of each name, rebuild oldest first.
+        let mut seen = std::collections::HashSet::new();
+        let mut keep: Vec<(String, bool, Dynamic)> = self
+            .scope
+            .iter_raw()
+            .filter(|(name, _, _)| seen.insert(name.to_string()))
+            .map(|(name, constant, value)| (name.to_string(), constant, value.clone()))
+            .collect();
+        keep.reverse();
+        let mut scope = Scope::new();
+        for (name, constant, value) in keep {
+            if constant {
+                scope.push_constant_dynamic(name, value);
+            } else {
+                scope.push_dynamic(name, value);
+            }
+        }
+        self.scope = scope;
+    }
+
     fn show(&self, v: &Dynamic) -> Option<String> {
         render::show(&self.engine, v, self.json)
     }
@@ -779,6 +812,7 @@ impl Session {
                 .eval_ast_with_scope::<Dynamic>(&mut s.scope, &s.ast)
         });
         self.ast.clear_statements();
+        self.drop_shadowed();
         match r {
             Ok(v) => {
                 self.accepted.push(record);
@@ -906,9 +940,9 @@ impl Session {
     }
 
     fn load(&mut self, path: &Path) -> Reply {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::files::read_regular_text(path, crate::files::MAX_TEXT_FILE) {
             Ok(t) => t,
-            Err(e) => return Reply::Error(format!("error: cannot read {}: {e}", path.display())),
+            Err(e) => return Reply::Error(format!("error: {e}")),
         };
         let name = path.display().to_string();
         let ast = match self.engine.compile_with_scope(&self.scope, &text) {

@@ -1538,3 +1538,240 @@ print(`text ${r.stdout.len()}, bytes ${r.stdout_bytes == ()}`);
         r.stdout
     );
 }
+
+/// `hascript args` that must finish within `secs`: a run that hangs is killed and fails the
+/// test (instead of hanging the suite).
+fn hascript_within(secs: u64, args: &[&str]) -> Run {
+    let mut child = match Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("HASCRIPT_PATH")
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => panic!("cannot start hascript: {e}"),
+    };
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(50)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("hascript {args:?} still running after {secs} s: it hangs");
+            }
+        }
+    }
+    let out = match child.wait_with_output() {
+        Ok(o) => o,
+        Err(e) => panic!("hascript did not finish: {e}"),
+    };
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn mkfifo(p: &Path) {
+    let st = Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .unwrap_or_else(|e| panic!("mkfifo: {e}"));
+    assert!(st.success(), "mkfifo {}", p.display());
+}
+
+#[test]
+fn an_inventory_or_parse_input_that_is_not_a_regular_file_is_refused_at_once() {
+    let d = tmp();
+    let script = write(d.path(), "t.rhai", "print(1);");
+    let fifo = d.path().join("inventory.fifo");
+    mkfifo(&fifo);
+    let s = script.to_str().unwrap_or_default();
+    let f = fifo.to_str().unwrap_or_default();
+    // A FIFO with no writer used to block in open(2); /dev/zero to be read until memory ran out.
+    for (inv, kind) in [(f, "FIFO"), ("/dev/zero", "character device")] {
+        let r = hascript_within(20, &["run", s, "-i", inv]);
+        assert_eq!(r.code, 2, "{inv}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(kind)
+                && r.stderr.contains("not a regular file")
+                && r.stderr.contains(inv),
+            "{inv}: {}",
+            r.stderr
+        );
+    }
+    let r = hascript_within(20, &["parse", "cftool-n", f]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("FIFO"), "{}", r.stderr);
+    // Size cap: a file over 16 MiB is not read.
+    let big = d.path().join("big.toml");
+    let file = std::fs::File::create(&big).unwrap_or_else(|e| panic!("{e}"));
+    file.set_len(17 * 1024 * 1024)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = hascript_within(20, &["run", s, "-i", big.to_str().unwrap_or_default()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("larger than 16 MiB"), "{}", r.stderr);
+}
+
+#[test]
+fn a_secret_file_that_is_a_fifo_is_refused_at_once() {
+    let d = tmp();
+    let script = write(d.path(), "t.rhai", "print(1);");
+    let fifo = d.path().join("pw.fifo");
+    mkfifo(&fifo);
+    // Private and ours, like a real secret file: only its type is wrong.
+    let st = Command::new("chmod")
+        .arg("600")
+        .arg(&fifo)
+        .status()
+        .unwrap_or_else(|e| panic!("chmod: {e}"));
+    assert!(st.success());
+    let inv = write(
+        d.path(),
+        "inv.toml",
+        &format!(
+            r#"driver = "ldoms"
+description = "this machine and an SSH guest never contacted"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "box1"
+ppar_id = 0
+xscf = ["192.0.2.1", "192.0.2.2"]
+transport = "local"
+[[host]]
+name = "g1"
+role = "guest-domain"
+transport = "local"
+[[host]]
+name = "g2"
+role = "guest-domain"
+transport = "ssh"
+address = "192.0.2.10"
+user = "root"
+password = "file:{}"
+"#,
+            fifo.display()
+        ),
+    );
+    let r = hascript_within(
+        20,
+        &[
+            "run",
+            script.to_str().unwrap_or_default(),
+            "-i",
+            inv.to_str().unwrap_or_default(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("password")
+            && r.stderr.contains("FIFO")
+            && r.stderr.contains("not a regular file"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_deeply_nested_value_is_a_script_error_not_an_abort() {
+    // Each used to overflow the stack (exit 134) while cloning, dropping or measuring it.
+    for (script, line) in [
+        ("let a = [];\nfor i in 0..20000 {\n    a = [a];\n}\n", 3),
+        (
+            "let a = [];\nfor i in 0..20000 {\n    a = [take(a)];\n}\nprint(a);\n",
+            3,
+        ),
+        (
+            "let m = #{};\nfor i in 0..20000 {\n    m = #{x: m};\n}\n",
+            3,
+        ),
+        (
+            "let a = [[]];\nfor i in 0..20000 {\n    a[0] = [a[0]];\n}\n",
+            3,
+        ),
+    ] {
+        let r = sim_run(script, &[]);
+        assert_eq!(r.code, 2, "{script}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("nests arrays and maps more than 128 levels deep"),
+            "{script}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(&format!("t.rhai:{line}:")),
+            "{script}: {}",
+            r.stderr
+        );
+    }
+    // After a change: exit 4, and the script's pending routine ran first.
+    let r = sim_run(
+        "let r = defer(\"say so\", || info(\"the routine ran\"));\nhost(\"cd1\").run([\"true\"]);\nlet a = [];\nfor i in 0..20000 { a = [a]; }\n",
+        &[],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("the routine ran"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(r.stderr.contains("t.rhai:4:"), "{}", r.stderr);
+    // Built without passing through a variable (function results): bounded by the call
+    // depth; printed and dropped without overflowing the stack.
+    let wraps = 16;
+    let script = format!(
+        "fn f(n) {{ if n == 0 {{ [] }} else {{ {}f(n - 1){} }} }}\nlet s = f(60).to_string();\nprint(`printed ${{s.len()}}`);\nlet x = f(60);\n",
+        "[".repeat(wraps),
+        "]".repeat(wraps)
+    );
+    let r = sim_run(&script, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("printed 1922"), "{}", r.stdout);
+}
+
+#[test]
+fn a_runaway_script_stops_at_the_memory_bound_with_a_clean_error() {
+    // String doubling used to take the process to the OOM killer.
+    let r = sim_run("let s = \"x\";\nloop {\n    s += s;\n}\n", &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the script holds too much memory (over 512 MiB)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("t.rhai:3:"), "{}", r.stderr);
+    // Sizes asked for in one call are refused before they are allocated.
+    for call in [
+        "let a = [];\na.pad(100000000000, 0);\n",
+        "let s = \"\";\ns.pad(100000000000, \"ab\");\n",
+        "let s = \"\";\ns.pad(100000000000, 'a');\n",
+        "let b = 0;\nb = blob(100000000000);\n",
+    ] {
+        let r = sim_run(call, &[]);
+        assert_eq!(r.code, 2, "{call}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("past its memory bound (512 MiB)") && r.stderr.contains("t.rhai:2:"),
+            "{call}: {}",
+            r.stderr
+        );
+    }
+    // The same functions still do their job below the bound.
+    let r = sim_run(
+        "let a = [1];\na.pad(3, 0);\nlet s = \"a\";\ns.pad(4, \"xy\");\nlet t = \"b\";\nt.pad(3, '-');\nlet b = blob(2, 7);\nb.pad(3, 1);\nprint(`${a} ${s} ${t} ${b} ${blob(2)}`);\n",
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("[1, 0, 0] axyx b-- [070701] [0000]"),
+        "{}",
+        r.stdout
+    );
+}

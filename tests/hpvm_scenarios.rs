@@ -560,3 +560,46 @@ fn remove_package_halts_first_only_with_confirmation() {
         r.dump()
     );
 }
+
+#[test]
+fn convert_checks_every_parameter_it_is_given_used_or_not() {
+    for (params, named) in [
+        // Unused by an offline conversion, and not a host name.
+        (
+            &["package=slvm1", "mode=offline", "target=node2;reboot"][..],
+            "target",
+        ),
+        // Unused by an offline conversion: refused, not ignored.
+        (
+            &["package=slvm1", "mode=offline", "target=node2"][..],
+            "target",
+        ),
+        (
+            &["package=slvm1", "mode=offline", "node=node1,,node2"][..],
+            "node",
+        ),
+        (
+            &["package=slvm1", "mode=offline", "node=node1,no de2"][..],
+            "node",
+        ),
+        (
+            &["package=slvm1", "mode=online", "target=node2", "node=-x"][..],
+            "node",
+        ),
+        (&["package=slvm 1", "mode=offline"][..], "package"),
+    ] {
+        let (r, _site) = run(
+            "hpvm/convert-package",
+            Some("hpvm/old-toolkit-package"),
+            params,
+            &["--yes"],
+        );
+        assert_eq!(r.code, 2, "{params:?}: {}", r.dump());
+        assert!(
+            r.stderr.contains(&format!("{named}=")) || r.stderr.contains(&format!("{named} is")),
+            "{params:?}: {}",
+            r.dump()
+        );
+        assert!(r.changes().is_empty(), "{params:?}: {:?}", r.changes());
+    }
+}

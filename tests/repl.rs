@@ -711,3 +711,87 @@ fn script_secrets_and_secret_parameters_are_hidden_in_the_session() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("TOKv4lue-q"), "{out}");
 }
+
+/// The resident memory of process `pid` in KiB (`VmRSS` in /proc/PID/status).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status"))
+}
+
+#[test]
+fn memory_stays_flat_over_a_long_session() {
+    use std::io::BufRead;
+    let mut child = match Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .arg("repl")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .env_remove("HASCRIPT_PATH")
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => panic!("cannot start the REPL: {e}"),
+    };
+    let pid = child.id();
+    let Some(mut stdin) = child.stdin.take() else {
+        panic!("no stdin")
+    };
+    let Some(stdout) = child.stdout.take() else {
+        panic!("no stdout")
+    };
+    // Read the output on a thread (a full pipe would stop the REPL reading its input).
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let inputs = [
+        "let x = 40 + 2;",
+        "let s = `text ${x}`;",
+        "x * 2",
+        "fn f(a) { a + 1 }",
+        "f(x)",
+        "#{a: 1, b: [2, 3]}",
+        "let m = #{k: [1, 2, 3]};",
+    ];
+    // `n` more inputs, then wait until the REPL has evaluated all of them.
+    let mut feed = |n: usize, mark: &str| {
+        for i in 0..n {
+            let _ = writeln!(stdin, "{}", inputs[i % inputs.len()]);
+        }
+        let _ = writeln!(stdin, "print(\"{mark}\");");
+        let _ = stdin.flush();
+        loop {
+            match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+                Ok(l) if l.contains(mark) && !l.contains("print(") => break,
+                Ok(_) => {}
+                Err(e) => panic!("the REPL stopped answering: {e}"),
+            }
+        }
+    };
+    // Warm up (first-use allocations, caches), then measure 2,000 more inputs.
+    feed(300, "WARM-MARK");
+    let before = rss_kib(pid);
+    feed(2000, "DONE-MARK");
+    let after = rss_kib(pid);
+    drop(stdin);
+    let _ = child.wait();
+    let grown = after.saturating_sub(before);
+    // Before the fix every `let` kept a scope entry forever: about 430 KiB here.
+    assert!(
+        grown < 150,
+        "the REPL grew by {grown} KiB over 2,000 inputs ({before} -> {after} KiB)"
+    );
+}

@@ -170,6 +170,14 @@ fn journaled_step(
         }
     }
     let r: RhaiRes<Dynamic> = body.call_within_context(ctx, ());
+    // The value is journaled as JSON (read back by `resume`): never one nested deeper than
+    // the engine's bound (a closure can return one that never passed through a variable).
+    let r = match r {
+        Ok(v) if super::limits::nests_too_deep(&v) => {
+            Err(super::limits::too_deep(ctx.call_position()))
+        }
+        other => other,
+    };
     let recorded = match &r {
         Ok(v) => Ok(rhai::serde::from_dynamic::<Value>(v).ok()),
         Err(e) => Err(e.to_string()),

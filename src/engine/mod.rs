@@ -35,6 +35,7 @@ pub mod fence;
 pub mod helpers;
 pub mod host;
 pub mod hypervisor;
+pub mod limits;
 pub mod lint;
 pub mod package;
 pub mod pkgconf;
@@ -240,9 +241,10 @@ pub fn build_engine(run: &RunEnv) -> Engine {
     engine.set_max_operations(MAX_OPERATIONS);
     engine.set_max_call_levels(64);
     engine.set_max_expr_depths(64, 64);
-    engine.set_max_string_size(16 * 1024 * 1024);
-    engine.set_max_array_size(1_000_000);
-    engine.set_max_map_size(1_000_000);
+    // No string/array/map size limits: with any of them set, Rhai measures the whole value
+    // after every call that mutates it (`push` in a loop is quadratic). Memory and nesting
+    // are bounded by `limits` instead, at a cost independent of a value's size.
+    limits::register_guards(&mut engine);
     engine.set_max_modules(256);
     engine.disable_symbol("eval");
     engine.set_optimization_level(rhai::OptimizationLevel::Simple);
@@ -262,6 +264,10 @@ pub fn build_engine(run: &RunEnv) -> Engine {
         if interrupt.flag.load(Ordering::Relaxed) {
             return Some(error::CANCELLED.into());
         }
+        // One load: the bytes the process holds (the script's values are nearly all of it).
+        if limits::in_use() > limits::MAX_MEMORY {
+            return Some(limits::memory_message().into());
+        }
         // The token (a mutex) only now and then.
         if ticks.fetch_add(1, Ordering::Relaxed) & 4095 == 0 && interrupt.token.is_cancelled() {
             return Some(error::CANCELLED.into());
@@ -274,14 +280,28 @@ pub fn build_engine(run: &RunEnv) -> Engine {
     let globals: Arc<HashMap<&'static str, Dynamic>> =
         Arc::new(run.globals().into_iter().collect());
     let package_obj = globals.get("package").cloned();
+    // Every variable access also checks how deeply the variable's value nests (a value
+    // nested thousands of levels deep overflows the stack when it is cloned, printed or
+    // dropped; see `limits`).
+    let nesting = limits::NestingGuard::default();
     #[allow(deprecated)] // "volatile", not deprecated
     engine.on_var(move |name, index, ctx| {
-        if index > 0 {
-            return Ok(None);
-        }
-        match globals.get(name) {
-            Some(v) if !ctx.scope().contains(name) => Ok(Some(v.clone())),
-            _ => Ok(None),
+        let scope = ctx.scope();
+        let value = if index > 0 {
+            // Compiled to a slot counted from the end of the scope.
+            scope.iter_raw().nth(index - 1).map(|(_, _, v)| v)
+        } else {
+            scope.get(name)
+        };
+        match value {
+            Some(v) => {
+                if !nesting.check(v) {
+                    return Err(limits::too_deep(rhai::Position::NONE));
+                }
+                Ok(None)
+            }
+            None if index > 0 => Ok(None),
+            None => Ok(globals.get(name).cloned()),
         }
     });
 
@@ -507,6 +527,7 @@ fn error_kind(err: &rhai::EvalAltResult) -> String {
         E::ErrorRuntime(v, _) => error::kind_of(v)
             .map(|k| k.name().to_string())
             .unwrap_or_else(|| "script".into()),
+        E::ErrorTerminated(t, _) if limits::is_memory_stop(t) => "script".into(),
         E::ErrorTerminated(..) => "cancelled".into(),
         _ => "script".into(),
     }

@@ -49,6 +49,14 @@ pub fn exit_code_by(err: &EvalAltResult, changed: bool, signal: Option<Signal>) 
             }
             None => 1,
         },
+        // The memory bound stops a script through the progress hook too: a script error.
+        EvalAltResult::ErrorTerminated(t, _) if super::limits::is_memory_stop(t) => {
+            if changed {
+                4
+            } else {
+                2
+            }
+        }
         EvalAltResult::ErrorTerminated(..) => ErrorKind::Cancelled.exit_code_by(changed, signal),
         EvalAltResult::ErrorParsing(..) => 2,
         _ => {
@@ -176,9 +184,14 @@ pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, 
     let (message, details) = match cur {
         EvalAltResult::ErrorRuntime(v, _) => thrown_details(v),
         EvalAltResult::ErrorTerminated(token, _) => match token.clone().into_string() {
+            Ok(t) if super::limits::is_memory_stop(&t.clone().into()) => (t, Vec::new()),
             Ok(t) if t != super::error::CANCELLED => (format!("interrupted: {t}"), Vec::new()),
             _ => ("interrupted".to_string(), Vec::new()),
         },
+        // hascript's own bounds (`limits`) say the whole sentence.
+        EvalAltResult::ErrorDataTooLarge(what, _) if what.contains(' ') => {
+            (what.clone(), Vec::new())
+        }
         other => (strip_position(&other.to_string()), Vec::new()),
     };
     let mut out = vec![format!("error: {message}")];

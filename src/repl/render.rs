@@ -15,6 +15,13 @@ pub fn show(engine: &Engine, v: &Dynamic, json: bool) -> Option<String> {
     if v.is_unit() {
         return None;
     }
+    // Rendering recurses once per level: never over a value deeper than the engine's bound.
+    if crate::engine::limits::nests_too_deep(v) {
+        return Some(format!(
+            "(a value nested more than {} levels deep: not shown)",
+            crate::engine::limits::MAX_DEPTH
+        ));
+    }
     if json {
         return Some(to_json(engine, v));
     }

@@ -88,8 +88,9 @@ impl SecretRef {
                         md.uid()
                     ));
                 }
-                let mut v = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
+                // Not `read_to_string`: a FIFO would block the run forever, a device never end.
+                let mut v = crate::files::read_regular_text(&path, crate::files::MAX_SECRET_FILE)
+                    .map_err(|e| format!("secret file: {e}"))?;
                 if v.ends_with('\n') {
                     v.pop();
                     if v.ends_with('\r') {
