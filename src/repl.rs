@@ -967,7 +967,7 @@ impl Session {
             SiteSpec::Inventory(p) => format!("-i {}", p.display()),
         };
         let mut out = format!(
-            "//! title: REPL session\n//! params: (none)\n//\n// Saved by `:save` in `hascript repl` on {}.\n// Run it with: hascript run FILE {run_site}\n\n",
+            "//! title: REPL session\n//! params: (none)\n//\n// Saved by `:save` in `hascript repl` on {}.\n// Run it with: hascript run ./FILE {run_site} (a file runs when written as a path)\n\n",
             self.built.description
         );
         for input in &self.accepted {

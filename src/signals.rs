@@ -64,8 +64,10 @@ pub fn exit_code(signal: Signal) -> i32 {
 }
 
 /// Write `text` (and a newline) on standard error, ignoring any failure: the terminal may be
-/// gone, and nothing said here is worth dying for.
+/// gone, and nothing said here is worth dying for. Control characters are shown escaped: a
+/// pending routine's description may carry text a host wrote.
 pub fn say(text: &str) {
+    let text = crate::output::escape_controls(text);
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
