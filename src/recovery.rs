@@ -216,13 +216,10 @@ fn unanswered(lines: &[Value]) -> Vec<(String, String)> {
     out
 }
 
-/// What is still left undone after a continuation (journal `newer`) of a run that left
-/// `older_left` undone and `older_pending` pending: a continuation that re-ran a routine
-/// left undone inherited it (an `inherited` registration, after those of the pending
-/// routines), and its own journal says how that ended. Older routines it did not inherit
-/// are still left; then what it left undone itself.
-pub fn left_after(older_pending: &[Pending], older_left: &[Left], newer: &[Value]) -> Vec<Left> {
-    let mut inherited: Vec<(String, Option<Value>)> = newer
+/// The routines a continuation's journal (`newer`) inherited from the run it continued
+/// (`recovery_registered` lines with `inherited: true`), as (what, routine description).
+fn inherited_routines(newer: &[Value]) -> Vec<(String, Option<Value>)> {
+    newer
         .iter()
         .filter(|l| {
             l.get("event").and_then(Value::as_str) == Some("recovery_registered")
@@ -237,7 +234,16 @@ pub fn left_after(older_pending: &[Pending], older_left: &[Left], newer: &[Value
                 l.get("routine").filter(|r| r.is_object()).cloned(),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// What is still left undone after a continuation (journal `newer`) of a run that left
+/// `older_left` undone and `older_pending` pending: a continuation that re-ran a routine
+/// left undone inherited it (an `inherited` registration, after those of the pending
+/// routines), and its own journal says how that ended. Older routines it did not inherit
+/// are still left; then what it left undone itself.
+pub fn left_after(older_pending: &[Pending], older_left: &[Left], newer: &[Value]) -> Vec<Left> {
+    let mut inherited = inherited_routines(newer);
     let mut take = |what: &str, routine: &Option<Value>| match inherited
         .iter()
         .position(|(w, r)| w == what && r == routine)
@@ -414,22 +420,7 @@ pub fn locked_hosts(lines: &[Value]) -> Vec<String> {
 /// died before then never recorded them. A's routines it did not inherit come first (they
 /// are older), then what the continuation itself left pending.
 pub fn pending_after(older: &[Pending], newer: &[Value]) -> Vec<Pending> {
-    let mut inherited: Vec<(String, Option<Value>)> = newer
-        .iter()
-        .filter(|l| {
-            l.get("event").and_then(Value::as_str) == Some("recovery_registered")
-                && l.get("inherited").and_then(Value::as_bool) == Some(true)
-        })
-        .map(|l| {
-            (
-                l.get("what")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                l.get("routine").filter(|r| r.is_object()).cloned(),
-            )
-        })
-        .collect();
+    let mut inherited = inherited_routines(newer);
     let mut out: Vec<Pending> = older
         .iter()
         .filter(|p| {
