@@ -104,7 +104,19 @@ impl LineSource for TermLines {
         }
         match self.iface.read_line() {
             Ok(linefeed::ReadResult::Input(l)) => Read::Line(l),
-            Ok(linefeed::ReadResult::Signal(_)) => Read::Interrupted,
+            Ok(linefeed::ReadResult::Signal(_)) => {
+                // Without this linefeed resumes the same line at the next `read_line`, and
+                // the next input would be evaluated glued to the discarded text. Show `^C`
+                // at its end, as shells do, so the screen says it was dropped.
+                let end = self.iface.buffer().len();
+                let _ = self.iface.set_cursor(end);
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(b"^C");
+                let _ = out.flush();
+                drop(out);
+                let _ = self.iface.cancel_read_line();
+                Read::Interrupted
+            }
             Ok(linefeed::ReadResult::Eof) | Err(_) => Read::Eof,
         }
     }
@@ -537,16 +549,13 @@ fn simulated(spec: &SiteSpec) -> bool {
     matches!(spec, SiteSpec::Sim { .. })
 }
 
-/// The run environment of a session on `built`. On a simulated site a call is interrupted
-/// through a token of its own (waits there take no real time), so the simulated site —
-/// and its state — survives an interruption; on a real site the site's token is fired,
-/// which also stops a wait or a command under way, and the site is rebuilt afterwards.
-fn session_env(built: &BuiltSite, sim: bool) -> RunEnv {
-    let mut env = RunEnv::new(built.site.clone(), built.ctx.clone(), Default::default());
-    if sim {
-        env.interrupt = Interrupt::new(CancelToken::new());
-    }
-    env
+/// The run environment of a session on `built`. A call is interrupted through the site's
+/// own token, which every wait, sleep and command checks — also a simulated wait paced in
+/// real time (`HASCRIPT_SIM_PACE_MS`), which stops at once. Afterwards a simulated site's
+/// token is reset (the site, its state and the objects variables hold stay), a real site
+/// is rebuilt.
+fn session_env(built: &BuiltSite) -> RunEnv {
+    RunEnv::new(built.site.clone(), built.ctx.clone(), Default::default())
 }
 
 /// A simulated site without a folder gets a private temporary one, so that `:run` (a run
@@ -588,7 +597,7 @@ impl Session {
         ui.redactor().add_all(&script_secrets_in_env());
         let (spec, simdir) = folder_backed(spec)?;
         let built = build_site(&spec, &opts, &ui).map_err(|e| e.to_string())?;
-        let env = session_env(&built, simulated(&spec));
+        let env = session_env(&built);
         let engine = session_engine(&env);
         let scope = env.scope();
         let api = Arc::new(Api::of(&engine));
@@ -709,7 +718,8 @@ impl Session {
 
     fn recover_from_interrupt(&mut self) {
         if simulated(&self.spec) {
-            self.env.interrupt = Interrupt::new(CancelToken::new());
+            self.built.ctx.cancel.reset();
+            self.env.interrupt = Interrupt::new(self.built.ctx.cancel.clone());
             self.engine = session_engine(&self.env);
             return;
         }
@@ -728,7 +738,7 @@ impl Session {
     /// Use `built` from now on, keeping the session's variables and functions.
     fn switch_to(&mut self, built: BuiltSite) {
         self.built = built;
-        self.env = session_env(&self.built, simulated(&self.spec));
+        self.env = session_env(&self.built);
         self.engine = session_engine(&self.env);
         let mut scope = self.env.scope();
         for (name, constant, value) in self.scope.iter_raw() {
