@@ -95,6 +95,71 @@ pub const HISTORY_SIZE: usize = 1000;
 struct TermLines {
     iface: linefeed::Interface<linefeed::DefaultTerminal>,
     history: Option<PathBuf>,
+    /// What the history file holds: the accepted lines with secrets hidden ([`history_entry`]),
+    /// at most [`HISTORY_SIZE`]. The line editor's own copy keeps the lines as typed, for
+    /// this session's arrow keys only.
+    saved: Vec<String>,
+    redactor: Arc<Redactor>,
+}
+
+/// A line as the history file keeps it: a `:run`'s secret-named parameters
+/// (`password=…`, see [`journal::secret_param_name`]) as `*****`, and every secret the
+/// session knows (the inventory's, `HASCRIPT_SECRET_*`, what earlier `:run`s were given)
+/// replaced by `*****`, as the journal keeps them.
+pub fn history_entry(line: &str, redactor: &Redactor) -> String {
+    let t = line.trim_start();
+    let line = if t.starts_with(":run") && t[4..].starts_with(char::is_whitespace) {
+        let lead = &line[..line.len() - t.len()];
+        let words: Vec<String> = t
+            .split_whitespace()
+            .map(|w| match w.split_once('=') {
+                Some((k, _)) if journal::secret_param_name(k.trim_start_matches('-')) => {
+                    format!("{k}=*****")
+                }
+                _ => w.to_string(),
+            })
+            .collect();
+        format!("{lead}{}", words.join(" "))
+    } else {
+        line.to_string()
+    };
+    redactor.redact(&line)
+}
+
+/// Write the history file: created 0600 (as the journals; its folder 0700 when created),
+/// written whole to a new file and renamed over the old one, so a reader never sees half
+/// of it, an older file readable by others is replaced, and a link in its place is
+/// replaced rather than followed.
+pub fn write_history(path: &Path, lines: &[String]) -> std::io::Result<()> {
+    use std::fs::{DirBuilder, OpenOptions};
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent() {
+        DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let write = || -> std::io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    let r = write();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
 }
 
 impl LineSource for TermLines {
@@ -126,11 +191,16 @@ impl LineSource for TermLines {
             return;
         }
         self.iface.add_history_unique(line.to_string());
+        let entry = history_entry(line, &self.redactor);
+        if self.saved.last() != Some(&entry) {
+            self.saved.push(entry);
+        }
+        if self.saved.len() > HISTORY_SIZE {
+            let extra = self.saved.len() - HISTORY_SIZE;
+            self.saved.drain(..extra);
+        }
         if let Some(p) = &self.history {
-            if let Some(dir) = p.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            if let Err(e) = self.iface.save_history(p) {
+            if let Err(e) = write_history(p, &self.saved) {
                 eprintln!("warning: cannot save the history to {}: {e}", p.display());
                 self.history = None;
             }
@@ -138,17 +208,30 @@ impl LineSource for TermLines {
     }
 }
 
-fn line_source(known: Arc<Mutex<Known>>) -> Box<dyn LineSource> {
+fn line_source(known: Arc<Mutex<Known>>, redactor: Arc<Redactor>) -> Box<dyn LineSource> {
     let term_ok = std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() && term_ok {
         if let Ok(iface) = linefeed::Interface::new("hascript") {
             iface.set_report_signal(linefeed::Signal::Interrupt, true);
             iface.set_history_size(HISTORY_SIZE);
             let history = history_path();
+            let mut saved = Vec::new();
             if let Some(p) = &history {
                 if p.exists() {
-                    if let Err(e) = iface.load_history(p) {
-                        eprintln!("warning: cannot read the history {}: {e}", p.display());
+                    match crate::files::read_regular_text(p, crate::files::MAX_TEXT_FILE) {
+                        // A history written before secrets were hidden loses the ones this
+                        // session knows at its next save.
+                        Ok(text) => {
+                            for l in text.lines().filter(|l| !l.trim().is_empty()) {
+                                iface.add_history_unique(l.to_string());
+                                saved.push(history_entry(l, &redactor));
+                            }
+                            let extra = saved.len().saturating_sub(HISTORY_SIZE);
+                            saved.drain(..extra);
+                        }
+                        Err(e) => {
+                            eprintln!("warning: cannot read the history {}: {e}", p.display())
+                        }
                     }
                 }
             }
@@ -157,7 +240,12 @@ fn line_source(known: Arc<Mutex<Known>>) -> Box<dyn LineSource> {
                 Arc::new(complete::TabCompleter { known }),
             );
             iface.bind_sequence("\t", linefeed::Command::from_str("hascript-complete"));
-            return Box::new(TermLines { iface, history });
+            return Box::new(TermLines {
+                iface,
+                history,
+                saved,
+                redactor,
+            });
         }
     }
     Box::new(PlainLines::new(std::io::stdin().lock()))
@@ -666,14 +754,27 @@ impl Session {
         )
     }
 
-    /// The prompt: the driver, and `sim` on a simulated site.
+    /// The prompt names the site, so that an operator with several terminals sees where an
+    /// input goes: the inventory's file name (`hascript(site.toml)> `), or the simulated
+    /// site's scenario and `sim` (`hascript(ldoms sim)> `,
+    /// `hascript(ldoms/unhealthy-cluster sim)> `). Control characters in the name are
+    /// shown escaped (a file name must not act on the terminal).
     pub fn prompt(&self) -> String {
-        let driver = self.built.site.driver();
-        if simulated(&self.spec) {
-            format!("hascript({driver} sim)> ")
-        } else {
-            format!("hascript({driver})> ")
-        }
+        let site = match &self.spec {
+            SiteSpec::Sim { .. } => format!(
+                "{} sim",
+                self.built
+                    .sim
+                    .as_ref()
+                    .map(|s| s.scenario())
+                    .unwrap_or_else(|| self.built.site.driver().to_string())
+            ),
+            SiteSpec::Inventory(p) => p
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string()),
+        };
+        format!("hascript({})> ", crate::output::escape_controls(&site))
     }
 
     /// The continuation prompt, as wide as the prompt.
@@ -1292,7 +1393,7 @@ pub fn main(args: &SiteArgs) -> i32 {
     // Installed before the line editor exists: linefeed puts back the SIGINT handler it
     // found after each line, so it must find this one.
     crate::signals::watch_repl(session.running(), !terminal);
-    let mut lines = line_source(known.clone());
+    let mut lines = line_source(known.clone(), session.redactor().clone());
     let mut buffer = String::new();
     loop {
         // A SIGTERM/SIGHUP stopped the call under way (its recovery ran): leave with its
@@ -1361,5 +1462,57 @@ pub fn main(args: &SiteArgs) -> i32 {
         }
         buffer.clear();
         *known.lock().unwrap_or_else(|p| p.into_inner()) = session.known();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn history_entries_hide_secret_parameters_and_known_secrets() {
+        let r = Redactor::new();
+        r.add("s3cr3t-inv");
+        assert_eq!(
+            history_entry(
+                ":run ldoms/x  guest=guest2 password=hunter2 -p storepass=abc token=t",
+                &r
+            ),
+            ":run ldoms/x guest=guest2 password=***** -p storepass=***** token=*****"
+        );
+        assert_eq!(
+            history_entry("let p = \"s3cr3t-inv\";", &r),
+            "let p = \"*****\";"
+        );
+        // Not a `:run`: only the known values go.
+        assert_eq!(history_entry("let password=1", &r), "let password=1");
+        assert_eq!(history_entry(":runner password=x", &r), ":runner password=x");
+    }
+
+    #[test]
+    fn the_history_file_is_written_0600_and_replaces_a_readable_one() {
+        let Ok(dir) = tempfile::tempdir() else {
+            panic!("tempdir")
+        };
+        let p = dir.path().join("state").join("hascript").join("history");
+        write_history(&p, &["a".into(), "b".into()]).unwrap_or_else(|e| panic!("{e}"));
+        let mode = |p: &Path| {
+            std::fs::metadata(p)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0)
+        };
+        assert_eq!(mode(&p), 0o600);
+        assert_eq!(mode(p.parent().unwrap_or(&p)), 0o700);
+        assert_eq!(std::fs::read_to_string(&p).unwrap_or_default(), "a\nb\n");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644))
+            .unwrap_or_else(|e| panic!("{e}"));
+        write_history(&p, &["c".into()]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(&p), 0o600);
+        assert_eq!(std::fs::read_to_string(&p).unwrap_or_default(), "c\n");
+        let left: Vec<_> = std::fs::read_dir(p.parent().unwrap_or(&p))
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert_eq!(left.len(), 1, "no temporary file left: {left:?}");
     }
 }
