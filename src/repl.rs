@@ -8,11 +8,12 @@ pub mod render;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hascript_api::ui::WaitProgress;
-use hascript_api::{CancelToken, Command, Error as ApiError, Exec, Output, Ui};
+use hascript_api::{CancelToken, Command, Effect, Error as ApiError, ErrorKind, Exec, Output, Ui};
 use rhai::{Dynamic, Engine, ParseErrorType, Scope, AST};
 
 use crate::cli::{self, site_spec, OutputFormat, RunArgs, SiteArgs, EXIT_USAGE};
@@ -24,7 +25,7 @@ use crate::output::ConsoleUi;
 use crate::scripts;
 use crate::site::{self, BuiltSite, SiteOptions, SiteSpec};
 
-use complete::{Known, Shape};
+use complete::{Known, NameKind, Shape, SiteNames};
 
 /// What a line source gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -490,6 +491,9 @@ pub fn help_topic(api: &Api, topic: &str) -> Result<String, String> {
 pub struct ReplUi {
     ask: ConsoleUi,
     redactor: Arc<Redactor>,
+    /// Set while Tab completion reads names from the site: nothing is shown (the prompt
+    /// is on the screen), and no command that changes anything may be sent.
+    completing: Arc<AtomicBool>,
 }
 
 impl ReplUi {
@@ -498,11 +502,16 @@ impl ReplUi {
         ReplUi {
             ask: ConsoleUi::new(false),
             redactor: Arc::new(Redactor::new()),
+            completing: Arc::new(AtomicBool::new(false)),
         }
     }
 
     fn now(&self) -> &ConsoleUi {
         &self.ask
+    }
+
+    fn quiet(&self) -> bool {
+        self.completing.load(Ordering::SeqCst)
     }
 
     /// The redactor everything shown goes through.
@@ -528,13 +537,19 @@ impl Default for ReplUi {
 
 impl Ui for ReplUi {
     fn step(&self, section: &str, title: &str) {
-        self.now().step(&self.r(section), &self.r(title))
+        if !self.quiet() {
+            self.now().step(&self.r(section), &self.r(title))
+        }
     }
     fn info(&self, message: &str) {
-        self.now().info(&self.r(message))
+        if !self.quiet() {
+            self.now().info(&self.r(message))
+        }
     }
     fn warn(&self, message: &str) {
-        self.now().warn(&self.r(message))
+        if !self.quiet() {
+            self.now().warn(&self.r(message))
+        }
     }
     fn confirm(&self, question: &str) -> Result<bool, ApiError> {
         self.now().confirm(&self.r(question)).map_err(|mut e| {
@@ -543,6 +558,9 @@ impl Ui for ReplUi {
         })
     }
     fn waiting(&self, p: &WaitProgress) {
+        if self.quiet() {
+            return;
+        }
         let mut p = p.clone();
         p.what = self.r(&p.what);
         p.last_seen = p.last_seen.map(|s| self.r(&s));
@@ -556,15 +574,89 @@ impl Ui for ReplUi {
 /// The session's transport as the site gave it, teaching the session's redactor the
 /// secrets each command carries ([`Command::with_secret`]) before it is sent, as
 /// [`journal::JournalingExec`] does for a run.
+///
+/// While Tab completion reads names ([`ReplUi`]'s `completing`), a command that changes
+/// anything is refused before it is sent: completion only ever reads.
 struct LearnSecrets {
     inner: Arc<dyn Exec>,
     redactor: Arc<Redactor>,
+    completing: Arc<AtomicBool>,
 }
 
 impl Exec for LearnSecrets {
     fn exec(&self, cmd: &Command) -> Result<Output, ApiError> {
+        if cmd.effect == Effect::Change && self.completing.load(Ordering::SeqCst) {
+            return Err(ApiError::new(
+                ErrorKind::Usage,
+                format!(
+                    "Tab completion never changes anything: {} not sent",
+                    cmd.display()
+                ),
+            ));
+        }
         self.redactor.add_all(&cmd.secrets);
         self.inner.exec(cmd)
+    }
+}
+
+/// The site's names for Tab completion, read once per site (and after each `:run`, which
+/// may have changed them) with the session's UI quiet and changes refused.
+struct SessionNames {
+    site: Arc<dyn hascript_api::Site>,
+    completing: Arc<AtomicBool>,
+    cache: Mutex<std::collections::HashMap<NameKind, Vec<String>>>,
+}
+
+impl std::fmt::Debug for SessionNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionNames")
+            .field("site", &self.site.driver())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionNames {
+    fn new(site: Arc<dyn hascript_api::Site>, completing: Arc<AtomicBool>) -> Self {
+        SessionNames {
+            site,
+            completing,
+            cache: Mutex::new(Default::default()),
+        }
+    }
+}
+
+/// The `name` of each row of a list (`guests()`, `list()`, `nodes()`).
+fn row_names(rows: hascript_api::Result<serde_json::Value>) -> Vec<String> {
+    let Ok(serde_json::Value::Array(rows)) = rows else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+impl SiteNames for SessionNames {
+    fn names(&self, kind: NameKind) -> Vec<String> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = cache.get(&kind) {
+            return v.clone();
+        }
+        self.completing.store(true, Ordering::SeqCst);
+        let v = match kind {
+            NameKind::Host => self.site.hosts(),
+            NameKind::Guest => row_names(self.site.hypervisor().guests()),
+            NameKind::Package => row_names(self.site.package().list()),
+            NameKind::ClusterNode => row_names(self.site.cluster().nodes()),
+        };
+        self.completing.store(false, Ordering::SeqCst);
+        // Kept also when empty (a host that does not answer): no new attempt, and no new
+        // wait, at every Tab.
+        cache.insert(kind, v.clone());
+        v
     }
 }
 
@@ -578,10 +670,12 @@ fn build_site(
 ) -> Result<BuiltSite, site::SiteError> {
     let dyn_ui: Arc<dyn Ui> = ui.clone();
     let redactor = ui.redactor().clone();
+    let completing = ui.completing.clone();
     let built = site::build_wrapped(spec, opts, dyn_ui, CancelToken::new(), |exec, ui, _| {
         let exec: Arc<dyn Exec> = Arc::new(LearnSecrets {
             inner: exec,
             redactor,
+            completing,
         });
         (exec, ui)
     })?;
@@ -631,6 +725,7 @@ pub struct Session {
     json: bool,
     api: Arc<Api>,
     running: Arc<Mutex<Option<Interrupt>>>,
+    names: Arc<SessionNames>,
 }
 
 fn simulated(spec: &SiteSpec) -> bool {
@@ -689,6 +784,10 @@ impl Session {
         let engine = session_engine(&env);
         let scope = env.scope();
         let api = Arc::new(Api::of(&engine));
+        let names = Arc::new(SessionNames::new(
+            built.site.clone(),
+            ui.completing.clone(),
+        ));
         Ok(Session {
             spec,
             simdir,
@@ -704,6 +803,7 @@ impl Session {
             json: false,
             api,
             running: Arc::new(Mutex::new(None)),
+            names,
         })
     }
 
@@ -839,6 +939,10 @@ impl Session {
     /// Use `built` from now on, keeping the session's variables and functions.
     fn switch_to(&mut self, built: BuiltSite) {
         self.built = built;
+        self.names = Arc::new(SessionNames::new(
+            self.built.site.clone(),
+            self.ui.completing.clone(),
+        ));
         self.env = session_env(&self.built);
         self.engine = session_engine(&self.env);
         let mut scope = self.env.scope();
@@ -1206,6 +1310,11 @@ impl Session {
             Some(Interrupt::new(cancel.clone()));
         let exit = cli::run_embedded(args, cancel);
         *self.running.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        // The run may have added or moved guests and packages: read the names again.
+        self.names = Arc::new(SessionNames::new(
+            self.built.site.clone(),
+            self.ui.completing.clone(),
+        ));
         if dry_run {
             // Nothing changed: the lines that follow saw no effect, `:save` has nothing
             // to say about it.
@@ -1276,6 +1385,7 @@ impl Session {
             hosts: self.built.site.hosts(),
             procedures,
             scenarios,
+            names: Some(self.names.clone()),
         }
     }
 }
@@ -1488,6 +1598,43 @@ mod tests {
         // Not a `:run`: only the known values go.
         assert_eq!(history_entry("let password=1", &r), "let password=1");
         assert_eq!(history_entry(":runner password=x", &r), ":runner password=x");
+    }
+
+    /// A transport that counts what reaches it.
+    struct Count(Mutex<Vec<String>>);
+
+    impl Exec for Count {
+        fn exec(&self, cmd: &Command) -> Result<Output, ApiError> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(cmd.display());
+            Err(ApiError::new(ErrorKind::Command, "not a real host"))
+        }
+    }
+
+    #[test]
+    fn completion_never_sends_a_changing_command() {
+        let inner = Arc::new(Count(Mutex::new(Vec::new())));
+        let completing = Arc::new(AtomicBool::new(true));
+        let exec = LearnSecrets {
+            inner: inner.clone(),
+            redactor: Arc::new(Redactor::new()),
+            completing: completing.clone(),
+        };
+        let change = Command::change("cd1", &["ldm", "stop-domain", "guest2"]);
+        let e = exec.exec(&change).err().map(|e| e.message);
+        assert!(
+            e.as_deref()
+                .is_some_and(|m| m.contains("Tab completion never changes anything")),
+            "{e:?}"
+        );
+        let _ = exec.exec(&Command::read("cd1", &["ldm", "list", "-p"]));
+        completing.store(false, Ordering::SeqCst);
+        let _ = exec.exec(&change);
+        let sent = inner.0.lock().map(|v| v.clone()).unwrap_or_default();
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        assert!(sent[0].contains("list"), "{sent:?}");
     }
 
     #[test]

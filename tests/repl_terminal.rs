@@ -434,3 +434,32 @@ fn ctrl_c_stops_a_paced_wait_at_once() {
     );
     t.keys(&["C-d"]);
 }
+
+/// Issue 14, item 4: Tab completes guest and package names inside the calls that take
+/// them, read from the site (once per session).
+#[test]
+fn tab_completes_guest_and_package_names_in_calls() {
+    let state = tempdir();
+    let t = Tmux::start("names", state.path());
+    t.type_text("hypervisor.guest(\"gu");
+    t.keys(&["Tab"]);
+    // guest1 and guest2: their common beginning, then both listed.
+    t.wait_for("hypervisor.guest(\"guest");
+    t.keys(&["Tab"]);
+    let s = t.wait_for("guest2");
+    assert!(s.contains("guest1"), "{s}");
+    t.type_text("2\").control_domain");
+    t.keys(&["Enter"]);
+    t.wait_until(|s| s.lines().any(|l| l.trim() == "cd2"), "guest2's control domain");
+    t.clear();
+    t.type_text(":sim hpvm");
+    t.keys(&["Enter"]);
+    t.wait_for("hascript(hpvm sim)>");
+    t.type_text("package.status(\"sl");
+    t.keys(&["Tab"]);
+    t.wait_for("package.status(\"slvm1");
+    t.type_text("\").name");
+    t.keys(&["Enter"]);
+    t.wait_until(|s| s.lines().any(|l| l.trim() == "slvm1"), "the completed package");
+    t.keys(&["C-d"]);
+}
