@@ -228,7 +228,11 @@ fn help_multi_line_input_and_ctrl_c() {
     t.clear();
     t.type_text("let dropped = [1,");
     t.keys(&["Enter"]);
-    t.wait_for("...>");
+    // The continuation prompt of this input (the screen may still show the loop's).
+    t.wait_until(
+        |_| t.last_line().trim() == "...>",
+        "the continuation prompt",
+    );
     t.keys(&["C-c"]);
     t.wait_until(
         |_| t.last_line().trim_end() == "hascript(ldoms sim)>",
@@ -359,7 +363,10 @@ fn ctrl_c_discards_the_text_typed_on_the_line() {
     t.clear();
     t.type_text("let lst = [1,");
     t.keys(&["Enter"]);
-    t.wait_for("...>");
+    t.wait_until(
+        |_| t.last_line().trim() == "...>",
+        "the continuation prompt",
+    );
     t.type_text("2, 3");
     t.wait_for("...> 2, 3");
     t.keys(&["C-c"]);
