@@ -784,10 +784,7 @@ impl Session {
         let engine = session_engine(&env);
         let scope = env.scope();
         let api = Arc::new(Api::of(&engine));
-        let names = Arc::new(SessionNames::new(
-            built.site.clone(),
-            ui.completing.clone(),
-        ));
+        let names = Arc::new(SessionNames::new(built.site.clone(), ui.completing.clone()));
         Ok(Session {
             spec,
             simdir,
@@ -1597,7 +1594,10 @@ mod tests {
         );
         // Not a `:run`: only the known values go.
         assert_eq!(history_entry("let password=1", &r), "let password=1");
-        assert_eq!(history_entry(":runner password=x", &r), ":runner password=x");
+        assert_eq!(
+            history_entry(":runner password=x", &r),
+            ":runner password=x"
+        );
     }
 
     /// A transport that counts what reaches it.

@@ -996,7 +996,17 @@ fn the_repl_history_keeps_no_secret() {
         env!("CARGO_BIN_EXE_hascript"),
         q(inv.clone()),
     );
-    tmux(&["new-session", "-d", "-s", "r", "-x", "200", "-y", "50", &cmd]);
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "r",
+        "-x",
+        "200",
+        "-y",
+        "50",
+        &cmd,
+    ]);
     let wait_for = |what: &str| {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

@@ -457,7 +457,10 @@ fn tab_completes_guest_and_package_names_in_calls() {
     assert!(s.contains("guest1"), "{s}");
     t.type_text("2\").control_domain");
     t.keys(&["Enter"]);
-    t.wait_until(|s| s.lines().any(|l| l.trim() == "cd2"), "guest2's control domain");
+    t.wait_until(
+        |s| s.lines().any(|l| l.trim() == "cd2"),
+        "guest2's control domain",
+    );
     t.clear();
     t.type_text(":sim hpvm");
     t.keys(&["Enter"]);
@@ -467,6 +470,9 @@ fn tab_completes_guest_and_package_names_in_calls() {
     t.wait_for("package.status(\"slvm1");
     t.type_text("\").name");
     t.keys(&["Enter"]);
-    t.wait_until(|s| s.lines().any(|l| l.trim() == "slvm1"), "the completed package");
+    t.wait_until(
+        |s| s.lines().any(|l| l.trim() == "slvm1"),
+        "the completed package",
+    );
     t.keys(&["C-d"]);
 }

@@ -164,11 +164,7 @@ fn argument_names(known: &Known, text: &str) -> Option<(usize, Vec<String>)> {
     let names = match kind {
         None => Vec::new(),
         Some(NameKind::Host) => known.hosts.clone(),
-        Some(k) => known
-            .names
-            .as_ref()
-            .map(|n| n.names(k))
-            .unwrap_or_default(),
+        Some(k) => known.names.as_ref().map(|n| n.names(k)).unwrap_or_default(),
     };
     Some((start, prefixed(names, word)))
 }
@@ -631,7 +627,10 @@ mod tests {
         );
         assert_eq!(at_end(&k, "package.status(\"sl").1, s(&["slvm1", "slvm2"]));
         assert_eq!(at_end(&k, "let x = host(\"cd").1, s(&["cd1", "cd2"]));
-        assert_eq!(at_end(&k, "hypervisor.stop(\"").1, s(&["guest1", "guest2", "vmx"]));
+        assert_eq!(
+            at_end(&k, "hypervisor.stop(\"").1,
+            s(&["guest1", "guest2", "vmx"])
+        );
         // The second argument: a migration's target is a host.
         assert_eq!(
             at_end(&k, "hypervisor.migrate(\"guest2\", \"c").1,
@@ -641,11 +640,21 @@ mod tests {
             at_end(&k, "package.enable_node(\"slvm1\", \"cd").1,
             s(&["cd1", "cd2"])
         );
-        assert_eq!(at_end(&k, "cluster.node(\"cfguest").1, s(&["cfguest1", "cfguest2"]));
-        assert_eq!(at_end(&k, "package.appmon_keys(\"g").1, s(&["guest1", "guest2"]));
+        assert_eq!(
+            at_end(&k, "cluster.node(\"cfguest").1,
+            s(&["cfguest1", "cfguest2"])
+        );
+        assert_eq!(
+            at_end(&k, "package.appmon_keys(\"g").1,
+            s(&["guest1", "guest2"])
+        );
         // Through a variable holding an object, and nested in another call.
         assert_eq!(
-            at_end(&k, "info(hypervisor.guest(\"guest1\").name + package.status(\"o").1,
+            at_end(
+                &k,
+                "info(hypervisor.guest(\"guest1\").name + package.status(\"o"
+            )
+            .1,
             s(&["other"])
         );
         let asked_before = fixed.asked.lock().map(|a| a.len()).unwrap_or(0);
