@@ -8,11 +8,12 @@ pub mod render;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hascript_api::ui::WaitProgress;
-use hascript_api::{CancelToken, Command, Error as ApiError, Exec, Output, Ui};
+use hascript_api::{CancelToken, Command, Effect, Error as ApiError, ErrorKind, Exec, Output, Ui};
 use rhai::{Dynamic, Engine, ParseErrorType, Scope, AST};
 
 use crate::cli::{self, site_spec, OutputFormat, RunArgs, SiteArgs, EXIT_USAGE};
@@ -24,7 +25,7 @@ use crate::output::ConsoleUi;
 use crate::scripts;
 use crate::site::{self, BuiltSite, SiteOptions, SiteSpec};
 
-use complete::{Known, Shape};
+use complete::{Known, NameKind, Shape, SiteNames};
 
 /// What a line source gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +96,71 @@ pub const HISTORY_SIZE: usize = 1000;
 struct TermLines {
     iface: linefeed::Interface<linefeed::DefaultTerminal>,
     history: Option<PathBuf>,
+    /// What the history file holds: the accepted lines with secrets hidden ([`history_entry`]),
+    /// at most [`HISTORY_SIZE`]. The line editor's own copy keeps the lines as typed, for
+    /// this session's arrow keys only.
+    saved: Vec<String>,
+    redactor: Arc<Redactor>,
+}
+
+/// A line as the history file keeps it: a `:run`'s secret-named parameters
+/// (`password=…`, see [`journal::secret_param_name`]) as `*****`, and every secret the
+/// session knows (the inventory's, `HASCRIPT_SECRET_*`, what earlier `:run`s were given)
+/// replaced by `*****`, as the journal keeps them.
+pub fn history_entry(line: &str, redactor: &Redactor) -> String {
+    let t = line.trim_start();
+    let line = if t.starts_with(":run") && t[4..].starts_with(char::is_whitespace) {
+        let lead = &line[..line.len() - t.len()];
+        let words: Vec<String> = t
+            .split_whitespace()
+            .map(|w| match w.split_once('=') {
+                Some((k, _)) if journal::secret_param_name(k.trim_start_matches('-')) => {
+                    format!("{k}=*****")
+                }
+                _ => w.to_string(),
+            })
+            .collect();
+        format!("{lead}{}", words.join(" "))
+    } else {
+        line.to_string()
+    };
+    redactor.redact(&line)
+}
+
+/// Write the history file: created 0600 (as the journals; its folder 0700 when created),
+/// written whole to a new file and renamed over the old one, so a reader never sees half
+/// of it, an older file readable by others is replaced, and a link in its place is
+/// replaced rather than followed.
+pub fn write_history(path: &Path, lines: &[String]) -> std::io::Result<()> {
+    use std::fs::{DirBuilder, OpenOptions};
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent() {
+        DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let write = || -> std::io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    let r = write();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r
 }
 
 impl LineSource for TermLines {
@@ -104,7 +170,19 @@ impl LineSource for TermLines {
         }
         match self.iface.read_line() {
             Ok(linefeed::ReadResult::Input(l)) => Read::Line(l),
-            Ok(linefeed::ReadResult::Signal(_)) => Read::Interrupted,
+            Ok(linefeed::ReadResult::Signal(_)) => {
+                // Without this linefeed resumes the same line at the next `read_line`, and
+                // the next input would be evaluated glued to the discarded text. Show `^C`
+                // at its end, as shells do, so the screen says it was dropped.
+                let end = self.iface.buffer().len();
+                let _ = self.iface.set_cursor(end);
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(b"^C");
+                let _ = out.flush();
+                drop(out);
+                let _ = self.iface.cancel_read_line();
+                Read::Interrupted
+            }
             Ok(linefeed::ReadResult::Eof) | Err(_) => Read::Eof,
         }
     }
@@ -114,11 +192,16 @@ impl LineSource for TermLines {
             return;
         }
         self.iface.add_history_unique(line.to_string());
+        let entry = history_entry(line, &self.redactor);
+        if self.saved.last() != Some(&entry) {
+            self.saved.push(entry);
+        }
+        if self.saved.len() > HISTORY_SIZE {
+            let extra = self.saved.len() - HISTORY_SIZE;
+            self.saved.drain(..extra);
+        }
         if let Some(p) = &self.history {
-            if let Some(dir) = p.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            if let Err(e) = self.iface.save_history(p) {
+            if let Err(e) = write_history(p, &self.saved) {
                 eprintln!("warning: cannot save the history to {}: {e}", p.display());
                 self.history = None;
             }
@@ -126,17 +209,30 @@ impl LineSource for TermLines {
     }
 }
 
-fn line_source(known: Arc<Mutex<Known>>) -> Box<dyn LineSource> {
+fn line_source(known: Arc<Mutex<Known>>, redactor: Arc<Redactor>) -> Box<dyn LineSource> {
     let term_ok = std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() && term_ok {
         if let Ok(iface) = linefeed::Interface::new("hascript") {
             iface.set_report_signal(linefeed::Signal::Interrupt, true);
             iface.set_history_size(HISTORY_SIZE);
             let history = history_path();
+            let mut saved = Vec::new();
             if let Some(p) = &history {
                 if p.exists() {
-                    if let Err(e) = iface.load_history(p) {
-                        eprintln!("warning: cannot read the history {}: {e}", p.display());
+                    match crate::files::read_regular_text(p, crate::files::MAX_TEXT_FILE) {
+                        // A history written before secrets were hidden loses the ones this
+                        // session knows at its next save.
+                        Ok(text) => {
+                            for l in text.lines().filter(|l| !l.trim().is_empty()) {
+                                iface.add_history_unique(l.to_string());
+                                saved.push(history_entry(l, &redactor));
+                            }
+                            let extra = saved.len().saturating_sub(HISTORY_SIZE);
+                            saved.drain(..extra);
+                        }
+                        Err(e) => {
+                            eprintln!("warning: cannot read the history {}: {e}", p.display())
+                        }
                     }
                 }
             }
@@ -145,7 +241,12 @@ fn line_source(known: Arc<Mutex<Known>>) -> Box<dyn LineSource> {
                 Arc::new(complete::TabCompleter { known }),
             );
             iface.bind_sequence("\t", linefeed::Command::from_str("hascript-complete"));
-            return Box::new(TermLines { iface, history });
+            return Box::new(TermLines {
+                iface,
+                history,
+                saved,
+                redactor,
+            });
         }
     }
     Box::new(PlainLines::new(std::io::stdin().lock()))
@@ -390,6 +491,9 @@ pub fn help_topic(api: &Api, topic: &str) -> Result<String, String> {
 pub struct ReplUi {
     ask: ConsoleUi,
     redactor: Arc<Redactor>,
+    /// Set while Tab completion reads names from the site: nothing is shown (the prompt
+    /// is on the screen), and no command that changes anything may be sent.
+    completing: Arc<AtomicBool>,
 }
 
 impl ReplUi {
@@ -398,11 +502,16 @@ impl ReplUi {
         ReplUi {
             ask: ConsoleUi::new(false),
             redactor: Arc::new(Redactor::new()),
+            completing: Arc::new(AtomicBool::new(false)),
         }
     }
 
     fn now(&self) -> &ConsoleUi {
         &self.ask
+    }
+
+    fn quiet(&self) -> bool {
+        self.completing.load(Ordering::SeqCst)
     }
 
     /// The redactor everything shown goes through.
@@ -428,13 +537,19 @@ impl Default for ReplUi {
 
 impl Ui for ReplUi {
     fn step(&self, section: &str, title: &str) {
-        self.now().step(&self.r(section), &self.r(title))
+        if !self.quiet() {
+            self.now().step(&self.r(section), &self.r(title))
+        }
     }
     fn info(&self, message: &str) {
-        self.now().info(&self.r(message))
+        if !self.quiet() {
+            self.now().info(&self.r(message))
+        }
     }
     fn warn(&self, message: &str) {
-        self.now().warn(&self.r(message))
+        if !self.quiet() {
+            self.now().warn(&self.r(message))
+        }
     }
     fn confirm(&self, question: &str) -> Result<bool, ApiError> {
         self.now().confirm(&self.r(question)).map_err(|mut e| {
@@ -443,6 +558,9 @@ impl Ui for ReplUi {
         })
     }
     fn waiting(&self, p: &WaitProgress) {
+        if self.quiet() {
+            return;
+        }
         let mut p = p.clone();
         p.what = self.r(&p.what);
         p.last_seen = p.last_seen.map(|s| self.r(&s));
@@ -456,15 +574,89 @@ impl Ui for ReplUi {
 /// The session's transport as the site gave it, teaching the session's redactor the
 /// secrets each command carries ([`Command::with_secret`]) before it is sent, as
 /// [`journal::JournalingExec`] does for a run.
+///
+/// While Tab completion reads names ([`ReplUi`]'s `completing`), a command that changes
+/// anything is refused before it is sent: completion only ever reads.
 struct LearnSecrets {
     inner: Arc<dyn Exec>,
     redactor: Arc<Redactor>,
+    completing: Arc<AtomicBool>,
 }
 
 impl Exec for LearnSecrets {
     fn exec(&self, cmd: &Command) -> Result<Output, ApiError> {
+        if cmd.effect == Effect::Change && self.completing.load(Ordering::SeqCst) {
+            return Err(ApiError::new(
+                ErrorKind::Usage,
+                format!(
+                    "Tab completion never changes anything: {} not sent",
+                    cmd.display()
+                ),
+            ));
+        }
         self.redactor.add_all(&cmd.secrets);
         self.inner.exec(cmd)
+    }
+}
+
+/// The site's names for Tab completion, read once per site (and after each `:run`, which
+/// may have changed them) with the session's UI quiet and changes refused.
+struct SessionNames {
+    site: Arc<dyn hascript_api::Site>,
+    completing: Arc<AtomicBool>,
+    cache: Mutex<std::collections::HashMap<NameKind, Vec<String>>>,
+}
+
+impl std::fmt::Debug for SessionNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionNames")
+            .field("site", &self.site.driver())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionNames {
+    fn new(site: Arc<dyn hascript_api::Site>, completing: Arc<AtomicBool>) -> Self {
+        SessionNames {
+            site,
+            completing,
+            cache: Mutex::new(Default::default()),
+        }
+    }
+}
+
+/// The `name` of each row of a list (`guests()`, `list()`, `nodes()`).
+fn row_names(rows: hascript_api::Result<serde_json::Value>) -> Vec<String> {
+    let Ok(serde_json::Value::Array(rows)) = rows else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+impl SiteNames for SessionNames {
+    fn names(&self, kind: NameKind) -> Vec<String> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = cache.get(&kind) {
+            return v.clone();
+        }
+        self.completing.store(true, Ordering::SeqCst);
+        let v = match kind {
+            NameKind::Host => self.site.hosts(),
+            NameKind::Guest => row_names(self.site.hypervisor().guests()),
+            NameKind::Package => row_names(self.site.package().list()),
+            NameKind::ClusterNode => row_names(self.site.cluster().nodes()),
+        };
+        self.completing.store(false, Ordering::SeqCst);
+        // Kept also when empty (a host that does not answer): no new attempt, and no new
+        // wait, at every Tab.
+        cache.insert(kind, v.clone());
+        v
     }
 }
 
@@ -478,10 +670,12 @@ fn build_site(
 ) -> Result<BuiltSite, site::SiteError> {
     let dyn_ui: Arc<dyn Ui> = ui.clone();
     let redactor = ui.redactor().clone();
+    let completing = ui.completing.clone();
     let built = site::build_wrapped(spec, opts, dyn_ui, CancelToken::new(), |exec, ui, _| {
         let exec: Arc<dyn Exec> = Arc::new(LearnSecrets {
             inner: exec,
             redactor,
+            completing,
         });
         (exec, ui)
     })?;
@@ -531,22 +725,20 @@ pub struct Session {
     json: bool,
     api: Arc<Api>,
     running: Arc<Mutex<Option<Interrupt>>>,
+    names: Arc<SessionNames>,
 }
 
 fn simulated(spec: &SiteSpec) -> bool {
     matches!(spec, SiteSpec::Sim { .. })
 }
 
-/// The run environment of a session on `built`. On a simulated site a call is interrupted
-/// through a token of its own (waits there take no real time), so the simulated site —
-/// and its state — survives an interruption; on a real site the site's token is fired,
-/// which also stops a wait or a command under way, and the site is rebuilt afterwards.
-fn session_env(built: &BuiltSite, sim: bool) -> RunEnv {
-    let mut env = RunEnv::new(built.site.clone(), built.ctx.clone(), Default::default());
-    if sim {
-        env.interrupt = Interrupt::new(CancelToken::new());
-    }
-    env
+/// The run environment of a session on `built`. A call is interrupted through the site's
+/// own token, which every wait, sleep and command checks — also a simulated wait paced in
+/// real time (`HASCRIPT_SIM_PACE_MS`), which stops at once. Afterwards a simulated site's
+/// token is reset (the site, its state and the objects variables hold stay), a real site
+/// is rebuilt.
+fn session_env(built: &BuiltSite) -> RunEnv {
+    RunEnv::new(built.site.clone(), built.ctx.clone(), Default::default())
 }
 
 /// A simulated site without a folder gets a private temporary one, so that `:run` (a run
@@ -588,10 +780,11 @@ impl Session {
         ui.redactor().add_all(&script_secrets_in_env());
         let (spec, simdir) = folder_backed(spec)?;
         let built = build_site(&spec, &opts, &ui).map_err(|e| e.to_string())?;
-        let env = session_env(&built, simulated(&spec));
+        let env = session_env(&built);
         let engine = session_engine(&env);
         let scope = env.scope();
         let api = Arc::new(Api::of(&engine));
+        let names = Arc::new(SessionNames::new(built.site.clone(), ui.completing.clone()));
         Ok(Session {
             spec,
             simdir,
@@ -607,6 +800,7 @@ impl Session {
             json: false,
             api,
             running: Arc::new(Mutex::new(None)),
+            names,
         })
     }
 
@@ -657,14 +851,27 @@ impl Session {
         )
     }
 
-    /// The prompt: the driver, and `sim` on a simulated site.
+    /// The prompt names the site, so that an operator with several terminals sees where an
+    /// input goes: the inventory's file name (`hascript(site.toml)> `), or the simulated
+    /// site's scenario and `sim` (`hascript(ldoms sim)> `,
+    /// `hascript(ldoms/unhealthy-cluster sim)> `). Control characters in the name are
+    /// shown escaped (a file name must not act on the terminal).
     pub fn prompt(&self) -> String {
-        let driver = self.built.site.driver();
-        if simulated(&self.spec) {
-            format!("hascript({driver} sim)> ")
-        } else {
-            format!("hascript({driver})> ")
-        }
+        let site = match &self.spec {
+            SiteSpec::Sim { .. } => format!(
+                "{} sim",
+                self.built
+                    .sim
+                    .as_ref()
+                    .map(|s| s.scenario())
+                    .unwrap_or_else(|| self.built.site.driver().to_string())
+            ),
+            SiteSpec::Inventory(p) => p
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string()),
+        };
+        format!("hascript({})> ", crate::output::escape_controls(&site))
     }
 
     /// The continuation prompt, as wide as the prompt.
@@ -709,7 +916,8 @@ impl Session {
 
     fn recover_from_interrupt(&mut self) {
         if simulated(&self.spec) {
-            self.env.interrupt = Interrupt::new(CancelToken::new());
+            self.built.ctx.cancel.reset();
+            self.env.interrupt = Interrupt::new(self.built.ctx.cancel.clone());
             self.engine = session_engine(&self.env);
             return;
         }
@@ -728,7 +936,11 @@ impl Session {
     /// Use `built` from now on, keeping the session's variables and functions.
     fn switch_to(&mut self, built: BuiltSite) {
         self.built = built;
-        self.env = session_env(&self.built, simulated(&self.spec));
+        self.names = Arc::new(SessionNames::new(
+            self.built.site.clone(),
+            self.ui.completing.clone(),
+        ));
+        self.env = session_env(&self.built);
         self.engine = session_engine(&self.env);
         let mut scope = self.env.scope();
         for (name, constant, value) in self.scope.iter_raw() {
@@ -1095,6 +1307,11 @@ impl Session {
             Some(Interrupt::new(cancel.clone()));
         let exit = cli::run_embedded(args, cancel);
         *self.running.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        // The run may have added or moved guests and packages: read the names again.
+        self.names = Arc::new(SessionNames::new(
+            self.built.site.clone(),
+            self.ui.completing.clone(),
+        ));
         if dry_run {
             // Nothing changed: the lines that follow saw no effect, `:save` has nothing
             // to say about it.
@@ -1165,6 +1382,7 @@ impl Session {
             hosts: self.built.site.hosts(),
             procedures,
             scenarios,
+            names: Some(self.names.clone()),
         }
     }
 }
@@ -1282,7 +1500,7 @@ pub fn main(args: &SiteArgs) -> i32 {
     // Installed before the line editor exists: linefeed puts back the SIGINT handler it
     // found after each line, so it must find this one.
     crate::signals::watch_repl(session.running(), !terminal);
-    let mut lines = line_source(known.clone());
+    let mut lines = line_source(known.clone(), session.redactor().clone());
     let mut buffer = String::new();
     loop {
         // A SIGTERM/SIGHUP stopped the call under way (its recovery ran): leave with its
@@ -1351,5 +1569,97 @@ pub fn main(args: &SiteArgs) -> i32 {
         }
         buffer.clear();
         *known.lock().unwrap_or_else(|p| p.into_inner()) = session.known();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn history_entries_hide_secret_parameters_and_known_secrets() {
+        let r = Redactor::new();
+        r.add("s3cr3t-inv");
+        assert_eq!(
+            history_entry(
+                ":run ldoms/x  guest=guest2 password=hunter2 -p storepass=abc token=t",
+                &r
+            ),
+            ":run ldoms/x guest=guest2 password=***** -p storepass=***** token=*****"
+        );
+        assert_eq!(
+            history_entry("let p = \"s3cr3t-inv\";", &r),
+            "let p = \"*****\";"
+        );
+        // Not a `:run`: only the known values go.
+        assert_eq!(history_entry("let password=1", &r), "let password=1");
+        assert_eq!(
+            history_entry(":runner password=x", &r),
+            ":runner password=x"
+        );
+    }
+
+    /// A transport that counts what reaches it.
+    struct Count(Mutex<Vec<String>>);
+
+    impl Exec for Count {
+        fn exec(&self, cmd: &Command) -> Result<Output, ApiError> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(cmd.display());
+            Err(ApiError::new(ErrorKind::Command, "not a real host"))
+        }
+    }
+
+    #[test]
+    fn completion_never_sends_a_changing_command() {
+        let inner = Arc::new(Count(Mutex::new(Vec::new())));
+        let completing = Arc::new(AtomicBool::new(true));
+        let exec = LearnSecrets {
+            inner: inner.clone(),
+            redactor: Arc::new(Redactor::new()),
+            completing: completing.clone(),
+        };
+        let change = Command::change("cd1", &["ldm", "stop-domain", "guest2"]);
+        let e = exec.exec(&change).err().map(|e| e.message);
+        assert!(
+            e.as_deref()
+                .is_some_and(|m| m.contains("Tab completion never changes anything")),
+            "{e:?}"
+        );
+        let _ = exec.exec(&Command::read("cd1", &["ldm", "list", "-p"]));
+        completing.store(false, Ordering::SeqCst);
+        let _ = exec.exec(&change);
+        let sent = inner.0.lock().map(|v| v.clone()).unwrap_or_default();
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        assert!(sent[0].contains("list"), "{sent:?}");
+    }
+
+    #[test]
+    fn the_history_file_is_written_0600_and_replaces_a_readable_one() {
+        let Ok(dir) = tempfile::tempdir() else {
+            panic!("tempdir")
+        };
+        let p = dir.path().join("state").join("hascript").join("history");
+        write_history(&p, &["a".into(), "b".into()]).unwrap_or_else(|e| panic!("{e}"));
+        let mode = |p: &Path| {
+            std::fs::metadata(p)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0)
+        };
+        assert_eq!(mode(&p), 0o600);
+        assert_eq!(mode(p.parent().unwrap_or(&p)), 0o700);
+        assert_eq!(std::fs::read_to_string(&p).unwrap_or_default(), "a\nb\n");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644))
+            .unwrap_or_else(|e| panic!("{e}"));
+        write_history(&p, &["c".into()]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(&p), 0o600);
+        assert_eq!(std::fs::read_to_string(&p).unwrap_or_default(), "c\n");
+        let left: Vec<_> = std::fs::read_dir(p.parent().unwrap_or(&p))
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert_eq!(left.len(), 1, "no temporary file left: {left:?}");
     }
 }

@@ -938,3 +938,119 @@ let b = host("cd1").run(["sh", "-c", "printf '\\377 '; cat; printf ' \\376\\n'"]
     assert_eq!(b64, vec![b"\xff ***** \xfe\n".to_vec()], "{}", ends[1]);
     assert!(decoded.len() >= 3, "{decoded:?}");
 }
+
+/// Issue 14, item 4: the REPL's history file (written only on a terminal, so the REPL runs
+/// in tmux) is created 0600 and never stores a secret value: not a `:run`'s secret-named
+/// parameter, not an inventory secret or a `HASCRIPT_SECRET_*` value typed on a line. The
+/// line that holds no secret is there, as typed (the file was written).
+#[test]
+fn the_repl_history_keeps_no_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let base = canary("H");
+    let (pw, param, script_secret) = (
+        format!("{base}login"),
+        format!("{base}param"),
+        format!("{base}env"),
+    );
+    let local = Local::new();
+    let inv = local_inventory_with_ssh_secrets(
+        &local.path("home"),
+        Some(("HS_H_PW", "HS_H_KEY", "HS_H_SUDO")),
+    );
+    let script = local.path("home/pw.rhai");
+    std::fs::write(
+        &script,
+        "//! params: password\nprint(`given ${params.password.len()} characters`);\n",
+    )
+    .expect("write script");
+    let socket = format!("hascript-canary-{}", std::process::id());
+    let tmux = |args: &[&str]| -> String {
+        let o = Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(args)
+            .stderr(Stdio::null())
+            .output();
+        match o {
+            Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+            Err(e) => panic!("cannot run tmux (install it: apt-get install tmux): {e}"),
+        }
+    };
+    struct Kill<'a>(&'a str);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("tmux")
+                .args(["-L", self.0, "kill-server"])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+    let _kill = Kill(&socket);
+    let q = |p: PathBuf| format!("'{}'", p.display());
+    let cmd = format!(
+        "env -u HASCRIPT_PATH TERM=xterm NO_COLOR=1 HOME={} XDG_STATE_HOME={} TMPDIR={} HASCRIPT_LOCK_DIR={} HS_H_PW={pw} HS_H_KEY={base}key HS_H_SUDO={base}sudo HASCRIPT_SECRET_TOKEN={script_secret} '{}' repl -i {}",
+        q(local.path("home")),
+        q(local.path("state")),
+        q(local.path("tmp")),
+        q(local.path("tmp")),
+        env!("CARGO_BIN_EXE_hascript"),
+        q(inv.clone()),
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "r",
+        "-x",
+        "200",
+        "-y",
+        "50",
+        &cmd,
+    ]);
+    let wait_for = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = tmux(&["capture-pane", "-p", "-t", "r", "-S", "-200"]);
+            if s.contains(what) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "no {what:?} on the screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("hascript(");
+    let lines = [
+        format!(":run {} password={param}", script.display()),
+        // (no trailing `;`: tmux reads it as its command separator)
+        format!("let typed = \"{pw}\" + \"{script_secret}\""),
+        "let plain_marker = 7".to_string(),
+    ];
+    for l in &lines {
+        tmux(&["send-keys", "-t", "r", "-l", l]);
+        tmux(&["send-keys", "-t", "r", "Enter"]);
+    }
+    wait_for("given ");
+    tmux(&["send-keys", "-t", "r", "-l", ":quit"]);
+    tmux(&["send-keys", "-t", "r", "Enter"]);
+    let file = local.path("state").join("hascript").join("history");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let text = loop {
+        let t = std::fs::read_to_string(&file).unwrap_or_default();
+        if t.contains("let plain_marker = 7") || Instant::now() > deadline {
+            break t;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(text.contains("let plain_marker = 7"), "{text:?}");
+    assert!(text.contains("password=*****"), "{text:?}");
+    assert!(
+        text.contains("let typed = \"*****\" + \"*****\"\n"),
+        "{text:?}"
+    );
+    let mode = std::fs::metadata(&file)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0);
+    assert_eq!(mode, 0o600, "{}", file.display());
+    let leaks = local.leaks(&base);
+    assert!(leaks.is_empty(), "the canary leaked: {leaks:?}\n{text}");
+}

@@ -354,6 +354,32 @@ fn run_runs_shipped_procedures_with_their_checks() {
     assert!(out.lines().any(|l| l == "1"), "{out}");
 }
 
+/// Issue 14, item 4: the prompt names the site — the scenario on a simulated site, the
+/// inventory's file name on a real one (a control character in it shown escaped).
+#[test]
+fn the_prompt_names_the_scenario_or_the_inventory_file() {
+    let (code, out, err) = repl(&["--sim", "ldoms/unhealthy-cluster"], "1\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("hascript(ldoms/unhealthy-cluster sim)> "),
+        "{out}"
+    );
+    let dir = tempdir();
+    let inv = dir.path().join("prod\x1b[2J-site.toml");
+    let toml = "driver = \"ldoms\"\ndescription = \"this machine\"\n[defaults]\ntransport = \"local\"\n[[host]]\nname = \"cd1\"\nrole = \"control-domain\"\nbox = \"box1\"\nppar_id = 0\nxscf = [\"192.0.2.1\", \"192.0.2.2\"]\n[[host]]\nname = \"g1\"\nrole = \"guest-domain\"\n[[host]]\nname = \"g2\"\nrole = \"guest-domain\"\n";
+    if let Err(e) = std::fs::write(&inv, toml) {
+        panic!("{e}");
+    }
+    let inv_arg = inv.display().to_string();
+    let (code, out, err) = repl(&["-i", &inv_arg], "1\n");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("hascript(prod\\x1b[2J-site.toml)> "),
+        "{out}\n{err}"
+    );
+    assert!(!out.contains('\x1b'), "{out:?}");
+}
+
 #[test]
 fn sim_switches_the_site_and_keeps_variables() {
     let (code, out, err) = repl(

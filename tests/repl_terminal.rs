@@ -28,16 +28,25 @@ impl Tmux {
 
     /// Start the REPL in a 150×50 terminal with the history under `state`.
     fn start(name: &str, state: &Path) -> Tmux {
+        Tmux::start_with(name, state, "")
+    }
+
+    /// [`Tmux::start`] with more `VAR=value` words for `env` (e.g. a simulated pace).
+    fn start_with(name: &str, state: &Path, env: &str) -> Tmux {
         let t = Tmux {
             socket: format!("hascript-test-{}-{name}", std::process::id()),
         };
-        t.launch(state);
+        t.launch_with(state, env);
         t
     }
 
     fn launch(&self, state: &Path) {
+        self.launch_with(state, "")
+    }
+
+    fn launch_with(&self, state: &Path, env: &str) {
         let cmd = format!(
-            "env -u HASCRIPT_PATH TERM=xterm XDG_STATE_HOME='{}' '{}' repl",
+            "env -u HASCRIPT_PATH TERM=xterm XDG_STATE_HOME='{}' {env} '{}' repl",
             state.display(),
             env!("CARGO_BIN_EXE_hascript")
         );
@@ -219,7 +228,11 @@ fn help_multi_line_input_and_ctrl_c() {
     t.clear();
     t.type_text("let dropped = [1,");
     t.keys(&["Enter"]);
-    t.wait_for("...>");
+    // The continuation prompt of this input (the screen may still show the loop's).
+    t.wait_until(
+        |_| t.last_line().trim() == "...>",
+        "the continuation prompt",
+    );
     t.keys(&["C-c"]);
     t.wait_until(
         |_| t.last_line().trim_end() == "hascript(ldoms sim)>",
@@ -317,6 +330,149 @@ fn escape_sequences_from_scripts_are_shown_not_obeyed() {
     assert!(
         !after.contains("PWNED"),
         "the title changed: {before:?} → {after:?}"
+    );
+    t.keys(&["C-d"]);
+}
+
+/// Issue 14, item 1: Ctrl-C discards the line being typed (linefeed would otherwise resume
+/// it, and the next input would be evaluated glued to it), and with it an unfinished
+/// multi-line input.
+#[test]
+fn ctrl_c_discards_the_text_typed_on_the_line() {
+    let state = tempdir();
+    let t = Tmux::start("discard", state.path());
+    let prompt = "hascript(ldoms sim)>";
+    t.type_text("half typed");
+    t.wait_for("> half typed");
+    t.keys(&["C-c"]);
+    t.wait_until(
+        |_| t.last_line().trim_end() == prompt,
+        "a fresh, empty prompt after Ctrl-C",
+    );
+    t.type_text("40 + 2");
+    t.keys(&["Enter"]);
+    let s = t.wait_until(
+        |s| s.lines().any(|l| l.trim() == "42") || s.contains("error"),
+        "the new input's value",
+    );
+    assert!(
+        s.lines().any(|l| l.trim() == "42") && !s.contains("error"),
+        "the new input must run alone:\n{s}"
+    );
+    // Text typed on a continuation line goes with the whole unfinished input.
+    t.clear();
+    t.type_text("let lst = [1,");
+    t.keys(&["Enter"]);
+    t.wait_until(
+        |_| t.last_line().trim() == "...>",
+        "the continuation prompt",
+    );
+    t.type_text("2, 3");
+    t.wait_for("...> 2, 3");
+    t.keys(&["C-c"]);
+    t.wait_until(
+        |_| t.last_line().trim_end() == prompt,
+        "a fresh prompt after Ctrl-C on a continuation line",
+    );
+    t.type_text("7 * 6");
+    t.keys(&["Enter"]);
+    let s = t.wait_until(
+        |s| s.lines().any(|l| l.trim() == "42") || s.contains("error"),
+        "the new input's value",
+    );
+    assert!(
+        s.lines().any(|l| l.trim() == "42") && !s.contains("error"),
+        "the new input must run alone:\n{s}"
+    );
+    // Nothing of the discarded inputs ran: `lst` was never defined.
+    t.clear();
+    t.type_text(":vars");
+    t.keys(&["Enter"]);
+    t.wait_for("no variables or functions yet");
+    t.keys(&["C-d"]);
+}
+
+/// Issue 14, item 1: Ctrl-C stops a paced simulated wait — a script's `sleep`, a helper's
+/// `wait_until` and a driver's wait — at once. At one real second per virtual second each
+/// wait would take ten minutes; the prompt must be back long before (the helper's 20 s
+/// deadline, no tight timing).
+#[test]
+fn ctrl_c_stops_a_paced_wait_at_once() {
+    let state = tempdir();
+    let t = Tmux::start_with("pacedwait", state.path(), "HASCRIPT_SIM_PACE_MS=1000");
+    let prompt = "hascript(ldoms sim)>";
+    for (i, input) in [
+        "sleep(600)",
+        "wait_until(|| false, #{timeout: 600, interval: 60})",
+        "cluster.wait_node_state(\"cfguest2\", \"DOWN\", #{timeout: 600})",
+    ]
+    .iter()
+    .enumerate()
+    {
+        t.clear();
+        t.type_text(input);
+        t.keys(&["Enter"]);
+        std::thread::sleep(Duration::from_millis(1500));
+        t.keys(&["C-c"]);
+        let started = Instant::now();
+        let s = t.wait_for("error: interrupted");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{input}: not stopped at once:\n{s}"
+        );
+        t.wait_until(
+            |_| t.last_line().trim_end() == prompt,
+            "the prompt after the interruption",
+        );
+        // The session goes on, and its next call is not cancelled.
+        t.type_text(&format!("{i} + 100"));
+        t.keys(&["Enter"]);
+        let want = format!("{}", i + 100);
+        t.wait_until(
+            |s| s.lines().any(|l| l.trim() == want),
+            "a value after the interruption",
+        );
+    }
+    t.type_text("fence.verify().ok");
+    t.keys(&["Enter"]);
+    t.wait_until(
+        |s| s.lines().any(|l| l.trim() == "true"),
+        "a site call after the interruptions",
+    );
+    t.keys(&["C-d"]);
+}
+
+/// Issue 14, item 4: Tab completes guest and package names inside the calls that take
+/// them, read from the site (once per session).
+#[test]
+fn tab_completes_guest_and_package_names_in_calls() {
+    let state = tempdir();
+    let t = Tmux::start("names", state.path());
+    t.type_text("hypervisor.guest(\"gu");
+    t.keys(&["Tab"]);
+    // guest1 and guest2: their common beginning, then both listed.
+    t.wait_for("hypervisor.guest(\"guest");
+    t.keys(&["Tab"]);
+    let s = t.wait_for("guest2");
+    assert!(s.contains("guest1"), "{s}");
+    t.type_text("2\").control_domain");
+    t.keys(&["Enter"]);
+    t.wait_until(
+        |s| s.lines().any(|l| l.trim() == "cd2"),
+        "guest2's control domain",
+    );
+    t.clear();
+    t.type_text(":sim hpvm");
+    t.keys(&["Enter"]);
+    t.wait_for("hascript(hpvm sim)>");
+    t.type_text("package.status(\"sl");
+    t.keys(&["Tab"]);
+    t.wait_for("package.status(\"slvm1");
+    t.type_text("\").name");
+    t.keys(&["Enter"]);
+    t.wait_until(
+        |s| s.lines().any(|l| l.trim() == "slvm1"),
+        "the completed package",
     );
     t.keys(&["C-d"]);
 }

@@ -51,6 +51,124 @@ pub enum Shape {
     Other,
 }
 
+/// The names a string argument of a call takes (`hypervisor.guest("…`, `host("…`,
+/// `package.status("…`, `cluster.node("…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameKind {
+    /// Inventory host names (`host(name)`, `configs(host)`, a migration's `target`).
+    Host,
+    /// Guest (domain, VM) names as the hypervisor lists them.
+    Guest,
+    /// Package (userApplication) names as the cluster lists them.
+    Package,
+    /// Cluster node names (`cfguest1`).
+    ClusterNode,
+}
+
+/// Where completion gets the site's names of guests, packages and cluster nodes: read from
+/// the site the first time they are needed, then kept for the session (a completion must
+/// not send a command at every key, and never one that changes anything).
+pub trait SiteNames: Send + Sync + std::fmt::Debug {
+    /// The names of `kind`, sorted or in the site's order (empty when they cannot be read).
+    fn names(&self, kind: NameKind) -> Vec<String>;
+}
+
+/// Which names parameter `param` of `func` (in `group`: `hypervisor`, `package`,
+/// `functions` …) takes, from the parameter names of the API's metadata; `None` for a
+/// string that is no name (a pattern, a key, a command).
+pub fn name_kind(group: &str, func: &str, param: &str) -> Option<NameKind> {
+    match (group, func, param) {
+        (_, _, "guest") => Some(NameKind::Guest),
+        (_, _, "host" | "target") => Some(NameKind::Host),
+        ("package", _, "node") => Some(NameKind::Host),
+        ("functions", "host", "name") => Some(NameKind::Host),
+        ("hypervisor", "guest", "name") => Some(NameKind::Guest),
+        ("package", "appmon_keys", "name") => Some(NameKind::Guest),
+        ("package", _, "name") => Some(NameKind::Package),
+        ("cluster", "node" | "wait_node_state", "name") => Some(NameKind::ClusterNode),
+        _ => None,
+    }
+}
+
+/// When `text` ends inside a string literal that is an argument of a call: where the
+/// string's text starts, the text before the call's `(` and the argument's position.
+/// `None` outside a string; `Some((start, None))` in a string that is no call's argument.
+fn string_argument(text: &str) -> Option<(usize, Option<(&str, usize)>)> {
+    // Open brackets: (bracket, byte position, commas seen at its level).
+    let mut open: Vec<(char, usize, usize)> = Vec::new();
+    let mut string: Option<(char, usize)> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if let Some((q, _)) = string {
+            if c == '\\' && q != '`' {
+                chars.next();
+            } else if c == q {
+                string = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '`' | '\'' => string = Some((c, i + c.len_utf8())),
+            '(' | '[' | '{' => open.push((c, i, 0)),
+            ')' | ']' | '}' => {
+                open.pop();
+            }
+            ',' => {
+                if let Some(top) = open.last_mut() {
+                    top.2 += 1;
+                }
+            }
+            '/' if chars.peek().is_some_and(|(_, n)| *n == '/') => return None,
+            _ => {}
+        }
+    }
+    let (_, start) = string?;
+    match open.last() {
+        Some(('(', pos, n)) => Some((start, Some((&text[..*pos], *n)))),
+        _ => Some((start, None)),
+    }
+}
+
+/// The names that fit the string argument at the end of `text`, if it is one that takes
+/// names: where the name starts and the candidates.
+fn argument_names(known: &Known, text: &str) -> Option<(usize, Vec<String>)> {
+    let (start, call) = string_argument(text)?;
+    let word = &text[start..];
+    let Some((head, index)) = call else {
+        return Some((text.len(), Vec::new()));
+    };
+    let head = head.trim_end();
+    let func: String = head
+        .chars()
+        .rev()
+        .take_while(|c| is_ident(*c))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let api = known.api.as_deref()?;
+    let rest = &head[..head.len() - func.len()];
+    let group = match rest.trim_end().strip_suffix('.') {
+        Some(recv) => match receiver_shape(known, recv) {
+            Shape::Type(t) => api.of_type(&t),
+            _ => None,
+        },
+        None => api.group("functions"),
+    };
+    let kind = group.and_then(|g| {
+        g.functions
+            .iter()
+            .filter(|f| f.name == func && f.params.len() > index)
+            .find_map(|f| name_kind(&g.key, &func, &f.params[index].0))
+    });
+    let names = match kind {
+        None => Vec::new(),
+        Some(NameKind::Host) => known.hosts.clone(),
+        Some(k) => known.names.as_ref().map(|n| n.names(k)).unwrap_or_default(),
+    };
+    Some((start, prefixed(names, word)))
+}
+
 /// What completion knows about the session.
 #[derive(Debug, Clone, Default)]
 pub struct Known {
@@ -66,6 +184,8 @@ pub struct Known {
     pub procedures: Vec<(String, Vec<String>)>,
     /// Simulator sites and scenarios (`:sim NAME`).
     pub scenarios: Vec<String>,
+    /// The site's guest, package and cluster node names (read once, when first needed).
+    pub names: Option<Arc<dyn SiteNames>>,
 }
 
 fn is_ident(c: char) -> bool {
@@ -287,26 +407,10 @@ pub fn candidates(known: &Known, line: &str, cursor: usize) -> (usize, Vec<Strin
         return (word_start, list);
     }
 
-    // A host name inside `host("…`.
-    let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    let hstart = text
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| host_chars(*c))
-        .last()
-        .map_or(text.len(), |(i, _)| i);
-    let before_host = text[..hstart].trim_end_matches(' ');
-    if before_host.ends_with('"') || before_host.ends_with('`') {
-        let q = &before_host[..before_host.len() - 1];
-        let q = q.trim_end();
-        if q.ends_with("host(") || q.ends_with("host (") {
-            return (
-                hstart,
-                prefixed(known.hosts.iter().cloned(), &text[hstart..]),
-            );
-        }
-        // Inside some other string: nothing to offer.
-        return (cursor, Vec::new());
+    // A name inside a call that takes one: `host("…`, `hypervisor.guest("…`,
+    // `package.status("…`; inside any other string, nothing.
+    if let Some((start, list)) = argument_names(known, text) {
+        return (start.min(cursor), list);
     }
 
     // `receiver.partial`: the members of what the receiver is.
@@ -440,6 +544,29 @@ mod tests {
                 vec!["guest".into(), "target".into()],
             )],
             scenarios: vec!["ldoms".into(), "hpvm".into()],
+            names: Some(Arc::new(Fixed::default())),
+        }
+    }
+
+    /// Names of a site, counting the questions.
+    #[derive(Debug, Default)]
+    struct Fixed {
+        asked: Mutex<Vec<NameKind>>,
+    }
+
+    impl SiteNames for Fixed {
+        fn names(&self, kind: NameKind) -> Vec<String> {
+            self.asked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(kind);
+            let v: &[&str] = match kind {
+                NameKind::Host => &["never-asked"],
+                NameKind::Guest => &["guest1", "guest2", "vmx"],
+                NameKind::Package => &["slvm1", "slvm2", "other"],
+                NameKind::ClusterNode => &["cfguest1", "cfguest2"],
+            };
+            v.iter().map(|s| s.to_string()).collect()
         }
     }
 
@@ -486,6 +613,69 @@ mod tests {
         );
         assert_eq!(at_end(&k, "let g = host(\"gu").1, vec!["guest1"]);
         assert!(at_end(&k, "info(\"c").1.is_empty());
+    }
+
+    #[test]
+    fn guest_package_host_and_node_names_inside_the_calls_that_take_them() {
+        let fixed = Arc::new(Fixed::default());
+        let mut k = known();
+        k.names = Some(fixed.clone());
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            at_end(&k, "hypervisor.guest(\"gu"),
+            (18, s(&["guest1", "guest2"]))
+        );
+        assert_eq!(at_end(&k, "package.status(\"sl").1, s(&["slvm1", "slvm2"]));
+        assert_eq!(at_end(&k, "let x = host(\"cd").1, s(&["cd1", "cd2"]));
+        assert_eq!(
+            at_end(&k, "hypervisor.stop(\"").1,
+            s(&["guest1", "guest2", "vmx"])
+        );
+        // The second argument: a migration's target is a host.
+        assert_eq!(
+            at_end(&k, "hypervisor.migrate(\"guest2\", \"c").1,
+            s(&["cd1", "cd2"])
+        );
+        assert_eq!(
+            at_end(&k, "package.enable_node(\"slvm1\", \"cd").1,
+            s(&["cd1", "cd2"])
+        );
+        assert_eq!(
+            at_end(&k, "cluster.node(\"cfguest").1,
+            s(&["cfguest1", "cfguest2"])
+        );
+        assert_eq!(
+            at_end(&k, "package.appmon_keys(\"g").1,
+            s(&["guest1", "guest2"])
+        );
+        // Through a variable holding an object, and nested in another call.
+        assert_eq!(
+            at_end(
+                &k,
+                "info(hypervisor.guest(\"guest1\").name + package.status(\"o"
+            )
+            .1,
+            s(&["other"])
+        );
+        let asked_before = fixed.asked.lock().map(|a| a.len()).unwrap_or(0);
+        // Strings that hold no name: nothing, and the site is not asked.
+        for line in [
+            "info(\"gu",
+            "cluster.messages(\"7",
+            "hypervisor.remove_config(\"cd1\", \"con",
+            "package.config(\"slvm1\").get(\"TK",
+            "let s = \"package.status(\\\"sl",
+        ] {
+            assert!(at_end(&k, line).1.is_empty(), "{line}");
+        }
+        let commented = at_end(&k, "// hypervisor.guest(\"gu").1;
+        assert!(!commented.contains(&"guest1".to_string()), "{commented:?}");
+        let asked = fixed.asked.lock().map(|a| a.clone()).unwrap_or_default();
+        assert_eq!(
+            asked.len(),
+            asked_before,
+            "asked for names outside a name argument: {asked:?}"
+        );
     }
 
     #[test]

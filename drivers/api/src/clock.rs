@@ -100,6 +100,21 @@ impl CancelToken {
         *flag = false;
     }
 
+    /// Clear the token **and** the signal that fired it, for a token that outlives one call:
+    /// the REPL's simulated site keeps its context (and the objects scripts hold) across
+    /// inputs, so an input stopped by Ctrl-C must not leave the next one cancelled, nor a
+    /// later SIGTERM read as a second signal.
+    pub fn reset(&self) {
+        {
+            let mut by = match self.0.signal.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            *by = None;
+        }
+        self.rearm();
+    }
+
     /// Whether the token has fired.
     pub fn is_cancelled(&self) -> bool {
         match self.0.cancelled.lock() {
@@ -168,6 +183,17 @@ mod tests {
         assert_eq!(token.signal(), Some(Signal::Hangup));
         // Clones share it.
         assert_eq!(token.clone().signal(), Some(Signal::Hangup));
+    }
+
+    #[test]
+    fn reset_clears_the_token_and_its_signal() {
+        let token = CancelToken::new();
+        token.cancel_by(Signal::Interrupt);
+        token.reset();
+        assert!(!token.is_cancelled());
+        assert_eq!(token.signal(), None);
+        token.cancel_by(Signal::Terminate);
+        assert_eq!(token.clone().signal(), Some(Signal::Terminate));
     }
 
     #[test]
