@@ -62,6 +62,9 @@ fn step_records(lines: &[Value]) -> Vec<StepRecord> {
         .filter(|(_, l)| {
             l.get("event").and_then(Value::as_str) == Some("step_end")
                 && l.get("ok").and_then(Value::as_bool) == Some(true)
+                // A driver's own step is never replayed (the driver reads the state again);
+                // journals written before `by` existed hold script steps only.
+                && l.get("by").and_then(Value::as_str) != Some("driver")
         })
         .map(|(i, l)| {
             let s = |k: &str| {
@@ -546,6 +549,7 @@ pub fn unwind(env: &RunEnv, from: &str, left: &[Left]) -> Outcome {
             exit: 0,
             report: None,
             kind: None,
+            fields: None,
         };
     }
     let mut again = false;
@@ -613,6 +617,7 @@ pub fn unwind(env: &RunEnv, from: &str, left: &[Left]) -> Outcome {
                 report.join("\n  ")
             )),
             kind: Some("needs_attention".into()),
+            fields: None,
         }
     } else {
         for l in &lines {
@@ -626,6 +631,7 @@ pub fn unwind(env: &RunEnv, from: &str, left: &[Left]) -> Outcome {
             exit: 0,
             report: None,
             kind: None,
+            fields: None,
         }
     }
 }
