@@ -360,7 +360,7 @@ pub enum Event {
         error: Option<String>,
         /// Not run: completed in the run this one resumes, whose recorded value is
         /// returned (`hascript resume`).
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         replayed: bool,
     },
     /// A recovery routine was registered (synced to disk before the change it protects).
@@ -377,7 +377,7 @@ pub enum Event {
         /// `defer` closure, which only the run that registered it can execute.
         rerunnable: bool,
         /// Taken over from the interrupted run this one resumes.
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         inherited: bool,
     },
     /// A recovery routine was settled: not needed, ran (ok or failed), left for a person,
@@ -441,13 +441,13 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         stderr_b64: Option<String>,
         /// Bytes of output cut from the middle (0: complete).
-        #[serde(skip_serializing_if = "is_zero")]
+        #[serde(default, skip_serializing_if = "is_zero")]
         cut_bytes: u64,
         /// Bytes fed on standard input (never journaled: they may be secret).
-        #[serde(skip_serializing_if = "is_zero")]
+        #[serde(default, skip_serializing_if = "is_zero")]
         stdin_bytes: u64,
         /// One of the evidence commands of procedures.md Part C: `stdout` is complete.
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         evidence: bool,
         /// The transport's error, when it could not run the command.
         #[serde(skip_serializing_if = "Option::is_none")]
