@@ -670,6 +670,33 @@ mod tests {
     }
 
     #[test]
+    fn driver_step_ends_are_not_replayed_and_old_journals_without_by_still_are() {
+        let by = |mut v: Value, who: &str| {
+            v["by"] = json!(who);
+            v
+        };
+        // A script step holding a driver step, a driver step at the top, a script step;
+        // then the same journal as written before `by` existed (script steps only).
+        let lines = vec![
+            json!({"event": "step", "n": 1, "by": "script"}),
+            json!({"event": "step", "n": 2, "by": "driver"}),
+            by(end(2, "A0 preflight", Value::Null), "driver"),
+            by(end(1, "a", json!(1)), "script"),
+            json!({"event": "step", "n": 3, "by": "driver"}),
+            by(end(3, "17.3.1.1 stop", Value::Null), "driver"),
+            by(end(4, "b", json!(2)), "script"),
+        ];
+        let r = Replay::from_lines("R", &lines);
+        assert_eq!(r.next("", "a"), Some(json!(1)));
+        assert_eq!(r.next("", "b"), Some(json!(2)), "driver steps are not in the way");
+        assert_eq!(r.next("", "c"), None);
+        let old = vec![end(1, "a", json!(1)), end(2, "b", json!(2))];
+        let r = Replay::from_lines("R", &old);
+        assert_eq!(r.next("", "a"), Some(json!(1)));
+        assert_eq!(r.next("", "b"), Some(json!(2)));
+    }
+
+    #[test]
     fn a_resume_that_died_before_replaying_everything_replays_its_dead_runs_steps() {
         let first = vec![
             end(1, "a", json!(1)),
