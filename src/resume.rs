@@ -688,7 +688,11 @@ mod tests {
         ];
         let r = Replay::from_lines("R", &lines);
         assert_eq!(r.next("", "a"), Some(json!(1)));
-        assert_eq!(r.next("", "b"), Some(json!(2)), "driver steps are not in the way");
+        assert_eq!(
+            r.next("", "b"),
+            Some(json!(2)),
+            "driver steps are not in the way"
+        );
         assert_eq!(r.next("", "c"), None);
         let old = vec![end(1, "a", json!(1)), end(2, "b", json!(2))];
         let r = Replay::from_lines("R", &old);
