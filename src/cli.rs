@@ -669,7 +669,21 @@ fn cmd_run_with(
         Ok((out, _)) => {
             if let Some(r) = &out.report {
                 let r = rec.redact(&run_secrets.redact(r));
-                rec.error(out.kind.as_deref().unwrap_or("script"), &r);
+                let kind = out.kind.as_deref().unwrap_or("script");
+                match &out.fields {
+                    Some(f) => {
+                        let hide = |t: &str| rec.redact(&run_secrets.redact(t));
+                        let f = journal::ErrorFields {
+                            message: hide(&f.message),
+                            remedy: f.remedy.as_deref().map(hide),
+                            host: f.host.as_deref().map(hide),
+                            command: f.command.as_deref().map(hide),
+                            location: f.location.as_deref().map(hide),
+                        };
+                        rec.error_fields(kind, &f, &r);
+                    }
+                    None => rec.error(kind, &r),
+                }
                 console.error(&r);
             }
             (out.exit, out.kind)

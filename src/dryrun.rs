@@ -250,7 +250,12 @@ impl Plan {
                 });
                 st.open_wait = None;
             }
-            "error" => st.error = Some(s("message")),
+            "error" => {
+                st.error = Some(match v.get("report").and_then(Value::as_str) {
+                    Some(r) => r.to_string(),
+                    None => s("message"),
+                })
+            }
             _ => {}
         }
     }

@@ -28,6 +28,7 @@ use hascript_api::objects::Value;
 use hascript_api::{
     Clock, Command, Effect, Error, Exec, ExitStatus, Output, Program, Ui, WaitProgress,
 };
+use schemars::JsonSchema;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -262,7 +263,7 @@ pub fn secret_param_name(name: &str) -> bool {
 // ----- events -----------------------------------------------------------------------
 
 /// Where the run's site came from (in the `run` header).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SiteRecord {
     /// The simulator.
@@ -283,7 +284,7 @@ pub enum SiteRecord {
 }
 
 /// The first line of every journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct RunHeader {
     /// hascript's version.
     pub version: String,
@@ -320,7 +321,7 @@ pub struct RunHeader {
 }
 
 /// One thing that happened during a run: a line of the journal and of `--output json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The run starts (always the first line).
@@ -333,8 +334,11 @@ pub enum Event {
         section: String,
         /// What the step does.
         title: String,
+        /// Whose step: the script's `step(...)` or the driver's own.
+        by: StepBy,
     },
-    /// A script `step(...)` ended.
+    /// A step ended: a script `step(...)` (its body returned or threw), or a driver's step
+    /// (when the next step begins, its script step ends, or the run ends).
     StepEnd {
         /// The number of its `step` line.
         n: u64,
@@ -342,6 +346,8 @@ pub enum Event {
         section: String,
         /// Title.
         title: String,
+        /// Whose step (absent in journals written before schema version 1: the script's).
+        by: StepBy,
         /// Whether the body returned (true) or threw (false).
         ok: bool,
         /// How long it took (wall clock).
@@ -354,7 +360,7 @@ pub enum Event {
         error: Option<String>,
         /// Not run: completed in the run this one resumes, whose recorded value is
         /// returned (`hascript resume`).
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         replayed: bool,
     },
     /// A recovery routine was registered (synced to disk before the change it protects).
@@ -371,7 +377,7 @@ pub enum Event {
         /// `defer` closure, which only the run that registered it can execute.
         rerunnable: bool,
         /// Taken over from the interrupted run this one resumes.
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         inherited: bool,
     },
     /// A recovery routine was settled: not needed, ran (ok or failed), left for a person,
@@ -397,6 +403,7 @@ pub enum Event {
         /// The command as displayed (its own secrets as `*****`).
         command: String,
         /// Always `change`.
+        #[schemars(with = "EffectName")]
         effect: Effect,
         /// Why hascript sent it: `procedure` (the driver or the script), `lock`.
         purpose: Purpose,
@@ -410,6 +417,7 @@ pub enum Event {
         /// The command as displayed.
         command: String,
         /// Read or change.
+        #[schemars(with = "EffectName")]
         effect: Effect,
         /// Why it was sent.
         purpose: Purpose,
@@ -433,13 +441,13 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         stderr_b64: Option<String>,
         /// Bytes of output cut from the middle (0: complete).
-        #[serde(skip_serializing_if = "is_zero")]
+        #[serde(default, skip_serializing_if = "is_zero")]
         cut_bytes: u64,
         /// Bytes fed on standard input (never journaled: they may be secret).
-        #[serde(skip_serializing_if = "is_zero")]
+        #[serde(default, skip_serializing_if = "is_zero")]
         stdin_bytes: u64,
         /// One of the evidence commands of procedures.md Part C: `stdout` is complete.
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         evidence: bool,
         /// The transport's error, when it could not run the command.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -480,6 +488,26 @@ pub enum Event {
         /// The text.
         message: String,
     },
+    /// One item of a driver's preflight (read-only checks before any change).
+    Check {
+        /// What was checked (`target on another box`, `toolkit package`, …).
+        check: String,
+        /// Whether it passed.
+        ok: bool,
+        /// What was seen.
+        detail: String,
+        /// What to do when it failed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        remedy: Option<String>,
+    },
+    /// The verified end state of a guest or package, read back from the cluster (the
+    /// script's `summary(...)`).
+    Summary {
+        /// The guest or package.
+        subject: String,
+        /// The state as the driver reads it (the map `summary` returns).
+        state: Value,
+    },
     /// A warning (a verdict worth attention).
     Warn {
         /// The text.
@@ -505,12 +533,29 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
-    /// The error that ended the run (the report the operator saw).
+    /// The error that ended the run.
     Error {
         /// The error's kind (`check`, `timeout`, …).
         kind: String,
-        /// The report.
+        /// What went wrong: the error's own message (for an error outside the script, such
+        /// as a refused lock, the whole text the operator saw).
         message: String,
+        /// What to do about it, when the driver says.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        remedy: Option<String>,
+        /// The host the failing command ran on.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+        /// The failing command.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        command: Option<String>,
+        /// Where in the script (`file:line:col`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+        /// The whole report the operator saw (source line, details, call chain, recovery
+        /// routines run), when it says more than `message`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        report: Option<String>,
     },
     /// The plan of a dry run (`--dry-run`), just before its `result` line: numbered change
     /// commands with their step, host and command (an `unknown` reason where the simulated
@@ -545,8 +590,80 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// The version of the event lines' schema (`schema_version` in every line;
+/// `book/src/events.schema.json`). Raised when a field changes meaning or goes away; new
+/// event types and fields keep it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Whose step a `step` / `step_end` line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepBy {
+    /// The script's `step(...)`: its `step_end` is replayed by `hascript resume`.
+    Script,
+    /// A driver's own step (never replayed: the driver reads the state again).
+    Driver,
+}
+
+/// The error that ended a run, field by field (the `error` line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorFields {
+    /// The error's own message.
+    pub message: String,
+    /// What to do.
+    pub remedy: Option<String>,
+    /// The host.
+    pub host: Option<String>,
+    /// The command.
+    pub command: Option<String>,
+    /// Where in the script (`file:line:col`).
+    pub location: Option<String>,
+}
+
+/// How an effect is written (`read`, `change`), for the schema.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum EffectName {
+    /// Reads state.
+    Read,
+    /// Changes state.
+    Change,
+}
+
+/// One line as written: `ts`, `run` and `schema_version` around an [`Event`] (the shape
+/// the JSON Schema describes).
+#[derive(JsonSchema)]
+#[schemars(
+    title = "hascript event",
+    description = "One line of a hascript run journal and of `hascript run --output json` (generated from src/journal.rs; book/src/running-safely.md describes each event)."
+)]
+#[allow(dead_code)]
+struct Line {
+    /// UTC wall clock of this machine, `2026-07-28T17:26:00.123Z`.
+    ts: String,
+    /// The run id.
+    run: String,
+    /// The version of this schema (1); raised when a field changes meaning or goes away.
+    schema_version: u32,
+    #[serde(flatten)]
+    event: Event,
+}
+
+/// The JSON Schema of every journal and `--output json` line, as
+/// `book/src/events.schema.json` holds it (regenerated by
+/// `HASCRIPT_WRITE_SCHEMA=1 cargo test -p hascript --lib events_schema`).
+pub fn events_schema() -> String {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<Line>();
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 /// Why hascript sent a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// The procedure (driver or script).
@@ -556,7 +673,7 @@ pub enum Purpose {
 }
 
 /// What happened to a host lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LockAction {
     /// This run took it.
@@ -611,6 +728,10 @@ pub struct Recorder {
     dry_run: AtomicBool,
     /// Set by [`Recorder::seal`]: only `error` and `result` lines are written from then on.
     sealed: AtomicBool,
+    /// The next `step` is the script's `step(...)` ([`Recorder::script_step_next`]).
+    script_next: AtomicBool,
+    /// The driver step in progress: number, section, title, start.
+    open_driver: Mutex<Option<(u64, String, String, Instant)>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -669,6 +790,8 @@ impl Recorder {
             started: Instant::now(),
             dry_run: AtomicBool::new(false),
             sealed: AtomicBool::new(false),
+            script_next: AtomicBool::new(false),
+            open_driver: Mutex::new(None),
         }
     }
 
@@ -720,6 +843,7 @@ impl Recorder {
         let mut line = serde_json::Map::new();
         line.insert("ts".into(), now_rfc3339().into());
         line.insert("run".into(), self.id.clone().into());
+        line.insert("schema_version".into(), SCHEMA_VERSION.into());
         if let Value::Object(m) = v {
             line.extend(m);
         }
@@ -777,14 +901,52 @@ impl Recorder {
         }
     }
 
-    /// Record a `step` line; returns its number.
+    /// The next [`Recorder::step`] is the script's `step(...)` (called just before the UI is
+    /// told): every other step is a driver's.
+    pub fn script_step_next(&self) {
+        self.script_next.store(true, Ordering::SeqCst);
+    }
+
+    /// Close the driver step in progress, if any: a `step_end` line marked `by: driver`.
+    fn close_driver_step(&self, error: Option<&str>) {
+        let open = self
+            .open_driver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some((n, section, title, started)) = open {
+            self.note(&Event::StepEnd {
+                n,
+                section,
+                title,
+                by: StepBy::Driver,
+                ok: error.is_none(),
+                duration_ms: started.elapsed().as_millis() as u64,
+                value: None,
+                error: error.map(str::to_string),
+                replayed: false,
+            });
+        }
+    }
+
+    /// Record a `step` line; returns its number. A driver's step stays open until the next
+    /// step begins, a script step ends, or the run ends.
     pub fn step(&self, section: &str, title: &str) -> u64 {
+        self.close_driver_step(None);
         let n = self.steps.fetch_add(1, Ordering::SeqCst) + 1;
         self.current_step.store(n, Ordering::SeqCst);
+        let by = if self.script_next.swap(false, Ordering::SeqCst) {
+            StepBy::Script
+        } else {
+            *self.open_driver.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((n, section.into(), title.into(), Instant::now()));
+            StepBy::Driver
+        };
         self.note(&Event::Step {
             n,
             section: section.into(),
             title: title.into(),
+            by,
         });
         n
     }
@@ -798,6 +960,7 @@ impl Recorder {
         took: Duration,
         result: Result<Option<Value>, String>,
     ) {
+        self.close_driver_step(result.as_ref().err().map(String::as_str));
         let (ok, value, error) = match result {
             Ok(v) => (
                 true,
@@ -810,6 +973,7 @@ impl Recorder {
             n,
             section: section.into(),
             title: title.into(),
+            by: StepBy::Script,
             ok,
             duration_ms: took.as_millis() as u64,
             value,
@@ -825,6 +989,7 @@ impl Recorder {
             n,
             section: section.into(),
             title: title.into(),
+            by: StepBy::Script,
             ok: true,
             duration_ms: 0,
             value: Some(value),
@@ -833,16 +998,38 @@ impl Recorder {
         });
     }
 
-    /// Record the error that ended the run.
+    /// Record the error that ended the run (a text with no parts to tell apart).
     pub fn error(&self, kind: &str, message: &str) {
+        self.close_driver_step(Some(message));
         self.note(&Event::Error {
             kind: kind.into(),
             message: message.into(),
+            remedy: None,
+            host: None,
+            command: None,
+            location: None,
+            report: None,
+        });
+    }
+
+    /// Record the error that ended the run, field by field, with the whole `report` the
+    /// operator saw.
+    pub fn error_fields(&self, kind: &str, fields: &ErrorFields, report: &str) {
+        self.close_driver_step(Some(&fields.message));
+        self.note(&Event::Error {
+            kind: kind.into(),
+            message: fields.message.clone(),
+            remedy: fields.remedy.clone(),
+            host: fields.host.clone(),
+            command: fields.command.clone(),
+            location: fields.location.clone(),
+            report: (report != fields.message).then(|| report.to_string()),
         });
     }
 
     /// Record the last line: the result of exit code `exit`.
     pub fn result(&self, exit: i32, kind: Option<&str>) {
+        self.close_driver_step((exit != 0).then_some(result_name(exit)));
         let changes = self.changes();
         self.note(&Event::Result {
             result: result_name(exit).into(),
@@ -1173,6 +1360,26 @@ impl Ui for JournalingUi {
             message: message.into(),
         });
         self.inner.info(message);
+    }
+
+    fn check(&self, check: &str, ok: bool, detail: &str, remedy: Option<&str>) {
+        self.settle();
+        self.rec.note(&Event::Check {
+            check: check.into(),
+            ok,
+            detail: detail.into(),
+            remedy: remedy.filter(|_| !ok).map(str::to_string),
+        });
+        self.inner.check(check, ok, detail, remedy);
+    }
+
+    fn summary(&self, subject: &str, state: &Value, text: &str) {
+        self.settle();
+        self.rec.note(&Event::Summary {
+            subject: subject.into(),
+            state: state.clone(),
+        });
+        self.inner.summary(subject, state, text);
     }
 
     fn warn(&self, message: &str) {
@@ -1548,6 +1755,23 @@ pub fn timeline_line(v: &Value) -> Vec<String> {
             }
         }
         "warn" => out.push(format!("{time}  warning: {}", s("message"))),
+        "check" => {
+            let ok = v.get("ok").and_then(Value::as_bool) == Some(true);
+            out.push(format!(
+                "{time}    {} {}: {}",
+                if ok { "ok  " } else { "FAIL" },
+                s("check"),
+                s("detail")
+            ));
+            if let Some(r) = v.get("remedy").and_then(Value::as_str).filter(|_| !ok) {
+                out.push(format!("{:12}         remedy: {r}", ""));
+            }
+        }
+        "summary" => {
+            out.push(format!("{time}  verified end state of {}:", s("subject")));
+            let state = v.get("state").map(|x| x.to_string()).unwrap_or_default();
+            out.push(format!("{:12}  {state}", ""));
+        }
         "exposure" => out.push(format!(
             "{time}  exposure: {} for {} s",
             s("what"),
@@ -1572,7 +1796,13 @@ pub fn timeline_line(v: &Value) -> Vec<String> {
         }
         "error" => {
             out.push(format!("{time}  error ({}):", s("kind")));
-            out.extend(s("message").lines().map(|l| format!("{:12}  {l}", "")));
+            // The whole report when there is one (the structured fields are parts of it).
+            let text = v
+                .get("report")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| s("message"));
+            out.extend(text.lines().map(|l| format!("{:12}  {l}", "")));
         }
         "plan" => {
             let complete = v.get("complete").and_then(Value::as_bool).unwrap_or(false);
@@ -1624,6 +1854,95 @@ mod tests {
 
     fn read(path: &Path) -> Vec<Value> {
         read_lines(path).unwrap_or_default()
+    }
+
+    /// `book/src/events.schema.json`, or what the event types generate when
+    /// `HASCRIPT_WRITE_SCHEMA` is set (then written there).
+    fn committed_schema() -> (String, String) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/book/src/events.schema.json");
+        let want = events_schema();
+        if std::env::var_os("HASCRIPT_WRITE_SCHEMA").is_some() {
+            std::fs::write(path, &want).expect("write the schema");
+        }
+        (std::fs::read_to_string(path).unwrap_or_default(), want)
+    }
+
+    #[test]
+    fn events_schema_committed_is_what_the_event_types_generate() {
+        let (have, want) = committed_schema();
+        assert!(
+            have == want,
+            "book/src/events.schema.json differs from what the event types in src/journal.rs generate; regenerate it with: HASCRIPT_WRITE_SCHEMA=1 cargo test -p hascript --lib events_schema"
+        );
+        let v: Value = serde_json::from_str(&have).expect("the schema is JSON");
+        let text = v.to_string();
+        assert!(text.contains("\"schema_version\""), "{text}");
+        assert!(text.contains("\"summary\""), "{text}");
+    }
+
+    /// Every event type of the schema and every field of it, as (event, fields).
+    fn schema_events(schema: &Value) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        let variants = schema["oneOf"].as_array().cloned().unwrap_or_default();
+        for v in variants {
+            let mut props = v["properties"].as_object().cloned().unwrap_or_default();
+            // The `run` header's fields are a reference to its own definition.
+            if let Some(r) = v["$ref"].as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+                if let Some(more) = schema["$defs"][r]["properties"].as_object() {
+                    props.extend(more.clone());
+                }
+            }
+            let Some(name) = props
+                .get("event")
+                .and_then(|e| e.get("const").or_else(|| e["enum"].get(0)))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let fields = props.keys().filter(|k| *k != "event").cloned().collect();
+            out.push((name.to_string(), fields));
+        }
+        out
+    }
+
+    #[test]
+    fn events_schema_every_event_and_field_is_in_the_book() {
+        let schema: Value = serde_json::from_str(&events_schema()).expect("JSON");
+        let events = schema_events(&schema);
+        assert!(events.len() >= 19, "{events:?}");
+        let book = include_str!("../book/src/running-safely.md");
+        let mut missing = Vec::new();
+        for field in ["ts", "run", "schema_version", "event"] {
+            if !book.contains(&format!("| `{field}` |")) {
+                missing.push(format!("line field {field}"));
+            }
+        }
+        for (event, fields) in &events {
+            // `| `event` |` or `| `a` / `b` |` rows of the event table.
+            let row = book
+                .lines()
+                .skip_while(|l| !l.starts_with("| `event` | fields |"))
+                .find(|l| {
+                    l.starts_with("| `")
+                        && l.split('|')
+                            .nth(1)
+                            .is_some_and(|c| c.split('/').any(|n| n.trim() == format!("`{event}`")))
+                });
+            let Some(row) = row else {
+                missing.push(format!("event {event}"));
+                continue;
+            };
+            let doc = row.split('|').nth(2).unwrap_or("");
+            for f in fields {
+                if !doc.contains(&format!("`{f}`")) {
+                    missing.push(format!("{event}.{f}"));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "book/src/running-safely.md (\"--output json\") does not document: {missing:?}"
+        );
     }
 
     #[test]

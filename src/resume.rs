@@ -62,6 +62,9 @@ fn step_records(lines: &[Value]) -> Vec<StepRecord> {
         .filter(|(_, l)| {
             l.get("event").and_then(Value::as_str) == Some("step_end")
                 && l.get("ok").and_then(Value::as_bool) == Some(true)
+                // A driver's own step is never replayed (the driver reads the state again);
+                // journals written before `by` existed hold script steps only.
+                && l.get("by").and_then(Value::as_str) != Some("driver")
         })
         .map(|(i, l)| {
             let s = |k: &str| {
@@ -546,6 +549,7 @@ pub fn unwind(env: &RunEnv, from: &str, left: &[Left]) -> Outcome {
             exit: 0,
             report: None,
             kind: None,
+            fields: None,
         };
     }
     let mut again = false;
@@ -613,6 +617,7 @@ pub fn unwind(env: &RunEnv, from: &str, left: &[Left]) -> Outcome {
                 report.join("\n  ")
             )),
             kind: Some("needs_attention".into()),
+            fields: None,
         }
     } else {
         for l in &lines {
@@ -626,6 +631,7 @@ pub fn unwind(env: &RunEnv, from: &str, left: &[Left]) -> Outcome {
             exit: 0,
             report: None,
             kind: None,
+            fields: None,
         }
     }
 }
@@ -661,6 +667,37 @@ mod tests {
         assert_eq!(r.next("", "a"), Some(json!(1)));
         assert_eq!(r.next("", "other"), None, "the script took another way");
         assert_eq!(r.next("", "outer"), None, "nothing after a divergence");
+    }
+
+    #[test]
+    fn driver_step_ends_are_not_replayed_and_old_journals_without_by_still_are() {
+        let by = |mut v: Value, who: &str| {
+            v["by"] = json!(who);
+            v
+        };
+        // A script step holding a driver step, a driver step at the top, a script step;
+        // then the same journal as written before `by` existed (script steps only).
+        let lines = vec![
+            json!({"event": "step", "n": 1, "by": "script"}),
+            json!({"event": "step", "n": 2, "by": "driver"}),
+            by(end(2, "A0 preflight", Value::Null), "driver"),
+            by(end(1, "a", json!(1)), "script"),
+            json!({"event": "step", "n": 3, "by": "driver"}),
+            by(end(3, "17.3.1.1 stop", Value::Null), "driver"),
+            by(end(4, "b", json!(2)), "script"),
+        ];
+        let r = Replay::from_lines("R", &lines);
+        assert_eq!(r.next("", "a"), Some(json!(1)));
+        assert_eq!(
+            r.next("", "b"),
+            Some(json!(2)),
+            "driver steps are not in the way"
+        );
+        assert_eq!(r.next("", "c"), None);
+        let old = vec![end(1, "a", json!(1)), end(2, "b", json!(2))];
+        let r = Replay::from_lines("R", &old);
+        assert_eq!(r.next("", "a"), Some(json!(1)));
+        assert_eq!(r.next("", "b"), Some(json!(2)));
     }
 
     #[test]

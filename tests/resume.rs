@@ -411,3 +411,99 @@ fn unwind_runs_a_routine_left_undone_again_once_its_host_answers() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("nothing to unwind"));
 }
+
+/// The journal of a finished run of `script` made into a dead run `dead_id`: its lines up
+/// to the `step_end` of the script step titled `until`, with that step's value set to
+/// `value`, passed through `edit` (to write it as an older hascript did).
+fn dead_run_until(
+    env: &CrashSite,
+    dead_id: &str,
+    until: &str,
+    value: i64,
+    edit: impl Fn(Value) -> Option<Value>,
+) {
+    let done = lines(env.journals().last().expect("journal"));
+    let cut = done
+        .iter()
+        .position(|l| l["event"] == "step_end" && l["title"] == until)
+        .expect("the step ended");
+    let runs = env.journals()[0].parent().expect("runs").to_path_buf();
+    let text_lines: Vec<String> = done[..=cut]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let mut l = l.clone();
+            l["run"] = dead_id.into();
+            if i == 0 {
+                l["pid"] = 0.into();
+            }
+            if i == cut {
+                l["value"] = value.into();
+            }
+            edit(l).map(|l| l.to_string())
+        })
+        .collect();
+    std::fs::write(
+        runs.join(format!("{dead_id}.jsonl")),
+        text_lines.join("\n") + "\n",
+    )
+    .expect("write");
+}
+
+#[test]
+fn a_driver_step_between_script_steps_is_not_replayed_and_an_older_journal_still_resumes() {
+    let env = CrashSite::new("hpvm");
+    let dir = env.state_home.parent().expect("dir").to_path_buf();
+    let script = dir.join("steps.rhai");
+    // A driver's own step (B3: toolkit maintenance, which reads the state first and skips
+    // what is done) between two script steps.
+    std::fs::write(
+        &script,
+        "let a = step(\"A\", \"packages\", || 10);\n\
+         package.maintenance(\"slvm1\", true);\n\
+         let b = step(\"B\", \"guests\", || hypervisor.guests().len());\n\
+         info(`a=${a} b=${b}`);\n",
+    )
+    .expect("write");
+    let o = env.hascript(&[
+        "run",
+        script.to_str().expect("utf8"),
+        "--sim",
+        "--sim-state",
+        env.site_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let first = lines(env.journals().last().expect("journal"));
+    assert!(
+        first
+            .iter()
+            .any(|l| l["event"] == "step_end" && l["by"] == "driver"),
+        "the driver's steps end in the journal: {first:?}"
+    );
+    let resume = |id: &str| {
+        let o = env.hascript(&["resume", id]);
+        let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        out
+    };
+    // Both script steps completed: both are replayed, the driver's step in between is not
+    // taken for a script step.
+    let today = "20000101T000000.000Z-000011";
+    dead_run_until(&env, today, "guests", 77, Some);
+    let out = resume(today);
+    assert!(out.contains("a=10 b=77"), "{out}");
+    // The same journal as written before `by`, `schema_version` and driver `step_end`s.
+    let older = "20000101T000000.000Z-000012";
+    dead_run_until(&env, older, "guests", 78, |mut l| {
+        if l["event"] == "step_end" && l["by"] == "driver" {
+            return None;
+        }
+        if let Some(m) = l.as_object_mut() {
+            m.remove("by");
+            m.remove("schema_version");
+        }
+        Some(l)
+    });
+    let out = resume(older);
+    assert!(out.contains("a=10 b=78"), "{out}");
+}

@@ -152,6 +152,9 @@ fn journaled_step(
     body: &FnPtr,
 ) -> RhaiRes<Dynamic> {
     let started = std::time::Instant::now();
+    if let Some(rec) = &env.journal {
+        rec.script_step_next();
+    }
     env.ctx.ui.step(section, title);
     let Some(rec) = &env.journal else {
         return body.call_within_context(ctx, ());
@@ -422,7 +425,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
     .register_into_engine(engine, move |ctx: NativeCallContext, subject: ImmutableString| -> RhaiRes<Dynamic> {
         let pos = ctx.call_position();
         let v = env.site.summary(&subject).map_err(|e| throw(e, pos))?;
-        env.ctx.ui.info(&format_summary(&v));
+        env.ctx.ui.summary(&subject, &v, &format_summary(&v));
         lift(Ok(v), pos)
     });
 }

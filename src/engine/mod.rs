@@ -517,6 +517,9 @@ pub struct Outcome {
     /// The kind of the error that ended the run (`check`, `timeout`, …; `script` for an
     /// error of the script itself, `cancelled` for Ctrl-C).
     pub kind: Option<String>,
+    /// The report's parts as separate fields (the journal's `error` line), for an error of
+    /// the script or of a driver it called.
+    pub fields: Option<crate::journal::ErrorFields>,
 }
 
 /// The kind of the error that ended a run, for the journal.
@@ -572,6 +575,7 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
                 exit: report::exit_code_by(&e, env.ctx.changed(), env.interrupt.signal()),
                 report: Some(report::render(&e, source_name, &sources)),
                 kind: Some(error_kind(&e)),
+                fields: Some(report::fields(&e, source_name)),
             };
         }
     };
@@ -593,6 +597,7 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
                 exit: 0,
                 report: None,
                 kind: None,
+                fields: None,
             }
         }
         Err(e) => {
@@ -623,6 +628,7 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
                 exit,
                 report: Some(text),
                 kind: Some(kind),
+                fields: Some(report::fields(&e, source_name)),
             }
         }
     }

@@ -153,6 +153,64 @@ fn thrown_details(v: &Dynamic) -> (String, Vec<String>) {
     (format!("uncaught exception: {text}"), Vec::new())
 }
 
+/// The parts of `err`'s report as separate fields (the journal's `error` line): the message,
+/// the driver's remedy, host and command, and where in the script (`file:line:col`) it arose.
+pub fn fields(err: &EvalAltResult, main_source: &str) -> crate::journal::ErrorFields {
+    let mut cur = err;
+    let mut src = main_source.to_string();
+    loop {
+        match cur {
+            EvalAltResult::ErrorInFunctionCall(_, fsrc, inner, _) => {
+                if !fsrc.is_empty() {
+                    src = fsrc.clone();
+                }
+                cur = inner;
+            }
+            EvalAltResult::ErrorInModule(path, inner, _) => {
+                src = path.clone();
+                cur = inner;
+            }
+            _ => break,
+        }
+    }
+    let (message, _) = headline(cur);
+    let mut f = crate::journal::ErrorFields {
+        message,
+        ..Default::default()
+    };
+    if let EvalAltResult::ErrorRuntime(v, _) = cur {
+        if let Some(m) = v.read_lock::<Map>() {
+            let get = |k: &str| field(&m, k).filter(|x| !x.trim().is_empty());
+            f.remedy = get("remedy");
+            f.host = get("host");
+            f.command = get("command");
+        }
+    }
+    let pos = origin(cur);
+    f.location = pos.line().map(|l| match pos.position() {
+        Some(c) => format!("{src}:{l}:{c}"),
+        None => format!("{src}:{l}"),
+    });
+    f
+}
+
+/// The message of the innermost error `cur`, and the details of a thrown driver error.
+fn headline(cur: &EvalAltResult) -> (String, Vec<String>) {
+    match cur {
+        EvalAltResult::ErrorRuntime(v, _) => thrown_details(v),
+        EvalAltResult::ErrorTerminated(token, _) => match token.clone().into_string() {
+            Ok(t) if super::limits::is_memory_stop(&t.clone().into()) => (t, Vec::new()),
+            Ok(t) if t != super::error::CANCELLED => (format!("interrupted: {t}"), Vec::new()),
+            _ => ("interrupted".to_string(), Vec::new()),
+        },
+        // hascript's own bounds (`limits`) say the whole sentence.
+        EvalAltResult::ErrorDataTooLarge(what, _) if what.contains(' ') => {
+            (what.clone(), Vec::new())
+        }
+        other => (strip_position(&other.to_string()), Vec::new()),
+    }
+}
+
 /// The report of `err` raised while running the script named `main_source`; `sources`
 /// holds the texts by source name (for the source line and caret).
 pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, String>) -> String {
@@ -181,19 +239,7 @@ pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, 
             _ => break,
         }
     }
-    let (message, details) = match cur {
-        EvalAltResult::ErrorRuntime(v, _) => thrown_details(v),
-        EvalAltResult::ErrorTerminated(token, _) => match token.clone().into_string() {
-            Ok(t) if super::limits::is_memory_stop(&t.clone().into()) => (t, Vec::new()),
-            Ok(t) if t != super::error::CANCELLED => (format!("interrupted: {t}"), Vec::new()),
-            _ => ("interrupted".to_string(), Vec::new()),
-        },
-        // hascript's own bounds (`limits`) say the whole sentence.
-        EvalAltResult::ErrorDataTooLarge(what, _) if what.contains(' ') => {
-            (what.clone(), Vec::new())
-        }
-        other => (strip_position(&other.to_string()), Vec::new()),
-    };
+    let (message, details) = headline(cur);
     let mut out = vec![format!("error: {message}")];
     out.extend(location(&src, origin(cur), sources));
     out.extend(details);
@@ -238,6 +284,12 @@ mod tests {
         assert!(r.contains("  host: cfguest1"), "{r}");
         assert!(r.contains("remedy: check the XSCF user"), "{r}");
         assert_eq!(exit_code(&err, false), 3);
+        let f = fields(&err, "t.rhai");
+        assert_eq!(f.message, "fencing is not working");
+        assert_eq!(f.remedy.as_deref(), Some("check the XSCF user"));
+        assert_eq!(f.host.as_deref(), Some("cfguest1"));
+        assert_eq!(f.command.as_deref(), Some("sdtool -s"));
+        assert_eq!(f.location.as_deref(), Some("t.rhai:2:5"));
     }
 
     #[test]

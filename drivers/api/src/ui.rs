@@ -29,6 +29,21 @@ pub trait Ui: Send + Sync {
     fn info(&self, message: &str);
     /// A warning worth attention.
     fn warn(&self, message: &str);
+    /// One item of a preflight (read-only checks before any change): shown as
+    /// `  ok   check: detail` / `  FAIL check: detail`; the run's journal records it as a
+    /// `check` event with its `remedy`.
+    fn check(&self, check: &str, ok: bool, detail: &str, remedy: Option<&str>) {
+        let _ = remedy;
+        let mark = if ok { "ok  " } else { "FAIL" };
+        self.info(&format!("  {mark} {check}: {detail}"));
+    }
+    /// The verified end state of `subject` (a guest or package) read back from the cluster:
+    /// `text` is its block for people; the run's journal records `state` as a `summary`
+    /// event.
+    fn summary(&self, subject: &str, state: &serde_json::Value, text: &str) {
+        let _ = (subject, state);
+        self.info(text);
+    }
     /// Ask a yes/no question. Returns `Ok(false)` when declined; an error of kind
     /// `Declined` when nobody can answer (no terminal and no `--yes`).
     fn confirm(&self, question: &str) -> Result<bool, Error>;

@@ -107,7 +107,7 @@ impl Inner {
                     remedies.push(r.to_string());
                 }
             }
-            checks.push(json!({"check": name, "ok": ok, "detail": detail}));
+            checks.push(json!({"check": name, "ok": ok, "detail": detail, "remedy": remedy}));
         };
 
         // Another box (or PPAR).
@@ -311,16 +311,12 @@ impl Inner {
         );
 
         for c in &checks {
-            let mark = if c["ok"] == Value::Bool(true) {
-                "ok  "
-            } else {
-                "FAIL"
-            };
-            self.ctx.ui.info(&format!(
-                "  {mark} {}: {}",
+            self.ctx.ui.check(
                 c["check"].as_str().unwrap_or_default(),
-                c["detail"].as_str().unwrap_or_default()
-            ));
+                c["ok"] == Value::Bool(true),
+                c["detail"].as_str().unwrap_or_default(),
+                c["remedy"].as_str(),
+            );
         }
         let report = json!({
             "guest": guest.domain, "source": source.name, "target": target.name, "checks": checks,

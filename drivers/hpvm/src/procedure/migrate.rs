@@ -92,11 +92,11 @@ impl Inner {
         let mut record = |name: &str, ok: bool, detail: String, remedy: Option<String>| {
             if !ok {
                 failed.push(format!("{name}: {detail}"));
-                if let Some(r) = remedy {
+                if let Some(r) = remedy.clone() {
                     remedies.push(r);
                 }
             }
-            checks.push(json!({"check": name, "ok": ok, "detail": detail}));
+            checks.push(json!({"check": name, "ok": ok, "detail": detail, "remedy": remedy}));
         };
 
         // The owner: where the package (and the guest) runs now.
@@ -344,16 +344,12 @@ impl Inner {
         }
 
         for c in &checks {
-            let mark = if c["ok"] == Value::Bool(true) {
-                "ok  "
-            } else {
-                "FAIL"
-            };
-            self.ctx.ui.info(&format!(
-                "  {mark} {}: {}",
+            self.ctx.ui.check(
                 c["check"].as_str().unwrap_or_default(),
-                c["detail"].as_str().unwrap_or_default()
-            ));
+                c["ok"] == Value::Bool(true),
+                c["detail"].as_str().unwrap_or_default(),
+                c["remedy"].as_str(),
+            );
         }
         let report = json!({"vm": vm, "source": source, "target": target, "checks": checks});
         if failed.is_empty() {
