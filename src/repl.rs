@@ -448,6 +448,15 @@ impl Ui for ReplUi {
         p.last_seen = p.last_seen.map(|s| self.r(&s));
         self.now().waiting(&p)
     }
+    fn wait_done(&self, d: &hascript_api::WaitDone) {
+        let mut d = d.clone();
+        d.what = self.r(&d.what);
+        d.last_seen = d.last_seen.map(|s| self.r(&s));
+        self.now().wait_done(&d)
+    }
+    fn result(&self, text: &str) {
+        self.now().result(&self.r(text))
+    }
     fn exposure(&self, what: &str, for_how_long: Duration) {
         self.now().exposure(&self.r(what), for_how_long)
     }
