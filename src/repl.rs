@@ -1096,6 +1096,7 @@ impl Session {
             break_lock: false,
             takeover: None,
             dry_run,
+            verbosity: Default::default(),
         };
         // Ctrl-C (the REPL's watcher) cancels the run's token: the run stops and runs its
         // recovery routines, as after a first Ctrl-C in `hascript run`.
