@@ -1280,7 +1280,14 @@ pub fn main() -> i32 {
         Cmd::Docs { output } => cmd_docs(output.as_deref()),
         Cmd::Sim { command } => cmd_sim(command),
         Cmd::Journal { command } => cmd_journal(command),
-        Cmd::Resume(a) => cmd_continue(&a.run, false, a.retry_unknown, &a.params, a.yes, (a.output, a.verbosity)),
+        Cmd::Resume(a) => cmd_continue(
+            &a.run,
+            false,
+            a.retry_unknown,
+            &a.params,
+            a.yes,
+            (a.output, a.verbosity),
+        ),
         Cmd::Unwind(a) => cmd_continue(&a.run, true, false, &[], a.yes, (a.output, a.verbosity)),
     }
 }

@@ -591,7 +591,11 @@ fn long_waits_pass_instantly_on_the_simulator() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("n: reached after 08:20\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("n: reached after 08:20\n"),
+        "{}",
+        r.stdout
+    );
     assert!(
         r.stdout.contains("never: not reached after 10:00\n"),
         "{}",

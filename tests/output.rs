@@ -111,7 +111,10 @@ fn a_wait_that_times_out_says_so_with_what_it_last_saw() {
 
 #[test]
 fn wait_events_carry_the_expected_duration_and_the_outcome() {
-    let r = migrate("ldoms/migration-aborted-guest-stopped", &["--output", "json"]);
+    let r = migrate(
+        "ldoms/migration-aborted-guest-stopped",
+        &["--output", "json"],
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
     let events: Vec<serde_json::Value> = r
         .stdout
@@ -133,7 +136,12 @@ fn wait_events_carry_the_expected_duration_and_the_outcome() {
         .find(|e| e["event"] == "wait_end" && e["what"] == "cfguest2 DOWN in cftool -n")
         .unwrap_or_else(|| panic!("no wait_end event in\n{}", r.stdout));
     assert_eq!(end["outcome"], "reached");
-    assert!(end["elapsed_s"].as_u64().is_some_and(|s| (540..=600).contains(&s)), "{end}");
+    assert!(
+        end["elapsed_s"]
+            .as_u64()
+            .is_some_and(|s| (540..=600).contains(&s)),
+        "{end}"
+    );
     // A wait that reached its deadline says so.
     let r = migrate("ldoms/node-stays-leftcluster", &["--output", "json"]);
     let end = r
@@ -168,7 +176,9 @@ fn a_script_wait_takes_an_expected_duration_and_closes() {
         r.stdout
     );
     assert!(
-        lines.contains(&"waiting for the fourth poll: 01:00 elapsed, ~02:00 expected (B5), deadline 05:00"),
+        lines.contains(
+            &"waiting for the fourth poll: 01:00 elapsed, ~02:00 expected (B5), deadline 05:00"
+        ),
         "{}",
         r.stdout
     );
@@ -184,7 +194,11 @@ fn a_script_wait_takes_an_expected_duration_and_closes() {
         .unwrap_or_else(|e| panic!("{e}"));
     let r = hascript(&["run", &path, "--sim"], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("wait_until: option `expected`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("wait_until: option `expected`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -203,12 +217,15 @@ fn verbose_shows_each_command_and_its_exit_status() {
     // A change: shown before it leaves, then with its status (the failed migration: 1).
     let sending = lines
         .iter()
-        .position(|l| l.starts_with("[cd2] $ /usr/sbin/ldm migrate-domain ") && l.ends_with("(sending)"))
+        .position(|l| {
+            l.starts_with("[cd2] $ /usr/sbin/ldm migrate-domain ") && l.ends_with("(sending)")
+        })
         .unwrap_or_else(|| panic!("no change shown as sent in\n{}", r.stdout));
     assert!(
         lines[sending..]
             .iter()
-            .any(|l| l.starts_with("[cd2] $ /usr/sbin/ldm migrate-domain ") && l.contains("-> exit 1 (")),
+            .any(|l| l.starts_with("[cd2] $ /usr/sbin/ldm migrate-domain ")
+                && l.contains("-> exit 1 (")),
         "{}",
         r.stdout
     );
@@ -237,10 +254,27 @@ fn quiet_keeps_warnings_errors_and_the_result_only() {
         assert!(!r.stdout.contains(gone), "{gone:?} in\n{}", r.stdout);
     }
     // The result (the verified end state), the warning and the error stay.
-    assert!(r.stdout.starts_with("Verified end state:\n"), "{}", r.stdout);
-    assert!(r.stdout.contains("  location:                 guest2 runs on cd2"), "{}", r.stdout);
-    assert!(r.stderr.contains("warning: ldm migrate-domain exited 1"), "{}", r.stderr);
-    assert!(r.stderr.contains("error: guest2 did not move"), "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("Verified end state:\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("  location:                 guest2 runs on cd2"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("warning: ldm migrate-domain exited 1"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("error: guest2 did not move"),
+        "{}",
+        r.stderr
+    );
     // The same for resume/unwind's flags (parsed; nothing to resume here).
     let r = hascript(&["unwind", "nosuchrun", "-q"], &[]);
     assert_eq!(r.code, 2);
@@ -300,7 +334,17 @@ impl Tmux {
         let status = Command::new("tmux")
             .arg("-L")
             .arg(&t.socket)
-            .args(["new-session", "-d", "-s", "run", "-x", "200", "-y", "60", &line])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                "run",
+                "-x",
+                "200",
+                "-y",
+                "60",
+                &line,
+            ])
             .status();
         match status {
             Ok(s) if s.success() => {}

@@ -79,7 +79,8 @@ fn wait_until(ctx: &NativeCallContext, env: &RunEnv, cond: &FnPtr, opts: &Map) -
         opts,
         &["timeout", "interval", "what", "expected", "section"],
         "wait_until",
-    ).map_err(|m| usage(m, pos))?;
+    )
+    .map_err(|m| usage(m, pos))?;
     let timeout = match opts.get("timeout") {
         Some(v) => seconds(v, "wait_until: option `timeout`").map_err(|m| usage(m, pos))?,
         None => Duration::from_secs(WAIT_TIMEOUT),
