@@ -628,6 +628,65 @@ mod tests {
     }
 
     #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        let os = |s: &'static str| Some(OsStr::new(s));
+        assert!(colour_wanted(true, None, os("xterm")));
+        assert!(colour_wanted(true, os(""), None));
+        assert!(!colour_wanted(false, None, os("xterm")));
+        assert!(!colour_wanted(true, os("1"), os("xterm")));
+        assert!(!colour_wanted(true, os("0"), os("xterm")));
+        assert!(!colour_wanted(true, None, os("dumb")));
+        // Only hascript's own marks, and nothing without colour.
+        assert_eq!(style_check_line(false, "  FAIL x"), "  FAIL x");
+        assert_eq!(
+            style_check_line(true, "  FAIL x"),
+            "  \x1b[1;31mFAIL\x1b[0m x"
+        );
+        assert_eq!(style_check_line(true, "x  FAIL"), "x  FAIL");
+        assert_eq!(style_error(true, "error: a"), "\x1b[1;31merror:\x1b[0m a");
+    }
+
+    #[test]
+    fn wait_lines_say_where_the_wait_stands() {
+        let p = WaitProgress {
+            what: "cfguest2 DOWN".into(),
+            elapsed: Duration::from_secs(250),
+            remaining: Duration::from_secs(650),
+            last_seen: Some("UP".into()),
+            expected: Some(Duration::from_secs(600)),
+            expected_from: Some("17.3.1.1".into()),
+        };
+        assert_eq!(
+            wait_progress_line(&p),
+            "cfguest2 DOWN: 04:10 elapsed, ~10:00 expected (17.3.1.1), deadline 15:00; now UP"
+        );
+        let bare = WaitProgress {
+            what: "x".into(),
+            elapsed: Duration::from_secs(5),
+            remaining: Duration::from_secs(55),
+            ..Default::default()
+        };
+        assert_eq!(
+            wait_progress_line(&bare),
+            "x: 00:05 elapsed, deadline 01:00"
+        );
+        let mut d = WaitDone {
+            what: "cfguest2 DOWN".into(),
+            elapsed: Duration::from_secs(602),
+            outcome: WaitOutcome::Reached,
+            last_seen: None,
+        };
+        assert_eq!(wait_done_line(&d), "cfguest2 DOWN: reached after 10:02");
+        d.outcome = WaitOutcome::NotReached;
+        d.elapsed = Duration::from_secs(900);
+        d.last_seen = Some("UP".into());
+        assert_eq!(
+            wait_done_line(&d),
+            "cfguest2 DOWN: not reached after 15:00 (now UP)"
+        );
+    }
+
+    #[test]
     fn recording_ui_declines_without_answer() {
         let ui = RecordingUi::new(None);
         assert_eq!(
