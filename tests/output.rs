@@ -377,16 +377,43 @@ impl Drop for Tmux {
 }
 
 fn terminal_run(name: &str, state: &Path, no_color: Option<&str>) -> String {
+    terminal_migration(name, state, no_color, "cd1")
+}
+
+/// `ldoms/live-migration` of guest2 to `target` on migration-aborted-guest-stopped, in a
+/// terminal; the screen once it ended.
+fn terminal_migration(name: &str, state: &Path, no_color: Option<&str>, target: &str) -> String {
     let env = match no_color {
         Some(v) => format!("NO_COLOR='{v}'"),
         None => "-u NO_COLOR".to_string(),
     };
     let cmd = format!(
-        "env -u HASCRIPT_PATH {env} TERM=xterm XDG_STATE_HOME='{}' '{}' run ldoms/live-migration --sim ldoms/migration-aborted-guest-stopped -p guest=guest2 -p target=cd1 --yes",
+        "env -u HASCRIPT_PATH {env} TERM=xterm XDG_STATE_HOME='{}' '{}' run ldoms/live-migration --sim ldoms/migration-aborted-guest-stopped -p guest=guest2 -p target={target} --yes",
         state.display(),
         env!("CARGO_BIN_EXE_hascript")
     );
     Tmux::run(name, &cmd).screen_when_done()
+}
+
+#[test]
+fn on_a_terminal_the_closing_line_takes_the_place_of_the_progress_line() {
+    let state = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
+    let s = terminal_migration("wait", state.path(), Some("1"), "cd3");
+    let lines: Vec<&str> = s.lines().collect();
+    let step = lines
+        .iter()
+        .position(|l| l.starts_with("==> [17.3.1.1 note, step 1]"))
+        .unwrap_or_else(|| panic!("{s}"));
+    // The progress line was rewritten in place, then replaced by the closing line.
+    assert!(
+        lines[step + 1].starts_with("cfguest2 DOWN in cftool -n: reached after 09:"),
+        "{s}"
+    );
+    assert!(
+        lines[step + 2].starts_with("==> [17.3.1.1 note, step 2]"),
+        "{s}"
+    );
+    assert!(!s.contains("waiting for cfguest2"), "{s}");
 }
 
 #[test]
