@@ -141,6 +141,21 @@ pub struct RunArgs {
     /// Exit 0: plan complete; 3: a precondition already fails.
     #[arg(long)]
     pub dry_run: bool,
+    /// How much the run shows (-v, -q).
+    #[command(flatten)]
+    pub verbosity: VerbosityArgs,
+}
+
+/// `-v` / `-q` of `run`, `resume` and `unwind`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct VerbosityArgs {
+    /// Also show each command sent and its exit status, as it happens.
+    #[arg(short = 'v', long, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Show only warnings, errors, questions and the result (the verified end state, the
+    /// dry-run plan).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// `hascript resume`.
@@ -162,6 +177,9 @@ pub struct ResumeArgs {
     /// What standard output carries (as `run --output`).
     #[arg(long = "output", value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
     pub output: OutputFormat,
+    /// How much the run shows (as `run -v`/`-q`).
+    #[command(flatten)]
+    pub verbosity: VerbosityArgs,
 }
 
 /// `hascript unwind`.
@@ -175,6 +193,9 @@ pub struct UnwindArgs {
     /// What standard output carries (as `run --output`).
     #[arg(long = "output", value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
     pub output: OutputFormat,
+    /// How much the run shows (as `run -v`/`-q`).
+    #[command(flatten)]
+    pub verbosity: VerbosityArgs,
 }
 
 /// What a command prints on standard output.
@@ -418,10 +439,14 @@ fn cmd_run_with(
     let dry = args.dry_run;
     let plan = dry.then(|| Arc::new(crate::dryrun::Plan::new()));
     let json_ui = Arc::new(JsonUi::new(args.yes || dry));
+    let verbosity =
+        crate::output::Verbosity::from_flags(args.verbosity.verbose, args.verbosity.quiet);
+    let console = Arc::new(ConsoleUi::new(args.yes || dry).with_verbosity(verbosity));
     let mut sinks: Vec<Arc<dyn journal::EventSink>> = if json {
         vec![json_ui.clone()]
     } else {
-        Vec::new()
+        // -v: the console shows each command from the journal's (redacted) lines.
+        vec![console.clone()]
     };
     if let Some(p) = &plan {
         sinks.push(p.clone());
@@ -451,7 +476,6 @@ fn cmd_run_with(
         // at once (crate::signals).
         crate::signals::watch_run(interrupt.clone());
     }
-    let console = Arc::new(ConsoleUi::new(args.yes || dry));
     let shown: Arc<dyn Ui> = if json { json_ui } else { console.clone() };
     // What the operator is shown hides every secret the journal hides (the script's, the
     // inventory's, each command's own), not only the script's.
@@ -824,7 +848,7 @@ fn cmd_continue(
     retry_unknown: bool,
     extra: &[String],
     yes: bool,
-    output: OutputFormat,
+    (output, verbosity): (OutputFormat, VerbosityArgs),
 ) -> i32 {
     let verb = if unwind { "unwind" } else { "resume" };
     let dead = match journal::runs_dir().and_then(|d| crate::resume::DeadRun::load(&d, run, verb)) {
@@ -918,6 +942,7 @@ fn cmd_continue(
         break_lock: false,
         takeover: None,
         dry_run: false,
+        verbosity,
     };
     cmd_run_with(
         args,
@@ -1269,8 +1294,15 @@ pub fn main() -> i32 {
         Cmd::Docs { output } => cmd_docs(output.as_deref()),
         Cmd::Sim { command } => cmd_sim(command),
         Cmd::Journal { command } => cmd_journal(command),
-        Cmd::Resume(a) => cmd_continue(&a.run, false, a.retry_unknown, &a.params, a.yes, a.output),
-        Cmd::Unwind(a) => cmd_continue(&a.run, true, false, &[], a.yes, a.output),
+        Cmd::Resume(a) => cmd_continue(
+            &a.run,
+            false,
+            a.retry_unknown,
+            &a.params,
+            a.yes,
+            (a.output, a.verbosity),
+        ),
+        Cmd::Unwind(a) => cmd_continue(&a.run, true, false, &[], a.yes, (a.output, a.verbosity)),
     }
 }
 

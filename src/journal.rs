@@ -26,7 +26,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hascript_api::objects::Value;
 use hascript_api::{
-    Clock, Command, Effect, Error, Exec, ExitStatus, Output, Program, Ui, WaitProgress,
+    Clock, Command, Effect, Error, Exec, ExitStatus, Output, Program, Ui, WaitDone, WaitOutcome,
+    WaitProgress,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -464,13 +465,27 @@ pub enum Event {
         /// What the last poll saw.
         #[serde(skip_serializing_if = "Option::is_none")]
         last_seen: Option<String>,
+        /// Seconds the wait usually takes, when the manual (or the script) says so.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expected_s: Option<u64>,
+        /// Where `expected_s` comes from (the manual's section).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expected_from: Option<String>,
     },
-    /// A wait ended (the next thing happened).
+    /// A wait ended: when its waiter said so (with `outcome`), or else when the next thing
+    /// happened.
     WaitEnd {
         /// What was awaited.
         what: String,
         /// Seconds it took (the run's clock).
         elapsed_s: u64,
+        /// `reached`, `not_reached` (the deadline passed) or `stopped` (an error or a
+        /// cancellation); absent when the waiter did not say.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        outcome: Option<String>,
+        /// What the last poll saw, when the wait was not reached.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        last_seen: Option<String>,
     },
     /// A question to the operator and the answer.
     Confirm {
@@ -1342,6 +1357,8 @@ impl JournalingUi {
             self.rec.note(&Event::WaitEnd {
                 what,
                 elapsed_s: elapsed.as_secs(),
+                outcome: None,
+                last_seen: None,
             });
         }
     }
@@ -1425,6 +1442,8 @@ impl Ui for JournalingUi {
                         self.rec.note(&Event::WaitEnd {
                             what,
                             elapsed_s: self.clock.now().saturating_sub(start).as_secs(),
+                            outcome: None,
+                            last_seen: None,
                         });
                     }
                     true
@@ -1437,9 +1456,42 @@ impl Ui for JournalingUi {
                 elapsed_s: p.elapsed.as_secs(),
                 remaining_s: p.remaining.as_secs(),
                 last_seen: p.last_seen.clone(),
+                expected_s: p.expected.map(|d| d.as_secs()),
+                expected_from: p.expected_from.clone(),
             });
         }
         self.inner.waiting(p);
+    }
+
+    fn wait_done(&self, d: &WaitDone) {
+        let open = {
+            let mut w = self.wait.lock().unwrap_or_else(|p| p.into_inner());
+            match &w.current {
+                Some((what, _, _)) if *what == d.what => w.current.take().is_some(),
+                _ => false,
+            }
+        };
+        // A wait something else already closed has its `wait_end` line.
+        if open {
+            self.rec.note(&Event::WaitEnd {
+                what: d.what.clone(),
+                elapsed_s: d.elapsed.as_secs(),
+                outcome: Some(d.outcome.as_str().to_string()),
+                last_seen: match d.outcome {
+                    WaitOutcome::Reached => None,
+                    _ => d.last_seen.clone(),
+                },
+            });
+        }
+        self.inner.wait_done(d);
+    }
+
+    fn result(&self, text: &str) {
+        self.settle();
+        self.rec.note(&Event::Info {
+            message: text.into(),
+        });
+        self.inner.result(text);
     }
 
     fn exposure(&self, what: &str, for_how_long: Duration) {
@@ -1734,9 +1786,14 @@ pub fn timeline_line(v: &Value) -> Vec<String> {
             n("remaining_s").unwrap_or(0)
         )),
         "wait_end" => out.push(format!(
-            "{time}  waited {} s for {}",
+            "{time}  waited {} s for {}{}",
             n("elapsed_s").unwrap_or(0),
-            s("what")
+            s("what"),
+            match s("outcome").as_str() {
+                "not_reached" => format!(": not reached (last seen: {})", s("last_seen")),
+                "stopped" => ": stopped".to_string(),
+                _ => String::new(),
+            }
         )),
         "confirm" => {
             let a = match v.get("answer").and_then(Value::as_bool) {

@@ -566,6 +566,15 @@ impl Ui for ReplUi {
         p.last_seen = p.last_seen.map(|s| self.r(&s));
         self.now().waiting(&p)
     }
+    fn wait_done(&self, d: &hascript_api::WaitDone) {
+        let mut d = d.clone();
+        d.what = self.r(&d.what);
+        d.last_seen = d.last_seen.map(|s| self.r(&s));
+        self.now().wait_done(&d)
+    }
+    fn result(&self, text: &str) {
+        self.now().result(&self.r(text))
+    }
     fn exposure(&self, what: &str, for_how_long: Duration) {
         self.now().exposure(&self.r(what), for_how_long)
     }
@@ -1299,6 +1308,7 @@ impl Session {
             break_lock: false,
             takeover: None,
             dry_run,
+            verbosity: Default::default(),
         };
         // Ctrl-C (the REPL's watcher) cancels the run's token: the run stops and runs its
         // recovery routines, as after a first Ctrl-C in `hascript run`.

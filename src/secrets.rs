@@ -30,7 +30,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hascript_api::{Error, Ui, WaitProgress};
+use hascript_api::{Error, Ui, WaitDone, WaitProgress};
 
 use crate::scripts::valid_param_name;
 
@@ -346,6 +346,15 @@ impl Ui for RedactingUi {
         p.what = self.r(&p.what);
         p.last_seen = p.last_seen.map(|s| self.r(&s));
         self.inner.waiting(&p);
+    }
+    fn wait_done(&self, done: &WaitDone) {
+        let mut d = done.clone();
+        d.what = self.r(&d.what);
+        d.last_seen = d.last_seen.map(|s| self.r(&s));
+        self.inner.wait_done(&d);
+    }
+    fn result(&self, text: &str) {
+        self.inner.result(&self.r(text));
     }
     fn exposure(&self, what: &str, for_how_long: Duration) {
         self.inner.exposure(&self.r(what), for_how_long);

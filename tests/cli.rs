@@ -586,7 +586,18 @@ fn long_waits_pass_instantly_on_the_simulator() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stdout.contains("elapsed=1100"), "{}", r.stdout);
     assert!(
-        r.stdout.contains("waiting for n: 10:00 left"),
+        r.stdout
+            .contains("waiting for n: 00:00 elapsed, deadline 10:00\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("n: reached after 08:20\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("never: not reached after 10:00\n"),
         "{}",
         r.stdout
     );

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hascript_api::objects::Value;
-use hascript_api::{Error, ErrorKind, WaitProgress};
+use hascript_api::{Error, ErrorKind};
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map, NativeCallContext, INT};
 
 use super::error::{lift, throw, usage, RhaiRes, CANCELLED};
@@ -75,7 +75,12 @@ fn terminated(pos: rhai::Position) -> Box<EvalAltResult> {
 
 fn wait_until(ctx: &NativeCallContext, env: &RunEnv, cond: &FnPtr, opts: &Map) -> RhaiRes<bool> {
     let pos = ctx.call_position();
-    check_keys(opts, &["timeout", "interval", "what"], "wait_until").map_err(|m| usage(m, pos))?;
+    check_keys(
+        opts,
+        &["timeout", "interval", "what", "expected", "section"],
+        "wait_until",
+    )
+    .map_err(|m| usage(m, pos))?;
     let timeout = match opts.get("timeout") {
         Some(v) => seconds(v, "wait_until: option `timeout`").map_err(|m| usage(m, pos))?,
         None => Duration::from_secs(WAIT_TIMEOUT),
@@ -99,9 +104,24 @@ fn wait_until(ctx: &NativeCallContext, env: &RunEnv, cond: &FnPtr, opts: &Map) -
         })?,
         None => "a condition".to_string(),
     };
-    let clock = &env.ctx.clock;
-    let start = clock.now();
-    let deadline = start + timeout;
+    // How long the wait usually takes and where that figure comes from: shown beside the
+    // elapsed time.
+    let expected = match opts.get("expected") {
+        Some(v) => Some(seconds(v, "wait_until: option `expected`").map_err(|m| usage(m, pos))?),
+        None => None,
+    };
+    let section = match opts.get("section") {
+        Some(v) => Some(v.clone().into_string().map_err(|t| {
+            usage(
+                format!("wait_until: option `section` must be a string, not {t}"),
+                pos,
+            )
+        })?),
+        None => None,
+    };
+    // Dropped on an error or a cancellation: the UI closes the wait as stopped.
+    let mut wait = hascript_api::Waiter::start(&*env.ctx.ui, &*env.ctx.clock, &what, timeout)
+        .expect(expected, section.as_deref());
     loop {
         if env.interrupt.fired() {
             return Err(terminated(pos));
@@ -114,10 +134,12 @@ fn wait_until(ctx: &NativeCallContext, env: &RunEnv, cond: &FnPtr, opts: &Map) -
             )
         })?;
         if done {
+            wait.reached();
             return Ok(true);
         }
-        let now = clock.now();
-        if now >= deadline {
+        let remaining = wait.remaining();
+        if remaining.is_zero() {
+            wait.not_reached(None);
             return Err(throw(
                 Error::new(
                     ErrorKind::Timeout,
@@ -129,13 +151,7 @@ fn wait_until(ctx: &NativeCallContext, env: &RunEnv, cond: &FnPtr, opts: &Map) -
                 pos,
             ));
         }
-        let remaining = deadline - now;
-        env.ctx.ui.waiting(&WaitProgress {
-            what: what.clone(),
-            elapsed: now.saturating_sub(start),
-            remaining,
-            last_seen: None,
-        });
+        wait.progress(None);
         env.ctx
             .sleep(interval.min(remaining))
             .map_err(|e| throw(e, pos))?;
@@ -322,7 +338,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         "wait_until",
         &["cond: FnPtr", "opts: Map"],
         "bool",
-        "Poll `cond` until it returns true; `opts`: `#{timeout: seconds (600), interval: seconds\n(10), what: \"what is awaited\"}`. Shows the time left; throws a `timeout` error.",
+        "Poll `cond` until it returns true; `opts`: `#{timeout: seconds (600), interval: seconds\n(10), what: \"what is awaited\", expected: seconds, section: \"where expected comes from\"}`.\nShows the elapsed time, the expected duration and the deadline; throws a `timeout` error.",
     )
     .register_into_engine(engine, move |ctx: NativeCallContext, cond: FnPtr, opts: Map| wait_until(&ctx, &env, &cond, &opts));
 

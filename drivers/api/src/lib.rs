@@ -24,4 +24,4 @@ pub use error::{Error, ErrorKind, Result, Signal};
 pub use names::validate_name;
 pub use objects::{Cluster, Fence, Hypervisor, Package, Placement, Site};
 pub use quote::{command_line, shell_quote};
-pub use ui::{Ui, WaitProgress};
+pub use ui::{Ui, WaitDone, WaitOutcome, WaitProgress, Waiter};

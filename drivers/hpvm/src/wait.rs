@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hascript_api::{Result, WaitProgress};
+use hascript_api::{Result, Waiter};
 
 use crate::facts::Inner;
 
@@ -27,23 +27,20 @@ impl Inner {
         mut probe: impl FnMut() -> Result<(bool, T)>,
         seen: impl Fn(&T) -> String,
     ) -> Result<WaitEnd<T>> {
-        let start = self.ctx.clock.now();
+        // Dropped on an error or a cancellation: the UI closes the wait as stopped.
+        let mut wait = Waiter::start(&*self.ctx.ui, &*self.ctx.clock, what, timeout);
         loop {
             let (done, v) = probe()?;
             if done {
+                wait.reached();
                 return Ok(WaitEnd::Done(v));
             }
-            let elapsed = self.ctx.clock.now().saturating_sub(start);
-            if elapsed >= timeout {
+            let remaining = wait.remaining();
+            if remaining.is_zero() {
+                wait.not_reached(Some(seen(&v)));
                 return Ok(WaitEnd::Deadline(v));
             }
-            let remaining = timeout - elapsed;
-            self.ctx.ui.waiting(&WaitProgress {
-                what: what.to_string(),
-                elapsed,
-                remaining,
-                last_seen: Some(seen(&v)),
-            });
+            wait.progress(Some(seen(&v)));
             self.ctx.sleep(interval.min(remaining))?;
         }
     }

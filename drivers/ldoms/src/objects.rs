@@ -91,7 +91,7 @@ impl Cluster for LdomsCluster {
             .map(|r| r.domain_name);
         match self
             .0
-            .wait_cf_state(name, want, exclude.as_deref(), timeout)?
+            .wait_cf_state(name, want, exclude.as_deref(), timeout, None)?
         {
             Ok(()) => self.node(name),
             Err(last) => Err(Error::new(

@@ -23,6 +23,9 @@ use crate::wait::{timed_out, WaitEnd};
 
 /// CF timeout `clovmmigrate -p` sets (seconds).
 pub const MIGRATION_CF_TIMEOUT: i64 = 600;
+/// How long the guest's CF node takes to go DOWN after a stopped migration: "about
+/// 600 s after clovmmigrate" (note under 17.3.1.1), counted from the start of the wait.
+pub const DOWN_EXPECTED: Duration = Duration::from_secs(600);
 /// Deadline for the guest's CF node to go DOWN after a stopped migration (the manual's
 /// "about 600 s" plus margin).
 pub const DOWN_DEADLINE: Duration = Duration::from_secs(900);
@@ -892,7 +895,8 @@ impl Inner {
     // ----------------------------------------------------------------------------------
     // A2 — recovery
 
-    /// Wait until the CF node `cf_name` reads `want`, asking a node other than `exclude`.
+    /// Wait until the CF node `cf_name` reads `want`, asking a node other than `exclude`;
+    /// `expected`: how long the manual says it takes, and the section saying so.
     /// Returns the last state seen when the deadline passes.
     pub fn wait_cf_state(
         &self,
@@ -900,10 +904,12 @@ impl Inner {
         want: NodeState,
         exclude: Option<&str>,
         deadline: Duration,
+        expected: Option<(Duration, &str)>,
     ) -> Result<std::result::Result<(), String>> {
         let what = format!("{cf_name} {} in cftool -n", state_word(&want));
-        let end = self.poll(
+        let end = self.poll_expecting(
             &what,
+            expected,
             deadline,
             POLL,
             || {
@@ -940,7 +946,7 @@ impl Inner {
                 self.ctx.ui.step("17.3.1.1 note, step 1", &format!(
                     "wait for {cf} to be DOWN in cftool -n on a node that was not migrated (about 600 s after clovmmigrate -p)"
                 ));
-                match self.wait_cf_state(&cf, NodeState::Down, Some(&guest.domain), DOWN_DEADLINE)? {
+                match self.wait_cf_state(&cf, NodeState::Down, Some(&guest.domain), DOWN_DEADLINE, Some((DOWN_EXPECTED, "17.3.1.1")))? {
                     Ok(()) => {}
                     Err(last) => {
                         return Err(Error::needs_attention(format!(
@@ -954,7 +960,7 @@ impl Inner {
                 }
                 self.ctx.ui.step("17.3.1.1 note, step 2", &format!("start {} on {control_domain}", guest.domain));
                 self.ctx.run_ok(&cmd::ldm_start(control_domain, &guest.domain))?;
-                match self.wait_cf_state(&cf, NodeState::Up, Some(&guest.domain), UP_DEADLINE)? {
+                match self.wait_cf_state(&cf, NodeState::Up, Some(&guest.domain), UP_DEADLINE, None)? {
                     Ok(()) => self.ctx.ui.info(&format!("{cf} is UP")),
                     Err(last) => {
                         return Err(Error::needs_attention(format!(

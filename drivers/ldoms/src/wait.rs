@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hascript_api::{Error, ErrorKind, Result, WaitProgress};
+use hascript_api::{Error, ErrorKind, Result, Waiter};
 
 use crate::facts::Inner;
 
@@ -24,26 +24,38 @@ impl Inner {
         what: &str,
         timeout: Duration,
         interval: Duration,
+        probe: impl FnMut() -> Result<(bool, T)>,
+        seen: impl Fn(&T) -> String,
+    ) -> Result<WaitEnd<T>> {
+        self.poll_expecting(what, None, timeout, interval, probe, seen)
+    }
+
+    /// [`Inner::poll`] for a wait whose usual duration the manual gives (`expected`: the
+    /// duration and the section saying so), shown beside the elapsed time.
+    pub(crate) fn poll_expecting<T>(
+        &self,
+        what: &str,
+        expected: Option<(Duration, &str)>,
+        timeout: Duration,
+        interval: Duration,
         mut probe: impl FnMut() -> Result<(bool, T)>,
         seen: impl Fn(&T) -> String,
     ) -> Result<WaitEnd<T>> {
-        let start = self.ctx.clock.now();
+        // Dropped on an error or a cancellation: the UI closes the wait as stopped.
+        let mut wait = Waiter::start(&*self.ctx.ui, &*self.ctx.clock, what, timeout)
+            .expect(expected.map(|e| e.0), expected.map(|e| e.1));
         loop {
             let (done, v) = probe()?;
             if done {
+                wait.reached();
                 return Ok(WaitEnd::Done(v));
             }
-            let elapsed = self.ctx.clock.now().saturating_sub(start);
-            if elapsed >= timeout {
+            let remaining = wait.remaining();
+            if remaining.is_zero() {
+                wait.not_reached(Some(seen(&v)));
                 return Ok(WaitEnd::Deadline(Some(v)));
             }
-            let remaining = timeout - elapsed;
-            self.ctx.ui.waiting(&WaitProgress {
-                what: what.to_string(),
-                elapsed,
-                remaining,
-                last_seen: Some(seen(&v)),
-            });
+            wait.progress(Some(seen(&v)));
             self.ctx.sleep(interval.min(remaining))?;
         }
     }

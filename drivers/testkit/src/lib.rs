@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use hascript_api::objects::{Context, RecoveryEntry, RecoveryLog, RecoveryOutcome};
 use hascript_api::{
-    CancelToken, Clock, Command, Effect, Error, ErrorKind, Exec, Output, Ui, WaitProgress,
+    CancelToken, Clock, Command, Effect, Error, ErrorKind, Exec, Output, Ui, WaitDone, WaitProgress,
 };
 
 // ----- recording UI ------------------------------------------------------------------------
@@ -74,6 +74,14 @@ impl Ui for Recorder {
         if let Some(t) = &self.cancel_at_wait {
             t.cancel();
         }
+    }
+    fn wait_done(&self, d: &WaitDone) {
+        self.push(format!(
+            "wait {} {} after {} s",
+            d.what,
+            d.outcome.as_str(),
+            d.elapsed.as_secs()
+        ));
     }
     fn exposure(&self, what: &str, d: Duration) {
         self.push(format!("exposure: {what} for {} s", d.as_secs()));
@@ -405,7 +413,7 @@ mod tests {
             what: "x DOWN".into(),
             elapsed: Duration::ZERO,
             remaining: Duration::from_secs(30),
-            last_seen: None,
+            ..Default::default()
         });
         assert!(token.is_cancelled());
         ui.exposure("fencing off", Duration::from_secs(12));
