@@ -300,6 +300,68 @@ pub fn check_declared(params: &BTreeMap<String, String>, script: &Script) -> Res
     ))
 }
 
+/// Refuse a run that lacks a parameter `script` requires (an entry of its `//! params:`
+/// line not marked optional): checked before the banner and the journal, so a forgotten
+/// `-p` never looks like a run.
+pub fn check_required(params: &BTreeMap<String, String>, script: &Script) -> Result<(), String> {
+    let meta = scripts::meta(&script.text);
+    let missing: Vec<&String> = meta
+        .required
+        .iter()
+        .filter(|k| !params.contains_key(k.as_str()))
+        .collect();
+    let Some(first) = missing.first() else {
+        return Ok(());
+    };
+    let what = if missing.len() == 1 {
+        format!("missing parameter {}", quoted(first))
+    } else {
+        format!(
+            "missing parameters {}",
+            missing
+                .iter()
+                .map(|k| quoted(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let give = missing
+        .iter()
+        .map(|k| format!("-p {k}=VALUE"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Err(format!(
+        "{what} for {}: add {give} ({}; see `hascript show {}`)",
+        script.source_name,
+        params_summary(&meta),
+        script.source_name
+    ))
+}
+
+/// `required: a, b; optional: c` for a script's declared parameters (`hascript list` and
+/// the missing-parameter error).
+pub fn params_summary(meta: &scripts::ScriptMeta) -> String {
+    let Some(all) = &meta.params else {
+        return "parameters not declared".into();
+    };
+    if all.is_empty() {
+        return "no parameters".into();
+    }
+    let optional: Vec<&str> = all
+        .iter()
+        .filter(|n| !meta.required.contains(n))
+        .map(String::as_str)
+        .collect();
+    let mut parts = Vec::new();
+    if !meta.required.is_empty() {
+        parts.push(format!("required: {}", meta.required.join(", ")));
+    }
+    if !optional.is_empty() {
+        parts.push(format!("optional: {}", optional.join(", ")));
+    }
+    parts.join("; ")
+}
+
 /// The site to use from the options; `default_driver` is what `--sim` alone means.
 /// `required`: refuse when neither `--sim` nor `-i` is given (run); else the LDoms default
 /// simulated site (REPL).
@@ -396,6 +458,12 @@ fn cmd_run_with(
     }
     if let Err(e) = check_declared(&params, &script) {
         return usage(e);
+    }
+    // A resumed run gave its parameters when it started (secret ones come again with -p).
+    if cont.is_none() {
+        if let Err(e) = check_required(&params, &script) {
+            return usage(e);
+        }
     }
     let spec = match site_spec(&args.site, script_driver(&script), true) {
         Ok(s) => s,

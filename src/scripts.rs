@@ -34,10 +34,13 @@ pub struct ScriptMeta {
     pub title: Option<String>,
     /// `//! section: …` (the manual's section).
     pub section: Option<String>,
-    /// `//! params: a, b (optional: …)`: the declared parameter names (the first word of
-    /// each comma-separated entry; `(none)` or nothing declares none). `None` when the
-    /// script has no `params` line: it then accepts any parameter.
+    /// `//! params: a, b?, c (optional: …)`: the declared parameter names (the first word
+    /// of each comma-separated entry, without its `?`; `(none)` or nothing declares none).
+    /// `None` when the script has no `params` line: it then accepts any parameter.
     pub params: Option<Vec<String>>,
+    /// The declared parameters a run must give: every entry of the `params` line not
+    /// marked optional (`name?`, or a note in parentheses that starts with `optional`).
+    pub required: Vec<String>,
     /// `//! secrets: a (default: x), b`: the secret parameters (see [`crate::secrets`]);
     /// their values never come from `-p`.
     pub secrets: Vec<crate::secrets::SecretDecl>,
@@ -56,9 +59,11 @@ pub fn valid_param_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The parameter names declared by a `//! params:` value: the first word of each entry,
-/// entries separated by commas outside parentheses; empty or `(none)` declares none.
-fn declared_params(value: &str) -> Vec<String> {
+/// The parameters declared by a `//! params:` value as (name, required): the first word of
+/// each entry, entries separated by commas outside parentheses; empty or `(none)` declares
+/// none. An entry is optional when its name ends in `?` (`node?`) or its note in
+/// parentheses starts with `optional` (`target (optional: …)`); every other one is required.
+fn declared_params(value: &str) -> Vec<(String, bool)> {
     let value = value.trim();
     if value.is_empty() || value == "(none)" {
         return Vec::new();
@@ -84,7 +89,14 @@ fn declared_params(value: &str) -> Vec<String> {
             let word = e
                 .split(|c: char| c.is_whitespace() || c == '(')
                 .find(|w| !w.is_empty())?;
-            Some(word.to_string())
+            let note_optional = e
+                .split_once('(')
+                .is_some_and(|(_, note)| note.trim_start().starts_with("optional"));
+            let (name, marked) = match word.strip_suffix('?') {
+                Some(n) => (n, true),
+                None => (word, false),
+            };
+            Some((name.to_string(), !(marked || note_optional)))
         })
         .collect()
 }
@@ -110,7 +122,15 @@ pub fn meta(source: &str) -> ScriptMeta {
         match k.trim() {
             "title" => m.title = Some(v),
             "section" => m.section = Some(v),
-            "params" => m.params = Some(declared_params(&v)),
+            "params" => {
+                let decl = declared_params(&v);
+                m.required = decl
+                    .iter()
+                    .filter(|(_, req)| *req)
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                m.params = Some(decl.into_iter().map(|(n, _)| n).collect());
+            }
             "secrets" => m.secrets = crate::secrets::parse_decl(&v),
             _ => {}
         }
@@ -463,6 +483,17 @@ mod tests {
             p("//! params: guest (optional: the guest)"),
             Some(vec!["guest".to_string()])
         );
+        let m = meta("//! params: package, node?, method? (a|b), when (optional: a time)");
+        assert_eq!(
+            m.params,
+            Some(vec![
+                "package".to_string(),
+                "node".to_string(),
+                "method".to_string(),
+                "when".to_string()
+            ])
+        );
+        assert_eq!(m.required, vec!["package".to_string()]);
         assert_eq!(p("//! params: (none)"), Some(Vec::new()));
         assert_eq!(p("//! params:"), Some(Vec::new()));
         assert_eq!(p("//! title: x"), None);
