@@ -110,7 +110,10 @@ pub struct SiteArgs {
 /// `hascript run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The script: a file path, or a shipped name such as ldoms/live-migration.
+    /// The script: a file path, or a shipped name such as ldoms/live-migration. May be
+    /// left out when `--sim` names it (`run --sim ldoms/live-migration`: a procedure given
+    /// to --sim is the script, run on the default simulated site of its driver).
+    #[arg(default_value = "", hide_default_value = true, value_name = "SCRIPT")]
     pub script: String,
     /// The site.
     #[command(flatten)]
@@ -417,8 +420,74 @@ fn script_driver(script: &Script) -> &'static str {
     }
 }
 
+/// Every name `--sim` accepts: the drivers' default sites and the scenarios.
+pub fn sim_names() -> Vec<String> {
+    let scen = backend::scenarios();
+    let mut names: Vec<String> = Vec::new();
+    for s in &scen {
+        if !names.contains(&s.driver) {
+            names.push(s.driver.clone());
+        }
+    }
+    for d in ["ldoms", "hpvm"] {
+        if !names.iter().any(|n| n == d) {
+            names.push(d.to_string());
+        }
+    }
+    names.extend(scen.into_iter().map(|s| s.name));
+    names
+}
+
+/// `run --sim NAME` without a script: when NAME is a procedure (a name `run` would find,
+/// or a script file written as a path) and not a scenario, it is the script and the site
+/// is the default simulated site of its driver. A name that is both is refused, saying
+/// how to write either.
+fn script_from_sim(mut args: RunArgs) -> Result<RunArgs, String> {
+    let given = args.site.sim.clone().flatten();
+    let procedure = |n: &str| {
+        if scripts::is_path_arg(n) {
+            Path::new(n).is_file()
+        } else {
+            scripts::find(n, &scripts::search_path()).is_some()
+        }
+    };
+    match given {
+        Some(name) if procedure(&name) => {
+            let is_scenario = sim_names().contains(&name);
+            if is_scenario && !args.script.is_empty() {
+                return Ok(args);
+            }
+            if is_scenario {
+                return Err(format!(
+                    "--sim {} names both a scenario and a procedure: for the procedure write `hascript run {} --sim`, for the scenario `hascript run SCRIPT --sim {}`",
+                    quoted(&name),
+                    name,
+                    name
+                ));
+            }
+            if !args.script.is_empty() {
+                return Err(format!(
+                    "--sim {} names a procedure, not a scenario: run one script at a time (`hascript run {} --sim`), or give --sim a scenario (see `hascript list`)",
+                    quoted(&name),
+                    name
+                ));
+            }
+            args.script = name;
+            args.site.sim = Some(None);
+            Ok(args)
+        }
+        _ if args.script.is_empty() => Err(
+            "no script given: hascript run SCRIPT (--sim [SCENARIO] | -i INVENTORY) [-p KEY=VALUE]... (see `hascript list`)".into(),
+        ),
+        _ => Ok(args),
+    }
+}
+
 fn cmd_run(args: RunArgs) -> i32 {
-    cmd_run_with(args, None, None)
+    match script_from_sim(args) {
+        Ok(args) => cmd_run_with(args, None, None),
+        Err(e) => usage(e),
+    }
 }
 
 /// `hascript run` from inside another command (the REPL's `:run`): the same checks,
@@ -1396,6 +1465,17 @@ mod tests {
         );
         let free = script("print(1);");
         assert!(check_declared(&params(&["anything=1"]), &free).is_ok());
+    }
+
+    #[test]
+    fn no_procedure_shares_a_name_with_a_scenario() {
+        // `run --sim NAME` takes NAME as the script when it is a procedure: that is
+        // unambiguous only while no shipped procedure is also a scenario or a driver.
+        let sims = sim_names();
+        assert!(sims.iter().any(|n| n == "ldoms") && sims.len() > 2, "{sims:?}");
+        for (name, _) in scripts::shipped() {
+            assert!(!sims.iter().any(|s| s == name), "{name} is also a scenario");
+        }
     }
 
     #[test]

@@ -123,3 +123,54 @@ fn an_operators_script_without_a_marker_requires_every_listed_parameter() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("g1"), "{}", r.stdout);
 }
+
+#[test]
+fn a_procedure_given_to_sim_is_the_script() {
+    let args = ["-p", "guest=guest2", "-p", "target=cd3"];
+    let (before, _d1) = hascript(&[&["run", "ldoms/live-migration", "--sim"][..], &args].concat());
+    assert_eq!(before.code, 0, "{}", before.stderr);
+    let (r, _d2) = hascript(&[&["run", "--sim", "ldoms/live-migration"][..], &args].concat());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("ldoms/live-migration"), "{}", r.stdout);
+    // No script at all is still a usage error saying what to write.
+    let (r, _d3) = hascript(&["run", "--sim"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no script given"), "{}", r.stderr);
+}
+
+#[test]
+fn a_name_that_is_both_a_procedure_and_a_scenario_is_ambiguous() {
+    let scenario = match hascript::backend::scenarios().into_iter().next() {
+        Some(s) => s.name,
+        None => panic!("no scenarios"),
+    };
+    let d = tmp();
+    let lib = d.path().join("lib");
+    let file = lib.join(format!("{scenario}.rhai"));
+    if let Some(parent) = file.parent() {
+        assert!(std::fs::create_dir_all(parent).is_ok());
+    }
+    assert!(std::fs::write(&file, "print(\"mine\");\n").is_ok());
+    let path = lib.display().to_string();
+    let r = hascript_with(
+        d.path(),
+        &["run", "--sim", &scenario],
+        &[("HASCRIPT_PATH", &path)],
+    );
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("names both a scenario and a procedure")
+            && r.stderr
+                .contains(&format!("hascript run {scenario} --sim")),
+        "{}",
+        r.stderr
+    );
+    // Written the unambiguous way, it runs.
+    let r = hascript_with(
+        d.path(),
+        &["run", &scenario, "--sim"],
+        &[("HASCRIPT_PATH", &path)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("mine"), "{}", r.stdout);
+}
