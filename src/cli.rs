@@ -1251,9 +1251,14 @@ fn cmd_parse(kind: &str, file: Option<&Path>) -> i32 {
             .iter()
             .map(|(k, d)| format!("  {k:24} {d}"))
             .collect();
+        let names: Vec<String> = backend::parse::KINDS
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .collect();
         return usage(format!(
-            "unknown kind {}; the kinds are:\n{}",
+            "unknown kind {}{}; the kinds are:\n{}",
             quoted(kind),
+            scripts::did_you_mean(kind, &names),
             kinds.join("\n")
         ));
     }

@@ -541,11 +541,23 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
             .and_then(|o| ctx.key_at(o))
             .or_else(|| msg.split('`').nth(1).map(str::to_string));
         let hint = if msg.starts_with("unknown field") {
-            "; remove it or correct its spelling"
+            // serde names the field, then the expected ones: `x`, expected one of `a`, `b`.
+            let words: Vec<String> = msg.split('`').skip(1).step_by(2).map(str::to_string).collect();
+            match words.split_first() {
+                Some((field, expected)) => {
+                    let close = crate::scripts::did_you_mean(field, expected);
+                    if close.is_empty() {
+                        "; remove it or correct its spelling".to_string()
+                    } else {
+                        format!("{close} Correct its spelling, or remove it")
+                    }
+                }
+                None => "; remove it or correct its spelling".to_string(),
+            }
         } else if msg.starts_with("missing field") {
-            "; add it"
+            "; add it".to_string()
         } else {
-            "; fix the TOML at this line"
+            "; fix the TOML at this line".to_string()
         };
         ctx.err(offset, key.as_deref(), format!("{msg}{hint}"))
     })?;

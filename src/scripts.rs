@@ -411,21 +411,13 @@ pub fn all_names(search: &[PathBuf]) -> Vec<String> {
     names
 }
 
+/// The edit distance of two names (one implementation for every "did you mean").
 fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    strsim::levenshtein(a, b)
 }
 
-/// Names close to `name` (edit distance, or sharing the last component).
+/// Names close to `name` (edit distance, or sharing the last component), closest first:
+/// the "did you mean" of procedures, scenarios, parse kinds and inventory keys.
 pub fn close_names(name: &str, candidates: &[String]) -> Vec<String> {
     let last = name.rsplit('/').next().unwrap_or(name);
     let mut scored: Vec<(usize, &String)> = candidates
@@ -433,7 +425,7 @@ pub fn close_names(name: &str, candidates: &[String]) -> Vec<String> {
         .map(|c| {
             let clast = c.rsplit('/').next().unwrap_or(c);
             let d = distance(name, c).min(distance(last, clast));
-            let d = if c.contains(last) || (!clast.is_empty() && name.contains(clast)) {
+            let d = if c.contains(last) || (!clast.is_empty() && last.contains(clast)) {
                 d.min(1)
             } else {
                 d
@@ -444,6 +436,16 @@ pub fn close_names(name: &str, candidates: &[String]) -> Vec<String> {
         .collect();
     scored.sort();
     scored.into_iter().take(5).map(|(_, c)| c.clone()).collect()
+}
+
+/// `; did you mean: a, b?` for the names close to `name`, or nothing when none is.
+pub fn did_you_mean(name: &str, candidates: &[String]) -> String {
+    let close = close_names(name, candidates);
+    if close.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean: {}?", close.join(", "))
+    }
 }
 
 #[cfg(test)]

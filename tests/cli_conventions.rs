@@ -174,3 +174,44 @@ fn a_name_that_is_both_a_procedure_and_a_scenario_is_ambiguous() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("mine"), "{}", r.stdout);
 }
+
+#[test]
+fn did_you_mean_for_scenarios_parse_kinds_and_inventory_keys() {
+    let d = tmp();
+    let script = d.path().join("x.rhai");
+    assert!(std::fs::write(&script, "print(1);\n").is_ok());
+    let s = script.display().to_string();
+    let r = hascript_with(
+        d.path(),
+        &["run", &s, "--sim", "ldoms/migration-abortd-guest-stopped"],
+        &[],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("did you mean: ldoms/migration-aborted-guest-stopped"),
+        "{}",
+        r.stderr
+    );
+    let r = hascript_with(d.path(), &["parse", "hpvmstat", &s], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean: hpvmstatus, hpvmstatus-p?"),
+        "{}",
+        r.stderr
+    );
+    let inv = d.path().join("site.toml");
+    assert!(std::fs::write(
+        &inv,
+        "driver = \"ldoms\"\n[[host]]\nname = \"cd1\"\nrole = \"control-domain\"\nadress = \"192.0.2.1\"\n"
+    )
+    .is_ok());
+    let i = inv.display().to_string();
+    let r = hascript_with(d.path(), &["run", &s, "-i", &i], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(":5: key `adress`") && r.stderr.contains("did you mean: address?"),
+        "{}",
+        r.stderr
+    );
+}
