@@ -20,9 +20,18 @@ use crate::{journal, lock};
 /// Exit code of usage errors.
 pub const EXIT_USAGE: i32 = 2;
 
+/// What `--version` prints: the version and the commit it was built from (`unknown` when
+/// built outside a git checkout).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HASCRIPT_COMMIT"),
+    ")"
+);
+
 /// hascript runs HA-cluster operating procedures as Rhai scripts.
 #[derive(Debug, Parser)]
-#[command(name = "hascript", version, about, max_term_width = 100)]
+#[command(name = "hascript", version = VERSION, about, max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -198,8 +207,9 @@ pub enum JournalCmd {
     List,
     /// One run's journal: a readable timeline, or its JSON lines.
     Show {
-        /// The run id, or enough of its beginning to name one run.
-        run: String,
+        /// The run id, or enough of its beginning to name one run; `last` (or nothing) is
+        /// the newest run.
+        run: Option<String>,
         /// `human` (a timeline) or `json` (the journal's lines as recorded).
         #[arg(long = "output", value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
         output: OutputFormat,
@@ -1077,7 +1087,16 @@ fn cmd_journal(cmd: JournalCmd) -> i32 {
             0
         }
         JournalCmd::Show { run, output } => {
-            let (_, path) = match journal::find(&dir, &run) {
+            let found = match run.as_deref() {
+                None | Some("last") => journal::list(&dir).and_then(|runs| {
+                    let last = runs.last().ok_or_else(|| {
+                        format!("no runs recorded in {}", dir.display())
+                    })?;
+                    journal::find(&dir, &last.id)
+                }),
+                Some(r) => journal::find(&dir, r),
+            };
+            let (_, path) = match found {
                 Ok(x) => x,
                 Err(e) => return usage(e),
             };
@@ -1160,6 +1179,8 @@ fn cmd_list() -> i32 {
         let (num, rest) = section.split_once(' ').unwrap_or((section, ""));
         let title = m.title.as_deref().unwrap_or(rest);
         println!("  {name:w$}  {num:sw$}  {title}");
+        // The parameters, so a run can be written from the list alone.
+        println!("  {:w$}  {:sw$}  ({})", "", "", params_summary(m));
     }
     println!("Scenarios (--sim NAME):");
     for s in &scen {

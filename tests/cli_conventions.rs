@@ -215,3 +215,66 @@ fn did_you_mean_for_scenarios_parse_kinds_and_inventory_keys() {
         r.stderr
     );
 }
+
+#[test]
+fn journal_show_last_is_the_newest_run() {
+    let d = tmp();
+    let first = d.path().join("first.rhai");
+    let second = d.path().join("second.rhai");
+    assert!(std::fs::write(&first, "step(\"first step\", || 1);\n").is_ok());
+    assert!(std::fs::write(&second, "step(\"second step\", || 2);\n").is_ok());
+    for s in [&first, &second] {
+        let r = hascript_with(d.path(), &["run", &s.display().to_string(), "--sim"], &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // Run ids are ordered by their start time (milliseconds).
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for args in [&["journal", "show", "last"][..], &["journal", "show"][..]] {
+        let r = hascript_with(d.path(), args, &[]);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stdout.contains("second.rhai") && !r.stdout.contains("first.rhai"),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+    // With no run recorded, it says so (exit 2).
+    let empty = tmp();
+    let r = hascript_with(empty.path(), &["journal", "show", "last"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no runs recorded"), "{}", r.stderr);
+}
+
+#[test]
+fn list_shows_each_procedures_parameters() {
+    let (r, _d) = hascript(&["list"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let after = |name: &str| -> String {
+        let mut lines = r.stdout.lines().skip_while(|l| !l.contains(name));
+        lines.nth(1).unwrap_or_default().trim().to_string()
+    };
+    assert_eq!(after("ldoms/live-migration "), "(required: guest, target)");
+    assert_eq!(
+        after("hpvm/deploy-package "),
+        "(required: package; optional: method, node, appmon)"
+    );
+    assert_eq!(after("ldoms/verify-fence "), "(optional: guest)");
+}
+
+#[test]
+fn version_names_the_commit() {
+    let (r, _d) = hascript(&["--version"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let git = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let want = git.unwrap_or_else(|| "unknown".into());
+    assert_eq!(
+        r.stdout.trim(),
+        format!("hascript {} (commit {want})", env!("CARGO_PKG_VERSION"))
+    );
+}
