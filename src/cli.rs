@@ -85,6 +85,12 @@ pub enum Cmd {
         #[command(subcommand)]
         command: JournalCmd,
     },
+    /// Inventories of real sites.
+    Inventory {
+        /// What to do with an inventory.
+        #[command(subcommand)]
+        command: InventoryCmd,
+    },
     /// Manage simulated sites kept in folders.
     Sim {
         /// What to do with the simulator.
@@ -213,6 +219,17 @@ pub enum JournalCmd {
         /// `human` (a timeline) or `json` (the journal's lines as recorded).
         #[arg(long = "output", value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
         output: OutputFormat,
+    },
+}
+
+/// `hascript inventory …`.
+#[derive(Debug, Subcommand)]
+pub enum InventoryCmd {
+    /// Check an inventory as `-i` reads it and report every error at once (exit 2), or a
+    /// summary of the site when there is none (exit 0). Nothing is sent to any host.
+    Check {
+        /// The inventory file.
+        file: PathBuf,
     },
 }
 
@@ -1383,6 +1400,59 @@ fn cmd_sim(cmd: SimCmd) -> i32 {
     }
 }
 
+fn cmd_inventory(cmd: InventoryCmd) -> i32 {
+    let InventoryCmd::Check { file } = cmd;
+    let name = file.display().to_string();
+    let text = match crate::files::read_regular_text(&file, crate::files::MAX_TEXT_FILE) {
+        Ok(t) => t,
+        Err(e) => return usage(format!("{name}: cannot read the inventory: {e}")),
+    };
+    match crate::inventory::check_all(&name, &text) {
+        Ok(inv) => {
+            let mut transports: BTreeMap<String, usize> = BTreeMap::new();
+            for h in &inv.hosts {
+                *transports.entry(format!("{:?}", h.transport).to_lowercase()).or_default() += 1;
+            }
+            let by = transports
+                .iter()
+                .map(|(t, n)| format!("{n} {t}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let roles = match &inv.topology {
+                crate::inventory::SiteTopology::Ldoms(t) => format!(
+                    "{} control domains, {} guest domains",
+                    t.control_domains.len(),
+                    t.guests.len()
+                ),
+                crate::inventory::SiteTopology::Hpvm(h) => format!(
+                    "{} VM hosts, {} guests",
+                    h.vm_hosts.len(),
+                    h.guests.len()
+                ),
+            };
+            println!(
+                "{name}: ok — driver {}: {}; {} hosts ({by}): {}",
+                inv.driver,
+                inv.topology.description(),
+                inv.hosts.len(),
+                roles
+            );
+            0
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!(
+                "{name}: {} error{}",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
+            EXIT_USAGE
+        }
+    }
+}
+
 fn cmd_docs(output: Option<&Path>) -> i32 {
     let text = match crate::docs::markdown(&crate::docs::Api::offline()) {
         Ok(t) => t,
@@ -1417,6 +1487,7 @@ pub fn main() -> i32 {
         Cmd::Repl(site) => crate::repl::main(&site),
         Cmd::Docs { output } => cmd_docs(output.as_deref()),
         Cmd::Sim { command } => cmd_sim(command),
+        Cmd::Inventory { command } => cmd_inventory(command),
         Cmd::Journal { command } => cmd_journal(command),
         Cmd::Resume(a) => cmd_continue(&a.run, false, a.retry_unknown, &a.params, a.yes, a.output),
         Cmd::Unwind(a) => cmd_continue(&a.run, true, false, &[], a.yes, a.output),

@@ -278,3 +278,78 @@ fn version_names_the_commit() {
         format!("hascript {} (commit {want})", env!("CARGO_PKG_VERSION"))
     );
 }
+
+const BAD_INVENTORY: &str = r#"driver = "ldoms"
+[defaults]
+transport = "ssh"
+usr = "root"
+[[host]]
+name = "cd1"
+role = "control-domain"
+adress = "192.0.2.1"
+box = "box1"
+ppar_id = 0
+xscf = ["10.0.0.1", "10.0.0.2"]
+[[host]]
+name = "cd2"
+role = "control-domian"
+[[host]]
+name = "guest1"
+role = "guest-domain"
+port = 99999
+[[host]]
+name = "gu est2"
+role = "guest-domain"
+[[host]]
+name = "guest3"
+role = "guest-domain"
+box = "box1"
+"#;
+
+#[test]
+fn inventory_check_reports_every_error_at_once() {
+    let d = tmp();
+    let inv = d.path().join("site.toml");
+    assert!(std::fs::write(&inv, BAD_INVENTORY).is_ok());
+    let i = inv.display().to_string();
+    let r = hascript_with(d.path(), &["inventory", "check", &i], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let errors: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    let want = [
+        (4, "key `usr`", "did you mean: user"),
+        (8, "key `adress`", "did you mean: address?"),
+        (14, "key `role`", "unknown role \"control-domian\""),
+        (18, "key `port`", "port must be a TCP port number"),
+        (20, "key `name`", "invalid host name \"gu est2\""),
+        (25, "key `box`", "host \"guest3\": only control domains have it"),
+    ];
+    assert_eq!(errors.len(), want.len(), "{}", r.stderr);
+    for ((line, key, says), got) in want.iter().zip(&errors) {
+        assert!(
+            got.contains(&format!("{i}:{line}: {key}")) && got.contains(says),
+            "want {line} {key} {says}, got {got}"
+        );
+    }
+    assert!(r.stderr.ends_with(&format!("{i}: 6 errors\n")), "{}", r.stderr);
+    // The same file given to a run still stops at its first error.
+    let r = hascript_with(d.path(), &["run", "ldoms/verify-fence", "-i", &i], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(":4: key `usr`"), "{}", r.stderr);
+
+    let good = d.path().join("good.toml");
+    assert!(std::fs::write(
+        &good,
+        "driver = \"ldoms\"\n[defaults]\ntransport = \"local\"\n[[host]]\nname = \"cd1\"\nrole = \"control-domain\"\nbox = \"box1\"\nppar_id = 0\nxscf = [\"192.0.2.1\", \"192.0.2.2\"]\n[[host]]\nname = \"g1\"\nrole = \"guest-domain\"\n[[host]]\nname = \"g2\"\nrole = \"guest-domain\"\n"
+    )
+    .is_ok());
+    let g = good.display().to_string();
+    let r = hascript_with(d.path(), &["inventory", "check", &g], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with(&format!("{g}: ok — driver ldoms"))
+            && r.stdout.contains("3 hosts (3 local)")
+            && r.stdout.contains("1 control domains, 2 guest domains"),
+        "{}",
+        r.stdout
+    );
+}
