@@ -91,6 +91,19 @@ pub enum Cmd {
         #[command(subcommand)]
         command: InventoryCmd,
     },
+    /// Print a completion script for a shell (see the book, "Running procedures", for where
+    /// to install it).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Write man pages: hascript.1 and one page per subcommand (hascript-run.1, …) into
+    /// DIR, or hascript.1 alone on standard output without it.
+    Man {
+        /// The folder to write the pages to (created if missing).
+        dir: Option<PathBuf>,
+    },
     /// Manage simulated sites kept in folders.
     Sim {
         /// What to do with the simulator.
@@ -220,6 +233,17 @@ pub enum JournalCmd {
         #[arg(long = "output", value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
         output: OutputFormat,
     },
+}
+
+/// The shells `hascript completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
 }
 
 /// `hascript inventory …`.
@@ -1453,6 +1477,53 @@ fn cmd_inventory(cmd: InventoryCmd) -> i32 {
     }
 }
 
+fn cmd_completions(shell: CompletionShell) -> i32 {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match shell {
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+    };
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "hascript", &mut out);
+    let mut so = std::io::stdout();
+    let _ = so.write_all(&out);
+    let _ = so.flush();
+    0
+}
+
+fn cmd_man(dir: Option<&Path>) -> i32 {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    match dir {
+        None => {
+            let mut out = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
+                eprintln!("error: cannot render the man page: {e}");
+                return 1;
+            }
+            let mut so = std::io::stdout();
+            let _ = so.write_all(&out);
+            let _ = so.flush();
+            0
+        }
+        Some(d) => {
+            if let Err(e) = std::fs::create_dir_all(d) {
+                return usage(format!("cannot create {}: {e}", d.display()));
+            }
+            match clap_mangen::generate_to(cmd, d) {
+                Ok(()) => {
+                    println!("man pages written to {}", d.display());
+                    0
+                }
+                Err(e) => usage(format!("cannot write man pages to {}: {e}", d.display())),
+            }
+        }
+    }
+}
+
 fn cmd_docs(output: Option<&Path>) -> i32 {
     let text = match crate::docs::markdown(&crate::docs::Api::offline()) {
         Ok(t) => t,
@@ -1488,6 +1559,8 @@ pub fn main() -> i32 {
         Cmd::Docs { output } => cmd_docs(output.as_deref()),
         Cmd::Sim { command } => cmd_sim(command),
         Cmd::Inventory { command } => cmd_inventory(command),
+        Cmd::Completions { shell } => cmd_completions(shell),
+        Cmd::Man { dir } => cmd_man(dir.as_deref()),
         Cmd::Journal { command } => cmd_journal(command),
         Cmd::Resume(a) => cmd_continue(&a.run, false, a.retry_unknown, &a.params, a.yes, a.output),
         Cmd::Unwind(a) => cmd_continue(&a.run, true, false, &[], a.yes, a.output),

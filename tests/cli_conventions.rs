@@ -353,3 +353,50 @@ fn inventory_check_reports_every_error_at_once() {
         r.stdout
     );
 }
+
+#[test]
+fn completions_load_in_bash_and_name_the_subcommands() {
+    let (r, d) = hascript(&["completions", "bash"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("inventory") && r.stdout.contains("journal"));
+    // Bash itself loads it and registers the completion for hascript.
+    let file = d.path().join("hascript.bash");
+    assert!(std::fs::write(&file, &r.stdout).is_ok());
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source '{}' && complete -p hascript", file.display()))
+        .output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => panic!("bash: {e}"),
+    };
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("_hascript") && said.trim_end().ends_with("hascript"), "{said}");
+    let (r, _d) = hascript(&["completions", "zsh"]);
+    assert!(r.code == 0 && r.stdout.starts_with("#compdef hascript"), "{}", r.stdout);
+    let (r, _d) = hascript(&["completions", "fish"]);
+    assert!(
+        r.code == 0 && r.stdout.contains("complete -c hascript"),
+        "{}",
+        r.stdout
+    );
+    let (r, _d) = hascript(&["completions", "tcsh"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn man_pages_are_written_for_every_subcommand() {
+    let d = tmp();
+    let dir = d.path().join("man1");
+    let r = hascript_with(d.path(), &["man", &dir.display().to_string()], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for page in ["hascript.1", "hascript-run.1", "hascript-inventory-check.1", "hascript-journal-show.1"] {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap_or_default();
+        assert!(text.contains(".TH hascript"), "{page}: {text}");
+    }
+    let run = std::fs::read_to_string(dir.join("hascript-run.1")).unwrap_or_default();
+    assert!(run.contains("\\-\\-sim") && run.contains("\\-\\-dry\\-run"), "{run}");
+    let r = hascript_with(d.path(), &["man"], &[]);
+    assert!(r.code == 0 && r.stdout.contains(".TH hascript 1"), "{}", r.stdout);
+}
