@@ -826,6 +826,15 @@ fn cmd_run_with(
         .map(|c| (c.from.clone(), c.left.clone()));
     env.interrupt = interrupt;
     env.secrets = run_secrets.values().clone();
+    // A shipped procedure's error shows the manual's step and remedy, not its source.
+    // TODO(-v): HASCRIPT_VERBOSE stands in for the -v flag another change adds.
+    let verbose = std::env::var_os("HASCRIPT_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0");
+    if script.origin == scripts::Origin::Shipped && !verbose {
+        env.report_style.procedure = Some((
+            script.source_name.clone(),
+            scripts::meta(&script.text).section,
+        ));
+    }
     let worker = std::thread::Builder::new()
         .name("script".into())
         .stack_size(engine::limits::SCRIPT_STACK)

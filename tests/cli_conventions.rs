@@ -400,3 +400,71 @@ fn man_pages_are_written_for_every_subcommand() {
     let r = hascript_with(d.path(), &["man"], &[]);
     assert!(r.code == 0 && r.stdout.contains(".TH hascript 1"), "{}", r.stdout);
 }
+
+#[test]
+fn a_shipped_procedures_error_shows_the_step_not_the_source() {
+    let args = [
+        "run",
+        "ldoms/post-migration",
+        "--sim",
+        "-p",
+        "guest=guest2",
+        "-p",
+        "target=cd3",
+    ];
+    let (r, _d) = hascript(&args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error: guest2 runs on cd2, not on cd3")
+            && r.stderr.contains(
+                "  step: [17.3.1.2 step 1] saved configurations, then clovmmigrate -u on the source control domain\n  procedure: ldoms/post-migration (manual 17.3.1.2)\n"
+            ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("-->") && !r.stderr.contains(" | ") && !r.stderr.contains("in a closure"),
+        "{}",
+        r.stderr
+    );
+    // A remedy of the driver's error is shown.
+    let (r, _d) = hascript(&[
+        "run",
+        "ldoms/live-migration",
+        "--sim",
+        "ldoms/unhealthy-cluster",
+        "-p",
+        "guest=guest2",
+        "-p",
+        "target=cd3",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("  procedure: ldoms/live-migration (manual 17.3.1)")
+            && r.stderr.contains("remedy: bring every node of the guest cluster UP")
+            && !r.stderr.contains("-->"),
+        "{}",
+        r.stderr
+    );
+    // Verbose: the source as before.
+    let d = tmp();
+    let r = hascript_with(d.path(), &args, &[("HASCRIPT_VERBOSE", "1")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("  --> ldoms/post-migration:"), "{}", r.stderr);
+    // The operator's own copy keeps the source snippet.
+    let mine = d.path().join("post.rhai");
+    let text = hascript_with(d.path(), &["show", "ldoms/post-migration"], &[]).stdout;
+    assert!(std::fs::write(&mine, text).is_ok());
+    let m = mine.display().to_string();
+    let r = hascript_with(
+        d.path(),
+        &["run", &m, "--sim", "-p", "guest=guest2", "-p", "target=cd3"],
+        &[],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("  --> {m}:")) && !r.stderr.contains("  procedure:"),
+        "{}",
+        r.stderr
+    );
+}

@@ -3,6 +3,7 @@
 //! and the chain of function calls that led there.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use hascript_api::{ErrorKind, Signal};
 use rhai::{Dynamic, EvalAltResult, Map, Position};
@@ -153,6 +154,89 @@ fn thrown_details(v: &Dynamic) -> (String, Vec<String>) {
     (format!("uncaught exception: {text}"), Vec::new())
 }
 
+/// How an uncaught error of a run is reported: with the script's source (the operator's own
+/// scripts), or, for a shipped procedure, as the manual's step and the remedy (the
+/// procedure's source is not the operator's to read; `HASCRIPT_VERBOSE=1` shows it).
+#[derive(Debug, Clone, Default)]
+pub struct ReportStyle {
+    /// `Some((name, manual section))`: a shipped procedure, reported without its source.
+    pub procedure: Option<(String, Option<String>)>,
+    /// The innermost step an error left (`[section] title`), cleared when a step begins.
+    failed_step: Arc<Mutex<Option<(String, String)>>>,
+}
+
+impl ReportStyle {
+    /// A step begins: an error an earlier step raised was caught.
+    pub fn step_begins(&self) {
+        *self.failed_step.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Step `section` `title` ends with an error: the innermost such step is kept.
+    pub fn step_failed(&self, section: &str, title: &str) {
+        let mut s = self.failed_step.lock().unwrap_or_else(|p| p.into_inner());
+        if s.is_none() {
+            *s = Some((section.to_string(), title.to_string()));
+        }
+    }
+
+    fn failed_step(&self) -> Option<(String, String)> {
+        self.failed_step
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// [`render`] in `style`: a shipped procedure's error names the manual's step where it
+/// stopped, the procedure and its section, the host, command and remedy — not the script's
+/// source line, caret and call chain.
+pub fn render_styled(
+    err: &EvalAltResult,
+    main_source: &str,
+    sources: &HashMap<String, String>,
+    style: &ReportStyle,
+) -> String {
+    let Some((name, section)) = &style.procedure else {
+        return render(err, main_source, sources);
+    };
+    let (message, details) = message_and_details(innermost(err));
+    let mut out = vec![format!("error: {message}")];
+    if let Some((sec, title)) = style.failed_step() {
+        if sec.is_empty() {
+            out.push(format!("  step: {title}"));
+        } else {
+            out.push(format!("  step: [{sec}] {title}"));
+        }
+    }
+    match section {
+        Some(sec) => out.push(format!("  procedure: {name} (manual {sec})")),
+        None => out.push(format!("  procedure: {name}")),
+    }
+    out.extend(details);
+    out.push(format!(
+        "  (HASCRIPT_VERBOSE=1 shows where in the procedure's source it stopped; `hascript show {name}` prints the source)"
+    ));
+    out.join("\n")
+}
+
+/// The message and the details (host, command, exit, stderr, remedy) of the innermost
+/// error.
+fn message_and_details(cur: &EvalAltResult) -> (String, Vec<String>) {
+    match cur {
+        EvalAltResult::ErrorRuntime(v, _) => thrown_details(v),
+        EvalAltResult::ErrorTerminated(token, _) => match token.clone().into_string() {
+            Ok(t) if super::limits::is_memory_stop(&t.clone().into()) => (t, Vec::new()),
+            Ok(t) if t != super::error::CANCELLED => (format!("interrupted: {t}"), Vec::new()),
+            _ => ("interrupted".to_string(), Vec::new()),
+        },
+        // hascript's own bounds (`limits`) say the whole sentence.
+        EvalAltResult::ErrorDataTooLarge(what, _) if what.contains(' ') => {
+            (what.clone(), Vec::new())
+        }
+        other => (strip_position(&other.to_string()), Vec::new()),
+    }
+}
+
 /// The report of `err` raised while running the script named `main_source`; `sources`
 /// holds the texts by source name (for the source line and caret).
 pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, String>) -> String {
@@ -181,19 +265,7 @@ pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, 
             _ => break,
         }
     }
-    let (message, details) = match cur {
-        EvalAltResult::ErrorRuntime(v, _) => thrown_details(v),
-        EvalAltResult::ErrorTerminated(token, _) => match token.clone().into_string() {
-            Ok(t) if super::limits::is_memory_stop(&t.clone().into()) => (t, Vec::new()),
-            Ok(t) if t != super::error::CANCELLED => (format!("interrupted: {t}"), Vec::new()),
-            _ => ("interrupted".to_string(), Vec::new()),
-        },
-        // hascript's own bounds (`limits`) say the whole sentence.
-        EvalAltResult::ErrorDataTooLarge(what, _) if what.contains(' ') => {
-            (what.clone(), Vec::new())
-        }
-        other => (strip_position(&other.to_string()), Vec::new()),
-    };
+    let (message, details) = message_and_details(cur);
     let mut out = vec![format!("error: {message}")];
     out.extend(location(&src, origin(cur), sources));
     out.extend(details);
