@@ -37,9 +37,13 @@ fn commit(root: &Path) {
     };
     let hash = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".into());
     // Rebuilt when HEAD moves: HEAD itself, the branch it names, and packed refs.
-    for path in [Some("HEAD".to_string()), git(&["symbolic-ref", "-q", "HEAD"]), Some("packed-refs".into())]
-        .into_iter()
-        .flatten()
+    for path in [
+        Some("HEAD".to_string()),
+        git(&["symbolic-ref", "-q", "HEAD"]),
+        Some("packed-refs".into()),
+    ]
+    .into_iter()
+    .flatten()
     {
         if let Some(p) = git(&["rev-parse", "--path-format=absolute", "--git-path", &path]) {
             if Path::new(&p).exists() {

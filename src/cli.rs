@@ -1139,9 +1139,9 @@ fn cmd_journal(cmd: JournalCmd) -> i32 {
         JournalCmd::Show { run, output } => {
             let found = match run.as_deref() {
                 None | Some("last") => journal::list(&dir).and_then(|runs| {
-                    let last = runs.last().ok_or_else(|| {
-                        format!("no runs recorded in {}", dir.display())
-                    })?;
+                    let last = runs
+                        .last()
+                        .ok_or_else(|| format!("no runs recorded in {}", dir.display()))?;
                     journal::find(&dir, &last.id)
                 }),
                 Some(r) => journal::find(&dir, r),
@@ -1444,7 +1444,9 @@ fn cmd_inventory(cmd: InventoryCmd) -> i32 {
         Ok(inv) => {
             let mut transports: BTreeMap<String, usize> = BTreeMap::new();
             for h in &inv.hosts {
-                *transports.entry(format!("{:?}", h.transport).to_lowercase()).or_default() += 1;
+                *transports
+                    .entry(format!("{:?}", h.transport).to_lowercase())
+                    .or_default() += 1;
             }
             let by = transports
                 .iter()
@@ -1457,11 +1459,9 @@ fn cmd_inventory(cmd: InventoryCmd) -> i32 {
                     t.control_domains.len(),
                     t.guests.len()
                 ),
-                crate::inventory::SiteTopology::Hpvm(h) => format!(
-                    "{} VM hosts, {} guests",
-                    h.vm_hosts.len(),
-                    h.guests.len()
-                ),
+                crate::inventory::SiteTopology::Hpvm(h) => {
+                    format!("{} VM hosts, {} guests", h.vm_hosts.len(), h.guests.len())
+                }
             };
             println!(
                 "{name}: ok — driver {}: {}; {} hosts ({by}): {}",
@@ -1651,7 +1651,10 @@ mod tests {
         // `run --sim NAME` takes NAME as the script when it is a procedure: that is
         // unambiguous only while no shipped procedure is also a scenario or a driver.
         let sims = sim_names();
-        assert!(sims.iter().any(|n| n == "ldoms") && sims.len() > 2, "{sims:?}");
+        assert!(
+            sims.iter().any(|n| n == "ldoms") && sims.len() > 2,
+            "{sims:?}"
+        );
         for (name, _) in scripts::shipped() {
             assert!(!sims.iter().any(|s| s == name), "{name} is also a scenario");
         }

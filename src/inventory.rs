@@ -422,9 +422,7 @@ pub fn check_all(file: &str, text: &str) -> Result<Inventory, Vec<InventoryError
         work.replace_range(from..to, &spaces);
     };
     let last_line = text.trim_end().matches('\n').count() + 1;
-    let header = |l: usize| {
-        range(l).is_some_and(|(a, b)| text[a..b].trim_start().starts_with('['))
-    };
+    let header = |l: usize| range(l).is_some_and(|(a, b)| text[a..b].trim_start().starts_with('['));
     while errors.len() < MAX_REPORTED {
         let e = match parse_real(file, &work) {
             Ok(inv) if errors.is_empty() => return Ok(inv),
@@ -464,7 +462,9 @@ pub fn check_all(file: &str, text: &str) -> Result<Inventory, Vec<InventoryError
                 blank(&mut work, a, b);
             }
         } else if let Some(h) = host_start {
-            let end = (h + 1..lines.len() + 1).find(|l| header(*l)).unwrap_or(lines.len() + 1);
+            let end = (h + 1..lines.len() + 1)
+                .find(|l| header(*l))
+                .unwrap_or(lines.len() + 1);
             let from = range(h).map_or(0, |(a, _)| a);
             let to = range(end - 1).map_or(text.len(), |(_, b)| b);
             blank(&mut work, from, to);
@@ -628,7 +628,12 @@ fn parse_with(file: &str, text: &str, allow_sim: bool) -> Result<Inventory, Inve
             .or_else(|| msg.split('`').nth(1).map(str::to_string));
         let hint = if msg.starts_with("unknown field") {
             // serde names the field, then the expected ones: `x`, expected one of `a`, `b`.
-            let words: Vec<String> = msg.split('`').skip(1).step_by(2).map(str::to_string).collect();
+            let words: Vec<String> = msg
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect();
             match words.split_first() {
                 Some((field, expected)) => {
                     let close = crate::scripts::did_you_mean(field, expected);

@@ -73,7 +73,8 @@ fn a_missing_required_parameter_stops_before_the_banner_and_the_journal() {
     let (r, d) = hascript(&["run", "ldoms/live-migration", "--sim", "-p", "guest=guest2"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains("missing parameter \"target\" for ldoms/live-migration")
+        r.stderr
+            .contains("missing parameter \"target\" for ldoms/live-migration")
             && r.stderr.contains("-p target=VALUE"),
         "{}",
         r.stderr
@@ -113,7 +114,11 @@ fn an_operators_script_without_a_marker_requires_every_listed_parameter() {
     let s = script.display().to_string();
     let r = hascript_with(d.path(), &["run", &s, "--sim"], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("missing parameter \"guest\""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("missing parameter \"guest\""),
+        "{}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains("required: guest; optional: note, when"),
         "{}",
@@ -160,8 +165,7 @@ fn a_name_that_is_both_a_procedure_and_a_scenario_is_ambiguous() {
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("names both a scenario and a procedure")
-            && r.stderr
-                .contains(&format!("hascript run {scenario} --sim")),
+            && r.stderr.contains(&format!("hascript run {scenario} --sim")),
         "{}",
         r.stderr
     );
@@ -314,14 +318,22 @@ fn inventory_check_reports_every_error_at_once() {
     let i = inv.display().to_string();
     let r = hascript_with(d.path(), &["inventory", "check", &i], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let errors: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    let errors: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
     let want = [
         (4, "key `usr`", "did you mean: user"),
         (8, "key `adress`", "did you mean: address?"),
         (14, "key `role`", "unknown role \"control-domian\""),
         (18, "key `port`", "port must be a TCP port number"),
         (20, "key `name`", "invalid host name \"gu est2\""),
-        (25, "key `box`", "host \"guest3\": only control domains have it"),
+        (
+            25,
+            "key `box`",
+            "host \"guest3\": only control domains have it",
+        ),
     ];
     assert_eq!(errors.len(), want.len(), "{}", r.stderr);
     for ((line, key, says), got) in want.iter().zip(&errors) {
@@ -330,7 +342,11 @@ fn inventory_check_reports_every_error_at_once() {
             "want {line} {key} {says}, got {got}"
         );
     }
-    assert!(r.stderr.ends_with(&format!("{i}: 6 errors\n")), "{}", r.stderr);
+    assert!(
+        r.stderr.ends_with(&format!("{i}: 6 errors\n")),
+        "{}",
+        r.stderr
+    );
     // The same file given to a run still stops at its first error.
     let r = hascript_with(d.path(), &["run", "ldoms/verify-fence", "-i", &i], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -364,17 +380,31 @@ fn completions_load_in_bash_and_name_the_subcommands() {
     assert!(std::fs::write(&file, &r.stdout).is_ok());
     let out = Command::new("bash")
         .arg("-c")
-        .arg(format!("source '{}' && complete -p hascript", file.display()))
+        .arg(format!(
+            "source '{}' && complete -p hascript",
+            file.display()
+        ))
         .output();
     let out = match out {
         Ok(o) => o,
         Err(e) => panic!("bash: {e}"),
     };
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(said.contains("_hascript") && said.trim_end().ends_with("hascript"), "{said}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("_hascript") && said.trim_end().ends_with("hascript"),
+        "{said}"
+    );
     let (r, _d) = hascript(&["completions", "zsh"]);
-    assert!(r.code == 0 && r.stdout.starts_with("#compdef hascript"), "{}", r.stdout);
+    assert!(
+        r.code == 0 && r.stdout.starts_with("#compdef hascript"),
+        "{}",
+        r.stdout
+    );
     let (r, _d) = hascript(&["completions", "fish"]);
     assert!(
         r.code == 0 && r.stdout.contains("complete -c hascript"),
@@ -391,14 +421,26 @@ fn man_pages_are_written_for_every_subcommand() {
     let dir = d.path().join("man1");
     let r = hascript_with(d.path(), &["man", &dir.display().to_string()], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    for page in ["hascript.1", "hascript-run.1", "hascript-inventory-check.1", "hascript-journal-show.1"] {
+    for page in [
+        "hascript.1",
+        "hascript-run.1",
+        "hascript-inventory-check.1",
+        "hascript-journal-show.1",
+    ] {
         let text = std::fs::read_to_string(dir.join(page)).unwrap_or_default();
         assert!(text.contains(".TH hascript"), "{page}: {text}");
     }
     let run = std::fs::read_to_string(dir.join("hascript-run.1")).unwrap_or_default();
-    assert!(run.contains("\\-\\-sim") && run.contains("\\-\\-dry\\-run"), "{run}");
+    assert!(
+        run.contains("\\-\\-sim") && run.contains("\\-\\-dry\\-run"),
+        "{run}"
+    );
     let r = hascript_with(d.path(), &["man"], &[]);
-    assert!(r.code == 0 && r.stdout.contains(".TH hascript 1"), "{}", r.stdout);
+    assert!(
+        r.code == 0 && r.stdout.contains(".TH hascript 1"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -423,7 +465,9 @@ fn a_shipped_procedures_error_shows_the_step_not_the_source() {
         r.stderr
     );
     assert!(
-        !r.stderr.contains("-->") && !r.stderr.contains(" | ") && !r.stderr.contains("in a closure"),
+        !r.stderr.contains("-->")
+            && !r.stderr.contains(" | ")
+            && !r.stderr.contains("in a closure"),
         "{}",
         r.stderr
     );
@@ -440,8 +484,10 @@ fn a_shipped_procedures_error_shows_the_step_not_the_source() {
     ]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
-        r.stderr.contains("  procedure: ldoms/live-migration (manual 17.3.1)")
-            && r.stderr.contains("remedy: bring every node of the guest cluster UP")
+        r.stderr
+            .contains("  procedure: ldoms/live-migration (manual 17.3.1)")
+            && r.stderr
+                .contains("remedy: bring every node of the guest cluster UP")
             && !r.stderr.contains("-->"),
         "{}",
         r.stderr
@@ -450,7 +496,11 @@ fn a_shipped_procedures_error_shows_the_step_not_the_source() {
     let d = tmp();
     let r = hascript_with(d.path(), &args, &[("HASCRIPT_VERBOSE", "1")]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("  --> ldoms/post-migration:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("  --> ldoms/post-migration:"),
+        "{}",
+        r.stderr
+    );
     // The operator's own copy keeps the source snippet.
     let mine = d.path().join("post.rhai");
     let text = hascript_with(d.path(), &["show", "ldoms/post-migration"], &[]).stdout;
