@@ -1222,24 +1222,26 @@ fn cmd_list() -> i32 {
         .chain(scen.iter().map(|s| s.section.len().max(1)))
         .max()
         .unwrap_or(1);
-    println!("Procedures (hascript run NAME --sim | -i INVENTORY):");
+    // A closed pipe (`hascript list | head`) ends the listing quietly, never a panic.
+    let mut so = std::io::stdout().lock();
+    let _ = writeln!(so, "Procedures (hascript run NAME --sim | -i INVENTORY):");
     for (name, m) in &shipped {
         let name = name.as_str();
         let section = m.section.as_deref().unwrap_or("-");
         let (num, rest) = section.split_once(' ').unwrap_or((section, ""));
         let title = m.title.as_deref().unwrap_or(rest);
-        println!("  {name:w$}  {num:sw$}  {title}");
+        let _ = writeln!(so, "  {name:w$}  {num:sw$}  {title}");
         // The parameters, so a run can be written from the list alone.
-        println!("  {:w$}  {:sw$}  ({})", "", "", params_summary(m));
+        let _ = writeln!(so, "  {:w$}  {:sw$}  ({})", "", "", params_summary(m));
     }
-    println!("Scenarios (--sim NAME):");
+    let _ = writeln!(so, "Scenarios (--sim NAME):");
     for s in &scen {
         let section = if s.section.is_empty() {
             "-"
         } else {
             s.section.as_str()
         };
-        println!("  {:w$}  {section:sw$}  {}", s.name, s.summary);
+        let _ = writeln!(so, "  {:w$}  {section:sw$}  {}", s.name, s.summary);
     }
     0
 }

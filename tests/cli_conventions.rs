@@ -518,3 +518,27 @@ fn a_shipped_procedures_error_shows_the_step_not_the_source() {
         r.stderr
     );
 }
+
+#[test]
+fn list_into_a_closed_pipe_ends_quietly() {
+    let child = Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .arg("list")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("HASCRIPT_PATH")
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => panic!("cannot run hascript: {e}"),
+    };
+    // The reader goes away before hascript writes (`hascript list | head -0`).
+    drop(child.stdout.take());
+    let out = match child.wait_with_output() {
+        Ok(o) => o,
+        Err(e) => panic!("{e}"),
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
