@@ -511,6 +511,32 @@ mod tests {
     }
 
     #[test]
+    fn shipped_required_parameters_are_those_the_scripts_require() {
+        // A required parameter is one the script refuses to run without
+        // (`!("x" in params)`); one it tests for (`if "x" in params`) is optional.
+        for (name, text) in shipped() {
+            if name.starts_with("lib/") {
+                continue;
+            }
+            let m = meta(text);
+            let Some(all) = &m.params else {
+                panic!("{name}: no //! params: line");
+            };
+            for p in all {
+                let refused = text.contains(&format!("!(\"{p}\" in params)"));
+                let tested = text.matches(&format!("\"{p}\" in params")).count()
+                    > text.matches(&format!("!(\"{p}\" in params)")).count();
+                let required = m.required.contains(p);
+                if required {
+                    assert!(refused && !tested, "{name}: {p} is marked required");
+                } else {
+                    assert!(tested || !refused, "{name}: {p} is marked optional");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn names_and_close_names() {
         assert!(valid_name("ldoms/live-migration"));
         assert!(!valid_name("../x"));
