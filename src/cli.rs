@@ -20,9 +20,18 @@ use crate::{journal, lock};
 /// Exit code of usage errors.
 pub const EXIT_USAGE: i32 = 2;
 
+/// What `--version` prints: the version and the commit it was built from (`unknown` when
+/// built outside a git checkout).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HASCRIPT_COMMIT"),
+    ")"
+);
+
 /// hascript runs HA-cluster operating procedures as Rhai scripts.
 #[derive(Debug, Parser)]
-#[command(name = "hascript", version, about, max_term_width = 100)]
+#[command(name = "hascript", version = VERSION, about, max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -76,6 +85,25 @@ pub enum Cmd {
         #[command(subcommand)]
         command: JournalCmd,
     },
+    /// Inventories of real sites.
+    Inventory {
+        /// What to do with an inventory.
+        #[command(subcommand)]
+        command: InventoryCmd,
+    },
+    /// Print a completion script for a shell (see the book, "Running procedures", for where
+    /// to install it).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Write man pages: hascript.1 and one page per subcommand (hascript-run.1, …) into
+    /// DIR, or hascript.1 alone on standard output without it.
+    Man {
+        /// The folder to write the pages to (created if missing).
+        dir: Option<PathBuf>,
+    },
     /// Manage simulated sites kept in folders.
     Sim {
         /// What to do with the simulator.
@@ -110,7 +138,10 @@ pub struct SiteArgs {
 /// `hascript run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The script: a file path, or a shipped name such as ldoms/live-migration.
+    /// The script: a file path, or a shipped name such as ldoms/live-migration. May be
+    /// left out when `--sim` names it (`run --sim ldoms/live-migration`: a procedure given
+    /// to --sim is the script, run on the default simulated site of its driver).
+    #[arg(default_value = "", hide_default_value = true, value_name = "SCRIPT")]
     pub script: String,
     /// The site.
     #[command(flatten)]
@@ -216,11 +247,34 @@ pub enum JournalCmd {
     List,
     /// One run's journal: a readable timeline, or its JSON lines.
     Show {
-        /// The run id, or enough of its beginning to name one run.
-        run: String,
+        /// The run id, or enough of its beginning to name one run; `last` (or nothing) is
+        /// the newest run.
+        run: Option<String>,
         /// `human` (a timeline) or `json` (the journal's lines as recorded).
         #[arg(long = "output", value_enum, default_value_t = OutputFormat::Human, value_name = "FORMAT")]
         output: OutputFormat,
+    },
+}
+
+/// The shells `hascript completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+/// `hascript inventory …`.
+#[derive(Debug, Subcommand)]
+pub enum InventoryCmd {
+    /// Check an inventory as `-i` reads it and report every error at once (exit 2), or a
+    /// summary of the site when there is none (exit 0). Nothing is sent to any host.
+    Check {
+        /// The inventory file.
+        file: PathBuf,
     },
 }
 
@@ -321,6 +375,68 @@ pub fn check_declared(params: &BTreeMap<String, String>, script: &Script) -> Res
     ))
 }
 
+/// Refuse a run that lacks a parameter `script` requires (an entry of its `//! params:`
+/// line not marked optional): checked before the banner and the journal, so a forgotten
+/// `-p` never looks like a run.
+pub fn check_required(params: &BTreeMap<String, String>, script: &Script) -> Result<(), String> {
+    let meta = scripts::meta(&script.text);
+    let missing: Vec<&String> = meta
+        .required
+        .iter()
+        .filter(|k| !params.contains_key(k.as_str()))
+        .collect();
+    let Some(first) = missing.first() else {
+        return Ok(());
+    };
+    let what = if missing.len() == 1 {
+        format!("missing parameter {}", quoted(first))
+    } else {
+        format!(
+            "missing parameters {}",
+            missing
+                .iter()
+                .map(|k| quoted(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let give = missing
+        .iter()
+        .map(|k| format!("-p {k}=VALUE"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Err(format!(
+        "{what} for {}: add {give} ({}; see `hascript show {}`)",
+        script.source_name,
+        params_summary(&meta),
+        script.source_name
+    ))
+}
+
+/// `required: a, b; optional: c` for a script's declared parameters (`hascript list` and
+/// the missing-parameter error).
+pub fn params_summary(meta: &scripts::ScriptMeta) -> String {
+    let Some(all) = &meta.params else {
+        return "parameters not declared".into();
+    };
+    if all.is_empty() {
+        return "no parameters".into();
+    }
+    let optional: Vec<&str> = all
+        .iter()
+        .filter(|n| !meta.required.contains(n))
+        .map(String::as_str)
+        .collect();
+    let mut parts = Vec::new();
+    if !meta.required.is_empty() {
+        parts.push(format!("required: {}", meta.required.join(", ")));
+    }
+    if !optional.is_empty() {
+        parts.push(format!("optional: {}", optional.join(", ")));
+    }
+    parts.join("; ")
+}
+
 /// The site to use from the options; `default_driver` is what `--sim` alone means.
 /// `required`: refuse when neither `--sim` nor `-i` is given (run); else the LDoms default
 /// simulated site (REPL).
@@ -376,8 +492,74 @@ fn script_driver(script: &Script) -> &'static str {
     }
 }
 
+/// Every name `--sim` accepts: the drivers' default sites and the scenarios.
+pub fn sim_names() -> Vec<String> {
+    let scen = backend::scenarios();
+    let mut names: Vec<String> = Vec::new();
+    for s in &scen {
+        if !names.contains(&s.driver) {
+            names.push(s.driver.clone());
+        }
+    }
+    for d in ["ldoms", "hpvm"] {
+        if !names.iter().any(|n| n == d) {
+            names.push(d.to_string());
+        }
+    }
+    names.extend(scen.into_iter().map(|s| s.name));
+    names
+}
+
+/// `run --sim NAME` without a script: when NAME is a procedure (a name `run` would find,
+/// or a script file written as a path) and not a scenario, it is the script and the site
+/// is the default simulated site of its driver. A name that is both is refused, saying
+/// how to write either.
+fn script_from_sim(mut args: RunArgs) -> Result<RunArgs, String> {
+    let given = args.site.sim.clone().flatten();
+    let procedure = |n: &str| {
+        if scripts::is_path_arg(n) {
+            Path::new(n).is_file()
+        } else {
+            scripts::find(n, &scripts::search_path()).is_some()
+        }
+    };
+    match given {
+        Some(name) if procedure(&name) => {
+            let is_scenario = sim_names().contains(&name);
+            if is_scenario && !args.script.is_empty() {
+                return Ok(args);
+            }
+            if is_scenario {
+                return Err(format!(
+                    "--sim {} names both a scenario and a procedure: for the procedure write `hascript run {} --sim`, for the scenario `hascript run SCRIPT --sim {}`",
+                    quoted(&name),
+                    name,
+                    name
+                ));
+            }
+            if !args.script.is_empty() {
+                return Err(format!(
+                    "--sim {} names a procedure, not a scenario: run one script at a time (`hascript run {} --sim`), or give --sim a scenario (see `hascript list`)",
+                    quoted(&name),
+                    name
+                ));
+            }
+            args.script = name;
+            args.site.sim = Some(None);
+            Ok(args)
+        }
+        _ if args.script.is_empty() => Err(
+            "no script given: hascript run SCRIPT (--sim [SCENARIO] | -i INVENTORY) [-p KEY=VALUE]... (see `hascript list`)".into(),
+        ),
+        _ => Ok(args),
+    }
+}
+
 fn cmd_run(args: RunArgs) -> i32 {
-    cmd_run_with(args, None, None)
+    match script_from_sim(args) {
+        Ok(args) => cmd_run_with(args, None, None),
+        Err(e) => usage(e),
+    }
 }
 
 /// `hascript run` from inside another command (the REPL's `:run`): the same checks,
@@ -417,6 +599,12 @@ fn cmd_run_with(
     }
     if let Err(e) = check_declared(&params, &script) {
         return usage(e);
+    }
+    // A resumed run gave its parameters when it started (secret ones come again with -p).
+    if cont.is_none() {
+        if let Err(e) = check_required(&params, &script) {
+            return usage(e);
+        }
     }
     let spec = match site_spec(&args.site, script_driver(&script), true) {
         Ok(s) => s,
@@ -662,6 +850,16 @@ fn cmd_run_with(
         .map(|c| (c.from.clone(), c.left.clone()));
     env.interrupt = interrupt;
     env.secrets = run_secrets.values().clone();
+    // A shipped procedure's error shows the manual's step and remedy, not its source; `-v`
+    // (or HASCRIPT_VERBOSE=1, for the REPL's `:run` and wrappers) shows the source too.
+    let verbose = verbosity == crate::output::Verbosity::Verbose
+        || std::env::var_os("HASCRIPT_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0");
+    if script.origin == scripts::Origin::Shipped && !verbose {
+        env.report_style.procedure = Some((
+            script.source_name.clone(),
+            scripts::meta(&script.text).section,
+        ));
+    }
     let worker = std::thread::Builder::new()
         .name("script".into())
         .stack_size(engine::limits::SCRIPT_STACK)
@@ -979,7 +1177,16 @@ fn cmd_journal(cmd: JournalCmd) -> i32 {
             0
         }
         JournalCmd::Show { run, output } => {
-            let (_, path) = match journal::find(&dir, &run) {
+            let found = match run.as_deref() {
+                None | Some("last") => journal::list(&dir).and_then(|runs| {
+                    let last = runs
+                        .last()
+                        .ok_or_else(|| format!("no runs recorded in {}", dir.display()))?;
+                    journal::find(&dir, &last.id)
+                }),
+                Some(r) => journal::find(&dir, r),
+            };
+            let (_, path) = match found {
                 Ok(x) => x,
                 Err(e) => return usage(e),
             };
@@ -1055,22 +1262,26 @@ fn cmd_list() -> i32 {
         .chain(scen.iter().map(|s| s.section.len().max(1)))
         .max()
         .unwrap_or(1);
-    println!("Procedures (hascript run NAME --sim | -i INVENTORY):");
+    // A closed pipe (`hascript list | head`) ends the listing quietly, never a panic.
+    let mut so = std::io::stdout().lock();
+    let _ = writeln!(so, "Procedures (hascript run NAME --sim | -i INVENTORY):");
     for (name, m) in &shipped {
         let name = name.as_str();
         let section = m.section.as_deref().unwrap_or("-");
         let (num, rest) = section.split_once(' ').unwrap_or((section, ""));
         let title = m.title.as_deref().unwrap_or(rest);
-        println!("  {name:w$}  {num:sw$}  {title}");
+        let _ = writeln!(so, "  {name:w$}  {num:sw$}  {title}");
+        // The parameters, so a run can be written from the list alone.
+        let _ = writeln!(so, "  {:w$}  {:sw$}  ({})", "", "", params_summary(m));
     }
-    println!("Scenarios (--sim NAME):");
+    let _ = writeln!(so, "Scenarios (--sim NAME):");
     for s in &scen {
         let section = if s.section.is_empty() {
             "-"
         } else {
             s.section.as_str()
         };
-        println!("  {:w$}  {section:sw$}  {}", s.name, s.summary);
+        let _ = writeln!(so, "  {:w$}  {section:sw$}  {}", s.name, s.summary);
     }
     0
 }
@@ -1153,9 +1364,14 @@ fn cmd_parse(kind: &str, file: Option<&Path>) -> i32 {
             .iter()
             .map(|(k, d)| format!("  {k:24} {d}"))
             .collect();
+        let names: Vec<String> = backend::parse::KINDS
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .collect();
         return usage(format!(
-            "unknown kind {}; the kinds are:\n{}",
+            "unknown kind {}{}; the kinds are:\n{}",
             quoted(kind),
+            scripts::did_you_mean(kind, &names),
             kinds.join("\n")
         ));
     }
@@ -1259,6 +1475,106 @@ fn cmd_sim(cmd: SimCmd) -> i32 {
     }
 }
 
+fn cmd_inventory(cmd: InventoryCmd) -> i32 {
+    let InventoryCmd::Check { file } = cmd;
+    let name = file.display().to_string();
+    let text = match crate::files::read_regular_text(&file, crate::files::MAX_TEXT_FILE) {
+        Ok(t) => t,
+        Err(e) => return usage(format!("{name}: cannot read the inventory: {e}")),
+    };
+    match crate::inventory::check_all(&name, &text) {
+        Ok(inv) => {
+            let mut transports: BTreeMap<String, usize> = BTreeMap::new();
+            for h in &inv.hosts {
+                *transports
+                    .entry(format!("{:?}", h.transport).to_lowercase())
+                    .or_default() += 1;
+            }
+            let by = transports
+                .iter()
+                .map(|(t, n)| format!("{n} {t}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let roles = match &inv.topology {
+                crate::inventory::SiteTopology::Ldoms(t) => format!(
+                    "{} control domains, {} guest domains",
+                    t.control_domains.len(),
+                    t.guests.len()
+                ),
+                crate::inventory::SiteTopology::Hpvm(h) => {
+                    format!("{} VM hosts, {} guests", h.vm_hosts.len(), h.guests.len())
+                }
+            };
+            println!(
+                "{name}: ok — driver {}: {}; {} hosts ({by}): {}",
+                inv.driver,
+                inv.topology.description(),
+                inv.hosts.len(),
+                roles
+            );
+            0
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!(
+                "{name}: {} error{}",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
+            EXIT_USAGE
+        }
+    }
+}
+
+fn cmd_completions(shell: CompletionShell) -> i32 {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match shell {
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+    };
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "hascript", &mut out);
+    let mut so = std::io::stdout();
+    let _ = so.write_all(&out);
+    let _ = so.flush();
+    0
+}
+
+fn cmd_man(dir: Option<&Path>) -> i32 {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    match dir {
+        None => {
+            let mut out = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
+                eprintln!("error: cannot render the man page: {e}");
+                return 1;
+            }
+            let mut so = std::io::stdout();
+            let _ = so.write_all(&out);
+            let _ = so.flush();
+            0
+        }
+        Some(d) => {
+            if let Err(e) = std::fs::create_dir_all(d) {
+                return usage(format!("cannot create {}: {e}", d.display()));
+            }
+            match clap_mangen::generate_to(cmd, d) {
+                Ok(()) => {
+                    println!("man pages written to {}", d.display());
+                    0
+                }
+                Err(e) => usage(format!("cannot write man pages to {}: {e}", d.display())),
+            }
+        }
+    }
+}
+
 fn cmd_docs(output: Option<&Path>) -> i32 {
     let text = match crate::docs::markdown(&crate::docs::Api::offline()) {
         Ok(t) => t,
@@ -1293,6 +1609,9 @@ pub fn main() -> i32 {
         Cmd::Repl(site) => crate::repl::main(&site),
         Cmd::Docs { output } => cmd_docs(output.as_deref()),
         Cmd::Sim { command } => cmd_sim(command),
+        Cmd::Inventory { command } => cmd_inventory(command),
+        Cmd::Completions { shell } => cmd_completions(shell),
+        Cmd::Man { dir } => cmd_man(dir.as_deref()),
         Cmd::Journal { command } => cmd_journal(command),
         Cmd::Resume(a) => cmd_continue(
             &a.run,
@@ -1374,6 +1693,20 @@ mod tests {
         );
         let free = script("print(1);");
         assert!(check_declared(&params(&["anything=1"]), &free).is_ok());
+    }
+
+    #[test]
+    fn no_procedure_shares_a_name_with_a_scenario() {
+        // `run --sim NAME` takes NAME as the script when it is a procedure: that is
+        // unambiguous only while no shipped procedure is also a scenario or a driver.
+        let sims = sim_names();
+        assert!(
+            sims.iter().any(|n| n == "ldoms") && sims.len() > 2,
+            "{sims:?}"
+        );
+        for (name, _) in scripts::shipped() {
+            assert!(!sims.iter().any(|s| s == name), "{name} is also a scenario");
+        }
     }
 
     #[test]

@@ -34,10 +34,13 @@ pub struct ScriptMeta {
     pub title: Option<String>,
     /// `//! section: …` (the manual's section).
     pub section: Option<String>,
-    /// `//! params: a, b (optional: …)`: the declared parameter names (the first word of
-    /// each comma-separated entry; `(none)` or nothing declares none). `None` when the
-    /// script has no `params` line: it then accepts any parameter.
+    /// `//! params: a, b?, c (optional: …)`: the declared parameter names (the first word
+    /// of each comma-separated entry, without its `?`; `(none)` or nothing declares none).
+    /// `None` when the script has no `params` line: it then accepts any parameter.
     pub params: Option<Vec<String>>,
+    /// The declared parameters a run must give: every entry of the `params` line not
+    /// marked optional (`name?`, or a note in parentheses that starts with `optional`).
+    pub required: Vec<String>,
     /// `//! secrets: a (default: x), b`: the secret parameters (see [`crate::secrets`]);
     /// their values never come from `-p`.
     pub secrets: Vec<crate::secrets::SecretDecl>,
@@ -56,9 +59,11 @@ pub fn valid_param_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The parameter names declared by a `//! params:` value: the first word of each entry,
-/// entries separated by commas outside parentheses; empty or `(none)` declares none.
-fn declared_params(value: &str) -> Vec<String> {
+/// The parameters declared by a `//! params:` value as (name, required): the first word of
+/// each entry, entries separated by commas outside parentheses; empty or `(none)` declares
+/// none. An entry is optional when its name ends in `?` (`node?`) or its note in
+/// parentheses starts with `optional` (`target (optional: …)`); every other one is required.
+fn declared_params(value: &str) -> Vec<(String, bool)> {
     let value = value.trim();
     if value.is_empty() || value == "(none)" {
         return Vec::new();
@@ -84,7 +89,14 @@ fn declared_params(value: &str) -> Vec<String> {
             let word = e
                 .split(|c: char| c.is_whitespace() || c == '(')
                 .find(|w| !w.is_empty())?;
-            Some(word.to_string())
+            let note_optional = e
+                .split_once('(')
+                .is_some_and(|(_, note)| note.trim_start().starts_with("optional"));
+            let (name, marked) = match word.strip_suffix('?') {
+                Some(n) => (n, true),
+                None => (word, false),
+            };
+            Some((name.to_string(), !(marked || note_optional)))
         })
         .collect()
 }
@@ -110,7 +122,15 @@ pub fn meta(source: &str) -> ScriptMeta {
         match k.trim() {
             "title" => m.title = Some(v),
             "section" => m.section = Some(v),
-            "params" => m.params = Some(declared_params(&v)),
+            "params" => {
+                let decl = declared_params(&v);
+                m.required = decl
+                    .iter()
+                    .filter(|(_, req)| *req)
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                m.params = Some(decl.into_iter().map(|(n, _)| n).collect());
+            }
             "secrets" => m.secrets = crate::secrets::parse_decl(&v),
             _ => {}
         }
@@ -391,21 +411,13 @@ pub fn all_names(search: &[PathBuf]) -> Vec<String> {
     names
 }
 
+/// The edit distance of two names (one implementation for every "did you mean").
 fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    strsim::levenshtein(a, b)
 }
 
-/// Names close to `name` (edit distance, or sharing the last component).
+/// Names close to `name` (edit distance, or sharing the last component), closest first:
+/// the "did you mean" of procedures, scenarios, parse kinds and inventory keys.
 pub fn close_names(name: &str, candidates: &[String]) -> Vec<String> {
     let last = name.rsplit('/').next().unwrap_or(name);
     let mut scored: Vec<(usize, &String)> = candidates
@@ -413,7 +425,7 @@ pub fn close_names(name: &str, candidates: &[String]) -> Vec<String> {
         .map(|c| {
             let clast = c.rsplit('/').next().unwrap_or(c);
             let d = distance(name, c).min(distance(last, clast));
-            let d = if c.contains(last) || (!clast.is_empty() && name.contains(clast)) {
+            let d = if c.contains(last) || (!clast.is_empty() && last.contains(clast)) {
                 d.min(1)
             } else {
                 d
@@ -424,6 +436,16 @@ pub fn close_names(name: &str, candidates: &[String]) -> Vec<String> {
         .collect();
     scored.sort();
     scored.into_iter().take(5).map(|(_, c)| c.clone()).collect()
+}
+
+/// `; did you mean: a, b?` for the names close to `name`, or nothing when none is.
+pub fn did_you_mean(name: &str, candidates: &[String]) -> String {
+    let close = close_names(name, candidates);
+    if close.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean: {}?", close.join(", "))
+    }
 }
 
 #[cfg(test)]
@@ -463,6 +485,17 @@ mod tests {
             p("//! params: guest (optional: the guest)"),
             Some(vec!["guest".to_string()])
         );
+        let m = meta("//! params: package, node?, method? (a|b), when (optional: a time)");
+        assert_eq!(
+            m.params,
+            Some(vec![
+                "package".to_string(),
+                "node".to_string(),
+                "method".to_string(),
+                "when".to_string()
+            ])
+        );
+        assert_eq!(m.required, vec!["package".to_string()]);
         assert_eq!(p("//! params: (none)"), Some(Vec::new()));
         assert_eq!(p("//! params:"), Some(Vec::new()));
         assert_eq!(p("//! title: x"), None);
@@ -473,6 +506,32 @@ mod tests {
                     params.iter().all(|n| valid_param_name(n)),
                     "{name}: {params:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn shipped_required_parameters_are_those_the_scripts_require() {
+        // A required parameter is one the script refuses to run without
+        // (`!("x" in params)`); one it tests for (`if "x" in params`) is optional.
+        for (name, text) in shipped() {
+            if name.starts_with("lib/") {
+                continue;
+            }
+            let m = meta(text);
+            let Some(all) = &m.params else {
+                panic!("{name}: no //! params: line");
+            };
+            for p in all {
+                let refused = text.contains(&format!("!(\"{p}\" in params)"));
+                let tested = text.matches(&format!("\"{p}\" in params")).count()
+                    > text.matches(&format!("!(\"{p}\" in params)")).count();
+                let required = m.required.contains(p);
+                if required {
+                    assert!(refused && !tested, "{name}: {p} is marked required");
+                } else {
+                    assert!(tested || !refused, "{name}: {p} is marked optional");
+                }
             }
         }
     }

@@ -64,9 +64,7 @@ impl std::fmt::Display for SiteError {
 impl std::error::Error for SiteError {}
 
 fn scenario_list() -> String {
-    let mut names: Vec<String> = vec!["ldoms".into(), "hpvm".into()];
-    names.extend(backend::scenarios().into_iter().map(|s| s.name));
-    names.join(", ")
+    scenario_names().join(", ")
 }
 
 /// Resolve what `--sim [NAME]` asks for to a scenario argument for the simulator.
@@ -79,8 +77,9 @@ fn sim_scenario(scenario: Option<&str>, default_driver: &str) -> Result<Option<S
         backend::scenarios().iter().any(|s| s.name == name) || backend::driver_of(name).is_some();
     if !known {
         return Err(SiteError(format!(
-            "unknown scenario {}; the scenarios are: {}",
+            "unknown scenario {}{}; the scenarios are: {}",
             quoted(name),
+            crate::scripts::did_you_mean(name, &scenario_names()),
             scenario_list()
         )));
     }
@@ -90,11 +89,27 @@ fn sim_scenario(scenario: Option<&str>, default_driver: &str) -> Result<Option<S
 fn sim_error(e: backend::SimError, name: Option<&str>) -> SiteError {
     let mut msg = inventory::clip_quoted(&e.to_string());
     if let Some(n) = name {
-        if !backend::scenarios().iter().any(|s| s.name == n) && !msg.contains(&scenario_list()) {
-            msg.push_str(&format!("; the scenarios are: {}", scenario_list()));
+        if !backend::scenarios().iter().any(|s| s.name == n) {
+            let close = crate::scripts::did_you_mean(n, &scenario_names());
+            if !close.is_empty() {
+                msg = format!(
+                    "unknown scenario {}{close}; the scenarios are: {}",
+                    quoted(n),
+                    scenario_list()
+                );
+            } else if !msg.contains(&scenario_list()) {
+                msg.push_str(&format!("; the scenarios are: {}", scenario_list()));
+            }
         }
     }
     SiteError(msg)
+}
+
+/// The names `--sim` accepts, for "did you mean".
+fn scenario_names() -> Vec<String> {
+    let mut names: Vec<String> = vec!["ldoms".into(), "hpvm".into()];
+    names.extend(backend::scenarios().into_iter().map(|s| s.name));
+    names
 }
 
 /// Open or create the simulated site asked for.

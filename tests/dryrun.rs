@@ -303,6 +303,8 @@ fn shipped() -> Vec<String> {
         .skip(1)
         .take_while(|l| l.starts_with("  "))
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        // Each procedure's parameters follow on a line of their own: `(required: …)`.
+        .filter(|w| !w.starts_with('('))
         .collect()
 }
 

@@ -272,7 +272,11 @@ fn hpvm_targets_outside_the_node_list_move_nothing_exit_3() {
 #[test]
 fn bad_parameters_are_usage_errors_before_anything() {
     for (scenario, params, says) in [
-        (None, vec![], "evacuate-host needs -p host="),
+        (
+            None,
+            vec![],
+            "missing parameter \"host\" for examples/evacuate-host",
+        ),
         (
             None,
             vec!["host=node1"],

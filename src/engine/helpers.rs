@@ -167,6 +167,22 @@ fn journaled_step(
     title: &str,
     body: &FnPtr,
 ) -> RhaiRes<Dynamic> {
+    // The error report of a shipped procedure names the step an error left.
+    env.report_style.step_begins();
+    let r = journaled_step_body(ctx, env, section, title, body);
+    if r.is_err() {
+        env.report_style.step_failed(section, title);
+    }
+    r
+}
+
+fn journaled_step_body(
+    ctx: &NativeCallContext,
+    env: &RunEnv,
+    section: &str,
+    title: &str,
+    body: &FnPtr,
+) -> RhaiRes<Dynamic> {
     let started = std::time::Instant::now();
     if let Some(rec) = &env.journal {
         rec.script_step_next();

@@ -146,6 +146,8 @@ pub struct RunEnv {
     /// `hascript resume`: the completed steps of the resumed run, whose recorded values
     /// are returned instead of running them again.
     pub replay: Option<Arc<crate::resume::Replay>>,
+    /// How an uncaught error is reported (a shipped procedure's without its source).
+    pub report_style: report::ReportStyle,
 }
 
 impl RunEnv {
@@ -163,6 +165,7 @@ impl RunEnv {
             journal: None,
             deferred: Deferred::default(),
             replay: None,
+            report_style: report::ReportStyle::default(),
         }
     }
 
@@ -608,7 +611,7 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
                 .clone();
             let kind = error_kind(&e);
             let mut exit = report::exit_code_by(&e, env.ctx.changed(), env.interrupt.signal());
-            let mut text = report::render(&e, source_name, &sources);
+            let mut text = report::render_styled(&e, source_name, &sources, &env.report_style);
             // A signal may also end a run through another error (SIGHUP: a question on the
             // terminal that went away reads as "no"): its cancellation is cleared all the
             // same, or the routines could not send a command.

@@ -3,6 +3,7 @@
 //! and the chain of function calls that led there.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use hascript_api::{ErrorKind, Signal};
 use rhai::{Dynamic, EvalAltResult, Map, Position};
@@ -173,7 +174,7 @@ pub fn fields(err: &EvalAltResult, main_source: &str) -> crate::journal::ErrorFi
             _ => break,
         }
     }
-    let (message, _) = headline(cur);
+    let (message, _) = message_and_details(cur);
     let mut f = crate::journal::ErrorFields {
         message,
         ..Default::default()
@@ -194,8 +195,74 @@ pub fn fields(err: &EvalAltResult, main_source: &str) -> crate::journal::ErrorFi
     f
 }
 
-/// The message of the innermost error `cur`, and the details of a thrown driver error.
-fn headline(cur: &EvalAltResult) -> (String, Vec<String>) {
+/// How an uncaught error of a run is reported: with the script's source (the operator's own
+/// scripts), or, for a shipped procedure, as the manual's step and the remedy (the
+/// procedure's source is not the operator's to read; `HASCRIPT_VERBOSE=1` shows it).
+#[derive(Debug, Clone, Default)]
+pub struct ReportStyle {
+    /// `Some((name, manual section))`: a shipped procedure, reported without its source.
+    pub procedure: Option<(String, Option<String>)>,
+    /// The innermost step an error left (`[section] title`), cleared when a step begins.
+    failed_step: Arc<Mutex<Option<(String, String)>>>,
+}
+
+impl ReportStyle {
+    /// A step begins: an error an earlier step raised was caught.
+    pub fn step_begins(&self) {
+        *self.failed_step.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Step `section` `title` ends with an error: the innermost such step is kept.
+    pub fn step_failed(&self, section: &str, title: &str) {
+        let mut s = self.failed_step.lock().unwrap_or_else(|p| p.into_inner());
+        if s.is_none() {
+            *s = Some((section.to_string(), title.to_string()));
+        }
+    }
+
+    fn failed_step(&self) -> Option<(String, String)> {
+        self.failed_step
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// [`render`] in `style`: a shipped procedure's error names the manual's step where it
+/// stopped, the procedure and its section, the host, command and remedy — not the script's
+/// source line, caret and call chain.
+pub fn render_styled(
+    err: &EvalAltResult,
+    main_source: &str,
+    sources: &HashMap<String, String>,
+    style: &ReportStyle,
+) -> String {
+    let Some((name, section)) = &style.procedure else {
+        return render(err, main_source, sources);
+    };
+    let (message, details) = message_and_details(innermost(err));
+    let mut out = vec![format!("error: {message}")];
+    if let Some((sec, title)) = style.failed_step() {
+        if sec.is_empty() {
+            out.push(format!("  step: {title}"));
+        } else {
+            out.push(format!("  step: [{sec}] {title}"));
+        }
+    }
+    match section {
+        Some(sec) => out.push(format!("  procedure: {name} (manual {sec})")),
+        None => out.push(format!("  procedure: {name}")),
+    }
+    out.extend(details);
+    out.push(format!(
+        "  (-v shows where in the procedure's source it stopped; `hascript show {name}` prints the source)"
+    ));
+    out.join("\n")
+}
+
+/// The message and the details (host, command, exit, stderr, remedy) of the innermost
+/// error.
+fn message_and_details(cur: &EvalAltResult) -> (String, Vec<String>) {
     match cur {
         EvalAltResult::ErrorRuntime(v, _) => thrown_details(v),
         EvalAltResult::ErrorTerminated(token, _) => match token.clone().into_string() {
@@ -239,7 +306,7 @@ pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, 
             _ => break,
         }
     }
-    let (message, details) = headline(cur);
+    let (message, details) = message_and_details(cur);
     let mut out = vec![format!("error: {message}")];
     out.extend(location(&src, origin(cur), sources));
     out.extend(details);
