@@ -249,6 +249,7 @@ struct RawDefaults {
     connect_timeout: Option<Spanned<i64>>,
     command_timeout: Option<Spanned<i64>>,
     handshakes_per_server: Option<Spanned<i64>>,
+    proxy_jump: Option<Spanned<String>>,
     // Where the hascript lock is made, for hosts with transport = "local" only.
     lock_dir: Option<Spanned<String>>,
 }
@@ -294,6 +295,7 @@ struct RawHost {
     connect_timeout: Option<Spanned<i64>>,
     command_timeout: Option<Spanned<i64>>,
     handshakes_per_server: Option<Spanned<i64>>,
+    proxy_jump: Option<Spanned<String>>,
     lock_dir: Option<Spanned<String>>,
 }
 
@@ -439,6 +441,7 @@ fn ssh_options(
         connect_timeout: h.connect_timeout.as_ref(),
         command_timeout: h.command_timeout.as_ref(),
         handshakes_per_server: h.handshakes_per_server.as_ref(),
+        proxy_jump: h.proxy_jump.as_ref(),
     };
     if transport != TransportKind::Ssh {
         if let Some((at, key)) = own.first_set() {
@@ -472,6 +475,7 @@ fn ssh_options(
         handshakes_per_server: own
             .handshakes_per_server
             .or(d.handshakes_per_server.as_ref()),
+        proxy_jump: own.proxy_jump.or(d.proxy_jump.as_ref()),
     };
     keys.validate().map_err(|e| {
         ctx.err(
