@@ -682,6 +682,9 @@ pub fn tunnel(
         let b = bastion(j, accept_new, cancel).map_err(|e| {
             let own = format!("{}: ", j.name);
             let msg = e.message.strip_prefix(&own).unwrap_or(&e.message);
+            let msg = msg
+                .strip_suffix("; nothing was sent to the host")
+                .unwrap_or(msg);
             let mut out = Error::new(
                 e.kind,
                 format!(
