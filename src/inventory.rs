@@ -1181,6 +1181,46 @@ role = "guest-domain"
     }
 
     #[test]
+    fn proxy_jump_from_defaults_per_host_none_and_bad_values() {
+        let text = replace(
+            "transport = \"local\"\nuser = \"root\"",
+            "transport = \"ssh\"\nuser = \"root\"\nproxy_jump = \"ops@bastion.example.com:2222\"",
+        )
+        .replace("transport = \"sim\"", "proxy_jump = \"none\"")
+        .replace(
+            "domain = \"cfguest1\"",
+            "domain = \"cfguest1\"\nproxy_jump = \"outer, inner\"",
+        );
+        let inv = match parse("inv.toml", &text) {
+            Ok(i) => i,
+            Err(e) => panic!("{e}"),
+        };
+        let hops = |i: usize| inv.hosts[i].ssh.proxy_jump.clone().unwrap_or_default();
+        assert_eq!(hops(0).len(), 1);
+        assert_eq!(hops(0)[0].user.as_deref(), Some("ops"));
+        assert_eq!(hops(0)[0].host, "bastion.example.com");
+        assert_eq!(hops(0)[0].port, Some(2222));
+        assert_eq!(inv.hosts[1].ssh.proxy_jump, Some(Vec::new()), "none");
+        let names: Vec<String> = hops(2).iter().map(|h| h.host.clone()).collect();
+        assert_eq!(names, ["outer", "inner"]);
+        for bad in ["bastion:0", "bad host", "a,,b", ""] {
+            let e = err(&text.replace("outer, inner", bad));
+            assert_eq!(
+                (e.key.as_deref(), e.line),
+                (Some("proxy_jump"), Some(29)),
+                "{bad}: {e}"
+            );
+            assert!(e.message.contains("[user@]host[:port]"), "{e}");
+        }
+        // Only over SSH.
+        let e = err(&replace(
+            "transport = \"sim\"",
+            "transport = \"sim\"\nproxy_jump = \"b\"",
+        ));
+        assert_eq!(e.key.as_deref(), Some("proxy_jump"), "{e}");
+    }
+
+    #[test]
     fn bad_host_name() {
         let e = err(&replace("name = \"guest2\"", "name = \"guest;2\""));
         assert_eq!(e.key.as_deref(), Some("name"));

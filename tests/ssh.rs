@@ -1396,7 +1396,13 @@ fn count(log: &str, needle: &str) -> usize {
 #[test]
 fn hosts_behind_a_jump_host_share_one_session_to_it() {
     let bastion = bastion_sshd("");
-    let ips = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.7"];
+    let ips = [
+        "127.0.0.2",
+        "127.0.0.3",
+        "127.0.0.4",
+        "127.0.0.5",
+        "127.0.0.7",
+    ];
     let target = Sshd::start(ips.iter().map(|i| raw_addr(i)).collect(), &["ed25519"], "");
     // h3 gets its jump host from ~/.ssh/config's ProxyJump, the others from the inventory's
     // proxy_jump; h4's proxy_jump = "none" overrides the config's.
@@ -1418,12 +1424,18 @@ fn hosts_behind_a_jump_host_share_one_session_to_it() {
             4 => jump("none"),
             _ => jump("bastion"),
         };
-        map.insert(n.clone(), ssh_host(&entry(&n, ip, target.port, USER, opts), &s));
+        map.insert(
+            n.clone(),
+            ssh_host(&entry(&n, ip, target.port, USER, opts), &s),
+        );
         names.push(n);
     }
     let hosts = Hosts(map);
     assert!(
-        hosts.0["h0"].target().endpoint().ends_with("through jump host bastion"),
+        hosts.0["h0"]
+            .target()
+            .endpoint()
+            .ends_with("through jump host bastion"),
         "{}",
         hosts.0["h0"].target().endpoint()
     );
@@ -1431,7 +1443,12 @@ fn hosts_behind_a_jump_host_share_one_session_to_it() {
     for round in 0..2 {
         let cmds: Vec<Command> = names
             .iter()
-            .map(|n| sh(n, &format!("echo {n} $SSH_CONNECTION; head -c 300000 /dev/zero | wc -c")))
+            .map(|n| {
+                sh(
+                    n,
+                    &format!("echo {n} $SSH_CONNECTION; head -c 300000 /dev/zero | wc -c"),
+                )
+            })
             .collect();
         let r = fan_out(
             &hosts,
@@ -1460,7 +1477,10 @@ fn hosts_behind_a_jump_host_share_one_session_to_it() {
         "one session to the jump host: {log}"
     );
     let forwards = count(&log, "server_request_direct_tcpip: originator");
-    assert_eq!(forwards, 4, "one direct-tcpip channel per host behind it: {log}");
+    assert_eq!(
+        forwards, 4,
+        "one direct-tcpip channel per host behind it: {log}"
+    );
     for ip in &ips[..4] {
         assert!(
             log.contains(&format!("target {ip} port {}", target.port)),
@@ -1490,7 +1510,11 @@ fn a_chain_of_jump_hosts_nests_the_sessions() {
     assert_eq!(ok(h.exec(&sh("t", "echo nested"))).stdout, "nested\n");
     let log = bastion.log();
     // bastion (direct), then hop2 through bastion, then t through hop2.
-    assert_eq!(count(&log, &format!("Accepted publickey for {USER}")), 2, "{log}");
+    assert_eq!(
+        count(&log, &format!("Accepted publickey for {USER}")),
+        2,
+        "{log}"
+    );
     assert!(
         log.contains(&format!("target 127.0.0.6 port {}", bastion.port)),
         "{log}"
@@ -1523,12 +1547,19 @@ fn an_unknown_jump_host_key_is_refused_naming_the_jump_host() {
         "{e}"
     );
     assert!(
-        e.remedy.as_deref().is_some_and(|r| r.contains("--accept-new-host-keys")),
+        e.remedy
+            .as_deref()
+            .is_some_and(|r| r.contains("--accept-new-host-keys")),
         "{e:?}"
     );
     // Nothing reached the target (its one connection is the start-up probe), and the jump
     // host saw no login.
-    assert_eq!(count(&target.log(), "Connection from"), 1, "{}", target.log());
+    assert_eq!(
+        count(&target.log(), "Connection from"),
+        1,
+        "{}",
+        target.log()
+    );
     assert_eq!(count(&bastion.log(), "Accepted publickey"), 0);
     // The target's key is checked under its own name too: known only for the jump host.
     let home = Home::new(&bastion.known_hosts, &bastion_config(&bastion));
@@ -1561,12 +1592,15 @@ fn a_jump_host_that_refuses_forwarding_is_named_with_the_setting() {
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     assert!(
         e.message.contains("the jump host bastion")
-            && e.message.contains("refused to forward a connection to 127.0.0.2 port")
+            && e.message
+                .contains("refused to forward a connection to 127.0.0.2 port")
             && e.message.contains("administratively prohibited"),
         "{e}"
     );
     assert!(
-        e.remedy.as_deref().is_some_and(|r| r.contains("AllowTcpForwarding")),
+        e.remedy
+            .as_deref()
+            .is_some_and(|r| r.contains("AllowTcpForwarding")),
         "{e:?}"
     );
     assert!(
@@ -1574,7 +1608,12 @@ fn a_jump_host_that_refuses_forwarding_is_named_with_the_setting() {
         "{}",
         bastion.log()
     );
-    assert_eq!(count(&target.log(), "Connection from"), 1, "{}", target.log());
+    assert_eq!(
+        count(&target.log(), "Connection from"),
+        1,
+        "{}",
+        target.log()
+    );
     // A jump host nothing listens on: the hop is named.
     let home = Home::new(
         &target.known_hosts,

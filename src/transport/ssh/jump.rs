@@ -706,7 +706,10 @@ pub fn tunnel(
             Err(OpenError::Broken(why)) => {
                 return Err(t.err(
                     ErrorKind::Transport,
-                    format!("the session to the jump host {through} broke ({why}); nothing was sent to {}", t.name),
+                    format!(
+                    "the session to the jump host {through} broke ({why}); nothing was sent to {}",
+                    t.name
+                ),
                 ))
             }
             Err(OpenError::Cancelled) => return Err(Error::cancelled().on_host(&t.name)),

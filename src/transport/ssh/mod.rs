@@ -109,7 +109,11 @@ pub fn resolve(h: &HostEntry, settings: &SshSettings) -> Result<Target, Error> {
         .or_else(|| h.address.clone())
         .unwrap_or_else(|| h.name.clone());
     let port = o.port.or(c.port).unwrap_or(22);
-    let user = h.user.clone().or(c.user.clone()).unwrap_or_else(|| me.clone());
+    let user = h
+        .user
+        .clone()
+        .or(c.user.clone())
+        .unwrap_or_else(|| me.clone());
     let known_names = vec![known_hosts::host_key_name(
         c.host_key_alias.as_deref(),
         &connect_host,

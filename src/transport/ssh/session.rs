@@ -258,6 +258,10 @@ impl Conn {
     }
 }
 
+/// A session after its key exchange: the session, its socket, and the jump host's session
+/// carrying it (if any).
+type Shaken = (Session, i32, Option<Arc<Bastion>>);
+
 /// How a host's TCP stream is made: a direct connection to one of its addresses, or a
 /// tunnel through its jump host.
 enum Route {
@@ -309,7 +313,7 @@ fn handshake(
     legacy: bool,
     budget: Duration,
     cancel: &CancelToken,
-) -> Result<(Session, i32, Option<Arc<Bastion>>), HandshakeError> {
+) -> Result<Shaken, HandshakeError> {
     let mut sess = Session::new().map_err(|e| {
         t.err(
             ErrorKind::Transport,
@@ -435,7 +439,7 @@ fn handshake_with_retries(
     route: &Route,
     recorded: &[String],
     cancel: &CancelToken,
-) -> Result<(Session, i32, Option<Arc<Bastion>>, throttle::Slot), HandshakeError> {
+) -> Result<(Shaken, throttle::Slot), HandshakeError> {
     let server = route.server_key(t);
     let mut tries = 0u32;
     let mut spent = Duration::ZERO;
@@ -455,7 +459,7 @@ fn handshake_with_retries(
         ) {
             Ok((sess, fd, via)) => {
                 slot.passed();
-                return Ok((sess, fd, via, slot));
+                return Ok(((sess, fd, via), slot));
             }
             Err(e) => e,
         };
@@ -550,7 +554,7 @@ pub fn connect(t: &Target, accept_new: bool, cancel: &CancelToken) -> Result<Con
     };
     // The slot is held until authentication ends: sshd counts a connection against
     // MaxStartups until it has logged in.
-    let (sess, fd, via, _slot) = match handshake_with_retries(t, &route, &recorded, cancel) {
+    let ((sess, fd, via), _slot) = match handshake_with_retries(t, &route, &recorded, cancel) {
         Ok(x) => x,
         Err(e) if !t.legacy && e.negotiation => {
             // Would the legacy algorithms have worked? Ask with a second key exchange
