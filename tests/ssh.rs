@@ -18,7 +18,7 @@ use hascript::transport::ssh::{Become, SshHost, SshOptions, SshSettings};
 use hascript::transport::{fan_out, FanOut};
 use hascript_api::{CancelToken, Command, Effect, Error, ErrorKind, Exec, ExitStatus, Output};
 use hascript_sim::SimSite;
-use ssh_support::{env, Addr, Home, Sshd, TTY_USER, USER};
+use ssh_support::{env, Addr, Home, Netns, Sshd, TTY_USER, USER};
 
 /// An inventory host reached at `ip` on `sshd`'s port as `user`.
 fn entry(name: &str, ip: &str, port: u16, user: &str, ssh: SshOptions) -> HostEntry {
@@ -1628,5 +1628,57 @@ fn a_jump_host_that_refuses_forwarding_is_named_with_the_setting() {
         e.message.contains("cannot reach the jump host bastion")
             && e.message.contains("cannot connect to"),
         "{e}"
+    );
+}
+
+#[test]
+fn a_host_reachable_only_through_the_jump_host_is_reached() {
+    // Both servers live in a network namespace of their own: from here only the jump host is
+    // reachable (through a relay), and the host only from the jump host.
+    let ns = Netns::new();
+    let bastion = Sshd::start_in(
+        Some(&ns),
+        vec![raw_addr("127.0.0.1")],
+        &["ed25519"],
+        "LogLevel DEBUG1\n",
+    );
+    let target = Sshd::start_in(Some(&ns), vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    let relay = ns.relay("127.0.0.1", bastion.port);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.2", target.port)).is_err(),
+        "the host must not be reachable directly"
+    );
+    // The jump host's key as recorded for the address and port hascript connects to.
+    let bastion_kh = bastion
+        .known_hosts
+        .replace(&format!("]:{} ", bastion.port), &format!("]:{relay} "));
+    let home = Home::new(
+        &format!("{bastion_kh}{}", target.known_hosts),
+        &format!("Host bastion\n    HostName 127.0.0.1\n    Port {relay}\n    User {USER}\n"),
+    );
+    let s = settings(&home);
+    let direct = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("none")),
+        &s,
+    );
+    let e = err(direct.exec(&sh("t", "echo x")));
+    assert!(e.message.contains("cannot connect"), "{e}");
+    let h = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("bastion")),
+        &s,
+    );
+    let o = ok(h.exec(&sh("t", "echo $SSH_CONNECTION")));
+    assert_eq!(
+        o.stdout.split_whitespace().nth(2),
+        Some("127.0.0.2"),
+        "{o:?}"
+    );
+    let log = bastion.log();
+    assert!(
+        log.contains(&format!(
+            "server_request_direct_tcpip: originator 127.0.0.1 port 22, target 127.0.0.2 port {}",
+            target.port
+        )),
+        "{log}"
     );
 }
