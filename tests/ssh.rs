@@ -1682,3 +1682,53 @@ fn a_host_reachable_only_through_the_jump_host_is_reached() {
         "{log}"
     );
 }
+
+#[test]
+fn a_frozen_or_killed_jump_host_fails_within_timeouts_and_is_replaced() {
+    let bastion = bastion_sshd("");
+    let target = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    let home = Home::new(
+        &format!("{}{}", bastion.known_hosts, target.known_hosts),
+        &bastion_config(&bastion),
+    );
+    let h = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("bastion")),
+        &settings(&home),
+    );
+    assert_eq!(ok(h.exec(&sh("t", "echo up"))).stdout, "up\n");
+    // A hung jump host: the host's command is bounded by its own timeout.
+    bastion.signal_all(libc::SIGSTOP);
+    let t = Instant::now();
+    let e = err(h.exec(&sh("t", "echo hello").with_timeout(Duration::from_millis(1500))));
+    assert!(
+        matches!(e.kind, ErrorKind::Timeout | ErrorKind::Transport),
+        "{e}"
+    );
+    assert_eq!(e.host.as_deref(), Some("t"));
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "{:?}: {e}",
+        t.elapsed()
+    );
+    bastion.signal_all(libc::SIGCONT);
+    // The jump host's session dies (its sshd session killed, the listener kept): the next
+    // commands open a new session to it, and through it to the host.
+    bastion.kill_sessions();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(h.exec(&sh("t", "echo again")));
+    }
+    assert!(
+        answers
+            .iter()
+            .any(|r| r.as_ref().is_ok_and(|o| o.stdout == "again\n")),
+        "{answers:?}"
+    );
+    assert!(answers.last().is_some_and(|r| r.is_ok()), "{answers:?}");
+    assert_eq!(
+        count(&bastion.log(), &format!("Accepted publickey for {USER}")),
+        2,
+        "{}",
+        bastion.log()
+    );
+}
