@@ -160,7 +160,82 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// Jump hosts: 16 new hosts on one sshd, one `true` each, reached directly and through one
+/// jump host (a second sshd); then the same with the sessions open. Medians of 5; the jump
+/// host's logins are counted in its log (one per round: the 16 hosts share its session).
+fn jump_bench() {
+    const N: usize = 16;
+    let ips: Vec<String> = (0..N).map(|i| format!("127.0.0.{}", i + 2)).collect();
+    let addr = |ip: &str| Addr {
+        ip: ip.into(),
+        force: None,
+    };
+    let target = Sshd::start(ips.iter().map(|i| addr(i)).collect(), &["ed25519"], "");
+    let bastion = Sshd::start(vec![addr("127.0.0.1")], &["ed25519"], "");
+    let home = Home::new(
+        &format!("{}{}", bastion.known_hosts, target.known_hosts),
+        &format!(
+            "Host bastion\n    HostName 127.0.0.1\n    Port {}\n    User {USER}\n",
+            bastion.port
+        ),
+    );
+    let settings = SshSettings {
+        home: Some(home.path.clone()),
+        ..SshSettings::default()
+    };
+    let hops = |v: &str| hascript::transport::ssh::jump::parse_hops(v).unwrap_or_default();
+    let hosts = |via: bool| {
+        Map((0..N)
+            .map(|i| {
+                let mut e = entry(&format!("h{i}"), &ips[i], target.port);
+                e.ssh.proxy_jump = Some(hops(if via { "bastion" } else { "none" }));
+                SshHost::new(&e, &settings, CancelToken::new()).unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect())
+    };
+    let cmds: Vec<Command> = (0..N)
+        .map(|i| Command::read(&format!("h{i}"), &["true"]))
+        .collect();
+    let opts = FanOut {
+        limit: N,
+        stop_on_error: false,
+    };
+    let once = |m: &Map| {
+        let t = Instant::now();
+        for r in fan_out(m, &cmds, &opts) {
+            r.unwrap_or_else(|e| panic!("{e}"));
+        }
+        t.elapsed()
+    };
+    let logins = || bastion.log().matches("Accepted publickey").count();
+    let (mut cold_direct, mut cold_via, mut warm_direct, mut warm_via) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let before = logins();
+    for _ in 0..5 {
+        let d = hosts(false);
+        cold_direct.push(once(&d));
+        warm_direct.push(once(&d));
+        let v = hosts(true);
+        cold_via.push(once(&v));
+        warm_via.push(once(&v));
+    }
+    let per_round = (logins() - before) as f64 / 5.0;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "  jump host, {N} new hosts, one `true` each: direct {:.1} ms, through one jump host {:.1} ms; sessions open: direct {:.1} ms, through it {:.1} ms (medians of 5); jump host logins per fan-out: {per_round:.1}",
+        ms(median(cold_direct)),
+        ms(median(cold_via)),
+        ms(median(warm_direct)),
+        ms(median(warm_via)),
+    );
+}
+
 fn main() {
+    if std::env::var("HASCRIPT_BENCH_ONLY").as_deref() == Ok("jump") {
+        println!("SSH transport benchmark, jump hosts only (HASCRIPT_BENCH_ONLY=jump)");
+        jump_bench();
+        return;
+    }
     let ips: Vec<String> = (0..HOSTS).map(|i| format!("127.0.0.{}", i + 2)).collect();
     // sshd listens on at most 16 addresses: two servers of 16 hosts each.
     let servers: Vec<Sshd> = ips
@@ -440,4 +515,5 @@ fn main() {
         ms(roomy),
         ms(throttled)
     );
+    jump_bench();
 }

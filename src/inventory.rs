@@ -249,6 +249,7 @@ struct RawDefaults {
     connect_timeout: Option<Spanned<i64>>,
     command_timeout: Option<Spanned<i64>>,
     handshakes_per_server: Option<Spanned<i64>>,
+    proxy_jump: Option<Spanned<String>>,
     // Where the hascript lock is made, for hosts with transport = "local" only.
     lock_dir: Option<Spanned<String>>,
 }
@@ -294,6 +295,7 @@ struct RawHost {
     connect_timeout: Option<Spanned<i64>>,
     command_timeout: Option<Spanned<i64>>,
     handshakes_per_server: Option<Spanned<i64>>,
+    proxy_jump: Option<Spanned<String>>,
     lock_dir: Option<Spanned<String>>,
 }
 
@@ -525,6 +527,7 @@ fn ssh_options(
         connect_timeout: h.connect_timeout.as_ref(),
         command_timeout: h.command_timeout.as_ref(),
         handshakes_per_server: h.handshakes_per_server.as_ref(),
+        proxy_jump: h.proxy_jump.as_ref(),
     };
     if transport != TransportKind::Ssh {
         if let Some((at, key)) = own.first_set() {
@@ -558,6 +561,7 @@ fn ssh_options(
         handshakes_per_server: own
             .handshakes_per_server
             .or(d.handshakes_per_server.as_ref()),
+        proxy_jump: own.proxy_jump.or(d.proxy_jump.as_ref()),
     };
     keys.validate().map_err(|e| {
         ctx.err(
@@ -1277,6 +1281,46 @@ role = "guest-domain"
             );
             assert!(e.message.contains("MaxStartups"), "{e}");
         }
+    }
+
+    #[test]
+    fn proxy_jump_from_defaults_per_host_none_and_bad_values() {
+        let text = replace(
+            "transport = \"local\"\nuser = \"root\"",
+            "transport = \"ssh\"\nuser = \"root\"\nproxy_jump = \"ops@bastion.example.com:2222\"",
+        )
+        .replace("transport = \"sim\"", "proxy_jump = \"none\"")
+        .replace(
+            "domain = \"cfguest1\"",
+            "domain = \"cfguest1\"\nproxy_jump = \"outer, inner\"",
+        );
+        let inv = match parse("inv.toml", &text) {
+            Ok(i) => i,
+            Err(e) => panic!("{e}"),
+        };
+        let hops = |i: usize| inv.hosts[i].ssh.proxy_jump.clone().unwrap_or_default();
+        assert_eq!(hops(0).len(), 1);
+        assert_eq!(hops(0)[0].user.as_deref(), Some("ops"));
+        assert_eq!(hops(0)[0].host, "bastion.example.com");
+        assert_eq!(hops(0)[0].port, Some(2222));
+        assert_eq!(inv.hosts[1].ssh.proxy_jump, Some(Vec::new()), "none");
+        let names: Vec<String> = hops(2).iter().map(|h| h.host.clone()).collect();
+        assert_eq!(names, ["outer", "inner"]);
+        for bad in ["bastion:0", "bad host", "a,,b", ""] {
+            let e = err(&text.replace("outer, inner", bad));
+            assert_eq!(
+                (e.key.as_deref(), e.line),
+                (Some("proxy_jump"), Some(29)),
+                "{bad}: {e}"
+            );
+            assert!(e.message.contains("[user@]host[:port]"), "{e}");
+        }
+        // Only over SSH.
+        let e = err(&replace(
+            "transport = \"sim\"",
+            "transport = \"sim\"\nproxy_jump = \"b\"",
+        ));
+        assert_eq!(e.key.as_deref(), Some("proxy_jump"), "{e}");
     }
 
     #[test]

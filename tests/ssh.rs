@@ -18,7 +18,7 @@ use hascript::transport::ssh::{Become, SshHost, SshOptions, SshSettings};
 use hascript::transport::{fan_out, FanOut};
 use hascript_api::{CancelToken, Command, Effect, Error, ErrorKind, Exec, ExitStatus, Output};
 use hascript_sim::SimSite;
-use ssh_support::{env, Addr, Home, Sshd, TTY_USER, USER};
+use ssh_support::{env, Addr, Home, Netns, Sshd, TTY_USER, USER};
 
 /// An inventory host reached at `ip` on `sshd`'s port as `user`.
 fn entry(name: &str, ip: &str, port: u16, user: &str, ssh: SshOptions) -> HostEntry {
@@ -1358,5 +1358,377 @@ fn host_key_alias_on_another_port_is_looked_up_under_the_alias_alone() {
         home.known_hosts().ends_with(&format!("\ncd1 {key}\n")),
         "{}",
         home.known_hosts()
+    );
+}
+
+/// A jump host: a raw sshd on 127.0.0.1 logging at DEBUG1 (its log then shows each
+/// `direct-tcpip` request), with `extra` configuration lines.
+fn bastion_sshd(extra: &str) -> Sshd {
+    Sshd::start(
+        vec![raw_addr("127.0.0.1"), raw_addr("127.0.0.6")],
+        &["ed25519"],
+        &format!("LogLevel DEBUG1\n{extra}"),
+    )
+}
+
+/// `Host bastion` (and `Host hop2`, its second address) in `~/.ssh/config`.
+fn bastion_config(bastion: &Sshd) -> String {
+    format!(
+        "Host bastion\n    HostName 127.0.0.1\n    Port {p}\n    User {USER}\n\
+         Host hop2\n    HostName 127.0.0.6\n    Port {p}\n    User {USER}\n",
+        p = bastion.port
+    )
+}
+
+fn jump(value: &str) -> SshOptions {
+    SshOptions {
+        proxy_jump: Some(
+            hascript::transport::ssh::jump::parse_hops(value).unwrap_or_else(|e| panic!("{e}")),
+        ),
+        ..SshOptions::default()
+    }
+}
+
+fn count(log: &str, needle: &str) -> usize {
+    log.lines().filter(|l| l.contains(needle)).count()
+}
+
+#[test]
+fn hosts_behind_a_jump_host_share_one_session_to_it() {
+    let bastion = bastion_sshd("");
+    let ips = [
+        "127.0.0.2",
+        "127.0.0.3",
+        "127.0.0.4",
+        "127.0.0.5",
+        "127.0.0.7",
+    ];
+    let target = Sshd::start(ips.iter().map(|i| raw_addr(i)).collect(), &["ed25519"], "");
+    // h3 gets its jump host from ~/.ssh/config's ProxyJump, the others from the inventory's
+    // proxy_jump; h4's proxy_jump = "none" overrides the config's.
+    let config = format!(
+        "{}Host h3 h4\n    ProxyJump bastion\n",
+        bastion_config(&bastion)
+    );
+    let home = Home::new(
+        &format!("{}{}", bastion.known_hosts, target.known_hosts),
+        &config,
+    );
+    let s = settings(&home);
+    let mut map = HashMap::new();
+    let mut names = Vec::new();
+    for (i, ip) in ips.iter().enumerate() {
+        let n = format!("h{i}");
+        let opts = match i {
+            3 => SshOptions::default(),
+            4 => jump("none"),
+            _ => jump("bastion"),
+        };
+        map.insert(
+            n.clone(),
+            ssh_host(&entry(&n, ip, target.port, USER, opts), &s),
+        );
+        names.push(n);
+    }
+    let hosts = Hosts(map);
+    assert!(
+        hosts.0["h0"]
+            .target()
+            .endpoint()
+            .ends_with("through jump host bastion"),
+        "{}",
+        hosts.0["h0"].target().endpoint()
+    );
+    // Twice: the second round reuses every session (the tunnels stay open).
+    for round in 0..2 {
+        let cmds: Vec<Command> = names
+            .iter()
+            .map(|n| {
+                sh(
+                    n,
+                    &format!("echo {n} $SSH_CONNECTION; head -c 300000 /dev/zero | wc -c"),
+                )
+            })
+            .collect();
+        let r = fan_out(
+            &hosts,
+            &cmds,
+            &FanOut {
+                limit: 16,
+                stop_on_error: false,
+            },
+        );
+        for ((n, r), ip) in names.iter().zip(&r).zip(ips.iter()) {
+            let o = ok(r.clone());
+            // The target sees the connection on its own address and port: the jump host
+            // connected there (SSH_CONNECTION: client ip, port, server ip, port).
+            let first = o.stdout.lines().next().unwrap_or_default().to_string();
+            let w: Vec<&str> = first.split_whitespace().collect();
+            assert_eq!(w.first().copied(), Some(n.as_str()), "round {round}: {o:?}");
+            assert_eq!(w.get(3).copied(), Some(*ip), "{first}");
+            assert_eq!(o.stdout.lines().nth(1), Some("300000"), "{o:?}");
+        }
+    }
+    let log = bastion.log();
+    // One login on the jump host for the four hosts behind it (h4 went direct).
+    assert_eq!(
+        count(&log, &format!("Accepted publickey for {USER}")),
+        1,
+        "one session to the jump host: {log}"
+    );
+    let forwards = count(&log, "server_request_direct_tcpip: originator");
+    assert_eq!(
+        forwards, 4,
+        "one direct-tcpip channel per host behind it: {log}"
+    );
+    for ip in &ips[..4] {
+        assert!(
+            log.contains(&format!("target {ip} port {}", target.port)),
+            "the jump host forwarded to {ip}: {log}"
+        );
+    }
+    assert!(log.contains("ctype direct-tcpip"), "{log}");
+    assert!(
+        !log.contains(&format!("target 127.0.0.7 port {}", target.port)),
+        "proxy_jump = \"none\" goes direct: {log}"
+    );
+    drop(hosts);
+}
+
+#[test]
+fn a_chain_of_jump_hosts_nests_the_sessions() {
+    let bastion = bastion_sshd("");
+    let target = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    let home = Home::new(
+        &format!("{}{}", bastion.known_hosts, target.known_hosts),
+        &bastion_config(&bastion),
+    );
+    let h = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("bastion,hop2")),
+        &settings(&home),
+    );
+    assert_eq!(ok(h.exec(&sh("t", "echo nested"))).stdout, "nested\n");
+    let log = bastion.log();
+    // bastion (direct), then hop2 through bastion, then t through hop2.
+    assert_eq!(
+        count(&log, &format!("Accepted publickey for {USER}")),
+        2,
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("target 127.0.0.6 port {}", bastion.port)),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("target 127.0.0.2 port {}", target.port)),
+        "{log}"
+    );
+}
+
+#[test]
+fn an_unknown_jump_host_key_is_refused_naming_the_jump_host() {
+    let bastion = bastion_sshd("");
+    let target = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    // The target's key is known, the jump host's is not.
+    let home = Home::new(&target.known_hosts, &bastion_config(&bastion));
+    let h = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("bastion")),
+        &settings(&home),
+    );
+    let e = err(h.exec(&sh("t", "echo x")));
+    assert_eq!(e.host.as_deref(), Some("t"));
+    assert_eq!(e.kind, ErrorKind::Transport);
+    assert!(
+        e.message.contains("cannot reach the jump host bastion")
+            && e.message.contains(&format!(
+                "the host key of [127.0.0.1]:{} is not known",
+                bastion.port
+            )),
+        "{e}"
+    );
+    assert!(
+        e.remedy
+            .as_deref()
+            .is_some_and(|r| r.contains("--accept-new-host-keys")),
+        "{e:?}"
+    );
+    // Nothing reached the target (its one connection is the start-up probe), and the jump
+    // host saw no login.
+    assert_eq!(
+        count(&target.log(), "Connection from"),
+        1,
+        "{}",
+        target.log()
+    );
+    assert_eq!(count(&bastion.log(), "Accepted publickey"), 0);
+    // The target's key is checked under its own name too: known only for the jump host.
+    let home = Home::new(&bastion.known_hosts, &bastion_config(&bastion));
+    let h = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("bastion")),
+        &settings(&home),
+    );
+    let e = err(h.exec(&sh("t", "echo x")));
+    assert!(
+        e.message.starts_with("t: the host key of [127.0.0.2]:")
+            && e.message.contains("is not known"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_jump_host_that_refuses_forwarding_is_named_with_the_setting() {
+    let bastion = bastion_sshd("AllowTcpForwarding no\n");
+    let target = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    let home = Home::new(
+        &format!("{}{}", bastion.known_hosts, target.known_hosts),
+        &bastion_config(&bastion),
+    );
+    let h = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("bastion")),
+        &settings(&home),
+    );
+    let t = Instant::now();
+    let e = err(h.exec(&sh("t", "echo x")));
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(
+        e.message.contains("the jump host bastion")
+            && e.message
+                .contains("refused to forward a connection to 127.0.0.2 port")
+            && e.message.contains("administratively prohibited"),
+        "{e}"
+    );
+    assert!(
+        e.remedy
+            .as_deref()
+            .is_some_and(|r| r.contains("AllowTcpForwarding")),
+        "{e:?}"
+    );
+    assert!(
+        bastion.log().contains("refused local port forward"),
+        "{}",
+        bastion.log()
+    );
+    assert_eq!(
+        count(&target.log(), "Connection from"),
+        1,
+        "{}",
+        target.log()
+    );
+    // A jump host nothing listens on: the hop is named.
+    let home = Home::new(
+        &target.known_hosts,
+        "Host bastion\n    HostName 127.0.0.9\n    Port 9\n",
+    );
+    let h = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("bastion")),
+        &settings(&home),
+    );
+    let e = err(h.exec(&sh("t", "echo x")));
+    assert!(
+        e.message.contains("cannot reach the jump host bastion")
+            && e.message.contains("cannot connect to"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_host_reachable_only_through_the_jump_host_is_reached() {
+    // Both servers live in a network namespace of their own: from here only the jump host is
+    // reachable (through a relay), and the host only from the jump host.
+    let ns = Netns::new();
+    let bastion = Sshd::start_in(
+        Some(&ns),
+        vec![raw_addr("127.0.0.1")],
+        &["ed25519"],
+        "LogLevel DEBUG1\n",
+    );
+    let target = Sshd::start_in(Some(&ns), vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    let relay = ns.relay("127.0.0.1", bastion.port);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.2", target.port)).is_err(),
+        "the host must not be reachable directly"
+    );
+    // The jump host's key as recorded for the address and port hascript connects to.
+    let bastion_kh = bastion
+        .known_hosts
+        .replace(&format!("]:{} ", bastion.port), &format!("]:{relay} "));
+    let home = Home::new(
+        &format!("{bastion_kh}{}", target.known_hosts),
+        &format!("Host bastion\n    HostName 127.0.0.1\n    Port {relay}\n    User {USER}\n"),
+    );
+    let s = settings(&home);
+    let direct = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("none")),
+        &s,
+    );
+    let e = err(direct.exec(&sh("t", "echo x")));
+    assert!(e.message.contains("cannot connect"), "{e}");
+    let h = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("bastion")),
+        &s,
+    );
+    let o = ok(h.exec(&sh("t", "echo $SSH_CONNECTION")));
+    assert_eq!(
+        o.stdout.split_whitespace().nth(2),
+        Some("127.0.0.2"),
+        "{o:?}"
+    );
+    let log = bastion.log();
+    assert!(
+        log.contains(&format!(
+            "server_request_direct_tcpip: originator 127.0.0.1 port 22, target 127.0.0.2 port {}",
+            target.port
+        )),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_frozen_or_killed_jump_host_fails_within_timeouts_and_is_replaced() {
+    let bastion = bastion_sshd("");
+    let target = Sshd::start(vec![raw_addr("127.0.0.2")], &["ed25519"], "");
+    let home = Home::new(
+        &format!("{}{}", bastion.known_hosts, target.known_hosts),
+        &bastion_config(&bastion),
+    );
+    let h = ssh_host(
+        &entry("t", "127.0.0.2", target.port, USER, jump("bastion")),
+        &settings(&home),
+    );
+    assert_eq!(ok(h.exec(&sh("t", "echo up"))).stdout, "up\n");
+    // A hung jump host: the host's command is bounded by its own timeout.
+    bastion.signal_all(libc::SIGSTOP);
+    let t = Instant::now();
+    let e = err(h.exec(&sh("t", "echo hello").with_timeout(Duration::from_millis(1500))));
+    assert!(
+        matches!(e.kind, ErrorKind::Timeout | ErrorKind::Transport),
+        "{e}"
+    );
+    assert_eq!(e.host.as_deref(), Some("t"));
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "{:?}: {e}",
+        t.elapsed()
+    );
+    bastion.signal_all(libc::SIGCONT);
+    // The jump host's session dies (its sshd session killed, the listener kept): the next
+    // commands open a new session to it, and through it to the host.
+    bastion.kill_sessions();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(h.exec(&sh("t", "echo again")));
+    }
+    assert!(
+        answers
+            .iter()
+            .any(|r| r.as_ref().is_ok_and(|o| o.stdout == "again\n")),
+        "{answers:?}"
+    );
+    assert!(answers.last().is_some_and(|r| r.is_ok()), "{answers:?}");
+    assert_eq!(
+        count(&bastion.log(), &format!("Accepted publickey for {USER}")),
+        2,
+        "{}",
+        bastion.log()
     );
 }

@@ -172,6 +172,12 @@ impl Sshd {
     /// Start sshd on `addrs` with host keys of `key_types` (`ed25519`, `rsa`) and `extra`
     /// global configuration lines.
     pub fn start(addrs: Vec<Addr>, key_types: &[&str], extra: &str) -> Sshd {
+        Sshd::start_in(None, addrs, key_types, extra)
+    }
+
+    /// [`Sshd::start`] inside the network namespace `ns` (its addresses are then reachable
+    /// only from inside it).
+    pub fn start_in(ns: Option<&Netns>, addrs: Vec<Addr>, key_types: &[&str], extra: &str) -> Sshd {
         let env = env();
         let keep = tempfile::Builder::new()
             .prefix("sshd-")
@@ -229,7 +235,15 @@ impl Sshd {
             write(&cfg_path, &cfg, 0o644);
             run(Command::new(SSHD).arg("-t").arg("-f").arg(&cfg_path));
             let log = dir.join("sshd.log");
-            let child = Command::new(SSHD)
+            let mut cmd = match ns {
+                Some(ns) => {
+                    let mut c = Command::new("nsenter");
+                    c.arg(format!("--net={}", ns.path.display())).arg(SSHD);
+                    c
+                }
+                None => Command::new(SSHD),
+            };
+            let child = cmd
                 .arg("-D")
                 .arg("-f")
                 .arg(&cfg_path)
@@ -253,7 +267,14 @@ impl Sshd {
             let deadline = Instant::now() + Duration::from_secs(10);
             let mut pending: Vec<&Addr> = addrs.iter().collect();
             while !pending.is_empty() && Instant::now() < deadline {
-                pending.retain(|a| std::net::TcpStream::connect((a.ip.as_str(), port)).is_err());
+                let probe = |a: &&Addr| {
+                    let up = || std::net::TcpStream::connect((a.ip.as_str(), port)).is_ok();
+                    !match ns {
+                        Some(ns) => ns.run(up),
+                        None => up(),
+                    }
+                };
+                pending.retain(probe);
                 if let Some(Ok(Some(_))) = sshd.child.as_mut().map(|c| c.try_wait()) {
                     break;
                 }
@@ -455,4 +476,93 @@ pub fn fingerprint_of(pub_file: &Path) -> String {
         .nth(1)
         .unwrap_or_default()
         .to_string()
+}
+
+/// A private network namespace with its own loopback (held by a `sleep` process this test
+/// started): addresses in it are unreachable from the test's own namespace.
+pub struct Netns {
+    holder: Child,
+    /// `/proc/PID/ns/net` of the holder.
+    pub path: PathBuf,
+}
+
+impl Netns {
+    /// A new namespace, its loopback up.
+    pub fn new() -> Netns {
+        let holder = Command::new("unshare")
+            .args(["-n", "sleep", "3600"])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("unshare -n: {e}"));
+        let path = PathBuf::from(format!("/proc/{}/ns/net", holder.id()));
+        let mine = fs::read_link("/proc/self/ns/net").unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while fs::read_link(&path).unwrap_or_default() == mine && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let ns = Netns { holder, path };
+        run(Command::new("nsenter")
+            .arg(format!("--net={}", ns.path.display()))
+            .args(["ip", "link", "set", "lo", "up"]));
+        ns
+    }
+
+    /// Run `f` on a thread inside the namespace (sockets it makes live there).
+    pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                enter(&self.path);
+                f()
+            })
+            .join()
+            .unwrap_or_else(|_| panic!("thread in the namespace panicked"))
+        })
+    }
+
+    /// A TCP relay from 127.0.0.1:(returned port) here to `ip`:`port` inside the namespace.
+    pub fn relay(&self, ip: &str, port: u16) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let here = l.local_addr().map(|a| a.port()).unwrap_or_default();
+        let path = self.path.clone();
+        let to = format!("{ip}:{port}");
+        std::thread::spawn(move || {
+            for c in l.incoming().flatten() {
+                let path = path.clone();
+                let to = to.clone();
+                std::thread::spawn(move || {
+                    enter(&path);
+                    let Ok(far) = std::net::TcpStream::connect(&to) else {
+                        return;
+                    };
+                    let (Ok(mut a2), Ok(mut f2)) = (c.try_clone(), far.try_clone()) else {
+                        return;
+                    };
+                    let (mut a, mut f) = (c, far);
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut a2, &mut f2);
+                        let _ = f2.shutdown(std::net::Shutdown::Write);
+                    });
+                    let _ = std::io::copy(&mut f, &mut a);
+                    let _ = a.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        here
+    }
+}
+
+/// Move the calling thread into the network namespace at `path`.
+fn enter(path: &Path) {
+    use std::os::fd::AsRawFd;
+    let f = fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // SAFETY: setns(2) on an open namespace file; it changes only this thread.
+    let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
+    assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
 }

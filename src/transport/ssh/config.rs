@@ -3,7 +3,7 @@
 //! Read: `Host` blocks (patterns with `*`, `?` and `!` negation), `Match all`, `Include`,
 //! and the keywords `HostName`, `User`, `Port`, `IdentityFile`, `IdentitiesOnly`,
 //! `IdentityAgent`, `ConnectTimeout`, `HostKeyAlias`, `UserKnownHostsFile`, `ProxyJump`
-//! and `ProxyCommand`. As in OpenSSH, the first value obtained for a keyword wins, except
+//! (followed, see [`super::jump`]) and `ProxyCommand` (refused by the caller). As in OpenSSH, the first value obtained for a keyword wins, except
 //! `IdentityFile`, which accumulates. Other `Match` criteria cannot be evaluated here: such
 //! blocks apply to no host. Every other keyword is ignored.
 //!
@@ -43,7 +43,7 @@ pub struct SshConfig {
     blocks: Vec<Block>,
 }
 
-/// A jump host setting hascript does not support, with where it is written.
+/// A `ProxyJump` or `ProxyCommand` line (whichever came first), with where it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxySetting {
     /// `ProxyJump` or `ProxyCommand`.

@@ -13,6 +13,7 @@
 //! - a broken session is dropped; the next command opens a new one (once).
 
 pub mod config;
+pub mod jump;
 pub mod known_hosts;
 pub mod options;
 pub mod secret;
@@ -95,26 +96,24 @@ pub fn resolve(h: &HostEntry, settings: &SshSettings) -> Result<Target, Error> {
     if let Some(p) = &c.problems.first() {
         return Err(usage(&h.name, format!("~/.ssh/config: {p}")));
     }
-    if let Some(p) = &c.proxy {
-        return Err(usage(
-            &h.name,
-            format!(
-                "{} {} ({}) is not supported by hascript's SSH transport; open a tunnel \
-                 instead (ssh -f -N -L 2201:{}:22 <jump host>) and point the host at it with \
-                 HostName 127.0.0.1 and Port 2201 in a Host block hascript reads (or address and \
-                 port in the inventory)",
-                p.keyword, p.value, p.at, h.name
-            ),
-        ));
-    }
     let o = &h.ssh;
+    // The inventory's proxy_jump first (`none` included), then the config's ProxyJump.
+    let hops = match (&o.proxy_jump, &c.proxy) {
+        (Some(hops), _) => hops.clone(),
+        (None, None) => Vec::new(),
+        (None, Some(p)) => config_hops(p).map_err(|m| usage(&h.name, m))?,
+    };
     let connect_host = c
         .hostname
         .clone()
         .or_else(|| h.address.clone())
         .unwrap_or_else(|| h.name.clone());
     let port = o.port.or(c.port).unwrap_or(22);
-    let user = h.user.clone().or(c.user.clone()).unwrap_or(me);
+    let user = h
+        .user
+        .clone()
+        .or(c.user.clone())
+        .unwrap_or_else(|| me.clone());
     let known_names = vec![known_hosts::host_key_name(
         c.host_key_alias.as_deref(),
         &connect_host,
@@ -155,6 +154,20 @@ pub fn resolve(h: &HostEntry, settings: &SshSettings) -> Result<Target, Error> {
                 None => Ok(None),
             }
         };
+    let key_passphrase = read(&o.key_passphrase, "key_passphrase")?;
+    let mut jump = None;
+    if !hops.is_empty() {
+        let ctx = JumpCtx {
+            host: h,
+            cfg: &cfg,
+            home: &home,
+            ssh_dir: &ssh_dir,
+            me: &me,
+            settings,
+            key_passphrase: &key_passphrase,
+        };
+        jump = Some(Box::new(ctx.chain(&hops, 0)?));
+    }
     Ok(Target {
         name: h.name.clone(),
         connect_host,
@@ -176,11 +189,155 @@ pub fn resolve(h: &HostEntry, settings: &SshSettings) -> Result<Target, Error> {
         legacy: o.legacy_algorithms,
         become_: o.become_,
         password: read(&o.password, "password")?,
-        key_passphrase: read(&o.key_passphrase, "key_passphrase")?,
+        key_passphrase,
         become_password: read(&o.become_password, "become_password")?,
         output_limit: settings.output_limit,
         inventory_hint: format!("the [[host]] with name = {:?}", h.name),
+        jump,
     })
+}
+
+/// The hops of a `ProxyJump` line of `~/.ssh/config`; `ProxyCommand` is refused.
+fn config_hops(p: &config::ProxySetting) -> Result<Vec<jump::Hop>, String> {
+    if p.keyword != "ProxyJump" {
+        return Err(format!(
+            "~/.ssh/config: {} {} ({}) is not supported by hascript's SSH transport (it does not \
+             run programs to connect); use ProxyJump, or the inventory's proxy_jump, for a jump \
+             host",
+            p.keyword, p.value, p.at
+        ));
+    }
+    jump::parse_hops(&p.value).map_err(|m| {
+        format!(
+            "~/.ssh/config: ProxyJump {} ({}): {m}; ProxyJump is {}",
+            p.value,
+            p.at,
+            jump::JUMP_RULE
+        )
+    })
+}
+
+/// What resolving jump hosts needs: the host behind them and where settings come from.
+struct JumpCtx<'a> {
+    host: &'a HostEntry,
+    cfg: &'a config::SshConfig,
+    home: &'a std::path::Path,
+    ssh_dir: &'a std::path::Path,
+    me: &'a str,
+    settings: &'a SshSettings,
+    key_passphrase: &'a Option<secret::Secret>,
+}
+
+/// Longest chain of jump hosts (a `ProxyJump` loop in `~/.ssh/config` stops here).
+const MAX_HOPS: usize = 8;
+
+impl JumpCtx<'_> {
+    /// The last of `hops` as a [`Target`], reached through the ones before it; the first
+    /// one through its own `ProxyJump` of `~/.ssh/config`, as OpenSSH does.
+    fn chain(&self, hops: &[jump::Hop], depth: usize) -> Result<Target, Error> {
+        let name = &self.host.name;
+        let Some((last, before)) = hops.split_last() else {
+            return Err(usage(name, "an empty jump host chain".into()));
+        };
+        if depth + hops.len() > MAX_HOPS {
+            return Err(usage(
+                name,
+                format!(
+                    "more than {MAX_HOPS} jump hosts in a row (is there a ProxyJump loop in \
+                     ~/.ssh/config?)"
+                ),
+            ));
+        }
+        let c = self
+            .cfg
+            .resolve(&last.host, self.home, self.me, last.user.as_deref());
+        if let Some(p) = c.problems.first() {
+            return Err(usage(
+                name,
+                format!("~/.ssh/config, for the jump host {}: {p}", last.host),
+            ));
+        }
+        let upstream = if !before.is_empty() {
+            Some(Box::new(self.chain(before, depth + 1)?))
+        } else {
+            match &c.proxy {
+                None => None,
+                Some(p) => {
+                    let own = config_hops(p).map_err(|m| {
+                        usage(name, format!("for the jump host {}: {m}", last.host))
+                    })?;
+                    if own.is_empty() {
+                        None
+                    } else {
+                        Some(Box::new(self.chain(&own, depth + 1)?))
+                    }
+                }
+            }
+        };
+        let o = &self.host.ssh;
+        let connect_host = c.hostname.clone().unwrap_or_else(|| last.host.clone());
+        let port = last.port.or(c.port).unwrap_or(22);
+        let expand = |p: &PathBuf| match p.strip_prefix("~") {
+            Ok(rest) => self.home.join(rest),
+            Err(_) => p.clone(),
+        };
+        let mut known_files = if c.user_known_hosts.is_empty() {
+            vec![self.ssh_dir.join("known_hosts")]
+        } else {
+            c.user_known_hosts.clone()
+        };
+        known_files.push(PathBuf::from("/etc/ssh/ssh_known_hosts"));
+        if let Some(k) = &o.known_hosts {
+            known_files.insert(0, expand(k));
+        }
+        let accept_file = known_files[0].clone();
+        let mut identity_files: Vec<PathBuf> = c.identity_files.clone();
+        if let Some(i) = &o.identity_file {
+            identity_files.push(expand(i));
+        }
+        if c.identity_files.is_empty() {
+            identity_files.extend(session::default_identities(self.home));
+        }
+        Ok(Target {
+            name: last.host.clone(),
+            known_names: vec![known_hosts::host_key_name(
+                c.host_key_alias.as_deref(),
+                &connect_host,
+                port,
+            )],
+            connect_host,
+            port,
+            user: last
+                .user
+                .clone()
+                .or(c.user.clone())
+                .unwrap_or_else(|| self.me.to_string()),
+            known_files,
+            accept_file,
+            identity_files,
+            use_agent: !c.no_agent && !c.identities_only,
+            connect_timeout: c
+                .connect_timeout
+                .map(Duration::from_secs)
+                .or(o.connect_timeout)
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            handshakes_per_server: o
+                .handshakes_per_server
+                .unwrap_or(throttle::DEFAULT_HANDSHAKES_PER_SERVER),
+            legacy: false,
+            become_: None,
+            password: None,
+            key_passphrase: self.key_passphrase.clone(),
+            become_password: None,
+            output_limit: self.settings.output_limit,
+            inventory_hint: format!(
+                "the proxy_jump of the [[host]] with name = {:?}, or ~/.ssh/config's Host {}",
+                name, last.host
+            ),
+            jump: upstream,
+        })
+    }
 }
 
 impl SshHost {

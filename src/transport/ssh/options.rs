@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::jump::{parse_hops, Hop, JUMP_RULE};
 use super::secret::{SecretRef, SECRET_RULE};
 
 /// Privilege escalation for every command of a host.
@@ -48,6 +49,9 @@ pub struct SshOptions {
     /// authentication) at once to this host's server address and port; default
     /// [`super::throttle::DEFAULT_HANDSHAKES_PER_SERVER`].
     pub handshakes_per_server: Option<usize>,
+    /// `proxy_jump`: the jump hosts to go through, first reached first (`Some(empty)`:
+    /// `"none"`, which also disables a `ProxyJump` of `~/.ssh/config`).
+    pub proxy_jump: Option<Vec<Hop>>,
 }
 
 /// The raw SSH keys of one host, each from its `[[host]]` table or else `[defaults]`.
@@ -75,6 +79,8 @@ pub struct RawKeys<'a> {
     pub command_timeout: Option<&'a Spanned<i64>>,
     /// `handshakes_per_server`
     pub handshakes_per_server: Option<&'a Spanned<i64>>,
+    /// `proxy_jump`
+    pub proxy_jump: Option<&'a Spanned<String>>,
 }
 
 /// A refused key: byte offset in the inventory, the key, what to do.
@@ -125,6 +131,7 @@ impl RawKeys<'_> {
                 self.handshakes_per_server.map(|v| v.span().start),
                 "handshakes_per_server",
             ))
+            .or(s(self.proxy_jump.map(|v| v.span().start), "proxy_jump"))
     }
 
     /// Validate into options.
@@ -201,6 +208,16 @@ impl RawKeys<'_> {
             },
             None => None,
         };
+        let proxy_jump = match self.proxy_jump {
+            Some(v) => Some(parse_hops(v.get_ref()).map_err(|m| {
+                err(
+                    v.span().start,
+                    "proxy_jump",
+                    format!("{m}; proxy_jump is {JUMP_RULE}"),
+                )
+            })?),
+            None => None,
+        };
         let become_password = secret(self.become_password, "become_password")?;
         if let (Some(v), false) = (self.become_password, become_ == Some(Become::Sudo)) {
             return Err(err(
@@ -221,6 +238,7 @@ impl RawKeys<'_> {
             connect_timeout: secs(self.connect_timeout, "connect_timeout")?,
             command_timeout: secs(self.command_timeout, "command_timeout")?,
             handshakes_per_server,
+            proxy_jump,
         })
     }
 }

@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hascript_api::{
@@ -14,6 +15,7 @@ use hascript_api::{
 use ssh2::{MethodType, Session};
 
 use super::auth;
+use super::jump::{self, Bastion};
 use super::known_hosts::{self, Verdict};
 use super::options::Become;
 use super::secret::Secret;
@@ -63,6 +65,9 @@ pub struct Target {
     pub output_limit: usize,
     /// Where the inventory setting for a remedy lives (`[[host]] name = "cd1"`).
     pub inventory_hint: String,
+    /// The jump host this host is reached through (`ProxyJump`, `proxy_jump`), itself
+    /// possibly behind another one; `None`: a direct TCP connection.
+    pub jump: Option<Box<Target>>,
 }
 
 impl Target {
@@ -77,12 +82,18 @@ impl Target {
             .collect()
     }
 
-    /// `user@host port N` for messages.
+    /// `user@host port N` for messages (`… through jump host J` behind one).
     pub fn endpoint(&self) -> String {
-        format!("{}@{} port {}", self.user, self.connect_host, self.port)
+        match &self.jump {
+            Some(j) => format!(
+                "{}@{} port {} through jump host {}",
+                self.user, self.connect_host, self.port, j.name
+            ),
+            None => format!("{}@{} port {}", self.user, self.connect_host, self.port),
+        }
     }
 
-    fn err(&self, kind: ErrorKind, msg: String) -> Error {
+    pub(super) fn err(&self, kind: ErrorKind, msg: String) -> Error {
         Error::new(kind, format!("{}: {msg}", self.name)).on_host(&self.name)
     }
 }
@@ -230,6 +241,47 @@ pub struct Conn {
     fd: i32,
     /// sudo needs a terminal on this host (requiretty): run commands with a PTY.
     pub needs_pty: bool,
+    /// The jump host's session carrying this one (dropped after `sess`: fields drop in
+    /// order).
+    _via: Option<Arc<Bastion>>,
+}
+
+impl Conn {
+    /// The libssh2 session.
+    pub(super) fn session(&self) -> &Session {
+        &self.sess
+    }
+
+    /// Its socket.
+    pub(super) fn fd(&self) -> i32 {
+        self.fd
+    }
+}
+
+/// A session after its key exchange: the session, its socket, and the jump host's session
+/// carrying it (if any).
+type Shaken = (Session, i32, Option<Arc<Bastion>>);
+
+/// How a host's TCP stream is made: a direct connection to one of its addresses, or a
+/// tunnel through its jump host.
+enum Route {
+    Direct(Vec<SocketAddr>),
+    Via { accept_new: bool },
+}
+
+impl Route {
+    /// The key of the server for handshake slots: its address, or the target's name and
+    /// port as the jump host reaches it.
+    fn server_key(&self, t: &Target) -> String {
+        match self {
+            Route::Direct(addrs) => addrs.first().map(|a| a.to_string()).unwrap_or_default(),
+            Route::Via { .. } => format!(
+                "{} via {}",
+                known_hosts::lookup_name(&t.connect_host, t.port),
+                t.jump.as_deref().map(jump::key_of).unwrap_or_default()
+            ),
+        }
+    }
 }
 
 /// A failed handshake: whether it failed in the algorithm negotiation (as opposed to a
@@ -256,21 +308,33 @@ impl From<Error> for HandshakeError {
 /// TCP connection and key exchange, each bounded by `budget`.
 fn handshake(
     t: &Target,
-    addrs: &[SocketAddr],
+    route: &Route,
     recorded: &[String],
     legacy: bool,
     budget: Duration,
-) -> Result<(Session, i32), HandshakeError> {
-    let tcp = tcp_connect(t, addrs, budget)?;
-    tune_socket(&tcp);
-    let fd = tcp.as_raw_fd();
+    cancel: &CancelToken,
+) -> Result<Shaken, HandshakeError> {
     let mut sess = Session::new().map_err(|e| {
         t.err(
             ErrorKind::Transport,
             format!("cannot start an SSH session: {e}"),
         )
     })?;
-    sess.set_tcp_stream(tcp);
+    let (fd, via) = match route {
+        Route::Direct(addrs) => {
+            let tcp = tcp_connect(t, addrs, budget)?;
+            tune_socket(&tcp);
+            let fd = tcp.as_raw_fd();
+            sess.set_tcp_stream(tcp);
+            (fd, None)
+        }
+        Route::Via { accept_new } => {
+            let (s, b) = jump::tunnel(t, *accept_new, budget, cancel)?;
+            let fd = s.as_raw_fd();
+            sess.set_tcp_stream(s);
+            (fd, Some(b))
+        }
+    };
     sess.set_timeout(ms(budget));
     let supported =
         |mt: MethodType| -> Vec<&'static str> { sess.supported_algs(mt).unwrap_or_default() };
@@ -305,7 +369,7 @@ fn handshake(
         )));
     }
     match sess.handshake() {
-        Ok(()) => Ok((sess, fd)),
+        Ok(()) => Ok((sess, fd, via)),
         Err(e) => {
             let timed_out = e.code() == ssh2::ErrorCode::Session(-9);
             // What the server said instead of `SSH-2.0-…`, if anything (sshd's MaxStartups
@@ -372,29 +436,30 @@ fn handshake(
 /// is returned with the session and held until authentication ends.
 fn handshake_with_retries(
     t: &Target,
-    addrs: &[SocketAddr],
+    route: &Route,
     recorded: &[String],
     cancel: &CancelToken,
-) -> Result<(Session, i32, throttle::Slot), HandshakeError> {
-    let server = addrs[0];
+) -> Result<(Shaken, throttle::Slot), HandshakeError> {
+    let server = route.server_key(t);
     let mut tries = 0u32;
     let mut spent = Duration::ZERO;
     loop {
-        let slot = throttle::slot(server, t.handshakes_per_server, cancel)
+        let slot = throttle::slot(&server, t.handshakes_per_server, cancel)
             .map_err(|e| e.on_host(&t.name))?;
         let left = t.connect_timeout.saturating_sub(spent);
         let at = Instant::now();
         tries += 1;
         let e = match handshake(
             t,
-            addrs,
+            route,
             recorded,
             t.legacy,
             left.max(Duration::from_millis(1)),
+            cancel,
         ) {
-            Ok((sess, fd)) => {
+            Ok((sess, fd, via)) => {
                 slot.passed();
-                return Ok((sess, fd, slot));
+                return Ok(((sess, fd, via), slot));
             }
             Err(e) => e,
         };
@@ -432,7 +497,7 @@ fn handshake_with_retries(
             ));
         }
         let at = Instant::now();
-        if throttle::pause(server, pause, cancel) {
+        if throttle::pause(&server, pause, cancel) {
             return Err(HandshakeError::from(Error::cancelled().on_host(&t.name)));
         }
         spent += at.elapsed();
@@ -482,15 +547,21 @@ pub fn connect(t: &Target, accept_new: bool, cancel: &CancelToken) -> Result<Con
         }
     }
     let recorded = known_hosts::recorded_types(&entries, &t.known_names);
-    let addrs = resolve_addrs(t)?;
+    // Behind a jump host the target's name is resolved by the jump host, as OpenSSH does.
+    let route = match t.jump {
+        Some(_) => Route::Via { accept_new },
+        None => Route::Direct(resolve_addrs(t)?),
+    };
     // The slot is held until authentication ends: sshd counts a connection against
     // MaxStartups until it has logged in.
-    let (sess, fd, _slot) = match handshake_with_retries(t, &addrs, &recorded, cancel) {
+    let ((sess, fd, via), _slot) = match handshake_with_retries(t, &route, &recorded, cancel) {
         Ok(x) => x,
         Err(e) if !t.legacy && e.negotiation => {
             // Would the legacy algorithms have worked? Ask with a second key exchange
             // (nothing but the key exchange is sent), so the refusal can say how to opt in.
-            if let Ok((probe, _)) = handshake(t, &addrs, &recorded, true, t.connect_timeout) {
+            if let Ok((probe, _, _)) =
+                handshake(t, &route, &recorded, true, t.connect_timeout, cancel)
+            {
                 let _ = probe.disconnect(None, "legacy probe", None);
                 return Err(t
                     .err(
@@ -603,6 +674,7 @@ pub fn connect(t: &Target, accept_new: bool, cancel: &CancelToken) -> Result<Con
         sess,
         fd,
         needs_pty: false,
+        _via: via,
     })
 }
 

@@ -13,7 +13,6 @@ use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::net::SocketAddr;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -41,7 +40,7 @@ struct Server {
 
 #[derive(Default)]
 struct Gate {
-    servers: Mutex<HashMap<SocketAddr, Server>>,
+    servers: Mutex<HashMap<String, Server>>,
     freed: Condvar,
 }
 
@@ -50,7 +49,7 @@ fn gate() -> &'static Gate {
     GATE.get_or_init(Gate::default)
 }
 
-fn servers(g: &Gate) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Server>> {
+fn servers(g: &Gate) -> std::sync::MutexGuard<'_, HashMap<String, Server>> {
     match g.servers.lock() {
         Ok(m) => m,
         Err(p) => p.into_inner(),
@@ -60,7 +59,7 @@ fn servers(g: &Gate) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Server>> {
 /// A handshake slot on one server; dropping it frees the slot.
 #[derive(Debug)]
 pub struct Slot {
-    server: SocketAddr,
+    server: String,
     limit: usize,
     /// `Some(true)`: the server let the handshake through; `Some(false)`: it dropped it.
     verdict: Cell<Option<bool>>,
@@ -106,17 +105,17 @@ impl Drop for Slot {
 /// Wait for a handshake slot on `server` (at most `limit` at once in this process, fewer
 /// while the server is dropping connections), checking `cancel` while waiting. Slots are
 /// process-wide: every fan-out, lock round and single command of the run shares them.
-pub fn slot(server: SocketAddr, limit: usize, cancel: &CancelToken) -> Result<Slot, Error> {
+pub fn slot(server: &str, limit: usize, cancel: &CancelToken) -> Result<Slot, Error> {
     let limit = limit.max(1);
     let g = gate();
     let mut map = servers(g);
     loop {
-        let s = map.entry(server).or_default();
+        let s = map.entry(server.to_string()).or_default();
         let now = s.learned.map_or(limit, |l| l.min(limit)).max(1);
         if s.in_flight < now {
             s.in_flight += 1;
             return Ok(Slot {
-                server,
+                server: server.to_string(),
                 limit,
                 verdict: Cell::new(None),
             });
@@ -135,16 +134,16 @@ pub fn slot(server: SocketAddr, limit: usize, cancel: &CancelToken) -> Result<Sl
 /// Pause for `d` after `server` dropped a handshake, or less: until one of this process's
 /// handshakes on that server ends logged in (the server has room again; the slots keep
 /// the hosts that wake from rushing it). `true` when `cancel` fired.
-pub fn pause(server: SocketAddr, d: Duration, cancel: &CancelToken) -> bool {
+pub fn pause(server: &str, d: Duration, cancel: &CancelToken) -> bool {
     let g = gate();
     let end = std::time::Instant::now() + d;
     let mut map = servers(g);
-    let seen = map.get(&server).map_or(0, |s| s.passes);
+    let seen = map.get(server).map_or(0, |s| s.passes);
     loop {
         if cancel.is_cancelled() {
             return true;
         }
-        if map.get(&server).map_or(0, |s| s.passes) != seen {
+        if map.get(server).map_or(0, |s| s.passes) != seen {
             return false;
         }
         let now = std::time::Instant::now();
@@ -254,8 +253,8 @@ mod tests {
 
     #[test]
     fn slots_limit_handshakes_per_server_and_never_across_servers() {
-        let a: SocketAddr = ([127, 9, 0, 1], 2222).into();
-        let b: SocketAddr = ([127, 9, 0, 2], 2222).into();
+        let a = "127.9.0.1:2222";
+        let b = "127.9.0.2:2222";
         let now = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let cancel = CancelToken::new();
@@ -289,12 +288,12 @@ mod tests {
 
     #[test]
     fn a_server_that_drops_handshakes_gets_fewer_at_once_until_it_lets_them_through() {
-        let a: SocketAddr = ([127, 9, 1, 1], 2222).into();
+        let a = "127.9.1.1:2222";
         let cancel = CancelToken::new();
         let take = || slot(a, 4, &cancel).unwrap_or_else(|e| panic!("{e}"));
         let free_now = || {
             let map = servers(gate());
-            map.get(&a)
+            map.get(a)
                 .map(|s| s.learned.map_or(4, |l| l.min(4)) - s.in_flight)
                 .unwrap_or(4)
         };
@@ -305,18 +304,18 @@ mod tests {
             x.dropped();
         }
         drop(s);
-        assert_eq!(servers(gate()).get(&a).and_then(|s| s.learned), Some(1));
+        assert_eq!(servers(gate()).get(a).and_then(|s| s.learned), Some(1));
         let one = take();
         assert_eq!(free_now(), 0, "one at a time now");
         // Let through: room for one more per success, back to the configured 4.
         one.passed();
         drop(one);
-        assert_eq!(servers(gate()).get(&a).and_then(|s| s.learned), Some(2));
+        assert_eq!(servers(gate()).get(a).and_then(|s| s.learned), Some(2));
         for _ in 0..2 {
             let x = take();
             x.passed();
         }
-        assert_eq!(servers(gate()).get(&a).and_then(|s| s.learned), None);
+        assert_eq!(servers(gate()).get(a).and_then(|s| s.learned), None);
         assert_eq!(free_now(), 4);
     }
 }
