@@ -57,7 +57,9 @@ fn exit_codes(table: &str) -> Vec<String> {
 
 #[test]
 fn the_troubleshooting_page_covers_every_exit_code_and_is_linked() {
-    let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("book").join("src");
+    let book = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("book")
+        .join("src");
     let read = |name: &str| match std::fs::read_to_string(book.join(name)) {
         Ok(t) => t,
         Err(e) => panic!("cannot read book/src/{name}: {e}"),
@@ -71,7 +73,11 @@ fn the_troubleshooting_page_covers_every_exit_code_and_is_linked() {
     // Each code has its own heading, `## Exit N: …`, so a link can point at it.
     let missing: Vec<&String> = codes
         .iter()
-        .filter(|c| !page.lines().any(|l| l.starts_with(&format!("## Exit {c}:"))))
+        .filter(|c| {
+            !page
+                .lines()
+                .any(|l| l.starts_with(&format!("## Exit {c}:")))
+        })
         .collect();
     assert!(
         missing.is_empty(),
