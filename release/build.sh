@@ -6,7 +6,7 @@
 #   - OpenSSL and zlib are compiled in (Cargo.toml: ssh2's vendored-openssl, libz-sys's
 #     static): `ldd` must list no libssl, libcrypto or libz;
 #   - libssh2's SHA-1 algorithms are compiled in (.cargo/config.toml's CFLAGS, for
-#     `legacy_algorithms = true`): `nm` must find them;
+#     `legacy_algorithms = true`): `nm` must find them in the libssh2.a linked in;
 #   - it runs: `--version`, and the README's live migration on the simulated site.
 # Needs: a Rust toolchain, cargo-zigbuild (`cargo install cargo-zigbuild`) and zig
 # (`pip install ziglang`, or zig on PATH), perl and make (OpenSSL's build).
@@ -59,13 +59,16 @@ else
   objdump -T "$bin" | grep -E "GLIBC_$max\b" | sed 's/^/    /' >&2
 fi
 
-# 3. libssh2 built with the SHA-1 algorithms that `legacy_algorithms = true` allows.
-syms=$(nm "$bin" 2>/dev/null || true)
+# 3. libssh2 built with the SHA-1 algorithms that `legacy_algorithms = true` allows. The
+#    linked binary has no symbol table (zig strips it): look in the libssh2.a it was linked
+#    from (the newest of this target's builds).
+lib=$(ls -t "$target_dir/$triple"/release/build/libssh2-sys-*/out/build/libssh2.a 2>/dev/null | head -n 1)
+syms=$( [ -n "$lib" ] && nm "$lib" 2>/dev/null || true)
 if printf '%s\n' "$syms" | grep -qw kex_method_diffie_hellman_group14_sha1 &&
    printf '%s\n' "$syms" | grep -qw hostkey_method_ssh_rsa; then
-  check ok "libssh2 has diffie-hellman-group14-sha1 and ssh-rsa (legacy_algorithms)"
+  check ok "libssh2 has diffie-hellman-group14-sha1 and ssh-rsa (legacy_algorithms): $lib"
 else
-  check FAIL "libssh2 lacks the SHA-1 algorithms: was CFLAGS (.cargo/config.toml) overridden?"
+  check FAIL "libssh2 lacks the SHA-1 algorithms (${lib:-no libssh2.a found}): was CFLAGS (.cargo/config.toml) overridden?"
 fi
 
 # 4. It runs.
