@@ -678,3 +678,68 @@ pub fn assert_no_lock(env: &CrashSite, hosts: &[&str], what: &str) {
         env.sim_exec_ok(h, &["rm", "-r", LOCK]);
     }
 }
+
+/// Secret values every JSON run gets in its environment (the store passwords of
+/// `hpvm/setup-appmon-keys`), so that tests can search for them.
+pub const SECRETS: [(&str, &str); 3] = [
+    ("HASCRIPT_SECRET_STOREPASS_CLIENT", "Cl1ent-T0p-Secret"),
+    ("HASCRIPT_SECRET_STOREPASS_SERVER", "Serv3r-T0p-Secret"),
+    ("HASCRIPT_SECRET_STOREPASS_PUBLIC", "Publ1c-T0p-Secret"),
+];
+
+/// One run with `--output json`: what ran, exit code, events, standard error.
+pub struct JsonRun {
+    pub what: String,
+    pub code: i32,
+    pub events: Vec<Value>,
+    pub stderr: String,
+}
+
+impl JsonRun {
+    /// The events of kind `kind`.
+    pub fn of(&self, kind: &str) -> Vec<&Value> {
+        self.events.iter().filter(|e| e["event"] == kind).collect()
+    }
+
+    /// Everything, for an assertion's message.
+    pub fn dump(&self) -> String {
+        let lines: Vec<String> = self.events.iter().map(Value::to_string).collect();
+        format!(
+            "{}: exit {}\n--- events\n{}\n--- stderr\n{}",
+            self.what,
+            self.code,
+            lines.join("\n"),
+            self.stderr
+        )
+    }
+}
+
+/// `hascript run SCRIPT --sim --sim-state DIR -p … EXTRA --output json`.
+pub fn run_json(site: &Site, script: &str, params: &[&str], extra: &[&str]) -> JsonRun {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hascript"));
+    c.args(["run", script, "--sim", "--sim-state"])
+        .arg(&site.state)
+        .args(["--output", "json"])
+        .env_remove("HASCRIPT_PATH")
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .env("NO_COLOR", "1");
+    for (k, v) in SECRETS {
+        c.env(k, v);
+    }
+    for p in params {
+        c.args(["-p", p]);
+    }
+    c.args(extra);
+    let out = c.output().expect("hascript runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let events = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    JsonRun {
+        what: format!("{script} {params:?}"),
+        code: out.status.code().unwrap_or(-1),
+        events,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
