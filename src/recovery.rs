@@ -506,6 +506,49 @@ pub fn run_driver_routine(site: &dyn Site, ui: &dyn Ui, entry: &RecoveryEntry) -
     }
 }
 
+/// A routine description as a procedure to run (`{procedure, params}`, or an older
+/// description the site's driver maps to one): the name and its parameters.
+pub fn as_procedure(
+    site: &dyn Site,
+    routine: &serde_json::Value,
+) -> Option<(String, std::collections::BTreeMap<String, String>)> {
+    let mapped;
+    let r = if routine.get("procedure").is_some() {
+        routine
+    } else {
+        mapped = site.routine_procedure(routine)?;
+        &mapped
+    };
+    let name = r.get("procedure")?.as_str()?.to_string();
+    let params = r
+        .get("params")
+        .and_then(serde_json::Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((name, params))
+}
+
+/// How an operator finishes a routine by hand: the procedure and its parameters to run.
+pub fn routine_words(site: &dyn Site, routine: &serde_json::Value) -> String {
+    match as_procedure(site, routine) {
+        Some((name, params)) => {
+            let p: Vec<String> = params.iter().map(|(k, v)| format!("-p {k}={v}")).collect();
+            format!("finish it with `hascript run {name} {}`", p.join(" "))
+        }
+        None => "finish it with `hascript unwind RUN`".to_string(),
+    }
+}
+
 /// The lines the run's report gets about the routines it ran.
 pub fn report_lines(ran: &[Ran]) -> Vec<String> {
     ran.iter()

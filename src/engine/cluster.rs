@@ -139,47 +139,4 @@ pub fn register(engine: &mut Engine) {
             lift(c.get().messages(&pattern, since), ctx.call_position())
         },
     );
-    reg(
-        "prepare_migration",
-        &["cluster: Cluster", "guest: String"],
-        "Map",
-        "Vendor step: prepare the cluster for the live migration of `guest` (PRIMECLUSTER\n17.3.1.1, `clovmmigrate -p`).",
-    )
-    .register_into_engine(engine, |ctx: NativeCallContext, c: &mut ClusterObj, guest: ImmutableString| {
-        lift(c.get().prepare_migration(&guest), ctx.call_position())
-    });
-    reg(
-        "finish_migration",
-        &["cluster: Cluster", "guest: String"],
-        "Map",
-        "Vendor step: restore the cluster after `guest` migrated (PRIMECLUSTER 17.3.1.2,\n`clovmmigrate -u`); where the guest runs now is read from the site.",
-    )
-    .register_into_engine(engine, |ctx: NativeCallContext, c: &mut ClusterObj, guest: ImmutableString| {
-        lift(c.get().finish_migration(&guest, None), ctx.call_position())
-    });
-    reg(
-        "finish_migration",
-        &["cluster: Cluster", "guest: String", "target: String"],
-        "Map",
-        "Vendor step: restore the cluster after `guest` migrated to `target`.",
-    )
-    .register_into_engine(
-        engine,
-        |ctx: NativeCallContext,
-         c: &mut ClusterObj,
-         guest: ImmutableString,
-         target: ImmutableString| {
-            lift(
-                c.get().finish_migration(&guest, Some(&target)),
-                ctx.call_position(),
-            )
-        },
-    );
-    reg(
-        "time_sync",
-        &["cluster: Cluster"],
-        "Map",
-        "Vendor check: time-synchronisation warnings since the run started (PRIMECLUSTER note\nafter 17.3.1.2).",
-    )
-    .register_into_engine(engine, |ctx: NativeCallContext, c: &mut ClusterObj| lift(c.get().time_sync(), ctx.call_position()));
 }

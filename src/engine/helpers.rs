@@ -404,6 +404,50 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
     .register_into_engine(engine, |ctx: NativeCallContext, k: ImmutableString, m: ImmutableString| -> RhaiRes<()> {
         Err(fail_with(&k, &m, ctx.call_position()))
     });
+    reg(
+        "fail",
+        &["kind: String", "message: String", "remedy: String"],
+        "()",
+        "Stop with an error of `kind` and `message`, with `remedy`: what the operator does next
+(shown under the error, and in the journal).",
+    )
+    .register_into_engine(
+        engine,
+        |ctx: NativeCallContext,
+         k: ImmutableString,
+         m: ImmutableString,
+         r: ImmutableString|
+         -> RhaiRes<()> {
+            let pos = ctx.call_position();
+            match ErrorKind::from_name(&k) {
+                Some(kind) if kind != ErrorKind::Cancelled && !r.trim().is_empty() => Err(throw(
+                    Error::new(kind, m.as_str()).with_remedy(r.as_str()),
+                    pos,
+                )),
+                _ => Err(fail_with(&k, &m, pos)),
+            }
+        },
+    );
+
+    let env = run.clone();
+    reg(
+        "leave_to_operator",
+        &["message: String"],
+        "()",
+        "Hand every recovery routine still pending to the operator on purpose: the run ends
+without running them, and the journal records `message` (what is left and which procedure
+finishes it). `ldoms/pre-migration` ends so: fencing stays off until post-migration.",
+    )
+    .register_into_engine(engine, move |m: ImmutableString| {
+        for e in env.ctx.recoveries.pending() {
+            env.ctx.recoveries.settle(
+                e.id,
+                hascript_api::objects::RecoveryOutcome::LeftForOperator,
+                "run",
+                Some(&m),
+            );
+        }
+    });
 
     let env = run.clone();
     reg(

@@ -106,42 +106,6 @@ pub fn register(engine: &mut Engine) {
         },
     );
     reg(
-        "migrate",
-        &["hypervisor: Hypervisor", "guest: String", "target: String"],
-        "Map",
-        "Live-migrate `guest` to `target`: the whole vendor bracket (preflight, prepare, move,\nfinish, state-aware recovery on failure).",
-    )
-    .register_into_engine(
-        engine,
-        |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString, target: ImmutableString| {
-            lift(h.get().migrate(&g, &target), ctx.call_position())
-        },
-    );
-    reg(
-        "preflight",
-        &["hypervisor: Hypervisor", "guest: String", "target: String"],
-        "Map",
-        "Vendor step: the read-only preflight of migrating `guest` to `target`; throws a `check`\nerror when a precondition fails.",
-    )
-    .register_into_engine(
-        engine,
-        |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString, target: ImmutableString| {
-            lift(h.get().preflight(&g, &target), ctx.call_position())
-        },
-    );
-    reg(
-        "recover",
-        &["hypervisor: Hypervisor", "guest: String"],
-        "Map",
-        "Vendor step: state-aware recovery of an aborted migration of `guest`.",
-    )
-    .register_into_engine(
-        engine,
-        |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString| {
-            lift(h.get().recover(&g), ctx.call_position())
-        },
-    );
-    reg(
         "placement",
         &["hypervisor: Hypervisor", "guest: String"],
         "Array",

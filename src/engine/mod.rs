@@ -21,6 +21,11 @@ macro_rules! object_handle {
                 }
             }
 
+            /// The site the object belongs to.
+            pub fn site(&self) -> std::sync::Arc<dyn hascript_api::Site> {
+                self.site.clone()
+            }
+
             /// The driver object.
             pub fn get(&self) -> std::sync::Arc<dyn hascript_api::$tr> {
                 self.obj.get_or_init(|| self.site.$getter()).clone()
@@ -37,8 +42,10 @@ pub mod host;
 pub mod hypervisor;
 pub mod limits;
 pub mod lint;
+pub mod operations;
 pub mod package;
 pub mod pkgconf;
+pub mod procedure;
 pub mod report;
 pub mod resolver;
 
@@ -148,6 +155,9 @@ pub struct RunEnv {
     pub replay: Option<Arc<crate::resume::Replay>>,
     /// How an uncaught error is reported (a shipped procedure's without its source).
     pub report_style: report::ReportStyle,
+    /// The procedures running now (the top script, then nested ones): a procedure that
+    /// re-enters itself is refused.
+    pub active: procedure::Active,
 }
 
 impl RunEnv {
@@ -166,6 +176,7 @@ impl RunEnv {
             deferred: Deferred::default(),
             replay: None,
             report_style: report::ReportStyle::default(),
+            active: procedure::Active::default(),
         }
     }
 
@@ -320,6 +331,8 @@ pub fn build_engine(run: &RunEnv) -> Engine {
     cluster::register(&mut engine);
     fence::register(&mut engine);
     hypervisor::register(&mut engine);
+    operations::register(&mut engine);
+    procedure::register(&mut engine, run);
     package::register(&mut engine);
     pkgconf::register(&mut engine);
     host::register(&mut engine, run);
@@ -566,6 +579,7 @@ pub fn compile(
 /// exit "needs attention" (4) unless the run was interrupted (130). When it succeeds,
 /// routines still pending are no longer needed.
 pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> Outcome {
+    procedure::enter_top(env, source_name);
     let ast = match compile(engine, env, source_name, text) {
         Ok(ast) => ast,
         Err(e) => {
@@ -589,6 +603,23 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
     match result {
         Ok(()) => {
             for e in env.ctx.recoveries.pending() {
+                // A driver's routine still pending means what it protects is not done
+                // (a site's script ended early): the operator is told, never the silence
+                // of "not needed".
+                if let Some(routine) = &e.routine {
+                    let how = crate::recovery::routine_words(env.site.as_ref(), routine);
+                    env.ctx.ui.warn(&format!(
+                        "the run ended with recovery routine #{} pending ({}): it is left to you; {how}",
+                        e.id, e.what
+                    ));
+                    env.ctx.recoveries.settle(
+                        e.id,
+                        hascript_api::objects::RecoveryOutcome::LeftForOperator,
+                        "run",
+                        Some(&format!("the run ended with it pending; {how}")),
+                    );
+                    continue;
+                }
                 env.ctx.recoveries.settle(
                     e.id,
                     hascript_api::objects::RecoveryOutcome::NotNeeded,
@@ -689,7 +720,10 @@ pub fn run_pending(
             .unwrap_or_else(|p| p.into_inner())
             .remove(&entry.id);
         let ran = match (&entry.routine, closure, script) {
-            (Some(_), _, _) => run_driver_routine(env.site.as_ref(), env.ctx.ui.as_ref(), &entry),
+            (Some(routine), _, _) => match crate::recovery::as_procedure(env.site.as_ref(), routine) {
+                Some((name, params)) => run_procedure_routine(env, &entry, &name, params),
+                None => run_driver_routine(env.site.as_ref(), env.ctx.ui.as_ref(), &entry),
+            },
             (None, Some(f), Some((engine, ast))) => {
                 env.ctx
                     .ui
@@ -719,4 +753,30 @@ pub fn run_pending(
         out.push(ran);
     }
     out
+}
+
+/// Run a routine that is a procedure script (`{procedure, params}`), nested in the run.
+fn run_procedure_routine(
+    env: &RunEnv,
+    entry: &hascript_api::objects::RecoveryEntry,
+    name: &str,
+    params: BTreeMap<String, String>,
+) -> crate::recovery::Ran {
+    use hascript_api::objects::RecoveryOutcome;
+    env.ctx.ui.step(
+        "recovery",
+        &format!("routine #{}: {} ({name})", entry.id, entry.what),
+    );
+    match procedure::run_procedure(env, name, params, rhai::Position::NONE) {
+        Ok(_) => crate::recovery::Ran {
+            entry: entry.clone(),
+            outcome: RecoveryOutcome::Ok,
+            detail: None,
+        },
+        Err(e) => crate::recovery::Ran {
+            entry: entry.clone(),
+            outcome: RecoveryOutcome::Failed,
+            detail: Some(procedure::error_words(&e)),
+        },
+    }
 }

@@ -12,6 +12,7 @@ pub mod command;
 pub mod error;
 pub mod names;
 pub mod objects;
+pub mod operations;
 pub mod quote;
 pub mod text;
 pub mod ui;
@@ -23,5 +24,6 @@ pub use command::{
 pub use error::{Error, ErrorKind, Result, Signal};
 pub use names::validate_name;
 pub use objects::{Cluster, Fence, Hypervisor, Package, Placement, Site};
+pub use operations::{Object, OpKind, Operation, OperationSpec};
 pub use quote::{command_line, shell_quote};
 pub use ui::{Ui, WaitDone, WaitOutcome, WaitProgress, Waiter};

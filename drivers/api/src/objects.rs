@@ -536,6 +536,44 @@ pub trait Site: Send + Sync {
             ),
         ))
     }
+    /// Call one of the driver's operations ([`crate::operations`]): `object.name(args…)`,
+    /// the arguments converted to JSON in the order of the operation's spec.
+    fn operation(&self, object: crate::Object, name: &str, args: &[Value]) -> Result<Value> {
+        Err(crate::operations::unsupported(object, name, args.len()))
+    }
+    /// The procedure script that does a generic action on this driver, with its parameters:
+    /// `migrate` (`args`: guest, target), `preflight` (guest, target: the procedure's own
+    /// `preflight(guest, target)` function), `recover` (guest). `None`: the driver does it
+    /// in Rust (the trait method). A site's edited procedure (on `HASCRIPT_PATH`) is the
+    /// one every caller uses.
+    fn procedure(&self, _generic: &str, _args: &[&str]) -> Option<ProcedureCall> {
+        None
+    }
+    /// The description in today's form (`{procedure, params}`) of a recovery routine
+    /// described in an older form (`{driver, routine, …}`), for journals written before
+    /// the procedures became scripts; `None` when it has no script form.
+    fn routine_procedure(&self, _routine: &Value) -> Option<Value> {
+        None
+    }
+}
+
+/// A procedure script to run for a generic action, and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcedureCall {
+    /// The procedure's name (`ldoms/live-migration`), resolved as `hascript run` resolves it.
+    pub name: &'static str,
+    /// Its `-p` parameters.
+    pub params: Vec<(String, String)>,
+}
+
+/// A recovery routine that is a procedure script: `{procedure, params}` (what
+/// [`Context::register_recovery`] records and `hascript unwind` runs again).
+pub fn procedure_routine(name: &str, params: &[(&str, &str)]) -> Value {
+    let p: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    serde_json::json!({"procedure": name, "params": p})
 }
 
 /// Cluster membership and settings.
@@ -556,21 +594,6 @@ pub trait Cluster: Send + Sync {
     /// Log lines matching `pattern` (a marker the driver knows, e.g. "7245", "WRP"), only
     /// lines written since the run started when `since_run`.
     fn messages(&self, pattern: &str, since_run: bool) -> Result<Value>;
-    /// Vendor step: prepare the cluster for a guest's migration (PRIMECLUSTER A1).
-    fn prepare_migration(&self, guest: &str) -> Result<Value> {
-        let _ = guest;
-        unsupported("cluster.prepare_migration")
-    }
-    /// Vendor step: restore the cluster after a guest's migration (PRIMECLUSTER A3 step 1).
-    /// `target` is where the guest runs now; `None` lets the driver determine it.
-    fn finish_migration(&self, guest: &str, target: Option<&str>) -> Result<Value> {
-        let _ = (guest, target);
-        unsupported("cluster.finish_migration")
-    }
-    /// Vendor check: time-synchronisation warnings since the run started (PRIMECLUSTER A4).
-    fn time_sync(&self) -> Result<Value> {
-        unsupported("cluster.time_sync")
-    }
 }
 
 /// Fencing (PRIMECLUSTER shutdown facility).

@@ -43,8 +43,13 @@ pub fn ldm_migrate_dry_run(cd: &str, guest: &str, target: &str) -> Command {
 }
 
 /// `ldm migrate-domain GUEST TARGET`.
-pub fn ldm_migrate(cd: &str, guest: &str, target: &str) -> Command {
-    Command::change(cd, &[LDM, "migrate-domain", guest, target])
+/// With `password_file`, `-p FILE`: the target's password read from a file on the source
+/// control domain, for sites without certificate trust between the control domains.
+pub fn ldm_migrate(cd: &str, guest: &str, target: &str, password_file: Option<&str>) -> Command {
+    match password_file {
+        Some(f) => Command::change(cd, &[LDM, "migrate-domain", "-p", f, guest, target]),
+        None => Command::change(cd, &[LDM, "migrate-domain", guest, target]),
+    }
 }
 
 /// `ldm start-domain GUEST`.

@@ -25,6 +25,11 @@ pub(crate) struct Inner {
     pub log_marks: Mutex<HashMap<(String, String), u64>>,
     /// Virtual or real time (seconds since epoch) of the last `clovmmigrate -u`.
     pub last_update: Mutex<Option<u64>>,
+    /// Time of `clovmmigrate -p` in this run (how long the cluster ran without fencing).
+    pub prepared_at: Mutex<Option<u64>>,
+    /// Guests whose 17.3.1.2 step 1 this run did or found done (their bracket completes
+    /// with a passing `fence.verify()`).
+    pub finished: Mutex<Vec<String>>,
 }
 
 fn parse_err(host: &str, e: ParseError) -> Error {
@@ -38,6 +43,8 @@ impl Inner {
             topo,
             log_marks: Mutex::new(HashMap::new()),
             last_update: Mutex::new(None),
+            prepared_at: Mutex::new(None),
+            finished: Mutex::new(Vec::new()),
         }
     }
 
@@ -226,6 +233,32 @@ impl Inner {
             Ok(mut g) => *g = Some(t),
             Err(p) => *p.into_inner() = Some(t),
         }
+    }
+
+    /// Record the time of `clovmmigrate -p`.
+    pub fn set_prepared_at(&self, t: u64) {
+        *self.prepared_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(t);
+    }
+
+    /// Time of `clovmmigrate -p` in this run.
+    pub fn prepared_at(&self) -> Option<u64> {
+        *self.prepared_at.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remember that 17.3.1.2 step 1 is done for `guest`.
+    pub fn note_finished(&self, guest: &str) {
+        let mut f = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+        if !f.iter().any(|g| g == guest) {
+            f.push(guest.to_string());
+        }
+    }
+
+    /// Guests whose 17.3.1.2 step 1 this run did or found done.
+    pub fn finished_guests(&self) -> Vec<String> {
+        self.finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Time of the last `clovmmigrate -u` in this run.

@@ -8,15 +8,17 @@
 
 #![warn(missing_docs)]
 
+pub mod checks;
 pub mod commands;
 mod facts;
 pub mod locate;
 mod objects;
+pub mod operations;
 pub mod parse;
 pub mod placement;
-pub mod procedure;
 pub mod site;
 pub mod spconfig;
+pub mod steps;
 pub mod topology;
 mod wait;
 

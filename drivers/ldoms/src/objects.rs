@@ -125,7 +125,7 @@ impl Cluster for LdomsCluster {
         let (_, apps) = self.0.on_witness(None, |g| self.0.apps_on(g))?;
         for a in apps
             .iter()
-            .filter(|a| !crate::procedure::app_settled(&a.state()))
+            .filter(|a| !crate::checks::app_settled(&a.state()))
         {
             problems.push(format!("userApplication {} is {}", a.resource, a.state));
         }
@@ -185,31 +185,6 @@ impl Cluster for LdomsCluster {
         }
         Ok(Value::Array(hits))
     }
-
-    /// 17.3.1.1 on its own, under the A2 routine `recover_migration` registered just
-    /// before `clovmmigrate -p` (`Inner::prepare_standalone`).
-    fn prepare_migration(&self, guest: &str) -> Result<Value> {
-        let g = self.0.resolve_guest(guest)?;
-        self.0.prepare_standalone(&g)
-    }
-
-    /// 17.3.1.2 step 1 on its own. No recovery routine: its one change to the cluster is
-    /// the single `clovmmigrate -u`, sent after every check; the saved configurations it may
-    /// remove before (asked first) are the manual's precondition and are not put back.
-    /// Stopped or failed anywhere, the cluster is as the call found it or as `-u` left it —
-    /// fencing off since 17.3.1.1 either way, which is what ldoms/post-migration and
-    /// ldoms/recover-migration finish (they read the state and do only what is left).
-    fn finish_migration(&self, guest: &str, target: Option<&str>) -> Result<Value> {
-        let g = self.0.resolve_guest(guest)?;
-        if let Some(t) = target {
-            self.0.resolve_cd("target", t)?;
-        }
-        self.0.finish(&g, target, None)
-    }
-
-    fn time_sync(&self) -> Result<Value> {
-        self.0.time_sync()
-    }
 }
 
 impl Inner {
@@ -241,8 +216,12 @@ impl Fence for LdomsFence {
         to_value(&self.0.sf_config_on_any()?)
     }
 
+    /// 17.3.1.2 step 2; a verdict also settles the migration routines of the guests whose
+    /// step 1 this run did (see `Inner::settle_after_verify`).
     fn verify(&self) -> Result<Value> {
-        self.0.verify_fence()
+        let v = self.0.verify_fence()?;
+        self.0.settle_after_verify(&v);
+        Ok(v)
     }
 
     /// `sdtool -b` on every guest node where the shutdown facility is not running. No
@@ -528,33 +507,13 @@ impl Hypervisor for LdomsHypervisor {
         Ok(json!({"guest": g.domain, "control_domain": control_domain, "stopped": true}))
     }
 
-    fn migrate(&self, guest: &str, target: &str) -> Result<Value> {
-        self.0.migrate(guest, target)
-    }
-
-    fn preflight(&self, guest: &str, target: &str) -> Result<Value> {
-        let g = self.0.resolve_guest(guest)?;
-        let t = self.0.resolve_cd("target", target)?;
-        let loc = self.0.locate(&g.domain)?;
-        let Location::Running { control_domain } = &loc else {
-            return Err(Error::check(format!(
-                "{}: a live migration needs a running guest",
-                loc.describe(&g.domain)
-            )));
-        };
-        let source = self.0.resolve_cd("control domain", control_domain)?;
-        if source.name == t.name {
-            return Err(Error::check(format!(
-                "{} already runs on {}",
-                g.domain, t.name
-            )));
-        }
-        self.0.preflight(&g, &source, &t)
-    }
-
-    fn recover(&self, guest: &str) -> Result<Value> {
-        let g = self.0.resolve_guest(guest)?;
-        self.0.recover(&g, None)
+    /// The live migration is the procedure script `ldoms/live-migration` (the engine runs
+    /// it for `hypervisor.migrate`); the driver offers its single steps as operations.
+    fn migrate(&self, _guest: &str, _target: &str) -> Result<Value> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            "on LDoms, hypervisor.migrate runs the procedure ldoms/live-migration",
+        ))
     }
 
     fn placement(&self, guest: &str) -> Result<Value> {

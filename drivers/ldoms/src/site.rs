@@ -34,6 +34,9 @@ impl LdomsSite {
     }
 }
 
+/// The procedure `hypervisor.migrate` and `hypervisor.preflight` run on this driver.
+pub const MIGRATION_PROCEDURE: &str = "ldoms/live-migration";
+
 impl Site for LdomsSite {
     fn driver(&self) -> &'static str {
         "ldoms"
@@ -72,13 +75,43 @@ impl Site for LdomsSite {
     /// - `#{driver: "ldoms", routine: "restore_fence", guests: [..]}` (registered by
     ///   `fence.stop()`): `sdtool -s` on each listed guest node (where SF ran when the call
     ///   began), `sdtool -b` where it is not running, read back.
+    fn operation(&self, object: hascript_api::Object, name: &str, args: &[Value]) -> Result<Value> {
+        crate::operations::call(&self.inner, object, name, args)
+    }
+    fn procedure(
+        &self,
+        generic: &str,
+        args: &[&str],
+    ) -> Option<hascript_api::objects::ProcedureCall> {
+        let p = |k: &str, i: usize| args.get(i).map(|v| (k.to_string(), v.to_string()));
+        match generic {
+            "migrate" | "preflight" => Some(hascript_api::objects::ProcedureCall {
+                name: MIGRATION_PROCEDURE,
+                params: [p("guest", 0), p("target", 1)]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            }),
+            "recover" => Some(hascript_api::objects::ProcedureCall {
+                name: crate::steps::RECOVER_PROCEDURE,
+                params: [p("guest", 0)].into_iter().flatten().collect(),
+            }),
+            _ => None,
+        }
+    }
+    fn routine_procedure(&self, routine: &Value) -> Option<Value> {
+        if routine.get("procedure").is_some() {
+            return None;
+        }
+        let guest = crate::steps::migration_routine_guest(routine)?;
+        Some(hascript_api::objects::procedure_routine(
+            crate::steps::RECOVER_PROCEDURE,
+            &[("guest", guest)],
+        ))
+    }
     fn run_recovery(&self, routine: &Value) -> Result<Value> {
         let field = |k: &str| routine.get(k).and_then(Value::as_str);
         match (field("driver"), field("routine"), field("guest")) {
-            (Some("ldoms"), Some(crate::procedure::RECOVER_MIGRATION), Some(guest)) => {
-                let g = self.inner.resolve_guest(guest)?;
-                self.inner.recover(&g, None)
-            }
             (Some("ldoms"), Some(crate::objects::RESTORE_FENCE), None) => {
                 let guests = routine
                     .get("guests")

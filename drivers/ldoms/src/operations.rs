@@ -1,0 +1,217 @@
+//! The LDoms driver's operation table: every vendor action a procedure script may call,
+//! one manual action each, with its guard rails (see [`hascript_api::operations`]). The
+//! engine makes each entry a method of its object; [`crate::LdomsSite`] dispatches calls
+//! here. What is an interlock (kept whatever a script says) and what is a script's check
+//! (a site may drop it) is listed in ARCHITECTURE.md.
+
+use std::time::Duration;
+
+use hascript_api::operations::{
+    arg_opts, arg_str, map, opt_secs, opt_str, s, Object, OpKind, Operation, OperationSpec,
+};
+use hascript_api::{Error, Result};
+use serde_json::Value;
+
+use crate::facts::Inner;
+use crate::parse::cftool_n::NodeState;
+use crate::steps::{DOWN_DEADLINE, UP_DEADLINE};
+
+/// The specs of every operation (what the engine registers, with no site at hand).
+pub fn specs() -> Vec<OperationSpec> {
+    TABLE.iter().map(|o| o.spec).collect()
+}
+
+/// Call `object.name(args…)` on `inner`.
+pub(crate) fn call(inner: &Inner, object: Object, name: &str, args: &[Value]) -> Result<Value> {
+    hascript_api::operations::dispatch(TABLE, inner, object, name, args)
+}
+
+const fn op(
+    object: Object,
+    name: &'static str,
+    params: &'static [hascript_api::operations::Param],
+    ret: &'static str,
+    kind: OpKind,
+    doc: &'static str,
+    call: fn(&Inner, &[Value]) -> Result<Value>,
+) -> Operation<Inner> {
+    Operation {
+        spec: OperationSpec {
+            object,
+            name,
+            params,
+            ret,
+            doc,
+            kind,
+        },
+        call,
+    }
+}
+
+use Object::{Cluster, Fence, Hypervisor};
+use OpKind::{Change, Check, Read};
+
+/// The table.
+pub(crate) static TABLE: &[Operation<Inner>] = &[
+    // ----- reads
+    op(Hypervisor, "control_domain", &[s("name")], "Map", Read,
+        "The inventory's control domain `name` (inventory name, /etc/inet/hosts name or address), read\nwithout a command: `#{name, hosts_name, address, box_name, ppar_id, xscf_lan0, xscf_lan1}`.\nAn unknown name is a usage error, before anything is sent.",
+        |i, a| {
+            let cd = i.resolve_cd("control domain", arg_str(a, 0)?)?;
+            serde_json::to_value(&cd).map_err(|e| Error::usage(e.to_string()))
+        }),
+    op(Hypervisor, "locate", &[s("guest")], "Map", Read,
+        "Where `guest` is, from `ldm list -p` on every control domain: `#{guest, state, location,\ncontrol_domain, node}`; `state` is running, stopped, migrating, missing or ambiguous,\n`control_domain` is () unless it is running or stopped on one, `node` its guest node.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            i.locate_value(&g, false)
+        }),
+    op(Hypervisor, "locate", &[s("guest"), map("opts")], "Map", Read,
+        "`locate(guest)`; `opts`: `#{settle: true}` waits out a migration still under way first\n(deadline 1800 s).",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            let o = arg_opts(a, 1, &["settle"], "hypervisor.locate")?;
+            let settle = match o.get("settle") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(v) => return Err(Error::usage(format!("hypervisor.locate: option `settle` must be true or false, not {v}"))),
+            };
+            i.locate_value(&g, settle)
+        }),
+    op(Cluster, "time_sync", &[], "Map", Read,
+        "`(WRP, 34)`/`(WRP, 35)` lines written since the run started in the RMS switchlog and\n/var/adm/messages of every guest node (note after 17.3.1.2): `#{found, hits, remedy}`.",
+        |i, _| i.time_sync()),
+    op(Cluster, "wait_guest_node", &[s("guest"), s("state"), map("opts")], "Map", Read,
+        "Wait until `guest`'s CF node reads `state` (UP, DOWN) in `cftool -n` on a node that was not\nmigrated. `opts`: `#{deadline: seconds (900), expected: seconds, section: \"17.3.1.1\"}`.\nReturns `#{node, state, reached, last, waited}`; a deadline passed is `reached: false`\nwith the last state seen (hascript never runs `cftool -k`).",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            let want = match arg_str(a, 1)?.to_ascii_uppercase().as_str() {
+                "UP" => NodeState::Up,
+                "DOWN" => NodeState::Down,
+                other => return Err(Error::usage(format!("cluster.wait_guest_node: state {other:?}: use UP or DOWN"))),
+            };
+            let o = arg_opts(a, 2, &["deadline", "expected", "section"], "cluster.wait_guest_node")?;
+            let deadline = opt_secs(o, "deadline", "cluster.wait_guest_node")?.unwrap_or(match want {
+                NodeState::Down => DOWN_DEADLINE,
+                _ => UP_DEADLINE,
+            });
+            let expected = opt_secs(o, "expected", "cluster.wait_guest_node")?;
+            let section = opt_str(o, "section", "cluster.wait_guest_node")?.unwrap_or("");
+            i.wait_guest_node(&g, want, deadline, expected.map(|d: Duration| (d, section)))
+        }),
+    // ----- checks (the preflight's list is the script's)
+    op(Hypervisor, "check_other_box", &[s("source"), s("target")], "Map", Check,
+        "Check (A0): the `target` control domain is on another box or PPAR than `source`.",
+        |i, a| {
+            let src = i.resolve_cd("source", arg_str(a, 0)?)?;
+            let t = i.resolve_cd("target", arg_str(a, 1)?)?;
+            Ok(i.check_other_box(&src, &t))
+        }),
+    op(Hypervisor, "check_migration_dry_run", &[s("guest"), s("source"), s("target")], "Map", Check,
+        "Check (A0): `ldm migrate-domain -n` on `source` says `guest` can move to `target` without\na password prompt.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            let src = i.resolve_cd("source", arg_str(a, 1)?)?;
+            let t = i.resolve_cd("target", arg_str(a, 2)?)?;
+            i.check_migration_dry_run(&g, &src, &t)
+        }),
+    op(Hypervisor, "check_target_box_free", &[s("guest"), s("target")], "Map", Check,
+        "Check (Part C): the target's box hosts no other node of `guest`'s cluster.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            let t = i.resolve_cd("target", arg_str(a, 1)?)?;
+            i.check_target_box_free(&g, &t)
+        }),
+    op(Hypervisor, "check_target_in_hosts", &[s("source"), s("target")], "Map", Check,
+        "Check (A0): the target is an address or a name in `source`'s /etc/inet/hosts (what\n`clovmmigrate -u` accepts), with the inventory's address.",
+        |i, a| {
+            let src = i.resolve_cd("source", arg_str(a, 0)?)?;
+            let t = i.resolve_cd("target", arg_str(a, 1)?)?;
+            i.check_target_in_hosts(&src, &t)
+        }),
+    op(Cluster, "check_inventory", &[], "Map", Check,
+        "Check (A0): the inventory agrees with the cluster (guest nodes in `clsnmpsetup -l`, each SF\nrow pointing at the box that hosts its domain).",
+        |i, _| i.check_inventory()),
+    op(Cluster, "check_nodes_up", &[], "Map", Check,
+        "Check (A0): every CF node is UP in `cftool -n`.",
+        |i, _| i.check_nodes_up()),
+    op(Cluster, "check_applications", &[], "Map", Check,
+        "Check (A0): every RMS userApplication is settled (Online, Offline, Standby).",
+        |i, _| i.check_applications()),
+    op(Cluster, "check_timeouts", &[], "Array", Check,
+        "Check (A0): the CF timeout is the normal value on every guest node (one verdict per node).",
+        |i, _| i.check_timeouts()),
+    op(Fence, "check_agents", &[], "Array", Check,
+        "Check (A0): the shutdown facility runs with every agent TestWorked/InitWorked on every\nguest node (one verdict per node).",
+        |i, _| i.check_agents()),
+    op(Fence, "check_xscf_host_keys", &[s("target")], "Array", Check,
+        "Check (A0): every guest node knows the host keys of the target box's XSCF on both LANs\n(otherwise message 7245 follows the move). One verdict per node and address.",
+        |i, a| {
+            let t = i.resolve_cd("target", arg_str(a, 0)?)?;
+            i.check_xscf_host_keys(&t)
+        }),
+    // ----- changes
+    op(Cluster, "prepare_migration", &[s("guest")], "Map", Change,
+        "17.3.1.1: `clovmmigrate -p` where `guest` runs (CF timeout 600 s, shutdown facility stopped on\nevery node), read back. Refused unless the guest runs and the saved-configuration rule\nholds on its control domain. Registers the recovery routine (ldoms/recover-migration)\nbefore it sends; it stays pending until 17.3.1.2 is verified. Done before: sends nothing.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            i.prepare(&g, None)
+        }),
+    op(Cluster, "prepare_migration", &[s("guest"), s("target")], "Map", Change,
+        "`prepare_migration(guest)`, refused also unless the saved-configuration rule holds on the\n`target` control domain (otherwise `clovmmigrate -u` would fail once fencing is off).",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            let t = i.resolve_cd("target", arg_str(a, 1)?)?;
+            i.prepare(&g, Some(&t))
+        }),
+    op(Hypervisor, "migrate_domain", &[s("guest"), s("target")], "Map", Change,
+        "The move: `ldm migrate-domain guest target` on the control domain where it runs, then where\nit really is once no migration is under way. Returns `#{guest, moved, changed, source,\ncontrol_domain, location}` (`moved: false` is not an error: the script decides). Refused\nunless 17.3.1.1 is in effect on every node. Already on `target`: sends nothing.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            let t = i.resolve_cd("target", arg_str(a, 1)?)?;
+            i.migrate_domain(&g, &t, None)
+        }),
+    op(Hypervisor, "migrate_domain", &[s("guest"), s("target"), map("opts")], "Map", Change,
+        "`migrate_domain(guest, target)`; `opts`: `#{password_file: \"/path\"}` passes\n`-p /path` (the target's password from a file on the source control domain).",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            let t = i.resolve_cd("target", arg_str(a, 1)?)?;
+            let o = arg_opts(a, 2, &["password_file"], "hypervisor.migrate_domain")?;
+            let pw = opt_str(o, "password_file", "hypervisor.migrate_domain")?;
+            i.migrate_domain(&g, &t, pw)
+        }),
+    op(Cluster, "finish_migration", &[s("guest")], "Map", Change,
+        "17.3.1.2 step 1: the saved-configuration rule on both control domains (asks before removing\nanything), then `clovmmigrate -u` on the source control domain naming the control domain\nwhere the guest runs now (determined from `ldm list -p`, never taken blindly). Done\nbefore: sends nothing.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            i.finish(&g, None, None)
+        }),
+    op(Cluster, "finish_migration", &[s("guest"), s("target")], "Map", Change,
+        "`finish_migration(guest)`, refused when `target` is not where the guest runs now.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            let t = arg_str(a, 1)?;
+            i.resolve_cd("target", t)?;
+            i.finish(&g, Some(t), None)
+        }),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_is_documented_and_unique_by_object_name_and_arity() {
+        let mut seen = std::collections::BTreeSet::new();
+        for o in TABLE {
+            assert!(!o.spec.doc.trim().is_empty(), "{} has no doc", o.spec.name);
+            assert!(
+                seen.insert((o.spec.object, o.spec.name, o.spec.params.len())),
+                "{}.{} declared twice with {} parameters",
+                o.spec.object.name(),
+                o.spec.name,
+                o.spec.params.len()
+            );
+        }
+    }
+}

@@ -1,0 +1,929 @@
+//! The single steps of PRIMECLUSTER 4.5 §17.3.1 (procedures.md Part A) as operations, each
+//! one manual action with its own guard rails: before migration (A1, 17.3.1.1), the move,
+//! after migration (A3, 17.3.1.2 step 1), the shutdown facility's verification (step 2),
+//! the time-sync check (A4) and the reads and waits of the recovery (A2). The sequence and
+//! its decisions are the procedure scripts' (`scripts/ldoms/`); no function here calls two
+//! manual steps in a row. The preflight's checks are in [`crate::checks`].
+
+use std::time::Duration;
+
+use hascript_api::objects::{RecoveryGuard, RecoveryOutcome};
+use hascript_api::{validate_name, Error, ErrorKind, Result};
+use serde_json::{json, Value};
+
+use crate::commands as cmd;
+use crate::facts::Inner;
+use crate::locate::Location;
+use crate::parse::cftool_n::NodeState;
+use crate::parse::log_scan;
+use crate::parse::sdtool_s::{self, AgentVerdict, SdtoolStatus};
+use crate::topology::{ControlDomain, GuestDomain};
+use crate::wait::{timed_out, WaitEnd};
+
+/// CF timeout `clovmmigrate -p` sets (seconds).
+pub const MIGRATION_CF_TIMEOUT: i64 = 600;
+/// How long the guest's CF node takes to go DOWN after a stopped migration: "about
+/// 600 s after clovmmigrate" (note under 17.3.1.1), counted from the start of the wait.
+pub const DOWN_EXPECTED: Duration = Duration::from_secs(600);
+/// Deadline for the guest's CF node to go DOWN after a stopped migration (the manual's
+/// "about 600 s" plus margin).
+pub const DOWN_DEADLINE: Duration = Duration::from_secs(900);
+/// Deadline for a restarted guest's CF node to come UP.
+pub const UP_DEADLINE: Duration = Duration::from_secs(900);
+/// How long SF may take to detect wrong settings after `clovmmigrate -u` (17.3.1.2).
+pub const SF_SETTLE: Duration = Duration::from_secs(30);
+/// Deadline for `sdtool -s` rows to leave transitional states.
+pub const SF_DEADLINE: Duration = Duration::from_secs(300);
+/// Deadline for a migration that is still under way to end.
+pub const MIGRATION_DEADLINE: Duration = Duration::from_secs(1800);
+/// How long the `ldm migrate-domain` command may run before the transport gives up on it
+/// (a large guest over a slow link takes long; the guest is located afterwards anyway).
+pub const MIGRATE_COMMAND_TIMEOUT: Duration = Duration::from_secs(4 * 3600);
+/// Poll interval of the waits.
+pub const POLL: Duration = Duration::from_secs(10);
+
+/// Remedy of message 7245 (17.3.1.2 step 2).
+pub const REMEDY_7245: &str = "message 7245: the first SSH connection from the guest nodes to the XSCF has not been completed. From each guest node, connect once with ssh to the XSCF of the box that hosts each guest, on XSCF-LAN#0 and XSCF-LAN#1, as the shutdown facility's XSCF user, and accept the host key; then redo 17.3.1.2 from step 1 (hascript run ldoms/post-migration). Details: PRIMECLUSTER messages guide, message 7245.";
+/// Remedy of TestFailed/InitFailed without 7245 (17.3.1.2 step 2).
+pub const REMEDY_REDO: &str = "the shutdown facility settings may not have been changed: redo 17.3.1.2 from step 1 (clovmmigrate -u; hascript run ldoms/post-migration)";
+/// Remedy of the time-sync warnings (note after 17.3.1.2).
+pub const REMEDY_TIME_SYNC: &str = "the cluster nodes' clocks are not synchronised: synchronise them (NTP); the messages stop once the clocks agree. No cluster action is needed.";
+
+impl Inner {
+    /// Resolve a guest name from a script or parameter: validated, and known to the site.
+    pub fn resolve_guest(&self, name: &str) -> Result<GuestDomain> {
+        validate_name("guest", name)?;
+        self.topo.guest(name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = self.topo.guests.iter().map(|g| g.domain.as_str()).collect();
+            Error::usage(format!(
+                "unknown guest {name:?}: the site's guest domains are {} (LDoms domain names, not CF node names)",
+                known.join(", ")
+            ))
+        })
+    }
+
+    /// Resolve a control domain given as inventory name, `/etc/inet/hosts` name or address.
+    pub fn resolve_cd(&self, what: &str, name: &str) -> Result<ControlDomain> {
+        validate_name(what, name)?;
+        self.topo.control_domain(name).cloned().ok_or_else(|| {
+            let known: Vec<String> = self
+                .topo
+                .control_domains
+                .iter()
+                .map(|c| match &c.address {
+                    Some(a) => format!("{} ({a})", c.name),
+                    None => c.name.clone(),
+                })
+                .collect();
+            Error::usage(format!(
+                "unknown {what} {name:?}: the site's control domains are {}",
+                known.join(", ")
+            ))
+        })
+    }
+
+    pub(crate) fn cd(&self, name: &str) -> Result<ControlDomain> {
+        self.topo.control_domain(name).cloned().ok_or_else(|| {
+            Error::needs_attention(format!("control domain {name} is not in the inventory"))
+        })
+    }
+
+    // ----------------------------------------------------------------------------------
+    // A3 — after live migration (17.3.1.2)
+
+    /// Where `clovmmigrate -u` must run: the control domain the guest left. Known inside
+    /// the bracket; for a standalone run it is the control domain whose box the guest's SF
+    /// row still points at (the row changes only with `-u`).
+    fn update_host(&self, guest: &GuestDomain, now_cd: &ControlDomain) -> Result<ControlDomain> {
+        let (_, rows) = self.on_witness(None, |g| self.sf_config_on(g))?;
+        let row = rows
+            .iter()
+            .find(|r| r.domain_name == guest.domain)
+            .ok_or_else(|| {
+                Error::check(format!(
+                    "clsnmpsetup -l has no row for domain {}",
+                    guest.domain
+                ))
+            })?;
+        let owner = self.topo.control_domains.iter().find(|c| {
+            row.ppar_id_num() == Some(c.ppar_id)
+                && row.ip_address1 == c.xscf_lan0
+                && row.ip_address2 == c.xscf_lan1
+        });
+        match owner {
+            Some(c) if c.box_name == now_cd.box_name && c.ppar_id == now_cd.ppar_id => Ok(now_cd.clone()),
+            Some(c) => {
+                // Several control domains can share a box; the source is the one on that box.
+                Ok(c.clone())
+            }
+            None => Err(Error::needs_attention(format!(
+                "the shutdown facility row of {} points at PPAR {} and XSCF {}/{}, which no control domain of the inventory has",
+                guest.domain, row.ppar_id, row.ip_address1, row.ip_address2
+            ))),
+        }
+    }
+
+    /// 17.3.1.2 step 1: check the saved-configuration rule on both control domains, then
+    /// `clovmmigrate -u GUEST TARGET-HOST` on the source control domain, where TARGET-HOST
+    /// is the control domain where the guest runs **now** (determined here, never taken
+    /// blindly). `target`, when given, must agree. `source` is known inside the bracket.
+    pub fn finish(
+        &self,
+        guest: &GuestDomain,
+        target: Option<&str>,
+        source: Option<&ControlDomain>,
+    ) -> Result<Value> {
+        self.mark_logs()?;
+        let loc = self.settled_location(guest)?;
+        let now_cd = match &loc {
+            Location::Running { control_domain } => self.cd(control_domain)?,
+            other => {
+                return Err(Error::check(format!(
+                "17.3.1.2 needs the guest running: {}; run ldoms/recover-migration (17.3.1.1 note)",
+                other.describe(&guest.domain)
+            )))
+            }
+        };
+        if let Some(t) = target {
+            let given = self.resolve_cd("target", t)?;
+            if given.name != now_cd.name {
+                return Err(Error::usage(format!(
+                    "{} runs on {}, not on {}: clovmmigrate -u must name the control domain where the guest runs now (a wrong one points fencing at the wrong XSCF); refusing",
+                    guest.domain, now_cd.name, given.name
+                )));
+            }
+        }
+        let source = match source {
+            Some(s) => s.clone(),
+            None => self.update_host(guest, &now_cd)?,
+        };
+        if source.name == now_cd.name && self.finished_state(guest)? {
+            self.ctx.ui.info(&format!(
+                "{} runs on {}, the CF timeout is normal and SF is running with its settings: 17.3.1.2 step 1 was done before; nothing to do",
+                guest.domain, now_cd.name
+            ));
+            self.note_finished(&guest.domain);
+            return Ok(
+                json!({"guest": guest.domain, "control_domain": now_cd.name, "changed": false}),
+            );
+        }
+        let mut cds = vec![source.name.clone()];
+        if now_cd.name != source.name {
+            cds.push(now_cd.name.clone());
+        }
+        self.enforce_spconfig_rule(&cds)?;
+        let (registered, detail) = self.target_host_registered(&source, &now_cd)?;
+        if !registered {
+            return Err(Error::check(format!(
+                "{detail}: clovmmigrate -u would fail"
+            ))
+            .with_remedy("add the control domain to /etc/inet/hosts on the source control domain, then run ldoms/post-migration"));
+        }
+        self.warn_unknown_xscf_keys(guest, &now_cd)?;
+        self.ctx.run_ok(&cmd::clovmmigrate_update(
+            &source.name,
+            &guest.domain,
+            &now_cd.hosts_name,
+        ))?;
+        self.set_last_update(self.now());
+        self.note_finished(&guest.domain);
+        Ok(json!({
+            "guest": guest.domain, "source": source.name, "control_domain": now_cd.name,
+            "target_host": now_cd.hosts_name, "changed": true,
+        }))
+    }
+
+    /// Before `clovmmigrate -u` restarts the shutdown facility: every guest node must know
+    /// the host keys of the XSCFs its agents will test (the boxes hosting the cluster's
+    /// guests, `guest` on `now_cd`), or the tests fail with message 7245. A missing key is
+    /// a warning with the remedy, never a refusal: the step restores fencing and must not
+    /// be held back by it.
+    fn warn_unknown_xscf_keys(&self, guest: &GuestDomain, now_cd: &ControlDomain) -> Result<()> {
+        let mut boxes: Vec<&ControlDomain> = vec![now_cd];
+        for cd in &self.topo.control_domains {
+            if boxes.iter().any(|b| b.name == cd.name) {
+                continue;
+            }
+            let hosts_other_guest = self.domains(&cd.name)?.iter().any(|d| {
+                d.name() != guest.domain && self.topo.guests.iter().any(|g| g.domain == d.name())
+            });
+            if hosts_other_guest {
+                boxes.push(cd);
+            }
+        }
+        let mut missing = Vec::new();
+        for g in &self.topo.guests {
+            let mut addrs = Vec::new();
+            for cd in &boxes {
+                for addr in [&cd.xscf_lan0, &cd.xscf_lan1] {
+                    if self.ctx.run(&cmd::known_host(&g.name, addr))?.code() == 1 {
+                        addrs.push(format!("{addr} ({})", cd.box_name));
+                    }
+                }
+            }
+            if !addrs.is_empty() {
+                missing.push(format!("{} to {}", g.name, addrs.join(", ")));
+            }
+        }
+        if !missing.is_empty() {
+            self.ctx.ui.warn(&format!(
+                "no first SSH connection yet from {}: the shutdown facility's tests will fail after clovmmigrate -u. {REMEDY_7245}",
+                missing.join("; ")
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether step 1 needs no doing: normal CF timeout and SF running on every node, and
+    /// the guest's SF row pointing at the box that hosts it.
+    fn finished_state(&self, guest: &GuestDomain) -> Result<bool> {
+        for g in &self.topo.guests {
+            if self.cf_timeout_on(&g.name)? != self.topo.cf_timeout {
+                return Ok(false);
+            }
+            if !matches!(self.sdtool_on(&g.name)?, SdtoolStatus::Table(_)) {
+                return Ok(false);
+            }
+        }
+        let problems = self.sf_config_problems(Some(&guest.domain))?;
+        Ok(problems.is_empty())
+    }
+
+    /// The location of a guest once no migration is under way (waits for one to end).
+    fn settled_location(&self, guest: &GuestDomain) -> Result<Location> {
+        let loc = self.locate(&guest.domain)?;
+        if !matches!(loc, Location::Migrating { .. }) {
+            return Ok(loc);
+        }
+        self.ctx.ui.info(&format!(
+            "{}; waiting for it to end",
+            loc.describe(&guest.domain)
+        ));
+        let what = format!("the migration of {} to end", guest.domain);
+        match self.poll(&what, MIGRATION_DEADLINE, POLL, || {
+            let l = self.locate(&guest.domain)?;
+            Ok((!matches!(l, Location::Migrating { .. }), l))
+        }, |l| l.describe(&guest.domain))? {
+            // The caller says where the guest ended; saying it here too would repeat it.
+            WaitEnd::Done(l) => Ok(l),
+            WaitEnd::Deadline(_) => Err(Error::needs_attention(format!(
+                "the migration of {} is still under way after {} s",
+                guest.domain,
+                MIGRATION_DEADLINE.as_secs()
+            ))
+            .with_remedy(format!(
+                "check it with `ldm list -o status {0}`; cancel it with `ldm cancel-operation migration {0}` on the source control domain if it is stuck, then run ldoms/recover-migration",
+                guest.domain
+            ))),
+        }
+    }
+
+    /// `clsnmpsetup -l` rows that disagree with the box hosting their domain (all rows, or
+    /// only `only`'s).
+    pub(crate) fn sf_config_problems(&self, only: Option<&str>) -> Result<Vec<String>> {
+        let (_, rows) = self.on_witness(None, |g| self.sf_config_on(g))?;
+        let mut problems = Vec::new();
+        for r in &rows {
+            if only.is_some_and(|o| o != r.domain_name) {
+                continue;
+            }
+            let Some(cd_name) = self
+                .locate(&r.domain_name)?
+                .control_domain()
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let cd = self.cd(&cd_name)?;
+            if r.ppar_id_num() != Some(cd.ppar_id)
+                || r.ip_address1 != cd.xscf_lan0
+                || r.ip_address2 != cd.xscf_lan1
+            {
+                problems.push(format!(
+                    "{} ({}) runs on {} (PPAR {}, XSCF {}/{}) but its SF row says PPAR {}, XSCF {}/{}",
+                    r.cluster_host_name, r.domain_name, cd.name, cd.ppar_id, cd.xscf_lan0, cd.xscf_lan1,
+                    r.ppar_id, r.ip_address1, r.ip_address2
+                ));
+            }
+            if let Some(u) = &self.topo.xscf_user {
+                if &r.user_name != u {
+                    problems.push(format!(
+                        "{}: XSCF user {} (inventory: {u})",
+                        r.cluster_host_name, r.user_name
+                    ));
+                }
+            }
+        }
+        Ok(problems)
+    }
+
+    /// 17.3.1.2 step 2: after SF has had 30 s, poll `sdtool -s` on every guest node until no
+    /// row is transitional, compare `clsnmpsetup -l` with the hosting boxes, and on
+    /// `TestFailed`/`InitFailed` look for message 7245. Returns the verdict; never throws
+    /// for a failed verdict (the caller decides).
+    pub fn verify_fence(&self) -> Result<Value> {
+        if let Some(t) = self.last_update() {
+            let since = self.now().saturating_sub(t);
+            if since < SF_SETTLE.as_secs() {
+                let wait = SF_SETTLE.as_secs() - since;
+                self.ctx.ui.info(&format!(
+                    "waiting {wait} s for the shutdown facility to test its agents (17.3.1.2)"
+                ));
+                self.ctx.sleep(Duration::from_secs(wait))?;
+            }
+        }
+        let mut problems: Vec<String> = Vec::new();
+        let mut agents = Vec::new();
+        let mut any_failed = false;
+        let mut any_transitional = false;
+        // Right after `clovmmigrate -u` a stopped SF may still be starting; otherwise (a
+        // health check) "not running" is the answer, not a state to wait out.
+        let sf_starting = self
+            .last_update()
+            .is_some_and(|t| self.now().saturating_sub(t) < SF_DEADLINE.as_secs());
+        for g in &self.topo.guests {
+            let what = format!("sdtool -s on {} to settle", g.name);
+            let end = self.poll(
+                &what,
+                SF_DEADLINE,
+                Duration::from_secs(5),
+                || {
+                    let s = self.sdtool_on(&g.name)?;
+                    let settled = match &s {
+                        SdtoolStatus::Table(rows) => {
+                            sdtool_s::verdict(rows) != AgentVerdict::Transitional
+                        }
+                        SdtoolStatus::NotRunning { .. } => !sf_starting,
+                    };
+                    Ok((settled, s))
+                },
+                sf_words,
+            )?;
+            let status = match end {
+                WaitEnd::Done(s) => s,
+                WaitEnd::Deadline(Some(s)) => s,
+                WaitEnd::Deadline(None) => return Err(timed_out(&what, SF_DEADLINE, "nothing")),
+            };
+            match &status {
+                SdtoolStatus::Table(rows) => {
+                    let v = sdtool_s::verdict(rows);
+                    for r in rows {
+                        let healthy = r.test_state == "TestWorked" && r.init_state == "InitWorked";
+                        if !healthy {
+                            problems.push(format!(
+                                "{}: {} {} {} {}",
+                                g.name, r.cluster_host, r.agent, r.test_state, r.init_state
+                            ));
+                        }
+                    }
+                    match v {
+                        AgentVerdict::Failed => any_failed = true,
+                        AgentVerdict::Transitional => any_transitional = true,
+                        AgentVerdict::Healthy => {}
+                    }
+                    agents.push(json!({"host": g.name, "verdict": format!("{v:?}"), "rows": rows}));
+                }
+                SdtoolStatus::NotRunning { raw } => {
+                    any_failed = true;
+                    problems.push(format!(
+                        "{}: shutdown facility not running: {}",
+                        g.name,
+                        raw.trim()
+                    ));
+                    agents.push(json!({"host": g.name, "verdict": "NotRunning", "rows": []}));
+                }
+            }
+        }
+        let config_problems = self.sf_config_problems(None)?;
+        problems.extend(config_problems.iter().cloned());
+        let (_, config) = self.on_witness(None, |g| self.sf_config_on(g))?;
+        let mut message_7245 = Vec::new();
+        if any_failed {
+            for g in &self.topo.guests {
+                let text = match self.log_text(&g.name, cmd::MESSAGES, true) {
+                    Ok(t) => t,
+                    Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                    Err(_) => continue,
+                };
+                for hit in log_scan::find_message(&text, 7245) {
+                    message_7245.push(json!({"host": g.name, "line": hit.line}));
+                }
+            }
+        }
+        let ok = problems.is_empty();
+        let remedy = if ok {
+            Value::Null
+        } else if !message_7245.is_empty() {
+            Value::String(REMEDY_7245.to_string())
+        } else if any_failed {
+            Value::String(REMEDY_REDO.to_string())
+        } else if any_transitional {
+            Value::String(format!(
+                "the shutdown facility did not finish testing its agents within {} s: run ldoms/verify-fence again in a few minutes; if rows stay Testing/Initing, {REMEDY_REDO}",
+                SF_DEADLINE.as_secs()
+            ))
+        } else {
+            Value::String("the shutdown facility settings do not match the boxes that host the guests: redo 17.3.1.2 from step 1 with the control domain where the guest runs".to_string())
+        };
+        Ok(json!({
+            "ok": ok, "problems": problems, "agents": agents, "config": config,
+            "message_7245": message_7245, "remedy": remedy,
+        }))
+    }
+
+    /// A failed verdict as a `Check` error carrying the remedy.
+    pub fn verdict_error(verdict: &Value) -> Error {
+        let problems: Vec<String> = verdict["problems"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let has_7245 = verdict["message_7245"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
+        let head = if has_7245 {
+            "shutdown facility check failed (17.3.1.2 step 2) and /var/adm/messages holds message 7245"
+        } else {
+            "shutdown facility check failed (17.3.1.2 step 2)"
+        };
+        let mut e = Error::check(format!("{head}:\n  - {}", problems.join("\n  - ")));
+        if let Some(r) = verdict["remedy"].as_str() {
+            e = e.with_remedy(r);
+        }
+        e
+    }
+
+    // ----------------------------------------------------------------------------------
+    // A4 — time synchronisation warnings
+
+    /// `(WRP, 34)`/`(WRP, 35)` lines written since the run started, in the RMS switchlog
+    /// and `/var/adm/messages` of every guest node.
+    pub fn time_sync(&self) -> Result<Value> {
+        let mut hits = Vec::new();
+        for g in &self.topo.guests {
+            for file in [cmd::SWITCHLOG, cmd::MESSAGES] {
+                let text = match self.log_text(&g.name, file, true) {
+                    Ok(t) => t,
+                    Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                    Err(_) => continue,
+                };
+                for h in log_scan::find_time_sync(&text) {
+                    hits.push(json!({
+                        "host": g.name, "file": file, "code": format!("(WRP, {})", h.code),
+                        "cluster_host": h.host, "line": h.line,
+                    }));
+                }
+            }
+        }
+        let found = !hits.is_empty();
+        Ok(json!({
+            "found": found, "hits": hits,
+            "remedy": if found { Value::String(REMEDY_TIME_SYNC.into()) } else { Value::Null },
+        }))
+    }
+
+    // ----------------------------------------------------------------------------------
+    // A2 — recovery
+
+    /// Wait until the CF node `cf_name` reads `want`, asking a node other than `exclude`;
+    /// `expected`: how long the manual says it takes, and the section saying so.
+    /// Returns the last state seen when the deadline passes.
+    pub fn wait_cf_state(
+        &self,
+        cf_name: &str,
+        want: NodeState,
+        exclude: Option<&str>,
+        deadline: Duration,
+        expected: Option<(Duration, &str)>,
+    ) -> Result<std::result::Result<(), String>> {
+        let what = format!("{cf_name} {} in cftool -n", state_word(&want));
+        let end = self.poll_expecting(
+            &what,
+            expected,
+            deadline,
+            POLL,
+            || {
+                let nodes = self.cf_nodes(exclude)?;
+                let st = nodes
+                    .iter()
+                    .find(|n| n.node == cf_name)
+                    .map(|n| (n.state(), n.state.clone()))
+                    .unwrap_or((NodeState::Other("absent".into()), "absent".into()));
+                Ok((st.0 == want, st.1))
+            },
+            |s| s.clone(),
+        )?;
+        Ok(match end {
+            WaitEnd::Done(_) => Ok(()),
+            WaitEnd::Deadline(last) => Err(last.unwrap_or_default()),
+        })
+    }
+
+    // ----------------------------------------------------------------------------------
+    // A1 — before live migration (17.3.1.1)
+
+    /// 17.3.1.1 (`cluster.prepare_migration(guest[, target])`): `clovmmigrate -p` on the
+    /// control domain where the guest runs, then its effect read back on every node (CF
+    /// timeout 600 s, shutdown facility stopped).
+    ///
+    /// Interlocks, whatever the script says: the guest runs; the saved-configuration rule
+    /// of 17.3.1.2 holds on the source and on `target` (or `clovmmigrate -u` would fail
+    /// once fencing is off). The recovery routine (`ldoms/recover-migration -p guest=…`)
+    /// is registered, durably, before `-p` leaves; it stays pending until 17.3.1.2 is
+    /// verified (`fence.verify()` after `finish_migration`), or a step script hands it to
+    /// the operator. Already prepared: says so and sends nothing (a routine inherited
+    /// from an interrupted run stays pending; otherwise one is registered, since fencing
+    /// is off).
+    pub fn prepare(&self, guest: &GuestDomain, target: Option<&ControlDomain>) -> Result<Value> {
+        self.mark_logs()?;
+        let loc = self.locate(&guest.domain)?;
+        let Location::Running { control_domain } = &loc else {
+            return Err(Error::check(format!(
+                "17.3.1.1 needs a running guest: {}",
+                loc.describe(&guest.domain)
+            ))
+            .with_remedy("if an earlier migration was interrupted, run ldoms/recover-migration"));
+        };
+        let (prepared, _) = self.prepared_state()?;
+        if prepared {
+            self.ctx.ui.info("CF timeout is already 600 s and SF is stopped on every node: 17.3.1.1 was done before; nothing to do");
+            if !self.migration_routine_pending(guest) {
+                let _pending = self.register_recovery(guest)?;
+            }
+            return Ok(
+                json!({"guest": guest.domain, "control_domain": control_domain, "changed": false}),
+            );
+        }
+        let mut cds = vec![control_domain.clone()];
+        if let Some(t) = target {
+            if t.name != *control_domain {
+                cds.push(t.name.clone());
+            }
+        }
+        self.require_spconfig_rule(&cds)?;
+        // Every control domain of the bracket is locked before the first change.
+        self.ctx.involve(&cds)?;
+        // Dropped unsettled: pending until 17.3.1.2 is verified.
+        let _pending = self.register_recovery(guest)?;
+        self.ctx
+            .run_ok(&cmd::clovmmigrate_prepare(control_domain, &guest.domain))?;
+        self.set_prepared_at(self.now());
+        let (prepared, detail) = self.prepared_state()?;
+        if !prepared {
+            return Err(Error::needs_attention(format!(
+                "clovmmigrate -p ran but its effect is not there: {detail}"
+            )));
+        }
+        self.ctx.ui.info(&format!(
+            "CF timeout {MIGRATION_CF_TIMEOUT} s and shutdown facility stopped on every node (fencing is off until 17.3.1.2)"
+        ));
+        Ok(json!({"guest": guest.domain, "control_domain": control_domain, "changed": true}))
+    }
+
+    /// The interlock of 17.3.1.1: the saved-configuration rule holds on `cds` (read only;
+    /// `hypervisor.clean_configs` is the step that makes it hold, with a question).
+    fn require_spconfig_rule(&self, cds: &[String]) -> Result<()> {
+        let mut broken = Vec::new();
+        for cd in cds {
+            let p = crate::spconfig::plan(cd, &self.spconfigs(cd)?);
+            if let Some(b) = p.blocked {
+                broken.push(b);
+            } else if !p.remove.is_empty() {
+                broken.push(format!(
+                    "{cd} has {} saved configurations (at most 6, no config_tmp)",
+                    p.count
+                ));
+            }
+        }
+        if broken.is_empty() {
+            return Ok(());
+        }
+        Err(Error::check(format!(
+            "the saved-configuration rule of 17.3.1.2 does not hold: {}; clovmmigrate -u would fail once fencing is off, so 17.3.1.1 is refused",
+            broken.join("; ")
+        ))
+        .with_remedy("run the saved-configuration step first (hypervisor.clean_configs([source, target]), as ldoms/live-migration and ldoms/pre-migration do), or remove configurations by hand with `ldm remove-spconfig NAME`"))
+    }
+
+    /// Whether every reachable guest node shows A1's effect, and a description.
+    pub(crate) fn prepared_state(&self) -> Result<(bool, String)> {
+        let mut all = true;
+        let mut parts = Vec::new();
+        for g in &self.topo.guests {
+            let t = match self.cf_timeout_on(&g.name) {
+                Ok(t) => t,
+                Err(e) if matches!(e.kind, ErrorKind::Transport) => continue,
+                Err(e) => return Err(e),
+            };
+            let sf_running = matches!(self.sdtool_on(&g.name)?, SdtoolStatus::Table(_));
+            all &= t == MIGRATION_CF_TIMEOUT && !sf_running;
+            parts.push(format!(
+                "{}: CF timeout {t}, SF {}",
+                g.name,
+                if sf_running { "running" } else { "stopped" }
+            ));
+        }
+        Ok((all, parts.join("; ")))
+    }
+
+    // ----------------------------------------------------------------------------------
+    // The move
+
+    /// The move (`hypervisor.migrate_domain(guest, target[, opts])`): `ldm migrate-domain`
+    /// on the control domain where the guest runs, then where the guest really is once no
+    /// migration is under way (whatever the command said: a lost session leaves the
+    /// migration going). Returns `#{guest, moved, changed, source, control_domain,
+    /// location}`; a move that did not reach `target` is `moved: false`, not an error (the
+    /// script decides). Interlock: 17.3.1.1 in effect on every node — a guest-cluster node
+    /// is never migrated while fencing is on. Already on `target`: sends nothing.
+    pub fn migrate_domain(
+        &self,
+        guest: &GuestDomain,
+        target: &ControlDomain,
+        password_file: Option<&str>,
+    ) -> Result<Value> {
+        let loc = self.locate(&guest.domain)?;
+        let source = match &loc {
+            Location::Running { control_domain } if *control_domain == target.name => {
+                self.ctx
+                    .ui
+                    .info(&format!("{} already runs on {}", guest.domain, target.name));
+                return Ok(json!({
+                    "guest": guest.domain, "moved": true, "changed": false, "source": target.name,
+                    "control_domain": target.name, "location": loc.describe(&guest.domain),
+                }));
+            }
+            Location::Running { control_domain } => self.cd(control_domain)?,
+            other => return Err(Error::check(format!(
+                "{}: a live migration needs the guest running on one control domain",
+                other.describe(&guest.domain)
+            ))
+            .with_remedy(
+                "run ldoms/recover-migration: it finds where the guest is and restores the cluster",
+            )),
+        };
+        let (prepared, detail) = self.prepared_state()?;
+        if !prepared {
+            return Err(Error::check(format!(
+                "17.3.1.1 is not in effect ({detail}): a node of the guest cluster is never migrated while the shutdown facility runs and the CF timeout is normal (it would be fenced during the move)"
+            ))
+            .with_remedy("run 17.3.1.1 first: cluster.prepare_migration(guest, target)"));
+        }
+        if let Some(f) = password_file {
+            validate_path("password_file", f)?;
+        }
+        let sent = self.ctx.run(
+            &cmd::ldm_migrate(
+                &source.name,
+                &guest.domain,
+                &target.hosts_name,
+                password_file,
+            )
+            .with_timeout(MIGRATE_COMMAND_TIMEOUT),
+        );
+        self.exposure();
+        match &sent {
+            Ok(out) if out.success() => {}
+            Ok(out) => {
+                let text = format!("{}{}", out.stdout, out.stderr);
+                self.ctx.ui.warn(&format!(
+                    "ldm migrate-domain exited {}: {}; finding out where {} really is",
+                    out.code(),
+                    text.trim(),
+                    guest.domain
+                ));
+            }
+            Err(e) if e.kind == ErrorKind::Cancelled => return Err(e.clone()),
+            Err(e) => self.ctx.ui.warn(&format!(
+                "ldm migrate-domain did not report ({e}); finding out where {} really is",
+                guest.domain
+            )),
+        }
+        let loc = self.settled_location(guest)?;
+        let moved = loc
+            == Location::Running {
+                control_domain: target.name.clone(),
+            };
+        Ok(json!({
+            "guest": guest.domain, "moved": moved, "changed": true, "source": source.name,
+            "control_domain": loc.control_domain(), "location": loc.describe(&guest.domain),
+        }))
+    }
+
+    /// Where a guest is (`hypervisor.locate(guest[, opts])`): `#{guest, state, location,
+    /// control_domain, node}`; `state` is running, stopped, migrating, missing or
+    /// ambiguous. `settle`: wait out a migration still under way first.
+    pub fn locate_value(&self, guest: &GuestDomain, settle: bool) -> Result<Value> {
+        let loc = if settle {
+            self.settled_location(guest)?
+        } else {
+            self.locate(&guest.domain)?
+        };
+        let state = match &loc {
+            Location::Running { .. } => "running",
+            Location::Stopped { .. } => "stopped",
+            Location::Migrating { .. } => "migrating",
+            Location::Missing => "missing",
+            Location::Ambiguous { .. } => "ambiguous",
+        };
+        Ok(json!({
+            "guest": guest.domain, "state": state, "location": loc.describe(&guest.domain),
+            "control_domain": loc.control_domain(), "node": guest.name,
+        }))
+    }
+
+    /// Wait until the CF node of `guest` reads `want`, asked on a node that was not
+    /// migrated (`cluster.wait_guest_node(guest, state, opts)`). Returns `#{node, state,
+    /// reached, last, waited}`; a deadline passed is `reached: false` with the last state
+    /// seen (the script decides; hascript never runs `cftool -k`).
+    pub fn wait_guest_node(
+        &self,
+        guest: &GuestDomain,
+        want: NodeState,
+        deadline: Duration,
+        expected: Option<(Duration, &str)>,
+    ) -> Result<Value> {
+        let cf = self.cf_name_of(guest)?;
+        let from = self.now();
+        let end = self.wait_cf_state(&cf, want.clone(), Some(&guest.domain), deadline, expected)?;
+        let waited = self.now().saturating_sub(from);
+        Ok(match end {
+            Ok(()) => {
+                json!({"node": cf, "state": state_word(&want), "reached": true, "last": state_word(&want), "waited": waited})
+            }
+            Err(last) => {
+                json!({"node": cf, "state": state_word(&want), "reached": false, "last": last, "waited": waited})
+            }
+        })
+    }
+
+    // ----------------------------------------------------------------------------------
+    // The routine of the bracket
+
+    /// Register the bracket's recovery routine (`ldoms/recover-migration -p guest=…`) before
+    /// the first change that leaves fencing off.
+    fn register_recovery(&self, guest: &GuestDomain) -> Result<RecoveryGuard> {
+        self.ctx.register_recovery(
+            &format!(
+                "recover the migration of {} (17.3.1.1 note: find the guest, then 17.3.1.2 where it is)",
+                guest.domain
+            ),
+            recovery_routine(guest),
+        )
+    }
+
+    /// Whether a routine recovering `guest`'s migration is pending (this run's or one
+    /// inherited from the run it resumes).
+    fn migration_routine_pending(&self, guest: &GuestDomain) -> bool {
+        !self.migration_routines(guest).is_empty()
+    }
+
+    /// The pending routines that recover `guest`'s migration, in either description form.
+    fn migration_routines(&self, guest: &GuestDomain) -> Vec<u64> {
+        self.ctx
+            .recoveries
+            .pending()
+            .into_iter()
+            .filter(|e| {
+                e.routine
+                    .as_ref()
+                    .and_then(migration_routine_guest)
+                    .is_some_and(|g| g == guest.domain)
+            })
+            .map(|e| e.id)
+            .collect()
+    }
+
+    /// After `fence.verify()`: the bracket of every guest whose 17.3.1.2 step 1 this run
+    /// did (or found done) is complete when the verdict passes — its routine is settled
+    /// as not needed and the time without fencing is shown; when the verdict fails, the
+    /// routine is handed to the operator with the verdict's remedy (running it again
+    /// would only repeat step 1 and the same check).
+    pub fn settle_after_verify(&self, verdict: &Value) {
+        let ok = verdict["ok"] == Value::Bool(true);
+        for name in self.finished_guests() {
+            let Some(g) = self.topo.guest(&name).cloned() else {
+                continue;
+            };
+            let ids = self.migration_routines(&g);
+            if ids.is_empty() {
+                continue;
+            }
+            for id in ids {
+                if ok {
+                    self.ctx.recoveries.settle(
+                        id,
+                        RecoveryOutcome::NotNeeded,
+                        "driver",
+                        Some("17.3.1.2 done and the shutdown facility verified"),
+                    );
+                } else {
+                    let e = Self::verdict_error(verdict);
+                    let detail = match &e.remedy {
+                        Some(r) => format!("{}; remedy: {r}", e.message),
+                        None => e.message.clone(),
+                    };
+                    self.ctx.recoveries.settle(
+                        id,
+                        RecoveryOutcome::LeftForOperator,
+                        "driver",
+                        Some(&detail),
+                    );
+                }
+            }
+            if ok {
+                match self.prepared_at() {
+                    Some(t) => self.ctx.ui.info(&format!(
+                        "shutdown facility verified; the cluster ran {} s without fencing",
+                        self.now().saturating_sub(t)
+                    )),
+                    None => self
+                        .ctx
+                        .ui
+                        .info("shutdown facility verified; fencing is back"),
+                }
+            }
+        }
+    }
+
+    /// Show how long the cluster has run without fencing (since `clovmmigrate -p` in this
+    /// run).
+    fn exposure(&self) {
+        if let Some(t) = self.prepared_at() {
+            self.ctx.ui.exposure(
+                "fencing off, CF timeout 600 s",
+                Duration::from_secs(self.now().saturating_sub(t)),
+            );
+        }
+    }
+}
+
+/// The description of the bracket's recovery routine for `guest`: the procedure
+/// `ldoms/recover-migration` with `guest`, which the run (or `hascript unwind`) executes.
+pub fn recovery_routine(guest: &GuestDomain) -> Value {
+    hascript_api::objects::procedure_routine(RECOVER_PROCEDURE, &[("guest", &guest.domain)])
+}
+
+/// The procedure that recovers a migration (17.3.1.1 note).
+pub const RECOVER_PROCEDURE: &str = "ldoms/recover-migration";
+
+/// The name of the A2 routine in descriptions written before the procedures were scripts
+/// (`{driver: "ldoms", routine: "recover_migration", guest}`).
+pub const RECOVER_MIGRATION: &str = "recover_migration";
+
+/// The guest a migration routine description (either form) recovers.
+pub fn migration_routine_guest(routine: &Value) -> Option<&str> {
+    if routine.get("procedure").and_then(Value::as_str) == Some(RECOVER_PROCEDURE) {
+        return routine.get("params")?.get("guest")?.as_str();
+    }
+    if routine.get("driver").and_then(Value::as_str) == Some("ldoms")
+        && routine.get("routine").and_then(Value::as_str) == Some(RECOVER_MIGRATION)
+    {
+        return routine.get("guest")?.as_str();
+    }
+    None
+}
+
+/// A path given as a parameter: absolute, no control characters or quotes.
+fn validate_path(what: &str, p: &str) -> Result<()> {
+    let ok = p.starts_with('/')
+        && p.len() < 1024
+        && !p
+            .chars()
+            .any(|c| c.is_control() || c == '\'' || c == '"' || c == '`');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "{what} {p:?} must be an absolute path on the source control domain"
+        )))
+    }
+}
+
+/// The distinct test/init states of an `sdtool -s` answer, for progress lines.
+fn sf_words(s: &SdtoolStatus) -> String {
+    match s {
+        SdtoolStatus::Table(rows) => rows
+            .iter()
+            .map(|r| format!("{}/{}", r.test_state, r.init_state))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(", "),
+        SdtoolStatus::NotRunning { .. } => "SF not running".to_string(),
+    }
+}
+
+/// The word `cftool -n` prints for a state.
+pub(crate) fn state_word(s: &NodeState) -> &str {
+    match s {
+        NodeState::Up => "UP",
+        NodeState::Down => "DOWN",
+        NodeState::LeftCluster => "LEFTCLUSTER",
+        NodeState::ComingUp => "COMINGUP",
+        NodeState::Other(w) => w,
+    }
+}

@@ -1,0 +1,227 @@
+//! Procedures started from inside a run: `hypervisor.migrate`, `hypervisor.preflight` and
+//! `hypervisor.recover` run the driver's procedure script (resolved as `hascript run`
+//! resolves a name, so a site's edited procedure on `HASCRIPT_PATH` is the one every caller
+//! uses), and a recovery routine described as `{procedure, params}` runs that script.
+//!
+//! A nested procedure shares the run (site, context and its recovery routines, journal,
+//! interrupt, sources) but gets its own engine and its own `params`: the globals are built
+//! per engine, so the nested script's functions never read the caller's parameters. A
+//! procedure that re-enters itself is an error.
+
+use std::collections::BTreeMap;
+
+use rhai::{Dynamic, Engine, ImmutableString, NativeCallContext, Position};
+
+use super::error::{lift, throw, usage, RhaiRes};
+use super::hypervisor::HypervisorObj;
+use super::{build_engine, compile, reg, Deferred, RunEnv};
+use hascript_api::{Error, ErrorKind};
+
+/// The procedures running now in this run, outermost first (source names).
+pub type Active = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Marks a procedure as running until dropped.
+struct Entered {
+    active: Active,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        self.active.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    }
+}
+
+/// Mark `source_name` as running in `env`'s run; refused when it already is (a procedure
+/// that re-enters itself would loop).
+fn enter(env: &RunEnv, source_name: &str, pos: Position) -> RhaiRes<Entered> {
+    let mut a = env.active.lock().unwrap_or_else(|p| p.into_inner());
+    if a.iter().any(|s| s == source_name) {
+        let chain = a.join(" → ");
+        return Err(throw(
+            Error::usage(format!(
+                "the procedure {source_name} re-enters itself ({chain} → {source_name}); a procedure must not call the generic action that runs it"
+            )),
+            pos,
+        ));
+    }
+    a.push(source_name.to_string());
+    Ok(Entered {
+        active: env.active.clone(),
+    })
+}
+
+/// Mark the top script of a run as running (for the re-entry check).
+pub fn enter_top(env: &RunEnv, source_name: &str) {
+    let mut a = env.active.lock().unwrap_or_else(|p| p.into_inner());
+    if a.is_empty() {
+        a.push(source_name.to_string());
+    }
+}
+
+/// The environment of a nested procedure: the run's, with `params` of its own.
+fn child_env(env: &RunEnv, params: BTreeMap<String, String>) -> RunEnv {
+    let mut child = env.clone();
+    child.params = params;
+    // Its `defer` closures belong to its own engine.
+    child.deferred = Deferred::default();
+    child
+}
+
+/// Compile procedure `name` (HASCRIPT_PATH or shipped) for a nested run.
+fn load(
+    env: &RunEnv,
+    name: &str,
+    pos: Position,
+) -> RhaiRes<(crate::scripts::Script, Engine, rhai::AST, RunEnv)> {
+    let script = crate::scripts::find(name, &env.search_path).ok_or_else(|| {
+        usage(
+            format!("no procedure {name}: neither on HASCRIPT_PATH nor shipped"),
+            pos,
+        )
+    })?;
+    let child = child_env(env, BTreeMap::new());
+    let engine = build_engine(&child);
+    let ast = compile(&engine, &child, &script.source_name, &script.text)?;
+    Ok((script, engine, ast, child))
+}
+
+/// Run procedure `name` with `params` inside the current run; its value is the script's
+/// (the value of its last statement, or what it returns).
+pub fn run_procedure(
+    env: &RunEnv,
+    name: &str,
+    params: BTreeMap<String, String>,
+    pos: Position,
+) -> RhaiRes<Dynamic> {
+    let script = crate::scripts::find(name, &env.search_path).ok_or_else(|| {
+        usage(
+            format!("no procedure {name}: neither on HASCRIPT_PATH nor shipped"),
+            pos,
+        )
+    })?;
+    let _entered = enter(env, &script.source_name, pos)?;
+    let child = child_env(env, params);
+    let engine = build_engine(&child);
+    let ast = compile(&engine, &child, &script.source_name, &script.text)?;
+    let mut scope = child.scope();
+    engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+}
+
+/// Call function `func` of procedure `name` without running the procedure's body (the
+/// procedure's own `preflight(guest, target)`, which its body also calls).
+pub fn call_procedure_fn(
+    env: &RunEnv,
+    name: &str,
+    func: &str,
+    args: Vec<Dynamic>,
+    pos: Position,
+) -> RhaiRes<Dynamic> {
+    let (script, engine, ast, child) = load(env, name, pos)?;
+    let arity = args.len();
+    if !ast
+        .iter_functions()
+        .any(|f| f.name == func && f.params.len() == arity)
+    {
+        return Err(throw(
+            Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "the procedure {} defines no function {func} with {arity} parameter(s), which hypervisor.{func} runs",
+                    script.source_name
+                ),
+            ),
+            pos,
+        ));
+    }
+    let mut scope = child.scope();
+    let opts = rhai::CallFnOptions::new().eval_ast(false);
+    engine.call_fn_with_options::<Dynamic>(opts, &mut scope, &ast, func, args)
+}
+
+/// The procedure the site's driver runs for `generic`, or `None` (the driver's Rust).
+fn procedure_of(
+    env: &RunEnv,
+    generic: &str,
+    args: &[&str],
+) -> Option<hascript_api::objects::ProcedureCall> {
+    env.site.procedure(generic, args)
+}
+
+/// Register `hypervisor.migrate`, `preflight` and `recover`: the driver's procedure script
+/// where it declares one, its Rust method otherwise.
+pub fn register(engine: &mut Engine, run: &RunEnv) {
+    let env = run.clone();
+    reg(
+        "migrate",
+        &["hypervisor: Hypervisor", "guest: String", "target: String"],
+        "Map",
+        "Live-migrate `guest` to `target` with the driver's whole procedure. On LDoms this runs the\nprocedure script ldoms/live-migration (a site's edited copy on HASCRIPT_PATH if there is one)\nand returns its value; on Serviceguard the driver's move (B5).",
+    )
+    .register_into_engine(
+        engine,
+        move |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString, target: ImmutableString| -> RhaiRes<Dynamic> {
+            let pos = ctx.call_position();
+            match procedure_of(&env, "migrate", &[&g, &target]) {
+                Some(p) => run_procedure(&env, p.name, p.params.into_iter().collect(), pos),
+                None => lift(h.get().migrate(&g, &target), pos),
+            }
+        },
+    );
+    let env = run.clone();
+    reg(
+        "preflight",
+        &["hypervisor: Hypervisor", "guest: String", "target: String"],
+        "Map",
+        "The read-only preflight of moving `guest` to `target`: on LDoms the function\n`preflight(guest, target)` of the procedure ldoms/live-migration (its own list of checks,\nas the site edited it); throws a `check` error naming every failed check and its remedy.",
+    )
+    .register_into_engine(
+        engine,
+        move |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString, target: ImmutableString| -> RhaiRes<Dynamic> {
+            let pos = ctx.call_position();
+            match procedure_of(&env, "preflight", &[&g, &target]) {
+                Some(p) => call_procedure_fn(&env, p.name, "preflight", vec![g.into(), target.into()], pos),
+                None => lift(h.get().preflight(&g, &target), pos),
+            }
+        },
+    );
+    let env = run.clone();
+    reg(
+        "recover",
+        &["hypervisor: Hypervisor", "guest: String"],
+        "Map",
+        "State-aware recovery of an aborted migration of `guest`: on LDoms the procedure\nldoms/recover-migration (the 17.3.1.1 note), on Serviceguard the driver's B5 recovery.",
+    )
+    .register_into_engine(
+        engine,
+        move |ctx: NativeCallContext, h: &mut HypervisorObj, g: ImmutableString| -> RhaiRes<Dynamic> {
+            let pos = ctx.call_position();
+            match procedure_of(&env, "recover", &[&g]) {
+                Some(p) => run_procedure(&env, p.name, p.params.into_iter().collect(), pos),
+                None => lift(h.get().recover(&g), pos),
+            }
+        },
+    );
+}
+
+/// The words of an error a nested procedure ended with: its message and remedy.
+pub fn error_words(e: &rhai::EvalAltResult) -> String {
+    use rhai::EvalAltResult as E;
+    match e {
+        E::ErrorInFunctionCall(_, _, inner, _) | E::ErrorInModule(_, inner, _) => {
+            error_words(inner)
+        }
+        E::ErrorRuntime(v, _) => match v.read_lock::<rhai::Map>() {
+            Some(m) => {
+                let get = |k: &str| m.get(k).filter(|v| !v.is_unit()).map(|v| v.to_string());
+                match (get("message"), get("remedy")) {
+                    (Some(msg), Some(r)) => format!("{msg}; remedy: {r}"),
+                    (Some(msg), None) => msg,
+                    _ => v.to_string(),
+                }
+            }
+            None => v.to_string(),
+        },
+        E::ErrorTerminated(..) => "interrupted".to_string(),
+        other => other.to_string(),
+    }
+}
