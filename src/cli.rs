@@ -1,4 +1,7 @@
-//! The command line: `run`, `list`, `show`, `check`, `parse`, `repl`, `docs`, `sim`.
+//! The command line: `run`, `list`, `show`, `check`, `parse`, `repl`, `docs`, `sim`, …
+//! Thin: `run`, `resume` and `unwind` turn their options into a [`run::Request`] or a
+//! [`run::Continue`] and hand them to the run layer ([`crate::run`]), which does the run and
+//! picks its exit code.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
