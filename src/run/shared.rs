@@ -82,3 +82,64 @@ impl Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::{self, SiteSpec};
+    use hascript_api::{CancelToken, Ui};
+
+    fn params(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_nested_env_shares_the_run_but_not_its_params() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let journal = Arc::new(Recorder::create(dir.path(), "r1", Vec::new()).expect("journal"));
+        let console = Arc::new(ConsoleUi::new(true));
+        let ui: Arc<dyn Ui> = console.clone();
+        let cancel = CancelToken::new();
+        let spec = SiteSpec::Sim {
+            scenario: None,
+            default_driver: "ldoms".into(),
+            state: None,
+        };
+        let built = site::build(&spec, ui, cancel.clone()).expect("the default simulated site");
+        let secrets =
+            crate::secrets::resolve(&[], &BTreeMap::new(), &|_: &str| None, &|_, _| None, "t")
+                .expect("no secrets");
+        let shared = Shared {
+            id: "r1".into(),
+            site: built.site.clone(),
+            ctx: built.ctx.clone(),
+            journal: journal.clone(),
+            locks: None,
+            interrupt: Interrupt::new(cancel),
+            secrets: Arc::new(secrets),
+            console,
+        };
+        let top = shared.env(params(&[("guest", "cfguest1")]));
+        // What a procedure started from inside the run gets: a clone handed down.
+        let handed_down = shared.clone();
+        let nested = handed_down.env(params(&[("guest", "cfguest2"), ("target", "cd2")]));
+        assert_eq!(top.params, params(&[("guest", "cfguest1")]));
+        assert_eq!(
+            nested.params,
+            params(&[("guest", "cfguest2"), ("target", "cd2")])
+        );
+        for env in [&top, &nested] {
+            let j = env.journal.as_ref().expect("the run's journal");
+            assert!(Arc::ptr_eq(j, &journal));
+            assert!(env.replay.is_none());
+        }
+        // Its own `defer` routines, the run's recovery registry.
+        assert!(!Arc::ptr_eq(&top.deferred, &nested.deferred));
+        // One interrupt for the whole run: Ctrl-C stops the nested script too.
+        assert!(!nested.interrupt.fired());
+        top.interrupt.fire();
+        assert!(nested.interrupt.fired() && shared.interrupt.fired());
+    }
+}
