@@ -1,6 +1,7 @@
 //! hascript: run HA-cluster operating procedures as Rhai scripts.
 //!
-//! The root package holds the CLI ([`cli`]), the script engine ([`engine`], the only code
+//! The root package holds the CLI ([`cli`]), the run layer every script run goes through
+//! ([`run`]), the script engine ([`engine`], the only code
 //! that knows Rhai), the REPL ([`repl`]), the inventory ([`inventory`]), the transports
 //! that do I/O ([`transport`]) and the operator's UI ([`output`]).
 
@@ -19,6 +20,7 @@ pub mod output;
 pub mod recovery;
 pub mod repl;
 pub mod resume;
+pub mod run;
 pub mod scripts;
 pub mod secrets;
 pub mod signals;

@@ -16,14 +16,14 @@ use hascript_api::ui::WaitProgress;
 use hascript_api::{CancelToken, Command, Effect, Error as ApiError, ErrorKind, Exec, Output, Ui};
 use rhai::{Dynamic, Engine, ParseErrorType, Scope, AST};
 
-use crate::cli::{self, site_spec, OutputFormat, RunArgs, SiteArgs, EXIT_USAGE};
 use crate::docs::{Api, Form};
 use crate::engine::{self, Interrupt, RunEnv, GLOBALS};
 use crate::inventory::quoted;
 use crate::journal::{self, Redactor};
 use crate::output::ConsoleUi;
+use crate::run::{self, EXIT_USAGE};
 use crate::scripts;
-use crate::site::{self, BuiltSite, SiteOptions, SiteSpec};
+use crate::site::{self, site_spec, BuiltSite, SiteChoice, SiteOptions, SiteSpec};
 
 use complete::{Known, NameKind, Shape, SiteNames};
 
@@ -1254,7 +1254,7 @@ impl Session {
                 }
             }
         }
-        let params = match cli::parse_params(&raw) {
+        let params = match scripts::parse_params(&raw) {
             Ok(p) => p,
             Err(e) => {
                 return Reply::Error(format!("error: {}", e.replace("-p key=value", "key=value")))
@@ -1264,7 +1264,7 @@ impl Session {
             Ok(s) => s,
             Err(e) => return Reply::Error(format!("error: {e}")),
         };
-        if let Err(e) = cli::check_declared(&params, &script) {
+        if let Err(e) = scripts::check_declared(&params, &script) {
             return Reply::Error(format!("error: {e}"));
         }
         let driver = self.built.site.driver();
@@ -1282,40 +1282,37 @@ impl Session {
         let site = match &self.spec {
             SiteSpec::Sim {
                 state: Some(dir), ..
-            } => SiteArgs {
+            } => SiteChoice {
                 sim: Some(None),
                 sim_state: Some(dir.clone()),
-                ..SiteArgs::default()
+                ..SiteChoice::default()
             },
             SiteSpec::Sim { state: None, .. } => {
                 return Reply::Error(
                     "error: the session's simulated site has no folder (a bug in hascript); switch with :sim to get one".into(),
                 )
             }
-            SiteSpec::Inventory(p) => SiteArgs {
+            SiteSpec::Inventory(p) => SiteChoice {
                 inventory: Some(p.clone()),
                 accept_new_host_keys: self.opts.accept_new_host_keys,
                 sim_clock: self.opts.sim_clock.clone(),
-                ..SiteArgs::default()
+                ..SiteChoice::default()
             },
         };
-        let args = RunArgs {
+        let req = run::Request {
             script: name.to_string(),
             site,
             params: raw,
             yes,
-            output: OutputFormat::Human,
-            break_lock: false,
-            takeover: None,
             dry_run,
-            verbosity: Default::default(),
+            ..run::Request::default()
         };
         // Ctrl-C (the REPL's watcher) cancels the run's token: the run stops and runs its
         // recovery routines, as after a first Ctrl-C in `hascript run`.
         let cancel = CancelToken::new();
         *self.running.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(Interrupt::new(cancel.clone()));
-        let exit = cli::run_embedded(args, cancel);
+        let exit = run::run(req, Some(cancel));
         *self.running.lock().unwrap_or_else(|p| p.into_inner()) = None;
         // The run may have added or moved guests and packages: read the names again.
         self.names = Arc::new(SessionNames::new(
@@ -1483,7 +1480,7 @@ fn print_reply(ui: &ReplUi, r: Reply) -> bool {
 }
 
 /// `hascript repl`.
-pub fn main(args: &SiteArgs) -> i32 {
+pub fn main(args: &SiteChoice) -> i32 {
     let spec = match site_spec(args, "ldoms", false) {
         Ok(s) => s,
         Err(e) => {
@@ -1491,11 +1488,7 @@ pub fn main(args: &SiteArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let opts = SiteOptions {
-        accept_new_host_keys: args.accept_new_host_keys,
-        sim_clock: args.sim_clock.clone(),
-        dry_run: None,
-    };
+    let opts = args.options(None);
     let mut session = match Session::new(spec, opts) {
         Ok(s) => s,
         Err(e) => {

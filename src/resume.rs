@@ -421,7 +421,7 @@ impl DeadRun {
     }
 }
 
-/// What `resume` or `unwind` hands to the run it starts (`crate::cli`).
+/// What `resume` or `unwind` hands to the run it starts ([`crate::run`]).
 #[derive(Debug)]
 pub struct Continuation {
     /// The dead run.
@@ -488,10 +488,10 @@ impl Continuation {
 /// The script a continued run runs. For `resume`, the one the journal recorded (the file
 /// at its recorded path, or the shipped procedure), never found again by name, and only
 /// when its SHA-256 is the recorded one; for `unwind` none (an empty placeholder with its
-/// name). Without a continuation, `arg` as `hascript run` finds it.
-pub fn script_for(arg: &str, cont: Option<&Continuation>) -> Result<Script, String> {
-    match cont {
-        Some(c) if c.unwind => Ok(Script {
+/// name). A new run finds its script with [`scripts::resolve`].
+pub fn script_for(c: &Continuation) -> Result<Script, String> {
+    if c.unwind {
+        return Ok(Script {
             source_name: c.script.clone(),
             text: String::new(),
             path: c.path.as_ref().map(PathBuf::from),
@@ -501,29 +501,26 @@ pub fn script_for(arg: &str, cont: Option<&Continuation>) -> Result<Script, Stri
                 scripts::Origin::Shipped
             },
             shadowed: None,
-        }),
-        Some(c) => {
-            let s = scripts::recorded(&c.script, c.path.as_deref()).map_err(|e| {
-                format!(
-                    "{e}: resume runs the script run {} ran; put it back, or unwind the run (`hascript unwind {}`) and start a new one",
-                    c.from, c.from
-                )
-            })?;
-            let got = journal::sha256_hex(s.text.as_bytes());
-            if got != c.sha256 {
-                return Err(format!(
-                    "the script {} ({}) is not the one run {} ran (sha256 {}, now {got}): resume runs the same text; put it back, or unwind the run (`hascript unwind {}`) and start a new one",
-                    s.source_name,
-                    s.origin_label(),
-                    c.from,
-                    c.sha256,
-                    c.from
-                ));
-            }
-            Ok(s)
-        }
-        None => scripts::resolve(arg),
+        });
     }
+    let s = scripts::recorded(&c.script, c.path.as_deref()).map_err(|e| {
+        format!(
+            "{e}: resume runs the script run {} ran; put it back, or unwind the run (`hascript unwind {}`) and start a new one",
+            c.from, c.from
+        )
+    })?;
+    let got = journal::sha256_hex(s.text.as_bytes());
+    if got != c.sha256 {
+        return Err(format!(
+            "the script {} ({}) is not the one run {} ran (sha256 {}, now {got}): resume runs the same text; put it back, or unwind the run (`hascript unwind {}`) and start a new one",
+            s.source_name,
+            s.origin_label(),
+            c.from,
+            c.sha256,
+            c.from
+        ));
+    }
+    Ok(s)
 }
 
 /// `unwind`: run the routines the dead run left pending (inherited into the run's

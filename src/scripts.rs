@@ -1,6 +1,7 @@
 //! Where scripts come from: the shipped procedures embedded at build time, folders on
 //! `HASCRIPT_PATH` (which override shipped ones by name), and files given by path.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod table {
@@ -182,6 +183,30 @@ impl Script {
             Origin::File => format!("file: {}", path()),
         }
     }
+
+    /// The driver this script belongs to (`ldoms` or `hpvm`), from its shipped name or its
+    /// file's folder: what `--sim` alone means for it, and which site the REPL's `:run`
+    /// accepts it on.
+    pub fn driver(&self) -> &'static str {
+        let folder = match &self.path {
+            Some(p) => p
+                .parent()
+                .and_then(|d| d.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            None => self
+                .source_name
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        };
+        if folder == "hpvm" {
+            "hpvm"
+        } else {
+            "ldoms"
+        }
+    }
 }
 
 /// Whether `name` is a plausible shipped name (relative, `/`-separated, no `..`).
@@ -343,6 +368,17 @@ pub fn resolve(arg: &str) -> Result<Script, String> {
     Err(msg)
 }
 
+/// Whether `arg` names a script `hascript run` would run: a procedure found by name
+/// ([`find`]), or a script file written as a path ([`is_path_arg`]) that exists. `run --sim
+/// NAME` takes NAME as the script when it is one.
+pub fn is_script(arg: &str) -> bool {
+    if is_path_arg(arg) {
+        Path::new(arg).is_file()
+    } else {
+        find(arg, &search_path()).is_some()
+    }
+}
+
 /// The script a dead run ran, as its journal recorded it: the file at `path` when it ran
 /// from a file (a `HASCRIPT_PATH` override or a path), else the shipped procedure `name`
 /// — never found again by name, so neither a new override nor a file in the current
@@ -448,9 +484,206 @@ pub fn did_you_mean(name: &str, candidates: &[String]) -> String {
     }
 }
 
+/// Parse `-p key=value` arguments: every key follows [`PARAM_RULE`] and is given
+/// once.
+pub fn parse_params(raw: &[String]) -> Result<BTreeMap<String, String>, String> {
+    use crate::inventory::quoted;
+    let mut out = BTreeMap::new();
+    for p in raw {
+        let Some((k, v)) = p.split_once('=') else {
+            return Err(format!(
+                "bad parameter {}: write -p key=value, e.g. -p guest=guest2",
+                quoted(p)
+            ));
+        };
+        if !valid_param_name(k) {
+            return Err(format!(
+                "bad parameter name {} in -p {}: a parameter name is {}",
+                quoted(k),
+                quoted(p),
+                PARAM_RULE
+            ));
+        }
+        if out.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(format!(
+                "parameter {} is given more than once: give each parameter once",
+                quoted(k)
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Refuse parameters `script` does not declare in its `//! params:` line (a script without
+/// one accepts any).
+pub fn check_declared(params: &BTreeMap<String, String>, script: &Script) -> Result<(), String> {
+    use crate::inventory::quoted;
+    let Some(declared) = meta(&script.text).params else {
+        return Ok(());
+    };
+    let unknown: Vec<&str> = params
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !declared.iter().any(|d| d == k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let what = if unknown.len() == 1 {
+        format!("unknown parameter {}", quoted(unknown[0]))
+    } else {
+        format!(
+            "unknown parameters {}",
+            unknown
+                .iter()
+                .map(|k| quoted(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let takes = if declared.is_empty() {
+        "it takes no parameters".to_string()
+    } else {
+        format!("it takes: {}", declared.join(", "))
+    };
+    Err(format!(
+        "{what} for {}: {takes} (its `//! params:` line; see `hascript show {}`)",
+        script.source_name, script.source_name
+    ))
+}
+
+/// Refuse a run that lacks a parameter `script` requires (an entry of its `//! params:`
+/// line not marked optional): checked before the banner and the journal, so a forgotten
+/// `-p` never looks like a run.
+pub fn check_required(params: &BTreeMap<String, String>, script: &Script) -> Result<(), String> {
+    use crate::inventory::quoted;
+    let meta = meta(&script.text);
+    let missing: Vec<&String> = meta
+        .required
+        .iter()
+        .filter(|k| !params.contains_key(k.as_str()))
+        .collect();
+    let Some(first) = missing.first() else {
+        return Ok(());
+    };
+    let what = if missing.len() == 1 {
+        format!("missing parameter {}", quoted(first))
+    } else {
+        format!(
+            "missing parameters {}",
+            missing
+                .iter()
+                .map(|k| quoted(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let give = missing
+        .iter()
+        .map(|k| format!("-p {k}=VALUE"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Err(format!(
+        "{what} for {}: add {give} ({}; see `hascript show {}`)",
+        script.source_name,
+        params_summary(&meta),
+        script.source_name
+    ))
+}
+
+/// `required: a, b; optional: c` for a script's declared parameters (`hascript list` and
+/// the missing-parameter error).
+pub fn params_summary(meta: &ScriptMeta) -> String {
+    let Some(all) = &meta.params else {
+        return "parameters not declared".into();
+    };
+    if all.is_empty() {
+        return "no parameters".into();
+    }
+    let optional: Vec<&str> = all
+        .iter()
+        .filter(|n| !meta.required.contains(n))
+        .map(String::as_str)
+        .collect();
+    let mut parts = Vec::new();
+    if !meta.required.is_empty() {
+        parts.push(format!("required: {}", meta.required.join(", ")));
+    }
+    if !optional.is_empty() {
+        parts.push(format!("optional: {}", optional.join(", ")));
+    }
+    parts.join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_need_an_equals_sign() {
+        let ok = parse_params(&["guest=cfguest2".into(), "note=a=b".into()]);
+        assert_eq!(ok.as_ref().map(|m| m["note"].as_str()), Ok("a=b"));
+        assert!(parse_params(&["guest".into()]).is_err());
+        assert!(parse_params(&["=x".into()]).is_err());
+    }
+
+    #[test]
+    fn params_keys_follow_the_rule_and_come_once() {
+        for bad in ["1x=a", "a-b=c", " guest=x", "gu est=x", "guest;id=x"] {
+            let e = parse_params(&[bad.into()]).err().unwrap_or_default();
+            assert!(e.contains("[A-Za-z_][A-Za-z0-9_]*"), "{bad}: {e}");
+        }
+        let e = parse_params(&["guest=a".into(), "target=b".into(), "guest=c".into()])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains("\"guest\"") && e.contains("more than once"),
+            "{e}"
+        );
+        for long in [format!("{}-=x", "k".repeat(100_000)), "k".repeat(100_000)] {
+            let e = parse_params(&[long]).err().unwrap_or_default();
+            assert!(e.len() < 400 && e.contains('…'), "{} bytes", e.len());
+        }
+        let k = "k".repeat(100_000);
+        let e = parse_params(&[format!("{k}=1"), format!("{k}=2")])
+            .err()
+            .unwrap_or_default();
+        assert!(e.len() < 400 && e.contains('…'), "{} bytes", e.len());
+    }
+
+    #[test]
+    fn declared_params_are_enforced() {
+        let script = |text: &str| Script {
+            source_name: "t".into(),
+            text: text.into(),
+            path: None,
+            origin: Origin::Shipped,
+            shadowed: None,
+        };
+        let params = |kv: &[&str]| {
+            parse_params(&kv.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap_or_default()
+        };
+        let declared = script("//! params: guest (optional: a, b)\nprint(1);");
+        assert!(check_declared(&params(&["guest=g"]), &declared).is_ok());
+        assert!(check_declared(&params(&[]), &declared).is_ok());
+        let e = check_declared(&params(&["guest=g", "target=x"]), &declared)
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains("unknown parameter \"target\"") && e.contains("it takes: guest"),
+            "{e}"
+        );
+        let none = script("//! params: (none)\nprint(1);");
+        let e = check_declared(&params(&["a=1", "b=2"]), &none)
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains("\"a\", \"b\"") && e.contains("no parameters"),
+            "{e}"
+        );
+        let free = script("print(1);");
+        assert!(check_declared(&params(&["anything=1"]), &free).is_ok());
+    }
 
     #[test]
     fn reads_metadata_lines() {

@@ -133,6 +133,67 @@ pub fn open_sim(
     }
 }
 
+/// Which site the operator asked for, as `run`, `repl`, `resume` and the REPL's `:run` give
+/// it (the CLI's `--sim [SCENARIO]`, `-i`, `--sim-state`, `--accept-new-host-keys`,
+/// `--sim-clock`), before it is checked ([`site_spec`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteChoice {
+    /// `--sim [SCENARIO]`: `Some(None)` for `--sim` alone.
+    pub sim: Option<Option<String>>,
+    /// `-i INVENTORY`.
+    pub inventory: Option<PathBuf>,
+    /// `--sim-state DIR`.
+    pub sim_state: Option<PathBuf>,
+    /// `--accept-new-host-keys`.
+    pub accept_new_host_keys: bool,
+    /// `--sim-clock DIR` (see [`SiteOptions::sim_clock`]).
+    pub sim_clock: Option<PathBuf>,
+}
+
+impl SiteChoice {
+    /// The transport options it gives, with `dry_run` the plan of a `--dry-run`.
+    pub fn options(&self, dry_run: Option<Arc<crate::dryrun::Plan>>) -> SiteOptions {
+        SiteOptions {
+            accept_new_host_keys: self.accept_new_host_keys,
+            sim_clock: self.sim_clock.clone(),
+            dry_run,
+        }
+    }
+}
+
+/// The site to use from the options; `default_driver` is what `--sim` alone means.
+/// `required`: refuse when neither `--sim` nor `-i` is given (run); else the LDoms default
+/// simulated site (REPL).
+pub fn site_spec(
+    args: &SiteChoice,
+    default_driver: &str,
+    required: bool,
+) -> Result<SiteSpec, String> {
+    match (&args.sim, &args.inventory) {
+        (Some(_), Some(_)) => Err("--sim and -i/--inventory exclude each other: choose the simulator or a real site".into()),
+        (None, Some(_)) if args.sim_state.is_some() => {
+            Err("--sim-state only goes with --sim (it keeps a simulated site in a folder)".into())
+        }
+        (None, Some(inv)) => Ok(SiteSpec::Inventory(inv.clone())),
+        (None, None) if args.sim_state.is_some() => {
+            Err("--sim-state only goes with --sim (it keeps a simulated site in a folder); add --sim".into())
+        }
+        (None, None) if required => Err(
+            "no site given: add --sim [SCENARIO] to run on the simulator, or -i INVENTORY to run on a real site".into(),
+        ),
+        (None, None) => Ok(SiteSpec::Sim {
+            scenario: None,
+            default_driver: "ldoms".into(),
+            state: None,
+        }),
+        (Some(sc), None) => Ok(SiteSpec::Sim {
+            scenario: sc.clone(),
+            default_driver: default_driver.into(),
+            state: args.sim_state.clone(),
+        }),
+    }
+}
+
 /// Command-line options of a real site's transports.
 #[derive(Debug, Clone, Default)]
 pub struct SiteOptions {
@@ -381,4 +442,32 @@ fn hpvm_site(ctx: Context, h: inventory::HpvmHosts) -> HpvmSite {
         description: h.description,
     };
     HpvmSite::new(ctx, topology)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_options_are_checked() {
+        let none = SiteChoice::default();
+        let e = site_spec(&none, "ldoms", true).err().unwrap_or_default();
+        assert!(e.contains("--sim") && e.contains("-i"), "{e}");
+        assert!(matches!(
+            site_spec(&none, "ldoms", false),
+            Ok(SiteSpec::Sim { .. })
+        ));
+        let both = SiteChoice {
+            sim: Some(None),
+            inventory: Some("x".into()),
+            sim_state: None,
+            ..SiteChoice::default()
+        };
+        assert!(site_spec(&both, "ldoms", true).is_err());
+        let state_only = SiteChoice {
+            sim_state: Some("d".into()),
+            ..SiteChoice::default()
+        };
+        assert!(site_spec(&state_only, "ldoms", true).is_err());
+    }
 }

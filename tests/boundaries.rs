@@ -1,0 +1,198 @@
+//! The boundaries of ARCHITECTURE.md's code map that the compiler does not hold, held by
+//! reading the source: every script run starts in the run layer (`src/run/`); the CLI and
+//! the REPL only call it; the exit-code policy is not written out in the CLI.
+
+use std::path::{Path, PathBuf};
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Every `.rs` file under `src/`, relative to it (`repl/complete.rs`).
+fn sources() -> Vec<(String, String)> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let rel = p
+                    .strip_prefix(base)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let text = std::fs::read_to_string(&p)
+                    .unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
+                out.push((rel, text));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&src(), &src(), &mut out);
+    assert!(
+        out.iter().any(|(n, _)| n == "cli.rs") && out.iter().any(|(n, _)| n == "run/mod.rs"),
+        "src/ does not look like hascript's: {:?}",
+        out.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    out
+}
+
+/// The code of `text`: comments and the contents of string literals blanked (so a message
+/// that says "exit 3" or names `crate::cli` is not code), the unit tests (from the first
+/// `#[cfg(test)]`) left out.
+fn code(text: &str) -> String {
+    let text = match text.find("#[cfg(test)]") {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_str = false;
+    while let Some(c) = chars.next() {
+        if in_str {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => {
+                    in_str = false;
+                    out.push('"');
+                }
+                '\n' => out.push('\n'),
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                in_str = true;
+                out.push('"');
+            }
+            // A char literal such as '"' must not open a string.
+            '\'' => {
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with("\"'") || rest.starts_with("\\\"'") {
+                    let n = if rest.starts_with('\\') { 3 } else { 2 };
+                    for _ in 0..n {
+                        chars.next();
+                    }
+                    out.push_str("' '");
+                } else {
+                    out.push('\'');
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Lines of `text`'s code (1-based numbers) that contain `needle`.
+fn lines_with(text: &str, needle: &str) -> Vec<(usize, String)> {
+    code(text)
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, l)| (i + 1, l.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn nothing_but_the_binary_imports_the_cli() {
+    // The REPL's `:run`, resume and unwind go through the run layer, not back into cli.rs.
+    let mut found = Vec::new();
+    for (name, text) in sources() {
+        if name == "cli.rs" || name == "main.rs" {
+            continue;
+        }
+        for needle in ["crate::cli", "super::cli", "hascript::cli"] {
+            for (n, l) in lines_with(&text, needle) {
+                found.push(format!("src/{name}:{n}: {l}"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "only main.rs uses the CLI; these use it (use crate::run instead):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn only_the_run_layer_starts_a_run() {
+    // What makes a run (its journal, its transport wrapped by the journal and the host
+    // locks, its recovery log, its script thread) is built in src/run/ alone. (The REPL's
+    // session wraps its site too, for reads and single calls; that is not a run.)
+    let marks = [
+        "Recorder::create",
+        "JournalingExec::new",
+        "Locks::new",
+        "stack_size(",
+        "Pending::set",
+        "JournalLog::new",
+    ];
+    let mut found = Vec::new();
+    for (name, text) in sources() {
+        if name.starts_with("run/") {
+            continue;
+        }
+        for m in marks {
+            for (n, l) in lines_with(&text, m) {
+                found.push(format!("src/{name}:{n}: {l}"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a run is started outside src/run/:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_cli_writes_no_exit_code_of_the_policy() {
+    // 3, 4 and 5 (failed check, needs attention, declined) are ErrorKind's codes, named in
+    // the run layer (run::EXIT_CHECK, …); the CLI writes none of them out.
+    let cli = sources()
+        .into_iter()
+        .find(|(n, _)| n == "cli.rs")
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    let code = code(&cli);
+    let mut found = Vec::new();
+    for (i, line) in code.lines().enumerate() {
+        let words = line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+        if words.into_iter().any(|w| matches!(w, "3" | "4" | "5")) {
+            found.push(format!("src/cli.rs:{}: {}", i + 1, line.trim()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "exit codes written out in the CLI (use the run layer's):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_code_filter_blanks_strings_and_comments() {
+    // The checks above read code only: a message or a comment naming a code is not one.
+    let c = code("let a = \"exit 3 crate::cli\"; // return 4\nlet q = '\"'; let b = 5;\n#[cfg(test)]\nreturn 3;");
+    assert!(
+        !c.contains("crate::cli") && !c.contains("4") && !c.contains("return 3"),
+        "{c}"
+    );
+    assert!(c.contains("let b = 5;"), "{c}");
+}
