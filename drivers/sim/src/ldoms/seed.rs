@@ -21,8 +21,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    AgentRow, CfState, ControlDomain, Fault, Guest, GuestCluster, LdomsState, SfConfigRow, SfPhase,
-    SpConfig, SF_SETTLE_MS, SF_UNKNOWN_MS,
+    AgentRow, CfState, ControlDomain, Fault, Guest, GuestCluster, LdmVersion, LdomsState,
+    SfConfigRow, SfPhase, SpConfig, SF_SETTLE_MS, SF_UNKNOWN_MS,
 };
 use crate::seed::{last_ok, reads, Declared, Gap, Observation, SeedInfo, SizedFile};
 use crate::world::{fake_rsa_key, HostOs, World, HOSTS_FILE, KNOWN_HOSTS};
@@ -89,10 +89,15 @@ pub(crate) fn seed(
     // Control domains and what runs on them.
     let mut control_domains = Vec::new();
     let mut located: BTreeMap<String, (String, DomainLine)> = BTreeMap::new();
+    let mut ldm_version = LdmVersion::default();
     for c in &cds {
         let (mut ncpu, mut mem, mut booted_ms) = (0, 0, now_ms);
         match last_ok(observations, &c.name, "ldm", &["list", "-p"]) {
             Some(o) => {
+                // The copy prints the newer form when the real site did.
+                if o.stdout.lines().any(|l| l.trim() == "VERSION 1.11") {
+                    ldm_version = LdmVersion::V1_11;
+                }
                 for d in parse_ldm_list_p(&o.stdout) {
                     if d.name == "primary" {
                         ncpu = d.ncpu;
@@ -262,6 +267,7 @@ pub(crate) fn seed(
             node_number,
             control_domain: cd.clone(),
             active,
+            inactive: d.state == "inactive",
             started_ms: now_ms.saturating_sub(d.uptime.unwrap_or(0) * 1000),
             stopped_ms: (!active).then_some(now_ms),
             ncpu: d.ncpu,
@@ -428,6 +434,7 @@ pub(crate) fn seed(
         events: Vec::new(),
         next_seq: 0,
         fault: Fault::default(),
+        ldm_version,
     };
     let mut st = st;
     // A facility found settling settles as after a start.
