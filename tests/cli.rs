@@ -815,7 +815,8 @@ fn parse_refuses_other_formats_and_kinds() {
 /// `ldm list-devices -a -p cpu` as printed in the Logical Domains 1.3 Administration Guide
 /// ("List Power-Managed CPUs"): parseable output of another `ldm` command, with a VERSION line
 /// and no DOMAIN record.
-const LDM_LIST_DEVICES_P: &str = "VERSION 1.4\nVCPU\n|pid=0|free=0|pm=no\n|pid=1|free=0|pm=yes\n|pid=8|free=100|pm=\n";
+const LDM_LIST_DEVICES_P: &str =
+    "VERSION 1.4\nVCPU\n|pid=0|free=0|pm=no\n|pid=1|free=0|pm=yes\n|pid=8|free=100|pm=\n";
 
 #[test]
 fn parse_ldm_list_p_refuses_output_without_a_domain_record() {
@@ -834,7 +835,11 @@ fn parse_ldm_list_p_refuses_output_without_a_domain_record() {
     assert!(r.stderr.contains("DOMAIN|name=primary"), "{}", r.stderr);
     let r = hascript_in(None, &["parse", "ldm-list-p"], Some("VERSION 1.6\n"), &[]);
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("found nothing after the VERSION line"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("found nothing after the VERSION line"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

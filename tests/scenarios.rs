@@ -521,7 +521,10 @@ fn inactive_guest_reads_as_stopped_on_its_control_domain() {
         .unwrap_or_else(|| panic!("guest2 not listed\n{}", r.dump()));
     assert!(listed.contains("\"control_domain\": \"cd2\""), "{listed}");
     assert!(listed.contains("\"state\": \"inactive\""), "{listed}");
-    assert!(listed.contains("\"host\": ()"), "not running anywhere: {listed}");
+    assert!(
+        listed.contains("\"host\": ()"),
+        "not running anywhere: {listed}"
+    );
     let located = r
         .stdout
         .lines()
@@ -551,7 +554,12 @@ fn inactive_guest_reads_as_stopped_on_its_control_domain() {
 /// nothing of the live migration: same exit, same change commands as the default site.
 #[test]
 fn newer_ldm_release_migrates_as_the_default_site() {
-    let (r, site) = run("ldoms/live-migration", Some("ldoms/newer-ldm"), &MIGRATE, &[]);
+    let (r, site) = run(
+        "ldoms/live-migration",
+        Some("ldoms/newer-ldm"),
+        &MIGRATE,
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.dump());
     assert!(r.all().contains("guest2 runs on cd3"), "{}", r.dump());
     assert_eq!(

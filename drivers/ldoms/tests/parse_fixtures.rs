@@ -584,8 +584,21 @@ fn ldm_list_p_public_v1_11_norm_util_after_uptime() {
     assert_eq!(d[3].get("norm_util"), Some("1.2"));
     assert_eq!(d[3].uuid, None);
     assert_eq!(
-        d[1].fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
-        ["name", "state", "flags", "cons", "ncpu", "mem", "util", "uptime", "norm_util"]
+        d[1].fields
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "name",
+            "state",
+            "flags",
+            "cons",
+            "ncpu",
+            "mem",
+            "util",
+            "uptime",
+            "norm_util"
+        ]
     );
 }
 
@@ -607,7 +620,11 @@ fn ldm_list_p_public_inactive_domain_with_uuid_record() {
         d[0].uuid.as_deref(),
         Some("6c908858-12ef-e520-9eb3-f1cd3dbc3a59")
     );
-    let v = parse_kind("ldm-list-p", &fx("ldm-list-p", "public_ls_l_p_inactive_uuid.txt")).unwrap();
+    let v = parse_kind(
+        "ldm-list-p",
+        &fx("ldm-list-p", "public_ls_l_p_inactive_uuid.txt"),
+    )
+    .unwrap();
     assert_eq!(
         v[0],
         json!({"name": "ldg1", "state": "inactive", "flags": "", "cons": "", "ncpu": "",

@@ -424,7 +424,9 @@ fn guest_inactive() {
     );
     let human = ok(&s, "cd2", "ldm list");
     assert!(
-        human.lines().any(|l| l == "guest2           inactive   ------"),
+        human
+            .lines()
+            .any(|l| l == "guest2           inactive   ------"),
         "{human}"
     );
     let long = ok(&s, "cd2", "ldm list -l -p guest2");
@@ -451,11 +453,15 @@ fn newer_ldm() {
             && primary.ends_with("|norm_util=0.5"),
         "{primary}"
     );
-    assert!(ldm_record(&s, "cd2", "guest2")
-        .is_some_and(|r| r.contains("|uptime=86400|norm_util=0.8")));
+    assert!(
+        ldm_record(&s, "cd2", "guest2").is_some_and(|r| r.contains("|uptime=86400|norm_util=0.8"))
+    );
     // The default site keeps the older form, byte for byte.
     let old = ok(&site(None), "cd1", "ldm list -p");
-    assert!(old.starts_with("VERSION 1.6\n") && !old.contains("norm_util"), "{old}");
+    assert!(
+        old.starts_with("VERSION 1.6\n") && !old.contains("norm_util"),
+        "{old}"
+    );
     // A migration reads the same in the newer form; a stopped guest's norm_util is empty.
     migrate_guest2_to_cd3(&s);
     assert!(ldm_record(&s, "cd3", "guest2").is_some_and(|r| r.contains("|norm_util=0.8")));

@@ -209,7 +209,10 @@ pub fn parse_full(text: &str) -> Result<ListP, ParseError> {
             .map(|&(n, l)| (n, l.trim()));
         let (n, found) = match first {
             Some((n, l)) => (n, format!("found {l:?}")),
-            None => (all[vpos].0, "found nothing after the VERSION line".to_string()),
+            None => (
+                all[vpos].0,
+                "found nothing after the VERSION line".to_string(),
+            ),
         };
         return Err(ParseError::new(
             COMMAND,

@@ -329,7 +329,11 @@ fn list(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Outpu
             )
         } else {
             // The human form prints `------` where the parseable form prints no flags.
-            let flags = if v.flags.is_empty() { "------" } else { v.flags };
+            let flags = if v.flags.is_empty() {
+                "------"
+            } else {
+                v.flags
+            };
             format!(
                 "{:<17}{:<11}{:<8}{:<8}{:<6}{}",
                 v.name, v.state, flags, v.cons, ncpu, mem
