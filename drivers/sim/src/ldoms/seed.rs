@@ -3,7 +3,7 @@
 //! | emulator state | from |
 //! | --- | --- |
 //! | control domains: name, address, box, PPAR-ID, XSCF addresses | the inventory (address also from a read `/etc/inet/hosts`) |
-//! | `primary`'s CPUs, memory, boot time; guests' domain, state, console, CPUs, memory, util, start time, control domain | `ldm list -p` on each control domain |
+//! | `primary`'s CPUs, memory, boot time; guests' domain, state (`active`, `bound`, `inactive`), console, CPUs, memory, util, start time, control domain; the `ldm` release (`VERSION 1.11` prints the newer form) | `ldm list -p` on each control domain |
 //! | saved configurations | `ldm list-spconfig` per control domain |
 //! | CF node names, numbers, states | `cftool -n` (any guest) |
 //! | which CF node is which domain; XSCF configuration; XSCF user | `clsnmpsetup -l` |
@@ -871,6 +871,30 @@ mod tests {
                 (a.code(), &a.stdout, &a.stderr),
                 (b.code(), &b.stdout, &b.stderr),
                 "{h}: {l}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_copy_keeps_the_ldm_release_and_inactive_domains() {
+        for scenario in ["ldoms/newer-ldm", "ldoms/guest-inactive"] {
+            let site = SimSite::new(Some(scenario)).expect("scenario");
+            let copy = copy_of(&site, READS);
+            for cd in ["cd1", "cd2", "cd3"] {
+                for l in ["/usr/sbin/ldm list -p", "/usr/sbin/ldm list"] {
+                    let (a, b) = (site.exec_line(cd, l), copy.exec_line(cd, l));
+                    assert_eq!(
+                        (a.code(), &a.stdout),
+                        (b.code(), &b.stdout),
+                        "{scenario} {cd}: {l}"
+                    );
+                }
+            }
+            let l = "/usr/sbin/ldm start-domain guest2";
+            assert_eq!(
+                site.exec_line("cd2", l).code(),
+                copy.exec_line("cd2", l).code(),
+                "{scenario}: {l}"
             );
         }
     }
