@@ -812,6 +812,36 @@ fn parse_refuses_other_formats_and_kinds() {
     assert!(r.stderr.contains("cftool-n"), "{}", r.stderr);
 }
 
+/// `ldm list-devices -a -p cpu` as printed in the Logical Domains 1.3 Administration Guide
+/// ("List Power-Managed CPUs"): parseable output of another `ldm` command, with a VERSION line
+/// and no DOMAIN record.
+const LDM_LIST_DEVICES_P: &str =
+    "VERSION 1.4\nVCPU\n|pid=0|free=0|pm=no\n|pid=1|free=0|pm=yes\n|pid=8|free=100|pm=\n";
+
+#[test]
+fn parse_ldm_list_p_refuses_output_without_a_domain_record() {
+    let r = hascript_in(
+        None,
+        &["parse", "ldm-list-p"],
+        Some(LDM_LIST_DEVICES_P),
+        &[],
+    );
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    // What, where, and what was expected.
+    assert!(r.stderr.contains("ldm list -p"), "{}", r.stderr);
+    assert!(r.stderr.contains("line 2"), "{}", r.stderr);
+    assert!(r.stderr.contains("no DOMAIN record"), "{}", r.stderr);
+    assert!(r.stderr.contains("DOMAIN|name=primary"), "{}", r.stderr);
+    let r = hascript_in(None, &["parse", "ldm-list-p"], Some("VERSION 1.6\n"), &[]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("found nothing after the VERSION line"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn sim_init_and_exec_pass_output_and_status_through() {
     let d = tmp();

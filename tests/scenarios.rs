@@ -493,3 +493,91 @@ fn preflight_refusals_change_nothing() {
         assert!(r.changes().is_empty(), "{scenario}\n{}", r.dump());
     }
 }
+
+/// An inactive guest domain (`ldoms/guest-inactive`: every field of its `ldm list -p` record
+/// after the state is empty) reads as stopped on its control domain, never as missing or
+/// running; the live migration refuses it before changing anything.
+#[test]
+fn inactive_guest_reads_as_stopped_on_its_control_domain() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let script = d.path().join("where.rhai");
+    std::fs::write(
+        &script,
+        "for g in hypervisor.guests() { print(`guests: ${g}`); }\n\
+         print(`guest: ${hypervisor.guest(\"guest2\")}`);\n",
+    )
+    .expect("write script");
+    let (r, _site) = run(
+        script.to_str().expect("utf8"),
+        Some("ldoms/guest-inactive"),
+        &[],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let listed = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("guests: ") && l.contains("\"name\": \"guest2\""))
+        .unwrap_or_else(|| panic!("guest2 not listed\n{}", r.dump()));
+    assert!(listed.contains("\"control_domain\": \"cd2\""), "{listed}");
+    assert!(listed.contains("\"state\": \"inactive\""), "{listed}");
+    assert!(
+        listed.contains("\"host\": ()"),
+        "not running anywhere: {listed}"
+    );
+    let located = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("guest: "))
+        .unwrap_or_else(|| panic!("no guest line\n{}", r.dump()));
+    assert!(located.contains("\"state\": \"stopped\""), "{located}");
+    assert!(located.contains("\"control_domain\": \"cd2\""), "{located}");
+    assert!(located.contains("\"ldm_state\": \"inactive\""), "{located}");
+    assert!(r.changes().is_empty(), "{}", r.dump());
+
+    let (r, _site) = run(
+        "ldoms/live-migration",
+        Some("ldoms/guest-inactive"),
+        &MIGRATE,
+        &[],
+    );
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(
+        r.all().contains("guest2 is stopped (inactive) on cd2"),
+        "{}",
+        r.dump()
+    );
+    assert!(r.changes().is_empty(), "{}", r.dump());
+}
+
+/// A newer `ldm` (`ldoms/newer-ldm`: `VERSION 1.11`, `norm_util` on every record) changes
+/// nothing of the live migration: same exit, same change commands as the default site.
+#[test]
+fn newer_ldm_release_migrates_as_the_default_site() {
+    let (r, site) = run(
+        "ldoms/live-migration",
+        Some("ldoms/newer-ldm"),
+        &MIGRATE,
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(r.all().contains("guest2 runs on cd3"), "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        vec![
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3",
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3",
+        ],
+        "{}",
+        r.dump()
+    );
+    let l = site.exec("cd3", &["ldm", "list", "-p"]);
+    let text = String::from_utf8_lossy(&l.stdout).to_string();
+    assert!(text.starts_with("VERSION 1.11\n"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("DOMAIN|name=guest2|state=active|") && l.contains("|norm_util=")),
+        "{text}"
+    );
+}

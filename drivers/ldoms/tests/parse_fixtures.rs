@@ -23,6 +23,17 @@
 //! - `cfset-a/*`: `cfset -a` "to verify values in kernel" and `CLUSTER_TIMEOUT`, CF guide 4.3
 //!   §1.1.2, https://software.fujitsu.com/jp/manual/manualfiles/m200004/j2uz5284/07enz203/j5284-00-01-01-02.html
 //!   (the `KEY: … VALUE: …` line layout is the assumption of formats.md).
+//! - `ldm-list-p/public_v1_11_norm_util.txt`: verbatim `ldm list -p` output (`VERSION 1.11`,
+//!   `norm_util` after `uptime`) kept in a comment of a public LDoms capacity script by Andy
+//!   Zaugg (Python, `ssh … sudo /usr/sbin/ldm list -p`), found through the code search index.
+//! - `ldm-list-p/public_ls_l_p_inactive_uuid.txt`: verbatim `ldm ls -l -p ldg1` of an inactive
+//!   domain (empty `flags=|cons=|ncpu=|mem=`, then a `UUID|uuid=` record), Oracle VM Server for
+//!   SPARC 3.5 Administration Guide, "Using Universally Unique Identifiers",
+//!   http://docs.oracle.com/cd/E80106_01/html/E80109/uuid.html
+//! - `ldm-list-p/public_list_devices_a_p_cpu.txt`: verbatim `ldm list-devices -a -p cpu` (another
+//!   `ldm` command's parseable output: a VERSION line, no DOMAIN record), Logical Domains 1.3
+//!   Administration Guide, "List Power-Managed CPUs",
+//!   https://docs.oracle.com/cd/E19604-01/821-0406/listpowermanagedcpustask/index.html
 //! - `cftool-n/*`, `ldm-*`, the error messages and the rest: written from formats.md; no
 //!   verbatim public sample of `cftool -n` was found (assumed layout).
 
@@ -554,7 +565,81 @@ fn ldm_list_p_failures() {
     assert_eq!(e.line, 2);
     let e = ldm_list_p::parse("VERSION 1.6\nDOMAIN|state=active\n").unwrap_err();
     assert_eq!(e.line, 2);
-    assert!(ldm_list_p::parse("VERSION 1.6\n").unwrap().is_empty());
+    // Real `ldm list -p` always lists `primary`: a VERSION line alone is not its output.
+    let e = ldm_list_p::parse("VERSION 1.6\n").unwrap_err();
+    assert!(e.message.contains("no DOMAIN record"), "{e}");
+}
+
+#[test]
+fn ldm_list_p_public_v1_11_norm_util_after_uptime() {
+    let full = ldm_list_p::parse_full(&fx("ldm-list-p", "public_v1_11_norm_util.txt")).unwrap();
+    assert_eq!(full.version, "1.11");
+    let d = &full.domains;
+    assert_eq!(d.len(), 4);
+    assert!(d[0].is_control());
+    assert_eq!(d[0].get("norm_util"), Some("0.4"));
+    assert_eq!(d[3].name(), "host3");
+    assert_eq!(d[3].state(), DomainState::Active);
+    assert_eq!(d[3].get("uptime"), Some("1847005"));
+    assert_eq!(d[3].get("norm_util"), Some("1.2"));
+    assert_eq!(d[3].uuid, None);
+    assert_eq!(
+        d[1].fields
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "name",
+            "state",
+            "flags",
+            "cons",
+            "ncpu",
+            "mem",
+            "util",
+            "uptime",
+            "norm_util"
+        ]
+    );
+}
+
+#[test]
+fn ldm_list_p_public_inactive_domain_with_uuid_record() {
+    let full =
+        ldm_list_p::parse_full(&fx("ldm-list-p", "public_ls_l_p_inactive_uuid.txt")).unwrap();
+    let d = &full.domains;
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].name(), "ldg1");
+    assert_eq!(d[0].state(), DomainState::Inactive);
+    for key in ["flags", "cons", "ncpu", "mem", "util", "uptime"] {
+        assert_eq!(d[0].get(key), Some(""), "{key}");
+    }
+    assert_eq!(d[0].migration(), MigrationRole::None);
+    assert!(!d[0].is_control());
+    // The UUID record belongs to the DOMAIN record before it.
+    assert_eq!(
+        d[0].uuid.as_deref(),
+        Some("6c908858-12ef-e520-9eb3-f1cd3dbc3a59")
+    );
+    let v = parse_kind(
+        "ldm-list-p",
+        &fx("ldm-list-p", "public_ls_l_p_inactive_uuid.txt"),
+    )
+    .unwrap();
+    assert_eq!(
+        v[0],
+        json!({"name": "ldg1", "state": "inactive", "flags": "", "cons": "", "ncpu": "",
+               "mem": "", "util": "", "uptime": "",
+               "uuid": "6c908858-12ef-e520-9eb3-f1cd3dbc3a59"})
+    );
+}
+
+#[test]
+fn ldm_list_p_refuses_another_ldm_commands_output() {
+    let e = ldm_list_p::parse(&fx("ldm-list-p", "public_list_devices_a_p_cpu.txt")).unwrap_err();
+    assert_eq!((e.command.as_str(), e.line), ("ldm list -p", 2));
+    assert!(e.message.contains("no DOMAIN record"), "{e}");
+    assert!(e.message.contains("primary"), "{e}");
+    assert!(e.message.contains("VCPU"), "{e}");
 }
 
 // ---------------------------------------------------------------- ldm list-spconfig

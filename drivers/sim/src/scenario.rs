@@ -16,6 +16,10 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/ldoms/config-tmp-present.toml"),
     ),
     (
+        "ldoms/guest-inactive",
+        include_str!("../scenarios/ldoms/guest-inactive.toml"),
+    ),
+    (
         "ldoms/migration-aborted-guest-running",
         include_str!("../scenarios/ldoms/migration-aborted-guest-running.toml"),
     ),
@@ -30,6 +34,10 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "ldoms/migration-would-fail",
         include_str!("../scenarios/ldoms/migration-would-fail.toml"),
+    ),
+    (
+        "ldoms/newer-ldm",
+        include_str!("../scenarios/ldoms/newer-ldm.toml"),
     ),
     (
         "ldoms/node-stays-leftcluster",

@@ -7,10 +7,12 @@ use hascript_sim::{driver_of, scenarios, SimError, SimSite};
 
 const ALL: &[&str] = &[
     "ldoms/config-tmp-present",
+    "ldoms/guest-inactive",
     "ldoms/migration-aborted-guest-running",
     "ldoms/migration-aborted-guest-stopped",
     "ldoms/migration-continues-after-disconnect",
     "ldoms/migration-would-fail",
+    "ldoms/newer-ldm",
     "ldoms/node-stays-leftcluster",
     "ldoms/seven-spconfigs",
     "ldoms/sf-test-failed",
@@ -410,4 +412,62 @@ fn time_sync_warnings() {
         "cat /var/adm/messages /var/opt/SMAWRrms/log/switchlog"
     )
     .contains("(WRP"));
+}
+
+#[test]
+fn guest_inactive() {
+    let s = site(Some("ldoms/guest-inactive"));
+    // As real ldm prints an inactive domain: every field after the state empty.
+    assert_eq!(
+        ldm_record(&s, "cd2", "guest2").as_deref(),
+        Some("DOMAIN|name=guest2|state=inactive|flags=|cons=|ncpu=|mem=|util=|uptime=")
+    );
+    let human = ok(&s, "cd2", "ldm list");
+    assert!(
+        human
+            .lines()
+            .any(|l| l == "guest2           inactive   ------"),
+        "{human}"
+    );
+    let long = ok(&s, "cd2", "ldm list -l -p guest2");
+    let lines: Vec<&str> = long.lines().collect();
+    assert_eq!(lines.len(), 3, "{long}");
+    assert_eq!(lines[0], "VERSION 1.6");
+    assert!(lines[2].starts_with("UUID|uuid="), "{long}");
+    assert_eq!(lines[2].len(), "UUID|uuid=".len() + 36, "{long}");
+    let o = run(&s, "cd2", "ldm start-domain guest2");
+    assert_eq!(o.code(), 1);
+    assert!(o.stderr.contains("not bound"), "{}", o.stderr);
+    assert_eq!(cf_state(&s, "guest1", "cfguest2"), "DOWN");
+    assert_eq!(run(&s, "guest2", "hostname").code(), 255);
+}
+
+#[test]
+fn newer_ldm() {
+    let s = site(Some("ldoms/newer-ldm"));
+    let text = ok(&s, "cd1", "ldm list -p");
+    assert!(text.starts_with("VERSION 1.11\n"), "{text}");
+    let primary = text.lines().nth(1).unwrap_or_default();
+    assert!(
+        primary.starts_with("DOMAIN|name=primary|state=active|flags=-n-cv-|cons=UART|ncpu=16|mem=17179869184|util=0.5|uptime=")
+            && primary.ends_with("|norm_util=0.5"),
+        "{primary}"
+    );
+    assert!(
+        ldm_record(&s, "cd2", "guest2").is_some_and(|r| r.contains("|uptime=86400|norm_util=0.8"))
+    );
+    // The default site keeps the older form, byte for byte.
+    let old = ok(&site(None), "cd1", "ldm list -p");
+    assert!(
+        old.starts_with("VERSION 1.6\n") && !old.contains("norm_util"),
+        "{old}"
+    );
+    // A migration reads the same in the newer form; a stopped guest's norm_util is empty.
+    migrate_guest2_to_cd3(&s);
+    assert!(ldm_record(&s, "cd3", "guest2").is_some_and(|r| r.contains("|norm_util=0.8")));
+    ok(&s, "cd3", "ldm stop-domain guest2");
+    assert_eq!(
+        ldm_record(&s, "cd3", "guest2").as_deref(),
+        Some("DOMAIN|name=guest2|state=bound|flags=------|cons=5000|ncpu=8|mem=8589934592|util=|uptime=|norm_util=")
+    );
 }

@@ -7,10 +7,16 @@
 //! ```
 //!
 //! A `VERSION 1.n` line (anything before it is a banner), then one `TYPE|key=value|…` record
-//! per line. Only `DOMAIN` records are kept; other record types (`VCPU|…`, `MEMORY|…`, a bare
-//! `CORE` line) and continuation lines starting with `|` (the `-l` form) are skipped. Every key
-//! of a DOMAIN record is kept in order, values as printed (empty values on inactive domains
-//! included).
+//! per line. `DOMAIN` records are kept; a `UUID|uuid=…` record (printed after its domain by
+//! `ldm ls -l -p`) gives the domain before it its [`Domain::uuid`]; other record types
+//! (`VCPU|…`, `MEMORY|…`, a bare `CORE` line) and continuation lines starting with `|` (the
+//! `-l` form) are skipped. Every key of a DOMAIN record is kept in order, values as printed:
+//! newer releases add keys (`VERSION 1.11` prints `norm_util` after `uptime`), and an inactive
+//! domain prints empty values (`flags=|cons=|ncpu=|mem=|util=|uptime=`).
+//!
+//! Real `ldm list -p` always lists the control domain `primary`, so output with no DOMAIN
+//! record at all (another `ldm` command's parseable output, such as `ldm list-devices -p`) is
+//! an error, not an empty list.
 
 use serde::Serialize;
 
@@ -25,6 +31,10 @@ pub struct Domain {
     /// The record's fields, in order (`name`, `state`, `flags`, `cons`, `ncpu`, …).
     #[serde(flatten, serialize_with = "super::ser_pairs")]
     pub fields: Vec<(String, String)>,
+    /// The `uuid=` of the `UUID|…` record that follows the DOMAIN record (`ldm ls -l -p`);
+    /// `None` in the short form, which prints no UUID record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
 }
 
 /// The `state` of a domain.
@@ -142,9 +152,9 @@ fn is_version_line(line: &str) -> bool {
 /// Parse `ldm list -p` output into its version and DOMAIN records.
 ///
 /// Errors: no `VERSION` line (empty input: line 0 "no VERSION line"; otherwise the first
-/// non-empty line is quoted); a DOMAIN field without `=` or without a `name`; lines that are
-/// neither records nor blank after `VERSION` when there is no DOMAIN record at all (with
-/// DOMAIN records present such lines are tolerated as notices).
+/// non-empty line is quoted); a DOMAIN field without `=` or without a `name`; no DOMAIN record
+/// at all (the first line after `VERSION` is quoted; lines that are neither records nor blank
+/// are tolerated as notices only when DOMAIN records are present).
 pub fn parse_full(text: &str) -> Result<ListP, ParseError> {
     let all = lines(text);
     let Some(vpos) = all.iter().position(|(_, l)| is_version_line(l)) else {
@@ -170,6 +180,12 @@ pub fn parse_full(text: &str) -> Result<ListP, ParseError> {
         }
         match record_type(t) {
             Some("DOMAIN") => domains.push(domain(n, t)?),
+            Some("UUID") => {
+                // Belongs to the DOMAIN record before it; one before any DOMAIN is skipped.
+                if let Some(d) = domains.last_mut() {
+                    d.uuid = uuid(t);
+                }
+            }
             Some(_) => {}
             None => {
                 if unrecognised.is_none() {
@@ -186,6 +202,25 @@ pub fn parse_full(text: &str) -> Result<ListP, ParseError> {
                 format!("expected `DOMAIN|name=…|…` records, found: {t:?}"),
             ));
         }
+        // Real `ldm list -p` always lists `primary`: this is another command's output.
+        let first = all[vpos + 1..]
+            .iter()
+            .find(|(_, l)| !l.trim().is_empty())
+            .map(|&(n, l)| (n, l.trim()));
+        let (n, found) = match first {
+            Some((n, l)) => (n, format!("found {l:?}")),
+            None => (
+                all[vpos].0,
+                "found nothing after the VERSION line".to_string(),
+            ),
+        };
+        return Err(ParseError::new(
+            COMMAND,
+            n,
+            format!(
+                "no DOMAIN record: expected `DOMAIN|name=primary|…` (ldm list -p always lists the control domain primary), {found}; is this the output of another ldm command?"
+            ),
+        ));
     }
     Ok(ListP { version, domains })
 }
@@ -193,6 +228,16 @@ pub fn parse_full(text: &str) -> Result<ListP, ParseError> {
 /// Parse `ldm list -p` output into its DOMAIN records (see [`parse_full`]).
 pub fn parse(text: &str) -> Result<Vec<Domain>, ParseError> {
     parse_full(text).map(|l| l.domains)
+}
+
+/// The `uuid=` value of a `UUID|uuid=…` record, if it has one.
+fn uuid(line: &str) -> Option<String> {
+    line.split('|')
+        .skip(1)
+        .filter_map(|f| f.split_once('='))
+        .find(|(k, _)| k.trim() == "uuid")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn domain(n: usize, line: &str) -> Result<Domain, ParseError> {
@@ -210,7 +255,7 @@ fn domain(n: usize, line: &str) -> Result<Domain, ParseError> {
         };
         fields.push((k.trim().to_string(), v.trim().to_string()));
     }
-    let d = Domain { fields };
+    let d = Domain { fields, uuid: None };
     if d.name().is_empty() {
         return Err(ParseError::new(
             COMMAND,
@@ -229,6 +274,7 @@ mod tests {
     fn flags_roles() {
         let d = |flags: &str| Domain {
             fields: vec![("name".into(), "g".into()), ("flags".into(), flags.into())],
+            uuid: None,
         };
         assert_eq!(d("-n---s").migration(), MigrationRole::Source);
         assert_eq!(d("-t---t").migration(), MigrationRole::Target);

@@ -7,7 +7,7 @@
 
 use hascript_api::Output;
 
-use super::{fill, Event, LdomsState, MigrateFault, Migration, MIGRATION_MS};
+use super::{fill, Event, LdmVersion, LdomsState, MigrateFault, Migration, MIGRATION_MS};
 use crate::world::World;
 
 /// How long a failed migration runs before it fails.
@@ -72,12 +72,40 @@ pub(crate) fn run(st: &mut LdomsState, w: &mut World, host: &str, args: &[String
 struct View {
     name: String,
     state: &'static str,
+    /// As `ldm list -p` prints them: empty for an inactive domain.
     flags: &'static str,
     cons: String,
-    ncpu: u32,
-    mem: u64,
+    /// `None` for an inactive domain (printed empty).
+    ncpu: Option<u32>,
+    /// `None` for an inactive domain (printed empty).
+    mem: Option<u64>,
     util: String,
     uptime: Option<u64>,
+    /// `UUID|uuid=` of `ldm list -l -p`.
+    uuid: String,
+}
+
+/// A stable UUID for domain `domain` on control domain `cd` (`""` for a guest, whose UUID
+/// does not depend on where it runs): two FNV-1a hashes of the names laid out as
+/// 8-4-4-4-12 hex digits (the real ones are assigned when the domain is made).
+fn domain_uuid(cd: &str, domain: &str) -> String {
+    let fnv = |seed: u64| {
+        let mut h = 0xcbf2_9ce4_8422_2325_u64 ^ seed;
+        for b in cd.bytes().chain([b'/']).chain(domain.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    };
+    let (a, b) = (fnv(0), fnv(0x9e37_79b9_7f4a_7c15));
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xffff,
+        b >> 48,
+        b & 0xffff_ffff_ffff
+    )
 }
 
 fn views(st: &LdomsState, w: &World, cd: usize) -> Vec<View> {
@@ -88,10 +116,11 @@ fn views(st: &LdomsState, w: &World, cd: usize) -> Vec<View> {
         state: "active",
         flags: "-n-cv-",
         cons: "UART".to_string(),
-        ncpu: c.ncpu,
-        mem: c.mem,
+        ncpu: Some(c.ncpu),
+        mem: Some(c.mem),
         util: "0.5".to_string(),
         uptime: Some(now.saturating_sub(c.booted_ms) / 1000),
+        uuid: domain_uuid(&c.name, "primary"),
     }];
     let mut guests: Vec<View> = Vec::new();
     for g in st.guests.iter().filter(|g| g.control_domain == c.name) {
@@ -99,16 +128,34 @@ fn views(st: &LdomsState, w: &World, cd: usize) -> Vec<View> {
             .migrations
             .iter()
             .any(|m| m.domain == g.domain && m.source == c.name);
+        // A guest's UUID moves with it (3.5 Administration Guide): keyed by its name alone.
+        let uuid = domain_uuid("", &g.domain);
         guests.push(if g.active {
             View {
                 name: g.domain.clone(),
                 state: "active",
                 flags: if migrating { "-n---s" } else { "-n----" },
                 cons: g.cons.to_string(),
-                ncpu: g.ncpu,
-                mem: g.mem,
+                ncpu: Some(g.ncpu),
+                mem: Some(g.mem),
                 util: g.util.clone(),
                 uptime: Some(now.saturating_sub(g.started_ms) / 1000),
+                uuid,
+            }
+        } else if g.inactive {
+            // As in the public capture of an inactive domain (Oracle VM Server for SPARC 3.5
+            // Administration Guide, "Using Universally Unique Identifiers"): every field
+            // after the state is empty.
+            View {
+                name: g.domain.clone(),
+                state: "inactive",
+                flags: "",
+                cons: String::new(),
+                ncpu: None,
+                mem: None,
+                util: String::new(),
+                uptime: None,
+                uuid,
             }
         } else {
             View {
@@ -116,10 +163,11 @@ fn views(st: &LdomsState, w: &World, cd: usize) -> Vec<View> {
                 state: "bound",
                 flags: "------",
                 cons: g.cons.to_string(),
-                ncpu: g.ncpu,
-                mem: g.mem,
+                ncpu: Some(g.ncpu),
+                mem: Some(g.mem),
                 util: String::new(),
                 uptime: None,
+                uuid,
             }
         });
     }
@@ -131,10 +179,11 @@ fn views(st: &LdomsState, w: &World, cd: usize) -> Vec<View> {
                 state: "bound",
                 flags: "-t---t",
                 cons: String::new(),
-                ncpu: g.ncpu,
-                mem: g.mem,
+                ncpu: Some(g.ncpu),
+                mem: Some(g.mem),
                 util: String::new(),
                 uptime: None,
+                uuid: domain_uuid("", &g.domain),
             });
         }
     }
@@ -168,13 +217,15 @@ fn human_uptime(s: u64) -> String {
 
 fn list(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Output {
     let mut parseable = false;
+    let mut long = false;
     let mut format: Option<String> = None;
     let mut names: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "-p" => parseable = true,
-            "-l" | "-e" => {}
+            "-l" => long = true,
+            "-e" => {}
             "-o" => {
                 let Some(f) = args.get(i + 1) else {
                     return err(format!("Option -o requires a format\n{}", usage()));
@@ -226,19 +277,32 @@ fn list(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Outpu
         return out(s);
     }
     if parseable {
-        let mut s = String::from("VERSION 1.6\n");
+        let version = st.ldm_version;
+        let mut s = format!("VERSION {}\n", version.word());
+        let num = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
         for v in &selected {
             s.push_str(&format!(
-                "DOMAIN|name={}|state={}|flags={}|cons={}|ncpu={}|mem={}|util={}|uptime={}\n",
+                "DOMAIN|name={}|state={}|flags={}|cons={}|ncpu={}|mem={}|util={}|uptime={}",
                 v.name,
                 v.state,
                 v.flags,
                 v.cons,
-                v.ncpu,
-                v.mem,
+                num(v.ncpu.map(u64::from)),
+                num(v.mem),
                 v.util,
-                v.uptime.map(|u| u.to_string()).unwrap_or_default()
+                num(v.uptime)
             ));
+            // The newer release appends the normalised utilisation (equal to `util` on the
+            // public capture's domains), empty where `util` is.
+            if version == LdmVersion::V1_11 {
+                s.push_str(&format!("|norm_util={}", v.util));
+            }
+            s.push('\n');
+            // `-l -p` prints the domain's UUID record after it (the other records of the
+            // long form are not emulated).
+            if long {
+                s.push_str(&format!("UUID|uuid={}\n", v.uuid));
+            }
         }
         return out(s);
     }
@@ -247,6 +311,8 @@ fn list(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Outpu
         "NAME", "STATE", "FLAGS", "CONS", "VCPU", "MEMORY", "UTIL", "NORM", "UPTIME"
     );
     for v in &selected {
+        let ncpu = v.ncpu.map(|n| n.to_string()).unwrap_or_default();
+        let mem = v.mem.map(human_mem).unwrap_or_default();
         let line = if v.state == "active" {
             let util = format!("{}%", v.util);
             format!(
@@ -255,21 +321,22 @@ fn list(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Outpu
                 v.state,
                 v.flags,
                 v.cons,
-                v.ncpu,
-                human_mem(v.mem),
+                ncpu,
+                mem,
                 util,
                 util,
                 v.uptime.map(human_uptime).unwrap_or_default()
             )
         } else {
+            // The human form prints `------` where the parseable form prints no flags.
+            let flags = if v.flags.is_empty() {
+                "------"
+            } else {
+                v.flags
+            };
             format!(
                 "{:<17}{:<11}{:<8}{:<8}{:<6}{}",
-                v.name,
-                v.state,
-                v.flags,
-                v.cons,
-                v.ncpu,
-                human_mem(v.mem)
+                v.name, v.state, flags, v.cons, ncpu, mem
             )
         };
         s.push_str(line.trim_end());
@@ -547,6 +614,11 @@ fn start(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Outp
     }
     if st.guests[g].active {
         return err(format!("LDom {name} is already active\n"));
+    }
+    if st.guests[g].inactive {
+        return err(format!(
+            "LDom {name} is not bound: bind it with ldm bind-domain {name} before starting it\n"
+        ));
     }
     st.start_guest(w, g);
     out(format!("LDom {name} started\n"))

@@ -136,8 +136,12 @@ pub(crate) struct Guest {
     pub node_number: u32,
     /// The control domain the domain is bound to.
     pub control_domain: String,
-    /// `active` (true) or `bound` (false).
+    /// `active` (true) or not running (false: `bound`, or `inactive` when [`Guest::inactive`]).
     pub active: bool,
+    /// While not active: `inactive` (no resources bound; `ldm list -p` prints its fields
+    /// empty and `ldm start-domain` refuses) rather than `bound`.
+    #[serde(default)]
+    pub inactive: bool,
     /// When it last started (unix ms).
     pub started_ms: u64,
     /// When it last stopped (unix ms), while bound.
@@ -326,6 +330,32 @@ pub(crate) struct LdomsState {
     pub next_seq: u64,
     /// The scenario's faults.
     pub fault: Fault,
+    /// Which `ldm` release the control domains run (what `ldm list -p` prints).
+    #[serde(default)]
+    pub ldm_version: LdmVersion,
+}
+
+/// The `VERSION` of `ldm list -p` the control domains print: the site option `ldm_version`
+/// of a scenario's `[ldoms]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(crate) enum LdmVersion {
+    /// `VERSION 1.6`: `…|util=|uptime=` (the default; every existing test reads this form).
+    #[default]
+    #[serde(rename = "1.6")]
+    V1_6,
+    /// `VERSION 1.11`, a newer release: `norm_util=` after `uptime=`, as in a public capture.
+    #[serde(rename = "1.11")]
+    V1_11,
+}
+
+impl LdmVersion {
+    /// What follows `VERSION`.
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            LdmVersion::V1_6 => "1.6",
+            LdmVersion::V1_11 => "1.11",
+        }
+    }
 }
 
 /// How long a live migration takes.
@@ -592,6 +622,7 @@ impl LdomsState {
         self.sf_stop(g);
         let guest = &mut self.guests[g];
         guest.active = false;
+        guest.inactive = false;
         guest.stopped_ms = Some(now);
         guest.failed_start = false;
         guest.rms = None;

@@ -15,6 +15,9 @@
 //! time_sync_warnings = true          # RMS (WRP, 34)/(WRP, 35) after a live migration
 //! continue_seconds = 120             # how long a migration goes on after ldm lost ldmd
 //!
+//! [ldoms]
+//! ldm_version = "1.11"               # what `ldm list -p` prints: "1.6" (default) | "1.11"
+//!
 //! [ldoms.cluster]
 //! cf_timeout = 10
 //! xscf_user = "xuser"
@@ -29,7 +32,7 @@
 //! [ldoms.guests.guest1]              # a guest domain, by domain name
 //! known_hosts = ["10.20.30.71"]      # root's known_hosts: the addresses it holds keys for
 //! control_domain = "cd3"             # where it is bound
-//! state = "bound"                    # active | bound
+//! state = "bound"                    # active | bound | inactive (no resources bound)
 //! ```
 //!
 //! Unknown keys anywhere are refused with the key's name.
@@ -38,7 +41,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{CfState, LdomsState, MigrateFault, SpConfig};
+use super::{CfState, LdmVersion, LdomsState, MigrateFault, SpConfig};
 use crate::world::{fake_rsa_key, World, KNOWN_HOSTS};
 
 #[derive(Deserialize)]
@@ -97,6 +100,7 @@ struct NodeSpec {
 enum DomainState {
     Active,
     Bound,
+    Inactive,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +193,9 @@ pub(crate) fn apply(text: &str, st: &mut LdomsState, w: &mut World) -> Result<()
 
     for (key, value) in &file.ldoms {
         match key.as_str() {
+            "ldm_version" => {
+                st.ldm_version = typed::<LdmVersion>(value, "ldoms.ldm_version")?;
+            }
             "cluster" => {
                 let c: ClusterSpec = typed(value, "ldoms.cluster")?;
                 if let Some(t) = c.cf_timeout {
@@ -239,6 +246,7 @@ pub(crate) fn apply(text: &str, st: &mut LdomsState, w: &mut World) -> Result<()
                     }
                     if let Some(s) = spec.state {
                         st.guests[g].active = s == DomainState::Active;
+                        st.guests[g].inactive = s == DomainState::Inactive;
                         if !st.guests[g].active {
                             st.guests[g].stopped_ms = Some(w.now_ms);
                             st.guests[g].rms = None;
@@ -251,7 +259,7 @@ pub(crate) fn apply(text: &str, st: &mut LdomsState, w: &mut World) -> Result<()
                     let known: Vec<&str> =
                         st.control_domains.iter().map(|c| c.name.as_str()).collect();
                     return Err(format!(
-                        "[ldoms.{cd_name}]: unknown key; expected cluster, nodes, guests or a control domain ({})",
+                        "[ldoms.{cd_name}]: unknown key; expected ldm_version, cluster, nodes, guests or a control domain ({})",
                         known.join(", ")
                     ));
                 };
@@ -313,6 +321,14 @@ mod tests {
             (st.guests[1].control_domain.as_str(), st.guests[1].active),
             ("cd3", false)
         );
+        assert_eq!(st.ldm_version, LdmVersion::V1_6);
+        assert!(!st.guests[1].inactive);
+        let st = try_apply(&format!(
+            "{HEAD}[ldoms]\nldm_version = \"1.11\"\n[ldoms.guests.guest2]\nstate = \"inactive\"\n"
+        ))
+        .expect("valid");
+        assert_eq!(st.ldm_version, LdmVersion::V1_11);
+        assert!(!st.guests[1].active && st.guests[1].inactive);
     }
 
     #[test]
@@ -321,7 +337,8 @@ mod tests {
             ("[fault]\nmigrat = \"would-fail\"\n", "unknown field `migrat`"),
             ("[fault]\nmigrate = \"explode\"\n", "unknown variant `explode`"),
             ("bogus = 1\n", "unknown field `bogus`"),
-            ("[ldoms.cd9]\nspconfigs = []\n", "[ldoms.cd9]: unknown key; expected cluster, nodes, guests or a control domain (cd1, cd2, cd3)"),
+            ("[ldoms.cd9]\nspconfigs = []\n", "[ldoms.cd9]: unknown key; expected ldm_version, cluster, nodes, guests or a control domain (cd1, cd2, cd3)"),
+            ("[ldoms]\nldm_version = \"1.7\"\n", "[ldoms.ldm_version]: unknown variant `1.7`, expected `1.6` or `1.11`"),
             ("[ldoms.cd2]\nspconfig = []\n", "[ldoms.cd2]: unknown field `spconfig`"),
             ("[ldoms.nodes.cfguest9]\ncf_state = \"UP\"\n", "[ldoms.nodes.cfguest9]: no CF node named cfguest9"),
             ("[ldoms.nodes.cfguest1]\ncf_state = \"SLEEPY\"\n", "unknown variant `SLEEPY`"),

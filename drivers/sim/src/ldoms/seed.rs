@@ -3,7 +3,7 @@
 //! | emulator state | from |
 //! | --- | --- |
 //! | control domains: name, address, box, PPAR-ID, XSCF addresses | the inventory (address also from a read `/etc/inet/hosts`) |
-//! | `primary`'s CPUs, memory, boot time; guests' domain, state, console, CPUs, memory, util, start time, control domain | `ldm list -p` on each control domain |
+//! | `primary`'s CPUs, memory, boot time; guests' domain, state (`active`, `bound`, `inactive`), console, CPUs, memory, util, start time, control domain; the `ldm` release (`VERSION 1.11` prints the newer form) | `ldm list -p` on each control domain |
 //! | saved configurations | `ldm list-spconfig` per control domain |
 //! | CF node names, numbers, states | `cftool -n` (any guest) |
 //! | which CF node is which domain; XSCF configuration; XSCF user | `clsnmpsetup -l` |
@@ -21,8 +21,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    AgentRow, CfState, ControlDomain, Fault, Guest, GuestCluster, LdomsState, SfConfigRow, SfPhase,
-    SpConfig, SF_SETTLE_MS, SF_UNKNOWN_MS,
+    AgentRow, CfState, ControlDomain, Fault, Guest, GuestCluster, LdmVersion, LdomsState,
+    SfConfigRow, SfPhase, SpConfig, SF_SETTLE_MS, SF_UNKNOWN_MS,
 };
 use crate::seed::{last_ok, reads, Declared, Gap, Observation, SeedInfo, SizedFile};
 use crate::world::{fake_rsa_key, HostOs, World, HOSTS_FILE, KNOWN_HOSTS};
@@ -89,10 +89,15 @@ pub(crate) fn seed(
     // Control domains and what runs on them.
     let mut control_domains = Vec::new();
     let mut located: BTreeMap<String, (String, DomainLine)> = BTreeMap::new();
+    let mut ldm_version = LdmVersion::default();
     for c in &cds {
         let (mut ncpu, mut mem, mut booted_ms) = (0, 0, now_ms);
         match last_ok(observations, &c.name, "ldm", &["list", "-p"]) {
             Some(o) => {
+                // The copy prints the newer form when the real site did.
+                if o.stdout.lines().any(|l| l.trim() == "VERSION 1.11") {
+                    ldm_version = LdmVersion::V1_11;
+                }
                 for d in parse_ldm_list_p(&o.stdout) {
                     if d.name == "primary" {
                         ncpu = d.ncpu;
@@ -262,6 +267,7 @@ pub(crate) fn seed(
             node_number,
             control_domain: cd.clone(),
             active,
+            inactive: d.state == "inactive",
             started_ms: now_ms.saturating_sub(d.uptime.unwrap_or(0) * 1000),
             stopped_ms: (!active).then_some(now_ms),
             ncpu: d.ncpu,
@@ -428,6 +434,7 @@ pub(crate) fn seed(
         events: Vec::new(),
         next_seq: 0,
         fault: Fault::default(),
+        ldm_version,
     };
     let mut st = st;
     // A facility found settling settles as after a start.
@@ -864,6 +871,30 @@ mod tests {
                 (a.code(), &a.stdout, &a.stderr),
                 (b.code(), &b.stdout, &b.stderr),
                 "{h}: {l}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_copy_keeps_the_ldm_release_and_inactive_domains() {
+        for scenario in ["ldoms/newer-ldm", "ldoms/guest-inactive"] {
+            let site = SimSite::new(Some(scenario)).expect("scenario");
+            let copy = copy_of(&site, READS);
+            for cd in ["cd1", "cd2", "cd3"] {
+                for l in ["/usr/sbin/ldm list -p", "/usr/sbin/ldm list"] {
+                    let (a, b) = (site.exec_line(cd, l), copy.exec_line(cd, l));
+                    assert_eq!(
+                        (a.code(), &a.stdout),
+                        (b.code(), &b.stdout),
+                        "{scenario} {cd}: {l}"
+                    );
+                }
+            }
+            let l = "/usr/sbin/ldm start-domain guest2";
+            assert_eq!(
+                site.exec_line("cd2", l).code(),
+                copy.exec_line("cd2", l).code(),
+                "{scenario}: {l}"
             );
         }
     }

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    cluster, scenario, CfState, ControlDomain, Fault, Guest, GuestCluster, LdomsState, SfConfigRow,
-    SfPhase, SpConfig,
+    cluster, scenario, CfState, ControlDomain, Fault, Guest, GuestCluster, LdmVersion, LdomsState,
+    SfConfigRow, SfPhase, SpConfig,
 };
 use crate::timefmt::{self, START_MS};
 use crate::world::{fake_rsa_key, HostOs, World, HOSTS_FILE, KNOWN_HOSTS, MESSAGES, SWITCHLOG};
@@ -242,6 +242,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, LdomsState), String> {
             node_number: g.number,
             control_domain: g.cd.into(),
             active: true,
+            inactive: false,
             started_ms: START_MS - GUEST_UPTIME_MS,
             stopped_ms: None,
             ncpu: 8,
@@ -290,6 +291,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, LdomsState), String> {
         events: Vec::new(),
         next_seq: 0,
         fault: Fault::default(),
+        ldm_version: LdmVersion::default(),
     };
     if let Some(text) = text {
         scenario::apply(text, &mut st, &mut world)?;
