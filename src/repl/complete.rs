@@ -591,7 +591,19 @@ mod tests {
         let k = known();
         let (start, fence) = at_end(&k, "fence.");
         assert_eq!(start, 6);
-        assert_eq!(fence, vec!["agents", "config", "start", "stop", "verify"]);
+        // The object's methods and the drivers' operations on it (the operation table).
+        assert_eq!(
+            fence,
+            vec![
+                "agents",
+                "check_agents",
+                "check_xscf_host_keys",
+                "config",
+                "start",
+                "stop",
+                "verify"
+            ]
+        );
         assert_eq!(at_end(&k, "fence.ver").1, vec!["verify"]);
         assert_eq!(at_end(&k, "h.r").1, vec!["run"]);
         assert_eq!(at_end(&k, "host(\"cd1\").s").1, vec!["sh"]);
