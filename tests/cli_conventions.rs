@@ -257,7 +257,12 @@ fn list_shows_each_procedures_parameters() {
         let mut lines = r.stdout.lines().skip_while(|l| !l.contains(name));
         lines.nth(1).unwrap_or_default().trim().to_string()
     };
-    assert_eq!(after("ldoms/live-migration "), "(required: guest, target)");
+    // The procedure's optional parameters (issue 12: a password file, the recovery's
+    // deadlines) are listed after the required ones.
+    assert_eq!(
+        after("ldoms/live-migration "),
+        "(required: guest, target; optional: password_file, down_deadline, up_deadline)"
+    );
     assert_eq!(
         after("hpvm/deploy-package "),
         "(required: package; optional: method, node, appmon)"

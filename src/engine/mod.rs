@@ -767,7 +767,10 @@ fn run_procedure_routine(
         "recovery",
         &format!("routine #{}: {} ({name})", entry.id, entry.what),
     );
-    match procedure::run_procedure(env, name, params, rhai::Position::NONE) {
+    env.ctx.recoveries.set_running(Some(entry.id));
+    let result = procedure::run_procedure(env, name, params, rhai::Position::NONE);
+    env.ctx.recoveries.set_running(None);
+    match result {
         Ok(_) => crate::recovery::Ran {
             entry: entry.clone(),
             outcome: RecoveryOutcome::Ok,

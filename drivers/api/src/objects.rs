@@ -220,6 +220,9 @@ struct RecoveriesInner {
     state: Mutex<(u64, Vec<RecoveryEntry>)>,
     log: RwLock<Option<Arc<dyn RecoveryLog>>>,
     prior: RwLock<Vec<PriorChange>>,
+    /// The routine the run is executing now (its own operations must not settle it: the
+    /// run settles it from how the routine ended).
+    running: Mutex<Option<u64>>,
 }
 
 /// A change command the interrupted run this one continues sent and saw end (from its
@@ -252,6 +255,17 @@ impl Recoveries {
     /// An empty registry that records nowhere.
     pub fn new() -> Self {
         Recoveries::default()
+    }
+
+    /// Mark routine `id` as being executed by the run (`None`: none is): operations it
+    /// calls leave it to the run to settle ([`Recoveries::running`]).
+    pub fn set_running(&self, id: Option<u64>) {
+        *self.0.running.lock().unwrap_or_else(|p| p.into_inner()) = id;
+    }
+
+    /// The routine the run is executing now, if any.
+    pub fn running(&self) -> Option<u64> {
+        *self.0.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The change commands the interrupted run this one continues (`hascript resume`)
