@@ -223,7 +223,7 @@ fn rows_print_as_tables_and_json_toggles() {
     // The state column starts at the same place in the header and the rows.
     assert_eq!(
         lines[header].find("state"),
-        lines[header + 2].find("active"),
+        lines[header + 2].find("running"),
         "{out}"
     );
     assert!(out.contains("values are shown as JSON"), "{out}");
