@@ -59,7 +59,7 @@ pub(crate) fn missing_property(prop: &str, text: Option<&str>, pos: Position) ->
                         keys.join(", "),
                         if more { ", …" } else { "" }
                     ));
-                    if let Some(close) = crate::scripts::close_names(prop, &last.1).first() {
+                    if let Some(close) = super::lint::closest_name(prop, last.1.iter()) {
                         msg.push_str(&format!("; did you mean `{close}`?"));
                     }
                 }
