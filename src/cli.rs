@@ -1323,8 +1323,7 @@ fn cmd_check(names: &[String]) -> i32 {
         }
         // The functions of the modules it imports are known by their alias (`m::f()`).
         let mut known = known.clone();
-        let finder =
-            engine::resolver::Resolver::new(env.search_path.clone(), env.sources.clone());
+        let finder = engine::resolver::Resolver::new(env.search_path.clone(), env.sources.clone());
         for (path, alias, _) in engine::lint::import_aliases(&engine, &script.text) {
             let module = finder.find_text(Some(&script.source_name), &path);
             let fns = module.and_then(|(_, text)| engine::lint::module_functions(&engine, &text));

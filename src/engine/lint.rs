@@ -224,7 +224,11 @@ pub fn import_aliases(engine: &Engine, text: &str) -> Vec<(String, Option<String
 }
 
 /// What a method call is made on, when `check` can tell: one of the script objects.
-fn receiver_object(path: &[ASTNode], call: &Expr, declared: &HashSet<String>) -> Option<&'static str> {
+fn receiver_object(
+    path: &[ASTNode],
+    call: &Expr,
+    declared: &HashSet<String>,
+) -> Option<&'static str> {
     let n = path.len();
     let (parent_expr, parent) = match path.get(n.checked_sub(2)?) {
         Some(ASTNode::Expr(pe @ Expr::Dot(x, _, _))) => (*pe, x),
@@ -254,10 +258,7 @@ fn receiver_object(path: &[ASTNode], call: &Expr, declared: &HashSet<String>) ->
         }
         _ => return None,
     };
-    OBJECTS
-        .iter()
-        .find(|(g, _)| *g == global)
-        .map(|(g, _)| *g)
+    OBJECTS.iter().find(|(g, _)| *g == global).map(|(g, _)| *g)
 }
 
 /// Check one script: compile errors, undefined variables, calls to unknown functions and
@@ -297,7 +298,8 @@ pub fn check(engine: &Engine, scope: &Scope, known: &Known, text: &str) -> Vec<P
                 let obj = receiver_object(path, e, &declared);
                 calls.push(Call::Method(f.name.to_string(), f.args.len(), obj, *pos));
             }
-            Some(ASTNode::Expr(Expr::FnCall(f, pos))) | Some(ASTNode::Stmt(Stmt::FnCall(f, pos)))
+            Some(ASTNode::Expr(Expr::FnCall(f, pos)))
+            | Some(ASTNode::Stmt(Stmt::FnCall(f, pos)))
                 if f.op_token.is_none() =>
             {
                 if f.namespace.is_empty() {
@@ -362,7 +364,10 @@ pub fn check(engine: &Engine, scope: &Scope, known: &Known, text: &str) -> Vec<P
                 };
                 if !fns.contains(&name) {
                     let hint = closest(&name, fns.iter());
-                    out.push(problem(pos, format!("unknown function {ns}::{name}(){hint}")));
+                    out.push(problem(
+                        pos,
+                        format!("unknown function {ns}::{name}(){hint}"),
+                    ));
                 }
             }
             Call::Method(name, n, Some(obj), pos) => {

@@ -32,7 +32,8 @@ pub(crate) fn note_map(name: &str, v: &Dynamic) {
         last.0.push_str(name);
         last.1.clear();
         // A map's keys are already sorted (BTreeMap).
-        last.1.extend(m.keys().take(KEYS_SHOWN + 1).map(|k| k.to_string()));
+        last.1
+            .extend(m.keys().take(KEYS_SHOWN + 1).map(|k| k.to_string()));
     });
 }
 

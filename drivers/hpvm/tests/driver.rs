@@ -920,9 +920,16 @@ fn guests_rows_and_guest_agree_on_name_host_and_state() {
             assert_eq!(r[key], g[key], "{key}: row {r} vs guest {g}");
         }
         let running = !r["host"].is_null();
-        assert_eq!(r["state"], if running { "running" } else { "stopped" }, "{r}");
+        assert_eq!(
+            r["state"],
+            if running { "running" } else { "stopped" },
+            "{r}"
+        );
     }
     let g = s.hypervisor().guest("slvm1").expect("guest");
-    assert_eq!((g["host"].as_str(), g["state"].as_str()), (Some("node1"), Some("running")));
+    assert_eq!(
+        (g["host"].as_str(), g["state"].as_str()),
+        (Some("node1"), Some("running"))
+    );
     assert_eq!(g["vm_state"], "On (OS)");
 }
