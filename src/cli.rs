@@ -585,6 +585,16 @@ fn cmd_check(names: &[String]) -> i32 {
         if let Some(w) = &script.shadowed {
             eprintln!("warning: {w}");
         }
+        // The functions of the modules it imports are known by their alias (`m::f()`).
+        let mut known = known.clone();
+        let finder = engine::resolver::Resolver::new(env.search_path.clone(), env.sources.clone());
+        for (path, alias, _) in engine::lint::import_aliases(&engine, &script.text) {
+            let module = finder.find_text(Some(&script.source_name), &path);
+            let fns = module.and_then(|(_, text)| engine::lint::module_functions(&engine, &text));
+            if let (Some(alias), Some(fns)) = (alias, fns) {
+                known.add_module(&alias, fns);
+            }
+        }
         for p in engine::lint::check(&engine, &scope, &known, &script.text) {
             println!("{}:{}:{}: {}", script.source_name, p.line, p.col, p.message);
             problems += 1;

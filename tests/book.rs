@@ -1,8 +1,8 @@
 //! Every ```rhai block of the book runs: each is written to a file and run with
 //! `hascript run FILE --sim ldoms --yes -p guest=guest2 -p target=cd3` on a fresh in-memory
 //! simulated site (pages about Serviceguard — `hpvm` in their path, `package-file.md` —
-//! with `--sim hpvm -p package=slvm1 -p target=node2`), and must exit 0. ```rhai,no_run blocks are only checked
-//! (`hascript check FILE`) and must have no problem.
+//! with `--sim hpvm -p package=slvm1 -p target=node2`), and must exit 0. Every block, run
+//! or ```rhai,no_run, is first checked (`hascript check FILE`) and must have no problem.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,6 +19,18 @@ struct Block {
     line: usize,
     run: bool,
     text: String,
+    /// The module file the page presents the block as (the prose line before it ends with
+    /// "`NAME.rhai`:"): written under that name beside the other blocks, so a block that
+    /// imports it is checked and run as the page shows.
+    module: Option<String>,
+}
+
+/// `helpers.rhai` when `line` ends with "`helpers.rhai`:".
+fn module_named(line: &str) -> Option<String> {
+    let rest = line.trim_end().strip_suffix(".rhai`:")?;
+    let start = rest.rfind('`')?;
+    let name = &rest[start + 1..];
+    (!name.is_empty() && !name.contains(['/', ' '])).then(|| format!("{name}.rhai"))
 }
 
 fn pages(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -40,16 +52,22 @@ fn pages(dir: &Path, out: &mut Vec<PathBuf>) {
 fn blocks(page: &str, text: &str) -> Vec<Block> {
     let mut out = Vec::new();
     let mut open: Option<(usize, Option<bool>, String)> = None;
+    let mut prose = "";
+    let mut module = None;
     for (i, line) in text.lines().enumerate() {
         let t = line.trim_start();
         match &mut open {
             None => {
+                if !t.trim().is_empty() && !t.starts_with("```") {
+                    prose = line;
+                }
                 if let Some(info) = t.strip_prefix("```") {
                     let kind = match info.trim() {
                         "rhai" => Some(true),
                         "rhai,no_run" => Some(false),
                         _ => None,
                     };
+                    module = module_named(prose);
                     open = Some((i + 1, kind, String::new()));
                 }
             }
@@ -61,6 +79,7 @@ fn blocks(page: &str, text: &str) -> Vec<Block> {
                             line: *start,
                             run,
                             text: std::mem::take(body),
+                            module: module.take(),
                         });
                     }
                     open = None;
@@ -133,12 +152,29 @@ fn every_rhai_block_of_the_book_runs() {
         Ok(d) => d,
         Err(e) => panic!("cannot create a temporary folder: {e}"),
     };
+    for b in &all {
+        if let Some(m) = &b.module {
+            if let Err(e) = std::fs::write(dir.path().join(m), &b.text) {
+                panic!("cannot write {m}: {e}");
+            }
+        }
+    }
     let mut failures = Vec::new();
     for b in &all {
         let file_name = format!("{}-{}.rhai", b.page.replace(['/', '\\', '.'], "_"), b.line);
         let file = dir.path().join(&file_name);
         if let Err(e) = std::fs::write(&file, &b.text) {
             panic!("cannot write {}: {e}", file.display());
+        }
+        // Every block, run or not, is clean for `hascript check` (no false positive of the
+        // unknown function/method check on the book's own examples).
+        let (code, output) = hascript(&["check", &file_name], dir.path());
+        if code != Some(0) {
+            failures.push(format!(
+                "book/src/{}:{}: `hascript check` reported problems (exit {code:?})\n--- block\n{}{output}",
+                b.page, b.line, b.text
+            ));
+            continue;
         }
         let (code, output) = if b.run {
             // Serviceguard pages run on the hpvm simulator, the rest on the LDoms one.
@@ -155,7 +191,7 @@ fn every_rhai_block_of_the_book_runs() {
                 dir.path(),
             )
         } else {
-            hascript(&["check", &file_name], dir.path())
+            (code, output)
         };
         if code != Some(0) {
             failures.push(format!(

@@ -643,11 +643,66 @@ fn check_finds_unknown_functions_and_variables() {
     assert_eq!(
         got,
         [
-            (2, 1, "call to unknown function 'nosuch'".to_string()),
-            (3, 9, "call to unknown function 'bogus'".to_string())
+            (2, 1, "unknown function nosuch()".to_string()),
+            (3, 9, "unknown method cluster.bogus(0 args)".to_string())
         ]
     );
     let p = engine::lint::check(&engine, &scope, &known, "print(undefined_var);");
     assert_eq!(p.len(), 1);
     assert!(p[0].message.contains("Undefined variable"), "{:?}", p);
+}
+
+/// A typo'd property is an error that names it, the map's keys and the closest one — for
+/// a local map (`m.x`, `m["x"]`, inside a function too) and for `params` (a constant the
+/// optimiser would otherwise fold to `()`); `"x" in m` and adding a key still work.
+#[test]
+fn reading_a_missing_property_fails_naming_it_and_the_keys() {
+    let f = fixture(None);
+    let out = f.run("let t = params.gust;\nprint(t);");
+    assert_eq!(out.exit, 2, "{:?}", out.report);
+    let report = out.report.unwrap_or_default();
+    assert!(
+        report.contains("map has no property `gust`; `params` has: guest; did you mean `guest`?"),
+        "{report}"
+    );
+    assert!(report.contains("t.rhai:1:16"), "{report}");
+    assert!(f.infos().is_empty(), "the script went on: {:?}", f.infos());
+
+    for (script, prop) in [
+        ("let m = #{target: 1, guest: 2};\nm.targt", "targt"),
+        ("let m = #{target: 1, guest: 2};\nm[\"targt\"]", "targt"),
+        ("fn f(m) { m.targt }\nf(#{target: 1, guest: 2})", "targt"),
+    ] {
+        let out = f.run(script);
+        assert_eq!(out.exit, 2, "{script}: {:?}", out.report);
+        let report = out.report.unwrap_or_default();
+        assert!(
+            report.contains(&format!(
+                "map has no property `{prop}`; `m` has: guest, target; did you mean `target`?"
+            )),
+            "{script}: {report}"
+        );
+    }
+    // A chain: the property is named, the keys of an unnamed map are not guessed.
+    let out = f.run("let r = #{a: #{b: 1}};\nr.a.c");
+    let report = out.report.unwrap_or_default();
+    assert!(report.contains("map has no property `c`"), "{report}");
+    assert!(!report.contains("has: "), "{report}");
+
+    let infos = ok(
+        &f,
+        "let m = #{a: 1};\nm.b = 2;\nm[\"c\"] = 3;\nprint(\"x\" in m);\nprint(`${m.b} ${m.c}`);\nprint(if \"target\" in params { params.target } else { \"none\" });",
+    );
+    assert_eq!(infos, ["false", "2 3", "none"]);
+}
+
+/// The error a typo raises is catchable like Rhai's other errors.
+#[test]
+fn a_missing_property_can_be_caught() {
+    let f = fixture(None);
+    let infos = ok(
+        &f,
+        "let m = #{a: 1};\ntry { m.b } catch (e) { print(e.message); }",
+    );
+    assert_eq!(infos, ["Property not found: b"]);
 }

@@ -101,31 +101,26 @@ fn run_cmd(
     Ok(m.into())
 }
 
-/// How a command ended and what it wrote, as the script sees it: `exit` (`()` when a
-/// signal killed it), `stdout`/`stderr` as text; and only when they apply (a missing key
-/// reads as `()`, and the REPL does not show empty rows): `signal` (`"KILL"`) and
-/// `stdout_bytes`/`stderr_bytes`, the exact bytes (a blob) of output that is not UTF-8.
+/// How a command ended and what it wrote, as the script sees it — always the same keys
+/// (reading a key a map lacks is an error): `exit` (`()` when a signal killed it),
+/// `signal` (`"KILL"`, or `()`), `stdout`/`stderr` as text, and `stdout_bytes`/
+/// `stderr_bytes`, the exact bytes (a blob) of output that is not UTF-8 (else `()`).
 /// `max_bytes` is the engine's array/blob limit (0: none): a larger blob would fail the
 /// script's call, so output past it that is not UTF-8 comes as text only (the journal
 /// keeps its excerpt's exact bytes).
 fn insert_output(m: &mut Map, out: Output, max_bytes: usize) {
-    let exit = match &out.status {
-        ExitStatus::Code(c) => Dynamic::from_int((*c).into()),
-        ExitStatus::Signal(s) => {
-            m.insert("signal".into(), s.clone().into());
-            Dynamic::UNIT
-        }
+    let (exit, signal) = match &out.status {
+        ExitStatus::Code(c) => (Dynamic::from_int((*c).into()), Dynamic::UNIT),
+        ExitStatus::Signal(s) => (Dynamic::UNIT, s.clone().into()),
     };
     m.insert("exit".into(), exit);
+    m.insert("signal".into(), signal);
     m.insert("stdout".into(), out.stdout.into());
     m.insert("stderr".into(), out.stderr.into());
     let fits = |b: &Vec<u8>| max_bytes == 0 || b.len() <= max_bytes;
-    if let Some(b) = out.stdout_raw.filter(fits) {
-        m.insert("stdout_bytes".into(), Dynamic::from_blob(b));
-    }
-    if let Some(b) = out.stderr_raw.filter(fits) {
-        m.insert("stderr_bytes".into(), Dynamic::from_blob(b));
-    }
+    let blob = |b: Option<Vec<u8>>| b.filter(fits).map_or(Dynamic::UNIT, Dynamic::from_blob);
+    m.insert("stdout_bytes".into(), blob(out.stdout_raw));
+    m.insert("stderr_bytes".into(), blob(out.stderr_raw));
 }
 
 /// `cmd` marked with every secret value of the run that its program text holds.
@@ -270,7 +265,10 @@ fn run_all(
                 }
                 Err(e) => {
                     m.insert("ok".into(), false.into());
-                    m.insert("exit".into(), Dynamic::UNIT);
+                    // The keys of a row that ran, so a script reads every row alike.
+                    for k in ["exit", "signal", "stdout_bytes", "stderr_bytes"] {
+                        m.insert(k.into(), Dynamic::UNIT);
+                    }
                     m.insert("stdout".into(), "".into());
                     m.insert("stderr".into(), "".into());
                     m.insert("error".into(), e.to_string().into());
@@ -327,7 +325,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         let doc = if with_opts {
             "Run one program on many hosts at once; `opts`: `#{changes: bool (true), timeout:\nseconds, stdin: string, limit: how many at once (16), stop_on_error: bool (false:\none host's failure never stops the others)}`."
         } else {
-            "Run one program (`argv`, one word per element) on every host of `hosts` at once, at\nmost 16 at a time; returns one `#{host, command, ok, exit, stdout, stderr, error}` per host in the order of\n`hosts` (with `signal`, `stdout_bytes`, `stderr_bytes` as for `host.run`). A failing host is reported in its slot (`ok: false`,\n`error`), never thrown. Counts as a change unless `#{changes: false}`."
+            "Run one program (`argv`, one word per element) on every host of `hosts` at once, at\nmost 16 at a time; returns one `#{host, command, ok, exit, stdout, stderr, error}` per host in the order of\n`hosts` (and `signal`, `stdout_bytes`, `stderr_bytes` as for `host.run`; every row has every key). A failing host is reported in its slot (`ok: false`,\n`error`), never thrown. Counts as a change unless `#{changes: false}`."
         };
         let params: &[&str] = if with_opts {
             &["hosts: Array", "argv: Array", "opts: Map"]
@@ -363,7 +361,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         "run",
         &["host: Host", "argv: Array"],
         "Map",
-        "Run a program on the host: `argv` is the program and its arguments, each passed as one\nword. Counts as a change. Returns `#{host, command, exit, stdout, stderr}`, plus `signal` (`\"KILL\"`) for a\nkilled command (whose `exit` is `()`) and `stdout_bytes`/`stderr_bytes` (the exact bytes,\na blob) for output that is not UTF-8; a non-zero exit or a signal throws a `command` error.",
+        "Run a program on the host: `argv` is the program and its arguments, each passed as one\nword. Counts as a change. Returns `#{host, command, exit, signal, stdout, stderr, stdout_bytes, stderr_bytes}`:\n`signal` (`\"KILL\"`) for a killed command (whose `exit` is `()`), `stdout_bytes`/\n`stderr_bytes` (the exact bytes, a blob) for output that is not UTF-8, `()` otherwise; a\nnon-zero exit or a signal throws a `command` error.",
     )
     .register_into_engine(engine, |ctx: NativeCallContext, h: &mut HostObj, argv: Array| {
         let cmd = argv_cmd(&ctx, h, &argv)?;

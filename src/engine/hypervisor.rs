@@ -36,7 +36,7 @@ pub fn register(engine: &mut Engine) {
         "guests",
         &["hypervisor: Hypervisor"],
         "Array",
-        "Every guest with where it runs and its state.",
+        "Every guest with where it runs and its state: rows whose `name` (the guest), `host`\n(where it runs, `()` when it does not) and `state` (`running`, `stopped`, …) mean the\nsame in every driver and in `hypervisor.guest`, plus the driver's own keys.",
     )
     .register_into_engine(engine, |ctx: NativeCallContext, h: &mut HypervisorObj| {
         lift(h.get().guests(), ctx.call_position())
@@ -45,7 +45,7 @@ pub fn register(engine: &mut Engine) {
         "guest",
         &["hypervisor: Hypervisor", "name: String"],
         "Map",
-        "One guest by name.",
+        "One guest by name: a map with a fixed set of keys; `name`, `host` and `state` mean\nwhat they mean in a `hypervisor.guests()` row.",
     )
     .register_into_engine(
         engine,

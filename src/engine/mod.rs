@@ -261,7 +261,12 @@ pub fn build_engine(run: &RunEnv) -> Engine {
     limits::register_guards(&mut engine);
     engine.set_max_modules(256);
     engine.disable_symbol("eval");
-    engine.set_optimization_level(rhai::OptimizationLevel::Simple);
+    // A typo'd property is an error naming it (report.rs adds the map's keys), not a silent
+    // `()`; optional keys are read with `"x" in m`.
+    engine.set_fail_on_invalid_map_property(true);
+    // No constant folding: it reads a constant map's missing property (`params.targt`) as `()` at
+    // compile time, bypassing the missing-property error below.
+    engine.set_optimization_level(rhai::OptimizationLevel::None);
     engine.set_module_resolver(resolver::Resolver::new(
         run.search_path.clone(),
         run.sources.clone(),
@@ -312,10 +317,17 @@ pub fn build_engine(run: &RunEnv) -> Engine {
                 if !nesting.check(v) {
                     return Err(limits::too_deep(rhai::Position::NONE));
                 }
+                report::note_map(name, v);
                 Ok(None)
             }
             None if index > 0 => Ok(None),
-            None => Ok(globals.get(name).cloned()),
+            None => {
+                let g = globals.get(name).cloned();
+                if let Some(v) = &g {
+                    report::note_map(name, v);
+                }
+                Ok(g)
+            }
         }
     });
 

@@ -10,11 +10,121 @@ use rhai::{Dynamic, EvalAltResult, Map, Position};
 
 use super::error::kind_of;
 
+/// How many of a map's keys a missing-property report lists.
+const KEYS_SHOWN: usize = 20;
+
+thread_local! {
+    /// The map-valued variable a script read last (its name and sorted keys): a missing
+    /// property on it is reported with the keys it has. Rhai's `on_map_missing_property`
+    /// cannot do this: it is also called when a script *adds* a key (`opts.target = v`),
+    /// and cannot tell that from a read.
+    static LAST_MAP: std::cell::RefCell<(String, Vec<String>)> = Default::default();
+}
+
+/// Remember `v` (read as variable `name`) if it is a map: see [`missing_property`].
+pub(crate) fn note_map(name: &str, v: &Dynamic) {
+    let Some(m) = v.read_lock::<Map>() else {
+        return;
+    };
+    LAST_MAP.with(|last| {
+        let mut last = last.borrow_mut();
+        last.0.clear();
+        last.0.push_str(name);
+        last.1.clear();
+        // A map's keys are already sorted (BTreeMap).
+        last.1
+            .extend(m.keys().take(KEYS_SHOWN + 1).map(|k| k.to_string()));
+    });
+}
+
+/// The report of a read of `prop`, a property the map does not have, at `pos` in `text`:
+/// names the property and, when the map is a variable (`m.prop`, `m["prop"]`), its keys.
+pub(crate) fn missing_property(prop: &str, text: Option<&str>, pos: Position) -> String {
+    let mut msg = format!("map has no property `{prop}`");
+    let receiver = text
+        .zip(pos.line())
+        .and_then(|(t, l)| t.lines().nth(l - 1))
+        .and_then(|line| receiver_at(line, pos.position().unwrap_or(1)));
+    if let Some(name) = receiver {
+        LAST_MAP.with(|last| {
+            let last = last.borrow();
+            if last.0 == name {
+                let mut keys = last.1.clone();
+                let more = keys.len() > KEYS_SHOWN;
+                keys.truncate(KEYS_SHOWN);
+                if keys.is_empty() {
+                    msg.push_str(&format!("; `{name}` is an empty map"));
+                } else {
+                    msg.push_str(&format!(
+                        "; `{name}` has: {}{}",
+                        keys.join(", "),
+                        if more { ", …" } else { "" }
+                    ));
+                    if let Some(close) = super::lint::closest_name(prop, last.1.iter()) {
+                        msg.push_str(&format!("; did you mean `{close}`?"));
+                    }
+                }
+            }
+        });
+    }
+    msg.push_str(&format!(
+        " (an optional property is read with `if \"{prop}\" in map {{ … }}`)"
+    ));
+    msg
+}
+
+/// The variable `m` in `m.prop` / `m["prop"]` when the property starts at 1-based `col`
+/// of `line`; `None` when the map is not a plain variable (`a.b.prop`, `f().prop`).
+fn receiver_at(line: &str, col: usize) -> Option<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = col.checked_sub(1)?;
+    if i > chars.len() {
+        return None;
+    }
+    // Skip back over `.` or `[` (and a `?` of `?.`/`?[`).
+    i = i.checked_sub(1)?;
+    if chars.get(i) != Some(&'.') && chars.get(i) != Some(&'[') {
+        return None;
+    }
+    if i > 0 && chars[i - 1] == '?' {
+        i -= 1;
+    }
+    let end = i;
+    while i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_') {
+        i -= 1;
+    }
+    if i == end || (i > 0 && matches!(chars[i - 1], '.' | ')' | ']' | '?')) {
+        return None;
+    }
+    Some(chars[i..end].iter().collect())
+}
+
 /// A Rhai message without its trailing ` (line l, position c)`.
 fn strip_position(msg: &str) -> String {
     match msg.rfind(" (line ") {
         Some(i) if msg.ends_with(')') => msg[..i].to_string(),
         _ => msg.to_string(),
+    }
+}
+
+/// The innermost error and the name of the source it arose in.
+fn innermost_with_source<'a>(err: &'a EvalAltResult, main: &str) -> (String, &'a EvalAltResult) {
+    let mut src = main.to_string();
+    let mut cur = err;
+    loop {
+        match cur {
+            EvalAltResult::ErrorInFunctionCall(_, fsrc, inner, _) => {
+                if !fsrc.is_empty() {
+                    src = fsrc.clone();
+                }
+                cur = inner;
+            }
+            EvalAltResult::ErrorInModule(path, inner, _) => {
+                src = path.clone();
+                cur = inner;
+            }
+            _ => return (src, cur),
+        }
     }
 }
 
@@ -174,7 +284,7 @@ pub fn fields(err: &EvalAltResult, main_source: &str) -> crate::journal::ErrorFi
             _ => break,
         }
     }
-    let (message, _) = message_and_details(cur);
+    let (message, _) = message_and_details(cur, None);
     let mut f = crate::journal::ErrorFields {
         message,
         ..Default::default()
@@ -240,7 +350,8 @@ pub fn render_styled(
     let Some((name, section)) = &style.procedure else {
         return render(err, main_source, sources);
     };
-    let (message, details) = message_and_details(innermost(err));
+    let (src, cur) = innermost_with_source(err, main_source);
+    let (message, details) = message_and_details(cur, sources.get(&src).map(String::as_str));
     let mut out = vec![format!("error: {message}")];
     if let Some((sec, title)) = style.failed_step() {
         if sec.is_empty() {
@@ -262,8 +373,11 @@ pub fn render_styled(
 
 /// The message and the details (host, command, exit, stderr, remedy) of the innermost
 /// error.
-fn message_and_details(cur: &EvalAltResult) -> (String, Vec<String>) {
+fn message_and_details(cur: &EvalAltResult, text: Option<&str>) -> (String, Vec<String>) {
     match cur {
+        EvalAltResult::ErrorPropertyNotFound(prop, pos) => {
+            (missing_property(prop, text, *pos), Vec::new())
+        }
         EvalAltResult::ErrorRuntime(v, _) => thrown_details(v),
         EvalAltResult::ErrorTerminated(token, _) => match token.clone().into_string() {
             Ok(t) if super::limits::is_memory_stop(&t.clone().into()) => (t, Vec::new()),
@@ -306,7 +420,7 @@ pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, 
             _ => break,
         }
     }
-    let (message, details) = message_and_details(cur);
+    let (message, details) = message_and_details(cur, sources.get(&src).map(String::as_str));
     let mut out = vec![format!("error: {message}")];
     out.extend(location(&src, origin(cur), sources));
     out.extend(details);

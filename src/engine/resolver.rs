@@ -117,6 +117,13 @@ impl Resolver {
         })
     }
 
+    /// As [`find`](Self::find), with the module's text (for `check`, which reads the
+    /// functions a module defines without running it).
+    pub fn find_text(&self, source: Option<&str>, path: &str) -> Option<(String, String)> {
+        let stem = check_import(path).ok()?;
+        self.locate(source, stem)
+    }
+
     fn locate(&self, source: Option<&str>, stem: &str) -> Option<(String, String)> {
         let read = |p: PathBuf| -> Option<(String, String)> {
             if p.is_file() {

@@ -350,6 +350,15 @@ fn details_value(d: &VmDetails) -> Value {
     })
 }
 
+/// The generic `state` of a guest running on `on` VM hosts (one vocabulary with LDoms).
+fn state_word(on: usize) -> &'static str {
+    match on {
+        0 => "stopped",
+        1 => "running",
+        _ => "ambiguous",
+    }
+}
+
 impl HpvmHypervisor {
     /// The guard rail of manual §2 / B3: `hpvmstart`/`hpvmstop` on a packaged VM only in
     /// toolkit maintenance. Returns whether the VM is packaged (and in maintenance).
@@ -379,6 +388,11 @@ impl HpvmHypervisor {
 }
 
 impl Hypervisor for HpvmHypervisor {
+    /// One row per VM any VM host knows: `name` (the VM), `host` (the VM host where it runs,
+    /// `()` when none does), `state` (`running`, `stopped`, `ambiguous`: on more than one
+    /// host), `vm_state` (`hpvmstatus`'s word on `host`, else on the first host that has
+    /// it: `On (OS)`, `Off (NR)`, …), `running_on`, `states` (host → `hpvmstatus` word),
+    /// `vm_number`, `os`, `registered`, `not_runnable`.
     fn guests(&self) -> Result<Value> {
         let mut order: Vec<String> = Vec::new();
         let mut by: std::collections::HashMap<
@@ -405,7 +419,8 @@ impl Hypervisor for HpvmHypervisor {
                 "name": name,
                 "vm_number": first.vm_number,
                 "os": first.os_type,
-                "state": first.state,
+                "state": state_word(on.len()),
+                "vm_state": first.state,
                 "host": on.first().map(|(h, _)| h.clone()),
                 "running_on": on.iter().map(|(h, _)| h.clone()).collect::<Vec<_>>(),
                 "registered": rows.iter().map(|(h, _)| h.clone()).collect::<Vec<_>>(),
@@ -416,6 +431,10 @@ impl Hypervisor for HpvmHypervisor {
         Ok(Value::Array(out))
     }
 
+    /// One VM: the keys of a [`guests`](Self::guests) row that one VM has (`name`, `host`,
+    /// `state`, `vm_state`, `running_on`, `states`, `vm_number`, `os`) and `inventory_host`,
+    /// `packaged`, `package_owner`, `package_status`, `storage`, `networks` (`()`/`[]` when
+    /// no VM host can show its details).
     fn guest(&self, name: &str) -> Result<Value> {
         let vm = self.0.vm_name(name)?;
         let hosts = self.0.guest_on_hosts(&vm)?;
@@ -449,11 +468,13 @@ impl Hypervisor for HpvmHypervisor {
             "packaged": pkg.is_some(),
             "package_owner": pkg.and_then(|p| p.owner.clone()),
             "package_status": pkg.map(|p| format!("{}/{}", p.status, p.state)),
+            "state": state_word(running.len()),
+            "vm_state": null, "vm_number": null, "os": null, "storage": [], "networks": [],
         });
         if let (Some(m), Value::Object(o)) = (main.and_then(|h| h.details.as_ref()), &mut v) {
             o.insert("vm_number".into(), Value::String(m.vm.vm_number.clone()));
             o.insert("os".into(), Value::String(m.vm.os_type.clone()));
-            o.insert("state".into(), Value::String(m.vm.state.clone()));
+            o.insert("vm_state".into(), Value::String(m.vm.state.clone()));
             if let Value::Object(d) = details_value(m) {
                 o.extend(d);
             }

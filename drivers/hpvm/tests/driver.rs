@@ -895,3 +895,41 @@ fn group_names_the_package_and_guests_carry_the_generic_host() {
     );
     assert!(rows[0]["state"].is_string());
 }
+
+/// `guests()` rows and `guest(g)` say the same thing: `host` is the VM host where the guest
+/// runs, `state` one vocabulary with LDoms (`running`, `stopped`), the vendor's word in
+/// `vm_state`.
+#[test]
+fn guests_rows_and_guest_agree_on_name_host_and_state() {
+    let (s, _sim, _) = site("hpvm", None);
+    let rows = s.hypervisor().guests().expect("guests");
+    let rows = rows.as_array().expect("array");
+    assert!(!rows.is_empty());
+    for r in rows {
+        let name = r["name"].as_str().expect("name");
+        let g = s.hypervisor().guest(name).expect("guest");
+        for key in [
+            "name",
+            "host",
+            "state",
+            "vm_state",
+            "running_on",
+            "vm_number",
+            "os",
+        ] {
+            assert_eq!(r[key], g[key], "{key}: row {r} vs guest {g}");
+        }
+        let running = !r["host"].is_null();
+        assert_eq!(
+            r["state"],
+            if running { "running" } else { "stopped" },
+            "{r}"
+        );
+    }
+    let g = s.hypervisor().guest("slvm1").expect("guest");
+    assert_eq!(
+        (g["host"].as_str(), g["state"].as_str()),
+        (Some("node1"), Some("running"))
+    );
+    assert_eq!(g["vm_state"], "On (OS)");
+}

@@ -417,6 +417,13 @@ fn restore_fence_summary(r: &Value) -> String {
 }
 
 impl Hypervisor for LdomsHypervisor {
+    /// One row per domain of every control domain (control domains themselves left out),
+    /// with the keys of [`guest`](Self::guest) that one row can know: `name` (the domain),
+    /// `host` (the control domain where it runs; `()` when stopped there or one end of a
+    /// migration), `state` (`running`, `stopped` or `migrating`), `control_domain` (the
+    /// control domain that lists this row), `ldm_state` (`active`, `bound`, `inactive`, …
+    /// as `ldm list -p` prints it), `flags`, `migration` (`none`, `source`, `target`,
+    /// `error`).
     fn guests(&self) -> Result<Value> {
         let mut out = Vec::new();
         for cd in &self.0.topo.control_domains {
@@ -424,12 +431,17 @@ impl Hypervisor for LdomsHypervisor {
                 if d.is_control() {
                     continue;
                 }
-                // The generic `host`: the control domain where it runs, `()` when it is
-                // stopped there or one end of a migration.
-                let runs = d.state() == DomainState::Active && d.migration() == MigrationRole::None;
+                let moving = d.migration() != MigrationRole::None;
+                let runs = d.state() == DomainState::Active && !moving;
+                let state = match (runs, moving) {
+                    (true, _) => "running",
+                    (false, true) => "migrating",
+                    (false, false) => "stopped",
+                };
                 out.push(json!({
                     "name": d.name(), "host": if runs { Some(&cd.name) } else { None },
-                    "control_domain": cd.name, "state": d.get("state").unwrap_or(""),
+                    "state": state, "control_domain": cd.name,
+                    "ldm_state": d.get("state").unwrap_or(""),
                     "flags": d.flags(), "migration": format!("{:?}", d.migration()).to_lowercase(),
                 }));
             }
@@ -437,13 +449,29 @@ impl Hypervisor for LdomsHypervisor {
         Ok(Value::Array(out))
     }
 
+    /// Where one guest of the inventory is, read from every control domain: `name` (the
+    /// domain), `host` (the control domain where it runs, `()` when it does not run),
+    /// `state` (`running`, `stopped`, `migrating`, `missing`: no control domain lists it,
+    /// `ambiguous`: several do, outside a migration), `control_domain` (where it is
+    /// settled, running or stopped; `()` otherwise), `inventory_host` (the guest's OS host in
+    /// the inventory, where `cftool` and `sdtool` run), `ldm_state` (`active` when running,
+    /// `bound`/`inactive` when stopped, else `()`), `source` and `target` (the ends of a
+    /// migration under way, else `()`), `control_domains` (every control domain that lists
+    /// it when `ambiguous`, else `[]`).
     fn guest(&self, name: &str) -> Result<Value> {
         let g = self.0.resolve_guest(name)?;
         let loc = self.0.locate(&g.domain)?;
-        let mut v = to_value(&loc)?;
-        if let Value::Object(m) = &mut v {
-            m.insert("name".into(), Value::String(g.domain.clone()));
-            m.insert("host".into(), Value::String(g.name.clone()));
+        let mut v = json!({
+            "name": g.domain, "host": null, "control_domain": null, "inventory_host": g.name,
+            "ldm_state": null, "source": null, "target": null, "control_domains": [],
+        });
+        if let (Value::Object(m), Value::Object(l)) = (&mut v, to_value(&loc)?) {
+            // `state`, `control_domain`, `ldm_state`, `source`, `target`, `control_domains`.
+            m.extend(l);
+            if let Location::Running { control_domain } = &loc {
+                m.insert("host".into(), Value::String(control_domain.clone()));
+                m.insert("ldm_state".into(), Value::String("active".into()));
+            }
         }
         Ok(v)
     }

@@ -497,3 +497,50 @@ fn a_stopped_guest_has_no_host_and_goes_nowhere() {
     let g1 = s.hypervisor().placement("guest1").expect("placement");
     assert_eq!(g1[1]["allowed"], false, "{g1}");
 }
+
+/// `guests()` rows and `guest(g)` say the same thing with the same keys: `host` is where the
+/// guest runs (not its inventory host), `state` one vocabulary — running and stopped.
+#[test]
+fn guests_rows_and_guest_agree_on_name_host_and_state() {
+    let (s, _sim, _) = site(None, None);
+    let agree = |expect: &[(&str, &str, Option<&str>)]| {
+        let rows = s.hypervisor().guests().expect("guests");
+        let rows = rows.as_array().expect("array");
+        for (name, state, host) in expect {
+            let r = rows
+                .iter()
+                .find(|r| r["name"] == *name)
+                .unwrap_or_else(|| panic!("{name} not in {rows:?}"));
+            let g = s.hypervisor().guest(name).expect("guest");
+            for key in ["name", "host", "state", "control_domain", "ldm_state"] {
+                assert_eq!(r[key], g[key], "{key}: row {r} vs guest {g}");
+            }
+            assert_eq!(g["state"], *state, "{g}");
+            assert_eq!(g["host"].as_str(), *host, "{g}");
+            assert_eq!(g["inventory_host"], *name, "{g}");
+            let mut keys: Vec<&String> = g.as_object().expect("map").keys().collect();
+            keys.sort();
+            assert_eq!(
+                keys,
+                [
+                    "control_domain",
+                    "control_domains",
+                    "host",
+                    "inventory_host",
+                    "ldm_state",
+                    "name",
+                    "source",
+                    "state",
+                    "target"
+                ],
+                "{g}"
+            );
+        }
+    };
+    agree(&[
+        ("guest1", "running", Some("cd1")),
+        ("guest2", "running", Some("cd2")),
+    ]);
+    s.hypervisor().stop("guest2", true).expect("forced stop");
+    agree(&[("guest2", "stopped", None)]);
+}
