@@ -719,6 +719,8 @@ pub fn run_pending(
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&entry.id);
+        // Its executor settles it below, with how the execution ended.
+        env.ctx.recoveries.executing(entry.id);
         let ran = match (&entry.routine, closure, script) {
             (Some(routine), _, _) => match crate::recovery::as_procedure(env.site.as_ref(), routine) {
                 Some((name, params)) => run_procedure_routine(env, &entry, &name, params),
