@@ -76,7 +76,11 @@ fn a_failure_after_prepare_migration_runs_the_recovery_procedure_once_and_restor
     assert_eq!(o.status.code(), Some(1), "{dump}");
     assert!(dump.contains("the storage team said no"), "{dump}");
     // The routine ran (the 17.3.1.1 note: guest2 still runs on cd2, so 17.3.1.2 there) …
-    assert_eq!(changes(&env), [CLOVMMIGRATE_P, CLOVMMIGRATE_U_CD2], "{dump}");
+    assert_eq!(
+        changes(&env),
+        [CLOVMMIGRATE_P, CLOVMMIGRATE_U_CD2],
+        "{dump}"
+    );
     assert_routine_ran_once(&env.journal(), "ok", &dump);
     // … and the cluster is protected again, verified.
     assert_protected_on_source(&env);
@@ -96,7 +100,11 @@ fn an_operation_refused_after_prepare_migration_runs_the_recovery_procedure() {
     let dump = format!("{}{}", text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(2), "{dump}");
     assert!(dump.contains("absolute path"), "{dump}");
-    assert_eq!(changes(&env), [CLOVMMIGRATE_P, CLOVMMIGRATE_U_CD2], "{dump}");
+    assert_eq!(
+        changes(&env),
+        [CLOVMMIGRATE_P, CLOVMMIGRATE_U_CD2],
+        "{dump}"
+    );
     assert_routine_ran_once(&env.journal(), "ok", &dump);
     assert_protected_on_source(&env);
 }
@@ -120,11 +128,19 @@ fn the_recovery_procedure_on_a_site_where_nothing_changed_sends_nothing_and_twic
     let o = env.run("ldoms/recover-migration", &["guest=guest2"], &["--yes"]);
     let dump = format!("{}{}", text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(0), "{dump}");
-    assert_eq!(changes(&env), [CLOVMMIGRATE_P, CLOVMMIGRATE_U_CD2], "{dump}");
+    assert_eq!(
+        changes(&env),
+        [CLOVMMIGRATE_P, CLOVMMIGRATE_U_CD2],
+        "{dump}"
+    );
     let o = env.run("ldoms/recover-migration", &["guest=guest2"], &["--yes"]);
     let dump = format!("{}{}", text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(0), "{dump}");
-    assert_eq!(changes(&env), [CLOVMMIGRATE_P, CLOVMMIGRATE_U_CD2], "{dump}");
+    assert_eq!(
+        changes(&env),
+        [CLOVMMIGRATE_P, CLOVMMIGRATE_U_CD2],
+        "{dump}"
+    );
     assert_protected_on_source(&env);
 }
 

@@ -246,15 +246,31 @@ fn unknown_names_are_usage_errors_before_anything_is_sent() {
     ] {
         // Every operation that takes a guest and a target, as the procedures call them.
         for (object, name, args) in [
-            (Object::Cluster, "prepare_migration", vec![json!(g), json!(t)]),
-            (Object::Hypervisor, "migrate_domain", vec![json!(g), json!(t)]),
+            (
+                Object::Cluster,
+                "prepare_migration",
+                vec![json!(g), json!(t)],
+            ),
+            (
+                Object::Hypervisor,
+                "migrate_domain",
+                vec![json!(g), json!(t)],
+            ),
             (
                 Object::Hypervisor,
                 "migrate_domain",
                 vec![json!(g), json!(t), json!({"password_file": "/etc/ldm-pw"})],
             ),
-            (Object::Cluster, "finish_migration", vec![json!(g), json!(t)]),
-            (Object::Hypervisor, "check_target_box_free", vec![json!(g), json!(t)]),
+            (
+                Object::Cluster,
+                "finish_migration",
+                vec![json!(g), json!(t)],
+            ),
+            (
+                Object::Hypervisor,
+                "check_target_box_free",
+                vec![json!(g), json!(t)],
+            ),
             (
                 Object::Hypervisor,
                 "check_migration_dry_run",
@@ -272,8 +288,7 @@ fn unknown_names_are_usage_errors_before_anything_is_sent() {
         assert_eq!(e.kind, ErrorKind::Usage, "{bad}");
     }
     for bad in ["cd9", "cd3 x"] {
-        let e = op(&s, Object::Hypervisor, "control_domain", &[json!(bad)])
-            .expect_err("refused");
+        let e = op(&s, Object::Hypervisor, "control_domain", &[json!(bad)]).expect_err("refused");
         assert_eq!(e.kind, ErrorKind::Usage, "{bad}");
     }
     assert!(changes(&sim).is_empty());
@@ -381,8 +396,17 @@ fn preflight_reports_an_inventory_that_disagrees_with_the_cluster() {
     let detail = v["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("10.20.30.99"), "{v}");
     assert!(detail.contains("guest2"), "{v}");
-    assert!(v["remedy"].as_str().is_some_and(|r| r.contains("inventory")), "{v}");
-    assert!(ui.text().contains("inventory agrees with the cluster"), "{}", ui.text());
+    assert!(
+        v["remedy"]
+            .as_str()
+            .is_some_and(|r| r.contains("inventory")),
+        "{v}"
+    );
+    assert!(
+        ui.text().contains("inventory agrees with the cluster"),
+        "{}",
+        ui.text()
+    );
     assert!(changes(&sim).is_empty());
     // The site as inventoried agrees.
     let (s, _sim, _) = site(None, None);
@@ -652,8 +676,16 @@ fn a_stopped_guest_has_no_host_and_goes_nowhere() {
 fn prepare_migration_is_refused_while_the_saved_configuration_rule_is_broken() {
     // cd2 (the source) holds 7 saved configurations; cd3 (the target) holds config_tmp.
     for (scenario, target, names) in [
-        ("ldoms/seven-spconfigs", None, "cd2 has 7 saved configurations"),
-        ("ldoms/seven-spconfigs", Some("cd3"), "cd2 has 7 saved configurations"),
+        (
+            "ldoms/seven-spconfigs",
+            None,
+            "cd2 has 7 saved configurations",
+        ),
+        (
+            "ldoms/seven-spconfigs",
+            Some("cd3"),
+            "cd2 has 7 saved configurations",
+        ),
         ("ldoms/config-tmp-present", Some("cd3"), "config_tmp"),
     ] {
         let (s, sim, ui) = site(Some(scenario), Some(true));
@@ -675,7 +707,11 @@ fn prepare_migration_is_refused_while_the_saved_configuration_rule_is_broken() {
         // Refused before anything changed: no -p, no configuration removed (even with
         // --yes: the interlock reads, the saved-configuration step asks), no routine.
         assert!(changes(&sim).is_empty(), "{scenario}: {:?}", changes(&sim));
-        assert!(!ui.text().contains("? "), "{scenario}: asked\n{}", ui.text());
+        assert!(
+            !ui.text().contains("? "),
+            "{scenario}: asked\n{}",
+            ui.text()
+        );
         assert!(s.context().recoveries.pending().is_empty(), "{scenario}");
         assert_eq!(s.cluster().timeout().expect("t"), 10, "{scenario}");
     }
@@ -711,7 +747,11 @@ fn migrate_domain_is_refused_while_fencing_is_on() {
     // Nothing prepared: SF running, CF timeout 10 s on every node.
     let e = migrate_domain(&s, "guest2", "cd3").expect_err("refused");
     assert_eq!(e.kind, ErrorKind::Check, "{e}");
-    assert!(e.message.contains("17.3.1.1 is not in effect"), "{}", e.message);
+    assert!(
+        e.message.contains("17.3.1.1 is not in effect"),
+        "{}",
+        e.message
+    );
     assert!(
         e.remedy
             .as_deref()
@@ -762,11 +802,16 @@ fn migrate_domain_to_where_the_guest_runs_sends_nothing_and_passes_a_password_fi
         &s,
         Object::Hypervisor,
         "migrate_domain",
-        &[json!("guest2"), json!("cd3"), json!({"password_file": "/etc/ldm/pw"})],
+        &[
+            json!("guest2"),
+            json!("cd3"),
+            json!({"password_file": "/etc/ldm/pw"}),
+        ],
     )
     .expect("moved");
     assert!(
-        changes(&sim).contains(&"cd2: /usr/sbin/ldm migrate-domain -p /etc/ldm/pw guest2 cd3".to_string()),
+        changes(&sim)
+            .contains(&"cd2: /usr/sbin/ldm migrate-domain -p /etc/ldm/pw guest2 cd3".to_string()),
         "{r}\n{:?}",
         changes(&sim)
     );
@@ -775,10 +820,15 @@ fn migrate_domain_to_where_the_guest_runs_sends_nothing_and_passes_a_password_fi
 #[test]
 fn the_generic_migrate_is_the_procedure_script_not_the_driver() {
     let (s, sim, _) = site(None, None);
-    let e = s.hypervisor().migrate("guest2", "cd3").expect_err("a script's");
+    let e = s
+        .hypervisor()
+        .migrate("guest2", "cd3")
+        .expect_err("a script's");
     assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
     assert!(sim.command_log().is_empty());
-    let call = s.procedure("migrate", &["guest2", "cd3"]).expect("a procedure");
+    let call = s
+        .procedure("migrate", &["guest2", "cd3"])
+        .expect("a procedure");
     assert_eq!(call.name, "ldoms/live-migration");
     assert_eq!(
         call.params,

@@ -74,10 +74,7 @@ fn prepare_migration_registers_its_routine_before_clovmmigrate_p_and_settles_it_
         "nothing changed before the registration: {ev:#?}"
     );
     // 17.3.1.1 done is not the bracket done: fencing is off, the routine stays pending.
-    assert!(
-        ev.iter().all(|e| !e.starts_with("settled")),
-        "{ev:#?}"
-    );
+    assert!(ev.iter().all(|e| !e.starts_with("settled")), "{ev:#?}");
     assert_pending_recover_migration(&s);
     assert_eq!(s.cluster().timeout().expect("t"), 600);
     // The move and 17.3.1.2 step 1 do not settle it either …
@@ -240,7 +237,9 @@ fn a_prepared_cluster_without_a_pending_routine_gets_one() {
     let r = prepare(&s2, "guest2", Some("cd3")).expect("nothing to do");
     assert_eq!(r["changed"], false);
     assert!(t2.changes().is_empty());
-    assert!(t2.position("registered #1 ldoms/recover-migration").is_some());
+    assert!(t2
+        .position("registered #1 ldoms/recover-migration")
+        .is_some());
     assert_pending_recover_migration(&s2);
 }
 
@@ -255,7 +254,8 @@ fn a_failing_shutdown_facility_check_hands_the_routine_to_the_operator() {
     // Running the routine again would only repeat step 1 and the same check: it is the
     // operator's, with the verdict's remedy, and no longer pending.
     assert!(
-        t.position("settled #1 left_for_operator by driver").is_some(),
+        t.position("settled #1 left_for_operator by driver")
+            .is_some(),
         "{:#?}",
         t.events()
     );

@@ -121,7 +121,12 @@ pub fn prepare(
     target: Option<&str>,
 ) -> Result<Value, hascript_api::Error> {
     match target {
-        Some(t) => op(site, Object::Cluster, "prepare_migration", &[json!(guest), json!(t)]),
+        Some(t) => op(
+            site,
+            Object::Cluster,
+            "prepare_migration",
+            &[json!(guest), json!(t)],
+        ),
         None => op(site, Object::Cluster, "prepare_migration", &[json!(guest)]),
     }
 }
@@ -147,7 +152,12 @@ pub fn finish(
     target: Option<&str>,
 ) -> Result<Value, hascript_api::Error> {
     match target {
-        Some(t) => op(site, Object::Cluster, "finish_migration", &[json!(guest), json!(t)]),
+        Some(t) => op(
+            site,
+            Object::Cluster,
+            "finish_migration",
+            &[json!(guest), json!(t)],
+        ),
         None => op(site, Object::Cluster, "finish_migration", &[json!(guest)]),
     }
 }
