@@ -183,7 +183,7 @@ fn prepare_migration_interrupted_after_clovmmigrate_p_leaves_its_routine_to_the_
 }
 
 #[test]
-fn a_resumed_prepare_migration_settles_the_inherited_routine_once_it_finds_the_cluster_prepared() {
+fn a_resumed_prepare_migration_keeps_the_inherited_routine_until_the_bracket_is_verified() {
     // The description the interrupted run recorded: today's, or the older driver form of
     // journals written before the procedures were scripts.
     for routine in [
