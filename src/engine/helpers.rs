@@ -439,10 +439,9 @@ without running them, and the journal records `message` (what is left and which 
 finishes it). `ldoms/pre-migration` ends so: fencing stays off until post-migration.",
     )
     .register_into_engine(engine, move |m: ImmutableString| {
-        let running = env.ctx.recoveries.running();
         for e in env.ctx.recoveries.pending() {
             // The routine the run is executing is settled by the run, from how it ends.
-            if running == Some(e.id) {
+            if env.ctx.recoveries.is_executing(e.id) {
                 continue;
             }
             env.ctx.recoveries.settle(

@@ -731,6 +731,8 @@ pub fn run_pending(
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&entry.id);
+        // Its executor settles it below, with how the execution ended.
+        env.ctx.recoveries.executing(entry.id);
         let ran = match (&entry.routine, closure, script) {
             (Some(routine), _, _) => match crate::recovery::as_procedure(env.site.as_ref(), routine) {
                 Some((name, params)) => run_procedure_routine(env, &entry, &name, params),
@@ -779,10 +781,7 @@ fn run_procedure_routine(
         "recovery",
         &format!("routine #{}: {} ({name})", entry.id, entry.what),
     );
-    env.ctx.recoveries.set_running(Some(entry.id));
-    let result = procedure::run_procedure(env, name, params, rhai::Position::NONE);
-    env.ctx.recoveries.set_running(None);
-    match result {
+    match procedure::run_procedure(env, name, params, rhai::Position::NONE) {
         Ok(_) => crate::recovery::Ran {
             entry: entry.clone(),
             outcome: RecoveryOutcome::Ok,

@@ -220,9 +220,8 @@ struct RecoveriesInner {
     state: Mutex<(u64, Vec<RecoveryEntry>)>,
     log: RwLock<Option<Arc<dyn RecoveryLog>>>,
     prior: RwLock<Vec<PriorChange>>,
-    /// The routine the run is executing now (its own operations must not settle it: the
-    /// run settles it from how the routine ended).
-    running: Mutex<Option<u64>>,
+    /// Routines being executed by the run or `unwind` (see [`Recoveries::executing`]).
+    executing: Mutex<Vec<u64>>,
 }
 
 /// A change command the interrupted run this one continues sent and saw end (from its
@@ -257,15 +256,13 @@ impl Recoveries {
         Recoveries::default()
     }
 
-    /// Mark routine `id` as being executed by the run (`None`: none is): operations it
-    /// calls leave it to the run to settle ([`Recoveries::running`]).
-    pub fn set_running(&self, id: Option<u64>) {
-        *self.0.running.lock().unwrap_or_else(|p| p.into_inner()) = id;
-    }
-
-    /// The routine the run is executing now, if any.
-    pub fn running(&self) -> Option<u64> {
-        *self.0.running.lock().unwrap_or_else(|p| p.into_inner())
+    /// Whether routine `id` is being executed (see [`Recoveries::executing`]).
+    pub fn is_executing(&self, id: u64) -> bool {
+        self.0
+            .executing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&id)
     }
 
     /// The change commands the interrupted run this one continues (`hascript resume`)
@@ -359,8 +356,30 @@ impl Recoveries {
         Ok(out)
     }
 
+    /// Routine `id` is being executed (by the run or `unwind`): until it is settled by
+    /// someone else than the driver, the driver's settlements of it are ignored. A procedure
+    /// routine's own operations would otherwise settle it while it runs (`fence.verify()`
+    /// after `finish_migration` records "not needed"), and the journal would not say how
+    /// its execution ended.
+    pub fn executing(&self, id: u64) {
+        self.0
+            .executing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(id);
+    }
+
     /// Settle routine `id` (no longer pending); recorded. Settling twice records once.
     pub fn settle(&self, id: u64, outcome: RecoveryOutcome, by: &str, detail: Option<&str>) {
+        {
+            let mut ex = self.0.executing.lock().unwrap_or_else(|p| p.into_inner());
+            if ex.contains(&id) {
+                if by == "driver" {
+                    return;
+                }
+                ex.retain(|e| *e != id);
+            }
+        }
         let removed = {
             let mut g = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
             let before = g.1.len();
@@ -913,6 +932,39 @@ mod recovery_tests {
             r.pending().len(),
             1,
             "an unrecorded registration is not pending"
+        );
+    }
+
+    #[test]
+    fn a_routine_being_executed_is_settled_by_its_executor_not_by_the_driver_inside_it() {
+        let r = Recoveries::new();
+        let log = Arc::new(Log::default());
+        r.set_log(log.clone());
+        let a = r.register("a", Some(serde_json::json!({"procedure": "p"})));
+        let b = r.register("b", Some(serde_json::json!({"procedure": "q"})));
+        let (a, b) = (
+            a.unwrap_or_else(|e| panic!("{e}")),
+            b.unwrap_or_else(|e| panic!("{e}")),
+        );
+        r.executing(b.id);
+        // The routine's own operations settle it while it runs: ignored.
+        r.settle(b.id, RecoveryOutcome::NotNeeded, "driver", None);
+        assert!(r.is_pending(b.id));
+        // Its executor records how the execution ended.
+        r.settle(b.id, RecoveryOutcome::Ok, "run", None);
+        assert!(!r.is_pending(b.id));
+        // Another routine, not being executed, is the driver's to settle as before.
+        r.settle(a.id, RecoveryOutcome::NotNeeded, "driver", None);
+        assert!(r.pending().is_empty());
+        let lines = log.lines.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(
+            lines,
+            [
+                "reg 1 a inherited=false",
+                "reg 2 b inherited=false",
+                "settle 2 ok run",
+                "settle 1 not_needed driver"
+            ]
         );
     }
 

@@ -788,12 +788,10 @@ impl Inner {
             .pending()
             .into_iter()
             .filter(|e| {
-                // The routine the run is executing is settled by the run.
-                self.ctx.recoveries.running() != Some(e.id)
-                    && e.routine
-                        .as_ref()
-                        .and_then(migration_routine_guest)
-                        .is_some_and(|g| g == guest.domain)
+                e.routine
+                    .as_ref()
+                    .and_then(migration_routine_guest)
+                    .is_some_and(|g| g == guest.domain)
             })
             .map(|e| e.id)
             .collect()

@@ -1,5 +1,7 @@
-//! The LDoms objects against the simulator, without the script engine: guard rails,
-//! location, confirmations, and the commands each call sends.
+//! The LDoms objects and operations against the simulator, without the script engine:
+//! guard rails (the operations' interlocks), location, confirmations, and the commands each
+//! call sends. The procedure's sequence is the scripts' (scripts/ldoms); tests/scenarios.rs
+//! and tests/ldoms_recovery.rs run it through the binary.
 
 mod support;
 
@@ -7,11 +9,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hascript_api::objects::Context;
-use hascript_api::{CancelToken, Error, ErrorKind, Site};
+use hascript_api::{CancelToken, Error, ErrorKind, Object, Site};
 use hascript_ldoms::LdomsSite;
 use hascript_sim::SimSite;
 use hascript_testkit::Recorder;
-use support::{changes, site, site_over, topology};
+use serde_json::{json, Value};
+use support::{
+    changes, finish, migrate_domain, move_guest, op, prepare, recover_routine, site, site_over,
+    topology,
+};
 
 #[test]
 fn guest_location_is_read_from_every_control_domain() {
@@ -61,7 +67,7 @@ fn stop_of_a_live_node_is_refused_unless_forced() {
 #[test]
 fn start_before_down_is_refused() {
     let (s, sim, _) = site(None, None);
-    s.cluster().prepare_migration("guest2").expect("prepared");
+    prepare(&s, "guest2", None).expect("prepared");
     s.hypervisor().stop("guest2", true).expect("stopped");
     // CF timeout is 600 s: the node still reads UP for a while.
     let e = s.hypervisor().start("guest2").expect_err("refused");
@@ -73,10 +79,7 @@ fn start_before_down_is_refused() {
 #[test]
 fn finish_refuses_a_target_that_disagrees_with_where_the_guest_runs() {
     let (s, sim, _) = site(None, None);
-    let e = s
-        .cluster()
-        .finish_migration("guest2", Some("cd3"))
-        .expect_err("refused");
+    let e = finish(&s, "guest2", Some("cd3")).expect_err("refused");
     assert_eq!(e.kind, ErrorKind::Usage);
     assert!(e.message.contains("runs on cd2"), "{}", e.message);
     assert!(changes(&sim).is_empty());
@@ -85,10 +88,7 @@ fn finish_refuses_a_target_that_disagrees_with_where_the_guest_runs() {
 #[test]
 fn finish_on_a_site_with_nothing_to_do_says_so() {
     let (s, sim, ui) = site(None, None);
-    let r = s
-        .cluster()
-        .finish_migration("guest2", None)
-        .expect("finish");
+    let r = finish(&s, "guest2", None).expect("finish");
     assert_eq!(r["changed"], false);
     assert!(ui.text().contains("nothing to do"));
     assert!(changes(&sim).is_empty());
@@ -97,10 +97,10 @@ fn finish_on_a_site_with_nothing_to_do_says_so() {
 #[test]
 fn prepare_sets_the_migration_timeout_and_is_idempotent() {
     let (s, sim, ui) = site(None, None);
-    let r = s.cluster().prepare_migration("guest2").expect("prepare");
+    let r = prepare(&s, "guest2", None).expect("prepare");
     assert_eq!(r["changed"], true);
     assert_eq!(s.cluster().timeout().expect("t"), 600);
-    let r = s.cluster().prepare_migration("guest2").expect("again");
+    let r = prepare(&s, "guest2", None).expect("again");
     assert_eq!(r["changed"], false);
     assert!(ui.text().contains("was done before"));
     assert_eq!(
@@ -112,9 +112,10 @@ fn prepare_sets_the_migration_timeout_and_is_idempotent() {
 #[test]
 fn declined_spconfig_removal_changes_nothing() {
     let (s, sim, ui) = site(Some("ldoms/seven-spconfigs"), Some(false));
+    // The saved-configuration step of ldoms/live-migration, on both control domains.
     let e = s
         .hypervisor()
-        .migrate("guest2", "cd3")
+        .clean_configs(&["cd2".to_string(), "cd3".to_string()])
         .expect_err("declined");
     assert_eq!(e.kind, ErrorKind::Declined);
     assert!(
@@ -150,22 +151,88 @@ fn protected_configurations_are_never_removed_by_hand_either() {
 #[test]
 fn migration_waits_for_down_on_the_virtual_clock() {
     let (s, sim, ui) = site(Some("ldoms/migration-aborted-guest-stopped"), None);
+    // About 600 s after clovmmigrate -p (note under 17.3.1.1).
     let start = sim.clock().now();
-    let e = s
-        .hypervisor()
-        .migrate("guest2", "cd3")
-        .expect_err("did not move");
-    assert_eq!(e.kind, ErrorKind::Failed, "{e}\n{}", ui.text());
+    prepare(&s, "guest2", Some("cd3")).expect("17.3.1.1");
+    // The move fails and leaves the guest stopped on the source: not an error of the
+    // operation (the script decides), but where the guest really is.
+    let moved = migrate_domain(&s, "guest2", "cd3").expect("where it ended");
+    assert_eq!(moved["moved"], false, "{moved}\n{}", ui.text());
+    assert_eq!(moved["control_domain"], "cd2", "{moved}");
+    let loc = op(&s, Object::Hypervisor, "locate", &[json!("guest2")]).expect("located");
+    assert_eq!(loc["state"], "stopped", "{loc}");
+    // The recovery's first wait (17.3.1.1 note), with the script's arguments.
+    let down = op(
+        &s,
+        Object::Cluster,
+        "wait_guest_node",
+        &[
+            json!("guest2"),
+            json!("DOWN"),
+            json!({"deadline": 900, "expected": 600, "section": "17.3.1.1"}),
+        ],
+    )
+    .expect("waited");
+    assert_eq!(down["reached"], true, "{down}\n{}", ui.text());
+    assert_eq!(down["node"], "cfguest2", "{down}");
     let waited = sim.clock().now() - start;
     assert!(
         waited >= Duration::from_secs(600),
         "virtual wait {waited:?}"
     );
+    assert!(down["waited"].as_u64().is_some_and(|w| w > 0), "{down}");
     assert!(
         ui.text().contains("cfguest2 DOWN in cftool -n"),
         "{}",
         ui.text()
     );
+    // A wait only reads.
+    assert_eq!(
+        changes(&sim),
+        [
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3"
+        ]
+    );
+}
+
+#[test]
+fn a_node_that_does_not_reach_the_state_by_the_deadline_is_a_verdict_not_an_error() {
+    let (s, sim, ui) = site(Some("ldoms/node-stays-leftcluster"), None);
+    prepare(&s, "guest2", Some("cd3")).expect("17.3.1.1");
+    let moved = migrate_domain(&s, "guest2", "cd3").expect("where it ended");
+    assert_eq!(moved["moved"], false, "{moved}\n{}", ui.text());
+    let start = sim.clock().now();
+    let down = op(
+        &s,
+        Object::Cluster,
+        "wait_guest_node",
+        &[json!("guest2"), json!("DOWN"), json!({"deadline": 700})],
+    )
+    .expect("a verdict");
+    assert_eq!(down["reached"], false, "{down}");
+    assert_eq!(down["last"], "LEFTCLUSTER", "{down}");
+    // The deadline given by the script is the one kept (not the 900 s default).
+    let waited = sim.clock().now() - start;
+    assert!(
+        waited >= Duration::from_secs(700) && waited < Duration::from_secs(800),
+        "virtual wait {waited:?}"
+    );
+    assert!(
+        !changes(&sim).iter().any(|c| c.contains("start-domain")),
+        "a wait only reads"
+    );
+    // Bad arguments are usage errors before anything is sent.
+    let before = sim.command_log().len();
+    for args in [
+        [json!("guest2"), json!("SIDEWAYS"), json!({})],
+        [json!("guest2"), json!("DOWN"), json!({"deadline": 0})],
+        [json!("guest2"), json!("DOWN"), json!({"dedline": 60})],
+    ] {
+        let e = op(&s, Object::Cluster, "wait_guest_node", &args).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{args:?}: {e}");
+    }
+    assert_eq!(sim.command_log().len(), before);
 }
 
 #[test]
@@ -177,26 +244,79 @@ fn unknown_names_are_usage_errors_before_anything_is_sent() {
         ("guest2;id", "cd3"),
         ("guest2", "cd3 x"),
     ] {
-        let e = s.hypervisor().migrate(g, t).expect_err("refused");
-        assert_eq!(e.kind, ErrorKind::Usage, "{g} {t}");
+        // Every operation that takes a guest and a target, as the procedures call them.
+        for (object, name, args) in [
+            (
+                Object::Cluster,
+                "prepare_migration",
+                vec![json!(g), json!(t)],
+            ),
+            (
+                Object::Hypervisor,
+                "migrate_domain",
+                vec![json!(g), json!(t)],
+            ),
+            (
+                Object::Hypervisor,
+                "migrate_domain",
+                vec![json!(g), json!(t), json!({"password_file": "/etc/ldm-pw"})],
+            ),
+            (
+                Object::Cluster,
+                "finish_migration",
+                vec![json!(g), json!(t)],
+            ),
+            (
+                Object::Hypervisor,
+                "check_target_box_free",
+                vec![json!(g), json!(t)],
+            ),
+            (
+                Object::Hypervisor,
+                "check_migration_dry_run",
+                vec![json!(g), json!("cd2"), json!(t)],
+            ),
+        ] {
+            let e = op(&s, object, name, &args).expect_err("refused");
+            assert_eq!(e.kind, ErrorKind::Usage, "{name} {g} {t}: {e}");
+        }
     }
+    for bad in ["guest9", "guest2;id"] {
+        let e = op(&s, Object::Hypervisor, "locate", &[json!(bad)]).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{bad}");
+        let e = prepare(&s, bad, None).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{bad}");
+    }
+    for bad in ["cd9", "cd3 x"] {
+        let e = op(&s, Object::Hypervisor, "control_domain", &[json!(bad)]).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{bad}");
+    }
+    assert!(changes(&sim).is_empty());
+    let e = op(&s, Object::Cluster, "no_such_step", &[]).expect_err("unknown");
+    assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
     assert!(sim.command_log().is_empty());
 }
 
 #[test]
 fn target_may_be_given_by_address() {
     let (s, sim, _) = site(None, None);
-    s.hypervisor()
-        .migrate("guest2", "192.0.2.13")
-        .expect("moved");
-    assert!(changes(&sim)
-        .contains(&"cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3".to_string()));
+    let (moved, verdict) = move_guest(&s, "guest2", "192.0.2.13");
+    assert_eq!(moved["control_domain"], "cd3", "{moved}");
+    assert_eq!(verdict["ok"], true, "{verdict}");
+    assert_eq!(
+        changes(&sim),
+        [
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3",
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3"
+        ]
+    );
 }
 
 #[test]
 fn summary_reads_back_the_end_state() {
     let (s, _sim, _) = site(None, None);
-    s.hypervisor().migrate("guest2", "cd3").expect("moved");
+    move_guest(&s, "guest2", "cd3");
     let sum = s.summary("guest2").expect("summary");
     assert_eq!(sum["control_domain"], "cd3");
     assert_eq!(sum["cf_timeout"]["guest1"], 10);
@@ -226,16 +346,31 @@ fn an_interruption_after_prepare_says_what_it_leaves() {
     });
     let ctx = Context::new(sim.exec(), sim.clock(), token, ui.clone());
     let s = LdomsSite::new(ctx, topology());
-    let e = s
-        .hypervisor()
-        .migrate("guest2", "cd3")
-        .expect_err("interrupted");
+    prepare(&s, "guest2", Some("cd3")).expect("17.3.1.1");
+    let moved = migrate_domain(&s, "guest2", "cd3").expect("where it ended");
+    assert_eq!(moved["moved"], false, "{moved}");
+    // Ctrl-C during the recovery's DOWN wait.
+    let e = op(
+        &s,
+        Object::Cluster,
+        "wait_guest_node",
+        &[
+            json!("guest2"),
+            json!("DOWN"),
+            json!({"expected": 600, "section": "17.3.1.1"}),
+        ],
+    )
+    .expect_err("interrupted");
     assert_eq!(e.kind, ErrorKind::Cancelled, "{e}\n{}", ui.text());
-    assert!(e.message.contains("fencing is off"), "{}", e.message);
+    // What it leaves: the routine 17.3.1.1 registered, pending, naming the procedure that
+    // finishes the job (the run executes it; the journal says what it is).
+    let pending = s.context().recoveries.pending();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].routine, Some(recover_routine("guest2")));
     assert!(
-        e.message.contains("ldoms/recover-migration"),
+        pending[0].what.contains("recover the migration of guest2"),
         "{}",
-        e.message
+        pending[0].what
     );
     // Nothing was sent after the interruption.
     let last = sim
@@ -254,18 +389,30 @@ fn preflight_reports_an_inventory_that_disagrees_with_the_cluster() {
     // The inventory says cd2's box has other XSCF addresses than the ones SF uses.
     topo.control_domains[1].xscf_lan0 = "10.20.30.99".into();
     let s = site_over(&sim, sim.exec(), ui.clone(), topo);
-    let e = s
-        .hypervisor()
-        .preflight("guest2", "cd3")
-        .expect_err("refused");
-    assert_eq!(e.kind, ErrorKind::Check);
+    // The preflight's check (a verdict, never an error for a failed one).
+    let v = op(&s, Object::Cluster, "check_inventory", &[]).expect("a verdict");
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["check"], "inventory agrees with the cluster");
+    let detail = v["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("10.20.30.99"), "{v}");
+    assert!(detail.contains("guest2"), "{v}");
     assert!(
-        e.message.contains("inventory agrees with the cluster"),
-        "{}",
-        e.message
+        v["remedy"]
+            .as_str()
+            .is_some_and(|r| r.contains("inventory")),
+        "{v}"
     );
-    assert!(e.message.contains("10.20.30.99"), "{}", e.message);
+    assert!(
+        ui.text().contains("inventory agrees with the cluster"),
+        "{}",
+        ui.text()
+    );
     assert!(changes(&sim).is_empty());
+    // The site as inventoried agrees.
+    let (s, _sim, _) = site(None, None);
+    let v = op(&s, Object::Cluster, "check_inventory", &[]).expect("a verdict");
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["remedy"], Value::Null, "{v}");
 }
 
 /// The simulator behind a transport that loses the answer of `ldm migrate-domain` (the
@@ -293,9 +440,15 @@ fn a_lost_migrate_command_still_locates_the_guest_and_finishes() {
     let ui = Arc::new(Recorder::default());
     let exec = Arc::new(LosesMigrateAnswer(sim.exec()));
     let s = site_over(&sim, exec, ui.clone(), topology());
-    let r = s.hypervisor().migrate("guest2", "cd3").expect("finished");
+    prepare(&s, "guest2", Some("cd3")).expect("17.3.1.1");
+    let r = migrate_domain(&s, "guest2", "cd3").expect("located");
+    assert_eq!(r["moved"], true, "{r}\n{}", ui.text());
+    assert_eq!(r["changed"], true, "{r}");
+    assert_eq!(r["source"], "cd2", "{r}");
     assert_eq!(r["control_domain"], "cd3", "{}", ui.text());
     assert!(ui.text().contains("did not report"), "{}", ui.text());
+    let f = finish(&s, "guest2", Some("cd3")).expect("17.3.1.2 step 1");
+    assert_eq!(f["control_domain"], "cd3", "{f}");
     assert!(changes(&sim)
         .contains(&"cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3".to_string()));
 }
@@ -306,13 +459,26 @@ fn a_lost_migrate_command_on_a_failed_move_recovers_against_the_source() {
     let ui = Arc::new(Recorder::default());
     let exec = Arc::new(LosesMigrateAnswer(sim.exec()));
     let s = site_over(&sim, exec, ui.clone(), topology());
-    let e = s
-        .hypervisor()
-        .migrate("guest2", "cd3")
-        .expect_err("did not move");
-    assert_eq!(e.kind, ErrorKind::Failed, "{e}\n{}", ui.text());
-    assert!(changes(&sim)
-        .contains(&"cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2".to_string()));
+    prepare(&s, "guest2", Some("cd3")).expect("17.3.1.1");
+    let r = migrate_domain(&s, "guest2", "cd3").expect("located");
+    // Where the guest really is, whatever the lost command would have said.
+    assert_eq!(r["moved"], false, "{r}\n{}", ui.text());
+    assert_eq!(r["control_domain"], "cd2", "{r}");
+    assert!(ui.text().contains("did not report"), "{}", ui.text());
+    // The recovery (lib/ldoms/migration `recover`) finishes against the control domain
+    // the move answered; naming the target instead is refused.
+    let e = finish(&s, "guest2", Some("cd3")).expect_err("not where it runs");
+    assert_eq!(e.kind, ErrorKind::Usage, "{e}");
+    finish(&s, "guest2", r["control_domain"].as_str()).expect("17.3.1.2 against the source");
+    assert_eq!(s.fence().verify().expect("verdict")["ok"], true);
+    assert_eq!(
+        changes(&sim),
+        [
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3",
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2"
+        ]
+    );
 }
 
 #[test]
@@ -322,30 +488,36 @@ fn the_target_must_be_registered_in_the_sources_hosts_file() {
     let mut topo = topology();
     topo.control_domains[2].hosts_name = "cd3-adm".into();
     let s = site_over(&sim, sim.exec(), ui.clone(), topo);
-    let e = s
-        .hypervisor()
-        .preflight("guest2", "cd3")
-        .expect_err("refused");
+    let hosts_check = |s: &LdomsSite| {
+        op(
+            s,
+            Object::Hypervisor,
+            "check_target_in_hosts",
+            &[json!("cd2"), json!("cd3")],
+        )
+        .expect("a verdict")
+    };
+    let v = hosts_check(&s);
+    assert_eq!(v["ok"], false, "{v}");
     assert!(
-        e.message
-            .contains("cd3-adm is not registered in /etc/inet/hosts on cd2"),
-        "{}",
-        e.message
+        v["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("cd3-adm is not registered in /etc/inet/hosts on cd2")),
+        "{v}"
     );
+    assert!(v["remedy"].is_string(), "{v}");
 
     let sim = SimSite::new(None).expect("default site");
     let mut topo = topology();
     topo.control_domains[2].address = Some("192.0.2.99".into());
     let s = site_over(&sim, sim.exec(), ui, topo);
-    let e = s
-        .hypervisor()
-        .preflight("guest2", "cd3")
-        .expect_err("refused");
+    let v = hosts_check(&s);
+    assert_eq!(v["ok"], false, "{v}");
     assert!(
-        e.message
-            .contains("as 192.0.2.13, but the inventory gives 192.0.2.99"),
-        "{}",
-        e.message
+        v["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("as 192.0.2.13, but the inventory gives 192.0.2.99")),
+        "{v}"
     );
     assert!(sim
         .command_log()
@@ -417,7 +589,7 @@ fn placement_keeps_the_guest_cluster_on_different_boxes_and_changes_nothing() {
 #[test]
 fn placement_follows_the_guests_after_a_move() {
     let (s, _sim, _) = site(None, None);
-    s.hypervisor().migrate("guest2", "cd3").expect("migrates");
+    move_guest(&s, "guest2", "cd3");
     // guest2 on box3 now: guest1 may go to cd2 (box2 is free), not to cd3.
     let g = s.hypervisor().placement("guest1").expect("placement");
     assert_eq!(
@@ -543,4 +715,176 @@ fn guests_rows_and_guest_agree_on_name_host_and_state() {
     ]);
     s.hypervisor().stop("guest2", true).expect("forced stop");
     agree(&[("guest2", "stopped", None)]);
+}
+
+// ----- the interlocks of the changing operations ------------------------------------------
+
+#[test]
+fn prepare_migration_is_refused_while_the_saved_configuration_rule_is_broken() {
+    // cd2 (the source) holds 7 saved configurations; cd3 (the target) holds config_tmp.
+    for (scenario, target, names) in [
+        (
+            "ldoms/seven-spconfigs",
+            None,
+            "cd2 has 7 saved configurations",
+        ),
+        (
+            "ldoms/seven-spconfigs",
+            Some("cd3"),
+            "cd2 has 7 saved configurations",
+        ),
+        ("ldoms/config-tmp-present", Some("cd3"), "config_tmp"),
+    ] {
+        let (s, sim, ui) = site(Some(scenario), Some(true));
+        let e = prepare(&s, "guest2", target).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Check, "{scenario}: {e}");
+        assert!(
+            e.message
+                .contains("the saved-configuration rule of 17.3.1.2 does not hold"),
+            "{scenario}: {}",
+            e.message
+        );
+        assert!(e.message.contains(names), "{scenario}: {}", e.message);
+        assert!(
+            e.remedy
+                .as_deref()
+                .is_some_and(|r| r.contains("clean_configs")),
+            "{scenario}: {e:?}"
+        );
+        // Refused before anything changed: no -p, no configuration removed (even with
+        // --yes: the interlock reads, the saved-configuration step asks), no routine.
+        assert!(changes(&sim).is_empty(), "{scenario}: {:?}", changes(&sim));
+        assert!(
+            !ui.text().contains("? "),
+            "{scenario}: asked\n{}",
+            ui.text()
+        );
+        assert!(s.context().recoveries.pending().is_empty(), "{scenario}");
+        assert_eq!(s.cluster().timeout().expect("t"), 10, "{scenario}");
+    }
+    // Without the target, the rule is checked on the source only: config_tmp on cd3 does
+    // not hold 17.3.1.1 back (ldoms/pre-migration always names the target).
+    let (s, sim, _) = site(Some("ldoms/config-tmp-present"), None);
+    prepare(&s, "guest2", None).expect("the source's rule holds");
+    assert_eq!(
+        changes(&sim),
+        ["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"]
+    );
+}
+
+#[test]
+fn prepare_migration_goes_ahead_once_the_saved_configurations_were_cleaned() {
+    let (s, sim, _) = site(Some("ldoms/config-tmp-present"), Some(true));
+    s.hypervisor()
+        .clean_configs(&["cd2".to_string(), "cd3".to_string()])
+        .expect("removed");
+    prepare(&s, "guest2", Some("cd3")).expect("17.3.1.1");
+    assert_eq!(
+        changes(&sim),
+        [
+            "cd3: /usr/sbin/ldm remove-spconfig config_tmp",
+            "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"
+        ]
+    );
+}
+
+#[test]
+fn migrate_domain_is_refused_while_fencing_is_on() {
+    let (s, sim, _) = site(None, None);
+    // Nothing prepared: SF running, CF timeout 10 s on every node.
+    let e = migrate_domain(&s, "guest2", "cd3").expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check, "{e}");
+    assert!(
+        e.message.contains("17.3.1.1 is not in effect"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.remedy
+            .as_deref()
+            .is_some_and(|r| r.contains("prepare_migration")),
+        "{e:?}"
+    );
+    // Half of 17.3.1.1 is not 17.3.1.1: SF stopped by hand, CF timeout still 10 s.
+    s.fence().stop().expect("stopped");
+    let e = migrate_domain(&s, "guest2", "cd3").expect_err("refused");
+    assert_eq!(e.kind, ErrorKind::Check, "{e}");
+    assert!(e.message.contains("CF timeout 10"), "{}", e.message);
+    // Nothing sent to move the guest; it still runs on cd2.
+    assert!(
+        !changes(&sim).iter().any(|c| c.contains("migrate-domain")),
+        "{:?}",
+        changes(&sim)
+    );
+    let loc = op(&s, Object::Hypervisor, "locate", &[json!("guest2")]).expect("located");
+    assert_eq!(loc["control_domain"], "cd2", "{loc}");
+}
+
+#[test]
+fn migrate_domain_to_where_the_guest_runs_sends_nothing_and_passes_a_password_file() {
+    let (s, sim, _) = site(None, None);
+    let r = migrate_domain(&s, "guest2", "cd2").expect("already there");
+    assert_eq!(r["moved"], true, "{r}");
+    assert_eq!(r["changed"], false, "{r}");
+    assert!(changes(&sim).is_empty());
+    prepare(&s, "guest2", Some("cd3")).expect("17.3.1.1");
+    // A password file that is not an absolute path, or an unknown option, is refused
+    // before the move is sent.
+    for opts in [
+        json!({"password_file": "pw; id"}),
+        json!({"password_file": "/etc/pw'x"}),
+        json!({"pasword_file": "/etc/ldm/pw"}),
+    ] {
+        let e = op(
+            &s,
+            Object::Hypervisor,
+            "migrate_domain",
+            &[json!("guest2"), json!("cd3"), opts.clone()],
+        )
+        .expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Usage, "{opts}: {e}");
+    }
+    assert!(!changes(&sim).iter().any(|c| c.contains("migrate-domain")));
+    let r = op(
+        &s,
+        Object::Hypervisor,
+        "migrate_domain",
+        &[
+            json!("guest2"),
+            json!("cd3"),
+            json!({"password_file": "/etc/ldm/pw"}),
+        ],
+    )
+    .expect("moved");
+    assert!(
+        changes(&sim)
+            .contains(&"cd2: /usr/sbin/ldm migrate-domain -p /etc/ldm/pw guest2 cd3".to_string()),
+        "{r}\n{:?}",
+        changes(&sim)
+    );
+}
+
+#[test]
+fn the_generic_migrate_is_the_procedure_script_not_the_driver() {
+    let (s, sim, _) = site(None, None);
+    let e = s
+        .hypervisor()
+        .migrate("guest2", "cd3")
+        .expect_err("a script's");
+    assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
+    assert!(sim.command_log().is_empty());
+    let call = s
+        .procedure("migrate", &["guest2", "cd3"])
+        .expect("a procedure");
+    assert_eq!(call.name, "ldoms/live-migration");
+    assert_eq!(
+        call.params,
+        [
+            ("guest".to_string(), "guest2".to_string()),
+            ("target".to_string(), "cd3".to_string())
+        ]
+    );
+    let call = s.procedure("recover", &["guest2"]).expect("a procedure");
+    assert_eq!(call.name, "ldoms/recover-migration");
+    assert_eq!(call.params, [("guest".to_string(), "guest2".to_string())]);
 }

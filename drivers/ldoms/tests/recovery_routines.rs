@@ -1,21 +1,30 @@
-//! The recovery routines of the LDoms driver's single changing calls (issue 5 item 3), over
-//! the simulator: `cluster.prepare_migration` (the A2 routine `recover_migration`) and
-//! `fence.stop()` (`restore_fence`). For each: registered (recorded) before the first
-//! change, settled "not needed" when the call completes, run at once by the call when it
-//! fails half-way (restoring the state the manual asks for), left pending when it is
-//! interrupted, and harmless when run again.
+//! The recovery routines of the LDoms driver's changing operations (issue 5 item 3, issue 12
+//! item 3), over the simulator: `cluster.prepare_migration` (the procedure routine
+//! `ldoms/recover-migration`) and `fence.stop()` (`restore_fence`).
+//!
+//! `prepare_migration` registers its routine before `clovmmigrate -p` and leaves it pending
+//! however it ends: fencing stays off until 17.3.1.2 is verified, so only `fence.verify()`
+//! passing after `finish_migration` settles it ("not needed"), and a failing verdict hands
+//! it to the operator. Running it is the run's (tests/ldoms_recovery.rs, tests/cancel.rs).
+//! `fence.stop()` still settles its own: registered before the first change, settled "not
+//! needed" when the call completes, run at once by the call when it fails half-way, left
+//! pending when it is interrupted, and harmless when run again.
 
 mod support;
 
 use std::sync::Arc;
 
 use hascript_api::{ErrorKind, Exec, Site};
-use hascript_testkit::{inherit_pending, Fault, Recorder};
+use hascript_ldoms::LdomsSite;
+use hascript_testkit::{inherit_pending, traced_context, Fault, Recorder};
 use serde_json::json;
-use support::{changes, fresh_site, site_over, topology, traced_site};
+use support::{
+    changes, finish, fresh_site, migrate_domain, prepare, recover_routine, site_over, topology,
+    traced_site,
+};
 
 const CLOVMMIGRATE_P: &str = "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2";
-const CLOVMMIGRATE_U: &str = "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2";
+const CLOVMMIGRATE_U_CD3: &str = "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3";
 
 /// Whether SF runs on each guest node, in inventory order.
 fn sf_running(site: &dyn Site) -> Vec<bool> {
@@ -38,81 +47,99 @@ fn assert_protected(site: &dyn Site) {
     assert_eq!(v["ok"], true, "{v}");
 }
 
+/// The routine `prepare_migration` registered, pending, as the only one.
+fn assert_pending_recover_migration(site: &LdomsSite) {
+    let pending = site.context().recoveries.pending();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].routine, Some(recover_routine("guest2")));
+}
+
 // ----- cluster.prepare_migration ------------------------------------------------------
 
 #[test]
 fn prepare_migration_registers_its_routine_before_clovmmigrate_p_and_settles_it_when_done() {
-    let (s, _sim, _ui, t) = traced_site(None);
-    let r = s.cluster().prepare_migration("guest2").expect("prepared");
+    let (s, _sim, ui, t) = traced_site(None);
+    let r = prepare(&s, "guest2", Some("cd3")).expect("prepared");
     assert_eq!(r["changed"], true);
     let ev = t.events();
     let reg = t
-        .position("registered #1 recover_migration")
+        .position("registered #1 ldoms/recover-migration")
         .unwrap_or_else(|| panic!("registered: {ev:#?}"));
     let p = t
         .position(&format!("change {CLOVMMIGRATE_P}"))
         .expect("-p sent");
-    let done = t
-        .position("settled #1 not_needed by driver")
-        .unwrap_or_else(|| panic!("settled: {ev:#?}"));
-    assert!(reg < p && p < done, "{ev:#?}");
+    assert!(reg < p, "{ev:#?}");
     assert!(
         ev[..reg].iter().all(|e| !e.starts_with("change ")),
         "nothing changed before the registration: {ev:#?}"
     );
-    assert!(s.context().recoveries.pending().is_empty());
-    // Done means done: fencing stays off, as pre-migration intends.
+    // 17.3.1.1 done is not the bracket done: fencing is off, the routine stays pending.
+    assert!(ev.iter().all(|e| !e.starts_with("settled")), "{ev:#?}");
+    assert_pending_recover_migration(&s);
     assert_eq!(s.cluster().timeout().expect("t"), 600);
-    assert_eq!(t.changes(), [CLOVMMIGRATE_P]);
-}
-
-#[test]
-fn prepare_migration_that_fails_after_clovmmigrate_p_runs_the_routine_and_restores_the_cluster() {
-    let (s, sim, ui, t) = traced_site(None);
-    // `-p` reaches the control domain and takes effect; its answer is lost.
-    t.fault("clovmmigrate -p", Fault::LoseAnswer);
-    let e = s
-        .cluster()
-        .prepare_migration("guest2")
-        .expect_err("the answer was lost");
-    assert_eq!(e.kind, ErrorKind::Failed, "{e}");
+    // The move and 17.3.1.2 step 1 do not settle it either …
+    migrate_domain(&s, "guest2", "cd3").expect("moved");
+    finish(&s, "guest2", Some("cd3")).expect("17.3.1.2 step 1");
+    assert!(t.position("settled").is_none(), "{:#?}", t.events());
+    assert_pending_recover_migration(&s);
+    // … step 2 passing does.
+    let v = s.fence().verify().expect("verdict");
+    assert_eq!(v["ok"], true, "{v}");
+    let done = t
+        .position("settled #1 not_needed by driver")
+        .unwrap_or_else(|| panic!("settled: {:#?}", t.events()));
+    let u = t
+        .position(&format!("change {CLOVMMIGRATE_U_CD3}"))
+        .expect("-u sent");
+    assert!(u < done, "{:#?}", t.events());
+    assert!(s.context().recoveries.pending().is_empty());
     assert!(
-        e.message
-            .contains("Recovery ran: guest2 runs on cd2; 17.3.1.2 done there"),
-        "{}",
-        e.message
-    );
-    assert!(
-        ui.text().contains("17.3.1.1 did not complete"),
+        ui.text().contains("the cluster ran") && ui.text().contains("without fencing"),
         "{}",
         ui.text()
     );
-    let ev = t.events();
-    assert!(
-        t.position("settled #1 ok by driver").is_some(),
-        "the call ran its own routine: {ev:#?}"
+    assert_eq!(
+        t.changes(),
+        [
+            CLOVMMIGRATE_P,
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3",
+            CLOVMMIGRATE_U_CD3
+        ]
     );
-    assert!(s.context().recoveries.pending().is_empty());
-    assert_eq!(t.changes(), [CLOVMMIGRATE_P, CLOVMMIGRATE_U]);
-    assert_protected(&s);
-    // Run again (as `hascript unwind` would): it reads, finds nothing to do, sends nothing.
-    let before = changes(&sim).len();
-    let routine = json!({"driver": "ldoms", "routine": "recover_migration", "guest": "guest2"});
-    fresh_site(&sim).run_recovery(&routine).expect("again");
-    assert_eq!(changes(&sim).len(), before, "{:#?}", changes(&sim));
 }
 
 #[test]
-fn prepare_migration_whose_clovmmigrate_p_never_arrived_recovers_without_a_change() {
+fn prepare_migration_that_fails_after_clovmmigrate_p_leaves_its_routine_pending_for_the_run() {
+    let (s, _sim, _ui, t) = traced_site(None);
+    // `-p` reaches the control domain and takes effect; its answer is lost.
+    t.fault("clovmmigrate -p", Fault::LoseAnswer);
+    let e = prepare(&s, "guest2", Some("cd3")).expect_err("the answer was lost");
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    // The call runs no recovery of its own (one owner: the run executes the pending
+    // routine after the failure; tests/ldoms_recovery.rs): nothing after -p, nothing
+    // settled, the routine pending with the procedure that finishes the job.
+    assert_eq!(t.changes(), [CLOVMMIGRATE_P]);
+    let ev = t.events();
+    let p = t
+        .position(&format!("change {CLOVMMIGRATE_P}"))
+        .expect("-p sent");
+    assert_eq!(p, ev.len() - 1, "nothing sent after -p: {ev:#?}");
+    assert!(ev.iter().all(|e| !e.starts_with("settled")), "{ev:#?}");
+    assert_pending_recover_migration(&s);
+    assert_eq!(s.cluster().timeout().expect("t"), 600, "-p took effect");
+    // The routine's description maps to itself (no older form to translate).
+    assert_eq!(s.routine_procedure(&recover_routine("guest2")), None);
+}
+
+#[test]
+fn prepare_migration_whose_clovmmigrate_p_never_arrived_leaves_its_routine_pending() {
     let (s, _sim, _ui, t) = traced_site(None);
     t.fault("clovmmigrate -p", Fault::Refuse);
-    let e = s
-        .cluster()
-        .prepare_migration("guest2")
-        .expect_err("connection lost");
-    assert_eq!(e.kind, ErrorKind::Failed, "{e}");
-    assert!(t.position("settled #1 ok by driver").is_some());
-    // The routine read the state first: 17.3.1.2 had nothing to do, so no -u.
+    let e = prepare(&s, "guest2", Some("cd3")).expect_err("connection lost");
+    assert_eq!(e.kind, ErrorKind::Transport, "{e}");
+    // Whether -p arrived is unknown to the call: the routine stays pending; it reads the
+    // state first and finds nothing to do (tests/ldoms_recovery.rs).
+    assert_pending_recover_migration(&s);
     assert!(t.changes().is_empty(), "{:#?}", t.changes());
     assert_protected(&s);
 }
@@ -122,10 +149,7 @@ fn prepare_migration_refused_before_clovmmigrate_p_registers_nothing() {
     let (s, _sim, _ui, t) = traced_site(None);
     // The read of the state before `-p` fails: nothing was changed, nothing to recover.
     t.fault("sdtool -s", Fault::Refuse);
-    let e = s
-        .cluster()
-        .prepare_migration("guest2")
-        .expect_err("read failed");
+    let e = prepare(&s, "guest2", Some("cd3")).expect_err("read failed");
     assert_eq!(e.kind, ErrorKind::Transport, "{e}");
     assert!(
         t.events().iter().all(|e| !e.starts_with("registered")),
@@ -133,56 +157,146 @@ fn prepare_migration_refused_before_clovmmigrate_p_registers_nothing() {
         t.events()
     );
     assert!(t.changes().is_empty());
+    assert!(s.context().recoveries.pending().is_empty());
 }
 
 #[test]
 fn prepare_migration_interrupted_after_clovmmigrate_p_leaves_its_routine_to_the_run() {
     let (s, sim, _ui, t) = traced_site(None);
     t.fault("clovmmigrate -p", Fault::InterruptAfter);
-    let e = s
-        .cluster()
-        .prepare_migration("guest2")
-        .expect_err("interrupted");
+    let e = prepare(&s, "guest2", Some("cd3")).expect_err("interrupted");
     assert_eq!(e.kind, ErrorKind::Cancelled);
-    let pending = s.context().recoveries.pending();
-    assert_eq!(pending.len(), 1, "{pending:?}");
-    let routine = pending[0].routine.clone().expect("a driver routine");
-    assert_eq!(
-        routine,
-        json!({"driver": "ldoms", "routine": "recover_migration", "guest": "guest2"})
+    assert_pending_recover_migration(&s);
+    assert!(
+        t.events().iter().all(|e| !e.starts_with("settled")),
+        "{:#?}",
+        t.events()
     );
-    // The run clears the interruption and runs it, by its description.
-    s.context().cancel.rearm();
-    s.run_recovery(&routine).expect("recovered");
-    assert_eq!(t.changes(), [CLOVMMIGRATE_P, CLOVMMIGRATE_U]);
-    assert_protected(&s);
-    let before = changes(&sim).len();
-    s.run_recovery(&routine).expect("again");
-    assert_eq!(changes(&sim).len(), before, "twice is harmless");
+    assert_eq!(t.changes(), [CLOVMMIGRATE_P]);
+    // A fresh run (`hascript unwind`) inherits it by its description and runs the
+    // procedure it names (tests/cancel.rs, tests/ldoms_recovery.rs).
+    let s2 = fresh_site(&sim);
+    let inherited = inherit_pending(s.context(), s2.context()).expect("inherited");
+    assert_eq!(inherited.len(), 1);
+    assert_eq!(inherited[0].routine, Some(recover_routine("guest2")));
+    assert!(inherited[0].inherited);
 }
 
 #[test]
-fn a_resumed_prepare_migration_settles_the_inherited_routine_once_it_finds_the_cluster_prepared() {
-    let (s, sim, _ui, t) = traced_site(None);
-    s.cluster().prepare_migration("guest2").expect("prepared");
-    t.clear();
-    // A new run over the prepared cluster that resumes one killed after `-p`.
-    let exec: Arc<dyn Exec> = t.clone();
-    let s2 = site_over(&sim, exec, Arc::new(Recorder::default()), topology());
-    let routine = json!({"driver": "ldoms", "routine": "recover_migration", "guest": "guest2"});
-    let inherited = s2
-        .context()
-        .recoveries
-        .inherit(&[("recover guest2".into(), Some(routine))])
-        .expect("inherited");
-    assert_eq!(inherited.len(), 1);
-    let r = s2
-        .cluster()
-        .prepare_migration("guest2")
-        .expect("nothing to do");
+fn a_resumed_prepare_migration_keeps_the_inherited_routine_until_the_bracket_is_verified() {
+    // The description the interrupted run recorded: today's, or the older driver form of
+    // journals written before the procedures were scripts.
+    for routine in [
+        recover_routine("guest2"),
+        json!({"driver": "ldoms", "routine": "recover_migration", "guest": "guest2"}),
+    ] {
+        let (s, sim, _ui, t) = traced_site(None);
+        prepare(&s, "guest2", Some("cd3")).expect("prepared");
+        t.clear();
+        // A new run over the prepared cluster that resumes one killed after `-p`.
+        let exec: Arc<dyn Exec> = t.clone();
+        let s2 = site_over(&sim, exec, Arc::new(Recorder::default()), topology());
+        let inherited = s2
+            .context()
+            .recoveries
+            .inherit(&[("recover guest2".into(), Some(routine.clone()))])
+            .expect("inherited");
+        assert_eq!(inherited.len(), 1);
+        let r = prepare(&s2, "guest2", Some("cd3")).expect("nothing to do");
+        assert_eq!(r["changed"], false);
+        // Found prepared: nothing sent, no second routine; the inherited one stays pending
+        // (fencing is still off) until the bracket is verified.
+        assert!(t.changes().is_empty());
+        assert!(
+            t.events().iter().all(|e| !e.starts_with("registered")),
+            "{routine}: {:#?}",
+            t.events()
+        );
+        let pending = s2.context().recoveries.pending();
+        assert_eq!(pending.len(), 1, "{routine}: {pending:?}");
+        assert_eq!(pending[0].id, inherited[0].id);
+        migrate_domain(&s2, "guest2", "cd3").expect("moved");
+        finish(&s2, "guest2", None).expect("17.3.1.2 step 1");
+        assert_eq!(s2.fence().verify().expect("verdict")["ok"], true);
+        assert!(
+            s2.context().recoveries.pending().is_empty(),
+            "{routine}: {:?}",
+            s2.context().recoveries.pending()
+        );
+    }
+}
+
+#[test]
+fn a_prepared_cluster_without_a_pending_routine_gets_one() {
+    // Fencing is off (an earlier run's 17.3.1.1, its journal gone): prepare_migration finds
+    // it done, sends nothing, and registers the routine, since fencing is off from here.
+    let (s, sim, _ui, _t) = traced_site(None);
+    prepare(&s, "guest2", None).expect("prepared");
+    let (ctx, t2) = traced_context(sim.exec(), sim.clock(), Arc::new(Recorder::default()));
+    let s2 = LdomsSite::new(ctx, topology());
+    let r = prepare(&s2, "guest2", Some("cd3")).expect("nothing to do");
     assert_eq!(r["changed"], false);
-    assert!(s2.context().recoveries.pending().is_empty());
-    assert!(t.changes().is_empty());
+    assert!(t2.changes().is_empty());
+    assert!(t2
+        .position("registered #1 ldoms/recover-migration")
+        .is_some());
+    assert_pending_recover_migration(&s2);
+}
+
+#[test]
+fn a_failing_shutdown_facility_check_hands_the_routine_to_the_operator() {
+    let (s, _sim, _ui, t) = traced_site(Some("ldoms/sf-test-failed"));
+    prepare(&s, "guest2", Some("cd3")).expect("prepared");
+    migrate_domain(&s, "guest2", "cd3").expect("moved");
+    finish(&s, "guest2", Some("cd3")).expect("17.3.1.2 step 1");
+    let v = s.fence().verify().expect("a verdict");
+    assert_eq!(v["ok"], false, "{v}");
+    // Running the routine again would only repeat step 1 and the same check: it is the
+    // operator's, with the verdict's remedy, and no longer pending.
+    assert!(
+        t.position("settled #1 left_for_operator by driver")
+            .is_some(),
+        "{:#?}",
+        t.events()
+    );
+    assert!(s.context().recoveries.pending().is_empty());
+    assert!(
+        v["remedy"]
+            .as_str()
+            .is_some_and(|r| r.contains("redo 17.3.1.2 from step 1")),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_verdict_without_17_3_1_2_in_this_run_settles_nothing() {
+    // A health check (ldoms/verify-fence) in the middle of a bracket: step 1 was not done
+    // by this run, so the pending routine stays pending whatever the verdict says.
+    let (s, _sim, _ui, t) = traced_site(None);
+    prepare(&s, "guest2", Some("cd3")).expect("prepared");
+    let v = s.fence().verify().expect("a verdict");
+    assert_eq!(v["ok"], false, "SF is stopped: {v}");
+    assert!(t.position("settled").is_none(), "{:#?}", t.events());
+    assert_pending_recover_migration(&s);
+}
+
+#[test]
+fn older_recover_migration_descriptions_map_to_the_procedure() {
+    let (s, sim, _ui, _t) = traced_site(None);
+    let old = json!({"driver": "ldoms", "routine": "recover_migration", "guest": "guest2"});
+    assert_eq!(s.routine_procedure(&old), Some(recover_routine("guest2")));
+    // restore_fence is still the driver's own routine; unknown forms map to nothing.
+    let fence = json!({"driver": "ldoms", "routine": "restore_fence", "guests": ["guest1"]});
+    assert_eq!(s.routine_procedure(&fence), None);
+    assert_eq!(
+        s.routine_procedure(&json!({"driver": "ldoms", "routine": "recover_migration"})),
+        None
+    );
+    // The driver no longer runs the migration recovery in Rust (the procedure is the one
+    // owner); asked to, it refuses before anything is sent.
+    let e = s.run_recovery(&old).expect_err("a procedure's");
+    assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
+    assert!(sim.command_log().is_empty());
 }
 
 // ----- fence.stop() -------------------------------------------------------------------
@@ -297,11 +411,9 @@ fn calls_with_nothing_to_undo_register_no_routine() {
         t.events()
     );
     // finish_migration's one change is the single clovmmigrate -u: no routine either.
-    s.cluster().prepare_migration("guest2").expect("prepared");
+    prepare(&s, "guest2", None).expect("prepared");
     t.clear();
-    s.cluster()
-        .finish_migration("guest2", None)
-        .expect("finished");
+    finish(&s, "guest2", None).expect("finished");
     assert!(t.changes().iter().any(|c| c.contains("clovmmigrate -u")));
     let ev = t.events();
     assert!(ev.iter().all(|e| !e.starts_with("registered")), "{ev:#?}");

@@ -207,16 +207,17 @@ impl Exec for Tracer {
     }
 }
 
-/// Records the run's routines into a tracer's list: `registered #ID ROUTINE` (`script` for
-/// a routine without a driver description) and `settled #ID OUTCOME by WHO`.
+/// Records the run's routines into a tracer's list: `registered #ID ROUTINE` (the
+/// procedure's name for a procedure routine, `script` for a routine without a description) and `settled #ID OUTCOME by WHO`.
 struct TraceLog(Arc<Mutex<Vec<String>>>);
 
 impl RecoveryLog for TraceLog {
     fn registered(&self, e: &RecoveryEntry) -> Result<(), Error> {
+        // A driver routine by its name, a procedure routine by its procedure's.
         let name = e
             .routine
             .as_ref()
-            .and_then(|r| r.get("routine"))
+            .and_then(|r| r.get("routine").or_else(|| r.get("procedure")))
             .and_then(|r| r.as_str())
             .unwrap_or("script");
         if let Ok(mut l) = self.0.lock() {

@@ -1,8 +1,8 @@
 //! What the LDoms driver tests share: the simulated default site as its inventory
 //! describes it, a site over the simulator (plain, or through the testkit's tracing
 //! transport, which records every command in order with the recovery routines'
-//! registrations and settlements and can inject a fault into one command), and the changes
-//! it received. The recording UI and the tracer are `hascript-testkit`'s, shared with the
+//! registrations and settlements and can inject a fault into one command), the changes it
+//! received, and the driver's operations called as a script calls them. The recording UI and the tracer are `hascript-testkit`'s, shared with the
 //! Serviceguard driver's tests.
 
 #![allow(dead_code)] // each test file uses its own part
@@ -10,10 +10,11 @@
 use std::sync::Arc;
 
 use hascript_api::objects::Context;
-use hascript_api::{CancelToken, Exec};
+use hascript_api::{CancelToken, Exec, Object, Site};
 use hascript_ldoms::{ControlDomain, GuestDomain, LdomsSite, Topology};
 use hascript_sim::SimSite;
 use hascript_testkit::{traced_context, Recorder, Tracer};
+use serde_json::{json, Value};
 
 pub fn cd(name: &str, n: u32, ppar: u32) -> ControlDomain {
     ControlDomain {
@@ -100,4 +101,81 @@ pub fn traced_site(scenario: Option<&str>) -> (LdomsSite, SimSite, Arc<Recorder>
 /// unwind` is to the run that registered a routine.
 pub fn fresh_site(sim: &SimSite) -> LdomsSite {
     site_over(sim, sim.exec(), Arc::new(Recorder::default()), topology())
+}
+
+/// Call the driver operation `object.name(args…)` as a script would (through
+/// [`Site::operation`]), each argument a JSON value in the order of the operation's spec.
+pub fn op(
+    site: &dyn Site,
+    object: Object,
+    name: &str,
+    args: &[Value],
+) -> Result<Value, hascript_api::Error> {
+    site.operation(object, name, args)
+}
+
+/// `cluster.prepare_migration(guest[, target])` (17.3.1.1).
+pub fn prepare(
+    site: &dyn Site,
+    guest: &str,
+    target: Option<&str>,
+) -> Result<Value, hascript_api::Error> {
+    match target {
+        Some(t) => op(
+            site,
+            Object::Cluster,
+            "prepare_migration",
+            &[json!(guest), json!(t)],
+        ),
+        None => op(site, Object::Cluster, "prepare_migration", &[json!(guest)]),
+    }
+}
+
+/// `hypervisor.migrate_domain(guest, target)` (the move).
+pub fn migrate_domain(
+    site: &dyn Site,
+    guest: &str,
+    target: &str,
+) -> Result<Value, hascript_api::Error> {
+    op(
+        site,
+        Object::Hypervisor,
+        "migrate_domain",
+        &[json!(guest), json!(target)],
+    )
+}
+
+/// `cluster.finish_migration(guest[, target])` (17.3.1.2 step 1).
+pub fn finish(
+    site: &dyn Site,
+    guest: &str,
+    target: Option<&str>,
+) -> Result<Value, hascript_api::Error> {
+    match target {
+        Some(t) => op(
+            site,
+            Object::Cluster,
+            "finish_migration",
+            &[json!(guest), json!(t)],
+        ),
+        None => op(site, Object::Cluster, "finish_migration", &[json!(guest)]),
+    }
+}
+
+/// The manual's whole sequence through the operations, as ldoms/live-migration calls them
+/// (without its preflight): 17.3.1.1, the move, 17.3.1.2 step 1 and step 2. Returns the
+/// move's answer and the verdict of step 2.
+pub fn move_guest(site: &dyn Site, guest: &str, target: &str) -> (Value, Value) {
+    prepare(site, guest, Some(target)).expect("17.3.1.1");
+    let moved = migrate_domain(site, guest, target).expect("the move");
+    assert_eq!(moved["moved"], true, "{moved}");
+    finish(site, guest, Some(target)).expect("17.3.1.2 step 1");
+    let verdict = site.fence().verify().expect("17.3.1.2 step 2");
+    (moved, verdict)
+}
+
+/// The description of the recovery routine `cluster.prepare_migration` registers: the
+/// procedure ldoms/recover-migration with the guest.
+pub fn recover_routine(guest: &str) -> Value {
+    json!({"procedure": "ldoms/recover-migration", "params": {"guest": guest}})
 }
