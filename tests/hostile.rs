@@ -235,7 +235,8 @@ struct Harness {
 impl Harness {
     fn new(scenario: Option<&str>, default_driver: &str) -> Harness {
         let sent = Arc::new(Mutex::new(Vec::new()));
-        let (env, engine) = Self::build(scenario, default_driver, &sent);
+        let env = Self::build(scenario, default_driver, &sent);
+        let engine = engine::build_engine(&env);
         Harness {
             scenario: scenario.map(str::to_string),
             default_driver: default_driver.into(),
@@ -250,7 +251,7 @@ impl Harness {
         scenario: Option<&str>,
         default_driver: &str,
         sent: &Arc<Mutex<Vec<Command>>>,
-    ) -> (RunEnv, rhai::Engine) {
+    ) -> RunEnv {
         let ui: Arc<dyn Ui> = Arc::new(RecordingUi::new(Some(false)));
         let spec = SiteSpec::Sim {
             scenario: scenario.map(str::to_string),
@@ -281,8 +282,7 @@ impl Harness {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let engine = engine::build_engine(&env);
-        (env, engine)
+        env
     }
 
     /// Run `text` with `params`: (exit, commands sent).
@@ -312,10 +312,8 @@ impl Harness {
         // A run that changed the site gets a fresh one for the next (exit codes depend on
         // whether the site was changed).
         if self.env.ctx.changed() || sent.iter().any(|c| c.effect == Effect::Change) {
-            let (env, engine) =
-                Self::build(self.scenario.as_deref(), &self.default_driver, &self.sent);
-            self.env = env;
-            self.engine = engine;
+            self.env = Self::build(self.scenario.as_deref(), &self.default_driver, &self.sent);
+            self.engine = engine::build_engine(&self.env);
         }
         (out.exit, sent, out.report.unwrap_or_default())
     }
@@ -335,6 +333,9 @@ enum Kind {
     /// A word the command line checks before the engine runs (in process: only the
     /// property; through the binary: refused).
     CliWord,
+    /// An absolute path (a file on a host): anything else is refused; a path arrives as one
+    /// argv word.
+    Path,
 }
 
 struct Param {
@@ -371,6 +372,21 @@ const MON: &str = "ping_mon:/apps/ping_mon:240:2:300";
 const PARAMS: &[Param] = &[
     p("ldoms/live-migration", None, MIG, "guest", Kind::Name),
     p("ldoms/live-migration", None, MIG, "target", Kind::Name),
+    p(
+        "ldoms/live-migration",
+        None,
+        MIG,
+        "password_file",
+        Kind::Path,
+    ),
+    p(
+        "ldoms/live-migration",
+        None,
+        MIG,
+        "down_deadline",
+        Kind::Word,
+    ),
+    p("ldoms/live-migration", None, MIG, "up_deadline", Kind::Word),
     p("ldoms/pre-migration", None, MIG, "guest", Kind::Name),
     p("ldoms/pre-migration", None, MIG, "target", Kind::Name),
     p(
@@ -393,6 +409,20 @@ const PARAMS: &[Param] = &[
         &[("guest", "guest2")],
         "guest",
         Kind::Name,
+    ),
+    p(
+        "ldoms/recover-migration",
+        None,
+        &[("guest", "guest2")],
+        "down_deadline",
+        Kind::Word,
+    ),
+    p(
+        "ldoms/recover-migration",
+        None,
+        &[("guest", "guest2")],
+        "up_deadline",
+        Kind::Word,
     ),
     p("ldoms/verify-fence", None, &[], "guest", Kind::Name),
     p(
@@ -579,6 +609,13 @@ fn acceptable(kind: Kind, v: &str) -> Option<bool> {
             Some(parts.iter().all(|s| validate_name("x", s).is_ok()))
         }
         Kind::Word | Kind::CliWord => Some(false),
+        Kind::Path => Some(
+            v.starts_with('/')
+                && v.len() < 1024
+                && !v
+                    .chars()
+                    .any(|c| c.is_control() || c == '\'' || c == '"' || c == '`'),
+        ),
         Kind::Spec => None,
     }
 }

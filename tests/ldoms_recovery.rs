@@ -147,7 +147,8 @@ fn the_recovery_procedure_on_a_site_where_nothing_changed_sends_nothing_and_twic
 #[test]
 fn a_lost_move_that_left_the_guest_on_the_source_recovers_against_the_source() {
     // The move fails (the scenario's migrate-domain exits 1, the guest keeps running on
-    // cd2): the procedure fails, the run executes the routine once, -u names cd2.
+    // cd2): the procedure's own 17.3.1.1-note step recovers (-u names cd2), and the passing
+    // verification settles the routine: the run does not execute it a second time.
     let env = Env::new("ldoms/migration-aborted-guest-running");
     let o = env.run(
         "ldoms/live-migration",
@@ -165,7 +166,15 @@ fn a_lost_move_that_left_the_guest_on_the_source_recovers_against_the_source() {
         ],
         "{dump}"
     );
-    assert_routine_ran_once(&env.journal(), "ok", &dump);
+    let ls = env.journal();
+    let ran = event(&ls, "recovery_run");
+    assert_eq!(ran.len(), 1, "{ran:?}\n{dump}");
+    assert_eq!(
+        (ran[0]["outcome"].as_str(), ran[0]["by"].as_str()),
+        (Some("not_needed"), Some("driver")),
+        "{dump}"
+    );
+    assert!(dump.contains("[17.3.1.1 note]"), "{dump}");
     assert_protected_on_source(&env);
 }
 

@@ -288,7 +288,9 @@ fn unwind_names_a_routine_its_run_left_undone_and_how_to_finish_it() {
         .filter(|l| l["event"] == "recovery_run")
         .collect();
     assert_eq!(settled.len(), 1, "{settled:?}");
-    assert_eq!(settled[0]["outcome"], "failed");
+    // The recovery (the script's decision since issue 12) stops for a person: it hands the
+    // routine over (`left_for_operator`), where the driver's bracket said `failed`.
+    assert_eq!(settled[0]["outcome"], "left_for_operator");
     assert!(cf_timeout(&env).contains("VALUE: 600"));
     let sent = changes_sent(&env);
 

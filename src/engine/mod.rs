@@ -158,6 +158,9 @@ pub struct RunEnv {
     /// The procedures running now (the top script, then nested ones): a procedure that
     /// re-enters itself is refused.
     pub active: procedure::Active,
+    /// The `params` map functions and modules read (through the engine's variable
+    /// resolver), refreshed from [`RunEnv::params`] when a run starts.
+    pub params_now: Arc<std::sync::RwLock<Dynamic>>,
 }
 
 impl RunEnv {
@@ -177,7 +180,18 @@ impl RunEnv {
             replay: None,
             report_style: report::ReportStyle::default(),
             active: procedure::Active::default(),
+            params_now: Arc::default(),
         }
+    }
+
+    /// Make `params_now` hold [`RunEnv::params`].
+    pub fn refresh_params(&self) {
+        let m: Map = self
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
+            .collect();
+        *self.params_now.write().unwrap_or_else(|p| p.into_inner()) = m.into();
     }
 
     /// An environment without a site, for `check` (compiles, runs nothing).
@@ -299,6 +313,8 @@ pub fn build_engine(run: &RunEnv) -> Engine {
     let globals: Arc<HashMap<&'static str, Dynamic>> =
         Arc::new(run.globals().into_iter().collect());
     let package_obj = globals.get("package").cloned();
+    run.refresh_params();
+    let params_now = run.params_now.clone();
     // Every variable access also checks how deeply the variable's value nests (a value
     // nested thousands of levels deep overflows the stack when it is cloned, printed or
     // dropped; see `limits`).
@@ -322,7 +338,13 @@ pub fn build_engine(run: &RunEnv) -> Engine {
             }
             None if index > 0 => Ok(None),
             None => {
-                let g = globals.get(name).cloned();
+                // `params` is the one of the run being executed (an engine may serve several
+                // runs of one environment in turn: the REPL, the tests).
+                let g = if name == "params" {
+                    Some(params_now.read().unwrap_or_else(|p| p.into_inner()).clone())
+                } else {
+                    globals.get(name).cloned()
+                };
                 if let Some(v) = &g {
                     report::note_map(name, v);
                 }
@@ -591,7 +613,8 @@ pub fn compile(
 /// exit "needs attention" (4) unless the run was interrupted (130). When it succeeds,
 /// routines still pending are no longer needed.
 pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> Outcome {
-    procedure::enter_top(env, source_name);
+    let _top = procedure::enter_top(env, source_name);
+    env.refresh_params();
     let ast = match compile(engine, env, source_name, text) {
         Ok(ast) => ast,
         Err(e) => {

@@ -50,11 +50,15 @@ fn enter(env: &RunEnv, source_name: &str, pos: Position) -> RhaiRes<Entered> {
     })
 }
 
-/// Mark the top script of a run as running (for the re-entry check).
-pub fn enter_top(env: &RunEnv, source_name: &str) {
-    let mut a = env.active.lock().unwrap_or_else(|p| p.into_inner());
-    if a.is_empty() {
-        a.push(source_name.to_string());
+/// Mark the top script of a run as running (for the re-entry check) until the returned
+/// guard is dropped.
+pub fn enter_top(env: &RunEnv, source_name: &str) -> impl Drop {
+    env.active
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(source_name.to_string());
+    Entered {
+        active: env.active.clone(),
     }
 }
 
@@ -62,6 +66,9 @@ pub fn enter_top(env: &RunEnv, source_name: &str) {
 fn child_env(env: &RunEnv, params: BTreeMap<String, String>) -> RunEnv {
     let mut child = env.clone();
     child.params = params;
+    // Its own `params`, never the caller's (functions read them through its own engine).
+    child.params_now = Default::default();
+    child.refresh_params();
     // Its `defer` closures belong to its own engine.
     child.deferred = Deferred::default();
     child

@@ -768,7 +768,7 @@ impl Inner {
     fn register_recovery(&self, guest: &GuestDomain) -> Result<RecoveryGuard> {
         self.ctx.register_recovery(
             &format!(
-                "recover the migration of {} (17.3.1.1 note: find the guest, then 17.3.1.2 where it is)",
+                "recover the migration of {} (17.3.1.1 note: find the guest, then 17.3.1.2 where it is); until it completes, the CF timeout is 600 s and the shutdown facility is stopped on every node (fencing is off)",
                 guest.domain
             ),
             recovery_routine(guest),
