@@ -53,7 +53,11 @@ fn pages(dir: &Path, out: &mut Vec<PathBuf>) {
 /// are used in this book: an anchor or a line range (`file:2:10`) fails the test, since
 /// it would be quoted differently here than by mdBook.
 fn include_of(line: &str, dir: &Path) -> Option<PathBuf> {
-    let inner = line.trim().strip_prefix("{{#include ")?.strip_suffix("}}")?.trim();
+    let inner = line
+        .trim()
+        .strip_prefix("{{#include ")?
+        .strip_suffix("}}")?
+        .trim();
     assert!(
         !inner.contains(':'),
         "{line}: only whole-file includes are supported by this test"

@@ -220,7 +220,11 @@ fn live_migration_a_step_inserted_between_17_3_1_1_and_the_move_runs_between_the
         "clovmmigrate -p at {prepared}, the site's step at {paged} ({said}), the move at {moved}\n{}",
         d.dump()
     );
-    assert!(d.out.contains("==> [site] page the on-call"), "{}", d.dump());
+    assert!(
+        d.out.contains("==> [site] page the on-call"),
+        "{}",
+        d.dump()
+    );
     // The edit changes nothing the procedure sends.
     assert_eq!(
         d.changes(),
@@ -256,10 +260,11 @@ fn live_migration_without_the_xscf_host_key_check_passes_the_preflight_and_moves
     // move, 17.3.1.2 step 1 still looks the keys up itself, to say before `clovmmigrate -u`
     // that message 7245 will follow: that read is the operation's, not the script's.)
     let moved = d.command("ldm migrate-domain guest2 cd3");
-    let keygen = d
-        .journal
-        .iter()
-        .position(|l| l["command"].as_str().is_some_and(|c| c.contains("ssh-keygen -F")));
+    let keygen = d.journal.iter().position(|l| {
+        l["command"]
+            .as_str()
+            .is_some_and(|c| c.contains("ssh-keygen -F"))
+    });
     assert!(keygen.is_none_or(|k| k > moved), "{}", d.dump());
     assert!(d.out.contains("preflight passed"), "{}", d.dump());
     assert!(!d.out.contains("XSCF 10.20.30.73 host key"), "{}", d.dump());
@@ -295,12 +300,21 @@ fn the_down_deadline_changed_by_parameter_or_in_the_sites_module_takes_effect() 
         assert!(d.out.contains("deadline 20:00"), "{how}: {}", d.dump());
         assert!(!d.out.contains("deadline 15:00"), "{how}: {}", d.dump());
         assert!(
-            d.out.contains("waiting for cfguest2 DOWN in cftool -n: 19:00 elapsed"),
+            d.out
+                .contains("waiting for cfguest2 DOWN in cftool -n: 19:00 elapsed"),
             "{how}: {}",
             d.dump()
         );
-        assert!(d.out.contains("not reached after 20:00"), "{how}: {}", d.dump());
-        assert!(d.out.contains("LEFTCLUSTER after 1200 s"), "{how}: {}", d.dump());
+        assert!(
+            d.out.contains("not reached after 20:00"),
+            "{how}: {}",
+            d.dump()
+        );
+        assert!(
+            d.out.contains("LEFTCLUSTER after 1200 s"),
+            "{how}: {}",
+            d.dump()
+        );
         // Whatever the deadline, the node is never forced and the guest never started.
         assert!(
             !d.changes()
@@ -334,8 +348,7 @@ fn the_down_deadline_changed_by_parameter_or_in_the_sites_module_takes_effect() 
 }
 
 #[test]
-fn an_edited_live_migration_killed_right_after_clovmmigrate_p_is_unwound_to_a_protected_cluster()
-{
+fn an_edited_live_migration_killed_right_after_clovmmigrate_p_is_unwound_to_a_protected_cluster() {
     let site = SiteDir::new();
     site.copy(
         "ldoms/live-migration",
@@ -363,8 +376,7 @@ fn an_edited_live_migration_killed_right_after_clovmmigrate_p_is_unwound_to_a_pr
     let id = run_id(&dead);
     // Killed after -p and before the move: fencing is off, the routine pending.
     assert!(
-        dead.iter()
-            .any(|l| l["event"] == "recovery_registered"),
+        dead.iter().any(|l| l["event"] == "recovery_registered"),
         "{dead:?}"
     );
     assert!(!command_log(&env.site)
@@ -418,7 +430,8 @@ fn hypervisor_migrate_runs_the_sites_live_migration_with_its_inserted_step() {
         d.dump()
     );
     assert!(
-        d.out.contains("moved   guest2: cd2 -> cd3 (read back: runs on cd3)"),
+        d.out
+            .contains("moved   guest2: cd2 -> cd3 (read back: runs on cd3)"),
         "{}",
         d.dump()
     );
@@ -493,7 +506,11 @@ fn an_edited_pre_migration_killed_right_after_clovmmigrate_p_is_unwound_to_a_pro
     let probe = CrashSite::new("ldoms");
     let d = run_edited(&probe, &site, "ldoms/pre-migration", &MIGRATE);
     assert_eq!(d.code, 0, "{}", d.dump());
-    assert!(d.step("site") < d.command("clovmmigrate -p"), "{}", d.dump());
+    assert!(
+        d.step("site") < d.command("clovmmigrate -p"),
+        "{}",
+        d.dump()
+    );
     let k = d.command("clovmmigrate -p guest2") + 2;
     assert_eq!(d.journal[k - 1]["event"], "command_end", "{}", d.dump());
 

@@ -574,10 +574,21 @@ fn show_appends_a_sites_modules_once_each_recursively_and_the_copy_still_runs() 
     let o = hascript_in(
         d.path(),
         &[
-            "run", copy, "--sim", "-p", "guest=guest2", "-p", "target=cd3", "--yes",
+            "run",
+            copy,
+            "--sim",
+            "-p",
+            "guest=guest2",
+            "-p",
+            "target=cd3",
+            "--yes",
         ],
         &[],
     );
     assert_eq!(o.status.code(), Some(0), "{}", both(&o));
-    assert!(text(&o.stdout).contains("guest2 runs on cd3"), "{}", both(&o));
+    assert!(
+        text(&o.stdout).contains("guest2 runs on cd3"),
+        "{}",
+        both(&o)
+    );
 }
