@@ -503,6 +503,14 @@ fn an_edited_pre_migration_killed_right_after_clovmmigrate_p_is_unwound_to_a_pro
             &format!("step(\"site\", \"tell the storage team\", || info(\"told\"));\n{at}"),
         )],
     );
+    // The site's recovery procedure too: the routine `clovmmigrate -p` registers names
+    // `ldoms/recover-migration`, and unwind runs the site's copy.
+    let begin = "let result = m::recover(guest);";
+    site.copy(
+        "ldoms/recover-migration",
+        RECOVER,
+        &[(begin, &format!("info(\"site recovery begins\");\n{begin}"))],
+    );
     let probe = CrashSite::new("ldoms");
     let d = run_edited(&probe, &site, "ldoms/pre-migration", &MIGRATE);
     assert_eq!(d.code, 0, "{}", d.dump());
@@ -525,6 +533,7 @@ fn an_edited_pre_migration_killed_right_after_clovmmigrate_p_is_unwound_to_a_pro
         .expect("unwind");
     let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("site recovery begins"), "{out}");
     assert_protected(&env, "after unwind");
 }
 
