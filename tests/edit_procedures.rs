@@ -207,6 +207,29 @@ fn live_migration_a_step_inserted_between_17_3_1_1_and_the_move_runs_between_the
         LIVE,
         &[(THE_MOVE, &format!("{PAGE}{THE_MOVE}"))],
     );
+    // Planned first (`--dry-run`, as the book's chapter says): the same changes, nothing
+    // sent, the site's step in its place.
+    let plan = finish(
+        &env,
+        site.on(env.run_with("ldoms/live-migration", &MIGRATE, &["--dry-run"])),
+    );
+    assert_eq!(plan.code, 0, "{}", plan.dump());
+    assert!(plan.changes().is_empty(), "{}", plan.dump());
+    let steps = [
+        "==> [17.3.1.1] before live migration",
+        "==> [site] page the on-call",
+        "==> [17.3.1.1] live migration",
+        "  1. [17.3.1.1] cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+        "  2. [17.3.1.1] cd2: /usr/sbin/ldm migrate-domain guest2 cd3",
+        "  3. [17.3.1.2 step 1] cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3",
+    ];
+    let mut at = 0;
+    for s in steps {
+        at += plan.out[at..]
+            .find(s)
+            .unwrap_or_else(|| panic!("{s:?} missing or out of order\n{}", plan.dump()));
+    }
+
     let d = run_edited(&env, &site, "ldoms/live-migration", &MIGRATE);
     assert_eq!(d.code, 0, "{}", d.dump());
     let prepared = d.command("clovmmigrate -p guest2");
