@@ -559,10 +559,51 @@ fn cmd_show(name: &str) -> i32 {
                 eprintln!("warning: {w}");
             }
             print!("{}", s.text);
+            print!("{}", imported_modules_text(&s));
             0
         }
         Err(e) => usage(e),
     }
+}
+
+/// The modules `script` imports (recursively, each once, as a run would resolve them: a
+/// site's override shows), for `show` to append after the script: each under a header
+/// naming it and where it comes from, inside a block comment, so that the output saved to
+/// a file is still the script alone to Rhai (a copy made with `show > FILE` runs as the
+/// original does).
+fn imported_modules_text(script: &scripts::Script) -> String {
+    let ui: Arc<dyn Ui> = Arc::new(ConsoleUi::new(false));
+    let env = RunEnv::offline(ui);
+    let engine = engine::build_engine(&env);
+    let finder = engine::resolver::Resolver::new(env.search_path.clone(), env.sources.clone());
+    let mut out = String::new();
+    for m in finder.imported_modules(&engine, &script.source_name, &script.text) {
+        if out.is_empty() && !script.text.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "\n// ---- module {} ({}) ----\n",
+            m.import, m.origin
+        ));
+        // Rhai's block comments nest; a module whose text has `/*` or `*/` outside
+        // balanced comments (in a string) is shown line by line behind `// ` instead.
+        if m.text.contains("/*") || m.text.contains("*/") {
+            for l in m.text.lines() {
+                out.push_str("// ");
+                out.push_str(l);
+                out.push('\n');
+            }
+        } else {
+            out.push_str("/*\n");
+            out.push_str(&m.text);
+            if !m.text.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str("*/\n");
+        }
+        out.push_str(&format!("// ---- end of module {} ----\n", m.import));
+    }
+    out
 }
 
 fn cmd_check(names: &[String]) -> i32 {

@@ -48,6 +48,53 @@ fn pages(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The file an mdBook include line names (`{{#include ../../../scripts/ldoms/x.rhai}}`),
+/// relative to the page's folder `dir`; `None` for any other line. Only whole-file includes
+/// are used in this book: an anchor or a line range (`file:2:10`) fails the test, since
+/// it would be quoted differently here than by mdBook.
+fn include_of(line: &str, dir: &Path) -> Option<PathBuf> {
+    let inner = line
+        .trim()
+        .strip_prefix("{{#include ")?
+        .strip_suffix("}}")?
+        .trim();
+    assert!(
+        !inner.contains(':'),
+        "{line}: only whole-file includes are supported by this test"
+    );
+    Some(dir.join(inner))
+}
+
+/// The ```rhai and ```rhai,no_run blocks of one page, mdBook's `{{#include FILE}}` lines
+/// replaced by the file's text (as the built book shows them), relative to `dir`.
+fn blocks_in(page: &str, text: &str, dir: &Path) -> Vec<Block> {
+    let mut expanded = String::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+        }
+        match include_of(line, dir).filter(|_| in_block) {
+            Some(f) => {
+                let t = std::fs::read_to_string(&f)
+                    .unwrap_or_else(|e| panic!("{page}: cannot include {}: {e}", f.display()));
+                // One line per included file keeps the page's line numbers in messages.
+                let t = t.strip_suffix('\n').unwrap_or(&t);
+                expanded.push_str(&t.replace('\n', "\u{0}"));
+            }
+            None => expanded.push_str(line),
+        }
+        expanded.push('\n');
+    }
+    blocks(page, &expanded)
+        .into_iter()
+        .map(|mut b| {
+            b.text = b.text.replace('\u{0}', "\n");
+            b
+        })
+        .collect()
+}
+
 /// The ```rhai and ```rhai,no_run blocks of one page.
 fn blocks(page: &str, text: &str) -> Vec<Block> {
     let mut out = Vec::new();
@@ -134,7 +181,8 @@ fn every_rhai_block_of_the_book_runs() {
             Err(e) => panic!("cannot read {}: {e}", f.display()),
         };
         let name = f.strip_prefix(&root).unwrap_or(f).display().to_string();
-        all.extend(blocks(&name, &text));
+        let dir = f.parent().unwrap_or(&root);
+        all.extend(blocks_in(&name, &text, dir));
     }
     let runs = all.iter().filter(|b| b.run).count();
     let checks = all.len() - runs;
@@ -211,4 +259,31 @@ fn every_rhai_block_of_the_book_runs() {
         all.len(),
         failures.join("\n\n")
     );
+}
+
+/// Each LDoms procedure's page quotes its script, whole, from the file that ships (an mdBook
+/// include in a ```rhai,no_run block, which the test above expands and checks): the page
+/// cannot drift from the procedure.
+#[test]
+fn every_ldoms_procedure_page_quotes_its_script() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in [
+        "live-migration",
+        "pre-migration",
+        "post-migration",
+        "recover-migration",
+        "verify-fence",
+    ] {
+        let page = root.join(format!("book/src/procedures/ldoms-{name}.md"));
+        let text = std::fs::read_to_string(&page)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", page.display()));
+        let dir = page.parent().expect("a folder");
+        let script = std::fs::read_to_string(root.join(format!("scripts/ldoms/{name}.rhai")))
+            .expect("the shipped script");
+        let quoted = blocks_in(&format!("procedures/ldoms-{name}.md"), &text, dir);
+        assert!(
+            quoted.iter().any(|b| b.text == script),
+            "book/src/procedures/ldoms-{name}.md must quote scripts/ldoms/{name}.rhai whole, in a ```rhai,no_run block: {{{{#include ../../../scripts/ldoms/{name}.rhai}}}}"
+        );
+    }
 }

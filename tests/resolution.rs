@@ -473,3 +473,122 @@ fn an_override_imports_its_siblings_by_the_shipped_scripts_folder() {
     assert_eq!(o.status.code(), Some(0), "{}", both(&o));
     assert!(text(&o.stdout).contains("sibling module"), "{}", both(&o));
 }
+
+// ----- `show` appends the modules a script imports (issue 12) ------------------------------
+
+/// Where `needle` first occurs in `hay` at or after `from`; the test fails naming it when
+/// it does not.
+fn find_from(hay: &str, needle: &str, from: usize) -> usize {
+    hay[from..]
+        .find(needle)
+        .map(|i| i + from)
+        .unwrap_or_else(|| panic!("{needle:?} not found after byte {from} in:\n{hay}"))
+}
+
+#[test]
+fn show_live_migration_shows_every_manual_step_in_order_and_the_recovery_decision() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let o = hascript_in(d.path(), &["show", "ldoms/live-migration"], &[]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    // The script's own steps, then the module (imported twice, shown once) with step 2,
+    // the note and the recovery of the 17.3.1.1 note.
+    let header = "// ---- module lib/ldoms/migration (shipped) ----";
+    assert_eq!(out.matches(header).count(), 1, "{out}");
+    let mut at = 0;
+    for needle in [
+        "step(\"A0\", `preflight",
+        "step(\"17.3.1.1\", `before live migration: clovmmigrate -p",
+        "ldm migrate-domain",
+        "step(\"17.3.1.2 step 1\"",
+        header,
+        "fn preflight_checks(",
+        "\"XSCF host keys\"",
+        "step(\"17.3.1.2 step 2\"",
+        "step(\"17.3.1.2 note\"",
+        "fn recover(guest)",
+        "cluster.wait_guest_node(guest, \"DOWN\"",
+        "hypervisor.start(guest)",
+        "// ---- end of module lib/ldoms/migration ----",
+    ] {
+        at = find_from(&out, needle, at) + needle.len();
+    }
+    // The shipped script's text comes first, unchanged.
+    let shipped = include_str!("../scripts/ldoms/live-migration.rhai");
+    assert!(out.starts_with(shipped), "{out}");
+}
+
+#[test]
+fn show_appends_a_sites_modules_once_each_recursively_and_the_copy_still_runs() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let site = d.path().join("site");
+    std::fs::create_dir_all(site.join("lib/ldoms")).expect("mkdir");
+    std::fs::create_dir_all(site.join("ldoms")).expect("mkdir");
+    // The site's module overrides the shipped one and imports one of its own.
+    let shipped = include_str!("../scripts/lib/ldoms/migration.rhai");
+    std::fs::write(
+        site.join("lib/ldoms/migration.rhai"),
+        format!("import \"lib/site/pager\" as pager;\n// SITE MODULE\n{shipped}"),
+    )
+    .expect("write");
+    std::fs::create_dir_all(site.join("lib/site")).expect("mkdir");
+    std::fs::write(
+        site.join("lib/site/pager.rhai"),
+        "import \"lib/ldoms/migration\" as m;\nfn page(who) { info(`paged ${who}`) }\n",
+    )
+    .expect("write");
+    let path = site.to_str().expect("utf8");
+    let o = hascript_in(
+        d.path(),
+        &["show", "ldoms/post-migration"],
+        &[("HASCRIPT_PATH", path)],
+    );
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    let module = site.join("lib/ldoms/migration.rhai");
+    let header = format!(
+        "// ---- module lib/ldoms/migration (HASCRIPT_PATH: {}) ----",
+        module.display()
+    );
+    assert_eq!(out.matches(&header).count(), 1, "{out}");
+    assert!(!out.contains("(shipped) ----"), "{out}");
+    let at = find_from(&out, &header, 0);
+    let at = find_from(&out, "// SITE MODULE", at);
+    // The module's own import, after it, once (it imports the first one back: not again).
+    let pager = format!(
+        "// ---- module lib/site/pager (HASCRIPT_PATH: {}) ----",
+        site.join("lib/site/pager.rhai").display()
+    );
+    let at = find_from(&out, &pager, at);
+    find_from(&out, "fn page(who)", at);
+    assert_eq!(out.matches("// ---- module ").count(), 2, "{out}");
+
+    // What `show` prints, saved as a file, is still the script alone: it checks clean and
+    // runs as the shipped one does.
+    let copy = d.path().join("copy.rhai");
+    let o = hascript_in(d.path(), &["show", "ldoms/live-migration"], &[]);
+    std::fs::write(&copy, &o.stdout).expect("write");
+    let copy = copy.to_str().expect("utf8");
+    let o = hascript_in(d.path(), &["check", copy], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    let o = hascript_in(
+        d.path(),
+        &[
+            "run",
+            copy,
+            "--sim",
+            "-p",
+            "guest=guest2",
+            "-p",
+            "target=cd3",
+            "--yes",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    assert!(
+        text(&o.stdout).contains("guest2 runs on cd3"),
+        "{}",
+        both(&o)
+    );
+}

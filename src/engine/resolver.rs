@@ -276,6 +276,65 @@ impl Resolver {
     }
 }
 
+/// A module a script imports, found as the resolver finds it at run time (for `hascript
+/// show`).
+#[derive(Debug, Clone)]
+pub struct ImportedModule {
+    /// The name in the `import` statement (`lib/ldoms/migration`).
+    pub import: String,
+    /// Where it was found: `shipped`, `HASCRIPT_PATH: /path` or `file: /path`.
+    pub origin: String,
+    /// Its text.
+    pub text: String,
+}
+
+impl Resolver {
+    /// Every module the script named `name` with `text` imports, directly or through
+    /// others, each once, in the order a reader meets them (a module, then what it
+    /// imports): the modules a run would load, a site's override where there is one.
+    /// Imports that would not resolve, and import cycles, are left out (`check` names them).
+    pub fn imported_modules(&self, engine: &Engine, name: &str, text: &str) -> Vec<ImportedModule> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::from([chain_key(name)]);
+        self.collect(engine, name, text, &mut seen, &mut out);
+        out
+    }
+
+    fn collect(
+        &self,
+        engine: &Engine,
+        current: &str,
+        text: &str,
+        seen: &mut HashSet<String>,
+        out: &mut Vec<ImportedModule>,
+    ) {
+        for (path, _) in super::lint::imports(engine, text) {
+            let Ok(stem) = check_import(&path) else {
+                continue;
+            };
+            let Some((found, module_text)) = self.locate(Some(current), stem) else {
+                continue;
+            };
+            if !seen.insert(chain_key(&found)) {
+                continue;
+            }
+            let origin = if !scripts::is_path_arg(&found) {
+                "shipped".to_string()
+            } else if self.search.iter().any(|d| Path::new(&found).starts_with(d)) {
+                format!("HASCRIPT_PATH: {found}")
+            } else {
+                format!("file: {found}")
+            };
+            out.push(ImportedModule {
+                import: stem.to_string(),
+                origin,
+                text: module_text.clone(),
+            });
+            self.collect(engine, &found, &module_text, seen, out);
+        }
+    }
+}
+
 /// A script error (exit 2 before any change, 4 after one, as for Rhai's own errors) at
 /// `pos`: a map shaped like the one Rhai gives `catch` for its errors.
 fn cycle_error(message: String, pos: Position) -> Box<EvalAltResult> {
