@@ -67,18 +67,32 @@ fn child_env(env: &RunEnv, params: BTreeMap<String, String>) -> RunEnv {
     child
 }
 
-/// Compile procedure `name` (HASCRIPT_PATH or shipped) for a nested run.
-fn load(
-    env: &RunEnv,
-    name: &str,
-    pos: Position,
-) -> RhaiRes<(crate::scripts::Script, Engine, rhai::AST, RunEnv)> {
+/// Find procedure `name` (HASCRIPT_PATH or shipped) and record it in the run's journal
+/// (`script_loaded`): what `resume` and `unwind` compare against later.
+fn find(env: &RunEnv, name: &str, pos: Position) -> RhaiRes<crate::scripts::Script> {
     let script = crate::scripts::find(name, &env.search_path).ok_or_else(|| {
         usage(
             format!("no procedure {name}: neither on HASCRIPT_PATH nor shipped"),
             pos,
         )
     })?;
+    if let Some(j) = &env.journal {
+        j.script_loaded(&crate::scripts::Loaded::of(
+            name,
+            crate::scripts::LoadKind::Procedure,
+            &script,
+        ));
+    }
+    Ok(script)
+}
+
+/// Compile procedure `name` (HASCRIPT_PATH or shipped) for a nested run.
+fn load(
+    env: &RunEnv,
+    name: &str,
+    pos: Position,
+) -> RhaiRes<(crate::scripts::Script, Engine, rhai::AST, RunEnv)> {
+    let script = find(env, name, pos)?;
     let child = child_env(env, BTreeMap::new());
     let engine = build_engine(&child);
     let ast = compile(&engine, &child, &script.source_name, &script.text)?;
@@ -93,12 +107,7 @@ pub fn run_procedure(
     params: BTreeMap<String, String>,
     pos: Position,
 ) -> RhaiRes<Dynamic> {
-    let script = crate::scripts::find(name, &env.search_path).ok_or_else(|| {
-        usage(
-            format!("no procedure {name}: neither on HASCRIPT_PATH nor shipped"),
-            pos,
-        )
-    })?;
+    let script = find(env, name, pos)?;
     let _entered = enter(env, &script.source_name, pos)?;
     let child = child_env(env, params);
     let engine = build_engine(&child);
@@ -201,6 +210,26 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
             }
         },
     );
+}
+
+/// The scripts a run of procedure `name` would load now (`HASCRIPT_PATH` folders
+/// `search`, then shipped): the procedure and every module it imports, found without
+/// running anything, as `script_loaded` records them. Empty when there is no such
+/// procedure.
+pub fn loads_of(name: &str, search: &[std::path::PathBuf]) -> Vec<crate::scripts::Loaded> {
+    use crate::scripts::{LoadKind, Loaded};
+    let Some(script) = crate::scripts::find(name, search) else {
+        return Vec::new();
+    };
+    let mut env = RunEnv::offline(std::sync::Arc::new(crate::output::ConsoleUi::new(false)));
+    env.search_path = search.to_vec();
+    let engine = build_engine(&env);
+    let resolver = super::resolver::Resolver::new(search.to_vec(), env.sources.clone());
+    let mut out = vec![Loaded::of(name, LoadKind::Procedure, &script)];
+    for (m, by) in resolver.imported(&engine, &script.source_name, &script.text) {
+        out.push(Loaded::of(&by, LoadKind::Module, &m));
+    }
+    out
 }
 
 /// The words of an error a nested procedure ended with: its message and remedy.
