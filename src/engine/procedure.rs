@@ -117,7 +117,8 @@ pub fn run_procedure(
 }
 
 /// Call function `func` of procedure `name` without running the procedure's body (the
-/// procedure's own `preflight(guest, target)`, which its body also calls).
+/// procedure's own `preflight(guest, target)`, which its body also calls). The procedure
+/// counts as running meanwhile: a call that re-enters it is refused as in [`run_procedure`].
 pub fn call_procedure_fn(
     env: &RunEnv,
     name: &str,
@@ -126,6 +127,9 @@ pub fn call_procedure_fn(
     pos: Position,
 ) -> RhaiRes<Dynamic> {
     let (script, engine, ast, child) = load(env, name, pos)?;
+    // Re-entry too: a `preflight` that calls `hypervisor.preflight` would otherwise build
+    // engine after engine until the thread's stack overflows.
+    let _entered = enter(env, &script.source_name, pos)?;
     let arity = args.len();
     if !ast
         .iter_functions()
