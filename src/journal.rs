@@ -761,6 +761,9 @@ pub trait EventSink: Send + Sync {
     fn line(&self, line: &str);
 }
 
+/// What tells one `script_loaded` line from another: kind, name, path, sha256.
+type LoadedKey = (LoadKind, String, Option<PathBuf>, String);
+
 /// Writes a run's events: to its journal file (if any) and to the sinks.
 pub struct Recorder {
     id: String,
@@ -782,7 +785,7 @@ pub struct Recorder {
     /// The driver step in progress: number, section, title, start.
     open_driver: Mutex<Option<(u64, String, String, Instant)>>,
     /// The `script_loaded` lines written (kind, name, path, sha256): each once per run.
-    loaded: Mutex<std::collections::HashSet<(LoadKind, String, Option<PathBuf>, String)>>,
+    loaded: Mutex<std::collections::HashSet<LoadedKey>>,
 }
 
 impl std::fmt::Debug for Recorder {

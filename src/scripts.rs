@@ -993,4 +993,66 @@ mod tests {
         assert!(find("ldoms/../mine", &[dir.path().to_path_buf()]).is_none());
         assert!(all_names(&[dir.path().to_path_buf()]).contains(&"ldoms/mine".to_string()));
     }
+
+    #[test]
+    fn a_loaded_script_is_found_again_the_same_way_and_its_latest_record_counts() {
+        use crate::journal::sha256_hex;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let search = vec![dir.path().to_path_buf()];
+        let module = dir.path().join("lib").join("m.rhai");
+        std::fs::create_dir_all(module.parent().expect("parent")).expect("folder");
+        std::fs::write(&module, "fn f() { 1 }\n").expect("write");
+        let beside = dir.path().join("helper.rhai");
+        std::fs::write(&beside, "fn h() { 1 }\n").expect("write");
+        let found = find("lib/m", &search).expect("on HASCRIPT_PATH");
+        let m = Loaded::of("lib/m", LoadKind::Module, &found);
+        assert_eq!(m.origin, Origin::SearchPath);
+        let h = Loaded {
+            name: "helper".into(),
+            kind: LoadKind::Module,
+            origin: Origin::File,
+            path: Some(beside.clone()),
+            sha256: sha256_hex(b"fn h() { 1 }\n"),
+        };
+        let shipped = find("ldoms/recover-migration", &[]).expect("shipped");
+        let r = Loaded::of("ldoms/recover-migration", LoadKind::Routine, &shipped);
+        assert_eq!((r.origin.clone(), r.path.clone()), (Origin::Shipped, None));
+        // Read back from its journal line.
+        let line = serde_json::json!({"event": "script_loaded", "name": "lib/m", "kind": "module",
+            "origin": "hascript_path", "path": m.path.as_ref().map(|p| p.display().to_string()),
+            "sha256": m.sha256});
+        assert_eq!(Loaded::from_line(&line), Some(m.clone()));
+        let all = [m.clone(), h.clone(), r.clone()];
+        assert!(changed_since(&all, &search).is_empty());
+        // Edited: named, with the hash it has now.
+        std::fs::write(&module, "fn f() { 2 }\n").expect("write");
+        let c = changed_since(&all, &search);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(
+            c[0].line().contains("module lib/m (HASCRIPT_PATH: "),
+            "{}",
+            c[0].line()
+        );
+        assert!(
+            c[0].line().contains(&sha256_hex(b"fn f() { 2 }\n")),
+            "{}",
+            c[0].line()
+        );
+        // A later record of the same script (a continuation that accepted it) counts.
+        let newer = Loaded::of(
+            "lib/m",
+            LoadKind::Module,
+            &find("lib/m", &search).expect("found"),
+        );
+        assert!(changed_since(&[m.clone(), newer], &search).is_empty());
+        // Gone: named as missing. A file beside its importer is read at its recorded path.
+        std::fs::remove_file(&beside).expect("remove");
+        let c = changed_since(&[h], &search);
+        assert!(c.len() == 1 && c[0].now.is_err(), "{c:?}");
+        // An override appearing on HASCRIPT_PATH for a shipped procedure is a change too.
+        let over = dir.path().join("ldoms").join("recover-migration.rhai");
+        std::fs::create_dir_all(over.parent().expect("parent")).expect("folder");
+        std::fs::write(&over, "// site copy\n").expect("write");
+        assert_eq!(changed_since(&[r], &search).len(), 1);
+    }
 }
