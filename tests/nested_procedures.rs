@@ -327,3 +327,41 @@ fn a_preflight_that_calls_hypervisor_migrate_is_refused_and_nothing_changes() {
     // t)` is that script function, by Rhai's method-call syntax: a recursion there is
     // Rhai's own "Stack overflow" error, bounded by the engine's call levels.)
 }
+
+#[test]
+fn a_preflight_that_uses_the_procedures_top_level_import_runs_through_hypervisor_preflight() {
+    let env = Env::new();
+    // A site's copy whose `preflight` relies on the module the procedure imports at its
+    // top (as the procedure's own run allows), instead of importing it itself.
+    let procedure = shipped("ldoms/live-migration").replacen(
+        "fn preflight(guest, target) {\n    import \"lib/ldoms/migration\" as m;\n",
+        "fn preflight(guest, target) {\n",
+        1,
+    );
+    assert_ne!(
+        procedure,
+        shipped("ldoms/live-migration"),
+        "the edit applies"
+    );
+    env.put("ldoms/live-migration", &procedure);
+    let top = env.top(
+        "let r = hypervisor.preflight(\"guest2\", \"cd3\");\n\
+         info(`preflight: ${r.checks.len()} verdicts`);\n",
+    );
+    let r = env.run(&top, &[]);
+    assert_eq!(r.code, Some(0), "{}", r.out);
+    assert!(
+        infos(&r.journal)
+            .iter()
+            .any(|m| m.starts_with("preflight: ") && m.ends_with(" verdicts")),
+        "{}",
+        r.out
+    );
+    assert!(
+        env.changes().is_empty(),
+        "nothing was sent: {:?}",
+        env.changes()
+    );
+    let steps: Vec<&Value> = r.journal.iter().filter(|l| l["event"] == "step").collect();
+    assert!(steps.is_empty(), "the body did not run: {steps:?}");
+}

@@ -117,8 +117,10 @@ pub fn run_procedure(
 }
 
 /// Call function `func` of procedure `name` without running the procedure's body (the
-/// procedure's own `preflight(guest, target)`, which its body also calls). The procedure
-/// counts as running meanwhile: a call that re-enters it is refused as in [`run_procedure`].
+/// procedure's own `preflight(guest, target)`, which its body also calls): only the
+/// procedure's top-level `import`s run first, so the function sees the modules it would see
+/// in a run of the whole procedure. The procedure counts as running meanwhile: a call that
+/// re-enters it is refused as in [`run_procedure`].
 pub fn call_procedure_fn(
     env: &RunEnv,
     name: &str,
@@ -146,8 +148,21 @@ pub fn call_procedure_fn(
             pos,
         ));
     }
+    // The procedure's top-level imports run first, as when the whole procedure runs (its
+    // functions may use a module it imports at its top); nothing else of its body does.
+    let imports: Vec<rhai::Stmt> = ast
+        .statements()
+        .iter()
+        .filter(|s| matches!(s, rhai::Stmt::Import(x, _) if matches!(x.0, rhai::Expr::StringConstant(..))))
+        .cloned()
+        .collect();
+    let ast = rhai::AST::new_with_source(
+        imports,
+        ast.shared_lib().clone(),
+        script.source_name.as_str(),
+    );
     let mut scope = child.scope();
-    let opts = rhai::CallFnOptions::new().eval_ast(false);
+    let opts = rhai::CallFnOptions::new().eval_ast(true);
     engine.call_fn_with_options::<Dynamic>(opts, &mut scope, &ast, func, args)
 }
 
