@@ -365,3 +365,50 @@ fn a_preflight_that_uses_the_procedures_top_level_import_runs_through_hypervisor
     let steps: Vec<&Value> = r.journal.iter().filter(|l| l["event"] == "step").collect();
     assert!(steps.is_empty(), "the body did not run: {steps:?}");
 }
+
+#[test]
+fn an_error_in_a_nested_procedure_is_reported_at_its_line_in_that_procedure() {
+    let env = Env::new();
+    // An unknown guest: the shipped procedure refuses it at one of its own lines.
+    let top = env.top(
+        "let kind = \"none\";\n\
+         try { hypervisor.migrate(\"guest9\", \"cd3\"); } catch (e) { kind = e.kind; }\n\
+         info(`caught ${kind}`);\n\
+         fn move_it() { hypervisor.migrate(\"guest9\", \"cd3\") }\n\
+         move_it();\n",
+    );
+    let r = env.run(&top, &[]);
+    assert_eq!(r.code, Some(2), "{}", r.out);
+    // `catch` sees the procedure's own error, kind and all.
+    assert!(
+        infos(&r.journal).contains(&"caught usage".to_string()),
+        "{}",
+        r.out
+    );
+    // The report points into the procedure, then names where it was called from.
+    assert!(r.out.contains("--> ldoms/live-migration:"), "{}", r.out);
+    assert!(
+        r.out.contains(&format!(
+            "in the procedure ldoms/live-migration run at {top}:4:"
+        )),
+        "{}",
+        r.out
+    );
+    let error = r
+        .journal
+        .iter()
+        .find(|l| l["event"] == "error")
+        .expect("an error line");
+    assert!(
+        error["location"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("ldoms/live-migration:"),
+        "{error}"
+    );
+    assert!(
+        env.changes().is_empty(),
+        "nothing was sent: {:?}",
+        env.changes()
+    );
+}

@@ -113,8 +113,30 @@ pub fn run_procedure(
     let engine = build_engine(&child);
     let ast = compile(&engine, &child, &script.source_name, &script.text)?;
     let mut scope = child.scope();
-    engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+    engine
+        .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+        .map_err(|e| in_procedure(e, &script.source_name, pos))
 }
+
+/// An error a nested procedure ended with, as arising in that procedure's source (called at
+/// `pos` of its caller): the report then shows the procedure's line, not a line of the
+/// caller's file with the same number. `catch` still sees the error itself (Rhai unwraps it).
+fn in_procedure(
+    e: Box<rhai::EvalAltResult>,
+    source_name: &str,
+    pos: Position,
+) -> Box<rhai::EvalAltResult> {
+    rhai::EvalAltResult::ErrorInFunctionCall(
+        format!("{PROCEDURE_FRAME}{source_name}"),
+        source_name.to_string(),
+        e,
+        pos,
+    )
+    .into()
+}
+
+/// How [`in_procedure`]'s frame is named (report.rs words it as a procedure, not a function).
+pub const PROCEDURE_FRAME: &str = "procedure ";
 
 /// Call function `func` of procedure `name` without running the procedure's body (the
 /// procedure's own `preflight(guest, target)`, which its body also calls): only the
@@ -163,7 +185,9 @@ pub fn call_procedure_fn(
     );
     let mut scope = child.scope();
     let opts = rhai::CallFnOptions::new().eval_ast(true);
-    engine.call_fn_with_options::<Dynamic>(opts, &mut scope, &ast, func, args)
+    engine
+        .call_fn_with_options::<Dynamic>(opts, &mut scope, &ast, func, args)
+        .map_err(|e| in_procedure(e, &script.source_name, pos))
 }
 
 /// The procedure the site's driver runs for `generic`, or `None` (the driver's Rust).
