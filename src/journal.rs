@@ -364,6 +364,26 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         replayed: bool,
     },
+    /// A script or module the run loaded besides its top script (which the `run` line
+    /// names): a module an `import` loaded, a nested procedure (`hypervisor.migrate`, a
+    /// recovery routine the run executes), or a recovery routine's procedure when the
+    /// routine is registered. Written once per script per run; `hascript resume` refuses,
+    /// and `hascript unwind` asks, when one of them is no longer the same text.
+    ScriptLoaded {
+        /// The name it was resolved by: a procedure's name (`ldoms/recover-migration`) or
+        /// a module's import path (`lib/ldoms/migration`).
+        name: String,
+        /// What loaded it.
+        kind: LoadKind,
+        /// Where it came from: `shipped`, `hascript_path` (a folder of `HASCRIPT_PATH`,
+        /// found by `name`) or `file` (beside the script that imported it).
+        origin: String,
+        /// The file, when it came from one (absolute).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        /// SHA-256 of its text.
+        sha256: String,
+    },
     /// A recovery routine was registered (synced to disk before the change it protects).
     RecoveryRegistered {
         /// Its number in this run.
@@ -610,6 +630,20 @@ fn is_zero(n: &u64) -> bool {
 /// event types and fields keep it.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// What loaded a script (`script_loaded`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadKind {
+    /// An `import`.
+    Module,
+    /// A nested procedure: a generic action's (`hypervisor.migrate`) or a recovery routine
+    /// the run executes.
+    Procedure,
+    /// A recovery routine's procedure, recorded when the routine is registered (what
+    /// `unwind` would run).
+    Routine,
+}
+
 /// Whose step a `step` / `step_end` line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -727,6 +761,9 @@ pub trait EventSink: Send + Sync {
     fn line(&self, line: &str);
 }
 
+/// What tells one `script_loaded` line from another: kind, name, path, sha256.
+type LoadedKey = (LoadKind, String, Option<PathBuf>, String);
+
 /// Writes a run's events: to its journal file (if any) and to the sinks.
 pub struct Recorder {
     id: String,
@@ -747,6 +784,8 @@ pub struct Recorder {
     script_next: AtomicBool,
     /// The driver step in progress: number, section, title, start.
     open_driver: Mutex<Option<(u64, String, String, Instant)>>,
+    /// The `script_loaded` lines written (kind, name, path, sha256): each once per run.
+    loaded: Mutex<std::collections::HashSet<LoadedKey>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -807,6 +846,7 @@ impl Recorder {
             sealed: AtomicBool::new(false),
             script_next: AtomicBool::new(false),
             open_driver: Mutex::new(None),
+            loaded: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -994,6 +1034,33 @@ impl Recorder {
             value,
             error,
             replayed: false,
+        });
+    }
+
+    /// Record that the run loaded `script` (a `script_loaded` line), once per script per
+    /// run. Not synced: the next synced line (a change's, a routine's registration) makes
+    /// it durable before anything it could matter to is sent.
+    pub fn script_loaded(&self, script: &crate::scripts::Loaded) {
+        let key = (
+            script.kind,
+            script.name.clone(),
+            script.path.clone(),
+            script.sha256.clone(),
+        );
+        if !self
+            .loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key)
+        {
+            return;
+        }
+        self.note(&Event::ScriptLoaded {
+            name: script.name.clone(),
+            kind: script.kind,
+            origin: script.origin.name().to_string(),
+            path: script.path.as_ref().map(|p| p.display().to_string()),
+            sha256: script.sha256.clone(),
         });
     }
 

@@ -39,6 +39,19 @@ impl JournalLog {
 
 impl RecoveryLog for JournalLog {
     fn registered(&self, e: &RecoveryEntry) -> hascript_api::Result<()> {
+        // The procedure a routine would run, as it is now: `unwind` compares against it.
+        if let Some(name) = e
+            .routine
+            .as_ref()
+            .and_then(|r| r.get("procedure"))
+            .and_then(Value::as_str)
+        {
+            if let Some(s) = crate::scripts::find(name, &crate::scripts::search_path()) {
+                let kind = crate::scripts::LoadKind::Routine;
+                self.rec
+                    .script_loaded(&crate::scripts::Loaded::of(name, kind, &s));
+            }
+        }
         let ev = Event::RecoveryRegistered {
             id: e.id,
             what: e.what.clone(),

@@ -412,6 +412,57 @@ impl DeadRun {
         }
     }
 
+    /// The scripts and modules it (and the runs it continued) loaded besides its top
+    /// script (`script_loaded` lines), oldest first. Empty for a journal written before
+    /// they were recorded.
+    pub fn loaded(&self) -> Vec<scripts::Loaded> {
+        self.ancestors
+            .iter()
+            .rev()
+            .flat_map(|(_, lines)| lines.iter())
+            .chain(self.lines.iter())
+            .filter_map(scripts::Loaded::from_line)
+            .collect()
+    }
+
+    /// `resume`: every script and module the run loaded must be found again as it was
+    /// (the top script is checked by [`script_for`]); the error names each one that is not,
+    /// and what to do.
+    pub fn scripts_unchanged(&self) -> Result<(), String> {
+        let changed = scripts::changed_since(&self.loaded(), &scripts::search_path());
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let lines: Vec<String> = changed.iter().map(|c| format!("  {}", c.line())).collect();
+        Err(format!(
+            "{} script(s) run {id} loaded changed since: resume runs the same scripts, and these are not:\n{}\nput them back as they were, or unwind the run (`hascript unwind {id}`) and start a new one",
+            changed.len(),
+            lines.join("\n"),
+            id = self.id
+        ))
+    }
+
+    /// `unwind`: the scripts it loaded that changed since, among those its recovery routines
+    /// (pending, or left undone and offered again) would run now: each routine's procedure
+    /// and the modules it imports.
+    pub fn changed_for_unwind(&self) -> Vec<scripts::Changed> {
+        let search = scripts::search_path();
+        let mut runs: Vec<scripts::Loaded> = Vec::new();
+        let names = self
+            .pending
+            .iter()
+            .filter_map(|p| p.routine.as_ref())
+            .chain(self.left.iter().filter_map(|l| l.routine.as_ref()))
+            .filter_map(|r| r.get("procedure").and_then(Value::as_str));
+        for name in names {
+            runs.extend(crate::engine::procedure::loads_of(name, &search));
+        }
+        scripts::changed_since(&self.loaded(), &search)
+            .into_iter()
+            .filter(|c| runs.iter().any(|r| r.same_script(&c.then)))
+            .collect()
+    }
+
     /// Lines for the operator about the change commands whose outcome is unknown.
     pub fn unknown_lines(&self) -> Vec<String> {
         self.unknown

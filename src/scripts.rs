@@ -150,8 +150,176 @@ pub enum Origin {
     File,
 }
 
+impl Origin {
+    /// Its name in the journal (`script_loaded`'s `origin`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Origin::Shipped => "shipped",
+            Origin::SearchPath => "hascript_path",
+            Origin::File => "file",
+        }
+    }
+
+    /// The origin a journal names, if it is one.
+    pub fn from_name(name: &str) -> Option<Origin> {
+        match name {
+            "shipped" => Some(Origin::Shipped),
+            "hascript_path" => Some(Origin::SearchPath),
+            "file" => Some(Origin::File),
+            _ => None,
+        }
+    }
+}
+
+pub use crate::journal::LoadKind;
+
+/// A script or module a run loaded besides its top script, as its journal records it
+/// (`script_loaded`): how to find it again and the SHA-256 of the text it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// The name it was found by: a procedure's name, or a module's import path.
+    pub name: String,
+    /// What loaded it.
+    pub kind: LoadKind,
+    /// Where it came from: found by `name` (shipped or `HASCRIPT_PATH`), or the file
+    /// beside the script that imported it.
+    pub origin: Origin,
+    /// The file, when it came from one (absolute).
+    pub path: Option<PathBuf>,
+    /// SHA-256 of its text.
+    pub sha256: String,
+}
+
+impl Loaded {
+    /// `script`, found by `name` ([`find`]: a procedure, or a module on `HASCRIPT_PATH` or
+    /// shipped), or read from a file beside the importing script (`script.origin` is
+    /// [`Origin::File`]).
+    pub fn of(name: &str, kind: LoadKind, script: &Script) -> Loaded {
+        Loaded {
+            name: name.to_string(),
+            kind,
+            origin: script.origin.clone(),
+            path: script.path.as_deref().map(absolute),
+            sha256: crate::journal::sha256_hex(script.text.as_bytes()),
+        }
+    }
+
+    /// The `script_loaded` line `v` read back; `None` for another line.
+    pub fn from_line(v: &serde_json::Value) -> Option<Loaded> {
+        if v.get("event")?.as_str()? != "script_loaded" {
+            return None;
+        }
+        let s = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+        Some(Loaded {
+            name: s("name")?.to_string(),
+            kind: serde_json::from_value(v.get("kind")?.clone()).ok()?,
+            origin: Origin::from_name(s("origin")?)?,
+            path: s("path").map(PathBuf::from),
+            sha256: s("sha256")?.to_string(),
+        })
+    }
+
+    /// What identifies it across runs: its file when it came from beside its importer,
+    /// else the name it is found by.
+    fn key(&self) -> String {
+        match (&self.origin, &self.path) {
+            (Origin::File, Some(p)) => format!("file:{}", p.display()),
+            _ => format!("name:{}", self.name),
+        }
+    }
+
+    /// Whether `other` is the same script found the same way (its version aside).
+    pub fn same_script(&self, other: &Loaded) -> bool {
+        self.key() == other.key()
+    }
+
+    /// It as a run would load it now, the same way: the file at its recorded path (from
+    /// beside its importer), else found again by name (`HASCRIPT_PATH`, then shipped).
+    pub fn now(&self, search: &[PathBuf]) -> Result<Script, String> {
+        match (&self.origin, &self.path) {
+            (Origin::File, Some(p)) => read_file(p, &p.display().to_string(), Origin::File),
+            _ => find(&self.name, search).ok_or_else(|| {
+                format!(
+                    "no {} {} on HASCRIPT_PATH nor shipped",
+                    self.kind_word(),
+                    self.name
+                )
+            }),
+        }
+    }
+
+    fn kind_word(&self) -> &'static str {
+        match self.kind {
+            LoadKind::Module => "module",
+            LoadKind::Procedure | LoadKind::Routine => "procedure",
+        }
+    }
+
+    /// How the operator is told which script it is: `module lib/ldoms/migration
+    /// (HASCRIPT_PATH: /site/lib/ldoms/migration.rhai)`.
+    pub fn label(&self) -> String {
+        let from = match (&self.origin, &self.path) {
+            (Origin::Shipped, _) => "shipped".to_string(),
+            (Origin::SearchPath, Some(p)) => format!("HASCRIPT_PATH: {}", p.display()),
+            (_, Some(p)) => format!("file: {}", p.display()),
+            (_, None) => self.origin.name().to_string(),
+        };
+        format!("{} {} ({from})", self.kind_word(), self.name)
+    }
+}
+
+/// A script a dead run loaded that a run would not load as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// What the dead run loaded.
+    pub then: Loaded,
+    /// What a run would load now, or why nothing.
+    pub now: Result<Script, String>,
+}
+
+impl Changed {
+    /// One line for the operator: the script, its recorded hash, what it is now.
+    pub fn line(&self) -> String {
+        let now = match &self.now {
+            Ok(s) => format!(
+                "now sha256 {} ({})",
+                crate::journal::sha256_hex(s.text.as_bytes()),
+                s.origin_label()
+            ),
+            Err(e) => format!("now missing: {e}"),
+        };
+        format!(
+            "{}: sha256 {} when the run loaded it, {now}",
+            self.then.label(),
+            self.then.sha256
+        )
+    }
+}
+
+/// The scripts of `records` (a dead run's `script_loaded` lines, oldest first; the latest
+/// record of a script counts) whose text a run would not find again as it was.
+pub fn changed_since(records: &[Loaded], search: &[PathBuf]) -> Vec<Changed> {
+    let mut latest: Vec<Loaded> = Vec::new();
+    for r in records {
+        match latest.iter_mut().find(|l| l.key() == r.key()) {
+            Some(l) => *l = r.clone(),
+            None => latest.push(r.clone()),
+        }
+    }
+    latest
+        .into_iter()
+        .filter_map(|then| {
+            let now = then.now(search);
+            let same = now
+                .as_ref()
+                .is_ok_and(|s| crate::journal::sha256_hex(s.text.as_bytes()) == then.sha256);
+            (!same).then_some(Changed { then, now })
+        })
+        .collect()
+}
+
 /// A script ready to compile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
     /// The name errors use: the file path, or the shipped name.
     pub source_name: String,
@@ -824,5 +992,67 @@ mod tests {
         assert!(s.and_then(|s| s.path).is_some());
         assert!(find("ldoms/../mine", &[dir.path().to_path_buf()]).is_none());
         assert!(all_names(&[dir.path().to_path_buf()]).contains(&"ldoms/mine".to_string()));
+    }
+
+    #[test]
+    fn a_loaded_script_is_found_again_the_same_way_and_its_latest_record_counts() {
+        use crate::journal::sha256_hex;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let search = vec![dir.path().to_path_buf()];
+        let module = dir.path().join("lib").join("m.rhai");
+        std::fs::create_dir_all(module.parent().expect("parent")).expect("folder");
+        std::fs::write(&module, "fn f() { 1 }\n").expect("write");
+        let beside = dir.path().join("helper.rhai");
+        std::fs::write(&beside, "fn h() { 1 }\n").expect("write");
+        let found = find("lib/m", &search).expect("on HASCRIPT_PATH");
+        let m = Loaded::of("lib/m", LoadKind::Module, &found);
+        assert_eq!(m.origin, Origin::SearchPath);
+        let h = Loaded {
+            name: "helper".into(),
+            kind: LoadKind::Module,
+            origin: Origin::File,
+            path: Some(beside.clone()),
+            sha256: sha256_hex(b"fn h() { 1 }\n"),
+        };
+        let shipped = find("ldoms/recover-migration", &[]).expect("shipped");
+        let r = Loaded::of("ldoms/recover-migration", LoadKind::Routine, &shipped);
+        assert_eq!((r.origin.clone(), r.path.clone()), (Origin::Shipped, None));
+        // Read back from its journal line.
+        let line = serde_json::json!({"event": "script_loaded", "name": "lib/m", "kind": "module",
+            "origin": "hascript_path", "path": m.path.as_ref().map(|p| p.display().to_string()),
+            "sha256": m.sha256});
+        assert_eq!(Loaded::from_line(&line), Some(m.clone()));
+        let all = [m.clone(), h.clone(), r.clone()];
+        assert!(changed_since(&all, &search).is_empty());
+        // Edited: named, with the hash it has now.
+        std::fs::write(&module, "fn f() { 2 }\n").expect("write");
+        let c = changed_since(&all, &search);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(
+            c[0].line().contains("module lib/m (HASCRIPT_PATH: "),
+            "{}",
+            c[0].line()
+        );
+        assert!(
+            c[0].line().contains(&sha256_hex(b"fn f() { 2 }\n")),
+            "{}",
+            c[0].line()
+        );
+        // A later record of the same script (a continuation that accepted it) counts.
+        let newer = Loaded::of(
+            "lib/m",
+            LoadKind::Module,
+            &find("lib/m", &search).expect("found"),
+        );
+        assert!(changed_since(&[m.clone(), newer], &search).is_empty());
+        // Gone: named as missing. A file beside its importer is read at its recorded path.
+        std::fs::remove_file(&beside).expect("remove");
+        let c = changed_since(&[h], &search);
+        assert!(c.len() == 1 && c[0].now.is_err(), "{c:?}");
+        // An override appearing on HASCRIPT_PATH for a shipped procedure is a change too.
+        let over = dir.path().join("ldoms").join("recover-migration.rhai");
+        std::fs::create_dir_all(over.parent().expect("parent")).expect("folder");
+        std::fs::write(&over, "// site copy\n").expect("write");
+        assert_eq!(changed_since(&[r], &search).len(), 1);
     }
 }

@@ -281,10 +281,10 @@ pub fn build_engine(run: &RunEnv) -> Engine {
     // No constant folding: it reads a constant map's missing property (`params.targt`) as `()` at
     // compile time, bypassing the missing-property error below.
     engine.set_optimization_level(rhai::OptimizationLevel::None);
-    engine.set_module_resolver(resolver::Resolver::new(
-        run.search_path.clone(),
-        run.sources.clone(),
-    ));
+    engine.set_module_resolver(
+        resolver::Resolver::new(run.search_path.clone(), run.sources.clone())
+            .with_journal(run.journal.clone()),
+    );
 
     let ui = run.ctx.ui.clone();
     engine.on_print(move |s| ui.info(s));

@@ -74,18 +74,32 @@ fn child_env(env: &RunEnv, params: BTreeMap<String, String>) -> RunEnv {
     child
 }
 
-/// Compile procedure `name` (HASCRIPT_PATH or shipped) for a nested run.
-fn load(
-    env: &RunEnv,
-    name: &str,
-    pos: Position,
-) -> RhaiRes<(crate::scripts::Script, Engine, rhai::AST, RunEnv)> {
+/// Find procedure `name` (HASCRIPT_PATH or shipped) and record it in the run's journal
+/// (`script_loaded`): what `resume` and `unwind` compare against later.
+fn find(env: &RunEnv, name: &str, pos: Position) -> RhaiRes<crate::scripts::Script> {
     let script = crate::scripts::find(name, &env.search_path).ok_or_else(|| {
         usage(
             format!("no procedure {name}: neither on HASCRIPT_PATH nor shipped"),
             pos,
         )
     })?;
+    if let Some(j) = &env.journal {
+        j.script_loaded(&crate::scripts::Loaded::of(
+            name,
+            crate::scripts::LoadKind::Procedure,
+            &script,
+        ));
+    }
+    Ok(script)
+}
+
+/// Compile procedure `name` (HASCRIPT_PATH or shipped) for a nested run.
+fn load(
+    env: &RunEnv,
+    name: &str,
+    pos: Position,
+) -> RhaiRes<(crate::scripts::Script, Engine, rhai::AST, RunEnv)> {
+    let script = find(env, name, pos)?;
     let child = child_env(env, BTreeMap::new());
     let engine = build_engine(&child);
     let ast = compile(&engine, &child, &script.source_name, &script.text)?;
@@ -100,22 +114,42 @@ pub fn run_procedure(
     params: BTreeMap<String, String>,
     pos: Position,
 ) -> RhaiRes<Dynamic> {
-    let script = crate::scripts::find(name, &env.search_path).ok_or_else(|| {
-        usage(
-            format!("no procedure {name}: neither on HASCRIPT_PATH nor shipped"),
-            pos,
-        )
-    })?;
+    let script = find(env, name, pos)?;
     let _entered = enter(env, &script.source_name, pos)?;
     let child = child_env(env, params);
     let engine = build_engine(&child);
     let ast = compile(&engine, &child, &script.source_name, &script.text)?;
     let mut scope = child.scope();
-    engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+    engine
+        .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+        .map_err(|e| in_procedure(e, &script.source_name, pos))
 }
 
+/// An error a nested procedure ended with, as arising in that procedure's source (called at
+/// `pos` of its caller): the report then shows the procedure's line, not a line of the
+/// caller's file with the same number. `catch` still sees the error itself (Rhai unwraps it).
+fn in_procedure(
+    e: Box<rhai::EvalAltResult>,
+    source_name: &str,
+    pos: Position,
+) -> Box<rhai::EvalAltResult> {
+    rhai::EvalAltResult::ErrorInFunctionCall(
+        format!("{PROCEDURE_FRAME}{source_name}"),
+        source_name.to_string(),
+        e,
+        pos,
+    )
+    .into()
+}
+
+/// How [`in_procedure`]'s frame is named (report.rs words it as a procedure, not a function).
+pub const PROCEDURE_FRAME: &str = "procedure ";
+
 /// Call function `func` of procedure `name` without running the procedure's body (the
-/// procedure's own `preflight(guest, target)`, which its body also calls).
+/// procedure's own `preflight(guest, target)`, which its body also calls): only the
+/// procedure's top-level `import`s run first, so the function sees the modules it would see
+/// in a run of the whole procedure. The procedure counts as running meanwhile: a call that
+/// re-enters it is refused as in [`run_procedure`].
 pub fn call_procedure_fn(
     env: &RunEnv,
     name: &str,
@@ -124,6 +158,9 @@ pub fn call_procedure_fn(
     pos: Position,
 ) -> RhaiRes<Dynamic> {
     let (script, engine, ast, child) = load(env, name, pos)?;
+    // Re-entry too: a `preflight` that calls `hypervisor.preflight` would otherwise build
+    // engine after engine until the thread's stack overflows.
+    let _entered = enter(env, &script.source_name, pos)?;
     let arity = args.len();
     if !ast
         .iter_functions()
@@ -140,9 +177,24 @@ pub fn call_procedure_fn(
             pos,
         ));
     }
+    // The procedure's top-level imports run first, as when the whole procedure runs (its
+    // functions may use a module it imports at its top); nothing else of its body does.
+    let imports: Vec<rhai::Stmt> = ast
+        .statements()
+        .iter()
+        .filter(|s| matches!(s, rhai::Stmt::Import(x, _) if matches!(x.0, rhai::Expr::StringConstant(..))))
+        .cloned()
+        .collect();
+    let ast = rhai::AST::new_with_source(
+        imports,
+        ast.shared_lib().clone(),
+        script.source_name.as_str(),
+    );
     let mut scope = child.scope();
-    let opts = rhai::CallFnOptions::new().eval_ast(false);
-    engine.call_fn_with_options::<Dynamic>(opts, &mut scope, &ast, func, args)
+    let opts = rhai::CallFnOptions::new().eval_ast(true);
+    engine
+        .call_fn_with_options::<Dynamic>(opts, &mut scope, &ast, func, args)
+        .map_err(|e| in_procedure(e, &script.source_name, pos))
 }
 
 /// The procedure the site's driver runs for `generic`, or `None` (the driver's Rust).
@@ -208,6 +260,26 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
             }
         },
     );
+}
+
+/// The scripts a run of procedure `name` would load now (`HASCRIPT_PATH` folders
+/// `search`, then shipped): the procedure and every module it imports, found without
+/// running anything, as `script_loaded` records them. Empty when there is no such
+/// procedure.
+pub fn loads_of(name: &str, search: &[std::path::PathBuf]) -> Vec<crate::scripts::Loaded> {
+    use crate::scripts::{LoadKind, Loaded};
+    let Some(script) = crate::scripts::find(name, search) else {
+        return Vec::new();
+    };
+    let mut env = RunEnv::offline(std::sync::Arc::new(crate::output::ConsoleUi::new(false)));
+    env.search_path = search.to_vec();
+    let engine = build_engine(&env);
+    let resolver = super::resolver::Resolver::new(search.to_vec(), env.sources.clone());
+    let mut out = vec![Loaded::of(name, LoadKind::Procedure, &script)];
+    for (m, by) in resolver.imported(&engine, &script.source_name, &script.text) {
+        out.push(Loaded::of(&by, LoadKind::Module, &m));
+    }
+    out
 }
 
 /// The words of an error a nested procedure ended with: its message and remedy.

@@ -403,6 +403,8 @@ pub fn render(err: &EvalAltResult, main_source: &str, sources: &HashMap<String, 
             EvalAltResult::ErrorInFunctionCall(name, fsrc, inner, pos) => {
                 let what = if name.starts_with("anon$") {
                     "in a closure called".to_string()
+                } else if let Some(p) = name.strip_prefix(super::procedure::PROCEDURE_FRAME) {
+                    format!("in the procedure {p} run")
                 } else {
                     format!("in call to function '{name}'")
                 };

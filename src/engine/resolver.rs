@@ -30,6 +30,8 @@ pub struct Resolver {
     /// Per thread, the modules being imported, outermost first (the importing script at
     /// the bottom): what an import cycle is detected against.
     chains: Mutex<HashMap<ThreadId, Vec<(String, String)>>>,
+    /// The run's journal, which records every module loaded (`script_loaded`).
+    journal: Option<std::sync::Arc<crate::journal::Recorder>>,
 }
 
 impl Resolver {
@@ -40,7 +42,17 @@ impl Resolver {
             sources,
             cache: Mutex::new(HashMap::new()),
             chains: Mutex::new(HashMap::new()),
+            journal: None,
         }
+    }
+
+    /// The same, recording each module it loads in the run's `journal`.
+    pub fn with_journal(
+        mut self,
+        journal: Option<std::sync::Arc<crate::journal::Recorder>>,
+    ) -> Self {
+        self.journal = journal;
+        self
     }
 }
 
@@ -125,19 +137,38 @@ impl Resolver {
     }
 
     fn locate(&self, source: Option<&str>, stem: &str) -> Option<(String, String)> {
-        let read = |p: PathBuf| -> Option<(String, String)> {
+        self.locate_script(source, stem)
+            .map(|(s, _)| (s.source_name, s.text))
+    }
+
+    /// The module `import stem` from the script named `source` loads, and the name it was
+    /// found by (`stem` for a file beside the importer; the name [`scripts::find`] found on
+    /// `HASCRIPT_PATH` or shipped otherwise): what the journal records to find it again.
+    pub fn locate_script(
+        &self,
+        source: Option<&str>,
+        stem: &str,
+    ) -> Option<(scripts::Script, String)> {
+        let read = |p: PathBuf| -> Option<scripts::Script> {
             if p.is_file() {
                 std::fs::read_to_string(&p)
                     .ok()
-                    .map(|t| (p.display().to_string(), t))
+                    .map(|text| scripts::Script {
+                        source_name: p.display().to_string(),
+                        text,
+                        path: Some(std::path::absolute(&p).unwrap_or(p)),
+                        origin: scripts::Origin::File,
+                        shadowed: None,
+                    })
             } else {
                 None
             }
         };
+        let found = |name: String| scripts::find(&name, &self.search).map(|s| (s, name));
         match home_of(source) {
             Some(Ok(dir)) => {
                 if let Some(f) = read(dir.join(format!("{stem}.rhai"))) {
-                    return Some(f);
+                    return Some((f, stem.to_string()));
                 }
                 // An override on HASCRIPT_PATH (`FOLDER/ldoms/x.rhai`) imports as the
                 // shipped script it replaces would: `ldoms/NAME` next.
@@ -150,20 +181,19 @@ impl Resolver {
                     (!parts.is_empty()).then(|| parts.join("/"))
                 });
                 if let Some(prefix) = prefix {
-                    if let Some(s) = scripts::find(&format!("{prefix}/{stem}"), &self.search) {
-                        return Some((s.source_name, s.text));
+                    if let Some(f) = found(format!("{prefix}/{stem}")) {
+                        return Some(f);
                     }
                 }
             }
             Some(Err(prefix)) if !prefix.is_empty() => {
-                let name = format!("{prefix}/{stem}");
-                if let Some(s) = scripts::find(&name, &self.search) {
-                    return Some((s.source_name, s.text));
+                if let Some(f) = found(format!("{prefix}/{stem}")) {
+                    return Some(f);
                 }
             }
             _ => {}
         }
-        scripts::find(stem, &self.search).map(|s| (s.source_name, s.text))
+        found(stem.to_string())
     }
 }
 
@@ -239,6 +269,36 @@ impl Resolver {
         let mut done = HashSet::new();
         let mut chain = vec![(chain_key(name), name.to_string())];
         self.walk(engine, text, &mut chain, &mut done)
+    }
+
+    /// Every module the script named `name` with `text` imports, directly or through
+    /// others, as a run would load them now, each with the name it was found by (read
+    /// without running anything: what `unwind` compares with what a dead run loaded).
+    pub fn imported(
+        &self,
+        engine: &Engine,
+        name: &str,
+        text: &str,
+    ) -> Vec<(scripts::Script, String)> {
+        let mut out: Vec<(scripts::Script, String)> = Vec::new();
+        let mut todo = vec![(name.to_string(), text.to_string())];
+        while let Some((current, text)) = todo.pop() {
+            for (path, _) in super::lint::imports(engine, &text) {
+                let Ok(stem) = check_import(&path) else {
+                    continue;
+                };
+                let Some((s, by)) = self.locate_script(Some(&current), stem) else {
+                    continue;
+                };
+                if s.source_name == name || out.iter().any(|(o, _)| o.source_name == s.source_name)
+                {
+                    continue;
+                }
+                todo.push((s.source_name.clone(), s.text.clone()));
+                out.push((s, by));
+            }
+        }
+        out
     }
 
     fn walk(
@@ -359,7 +419,7 @@ impl ModuleResolver for Resolver {
         pos: Position,
     ) -> Result<SharedModule, Box<EvalAltResult>> {
         let stem = check_import(path).map_err(|m| usage(m, pos))?;
-        let Some((name, text)) = self.locate(source, stem) else {
+        let Some((script, found_by)) = self.locate_script(source, stem) else {
             return Err(EvalAltResult::ErrorModuleNotFound(
                 format!(
                     "{path} (looked in the script's folder, HASCRIPT_PATH and the shipped scripts)"
@@ -368,6 +428,7 @@ impl ModuleResolver for Resolver {
             )
             .into());
         };
+        let (name, text) = (script.source_name.clone(), script.text.clone());
         if let Some(m) = self
             .cache
             .lock()
@@ -377,6 +438,13 @@ impl ModuleResolver for Resolver {
             return Ok(m.clone());
         }
         let _in_chain = self.enter(source, &name, pos)?;
+        if let Some(j) = &self.journal {
+            j.script_loaded(&scripts::Loaded::of(
+                &found_by,
+                scripts::LoadKind::Module,
+                &script,
+            ));
+        }
         self.sources
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -57,6 +57,39 @@ pub fn continue_run(c: Continue) -> i32 {
             if dead.pending.is_empty() && dead.left.is_empty() { String::new() } else { format!(", and `hascript unwind {}` for the routines it left pending or undone", dead.id) }
         ));
     }
+    // The scripts and modules the run loaded besides its top script (whose own check is
+    // `resume::script_for`'s): resume refuses when one changed; unwind, which must stay
+    // possible, names them and asks.
+    if !unwind {
+        if let Err(e) = dead.scripts_unchanged() {
+            return usage(e);
+        }
+    } else {
+        let changed = dead.changed_for_unwind();
+        if !changed.is_empty() {
+            let list: Vec<String> = changed.iter().map(|c| format!("  {}", c.line())).collect();
+            eprintln!(
+                "warning: the recovery routine(s) of run {id} run scripts that changed since run {id} loaded them:\n{}\nunwind runs them as they are now (each routine reads the real state first); if a change was not meant, put the script back as it was",
+                list.join("\n"),
+                id = dead.id
+            );
+            let q = format!("Unwind run {} with the scripts as they are now?", dead.id);
+            match hascript_api::Ui::confirm(&ConsoleUi::new(yes), &q) {
+                Ok(true) => {}
+                Ok(false) => {
+                    eprintln!("declined: nothing was sent (exit 5); put the scripts back as they were, or unwind with --yes");
+                    return EXIT_DECLINED;
+                }
+                Err(e) => {
+                    eprintln!(
+                        "error: {}; or add --yes to unwind with the scripts as they are now",
+                        e.message
+                    );
+                    return EXIT_DECLINED;
+                }
+            }
+        }
+    }
     let spec = match dead.site_spec() {
         Ok(s) => s,
         Err(e) => return usage(e),
