@@ -146,12 +146,32 @@ mod tests {
     #[test]
     fn the_newest_real_record_of_the_same_site_wins() {
         let d = tempfile::tempdir().expect("tempdir");
-        write(d.path(), "20260101T000000.000Z-aaaaaa", &[header("/s", false), mark("g1", 10), mark("g1", 20)]);
-        write(d.path(), "20260102T000000.000Z-aaaaaa", &[header("/s", false), mark("g1", 30)]);
+        write(
+            d.path(),
+            "20260101T000000.000Z-aaaaaa",
+            &[header("/s", false), mark("g1", 10), mark("g1", 20)],
+        );
+        write(
+            d.path(),
+            "20260102T000000.000Z-aaaaaa",
+            &[header("/s", false), mark("g1", 30)],
+        );
         // Another site, a dry run and this run itself never count.
-        write(d.path(), "20260103T000000.000Z-aaaaaa", &[header("/other", false), mark("g1", 99)]);
-        write(d.path(), "20260104T000000.000Z-aaaaaa", &[header("/s", true), mark("g1", 98)]);
-        write(d.path(), "20260105T000000.000Z-aaaaaa", &[header("/s", false), mark("g1", 97)]);
+        write(
+            d.path(),
+            "20260103T000000.000Z-aaaaaa",
+            &[header("/other", false), mark("g1", 99)],
+        );
+        write(
+            d.path(),
+            "20260104T000000.000Z-aaaaaa",
+            &[header("/s", true), mark("g1", 98)],
+        );
+        write(
+            d.path(),
+            "20260105T000000.000Z-aaaaaa",
+            &[header("/s", false), mark("g1", 97)],
+        );
         let site = SiteRecord::Sim {
             scenario: "ldoms".into(),
             state: Some("/s".into()),

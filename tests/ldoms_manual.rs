@@ -59,7 +59,11 @@ fn redo_from_step_1_sends_clovmmigrate_u_again_and_ends_once_the_fault_is_gone()
     let first = site.run("ldoms/live-migration", &MIGRATE, &[]);
     assert_eq!(first.code, 3, "{}", first.dump());
     let out = first.all();
-    assert!(out.contains("redo 17.3.1.2 from step 1"), "{}", first.dump());
+    assert!(
+        out.contains("redo 17.3.1.2 from step 1"),
+        "{}",
+        first.dump()
+    );
     assert!(out.contains("ldoms/post-migration"), "{}", first.dump());
 
     // The remedy as an operator follows it: run ldoms/post-migration. Step 2 failed, so
@@ -73,7 +77,11 @@ fn redo_from_step_1_sends_clovmmigrate_u_again_and_ends_once_the_fault_is_gone()
     );
     // The fault is still there: the same verdict and remedy, honestly.
     assert_eq!(again.code, 3, "{}", again.dump());
-    assert!(again.all().contains("redo 17.3.1.2 from step 1"), "{}", again.dump());
+    assert!(
+        again.all().contains("redo 17.3.1.2 from step 1"),
+        "{}",
+        again.dump()
+    );
 
     // The cause is dealt with: the same remedy now ends the procedure.
     set_fault(&site, "sf_test_failed", Value::Array(Vec::new()));
@@ -107,7 +115,11 @@ fn message_7245_is_named_again_by_a_second_post_migration() {
     let site = moved_by_hand_to_box3();
     let first = site.run("ldoms/post-migration", &["guest=guest2"], &[]);
     assert_eq!(first.code, 3, "{}", first.dump());
-    assert!(first.all().contains("first SSH connection"), "{}", first.dump());
+    assert!(
+        first.all().contains("first SSH connection"),
+        "{}",
+        first.dump()
+    );
 
     let second = site.run("ldoms/post-migration", &["guest=guest2"], &[]);
     assert_eq!(second.code, 3, "{}", second.dump());
@@ -146,9 +158,17 @@ fn verify_fence_scans_messages_from_the_size_journaled_before_the_latest_u() {
     assert_eq!(check.code, 3, "{}", check.dump());
     let text = check.all();
     assert!(text.contains("7245"), "{}", check.dump());
-    assert!(text.contains("after the latest clovmmigrate -u"), "{}", check.dump());
+    assert!(
+        text.contains("after the latest clovmmigrate -u"),
+        "{}",
+        check.dump()
+    );
     assert!(!text.contains("may be older"), "{}", check.dump());
-    assert!(text.contains("connect once with ssh to the XSCF"), "{}", check.dump());
+    assert!(
+        text.contains("connect once with ssh to the XSCF"),
+        "{}",
+        check.dump()
+    );
 }
 
 #[test]
@@ -157,7 +177,12 @@ fn without_a_journaled_size_every_7245_line_is_listed_with_its_time_and_may_be_o
     // 17.3.1.2 step 1 by hand too: no run journaled the size of the logs before it.
     site.exec_ok(
         "cd2",
-        &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-u", "guest2", "cd3"],
+        &[
+            "/etc/opt/FJSVcluster/bin/clovmmigrate",
+            "-u",
+            "guest2",
+            "cd3",
+        ],
     );
     let check = site.run("ldoms/verify-fence", &[], &[]);
     assert_eq!(check.code, 3, "{}", check.dump());
@@ -227,12 +252,16 @@ fn the_finish_step_keeps_cftool_and_spconfig_before_and_after_as_evidence() {
     let ev = &v["evidence"];
     for when in ["before", "after"] {
         assert!(
-            ev[when]["cftool_n"].as_array().is_some_and(|a| a.len() == 2),
+            ev[when]["cftool_n"]
+                .as_array()
+                .is_some_and(|a| a.len() == 2),
             "{when}: {ev}"
         );
         for cd in ["cd2", "cd3"] {
             assert!(
-                ev[when]["spconfigs"][cd].as_array().is_some_and(|a| !a.is_empty()),
+                ev[when]["spconfigs"][cd]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty()),
                 "{when} {cd}: {ev}"
             );
         }
@@ -268,7 +297,11 @@ fn a_clovmmigrate_u_that_saves_no_configuration_is_reported() {
         r.dump()
     );
     assert!(text.contains("ldm add-spconfig"), "{}", r.dump());
-    assert!(!text.contains("saved no configuration on cd2"), "{}", r.dump());
+    assert!(
+        !text.contains("saved no configuration on cd2"),
+        "{}",
+        r.dump()
+    );
     let v = step_value(&journal_of(&r), "17.3.1.2 step 1");
     assert_eq!(v["readback"]["ok"], false, "{v}");
 }

@@ -263,9 +263,12 @@ impl Run {
         // Earlier runs' records on this site (log sizes before clovmmigrate -u), read from
         // their journals when a driver first asks.
         if let Ok(dir) = journal::runs_dir() {
-            built.ctx.history.set(Arc::new(crate::history::JournalHistory::new(
-                dir, &site_rec, &run_id,
-            )));
+            built
+                .ctx
+                .history
+                .set(Arc::new(crate::history::JournalHistory::new(
+                    dir, &site_rec, &run_id,
+                )));
         }
         let header = journal::Event::Run(journal::RunHeader {
             version: env!("CARGO_PKG_VERSION").to_string(),

@@ -334,9 +334,13 @@ pub(crate) fn syslog_time(line: &str) -> Option<String> {
     let mut w = line.split_whitespace();
     let (month, day, time) = (w.next()?, w.next()?, w.next()?);
     let clock = time.len() == 8
-        && time
-            .char_indices()
-            .all(|(i, c)| if i == 2 || i == 5 { c == ':' } else { c.is_ascii_digit() });
+        && time.char_indices().all(|(i, c)| {
+            if i == 2 || i == 5 {
+                c == ':'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     let ok = month.len() == 3
         && month.chars().all(|c| c.is_ascii_alphabetic())
         && day.len() <= 2
@@ -357,10 +361,14 @@ mod tests {
     #[test]
     fn syslog_time_is_read_from_the_line() {
         assert_eq!(
-            syslog_time("Nov 21 00:14:40 guest1 SMAWsf: [ID 702911 daemon.err] x:7245:y").as_deref(),
+            syslog_time("Nov 21 00:14:40 guest1 SMAWsf: [ID 702911 daemon.err] x:7245:y")
+                .as_deref(),
             Some("Nov 21 00:14:40")
         );
-        assert_eq!(syslog_time("Nov  1 09:05:00 g x").as_deref(), Some("Nov 1 09:05:00"));
+        assert_eq!(
+            syslog_time("Nov  1 09:05:00 g x").as_deref(),
+            Some("Nov 1 09:05:00")
+        );
         assert_eq!(syslog_time("2026-11-21T00:14:40 g x"), None);
         assert_eq!(syslog_time(""), None);
     }

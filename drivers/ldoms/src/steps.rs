@@ -220,7 +220,10 @@ impl Inner {
         let nodes = self.cf_nodes(None)?;
         let mut spconfigs = serde_json::Map::new();
         for cd in cds {
-            spconfigs.insert(cd.clone(), serde_json::to_value(self.spconfigs(cd)?).unwrap_or_default());
+            spconfigs.insert(
+                cd.clone(),
+                serde_json::to_value(self.spconfigs(cd)?).unwrap_or_default(),
+            );
         }
         Ok(json!({"cftool_n": nodes, "spconfigs": spconfigs}))
     }
@@ -243,7 +246,10 @@ impl Inner {
         let mut problems: Vec<String> = Vec::new();
         let mut saved_rows = Vec::new();
         for cd in cds {
-            let list = after["spconfigs"][cd].as_array().cloned().unwrap_or_default();
+            let list = after["spconfigs"][cd]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let name = |c: &Value| c["name"].as_str().unwrap_or("").to_string();
             let current = list
                 .iter()
@@ -282,12 +288,18 @@ impl Inner {
                 Ok(r) => r,
                 Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
                 Err(e) => {
-                    problems.push(format!("{}: clsnmpsetup -l could not be read: {}", g.name, e.message));
+                    problems.push(format!(
+                        "{}: clsnmpsetup -l could not be read: {}",
+                        g.name, e.message
+                    ));
                     continue;
                 }
             };
             let Some(r) = rows.iter().find(|r| r.domain_name == guest.domain) else {
-                problems.push(format!("{}: clsnmpsetup -l has no row for {}", g.name, guest.domain));
+                problems.push(format!(
+                    "{}: clsnmpsetup -l has no row for {}",
+                    g.name, guest.domain
+                ));
                 continue;
             };
             let ok = r.ppar_id_num() == Some(now_cd.ppar_id)
@@ -401,7 +413,9 @@ impl Inner {
 
     /// `clsnmpsetup -l` on every guest node (17.3.1.2 step 2: "on each guest domain
     /// node"), in inventory order: each node's rows, or why it could not be read.
-    pub(crate) fn sf_configs(&self) -> Result<Vec<(String, std::result::Result<Vec<SfConfigRow>, Error>)>> {
+    pub(crate) fn sf_configs(
+        &self,
+    ) -> Result<Vec<(String, std::result::Result<Vec<SfConfigRow>, Error>)>> {
         let mut out = Vec::new();
         for g in &self.topo.guests {
             match self.sf_config_on(&g.name) {
@@ -436,7 +450,10 @@ impl Inner {
             let rows = match rows {
                 Ok(r) => r,
                 Err(e) => {
-                    problems.push(format!("{host}: clsnmpsetup -l could not be read: {}", e.message));
+                    problems.push(format!(
+                        "{host}: clsnmpsetup -l could not be read: {}",
+                        e.message
+                    ));
                     continue;
                 }
             };
@@ -1115,7 +1132,12 @@ fn validate_path(what: &str, p: &str) -> Result<()> {
 
 /// How the `clsnmpsetup -l` rows of node `b` differ from node `a`'s, row by row (by
 /// cluster host name), in words; empty when they agree.
-fn row_differences(a_host: &str, a: &[&SfConfigRow], b_host: &str, b: &[&SfConfigRow]) -> Vec<String> {
+fn row_differences(
+    a_host: &str,
+    a: &[&SfConfigRow],
+    b_host: &str,
+    b: &[&SfConfigRow],
+) -> Vec<String> {
     let show = |r: &SfConfigRow| {
         format!(
             "PPAR {}, XSCF {}/{}, user {}",
@@ -1124,7 +1146,10 @@ fn row_differences(a_host: &str, a: &[&SfConfigRow], b_host: &str, b: &[&SfConfi
     };
     let mut out = Vec::new();
     for ra in a {
-        match b.iter().find(|rb| rb.cluster_host_name == ra.cluster_host_name) {
+        match b
+            .iter()
+            .find(|rb| rb.cluster_host_name == ra.cluster_host_name)
+        {
             None => out.push(format!("no row for {} on {b_host}", ra.cluster_host_name)),
             Some(rb) if rb != ra => out.push(format!(
                 "{}: {} on {a_host}, {} on {b_host}",
@@ -1136,7 +1161,10 @@ fn row_differences(a_host: &str, a: &[&SfConfigRow], b_host: &str, b: &[&SfConfi
         }
     }
     for rb in b {
-        if !a.iter().any(|ra| ra.cluster_host_name == rb.cluster_host_name) {
+        if !a
+            .iter()
+            .any(|ra| ra.cluster_host_name == rb.cluster_host_name)
+        {
             out.push(format!("no row for {} on {a_host}", rb.cluster_host_name));
         }
     }

@@ -204,7 +204,10 @@ fn update(st: &mut LdomsState, w: &mut World, cd: usize, guest: &str, target: &s
     let cf_node = st.guests[g].cf_node.clone();
     // A node this change does not reach (scenario fault) keeps the settings it had.
     for i in 0..st.guests.len() {
-        if st.fault.sf_settings_not_updated.contains(&st.guests[i].cf_node)
+        if st
+            .fault
+            .sf_settings_not_updated
+            .contains(&st.guests[i].cf_node)
             && st.guests[i].sf_config.is_none()
         {
             st.guests[i].sf_config = Some(st.cluster.sf_config.clone());
@@ -228,7 +231,11 @@ fn update(st: &mut LdomsState, w: &mut World, cd: usize, guest: &str, target: &s
     let now = w.now_ms;
     for &c in &check {
         // A scenario may make the save fail silently on a control domain.
-        if st.fault.spconfig_not_saved.contains(&st.control_domains[c].name) {
+        if st
+            .fault
+            .spconfig_not_saved
+            .contains(&st.control_domains[c].name)
+        {
             continue;
         }
         save_config(&mut st.control_domains[c].spconfigs, now);

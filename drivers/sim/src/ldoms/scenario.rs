@@ -198,13 +198,17 @@ pub(crate) fn apply(text: &str, st: &mut LdomsState, w: &mut World) -> Result<()
     }
     for n in &f.sf_settings_not_updated {
         if st.guest_by_cf(n).is_none() {
-            return Err(format!("[fault] sf_settings_not_updated: no CF node named {n}"));
+            return Err(format!(
+                "[fault] sf_settings_not_updated: no CF node named {n}"
+            ));
         }
     }
     st.fault.sf_settings_not_updated = f.sf_settings_not_updated;
     for c in &f.spconfig_not_saved {
         if st.cd(c).is_none() {
-            return Err(format!("[fault] spconfig_not_saved: no control domain named {c}"));
+            return Err(format!(
+                "[fault] spconfig_not_saved: no control domain named {c}"
+            ));
         }
     }
     st.fault.spconfig_not_saved = f.spconfig_not_saved;
