@@ -413,9 +413,7 @@ impl Inner {
 
     /// `clsnmpsetup -l` on every guest node (17.3.1.2 step 2: "on each guest domain
     /// node"), in inventory order: each node's rows, or why it could not be read.
-    pub(crate) fn sf_configs(
-        &self,
-    ) -> Result<Vec<(String, std::result::Result<Vec<SfConfigRow>, Error>)>> {
+    pub(crate) fn sf_configs(&self) -> Result<Vec<NodeSfConfig>> {
         let mut out = Vec::new();
         for g in &self.topo.guests {
             match self.sf_config_on(&g.name) {
@@ -438,7 +436,7 @@ impl Inner {
     /// [`Inner::sf_config_problems`] over rows already read, and whether nodes disagree.
     fn sf_config_problems_in(
         &self,
-        configs: &[(String, std::result::Result<Vec<SfConfigRow>, Error>)],
+        configs: &[NodeSfConfig],
         only: Option<&str>,
     ) -> Result<(Vec<String>, bool)> {
         let mut problems = Vec::new();
@@ -1129,6 +1127,9 @@ fn validate_path(what: &str, p: &str) -> Result<()> {
         )))
     }
 }
+
+/// One guest node's `clsnmpsetup -l`: its host and its rows, or why they could not be read.
+pub(crate) type NodeSfConfig = (String, std::result::Result<Vec<SfConfigRow>, Error>);
 
 /// How the `clsnmpsetup -l` rows of node `b` differ from node `a`'s, row by row (by
 /// cluster host name), in words; empty when they agree.
