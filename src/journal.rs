@@ -555,6 +555,18 @@ pub enum Event {
         /// For how long so far, in seconds.
         seconds: u64,
     },
+    /// The size of a log file on a host just before a change that makes the cluster write
+    /// to it (`/var/adm/messages` before `clovmmigrate -u`): a later scan of that file
+    /// starts there, in this run or any later one on the same site
+    /// ([`crate::history::JournalHistory`]).
+    LogMark {
+        /// The inventory host.
+        host: String,
+        /// The file's path on the host.
+        file: String,
+        /// Its size in bytes.
+        size: u64,
+    },
     /// A host lock was taken, refused, broken or released ([`crate::lock`]).
     Lock {
         /// The host.
@@ -1561,6 +1573,15 @@ impl Ui for JournalingUi {
         self.inner.result(text);
     }
 
+    fn log_mark(&self, host: &str, file: &str, size: u64) {
+        self.rec.note(&Event::LogMark {
+            host: host.into(),
+            file: file.into(),
+            size,
+        });
+        self.inner.log_mark(host, file, size);
+    }
+
     fn exposure(&self, what: &str, for_how_long: Duration) {
         self.settle();
         self.rec.note(&Event::Exposure {
@@ -1900,6 +1921,12 @@ pub fn timeline_line(v: &Value) -> Vec<String> {
             "{time}  exposure: {} for {} s",
             s("what"),
             n("seconds").unwrap_or(0)
+        )),
+        "log_mark" => out.push(format!(
+            "{time}  {}: {} is {} bytes (later scans start there)",
+            s("host"),
+            s("file"),
+            n("size").unwrap_or(0)
         )),
         "lock" => {
             let holder = v

@@ -13,6 +13,7 @@ pub mod docs;
 pub mod dryrun;
 pub mod engine;
 pub mod files;
+pub mod history;
 pub mod inventory;
 pub mod journal;
 pub mod lock;

@@ -259,6 +259,17 @@ impl Run {
             l.set_lock_dirs(built.lock_dirs.clone());
             l.set_site_hosts(built.hosts.clone());
         }
+        let site_rec = site_record(&spec, &built, &req.site);
+        // Earlier runs' records on this site (log sizes before clovmmigrate -u), read from
+        // their journals when a driver first asks.
+        if let Ok(dir) = journal::runs_dir() {
+            built
+                .ctx
+                .history
+                .set(Arc::new(crate::history::JournalHistory::new(
+                    dir, &site_rec, &run_id,
+                )));
+        }
         let header = journal::Event::Run(journal::RunHeader {
             version: env!("CARGO_PKG_VERSION").to_string(),
             user: me.user.clone(),
@@ -278,7 +289,7 @@ impl Run {
                     (k.clone(), v)
                 })
                 .collect(),
-            site: site_record(&spec, &built, &req.site),
+            site: site_rec,
             description: built.description.clone(),
             dry_run: dry,
             resumed_from: cont.as_ref().filter(|c| !c.unwind).map(|c| c.from.clone()),

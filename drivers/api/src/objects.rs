@@ -37,7 +37,36 @@ pub struct Context {
     pub ui: Arc<dyn Ui>,
     /// The run's recovery routines ([`Context::register_recovery`]).
     pub recoveries: Recoveries,
+    /// What earlier runs on this site recorded ([`History`]; empty until the run layer
+    /// sets it).
+    pub history: HistoryCell,
     changed: Arc<AtomicBool>,
+}
+
+/// What earlier runs on the same site recorded, read by the run layer from their journals
+/// on demand (drivers do no I/O of their own).
+pub trait History: Send + Sync {
+    /// The size of log `file` on `host` that the newest record of any earlier run gives
+    /// ([`crate::ui::Ui::log_mark`]), or `None` when no run recorded one.
+    fn log_mark(&self, host: &str, file: &str) -> Option<u64>;
+}
+
+/// The run's [`History`], set once by the run layer after the context was handed to the
+/// site (like [`Recoveries::set_log`]); shared by every clone of the context.
+#[derive(Clone, Default)]
+pub struct HistoryCell(Arc<std::sync::OnceLock<Arc<dyn History>>>);
+
+impl HistoryCell {
+    /// Set the history (the first call wins).
+    pub fn set(&self, h: Arc<dyn History>) {
+        let _ = self.0.set(h);
+    }
+
+    /// The newest recorded size of `file` on `host` (see [`History::log_mark`]); `None`
+    /// also when no history was set (a site outside a run, a test).
+    pub fn log_mark(&self, host: &str, file: &str) -> Option<u64> {
+        self.0.get().and_then(|h| h.log_mark(host, file))
+    }
 }
 
 impl Context {
@@ -54,6 +83,7 @@ impl Context {
             cancel,
             ui,
             recoveries: Recoveries::new(),
+            history: HistoryCell::default(),
             changed: Arc::new(AtomicBool::new(false)),
         }
     }

@@ -106,6 +106,13 @@ pub trait Ui: Send + Sync {
     fn exposure(&self, what: &str, for_how_long: Duration) {
         let _ = (what, for_how_long);
     }
+    /// The size in bytes of log `file` on `host` just before a change that makes the
+    /// cluster write to it (e.g. `/var/adm/messages` before `clovmmigrate -u`): the run's
+    /// journal records it as a `log_mark` event, which later runs read back through
+    /// [`crate::objects::History`]. Not shown to the operator.
+    fn log_mark(&self, host: &str, file: &str, size: u64) {
+        let _ = (host, file, size);
+    }
 }
 
 /// One wait as the operator sees it: progress on each poll ([`Waiter::progress`]) and

@@ -21,8 +21,13 @@ use crate::topology::{GuestDomain, Topology};
 pub(crate) struct Inner {
     pub ctx: Context,
     pub topo: Topology,
-    /// Log sizes at the start of the run, per (host, file): scans look only past them.
+    /// Log sizes at the start of the run, per (host, file): the time-sync scan looks only
+    /// past them.
     pub log_marks: Mutex<HashMap<(String, String), u64>>,
+    /// Sizes of `/var/adm/messages` per guest host just before this run's latest
+    /// `clovmmigrate -u` (also journaled: later runs read them through the context's
+    /// history).
+    pub update_marks: Mutex<HashMap<String, u64>>,
     /// Virtual or real time (seconds since epoch) of the last `clovmmigrate -u`.
     pub last_update: Mutex<Option<u64>>,
     /// Time of `clovmmigrate -p` in this run (how long the cluster ran without fencing).
@@ -42,6 +47,7 @@ impl Inner {
             ctx,
             topo,
             log_marks: Mutex::new(HashMap::new()),
+            update_marks: Mutex::new(HashMap::new()),
             last_update: Mutex::new(None),
             prepared_at: Mutex::new(None),
             finished: Mutex::new(Vec::new()),
@@ -227,6 +233,59 @@ impl Inner {
         Ok(out.stdout)
     }
 
+    /// Just before a `clovmmigrate -u`: the size of `/var/adm/messages` on every guest
+    /// node, kept for this run and journaled (`Ui::log_mark`) for any later one, so that
+    /// the search for message 7245 after it starts there (procedures.md A3: the manual
+    /// sets no time bound, and a later run must still see what this `-u` caused). Returns
+    /// `#{host: size}`; a node that does not answer has no entry (its whole file is read
+    /// later, and said to be so).
+    pub fn mark_before_update(&self) -> Result<serde_json::Value> {
+        let mut sizes = serde_json::Map::new();
+        for g in &self.topo.guests {
+            let size = match self.ctx.run(&cmd::file_size(&g.name, cmd::MESSAGES)) {
+                Ok(out) if out.success() => parse_wc(&out.stdout).unwrap_or(0),
+                // No file yet: everything written later is after the mark.
+                Ok(_) => 0,
+                Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                Err(_) => continue,
+            };
+            self.ctx.ui.log_mark(&g.name, cmd::MESSAGES, size);
+            self.update_marks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(g.name.clone(), size);
+            sizes.insert(g.name.clone(), size.into());
+        }
+        Ok(serde_json::Value::Object(sizes))
+    }
+
+    /// `/var/adm/messages` on `host` from its size before the latest `clovmmigrate -u`
+    /// (this run's, else the newest any earlier run on this site journaled), and whether
+    /// that size was known: `(text, true)`; with no record, the whole file and `false` (a
+    /// line found there may be older than the latest `-u`). A file smaller than the
+    /// recorded size was rotated since: all of it is newer.
+    pub fn messages_since_update(&self, host: &str) -> Result<(String, bool)> {
+        let this_run = self
+            .update_marks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(host)
+            .copied();
+        let mark = this_run.or_else(|| self.ctx.history.log_mark(host, cmd::MESSAGES));
+        let size_now = match self.ctx.run(&cmd::file_size(host, cmd::MESSAGES))? {
+            out if out.success() => parse_wc(&out.stdout).unwrap_or(0),
+            _ => return Ok((String::new(), mark.is_some())),
+        };
+        let offset = match mark {
+            Some(m) if m <= size_now => m,
+            _ => 0,
+        };
+        let out = self
+            .ctx
+            .run_ok(&cmd::file_from(host, cmd::MESSAGES, offset))?;
+        Ok((out.stdout, mark.is_some()))
+    }
+
     /// Record the time of a `clovmmigrate -u` (SF needs ~30 s before its verdict counts).
     pub fn set_last_update(&self, t: u64) {
         match self.last_update.lock() {
@@ -270,6 +329,26 @@ impl Inner {
     }
 }
 
+/// The syslog time at the start of a line (`Nov 21 00:14:40 host …` → `Nov 21 00:14:40`).
+pub(crate) fn syslog_time(line: &str) -> Option<String> {
+    let mut w = line.split_whitespace();
+    let (month, day, time) = (w.next()?, w.next()?, w.next()?);
+    let clock = time.len() == 8
+        && time.char_indices().all(|(i, c)| {
+            if i == 2 || i == 5 {
+                c == ':'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    let ok = month.len() == 3
+        && month.chars().all(|c| c.is_ascii_alphabetic())
+        && day.len() <= 2
+        && day.chars().all(|c| c.is_ascii_digit())
+        && clock;
+    ok.then(|| format!("{month} {day} {time}"))
+}
+
 /// First number of `wc -c` output (`    1234 /var/adm/messages`).
 fn parse_wc(s: &str) -> Option<u64> {
     s.split_whitespace().next()?.parse().ok()
@@ -277,7 +356,22 @@ fn parse_wc(s: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_wc;
+    use super::{parse_wc, syslog_time};
+
+    #[test]
+    fn syslog_time_is_read_from_the_line() {
+        assert_eq!(
+            syslog_time("Nov 21 00:14:40 guest1 SMAWsf: [ID 702911 daemon.err] x:7245:y")
+                .as_deref(),
+            Some("Nov 21 00:14:40")
+        );
+        assert_eq!(
+            syslog_time("Nov  1 09:05:00 g x").as_deref(),
+            Some("Nov 1 09:05:00")
+        );
+        assert_eq!(syslog_time("2026-11-21T00:14:40 g x"), None);
+        assert_eq!(syslog_time(""), None);
+    }
 
     #[test]
     fn wc_output_is_read() {

@@ -15,6 +15,7 @@ use crate::commands as cmd;
 use crate::facts::Inner;
 use crate::locate::Location;
 use crate::parse::cftool_n::NodeState;
+use crate::parse::clsnmpsetup_l::SfConfigRow;
 use crate::parse::log_scan;
 use crate::parse::sdtool_s::{self, AgentVerdict, SdtoolStatus};
 use crate::topology::{ControlDomain, GuestDomain};
@@ -46,6 +47,8 @@ pub const POLL: Duration = Duration::from_secs(10);
 pub const REMEDY_7245: &str = "message 7245: the first SSH connection from the guest nodes to the XSCF has not been completed. From each guest node, connect once with ssh to the XSCF of the box that hosts each guest, on XSCF-LAN#0 and XSCF-LAN#1, as the shutdown facility's XSCF user, and accept the host key; then redo 17.3.1.2 from step 1 (hascript run ldoms/post-migration). Details: PRIMECLUSTER messages guide, message 7245.";
 /// Remedy of TestFailed/InitFailed without 7245 (17.3.1.2 step 2).
 pub const REMEDY_REDO: &str = "the shutdown facility settings may not have been changed: redo 17.3.1.2 from step 1 (clovmmigrate -u; hascript run ldoms/post-migration)";
+/// Remedy when the guest nodes' `clsnmpsetup -l` disagree (17.3.1.2 step 2 on each node).
+pub const REMEDY_NODES_DISAGREE: &str = "the guest nodes' shutdown facility settings disagree: clovmmigrate -u changes them on every node, so one did not take the change; check that every guest node is a running cluster node (cftool -n), then redo 17.3.1.2 from step 1 (clovmmigrate -u; hascript run ldoms/post-migration)";
 /// Remedy of the time-sync warnings (note after 17.3.1.2).
 pub const REMEDY_TIME_SYNC: &str = "the cluster nodes' clocks are not synchronised: synchronise them (NTP); the messages stop once the clocks agree. No cluster action is needed.";
 
@@ -127,6 +130,18 @@ impl Inner {
     /// `clovmmigrate -u GUEST TARGET-HOST` on the source control domain, where TARGET-HOST
     /// is the control domain where the guest runs **now** (determined here, never taken
     /// blindly). `target`, when given, must agree. `source` is known inside the bracket.
+    ///
+    /// Around `-u`: the size of every guest node's `/var/adm/messages` just before it
+    /// (journaled: the search for message 7245 starts there, in this run or a later one),
+    /// and what `-u` promises read back — `cftool -n` and `ldm list-spconfig` on both
+    /// control domains before and after (evidence), a saved configuration on each of them
+    /// after (`[current]`, not factory-default, no `config_tmp` left), every node's SF row
+    /// of the guest pointing at the box that hosts it. What is not there is warned with
+    /// its remedy and is `readback.ok: false` (fencing is back either way: step 2 follows).
+    ///
+    /// Returns `#{guest, source, control_domain, target_host, changed, messages_size,
+    /// evidence: #{before, after}, readback: #{ok, problems, spconfigs, sf_settings}}`
+    /// (`()` where nothing was sent).
     pub fn finish(
         &self,
         guest: &GuestDomain,
@@ -159,13 +174,15 @@ impl Inner {
         };
         if source.name == now_cd.name && self.finished_state(guest)? {
             self.ctx.ui.info(&format!(
-                "{} runs on {}, the CF timeout is normal and SF is running with its settings: 17.3.1.2 step 1 was done before; nothing to do",
+                "{} runs on {}, the CF timeout is normal, SF is running with its settings and no agent reads TestFailed/InitFailed: 17.3.1.2 step 1 was done before; nothing to do",
                 guest.domain, now_cd.name
             ));
             self.note_finished(&guest.domain);
-            return Ok(
-                json!({"guest": guest.domain, "control_domain": now_cd.name, "changed": false}),
-            );
+            return Ok(json!({
+                "guest": guest.domain, "source": Value::Null, "control_domain": now_cd.name,
+                "target_host": Value::Null, "changed": false, "messages_size": Value::Null,
+                "evidence": Value::Null, "readback": Value::Null,
+            }));
         }
         let mut cds = vec![source.name.clone()];
         if now_cd.name != source.name {
@@ -180,6 +197,8 @@ impl Inner {
             .with_remedy("add the control domain to /etc/inet/hosts on the source control domain, then run ldoms/post-migration"));
         }
         self.warn_unknown_xscf_keys(guest, &now_cd)?;
+        let before = self.update_evidence(&cds)?;
+        let messages_size = self.mark_before_update()?;
         self.ctx.run_ok(&cmd::clovmmigrate_update(
             &source.name,
             &guest.domain,
@@ -187,9 +206,120 @@ impl Inner {
         ))?;
         self.set_last_update(self.now());
         self.note_finished(&guest.domain);
+        let after = self.update_evidence(&cds)?;
+        let readback = self.update_readback(guest, &now_cd, &cds, &after)?;
         Ok(json!({
             "guest": guest.domain, "source": source.name, "control_domain": now_cd.name,
-            "target_host": now_cd.hosts_name, "changed": true,
+            "target_host": now_cd.hosts_name, "changed": true, "messages_size": messages_size,
+            "evidence": {"before": before, "after": after}, "readback": readback,
+        }))
+    }
+
+    /// What `clovmmigrate -u` changes, as evidence: `#{cftool_n, spconfigs: #{cd: [..]}}`.
+    fn update_evidence(&self, cds: &[String]) -> Result<Value> {
+        let nodes = self.cf_nodes(None)?;
+        let mut spconfigs = serde_json::Map::new();
+        for cd in cds {
+            spconfigs.insert(
+                cd.clone(),
+                serde_json::to_value(self.spconfigs(cd)?).unwrap_or_default(),
+            );
+        }
+        Ok(json!({"cftool_n": nodes, "spconfigs": spconfigs}))
+    }
+
+    /// Read back what `clovmmigrate -u` promises (its effects 2 and 4 in procedures.md A3;
+    /// the CF timeout and SF start are step 2's): a saved configuration on each control
+    /// domain of `cds` (`after`'s `ldm list-spconfig`: one marked `[current]` that is not
+    /// factory-default, and no `config_tmp` left — a live migration takes `[current]` away
+    /// until the running configuration is saved), and the guest's row of `clsnmpsetup -l`
+    /// on every guest node pointing at `now_cd`'s box. Each problem is warned with its
+    /// remedy. Returns `#{ok, problems, spconfigs: [#{control_domain, saved, current}],
+    /// sf_settings: [#{host, ppar_id, ip_address1, ip_address2, ok}]}`.
+    fn update_readback(
+        &self,
+        guest: &GuestDomain,
+        now_cd: &ControlDomain,
+        cds: &[String],
+        after: &Value,
+    ) -> Result<Value> {
+        let mut problems: Vec<String> = Vec::new();
+        let mut saved_rows = Vec::new();
+        for cd in cds {
+            let list = after["spconfigs"][cd]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let name = |c: &Value| c["name"].as_str().unwrap_or("").to_string();
+            let current = list
+                .iter()
+                .find(|c| c["current"] == Value::Bool(true))
+                .map(name);
+            let tmp_left = list.iter().any(|c| name(c) == crate::spconfig::CONFIG_TMP);
+            let saved = matches!(&current, Some(n) if n != "factory-default") && !tmp_left;
+            if !saved {
+                let next = list
+                    .iter()
+                    .find(|c| c["next_poweron"] == Value::Bool(true))
+                    .map(name)
+                    .unwrap_or_else(|| "factory-default".into());
+                let why = if tmp_left {
+                    format!("{} is left over", crate::spconfig::CONFIG_TMP)
+                } else {
+                    match &current {
+                        Some(n) => format!("the current configuration is {n}"),
+                        None => format!("`ldm list-spconfig` marks no configuration [current]; {next} is [next poweron]"),
+                    }
+                };
+                let msg = format!(
+                    "clovmmigrate -u saved no configuration on {cd}: {why}, so the running configuration (with {} where it is now) is not what {cd}'s box boots at its next power cycle",
+                    guest.domain
+                );
+                self.ctx.ui.warn(&format!(
+                    "{msg}. Remedy: on {cd}, save it: `ldm add-spconfig NAME` (a new name; at most 8 on the service processor), or `ldm remove-spconfig {next}; ldm add-spconfig {next}` to update {next}; then check that `ldm list-spconfig` marks it [current]"
+                ));
+                problems.push(msg);
+            }
+            saved_rows.push(json!({"control_domain": cd, "saved": saved, "current": current}));
+        }
+        let mut sf_rows = Vec::new();
+        for g in &self.topo.guests {
+            let rows = match self.sf_config_on(&g.name) {
+                Ok(r) => r,
+                Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                Err(e) => {
+                    problems.push(format!(
+                        "{}: clsnmpsetup -l could not be read: {}",
+                        g.name, e.message
+                    ));
+                    continue;
+                }
+            };
+            let Some(r) = rows.iter().find(|r| r.domain_name == guest.domain) else {
+                problems.push(format!(
+                    "{}: clsnmpsetup -l has no row for {}",
+                    g.name, guest.domain
+                ));
+                continue;
+            };
+            let ok = r.ppar_id_num() == Some(now_cd.ppar_id)
+                && r.ip_address1 == now_cd.xscf_lan0
+                && r.ip_address2 == now_cd.xscf_lan1;
+            if !ok {
+                problems.push(format!(
+                    "{}: the SF row of {} still says PPAR {}, XSCF {}/{} after clovmmigrate -u (it runs on {}: PPAR {}, XSCF {}/{})",
+                    g.name, guest.domain, r.ppar_id, r.ip_address1, r.ip_address2,
+                    now_cd.name, now_cd.ppar_id, now_cd.xscf_lan0, now_cd.xscf_lan1
+                ));
+            }
+            sf_rows.push(json!({
+                "host": g.name, "ppar_id": r.ppar_id, "ip_address1": r.ip_address1,
+                "ip_address2": r.ip_address2, "ok": ok,
+            }));
+        }
+        Ok(json!({
+            "ok": problems.is_empty(), "problems": problems, "spconfigs": saved_rows,
+            "sf_settings": sf_rows,
         }))
     }
 
@@ -234,15 +364,18 @@ impl Inner {
         Ok(())
     }
 
-    /// Whether step 1 needs no doing: normal CF timeout and SF running on every node, and
-    /// the guest's SF row pointing at the box that hosts it.
+    /// Whether step 1 needs no doing: normal CF timeout and SF running on every node with
+    /// no agent `TestFailed`/`InitFailed` (a failed step 2 means step 1 is redone: "redo
+    /// 17.3.1.2 from step 1"), and the guest's SF row pointing at the box that hosts it on
+    /// every node. Rows still testing right after a `-u` do not count as failed.
     fn finished_state(&self, guest: &GuestDomain) -> Result<bool> {
         for g in &self.topo.guests {
             if self.cf_timeout_on(&g.name)? != self.topo.cf_timeout {
                 return Ok(false);
             }
-            if !matches!(self.sdtool_on(&g.name)?, SdtoolStatus::Table(_)) {
-                return Ok(false);
+            match self.sdtool_on(&g.name)? {
+                SdtoolStatus::Table(rows) if sdtool_s::verdict(&rows) != AgentVerdict::Failed => {}
+                _ => return Ok(false),
             }
         }
         let problems = self.sf_config_problems(Some(&guest.domain))?;
@@ -278,43 +411,101 @@ impl Inner {
         }
     }
 
-    /// `clsnmpsetup -l` rows that disagree with the box hosting their domain (all rows, or
-    /// only `only`'s).
+    /// `clsnmpsetup -l` on every guest node (17.3.1.2 step 2: "on each guest domain
+    /// node"), in inventory order: each node's rows, or why it could not be read.
+    pub(crate) fn sf_configs(&self) -> Result<Vec<NodeSfConfig>> {
+        let mut out = Vec::new();
+        for g in &self.topo.guests {
+            match self.sf_config_on(&g.name) {
+                Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+                r => out.push((g.name.clone(), r)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Problems of every guest node's `clsnmpsetup -l` (all rows, or only `only`'s domain):
+    /// a node that cannot be read, a node whose rows differ from the first node's, and rows
+    /// that disagree with the box hosting their domain (said once for the nodes that agree
+    /// with the first one).
     pub(crate) fn sf_config_problems(&self, only: Option<&str>) -> Result<Vec<String>> {
-        let (_, rows) = self.on_witness(None, |g| self.sf_config_on(g))?;
+        let configs = self.sf_configs()?;
+        Ok(self.sf_config_problems_in(&configs, only)?.0)
+    }
+
+    /// [`Inner::sf_config_problems`] over rows already read, and whether nodes disagree.
+    fn sf_config_problems_in(
+        &self,
+        configs: &[NodeSfConfig],
+        only: Option<&str>,
+    ) -> Result<(Vec<String>, bool)> {
         let mut problems = Vec::new();
-        for r in &rows {
-            if only.is_some_and(|o| o != r.domain_name) {
-                continue;
-            }
-            let Some(cd_name) = self
-                .locate(&r.domain_name)?
-                .control_domain()
-                .map(str::to_string)
-            else {
-                continue;
-            };
-            let cd = self.cd(&cd_name)?;
-            if r.ppar_id_num() != Some(cd.ppar_id)
-                || r.ip_address1 != cd.xscf_lan0
-                || r.ip_address2 != cd.xscf_lan1
-            {
-                problems.push(format!(
-                    "{} ({}) runs on {} (PPAR {}, XSCF {}/{}) but its SF row says PPAR {}, XSCF {}/{}",
-                    r.cluster_host_name, r.domain_name, cd.name, cd.ppar_id, cd.xscf_lan0, cd.xscf_lan1,
-                    r.ppar_id, r.ip_address1, r.ip_address2
-                ));
-            }
-            if let Some(u) = &self.topo.xscf_user {
-                if &r.user_name != u {
+        let mut disagree = false;
+        let mut reference: Option<(&str, Vec<&SfConfigRow>)> = None;
+        let mut hosting: std::collections::HashMap<String, Option<ControlDomain>> =
+            std::collections::HashMap::new();
+        for (host, rows) in configs {
+            let rows = match rows {
+                Ok(r) => r,
+                Err(e) => {
                     problems.push(format!(
-                        "{}: XSCF user {} (inventory: {u})",
-                        r.cluster_host_name, r.user_name
+                        "{host}: clsnmpsetup -l could not be read: {}",
+                        e.message
+                    ));
+                    continue;
+                }
+            };
+            let rows: Vec<&SfConfigRow> = rows
+                .iter()
+                .filter(|r| only.is_none_or(|o| o == r.domain_name))
+                .collect();
+            match &reference {
+                None => reference = Some((host, rows.clone())),
+                Some((ref_host, ref_rows)) => {
+                    let diffs = row_differences(ref_host, ref_rows, host, &rows);
+                    if diffs.is_empty() {
+                        // Same rows: the first node's verdict on them holds.
+                        continue;
+                    }
+                    disagree = true;
+                    problems.push(format!(
+                        "{host}'s clsnmpsetup -l differs from {ref_host}'s: {}",
+                        diffs.join("; ")
                     ));
                 }
             }
+            for r in rows {
+                if !hosting.contains_key(&r.domain_name) {
+                    let cd = match self.locate(&r.domain_name)?.control_domain() {
+                        Some(name) => Some(self.cd(name)?),
+                        None => None,
+                    };
+                    hosting.insert(r.domain_name.clone(), cd);
+                }
+                let Some(Some(cd)) = hosting.get(&r.domain_name) else {
+                    continue;
+                };
+                if r.ppar_id_num() != Some(cd.ppar_id)
+                    || r.ip_address1 != cd.xscf_lan0
+                    || r.ip_address2 != cd.xscf_lan1
+                {
+                    problems.push(format!(
+                        "{host}: {} ({}) runs on {} (PPAR {}, XSCF {}/{}) but its SF row says PPAR {}, XSCF {}/{}",
+                        r.cluster_host_name, r.domain_name, cd.name, cd.ppar_id, cd.xscf_lan0, cd.xscf_lan1,
+                        r.ppar_id, r.ip_address1, r.ip_address2
+                    ));
+                }
+                if let Some(u) = &self.topo.xscf_user {
+                    if &r.user_name != u {
+                        problems.push(format!(
+                            "{host}: {}: XSCF user {} (inventory: {u})",
+                            r.cluster_host_name, r.user_name
+                        ));
+                    }
+                }
+            }
         }
-        Ok(problems)
+        Ok((problems, disagree))
     }
 
     /// 17.3.1.2 step 2: after SF has had 30 s, poll `sdtool -s` on every guest node until no
@@ -394,19 +585,51 @@ impl Inner {
                 }
             }
         }
-        let config_problems = self.sf_config_problems(None)?;
+        // clsnmpsetup -l on every node, each compared with the boxes and with the others.
+        let configs = self.sf_configs()?;
+        let (config_problems, nodes_disagree) = self.sf_config_problems_in(&configs, None)?;
         problems.extend(config_problems.iter().cloned());
-        let (_, config) = self.on_witness(None, |g| self.sf_config_on(g))?;
+        let config = configs
+            .iter()
+            .find_map(|(_, r)| r.as_ref().ok())
+            .map(|r| json!(r))
+            .unwrap_or(json!([]));
+        let configs: Vec<Value> = configs
+            .iter()
+            .map(|(h, r)| match r {
+                Ok(rows) => json!({"host": h, "rows": rows, "error": Value::Null}),
+                Err(e) => json!({"host": h, "rows": [], "error": e.message}),
+            })
+            .collect();
         let mut message_7245 = Vec::new();
         if any_failed {
+            // From each node's size before the latest clovmmigrate -u (this run's or the
+            // newest an earlier run journaled); with none, the whole file, each line with
+            // its time and said to be possibly older.
             for g in &self.topo.guests {
-                let text = match self.log_text(&g.name, cmd::MESSAGES, true) {
+                let (text, since_update) = match self.messages_since_update(&g.name) {
                     Ok(t) => t,
                     Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
                     Err(_) => continue,
                 };
                 for hit in log_scan::find_message(&text, 7245) {
-                    message_7245.push(json!({"host": g.name, "line": hit.line}));
+                    let time = crate::facts::syslog_time(&hit.line);
+                    let when = time.clone().unwrap_or_else(|| "an unknown time".into());
+                    problems.push(if since_update {
+                        format!(
+                            "{}: message 7245 at {when}, written after the latest clovmmigrate -u: {}",
+                            g.name, hit.line
+                        )
+                    } else {
+                        format!(
+                            "{}: message 7245 at {when}: {} (no size of {} was recorded before a clovmmigrate -u by any run, so the whole file was read: this line may be older than the latest -u; compare its time, and mind that the nodes' clocks may disagree, A4)",
+                            g.name, hit.line, cmd::MESSAGES
+                        )
+                    });
+                    message_7245.push(json!({
+                        "host": g.name, "line": hit.line, "time": time,
+                        "since_update": since_update,
+                    }));
                 }
             }
         }
@@ -417,6 +640,8 @@ impl Inner {
             Value::String(REMEDY_7245.to_string())
         } else if any_failed {
             Value::String(REMEDY_REDO.to_string())
+        } else if nodes_disagree {
+            Value::String(REMEDY_NODES_DISAGREE.to_string())
         } else if any_transitional {
             Value::String(format!(
                 "the shutdown facility did not finish testing its agents within {} s: run ldoms/verify-fence again in a few minutes; if rows stay Testing/Initing, {REMEDY_REDO}",
@@ -427,7 +652,7 @@ impl Inner {
         };
         Ok(json!({
             "ok": ok, "problems": problems, "agents": agents, "config": config,
-            "message_7245": message_7245, "remedy": remedy,
+            "configs": configs, "message_7245": message_7245, "remedy": remedy,
         }))
     }
 
@@ -901,6 +1126,50 @@ fn validate_path(what: &str, p: &str) -> Result<()> {
             "{what} {p:?} must be an absolute path on the source control domain"
         )))
     }
+}
+
+/// One guest node's `clsnmpsetup -l`: its host and its rows, or why they could not be read.
+pub(crate) type NodeSfConfig = (String, std::result::Result<Vec<SfConfigRow>, Error>);
+
+/// How the `clsnmpsetup -l` rows of node `b` differ from node `a`'s, row by row (by
+/// cluster host name), in words; empty when they agree.
+fn row_differences(
+    a_host: &str,
+    a: &[&SfConfigRow],
+    b_host: &str,
+    b: &[&SfConfigRow],
+) -> Vec<String> {
+    let show = |r: &SfConfigRow| {
+        format!(
+            "PPAR {}, XSCF {}/{}, user {}",
+            r.ppar_id, r.ip_address1, r.ip_address2, r.user_name
+        )
+    };
+    let mut out = Vec::new();
+    for ra in a {
+        match b
+            .iter()
+            .find(|rb| rb.cluster_host_name == ra.cluster_host_name)
+        {
+            None => out.push(format!("no row for {} on {b_host}", ra.cluster_host_name)),
+            Some(rb) if rb != ra => out.push(format!(
+                "{}: {} on {a_host}, {} on {b_host}",
+                ra.cluster_host_name,
+                show(ra),
+                show(rb)
+            )),
+            Some(_) => {}
+        }
+    }
+    for rb in b {
+        if !a
+            .iter()
+            .any(|ra| ra.cluster_host_name == rb.cluster_host_name)
+        {
+            out.push(format!("no row for {} on {a_host}", rb.cluster_host_name));
+        }
+    }
+    out
 }
 
 /// The distinct test/init states of an `sdtool -s` answer, for progress lines.

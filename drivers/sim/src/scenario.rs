@@ -48,8 +48,16 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/ldoms/seven-spconfigs.toml"),
     ),
     (
+        "ldoms/sf-settings-differ",
+        include_str!("../scenarios/ldoms/sf-settings-differ.toml"),
+    ),
+    (
         "ldoms/sf-test-failed",
         include_str!("../scenarios/ldoms/sf-test-failed.toml"),
+    ),
+    (
+        "ldoms/spconfig-not-saved",
+        include_str!("../scenarios/ldoms/spconfig-not-saved.toml"),
     ),
     (
         "ldoms/time-sync-warnings",

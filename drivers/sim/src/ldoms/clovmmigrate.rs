@@ -112,14 +112,26 @@ fn spconfig_problem(cd_name: &str, configs: &[SpConfig]) -> Option<String> {
 /// Save the running configuration on a control domain.
 ///
 /// Assumption (the manual does not say how `clovmmigrate -u` saves it): the configuration
-/// marked `[current]` is updated in place, so the number of saved configurations does not
-/// change. When `factory-default` is the current one, a new configuration
-/// `config_<yyyymmdd>` is added and becomes `[current] [next poweron]`.
+/// the box boots next (`[next poweron]`, or `[current]`), when it is not
+/// `factory-default`, is overwritten in place, so the number of saved configurations does
+/// not change; it then reads `[current] [next poweron]` again (a live migration had taken
+/// `[current]` away: the running configuration differed from it). When `factory-default`
+/// is that configuration, a new one `config_<yyyymmdd>` is added and becomes
+/// `[current] [next poweron]`.
 fn save_config(configs: &mut Vec<SpConfig>, now_ms: u64) {
-    let current_is_custom = configs
+    let custom = configs
         .iter()
-        .any(|c| c.current && c.name != "factory-default");
-    if current_is_custom {
+        .position(|c| c.next_poweron && c.name != "factory-default")
+        .or_else(|| {
+            configs
+                .iter()
+                .position(|c| c.current && c.name != "factory-default")
+        });
+    if let Some(i) = custom {
+        for (j, c) in configs.iter_mut().enumerate() {
+            c.current = i == j;
+            c.next_poweron = i == j;
+        }
         return;
     }
     let base = format!("config_{}", timefmt::ymd(now_ms));
@@ -190,6 +202,17 @@ fn update(st: &mut LdomsState, w: &mut World, cd: usize, guest: &str, target: &s
         (c.ppar_id, c.xscf[0].clone(), c.xscf[1].clone())
     };
     let cf_node = st.guests[g].cf_node.clone();
+    // A node this change does not reach (scenario fault) keeps the settings it had.
+    for i in 0..st.guests.len() {
+        if st
+            .fault
+            .sf_settings_not_updated
+            .contains(&st.guests[i].cf_node)
+            && st.guests[i].sf_config.is_none()
+        {
+            st.guests[i].sf_config = Some(st.cluster.sf_config.clone());
+        }
+    }
     if let Some(row) = st
         .cluster
         .sf_config
@@ -207,6 +230,14 @@ fn update(st: &mut LdomsState, w: &mut World, cd: usize, guest: &str, target: &s
     // 4. Save the LDoms configuration on both control domains.
     let now = w.now_ms;
     for &c in &check {
+        // A scenario may make the save fail silently on a control domain.
+        if st
+            .fault
+            .spconfig_not_saved
+            .contains(&st.control_domains[c].name)
+        {
+            continue;
+        }
         save_config(&mut st.control_domains[c].spconfigs, now);
     }
     let target_name = st.control_domains[t].name.clone();

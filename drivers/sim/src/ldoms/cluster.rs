@@ -278,7 +278,7 @@ pub(crate) fn sdtool(st: &mut LdomsState, w: &mut World, host: &str, args: &[Str
 pub(crate) fn clsnmpsetup(
     st: &mut LdomsState,
     _w: &mut World,
-    _host: &str,
+    host: &str,
     args: &[String],
 ) -> Output {
     if args != ["-l"] {
@@ -305,7 +305,11 @@ pub(crate) fn clsnmpsetup(
     let width = out.trim_end_matches('\n').chars().count();
     out.push_str(&"-".repeat(width));
     out.push('\n');
-    for r in &st.cluster.sf_config {
+    // A node that `clovmmigrate -u` did not reach lists the settings it kept.
+    let rows = guest_of(st, host)
+        .and_then(|g| st.guests[g].sf_config.as_ref())
+        .unwrap_or(&st.cluster.sf_config);
+    for r in rows {
         let ppar = r.ppar_id.to_string();
         out.push_str(&row(
             &[

@@ -539,6 +539,8 @@ fn migrate(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Ou
         // A bound domain migrates its configuration only.
         let until = w.now_ms.saturating_add(COLD_MIGRATION_MS);
         st.settle(w, until);
+        st.running_config_changed(&here);
+        st.running_config_changed(&target);
         st.guests[g].control_domain = target;
         return out("");
     }
@@ -586,6 +588,8 @@ fn migrate(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Ou
                     "Domain {guest_name} changed state during the migration\nDomain Migration of LDom {guest_name} failed\n"
                 ));
             }
+            st.running_config_changed(&here);
+            st.running_config_changed(&target);
             st.guests[g].control_domain = target;
             st.after_live_migration(w, g);
             out("")

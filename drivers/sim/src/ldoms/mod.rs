@@ -167,6 +167,11 @@ pub(crate) struct Guest {
     /// How many times its shutdown facility was started since the site was made.
     #[serde(default)]
     pub sf_starts: u32,
+    /// This node's own copy of the shutdown facility's XSCF settings when it differs from
+    /// the cluster's (`clovmmigrate -u` did not reach it: the scenario fault
+    /// `sf_settings_not_updated`); `None`: the node reads the cluster's settings.
+    #[serde(default)]
+    pub sf_config: Option<Vec<SfConfigRow>>,
 }
 
 /// One row of the shutdown facility's XSCF configuration (`clsnmpsetup -l`).
@@ -295,6 +300,13 @@ pub(crate) struct Fault {
     pub time_sync_warnings: bool,
     /// How long a migration goes on after `ldm` lost ldmd (ms).
     pub continue_ms: u64,
+    /// CF nodes that `clovmmigrate -u`'s change of the SF settings does not reach: they keep
+    /// the settings they had (their `clsnmpsetup -l` then differs from the other nodes').
+    #[serde(default)]
+    pub sf_settings_not_updated: Vec<String>,
+    /// Control domains on which `clovmmigrate -u` does not save the LDoms configuration.
+    #[serde(default)]
+    pub spconfig_not_saved: Vec<String>,
 }
 
 impl Default for Fault {
@@ -307,6 +319,8 @@ impl Default for Fault {
             sf_test_failed: Vec::new(),
             time_sync_warnings: false,
             continue_ms: 120_000,
+            sf_settings_not_updated: Vec::new(),
+            spconfig_not_saved: Vec::new(),
         }
     }
 }
@@ -576,6 +590,8 @@ impl LdomsState {
                 let mig = self.migrations.remove(m);
                 if let Some(g) = self.guest_by_domain(&domain) {
                     self.guests[g].control_domain = mig.target.clone();
+                    self.running_config_changed(&mig.source);
+                    self.running_config_changed(&mig.target);
                     self.after_live_migration(w, g);
                 }
             }
@@ -709,6 +725,19 @@ impl LdomsState {
                     now,
                     &format!("RMS: [ID 830169 daemon.warning] (WRP, 35) {text}"),
                 );
+            }
+        }
+    }
+
+    /// A domain was bound to or moved away from control domain `cd`: its running
+    /// configuration no longer matches the saved one, so `ldm list-spconfig` stops marking
+    /// the booted configuration `[current]` (ldm(8): "current: last booted configuration,
+    /// only shown until it differs from the currently running configuration"); it keeps
+    /// `[next poweron]` until a configuration is saved.
+    pub(crate) fn running_config_changed(&mut self, cd: &str) {
+        if let Some(c) = self.control_domains.iter_mut().find(|c| c.name == cd) {
+            for s in &mut c.spconfigs {
+                s.current = false;
             }
         }
     }

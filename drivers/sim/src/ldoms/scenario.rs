@@ -14,6 +14,8 @@
 //! sf_test_failed = ["cfguest2"]      # agents of these hosts read TestFailed after SF restarts
 //! time_sync_warnings = true          # RMS (WRP, 34)/(WRP, 35) after a live migration
 //! continue_seconds = 120             # how long a migration goes on after ldm lost ldmd
+//! sf_settings_not_updated = ["cfguest2"] # nodes clovmmigrate -u's SF settings do not reach
+//! spconfig_not_saved = ["cd3"]       # control domains where clovmmigrate -u saves nothing
 //!
 //! [ldoms]
 //! ldm_version = "1.11"               # what `ldm list -p` prints: "1.6" (default) | "1.11"
@@ -73,6 +75,10 @@ struct FaultSpec {
     #[serde(default)]
     time_sync_warnings: bool,
     continue_seconds: Option<u64>,
+    #[serde(default)]
+    sf_settings_not_updated: Vec<String>,
+    #[serde(default)]
+    spconfig_not_saved: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -190,6 +196,22 @@ pub(crate) fn apply(text: &str, st: &mut LdomsState, w: &mut World) -> Result<()
     if let Some(s) = f.continue_seconds {
         st.fault.continue_ms = s.saturating_mul(1000);
     }
+    for n in &f.sf_settings_not_updated {
+        if st.guest_by_cf(n).is_none() {
+            return Err(format!(
+                "[fault] sf_settings_not_updated: no CF node named {n}"
+            ));
+        }
+    }
+    st.fault.sf_settings_not_updated = f.sf_settings_not_updated;
+    for c in &f.spconfig_not_saved {
+        if st.cd(c).is_none() {
+            return Err(format!(
+                "[fault] spconfig_not_saved: no control domain named {c}"
+            ));
+        }
+    }
+    st.fault.spconfig_not_saved = f.spconfig_not_saved;
 
     for (key, value) in &file.ldoms {
         match key.as_str() {

@@ -280,6 +280,7 @@ pub(crate) fn seed(
             sf_rows,
             rms,
             sf_starts: 0,
+            sf_config: None,
         });
     }
     guests.sort_by_key(|g| g.node_number);

@@ -255,6 +255,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, LdomsState), String> {
             sf_rows: Vec::new(),
             rms: Some(g.rms.into()),
             sf_starts: 0,
+            sf_config: None,
         })
         .collect::<Vec<_>>();
     let xscf_user = "xuser".to_string();
