@@ -190,10 +190,10 @@ fn hypervisor_preflight_runs_the_procedures_own_checks_and_changes_nothing() {
     let env = Env::new();
     // The site's procedure adds a check of its own and drops one by name.
     let procedure = shipped("ldoms/live-migration").replacen(
-        "    m::run_checks(checks)",
+        "    let verdict = m::run_checks(checks);",
         "    checks.retain(|c| c.name != \"XSCF host keys\");\n    \
          checks.push(#{ name: \"storage team\", run: || #{ check: \"storage team\", ok: true, detail: \"agreed\", remedy: () } });\n    \
-         m::run_checks(checks)",
+         let verdict = m::run_checks(checks);",
         1,
     );
     assert_ne!(
@@ -238,6 +238,8 @@ fn hypervisor_preflight_runs_the_procedures_own_checks_and_changes_nothing() {
             .any(|c| c.contains("XSCF")),
         "the dropped check did not run: {verdicts:?} {checks:?}"
     );
+    // The site's own check is shown and journaled like the driver's (`report_check`).
+    assert!(checks.contains(&"storage team"), "{checks:?}");
     assert!(
         env.changes().is_empty(),
         "nothing was sent: {:?}",

@@ -431,6 +431,35 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
 
     let env = run.clone();
     reg(
+        "report_check",
+        &["verdict: Map"],
+        "()",
+        "Show a check's verdict `#{check, ok, detail, remedy}` to the operator (`  ok   check:\ndetail` or `  FAIL check: detail`) and journal it as a `check` event: what the\npreflight's `run_checks` does with every verdict, a site's own checks included.",
+    )
+    .register_into_engine(engine, move |ctx: NativeCallContext, v: Map| -> RhaiRes<()> {
+        let pos = ctx.call_position();
+        let text = |k: &str| -> Result<Option<String>, Box<EvalAltResult>> {
+            match v.get(k) {
+                None => Err(usage(format!("report_check: the verdict has no `{k}` (it needs check, ok, detail and remedy)"), pos)),
+                Some(d) if d.is_unit() => Ok(None),
+                Some(d) => d.clone().into_string().map(Some).map_err(|t| {
+                    usage(format!("report_check: `{k}` must be a string, not {t}"), pos)
+                }),
+            }
+        };
+        let check = text("check")?.unwrap_or_default();
+        let detail = text("detail")?.unwrap_or_default();
+        let remedy = text("remedy")?;
+        let ok = match v.get("ok").map(|d| d.as_bool()) {
+            Some(Ok(b)) => b,
+            _ => return Err(usage("report_check: `ok` must be true or false", pos)),
+        };
+        env.ctx.ui.check(&check, ok, &detail, remedy.as_deref());
+        Ok(())
+    });
+
+    let env = run.clone();
+    reg(
         "leave_to_operator",
         &["message: String"],
         "()",

@@ -1,7 +1,7 @@
 //! The read-only checks of the preflight (procedures.md A0), one operation each. Every check
-//! returns `#{check, ok, detail, remedy}` (per-node checks an array of them), shows its
-//! verdict to the operator, and never throws for a failed verdict: the procedure script
-//! lists the checks it runs (a site may add, drop or reorder them) and decides.
+//! returns `#{check, ok, detail, remedy}` (per-node checks an array of them) and never
+//! throws for a failed verdict: the procedure script lists the checks it runs (a site may
+//! add, drop or reorder them), shows each verdict (`report_check`) and decides.
 
 use hascript_api::{Error, ErrorKind, Result};
 use serde_json::{json, Value};
@@ -17,9 +17,9 @@ use crate::steps::REMEDY_7245;
 use crate::topology::{ControlDomain, GuestDomain};
 
 impl Inner {
-    /// One verdict as a map, shown to the operator as it is made.
+    /// One verdict as a map (the script that runs the checks shows and journals it:
+    /// `report_check`, so a site's own checks are shown the same way).
     fn verdict(&self, check: &str, ok: bool, detail: String, remedy: Option<&str>) -> Value {
-        self.ctx.ui.check(check, ok, &detail, remedy);
         json!({"check": check, "ok": ok, "detail": detail, "remedy": if ok { None } else { remedy }})
     }
 
