@@ -69,3 +69,64 @@ fn a_second_pre_migration_to_the_partners_box_is_refused_by_the_target_checks() 
     );
     assert!(!all.contains("nothing to do"), "{all}");
 }
+
+const MIGRATE: [&str; 2] = ["guest=guest2", "target=cd3"];
+
+/// The manual's sentences (PRIMECLUSTER 4.5 §17.3.1.2, Japanese edition), verbatim.
+const JA_TEST_FAILED: &str = "TestFailedまたはInitFailedが表示された場合は、シャットダウン機構の設定が変更されなかった可能性があります。";
+const JA_REDO: &str = "それ以外の場合は、再度、手順1.から実施してください。";
+const JA_7245: &str = "/var/adm/messagesファイルに7245番のメッセージが出力されている場合は、XSCFへのSSH初回接続が完了していません。“PRIMECLUSTER 活用ガイド<メッセージ集>”を参照してください。";
+const JA_TIME_SYNC: &str = "時刻が同期されれば、このメッセージは出力されなくなります。";
+
+/// Item 10: TestFailed without message 7245 — the remedy "redo from step 1" is printed with
+/// the manual's own Japanese sentences beside the English one.
+#[test]
+fn the_redo_verdict_prints_the_manuals_japanese_sentences() {
+    let (r, _site) = sim_support::run(
+        "ldoms/live-migration",
+        Some("ldoms/sf-test-failed"),
+        &MIGRATE,
+        &["--yes"],
+    );
+    assert_eq!(r.code, 3, "{}", r.dump());
+    let out = r.all();
+    assert!(out.contains("redo 17.3.1.2 from step 1"), "{}", r.dump());
+    assert!(out.contains(JA_TEST_FAILED), "{}", r.dump());
+    assert!(out.contains(JA_REDO), "{}", r.dump());
+    assert!(!out.contains(JA_7245), "{}", r.dump());
+}
+
+/// Item 10: message 7245 — its remedy carries the manual's sentence about the first SSH
+/// connection to the XSCF.
+#[test]
+fn the_7245_verdict_prints_the_manuals_japanese_sentence() {
+    let site = Site::new(Some("ldoms/xscf-first-ssh-pending"));
+    site.exec_ok(
+        "cd2",
+        &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
+    );
+    site.exec_ok("cd2", &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"]);
+    let r = site.run("ldoms/post-migration", &["guest=guest2"], &["--yes"]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    let out = r.all();
+    assert!(out.contains("message 7245"), "{}", r.dump());
+    assert!(out.contains(JA_7245), "{}", r.dump());
+}
+
+/// Item 10: (WRP, 34)/(WRP, 35) — the time-sync note carries the manual's sentence, in the
+/// procedure and in the standalone health check.
+#[test]
+fn the_time_sync_note_prints_the_manuals_japanese_sentence() {
+    let (r, site) = sim_support::run(
+        "ldoms/live-migration",
+        Some("ldoms/time-sync-warnings"),
+        &MIGRATE,
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(r.all().contains("(WRP, 34)"), "{}", r.dump());
+    assert!(r.all().contains(JA_TIME_SYNC), "{}", r.dump());
+    let v = site.run("ldoms/verify-fence", &["guest=guest2"], &[]);
+    assert!(v.all().contains("(WRP, 34)"), "{}", v.dump());
+    assert!(v.all().contains(JA_TIME_SYNC), "{}", v.dump());
+}

@@ -43,11 +43,11 @@ pub const MIGRATE_COMMAND_TIMEOUT: Duration = Duration::from_secs(4 * 3600);
 pub const POLL: Duration = Duration::from_secs(10);
 
 /// Remedy of message 7245 (17.3.1.2 step 2).
-pub const REMEDY_7245: &str = "message 7245: the first SSH connection from the guest nodes to the XSCF has not been completed. From each guest node, connect once with ssh to the XSCF of the box that hosts each guest, on XSCF-LAN#0 and XSCF-LAN#1, as the shutdown facility's XSCF user, and accept the host key; then redo 17.3.1.2 from step 1 (hascript run ldoms/post-migration). Details: PRIMECLUSTER messages guide, message 7245.";
+pub const REMEDY_7245: &str = "message 7245: the first SSH connection from the guest nodes to the XSCF has not been completed. From each guest node, connect once with ssh to the XSCF of the box that hosts each guest, on XSCF-LAN#0 and XSCF-LAN#1, as the shutdown facility's XSCF user, and accept the host key; then redo 17.3.1.2 from step 1 (hascript run ldoms/post-migration). Details: PRIMECLUSTER messages guide, message 7245. Manual (17.3.1.2): 「/var/adm/messagesファイルに7245番のメッセージが出力されている場合は、XSCFへのSSH初回接続が完了していません。“PRIMECLUSTER 活用ガイド<メッセージ集>”を参照してください。」";
 /// Remedy of TestFailed/InitFailed without 7245 (17.3.1.2 step 2).
-pub const REMEDY_REDO: &str = "the shutdown facility settings may not have been changed: redo 17.3.1.2 from step 1 (clovmmigrate -u; hascript run ldoms/post-migration)";
+pub const REMEDY_REDO: &str = "the shutdown facility settings may not have been changed: redo 17.3.1.2 from step 1 (clovmmigrate -u; hascript run ldoms/post-migration). Manual (17.3.1.2): 「TestFailedまたはInitFailedが表示された場合は、シャットダウン機構の設定が変更されなかった可能性があります。」「それ以外の場合は、再度、手順1.から実施してください。」";
 /// Remedy of the time-sync warnings (note after 17.3.1.2).
-pub const REMEDY_TIME_SYNC: &str = "the cluster nodes' clocks are not synchronised: synchronise them (NTP); the messages stop once the clocks agree. No cluster action is needed.";
+pub const REMEDY_TIME_SYNC: &str = "the cluster nodes' clocks are not synchronised: synchronise them (NTP); the messages stop once the clocks agree. No cluster action is needed. Manual (17.3.1.2 note): 「時刻が同期されれば、このメッセージは出力されなくなります。」";
 
 impl Inner {
     /// Resolve a guest name from a script or parameter: validated, and known to the site.
