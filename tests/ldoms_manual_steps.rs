@@ -130,3 +130,187 @@ fn the_time_sync_note_prints_the_manuals_japanese_sentence() {
     assert!(v.all().contains("(WRP, 34)"), "{}", v.dump());
     assert!(v.all().contains(JA_TIME_SYNC), "{}", v.dump());
 }
+
+const CLOVMMIGRATE_P: &str = "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2";
+const CLOVMMIGRATE_U_CD3: &str = "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3";
+const CLOVMMIGRATE_U_CD2: &str = "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2";
+
+/// Write `content` to `path` on simulated host `host` (`dd of=PATH`, as an operator would
+/// put a file there).
+fn put_file(site: &Site, host: &str, path: &str, content: &str) {
+    use std::io::Write;
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .args([
+            "sim",
+            "exec",
+            "--state",
+            site.state.to_str().expect("utf8"),
+            "--host",
+            host,
+            "--",
+            "dd",
+        ])
+        .arg(format!("of={path}"))
+        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sim exec runs");
+    c.stdin
+        .take()
+        .expect("stdin")
+        .write_all(content.as_bytes())
+        .expect("written");
+    assert!(c.wait().expect("ends").success(), "dd of={path} on {host}");
+}
+
+/// Item 8: `password_file` is passed as `ldm migrate-domain -p FILE` (exactly), and the
+/// simulator, like ldm, reads it on the source control domain: a file that is not there is
+/// refused before anything moves.
+#[test]
+fn a_password_file_is_passed_to_ldm_migrate_domain_and_read_on_the_source() {
+    let site = Site::new(None);
+    // No such file: ldm refuses, the guest stays, nothing moved.
+    let o = site.exec(
+        "cd2",
+        &[
+            "/usr/sbin/ldm",
+            "migrate-domain",
+            "-p",
+            "/var/tmp/ldm-pw",
+            "guest2",
+            "cd3",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("/var/tmp/ldm-pw"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    put_file(&site, "cd2", "/var/tmp/ldm-pw", "secret\n");
+    let mut params = MIGRATE.to_vec();
+    params.push("password_file=/var/tmp/ldm-pw");
+    let r = site.run("ldoms/live-migration", &params, &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        [
+            CLOVMMIGRATE_P,
+            "cd2: /usr/sbin/ldm migrate-domain -p /var/tmp/ldm-pw guest2 cd3",
+            CLOVMMIGRATE_U_CD3,
+        ],
+        "{}",
+        r.dump()
+    );
+    assert!(r.all().contains("guest2 runs on cd3"), "{}", r.dump());
+}
+
+/// Item 8: `sf_settle` gives the shutdown facility that long after `clovmmigrate -u` (the
+/// manual's 30 s by default), in the procedure and in the step script.
+#[test]
+fn sf_settle_is_a_parameter_with_the_manuals_30_s_by_default() {
+    let (r, _site) = sim_support::run("ldoms/live-migration", None, &MIGRATE, &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(
+        r.all()
+            .contains("waiting 30 s for the shutdown facility to test its agents"),
+        "{}",
+        r.dump()
+    );
+    let mut params = MIGRATE.to_vec();
+    params.push("sf_settle=75");
+    let (r, _site) = sim_support::run("ldoms/live-migration", None, &params, &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(
+        r.all()
+            .contains("waiting 75 s for the shutdown facility to test its agents"),
+        "{}",
+        r.dump()
+    );
+    let site = Site::new(None);
+    site.exec_ok(
+        "cd2",
+        &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],
+    );
+    site.exec_ok("cd2", &["/usr/sbin/ldm", "migrate-domain", "guest2", "cd3"]);
+    let r = site.run(
+        "ldoms/post-migration",
+        &["guest=guest2", "sf_settle=50"],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(
+        r.all()
+            .contains("waiting 50 s for the shutdown facility to test its agents"),
+        "{}",
+        r.dump()
+    );
+}
+
+/// Item 8: a migration that hangs (still under way at `migration_deadline`) — after a
+/// confirmation, `ldm cancel-operation migration` on the source, then the recovery of the
+/// 17.3.1.1 note where the guest is (the source): exit 1, the move failed, fencing back.
+#[test]
+fn a_hanging_migration_is_cancelled_after_confirmation_then_recovered() {
+    let site = Site::new(Some("ldoms/migration-hangs"));
+    let mut params = MIGRATE.to_vec();
+    params.push("migration_deadline=300");
+    let r = site.run("ldoms/live-migration", &params, &["--yes"]);
+    assert_eq!(r.code, 1, "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        [
+            CLOVMMIGRATE_P,
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3",
+            "cd2: /usr/sbin/ldm cancel-operation migration guest2",
+            CLOVMMIGRATE_U_CD2,
+        ],
+        "{}",
+        r.dump()
+    );
+    let out = r.all();
+    assert!(
+        out.contains("the migration of guest2 is still under way after 300 s"),
+        "{}",
+        r.dump()
+    );
+    assert!(
+        out.contains("cancel it with ldm cancel-operation migration guest2?"),
+        "{}",
+        r.dump()
+    );
+    assert!(out.contains("guest2 did not move"), "{}", r.dump());
+    let sd = site.exec("guest1", &["/opt/SMAW/bin/sdtool", "-s"]);
+    assert!(
+        String::from_utf8_lossy(&sd.stdout).contains("TestWorked"),
+        "{}",
+        String::from_utf8_lossy(&sd.stdout)
+    );
+}
+
+/// Item 8: the cancel is never sent unasked: with no terminal and no `--yes` the question
+/// stops the run (and the recovery routine it runs asks again and stops too): the migration
+/// is left alone for a person, fencing stays off, nothing after the move is sent.
+#[test]
+fn a_hanging_migration_is_not_cancelled_without_confirmation() {
+    let site = Site::new(Some("ldoms/migration-hangs"));
+    let mut params = MIGRATE.to_vec();
+    params.push("migration_deadline=300");
+    let r = site.run("ldoms/live-migration", &params, &[]);
+    assert_ne!(r.code, 0, "{}", r.dump());
+    assert!(
+        r.all().contains(
+            "confirmation needed but no terminal; re-run with --yes to accept: the migration of guest2 hangs"
+        ),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(
+        r.changes(),
+        [CLOVMMIGRATE_P, "cd2: /usr/sbin/ldm migrate-domain guest2 cd3"],
+        "{}",
+        r.dump()
+    );
+}

@@ -249,8 +249,27 @@ impl Inner {
         Ok(problems.is_empty())
     }
 
-    /// The location of a guest once no migration is under way (waits for one to end).
+    /// The location of a guest once no migration is under way (waits for one to end, up to
+    /// [`MIGRATION_DEADLINE`]; a migration still under way then is an error).
     fn settled_location(&self, guest: &GuestDomain) -> Result<Location> {
+        let loc = self.settle_location(guest, MIGRATION_DEADLINE)?;
+        if matches!(loc, Location::Migrating { .. }) {
+            return Err(Error::needs_attention(format!(
+                "the migration of {} is still under way after {} s",
+                guest.domain,
+                MIGRATION_DEADLINE.as_secs()
+            ))
+            .with_remedy(format!(
+                "check it with `ldm list -o status {0}`; cancel it with `ldm cancel-operation migration {0}` on the source control domain if it is stuck, then run ldoms/recover-migration",
+                guest.domain
+            )));
+        }
+        Ok(loc)
+    }
+
+    /// Where a guest is once no migration is under way, waiting up to `deadline` for one to
+    /// end; still `Migrating` when the deadline passes (the caller decides).
+    fn settle_location(&self, guest: &GuestDomain, deadline: Duration) -> Result<Location> {
         let loc = self.locate(&guest.domain)?;
         if !matches!(loc, Location::Migrating { .. }) {
             return Ok(loc);
@@ -260,21 +279,20 @@ impl Inner {
             loc.describe(&guest.domain)
         ));
         let what = format!("the migration of {} to end", guest.domain);
-        match self.poll(&what, MIGRATION_DEADLINE, POLL, || {
+        match self.poll(&what, deadline, POLL, || {
             let l = self.locate(&guest.domain)?;
             Ok((!matches!(l, Location::Migrating { .. }), l))
         }, |l| l.describe(&guest.domain))? {
             // The caller says where the guest ended; saying it here too would repeat it.
             WaitEnd::Done(l) => Ok(l),
-            WaitEnd::Deadline(_) => Err(Error::needs_attention(format!(
-                "the migration of {} is still under way after {} s",
-                guest.domain,
-                MIGRATION_DEADLINE.as_secs()
-            ))
-            .with_remedy(format!(
-                "check it with `ldm list -o status {0}`; cancel it with `ldm cancel-operation migration {0}` on the source control domain if it is stuck, then run ldoms/recover-migration",
-                guest.domain
-            ))),
+            WaitEnd::Deadline(last) => {
+                self.ctx.ui.warn(&format!(
+                    "the migration of {} is still under way after {} s",
+                    guest.domain,
+                    deadline.as_secs()
+                ));
+                Ok(last.unwrap_or(loc))
+            }
         }
     }
 
@@ -322,10 +340,16 @@ impl Inner {
     /// `TestFailed`/`InitFailed` look for message 7245. Returns the verdict; never throws
     /// for a failed verdict (the caller decides).
     pub fn verify_fence(&self) -> Result<Value> {
+        self.verify_fence_settle(SF_SETTLE)
+    }
+
+    /// [`Inner::verify_fence`] giving SF `settle` after `clovmmigrate -u` instead of the
+    /// manual's 30 s (`fence.verify(#{settle: s})`).
+    pub fn verify_fence_settle(&self, settle: Duration) -> Result<Value> {
         if let Some(t) = self.last_update() {
             let since = self.now().saturating_sub(t);
-            if since < SF_SETTLE.as_secs() {
-                let wait = SF_SETTLE.as_secs() - since;
+            if since < settle.as_secs() {
+                let wait = settle.as_secs() - since;
                 self.ctx.ui.info(&format!(
                     "waiting {wait} s for the shutdown facility to test its agents (17.3.1.2)"
                 ));
@@ -644,6 +668,7 @@ impl Inner {
         guest: &GuestDomain,
         target: &ControlDomain,
         password_file: Option<&str>,
+        deadline: Duration,
     ) -> Result<Value> {
         let loc = self.locate(&guest.domain)?;
         let source = match &loc {
@@ -653,7 +678,8 @@ impl Inner {
                     .info(&format!("{} already runs on {}", guest.domain, target.name));
                 return Ok(json!({
                     "guest": guest.domain, "moved": true, "changed": false, "source": target.name,
-                    "control_domain": target.name, "location": loc.describe(&guest.domain),
+                    "state": "running", "control_domain": target.name,
+                    "location": loc.describe(&guest.domain),
                 }));
             }
             Location::Running { control_domain } => self.cd(control_domain)?,
@@ -702,33 +728,63 @@ impl Inner {
                 guest.domain
             )),
         }
-        let loc = self.settled_location(guest)?;
+        // A migration still under way at `deadline` is `state: "migrating"`: the script
+        // decides whether to cancel it (hypervisor.cancel_migration).
+        let loc = self.settle_location(guest, deadline)?;
         let moved = loc
             == Location::Running {
                 control_domain: target.name.clone(),
             };
         Ok(json!({
             "guest": guest.domain, "moved": moved, "changed": true, "source": source.name,
-            "control_domain": loc.control_domain(), "location": loc.describe(&guest.domain),
+            "state": state_of(&loc), "control_domain": loc.control_domain(),
+            "location": loc.describe(&guest.domain),
+        }))
+    }
+
+    /// Cancel a migration that hangs (`hypervisor.cancel_migration(guest)`): `ldm
+    /// cancel-operation migration GUEST` on the control domain the guest leaves, then where
+    /// it is once the migration is over. Guard rails: refused (nothing sent) unless `ldm
+    /// list -p` shows the guest's migration under way, with a known source; the cancel is
+    /// sent only there. Returns `#{guest, cancelled, state, control_domain, location}`.
+    pub fn cancel_migration(&self, guest: &GuestDomain) -> Result<Value> {
+        let loc = self.locate(&guest.domain)?;
+        let source = match &loc {
+            Location::Migrating {
+                source: Some(source),
+                ..
+            } => self.cd(source)?,
+            other => {
+                return Err(Error::check(format!(
+                    "{}: there is no migration under way to cancel",
+                    other.describe(&guest.domain)
+                ))
+                .with_remedy(
+                    "run ldoms/recover-migration: it finds where the guest is and restores the cluster",
+                ))
+            }
+        };
+        self.ctx
+            .run_ok(&cmd::ldm_cancel_migration(&source.name, &guest.domain))?;
+        self.exposure();
+        let after = self.settled_location(guest)?;
+        Ok(json!({
+            "guest": guest.domain, "cancelled": true, "state": state_of(&after),
+            "control_domain": after.control_domain(), "location": after.describe(&guest.domain),
         }))
     }
 
     /// Where a guest is (`hypervisor.locate(guest[, opts])`): `#{guest, state, location,
     /// control_domain, node}`; `state` is running, stopped, migrating, missing or
     /// ambiguous. `settle`: wait out a migration still under way first.
-    pub fn locate_value(&self, guest: &GuestDomain, settle: bool) -> Result<Value> {
-        let loc = if settle {
-            self.settled_location(guest)?
-        } else {
-            self.locate(&guest.domain)?
+    /// `settle: Some(deadline)`: wait out a migration still under way first, up to
+    /// `deadline` (then `state: "migrating"`: the script decides).
+    pub fn locate_value(&self, guest: &GuestDomain, settle: Option<Duration>) -> Result<Value> {
+        let loc = match settle {
+            Some(deadline) => self.settle_location(guest, deadline)?,
+            None => self.locate(&guest.domain)?,
         };
-        let state = match &loc {
-            Location::Running { .. } => "running",
-            Location::Stopped { .. } => "stopped",
-            Location::Migrating { .. } => "migrating",
-            Location::Missing => "missing",
-            Location::Ambiguous { .. } => "ambiguous",
-        };
+        let state = state_of(&loc);
         Ok(json!({
             "guest": guest.domain, "state": state, "location": loc.describe(&guest.domain),
             "control_domain": loc.control_domain(), "node": guest.name,
@@ -914,6 +970,17 @@ fn sf_words(s: &SdtoolStatus) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         SdtoolStatus::NotRunning { .. } => "SF not running".to_string(),
+    }
+}
+
+/// The `state` word of a location in operation results.
+fn state_of(loc: &Location) -> &'static str {
+    match loc {
+        Location::Running { .. } => "running",
+        Location::Stopped { .. } => "stopped",
+        Location::Migrating { .. } => "migrating",
+        Location::Missing => "missing",
+        Location::Ambiguous { .. } => "ambiguous",
     }
 }
 

@@ -32,6 +32,10 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/ldoms/migration-continues-after-disconnect.toml"),
     ),
     (
+        "ldoms/migration-hangs",
+        include_str!("../scenarios/ldoms/migration-hangs.toml"),
+    ),
+    (
         "ldoms/migration-would-fail",
         include_str!("../scenarios/ldoms/migration-would-fail.toml"),
     ),

@@ -11,6 +11,7 @@ const ALL: &[&str] = &[
     "ldoms/migration-aborted-guest-running",
     "ldoms/migration-aborted-guest-stopped",
     "ldoms/migration-continues-after-disconnect",
+    "ldoms/migration-hangs",
     "ldoms/migration-would-fail",
     "ldoms/newer-ldm",
     "ldoms/node-stays-leftcluster",

@@ -8,6 +8,7 @@
 //! [fault]
 //! migrate = "abort-guest-stopped"    # none | would-fail | abort-guest-stopped
 //!                                    # | abort-guest-running | continues-after-disconnect
+//!                                    # | hangs (under way until ldm cancel-operation)
 //! migrate_failures = 1               # how many real migrations fail (default 1; would-fail: all)
 //! reasons = ["…{guest}…{target}…"]   # what ldm prints before its verdict
 //! node_timeout_state = "LEFTCLUSTER" # what a stopped node becomes at its CF timeout (DOWN)
