@@ -222,7 +222,14 @@ struct RecoveriesInner {
     prior: RwLock<Vec<PriorChange>>,
     /// Routines being executed by the run or `unwind` (see [`Recoveries::executing`]).
     executing: Mutex<Vec<u64>>,
+    /// The run layer's look-up of earlier runs' step results (see [`Recoveries::earlier`]).
+    earlier: RwLock<Option<EarlierLookup>>,
 }
+
+/// The run layer's look-up of what earlier runs on the same site recorded: given a test,
+/// the newest step result (a journal's `step_end` value) that passes it. Drivers do no I/O;
+/// the run layer reads its journals for them, only when asked.
+pub type EarlierLookup = Arc<dyn Fn(&dyn Fn(&Value) -> bool) -> Option<Value> + Send + Sync>;
 
 /// A change command the interrupted run this one continues sent and saw end (from its
 /// journal): a resumed bracket must not send again what already ended, and must not turn
@@ -282,6 +289,24 @@ impl Recoveries {
             .rev()
             .find(|c| c.command == command)
             .cloned()
+    }
+
+    /// Let drivers look up earlier runs' step results on this site (the run layer's
+    /// journals): e.g. when an earlier run did 17.3.1.1, for a later step script.
+    pub fn set_earlier(&self, lookup: EarlierLookup) {
+        *self.0.earlier.write().unwrap_or_else(|p| p.into_inner()) = Some(lookup);
+    }
+
+    /// The newest step result an earlier run on this site recorded that passes `test`
+    /// (`None` without a run layer, or when no journal holds one).
+    pub fn earlier(&self, test: &dyn Fn(&Value) -> bool) -> Option<Value> {
+        let f = self
+            .0
+            .earlier
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        f(test)
     }
 
     /// Record registrations and settlements in `log` from now on.

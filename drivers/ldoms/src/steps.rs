@@ -577,9 +577,10 @@ impl Inner {
             if !self.migration_routine_pending(guest) {
                 let _pending = self.register_recovery(guest)?;
             }
-            return Ok(
-                json!({"guest": guest.domain, "control_domain": control_domain, "changed": false}),
-            );
+            return Ok(json!({
+                "guest": guest.domain, "control_domain": control_domain, "changed": false,
+                "prepared_at": self.fencing_off_since(guest),
+            }));
         }
         let mut cds = vec![control_domain.clone()];
         if let Some(t) = target {
@@ -604,7 +605,12 @@ impl Inner {
         self.ctx.ui.info(&format!(
             "CF timeout {MIGRATION_CF_TIMEOUT} s and shutdown facility stopped on every node (fencing is off until 17.3.1.2)"
         ));
-        Ok(json!({"guest": guest.domain, "control_domain": control_domain, "changed": true}))
+        // `prepared_at` (the run's clock, seconds) is journaled with the step's result: a
+        // later step script on this site learns from it how long fencing was off.
+        Ok(json!({
+            "guest": guest.domain, "control_domain": control_domain, "changed": true,
+            "prepared_at": self.prepared_at(),
+        }))
     }
 
     /// The interlock of 17.3.1.1: the saved-configuration rule holds on `cds` (read only;
@@ -865,6 +871,10 @@ impl Inner {
                 continue;
             };
             let ids = self.migration_routines(&g);
+            // The bracket ends here when this run sent 17.3.1.2 step 1 or held its routine.
+            if ok && (!ids.is_empty() || self.last_update().is_some()) {
+                self.say_fencing_back(&g);
+            }
             if ids.is_empty() {
                 continue;
             }
@@ -890,19 +900,38 @@ impl Inner {
                     );
                 }
             }
-            if ok {
-                match self.prepared_at() {
-                    Some(t) => self.ctx.ui.info(&format!(
-                        "shutdown facility verified; the cluster ran {} s without fencing",
-                        self.now().saturating_sub(t)
-                    )),
-                    None => self
-                        .ctx
-                        .ui
-                        .info("shutdown facility verified; fencing is back"),
-                }
-            }
         }
+    }
+
+    /// The verified end of a bracket: how long the cluster ran without fencing, from
+    /// 17.3.1.1 in this run or, for a step script, in the newest earlier run on this site
+    /// that did it for `guest` (the run layer's journals).
+    fn say_fencing_back(&self, guest: &GuestDomain) {
+        match self.fencing_off_since(guest) {
+            Some(t) => self.ctx.ui.info(&format!(
+                "shutdown facility verified; the cluster ran {} s without fencing",
+                self.now().saturating_sub(t)
+            )),
+            None => self.ctx.ui.info(
+                "shutdown facility verified; fencing is back (how long it was off is not known: no run of hascript on this site did 17.3.1.1)",
+            ),
+        }
+    }
+
+    /// When 17.3.1.1 turned fencing off for `guest`: in this run, else as the newest
+    /// earlier run on this site recorded it (`prepared_at` of its `prepare_migration`
+    /// result), if that is not in this run's future (another clock).
+    pub(crate) fn fencing_off_since(&self, guest: &GuestDomain) -> Option<u64> {
+        if let Some(t) = self.prepared_at() {
+            return Some(t);
+        }
+        let v = self.ctx.recoveries.earlier(&|v: &Value| {
+            v.get("guest").and_then(Value::as_str) == Some(guest.domain.as_str())
+                && v.get("prepared_at").and_then(Value::as_u64).is_some()
+        })?;
+        v.get("prepared_at")
+            .and_then(Value::as_u64)
+            .filter(|t| *t <= self.now())
     }
 
     /// Show how long the cluster has run without fencing (since `clovmmigrate -p` in this
