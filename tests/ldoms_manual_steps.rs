@@ -375,3 +375,70 @@ fn without_a_run_that_did_17_3_1_1_the_time_without_fencing_is_said_to_be_unknow
         r.dump()
     );
 }
+
+/// Item 3: a guest started before its node was DOWN (17.3.1.1 note) is recognised before
+/// any `clovmmigrate -u`, from what the cluster shows; after the confirmation it is stopped
+/// again by force, its node waited DOWN, started, waited UP, then 17.3.1.2: verified.
+#[test]
+fn a_guest_started_before_its_node_was_down_is_stopped_again_and_recovered() {
+    let site = Site::new(Some("ldoms/guest-started-too-early"));
+    let r = site.run("ldoms/recover-migration", &["guest=guest2"], &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        [
+            "cd2: /usr/sbin/ldm stop-domain -f guest2",
+            "cd2: /usr/sbin/ldm start-domain guest2",
+            CLOVMMIGRATE_U_CD2,
+        ],
+        "{}",
+        r.dump()
+    );
+    let out = r.all();
+    assert!(
+        out.contains("guest2 was started before its node was DOWN (guest2 up 30 s"),
+        "{}",
+        r.dump()
+    );
+    assert!(out.contains("cfguest2 UP in cftool -n, RMS not running"), "{}", r.dump());
+    // Its node went DOWN before the start (the order the manual asks for).
+    let down = out.find("cfguest2 DOWN in cftool -n: reached").expect("waited for DOWN");
+    let start = out.find("start guest2 on cd2").expect("started");
+    assert!(down < start, "{}", r.dump());
+    for g in ["guest1", "guest2"] {
+        let sd = site.exec(g, &["/opt/SMAW/bin/sdtool", "-s"]);
+        let text = String::from_utf8_lossy(&sd.stdout).to_string();
+        assert!(!text.contains("Failed"), "{g}: {text}");
+        assert_eq!(text.matches("InitWorked").count(), 8, "{g}: {text}");
+    }
+}
+
+/// Item 3: the forced stop is asked for: with no terminal and no `--yes` nothing is sent
+/// at all — no stop, and no `clovmmigrate -u` that would only find InitFailed.
+#[test]
+fn the_forced_stop_of_an_early_started_guest_needs_confirmation() {
+    let site = Site::new(Some("ldoms/guest-started-too-early"));
+    let r = site.run("ldoms/recover-migration", &["guest=guest2"], &[]);
+    assert_eq!(r.code, 5, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{}", r.dump());
+}
+
+/// Item 3: the exception to "never stop a live node" is the operation's, not the script's:
+/// on a healthy site `hypervisor.stop_early_started` is refused and sends nothing, whatever
+/// a script says (even with --yes).
+#[test]
+fn stop_early_started_never_stops_a_healthy_live_node() {
+    let site = Site::new(None);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("force.rhai");
+    std::fs::write(&script, "hypervisor.stop_early_started(\"guest2\");\n").expect("written");
+    let r = site.run(script.to_str().expect("utf8"), &[], &["--yes"]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(
+        r.all()
+            .contains("not a guest started before its node was DOWN"),
+        "{}",
+        r.dump()
+    );
+    assert!(r.changes().is_empty(), "{}", r.dump());
+}

@@ -79,6 +79,12 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
             let deadline = opt_secs(o, "deadline", "hypervisor.locate")?.unwrap_or(MIGRATION_DEADLINE);
             i.locate_value(&g, settle.then_some(deadline))
         }),
+    op(Hypervisor, "started_early", &[s("guest")], "Map", Read,
+        "Whether `guest` was started before its node was DOWN (17.3.1.1 note: SF, CRM and RMS then\nfail on it), read before anything is sent: its `ldm list -p` uptime shorter than the time\nsince 17.3.1.1, its CF node UP in `cftool -n` on another node, RMS not running on it.\n`#{guest, early, control_domain, uptime, fencing_off_for, node_state, rms_running, detail}`.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            i.started_early(&g)
+        }),
     op(Cluster, "time_sync", &[], "Map", Read,
         "`(WRP, 34)`/`(WRP, 35)` lines written since the run started in the RMS switchlog and\n/var/adm/messages of every guest node (note after 17.3.1.2): `#{found, hits, remedy}`.",
         |i, _| i.time_sync()),
@@ -190,6 +196,12 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
             let pw = opt_str(o, "password_file", "hypervisor.migrate_domain")?;
             let deadline = opt_secs(o, "deadline", "hypervisor.migrate_domain")?.unwrap_or(MIGRATION_DEADLINE);
             i.migrate_domain(&g, &t, pw, deadline)
+        }),
+    op(Hypervisor, "stop_early_started", &[s("guest")], "Map", Change,
+        "17.3.1.1 note: stop again, by force (`ldm stop-domain -f`), a guest started before its node\nwas DOWN. The one exception to \"never stop a live node\": refused unless `started_early`\nholds (read again), 17.3.1.1 is in effect and the operator confirms; runs under the\nmigration's recovery routine (registered first when none is pending).\nReturns `#{guest, control_domain, stopped, location}`.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            i.stop_early_started(&g)
         }),
     op(Hypervisor, "cancel_migration", &[s("guest")], "Map", Change,
         "Cancel a migration of `guest` that hangs: `ldm cancel-operation migration guest` on the\ncontrol domain it leaves, then where it is once the migration is over. Refused (nothing\nsent) unless `ldm list -p` shows its migration under way. Returns `#{guest, cancelled,\nstate, control_domain, location}`. The decision (after a confirmation) is the script's.",

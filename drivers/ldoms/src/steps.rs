@@ -780,6 +780,134 @@ impl Inner {
         }))
     }
 
+    /// The signature of a guest started before its node was DOWN (17.3.1.1 note: "SF, CRM
+    /// and RMS then fail to start"), read before anything is sent
+    /// (`hypervisor.started_early(guest)`). All three must hold:
+    ///   - its domain booted inside the bracket: `uptime=` of `ldm list -p` shorter than
+    ///     the time since 17.3.1.1 (this run's, or the newest earlier run's on this site;
+    ///     unknown: shorter than the 600 s CF timeout 17.3.1.1 sets);
+    ///   - its CF node reads UP in `cftool -n` on another node: the cluster never saw it
+    ///     leave (a node restarted after DOWN reads COMINGUP, then UP with RMS running);
+    ///   - RMS is not running on it (`hvdisp` fails), which 17.3.1.1 alone never causes.
+    ///
+    /// Returns `#{guest, early, control_domain, uptime, fencing_off_for, node_state,
+    /// rms_running, detail}`; `early: false` whenever one is missing or unknown.
+    pub fn started_early(&self, guest: &GuestDomain) -> Result<Value> {
+        let loc = self.locate(&guest.domain)?;
+        let Location::Running { control_domain } = &loc else {
+            return Ok(json!({
+                "guest": guest.domain, "early": false, "control_domain": loc.control_domain(),
+                "uptime": Value::Null, "fencing_off_for": Value::Null, "node_state": Value::Null,
+                "rms_running": Value::Null, "detail": loc.describe(&guest.domain),
+            }));
+        };
+        let uptime = self
+            .domains(control_domain)?
+            .iter()
+            .find(|d| d.name() == guest.domain)
+            .and_then(|d| d.get("uptime"))
+            .and_then(|u| u.parse::<u64>().ok());
+        let off_for = self
+            .fencing_off_since(guest)
+            .map(|t| self.now().saturating_sub(t));
+        let cf = self.cf_name_of(guest)?;
+        let node_state = self
+            .cf_nodes(Some(&guest.domain))?
+            .iter()
+            .find(|n| n.node == cf)
+            .map(|n| state_word(&n.state()).to_string());
+        let rms_running = match self.ctx.run(&cmd::hvdisp_apps(&guest.name)) {
+            Ok(o) => o.success(),
+            Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+            Err(_) => false,
+        };
+        // Booted inside the bracket: before 17.3.1.1's time when known; else (17.3.1.1 done
+        // by hand) within the CF timeout 17.3.1.1 sets — a node started after it was seen
+        // DOWN would have rejoined (UP) with RMS running by then.
+        let booted_inside = match (uptime, off_for) {
+            (Some(u), Some(f)) => u < f,
+            (Some(u), None) => u < MIGRATION_CF_TIMEOUT.unsigned_abs(),
+            _ => false,
+        };
+        let early = booted_inside && node_state.as_deref() == Some("UP") && !rms_running;
+        let detail = format!(
+            "{} up {} s, fencing off for {}, {cf} {} in cftool -n, RMS {}",
+            guest.domain,
+            uptime.map_or("?".to_string(), |u| u.to_string()),
+            off_for.map_or("an unknown time (no run of hascript on this site did 17.3.1.1; bound: the CF timeout of 600 s)".to_string(), |f| format!("{f} s")),
+            node_state.as_deref().unwrap_or("absent"),
+            if rms_running { "running" } else { "not running" }
+        );
+        Ok(json!({
+            "guest": guest.domain, "early": early, "control_domain": control_domain,
+            "uptime": uptime, "fencing_off_for": off_for, "node_state": node_state,
+            "rms_running": rms_running, "detail": detail,
+        }))
+    }
+
+    /// Stop again a guest started before its node was DOWN (17.3.1.1 note), by force:
+    /// `ldm stop-domain -f` (`hypervisor.stop_early_started(guest)`). The exception to
+    /// "never stop a live node", honoured only when all hold: the signature
+    /// ([`Inner::started_early`]) read again here, 17.3.1.1 in effect on every node, the
+    /// operator's confirmation; and only under the migration's recovery routine (pending,
+    /// or registered here before the stop, since the cluster stays unprotected until
+    /// 17.3.1.2). Returns `#{guest, control_domain, stopped, location}`.
+    pub fn stop_early_started(&self, guest: &GuestDomain) -> Result<Value> {
+        let sig = self.started_early(guest)?;
+        if sig["early"] != Value::Bool(true) {
+            return Err(Error::check(format!(
+                "{}: not a guest started before its node was DOWN ({}); a live node is never stopped: refused",
+                guest.domain,
+                sig["detail"].as_str().unwrap_or("")
+            )));
+        }
+        // 17.3.1.1 in effect: the CF timeout it sets on every node that answers (SF may
+        // have tried to start on the early-started guest itself; that is the failure).
+        for g in &self.topo.guests {
+            let t = match self.cf_timeout_on(&g.name) {
+                Ok(t) => t,
+                Err(e) if matches!(e.kind, ErrorKind::Transport) => continue,
+                Err(e) => return Err(e),
+            };
+            if t != MIGRATION_CF_TIMEOUT {
+                return Err(Error::check(format!(
+                    "17.3.1.1 is not in effect ({}: CF timeout {t}): the forced stop of the 17.3.1.1 note is for a guest inside the migration's bracket; refused",
+                    g.name
+                )));
+            }
+        }
+        let cd = self.cd(sig["control_domain"].as_str().unwrap_or_default())?;
+        let question = format!(
+            "{} was started before its node was DOWN ({}): SF, CRM and RMS cannot start on it. Stop it by force (ldm stop-domain -f {} on {}), then wait for DOWN and start it again (17.3.1.1 note)?",
+            guest.domain,
+            sig["detail"].as_str().unwrap_or(""),
+            guest.domain,
+            cd.name
+        );
+        if !self.ctx.ui.confirm(&question)? {
+            return Err(Error::new(
+                ErrorKind::Declined,
+                format!("{} was not stopped (declined)", guest.domain),
+            )
+            .with_remedy(format!(
+                "stop {0} (ldm stop-domain {0}), wait until its node is DOWN, then run ldoms/recover-migration -p guest={0}",
+                guest.domain
+            )));
+        }
+        if !self.migration_routine_pending(guest) {
+            let _pending = self.register_recovery(guest)?;
+        }
+        self.ctx
+            .run_ok(&cmd::ldm_stop_forced(&cd.name, &guest.domain))?;
+        self.exposure();
+        let after = self.locate(&guest.domain)?;
+        Ok(json!({
+            "guest": guest.domain, "control_domain": cd.name,
+            "stopped": matches!(after, Location::Stopped { .. }),
+            "location": after.describe(&guest.domain),
+        }))
+    }
+
     /// Where a guest is (`hypervisor.locate(guest[, opts])`): `#{guest, state, location,
     /// control_domain, node}`; `state` is running, stopped, migrating, missing or
     /// ambiguous. `settle`: wait out a migration still under way first.

@@ -8,6 +8,7 @@ use hascript_sim::{driver_of, scenarios, SimError, SimSite};
 const ALL: &[&str] = &[
     "ldoms/config-tmp-present",
     "ldoms/guest-inactive",
+    "ldoms/guest-started-too-early",
     "ldoms/migration-aborted-guest-running",
     "ldoms/migration-aborted-guest-stopped",
     "ldoms/migration-continues-after-disconnect",
