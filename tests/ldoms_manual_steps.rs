@@ -64,7 +64,9 @@ fn a_second_pre_migration_to_the_partners_box_is_refused_by_the_target_checks() 
     assert!(second.changes().is_empty(), "{}", second.dump());
     let all = second.all();
     assert!(
-        all.contains("FAIL target box hosts no other node of this cluster: box1 already hosts guest1"),
+        all.contains(
+            "FAIL target box hosts no other node of this cluster: box1 already hosts guest1"
+        ),
         "{all}"
     );
     assert!(!all.contains("nothing to do"), "{all}");
@@ -309,7 +311,10 @@ fn a_hanging_migration_is_not_cancelled_without_confirmation() {
     );
     assert_eq!(
         r.changes(),
-        [CLOVMMIGRATE_P, "cd2: /usr/sbin/ldm migrate-domain guest2 cd3"],
+        [
+            CLOVMMIGRATE_P,
+            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3"
+        ],
         "{}",
         r.dump()
     );
@@ -370,7 +375,8 @@ fn without_a_run_that_did_17_3_1_1_the_time_without_fencing_is_said_to_be_unknow
     assert_eq!(r.code, 0, "{}", r.dump());
     assert!(ran_without_fencing(&r.all()).is_none(), "{}", r.dump());
     assert!(
-        r.all().contains("fencing is back (how long it was off is not known"),
+        r.all()
+            .contains("fencing is back (how long it was off is not known"),
         "{}",
         r.dump()
     );
@@ -400,9 +406,15 @@ fn a_guest_started_before_its_node_was_down_is_stopped_again_and_recovered() {
         "{}",
         r.dump()
     );
-    assert!(out.contains("cfguest2 UP in cftool -n, RMS not running"), "{}", r.dump());
+    assert!(
+        out.contains("cfguest2 UP in cftool -n, RMS not running"),
+        "{}",
+        r.dump()
+    );
     // Its node went DOWN before the start (the order the manual asks for).
-    let down = out.find("cfguest2 DOWN in cftool -n: reached").expect("waited for DOWN");
+    let down = out
+        .find("cfguest2 DOWN in cftool -n: reached")
+        .expect("waited for DOWN");
     let start = out.find("start guest2 on cd2").expect("started");
     assert!(down < start, "{}", r.dump());
     for g in ["guest1", "guest2"] {

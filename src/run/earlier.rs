@@ -46,7 +46,9 @@ fn find(dir: &Path, own: &str, site: &Value, test: &dyn Fn(&Value) -> bool) -> O
             continue;
         };
         let mut lines = text.lines();
-        let Some(header) = lines.next().and_then(|l| serde_json::from_str::<Value>(l).ok())
+        let Some(header) = lines
+            .next()
+            .and_then(|l| serde_json::from_str::<Value>(l).ok())
         else {
             continue;
         };
@@ -88,7 +90,12 @@ mod tests {
         let other = serde_json::json!({"scenario": "ldoms", "state": "/s2"});
         let v = |t: u64| serde_json::json!({"guest": "guest2", "prepared_at": t});
         journal(d.path(), "20260101T000001Z-a", here.clone(), &[v(1), v(2)]);
-        journal(d.path(), "20260101T000002Z-b", here.clone(), &[serde_json::json!(3)]);
+        journal(
+            d.path(),
+            "20260101T000002Z-b",
+            here.clone(),
+            &[serde_json::json!(3)],
+        );
         journal(d.path(), "20260101T000003Z-c", other, &[v(9)]);
         journal(d.path(), "20260101T000004Z-own", here.clone(), &[v(7)]);
         let f = lookup(d.path().to_path_buf(), "20260101T000004Z-own".into(), here);

@@ -287,8 +287,14 @@ impl Run {
         });
         rec.write(&header, true).map_err(usage)?;
         // Drivers may ask what earlier runs on this site recorded (read only when asked).
-        if let (Ok(dir), Ok(site)) = (journal::runs_dir(), serde_json::to_value(site_record(&spec, &built, &req.site))) {
-            built.ctx.recoveries.set_earlier(earlier::lookup(dir, run_id.clone(), site));
+        if let (Ok(dir), Ok(site)) = (
+            journal::runs_dir(),
+            serde_json::to_value(site_record(&spec, &built, &req.site)),
+        ) {
+            built
+                .ctx
+                .recoveries
+                .set_earlier(earlier::lookup(dir, run_id.clone(), site));
         }
         // The banner names where the procedure came from, so a shadowing file cannot pass
         // for the shipped procedure.

@@ -279,10 +279,16 @@ impl Inner {
             loc.describe(&guest.domain)
         ));
         let what = format!("the migration of {} to end", guest.domain);
-        match self.poll(&what, deadline, POLL, || {
-            let l = self.locate(&guest.domain)?;
-            Ok((!matches!(l, Location::Migrating { .. }), l))
-        }, |l| l.describe(&guest.domain))? {
+        match self.poll(
+            &what,
+            deadline,
+            POLL,
+            || {
+                let l = self.locate(&guest.domain)?;
+                Ok((!matches!(l, Location::Migrating { .. }), l))
+            },
+            |l| l.describe(&guest.domain),
+        )? {
             // The caller says where the guest ended; saying it here too would repeat it.
             WaitEnd::Done(l) => Ok(l),
             WaitEnd::Deadline(last) => {
@@ -760,15 +766,13 @@ impl Inner {
                 source: Some(source),
                 ..
             } => self.cd(source)?,
-            other => {
-                return Err(Error::check(format!(
-                    "{}: there is no migration under way to cancel",
-                    other.describe(&guest.domain)
-                ))
-                .with_remedy(
-                    "run ldoms/recover-migration: it finds where the guest is and restores the cluster",
-                ))
-            }
+            other => return Err(Error::check(format!(
+                "{}: there is no migration under way to cancel",
+                other.describe(&guest.domain)
+            ))
+            .with_remedy(
+                "run ldoms/recover-migration: it finds where the guest is and restores the cluster",
+            )),
         };
         self.ctx
             .run_ok(&cmd::ldm_cancel_migration(&source.name, &guest.domain))?;

@@ -337,7 +337,11 @@ fn migration_dry_run_and_errors() {
     );
     // `-p FILE`: ldm reads the password from FILE on the control domain; no file, no
     // migration (not even the dry run).
-    let o = run(&s, "cd2", "ldm migrate -n -p /tmp/pw guest2 root@192.0.2.13");
+    let o = run(
+        &s,
+        "cd2",
+        "ldm migrate -n -p /tmp/pw guest2 root@192.0.2.13",
+    );
     assert_eq!(o.code(), 1, "{}", o.stderr);
     assert!(
         o.stderr

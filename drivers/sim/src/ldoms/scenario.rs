@@ -282,7 +282,8 @@ pub(crate) fn apply(text: &str, st: &mut LdomsState, w: &mut World) -> Result<()
     if let Some(v) = file.ldoms.get("setup") {
         let lines: Vec<String> = typed(v, "ldoms.setup")?;
         for (n, line) in lines.iter().enumerate() {
-            setup_line(st, w, line).map_err(|e| format!("[ldoms] setup line {}: {line:?}: {e}", n + 1))?;
+            setup_line(st, w, line)
+                .map_err(|e| format!("[ldoms] setup line {}: {line:?}: {e}", n + 1))?;
         }
     }
     Ok(())
