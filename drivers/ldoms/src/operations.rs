@@ -85,6 +85,13 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
             let g = i.resolve_guest(arg_str(a, 0)?)?;
             i.started_early(&g)
         }),
+    op(Hypervisor, "password_file", &[s("path")], "String", Read,
+        "Check a `password_file` parameter before anything is sent (the move uses it only after\n17.3.1.1): an absolute path on the source control domain, no control characters or\nquotes; a usage error otherwise. Returns the path. Sends nothing.",
+        |_, a| {
+            let p = arg_str(a, 0)?;
+            crate::steps::validate_path("password_file", p)?;
+            Ok(Value::String(p.to_string()))
+        }),
     op(Cluster, "time_sync", &[], "Map", Read,
         "`(WRP, 34)`/`(WRP, 35)` lines written since the run started in the RMS switchlog and\n/var/adm/messages of every guest node (note after 17.3.1.2): `#{found, hits, remedy}`.",
         |i, _| i.time_sync()),

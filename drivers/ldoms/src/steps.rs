@@ -1105,7 +1105,7 @@ pub fn migration_routine_guest(routine: &Value) -> Option<&str> {
 }
 
 /// A path given as a parameter: absolute, no control characters or quotes.
-fn validate_path(what: &str, p: &str) -> Result<()> {
+pub(crate) fn validate_path(what: &str, p: &str) -> Result<()> {
     let ok = p.starts_with('/')
         && p.len() < 1024
         && !p
