@@ -1,9 +1,11 @@
 //! What earlier runs on the same site recorded, read back from their journals for the
-//! drivers ([`hascript_api::objects::History`]): today the size of a log file journaled
-//! just before a change that makes the cluster write to it (`log_mark` events), so that a
-//! later run scans `/var/adm/messages` from the size it had before the latest
-//! `clovmmigrate -u`, whichever run sent it (procedures.md A3: message 7245 has no time
-//! bound).
+//! drivers ([`hascript_api::objects::History`]):
+//! - the size of a log file journaled just before a change that makes the cluster write to
+//!   it (`log_mark` events), so that a later run scans `/var/adm/messages` from the size it
+//!   had before the latest `clovmmigrate -u`, whichever run sent it (procedures.md A3:
+//!   message 7245 has no time bound);
+//! - step results (`step_end` values), so that a later step script learns when an earlier
+//!   run did 17.3.1.1 and says how long the cluster ran without fencing.
 //!
 //! Read on demand (the first question), once per run: most runs never ask.
 
@@ -24,8 +26,20 @@ pub struct JournalHistory {
     site: Option<Value>,
     /// This run (its own records are the driver's, in memory).
     own: String,
-    marks: OnceLock<HashMap<(String, String), u64>>,
+    records: OnceLock<Records>,
 }
+
+/// What the journals of one site hold for the drivers.
+#[derive(Default)]
+struct Records {
+    /// The newest size of each (host, file).
+    marks: HashMap<(String, String), u64>,
+    /// Step values, oldest run first, in each run's order.
+    steps: Vec<Value>,
+}
+
+/// How many of the newest journals are read at most (a folder may keep every run).
+const MAX_JOURNALS: usize = 500;
 
 impl JournalHistory {
     /// The history of `site` in the journals of `dir`, leaving out run `own`. A simulated
@@ -45,7 +59,7 @@ impl JournalHistory {
             dir,
             site,
             own: own.to_string(),
-            marks: OnceLock::new(),
+            records: OnceLock::new(),
         }
     }
 
@@ -60,16 +74,17 @@ impl JournalHistory {
         obj.iter().all(|(k, v)| header_site.get(k) == Some(v))
     }
 
-    fn read(&self) -> HashMap<(String, String), u64> {
-        let mut marks = HashMap::new();
+    fn read(&self) -> Records {
+        let mut out = Records::default();
         if self.site.is_none() {
-            return marks;
+            return out;
         }
         // Oldest first (ids sort by start time): a newer record replaces an older one.
         let Ok(files) = journal::journal_files(&self.dir) else {
-            return marks;
+            return out;
         };
-        for (id, path) in files {
+        let skip = files.len().saturating_sub(MAX_JOURNALS);
+        for (id, path) in files.into_iter().skip(skip) {
             if id == self.own {
                 continue;
             }
@@ -88,35 +103,51 @@ impl JournalHistory {
                 continue;
             }
             for line in lines {
-                if !line.contains("\"log_mark\"") {
+                let mark = line.contains("\"log_mark\"");
+                if !mark && !line.contains("\"step_end\"") {
                     continue;
                 }
                 let Ok(v) = serde_json::from_str::<Value>(&line) else {
                     continue;
                 };
-                if v.get("event").and_then(Value::as_str) != Some("log_mark") {
-                    continue;
+                match v.get("event").and_then(Value::as_str) {
+                    Some("log_mark") => {
+                        let (Some(host), Some(file), Some(size)) = (
+                            v.get("host").and_then(Value::as_str),
+                            v.get("file").and_then(Value::as_str),
+                            v.get("size").and_then(Value::as_u64),
+                        ) else {
+                            continue;
+                        };
+                        out.marks.insert((host.to_string(), file.to_string()), size);
+                    }
+                    Some("step_end") => {
+                        if let Some(value) = v.get("value").filter(|v| !v.is_null()) {
+                            out.steps.push(value.clone());
+                        }
+                    }
+                    _ => {}
                 }
-                let (Some(host), Some(file), Some(size)) = (
-                    v.get("host").and_then(Value::as_str),
-                    v.get("file").and_then(Value::as_str),
-                    v.get("size").and_then(Value::as_u64),
-                ) else {
-                    continue;
-                };
-                marks.insert((host.to_string(), file.to_string()), size);
             }
         }
-        marks
+        out
+    }
+
+    fn records(&self) -> &Records {
+        self.records.get_or_init(|| self.read())
     }
 }
 
 impl hascript_api::objects::History for JournalHistory {
     fn log_mark(&self, host: &str, file: &str) -> Option<u64> {
-        self.marks
-            .get_or_init(|| self.read())
+        self.records()
+            .marks
             .get(&(host.to_string(), file.to_string()))
             .copied()
+    }
+
+    fn step_value(&self, test: &dyn Fn(&Value) -> bool) -> Option<Value> {
+        self.records().steps.iter().rev().find(|v| test(v)).cloned()
     }
 }
 
@@ -186,5 +217,44 @@ mod tests {
         };
         let h = JournalHistory::new(d.path().to_path_buf(), &fresh, "x");
         assert_eq!(h.log_mark("g1", "/var/adm/messages"), None);
+    }
+
+    #[test]
+    fn the_newest_step_value_of_the_same_site_that_passes_the_test_is_found() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let step = |v: Value| serde_json::json!({"event": "step_end", "ok": true, "value": v});
+        write(
+            d.path(),
+            "20260101T000000.000Z-aaaaaa",
+            &[
+                header("/s", false),
+                step(serde_json::json!({"guest": "guest2", "prepared_at": 100})),
+            ],
+        );
+        write(
+            d.path(),
+            "20260102T000000.000Z-aaaaaa",
+            &[
+                header("/s", false),
+                step(serde_json::json!({"guest": "guest2", "prepared_at": 200})),
+                step(serde_json::json!({"guest": "guest1", "prepared_at": 250})),
+            ],
+        );
+        write(
+            d.path(),
+            "20260103T000000.000Z-aaaaaa",
+            &[
+                header("/s", true),
+                step(serde_json::json!({"guest": "guest2", "prepared_at": 300})),
+            ],
+        );
+        let site = SiteRecord::Sim {
+            scenario: "ldoms".into(),
+            state: Some("/s".into()),
+        };
+        let h = JournalHistory::new(d.path().to_path_buf(), &site, "none");
+        let found = h.step_value(&|v| v["guest"] == "guest2");
+        assert_eq!(found.map(|v| v["prepared_at"].clone()), Some(200.into()));
+        assert_eq!(h.step_value(&|v| v["guest"] == "guest9"), None);
     }
 }

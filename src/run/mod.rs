@@ -260,8 +260,8 @@ impl Run {
             l.set_site_hosts(built.hosts.clone());
         }
         let site_rec = site_record(&spec, &built, &req.site);
-        // Earlier runs' records on this site (log sizes before clovmmigrate -u), read from
-        // their journals when a driver first asks.
+        // Earlier runs' records on this site (log sizes before clovmmigrate -u, step results
+        // such as when 17.3.1.1 was done), read from their journals when a driver first asks.
         if let Ok(dir) = journal::runs_dir() {
             built
                 .ctx

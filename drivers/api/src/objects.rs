@@ -49,6 +49,9 @@ pub trait History: Send + Sync {
     /// The size of log `file` on `host` that the newest record of any earlier run gives
     /// ([`crate::ui::Ui::log_mark`]), or `None` when no run recorded one.
     fn log_mark(&self, host: &str, file: &str) -> Option<u64>;
+    /// The newest step result (a journal's `step_end` value) of an earlier run on this site
+    /// that passes `test`: e.g. when an earlier run did 17.3.1.1, for a later step script.
+    fn step_value(&self, test: &dyn Fn(&Value) -> bool) -> Option<Value>;
 }
 
 /// The run's [`History`], set once by the run layer after the context was handed to the
@@ -66,6 +69,12 @@ impl HistoryCell {
     /// also when no history was set (a site outside a run, a test).
     pub fn log_mark(&self, host: &str, file: &str) -> Option<u64> {
         self.0.get().and_then(|h| h.log_mark(host, file))
+    }
+
+    /// The newest earlier step result passing `test` (see [`History::step_value`]); `None`
+    /// also when no history was set.
+    pub fn step_value(&self, test: &dyn Fn(&Value) -> bool) -> Option<Value> {
+        self.0.get().and_then(|h| h.step_value(test))
     }
 }
 

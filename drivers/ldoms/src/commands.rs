@@ -62,6 +62,17 @@ pub fn ldm_stop(cd: &str, guest: &str) -> Command {
     Command::change(cd, &[LDM, "stop-domain", guest])
 }
 
+/// `ldm cancel-operation migration GUEST` (on the source control domain of a migration
+/// under way).
+pub fn ldm_cancel_migration(cd: &str, guest: &str) -> Command {
+    Command::change(cd, &[LDM, "cancel-operation", "migration", guest])
+}
+
+/// `ldm stop-domain -f GUEST` (a forced stop: the guest's OS is not asked to shut down).
+pub fn ldm_stop_forced(cd: &str, guest: &str) -> Command {
+    Command::change(cd, &[LDM, "stop-domain", "-f", guest])
+}
+
 /// `clovmmigrate -p GUEST` (17.3.1.1).
 pub fn clovmmigrate_prepare(cd: &str, guest: &str) -> Command {
     Command::change(cd, &[CLOVMMIGRATE, "-p", guest])

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::facts::Inner;
 use crate::parse::cftool_n::NodeState;
-use crate::steps::{DOWN_DEADLINE, UP_DEADLINE};
+use crate::steps::{DOWN_DEADLINE, MIGRATION_DEADLINE, SF_SETTLE, UP_DEADLINE};
 
 /// The specs of every operation (what the engine registers, with no site at hand).
 pub fn specs() -> Vec<OperationSpec> {
@@ -64,19 +64,33 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
         "Where `guest` is, from `ldm list -p` on every control domain: `#{guest, state, location,\ncontrol_domain, node}`; `state` is running, stopped, migrating, missing or ambiguous,\n`control_domain` is () unless it is running or stopped on one, `node` its guest node.",
         |i, a| {
             let g = i.resolve_guest(arg_str(a, 0)?)?;
-            i.locate_value(&g, false)
+            i.locate_value(&g, None)
         }),
     op(Hypervisor, "locate", &[s("guest"), map("opts")], "Map", Read,
-        "`locate(guest)`; `opts`: `#{settle: true}` waits out a migration still under way first\n(deadline 1800 s).",
+        "`locate(guest)`; `opts`: `#{settle: true}` waits out a migration still under way first,\nup to `deadline` seconds (1800); still under way then: `state: \"migrating\"`.",
         |i, a| {
             let g = i.resolve_guest(arg_str(a, 0)?)?;
-            let o = arg_opts(a, 1, &["settle"], "hypervisor.locate")?;
+            let o = arg_opts(a, 1, &["settle", "deadline"], "hypervisor.locate")?;
             let settle = match o.get("settle") {
                 None | Some(Value::Null) => false,
                 Some(Value::Bool(b)) => *b,
                 Some(v) => return Err(Error::usage(format!("hypervisor.locate: option `settle` must be true or false, not {v}"))),
             };
-            i.locate_value(&g, settle)
+            let deadline = opt_secs(o, "deadline", "hypervisor.locate")?.unwrap_or(MIGRATION_DEADLINE);
+            i.locate_value(&g, settle.then_some(deadline))
+        }),
+    op(Hypervisor, "started_early", &[s("guest")], "Map", Read,
+        "Whether `guest` was started before its node was DOWN (17.3.1.1 note: SF, CRM and RMS then\nfail on it), read before anything is sent: its `ldm list -p` uptime shorter than the time\nsince 17.3.1.1, its CF node UP in `cftool -n` on another node, RMS not running on it.\n`#{guest, early, control_domain, uptime, fencing_off_for, node_state, rms_running, detail}`.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            i.started_early(&g)
+        }),
+    op(Hypervisor, "password_file", &[s("path")], "String", Read,
+        "Check a `password_file` parameter before anything is sent (the move uses it only after\n17.3.1.1): an absolute path on the source control domain, no control characters or\nquotes; a usage error otherwise. Returns the path. Sends nothing.",
+        |_, a| {
+            let p = arg_str(a, 0)?;
+            crate::steps::validate_path("password_file", p)?;
+            Ok(Value::String(p.to_string()))
         }),
     op(Cluster, "time_sync", &[], "Map", Read,
         "`(WRP, 34)`/`(WRP, 35)` lines written since the run started in the RMS switchlog and\n/var/adm/messages of every guest node (note after 17.3.1.2): `#{found, hits, remedy}`.",
@@ -150,6 +164,15 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
             let t = i.resolve_cd("target", arg_str(a, 0)?)?;
             i.check_xscf_host_keys(&t)
         }),
+    op(Fence, "verify", &[map("opts")], "Map", Read,
+        "`fence.verify()` (17.3.1.2 step 2) with `opts`: `#{settle: seconds}` how long the shutdown\nfacility is given after `clovmmigrate -u` before its rows are judged (the manual's 30 s).",
+        |i, a| {
+            let o = arg_opts(a, 0, &["settle"], "fence.verify")?;
+            let settle = opt_secs(o, "settle", "fence.verify")?.unwrap_or(SF_SETTLE);
+            let v = i.verify_fence_settle(settle)?;
+            i.settle_after_verify(&v);
+            Ok(v)
+        }),
     // ----- changes
     op(Cluster, "prepare_migration", &[s("guest")], "Map", Change,
         "17.3.1.1: `clovmmigrate -p` where `guest` runs (CF timeout 600 s, shutdown facility stopped on\nevery node), read back. Refused unless the guest runs and the saved-configuration rule\nholds on its control domain. Registers the recovery routine (ldoms/recover-migration)\nbefore it sends; it stays pending until 17.3.1.2 is verified. Done before: sends nothing.",
@@ -169,16 +192,29 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
         |i, a| {
             let g = i.resolve_guest(arg_str(a, 0)?)?;
             let t = i.resolve_cd("target", arg_str(a, 1)?)?;
-            i.migrate_domain(&g, &t, None)
+            i.migrate_domain(&g, &t, None, MIGRATION_DEADLINE)
         }),
     op(Hypervisor, "migrate_domain", &[s("guest"), s("target"), map("opts")], "Map", Change,
-        "`migrate_domain(guest, target)`; `opts`: `#{password_file: \"/path\"}` passes\n`-p /path` (the target's password from a file on the source control domain).",
+        "`migrate_domain(guest, target)`; `opts`: `#{password_file: \"/path\"}` passes\n`-p /path` (the target's password from a file on the source control domain);\n`#{deadline: seconds}` how long a migration still under way is waited out (1800); past\nit the result reads `state: \"migrating\"` (cancel it with hypervisor.cancel_migration).",
         |i, a| {
             let g = i.resolve_guest(arg_str(a, 0)?)?;
             let t = i.resolve_cd("target", arg_str(a, 1)?)?;
-            let o = arg_opts(a, 2, &["password_file"], "hypervisor.migrate_domain")?;
+            let o = arg_opts(a, 2, &["password_file", "deadline"], "hypervisor.migrate_domain")?;
             let pw = opt_str(o, "password_file", "hypervisor.migrate_domain")?;
-            i.migrate_domain(&g, &t, pw)
+            let deadline = opt_secs(o, "deadline", "hypervisor.migrate_domain")?.unwrap_or(MIGRATION_DEADLINE);
+            i.migrate_domain(&g, &t, pw, deadline)
+        }),
+    op(Hypervisor, "stop_early_started", &[s("guest")], "Map", Change,
+        "17.3.1.1 note: stop again, by force (`ldm stop-domain -f`), a guest started before its node\nwas DOWN. The one exception to \"never stop a live node\": refused unless `started_early`\nholds (read again), 17.3.1.1 is in effect and the operator confirms; runs under the\nmigration's recovery routine (registered first when none is pending).\nReturns `#{guest, control_domain, stopped, location}`.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            i.stop_early_started(&g)
+        }),
+    op(Hypervisor, "cancel_migration", &[s("guest")], "Map", Change,
+        "Cancel a migration of `guest` that hangs: `ldm cancel-operation migration guest` on the\ncontrol domain it leaves, then where it is once the migration is over. Refused (nothing\nsent) unless `ldm list -p` shows its migration under way. Returns `#{guest, cancelled,\nstate, control_domain, location}`. The decision (after a confirmation) is the script's.",
+        |i, a| {
+            let g = i.resolve_guest(arg_str(a, 0)?)?;
+            i.cancel_migration(&g)
         }),
     op(Cluster, "finish_migration", &[s("guest")], "Map", Change,
         "17.3.1.2 step 1: the saved-configuration rule on both control domains (asks before removing\nanything), then `clovmmigrate -u` on the source control domain naming the control domain\nwhere the guest runs now (determined from `ldm list -p`, never taken blindly). Done\nbefore: sends nothing.",

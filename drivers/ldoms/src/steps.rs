@@ -44,13 +44,13 @@ pub const MIGRATE_COMMAND_TIMEOUT: Duration = Duration::from_secs(4 * 3600);
 pub const POLL: Duration = Duration::from_secs(10);
 
 /// Remedy of message 7245 (17.3.1.2 step 2).
-pub const REMEDY_7245: &str = "message 7245: the first SSH connection from the guest nodes to the XSCF has not been completed. From each guest node, connect once with ssh to the XSCF of the box that hosts each guest, on XSCF-LAN#0 and XSCF-LAN#1, as the shutdown facility's XSCF user, and accept the host key; then redo 17.3.1.2 from step 1 (hascript run ldoms/post-migration). Details: PRIMECLUSTER messages guide, message 7245.";
+pub const REMEDY_7245: &str = "message 7245: the first SSH connection from the guest nodes to the XSCF has not been completed. From each guest node, connect once with ssh to the XSCF of the box that hosts each guest, on XSCF-LAN#0 and XSCF-LAN#1, as the shutdown facility's XSCF user, and accept the host key; then redo 17.3.1.2 from step 1 (hascript run ldoms/post-migration). Details: PRIMECLUSTER messages guide, message 7245. Manual (17.3.1.2): 「/var/adm/messagesファイルに7245番のメッセージが出力されている場合は、XSCFへのSSH初回接続が完了していません。“PRIMECLUSTER 活用ガイド<メッセージ集>”を参照してください。」";
 /// Remedy of TestFailed/InitFailed without 7245 (17.3.1.2 step 2).
-pub const REMEDY_REDO: &str = "the shutdown facility settings may not have been changed: redo 17.3.1.2 from step 1 (clovmmigrate -u; hascript run ldoms/post-migration)";
+pub const REMEDY_REDO: &str = "the shutdown facility settings may not have been changed: redo 17.3.1.2 from step 1 (clovmmigrate -u; hascript run ldoms/post-migration). Manual (17.3.1.2): 「TestFailedまたはInitFailedが表示された場合は、シャットダウン機構の設定が変更されなかった可能性があります。」「それ以外の場合は、再度、手順1.から実施してください。」";
 /// Remedy when the guest nodes' `clsnmpsetup -l` disagree (17.3.1.2 step 2 on each node).
 pub const REMEDY_NODES_DISAGREE: &str = "the guest nodes' shutdown facility settings disagree: clovmmigrate -u changes them on every node, so one did not take the change; check that every guest node is a running cluster node (cftool -n), then redo 17.3.1.2 from step 1 (clovmmigrate -u; hascript run ldoms/post-migration)";
 /// Remedy of the time-sync warnings (note after 17.3.1.2).
-pub const REMEDY_TIME_SYNC: &str = "the cluster nodes' clocks are not synchronised: synchronise them (NTP); the messages stop once the clocks agree. No cluster action is needed.";
+pub const REMEDY_TIME_SYNC: &str = "the cluster nodes' clocks are not synchronised: synchronise them (NTP); the messages stop once the clocks agree. No cluster action is needed. Manual (17.3.1.2 note): 「時刻が同期されれば、このメッセージは出力されなくなります。」";
 
 impl Inner {
     /// Resolve a guest name from a script or parameter: validated, and known to the site.
@@ -382,8 +382,27 @@ impl Inner {
         Ok(problems.is_empty())
     }
 
-    /// The location of a guest once no migration is under way (waits for one to end).
+    /// The location of a guest once no migration is under way (waits for one to end, up to
+    /// [`MIGRATION_DEADLINE`]; a migration still under way then is an error).
     fn settled_location(&self, guest: &GuestDomain) -> Result<Location> {
+        let loc = self.settle_location(guest, MIGRATION_DEADLINE)?;
+        if matches!(loc, Location::Migrating { .. }) {
+            return Err(Error::needs_attention(format!(
+                "the migration of {} is still under way after {} s",
+                guest.domain,
+                MIGRATION_DEADLINE.as_secs()
+            ))
+            .with_remedy(format!(
+                "check it with `ldm list -o status {0}`; cancel it with `ldm cancel-operation migration {0}` on the source control domain if it is stuck, then run ldoms/recover-migration",
+                guest.domain
+            )));
+        }
+        Ok(loc)
+    }
+
+    /// Where a guest is once no migration is under way, waiting up to `deadline` for one to
+    /// end; still `Migrating` when the deadline passes (the caller decides).
+    fn settle_location(&self, guest: &GuestDomain, deadline: Duration) -> Result<Location> {
         let loc = self.locate(&guest.domain)?;
         if !matches!(loc, Location::Migrating { .. }) {
             return Ok(loc);
@@ -393,21 +412,26 @@ impl Inner {
             loc.describe(&guest.domain)
         ));
         let what = format!("the migration of {} to end", guest.domain);
-        match self.poll(&what, MIGRATION_DEADLINE, POLL, || {
-            let l = self.locate(&guest.domain)?;
-            Ok((!matches!(l, Location::Migrating { .. }), l))
-        }, |l| l.describe(&guest.domain))? {
+        match self.poll(
+            &what,
+            deadline,
+            POLL,
+            || {
+                let l = self.locate(&guest.domain)?;
+                Ok((!matches!(l, Location::Migrating { .. }), l))
+            },
+            |l| l.describe(&guest.domain),
+        )? {
             // The caller says where the guest ended; saying it here too would repeat it.
             WaitEnd::Done(l) => Ok(l),
-            WaitEnd::Deadline(_) => Err(Error::needs_attention(format!(
-                "the migration of {} is still under way after {} s",
-                guest.domain,
-                MIGRATION_DEADLINE.as_secs()
-            ))
-            .with_remedy(format!(
-                "check it with `ldm list -o status {0}`; cancel it with `ldm cancel-operation migration {0}` on the source control domain if it is stuck, then run ldoms/recover-migration",
-                guest.domain
-            ))),
+            WaitEnd::Deadline(last) => {
+                self.ctx.ui.warn(&format!(
+                    "the migration of {} is still under way after {} s",
+                    guest.domain,
+                    deadline.as_secs()
+                ));
+                Ok(last.unwrap_or(loc))
+            }
         }
     }
 
@@ -513,10 +537,16 @@ impl Inner {
     /// `TestFailed`/`InitFailed` look for message 7245. Returns the verdict; never throws
     /// for a failed verdict (the caller decides).
     pub fn verify_fence(&self) -> Result<Value> {
+        self.verify_fence_settle(SF_SETTLE)
+    }
+
+    /// [`Inner::verify_fence`] giving SF `settle` after `clovmmigrate -u` instead of the
+    /// manual's 30 s (`fence.verify(#{settle: s})`).
+    pub fn verify_fence_settle(&self, settle: Duration) -> Result<Value> {
         if let Some(t) = self.last_update() {
             let since = self.now().saturating_sub(t);
-            if since < SF_SETTLE.as_secs() {
-                let wait = SF_SETTLE.as_secs() - since;
+            if since < settle.as_secs() {
+                let wait = settle.as_secs() - since;
                 self.ctx.ui.info(&format!(
                     "waiting {wait} s for the shutdown facility to test its agents (17.3.1.2)"
                 ));
@@ -778,9 +808,10 @@ impl Inner {
             if !self.migration_routine_pending(guest) {
                 let _pending = self.register_recovery(guest)?;
             }
-            return Ok(
-                json!({"guest": guest.domain, "control_domain": control_domain, "changed": false}),
-            );
+            return Ok(json!({
+                "guest": guest.domain, "control_domain": control_domain, "changed": false,
+                "prepared_at": self.fencing_off_since(guest),
+            }));
         }
         let mut cds = vec![control_domain.clone()];
         if let Some(t) = target {
@@ -805,7 +836,12 @@ impl Inner {
         self.ctx.ui.info(&format!(
             "CF timeout {MIGRATION_CF_TIMEOUT} s and shutdown facility stopped on every node (fencing is off until 17.3.1.2)"
         ));
-        Ok(json!({"guest": guest.domain, "control_domain": control_domain, "changed": true}))
+        // `prepared_at` (the run's clock, seconds) is journaled with the step's result: a
+        // later step script on this site learns from it how long fencing was off.
+        Ok(json!({
+            "guest": guest.domain, "control_domain": control_domain, "changed": true,
+            "prepared_at": self.prepared_at(),
+        }))
     }
 
     /// The interlock of 17.3.1.1: the saved-configuration rule holds on `cds` (read only;
@@ -869,6 +905,7 @@ impl Inner {
         guest: &GuestDomain,
         target: &ControlDomain,
         password_file: Option<&str>,
+        deadline: Duration,
     ) -> Result<Value> {
         let loc = self.locate(&guest.domain)?;
         let source = match &loc {
@@ -878,7 +915,8 @@ impl Inner {
                     .info(&format!("{} already runs on {}", guest.domain, target.name));
                 return Ok(json!({
                     "guest": guest.domain, "moved": true, "changed": false, "source": target.name,
-                    "control_domain": target.name, "location": loc.describe(&guest.domain),
+                    "state": "running", "control_domain": target.name,
+                    "location": loc.describe(&guest.domain),
                 }));
             }
             Location::Running { control_domain } => self.cd(control_domain)?,
@@ -927,33 +965,189 @@ impl Inner {
                 guest.domain
             )),
         }
-        let loc = self.settled_location(guest)?;
+        // A migration still under way at `deadline` is `state: "migrating"`: the script
+        // decides whether to cancel it (hypervisor.cancel_migration).
+        let loc = self.settle_location(guest, deadline)?;
         let moved = loc
             == Location::Running {
                 control_domain: target.name.clone(),
             };
         Ok(json!({
             "guest": guest.domain, "moved": moved, "changed": true, "source": source.name,
-            "control_domain": loc.control_domain(), "location": loc.describe(&guest.domain),
+            "state": state_of(&loc), "control_domain": loc.control_domain(),
+            "location": loc.describe(&guest.domain),
+        }))
+    }
+
+    /// Cancel a migration that hangs (`hypervisor.cancel_migration(guest)`): `ldm
+    /// cancel-operation migration GUEST` on the control domain the guest leaves, then where
+    /// it is once the migration is over. Guard rails: refused (nothing sent) unless `ldm
+    /// list -p` shows the guest's migration under way, with a known source; the cancel is
+    /// sent only there. Returns `#{guest, cancelled, state, control_domain, location}`.
+    pub fn cancel_migration(&self, guest: &GuestDomain) -> Result<Value> {
+        let loc = self.locate(&guest.domain)?;
+        let source = match &loc {
+            Location::Migrating {
+                source: Some(source),
+                ..
+            } => self.cd(source)?,
+            other => return Err(Error::check(format!(
+                "{}: there is no migration under way to cancel",
+                other.describe(&guest.domain)
+            ))
+            .with_remedy(
+                "run ldoms/recover-migration: it finds where the guest is and restores the cluster",
+            )),
+        };
+        self.ctx
+            .run_ok(&cmd::ldm_cancel_migration(&source.name, &guest.domain))?;
+        self.exposure();
+        let after = self.settled_location(guest)?;
+        Ok(json!({
+            "guest": guest.domain, "cancelled": true, "state": state_of(&after),
+            "control_domain": after.control_domain(), "location": after.describe(&guest.domain),
+        }))
+    }
+
+    /// The signature of a guest started before its node was DOWN (17.3.1.1 note: "SF, CRM
+    /// and RMS then fail to start"), read before anything is sent
+    /// (`hypervisor.started_early(guest)`). All three must hold:
+    ///   - its domain booted inside the bracket: `uptime=` of `ldm list -p` shorter than
+    ///     the time since 17.3.1.1 (this run's, or the newest earlier run's on this site;
+    ///     unknown: shorter than the 600 s CF timeout 17.3.1.1 sets);
+    ///   - its CF node reads UP in `cftool -n` on another node: the cluster never saw it
+    ///     leave (a node restarted after DOWN reads COMINGUP, then UP with RMS running);
+    ///   - RMS is not running on it (`hvdisp` fails), which 17.3.1.1 alone never causes.
+    ///
+    /// Returns `#{guest, early, control_domain, uptime, fencing_off_for, node_state,
+    /// rms_running, detail}`; `early: false` whenever one is missing or unknown.
+    pub fn started_early(&self, guest: &GuestDomain) -> Result<Value> {
+        let loc = self.locate(&guest.domain)?;
+        let Location::Running { control_domain } = &loc else {
+            return Ok(json!({
+                "guest": guest.domain, "early": false, "control_domain": loc.control_domain(),
+                "uptime": Value::Null, "fencing_off_for": Value::Null, "node_state": Value::Null,
+                "rms_running": Value::Null, "detail": loc.describe(&guest.domain),
+            }));
+        };
+        let uptime = self
+            .domains(control_domain)?
+            .iter()
+            .find(|d| d.name() == guest.domain)
+            .and_then(|d| d.get("uptime"))
+            .and_then(|u| u.parse::<u64>().ok());
+        let off_for = self
+            .fencing_off_since(guest)
+            .map(|t| self.now().saturating_sub(t));
+        let cf = self.cf_name_of(guest)?;
+        let node_state = self
+            .cf_nodes(Some(&guest.domain))?
+            .iter()
+            .find(|n| n.node == cf)
+            .map(|n| state_word(&n.state()).to_string());
+        let rms_running = match self.ctx.run(&cmd::hvdisp_apps(&guest.name)) {
+            Ok(o) => o.success(),
+            Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+            Err(_) => false,
+        };
+        // Booted inside the bracket: before 17.3.1.1's time when known; else (17.3.1.1 done
+        // by hand) within the CF timeout 17.3.1.1 sets — a node started after it was seen
+        // DOWN would have rejoined (UP) with RMS running by then.
+        let booted_inside = match (uptime, off_for) {
+            (Some(u), Some(f)) => u < f,
+            (Some(u), None) => u < MIGRATION_CF_TIMEOUT.unsigned_abs(),
+            _ => false,
+        };
+        let early = booted_inside && node_state.as_deref() == Some("UP") && !rms_running;
+        let detail = format!(
+            "{} up {} s, fencing off for {}, {cf} {} in cftool -n, RMS {}",
+            guest.domain,
+            uptime.map_or("?".to_string(), |u| u.to_string()),
+            off_for.map_or("an unknown time (no run of hascript on this site did 17.3.1.1; bound: the CF timeout of 600 s)".to_string(), |f| format!("{f} s")),
+            node_state.as_deref().unwrap_or("absent"),
+            if rms_running { "running" } else { "not running" }
+        );
+        Ok(json!({
+            "guest": guest.domain, "early": early, "control_domain": control_domain,
+            "uptime": uptime, "fencing_off_for": off_for, "node_state": node_state,
+            "rms_running": rms_running, "detail": detail,
+        }))
+    }
+
+    /// Stop again a guest started before its node was DOWN (17.3.1.1 note), by force:
+    /// `ldm stop-domain -f` (`hypervisor.stop_early_started(guest)`). The exception to
+    /// "never stop a live node", honoured only when all hold: the signature
+    /// ([`Inner::started_early`]) read again here, 17.3.1.1 in effect on every node, the
+    /// operator's confirmation; and only under the migration's recovery routine (pending,
+    /// or registered here before the stop, since the cluster stays unprotected until
+    /// 17.3.1.2). Returns `#{guest, control_domain, stopped, location}`.
+    pub fn stop_early_started(&self, guest: &GuestDomain) -> Result<Value> {
+        let sig = self.started_early(guest)?;
+        if sig["early"] != Value::Bool(true) {
+            return Err(Error::check(format!(
+                "{}: not a guest started before its node was DOWN ({}); a live node is never stopped: refused",
+                guest.domain,
+                sig["detail"].as_str().unwrap_or("")
+            )));
+        }
+        // 17.3.1.1 in effect: the CF timeout it sets on every node that answers (SF may
+        // have tried to start on the early-started guest itself; that is the failure).
+        for g in &self.topo.guests {
+            let t = match self.cf_timeout_on(&g.name) {
+                Ok(t) => t,
+                Err(e) if matches!(e.kind, ErrorKind::Transport) => continue,
+                Err(e) => return Err(e),
+            };
+            if t != MIGRATION_CF_TIMEOUT {
+                return Err(Error::check(format!(
+                    "17.3.1.1 is not in effect ({}: CF timeout {t}): the forced stop of the 17.3.1.1 note is for a guest inside the migration's bracket; refused",
+                    g.name
+                )));
+            }
+        }
+        let cd = self.cd(sig["control_domain"].as_str().unwrap_or_default())?;
+        let question = format!(
+            "{} was started before its node was DOWN ({}): SF, CRM and RMS cannot start on it. Stop it by force (ldm stop-domain -f {} on {}), then wait for DOWN and start it again (17.3.1.1 note)?",
+            guest.domain,
+            sig["detail"].as_str().unwrap_or(""),
+            guest.domain,
+            cd.name
+        );
+        if !self.ctx.ui.confirm(&question)? {
+            return Err(Error::new(
+                ErrorKind::Declined,
+                format!("{} was not stopped (declined)", guest.domain),
+            )
+            .with_remedy(format!(
+                "stop {0} (ldm stop-domain {0}), wait until its node is DOWN, then run ldoms/recover-migration -p guest={0}",
+                guest.domain
+            )));
+        }
+        if !self.migration_routine_pending(guest) {
+            let _pending = self.register_recovery(guest)?;
+        }
+        self.ctx
+            .run_ok(&cmd::ldm_stop_forced(&cd.name, &guest.domain))?;
+        self.exposure();
+        let after = self.locate(&guest.domain)?;
+        Ok(json!({
+            "guest": guest.domain, "control_domain": cd.name,
+            "stopped": matches!(after, Location::Stopped { .. }),
+            "location": after.describe(&guest.domain),
         }))
     }
 
     /// Where a guest is (`hypervisor.locate(guest[, opts])`): `#{guest, state, location,
     /// control_domain, node}`; `state` is running, stopped, migrating, missing or
     /// ambiguous. `settle`: wait out a migration still under way first.
-    pub fn locate_value(&self, guest: &GuestDomain, settle: bool) -> Result<Value> {
-        let loc = if settle {
-            self.settled_location(guest)?
-        } else {
-            self.locate(&guest.domain)?
+    /// `settle: Some(deadline)`: wait out a migration still under way first, up to
+    /// `deadline` (then `state: "migrating"`: the script decides).
+    pub fn locate_value(&self, guest: &GuestDomain, settle: Option<Duration>) -> Result<Value> {
+        let loc = match settle {
+            Some(deadline) => self.settle_location(guest, deadline)?,
+            None => self.locate(&guest.domain)?,
         };
-        let state = match &loc {
-            Location::Running { .. } => "running",
-            Location::Stopped { .. } => "stopped",
-            Location::Migrating { .. } => "migrating",
-            Location::Missing => "missing",
-            Location::Ambiguous { .. } => "ambiguous",
-        };
+        let state = state_of(&loc);
         Ok(json!({
             "guest": guest.domain, "state": state, "location": loc.describe(&guest.domain),
             "control_domain": loc.control_domain(), "node": guest.name,
@@ -1034,6 +1228,10 @@ impl Inner {
                 continue;
             };
             let ids = self.migration_routines(&g);
+            // The bracket ends here when this run sent 17.3.1.2 step 1 or held its routine.
+            if ok && (!ids.is_empty() || self.last_update().is_some()) {
+                self.say_fencing_back(&g);
+            }
             if ids.is_empty() {
                 continue;
             }
@@ -1059,19 +1257,38 @@ impl Inner {
                     );
                 }
             }
-            if ok {
-                match self.prepared_at() {
-                    Some(t) => self.ctx.ui.info(&format!(
-                        "shutdown facility verified; the cluster ran {} s without fencing",
-                        self.now().saturating_sub(t)
-                    )),
-                    None => self
-                        .ctx
-                        .ui
-                        .info("shutdown facility verified; fencing is back"),
-                }
-            }
         }
+    }
+
+    /// The verified end of a bracket: how long the cluster ran without fencing, from
+    /// 17.3.1.1 in this run or, for a step script, in the newest earlier run on this site
+    /// that did it for `guest` (the run layer's journals).
+    fn say_fencing_back(&self, guest: &GuestDomain) {
+        match self.fencing_off_since(guest) {
+            Some(t) => self.ctx.ui.info(&format!(
+                "shutdown facility verified; the cluster ran {} s without fencing",
+                self.now().saturating_sub(t)
+            )),
+            None => self.ctx.ui.info(
+                "shutdown facility verified; fencing is back (how long it was off is not known: no run of hascript on this site did 17.3.1.1)",
+            ),
+        }
+    }
+
+    /// When 17.3.1.1 turned fencing off for `guest`: in this run, else as the newest
+    /// earlier run on this site recorded it (`prepared_at` of its `prepare_migration`
+    /// result), if that is not in this run's future (another clock).
+    pub(crate) fn fencing_off_since(&self, guest: &GuestDomain) -> Option<u64> {
+        if let Some(t) = self.prepared_at() {
+            return Some(t);
+        }
+        let v = self.ctx.history.step_value(&|v: &Value| {
+            v.get("guest").and_then(Value::as_str) == Some(guest.domain.as_str())
+                && v.get("prepared_at").and_then(Value::as_u64).is_some()
+        })?;
+        v.get("prepared_at")
+            .and_then(Value::as_u64)
+            .filter(|t| *t <= self.now())
     }
 
     /// Show how long the cluster has run without fencing (since `clovmmigrate -p` in this
@@ -1113,7 +1330,7 @@ pub fn migration_routine_guest(routine: &Value) -> Option<&str> {
 }
 
 /// A path given as a parameter: absolute, no control characters or quotes.
-fn validate_path(what: &str, p: &str) -> Result<()> {
+pub(crate) fn validate_path(what: &str, p: &str) -> Result<()> {
     let ok = p.starts_with('/')
         && p.len() < 1024
         && !p
@@ -1183,6 +1400,17 @@ fn sf_words(s: &SdtoolStatus) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         SdtoolStatus::NotRunning { .. } => "SF not running".to_string(),
+    }
+}
+
+/// The `state` word of a location in operation results.
+fn state_of(loc: &Location) -> &'static str {
+    match loc {
+        Location::Running { .. } => "running",
+        Location::Stopped { .. } => "stopped",
+        Location::Migrating { .. } => "migrating",
+        Location::Missing => "missing",
+        Location::Ambiguous { .. } => "ambiguous",
     }
 }
 

@@ -20,6 +20,10 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/ldoms/guest-inactive.toml"),
     ),
     (
+        "ldoms/guest-started-too-early",
+        include_str!("../scenarios/ldoms/guest-started-too-early.toml"),
+    ),
+    (
         "ldoms/migration-aborted-guest-running",
         include_str!("../scenarios/ldoms/migration-aborted-guest-running.toml"),
     ),
@@ -30,6 +34,10 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "ldoms/migration-continues-after-disconnect",
         include_str!("../scenarios/ldoms/migration-continues-after-disconnect.toml"),
+    ),
+    (
+        "ldoms/migration-hangs",
+        include_str!("../scenarios/ldoms/migration-hangs.toml"),
     ),
     (
         "ldoms/migration-would-fail",

@@ -335,6 +335,22 @@ fn migration_dry_run_and_errors() {
         (o.code(), o.stdout.as_str(), o.stderr.as_str()),
         (0, "", "")
     );
+    // `-p FILE`: ldm reads the password from FILE on the control domain; no file, no
+    // migration (not even the dry run).
+    let o = run(
+        &s,
+        "cd2",
+        "ldm migrate -n -p /tmp/pw guest2 root@192.0.2.13",
+    );
+    assert_eq!(o.code(), 1, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .starts_with("Unable to read the password from file /tmp/pw"),
+        "{}",
+        o.stderr
+    );
+    let o = s.exec_line_with_stdin("cd2", "dd of=/tmp/pw", Some(b"secret\n"));
+    assert_eq!(o.code(), 0, "{}", o.stderr);
     assert_eq!(
         ok(
             &s,

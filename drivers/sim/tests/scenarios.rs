@@ -8,9 +8,11 @@ use hascript_sim::{driver_of, scenarios, SimError, SimSite};
 const ALL: &[&str] = &[
     "ldoms/config-tmp-present",
     "ldoms/guest-inactive",
+    "ldoms/guest-started-too-early",
     "ldoms/migration-aborted-guest-running",
     "ldoms/migration-aborted-guest-stopped",
     "ldoms/migration-continues-after-disconnect",
+    "ldoms/migration-hangs",
     "ldoms/migration-would-fail",
     "ldoms/newer-ldm",
     "ldoms/node-stays-leftcluster",

@@ -443,7 +443,9 @@ fn default_reasons(kind: MigrateFault) -> &'static [&'static str] {
             "The target machine {target} did not acknowledge the transfer of domain {guest}",
             "Domain {guest} has been resumed on {source}",
         ],
-        MigrateFault::ContinuesAfterDisconnect => &["Connection to ldmd lost"],
+        MigrateFault::ContinuesAfterDisconnect | MigrateFault::Hangs => {
+            &["Connection to ldmd lost"]
+        }
     }
 }
 
@@ -465,6 +467,7 @@ fn reasons(st: &LdomsState, guest: &str, source: &str, target: &str) -> String {
 fn migrate(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Output {
     let usage = "Usage:\n\tldm migrate-domain [-f] [-n] [-p <password_file>] <source_ldom> [<user>@]<target_host>[:<target_ldom>]\n";
     let mut dry = false;
+    let mut password_file: Option<&str> = None;
     let mut operands: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -472,9 +475,10 @@ fn migrate(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Ou
             "-n" => dry = true,
             "-f" | "-c" | "-q" => {}
             "-p" => {
-                if args.get(i + 1).is_none() {
+                let Some(f) = args.get(i + 1) else {
                     return err(usage);
-                }
+                };
+                password_file = Some(f);
                 i += 1;
             }
             a if a.starts_with('-') => return err(format!("Invalid option {a}\n{usage}")),
@@ -486,6 +490,20 @@ fn migrate(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Ou
         return err(usage);
     };
     let here = st.control_domains[cd].name.clone();
+    // `-p FILE`: ldm reads the target's password from FILE on this control domain (its
+    // first line); a file that is not there is refused before anything moves.
+    if let Some(f) = password_file {
+        let readable = w
+            .hosts
+            .get(&here)
+            .and_then(|os| os.file(f))
+            .is_some_and(|c| !c.trim().is_empty());
+        if !readable {
+            return err(format!(
+                "Unable to read the password from file {f}: No such file or empty\n{usage}"
+            ));
+        }
+    }
     let Some(g) = st
         .guest_by_domain(guest_name)
         .filter(|&g| st.guests[g].control_domain == here)
@@ -559,6 +577,22 @@ fn migrate(st: &mut LdomsState, w: &mut World, cd: usize, args: &[String]) -> Ou
             err(format!(
                 "{text}Domain Migration of LDom {guest_name} failed\n"
             ))
+        }
+        MigrateFault::Hangs if failing => {
+            let until = w.now_ms.saturating_add(DISCONNECT_AFTER_MS);
+            st.settle(w, until);
+            let text = reasons(st, guest_name, &here, &target);
+            let now = w.now_ms;
+            // Never ends by itself: no MigrationDone is scheduled; `ldm list -o status`
+            // shows its progress stuck near 0 %.
+            st.migrations.push(Migration {
+                domain: guest_name.to_string(),
+                source: here,
+                target,
+                started_ms: now.saturating_sub(DISCONNECT_AFTER_MS),
+                ends_ms: u64::MAX,
+            });
+            err(text)
         }
         MigrateFault::ContinuesAfterDisconnect if failing => {
             let until = w.now_ms.saturating_add(DISCONNECT_AFTER_MS);

@@ -281,6 +281,10 @@ pub(crate) enum MigrateFault {
     AbortGuestRunning,
     /// `ldm migrate-domain` loses ldmd and fails, but the migration goes on.
     ContinuesAfterDisconnect,
+    /// `ldm migrate-domain` loses ldmd and fails, and the migration hangs: it stays under
+    /// way (progress stuck) until `ldm cancel-operation migration` on the source, after
+    /// which the guest keeps running there.
+    Hangs,
 }
 
 /// The faults of a scenario, as data.

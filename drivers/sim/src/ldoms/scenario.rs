@@ -8,6 +8,7 @@
 //! [fault]
 //! migrate = "abort-guest-stopped"    # none | would-fail | abort-guest-stopped
 //!                                    # | abort-guest-running | continues-after-disconnect
+//!                                    # | hangs (under way until ldm cancel-operation)
 //! migrate_failures = 1               # how many real migrations fail (default 1; would-fail: all)
 //! reasons = ["…{guest}…{target}…"]   # what ldm prints before its verdict
 //! node_timeout_state = "LEFTCLUSTER" # what a stopped node becomes at its CF timeout (DOWN)
@@ -19,6 +20,9 @@
 //!
 //! [ldoms]
 //! ldm_version = "1.11"               # what `ldm list -p` prints: "1.6" (default) | "1.11"
+//! setup = ["cd2: /usr/sbin/ldm stop-domain guest2", "sleep 60"]
+//!                                    # what an operator did before, in order: `host: command`
+//!                                    # lines (each must succeed) or `sleep SECONDS`
 //!
 //! [ldoms.cluster]
 //! cf_timeout = 10
@@ -218,6 +222,8 @@ pub(crate) fn apply(text: &str, st: &mut LdomsState, w: &mut World) -> Result<()
             "ldm_version" => {
                 st.ldm_version = typed::<LdmVersion>(value, "ldoms.ldm_version")?;
             }
+            // Applied last, on the finished site (below).
+            "setup" => {}
             "cluster" => {
                 let c: ClusterSpec = typed(value, "ldoms.cluster")?;
                 if let Some(t) = c.cf_timeout {
@@ -294,6 +300,41 @@ pub(crate) fn apply(text: &str, st: &mut LdomsState, w: &mut World) -> Result<()
                 }
             }
         }
+    }
+    if let Some(v) = file.ldoms.get("setup") {
+        let lines: Vec<String> = typed(v, "ldoms.setup")?;
+        for (n, line) in lines.iter().enumerate() {
+            setup_line(st, w, line)
+                .map_err(|e| format!("[ldoms] setup line {}: {line:?}: {e}", n + 1))?;
+        }
+    }
+    Ok(())
+}
+
+/// One line of a scenario's `setup`: `host: program args…` run on the simulated host (its
+/// product programs, by path or name), or `sleep SECONDS` on the virtual clock.
+fn setup_line(st: &mut LdomsState, w: &mut World, line: &str) -> Result<(), String> {
+    if let Some(secs) = line.trim().strip_prefix("sleep ") {
+        let s: u64 = secs
+            .trim()
+            .parse()
+            .map_err(|_| "sleep needs whole seconds".to_string())?;
+        let until = w.now_ms.saturating_add(s.saturating_mul(1000));
+        st.settle(w, until);
+        return Ok(());
+    }
+    let (host, cmd) = line
+        .split_once(':')
+        .ok_or("expected `host: command` or `sleep SECONDS`")?;
+    let mut words = cmd.split_whitespace().map(str::to_string);
+    let prog = words.next().ok_or("no command")?;
+    let prog = prog.rsplit('/').next().unwrap_or(&prog).to_string();
+    let args: Vec<String> = words.collect();
+    let now = w.now_ms;
+    st.settle(w, now);
+    let out = st.run(w, host.trim(), &prog, &args);
+    if out.code() != 0 {
+        return Err(format!("exit {}: {}", out.code(), out.stderr.trim()));
     }
     Ok(())
 }
