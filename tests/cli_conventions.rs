@@ -261,7 +261,7 @@ fn list_shows_each_procedures_parameters() {
     // deadlines) are listed after the required ones.
     assert_eq!(
         after("ldoms/live-migration "),
-        "(required: guest, target; optional: password_file, down_deadline, up_deadline)"
+        "(required: guest, target; optional: password_file, down_deadline, up_deadline, sf_settle, migration_deadline)"
     );
     assert_eq!(
         after("hpvm/deploy-package "),
