@@ -123,10 +123,6 @@ impl Hypervisor for Fake {
     fn migrate(&self, g: &str, t: &str) -> Result<Value> {
         Ok(json!({"guest": g, "target": t}))
     }
-    fn clean_configs(&self, hosts: &[String]) -> Result<Value> {
-        self.log(format!("clean {}", hosts.join(",")));
-        Ok(json!({"removed": []}))
-    }
 }
 
 impl Package for Fake {
@@ -164,6 +160,24 @@ impl Site for FakeSite {
     }
     fn summary(&self, subject: &str) -> Result<Value> {
         Ok(json!({"guest": subject, "cf_timeout": 10, "location": "cd2"}))
+    }
+    /// The operation table's calls reach the site with their arguments as JSON.
+    fn operation(&self, object: hascript_api::Object, name: &str, args: &[Value]) -> Result<Value> {
+        match (object, name) {
+            (hascript_api::Object::Hypervisor, "clean_configs") => {
+                let hosts: Vec<&str> = args[0]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                self.0.log(format!("clean {}", hosts.join(",")));
+                Ok(json!([]))
+            }
+            _ => Err(hascript_api::operations::unsupported(
+                object,
+                name,
+                args.len(),
+            )),
+        }
     }
 }
 

@@ -129,42 +129,4 @@ pub fn register(engine: &mut Engine) {
             lift(h.get().group(&g), ctx.call_position())
         },
     );
-    reg(
-        "configs",
-        &["hypervisor: Hypervisor", "host: String"],
-        "Array",
-        "Saved configurations of `host` (LDoms spconfigs).",
-    )
-    .register_into_engine(
-        engine,
-        |ctx: NativeCallContext, h: &mut HypervisorObj, host: ImmutableString| {
-            lift(h.get().configs(&host), ctx.call_position())
-        },
-    );
-    reg(
-        "remove_config",
-        &["hypervisor: Hypervisor", "host: String", "name: String"],
-        "Map",
-        "Remove saved configuration `name` of `host` (refuses protected ones).",
-    )
-    .register_into_engine(
-        engine,
-        |ctx: NativeCallContext,
-         h: &mut HypervisorObj,
-         host: ImmutableString,
-         name: ImmutableString| {
-            lift(h.get().remove_config(&host, &name), ctx.call_position())
-        },
-    );
-    reg(
-        "clean_configs",
-        &["hypervisor: Hypervisor", "hosts: Array"],
-        "Array",
-        "Apply the saved-configuration rule on `hosts` (an array of host names), asking before\nremoving anything.",
-    )
-    .register_into_engine(engine, |ctx: NativeCallContext, h: &mut HypervisorObj, hosts: Array| -> RhaiRes<_> {
-        let pos = ctx.call_position();
-        let hosts = strings(&hosts, "hypervisor.clean_configs").map_err(|m| usage(m, pos))?;
-        lift(h.get().clean_configs(&hosts), pos)
-    });
 }

@@ -42,6 +42,7 @@ fn param_type(t: ParamType) -> TypeId {
         ParamType::Str => TypeId::of::<rhai::ImmutableString>(),
         ParamType::Int => TypeId::of::<rhai::INT>(),
         ParamType::Map => TypeId::of::<rhai::Map>(),
+        ParamType::Strings => TypeId::of::<rhai::Array>(),
     }
 }
 
@@ -81,6 +82,7 @@ pub fn register(engine: &mut Engine) {
             .join("\n");
         let object = spec.object;
         let name = spec.name;
+        let params = spec.params;
         let func = move |ctx: Option<NativeCallContext>, args: &mut [&mut Dynamic]| {
             let pos = ctx
                 .as_ref()
@@ -91,6 +93,14 @@ pub fn register(engine: &mut Engine) {
             };
             let mut json = Vec::with_capacity(args.len().saturating_sub(1));
             for (i, a) in args.iter().enumerate().skip(1) {
+                // An array of strings is checked here, naming the first element that is
+                // not one (the driver never sees it).
+                if params.get(i - 1).map(|p| p.ty) == Some(ParamType::Strings) {
+                    if let Some(arr) = a.read_lock::<rhai::Array>() {
+                        let what = format!("{}.{name}: {}", object.name(), params[i - 1].name);
+                        super::hypervisor::strings(&arr, &what).map_err(|m| usage(m, pos))?;
+                    }
+                }
                 let v: serde_json::Value = rhai::serde::from_dynamic(a).map_err(|e| {
                     usage(format!("{}.{name}: argument {i}: {e}", object.name()), pos)
                 })?;

@@ -766,21 +766,6 @@ pub trait Hypervisor: Send + Sync {
         let _ = guest;
         unsupported("hypervisor.group")
     }
-    /// Saved configurations of a host (LDoms spconfigs).
-    fn configs(&self, host: &str) -> Result<Value> {
-        let _ = host;
-        unsupported("hypervisor.configs")
-    }
-    /// Remove a saved configuration (refuses protected ones).
-    fn remove_config(&self, host: &str, name: &str) -> Result<Value> {
-        let _ = (host, name);
-        unsupported("hypervisor.remove_config")
-    }
-    /// Apply the saved-configuration rule on the given hosts, asking before removing.
-    fn clean_configs(&self, hosts: &[String]) -> Result<Value> {
-        let _ = hosts;
-        unsupported("hypervisor.clean_configs")
-    }
 }
 
 /// HA packages (Serviceguard packages, RMS userApplications).

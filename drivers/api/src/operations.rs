@@ -68,6 +68,8 @@ pub enum ParamType {
     Int,
     /// An object map (options).
     Map,
+    /// An array of strings (host names).
+    Strings,
 }
 
 impl ParamType {
@@ -77,6 +79,7 @@ impl ParamType {
             ParamType::Str => "String",
             ParamType::Int => "i64",
             ParamType::Map => "Map",
+            ParamType::Strings => "Array",
         }
     }
 }
@@ -103,6 +106,14 @@ pub const fn int(name: &'static str) -> Param {
     Param {
         name,
         ty: ParamType::Int,
+    }
+}
+
+/// An array-of-strings parameter.
+pub const fn strings(name: &'static str) -> Param {
+    Param {
+        name,
+        ty: ParamType::Strings,
     }
 }
 
@@ -173,6 +184,25 @@ pub fn arg_str(args: &[Value], i: usize) -> Result<&str> {
     args.get(i)
         .and_then(Value::as_str)
         .ok_or_else(|| Error::usage(format!("argument {} must be a string", i + 1)))
+}
+
+/// Argument `i` as strings (an array whose every element is a string).
+pub fn arg_strings(args: &[Value], i: usize) -> Result<Vec<String>> {
+    let arr = args
+        .get(i)
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::usage(format!("argument {} must be an array of strings", i + 1)))?;
+    arr.iter()
+        .enumerate()
+        .map(|(n, v)| {
+            v.as_str().map(str::to_string).ok_or_else(|| {
+                Error::usage(format!(
+                    "argument {}: element {n} is {v}; every element must be a string",
+                    i + 1
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Argument `i` as an integer.

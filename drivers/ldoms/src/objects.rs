@@ -560,38 +560,6 @@ impl Hypervisor for LdomsHypervisor {
             .collect();
         Ok(json!({"guest": g.domain, "kind": "guest_cluster", "members": members}))
     }
-
-    fn configs(&self, host: &str) -> Result<Value> {
-        let cd = self.0.resolve_cd("control domain", host)?;
-        to_value(&self.0.spconfigs(&cd.name)?)
-    }
-
-    fn remove_config(&self, host: &str, name: &str) -> Result<Value> {
-        let cd = self.0.resolve_cd("control domain", host)?;
-        validate_name("configuration", name)?;
-        let configs = self.0.spconfigs(&cd.name)?;
-        let c = configs.iter().find(|c| c.name == name).ok_or_else(|| {
-            Error::usage(format!("{} has no saved configuration {name:?}", cd.name))
-        })?;
-        if c.name == "factory-default" || c.current || c.next_poweron {
-            return Err(Error::usage(format!(
-                "{name} on {} is factory-default, [current] or [next poweron]: hascript never removes those",
-                cd.name
-            )));
-        }
-        self.0
-            .ctx
-            .run_ok(&cmd::ldm_remove_spconfig(&cd.name, name))?;
-        Ok(json!({"control_domain": cd.name, "removed": name}))
-    }
-
-    fn clean_configs(&self, hosts: &[String]) -> Result<Value> {
-        let mut names = Vec::new();
-        for h in hosts {
-            names.push(self.0.resolve_cd("control domain", h)?.name);
-        }
-        to_value(&self.0.enforce_spconfig_rule(&names)?)
-    }
 }
 
 impl Package for LdomsPackage {

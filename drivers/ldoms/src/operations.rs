@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use hascript_api::operations::{
-    arg_opts, arg_str, map, opt_secs, opt_str, s, Object, OpKind, Operation, OperationSpec,
+    arg_opts, arg_str, arg_strings, map, opt_secs, opt_str, s, strings, Object, OpKind, Operation,
+    OperationSpec,
 };
 use hascript_api::{Error, Result};
 use serde_json::Value;
@@ -113,6 +114,12 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
             let section = opt_str(o, "section", "cluster.wait_guest_node")?.unwrap_or("");
             i.wait_guest_node(&g, want, deadline, expected.map(|d: Duration| (d, section)))
         }),
+    op(Hypervisor, "configs", &[s("host")], "Array", Read,
+        "The saved configurations of control domain `host` (`ldm list-spconfig`): `#{name, current,\nnext_poweron}` each, in listing order.",
+        |i, a| {
+            let c = i.configs_of(arg_str(a, 0)?)?;
+            serde_json::to_value(&c).map_err(|e| Error::usage(e.to_string()))
+        }),
     // ----- checks (the preflight's list is the script's)
     op(Hypervisor, "check_other_box", &[s("source"), s("target")], "Map", Check,
         "Check (A0): the `target` control domain is on another box or PPAR than `source`.",
@@ -215,6 +222,15 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
         |i, a| {
             let g = i.resolve_guest(arg_str(a, 0)?)?;
             i.cancel_migration(&g)
+        }),
+    op(Hypervisor, "remove_config", &[s("host"), s("name")], "Map", Change,
+        "`ldm remove-spconfig name` on control domain `host`. Interlock: never factory-default, the\n`[current]` or the `[next poweron]` configuration. Returns `#{control_domain, removed}`.",
+        |i, a| i.remove_config(arg_str(a, 0)?, arg_str(a, 1)?)),
+    op(Hypervisor, "clean_configs", &[strings("hosts")], "Array", Change,
+        "The saved-configuration rule of 17.3.1.2 (at most 6, no config_tmp) on each control domain of\n`hosts`: what it would remove is proposed and asked (`--yes` answers), protected ones never;\nreturns one plan per control domain `#{control_domain, count, remove, blocked}`.",
+        |i, a| {
+            let plans = i.clean_configs(&arg_strings(a, 0)?)?;
+            serde_json::to_value(&plans).map_err(|e| Error::usage(e.to_string()))
         }),
     op(Cluster, "finish_migration", &[s("guest")], "Map", Change,
         "17.3.1.2 step 1: the saved-configuration rule on both control domains (asks before removing\nanything), then `clovmmigrate -u` on the source control domain naming the control domain\nwhere the guest runs now (determined from `ldm list -p`, never taken blindly). Done\nbefore: sends nothing.",

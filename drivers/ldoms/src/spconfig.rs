@@ -146,6 +146,43 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// `hypervisor.configs(host)`: the saved configurations of a control domain.
+    pub fn configs_of(&self, host: &str) -> Result<Vec<SpConfig>> {
+        let cd = self.resolve_cd("control domain", host)?;
+        self.spconfigs(&cd.name)
+    }
+
+    /// `hypervisor.remove_config(host, name)`: `ldm remove-spconfig NAME`. Interlock: never
+    /// `factory-default`, `[current]` or `[next poweron]`.
+    pub fn remove_config(&self, host: &str, name: &str) -> Result<serde_json::Value> {
+        let cd = self.resolve_cd("control domain", host)?;
+        hascript_api::validate_name("configuration", name)?;
+        let configs = self.spconfigs(&cd.name)?;
+        let c = configs.iter().find(|c| c.name == name).ok_or_else(|| {
+            Error::usage(format!("{} has no saved configuration {name:?}", cd.name))
+        })?;
+        if protected(c) {
+            return Err(Error::usage(format!(
+                "{name} on {} is factory-default, [current] or [next poweron]: hascript never removes those",
+                cd.name
+            )));
+        }
+        self.ctx.run_ok(&cmd::ldm_remove_spconfig(&cd.name, name))?;
+        Ok(serde_json::json!({"control_domain": cd.name, "removed": name}))
+    }
+
+    /// `hypervisor.clean_configs(hosts)`: the saved-configuration rule of 17.3.1.2 on each
+    /// control domain named, asking before removing anything.
+    pub fn clean_configs(&self, hosts: &[String]) -> Result<Vec<SpconfigPlan>> {
+        let mut names = Vec::new();
+        for h in hosts {
+            names.push(self.resolve_cd("control domain", h)?.name);
+        }
+        self.enforce_spconfig_rule(&names)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

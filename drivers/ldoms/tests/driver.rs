@@ -113,10 +113,13 @@ fn prepare_sets_the_migration_timeout_and_is_idempotent() {
 fn declined_spconfig_removal_changes_nothing() {
     let (s, sim, ui) = site(Some("ldoms/seven-spconfigs"), Some(false));
     // The saved-configuration step of ldoms/live-migration, on both control domains.
-    let e = s
-        .hypervisor()
-        .clean_configs(&["cd2".to_string(), "cd3".to_string()])
-        .expect_err("declined");
+    let e = op(
+        &s,
+        Object::Hypervisor,
+        "clean_configs",
+        &[json!(["cd2", "cd3"])],
+    )
+    .expect_err("declined");
     assert_eq!(e.kind, ErrorKind::Declined);
     assert!(
         ui.text().contains("? 17.3.1.2 needs at most 6"),
@@ -129,7 +132,7 @@ fn declined_spconfig_removal_changes_nothing() {
 #[test]
 fn protected_configurations_are_never_removed_by_hand_either() {
     let (s, sim, _) = site(None, None);
-    let configs = s.hypervisor().configs("cd2").expect("configs");
+    let configs = op(&s, Object::Hypervisor, "configs", &[json!("cd2")]).expect("configs");
     let current = configs
         .as_array()
         .expect("array")
@@ -139,10 +142,13 @@ fn protected_configurations_are_never_removed_by_hand_either() {
         .expect("a current config")
         .to_string();
     for name in ["factory-default", current.as_str()] {
-        let e = s
-            .hypervisor()
-            .remove_config("cd2", name)
-            .expect_err("refused");
+        let e = op(
+            &s,
+            Object::Hypervisor,
+            "remove_config",
+            &[json!("cd2"), json!(name)],
+        )
+        .expect_err("refused");
         assert_eq!(e.kind, ErrorKind::Usage, "{name}");
     }
     assert!(changes(&sim).is_empty());
@@ -777,9 +783,13 @@ fn prepare_migration_is_refused_while_the_saved_configuration_rule_is_broken() {
 #[test]
 fn prepare_migration_goes_ahead_once_the_saved_configurations_were_cleaned() {
     let (s, sim, _) = site(Some("ldoms/config-tmp-present"), Some(true));
-    s.hypervisor()
-        .clean_configs(&["cd2".to_string(), "cd3".to_string()])
-        .expect("removed");
+    op(
+        &s,
+        Object::Hypervisor,
+        "clean_configs",
+        &[json!(["cd2", "cd3"])],
+    )
+    .expect("removed");
     prepare(&s, "guest2", Some("cd3")).expect("17.3.1.1");
     assert_eq!(
         changes(&sim),
