@@ -93,14 +93,15 @@ fn find(env: &RunEnv, name: &str, pos: Position) -> RhaiRes<crate::scripts::Scri
     Ok(script)
 }
 
-/// Compile procedure `name` (HASCRIPT_PATH or shipped) for a nested run.
+/// Compile procedure `name` (HASCRIPT_PATH or shipped) for a nested run with `params`.
 fn load(
     env: &RunEnv,
     name: &str,
+    params: BTreeMap<String, String>,
     pos: Position,
 ) -> RhaiRes<(crate::scripts::Script, Engine, rhai::AST, RunEnv)> {
     let script = find(env, name, pos)?;
-    let child = child_env(env, BTreeMap::new());
+    let child = child_env(env, params);
     let engine = build_engine(&child);
     let ast = compile(&engine, &child, &script.source_name, &script.text)?;
     Ok((script, engine, ast, child))
@@ -114,11 +115,8 @@ pub fn run_procedure(
     params: BTreeMap<String, String>,
     pos: Position,
 ) -> RhaiRes<Dynamic> {
-    let script = find(env, name, pos)?;
+    let (script, engine, ast, child) = load(env, name, params, pos)?;
     let _entered = enter(env, &script.source_name, pos)?;
-    let child = child_env(env, params);
-    let engine = build_engine(&child);
-    let ast = compile(&engine, &child, &script.source_name, &script.text)?;
     let mut scope = child.scope();
     engine
         .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
@@ -157,7 +155,7 @@ pub fn call_procedure_fn(
     args: Vec<Dynamic>,
     pos: Position,
 ) -> RhaiRes<Dynamic> {
-    let (script, engine, ast, child) = load(env, name, pos)?;
+    let (script, engine, ast, child) = load(env, name, BTreeMap::new(), pos)?;
     // Re-entry too: a `preflight` that calls `hypervisor.preflight` would otherwise build
     // engine after engine until the thread's stack overflows.
     let _entered = enter(env, &script.source_name, pos)?;
