@@ -157,6 +157,11 @@ pub fn watch_run(interrupt: Interrupt) {
                 if first != Signal::Interrupt {
                     ENDING.store(first.number(), Ordering::SeqCst);
                 }
+                // The run is already executing its recovery routines (after a failure):
+                // stopping means leaving them pending for `hascript unwind`, at once.
+                if interrupt.recovering() {
+                    stop_now(first, true);
+                }
                 say(&format!("\n{}", stopping_line(first)));
                 interrupt.fire_by(first);
                 let second = signals.next(true).await;
@@ -239,6 +244,12 @@ pub fn watch_repl(running: Arc<Mutex<Option<Interrupt>>>, leave_when_idle: bool)
 /// `abandoned`, an error naming them and the `hascript unwind` command, the result), and
 /// exit with `second`'s code.
 pub fn stop_at_once(second: Signal) -> ! {
+    stop_now(second, false)
+}
+
+/// [`stop_at_once`]; `recovering`: the signal is the first, and came while the run executed
+/// its recovery routines after a failure (they stay pending for `hascript unwind`).
+fn stop_now(second: Signal, recovering: bool) -> ! {
     guard_outputs();
     let code = exit_code(second);
     let pending = PENDING.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -254,19 +265,29 @@ pub fn stop_at_once(second: Signal) -> ! {
                     rec.id()
                 )
             };
-            say(&format!(
-                "\n{} again: stopping at once\n{msg}",
-                second.describe()
-            ));
-            let why = format!("second signal ({}): stopped at once", second.name());
+            let (head, why) = if recovering {
+                (
+                    format!(
+                        "{} while the recovery routines ran after a failure: stopping at once",
+                        second.describe()
+                    ),
+                    format!(
+                        "signal ({}) while the recovery routines ran: stopped at once",
+                        second.name()
+                    ),
+                )
+            } else {
+                (
+                    format!("{} again: stopping at once", second.describe()),
+                    format!("second signal ({}): stopped at once", second.name()),
+                )
+            };
+            say(&format!("\n{head}\n{msg}"));
             for e in left {
                 recoveries.settle(e.id, RecoveryOutcome::Abandoned, "run", Some(&why));
             }
             rec.seal();
-            rec.error(
-                "cancelled",
-                &format!("second signal ({}): {msg}", second.name()),
-            );
+            rec.error("cancelled", &format!("{why}: {msg}"));
             rec.result(code, Some("cancelled"));
         }
         None => say(&format!("\n{} again: stopping at once", second.describe())),

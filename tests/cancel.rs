@@ -213,3 +213,51 @@ fn a_second_ctrl_c_stops_at_once_says_what_is_pending_and_unwind_finishes() {
     assert!(text.contains("routine #1"), "{text}");
     assert_protected_on_source(&env);
 }
+
+/// A signal that comes while the run executes its recovery routine after a failure (none
+/// came before) stops at once, as a second one does: the routine is left pending
+/// (`abandoned`) for `hascript unwind`, which finishes the job. It never turns the recovery
+/// into a routine that "failed" half-way.
+#[test]
+fn a_signal_while_the_routines_run_after_a_failure_stops_at_once_and_unwind_finishes() {
+    let env = Env::new("ldoms");
+    // A site's script that stops after 17.3.1.1: the run executes ldoms/recover-migration,
+    // whose 17.3.1.2 gives the shutdown facility 30 virtual seconds (600 ms here).
+    let script = env.script(
+        "stops-after-prepare.rhai",
+        "cluster.prepare_migration(\"guest2\", \"cd3\");\nfail(\"failed\", \"the site's step said no\");\n",
+    );
+    let mut child = env.spawn(paced(env.run_with(&script, &[], &["--yes"]), 20));
+    env.wait_for("routine step", |l| {
+        l["event"] == "step" && l["section"] == "recovery"
+    });
+    env.wait_for("the routine's -u", |l| {
+        l["event"] == "command_start"
+            && l["command"]
+                .as_str()
+                .is_some_and(|c| c.contains("clovmmigrate -u"))
+    });
+    sigint(&child);
+    let (code, took) = exit_within(&mut child, Duration::from_secs(10));
+    let out = env.output();
+    assert_eq!(code, Some(130), "{out}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(
+        out.contains("while the recovery routines ran after a failure: stopping at once"),
+        "{out}"
+    );
+    let ls = env.journal();
+    let id = ls[0]["run"].as_str().expect("id").to_string();
+    assert!(out.contains(&format!("hascript unwind {id}")), "{out}");
+    let ran = event(&ls, "recovery_run");
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert_eq!(ran[0]["outcome"], "abandoned", "{out}");
+    let o = env.cmd(&["unwind", &id]).output().expect("unwind");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert_protected_on_source(&env);
+}

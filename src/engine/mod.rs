@@ -82,6 +82,9 @@ pub const GLOBALS: [&str; 7] = [
 pub struct Interrupt {
     flag: Arc<AtomicBool>,
     token: CancelToken,
+    /// Recovery routines are running after a failure (no signal came yet): a signal now
+    /// stops at once, leaving them pending for `hascript unwind`, as a second signal does.
+    recovering: Arc<AtomicBool>,
 }
 
 impl Interrupt {
@@ -90,7 +93,20 @@ impl Interrupt {
         Interrupt {
             flag: Arc::new(AtomicBool::new(false)),
             token,
+            recovering: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Mark that the run is executing its recovery routines after a failure (`true`) or
+    /// has ended them (`false`).
+    pub fn set_recovering(&self, on: bool) {
+        self.recovering.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether the run is executing its recovery routines after a failure: a signal then
+    /// stops at once (the routines stay pending for `hascript unwind`).
+    pub fn recovering(&self) -> bool {
+        self.recovering.load(Ordering::SeqCst)
     }
 
     /// Fire it.
@@ -722,7 +738,11 @@ pub fn run_pending(
     }
     if interrupted {
         env.interrupt.rearm();
+    } else {
+        // A signal while they run (none came before) stops at once: see `recovering`.
+        env.interrupt.set_recovering(true);
     }
+    let _recovered = Recovering(&env.interrupt);
     env.ctx.ui.warn(&format!(
         "{}running {} pending recovery routine(s), newest first{}",
         if interrupted { "interrupted: " } else { "" },
@@ -815,5 +835,14 @@ fn run_procedure_routine(
             outcome: RecoveryOutcome::Failed,
             detail: Some(procedure::error_words(&e)),
         },
+    }
+}
+
+/// Ends [`Interrupt::recovering`] when the routines are done (however they end).
+struct Recovering<'a>(&'a Interrupt);
+
+impl Drop for Recovering<'_> {
+    fn drop(&mut self) {
+        self.0.set_recovering(false);
     }
 }
