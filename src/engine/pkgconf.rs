@@ -19,8 +19,20 @@ pub struct ConfDoc {
     host: String,
 }
 
+/// A duplicate service is the file's state refusing a well-formed edit (a check, exit 3,
+/// nothing sent); any other edit error is a mistake in the script or its parameters (usage).
 fn edit_err(e: PkgConfError, pos: Position) -> Box<rhai::EvalAltResult> {
-    usage(e.to_string(), pos)
+    match &e {
+        PkgConfError::DuplicateMonitor(c) => {
+            throw(hascript_api::Error::check(c.to_string()).with_remedy(c.remedy()), pos)
+        }
+        PkgConfError::DuplicateService { .. } => throw(
+            hascript_api::Error::check(e.to_string())
+                .with_remedy("choose another service name, or remove the existing service first"),
+            pos,
+        ),
+        _ => usage(e.to_string(), pos),
+    }
 }
 
 fn service_map(s: &ServiceBlock) -> Map {
