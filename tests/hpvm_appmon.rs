@@ -353,7 +353,8 @@ fn test_app_monitor_restart_on_app_monitor_fails_and_bad_input() {
 // ----- duplicate monitors (issue 13, defect 6) ----------------------------------------------
 
 const XCLOCK: &str = "appmon=xclock:/usr/bin/X11/xclock -display 16.213.12.70:0.0:240:none:300";
-const XCLOCK_OTHER: &str = "appmon=xclock:/usr/bin/X11/xclock -display 16.213.12.71:0.0:240:none:300";
+const XCLOCK_OTHER: &str =
+    "appmon=xclock:/usr/bin/X11/xclock -display 16.213.12.71:0.0:240:none:300";
 
 fn package_file(site: &Site, host: &str) -> String {
     stdout_of(&site.exec(host, &["cat", "/etc/cmcluster/slvm1/slvm1.conf"]))

@@ -23,9 +23,10 @@ pub struct ConfDoc {
 /// nothing sent); any other edit error is a mistake in the script or its parameters (usage).
 fn edit_err(e: PkgConfError, pos: Position) -> Box<rhai::EvalAltResult> {
     match &e {
-        PkgConfError::DuplicateMonitor(c) => {
-            throw(hascript_api::Error::check(c.to_string()).with_remedy(c.remedy()), pos)
-        }
+        PkgConfError::DuplicateMonitor(c) => throw(
+            hascript_api::Error::check(c.to_string()).with_remedy(c.remedy()),
+            pos,
+        ),
         PkgConfError::DuplicateService { .. } => throw(
             hascript_api::Error::check(e.to_string())
                 .with_remedy("choose another service name, or remove the existing service first"),
@@ -366,7 +367,7 @@ pub fn register(engine: &mut Engine) {
         "add_service",
         &["conf: PackageConf", "service: Map"],
         "()",
-        "Add a service block after the last one: `#{name, cmd, restart, fail_fast,\nhalt_timeout}` (`name` and `cmd` required). A service of that name already there is\nrefused.",
+        "Add a service block after the last one: `#{name, cmd, restart, fail_fast,\nhalt_timeout}` (`name` and `cmd` required). A service of that name already there is\nrefused (exit 3); so is an application monitor (a `cmappmgr` service) whose name a service\nhas in the other form (`<name>` as `cmdeployvpkg` writes it, `<guest>-<name>` by hand) or\nwhose command another service already sends to the same guest.",
     )
     .register_into_engine(
         engine,

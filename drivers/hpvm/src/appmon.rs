@@ -259,7 +259,10 @@ impl MonitorClash {
 /// `cmdeployvpkg -x appmon` writes `<name>` (Appendix A's `ping_mon`), the manual's hand-made
 /// block `<guest>-<name>` (`mmpf121-xclock`); both name the same monitor.
 pub fn name_forms(guest: &str, written: &str) -> [String; 2] {
-    match written.strip_prefix(guest).and_then(|r| r.strip_prefix('-')) {
+    match written
+        .strip_prefix(guest)
+        .and_then(|r| r.strip_prefix('-'))
+    {
         Some(short) if !short.is_empty() => [written.to_string(), short.to_string()],
         _ => [written.to_string(), format!("{guest}-{written}")],
     }
@@ -352,9 +355,15 @@ mod tests {
     #[test]
     fn a_monitor_name_is_compared_in_both_forms() {
         assert_eq!(name_forms("slvm1", "xclock"), ["xclock", "slvm1-xclock"]);
-        assert_eq!(name_forms("slvm1", "slvm1-xclock"), ["slvm1-xclock", "xclock"]);
+        assert_eq!(
+            name_forms("slvm1", "slvm1-xclock"),
+            ["slvm1-xclock", "xclock"]
+        );
         assert_eq!(name_forms("slvm1", "slvm1"), ["slvm1", "slvm1-slvm1"]);
-        assert_eq!(name_forms("slvm1", "slvm10-a"), ["slvm10-a", "slvm1-slvm10-a"]);
+        assert_eq!(
+            name_forms("slvm1", "slvm10-a"),
+            ["slvm10-a", "slvm1-slvm10-a"]
+        );
         let vm = svc("slvm1", "/etc/cmcluster/slvm1/hpvmsg_mon slvm1");
         let xclock = |name: &str| {
             svc(
@@ -404,7 +413,12 @@ mod tests {
             None
         );
         assert_eq!(
-            monitor_clash(&[vm, xclock("xclock")], "slvm1", "clock2", "/usr/bin/X11/xclock"),
+            monitor_clash(
+                &[vm, xclock("xclock")],
+                "slvm1",
+                "clock2",
+                "/usr/bin/X11/xclock"
+            ),
             None
         );
         let msg = MonitorClash::Name {

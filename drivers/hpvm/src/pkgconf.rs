@@ -759,7 +759,8 @@ impl PackageConf {
         }
         let services = self.services();
         if let Some(m) = crate::procedure::appmon::monitor_of(&block.name, &block.cmd) {
-            if let Some(c) = crate::appmon::monitor_clash(&services, &m.node, &block.name, &m.command)
+            if let Some(c) =
+                crate::appmon::monitor_clash(&services, &m.node, &block.name, &m.command)
             {
                 return Err(c.into());
             }
