@@ -349,3 +349,131 @@ fn test_app_monitor_restart_on_app_monitor_fails_and_bad_input() {
     assert_eq!(bad.code, 2, "{}", bad.dump());
     assert!(bad.changes().is_empty());
 }
+
+// ----- duplicate monitors (issue 13, defect 6) ----------------------------------------------
+
+const XCLOCK: &str = "appmon=xclock:/usr/bin/X11/xclock -display 16.213.12.70:0.0:240:none:300";
+const XCLOCK_OTHER: &str =
+    "appmon=xclock:/usr/bin/X11/xclock -display 16.213.12.71:0.0:240:none:300";
+
+fn package_file(site: &Site, host: &str) -> String {
+    stdout_of(&site.exec(host, &["cat", "/etc/cmcluster/slvm1/slvm1.conf"]))
+}
+
+/// Add `first` with `first_method`, then `second` with `second_method`: the second must be
+/// refused with exit 3 before anything is sent, naming the service it clashes with, and the
+/// package file must stay as the first run left it on every member.
+fn refused_as_duplicate(
+    first: &str,
+    first_method: &str,
+    second: &str,
+    second_method: &str,
+    clash: &str,
+) {
+    let site = Site::new(Some("hpvm"));
+    let add = site.run(
+        "hpvm/add-app-monitor",
+        &["package=slvm1", first, first_method],
+        &["--yes"],
+    );
+    assert_eq!(add.code, 0, "{}", add.dump());
+    let before: Vec<String> = ["node1", "node2"]
+        .iter()
+        .map(|h| package_file(&site, h))
+        .collect();
+    let r = site.run(
+        "hpvm/add-app-monitor",
+        &["package=slvm1", second, second_method],
+        &["--yes"],
+    );
+    let what = format!("{first_method} then {second_method}");
+    assert_eq!(r.code, 3, "{what}: {}", r.dump());
+    assert!(r.changes().is_empty(), "{what}: {:?}", r.changes());
+    assert!(
+        !r.log
+            .iter()
+            .any(|l| l.contains("cmdeployvpkg") || l.contains("sh -c") || l.contains("cmapply")),
+        "{what}: {}",
+        r.dump()
+    );
+    assert!(
+        r.stderr.contains(&format!("service {clash}")),
+        "{what}: {}",
+        r.dump()
+    );
+    let after: Vec<String> = ["node1", "node2"]
+        .iter()
+        .map(|h| package_file(&site, h))
+        .collect();
+    assert_eq!(before, after, "{what}: the package file changed");
+}
+
+#[test]
+fn duplicate_monitor_written_by_cmdeployvpkg_is_refused_before_cmdeployvpkg() {
+    // cmdeployvpkg writes `service_name xclock` (Appendix A's `ping_mon`).
+    refused_as_duplicate(
+        XCLOCK,
+        "method=cmdeployvpkg",
+        XCLOCK_OTHER,
+        "method=cmdeployvpkg",
+        "xclock",
+    );
+}
+
+#[test]
+fn duplicate_monitor_written_by_cmdeployvpkg_is_refused_by_hand() {
+    refused_as_duplicate(
+        XCLOCK,
+        "method=cmdeployvpkg",
+        XCLOCK_OTHER,
+        "method=commands",
+        "xclock",
+    );
+}
+
+#[test]
+fn duplicate_monitor_written_by_hand_is_refused_before_cmdeployvpkg() {
+    // By hand the service is `slvm1-xclock` (the manual's `mmpf121-xclock`).
+    refused_as_duplicate(
+        XCLOCK,
+        "method=commands",
+        XCLOCK_OTHER,
+        "method=cmdeployvpkg",
+        "slvm1-xclock",
+    );
+}
+
+#[test]
+fn duplicate_monitor_written_by_hand_is_refused_by_hand() {
+    refused_as_duplicate(
+        XCLOCK,
+        "method=commands",
+        XCLOCK_OTHER,
+        "method=commands",
+        "slvm1-xclock",
+    );
+}
+
+#[test]
+fn a_monitor_named_in_the_long_form_is_refused_against_the_short_one() {
+    // `slvm1-xclock` given to cmdeployvpkg after `xclock`: the same monitor in the other form.
+    refused_as_duplicate(
+        XCLOCK,
+        "method=cmdeployvpkg",
+        "appmon=slvm1-xclock:/usr/bin/X11/xclock -display 16.213.12.71:0.0:240:none:300",
+        "method=cmdeployvpkg",
+        "xclock",
+    );
+}
+
+#[test]
+fn the_same_guest_command_under_another_name_is_refused_before_cmdeployvpkg() {
+    // Only the timeout differs: the command sent to the guest is the same (A.11.20).
+    refused_as_duplicate(
+        XCLOCK,
+        "method=cmdeployvpkg",
+        "appmon=clock2:/usr/bin/X11/xclock -display 16.213.12.70:0.0:120:none:300",
+        "method=cmdeployvpkg",
+        "xclock",
+    );
+}

@@ -200,7 +200,7 @@ pub fn register(engine: &mut Engine) {
         engine,
         "deploy",
         &["nodes", "appmon", "merge"],
-        "The toolkit's easy deployment (`cmdeployvpkg -Q -P <name>`, B2); `opts`: `nodes` (array\nof VM hosts, `-n` each), `appmon` (a spec `<name>:<command>:<timeout>:<restart>:<halt_timeout>`\nor an array of them, merged with `-x merge -x appmon=`). The guest must be running.\nThe result is re-checked on every node (changes state).",
+        "The toolkit's easy deployment (`cmdeployvpkg -Q -P <name>`, B2); `opts`: `nodes` (array\nof VM hosts, `-n` each), `appmon` (a spec `<name>:<command>:<timeout>:<restart>:<halt_timeout>`\nor an array of them, merged with `-x merge -x appmon=`). The guest must be running.\nA monitor that duplicates a service of the file it merges into (its name as `<name>` or\n`<vm>-<name>`, or its command to the guest) is refused before `cmdeployvpkg` is sent\n(exit 3). The result is re-checked on every node (changes state).",
         |p, n, o| p.deploy(n, o),
     );
     with_opts(

@@ -19,8 +19,21 @@ pub struct ConfDoc {
     host: String,
 }
 
+/// A duplicate service is the file's state refusing a well-formed edit (a check, exit 3,
+/// nothing sent); any other edit error is a mistake in the script or its parameters (usage).
 fn edit_err(e: PkgConfError, pos: Position) -> Box<rhai::EvalAltResult> {
-    usage(e.to_string(), pos)
+    match &e {
+        PkgConfError::DuplicateMonitor(c) => throw(
+            hascript_api::Error::check(c.to_string()).with_remedy(c.remedy()),
+            pos,
+        ),
+        PkgConfError::DuplicateService { .. } => throw(
+            hascript_api::Error::check(e.to_string())
+                .with_remedy("choose another service name, or remove the existing service first"),
+            pos,
+        ),
+        _ => usage(e.to_string(), pos),
+    }
 }
 
 fn service_map(s: &ServiceBlock) -> Map {
@@ -354,7 +367,7 @@ pub fn register(engine: &mut Engine) {
         "add_service",
         &["conf: PackageConf", "service: Map"],
         "()",
-        "Add a service block after the last one: `#{name, cmd, restart, fail_fast,\nhalt_timeout}` (`name` and `cmd` required). A service of that name already there is\nrefused.",
+        "Add a service block after the last one: `#{name, cmd, restart, fail_fast,\nhalt_timeout}` (`name` and `cmd` required). A service of that name already there is\nrefused (exit 3); so is an application monitor (a `cmappmgr` service) whose name a service\nhas in the other form (`<name>` as `cmdeployvpkg` writes it, `<guest>-<name>` by hand) or\nwhose command another service already sends to the same guest.",
     )
     .register_into_engine(
         engine,

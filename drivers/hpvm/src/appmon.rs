@@ -12,6 +12,7 @@
 use std::fmt;
 
 use crate::pkgconf::{validate_service_name, ServiceBlock};
+use crate::procedure::appmon::monitor_of;
 
 /// `service_restart` of a service: how often Serviceguard restarts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +213,91 @@ impl AppMonitor {
     }
 }
 
+/// Why a new application monitor would duplicate a service of the package file: what
+/// Serviceguard or `cmdeployvpkg` refuses, found before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MonitorClash {
+    /// A service has the monitor's name in one of its two forms.
+    #[error("the package already has a service {existing}: monitor {wanted} would be the same monitor ({} and {} name one monitor of guest {guest})", forms[0], forms[1])]
+    Name {
+        /// The service name the new monitor would be written with.
+        wanted: String,
+        /// The existing service.
+        existing: String,
+        /// The guest the monitor runs in.
+        guest: String,
+        /// Both forms of the name compared: the one written, then the other.
+        forms: [String; 2],
+    },
+    /// A `cmappmgr` service already sends the same command to the guest.
+    #[error("service {existing} of the package already sends `{command}` to guest {guest}: every service command sent to one guest must be unique (A.11.20, online migration)")]
+    Command {
+        /// The existing service.
+        existing: String,
+        /// The guest.
+        guest: String,
+        /// The monitored command line.
+        command: String,
+    },
+}
+
+impl MonitorClash {
+    /// What the operator can do about it.
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            MonitorClash::Name { .. } => {
+                "choose another monitor name, or remove the existing service first"
+            }
+            MonitorClash::Command { .. } => {
+                "make the command differ (an extra argument or another path), or remove the existing service first"
+            }
+        }
+    }
+}
+
+/// The two forms of a monitor's service name for `guest`, the written one first:
+/// `cmdeployvpkg -x appmon` writes `<name>` (Appendix A's `ping_mon`), the manual's hand-made
+/// block `<guest>-<name>` (`mmpf121-xclock`); both name the same monitor.
+pub fn name_forms(guest: &str, written: &str) -> [String; 2] {
+    match written
+        .strip_prefix(guest)
+        .and_then(|r| r.strip_prefix('-'))
+    {
+        Some(short) if !short.is_empty() => [written.to_string(), short.to_string()],
+        _ => [written.to_string(), format!("{guest}-{written}")],
+    }
+}
+
+/// Whether a monitor of `guest` written as service `written`, running `command` in the
+/// guest, would duplicate one of `services`: a service with either form of its name
+/// ([`name_forms`]), or a `cmappmgr` service sending the same command to the same guest.
+pub fn monitor_clash(
+    services: &[ServiceBlock],
+    guest: &str,
+    written: &str,
+    command: &str,
+) -> Option<MonitorClash> {
+    let forms = name_forms(guest, written);
+    if let Some(s) = services.iter().find(|s| forms.contains(&s.name)) {
+        return Some(MonitorClash::Name {
+            wanted: written.to_string(),
+            existing: s.name.clone(),
+            guest: guest.to_string(),
+            forms,
+        });
+    }
+    let command = command.trim();
+    services.iter().find_map(|s| {
+        monitor_of(&s.name, &s.cmd)
+            .filter(|m| m.node == guest && m.command == command)
+            .map(|m| MonitorClash::Command {
+                existing: m.service,
+                guest: guest.to_string(),
+                command: command.to_string(),
+            })
+    })
+}
+
 impl fmt::Display for AppMonitor {
     /// The specification text, as [`AppMonitor::to_spec`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -256,5 +342,92 @@ mod tests {
             e.to_string(),
             "appmon: field `timeout` must be a whole number of seconds, got `ten`"
         );
+    }
+
+    fn svc(name: &str, cmd: &str) -> ServiceBlock {
+        ServiceBlock {
+            name: name.into(),
+            cmd: cmd.into(),
+            ..ServiceBlock::default()
+        }
+    }
+
+    #[test]
+    fn a_monitor_name_is_compared_in_both_forms() {
+        assert_eq!(name_forms("slvm1", "xclock"), ["xclock", "slvm1-xclock"]);
+        assert_eq!(
+            name_forms("slvm1", "slvm1-xclock"),
+            ["slvm1-xclock", "xclock"]
+        );
+        assert_eq!(name_forms("slvm1", "slvm1"), ["slvm1", "slvm1-slvm1"]);
+        assert_eq!(
+            name_forms("slvm1", "slvm10-a"),
+            ["slvm10-a", "slvm1-slvm10-a"]
+        );
+        let vm = svc("slvm1", "/etc/cmcluster/slvm1/hpvmsg_mon slvm1");
+        let xclock = |name: &str| {
+            svc(
+                name,
+                "/usr/sbin/cmappmgr -node slvm1 -cmappserver_timeout 240 -service /usr/bin/X11/xclock -display 16.213.12.70:0.0",
+            )
+        };
+        // Written by cmdeployvpkg (`xclock`) or by hand (`slvm1-xclock`), met by either.
+        for existing in ["xclock", "slvm1-xclock"] {
+            for written in ["xclock", "slvm1-xclock"] {
+                let c = monitor_clash(&[vm.clone(), xclock(existing)], "slvm1", written, "/other")
+                    .unwrap_or_else(|| panic!("{existing} vs {written}: no clash"));
+                assert!(
+                    matches!(&c, MonitorClash::Name { existing: e, .. } if e == existing),
+                    "{c:?}"
+                );
+            }
+        }
+        // The guest's own toolkit service is a name too.
+        assert!(matches!(
+            monitor_clash(std::slice::from_ref(&vm), "slvm1", "slvm1", "/x"),
+            Some(MonitorClash::Name { .. })
+        ));
+        // The same guest command under another name (another timeout) is a clash; on
+        // another guest it is not.
+        let c = monitor_clash(
+            &[vm.clone(), xclock("xclock")],
+            "slvm1",
+            "clock2",
+            " /usr/bin/X11/xclock -display 16.213.12.70:0.0 ",
+        );
+        assert_eq!(
+            c,
+            Some(MonitorClash::Command {
+                existing: "xclock".into(),
+                guest: "slvm1".into(),
+                command: "/usr/bin/X11/xclock -display 16.213.12.70:0.0".into(),
+            })
+        );
+        assert_eq!(
+            monitor_clash(
+                &[vm.clone(), xclock("xclock")],
+                "slvm2",
+                "clock2",
+                "/usr/bin/X11/xclock -display 16.213.12.70:0.0"
+            ),
+            None
+        );
+        assert_eq!(
+            monitor_clash(
+                &[vm, xclock("xclock")],
+                "slvm1",
+                "clock2",
+                "/usr/bin/X11/xclock"
+            ),
+            None
+        );
+        let msg = MonitorClash::Name {
+            wanted: "xclock".into(),
+            existing: "slvm1-xclock".into(),
+            guest: "slvm1".into(),
+            forms: name_forms("slvm1", "xclock"),
+        }
+        .to_string();
+        assert_eq!(msg, "the package already has a service slvm1-xclock: monitor xclock would be the same monitor (xclock and slvm1-xclock name one monitor of guest slvm1)");
     }
 }

@@ -78,6 +78,10 @@ pub enum PkgConfError {
         /// The service name.
         name: String,
     },
+    /// A new application monitor duplicates a service: its name in either form, or its
+    /// command to the same guest.
+    #[error(transparent)]
+    DuplicateMonitor(#[from] crate::appmon::MonitorClash),
 }
 
 impl PkgConfError {
@@ -737,7 +741,11 @@ impl PackageConf {
 
     /// Add a service block after the last one (or after the last entry), one `key value`
     /// line per key of [`ServiceBlock::pairs`], in the style of the existing service lines.
-    /// Refuses an invalid or already used name and an empty command.
+    /// Refuses an invalid or already used name and an empty command; an application monitor
+    /// (a `cmappmgr` service) is also refused when a service has its name in the other form
+    /// (`<name>` as `cmdeployvpkg` writes it, `<guest>-<name>` by hand) or sends the same
+    /// command to the same guest ([`crate::appmon::monitor_clash`]): the edit that adds the
+    /// monitor keeps the rule, whatever sequence calls it.
     pub fn add_service(&mut self, block: &ServiceBlock) -> Result<(), PkgConfError> {
         validate_service_name(&block.name).map_err(|reason| PkgConfError::InvalidValue {
             key: "service_name".into(),
@@ -749,7 +757,15 @@ impl PackageConf {
                 reason: "the service command is empty".into(),
             });
         }
-        if self.services().iter().any(|s| s.name == block.name) {
+        let services = self.services();
+        if let Some(m) = crate::procedure::appmon::monitor_of(&block.name, &block.cmd) {
+            if let Some(c) =
+                crate::appmon::monitor_clash(&services, &m.node, &block.name, &m.command)
+            {
+                return Err(c.into());
+            }
+        }
+        if services.iter().any(|s| s.name == block.name) {
             return Err(PkgConfError::DuplicateService {
                 name: block.name.clone(),
             });

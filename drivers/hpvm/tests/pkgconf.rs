@@ -17,7 +17,7 @@
 
 use std::path::Path;
 
-use hascript_hpvm::appmon::AppMonitor;
+use hascript_hpvm::appmon::{AppMonitor, MonitorClash};
 use hascript_hpvm::pkgconf::{PackageConf, PkgConfError, ServiceBlock};
 
 fn fx(name: &str) -> String {
@@ -402,4 +402,43 @@ fn refusals() {
         .to_string()
         .contains("empty"));
     assert_eq!(doc.to_text(), before, "refused edits change nothing");
+}
+
+#[test]
+fn add_service_refuses_a_monitor_duplicating_appendix_a_ping_mon() {
+    // Appendix A: cmdeployvpkg wrote `service_name ping_mon`; by hand the same monitor would
+    // be `slvm1-ping_mon`, and another name sending `/apps/ping_mon` to slvm1 is the same
+    // guest command.
+    let mut doc = PackageConf::parse(&appendix()).unwrap();
+    let before = doc.to_text();
+    let by_hand = AppMonitor::parse("ping_mon:/apps/other_mon:10:none:300")
+        .unwrap()
+        .service_block("slvm1");
+    assert_eq!(by_hand.name, "slvm1-ping_mon");
+    let e = doc.add_service(&by_hand).unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            PkgConfError::DuplicateMonitor(MonitorClash::Name { existing, .. }) if existing == "ping_mon"
+        ),
+        "{e:?}"
+    );
+    let same_cmd = AppMonitor::parse("pinger:/apps/ping_mon:240:2:300")
+        .unwrap()
+        .service_block("slvm1");
+    let e = doc.add_service(&same_cmd).unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            PkgConfError::DuplicateMonitor(MonitorClash::Command { existing, .. }) if existing == "ping_mon"
+        ),
+        "{e:?}"
+    );
+    assert_eq!(doc.to_text(), before, "a refused service changed the file");
+    // A new monitor with a new name and command is added.
+    let fine = AppMonitor::parse("xclock:/usr/bin/X11/xclock -display 16.213.12.70:0.0:240:3:300")
+        .unwrap()
+        .service_block("slvm1");
+    doc.add_service(&fine).unwrap();
+    assert!(doc.service("slvm1-xclock").is_some());
 }

@@ -912,6 +912,7 @@ impl Inner {
         let c = cmd::cmdeployvpkg(host, vm, &args)?;
         let path = cmd::package_file(vm)?;
         let before = self.read_file(host, &path)?;
+        refuse_duplicate_monitors(host, vm, &path, before.as_deref(), opts)?;
         self.ctx
             .ui
             .step("B2", &format!("easy deployment: {} on {host}", c.display()));
@@ -1139,6 +1140,52 @@ impl Inner {
             .info(&format!("package directory backed up to {dest}"));
         Ok(json!({"dir": dir, "backup": dest, "hosts": per_host}))
     }
+}
+
+/// Before `cmdeployvpkg -x appmon`: refuse (a check, nothing sent) a monitor that would
+/// duplicate a service of the package file it merges into, or another monitor of the same
+/// call. `cmdeployvpkg` writes the monitor as `service_name <name>` (Appendix A's
+/// `ping_mon`); the name is compared in both forms, `<name>` and `<vm>-<name>`
+/// ([`crate::appmon::monitor_clash`]), and the command sent to the guest too. Without
+/// `merge` the file is made anew, so only the call's own monitors are compared.
+fn refuse_duplicate_monitors(
+    host: &str,
+    vm: &str,
+    path: &str,
+    before: Option<&str>,
+    opts: &DeployOpts,
+) -> Result<()> {
+    if opts.appmon.is_empty() {
+        return Ok(());
+    }
+    let mut taken = match before.filter(|_| opts.merge) {
+        Some(text) => PackageConf::parse(text)
+            .map_err(|e| {
+                Error::check(format!(
+                    "{path} on {host}: {e}; the new application monitors cannot be checked against its services"
+                ))
+                .on_host(host)
+                .with_remedy(format!("fix {path}, then add the monitor again"))
+            })?
+            .services(),
+        None => Vec::new(),
+    };
+    for a in &opts.appmon {
+        if let Some(c) = crate::appmon::monitor_clash(&taken, vm, &a.name, &a.command) {
+            return Err(Error::check(format!(
+                "application monitor {} of {vm} refused before cmdeployvpkg (it writes service_name {}): {c}",
+                a.name, a.name
+            ))
+            .on_host(host)
+            .with_remedy(c.remedy()));
+        }
+        taken.push(crate::pkgconf::ServiceBlock {
+            name: a.name.clone(),
+            cmd: a.service_cmd(vm),
+            ..Default::default()
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
