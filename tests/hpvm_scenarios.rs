@@ -134,7 +134,9 @@ fn move_package_preflight_refusals_change_nothing() {
         ("hpvm/nfs-backing-store", "NFS"),
         ("hpvm/target-not-in-node-list", "node_name"),
         ("hpvm/maintenance-left-on", "maintenance"),
-        ("hpvm/guest-not-running", "On (OS)"),
+        // The package is halted: it has no owner, so the preflight says it runs nowhere (and
+        // to start it) rather than reading a member's node status as where the guest runs.
+        ("hpvm/guest-not-running", "runs nowhere"),
         ("hpvm/old-toolkit-package", "old Integrity VM toolkit"),
         ("hpvm/old-serviceguard", "A.11.19 or later is required"),
     ] {
@@ -602,4 +604,34 @@ fn convert_checks_every_parameter_it_is_given_used_or_not() {
         );
         assert!(r.changes().is_empty(), "{params:?}: {:?}", r.changes());
     }
+}
+
+/// A halted package has no owner: Serviceguard prints every member of the package's node
+/// list `status=up` (the node's status) and no `owner`, so no member may be read as where the
+/// package runs. Moving it onto node1, the first member up, is refused as "runs nowhere",
+/// never "already runs on node1"; diagnose says it runs nowhere too.
+#[test]
+fn halted_package_has_no_owner() {
+    let site = Site::new(Some("hpvm"));
+    let r = site.run("hpvm/halt-package", &["package=slvm1"], &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "state=halted"), "{p:?}");
+    assert!(has(&p, "node:node1|status=up"), "{p:?}");
+
+    let r = site.run(
+        "hpvm/move-package",
+        &["package=slvm1", "target=node1"],
+        &[],
+    );
+    assert_eq!(r.code, 3, "{}", r.dump());
+    let out = r.all();
+    assert!(!out.contains("already runs on"), "{out}");
+    assert!(out.contains("runs nowhere"), "{out}");
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+
+    let r = site.run("hpvm/diagnose", &["package=slvm1"], &[]);
+    let out = r.all();
+    assert!(out.contains("down/halted owner none"), "{}", r.dump());
+    assert!(!out.contains("owner node1"), "{}", r.dump());
 }
