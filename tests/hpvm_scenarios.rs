@@ -619,11 +619,7 @@ fn halted_package_has_no_owner() {
     assert!(has(&p, "state=halted"), "{p:?}");
     assert!(has(&p, "node:node1|status=up"), "{p:?}");
 
-    let r = site.run(
-        "hpvm/move-package",
-        &["package=slvm1", "target=node1"],
-        &[],
-    );
+    let r = site.run("hpvm/move-package", &["package=slvm1", "target=node1"], &[]);
     assert_eq!(r.code, 3, "{}", r.dump());
     let out = r.all();
     assert!(!out.contains("already runs on"), "{out}");
@@ -634,4 +630,58 @@ fn halted_package_has_no_owner() {
     let out = r.all();
     assert!(out.contains("down/halted owner none"), "{}", r.dump());
     assert!(!out.contains("owner node1"), "{}", r.dump());
+}
+
+/// The guide's case: `cmmovevpkg` on an old-toolkit package migrates the guest and ends
+/// "ERROR (cmmovevpkg): Unable to start package slvm1", the package halted. hpvm/recover-move
+/// does what the guide says — enable the package on the target node by hand — as an offered
+/// step: without an answer nothing is sent and the commands are the remedy; with --yes the
+/// package runs on node2 with switching enabled, and the guest is never stopped.
+#[test]
+fn recover_move_enables_an_old_toolkit_package_where_its_guest_moved() {
+    let site = Site::new(Some("hpvm/old-toolkit-package"));
+    let o = site.exec(
+        "node1",
+        &[
+            "/etc/cmcluster/scripts/tkit/vtn/cmmovevpkg",
+            "-v",
+            "-P",
+            "slvm1",
+            "-h",
+            "node2",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("Unable to start package slvm1"),
+        "{o:?}"
+    );
+    assert_eq!(guest_state(&site, "node2", "slvm1"), "On (OS)");
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "state=halted"), "{p:?}");
+
+    // No terminal and no --yes: the offered step is not taken (exit 5), nothing is sent.
+    let r = site.run("hpvm/recover-move", &["package=slvm1"], &[]);
+    assert_eq!(r.code, 5, "{}", r.dump());
+    assert!(r.stderr.contains("--yes"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+    assert!(r.stderr.contains("cmrunpkg -n node2 slvm1"), "{}", r.dump());
+    assert!(!r.all().contains("hpvmstop"), "{}", r.dump());
+
+    let r = site.run("hpvm/recover-move", &["package=slvm1"], &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(!r.all().contains("hpvmstop"), "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        [
+            "node1: /usr/sbin/cmrunpkg -n node2 slvm1",
+            "node1: /usr/sbin/cmmodpkg -e slvm1"
+        ],
+        "{}",
+        r.dump()
+    );
+    assert_eq!(guest_state(&site, "node2", "slvm1"), "On (OS)");
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "status=up"), "{p:?}");
+    assert!(has(&p, "owner=node2"), "{p:?}");
+    assert!(has(&p, "autorun=enabled"), "{p:?}");
 }
