@@ -134,7 +134,9 @@ fn move_package_preflight_refusals_change_nothing() {
         ("hpvm/nfs-backing-store", "NFS"),
         ("hpvm/target-not-in-node-list", "node_name"),
         ("hpvm/maintenance-left-on", "maintenance"),
-        ("hpvm/guest-not-running", "On (OS)"),
+        // The package is halted: it has no owner, so the preflight says it runs nowhere (and
+        // to start it) rather than reading a member's node status as where the guest runs.
+        ("hpvm/guest-not-running", "runs nowhere"),
         ("hpvm/old-toolkit-package", "old Integrity VM toolkit"),
         ("hpvm/old-serviceguard", "A.11.19 or later is required"),
     ] {
@@ -602,4 +604,84 @@ fn convert_checks_every_parameter_it_is_given_used_or_not() {
         );
         assert!(r.changes().is_empty(), "{params:?}: {:?}", r.changes());
     }
+}
+
+/// A halted package has no owner: Serviceguard prints every member of the package's node
+/// list `status=up` (the node's status) and no `owner`, so no member may be read as where the
+/// package runs. Moving it onto node1, the first member up, is refused as "runs nowhere",
+/// never "already runs on node1"; diagnose says it runs nowhere too.
+#[test]
+fn halted_package_has_no_owner() {
+    let site = Site::new(Some("hpvm"));
+    let r = site.run("hpvm/halt-package", &["package=slvm1"], &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "state=halted"), "{p:?}");
+    assert!(has(&p, "node:node1|status=up"), "{p:?}");
+
+    let r = site.run("hpvm/move-package", &["package=slvm1", "target=node1"], &[]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    let out = r.all();
+    assert!(!out.contains("already runs on"), "{out}");
+    assert!(out.contains("runs nowhere"), "{out}");
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+
+    let r = site.run("hpvm/diagnose", &["package=slvm1"], &[]);
+    let out = r.all();
+    assert!(out.contains("down/halted owner none"), "{}", r.dump());
+    assert!(!out.contains("owner node1"), "{}", r.dump());
+}
+
+/// The guide's case: `cmmovevpkg` on an old-toolkit package migrates the guest and ends
+/// "ERROR (cmmovevpkg): Unable to start package slvm1", the package halted. hpvm/recover-move
+/// does what the guide says — enable the package on the target node by hand — as an offered
+/// step: without an answer nothing is sent and the commands are the remedy; with --yes the
+/// package runs on node2 with switching enabled, and the guest is never stopped.
+#[test]
+fn recover_move_enables_an_old_toolkit_package_where_its_guest_moved() {
+    let site = Site::new(Some("hpvm/old-toolkit-package"));
+    let o = site.exec(
+        "node1",
+        &[
+            "/etc/cmcluster/scripts/tkit/vtn/cmmovevpkg",
+            "-v",
+            "-P",
+            "slvm1",
+            "-h",
+            "node2",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("Unable to start package slvm1"),
+        "{o:?}"
+    );
+    assert_eq!(guest_state(&site, "node2", "slvm1"), "On (OS)");
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "state=halted"), "{p:?}");
+
+    // No terminal and no --yes: the offered step is not taken (exit 5), nothing is sent.
+    let r = site.run("hpvm/recover-move", &["package=slvm1"], &[]);
+    assert_eq!(r.code, 5, "{}", r.dump());
+    assert!(r.stderr.contains("--yes"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+    assert!(r.stderr.contains("cmrunpkg -n node2 slvm1"), "{}", r.dump());
+    assert!(!r.all().contains("hpvmstop"), "{}", r.dump());
+
+    let r = site.run("hpvm/recover-move", &["package=slvm1"], &["--yes"]);
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert!(!r.all().contains("hpvmstop"), "{}", r.dump());
+    assert_eq!(
+        r.changes(),
+        [
+            "node1: /usr/sbin/cmrunpkg -n node2 slvm1",
+            "node1: /usr/sbin/cmmodpkg -e slvm1"
+        ],
+        "{}",
+        r.dump()
+    );
+    assert_eq!(guest_state(&site, "node2", "slvm1"), "On (OS)");
+    let p = package_lines(&site, "slvm1");
+    assert!(has(&p, "status=up"), "{p:?}");
+    assert!(has(&p, "owner=node2"), "{p:?}");
+    assert!(has(&p, "autorun=enabled"), "{p:?}");
 }

@@ -9,6 +9,7 @@ use crate::facts::{is_cancel, Inner};
 use crate::parse::cmviewcl_line::{PackageState, PackageView, Status};
 use crate::parse::hpvmstatus::{GuestState, VmDetails};
 use crate::procedure::decide::{Observed, PackageObs, PackageRun, Presence};
+use crate::procedure::PackageKind;
 
 /// The presence of a guest from its `hpvmstatus -P` state.
 pub(crate) fn presence_of(state: &GuestState) -> Presence {
@@ -36,6 +37,13 @@ pub(crate) fn package_obs(p: &PackageView) -> PackageObs {
         words: format!("{}/{}", p.status, p.state),
         owner: p.owner.clone().filter(|o| !o.is_empty()),
         autorun: p.autorun().is_enabled(),
+        old_toolkit: false,
+        switching_on: p
+            .nodes
+            .iter()
+            .filter(|n| n.switching().is_enabled())
+            .map(|n| n.name.clone())
+            .collect(),
     }
 }
 
@@ -107,12 +115,24 @@ impl Inner {
                 )
             }
         })?;
+        let mut package = view.package(vm).map(package_obs);
+        // A halted package: whether it is an old-toolkit one decides the guide's recovery
+        // after cmmovevpkg. A file that cannot be read leaves it a case for a person.
+        if let (Some(obs), Some(p)) = (&mut package, view.package(vm)) {
+            if obs.run == PackageRun::Down {
+                match self.read_conf(&view, p) {
+                    Ok(c) => obs.old_toolkit = c.kind == PackageKind::OldToolkit,
+                    Err(e) if is_cancel(&e) => return Err(e),
+                    Err(_) => {}
+                }
+            }
+        }
         Ok(Observed {
             vm: vm.to_string(),
             source: source.map(str::to_string),
             target: target.map(str::to_string),
             hosts,
-            package: view.package(vm).map(package_obs),
+            package,
         })
     }
 }

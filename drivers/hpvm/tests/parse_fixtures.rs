@@ -170,6 +170,35 @@ fn cmviewcl_halted_package_has_no_owner() {
     assert_eq!(p.owner, None);
 }
 
+/// The real shape of a halted package: no `owner` key, and every member of its node list
+/// `status=up` (the node's own status). No member is its owner; a running package beside it
+/// with no `owner` key and two members up has no owner that can be told either.
+#[test]
+fn cmviewcl_halted_package_with_members_up_has_no_owner() {
+    let v =
+        cmviewcl_line::parse(&fx("cmviewcl-v-f-line", "package_halted_members_up.txt")).unwrap();
+    let p = v.package("slvm1").unwrap();
+    assert_eq!(p.state(), PackageState::Halted);
+    assert_eq!(p.status(), Status::Down);
+    assert!(p.nodes.iter().all(|n| n.status() == Status::Up));
+    assert_eq!(p.owner, None);
+    let running = v.package("slvm2").unwrap();
+    assert_eq!(running.state(), PackageState::Running);
+    assert_eq!(running.owner, None);
+}
+
+/// A stale `owner` printed on a halted package names no owner either.
+#[test]
+fn cmviewcl_halted_package_ignores_a_printed_owner() {
+    let text = fx("cmviewcl-v-f-line", "package_halted_members_up.txt").replace(
+        "package:slvm1|autorun=disabled\n",
+        "package:slvm1|autorun=disabled\npackage:slvm1|owner=node1\n",
+    );
+    assert!(text.contains("package:slvm1|owner=node1"));
+    let v = cmviewcl_line::parse(&text).unwrap();
+    assert_eq!(v.package("slvm1").unwrap().owner, None);
+}
+
 #[test]
 fn cmviewcl_unknown_words_kept() {
     let v = cmviewcl_line::parse(

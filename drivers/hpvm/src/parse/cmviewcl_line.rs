@@ -286,8 +286,9 @@ pub struct PackageView {
     pub state: String,
     /// `autorun` as printed: package switching.
     pub autorun: String,
-    /// The node running the package: `owner` when printed and not empty, else the package's
-    /// node whose `status` is `up`; `None` when neither.
+    /// The node running the package; `None` when the package is down or halted (a halted
+    /// package has no owner). Otherwise `owner` when printed (empty → `None`), else the only
+    /// package node whose `status` is `up` (`None` when none or several are).
     pub owner: Option<String>,
     /// The package's node list, in the order printed.
     pub nodes: Vec<PackageNode>,
@@ -507,15 +508,32 @@ pub fn parse(text: &str) -> Result<ClusterView, ParseError> {
         ));
     }
     for pkg in &mut view.packages {
-        if pkg.owner.is_none() && !pkg.attrs.iter().any(|(k, _)| k == "owner") {
-            pkg.owner = pkg
-                .nodes
-                .iter()
-                .find(|n| n.status() == Status::Up)
-                .map(|n| n.name.clone());
-        }
+        pkg.owner = owner_of(pkg);
     }
     Ok(view)
+}
+
+/// Where the package runs, from what was printed.
+///
+/// A package that is down (`status=down`) or halted (`state=halted`) runs nowhere: it has no
+/// owner, whatever else was printed — the `status` of a package's node is that node's own status, up
+/// on every member of a halted package, so it cannot name an owner (the table format shows
+/// the same: `Primary up enabled ftsys10` under a package that is down and unowned). A
+/// package in any other state is owned by its printed, non-empty `owner`; when no `owner` key was
+/// printed, by the one member whose `status` is up, and by nobody when several are (a guess
+/// there could name a node the package does not run on).
+fn owner_of(pkg: &PackageView) -> Option<String> {
+    if pkg.status() == Status::Down || pkg.state() == PackageState::Halted {
+        return None;
+    }
+    if pkg.attrs.iter().any(|(k, _)| k == "owner") {
+        return pkg.owner.clone();
+    }
+    let mut up = pkg.nodes.iter().filter(|n| n.status() == Status::Up);
+    match (up.next(), up.next()) {
+        (Some(n), None) => Some(n.name.clone()),
+        _ => None,
+    }
 }
 
 fn ser_attrs<M: SerializeMap>(m: &mut M, attrs: &[(String, String)]) -> Result<(), M::Error> {

@@ -50,6 +50,12 @@ pub struct PackageObs {
     pub owner: Option<String>,
     /// Package switching (`autorun=enabled`).
     pub autorun: bool,
+    /// The package was made by the old Integrity VM toolkit (`hpvmsg_package`): `cmmovevpkg`
+    /// migrates its guest but cannot start it on the target (the guide's "ERROR
+    /// (cmmovevpkg): Unable to start package"). Only read when the package is down.
+    pub old_toolkit: bool,
+    /// Node switching is enabled for the package on these members.
+    pub switching_on: Vec<String>,
 }
 
 /// Everything the decision looks at.
@@ -97,6 +103,18 @@ pub enum RecoveryAction {
         enable_switching: bool,
         /// Where that is relative to the migration.
         landing: Landing,
+    },
+    /// The guide's case of `cmmovevpkg` on an old-toolkit package: the guest runs on exactly
+    /// one host, the package is halted. What the guide says to do — enable the package on
+    /// that node by hand (node switching there, `cmrunpkg -n HOST VM`, `cmmodpkg -e VM`) — is
+    /// offered as a confirmed step.
+    EnableOnHost {
+        /// The host that runs the guest.
+        host: String,
+        /// Whether node switching must be enabled on `host` first (`cmmodpkg -e -n HOST VM`).
+        enable_node_switching: bool,
+        /// What was found, in words.
+        found: String,
     },
     /// A state outside the manual: stop and say what is left and what to do.
     Attention {
@@ -191,6 +209,15 @@ pub fn decide_recovery(o: &Observed) -> RecoveryAction {
             remedy: "check the cluster with `cmviewcl -v`; re-create the package (hpvm/deploy-package) if it was removed".to_string(),
         };
     };
+    if pkg.run == PackageRun::Down && pkg.old_toolkit && pkg.owner.is_none() {
+        return RecoveryAction::EnableOnHost {
+            host: host.to_string(),
+            enable_node_switching: !pkg.switching_on.iter().any(|n| n == host),
+            found: format!(
+                "{vm} runs on {host} and its package is halted: {pkg_words}. {vm} is a package of the old Integrity VM toolkit (hpvmsg_*): cmmovevpkg migrates its guest but cannot start the package (\"ERROR (cmmovevpkg): Unable to start package {vm}\"); the guide says to enable the package on the target node by hand"
+            ),
+        };
+    }
     if pkg.run != PackageRun::Up {
         return RecoveryAction::Attention {
             left: format!(
@@ -236,6 +263,8 @@ mod tests {
             words: "up/running".into(),
             owner: owner.map(str::to_string),
             autorun,
+            old_toolkit: false,
+            switching_on: vec!["node1".into(), "node2".into()],
         })
     }
 
@@ -372,6 +401,57 @@ mod tests {
         ));
         let (left, _) = attention(&a);
         assert!(left.contains("outside Serviceguard's control"), "{left}");
+    }
+
+    /// The guide's old-toolkit case: the guest moved, the package is halted. Enabling the
+    /// package where the guest runs is offered; node switching first when it is off there.
+    #[test]
+    fn old_toolkit_package_halted_after_a_move_is_enabled_where_its_guest_runs() {
+        let mut p = pkg(PackageRun::Down, None, false).map(|mut p| {
+            p.old_toolkit = true;
+            p
+        });
+        let a = decide_recovery(&obs(Presence::NotRunnable, Presence::On, p.clone()));
+        match &a {
+            RecoveryAction::EnableOnHost {
+                host,
+                enable_node_switching,
+                found,
+            } => {
+                assert_eq!(host, "node2");
+                assert!(!enable_node_switching);
+                assert!(found.contains("Unable to start package slvm1"), "{found}");
+            }
+            other => panic!("expected EnableOnHost, got {other:?}"),
+        }
+        if let Some(p) = &mut p {
+            p.switching_on = vec!["node1".into()];
+        }
+        let a = decide_recovery(&obs(Presence::NotRunnable, Presence::On, p));
+        assert!(
+            matches!(
+                a,
+                RecoveryAction::EnableOnHost {
+                    enable_node_switching: true,
+                    ..
+                }
+            ),
+            "{a:?}"
+        );
+        // A toolkit package in the same state is not the guide's case: a person decides.
+        let a = decide_recovery(&obs(
+            Presence::NotRunnable,
+            Presence::On,
+            pkg(PackageRun::Down, None, false),
+        ));
+        attention(&a);
+        // Neither is an old-toolkit package whose guest runs on both hosts.
+        let both = pkg(PackageRun::Down, None, false).map(|mut p| {
+            p.old_toolkit = true;
+            p
+        });
+        let a = decide_recovery(&obs(Presence::On, Presence::On, both));
+        assert!(attention(&a).1.contains("hpvmstop"), "{a:?}");
     }
 
     #[test]

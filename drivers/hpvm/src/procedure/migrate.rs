@@ -709,6 +709,37 @@ impl Inner {
                 Err(Error::needs_attention(format!("recovery stopped: {left}")).with_remedy(remedy))
             }
             RecoveryAction::Wait { reason } => Err(Error::needs_attention(reason)),
+            RecoveryAction::EnableOnHost {
+                host,
+                enable_node_switching,
+                found,
+            } => {
+                self.enable_on_host(vm, &host, enable_node_switching, &found)?;
+                let after = self.observe(vm, source, target).map_err(|e| {
+                    if is_cancel(&e) {
+                        e
+                    } else {
+                        Error::needs_attention(format!(
+                            "cannot verify package {vm} on {host}: {}",
+                            e.message
+                        ))
+                    }
+                })?;
+                verify_settled(&after, &host)?;
+                Ok(json!({
+                    "vm": vm,
+                    "host": host,
+                    "landing": landing_word(if target == Some(host.as_str()) { Landing::Target } else if source == Some(host.as_str()) { Landing::Source } else { Landing::Elsewhere }),
+                    "enabled_switching": true,
+                    "started_package": true,
+                    "hosts": after.hosts.iter().map(|(h, p)| {
+                        let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+                        if let Value::Object(m) = &mut v { m.insert("host".into(), Value::String(h.clone())); }
+                        v
+                    }).collect::<Vec<_>>(),
+                    "unprotected_seconds": self.now().saturating_sub(started),
+                }))
+            }
             RecoveryAction::Settle {
                 host,
                 enable_switching,
@@ -760,6 +791,64 @@ impl Inner {
                 }))
             }
         }
+    }
+}
+
+impl Inner {
+    /// The guide's remedy after `cmmovevpkg` on an old-toolkit package ("ERROR (cmmovevpkg):
+    /// Unable to start package"): enable the package by hand on the node its guest now runs
+    /// on — node switching there when it is off, then `package.run` on that node (`cmrunpkg
+    /// -n HOST VM`, always followed by `cmmodpkg -e VM`). A change to a guest that runs, so
+    /// it is asked (`--yes` answers); declined, nothing is sent and the commands are the
+    /// remedy.
+    fn enable_on_host(
+        &self,
+        vm: &str,
+        host: &str,
+        enable_node_switching: bool,
+        found: &str,
+    ) -> Result<()> {
+        self.ctx.ui.info(&format!("found: {found}"));
+        let node_cmd = format!("cmmodpkg -e -n {host} {vm}; ");
+        let commands = format!(
+            "{}cmrunpkg -n {host} {vm}; cmmodpkg -e {vm}",
+            if enable_node_switching {
+                node_cmd.as_str()
+            } else {
+                ""
+            }
+        );
+        let q = format!("enable package {vm} on {host}, where its guest runs ({commands})?");
+        if !self.ctx.ui.confirm(&q)? {
+            return Err(Error::needs_attention(format!(
+                "recovery stopped: {found}; package {vm} was not enabled on {host} (declined), so {vm} runs on {host} without failover"
+            ))
+            .with_remedy(format!(
+                "enable it on {host} by hand ({commands}) or run hpvm/recover-move -p package={vm} --yes"
+            )));
+        }
+        if enable_node_switching {
+            self.ctx.ui.step(
+                "B5",
+                &format!("enable node switching of {vm} on {host} (cmmodpkg -e -n {host} {vm})"),
+            );
+            self.ctx
+                .run_ok(&cmd::cmmodpkg(host, vm, true, Some(host))?)
+                .map_err(|e| {
+                    Error::needs_attention(format!(
+                        "cmmodpkg -e -n {host} {vm} failed: {}; package {vm} is still halted ({vm} runs on {host})",
+                        e.message
+                    ))
+                    .on_host(host)
+                    .with_remedy(format!("run `{commands}` on {host} by hand"))
+                })?;
+        }
+        self.ctx.ui.step(
+            "B5",
+            &format!("enable package {vm} on {host}, where its guest runs (cmrunpkg -n {host} {vm}, cmmodpkg -e {vm})"),
+        );
+        self.run_package(vm, Some(host))?;
+        Ok(())
     }
 }
 
