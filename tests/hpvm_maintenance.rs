@@ -36,7 +36,11 @@ fn diagnose_reports_the_file_on_the_former_owner() {
         "the remedy runs on node1: {}",
         r.dump()
     );
-    assert!(r.changes().is_empty(), "diagnose is read-only: {:?}", r.changes());
+    assert!(
+        r.changes().is_empty(),
+        "diagnose is read-only: {:?}",
+        r.changes()
+    );
 }
 
 #[test]

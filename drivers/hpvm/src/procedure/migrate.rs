@@ -269,7 +269,6 @@ impl Inner {
                 Err(e) if is_cancel(&e) => return Err(e),
                 Err(e) => record("guest running on the owner", false, e.message, None),
             }
-
         }
 
         // Not in toolkit maintenance, on every member: on the owner it means the guest is not

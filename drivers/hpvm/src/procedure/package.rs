@@ -722,11 +722,14 @@ impl Inner {
                 "B3",
                 &format!("leave toolkit maintenance: cmdeployvpkg -m 0 -P {vm} on {h} ({role})"),
             );
-            let sent = self.ctx.run_ok(&cmd::cmdeployvpkg_maintenance(h, &vm, false)?);
+            let sent = self
+                .ctx
+                .run_ok(&cmd::cmdeployvpkg_maintenance(h, &vm, false)?);
             if let Err(e) = sent {
                 let mut e = after_change(e);
                 if !changed.is_empty() {
-                    e.message = format!("{} (already removed on {})", e.message, changed.join(", "));
+                    e.message =
+                        format!("{} (already removed on {})", e.message, changed.join(", "));
                 }
                 return Err(e);
             }
