@@ -299,7 +299,11 @@ impl Inner {
                         &format!("not in toolkit maintenance on {m}"),
                         !on,
                         if on {
-                            format!("{file} exists on {m} ({role}): the package is in maintenance mode there, its guest unmonitored")
+                            if m == target {
+                                format!("{file} exists on {m} (the target, left there after a failover?): moved there, the package would run in toolkit maintenance, its guest unmonitored")
+                            } else {
+                                format!("{file} exists on {m} ({role}): the package is in maintenance mode, its guest unmonitored")
+                            }
                         } else {
                             format!("no {file} on {m} ({role})")
                         },
