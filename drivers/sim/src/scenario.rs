@@ -100,6 +100,10 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/hpvm/maintenance-left-on.toml"),
     ),
     (
+        "hpvm/maintenance-left-on-former-owner",
+        include_str!("../scenarios/hpvm/maintenance-left-on-former-owner.toml"),
+    ),
+    (
         "hpvm/migration-lands-despite-error",
         include_str!("../scenarios/hpvm/migration-lands-despite-error.toml"),
     ),

@@ -11,6 +11,7 @@ const ALL: &[&str] = &[
     "hpvm/guest-not-running",
     "hpvm/hpvmmigrate-fails",
     "hpvm/maintenance-left-on",
+    "hpvm/maintenance-left-on-former-owner",
     "hpvm/migration-lands-despite-error",
     "hpvm/nfs-backing-store",
     "hpvm/old-serviceguard",

@@ -1,6 +1,7 @@
 //! B6: the toolkit guide's troubleshooting table (§7) as verdicts: each row `{row, ok,
 //! finding, remedy, section}`, from the package log and syslog of every member (their
-//! recent part), the package directory's mode on every member, and the maintenance file.
+//! recent part), the package directory's mode on every member, and the maintenance file on
+//! every member.
 
 use hascript_api::Result;
 use serde_json::{json, Value};
@@ -8,6 +9,7 @@ use serde_json::{json, Value};
 use super::members;
 use crate::commands as cmd;
 use crate::facts::{is_cancel, parse_wc, Inner};
+use crate::parse::cmviewcl_line::Status;
 use crate::parse::log_scan::{self, FindingKind};
 
 /// How much of each log a diagnosis reads (its last bytes).
@@ -142,26 +144,40 @@ impl Inner {
             }));
         }
 
-        // The maintenance file.
+        // The maintenance file, on every member: after a failover it can be left on a
+        // former owner, where the package would run unmonitored the next time.
         if let Some(p) = &pkg {
-            let m = self.or_unknown(self.maintenance_state(&view, p))?;
-            let (ok, finding, remedy) = match m {
-                Ok((false, c)) => (true, format!("no {} on {}", c.maintenance_file(&vm), c.host), Value::Null),
-                Ok((true, c)) => (
-                    false,
-                    format!(
-                        "{} exists on {}: the package is in toolkit maintenance (a VM failure does not fail it over)",
-                        c.maintenance_file(&vm),
-                        c.host
-                    ),
-                    Value::String(format!("`cmdeployvpkg -m 0 -P {vm}` on {} (package.maintenance)", c.host)),
-                ),
-                Err(why) => (false, format!("cannot tell: {why}"), Value::Null),
-            };
-            verdicts.push(json!({
-                "row": "maintenance file present", "code": "maintenance_file", "ok": ok,
-                "finding": finding, "remedy": remedy, "section": "§4 (package maintenance)",
-            }));
+            match self.or_unknown(self.read_conf(&view, p))? {
+                Ok(c) => {
+                    let file = c.maintenance_file(&vm);
+                    let owner = p.owner.as_deref().filter(|_| p.status() == Status::Up);
+                    for (h, on) in self.maintenance_members(p, &c)? {
+                        let (ok, finding, remedy) = match on {
+                            Ok(false) => (true, format!("no {file} on {h}"), Value::Null),
+                            Ok(true) => (
+                                false,
+                                if owner == Some(h.as_str()) {
+                                    format!("{file} exists on {h}, which runs the package: it is in toolkit maintenance (a VM failure does not fail it over)")
+                                } else {
+                                    format!("{file} exists on {h}, which does not run the package: left there (after a failover?), the package would run unmonitored on {h}")
+                                },
+                                Value::String(format!("`cmdeployvpkg -m 0 -P {vm}` on {h} (hpvm/maintenance -p package={vm} -p state=off turns it off on every member)")),
+                            ),
+                            Err(why) => (false, format!("cannot tell whether {file} exists on {h}: {why}"), Value::Null),
+                        };
+                        verdicts.push(json!({
+                            "row": format!("maintenance file on {h}"), "code": "maintenance_file",
+                            "host": h, "ok": ok, "finding": finding, "remedy": remedy,
+                            "section": "§4 (package maintenance)",
+                        }));
+                    }
+                }
+                Err(why) => verdicts.push(json!({
+                    "row": "maintenance file", "code": "maintenance_file", "ok": false,
+                    "finding": format!("cannot tell: {why}"), "remedy": Value::Null,
+                    "section": "§4 (package maintenance)",
+                })),
+            }
         }
         let ok = verdicts.iter().all(|v| v["ok"] == Value::Bool(true));
         for v in &verdicts {

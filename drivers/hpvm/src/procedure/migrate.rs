@@ -269,22 +269,52 @@ impl Inner {
                 Err(e) if is_cancel(&e) => return Err(e),
                 Err(e) => record("guest running on the owner", false, e.message, None),
             }
+        }
 
-            // Not in toolkit maintenance.
-            if let Some(c) = &conf {
-                match self.maintenance_on(src, c, &vm) {
+        // Not in toolkit maintenance, on every member: on the owner it means the guest is not
+        // monitored now; on the target, that it would not be after the move (a file left on a
+        // former owner after a failover); elsewhere it waits for the next failover.
+        if let Some(c) = &conf {
+            let file = c.maintenance_file(&vm);
+            let remedy = format!("leave maintenance mode on every member first (hpvm/maintenance -p package={vm} -p state=off)");
+            for (m, on) in self.maintenance_members(&pkg, c)? {
+                let role = if Some(&m) == source.as_ref() {
+                    "the owner"
+                } else if m == target {
+                    "the target"
+                } else {
+                    match on {
+                        Ok(true) => self.ctx.ui.warn(&format!(
+                            "{file} exists on {m}: package {vm} would run unmonitored there after a failover; {remedy}"
+                        )),
+                        Ok(false) => {}
+                        Err(why) => self.ctx.ui.warn(&format!(
+                            "cannot tell whether {file} exists on {m}: {why}"
+                        )),
+                    }
+                    continue;
+                };
+                match on {
                     Ok(on) => record(
-                        "not in toolkit maintenance",
+                        &format!("not in toolkit maintenance on {m}"),
                         !on,
                         if on {
-                            format!("{} exists on {src}: the package is in maintenance mode", c.maintenance_file(&vm))
+                            if m == target {
+                                format!("{file} exists on {m} (the target, left there after a failover?): moved there, the package would run in toolkit maintenance, its guest unmonitored")
+                            } else {
+                                format!("{file} exists on {m} ({role}): the package is in maintenance mode, its guest unmonitored")
+                            }
                         } else {
-                            format!("no {} on {src}", c.maintenance_file(&vm))
+                            format!("no {file} on {m} ({role})")
                         },
-                        Some(format!("leave maintenance mode first (cmdeployvpkg -m 0 -P {vm}; hascript package.maintenance)")),
+                        Some(remedy.clone()),
                     ),
-                    Err(e) if is_cancel(&e) => return Err(e),
-                    Err(e) => record("not in toolkit maintenance", false, e.message, None),
+                    Err(why) => record(
+                        &format!("not in toolkit maintenance on {m}"),
+                        false,
+                        format!("cannot tell whether {file} exists on {m} ({role}): {why}"),
+                        None,
+                    ),
                 }
             }
         }
@@ -446,14 +476,18 @@ impl Inner {
         let pre = self.preflight(&vm, &target)?;
         let source = pre["source"].as_str().unwrap_or_default().to_string();
 
+        let move_cmd = cmd::cmmovevpkg(&source, &vm, &target)?.with_timeout(MOVE_COMMAND_TIMEOUT);
+        // Both VM hosts are locked before the move, not only the one cmmovevpkg runs on.
+        self.ctx.involve(&[source.clone(), target.clone()])?;
+        // The operation's own interlock, whatever checks ran before it, read under the lock:
+        // never onto a host holding the toolkit's maintenance file (the package would run
+        // there unmonitored).
+        self.refuse_maintenance_on(&target, &vm)?;
         self.ctx.ui.step(
             "B5",
             &format!("online migration: cmmovevpkg -v -P {vm} -h {target} on {source} (package switching is off until it ends)"),
         );
         let started = self.now();
-        let move_cmd = cmd::cmmovevpkg(&source, &vm, &target)?.with_timeout(MOVE_COMMAND_TIMEOUT);
-        // Both VM hosts are locked before the move, not only the one cmmovevpkg runs on.
-        self.ctx.involve(&[source.clone(), target.clone()])?;
         // Registered (and journaled) before cmmovevpkg leaves: a crash from here on leaves a
         // record of it for `hascript unwind`. The bracket settles it on every other way out.
         let guard = self.register_recovery(&vm)?;

@@ -189,6 +189,56 @@ impl Inner {
         Ok((on, conf))
     }
 
+    /// The maintenance file on every member of the package (its `node_name` list, in
+    /// order), at the path `conf` gives: after a failover the file can be left on a former
+    /// owner, where it silently turns monitoring off the next time the package runs there.
+    /// A member that cannot be read (not in the inventory, unreachable) is its error's
+    /// message; only a cancel ends the read.
+    pub(crate) fn maintenance_members(
+        &self,
+        p: &PackageView,
+        conf: &ConfRead,
+    ) -> Result<Vec<(String, std::result::Result<bool, String>)>> {
+        let mut out = Vec::new();
+        for m in members(p) {
+            let on = if self.topo.vm_host(&m).is_none() {
+                Err(format!("{m} is not a VM host of the inventory"))
+            } else {
+                self.or_unknown(self.maintenance_on(&m, conf, &p.name))?
+            };
+            out.push((m, on));
+        }
+        Ok(out)
+    }
+
+    /// Interlock of the operations that bring a package onto `host` (`cmmovevpkg`): refused
+    /// while the toolkit's maintenance file is there (its own package file's `TKIT_DIR`),
+    /// because the package would run there unmonitored. Also refused when it cannot be
+    /// read. Runs right before the change, whatever checks ran before it.
+    pub(crate) fn refuse_maintenance_on(&self, host: &str, vm: &str) -> Result<()> {
+        let conf = self.read_conf_on(host, vm)?;
+        let file = conf.maintenance_file(vm);
+        let on = self.maintenance_on(host, &conf, vm).map_err(|e| {
+            if is_cancel(&e) {
+                return e;
+            }
+            Error::check(format!(
+                "cannot tell whether {file} exists on {host} ({}): {vm} is not brought there while that is unknown",
+                e.message
+            ))
+        })?;
+        if on {
+            return Err(Error::check(format!(
+                "{file} exists on {host}: package {vm} would run there in toolkit maintenance, its guest unmonitored (a guest failure would not fail it over)"
+            ))
+            .on_host(host)
+            .with_remedy(format!(
+                "leave maintenance mode on every member first (hpvm/maintenance -p package={vm} -p state=off), then retry"
+            )));
+        }
+        Ok(())
+    }
+
     /// Best effort for summaries: a fact, or its error's message.
     pub(crate) fn or_unknown<T>(&self, r: Result<T>) -> Result<std::result::Result<T, String>> {
         match r {

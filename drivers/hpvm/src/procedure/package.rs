@@ -582,10 +582,14 @@ impl Inner {
         Ok(self.maintenance_state(&view, &p)?.0)
     }
 
-    /// Enter or leave the toolkit's maintenance mode on the owner (`cmdeployvpkg -m 1|0`);
-    /// entering needs `MAINTENANCE_FLAG yes`; the asked state already → no command.
+    /// Enter the toolkit's maintenance mode on the owner (`cmdeployvpkg -m 1`, needs
+    /// `MAINTENANCE_FLAG yes`), or leave it on every member that holds the maintenance file
+    /// (`cmdeployvpkg -m 0` on each); the asked state already → no command.
     pub fn maintenance(&self, name: &str, on: bool) -> Result<Value> {
-        let (_, p) = self.resolve_package(name)?;
+        let (view, p) = self.resolve_package(name)?;
+        if !on {
+            return self.maintenance_off_everywhere(&view, &p);
+        }
         let vm = p.name.clone();
         let owner = match p.owner.as_deref().filter(|_| running(&p)) {
             Some(o) if self.topo.vm_host(o).is_some() => o.to_string(),
@@ -654,6 +658,102 @@ impl Inner {
             ));
         }
         Ok(json!({"package": vm, "host": owner, "maintenance": on, "changed": true, "file": file}))
+    }
+
+    /// Leave the toolkit's maintenance mode on every member (not only the owner: after a
+    /// failover the file stays on the former owner, and the package would run unmonitored
+    /// there the next time): `cmdeployvpkg -m 0 -P vm` on each member holding the file, each
+    /// read back. A member that cannot be read is reported, never taken as "off".
+    fn maintenance_off_everywhere(&self, view: &ClusterView, p: &PackageView) -> Result<Value> {
+        let vm = p.name.clone();
+        let conf = self.read_conf(view, p)?;
+        let file = conf.maintenance_file(&vm);
+        let states = self.maintenance_members(p, &conf)?;
+        let holding: Vec<String> = states
+            .iter()
+            .filter(|(_, on)| matches!(on, Ok(true)))
+            .map(|(h, _)| h.clone())
+            .collect();
+        let unknown: Vec<String> = states
+            .iter()
+            .filter_map(|(h, on)| on.as_ref().err().map(|why| format!("{h}: {why}")))
+            .collect();
+        let all: Vec<&str> = states.iter().map(|(h, _)| h.as_str()).collect();
+        let unread = |changed: &[String]| {
+            let e = Error::check(format!(
+                "cannot tell whether {file} exists on every member of {vm}{}: {}",
+                if changed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (removed on {})", changed.join(", "))
+                },
+                unknown.join("; ")
+            ))
+            .with_remedy(format!(
+                "make the member reachable (or add it to the inventory as a vm-host), then run hpvm/maintenance -p package={vm} -p state=off again, or run `cmdeployvpkg -m 0 -P {vm}` there by hand"
+            ));
+            if changed.is_empty() {
+                e
+            } else {
+                e.with_kind(ErrorKind::NeedsAttention)
+            }
+        };
+        if holding.is_empty() {
+            if !unknown.is_empty() {
+                return Err(unread(&[]));
+            }
+            self.ctx.ui.info(&format!(
+                "package {vm} is already out of toolkit maintenance on every member ({}: no {file}): nothing to do",
+                all.join(", ")
+            ));
+            return Ok(json!({
+                "package": vm, "host": conf.host, "hosts": [], "maintenance": false,
+                "changed": false, "file": file,
+            }));
+        }
+        let mut changed: Vec<String> = Vec::new();
+        for h in &holding {
+            let role = if p.owner.as_deref() == Some(h.as_str()) && running(p) {
+                "the owner"
+            } else {
+                "not running the package"
+            };
+            self.ctx.ui.step(
+                "B3",
+                &format!("leave toolkit maintenance: cmdeployvpkg -m 0 -P {vm} on {h} ({role})"),
+            );
+            let sent = self
+                .ctx
+                .run_ok(&cmd::cmdeployvpkg_maintenance(h, &vm, false)?);
+            if let Err(e) = sent {
+                let mut e = after_change(e);
+                if !changed.is_empty() {
+                    e.message =
+                        format!("{} (already removed on {})", e.message, changed.join(", "));
+                }
+                return Err(e);
+            }
+            changed.push(h.clone());
+            if self.maintenance_on(h, &conf, &vm).map_err(after_change)? {
+                return Err(Error::new(
+                    ErrorKind::NeedsAttention,
+                    format!("cmdeployvpkg -m 0 -P {vm} ran on {h} but {file} is still there"),
+                )
+                .on_host(h)
+                .with_remedy(format!("remove {file} on {h} by hand (the toolkit's maintenance file), then run hpvm/maintenance -p package={vm} -p state=off again")));
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(unread(&changed));
+        }
+        self.ctx.ui.info(&format!(
+            "package {vm} left toolkit maintenance on {} (no {file} on any member now): the guest is monitored again",
+            changed.join(", ")
+        ));
+        Ok(json!({
+            "package": vm, "host": conf.host, "hosts": changed, "maintenance": false,
+            "changed": true, "file": file,
+        }))
     }
 
     /// The package file on the owner / first member; for a package not in the cluster yet,

@@ -26,6 +26,7 @@
 //! kind = "old-toolkit"                 # toolkit | old-toolkit
 //! nodes = ["node1", "node2"]           # node_name list
 //! up = false                           # running (on the guest's host)
+//! owner = "node2"                      # where slvm1 and its package run (node1)
 //! autorun = false                      # package switching
 //! appmon = ["ping_mon:/apps/ping_mon:10:2:300"]   # application monitor services
 //! maintenance = ["node1"]              # hosts where <TKIT_DIR>/vtn.debug exists
@@ -134,6 +135,9 @@ pub(crate) struct PackageSpec {
     pub nodes: Option<Vec<String>>,
     /// Running.
     pub up: Option<bool>,
+    /// The node slvm1 (guest and package) runs on, `node1` unless set (e.g. after a
+    /// failover).
+    pub owner: Option<String>,
     /// Package switching.
     pub autorun: Option<bool>,
     /// Application monitors `name:command:timeout:restart:halt_timeout`.

@@ -294,6 +294,19 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             ));
         }
     }
+    // Where slvm1 (guest and package) runs: node1 unless the scenario says it failed over.
+    let home = ps.owner.clone().unwrap_or_else(|| "node1".to_string());
+    if !pkg_nodes.contains(&home) {
+        return Err(format!(
+            "[hpvm.packages.slvm1] owner {home} is not in the package's nodes"
+        ));
+    }
+    if !guests[0].registered.contains(&home) {
+        return Err(format!(
+            "[hpvm.packages.slvm1] owner {home}: slvm1 is not registered there"
+        ));
+    }
+    guests[0].home = home.clone();
     let slvm1_running = guests[0].running;
     let up = ps.up.unwrap_or(slvm1_running);
     if up && !slvm1_running {
@@ -334,7 +347,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
         kind,
         nodes: pkg_nodes.clone(),
         up,
-        owner: up.then(|| "node1".to_string()),
+        owner: up.then(|| home.clone()),
         autorun,
         switching: pkg_nodes.iter().map(|n| (n.clone(), true)).collect(),
         services,
@@ -484,7 +497,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
         ));
     }
     // The package log on the node that started it.
-    if let Some(os) = hosts.get_mut("node1") {
+    if let Some(os) = hosts.get_mut(&home) {
         let t = |off: u64| timefmt::syslog(GUEST_BOOT_MS - 60_000 + off * 1000);
         let mut log = String::new();
         let lines: &[(u64, &str)] = &[
@@ -498,31 +511,31 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             } else {
                 text.to_string()
             };
-            log.push_str(&format!("{} - Node \"node1\": {text}\n", t(*off)));
+            log.push_str(&format!("{} - Node \"{home}\": {text}\n", t(*off)));
         }
         for s in std::iter::once(&guest_monitor).chain(appmons.iter()) {
             log.push_str(&format!(
-                "{} - Node \"node1\": Starting service {} using \"{}\"\n",
+                "{} - Node \"{home}\": Starting service {} using \"{}\"\n",
                 t(45),
                 s.name,
                 s.cmd
             ));
         }
-        if ps.maintenance.iter().any(|m| m == "node1") {
+        if ps.maintenance.contains(&home) {
             for text in [
                 "WARNING: Maintenance mode is enabled for the package",
                 "Disable the maintenance mode to start service monitoring",
             ] {
-                log.push_str(&format!("{} - Node \"node1\": {text}\n", t(45)));
+                log.push_str(&format!("{} - Node \"{home}\": {text}\n", t(45)));
             }
         }
         log.push_str(&format!(
-            "{} - Node \"node1\": Package start completed.\n",
+            "{} - Node \"{home}\": Package start completed.\n",
             t(45)
         ));
         if !up {
             log.push_str(&format!(
-                "{} - Node \"node1\": Halting package at {}\n{} - Node \"node1\": Virtual machine slvm1 stopped\n{} - Node \"node1\": Package halt completed.\n",
+                "{} - Node \"{home}\": Halting package at {}\n{} - Node \"{home}\": Virtual machine slvm1 stopped\n{} - Node \"{home}\": Package halt completed.\n",
                 t(3600),
                 t(3600),
                 t(3620),
@@ -532,7 +545,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
         os.files.insert(package.log_file.clone(), log);
         if sc.fault.cmappserver_unreachable && up {
             let at = timefmt::syslog(GUEST_BOOT_MS - 15_000 + 240_000);
-            let tag = "node1 cmappmgr[5654]:";
+            let tag = format!("{home} cmappmgr[5654]:");
             let mut text = os.files.get(SYSLOG).cloned().unwrap_or_default();
             for line in [
                 "Could not connect to the node slvm1 Connection timed out (errno:238)",
