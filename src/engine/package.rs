@@ -115,7 +115,7 @@ pub fn register(engine: &mut Engine) {
         "maintenance",
         &["package: Package", "name: String", "on: bool"],
         "Map",
-        "Enter (`true`) or leave (`false`) the toolkit's maintenance mode\n(`cmdeployvpkg -m 1|0 -P <vm>`, B3). Entering needs `MAINTENANCE_FLAG yes` in the package\nfile. Already in the asked state: nothing is sent and the result says so.",
+        "Enter (`true`) or leave (`false`) the toolkit's maintenance mode\n(`cmdeployvpkg -m 1|0 -P <vm>`, B3). Entering needs `MAINTENANCE_FLAG yes` in the package\nfile and runs on the owner; leaving runs on every member that holds the maintenance file\n(the result's `hosts`). Already in the asked state: nothing is sent and the result says so.",
     )
     .register_into_engine(
         engine,
