@@ -685,3 +685,39 @@ fn recover_move_enables_an_old_toolkit_package_where_its_guest_moved() {
     assert!(has(&p, "owner=node2"), "{p:?}");
     assert!(has(&p, "autorun=enabled"), "{p:?}");
 }
+
+/// B0: application monitors move online only from Serviceguard A.11.20 on (unique service
+/// commands per guest). On A.11.19 the move's preflight refuses, naming the release and the
+/// monitor, and sends nothing; without a monitor A.11.19 is not refused for it.
+#[test]
+fn move_package_refuses_application_monitors_before_serviceguard_a11_20() {
+    let (r, _site) = run(
+        "hpvm/move-package",
+        Some("hpvm/appmon-on-serviceguard-a11-19"),
+        &MOVE,
+        &[],
+    );
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(r.stderr.contains("A.11.19.00"), "{}", r.dump());
+    assert!(r.stderr.contains("A.11.20"), "{}", r.dump());
+    assert!(r.stderr.contains("ping_mon"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "sent {:?}", r.changes());
+}
+
+/// B0: `cmdeployvpkg` is the toolkit's: with `SG-IVS-Toolkit` missing on the guest's host
+/// (`swlist`), deploy refuses before sending anything, naming the product and the remedy.
+#[test]
+fn deploy_package_refuses_when_the_toolkit_is_not_installed() {
+    let (r, site) = run(
+        "hpvm/deploy-package",
+        Some("hpvm/toolkit-not-installed"),
+        &["package=slvm2"],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(r.stderr.contains("SG-IVS-Toolkit"), "{}", r.dump());
+    assert!(r.stderr.contains("swinstall"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "sent {:?}", r.changes());
+    let o = site.exec("node1", &["/usr/bin/ls", "/etc/cmcluster/slvm2"]);
+    assert_ne!(o.status.code(), Some(0), "{}", stdout_of(&o));
+}

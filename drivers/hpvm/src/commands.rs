@@ -52,6 +52,11 @@ pub const SYSLOG: &str = "/var/adm/syslog/syslog.log";
 pub const PRODUCT_OVMM: &str = "T8718AC";
 /// The toolkit's product (B0).
 pub const PRODUCT_TOOLKIT: &str = "SG-IVS-Toolkit";
+/// Serviceguard's product (its revision is the Serviceguard release, `A.11.20.00`).
+pub const PRODUCT_SERVICEGUARD: &str = "T1905CA";
+/// The Serviceguard release from which application monitors may be moved online: it
+/// requires every service command sent to one guest to be unique (B0).
+pub const SG_RELEASE_APPMON_ONLINE: &str = "A.11.20";
 
 fn name(what: &str, v: &str) -> Result<()> {
     validate_name(what, v)

@@ -84,6 +84,10 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/hpvm/app-monitor-fails.toml"),
     ),
     (
+        "hpvm/appmon-on-serviceguard-a11-19",
+        include_str!("../scenarios/hpvm/appmon-on-serviceguard-a11-19.toml"),
+    ),
+    (
         "hpvm/cmappserver-unreachable",
         include_str!("../scenarios/hpvm/cmappserver-unreachable.toml"),
     ),
@@ -116,6 +120,10 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/hpvm/old-serviceguard.toml"),
     ),
     (
+        "hpvm/old-toolkit-nfs-store",
+        include_str!("../scenarios/hpvm/old-toolkit-nfs-store.toml"),
+    ),
+    (
         "hpvm/old-toolkit-package",
         include_str!("../scenarios/hpvm/old-toolkit-package.toml"),
     ),
@@ -130,6 +138,10 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "hpvm/three-node-package",
         include_str!("../scenarios/hpvm/three-node-package.toml"),
+    ),
+    (
+        "hpvm/toolkit-not-installed",
+        include_str!("../scenarios/hpvm/toolkit-not-installed.toml"),
     ),
 ];
 

@@ -7,6 +7,7 @@ use hascript_sim::{scenarios, SimSite};
 
 const ALL: &[&str] = &[
     "hpvm/app-monitor-fails",
+    "hpvm/appmon-on-serviceguard-a11-19",
     "hpvm/cmappserver-unreachable",
     "hpvm/guest-not-running",
     "hpvm/hpvmmigrate-fails",
@@ -15,10 +16,12 @@ const ALL: &[&str] = &[
     "hpvm/migration-lands-despite-error",
     "hpvm/nfs-backing-store",
     "hpvm/old-serviceguard",
+    "hpvm/old-toolkit-nfs-store",
     "hpvm/old-toolkit-package",
     "hpvm/package-dir-40777",
     "hpvm/target-not-in-node-list",
     "hpvm/three-node-package",
+    "hpvm/toolkit-not-installed",
 ];
 
 fn key(s: &SimSite, key: &str) -> Option<String> {

@@ -51,6 +51,40 @@ pub fn not_found(text: &str) -> bool {
         .any(|(_, l)| l.contains("was not found on host") || l.contains("not found on host"))
 }
 
+/// Whether revision `rev` (`A.11.19.00`) is older than `min` (`A.11.20`): the letters
+/// must be equal, then the numbers compare part by part (a missing part counts as 0).
+/// `None` when either is not of that form (the caller cannot tell, and says so).
+pub fn revision_older(rev: &str, min: &str) -> Option<bool> {
+    fn split(r: &str) -> Option<(String, Vec<u64>)> {
+        let mut parts = r.trim().split('.');
+        let letter = parts
+            .next()
+            .filter(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphabetic()))?;
+        let nums = parts
+            .map(|p| p.parse::<u64>().ok())
+            .collect::<Option<Vec<_>>>()?;
+        if nums.is_empty() {
+            return None;
+        }
+        Some((letter.to_ascii_uppercase(), nums))
+    }
+    let (la, a) = split(rev)?;
+    let (lb, b) = split(min)?;
+    if la != lb {
+        return None;
+    }
+    for i in 0..a.len().max(b.len()) {
+        let (x, y) = (
+            a.get(i).copied().unwrap_or(0),
+            b.get(i).copied().unwrap_or(0),
+        );
+        if x != y {
+            return Some(x < y);
+        }
+    }
+    Some(false)
+}
+
 /// Parse the product lines; `ERROR:`/`WARNING:`/`NOTE:` lines and comments are skipped. A
 /// product line without a revision is an error. No product line at all gives an empty list
 /// (see [`not_found`]).
@@ -80,4 +114,21 @@ pub fn parse(text: &str) -> Result<Vec<SwProduct>, ParseError> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::revision_older;
+
+    #[test]
+    fn revisions_compare_part_by_part() {
+        assert_eq!(revision_older("A.11.19.00", "A.11.20"), Some(true));
+        assert_eq!(revision_older("A.11.20.00", "A.11.20"), Some(false));
+        assert_eq!(revision_older("A.11.20", "A.11.20"), Some(false));
+        assert_eq!(revision_older("A.11.9", "A.11.20"), Some(true));
+        assert_eq!(revision_older("A.12.00.00", "A.11.20"), Some(false));
+        assert_eq!(revision_older("B.11.19", "A.11.20"), None);
+        assert_eq!(revision_older("garbage", "A.11.20"), None);
+        assert_eq!(revision_older("A.11.x", "A.11.20"), None);
+    }
 }

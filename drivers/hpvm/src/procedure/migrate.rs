@@ -59,7 +59,7 @@ impl Inner {
     }
 
     /// `swlist -l product P` on `host`: the revision installed, `None` when not installed.
-    fn installed(&self, host: &str, product: &str) -> Result<Option<String>> {
+    pub(crate) fn installed(&self, host: &str, product: &str) -> Result<Option<String>> {
         let c = cmd::swlist(host, product)?;
         let out = self.ctx.run(&c)?;
         let text = format!("{}\n{}", out.stdout, out.stderr);
@@ -346,6 +346,54 @@ impl Inner {
                     ),
                     Err(e) if is_cancel(&e) => return Err(e),
                     Err(e) => record(&format!("{product} on {h}"), false, e.message, None),
+                }
+            }
+        }
+
+        // Application monitors move online only from Serviceguard A.11.20 on, on both hosts
+        // (B0: every service command sent to one guest must then be unique).
+        let monitors: Vec<String> = conf
+            .as_ref()
+            .and_then(|c| c.doc.as_ref())
+            .map(|d| {
+                d.services()
+                    .into_iter()
+                    .filter(|s| s.cmd.contains("cmappmgr"))
+                    .map(|s| s.name)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !monitors.is_empty() {
+            let min = cmd::SG_RELEASE_APPMON_ONLINE;
+            let remedy = |h: &str| {
+                format!("upgrade Serviceguard on {h} to {min} or later (the guide's cmappmgr/cmappserver upgrade), or halt package {vm} and move it offline")
+            };
+            for h in &hosts {
+                let name = format!("Serviceguard {min} or later on {h} (application monitors)");
+                match self.installed(h, cmd::PRODUCT_SERVICEGUARD) {
+                    Ok(Some(rev)) => match swlist::revision_older(&rev, min) {
+                        Some(false) => record(&name, true, format!("{} {rev}", cmd::PRODUCT_SERVICEGUARD), None),
+                        Some(true) => record(
+                            &name,
+                            false,
+                            format!("{h} runs Serviceguard {rev} and {vm} has application monitor(s) {}: moving them online needs {min} (unique service commands per guest)", monitors.join(", ")),
+                            Some(remedy(h)),
+                        ),
+                        None => record(
+                            &name,
+                            false,
+                            format!("cannot compare the Serviceguard revision {rev:?} of {h} with {min}"),
+                            Some(remedy(h)),
+                        ),
+                    },
+                    Ok(None) => record(
+                        &name,
+                        false,
+                        format!("{} is not listed by swlist on {h}: the Serviceguard release cannot be read", cmd::PRODUCT_SERVICEGUARD),
+                        Some(remedy(h)),
+                    ),
+                    Err(e) if is_cancel(&e) => return Err(e),
+                    Err(e) => record(&name, false, e.message, Some(remedy(h))),
                 }
             }
         }

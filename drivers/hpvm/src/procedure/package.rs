@@ -1010,6 +1010,19 @@ impl Inner {
             appmon: opts.appmon.iter().map(|a| a.to_spec()).collect(),
         };
         let c = cmd::cmdeployvpkg(host, vm, &args)?;
+        // B0: cmdeployvpkg is the toolkit's; without the toolkit on this host there is
+        // nothing to run (and no module tkit/vtn/vtn for the file it would write).
+        if self.installed(host, cmd::PRODUCT_TOOLKIT)?.is_none() {
+            return Err(Error::check(format!(
+                "the SG IVS toolkit ({}) is not installed on {host}, where {vm} runs: cmdeployvpkg cannot package it; nothing was changed",
+                cmd::PRODUCT_TOOLKIT
+            ))
+            .on_host(host)
+            .with_remedy(format!(
+                "install the toolkit on every member: swinstall -s <depot> {}",
+                cmd::PRODUCT_TOOLKIT
+            )));
+        }
         let path = cmd::package_file(vm)?;
         let before = self.read_file(host, &path)?;
         refuse_duplicate_monitors(host, vm, &path, before.as_deref(), opts)?;

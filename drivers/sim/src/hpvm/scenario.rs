@@ -16,6 +16,7 @@
 //! [hpvm]
 //! sg_release = "A.11.18"               # Serviceguard release of every node (A.11.20)
 //! nodes = ["node1", "node2", "node3"]  # the VM hosts of the cluster
+//! not_installed = { node1 = ["SG-IVS-Toolkit"] }   # products swlist does not list there
 //!
 //! [hpvm.guests.slvm1]                  # a guest, by VM name
 //! storage = [["file", "/var/opt/hpvm/nfs/slvm1.img"]]   # kind, device
@@ -101,6 +102,9 @@ pub(crate) struct HpvmSpec {
     /// Directory modes.
     #[serde(default)]
     pub modes: Vec<ModeSpec>,
+    /// Products not installed, by host (`swlist` answers "not found" for them).
+    #[serde(default)]
+    pub not_installed: BTreeMap<String, Vec<String>>,
 }
 
 /// `[hpvm.guests.<vm>]`.

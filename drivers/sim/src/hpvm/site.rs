@@ -35,7 +35,7 @@ fn node_address(name: &str) -> String {
     format!("192.0.2.{}", 30 + n)
 }
 
-fn products() -> Vec<Product> {
+fn products_list() -> Vec<Product> {
     let p = |n: &str, r: &str, t: &str| Product {
         name: n.into(),
         revision: r.into(),
@@ -136,6 +136,20 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             return Err(format!("[hpvm.packages.{name}]: only slvm1 is packaged"));
         }
     }
+    for (host, products) in &h.not_installed {
+        if !node_names.contains(host) {
+            return Err(format!(
+                "[hpvm] not_installed: {host} is not a node of the site"
+            ));
+        }
+        for p in products {
+            if !products_list().iter().any(|x| x.name == *p) {
+                return Err(format!(
+                    "[hpvm] not_installed: {host} has no product {p} to leave out"
+                ));
+            }
+        }
+    }
     let sg_release = h.sg_release.clone().unwrap_or_else(|| "A.11.20".into());
     let mut nodes = Vec::new();
     for n in &node_names {
@@ -150,13 +164,16 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             }
             .to_string(),
         );
-        let mut prods = products();
+        let mut prods = products_list();
         if sg_release != "A.11.20" {
             for p in &mut prods {
                 if p.name == "T1905CA" {
                     p.revision = format!("{sg_release}.00");
                 }
             }
+        }
+        if let Some(missing) = h.not_installed.get(n) {
+            prods.retain(|p| !missing.contains(&p.name));
         }
         nodes.push(VmHost {
             name: n.clone(),
