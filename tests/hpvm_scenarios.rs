@@ -721,3 +721,31 @@ fn deploy_package_refuses_when_the_toolkit_is_not_installed() {
     let o = site.exec("node1", &["/usr/bin/ls", "/etc/cmcluster/slvm2"]);
     assert_ne!(o.status.code(), Some(0), "{}", stdout_of(&o));
 }
+
+/// B3: an online conversion (`cmdeployvpkg -C`) migrates the guest, so the online-migration
+/// preflight runs before the backup and `-C`: with an NFS backing store it refuses with exit
+/// 3, sends nothing and writes no `.backup` (it used to back up, send a failing `-C` and
+/// exit 4).
+#[test]
+fn convert_online_runs_the_migration_preflight_before_any_change() {
+    let (r, site) = run(
+        "hpvm/convert-package",
+        Some("hpvm/old-toolkit-nfs-store"),
+        &["package=slvm1", "mode=online", "target=node2"],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(r.stderr.contains("NFS"), "{}", r.dump());
+    assert!(r.stderr.contains("hpvmmigrate -s"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "sent {:?}", r.changes());
+    for host in ["node1", "node2"] {
+        let o = site.exec(host, &["ls", "-a", "/etc/cmcluster/slvm1"]);
+        assert_eq!(o.status.code(), Some(0), "{host}");
+        assert!(
+            !stdout_of(&o).contains(".backup"),
+            "{host}: {}",
+            stdout_of(&o)
+        );
+    }
+    assert_eq!(guest_state(&site, "node1", "slvm1"), "On (OS)");
+}

@@ -7,6 +7,7 @@
 use hascript_api::{Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
+use super::migrate::Purpose;
 use super::package::{strings, DeployOpts};
 use super::{after_change, members, ConfRead, PackageKind};
 use crate::commands as cmd;
@@ -211,6 +212,14 @@ impl Inner {
                         "{vm} already runs on {t}: choose the other VM host as the online conversion's target"
                     )));
                 }
+                // The conversion migrates the guest: the online-migration preflight (backing
+                // stores, T8718AC and the toolkit on both hosts, hpvmmigrate -s) runs before
+                // anything changes (the backup, -C), and a refusal leaves everything as it was.
+                self.ctx.ui.step(
+                    "B3",
+                    &format!("online conversion of {vm}: preflight of migrating it from {owner} to {t} (nothing changes until all of it passes)"),
+                );
+                self.preflight_for(&vm, &t, Purpose::Convert)?;
                 let q = format!(
                     "online conversion replaces the package configuration of {vm} and migrates the running guest from {owner} to {t} (cmdeployvpkg -C). Continue?"
                 );
@@ -251,6 +260,8 @@ impl Inner {
                 )))
             }
         };
+        // cmdeployvpkg runs on the guest's host after the backup: the toolkit is checked first.
+        self.require_toolkit(&host, vm)?;
         let q = format!(
             "offline conversion halts package {vm} (the VM stops between the halt and the start of the converted package). Continue?"
         );

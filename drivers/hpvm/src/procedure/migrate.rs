@@ -31,6 +31,16 @@ pub const SETTLE_DEADLINE_CANCELLED: Duration = Duration::from_secs(120);
 /// Poll interval of the waits.
 pub const POLL: Duration = Duration::from_secs(10);
 
+/// What a preflight is for: the checks of online migration are the same, the package kind
+/// expected differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// `cmmovevpkg` (B5): a package of the SG IVS toolkit.
+    Move,
+    /// `cmdeployvpkg -C` (B3, online conversion): a package of the old toolkit.
+    Convert,
+}
+
 /// What the exposure display calls the unprotected window of B5.
 fn exposure_what(vm: &str) -> String {
     format!("package switching of {vm} off (no failover)")
@@ -83,6 +93,18 @@ impl Inner {
     /// is listed with the manual's remedy in one `Check` error. Unknown names are usage
     /// errors. Returns `#{vm, source, target, checks}`.
     pub fn preflight(&self, vm_name: &str, target_name: &str) -> Result<Value> {
+        self.preflight_for(vm_name, target_name, Purpose::Move)
+    }
+
+    /// [`Inner::preflight`] for `purpose`: an online conversion (`cmdeployvpkg -C`) migrates
+    /// the guest as `cmmovevpkg` does and needs the same checks, except that its package is
+    /// an old-toolkit one by definition.
+    pub(crate) fn preflight_for(
+        &self,
+        vm_name: &str,
+        target_name: &str,
+        purpose: Purpose,
+    ) -> Result<Value> {
         let vm = self.vm_name(vm_name)?;
         let target = self.resolve_host("target", target_name)?;
         let (view, pkg) = self.resolve_package(&vm)?;
@@ -151,6 +173,11 @@ impl Inner {
             Ok(c) => {
                 let (ok, detail, remedy) = match c.kind {
                     PackageKind::Toolkit => (true, format!("{} uses module tkit/vtn/vtn", c.path), None),
+                    PackageKind::OldToolkit if purpose == Purpose::Convert => (
+                        true,
+                        format!("{vm} is a package of the old Integrity VM toolkit (hpvmsg_*), which cmdeployvpkg -C converts while it migrates the guest"),
+                        None,
+                    ),
                     PackageKind::OldToolkit => (
                         false,
                         format!("{vm} is a package of the old Integrity VM toolkit (hpvmsg_*); cmmovevpkg must not be used on it"),
@@ -438,7 +465,14 @@ impl Inner {
             Ok(report)
         } else {
             Err(check_failed(
-                &format!("preflight of moving {vm} to {target} failed; nothing was changed"),
+                &match purpose {
+                    Purpose::Move => {
+                        format!("preflight of moving {vm} to {target} failed; nothing was changed")
+                    }
+                    Purpose::Convert => format!(
+                        "preflight of converting {vm} online (cmdeployvpkg -C migrates it to {target}) failed; nothing was changed"
+                    ),
+                },
                 &failed,
                 &remedies,
             ))

@@ -1002,6 +1002,24 @@ impl Inner {
         self.deploy_on(&host, &vm, opts)
     }
 
+    /// B0: `cmdeployvpkg` is the toolkit's; without the toolkit (`swlist`) on `host` there
+    /// is nothing to run and no module `tkit/vtn/vtn` for the file it would write: a `Check`
+    /// error before anything changes.
+    pub(crate) fn require_toolkit(&self, host: &str, vm: &str) -> Result<()> {
+        if self.installed(host, cmd::PRODUCT_TOOLKIT)?.is_some() {
+            return Ok(());
+        }
+        Err(Error::check(format!(
+            "the SG IVS toolkit ({}) is not installed on {host}, where {vm} runs: cmdeployvpkg cannot package it; nothing was changed",
+            cmd::PRODUCT_TOOLKIT
+        ))
+        .on_host(host)
+        .with_remedy(format!(
+            "install the toolkit on every member: swinstall -s <depot> {}",
+            cmd::PRODUCT_TOOLKIT
+        )))
+    }
+
     /// The deployment itself on `host` (the guest's host; conversion calls it directly).
     pub(crate) fn deploy_on(&self, host: &str, vm: &str, opts: &DeployOpts) -> Result<Value> {
         let args = DeployArgs {
@@ -1010,19 +1028,7 @@ impl Inner {
             appmon: opts.appmon.iter().map(|a| a.to_spec()).collect(),
         };
         let c = cmd::cmdeployvpkg(host, vm, &args)?;
-        // B0: cmdeployvpkg is the toolkit's; without the toolkit on this host there is
-        // nothing to run (and no module tkit/vtn/vtn for the file it would write).
-        if self.installed(host, cmd::PRODUCT_TOOLKIT)?.is_none() {
-            return Err(Error::check(format!(
-                "the SG IVS toolkit ({}) is not installed on {host}, where {vm} runs: cmdeployvpkg cannot package it; nothing was changed",
-                cmd::PRODUCT_TOOLKIT
-            ))
-            .on_host(host)
-            .with_remedy(format!(
-                "install the toolkit on every member: swinstall -s <depot> {}",
-                cmd::PRODUCT_TOOLKIT
-            )));
-        }
+        self.require_toolkit(host, vm)?;
         let path = cmd::package_file(vm)?;
         let before = self.read_file(host, &path)?;
         refuse_duplicate_monitors(host, vm, &path, before.as_deref(), opts)?;
