@@ -90,16 +90,13 @@ fn sim_error(e: backend::SimError, name: Option<&str>) -> SiteError {
     let mut msg = inventory::clip_quoted(&e.to_string());
     if let Some(n) = name {
         if !backend::scenarios().iter().any(|s| s.name == n) {
+            // One list, ours (the simulator's own message lists them too).
             let close = crate::scripts::did_you_mean(n, &scenario_names());
-            if !close.is_empty() {
-                msg = format!(
-                    "unknown scenario {}{close}; the scenarios are: {}",
-                    quoted(n),
-                    scenario_list()
-                );
-            } else if !msg.contains(&scenario_list()) {
-                msg.push_str(&format!("; the scenarios are: {}", scenario_list()));
-            }
+            msg = format!(
+                "unknown scenario {}{close}; the scenarios are: {}",
+                quoted(n),
+                scenario_list()
+            );
         }
     }
     SiteError(msg)
