@@ -685,3 +685,65 @@ fn recover_move_enables_an_old_toolkit_package_where_its_guest_moved() {
     assert!(has(&p, "owner=node2"), "{p:?}");
     assert!(has(&p, "autorun=enabled"), "{p:?}");
 }
+
+/// The package file on `host` (its text, or the error of `cat`).
+fn package_file(site: &Site, host: &str, vm: &str) -> String {
+    let o = site.exec(host, &["cat", &format!("/etc/cmcluster/{vm}/{vm}.conf")]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout_of(&o)
+}
+
+#[test]
+fn rejected_edit_is_put_back_on_every_member() {
+    // Issue 13, defect 2: an edit that cmcheckconf rejects (MONITOR_INTERVAL 0) must not be
+    // left on the members: the previous file goes back on node1 and node2, and the error
+    // says so (exit 3).
+    let site = Site::new(Some("hpvm"));
+    let before = [
+        package_file(&site, "node1", "slvm1"),
+        package_file(&site, "node2", "slvm1"),
+    ];
+    assert!(before[0].contains("MONITOR_INTERVAL   30"), "{}", before[0]);
+    let script = site._dir.path().join("bad-edit.rhai");
+    std::fs::write(
+        &script,
+        r#"let c = package.read_config("slvm1");
+let t = c.text;
+t.replace("MONITOR_INTERVAL   30", "MONITOR_INTERVAL   0");
+package.write_config("slvm1", t);
+package.check("slvm1");
+"#,
+    )
+    .expect("script written");
+    let r = site.run(script.to_str().expect("utf8"), &[], &["--yes"]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    // The edit did reach both members before the check.
+    // The edit reached both members before the check, and was written back after it.
+    for node in ["node1", "node2"] {
+        let writes = r
+            .log
+            .iter()
+            .filter(|l| {
+                l.starts_with(&format!("{node}: "))
+                    && l.contains("of=/etc/cmcluster/slvm1/slvm1.conf.hascript")
+            })
+            .count();
+        assert_eq!(writes, 2, "{node}: {}", r.dump());
+    }
+    let out = r.all();
+    assert!(
+        out.contains("MONITOR_INTERVAL must be a positive number"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the previous /etc/cmcluster/slvm1/slvm1.conf was restored on node1, node2"),
+        "{out}"
+    );
+    assert_eq!(package_file(&site, "node1", "slvm1"), before[0]);
+    assert_eq!(package_file(&site, "node2", "slvm1"), before[1]);
+}

@@ -846,6 +846,7 @@ impl Inner {
         };
         let dir = cmd::package_dir(&vm)?;
         let path = cmd::package_file(&vm)?;
+        self.keep_previous(&vm, &path, &hosts)?;
         for h in &hosts {
             self.mkdir_p(h, &dir)?;
             self.write_file(h, &path, PACKAGE_FILE_MODE, text.as_bytes())?;
@@ -934,13 +935,73 @@ impl Inner {
                 .info(&format!("cmcheckconf -P {}: no errors", c.path));
             return Ok(verdict_value(&c.host, &c.path, &v));
         }
-        Err(verdict_error(
-            "cmcheckconf",
-            &c.host,
-            &c.path,
-            &v,
-            out.code(),
-        ))
+        let e = verdict_error("cmcheckconf", &c.host, &c.path, &v, out.code());
+        Err(self.put_back_previous(&self.vm_name(name)?, &c.path, e))
+    }
+
+    /// Before an edit of the package file on `hosts`: keep what each holds now, unless an
+    /// earlier unapplied edit of this run kept it already (that one is the applied file).
+    fn keep_previous(&self, vm: &str, path: &str, hosts: &[String]) -> Result<()> {
+        let known: Vec<String> = self
+            .previous()
+            .get(vm)
+            .map(|v| v.iter().map(|(h, _)| h.clone()).collect())
+            .unwrap_or_default();
+        let mut read = Vec::new();
+        for h in hosts.iter().filter(|h| !known.contains(h)) {
+            read.push((h.clone(), self.read_file(h, path)?));
+        }
+        self.previous()
+            .entry(vm.to_string())
+            .or_default()
+            .extend(read);
+        Ok(())
+    }
+
+    /// After a failed `cmcheckconf`: put the package file kept before this run's unapplied
+    /// edits back on every member that had one, and say so in `e` (a member that had no
+    /// file is named, its new file left for review). A failed write back makes the error
+    /// "needs attention".
+    fn put_back_previous(&self, vm: &str, path: &str, mut e: Error) -> Error {
+        let Some(kept) = self.previous().remove(vm) else {
+            return e;
+        };
+        let mut restored = Vec::new();
+        let mut new_only = Vec::new();
+        let mut failed = Vec::new();
+        for (h, text) in &kept {
+            match text {
+                Some(t) => match self.write_file(h, path, PACKAGE_FILE_MODE, t.as_bytes()) {
+                    Ok(()) => restored.push(h.clone()),
+                    Err(w) => failed.push(format!("{h} ({})", w.message)),
+                },
+                None => new_only.push(h.clone()),
+            }
+        }
+        if !restored.is_empty() {
+            e.message.push_str(&format!(
+                "\nthe previous {path} was restored on {} (the rejected edit is not kept)",
+                restored.join(", ")
+            ));
+            e.remedy = Some(format!(
+                "make the edit again, corrected (package.read_config / write_config), then check it; {}",
+                e.remedy.take().unwrap_or_default()
+            ));
+        }
+        if !new_only.is_empty() {
+            e.message.push_str(&format!(
+                "\n{path} did not exist before on {}: the rejected file is left there for review",
+                new_only.join(", ")
+            ));
+        }
+        if !failed.is_empty() {
+            e.kind = ErrorKind::NeedsAttention;
+            e.message.push_str(&format!(
+                "\nthe previous {path} could NOT be restored on {}: the rejected edit is still there",
+                failed.join(", ")
+            ));
+        }
+        e
     }
 
     /// `cmapplyconf -P F` (confirmed with `y`): a verdict, then `cmviewcl` read back.
@@ -967,6 +1028,8 @@ impl Inner {
                 "cmapplyconf reported success but cmviewcl does not list package {vm}"
             ))
         })?;
+        // Applied: the new file is now the one to go back to.
+        self.previous().remove(&vm);
         let mut r = verdict_value(&c.host, &c.path, &v);
         if let Value::Object(o) = &mut r {
             o.insert("package".into(), package_value(p));
@@ -999,6 +1062,16 @@ impl Inner {
                 )))
             }
         };
+        // cmdeployvpkg rewrites an existing package file on every member: keep each one, so
+        // a cmcheckconf that rejects the result puts them back.
+        let path = cmd::package_file(&vm)?;
+        if let Some(before) = self.read_file(&host, &path)? {
+            let mut hosts = self.members_of(PackageConf::parse(&before).ok().as_ref(), &vm)?;
+            if !hosts.contains(&host) {
+                hosts.insert(0, host.clone());
+            }
+            self.keep_previous(&vm, &path, &hosts)?;
+        }
         self.deploy_on(&host, &vm, opts)
     }
 
