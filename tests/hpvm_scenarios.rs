@@ -747,3 +747,49 @@ package.check("slvm1");
     assert_eq!(package_file(&site, "node1", "slvm1"), before[0]);
     assert_eq!(package_file(&site, "node2", "slvm1"), before[1]);
 }
+
+#[test]
+fn redeploy_refuses_to_drop_monitors_and_disabled_node_switching() {
+    // Issue 13, defect 2: re-deploying an existing package with cmdeployvpkg regenerated its
+    // file (its application monitor gone) and enabled node switching again, exit 0. Now it is
+    // refused with what would be lost, exit 3, nothing sent.
+    let site = Site::new(Some("hpvm"));
+    let r = site.run(
+        "hpvm/add-app-monitor",
+        &[
+            "package=slvm1",
+            "appmon=xclock:/usr/bin/X11/xclock -display 16.213.12.70:0.0:240:3:300",
+            "method=commands",
+        ],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    // Serviceguard's record after a failover: node switching disabled on the failed node.
+    site.exec_ok(
+        "node1",
+        &["/usr/sbin/cmmodpkg", "-d", "-n", "node2", "slvm1"],
+    );
+    let before = package_file(&site, "node1", "slvm1");
+    assert!(before.contains("slvm1-xclock"), "{before}");
+
+    let r = site.run("hpvm/deploy-package", &["package=slvm1"], &["--yes"]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{}", r.dump());
+    let out = r.all();
+    assert!(
+        out.contains("application monitor service slvm1-xclock"),
+        "{out}"
+    );
+    assert!(out.contains("node switching disabled on node2"), "{out}");
+    assert!(out.contains("replace=yes"), "{out}");
+    assert_eq!(package_file(&site, "node1", "slvm1"), before);
+    assert_eq!(package_file(&site, "node2", "slvm1"), before);
+    assert!(
+        has(
+            &package_lines(&site, "slvm1"),
+            "node:node2|switching=disabled"
+        ),
+        "{:?}",
+        package_lines(&site, "slvm1")
+    );
+}

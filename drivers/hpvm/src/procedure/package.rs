@@ -17,7 +17,7 @@ use crate::commands::{self as cmd, DeployArgs};
 use crate::facts::{is_cancel, Inner};
 use crate::locate::describe_hosts;
 use crate::parse::cmcheckconf::{self, CheckVerdict};
-use crate::parse::cmviewcl_line::{ClusterView, PackageState, PackageView, Status};
+use crate::parse::cmviewcl_line::{ClusterView, PackageState, PackageView, Status, Switching};
 use crate::parse::ls_l::FileType;
 use crate::pkgconf::PackageConf;
 use crate::wait::WaitEnd;
@@ -38,6 +38,9 @@ pub struct DeployOpts {
     pub appmon: Vec<AppMonitor>,
     /// `-x merge`.
     pub merge: bool,
+    /// Regenerate an existing package file even though its application monitors (and the
+    /// node switching Serviceguard disabled) would be lost: the caller has seen the list.
+    pub replace: bool,
 }
 
 impl DeployOpts {
@@ -67,9 +70,14 @@ impl DeployOpts {
                         Error::usage("deploy option `merge` must be true or false")
                     })?
                 }
+                "replace" => {
+                    o.replace = val.as_bool().ok_or_else(|| {
+                        Error::usage("deploy option `replace` must be true or false")
+                    })?
+                }
                 other => {
                     return Err(Error::usage(format!(
-                        "unknown deploy option {other:?}: use nodes, appmon, merge"
+                        "unknown deploy option {other:?}: use nodes, appmon, merge, replace"
                     )))
                 }
             }
@@ -1066,6 +1074,9 @@ impl Inner {
         // a cmcheckconf that rejects the result puts them back.
         let path = cmd::package_file(&vm)?;
         if let Some(before) = self.read_file(&host, &path)? {
+            if !opts.merge && !opts.replace {
+                self.refuse_losing_redeploy(&vm, &host, &path, &before)?;
+            }
             let mut hosts = self.members_of(PackageConf::parse(&before).ok().as_ref(), &vm)?;
             if !hosts.contains(&host) {
                 hosts.insert(0, host.clone());
@@ -1073,6 +1084,47 @@ impl Inner {
             self.keep_previous(&vm, &path, &hosts)?;
         }
         self.deploy_on(&host, &vm, opts)
+    }
+
+    /// Before `cmdeployvpkg` without `-x merge` regenerates an existing package file:
+    /// refuse (a check, nothing sent) when that would drop the file's application monitors
+    /// (every service but the toolkit's guest monitor) or when Serviceguard has disabled
+    /// node switching on a node (after a failover: the deployment's `cmmodpkg -e -n`
+    /// would turn it back on). The error lists what would be lost and how to go on.
+    fn refuse_losing_redeploy(&self, vm: &str, host: &str, path: &str, text: &str) -> Result<()> {
+        let mut lost = Vec::new();
+        if let Ok(doc) = PackageConf::parse(text) {
+            for s in doc.services() {
+                if !s.cmd.contains("guest_monitor") && !s.cmd.contains("hpvmsg_mon") {
+                    lost.push(format!(
+                        "application monitor service {} (service_cmd {})",
+                        s.name, s.cmd
+                    ));
+                }
+            }
+        }
+        let view = self.view()?;
+        if let Some(p) = view.package(vm) {
+            for n in &p.nodes {
+                if n.switching() == Switching::Disabled {
+                    lost.push(format!(
+                        "node switching disabled on {} (Serviceguard's own record, e.g. after a failover; deploying enables it again)",
+                        n.name
+                    ));
+                }
+            }
+        }
+        if lost.is_empty() {
+            return Ok(());
+        }
+        Err(Error::check(format!(
+            "package {vm} exists already ({path} on {host}); cmdeployvpkg would regenerate it and lose:\n  - {}",
+            lost.join("\n  - ")
+        ))
+        .on_host(host)
+        .with_remedy(format!(
+            "nothing was sent. To add a monitor to the existing package use hpvm/add-app-monitor (cmdeployvpkg -x merge); to change the package, edit {path} (package.read_config / write_config) and apply it; to regenerate it anyway and lose the above, deploy with replace: true (-p replace=yes), then add the monitors again and re-disable node switching with cmmodpkg -d -n NODE {vm}"
+        )))
     }
 
     /// The deployment itself on `host` (the guest's host; conversion calls it directly).
