@@ -12,6 +12,9 @@ use crate::parse::hpvmstatus::{self, VmDetails, VmRow};
 use crate::parse::ParseError;
 use crate::topology::Topology;
 
+/// Per package, `(member, its package file or None)` kept before an unapplied edit.
+pub(crate) type PreviousFiles = HashMap<String, Vec<(String, Option<String>)>>;
+
 /// Shared state of one Serviceguard site during a run.
 pub(crate) struct Inner {
     pub ctx: Context,
@@ -21,7 +24,7 @@ pub(crate) struct Inner {
     /// Per package, the package file each member held before the first edit this run made
     /// that no `cmapplyconf` has applied yet (`None`: no file there): a failed
     /// `cmcheckconf` puts these back, so a rejected edit is not left on the members.
-    pub previous_files: Mutex<HashMap<String, Vec<(String, Option<String>)>>>,
+    pub previous_files: Mutex<PreviousFiles>,
 }
 
 pub(crate) fn parse_err(host: &str, e: ParseError) -> Error {
@@ -215,9 +218,7 @@ impl Inner {
     }
 
     /// The package files kept before unapplied edits ([`Inner::previous_files`]).
-    pub(crate) fn previous(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(String, Option<String>)>>> {
+    pub(crate) fn previous(&self) -> std::sync::MutexGuard<'_, PreviousFiles> {
         match self.previous_files.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
