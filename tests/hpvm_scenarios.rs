@@ -792,4 +792,19 @@ fn redeploy_refuses_to_drop_monitors_and_disabled_node_switching() {
         "{:?}",
         package_lines(&site, "slvm1")
     );
+
+    // The operator who accepts the loss says so: the package is regenerated.
+    let r = site.run(
+        "hpvm/deploy-package",
+        &["package=slvm1", "replace=yes"],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(
+        changes_named(&r, "cmdeployvpkg -Q -P slvm1").len(),
+        1,
+        "{}",
+        r.dump()
+    );
+    assert!(!package_file(&site, "node1", "slvm1").contains("slvm1-xclock"));
 }
