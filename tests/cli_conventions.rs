@@ -265,7 +265,7 @@ fn list_shows_each_procedures_parameters() {
     );
     assert_eq!(
         after("hpvm/deploy-package "),
-        "(required: package; optional: method, node, appmon)"
+        "(required: package; optional: method, node, appmon, replace)"
     );
     assert_eq!(after("ldoms/verify-fence "), "(optional: guest)");
 }

@@ -532,6 +532,7 @@ const PARAMS: &[Param] = &[
     p("hpvm/deploy-package", HPVM, PKG, "method", Kind::Word),
     p("hpvm/deploy-package", HPVM, PKG, "node", Kind::List),
     p("hpvm/deploy-package", HPVM, PKG, "appmon", Kind::Spec),
+    p("hpvm/deploy-package", HPVM, PKG, "replace", Kind::Word),
     p("hpvm/diagnose", HPVM, PKG, "package", Kind::Name),
     p("hpvm/halt-package", HPVM, PKG, "package", Kind::Name),
     p(

@@ -749,3 +749,126 @@ fn convert_online_runs_the_migration_preflight_before_any_change() {
     }
     assert_eq!(guest_state(&site, "node1", "slvm1"), "On (OS)");
 }
+
+/// The package file on `host` (its text, or the error of `cat`).
+fn package_file(site: &Site, host: &str, vm: &str) -> String {
+    let o = site.exec(host, &["cat", &format!("/etc/cmcluster/{vm}/{vm}.conf")]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    stdout_of(&o)
+}
+
+#[test]
+fn rejected_edit_is_put_back_on_every_member() {
+    // Issue 13, defect 2: an edit that cmcheckconf rejects (MONITOR_INTERVAL 0) must not be
+    // left on the members: the previous file goes back on node1 and node2, and the error
+    // says so (exit 3).
+    let site = Site::new(Some("hpvm"));
+    let before = [
+        package_file(&site, "node1", "slvm1"),
+        package_file(&site, "node2", "slvm1"),
+    ];
+    assert!(before[0].contains("MONITOR_INTERVAL   30"), "{}", before[0]);
+    let script = site._dir.path().join("bad-edit.rhai");
+    std::fs::write(
+        &script,
+        r#"let c = package.read_config("slvm1");
+let t = c.text;
+t.replace("MONITOR_INTERVAL   30", "MONITOR_INTERVAL   0");
+package.write_config("slvm1", t);
+package.check("slvm1");
+"#,
+    )
+    .expect("script written");
+    let r = site.run(script.to_str().expect("utf8"), &[], &["--yes"]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    // The edit did reach both members before the check.
+    // The edit reached both members before the check, and was written back after it.
+    for node in ["node1", "node2"] {
+        let writes = r
+            .log
+            .iter()
+            .filter(|l| {
+                l.starts_with(&format!("{node}: "))
+                    && l.contains("of=/etc/cmcluster/slvm1/slvm1.conf.hascript")
+            })
+            .count();
+        assert_eq!(writes, 2, "{node}: {}", r.dump());
+    }
+    let out = r.all();
+    assert!(
+        out.contains("MONITOR_INTERVAL must be a positive number"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the previous /etc/cmcluster/slvm1/slvm1.conf was restored on node1, node2"),
+        "{out}"
+    );
+    assert_eq!(package_file(&site, "node1", "slvm1"), before[0]);
+    assert_eq!(package_file(&site, "node2", "slvm1"), before[1]);
+}
+
+#[test]
+fn redeploy_refuses_to_drop_monitors_and_disabled_node_switching() {
+    // Issue 13, defect 2: re-deploying an existing package with cmdeployvpkg regenerated its
+    // file (its application monitor gone) and enabled node switching again, exit 0. Now it is
+    // refused with what would be lost, exit 3, nothing sent.
+    let site = Site::new(Some("hpvm"));
+    let r = site.run(
+        "hpvm/add-app-monitor",
+        &[
+            "package=slvm1",
+            "appmon=xclock:/usr/bin/X11/xclock -display 16.213.12.70:0.0:240:3:300",
+            "method=commands",
+        ],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    // Serviceguard's record after a failover: node switching disabled on the failed node.
+    site.exec_ok(
+        "node1",
+        &["/usr/sbin/cmmodpkg", "-d", "-n", "node2", "slvm1"],
+    );
+    let before = package_file(&site, "node1", "slvm1");
+    assert!(before.contains("slvm1-xclock"), "{before}");
+
+    let r = site.run("hpvm/deploy-package", &["package=slvm1"], &["--yes"]);
+    assert_eq!(r.code, 3, "{}", r.dump());
+    assert!(r.changes().is_empty(), "{}", r.dump());
+    let out = r.all();
+    assert!(
+        out.contains("application monitor service slvm1-xclock"),
+        "{out}"
+    );
+    assert!(out.contains("node switching disabled on node2"), "{out}");
+    assert!(out.contains("replace=yes"), "{out}");
+    assert_eq!(package_file(&site, "node1", "slvm1"), before);
+    assert_eq!(package_file(&site, "node2", "slvm1"), before);
+    assert!(
+        has(
+            &package_lines(&site, "slvm1"),
+            "node:node2|switching=disabled"
+        ),
+        "{:?}",
+        package_lines(&site, "slvm1")
+    );
+
+    // The operator who accepts the loss says so: the package is regenerated.
+    let r = site.run(
+        "hpvm/deploy-package",
+        &["package=slvm1", "replace=yes"],
+        &["--yes"],
+    );
+    assert_eq!(r.code, 0, "{}", r.dump());
+    assert_eq!(
+        changes_named(&r, "cmdeployvpkg -Q -P slvm1").len(),
+        1,
+        "{}",
+        r.dump()
+    );
+    assert!(!package_file(&site, "node1", "slvm1").contains("slvm1-xclock"));
+}

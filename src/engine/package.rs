@@ -187,7 +187,7 @@ pub fn register(engine: &mut Engine) {
     one_name(
         engine,
         "check",
-        "Verify the package configuration of `name` (`cmcheckconf -P`); throws a `check` error\nnaming each problem and its remedy.",
+        "Verify the package configuration of `name` (`cmcheckconf -P`); throws a `check` error\nnaming each problem and its remedy. When it fails after an edit of this run not yet\napplied (`write_config`, `save_config`, `deploy` of an existing package), the previous\nfile is put back on every member first and the error says so (the edit is not kept).",
         |p, n| p.check(n),
     );
     one_name(
@@ -199,8 +199,8 @@ pub fn register(engine: &mut Engine) {
     with_opts(
         engine,
         "deploy",
-        &["nodes", "appmon", "merge"],
-        "The toolkit's easy deployment (`cmdeployvpkg -Q -P <name>`, B2); `opts`: `nodes` (array\nof VM hosts, `-n` each), `appmon` (a spec `<name>:<command>:<timeout>:<restart>:<halt_timeout>`\nor an array of them, merged with `-x merge -x appmon=`). The guest must be running.\nA monitor that duplicates a service of the file it merges into (its name as `<name>` or\n`<vm>-<name>`, or its command to the guest) is refused before `cmdeployvpkg` is sent\n(exit 3). The result is re-checked on every node (changes state).",
+        &["nodes", "appmon", "merge", "replace"],
+        "The toolkit's easy deployment (`cmdeployvpkg -Q -P <name>`, B2); `opts`: `nodes` (array\nof VM hosts, `-n` each), `appmon` (a spec `<name>:<command>:<timeout>:<restart>:<halt_timeout>`\nor an array of them, merged with `-x merge -x appmon=`). The guest must be running.\nA monitor that duplicates a service of the file it merges into (its name as `<name>` or\n`<vm>-<name>`, or its command to the guest) is refused before `cmdeployvpkg` is sent\n(exit 3). Without `merge`, an existing package file is regenerated: when that would\nlose its application monitors or node switching Serviceguard disabled, it is refused with\nthe list (exit 3, nothing sent) unless `replace: true`. The result is re-checked on every\nnode (changes state).",
         |p, n, o| p.deploy(n, o),
     );
     with_opts(

@@ -842,7 +842,7 @@ pub trait Package: Send + Sync {
         unsupported("package.apply")
     }
     /// The toolkit's easy deployment (`cmdeployvpkg`); `opts` is a map (`nodes`, `appmon`,
-    /// `merge`).
+    /// `merge`, `replace`).
     fn deploy(&self, name: &str, opts: &Value) -> Result<Value> {
         let _ = (name, opts);
         unsupported("package.deploy")

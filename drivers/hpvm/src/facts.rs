@@ -12,12 +12,19 @@ use crate::parse::hpvmstatus::{self, VmDetails, VmRow};
 use crate::parse::ParseError;
 use crate::topology::Topology;
 
+/// Per package, `(member, its package file or None)` kept before an unapplied edit.
+pub(crate) type PreviousFiles = HashMap<String, Vec<(String, Option<String>)>>;
+
 /// Shared state of one Serviceguard site during a run.
 pub(crate) struct Inner {
     pub ctx: Context,
     pub topo: Topology,
     /// Log sizes at the start of the run, per (host, file): scans look only past them.
     pub log_marks: Mutex<HashMap<(String, String), u64>>,
+    /// Per package, the package file each member held before the first edit this run made
+    /// that no `cmapplyconf` has applied yet (`None`: no file there): a failed
+    /// `cmcheckconf` puts these back, so a rejected edit is not left on the members.
+    pub previous_files: Mutex<PreviousFiles>,
 }
 
 pub(crate) fn parse_err(host: &str, e: ParseError) -> Error {
@@ -35,6 +42,7 @@ impl Inner {
             ctx,
             topo,
             log_marks: Mutex::new(HashMap::new()),
+            previous_files: Mutex::new(HashMap::new()),
         }
     }
 
@@ -45,6 +53,7 @@ impl Inner {
             ctx,
             topo: self.topo.clone(),
             log_marks: Mutex::new(self.marks().clone()),
+            previous_files: Mutex::new(self.previous().clone()),
         }
     }
 
@@ -206,6 +215,14 @@ impl Inner {
             .guest(name)
             .map(|g| g.vm.clone())
             .unwrap_or_else(|| name.to_string()))
+    }
+
+    /// The package files kept before unapplied edits ([`Inner::previous_files`]).
+    pub(crate) fn previous(&self) -> std::sync::MutexGuard<'_, PreviousFiles> {
+        match self.previous_files.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
     }
 
     pub(crate) fn marks(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), u64>> {

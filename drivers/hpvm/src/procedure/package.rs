@@ -17,7 +17,7 @@ use crate::commands::{self as cmd, DeployArgs};
 use crate::facts::{is_cancel, Inner};
 use crate::locate::describe_hosts;
 use crate::parse::cmcheckconf::{self, CheckVerdict};
-use crate::parse::cmviewcl_line::{ClusterView, PackageState, PackageView, Status};
+use crate::parse::cmviewcl_line::{ClusterView, PackageState, PackageView, Status, Switching};
 use crate::parse::ls_l::FileType;
 use crate::pkgconf::PackageConf;
 use crate::wait::WaitEnd;
@@ -38,6 +38,9 @@ pub struct DeployOpts {
     pub appmon: Vec<AppMonitor>,
     /// `-x merge`.
     pub merge: bool,
+    /// Regenerate an existing package file even though its application monitors (and the
+    /// node switching Serviceguard disabled) would be lost: the caller has seen the list.
+    pub replace: bool,
 }
 
 impl DeployOpts {
@@ -67,9 +70,14 @@ impl DeployOpts {
                         Error::usage("deploy option `merge` must be true or false")
                     })?
                 }
+                "replace" => {
+                    o.replace = val.as_bool().ok_or_else(|| {
+                        Error::usage("deploy option `replace` must be true or false")
+                    })?
+                }
                 other => {
                     return Err(Error::usage(format!(
-                        "unknown deploy option {other:?}: use nodes, appmon, merge"
+                        "unknown deploy option {other:?}: use nodes, appmon, merge, replace"
                     )))
                 }
             }
@@ -846,6 +854,7 @@ impl Inner {
         };
         let dir = cmd::package_dir(&vm)?;
         let path = cmd::package_file(&vm)?;
+        self.keep_previous(&vm, &path, &hosts)?;
         for h in &hosts {
             self.mkdir_p(h, &dir)?;
             self.write_file(h, &path, PACKAGE_FILE_MODE, text.as_bytes())?;
@@ -934,13 +943,73 @@ impl Inner {
                 .info(&format!("cmcheckconf -P {}: no errors", c.path));
             return Ok(verdict_value(&c.host, &c.path, &v));
         }
-        Err(verdict_error(
-            "cmcheckconf",
-            &c.host,
-            &c.path,
-            &v,
-            out.code(),
-        ))
+        let e = verdict_error("cmcheckconf", &c.host, &c.path, &v, out.code());
+        Err(self.put_back_previous(&self.vm_name(name)?, &c.path, e))
+    }
+
+    /// Before an edit of the package file on `hosts`: keep what each holds now, unless an
+    /// earlier unapplied edit of this run kept it already (that one is the applied file).
+    fn keep_previous(&self, vm: &str, path: &str, hosts: &[String]) -> Result<()> {
+        let known: Vec<String> = self
+            .previous()
+            .get(vm)
+            .map(|v| v.iter().map(|(h, _)| h.clone()).collect())
+            .unwrap_or_default();
+        let mut read = Vec::new();
+        for h in hosts.iter().filter(|h| !known.contains(h)) {
+            read.push((h.clone(), self.read_file(h, path)?));
+        }
+        self.previous()
+            .entry(vm.to_string())
+            .or_default()
+            .extend(read);
+        Ok(())
+    }
+
+    /// After a failed `cmcheckconf`: put the package file kept before this run's unapplied
+    /// edits back on every member that had one, and say so in `e` (a member that had no
+    /// file is named, its new file left for review). A failed write back makes the error
+    /// "needs attention".
+    fn put_back_previous(&self, vm: &str, path: &str, mut e: Error) -> Error {
+        let Some(kept) = self.previous().remove(vm) else {
+            return e;
+        };
+        let mut restored = Vec::new();
+        let mut new_only = Vec::new();
+        let mut failed = Vec::new();
+        for (h, text) in &kept {
+            match text {
+                Some(t) => match self.write_file(h, path, PACKAGE_FILE_MODE, t.as_bytes()) {
+                    Ok(()) => restored.push(h.clone()),
+                    Err(w) => failed.push(format!("{h} ({})", w.message)),
+                },
+                None => new_only.push(h.clone()),
+            }
+        }
+        if !restored.is_empty() {
+            e.message.push_str(&format!(
+                "\nthe previous {path} was restored on {} (the rejected edit is not kept)",
+                restored.join(", ")
+            ));
+            e.remedy = Some(format!(
+                "make the edit again, corrected (package.read_config / write_config), then check it; {}",
+                e.remedy.take().unwrap_or_default()
+            ));
+        }
+        if !new_only.is_empty() {
+            e.message.push_str(&format!(
+                "\n{path} did not exist before on {}: the rejected file is left there for review",
+                new_only.join(", ")
+            ));
+        }
+        if !failed.is_empty() {
+            e.kind = ErrorKind::NeedsAttention;
+            e.message.push_str(&format!(
+                "\nthe previous {path} could NOT be restored on {}: the rejected edit is still there",
+                failed.join(", ")
+            ));
+        }
+        e
     }
 
     /// `cmapplyconf -P F` (confirmed with `y`): a verdict, then `cmviewcl` read back.
@@ -967,6 +1036,8 @@ impl Inner {
                 "cmapplyconf reported success but cmviewcl does not list package {vm}"
             ))
         })?;
+        // Applied: the new file is now the one to go back to.
+        self.previous().remove(&vm);
         let mut r = verdict_value(&c.host, &c.path, &v);
         if let Value::Object(o) = &mut r {
             o.insert("package".into(), package_value(p));
@@ -999,6 +1070,19 @@ impl Inner {
                 )))
             }
         };
+        // cmdeployvpkg rewrites an existing package file on every member: keep each one, so
+        // a cmcheckconf that rejects the result puts them back.
+        let path = cmd::package_file(&vm)?;
+        if let Some(before) = self.read_file(&host, &path)? {
+            if !opts.merge && !opts.replace {
+                self.refuse_losing_redeploy(&vm, &host, &path, &before)?;
+            }
+            let mut hosts = self.members_of(PackageConf::parse(&before).ok().as_ref(), &vm)?;
+            if !hosts.contains(&host) {
+                hosts.insert(0, host.clone());
+            }
+            self.keep_previous(&vm, &path, &hosts)?;
+        }
         self.deploy_on(&host, &vm, opts)
     }
 
@@ -1017,6 +1101,47 @@ impl Inner {
         .with_remedy(format!(
             "install the toolkit on every member: swinstall -s <depot> {}",
             cmd::PRODUCT_TOOLKIT
+        )))
+    }
+
+    /// Before `cmdeployvpkg` without `-x merge` regenerates an existing package file:
+    /// refuse (a check, nothing sent) when that would drop the file's application monitors
+    /// (every service but the toolkit's guest monitor) or when Serviceguard has disabled
+    /// node switching on a node (after a failover: the deployment's `cmmodpkg -e -n`
+    /// would turn it back on). The error lists what would be lost and how to go on.
+    fn refuse_losing_redeploy(&self, vm: &str, host: &str, path: &str, text: &str) -> Result<()> {
+        let mut lost = Vec::new();
+        if let Ok(doc) = PackageConf::parse(text) {
+            for s in doc.services() {
+                if !s.cmd.contains("guest_monitor") && !s.cmd.contains("hpvmsg_mon") {
+                    lost.push(format!(
+                        "application monitor service {} (service_cmd {})",
+                        s.name, s.cmd
+                    ));
+                }
+            }
+        }
+        let view = self.view()?;
+        if let Some(p) = view.package(vm) {
+            for n in &p.nodes {
+                if n.switching() == Switching::Disabled {
+                    lost.push(format!(
+                        "node switching disabled on {} (Serviceguard's own record, e.g. after a failover; deploying enables it again)",
+                        n.name
+                    ));
+                }
+            }
+        }
+        if lost.is_empty() {
+            return Ok(());
+        }
+        Err(Error::check(format!(
+            "package {vm} exists already ({path} on {host}); cmdeployvpkg would regenerate it and lose:\n  - {}",
+            lost.join("\n  - ")
+        ))
+        .on_host(host)
+        .with_remedy(format!(
+            "nothing was sent. To add a monitor to the existing package use hpvm/add-app-monitor (cmdeployvpkg -x merge); to change the package, edit {path} (package.read_config / write_config) and apply it; to regenerate it anyway and lose the above, deploy with replace: true (-p replace=yes), then add the monitors again and re-disable node switching with cmmodpkg -d -n NODE {vm}"
         )))
     }
 
