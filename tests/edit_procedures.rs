@@ -166,34 +166,7 @@ fn run_shipped(env: &CrashSite, name: &str, params: &[&str]) -> Done {
 /// Guest2 on exactly one control domain, CF timeout 10 s and SF running with TestWorked on
 /// both guest nodes.
 fn assert_protected(env: &CrashSite, what: &str) {
-    let mut active = Vec::new();
-    let mut seen = 0;
-    for cd in ["cd1", "cd2", "cd3"] {
-        let out = env.sim_exec(cd, &["/usr/sbin/ldm", "list", "-p"]);
-        for l in out.lines().filter(|l| l.contains("|name=guest2|")) {
-            seen += 1;
-            if l.contains("|state=active|") {
-                active.push(cd);
-            }
-        }
-    }
-    assert_eq!(
-        (seen, active.len()),
-        (1, 1),
-        "{what}: guest2 must be active on exactly one control domain (active on {active:?})"
-    );
-    for g in ["guest1", "guest2"] {
-        let cf = env.sim_exec(g, &["/opt/SMAW/bin/cfset", "-a"]);
-        assert!(
-            cf.contains("KEY: CLUSTER_TIMEOUT VALUE: 10\n"),
-            "{what}: {g}: {cf}"
-        );
-        let sd = env.sim_exec(g, &["/opt/SMAW/bin/sdtool", "-s"]);
-        assert!(
-            sd.contains("TestWorked") && !sd.contains("TestFailed"),
-            "{what}: {g}: {sd}"
-        );
-    }
+    env.assert_guest2_protected(what);
 }
 
 // ----- live-migration ---------------------------------------------------------------------

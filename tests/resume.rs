@@ -37,34 +37,7 @@ fn is_change(line: &str) -> bool {
 
 /// Guest on exactly one control domain, CF timeout 10 s and SF running on every node.
 fn assert_protected(env: &CrashSite, what: &str) {
-    let mut active = Vec::new();
-    let mut seen = 0;
-    for cd in ["cd1", "cd2", "cd3", "cd4"] {
-        let out = env.sim_exec(cd, &["/usr/sbin/ldm", "list", "-p"]);
-        for l in out.lines().filter(|l| l.contains("|name=guest2|")) {
-            seen += 1;
-            if l.contains("|state=active|") {
-                active.push(cd);
-            }
-        }
-    }
-    assert_eq!(
-        (seen, active.len()),
-        (1, 1),
-        "{what}: guest2 must be active on exactly one control domain (active on {active:?}, {seen} entries)"
-    );
-    for g in ["guest1", "guest2"] {
-        let cf = env.sim_exec(g, &["/opt/SMAW/bin/cfset", "-a"]);
-        assert!(
-            cf.contains("KEY: CLUSTER_TIMEOUT VALUE: 10\n"),
-            "{what}: CF timeout on {g}:\n{cf}"
-        );
-        let sd = env.sim_exec(g, &["/opt/SMAW/bin/sdtool", "-s"]);
-        assert!(
-            sd.contains("Cluster Host") && sd.contains("TestWorked") && !sd.contains("TestFailed"),
-            "{what}: shutdown facility on {g}:\n{sd}"
-        );
-    }
+    env.assert_guest2_protected(what);
 }
 
 #[test]

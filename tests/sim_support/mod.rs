@@ -266,6 +266,42 @@ pub struct CrashSite {
 }
 
 impl CrashSite {
+    /// The LDoms site protected: guest2 active on exactly one control domain, CF timeout 10 s
+    /// and the shutdown facility running with TestWorked on both guest nodes (what every
+    /// crash, resume and unwind test of the live migration ends with).
+    pub fn assert_guest2_protected(&self, what: &str) {
+        let mut active = Vec::new();
+        let mut seen = 0;
+        for cd in ["cd1", "cd2", "cd3", "cd4"] {
+            let out = self.sim_exec(cd, &["/usr/sbin/ldm", "list", "-p"]);
+            for l in out.lines().filter(|l| l.contains("|name=guest2|")) {
+                seen += 1;
+                if l.contains("|state=active|") {
+                    active.push(cd);
+                }
+            }
+        }
+        assert_eq!(
+            (seen, active.len()),
+            (1, 1),
+            "{what}: guest2 must be active on exactly one control domain (active on {active:?}, {seen} entries)"
+        );
+        for g in ["guest1", "guest2"] {
+            let cf = self.sim_exec(g, &["/opt/SMAW/bin/cfset", "-a"]);
+            assert!(
+                cf.contains("KEY: CLUSTER_TIMEOUT VALUE: 10\n"),
+                "{what}: CF timeout on {g}:\n{cf}"
+            );
+            let sd = self.sim_exec(g, &["/opt/SMAW/bin/sdtool", "-s"]);
+            assert!(
+                sd.contains("Cluster Host")
+                    && sd.contains("TestWorked")
+                    && !sd.contains("TestFailed"),
+                "{what}: shutdown facility on {g}:\n{sd}"
+            );
+        }
+    }
+
     /// A fresh site from `scenario`, made with `hascript sim init`.
     pub fn new(scenario: &str) -> CrashSite {
         CrashSite::init(Some(scenario))
