@@ -563,7 +563,21 @@ const PARAMS: &[Param] = &[
         "target",
         Kind::Name,
     ),
+    p(
+        "hpvm/move-package",
+        HPVM,
+        &[("package", "slvm1"), ("target", "node2")],
+        "settle_deadline",
+        Kind::Word,
+    ),
     p("hpvm/recover-move", HPVM, PKG, "package", Kind::Name),
+    p(
+        "hpvm/recover-move",
+        HPVM,
+        PKG,
+        "settle_deadline",
+        Kind::Word,
+    ),
     p("hpvm/remove-package", HPVM, PKG, "package", Kind::Name),
     p(
         "hpvm/run-package",

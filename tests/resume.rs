@@ -217,9 +217,9 @@ fn the_serviceguard_move_registers_its_routine_before_cmmovevpkg_and_settles_it(
         .iter()
         .position(|l| l["event"] == "recovery_registered")
         .expect("registered");
-    assert_eq!(ls[reg]["routine"]["driver"], "hpvm");
-    assert_eq!(ls[reg]["routine"]["routine"], "recover_move");
-    assert_eq!(ls[reg]["routine"]["package"], "slvm1");
+    // The routine is the procedure hpvm/recover-move (the move became a script).
+    assert_eq!(ls[reg]["routine"]["procedure"], "hpvm/recover-move");
+    assert_eq!(ls[reg]["routine"]["params"]["package"], "slvm1");
     let mv = ls
         .iter()
         .position(|l| {

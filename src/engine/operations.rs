@@ -24,6 +24,7 @@ pub fn all_specs() -> Vec<OperationSpec> {
     let mut seen = BTreeSet::new();
     hascript_ldoms::operations::specs()
         .into_iter()
+        .chain(hascript_hpvm::operations::specs())
         .filter(|s| seen.insert((s.object, s.name, s.params.len())))
         .collect()
 }

@@ -46,17 +46,6 @@ impl Inner {
         }
     }
 
-    /// The same site with another context (recovery after Ctrl-C runs with a fresh cancel
-    /// token); the log marks are carried over.
-    pub fn with_context(&self, ctx: Context) -> Inner {
-        Inner {
-            ctx,
-            topo: self.topo.clone(),
-            log_marks: Mutex::new(self.marks().clone()),
-            previous_files: Mutex::new(self.previous().clone()),
-        }
-    }
-
     /// Current time in whole seconds on the run's clock.
     pub fn now(&self) -> u64 {
         self.ctx.clock.now().as_secs()

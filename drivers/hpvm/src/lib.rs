@@ -17,6 +17,7 @@ mod facts;
 pub mod files;
 mod locate;
 mod objects;
+pub mod operations;
 pub mod procedure;
 pub mod site;
 pub mod topology;

@@ -8,7 +8,7 @@ use hascript_api::{Error, Result};
 use crate::facts::{is_cancel, Inner};
 use crate::parse::cmviewcl_line::{PackageState, PackageView, Status};
 use crate::parse::hpvmstatus::{GuestState, VmDetails};
-use crate::procedure::decide::{Observed, PackageObs, PackageRun, Presence};
+use crate::procedure::observed::{Observed, PackageObs, PackageRun, Presence};
 use crate::procedure::PackageKind;
 
 /// The presence of a guest from its `hpvmstatus -P` state.

@@ -15,7 +15,7 @@ use crate::parse::hpvmstatus::{GuestState, VmDetails};
 use crate::parse::log_scan;
 use crate::procedure::appmon::{KeyOpts, TestOpts};
 use crate::procedure::convert::ConvertOpts;
-use crate::procedure::decide::Presence;
+use crate::procedure::observed::Presence;
 use crate::procedure::package::{package_value, DeployOpts};
 use crate::wait::WaitEnd;
 
@@ -584,16 +584,11 @@ impl Hypervisor for HpvmHypervisor {
         Ok(json!({"guest": vm, "host": host, "stopped": true}))
     }
 
-    fn migrate(&self, guest: &str, target: &str) -> Result<Value> {
-        self.0.migrate(guest, target)
-    }
-
-    fn preflight(&self, guest: &str, target: &str) -> Result<Value> {
-        self.0.preflight(guest, target)
-    }
-
-    fn recover(&self, guest: &str) -> Result<Value> {
-        self.0.recover(guest)
+    fn migrate(&self, _guest: &str, _target: &str) -> Result<Value> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            "on Serviceguard, hypervisor.migrate runs the procedure hpvm/move-package",
+        ))
     }
 
     fn placement(&self, guest: &str) -> Result<Value> {

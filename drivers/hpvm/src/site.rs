@@ -11,6 +11,9 @@ use crate::facts::Inner;
 use crate::objects::{HpvmCluster, HpvmFence, HpvmHypervisor, HpvmPackage};
 use crate::topology::Topology;
 
+/// The procedure `hypervisor.migrate` and `hypervisor.preflight` run on Serviceguard (B5).
+pub const MOVE_PROCEDURE: &str = "hpvm/move-package";
+
 /// A Serviceguard + Integrity VM site for one run: cheap to clone, shared by the four
 /// objects.
 #[derive(Clone)]
@@ -83,21 +86,47 @@ impl Site for HpvmSite {
     fn summary(&self, subject: &str) -> Result<Value> {
         self.inner.summary(subject)
     }
-    /// The Serviceguard routines, by description:
-    ///
-    /// - `#{driver: "hpvm", routine: "recover_move", package}` (registered by
-    ///   `hypervisor.migrate`): the state-aware recovery of B5 for that package, as
-    ///   `hypervisor.recover(package)`.
-    /// - `#{driver: "hpvm", routine: "restore_switching", package}` (registered by
-    ///   `package.run`/`run_on` before `cmrunpkg`): where the guest runs and what
-    ///   `cmviewcl -v -f line` says; `cmmodpkg -e` only when exactly one VM host runs it and
-    ///   owns the package, nothing when the package is halted.
+    fn operation(&self, object: hascript_api::Object, name: &str, args: &[Value]) -> Result<Value> {
+        crate::operations::call(&self.inner, object, name, args)
+    }
+    fn procedure(
+        &self,
+        generic: &str,
+        args: &[&str],
+    ) -> Option<hascript_api::objects::ProcedureCall> {
+        let p = |k: &str, i: usize| args.get(i).map(|v| (k.to_string(), v.to_string()));
+        match generic {
+            "migrate" | "preflight" => Some(hascript_api::objects::ProcedureCall {
+                name: MOVE_PROCEDURE,
+                params: [p("package", 0), p("target", 1)]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            }),
+            "recover" => Some(hascript_api::objects::ProcedureCall {
+                name: crate::procedure::migrate::RECOVER_PROCEDURE,
+                params: [p("package", 0)].into_iter().flatten().collect(),
+            }),
+            _ => None,
+        }
+    }
+    /// `{driver: "hpvm", routine: "recover_move", package}` of journals written before the
+    /// move became a script is today's `hpvm/recover-move` procedure.
+    fn routine_procedure(&self, routine: &Value) -> Option<Value> {
+        if routine.get("procedure").is_some() {
+            return None;
+        }
+        let vm = crate::procedure::migrate::move_routine_package(routine)?;
+        Some(crate::procedure::migrate::recovery_routine(vm))
+    }
+    /// The Serviceguard routine in Rust, by description: `#{driver: "hpvm", routine:
+    /// "restore_switching", package}` (registered by `package.run`/`run_on` before
+    /// `cmrunpkg`): where the guest runs and what `cmviewcl -v -f line` says; `cmmodpkg -e`
+    /// only when exactly one VM host runs it and owns the package, nothing when the
+    /// package is halted. (The move's routine is the procedure `hpvm/recover-move`.)
     fn run_recovery(&self, routine: &Value) -> Result<Value> {
         let field = |k: &str| routine.get(k).and_then(Value::as_str);
         match (field("driver"), field("routine"), field("package")) {
-            (Some("hpvm"), Some(crate::procedure::migrate::RECOVER_MOVE), Some(vm)) => {
-                self.inner.recover(vm)
-            }
             (Some("hpvm"), Some(crate::procedure::package::RESTORE_SWITCHING), Some(vm)) => {
                 self.inner.restore_switching(vm)
             }

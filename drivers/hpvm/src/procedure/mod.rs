@@ -1,13 +1,14 @@
-//! The vendor procedures of the SG IVS toolkit guide (procedures.md Part B): the online
-//! migration bracket with its preflight and state-aware recovery (B5, [`migrate`]), package
-//! management (B1–B3, [`package`]), conversion of old packages (B3, [`convert`]) and the
-//! troubleshooting table (B6, [`diagnose`]), guest application monitoring's keys and failure
-//! test (B4, [`appmon`]). [`decide`] is the recovery decision as a pure
-//! function; [`placement`] is where a guest may go (procedures.md Part C), another.
+//! The vendor actions of the SG IVS toolkit guide (procedures.md Part B): the online
+//! migration's checks, move, observation and interlocked re-enable (B5, [`migrate`], whose
+//! sequence and recovery decision are scripts), package management (B1–B3, [`package`]),
+//! conversion of old packages (B3, [`convert`]) and the troubleshooting table (B6,
+//! [`diagnose`]), guest application monitoring's keys and failure test (B4, [`appmon`]).
+//! [`observed`] is what the recovery looks at; [`placement`] is where a guest may go
+//! (procedures.md Part C), a pure function.
 
 pub mod appmon;
 pub mod convert;
-pub mod decide;
+pub mod observed;
 pub mod diagnose;
 pub mod migrate;
 pub mod package;

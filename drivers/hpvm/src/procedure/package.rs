@@ -9,13 +9,10 @@ use hascript_api::objects::RecoveryOutcome;
 use hascript_api::{validate_name, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
-use super::decide::{PackageRun, Presence};
-use super::migrate::SETTLE_DEADLINE;
 use super::{after_change, members, node_up, ConfRead};
 use crate::appmon::AppMonitor;
 use crate::commands::{self as cmd, DeployArgs};
 use crate::facts::{is_cancel, Inner};
-use crate::locate::describe_hosts;
 use crate::parse::cmcheckconf::{self, CheckVerdict};
 use crate::parse::cmviewcl_line::{ClusterView, PackageState, PackageView, Status, Switching};
 use crate::parse::ls_l::FileType;
@@ -431,37 +428,43 @@ impl Inner {
 
     /// The routine `restore_switching` (registered by `package.run`/`run_on` before
     /// `cmrunpkg`): read where the guest runs (`hpvmstatus -P` on every VM host) and the
-    /// package (`cmviewcl -v -f line`). Package halted and the guest running nowhere → the
-    /// state the call found: nothing to do (enabling switching would start it). Otherwise
-    /// B5's rule ([`Inner::settle`]): transitions are waited out; `cmmodpkg -e` only when
-    /// exactly one VM host runs the guest and owns the package, read back; anything else
-    /// is `NeedsAttention` saying what is left. Safe to repeat: switching already enabled
-    /// sends nothing.
+    /// package (`cmviewcl -v -f line`), waiting out transitions. Package halted and the
+    /// guest running nowhere → the state the call found: nothing to do (enabling switching
+    /// would start it). Otherwise the interlock of every `cmmodpkg -e`
+    /// ([`Inner::enable_switching_checked`]): only when exactly one VM host runs the guest
+    /// and owns the package, read back; anything else is `NeedsAttention` saying what is
+    /// left. Safe to repeat: switching already enabled sends nothing.
     pub fn restore_switching(&self, name: &str) -> Result<Value> {
         let vm = self.vm_name(name)?;
-        let o = self.observe(&vm, None, None)?;
-        let halted = o
-            .package
-            .as_ref()
-            .is_some_and(|p| p.run == PackageRun::Down);
-        let quiet = o
-            .hosts
-            .iter()
-            .all(|(_, p)| matches!(p, Presence::Off | Presence::NotRunnable | Presence::Absent));
+        let o = self.observe_value(&vm, None, None, Some(super::migrate::SETTLE_DEADLINE))?;
+        if o["settled"] != Value::Bool(true) {
+            return Err(Error::needs_attention(format!(
+                "{} after {} s; package switching of {vm} may still be disabled ({})",
+                o["moving"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; ")).unwrap_or_default(),
+                super::migrate::SETTLE_DEADLINE.as_secs(),
+                o["found"].as_str().unwrap_or_default()
+            ))
+            .with_remedy(format!(
+                "wait for the package to finish (cmviewcl -v -p {vm}, hpvmstatus -P {vm}), then run hpvm/recover-move -p package={vm}"
+            )));
+        }
+        let halted = o["pkg"]["run"] == "down";
+        let quiet = o["running_on"].as_array().is_some_and(|a| a.is_empty())
+            && o["hosts"].as_array().is_some_and(|hs| {
+                hs.iter()
+                    .all(|h| matches!(h["presence"].as_str(), Some("off" | "not_runnable" | "absent")))
+            });
         if halted && quiet {
             self.ctx.ui.info(&format!(
                 "package {vm} is halted and its guest runs on no VM host ({}): as the call found it; switching left as it is (enabling it would start the package)",
-                describe_hosts(&vm, &o.hosts)
+                o["found"].as_str().unwrap_or_default()
             ));
             return Ok(
                 json!({"vm": vm, "package": "down", "enabled_switching": false, "host": Value::Null}),
             );
         }
-        let mut r = self.settle(&vm, None, None, SETTLE_DEADLINE)?;
-        if let Value::Object(m) = &mut r {
-            m.insert("package".into(), Value::String("up".into()));
-        }
-        Ok(r)
+        let r = self.enable_switching_checked(&vm)?;
+        Ok(json!({"vm": vm, "package": "up", "host": r["host"], "enabled_switching": r["sent"]}))
     }
 
     /// `cmmodpkg -e VM` (when switching is off), then read back. Returns whether a command
@@ -558,6 +561,10 @@ impl Inner {
                 .ui
                 .info(&format!("{what} is already {word}: nothing to do"));
             false
+        } else if enable && node.is_none() && self.is_vm_package(&vm)? {
+            // A VM package's switching goes on only where its guest runs (B5's rule).
+            self.enable_switching_checked(&vm)?;
+            true
         } else {
             let host = self.command_host(&view, Some(&p))?;
             self.ctx

@@ -7,7 +7,7 @@
 
 use hascript_api::{Placement, Result};
 
-use super::decide::Presence;
+use super::observed::Presence;
 use super::{members, node_up};
 use crate::facts::Inner;
 use crate::parse::cmviewcl_line::{ClusterView, PackageState, Status};
