@@ -125,14 +125,14 @@ fn healthy(pkg: &Package) -> bool {
 }
 
 /// `cmviewcl -v -f line` as real clusters print it: besides the keys the driver reads,
-/// `summary=degraded` (a node down or a package's service down), each node's `interface:`
+/// `summary=degraded` (a node down, a package down or one of its services down), each node's `interface:`
 /// lines (a heartbeat LAN with its address nested as `ip_address:`, a standby LAN), the
 /// packages' script timeouts and log file (`run_script`/`halt_script` paths for a legacy
 /// package), and one `group:…|member:…` block naming the members of the cluster.
 fn line_format(st: &HpvmState, pkgs: &[&Package]) -> String {
     let mut s = String::new();
     let all_up = st.nodes.iter().all(|n| n.state == NodeState::Running);
-    let all_healthy = st.packages.iter().filter(|p| p.up).all(healthy);
+    let all_healthy = st.packages.iter().all(healthy);
     s.push_str(&format!("name={}\n", st.cluster));
     s.push_str("status=up\n");
     s.push_str(&format!(
