@@ -127,9 +127,16 @@ fn cmviewcl_line_with_degraded_summary_interfaces_and_groups_parses() {
     let v = parse("cmviewcl-v-f-line", &text);
     assert_eq!(v["cluster"]["summary"], "degraded", "{v}");
     let nodes = v["nodes"].as_array().expect("nodes");
-    assert_eq!(nodes.len(), 2, "interfaces and group members are no nodes: {v}");
+    assert_eq!(
+        nodes.len(),
+        2,
+        "interfaces and group members are no nodes: {v}"
+    );
     for n in nodes {
-        assert_eq!(n["status"], "up", "an interface's status is not its node's: {v}");
+        assert_eq!(
+            n["status"], "up",
+            "an interface's status is not its node's: {v}"
+        );
     }
     let p = &v["packages"][0];
     assert_eq!(p["name"], "slvm1", "{v}");

@@ -236,7 +236,11 @@ fn line_format(st: &HpvmState, pkgs: &[&Package]) -> String {
     s.push_str(&format!("{g}name={}_members\n", st.cluster));
     for n in &st.nodes {
         s.push_str(&format!("{g}member:{}|name={}\n", n.name, n.name));
-        s.push_str(&format!("{g}member:{}|status={}\n", n.name, node_status(st, &n.name)));
+        s.push_str(&format!(
+            "{g}member:{}|status={}\n",
+            n.name,
+            node_status(st, &n.name)
+        ));
     }
     s
 }

@@ -114,7 +114,10 @@ pub(crate) fn details(st: &HpvmState, g: usize, host: &str) -> String {
     s.push_str("\n[Virtual CPU Details]\n");
     s.push_str("#vCPUs Entitlement Maximum\n");
     s.push_str("====== =========== =======\n");
-    s.push_str(&format!("{:>6} {:>11} {:>7}\n", guest.vcpus, "10.0%", "100.0%"));
+    s.push_str(&format!(
+        "{:>6} {:>11} {:>7}\n",
+        guest.vcpus, "10.0%", "100.0%"
+    ));
     s.push_str("\n[Memory Details]\n");
     s.push_str("Total    Reserved\n");
     s.push_str("Memory   Memory\n");
@@ -152,7 +155,10 @@ pub(crate) fn details(st: &HpvmState, g: usize, host: &str) -> String {
     s.push_str("Guest                                 Physical\n");
     s.push_str("Device  Adaptor    Bus Dev Ftn Tgt Lun Storage   Device\n");
     s.push_str("======= ========== === === === === === ========= =========================\n");
-    s.push_str(&format!("{:<7} {:<10} {:19} {:<9} {}\n", "serial", "com1", "", "tty", "console"));
+    s.push_str(&format!(
+        "{:<7} {:<10} {:19} {:<9} {}\n",
+        "serial", "com1", "", "tty", "console"
+    ));
     s
 }
 
