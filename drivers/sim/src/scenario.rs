@@ -143,6 +143,10 @@ const SHIPPED: &[(&str, &str)] = &[
         "hpvm/toolkit-not-installed",
         include_str!("../scenarios/hpvm/toolkit-not-installed.toml"),
     ),
+    (
+        "hpvm/vswitch-missing-on-target",
+        include_str!("../scenarios/hpvm/vswitch-missing-on-target.toml"),
+    ),
 ];
 
 /// One shipped scenario, as listed by `hascript sim list` and the book.

@@ -22,6 +22,7 @@ const ALL: &[&str] = &[
     "hpvm/target-not-in-node-list",
     "hpvm/three-node-package",
     "hpvm/toolkit-not-installed",
+    "hpvm/vswitch-missing-on-target",
 ];
 
 fn key(s: &SimSite, key: &str) -> Option<String> {
@@ -346,4 +347,29 @@ fn old_serviceguard() {
     assert_eq!(o.stdout, "");
     assert!(ok(&s, "node1", "cmviewcl").contains("slvm1"));
     assert!(ok(&s, "node1", "swlist -l product T1905CA").contains("A.11.18.00"));
+}
+
+#[test]
+fn vswitch_missing_on_target() {
+    let s = site(Some("hpvm/vswitch-missing-on-target"));
+    // slvm1 uses myswitch, which node2 lacks: the check and the migration fail as real
+    // hosts word it, and nothing moves.
+    let o = run(&s, "node1", "hpvmmigrate -s -o -P slvm1 -h node2");
+    assert_eq!(o.code(), 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(
+            "hpvmmigrate: ERROR (node2): Remote message: Target VM Host error - vswitch validation failed.\n"
+        ),
+        "{}",
+        o.stderr
+    );
+    let o = run(&s, "node1", "hpvmmigrate -o -P slvm1 -h node2");
+    assert_eq!(o.code(), 1, "{}", o.stderr);
+    assert_eq!(state_on(&s, "node1", "slvm1"), "On (OS)");
+    let o = run(&s, "node1", "cmmovevpkg -v -P slvm1 -h node2");
+    assert_ne!(o.code(), 0, "{}", o.stdout);
+    assert_eq!(key(&s, "package:slvm1|owner").as_deref(), Some("node1"));
+    // slvm2 is on localnet only: node2 accepts it.
+    let o = run(&s, "node1", "hpvmmigrate -s -o -P slvm2 -h node2");
+    assert_eq!(o.code(), 0, "{}", o.stderr);
 }

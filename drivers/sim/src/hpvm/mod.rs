@@ -91,6 +91,14 @@ pub(crate) struct VmHost {
     pub vgs: BTreeMap<String, String>,
     /// Mounted file systems: (mount point, device, type).
     pub mounts: Vec<(String, String, String)>,
+    /// vswitches a guest may use that are not configured on this host (`hpvmmigrate` to it
+    /// fails its vswitch validation); empty: every vswitch of every guest exists here.
+    #[serde(default)]
+    pub missing_vswitches: Vec<String>,
+    /// The address of its heartbeat LAN (`lan0`) in `cmviewcl -f line`; `None`: not known
+    /// (a copy that did not see it), the line is left out.
+    #[serde(default)]
+    pub heartbeat_ip: Option<String>,
 }
 
 /// Kind of a guest's backing store (`Storage` column of `hpvmstatus -P`).
@@ -119,13 +127,51 @@ impl StorageKind {
     }
 }
 
-/// One virtual disk of a guest.
+/// One virtual storage device of a guest (a row of `[Storage Interface Details]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Storage {
     /// Backing store kind.
     pub kind: StorageKind,
     /// Physical device or file.
     pub device: String,
+    /// Guest device type (`disk`, `dvd`); state folders written before it existed read
+    /// `disk`.
+    #[serde(default = "Storage::default_guest_device")]
+    pub guest_device: String,
+    /// Adaptor (`scsi`, `avio_stor`).
+    #[serde(default = "Storage::default_adaptor")]
+    pub adaptor: String,
+    /// Bus, device, function, target, LUN as printed; `None`: the row's position decides
+    /// (`0 2 0 <2+i> 0`, the layout of the manual's transcript).
+    #[serde(default)]
+    pub address: Option<[u32; 5]>,
+}
+
+impl Storage {
+    /// A `disk` on a `scsi` adaptor at the address its position gives.
+    pub(crate) fn disk(kind: StorageKind, device: impl Into<String>) -> Storage {
+        Storage {
+            kind,
+            device: device.into(),
+            guest_device: Storage::default_guest_device(),
+            adaptor: Storage::default_adaptor(),
+            address: None,
+        }
+    }
+
+    fn default_guest_device() -> String {
+        "disk".into()
+    }
+
+    fn default_adaptor() -> String {
+        "scsi".into()
+    }
+
+    /// Whether the row holds guest data that an online migration must carry: a `dvd` with
+    /// no medium (`null`) does not (it is an empty drive), every disk does.
+    pub(crate) fn is_backing_store(&self) -> bool {
+        !(self.guest_device == "dvd" && self.kind == StorageKind::Null)
+    }
 }
 
 /// One virtual NIC of a guest.
@@ -307,6 +353,10 @@ pub(crate) struct Package {
     pub tkit_dir: Option<String>,
     /// `tkit/vtn/vtn/MAINTENANCE_FLAG yes`.
     pub maintenance_flag: bool,
+    /// A legacy package's control script (`run_script`/`halt_script` of `cmviewcl -f line`);
+    /// `None` for modular packages.
+    #[serde(default)]
+    pub legacy_control_script: Option<String>,
 }
 
 /// Something that happens by itself at a given virtual time.

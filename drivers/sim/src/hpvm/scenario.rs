@@ -17,6 +17,7 @@
 //! sg_release = "A.11.18"               # Serviceguard release of every node (A.11.20)
 //! nodes = ["node1", "node2", "node3"]  # the VM hosts of the cluster
 //! not_installed = { node1 = ["SG-IVS-Toolkit"] }   # products swlist does not list there
+//! missing_vswitches = { node2 = ["myswitch"] }     # hpvmmigrate to node2 fails its vswitch validation
 //!
 //! [hpvm.guests.slvm1]                  # a guest, by VM name
 //! storage = [["file", "/var/opt/hpvm/nfs/slvm1.img"]]   # kind, device
@@ -105,6 +106,10 @@ pub(crate) struct HpvmSpec {
     /// Products not installed, by host (`swlist` answers "not found" for them).
     #[serde(default)]
     pub not_installed: BTreeMap<String, Vec<String>>,
+    /// vswitches not configured, by host (`hpvmmigrate` to it: "Target VM Host error -
+    /// vswitch validation failed.").
+    #[serde(default)]
+    pub missing_vswitches: BTreeMap<String, Vec<String>>,
 }
 
 /// `[hpvm.guests.<vm>]`.

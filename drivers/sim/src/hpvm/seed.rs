@@ -841,7 +841,8 @@ fn guests_from(
             Some(d) => (
                 d.disks
                     .iter()
-                    .map(|(k, dev)| {
+                    .map(|r| {
+                        let (k, dev) = (&r.kind, &r.device);
                         let kind = match k.as_str() {
                             "disk" => Some(StorageKind::Disk),
                             "lv" => Some(StorageKind::Lv),
@@ -850,8 +851,10 @@ fn guests_from(
                             _ => None,
                         };
                         kind.map(|kind| Storage {
-                            kind,
-                            device: dev.clone(),
+                            guest_device: r.guest_device.clone(),
+                            adaptor: r.adaptor.clone(),
+                            address: Some(r.address),
+                            ..Storage::disk(kind, dev.clone())
                         })
                         .ok_or_else(|| {
                             format!("guest {vm} has a backing store of kind {k:?}, which the copy cannot represent")
@@ -877,10 +880,7 @@ fn guests_from(
                 gaps.add(None, "hpvmstatus", &["-P", vm], &why);
                 gaps.migration_from(None, vm, &why);
                 gaps.add(None, "cmdeployvpkg", &["-Q", "-P", vm], &why);
-                let unknown = Storage {
-                    kind: StorageKind::Null,
-                    device: String::new(),
-                };
+                let unknown = Storage::disk(StorageKind::Null, String::new());
                 (
                     Ok(vec![unknown; f.devs.unwrap_or(0)]),
                     vec![
@@ -1007,6 +1007,8 @@ pub(crate) fn seed(
         products: Vec::new(),
         vgs: BTreeMap::new(),
         mounts: Vec::new(),
+        missing_vswitches: Vec::new(),
+        heartbeat_ip: None,
     };
     let cluster = match &view {
         Some((at, v)) => {
@@ -1017,7 +1019,9 @@ pub(crate) fn seed(
                 ));
             }
             for n in &v.nodes {
-                nodes.push(new_node(&n.name, node_state(n)?));
+                let mut node = new_node(&n.name, node_state(n)?);
+                node.heartbeat_ip = n.heartbeat_ip.clone();
+                nodes.push(node);
             }
             if let Some(h) = vm_hosts
                 .iter()
@@ -1176,6 +1180,7 @@ pub(crate) fn seed(
                     .as_ref()
                     .map(|c| c.log_file(name))
                     .unwrap_or_else(|| conf::resolve_log("", name)),
+                legacy_control_script: pv.run_script.clone(),
                 tkit_dir: conf
                     .as_ref()
                     .and_then(|c| c.get("tkit/vtn/vtn/TKIT_DIR"))

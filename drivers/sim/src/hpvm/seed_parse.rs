@@ -28,6 +28,8 @@ pub(crate) struct NodeLine {
     pub status: String,
     /// `state` (`running`, `halted`, …).
     pub state: String,
+    /// The first `interface:<lan>|ip_address:<ip>` seen: its heartbeat address.
+    pub heartbeat_ip: Option<String>,
 }
 
 /// A package service.
@@ -71,6 +73,8 @@ pub(crate) struct PackageLine {
     pub failover_policy: Option<String>,
     /// `failback_policy`.
     pub failback_policy: Option<String>,
+    /// `run_script`: a legacy package's control script.
+    pub run_script: Option<String>,
     /// Services in output order.
     pub services: Vec<ServiceLine>,
     /// Node list in output order.
@@ -144,12 +148,26 @@ pub(crate) fn cmviewcl_line(text: &str) -> Result<ClusterLine, String> {
                         "owner" => p.owner = Some(value),
                         "failover_policy" => p.failover_policy = Some(value),
                         "failback_policy" => p.failback_policy = Some(value),
+                        "run_script" if !value.is_empty() => p.run_script = Some(value),
                         _ => {}
                     }
                 }
                 Some(_) => {}
                 None => return Err(format!("line {n}: {obj:?} is not kind:name")),
             },
+            [obj, sub, addr, "name"]
+                if obj.starts_with("node:")
+                    && sub.starts_with("interface:")
+                    && addr.starts_with("ip_address:") =>
+            {
+                if let Some((_, name)) = object(obj) {
+                    let node = entry(&mut c.nodes, &name, |x: &NodeLine| &x.name);
+                    node.name = name;
+                    if node.heartbeat_ip.is_none() && !value.is_empty() {
+                        node.heartbeat_ip = Some(value);
+                    }
+                }
+            }
             [obj, sub, key] => {
                 let (Some((kind, name)), Some((skind, sname))) = (object(obj), object(sub)) else {
                     return Err(format!("line {n}: {path:?} is not kind:name|kind:name|key"));
@@ -270,23 +288,29 @@ fn tables(text: &str) -> Result<BTreeMap<String, Table<'_>>, String> {
     let mut out = BTreeMap::new();
     let mut i = 0;
     while i < all.len() {
-        let (n, l) = all[i];
+        let (_, l) = all[i];
         let t = l.trim();
         if let Some(name) = t.strip_prefix('[').and_then(|x| x.strip_suffix(']')) {
             let mut headers = Vec::new();
             let mut j = i + 1;
             let spans = loop {
                 let Some((_, h)) = all.get(j) else {
-                    return Err(format!("line {n}: section [{name}] has no ==== rule"));
+                    break None;
                 };
                 if let Some(s) = rule_spans(h) {
-                    break s;
+                    break Some(s);
                 }
                 if h.trim().is_empty() || h.trim().starts_with('[') {
-                    return Err(format!("line {n}: section [{name}] has no ==== rule"));
+                    // `Label : value` sections (`[Authorized Administrators]`) have no
+                    // table; a missing table the caller needs is reported by the caller.
+                    break None;
                 }
                 headers.push(*h);
                 j += 1;
+            };
+            let Some(spans) = spans else {
+                i = j;
+                continue;
             };
             let columns = header_names(&headers, &spans);
             let mut rows = Vec::new();
@@ -381,8 +405,20 @@ pub(crate) fn hpvmstatus(text: &str) -> Result<Vec<VmRow>, String> {
         .collect()
 }
 
-/// One virtual disk of `hpvmstatus -P`: (storage kind word, physical device).
-pub(crate) type DiskRow = (String, String);
+/// One storage row of `hpvmstatus -P` (`disk`, `dvd`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DiskRow {
+    /// Guest device type (`disk`, `dvd`).
+    pub guest_device: String,
+    /// Adaptor (`scsi`, `avio_stor`).
+    pub adaptor: String,
+    /// Bus, device, function, target, LUN.
+    pub address: [u32; 5],
+    /// Storage kind word (`disk`, `lv`, `file`, `null`).
+    pub kind: String,
+    /// Physical device or file.
+    pub device: String,
+}
 
 /// One virtual NIC of `hpvmstatus -P`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -422,7 +458,23 @@ pub(crate) fn hpvmstatus_p(text: &str) -> Result<VmDetails, String> {
             det.rows.len()
         ));
     };
-    let row = vm_row(&det.columns, *n, l)?;
+    let mut row = vm_row(&det.columns, *n, l)?;
+    // CPUs and memory of real outputs' own sections (the summary's columns otherwise).
+    if let Some((n, l)) = t.get("Virtual CPU Details").and_then(|c| c.rows.first()) {
+        let w = l.split_whitespace().next().unwrap_or("");
+        row.vcpus = Some(
+            w.parse()
+                .map_err(|_| format!("line {n}: #vCPUs {w:?} is not a number"))?,
+        );
+    }
+    if let Some((_, l)) = t.get("Memory Details").and_then(|c| c.rows.first()) {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        row.memory = match w.as_slice() {
+            [v, u, ..] if u.chars().all(|c| c.is_ascii_alphabetic()) => Some(format!("{v} {u}")),
+            [v, ..] => Some(v.to_string()),
+            [] => None,
+        };
+    }
     let mut disks = Vec::new();
     if let Some(st) = t.get("Storage Interface Details") {
         for (n, l) in &st.rows {
@@ -430,7 +482,19 @@ pub(crate) fn hpvmstatus_p(text: &str) -> Result<VmDetails, String> {
             if w.len() != 9 {
                 return Err(format!("line {n}: a storage row has 9 columns: {l:?}"));
             }
-            disks.push((w[7].to_string(), w[8].to_string()));
+            let mut address = [0u32; 5];
+            for (k, a) in address.iter_mut().enumerate() {
+                *a = w[2 + k]
+                    .parse()
+                    .map_err(|_| format!("line {n}: {:?} is not a number: {l:?}", w[2 + k]))?;
+            }
+            disks.push(DiskRow {
+                guest_device: w[0].to_string(),
+                adaptor: w[1].to_string(),
+                address,
+                kind: w[7].to_string(),
+                device: w[8].to_string(),
+            });
         }
     }
     let mut nics = Vec::new();
@@ -451,6 +515,11 @@ pub(crate) fn hpvmstatus_p(text: &str) -> Result<VmDetails, String> {
                 mac: w[7].to_string(),
             });
         }
+    }
+    if row.vcpus.is_some() {
+        // What the summary's #Devs and #Nets count.
+        row.devs = Some(disks.len());
+        row.nets = Some(nics.len());
     }
     Ok(VmDetails { row, disks, nics })
 }
@@ -886,7 +955,13 @@ mod tests {
         assert_eq!(d.row.state, "On (OS)");
         assert_eq!(
             d.disks,
-            vec![("disk".to_string(), "/dev/rdisk/disk109".to_string())]
+            vec![DiskRow {
+                guest_device: "disk".into(),
+                adaptor: "scsi".into(),
+                address: [0, 2, 0, 2, 0],
+                kind: "disk".into(),
+                device: "/dev/rdisk/disk109".into()
+            }]
         );
         assert_eq!(d.nics[1].vswitch, "myswitch");
         assert_eq!(d.nics[1].bdf, (0, 1, 0));

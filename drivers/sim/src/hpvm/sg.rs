@@ -119,14 +119,29 @@ impl HpvmState {
     }
 }
 
+/// Whether package `pkg` is up with every service up.
+fn healthy(pkg: &Package) -> bool {
+    pkg.up && pkg.services.iter().all(|sv| sv.up)
+}
+
+/// `cmviewcl -v -f line` as real clusters print it: besides the keys the driver reads,
+/// `summary=degraded` (a node down, a package down or one of its services down), each node's `interface:`
+/// lines (a heartbeat LAN with its address nested as `ip_address:`, a standby LAN), the
+/// packages' script timeouts and log file (`run_script`/`halt_script` paths for a legacy
+/// package), and one `group:…|member:…` block naming the members of the cluster.
 fn line_format(st: &HpvmState, pkgs: &[&Package]) -> String {
     let mut s = String::new();
     let all_up = st.nodes.iter().all(|n| n.state == NodeState::Running);
+    let all_healthy = st.packages.iter().all(healthy);
     s.push_str(&format!("name={}\n", st.cluster));
     s.push_str("status=up\n");
     s.push_str(&format!(
         "summary={}\n",
-        if all_up { "ok" } else { "warning" }
+        if all_up && all_healthy {
+            "ok"
+        } else {
+            "degraded"
+        }
     ));
     for n in &st.nodes {
         let (status, state) = match n.state {
@@ -141,6 +156,22 @@ fn line_format(st: &HpvmState, pkgs: &[&Package]) -> String {
             "{p}summary={}\n",
             if status == "up" { "ok" } else { "down" }
         ));
+        let lan_status = if status == "up" { "up" } else { "unknown" };
+        let q = format!("{p}interface:lan0|");
+        s.push_str(&format!("{q}name=lan0\n"));
+        s.push_str(&format!("{q}status={lan_status}\n"));
+        s.push_str(&format!("{q}type=primary\n"));
+        s.push_str(&format!("{q}heartbeat=true\n"));
+        s.push_str(&format!("{q}ppa=0\n"));
+        if let Some(ip) = &n.heartbeat_ip {
+            s.push_str(&format!("{q}ip_address:{ip}|name={ip}\n"));
+        }
+        let q = format!("{p}interface:lan1|");
+        s.push_str(&format!("{q}name=lan1\n"));
+        s.push_str(&format!("{q}status={lan_status}\n"));
+        s.push_str(&format!("{q}type=standby\n"));
+        s.push_str(&format!("{q}heartbeat=false\n"));
+        s.push_str(&format!("{q}ppa=1\n"));
     }
     for pkg in pkgs {
         let p = format!("package:{}|", pkg.name);
@@ -154,13 +185,12 @@ fn line_format(st: &HpvmState, pkgs: &[&Package]) -> String {
             "{p}state={}\n",
             if pkg.up { "running" } else { "halted" }
         ));
-        let healthy = pkg.up && pkg.services.iter().all(|sv| sv.up);
         s.push_str(&format!(
             "{p}summary={}\n",
-            if healthy {
+            if healthy(pkg) {
                 "ok"
             } else if pkg.up {
-                "warning"
+                "degraded"
             } else {
                 "down"
             }
@@ -171,6 +201,13 @@ fn line_format(st: &HpvmState, pkgs: &[&Package]) -> String {
         }
         s.push_str(&format!("{p}failover_policy={}\n", pkg.failover_policy));
         s.push_str(&format!("{p}failback_policy={}\n", pkg.failback_policy));
+        if let Some(script) = &pkg.legacy_control_script {
+            s.push_str(&format!("{p}run_script={script}\n"));
+            s.push_str(&format!("{p}halt_script={script}\n"));
+        }
+        s.push_str(&format!("{p}run_script_timeout=no_timeout\n"));
+        s.push_str(&format!("{p}halt_script_timeout=no_timeout\n"));
+        s.push_str(&format!("{p}script_log_file={}\n", pkg.log_file));
         for sv in &pkg.services {
             let q = format!("{p}service:{}|", sv.name);
             s.push_str(&format!("{q}name={}\n", sv.name));
@@ -194,6 +231,16 @@ fn line_format(st: &HpvmState, pkgs: &[&Package]) -> String {
                 if i == 0 { "primary" } else { "alternate" }
             ));
         }
+    }
+    let g = format!("group:{}_members|", st.cluster);
+    s.push_str(&format!("{g}name={}_members\n", st.cluster));
+    for n in &st.nodes {
+        s.push_str(&format!("{g}member:{}|name={}\n", n.name, n.name));
+        s.push_str(&format!(
+            "{g}member:{}|status={}\n",
+            n.name,
+            node_status(st, &n.name)
+        ));
     }
     s
 }
@@ -846,6 +893,7 @@ pub(crate) fn apply(st: &mut HpvmState, w: &mut World, c: Checked) {
                 log_file: c.log_file,
                 tkit_dir: c.tkit_dir,
                 maintenance_flag: c.maintenance_flag,
+                legacy_control_script: None,
             });
         }
         Some(p) => {

@@ -150,6 +150,20 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             }
         }
     }
+    for (host, switches) in &h.missing_vswitches {
+        if !node_names.contains(host) {
+            return Err(format!(
+                "[hpvm] missing_vswitches: {host} is not a node of the site"
+            ));
+        }
+        for v in switches {
+            if v != "localnet" && v != "myswitch" {
+                return Err(format!(
+                    "[hpvm] missing_vswitches: {host}: no guest uses vswitch {v} (use localnet or myswitch)"
+                ));
+            }
+        }
+    }
     let sg_release = h.sg_release.clone().unwrap_or_else(|| "A.11.20".into());
     let mut nodes = Vec::new();
     for n in &node_names {
@@ -187,6 +201,8 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
                 ("/var".into(), "/dev/vg00/lvol8".into(), "vxfs".into()),
                 ("/opt".into(), "/dev/vg00/lvol6".into(), "vxfs".into()),
             ],
+            missing_vswitches: h.missing_vswitches.get(n).cloned().unwrap_or_default(),
+            heartbeat_ip: Some(node_address(n)),
         });
     }
 
@@ -198,10 +214,17 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             os_type: "HPUX".into(),
             vcpus: 1,
             memory: "2 GB".into(),
-            storage: vec![Storage {
-                kind: StorageKind::Disk,
-                device: "/dev/rdisk/disk109".into(),
-            }],
+            // The manual's transcript's disk, and an empty DVD drive on an AVIO adaptor as
+            // real hosts show (`null` with the drive's device file: no medium).
+            storage: vec![
+                Storage::disk(StorageKind::Disk, "/dev/rdisk/disk109"),
+                Storage {
+                    guest_device: "dvd".into(),
+                    adaptor: "avio_stor".into(),
+                    address: Some([0, 1, 0, 1, 0]),
+                    ..Storage::disk(StorageKind::Null, "/dev/rdisk/disk200")
+                },
+            ],
             nics: vec![
                 Nic {
                     vswitch: "localnet".into(),
@@ -234,8 +257,9 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             vcpus: 1,
             memory: "2 GB".into(),
             storage: vec![Storage {
-                kind: StorageKind::Lv,
-                device: "/dev/vg_slvm2/rlvol1".into(),
+                adaptor: "avio_stor".into(),
+                address: Some([0, 1, 0, 0, 0]),
+                ..Storage::disk(StorageKind::Lv, "/dev/vg_slvm2/rlvol1")
             }],
             nics: vec![Nic {
                 vswitch: "localnet".into(),
@@ -272,10 +296,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
                             ))
                         }
                     };
-                    Ok(Storage {
-                        kind,
-                        device: d.clone(),
-                    })
+                    Ok(Storage::disk(kind, d.clone()))
                 })
                 .collect::<Result<_, String>>()?;
         }
@@ -373,6 +394,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
         log_file: "/var/adm/cmcluster/log/slvm1.log".into(),
         tkit_dir: (kind == PackageKind::Toolkit).then(|| "/etc/cmcluster/slvm1".to_string()),
         maintenance_flag: kind == PackageKind::Toolkit,
+        legacy_control_script: None,
     };
 
     // ----- files ---------------------------------------------------------------------

@@ -91,7 +91,10 @@ fn unknown_guest(vm: &str) -> Output {
     fail(1, format!("hpvmstatus: Unable to find the guest '{vm}'.\n"))
 }
 
-/// The `[Virtual Machine Details]`, storage and network tables of guest `g` on `host`.
+/// `hpvmstatus -P` of guest `g` on `host`, in the section order of real hosts'
+/// output: `[Virtual Machine Details]`, `[Authorized Administrators]` (`Label : value`
+/// lines, no table), `[Virtual CPU Details]`, `[Memory Details]` (a two-line header), the
+/// storage and network tables, and `[Misc Interface Details]` (the console).
 pub(crate) fn details(st: &HpvmState, g: usize, host: &str) -> String {
     let guest = &st.guests[g];
     let mut s = String::from("[Virtual Machine Details]\n");
@@ -104,20 +107,37 @@ pub(crate) fn details(st: &HpvmState, g: usize, host: &str) -> String {
         guest.os_type,
         state_word(st, g, host)
     ));
+    s.push_str("\n[Authorized Administrators]\n");
+    for label in ["Oper Groups", "Admin Groups", "Oper Users", "Admin Users"] {
+        s.push_str(&format!("{label:<24}:\n"));
+    }
+    s.push_str("\n[Virtual CPU Details]\n");
+    s.push_str("#vCPUs Entitlement Maximum\n");
+    s.push_str("====== =========== =======\n");
+    s.push_str(&format!(
+        "{:>6} {:>11} {:>7}\n",
+        guest.vcpus, "10.0%", "100.0%"
+    ));
+    s.push_str("\n[Memory Details]\n");
+    s.push_str("Total    Reserved\n");
+    s.push_str("Memory   Memory\n");
+    s.push_str("=======  ========\n");
+    s.push_str(&format!("{:>7}  {:>8}\n", guest.memory, "64 MB"));
     s.push_str("\n[Storage Interface Details]\n");
     s.push_str("Guest                                 Physical\n");
     s.push_str("Device  Adaptor    Bus Dev Ftn Tgt Lun Storage   Device\n");
     s.push_str("======= ========== === === === === === ========= =========================\n");
     for (i, d) in guest.storage.iter().enumerate() {
+        let [bus, dev, ftn, tgt, lun] = d.address.unwrap_or([0, 2, 0, 2 + i as u32, 0]);
         s.push_str(&format!(
             "{:<7} {:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:<9} {}\n",
-            "disk",
-            "scsi",
-            0,
-            2,
-            0,
-            2 + i,
-            0,
+            d.guest_device,
+            d.adaptor,
+            bus,
+            dev,
+            ftn,
+            tgt,
+            lun,
             d.kind.word(),
             d.device
         ));
@@ -131,6 +151,14 @@ pub(crate) fn details(st: &HpvmState, g: usize, host: &str) -> String {
             "vswitch", "lan", n.vswitch, n.port, n.bus, n.dev, n.ftn, n.mac
         ));
     }
+    s.push_str("\n[Misc Interface Details]\n");
+    s.push_str("Guest                                 Physical\n");
+    s.push_str("Device  Adaptor    Bus Dev Ftn Tgt Lun Storage   Device\n");
+    s.push_str("======= ========== === === === === === ========= =========================\n");
+    s.push_str(&format!(
+        "{:<7} {:<10} {:19} {:<9} {}\n",
+        "serial", "com1", "", "tty", "console"
+    ));
     s
 }
 
@@ -207,7 +235,7 @@ pub(crate) fn migration_refusal(
             ));
         }
     }
-    for d in &guest.storage {
+    for d in guest.storage.iter().filter(|d| d.is_backing_store()) {
         let allowed = match d.kind {
             StorageKind::Disk => true,
             StorageKind::Lv => {
@@ -232,6 +260,26 @@ pub(crate) fn migration_refusal(
                 d.kind.word()
             ));
         }
+    }
+    // The target's own check, last (as the real command, after the source's): every vswitch
+    // of the guest must be configured there.
+    let missing: Vec<&str> = st
+        .node(target)
+        .map(|i| {
+            guest
+                .nics
+                .iter()
+                .map(|n| n.vswitch.as_str())
+                .filter(|v| st.nodes[i].missing_vswitches.iter().any(|m| m == v))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(v) = missing.first() {
+        return Some(format!(
+            "hpvmmigrate: ERROR ({target}): Remote message: vswitch {v} is not configured on this host.\n\
+             hpvmmigrate: ERROR ({target}): Remote message: Target VM Host error - vswitch validation failed.\n\
+             hpvmmigrate: Unable to migrate virtual machine {vm}.\n"
+        ));
     }
     None
 }
