@@ -92,6 +92,18 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/hpvm/cmappserver-unreachable.toml"),
     ),
     (
+        "hpvm/guest-fails-in-maintenance",
+        include_str!("../scenarios/hpvm/guest-fails-in-maintenance.toml"),
+    ),
+    (
+        "hpvm/guest-fails-no-failover",
+        include_str!("../scenarios/hpvm/guest-fails-no-failover.toml"),
+    ),
+    (
+        "hpvm/guest-fails-over",
+        include_str!("../scenarios/hpvm/guest-fails-over.toml"),
+    ),
+    (
         "hpvm/guest-not-running",
         include_str!("../scenarios/hpvm/guest-not-running.toml"),
     ),
@@ -142,6 +154,10 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "hpvm/toolkit-not-installed",
         include_str!("../scenarios/hpvm/toolkit-not-installed.toml"),
+    ),
+    (
+        "hpvm/two-toolkits-one-vswitch",
+        include_str!("../scenarios/hpvm/two-toolkits-one-vswitch.toml"),
     ),
 ];
 
