@@ -79,7 +79,11 @@ fn diagnose_reports_a_guest_failure_serviceguard_failed_over() {
         "no restart of a package that runs: {}",
         r.dump()
     );
-    assert!(out.contains("ok   guest slvm1 on the owner node2"), "{}", r.dump());
+    assert!(
+        out.contains("ok   guest slvm1 on the owner node2"),
+        "{}",
+        r.dump()
+    );
     assert!(r.changes().is_empty(), "read-only: {:?}", r.changes());
 }
 
@@ -167,7 +171,11 @@ fn diagnose_sees_a_running_package_whose_guest_is_off() {
     );
     assert_eq!(r.code, 3, "{}", r.dump());
     let out = r.all();
-    assert!(out.contains("FAIL guest slvm1 on the owner node1"), "{}", r.dump());
+    assert!(
+        out.contains("FAIL guest slvm1 on the owner node1"),
+        "{}",
+        r.dump()
+    );
     assert!(
         out.contains("package slvm1 is up on node1 but its guest is Off there"),
         "{}",
@@ -207,7 +215,8 @@ fn diagnose_explains_the_vswitch_warning_of_two_toolkits() {
     );
     assert_eq!(r.code, 3, "{}", r.dump());
     let out = r.all();
-    let warning = "Warning! IP Address mis-match : 192.0.2.31 found on interface lan0 expected lan1";
+    let warning =
+        "Warning! IP Address mis-match : 192.0.2.31 found on interface lan0 expected lan1";
     let stamp = stamp_of(&site, "node1", "/var/adm/syslog/syslog.log", warning);
     assert!(
         out.contains("FAIL two toolkits manage one vswitch"),
@@ -227,5 +236,9 @@ fn diagnose_explains_the_vswitch_warning_of_two_toolkits() {
     // The default site has no such line.
     let (r, _site) = run("hpvm/diagnose", None, &["package=slvm1"], &[]);
     assert_eq!(r.code, 0, "{}", r.dump());
-    assert!(r.all().contains("ok   two toolkits manage one vswitch"), "{}", r.dump());
+    assert!(
+        r.all().contains("ok   two toolkits manage one vswitch"),
+        "{}",
+        r.dump()
+    );
 }

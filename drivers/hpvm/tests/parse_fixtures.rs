@@ -886,7 +886,10 @@ fn log_scan_vswitch_warning_and_time_stamps() {
     assert_eq!(f[0].host.as_deref(), Some("node1"));
     assert_eq!(f[0].time.as_deref(), Some("Dec  5 09:14:03"));
     assert_eq!(f[0].line_no, 2);
-    assert!(f[0].kind.remedy(Some("slvm1")).contains("hpvm/convert-package"));
+    assert!(f[0]
+        .kind
+        .remedy(Some("slvm1"))
+        .contains("hpvm/convert-package"));
     assert!(f[0].kind.remedy_ja().contains("変換"));
 
     let f = log_scan::scan(&crlf("log-scan", "package_log.txt"));

@@ -359,7 +359,10 @@ const PKG_LOG: &str = "cat /var/adm/cmcluster/log/slvm1.log";
 fn guest_fails_over() {
     let s = site(Some("hpvm/guest-fails-over"));
     let log = ok(&s, "node1", PKG_LOG);
-    assert!(log.contains(&format!("Node \"node1\": {FAILURE_LINE}")), "{log}");
+    assert!(
+        log.contains(&format!("Node \"node1\": {FAILURE_LINE}")),
+        "{log}"
+    );
     assert_eq!(state_on(&s, "node1", "slvm1"), "Off (NR)");
     assert_eq!(state_on(&s, "node2", "slvm1"), "On (OS)");
     assert_eq!(key(&s, "package:slvm1|owner").as_deref(), Some("node2"));

@@ -10,8 +10,8 @@ use hascript_api::{validate_name, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
 use super::decide::{PackageRun, Presence};
-use super::migrate::SETTLE_DEADLINE;
 use super::diagnose::presence_words;
+use super::migrate::SETTLE_DEADLINE;
 use super::{after_change, members, node_up, ConfRead};
 use crate::appmon::AppMonitor;
 use crate::commands::{self as cmd, DeployArgs};
@@ -760,9 +760,9 @@ impl Inner {
             changed.join(", ")
         );
         self.refuse_unmonitored_guest(&vm, p, &left)?;
-        self.ctx.ui.info(&format!(
-            "{left}: the guest is monitored again"
-        ));
+        self.ctx
+            .ui
+            .info(&format!("{left}: the guest is monitored again"));
         Ok(json!({
             "package": vm, "host": conf.host, "hosts": changed, "maintenance": false,
             "changed": true, "file": file,

@@ -11,8 +11,9 @@ use super::fs::{self, SEED_MTIME_MS};
 use super::scenario::{self, KindSpec};
 use super::tkit::parse_appmon;
 use super::{
-    Event, Fault, Guest, HpvmState, MigrateFault, Nic, NodeState, Package, PackageKind, Product, Restart,
-    Service, Storage, StorageKind, VmHost, CMCLUSTER, MAINTENANCE_FILE, SYSLOG, TKIT_SCRIPTS,
+    Event, Fault, Guest, HpvmState, MigrateFault, Nic, NodeState, Package, PackageKind, Product,
+    Restart, Service, Storage, StorageKind, VmHost, CMCLUSTER, MAINTENANCE_FILE, SYSLOG,
+    TKIT_SCRIPTS,
 };
 use crate::timefmt::{self, START_MS};
 use crate::world::{HostOs, Meta, World, HOSTS_FILE};

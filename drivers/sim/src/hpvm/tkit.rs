@@ -7,9 +7,7 @@ use hascript_api::Output;
 
 use super::conf::{self, Conf, ServiceSpec};
 use super::vm::{self, Migrated};
-use super::{
-    fs, Event, HpvmState, PackageKind, CMCLUSTER, MAINTENANCE_FILE, MONITOR_INTERVAL_MS,
-};
+use super::{fs, Event, HpvmState, PackageKind, CMCLUSTER, MAINTENANCE_FILE, MONITOR_INTERVAL_MS};
 use crate::posix::ProcessIo;
 use crate::world::{Meta, World};
 
