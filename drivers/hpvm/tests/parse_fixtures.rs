@@ -867,3 +867,34 @@ fn every_kind_is_dispatched() {
     assert_eq!(e.line, 1);
     assert!(e.message.contains("legacy-format package"), "{e}");
 }
+
+/// Issue 13, defects 5 and 7: the vswitch warning of two toolkits (§1) is recognised with
+/// its fields, and every finding carries its line's time stamp.
+#[test]
+fn log_scan_vswitch_warning_and_time_stamps() {
+    let f = log_scan::scan(&fx("log-scan", "vswitch_syslog.txt"));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        f[0].kind,
+        FindingKind::VswitchIpMismatch {
+            ip: "192.0.2.31".into(),
+            found_on: "lan0".into(),
+            expected: "lan1".into(),
+        }
+    );
+    assert_eq!(f[0].kind.code(), "vswitch_ip_mismatch");
+    assert_eq!(f[0].host.as_deref(), Some("node1"));
+    assert_eq!(f[0].time.as_deref(), Some("Dec  5 09:14:03"));
+    assert_eq!(f[0].line_no, 2);
+    assert!(f[0]
+        .kind
+        .remedy(Some("slvm1"))
+        .contains("hpvm/convert-package"));
+    assert!(f[0].kind.remedy_ja().contains("変換"));
+
+    let f = log_scan::scan(&crlf("log-scan", "package_log.txt"));
+    assert_eq!(f[2].time.as_deref(), Some("Jul 28 17:35:10"));
+    // A line without a stamp has none.
+    let f = log_scan::scan("Service monitor detected a failure in guest slvm1.\n");
+    assert_eq!(f[0].time, None);
+}

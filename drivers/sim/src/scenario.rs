@@ -92,6 +92,18 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/hpvm/cmappserver-unreachable.toml"),
     ),
     (
+        "hpvm/guest-fails-in-maintenance",
+        include_str!("../scenarios/hpvm/guest-fails-in-maintenance.toml"),
+    ),
+    (
+        "hpvm/guest-fails-no-failover",
+        include_str!("../scenarios/hpvm/guest-fails-no-failover.toml"),
+    ),
+    (
+        "hpvm/guest-fails-over",
+        include_str!("../scenarios/hpvm/guest-fails-over.toml"),
+    ),
+    (
         "hpvm/guest-not-running",
         include_str!("../scenarios/hpvm/guest-not-running.toml"),
     ),
@@ -146,6 +158,10 @@ const SHIPPED: &[(&str, &str)] = &[
     (
         "hpvm/vswitch-missing-on-target",
         include_str!("../scenarios/hpvm/vswitch-missing-on-target.toml"),
+    ),
+    (
+        "hpvm/two-toolkits-one-vswitch",
+        include_str!("../scenarios/hpvm/two-toolkits-one-vswitch.toml"),
     ),
 ];
 

@@ -9,6 +9,9 @@ const ALL: &[&str] = &[
     "hpvm/app-monitor-fails",
     "hpvm/appmon-on-serviceguard-a11-19",
     "hpvm/cmappserver-unreachable",
+    "hpvm/guest-fails-in-maintenance",
+    "hpvm/guest-fails-no-failover",
+    "hpvm/guest-fails-over",
     "hpvm/guest-not-running",
     "hpvm/hpvmmigrate-fails",
     "hpvm/maintenance-left-on",
@@ -23,6 +26,7 @@ const ALL: &[&str] = &[
     "hpvm/three-node-package",
     "hpvm/toolkit-not-installed",
     "hpvm/vswitch-missing-on-target",
+    "hpvm/two-toolkits-one-vswitch",
 ];
 
 fn key(s: &SimSite, key: &str) -> Option<String> {
@@ -372,4 +376,84 @@ fn vswitch_missing_on_target() {
     // slvm2 is on localnet only: node2 accepts it.
     let o = run(&s, "node1", "hpvmmigrate -s -o -P slvm2 -h node2");
     assert_eq!(o.code(), 0, "{}", o.stderr);
+const FAILURE_LINE: &str = "Service monitor detected a failure in guest slvm1.";
+const PKG_LOG: &str = "cat /var/adm/cmcluster/log/slvm1.log";
+
+#[test]
+fn guest_fails_over() {
+    let s = site(Some("hpvm/guest-fails-over"));
+    let log = ok(&s, "node1", PKG_LOG);
+    assert!(
+        log.contains(&format!("Node \"node1\": {FAILURE_LINE}")),
+        "{log}"
+    );
+    assert_eq!(state_on(&s, "node1", "slvm1"), "Off (NR)");
+    assert_eq!(state_on(&s, "node2", "slvm1"), "On (OS)");
+    assert_eq!(key(&s, "package:slvm1|owner").as_deref(), Some("node2"));
+    assert_eq!(key(&s, "package:slvm1|status").as_deref(), Some("up"));
+    let view = ok(&s, "node1", "cmviewcl -v -f line");
+    assert!(
+        view.contains("package:slvm1|node:node1|switching=disabled"),
+        "{view}"
+    );
+    assert!(
+        view.contains("package:slvm1|node:node2|switching=enabled"),
+        "{view}"
+    );
+    assert!(
+        ok(&s, "node2", PKG_LOG).contains("Virtual machine slvm1 started"),
+        "the guest was started on node2"
+    );
+}
+
+#[test]
+fn guest_fails_no_failover() {
+    let s = site(Some("hpvm/guest-fails-no-failover"));
+    let log = ok(&s, "node1", PKG_LOG);
+    assert!(log.contains(FAILURE_LINE), "{log}");
+    assert!(log.contains("Package halt completed."), "{log}");
+    assert_eq!(key(&s, "package:slvm1|status").as_deref(), Some("down"));
+    assert_eq!(state_on(&s, "node1", "slvm1"), "Off");
+    // node1's node switching was disabled by the failure; the manual's remedy, restart the
+    // package, works on node2 (or on node1 once re-enabled).
+    let view = ok(&s, "node1", "cmviewcl -v -f line");
+    assert!(
+        view.contains("package:slvm1|node:node1|switching=disabled"),
+        "{view}"
+    );
+    ok(&s, "node1", "cmrunpkg -n node2 slvm1");
+    assert_eq!(key(&s, "package:slvm1|status").as_deref(), Some("up"));
+    assert_eq!(state_on(&s, "node2", "slvm1"), "On (OS)");
+}
+
+#[test]
+fn guest_fails_in_maintenance() {
+    let s = site(Some("hpvm/guest-fails-in-maintenance"));
+    assert!(!ok(&s, "node1", PKG_LOG).contains(FAILURE_LINE));
+    assert_eq!(key(&s, "package:slvm1|status").as_deref(), Some("up"));
+    assert_eq!(state_on(&s, "node1", "slvm1"), "Off");
+    // Out of maintenance, the monitor looks at its next interval and fails it over.
+    ok(
+        &s,
+        "node1",
+        "/etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -m 0 -P slvm1",
+    );
+    assert_eq!(key(&s, "package:slvm1|owner").as_deref(), Some("node1"));
+    sleep(&s, 31);
+    assert!(ok(&s, "node1", PKG_LOG).contains(FAILURE_LINE));
+    assert_eq!(key(&s, "package:slvm1|owner").as_deref(), Some("node2"));
+    assert_eq!(state_on(&s, "node2", "slvm1"), "On (OS)");
+}
+
+#[test]
+fn two_toolkits_one_vswitch() {
+    let s = site(Some("hpvm/two-toolkits-one-vswitch"));
+    let log = ok(&s, "node1", "cat /var/adm/syslog/syslog.log");
+    assert!(
+        log.contains("node1 vswitchmon[3188]: Warning! IP Address mis-match : 192.0.2.31 found on interface lan0 expected lan1"),
+        "{log}"
+    );
+    // Without an old-toolkit package only the new toolkit's script runs: no warning.
+    let s = site(Some("hpvm/guest-fails-over"));
+    assert!(!ok(&s, "node1", "cat /var/adm/syslog/syslog.log").contains("mis-match"));
 }

@@ -17,7 +17,13 @@
 //!   [`FindingKind::MonitoringDisabled`];
 //! - `Service monitor detected a failure in guest <vm>.`: [`FindingKind::GuestFailure`];
 //! - `Incorrect permissions for <dir> (<mode>). … on node <host>.`:
-//!   [`FindingKind::IncorrectPermissions`].
+//!   [`FindingKind::IncorrectPermissions`];
+//! - `Warning! IP Address mis-match : <ip> found on interface <lan> expected <lan>` (§1: the
+//!   old and the new toolkit's vswitch scripts both manage one vswitch):
+//!   [`FindingKind::VswitchIpMismatch`].
+//!
+//! Each finding carries the line's time stamp (`Mon dd hh:mm:ss`, as syslog and the package
+//! log write it) when the line starts with one.
 
 use std::collections::HashMap;
 
@@ -54,6 +60,16 @@ pub enum FindingKind {
         /// The node named by the message.
         node: String,
     },
+    /// Two toolkits' vswitch scripts manage one vswitch: after a LAN switch, the one that
+    /// did not reconfigure it logs this and accepts the other's configuration.
+    VswitchIpMismatch {
+        /// The address.
+        ip: String,
+        /// The interface it was found on (`<from_lan_id>`).
+        found_on: String,
+        /// The interface the script expected (`<to_lan_id>`).
+        expected: String,
+    },
 }
 
 impl FindingKind {
@@ -65,6 +81,7 @@ impl FindingKind {
             FindingKind::MonitoringDisabled => "monitoring_disabled",
             FindingKind::GuestFailure { .. } => "guest_failure",
             FindingKind::IncorrectPermissions { .. } => "incorrect_permissions",
+            FindingKind::VswitchIpMismatch { .. } => "vswitch_ip_mismatch",
         }
     }
 
@@ -82,6 +99,9 @@ impl FindingKind {
             }
             FindingKind::IncorrectPermissions { .. } => {
                 "cmdeployvpkg created the package directory without sufficient permissions"
+            }
+            FindingKind::VswitchIpMismatch { .. } => {
+                "the Integrity VM toolkit's and the SG IVS toolkit's vswitch scripts (vswitchmon, vswitchmgr) both manage this vswitch: on a LAN switch one reconfigured it, the other logged this warning and accepted that configuration"
             }
         }
     }
@@ -102,6 +122,9 @@ impl FindingKind {
             FindingKind::IncorrectPermissions { path, .. } => {
                 format!("run `chmod go-w {path}` on each cluster member")
             }
+            FindingKind::VswitchIpMismatch { .. } => {
+                "convert the old (Integrity VM toolkit) packages to SG IVS toolkit packages (hpvm/convert-package), so that one toolkit manages the vswitch; the warning itself needs no action (the script that logged it accepted the other's configuration)".to_string()
+            }
         }
     }
 
@@ -120,6 +143,9 @@ impl FindingKind {
             FindingKind::IncorrectPermissions { .. } => {
                 "chmod コマンドを使用して、各クラスターメンバーのパッケージディレクトリにパーミッションを与えてください。"
             }
+            FindingKind::VswitchIpMismatch { .. } => {
+                "古いパッケージを新しいパッケージに変換することをお勧めします。"
+            }
         }
     }
 }
@@ -133,6 +159,8 @@ pub struct Finding {
     /// The host that logged it: `Node "X"` of a package-log line, or the host field of a
     /// syslog line.
     pub host: Option<String>,
+    /// The line's time stamp (`Jul 28 17:26:06`), when it starts with one.
+    pub time: Option<String>,
     /// 1-based line number in the scanned text.
     pub line_no: usize,
     /// The line (CR removed).
@@ -166,6 +194,38 @@ fn host_of(line: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The `Mon dd hh:mm:ss` stamp a syslog or package-log line starts with.
+fn stamp_of(line: &str) -> Option<String> {
+    let mut w = line.split_whitespace();
+    let (mon, day, time) = (w.next()?, w.next()?, w.next()?);
+    let month_ok = mon.len() == 3 && mon.chars().all(|c| c.is_ascii_alphabetic());
+    let day_ok = day.parse::<u8>().is_ok_and(|d| (1..=31).contains(&d));
+    let time_ok = time.len() == 8
+        && time
+            .split(':')
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_digit()))
+        && time.matches(':').count() == 2;
+    (month_ok && day_ok && time_ok).then(|| format!("{mon} {day:>2} {time}"))
+}
+
+/// `IP Address mis-match : <ip> found on interface <lan> expected <lan>`.
+fn ip_mismatch(line: &str) -> Option<FindingKind> {
+    let i = line.find("IP Address mis-match")?;
+    let rest = line[i + "IP Address mis-match".len()..].trim_start();
+    let rest = rest.strip_prefix(':').unwrap_or(rest);
+    let w: Vec<&str> = rest.split_whitespace().collect();
+    match w.as_slice() {
+        [ip, "found", "on", "interface", found, "expected", expected, ..] => {
+            Some(FindingKind::VswitchIpMismatch {
+                ip: ip.to_string(),
+                found_on: found.to_string(),
+                expected: expected.trim_end_matches(['.', ',']).to_string(),
+            })
+        }
+        _ => None,
+    }
 }
 
 fn word_after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
@@ -204,6 +264,8 @@ pub fn scan(text: &str) -> Vec<Finding> {
             kind = Some(FindingKind::GuestFailure {
                 guest: g.to_string(),
             });
+        } else if let Some(k) = ip_mismatch(l) {
+            kind = Some(k);
         } else if let Some(p) = permission_problem(l) {
             kind = Some(FindingKind::IncorrectPermissions {
                 path: p.path,
@@ -215,6 +277,7 @@ pub fn scan(text: &str) -> Vec<Finding> {
             out.push(Finding {
                 kind,
                 host: host_of(l),
+                time: stamp_of(l),
                 line_no: n,
                 line: l.to_string(),
             });

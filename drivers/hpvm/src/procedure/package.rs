@@ -9,6 +9,8 @@ use hascript_api::objects::RecoveryOutcome;
 use hascript_api::{validate_name, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
+use super::observed::Presence;
+use super::diagnose::presence_words;
 use super::{after_change, members, node_up, ConfRead};
 use crate::appmon::AppMonitor;
 use crate::commands::{self as cmd, DeployArgs};
@@ -761,14 +763,61 @@ impl Inner {
         if !unknown.is_empty() {
             return Err(unread(&changed));
         }
-        self.ctx.ui.info(&format!(
-            "package {vm} left toolkit maintenance on {} (no {file} on any member now): the guest is monitored again",
+        let left = format!(
+            "package {vm} left toolkit maintenance on {} (no {file} on any member now)",
             changed.join(", ")
-        ));
+        );
+        self.refuse_unmonitored_guest(&vm, p, &left)?;
+        self.ctx
+            .ui
+            .info(&format!("{left}: the guest is monitored again"));
         Ok(json!({
             "package": vm, "host": conf.host, "hosts": changed, "maintenance": false,
             "changed": true, "file": file,
         }))
+    }
+
+    /// The read-back after leaving maintenance: "the guest is monitored again" holds only
+    /// when the package runs and its guest runs on its owner. A package up with its guest Off
+    /// there (it died or was stopped in maintenance), a package that stopped running meanwhile
+    /// (the monitor already failed it), or a state that cannot be read is `NeedsAttention`:
+    /// maintenance is off (the change is right and stays), but a person must look. `before`
+    /// is the package as read before the change; `left` says what was done.
+    fn refuse_unmonitored_guest(&self, vm: &str, before: &PackageView, left: &str) -> Result<()> {
+        let view = self.view().map_err(after_change)?;
+        let Some(now) = view.package(vm) else {
+            return Err(Error::needs_attention(format!(
+                "{left}, but package {vm} is no longer listed by cmviewcl"
+            )));
+        };
+        if !running(now) {
+            if running(before) {
+                return Err(Error::needs_attention(format!(
+                    "{left}, but package {vm} is {}/{} now (it was running): the toolkit's monitor or Serviceguard stopped it",
+                    now.status, now.state
+                ))
+                .with_remedy(format!(
+                    "read the package log ({}) and run hascript run hpvm/diagnose -p package={vm}; restart the package with hpvm/run-package once the cause is known",
+                    cmd::package_log(vm)?
+                )));
+            }
+            self.ctx.ui.info(&format!(
+                "package {vm} is {}/{}: its guest is monitored when the package starts",
+                now.status, now.state
+            ));
+            return Ok(());
+        }
+        match self.owner_guest(now).map_err(after_change)? {
+            Some((_, Presence::On)) | None => Ok(()),
+            Some((owner, presence)) => Err(Error::needs_attention(format!(
+                "{left}, but package {vm} is up on {owner} while its guest is {} there: the guest is NOT running, so it is not \"monitored again\"; the toolkit's monitor will detect the failure at its next interval (MONITOR_INTERVAL) and Serviceguard fails the package over, or halts it when no node can take it",
+                presence_words(&presence)
+            ))
+            .on_host(&owner)
+            .with_remedy(format!(
+                "watch the package (hascript run hpvm/diagnose -p package={vm}): when the monitor has acted, check the guest where Serviceguard started it, or, if Serviceguard did not fail the package over, restart it with hpvm/run-package"
+            ))),
+        }
     }
 
     /// The package file on the owner / first member; for a package not in the cluster yet,

@@ -54,6 +54,9 @@ pub(crate) const STOP_MS: u64 = 20_000;
 pub(crate) const MIGRATION_MS: u64 = 90_000;
 /// How long `cmappmgr` needs to see that its application died.
 pub(crate) const APP_DETECT_MS: u64 = 5_000;
+/// The toolkit's `MONITOR_INTERVAL` (default 30 s): how long its guest monitor takes to
+/// look again after maintenance mode is left.
+pub(crate) const MONITOR_INTERVAL_MS: u64 = 30_000;
 
 /// The state of a VM host as Serviceguard sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -383,6 +386,18 @@ pub(crate) enum Event {
         package: String,
         /// Service.
         service: String,
+    },
+    /// A guest goes Off on its VM host by itself, as a crash would (scenario
+    /// `guest_crash_seconds`).
+    GuestCrash {
+        /// Guest.
+        guest: String,
+    },
+    /// The toolkit's guest monitor of a package looks at its guest (after maintenance mode
+    /// was left).
+    GuestMonitor {
+        /// Package.
+        package: String,
     },
 }
 
@@ -743,7 +758,67 @@ impl HpvmState {
                 self.cmappmgr_unreachable_lines(w, &owner, &guest);
                 self.service_failed(w, &package, &service, 1);
             }
+            Event::GuestCrash { guest } => {
+                let Some(g) = self.guest(&guest) else { return };
+                if !self.guests[g].running {
+                    return;
+                }
+                let gone = std::mem::take(&mut self.guests[g].procs);
+                self.guests[g].running = false;
+                for proc in &gone {
+                    self.app_gone(w, proc);
+                }
+                // A VM package is named after its guest.
+                if let Some(p) = self.package(&guest) {
+                    self.guest_monitor(w, p);
+                }
+            }
+            Event::GuestMonitor { package } => {
+                if let Some(p) = self.package(&package) {
+                    self.guest_monitor(w, p);
+                }
+            }
         }
+    }
+
+    /// The toolkit's guest monitor of package `p` looks at its guest: when the package runs
+    /// but its guest does not, outside toolkit maintenance on the owner, it logs the manual's
+    /// `Service monitor detected a failure in guest <vm>.` and its service fails (restart
+    /// `none`: Serviceguard fails the package over, or halts it when no node can take it).
+    /// In maintenance it does nothing (B3: a VM failure does not fail the package over).
+    pub(crate) fn guest_monitor(&mut self, w: &mut World, p: usize) {
+        let pkg = &self.packages[p];
+        let Some(owner) = pkg.owner.clone().filter(|_| pkg.up) else {
+            return;
+        };
+        let name = pkg.name.clone();
+        let Some(g) = self.guest(&name) else { return };
+        if self.running_on(g) == Some(owner.as_str()) || self.in_maintenance(w, p, &owner) {
+            return;
+        }
+        let monitor = match pkg.kind {
+            PackageKind::Toolkit => pkg
+                .services
+                .iter()
+                .find(|s| s.up && s.cmd.contains("guest_monitor")),
+            PackageKind::OldToolkit => pkg
+                .services
+                .iter()
+                .find(|s| s.up && s.cmd.contains("hpvmsg_mon")),
+            PackageKind::Plain => None,
+        };
+        let Some(service) = monitor.map(|s| s.name.clone()) else {
+            return;
+        };
+        if pkg.kind == PackageKind::Toolkit {
+            self.pkg_log(
+                w,
+                p,
+                &owner,
+                &format!("Service monitor detected a failure in guest {name}."),
+            );
+        }
+        self.service_failed(w, &name, &service, 1);
     }
 
     /// A monitored process of a guest is gone: its `cmappmgr` notices shortly after.
@@ -954,7 +1029,8 @@ impl HpvmState {
             Event::AppExited { package, .. } | Event::CmappmgrTimeout { package, .. } => {
                 *package != name
             }
-            Event::AppDies { .. } => true,
+            Event::AppDies { .. } | Event::GuestCrash { .. } => true,
+            Event::GuestMonitor { package } => *package != name,
         });
     }
 

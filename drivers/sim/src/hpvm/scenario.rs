@@ -12,6 +12,8 @@
 //! app_failures = 3                     # a monitored application dies this many times …
 //! app_lifetime_seconds = 20            # … this long after each start
 //! cmappserver_unreachable = true       # port 5315 of the guests times out (errno:238)
+//! guest_crash_seconds = 0              # slvm1's guest goes Off this long after the site starts
+//! lan_switch = true                    # a LAN switch (lan0 → lan1) on slvm1's VM host
 //!
 //! [hpvm]
 //! sg_release = "A.11.18"               # Serviceguard release of every node (A.11.20)
@@ -84,6 +86,13 @@ pub(crate) struct FaultSpec {
     /// `cmappserver` unreachable.
     #[serde(default)]
     pub cmappserver_unreachable: bool,
+    /// slvm1's guest goes Off on its VM host (as a crash would) this many seconds after the
+    /// site starts (0: while the site is made, before any command).
+    pub guest_crash_seconds: Option<u64>,
+    /// A LAN switch on slvm1's VM host: the vswitch scripts log it in syslog (both
+    /// toolkits' scripts when an old-toolkit package is there).
+    #[serde(default)]
+    pub lan_switch: bool,
 }
 
 /// `[hpvm]`.

@@ -11,8 +11,9 @@ use super::fs::{self, SEED_MTIME_MS};
 use super::scenario::{self, KindSpec};
 use super::tkit::parse_appmon;
 use super::{
-    Fault, Guest, HpvmState, MigrateFault, Nic, NodeState, Package, PackageKind, Product, Restart,
-    Service, Storage, StorageKind, VmHost, CMCLUSTER, MAINTENANCE_FILE, SYSLOG, TKIT_SCRIPTS,
+    Event, Fault, Guest, HpvmState, MigrateFault, Nic, NodeState, Package, PackageKind, Product,
+    Restart, Service, Storage, StorageKind, VmHost, CMCLUSTER, MAINTENANCE_FILE, SYSLOG,
+    TKIT_SCRIPTS,
 };
 use crate::timefmt::{self, START_MS};
 use crate::world::{HostOs, Meta, World, HOSTS_FILE};
@@ -98,6 +99,28 @@ fn put(os: &mut HostOs, path: &str, content: String, perm: u32) {
 fn base_dirs(os: &mut HostOs) {
     for (d, perm) in [("/tmp", 0o1777), ("/var/tmp", 0o1777), ("/root", 0o700)] {
         os.meta.insert(d.to_string(), Meta::dir(perm, NODE_BOOT_MS));
+    }
+}
+
+/// A LAN switch (lan0 → lan1) on `host`: the SG IVS toolkit's `vswitchmgr` moves the
+/// vswitch; with an old-toolkit package there, the old toolkit's `vswitchmon` manages it too
+/// and logs the manual's warning, accepting the other's configuration (§1, the comparison of
+/// the two toolkits). The first line's wording is the simulator's own.
+fn lan_switch(w: &mut World, host: &str, old_toolkit: bool) {
+    let ip = node_address(host);
+    HpvmState::syslog(
+        w,
+        host,
+        "vswitchmgr[3120]",
+        "vswitch myswitch reconfigured: lan0 failed, now on lan1",
+    );
+    if old_toolkit {
+        HpvmState::syslog(
+            w,
+            host,
+            "vswitchmon[3188]",
+            &format!("Warning! IP Address mis-match : {ip} found on interface lan0 expected lan1"),
+        );
     }
 }
 
@@ -701,6 +724,25 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
         for s in 0..st.packages[0].services.len() {
             st.start_appmon(&mut world, 0, s);
         }
+    }
+    if sc.fault.lan_switch {
+        lan_switch(&mut world, &home, kind == PackageKind::OldToolkit);
+    }
+    if let Some(secs) = sc.fault.guest_crash_seconds {
+        if !st.guests[0].running {
+            return Err("[fault] guest_crash_seconds needs slvm1 running".into());
+        }
+        let at = world.now_ms.saturating_add(secs.saturating_mul(1000));
+        st.schedule(
+            at,
+            Event::GuestCrash {
+                guest: "slvm1".into(),
+            },
+        );
+        // A crash at once happens before the first command (it fails the package over or
+        // halts it, which moves the clock).
+        let now = world.now_ms;
+        st.settle(&mut world, now);
     }
     Ok((world, st))
 }

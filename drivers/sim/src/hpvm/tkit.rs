@@ -7,7 +7,7 @@ use hascript_api::Output;
 
 use super::conf::{self, Conf, ServiceSpec};
 use super::vm::{self, Migrated};
-use super::{fs, HpvmState, PackageKind, CMCLUSTER, MAINTENANCE_FILE};
+use super::{fs, Event, HpvmState, PackageKind, CMCLUSTER, MAINTENANCE_FILE, MONITOR_INTERVAL_MS};
 use crate::posix::ProcessIo;
 use crate::world::{Meta, World};
 
@@ -384,6 +384,17 @@ fn maintenance(st: &mut HpvmState, w: &mut World, host: &str, vm: &str, on: bool
     let word = if on { "enabled" } else { "disabled" };
     let text = format!("Maintenance mode {word} for package {vm}");
     st.pkg_log(w, p, host, &text);
+    // Out of maintenance on the node running the package, the guest monitor looks at the
+    // guest again at its next interval (a guest left Off fails the package then).
+    if !on && st.packages[p].up && st.packages[p].owner.as_deref() == Some(host) {
+        let at = w.now_ms.saturating_add(MONITOR_INTERVAL_MS);
+        st.schedule(
+            at,
+            Event::GuestMonitor {
+                package: vm.to_string(),
+            },
+        );
+    }
     ok(format!("{text}.\n"))
 }
 
