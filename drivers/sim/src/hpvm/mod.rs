@@ -126,6 +126,9 @@ pub(crate) struct Storage {
     pub kind: StorageKind,
     /// Physical device or file.
     pub device: String,
+    /// The `Guest Device` column (`tape`, `dvd`, `burner`, `changer`); `None` is `disk`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_device: Option<String>,
 }
 
 /// One virtual NIC of a guest.

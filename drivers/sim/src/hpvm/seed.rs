@@ -852,6 +852,7 @@ fn guests_from(
                         kind.map(|kind| Storage {
                             kind,
                             device: dev.clone(),
+                            guest_device: None,
                         })
                         .ok_or_else(|| {
                             format!("guest {vm} has a backing store of kind {k:?}, which the copy cannot represent")
@@ -880,6 +881,7 @@ fn guests_from(
                 let unknown = Storage {
                     kind: StorageKind::Null,
                     device: String::new(),
+                    guest_device: None,
                 };
                 (
                     Ok(vec![unknown; f.devs.unwrap_or(0)]),

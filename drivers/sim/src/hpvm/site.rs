@@ -201,6 +201,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             storage: vec![Storage {
                 kind: StorageKind::Disk,
                 device: "/dev/rdisk/disk109".into(),
+                guest_device: None,
             }],
             nics: vec![
                 Nic {
@@ -236,6 +237,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             storage: vec![Storage {
                 kind: StorageKind::Lv,
                 device: "/dev/vg_slvm2/rlvol1".into(),
+                guest_device: None,
             }],
             nics: vec![Nic {
                 vswitch: "localnet".into(),
@@ -260,7 +262,16 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
         if let Some(st) = &gs.storage {
             g.storage = st
                 .iter()
-                .map(|(k, d)| {
+                .map(|row| {
+                    let (k, d, guest_device) = match row.as_slice() {
+                        [k, d] => (k, d, None),
+                        [k, d, gd] => (k, d, Some(gd.clone())),
+                        _ => {
+                            return Err(format!(
+                                "[hpvm.guests.{name}] storage entry {row:?}: use [kind, device] or [kind, device, guest device]"
+                            ))
+                        }
+                    };
                     let kind = match k.as_str() {
                         "disk" => StorageKind::Disk,
                         "lv" => StorageKind::Lv,
@@ -275,6 +286,7 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
                     Ok(Storage {
                         kind,
                         device: d.clone(),
+                        guest_device,
                     })
                 })
                 .collect::<Result<_, String>>()?;
@@ -424,6 +436,11 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             "/etc/cmcluster/modules/tkit/vtn/vtn.1",
             "# tkit/vtn/vtn module (simulated)\n".into(),
             0o444,
+        );
+        // §3 table 2: `vtn` is a symbolic link to `vtn.1`.
+        os.links.insert(
+            "/etc/cmcluster/modules/tkit/vtn/vtn".into(),
+            "vtn.1".into(),
         );
         put(
             &mut os,

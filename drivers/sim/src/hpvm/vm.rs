@@ -111,7 +111,7 @@ pub(crate) fn details(st: &HpvmState, g: usize, host: &str) -> String {
     for (i, d) in guest.storage.iter().enumerate() {
         s.push_str(&format!(
             "{:<7} {:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:<9} {}\n",
-            "disk",
+            d.guest_device.as_deref().unwrap_or("disk"),
             "scsi",
             0,
             2,
