@@ -1622,6 +1622,41 @@ fn refuse_duplicate_monitors(
 mod tests {
     use super::*;
 
+    fn df(mount: &str, source: &str, ty: &str) -> DfEntry {
+        df_n::parse(&format!("{mount} ({source} ) : {ty}\n"))
+            .expect("df -n line")
+            .remove(0)
+    }
+
+    #[test]
+    fn nfs_mounts_are_read_from_fs_blocks() {
+        let doc = PackageConf::parse(
+            "package_name slvm1\nfs_name /dev/vg01/lvol1\nfs_directory /data\nfs_type vxfs\nfs_name /export/hpvm\nfs_server nfsserver\nfs_directory /var/opt/hpvm/nfs/\nfs_type nfs\nfs_mount_opt \"-o llock\"\n",
+        )
+        .expect("parses");
+        assert_eq!(nfs_mounts_in(&doc), vec!["/var/opt/hpvm/nfs".to_string()]);
+    }
+
+    #[test]
+    fn a_guest_on_nfs_passes_once_the_file_mounts_it() {
+        let nfs = vec![(
+            "/var/opt/hpvm/nfs/slvm1.img".to_string(),
+            df("/var/opt/hpvm/nfs", "nfsserver:/export/hpvm", "nfs"),
+        )];
+        let without = PackageConf::parse("package_name slvm1\n").expect("parses");
+        let e = refuse_missing_nfs("node1", "slvm1", "/x.conf", &without, &nfs)
+            .expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Check);
+        assert!(e.message.contains("fs_server nfsserver"), "{}", e.message);
+        assert!(e.message.contains("fs_name /export/hpvm"), "{}", e.message);
+        let with = PackageConf::parse(
+            "package_name slvm1\nfs_name /export/hpvm\nfs_server nfsserver\nfs_directory /var/opt/hpvm/nfs\nfs_type nfs\n",
+        )
+        .expect("parses");
+        refuse_missing_nfs("node1", "slvm1", "/x.conf", &with, &nfs).expect("declared");
+        refuse_missing_nfs("node1", "slvm1", "/x.conf", &without, &[]).expect("no NFS store");
+    }
+
     #[test]
     fn timestamps_are_utc_calendar_dates() {
         assert_eq!(timestamp(0), "19700101-000000");

@@ -841,7 +841,7 @@ fn guests_from(
             Some(d) => (
                 d.disks
                     .iter()
-                    .map(|(k, dev)| {
+                    .map(|(k, dev, guest_device)| {
                         let kind = match k.as_str() {
                             "disk" => Some(StorageKind::Disk),
                             "lv" => Some(StorageKind::Lv),
@@ -852,7 +852,7 @@ fn guests_from(
                         kind.map(|kind| Storage {
                             kind,
                             device: dev.clone(),
-                            guest_device: None,
+                            guest_device: (guest_device != "disk").then(|| guest_device.clone()),
                         })
                         .ok_or_else(|| {
                             format!("guest {vm} has a backing store of kind {k:?}, which the copy cannot represent")

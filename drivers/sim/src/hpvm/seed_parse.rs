@@ -381,8 +381,8 @@ pub(crate) fn hpvmstatus(text: &str) -> Result<Vec<VmRow>, String> {
         .collect()
 }
 
-/// One virtual disk of `hpvmstatus -P`: (storage kind word, physical device).
-pub(crate) type DiskRow = (String, String);
+/// One virtual disk of `hpvmstatus -P`: (storage kind word, physical device, guest device).
+pub(crate) type DiskRow = (String, String, String);
 
 /// One virtual NIC of `hpvmstatus -P`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -430,7 +430,7 @@ pub(crate) fn hpvmstatus_p(text: &str) -> Result<VmDetails, String> {
             if w.len() != 9 {
                 return Err(format!("line {n}: a storage row has 9 columns: {l:?}"));
             }
-            disks.push((w[7].to_string(), w[8].to_string()));
+            disks.push((w[7].to_string(), w[8].to_string(), w[0].to_string()));
         }
     }
     let mut nics = Vec::new();
@@ -886,7 +886,11 @@ mod tests {
         assert_eq!(d.row.state, "On (OS)");
         assert_eq!(
             d.disks,
-            vec![("disk".to_string(), "/dev/rdisk/disk109".to_string())]
+            vec![(
+                "disk".to_string(),
+                "/dev/rdisk/disk109".to_string(),
+                "disk".to_string()
+            )]
         );
         assert_eq!(d.nics[1].vswitch, "myswitch");
         assert_eq!(d.nics[1].bdf, (0, 1, 0));
