@@ -51,7 +51,8 @@ fn sent_named(r: &Run, what: &str) -> Vec<String> {
     r.log.iter().filter(|l| l.contains(what)).cloned().collect()
 }
 
-const WRITE2: &str = "mv -f /etc/cmcluster/slvm2/slvm2.conf.hascript /etc/cmcluster/slvm2/slvm2.conf";
+const WRITE2: &str =
+    "mv -f /etc/cmcluster/slvm2/slvm2.conf.hascript /etc/cmcluster/slvm2/slvm2.conf";
 
 /// Appendix A: a guest on shared LVM gets the dependency block on `hpvm_slvm` after
 /// `failback_policy`, before the toolkit parameters; the guest's volume group, which the
@@ -172,7 +173,10 @@ fn monitor_service_cmd_is_unquoted_and_the_summary_has_the_application_timeout()
     // Through the tool: cmdeployvpkg -x merge writes it unquoted and the run reads it back.
     let r = site.run(
         "hpvm/add-app-monitor",
-        &["package=slvm1", "appmon=xclock:/usr/bin/X11/xclock:240:3:300"],
+        &[
+            "package=slvm1",
+            "appmon=xclock:/usr/bin/X11/xclock:240:3:300",
+        ],
         &["--yes"],
     );
     assert_eq!(r.code, 0, "{}", r.dump());
@@ -187,7 +191,10 @@ fn monitor_service_cmd_is_unquoted_and_the_summary_has_the_application_timeout()
 #[test]
 fn the_toolkit_module_vtn_is_a_link_to_vtn_1() {
     let site = Site::new(Some("hpvm"));
-    let o = site.exec("node1", &["/usr/bin/ls", "-l", "/etc/cmcluster/modules/tkit/vtn"]);
+    let o = site.exec(
+        "node1",
+        &["/usr/bin/ls", "-l", "/etc/cmcluster/modules/tkit/vtn"],
+    );
     assert_eq!(o.status.code(), Some(0));
     let ls = stdout_of(&o);
     let vtn = ls
@@ -216,7 +223,10 @@ fn deploy_warns_that_tapes_and_dvds_are_not_in_the_package_file() {
     );
     assert_eq!(r.code, 0, "{}", r.dump());
     let out = r.all();
-    for dev in ["tape (disk /dev/rtape/tape1_BESTn)", "dvd (disk /dev/rdisk/disk200)"] {
+    for dev in [
+        "tape (disk /dev/rtape/tape1_BESTn)",
+        "dvd (disk /dev/rdisk/disk200)",
+    ] {
         assert!(
             out.lines()
                 .any(|l| l.contains("warning") && l.contains(dev) && l.contains("not put")),
@@ -224,7 +234,11 @@ fn deploy_warns_that_tapes_and_dvds_are_not_in_the_package_file() {
         );
     }
     let l = file_lines(&site, "node1", CONF2);
-    assert!(!l.iter().any(|x| x.contains("rtape") || x.contains("disk200")), "{l:?}");
+    assert!(
+        !l.iter()
+            .any(|x| x.contains("rtape") || x.contains("disk200")),
+        "{l:?}"
+    );
     assert_eq!(changes_named(&r, "cmrunpkg").len(), 1, "{}", r.dump());
 }
 
@@ -246,11 +260,19 @@ fn deploy_refuses_to_apply_a_guest_on_nfs_until_the_nfs_entry_is_in_the_file() {
         "{}",
         r.dump()
     );
-    for c in ["cmcheckconf", "cmapplyconf", "cmrunpkg", "cmmodpkg", "cmhaltpkg"] {
+    for c in [
+        "cmcheckconf",
+        "cmapplyconf",
+        "cmrunpkg",
+        "cmmodpkg",
+        "cmhaltpkg",
+    ] {
         assert!(changes_named(&r, c).is_empty(), "{c}: {}", r.dump());
     }
     assert!(
-        r.log.iter().any(|l| l.contains("df -n /var/opt/hpvm/nfs/slvm1.img")),
+        r.log
+            .iter()
+            .any(|l| l.contains("df -n /var/opt/hpvm/nfs/slvm1.img")),
         "{}",
         r.dump()
     );

@@ -449,7 +449,10 @@ fn add_service_refuses_a_monitor_duplicating_appendix_a_ping_mon() {
 #[test]
 fn unquoted_service_cmd_and_dependency_condition_read_whole() {
     let cmd = "/usr/sbin/cmappmgr -node slvm1 -cmappserver_timeout 10 -service /apps/ping_mon";
-    for line in [format!("service_cmd {cmd}"), format!("service_cmd \"{cmd}\"")] {
+    for line in [
+        format!("service_cmd {cmd}"),
+        format!("service_cmd \"{cmd}\""),
+    ] {
         let text = format!(
             "package_name slvm1\ndependency_name hpvm_slvm\ndependency_condition hpvm_slvm = up\ndependency_location same_node\nservice_name ping_mon\n{line}\nservice_restart none\n"
         );

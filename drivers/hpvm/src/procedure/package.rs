@@ -17,9 +17,9 @@ use crate::commands::{self as cmd, DeployArgs};
 use crate::facts::{is_cancel, Inner};
 use crate::locate::describe_hosts;
 use crate::parse::cmcheckconf::{self, CheckVerdict};
+use crate::parse::cmviewcl_line::{ClusterView, PackageState, PackageView, Status, Switching};
 use crate::parse::df_n::{self, DfEntry};
 use crate::parse::hpvmstatus::{StorageKind, StorageRow};
-use crate::parse::cmviewcl_line::{ClusterView, PackageState, PackageView, Status, Switching};
 use crate::parse::ls_l::FileType;
 use crate::pkgconf::PackageConf;
 use crate::wait::WaitEnd;
@@ -1299,9 +1299,8 @@ impl Inner {
                 continue;
             }
             let o = self.ctx.run_ok(&cmd::df_n(host, dev)?)?;
-            let fs = df_n::parse(&o.stdout).map_err(|e| {
-                Error::check(format!("df -n {dev} on {host}: {e}")).on_host(host)
-            })?;
+            let fs = df_n::parse(&o.stdout)
+                .map_err(|e| Error::check(format!("df -n {dev} on {host}: {e}")).on_host(host))?;
             if let Some(e) = fs.into_iter().next().filter(DfEntry::is_nfs) {
                 out.push((dev.to_string(), e));
             }
@@ -1361,7 +1360,11 @@ impl Inner {
         let new = doc.to_text();
         self.ctx.ui.step(
             "B2",
-            &format!("add {} to {path} on {}", lines.join(", "), members.join(", ")),
+            &format!(
+                "add {} to {path} on {}",
+                lines.join(", "),
+                members.join(", ")
+            ),
         );
         for m in members {
             self.write_file(m, path, PACKAGE_FILE_MODE, new.as_bytes())?;
@@ -1547,7 +1550,9 @@ fn refuse_missing_nfs(
     let mut missing: Vec<&(String, DfEntry)> = Vec::new();
     for n in nfs {
         let mp = n.1.mount_point.trim_end_matches('/');
-        if !declared.iter().any(|d| d == mp) && !missing.iter().any(|m| m.1.mount_point == n.1.mount_point) {
+        if !declared.iter().any(|d| d == mp)
+            && !missing.iter().any(|m| m.1.mount_point == n.1.mount_point)
+        {
             missing.push(n);
         }
     }
@@ -1556,7 +1561,10 @@ fn refuse_missing_nfs(
     }
     let mut entries = Vec::new();
     for (dev, fs) in &missing {
-        let (server, export) = fs.source.split_once(':').unwrap_or(("<server>", fs.source.as_str()));
+        let (server, export) = fs
+            .source
+            .split_once(':')
+            .unwrap_or(("<server>", fs.source.as_str()));
         entries.push(format!(
             "for {dev} (mounted on {} from {}): fs_name {export} / fs_server {server} / fs_directory {} / fs_type nfs / fs_mount_opt \"-o llock\"",
             fs.mount_point, fs.source, fs.mount_point
@@ -1644,8 +1652,8 @@ mod tests {
             df("/var/opt/hpvm/nfs", "nfsserver:/export/hpvm", "nfs"),
         )];
         let without = PackageConf::parse("package_name slvm1\n").expect("parses");
-        let e = refuse_missing_nfs("node1", "slvm1", "/x.conf", &without, &nfs)
-            .expect_err("refused");
+        let e =
+            refuse_missing_nfs("node1", "slvm1", "/x.conf", &without, &nfs).expect_err("refused");
         assert_eq!(e.kind, ErrorKind::Check);
         assert!(e.message.contains("fs_server nfsserver"), "{}", e.message);
         assert!(e.message.contains("fs_name /export/hpvm"), "{}", e.message);

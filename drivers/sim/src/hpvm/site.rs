@@ -438,10 +438,8 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             0o444,
         );
         // §3 table 2: `vtn` is a symbolic link to `vtn.1`.
-        os.links.insert(
-            "/etc/cmcluster/modules/tkit/vtn/vtn".into(),
-            "vtn.1".into(),
-        );
+        os.links
+            .insert("/etc/cmcluster/modules/tkit/vtn/vtn".into(), "vtn.1".into());
         put(
             &mut os,
             "/sbin/init.d/vswitchmgr",

@@ -234,7 +234,11 @@ fn slvm_dependency(st: &HpvmState, g: usize, host: &str) -> Option<&'static str>
         .iter()
         .filter(|s| s.kind == super::StorageKind::Lv)
         .filter_map(|s| s.device.strip_prefix("/dev/")?.split('/').next())
-        .any(|vg| node.vgs.get(vg).is_some_and(|status| status.contains("shared")))
+        .any(|vg| {
+            node.vgs
+                .get(vg)
+                .is_some_and(|status| status.contains("shared"))
+        })
         .then_some(SLVM_PACKAGE)
 }
 
