@@ -1322,7 +1322,12 @@ impl Inner {
     ) -> Result<Option<(String, Vec<String>)>> {
         let mut doc = PackageConf::parse(text)
             .map_err(|e| Error::check(format!("{path} after cmdeployvpkg: {e}")))?;
-        let have: Vec<String> = doc.get_all("vg").into_iter().map(str::to_string).collect();
+        // `vg vg01` or `vg /dev/vg01` name the same group.
+        let have: Vec<String> = doc
+            .get_all("vg")
+            .into_iter()
+            .map(|v| v.strip_prefix("/dev/").unwrap_or(v).to_string())
+            .collect();
         let mut missing: Vec<String> = Vec::new();
         for vg in storage.iter().filter_map(StorageRow::volume_group) {
             if !have.iter().any(|h| h == vg) && !missing.iter().any(|m| m == vg) {
