@@ -590,7 +590,9 @@ fn ctrl_c_during_the_move_still_runs_the_recovery() {
 
 #[test]
 fn deploy_then_check_apply_and_run_an_unpackaged_guest() {
-    let (s, sim, _) = site("hpvm", None);
+    // Answered yes: slvm2's volume group vg_slvm2 is not in the generated file (§4: add
+    // new volume groups), the deployment adds it after confirmation.
+    let (s, sim, _) = site("hpvm", Some(true));
     let d = s
         .package()
         .deploy("slvm2", &serde_json::json!({"nodes": ["node1", "node2"]}))
@@ -598,6 +600,7 @@ fn deploy_then_check_apply_and_run_an_unpackaged_guest() {
     assert_eq!(d["host"], "node1");
     assert_eq!(d["members"], serde_json::json!(["node1", "node2"]));
     assert_eq!(d["in_cluster"], false);
+    assert_eq!(d["added_vgs"], serde_json::json!(["vg_slvm2"]));
     s.package().check("slvm2").expect("verified");
     s.package().apply("slvm2").expect("applied");
     let r = s.package().run("slvm2").expect("running");

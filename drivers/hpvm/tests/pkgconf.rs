@@ -442,3 +442,24 @@ fn add_service_refuses_a_monitor_duplicating_appendix_a_ping_mon() {
     doc.add_service(&fine).unwrap();
     assert!(doc.service("slvm1-xclock").is_some());
 }
+
+/// Appendix A as printed: the monitor's `service_cmd` and the `dependency_condition` have
+/// no quotes (cmdeployvpkg writes them so); both read as the whole rest of the line, and a
+/// quoted command reads the same.
+#[test]
+fn unquoted_service_cmd_and_dependency_condition_read_whole() {
+    let cmd = "/usr/sbin/cmappmgr -node slvm1 -cmappserver_timeout 10 -service /apps/ping_mon";
+    for line in [
+        format!("service_cmd {cmd}"),
+        format!("service_cmd \"{cmd}\""),
+    ] {
+        let text = format!(
+            "package_name slvm1\ndependency_name hpvm_slvm\ndependency_condition hpvm_slvm = up\ndependency_location same_node\nservice_name ping_mon\n{line}\nservice_restart none\n"
+        );
+        let doc = PackageConf::parse(&text).expect("parses");
+        assert_eq!(doc.get("dependency_condition"), Some("hpvm_slvm = up"));
+        let s = doc.service("ping_mon").expect("service");
+        assert_eq!(s.cmd, cmd);
+        assert_eq!(doc.to_text(), text);
+    }
+}

@@ -88,6 +88,10 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/hpvm/appmon-on-serviceguard-a11-19.toml"),
     ),
     (
+        "hpvm/attached-devices",
+        include_str!("../scenarios/hpvm/attached-devices.toml"),
+    ),
+    (
         "hpvm/cmappserver-unreachable",
         include_str!("../scenarios/hpvm/cmappserver-unreachable.toml"),
     ),

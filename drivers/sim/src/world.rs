@@ -35,6 +35,10 @@ pub(crate) struct HostOs {
     /// mode is not the default 0644): absent for the LDoms hosts, which only have files.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub meta: BTreeMap<String, Meta>,
+    /// Symbolic links: absolute path → target as written (`vtn.1`, relative to the link's
+    /// directory, or absolute). `cat` follows them; `ls -l` shows `name -> target`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub links: BTreeMap<String, String>,
 }
 
 /// `st_mode` type bits of a directory.
@@ -90,12 +94,29 @@ impl HostOs {
             platform: platform.to_string(),
             files: BTreeMap::new(),
             meta: BTreeMap::new(),
+            links: BTreeMap::new(),
         }
     }
 
     /// The content of `path` (following the links the simulated hosts have).
     pub(crate) fn file(&self, path: &str) -> Option<&str> {
-        self.files.get(canonical_path(path)).map(String::as_str)
+        let path = canonical_path(path);
+        if let Some(f) = self.files.get(path) {
+            return Some(f.as_str());
+        }
+        // One level of symbolic link (the hosts have no chains).
+        let target = self.link_target(path)?;
+        self.files.get(&target).map(String::as_str)
+    }
+
+    /// The absolute path a symbolic link at `path` points to.
+    pub(crate) fn link_target(&self, path: &str) -> Option<String> {
+        let t = self.links.get(path)?;
+        if t.starts_with('/') {
+            return Some(t.clone());
+        }
+        let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        Some(format!("{dir}/{t}"))
     }
 
     /// Append one line (a newline is added) to `path`, creating it when missing.

@@ -8,6 +8,7 @@ use hascript_sim::{scenarios, SimSite};
 const ALL: &[&str] = &[
     "hpvm/app-monitor-fails",
     "hpvm/appmon-on-serviceguard-a11-19",
+    "hpvm/attached-devices",
     "hpvm/cmappserver-unreachable",
     "hpvm/guest-fails-in-maintenance",
     "hpvm/guest-fails-no-failover",

@@ -17,6 +17,8 @@ use crate::commands::{self as cmd, DeployArgs};
 use crate::facts::{is_cancel, Inner};
 use crate::parse::cmcheckconf::{self, CheckVerdict};
 use crate::parse::cmviewcl_line::{ClusterView, PackageState, PackageView, Status, Switching};
+use crate::parse::df_n::{self, DfEntry};
+use crate::parse::hpvmstatus::{StorageKind, StorageRow};
 use crate::parse::ls_l::FileType;
 use crate::pkgconf::PackageConf;
 use crate::wait::WaitEnd;
@@ -1164,7 +1166,8 @@ impl Inner {
     /// refuse (a check, nothing sent) when that would drop the file's application monitors
     /// (every service but the toolkit's guest monitor) or when Serviceguard has disabled
     /// node switching on a node (after a failover: the deployment's `cmmodpkg -e -n`
-    /// would turn it back on). The error lists what would be lost and how to go on.
+    /// would turn it back on), or its NFS file systems (added by hand, §8). The error lists
+    /// what would be lost and how to go on.
     fn refuse_losing_redeploy(&self, vm: &str, host: &str, path: &str, text: &str) -> Result<()> {
         let mut lost = Vec::new();
         if let Ok(doc) = PackageConf::parse(text) {
@@ -1175,6 +1178,12 @@ impl Inner {
                         s.name, s.cmd
                     ));
                 }
+            }
+            // Added by hand (§8): a regenerated file would lose it.
+            for d in nfs_mounts_in(&doc) {
+                lost.push(format!(
+                    "the NFS file system mounted on {d} (fs_type nfs; cmdeployvpkg does not add it)"
+                ));
             }
         }
         let view = self.view()?;
@@ -1213,6 +1222,13 @@ impl Inner {
         let path = cmd::package_file(vm)?;
         let before = self.read_file(host, &path)?;
         refuse_duplicate_monitors(host, vm, &path, before.as_deref(), opts)?;
+        // What cmdeployvpkg leaves out of the file (§4 note, §8): read before it runs.
+        let storage = self
+            .details(host, vm)?
+            .map(|d| d.storage)
+            .unwrap_or_default();
+        warn_unpackaged_devices(&*self.ctx.ui, vm, &storage);
+        let nfs = self.nfs_stores(host, &storage)?;
         self.ctx
             .ui
             .step("B2", &format!("easy deployment: {} on {host}", c.display()));
@@ -1303,6 +1319,13 @@ impl Inner {
             }
             return Err(e);
         }
+        let added_vgs = self.add_missing_vgs(vm, &path, &members, &text, &storage)?;
+        let doc = match &added_vgs {
+            Some((t, _)) => PackageConf::parse(t)
+                .map_err(|e| Error::check(format!("{path} after adding vg lines: {e}")))?,
+            None => doc,
+        };
+        refuse_missing_nfs(host, vm, &path, &doc, &nfs)?;
         let view = self.view()?;
         let in_cluster = view.package(vm).is_some();
         self.ctx.ui.info(&format!(
@@ -1319,7 +1342,95 @@ impl Inner {
             "vm": vm, "host": host, "path": path, "nodes": file_nodes, "members": members,
             "services": services.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
             "in_cluster": in_cluster, "exit": out.code(),
+            "added_vgs": added_vgs.map(|(_, v)| v).unwrap_or_default(),
         }))
+    }
+
+    /// `df -n` of each file backing store on `host`: the ones on NFS, with their mount.
+    fn nfs_stores(&self, host: &str, storage: &[StorageRow]) -> Result<Vec<(String, DfEntry)>> {
+        let mut out = Vec::new();
+        for s in storage.iter().filter(|s| s.kind() == StorageKind::File) {
+            let dev = s.physical_device.as_str();
+            if dev.is_empty() {
+                continue;
+            }
+            let o = self.ctx.run_ok(&cmd::df_n(host, dev)?)?;
+            let fs = df_n::parse(&o.stdout)
+                .map_err(|e| Error::check(format!("df -n {dev} on {host}: {e}")).on_host(host))?;
+            if let Some(e) = fs.into_iter().next().filter(DfEntry::is_nfs) {
+                out.push((dev.to_string(), e));
+            }
+        }
+        Ok(out)
+    }
+
+    /// §4: "review the logical volumes … add new volume groups": every volume group of
+    /// the guest's logical volumes needs its `vg` line. Missing ones are added on every
+    /// member after confirmation (`--yes` answers); declined, nothing more is sent and the
+    /// error (`Declined`) says what to add by hand. `Some((new text, added))` when added.
+    fn add_missing_vgs(
+        &self,
+        vm: &str,
+        path: &str,
+        members: &[String],
+        text: &str,
+        storage: &[StorageRow],
+    ) -> Result<Option<(String, Vec<String>)>> {
+        let mut doc = PackageConf::parse(text)
+            .map_err(|e| Error::check(format!("{path} after cmdeployvpkg: {e}")))?;
+        // `vg vg01` or `vg /dev/vg01` name the same group.
+        let have: Vec<String> = doc
+            .get_all("vg")
+            .into_iter()
+            .map(|v| v.strip_prefix("/dev/").unwrap_or(v).to_string())
+            .collect();
+        let mut missing: Vec<String> = Vec::new();
+        for vg in storage.iter().filter_map(StorageRow::volume_group) {
+            if !have.iter().any(|h| h == vg) && !missing.iter().any(|m| m == vg) {
+                missing.push(vg.to_string());
+            }
+        }
+        if missing.is_empty() {
+            return Ok(None);
+        }
+        let lines: Vec<String> = missing.iter().map(|v| format!("vg {v}")).collect();
+        let q = format!(
+            "{path} has no `vg` line for the volume group(s) of {vm}'s logical volumes ({}): add `{}` on {}?",
+            missing.join(", "),
+            lines.join("`, `"),
+            members.join(", ")
+        );
+        if !self.ctx.ui.confirm(&q)? {
+            return Err(Error::new(
+                ErrorKind::Declined,
+                format!(
+                    "{path} lacks the volume group(s) {} of {vm}: nothing was applied",
+                    missing.join(", ")
+                ),
+            )
+            .with_remedy(format!(
+                "add {} to {path} on {} by hand (the guide: review the logical volumes and add new volume groups), then check and apply it (cmcheckconf -P {path}; cmapplyconf -P {path})",
+                lines.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", "),
+                members.join(", ")
+            )));
+        }
+        for v in &missing {
+            doc.add("vg", v)
+                .map_err(|e| Error::check(format!("{path}: adding vg {v}: {e}")))?;
+        }
+        let new = doc.to_text();
+        self.ctx.ui.step(
+            "B2",
+            &format!(
+                "add {} to {path} on {}",
+                lines.join(", "),
+                members.join(", ")
+            ),
+        );
+        for m in members {
+            self.write_file(m, path, PACKAGE_FILE_MODE, new.as_bytes())?;
+        }
+        Ok(Some((new, missing)))
     }
 
     /// Remove the package (`cmdeployvpkg -P VM -U`), halting it first with confirmation;
@@ -1442,6 +1553,94 @@ impl Inner {
     }
 }
 
+/// The `Guest Device` kinds `cmdeployvpkg` does not put in the package file (§4 note).
+const UNPACKAGED_DEVICES: &[&str] = &["tape", "dvd", "burner", "changer"];
+
+/// §4 note: "tapes, DVDs, burners and changers are not put in the package file": warn for
+/// each such guest device of `hpvmstatus -P`.
+fn warn_unpackaged_devices(ui: &dyn hascript_api::Ui, vm: &str, storage: &[StorageRow]) {
+    for s in storage {
+        let kind = s.guest_device.to_ascii_lowercase();
+        if UNPACKAGED_DEVICES.contains(&kind.as_str()) {
+            ui.warn(&format!(
+                "{vm} has a {kind} ({} {}): cmdeployvpkg does not put tapes, DVDs, burners or changers in the package file (§4); make the device available on every node of the package by hand, or detach it before a failover",
+                s.physical_storage, s.physical_device
+            ));
+        }
+    }
+}
+
+/// The NFS mounts (`fs_type nfs…`) the package file declares: the `fs_directory` of each
+/// `fs_name` block.
+fn nfs_mounts_in(doc: &PackageConf) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dir: Option<String> = None;
+    let mut nfs = false;
+    let mut flush = |dir: &mut Option<String>, nfs: &mut bool| {
+        if let Some(d) = dir.take() {
+            if *nfs {
+                out.push(d);
+            }
+        }
+        *nfs = false;
+    };
+    for (k, v) in doc.entries() {
+        match k {
+            "fs_name" => flush(&mut dir, &mut nfs),
+            "fs_directory" => dir = Some(v.trim_end_matches('/').to_string()),
+            "fs_type" => nfs = v.to_ascii_lowercase().starts_with("nfs"),
+            _ => {}
+        }
+    }
+    flush(&mut dir, &mut nfs);
+    out
+}
+
+/// §8: "cmdeployvpkg does not add NFS to the configuration file as a backing store; add
+/// it by hand". A guest whose file backing store is on NFS is not applied and started
+/// until the file mounts that NFS file system: a `Check` error naming the entries to add
+/// (Managing Serviceguard A.11.20, `fs_server`), before any `cmapplyconf`/`cmrunpkg`.
+fn refuse_missing_nfs(
+    host: &str,
+    vm: &str,
+    path: &str,
+    doc: &PackageConf,
+    nfs: &[(String, DfEntry)],
+) -> Result<()> {
+    let declared = nfs_mounts_in(doc);
+    let mut missing: Vec<&(String, DfEntry)> = Vec::new();
+    for n in nfs {
+        let mp = n.1.mount_point.trim_end_matches('/');
+        if !declared.iter().any(|d| d == mp)
+            && !missing.iter().any(|m| m.1.mount_point == n.1.mount_point)
+        {
+            missing.push(n);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut entries = Vec::new();
+    for (dev, fs) in &missing {
+        let (server, export) = fs
+            .source
+            .split_once(':')
+            .unwrap_or(("<server>", fs.source.as_str()));
+        entries.push(format!(
+            "for {dev} (mounted on {} from {}): fs_name {export} / fs_server {server} / fs_directory {} / fs_type nfs / fs_mount_opt \"-o llock\"",
+            fs.mount_point, fs.source, fs.mount_point
+        ));
+    }
+    Err(Error::check(format!(
+        "{vm}'s backing store is on NFS and {path} (written by cmdeployvpkg on {host}) does not mount it: cmdeployvpkg does not add NFS backing stores (§8); the package is neither applied nor started\n  - {}",
+        entries.join("\n  - ")
+    ))
+    .on_host(host)
+    .with_remedy(format!(
+        "add to {path} on every member the module `module_name sg/filesystem` (if absent) and, per NFS file system, the lines above (Managing Serviceguard A.11.20, fs_server; the cluster needs CONFIGURED_IO_TIMEOUT_EXTENSION set), then check, apply and start it: cmcheckconf -P {path}; cmapplyconf -P {path}; hpvm/run-package -p package={vm}. Do not deploy again: cmdeployvpkg would regenerate the file without them"
+    )))
+}
+
 /// Before `cmdeployvpkg -x appmon`: refuse (a check, nothing sent) a monitor that would
 /// duplicate a service of the package file it merges into, or another monitor of the same
 /// call. `cmdeployvpkg` writes the monitor as `service_name <name>` (Appendix A's
@@ -1491,6 +1690,41 @@ fn refuse_duplicate_monitors(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn df(mount: &str, source: &str, ty: &str) -> DfEntry {
+        df_n::parse(&format!("{mount} ({source} ) : {ty}\n"))
+            .expect("df -n line")
+            .remove(0)
+    }
+
+    #[test]
+    fn nfs_mounts_are_read_from_fs_blocks() {
+        let doc = PackageConf::parse(
+            "package_name slvm1\nfs_name /dev/vg01/lvol1\nfs_directory /data\nfs_type vxfs\nfs_name /export/hpvm\nfs_server nfsserver\nfs_directory /var/opt/hpvm/nfs/\nfs_type nfs\nfs_mount_opt \"-o llock\"\n",
+        )
+        .expect("parses");
+        assert_eq!(nfs_mounts_in(&doc), vec!["/var/opt/hpvm/nfs".to_string()]);
+    }
+
+    #[test]
+    fn a_guest_on_nfs_passes_once_the_file_mounts_it() {
+        let nfs = vec![(
+            "/var/opt/hpvm/nfs/slvm1.img".to_string(),
+            df("/var/opt/hpvm/nfs", "nfsserver:/export/hpvm", "nfs"),
+        )];
+        let without = PackageConf::parse("package_name slvm1\n").expect("parses");
+        let e =
+            refuse_missing_nfs("node1", "slvm1", "/x.conf", &without, &nfs).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::Check);
+        assert!(e.message.contains("fs_server nfsserver"), "{}", e.message);
+        assert!(e.message.contains("fs_name /export/hpvm"), "{}", e.message);
+        let with = PackageConf::parse(
+            "package_name slvm1\nfs_name /export/hpvm\nfs_server nfsserver\nfs_directory /var/opt/hpvm/nfs\nfs_type nfs\n",
+        )
+        .expect("parses");
+        refuse_missing_nfs("node1", "slvm1", "/x.conf", &with, &nfs).expect("declared");
+        refuse_missing_nfs("node1", "slvm1", "/x.conf", &without, &[]).expect("no NFS store");
+    }
 
     #[test]
     fn timestamps_are_utc_calendar_dates() {

@@ -161,11 +161,25 @@ fn kv(key: &str, value: &str) -> String {
     format!("{key:<32}{v}\n")
 }
 
-/// One service block.
+/// One service block, `service_cmd` in double quotes (as a hand-edited file has it, §5).
 pub(crate) fn service_block(s: &ServiceSpec) -> String {
+    service_block_as(s, true)
+}
+
+/// One application monitor block as `cmdeployvpkg` writes it: Appendix A prints the
+/// monitor's `service_cmd` without quotes (the guest monitor's keeps them).
+pub(crate) fn appmon_block(s: &ServiceSpec) -> String {
+    service_block_as(s, false)
+}
+
+fn service_block_as(s: &ServiceSpec, quoted: bool) -> String {
     let mut out = String::new();
     out.push_str(&kv("service_name", &s.name));
-    out.push_str(&format!("{:<32}\"{}\"\n", "service_cmd", s.cmd));
+    if quoted {
+        out.push_str(&format!("{:<32}\"{}\"\n", "service_cmd", s.cmd));
+    } else {
+        out.push_str(&format!("{:<32}{}\n", "service_cmd", s.cmd));
+    }
     out.push_str(&kv("service_restart", &s.restart));
     out.push_str(&kv("service_fail_fast_enabled", "no"));
     out.push_str(&kv("service_halt_timeout", &s.halt_timeout));
@@ -190,6 +204,19 @@ pub(crate) fn render_toolkit(
     nodes: &[String],
     tkit_dir: &str,
     appmons: &[ServiceSpec],
+) -> String {
+    render_toolkit_with(vm, nodes, tkit_dir, appmons, None)
+}
+
+/// [`render_toolkit`] with Appendix A's dependency block (`dependency_name`,
+/// `dependency_condition <pkg> = up`, `dependency_location same_node`, after
+/// `failback_policy`) on the package `dependency` that activates the guest's shared LVM.
+pub(crate) fn render_toolkit_with(
+    vm: &str,
+    nodes: &[String],
+    tkit_dir: &str,
+    appmons: &[ServiceSpec],
+    dependency: Option<&str>,
 ) -> String {
     let mut s = String::from(BANNER);
     s.push('\n');
@@ -225,6 +252,12 @@ pub(crate) fn render_toolkit(
     s.push_str(&kv("operation_sequence", "$SGCONF/scripts/sg/service.sh"));
     s.push_str(&kv("failover_policy", "configured_node"));
     s.push_str(&kv("failback_policy", "manual"));
+    if let Some(d) = dependency {
+        // Appendix A writes the condition without quotes.
+        s.push_str(&kv("dependency_name", d));
+        s.push_str(&format!("{:<32}{d} = up\n", "dependency_condition"));
+        s.push_str(&kv("dependency_location", "same_node"));
+    }
     s.push_str("\n# ********************** VTN TOOLKIT PARAMETERS**********************\n");
     if tkit_dir.is_empty() {
         s.push_str("tkit/vtn/vtn/TKIT_DIR\n");
@@ -240,7 +273,7 @@ pub(crate) fn render_toolkit(
     s.push_str(&kv("monitored_subnet", "192.0.2.0"));
     for a in appmons {
         s.push_str("\n#Guest Application Monitor\n");
-        s.push_str(&service_block(a));
+        s.push_str(&appmon_block(a));
     }
     s
 }

@@ -272,6 +272,7 @@ fn children(os: &HostOs, dir: &str) -> Vec<String> {
         .files
         .keys()
         .chain(os.meta.keys())
+        .chain(os.links.keys())
         .filter(|k| below(k, dir))
         .filter_map(|k| {
             let rest = if dir == "/" {
@@ -296,6 +297,16 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 fn long_line(os: &HostOs, path: &str, shown: &str, now_ms: u64) -> String {
+    if let Some(target) = os.links.get(path) {
+        return format!(
+            "lrwxr-xr-x{:>4} {:<10} {:<8} {:>9} {} {shown} -> {target}\n",
+            1,
+            "root",
+            "sys",
+            target.len(),
+            ls_date(SEED_MTIME_MS, now_ms)
+        );
+    }
     let m = meta(os, path).unwrap_or_else(|| Meta::file(0o644, SEED_MTIME_MS));
     let (links, size) = if m.is_dir() {
         let subdirs = children(os, path)
@@ -330,12 +341,13 @@ fn ls(os: &HostOs, now_ms: u64, args: &[String]) -> Output {
     let several = ops.len() > 1;
     for op in ops {
         let path = normalize(op);
-        if !is_file(os, &path) && !is_dir(os, &path) {
+        let link = os.links.contains_key(&path);
+        if !is_file(os, &path) && !is_dir(os, &path) && !link {
             err.push_str(&format!("ls: {op}: No such file or directory\n"));
             code = 2;
             continue;
         }
-        if dir_itself || is_file(os, &path) {
+        if dir_itself || is_file(os, &path) || link {
             if long {
                 out.push_str(&long_line(os, &path, op, now_ms));
             } else {

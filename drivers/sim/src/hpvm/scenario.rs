@@ -22,7 +22,7 @@
 //! missing_vswitches = { node2 = ["myswitch"] }     # hpvmmigrate to node2 fails its vswitch validation
 //!
 //! [hpvm.guests.slvm1]                  # a guest, by VM name
-//! storage = [["file", "/var/opt/hpvm/nfs/slvm1.img"]]   # kind, device
+//! storage = [["file", "/var/opt/hpvm/nfs/slvm1.img"]]   # kind, device[, guest device]
 //! running = false
 //! registered = ["node1", "node2"]      # hosts where it is registered
 //!
@@ -125,8 +125,9 @@ pub(crate) struct HpvmSpec {
 #[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GuestSpec {
-    /// Backing stores: (kind, device).
-    pub storage: Option<Vec<(String, String)>>,
+    /// Backing stores: `[kind, device]` or `[kind, device, guest device]` (`tape`, `dvd`, …;
+    /// `disk` when left out).
+    pub storage: Option<Vec<Vec<String>>>,
     /// Running.
     pub running: Option<bool>,
     /// Registered on.

@@ -307,7 +307,16 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
         if let Some(st) = &gs.storage {
             g.storage = st
                 .iter()
-                .map(|(k, d)| {
+                .map(|row| {
+                    let (k, d, guest_device) = match row.as_slice() {
+                        [k, d] => (k, d, None),
+                        [k, d, gd] => (k, d, Some(gd.clone())),
+                        _ => {
+                            return Err(format!(
+                                "[hpvm.guests.{name}] storage entry {row:?}: use [kind, device] or [kind, device, guest device]"
+                            ))
+                        }
+                    };
                     let kind = match k.as_str() {
                         "disk" => StorageKind::Disk,
                         "lv" => StorageKind::Lv,
@@ -319,7 +328,10 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
                             ))
                         }
                     };
-                    Ok(Storage::disk(kind, d.clone()))
+                    Ok(Storage {
+                        guest_device: guest_device.unwrap_or_else(|| "disk".into()),
+                        ..Storage::disk(kind, d.clone())
+                    })
                 })
                 .collect::<Result<_, String>>()?;
         }
@@ -470,6 +482,9 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             "# tkit/vtn/vtn module (simulated)\n".into(),
             0o444,
         );
+        // §3 table 2: `vtn` is a symbolic link to `vtn.1`.
+        os.links
+            .insert("/etc/cmcluster/modules/tkit/vtn/vtn".into(), "vtn.1".into());
         put(
             &mut os,
             "/sbin/init.d/vswitchmgr",

@@ -212,6 +212,39 @@ pub(crate) fn cmdeployvpkg(
     deploy(st, w, host, &vm, &d)
 }
 
+/// The `-cmappserver_timeout` of a `cmappmgr` service command (the summary's
+/// `Application timeout:`), `10` (the transcript's default) when absent.
+fn appserver_timeout(cmd: &str) -> &str {
+    let mut words = cmd.split_whitespace();
+    while let Some(w) = words.next() {
+        if w == "-cmappserver_timeout" {
+            return words.next().unwrap_or("10");
+        }
+    }
+    "10"
+}
+
+/// The package Appendix A's file depends on (`hpvm_slvm`) when guest `g` has a logical
+/// volume of a volume group `host` holds shared (SLVM): the simulator's assumption of when
+/// `cmdeployvpkg` writes the dependency block (the guide shows it, not the rule).
+fn slvm_dependency(st: &HpvmState, g: usize, host: &str) -> Option<&'static str> {
+    let node = &st.nodes[st.node(host)?];
+    st.guests[g]
+        .storage
+        .iter()
+        .filter(|s| s.kind == super::StorageKind::Lv)
+        .filter_map(|s| s.device.strip_prefix("/dev/")?.split('/').next())
+        .any(|vg| {
+            node.vgs
+                .get(vg)
+                .is_some_and(|status| status.contains("shared"))
+        })
+        .then_some(SLVM_PACKAGE)
+}
+
+/// The SLVM package of Appendix A's dependency block.
+const SLVM_PACKAGE: &str = "hpvm_slvm";
+
 fn deploy(st: &mut HpvmState, w: &mut World, host: &str, vm: &str, d: &DeployArgs) -> Output {
     let mut out = String::from(INTRO);
     let Some(g) = st
@@ -258,9 +291,10 @@ fn deploy(st: &mut HpvmState, w: &mut World, host: &str, vm: &str, d: &DeployArg
         for a in &appmons {
             out.push_str("Configure an application monitor service? (y/n):y\n");
             out.push_str(&format!(
-                "You have enter the following application monitor values:\nName: {}\nRun command: {}\nService restart: {}\nService halt timeout: {}\n",
+                "You have enter the following application monitor values:\nName: {}\nRun command: {}\nApplication timeout: {}\nService restart: {}\nService halt timeout: {}\n",
                 a.name,
                 a.cmd.split("-service ").nth(1).unwrap_or(""),
+                appserver_timeout(&a.cmd),
                 a.restart,
                 a.halt_timeout
             ));
@@ -304,11 +338,17 @@ fn deploy(st: &mut HpvmState, w: &mut World, host: &str, vm: &str, d: &DeployArg
                     );
                 }
                 text.push_str("\n#Guest Application Monitor\n");
-                text.push_str(&conf::service_block(a));
+                text.push_str(&conf::appmon_block(a));
             }
             text
         }
-        None => conf::render_toolkit(vm, &nodes, &format!("{CMCLUSTER}/{vm}"), &appmons),
+        None => conf::render_toolkit_with(
+            vm,
+            &nodes,
+            &format!("{CMCLUSTER}/{vm}"),
+            &appmons,
+            slvm_dependency(st, g, host),
+        ),
     };
     out.push_str("Review and/or modify the package configuration file (optional)? (y/n):n\n");
     out.push_str("Copy the package files to each cluster member? (y/n):y\n");
@@ -539,7 +579,13 @@ fn convert(
         "Moved the old package configuration file to {backup_dir}/\n"
     ));
     let nodes = vec![host.to_string(), target.to_string()];
-    let text = conf::render_toolkit(vm, &nodes, &format!("{CMCLUSTER}/{vm}"), &[]);
+    let text = conf::render_toolkit_with(
+        vm,
+        &nodes,
+        &format!("{CMCLUSTER}/{vm}"),
+        &[],
+        slvm_dependency(st, g, host),
+    );
     distribute(w, &nodes, vm, &text);
     for n in &nodes {
         if !st.guests[g].registered.contains(n) {
