@@ -377,6 +377,8 @@ fn vswitch_missing_on_target() {
     // slvm2 is on localnet only: node2 accepts it.
     let o = run(&s, "node1", "hpvmmigrate -s -o -P slvm2 -h node2");
     assert_eq!(o.code(), 0, "{}", o.stderr);
+}
+
 const FAILURE_LINE: &str = "Service monitor detected a failure in guest slvm1.";
 const PKG_LOG: &str = "cat /var/adm/cmcluster/log/slvm1.log";
 
