@@ -203,13 +203,6 @@ pub fn register(engine: &mut Engine) {
         "The toolkit's easy deployment (`cmdeployvpkg -Q -P <name>`, B2); `opts`: `nodes` (array\nof VM hosts, `-n` each), `appmon` (a spec `<name>:<command>:<timeout>:<restart>:<halt_timeout>`\nor an array of them, merged with `-x merge -x appmon=`). The guest must be running.\nA monitor that duplicates a service of the file it merges into (its name as `<name>` or\n`<vm>-<name>`, or its command to the guest) is refused before `cmdeployvpkg` is sent\n(exit 3). Without `merge`, an existing package file is regenerated: when that would\nlose its application monitors or node switching Serviceguard disabled, it is refused with\nthe list (exit 3, nothing sent) unless `replace: true`. The result is re-checked on every\nnode. Tapes, DVDs, burners and changers of the guest are warned about (not in the file);\nvolume groups of its logical volumes missing from the file are added (`vg`) on every\nmember after confirmation (declined: exit 5, nothing applied); a file backing store on NFS\nthat the file does not mount is refused (exit 3) naming the `fs_*` lines to add. Changes\nstate.",
         |p, n, o| p.deploy(n, o),
     );
-    with_opts(
-        engine,
-        "convert",
-        &["mode", "target", "nodes"],
-        "Convert an old-toolkit package to the toolkit (B3): `opts.mode` `offline` (halt, back up,\nre-deploy, check, apply, run) or `online` (back up, `cmdeployvpkg -C`, node lists\ncompared, re-deploy with every node); `target` for online, `nodes` to override the node\nlist. Returns the old package's custom services, which are not carried over (changes\nstate).",
-        |p, n, o| p.convert(n, o),
-    );
     one_name(
         engine,
         "remove",

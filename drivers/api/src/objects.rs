@@ -847,11 +847,6 @@ pub trait Package: Send + Sync {
         let _ = (name, opts);
         unsupported("package.deploy")
     }
-    /// Convert an old-toolkit package (`opts`: `mode` offline|online, `target`, `nodes`).
-    fn convert(&self, name: &str, opts: &Value) -> Result<Value> {
-        let _ = (name, opts);
-        unsupported("package.convert")
-    }
     /// Remove the package from the cluster (it must be halted first).
     fn remove(&self, name: &str) -> Result<Value> {
         let _ = name;

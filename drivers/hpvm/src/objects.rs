@@ -14,7 +14,6 @@ use crate::parse::cmviewcl_line::{ClusterView, NodeView, PackageState, Status};
 use crate::parse::hpvmstatus::{GuestState, VmDetails};
 use crate::parse::log_scan;
 use crate::procedure::appmon::{KeyOpts, TestOpts};
-use crate::procedure::convert::ConvertOpts;
 use crate::procedure::observed::Presence;
 use crate::procedure::package::{package_value, DeployOpts};
 use crate::wait::WaitEnd;
@@ -705,11 +704,6 @@ impl Package for HpvmPackage {
     fn deploy(&self, name: &str, opts: &Value) -> Result<Value> {
         let o = DeployOpts::from_value(opts)?;
         self.0.deploy(name, &o)
-    }
-
-    fn convert(&self, name: &str, opts: &Value) -> Result<Value> {
-        let o = ConvertOpts::from_value(opts)?;
-        self.0.convert(name, &o)
     }
 
     fn remove(&self, name: &str) -> Result<Value> {

@@ -146,6 +146,19 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
     op(Package, "move_online", &[s("package"), s("target")], "Map", Change,
         "§6: `cmmovevpkg -v -P package -h target` on the VM host that runs the package (package\nswitching is off until it ends). Refused unless the package runs on a VM host of the\ninventory, and while `target` holds the toolkit's maintenance file; both VM hosts are\nlocked; a cmmovevpkg the resumed run saw fail is not sent again. Registers the recovery\nroutine (hpvm/recover-move) before it sends; `verify_moved` settles it. A failed command\nis not an error: `#{vm, source, target, sent, ok, exit, message}` — where the guest\nreally is is read next. Already on `target`: sends nothing.",
         |i, a| i.move_online(arg_str(a, 0)?, arg_str(a, 1)?)),
+    // ----- B3: conversion of an old-toolkit package
+    op(Package, "old_package", &[s("package")], "Map", Read,
+        "What a conversion (B3) starts from: `#{vm, kind, path, host, nodes, owner, running, status,\ncustom_services}`; `kind` is toolkit, old_toolkit, other or missing (the package file),\n`custom_services` the old package's services but its guest monitor (hpvmsg_mon), which a\nconversion does not carry over: `#{name, cmd, restart, …}` each.",
+        |i, a| i.old_package(arg_str(a, 0)?)),
+    op(Package, "check_convertible", &[s("package")], "Map", Check,
+        "Check (B3): `package` is a package of the old Integrity VM toolkit (hpvmsg_*), which\n`cmdeployvpkg -C` converts while it migrates the guest (the online conversion's\npreflight uses it instead of `check_toolkit`).",
+        |i, a| {
+            let vm = i.vm_name(arg_str(a, 0)?)?;
+            i.check_toolkit(&vm, Purpose::Convert)
+        }),
+    op(Package, "convert_online", &[s("package"), s("target")], "Map", Change,
+        "B3 online conversion: `cmdeployvpkg -C -P package -h target` where the old package runs\n(migrates the guest, re-creates the package with the source and target nodes only).\nRefused unless it is an old-toolkit package running on another VM host of the inventory,\nits directory was backed up (`package.backup`), and `target` holds no toolkit maintenance\nfile; both VM hosts are locked. Returns `#{vm, source, target, ok, exit, message,\nrunning_on, found, new_nodes}`: a failed command is not an error.",
+        |i, a| i.convert_online(arg_str(a, 0)?, arg_str(a, 1)?)),
 ];
 
 #[cfg(test)]
@@ -157,7 +170,11 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for o in TABLE {
             let s = o.spec;
-            assert!(seen.insert((s.object, s.name, s.params.len())), "{} twice", s.name);
+            assert!(
+                seen.insert((s.object, s.name, s.params.len())),
+                "{} twice",
+                s.name
+            );
             assert!(!s.doc.trim().is_empty(), "{} has no doc", s.name);
         }
     }

@@ -628,70 +628,7 @@ fn deploy_needs_the_guest_running() {
     assert!(!changes(&sim).iter().any(|c| c.contains("cmdeployvpkg")));
 }
 
-#[test]
-fn offline_conversion_deploys_before_the_halt_and_returns_custom_services() {
-    let (s, sim, _) = site("hpvm/old-toolkit-package", Some(true));
-    let r = s
-        .package()
-        .convert("slvm1", &serde_json::json!({"mode": "offline"}))
-        .expect("converted");
-    assert_eq!(r["custom_services"][0]["name"], "slvm1_ping");
-    assert_eq!(r["status"]["switching"], true);
-    let c: Vec<String> = changes(&sim)
-        .into_iter()
-        .filter(|l| !l.contains("cp -p") && !l.contains("mkdir"))
-        .collect();
-    assert_eq!(
-        c,
-        vec![
-            "node1: /etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -Q -P slvm1 -n node1 -n node2",
-            "node1: /usr/sbin/cmhaltpkg slvm1",
-            "node1: /usr/sbin/cmapplyconf -P /etc/cmcluster/slvm1/slvm1.conf",
-            "node1: /usr/sbin/cmrunpkg -n node1 slvm1",
-            "node1: /usr/sbin/cmmodpkg -e slvm1",
-        ]
-    );
-    // Converting again: nothing to do.
-    let again = s
-        .package()
-        .convert("slvm1", &serde_json::json!({"mode": "offline"}))
-        .expect("no-op");
-    assert_eq!(again["changed"], false);
-}
-
-#[test]
-fn online_conversion_ends_on_the_target_with_switching() {
-    // The conversion is confirmed (issue 5, confirmations): answered yes.
-    let (s, sim, _) = site("hpvm/old-toolkit-package", Some(true));
-    let r = s
-        .package()
-        .convert(
-            "slvm1",
-            &serde_json::json!({"mode": "online", "target": "node2"}),
-        )
-        .expect("converted");
-    assert_eq!(r["status"]["owner"], "node2");
-    assert_eq!(r["status"]["switching"], true);
-    assert_eq!(r["custom_services"].as_array().map(Vec::len), Some(1));
-    let c = changes(&sim);
-    assert!(
-        c.iter()
-            .any(|l| l
-                == "node1: /etc/cmcluster/scripts/tkit/vtn/cmdeployvpkg -Q -C -P slvm1 -h node2"),
-        "{c:?}"
-    );
-    // Losing a node needs a confirmation, asked before anything changes.
-    let (s, sim, _) = site("hpvm/old-toolkit-package", None);
-    let e = s
-        .package()
-        .convert(
-            "slvm1",
-            &serde_json::json!({"mode": "online", "target": "node2", "nodes": ["node2"]}),
-        )
-        .expect_err("declined");
-    assert_eq!(e.kind, ErrorKind::Declined);
-    assert!(changes(&sim).is_empty());
-}
+// The conversion tests run the script now: tests/hpvm_convert.rs.
 
 #[test]
 fn guests_are_listed_once_with_where_they_run() {

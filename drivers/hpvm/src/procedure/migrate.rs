@@ -13,7 +13,7 @@ use hascript_api::{Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
 use super::observed::{Observed, PackageRun, Presence};
-use super::{check_failed, node_up, PackageKind};
+use super::{node_up, PackageKind};
 use crate::commands as cmd;
 use crate::facts::{is_cancel, parse_err, Inner};
 use crate::locate::describe_hosts;
@@ -269,7 +269,9 @@ impl Inner {
                     running,
                     st == GuestState::OnOs,
                     format!("hpvmstatus -P {vm} on {src}: {}", d.vm.state),
-                    Some(format!("the guest must be running its OS (On (OS)) on {src}")),
+                    Some(format!(
+                        "the guest must be running its OS (On (OS)) on {src}"
+                    )),
                 ));
                 for s in &d.storage {
                     let dev = s.physical_device.clone();
@@ -294,7 +296,12 @@ impl Inner {
                         },
                         StorageKind::Other(w) => (false, format!("{dev}: backing store of kind {w}"), Some("online migration allows only whole disks and shared LVM logical volumes (not VxVM, CFS, NFS or files)".into())),
                     };
-                    out.push(verdict(&format!("backing store {}", s.guest_device), ok, detail, remedy));
+                    out.push(verdict(
+                        &format!("backing store {}", s.guest_device),
+                        ok,
+                        detail,
+                        remedy,
+                    ));
                 }
             }
             Ok(None) => out.push(verdict(
@@ -485,82 +492,16 @@ impl Inner {
         ))
     }
 
-    /// The whole online-migration preflight in one call, for an online conversion
-    /// (`cmdeployvpkg -C` migrates the guest as `cmmovevpkg` does): every check of B5 in
-    /// the script's order, all shown, one `Check` error listing every failure. Read-only.
-    pub(crate) fn preflight_for(
-        &self,
-        vm_name: &str,
-        target_name: &str,
-        purpose: Purpose,
-    ) -> Result<Value> {
-        let vm = self.vm_name(vm_name)?;
-        let target = self.resolve_host("target", target_name)?;
-        let owner = self.check_owner(&vm, &target)?;
-        let source = owner["source"].as_str().map(str::to_string);
-        let mut checks = vec![owner];
-        checks.push(self.check_toolkit(&vm, purpose)?);
-        checks.push(self.check_target_member(&vm, &target)?);
-        if let Some(src) = &source {
-            checks.extend(self.check_guest_storage(&vm, src)?);
-        }
-        checks.extend(self.check_maintenance(&vm, source.as_deref(), &target)?);
-        let hosts: Vec<String> = source.iter().cloned().chain([target.clone()]).collect();
-        for h in &hosts {
-            for product in [cmd::PRODUCT_OVMM, cmd::PRODUCT_TOOLKIT] {
-                checks.push(self.check_product(h, product)?);
-            }
-        }
-        checks.extend(self.check_appmon_release(&vm, &hosts)?);
-        if let Some(src) = &source {
-            checks.push(self.check_migrate_dry_run(&vm, src, &target)?);
-        }
-        let mut failed = Vec::new();
-        let mut remedies = Vec::new();
-        for c in &checks {
-            let ok = c["ok"] == Value::Bool(true);
-            let detail = c["detail"].as_str().unwrap_or_default();
-            let name = c["check"].as_str().unwrap_or_default();
-            self.ctx.ui.check(name, ok, detail, c["remedy"].as_str());
-            if !ok {
-                failed.push(format!("{name}: {detail}"));
-                if let Some(r) = c["remedy"].as_str() {
-                    remedies.push(r.to_string());
-                }
-            }
-        }
-        if failed.is_empty() {
-            self.ctx
-                .ui
-                .info(&format!("preflight passed: {} checks", checks.len()));
-            return Ok(json!({"vm": vm, "source": source, "target": target, "checks": checks}));
-        }
-        Err(check_failed(
-            &match purpose {
-                Purpose::Move => {
-                    format!("preflight of moving {vm} to {target} failed; nothing was changed")
-                }
-                Purpose::Convert => format!(
-                    "preflight of converting {vm} online (cmdeployvpkg -C migrates it to {target}) failed; nothing was changed"
-                ),
-            },
-            &failed,
-            &remedies,
-        ))
-    }
-
     /// What the run this one resumes left of a move of `vm` to `target`: whether its
     /// recovery routine is still pending (`cmmovevpkg` had been sent) and the `cmmovevpkg`
     /// it saw fail, if any (`#{recovery_pending, failed_on, exit}`). Sends nothing.
     pub(crate) fn interrupted_move(&self, vm_name: &str, target_name: &str) -> Result<Value> {
         let vm = self.vm_name(vm_name)?;
         let target = self.resolve_host("target", target_name)?;
-        let pending = self
-            .ctx
-            .recoveries
-            .pending()
-            .iter()
-            .any(|e| e.inherited && e.routine.as_ref().and_then(move_routine_package) == Some(&vm));
+        let pending =
+            self.ctx.recoveries.pending().iter().any(|e| {
+                e.inherited && e.routine.as_ref().and_then(move_routine_package) == Some(&vm)
+            });
         let failed = self.prior_failed_move(&vm, &target)?;
         Ok(json!({
             "recovery_pending": pending,
@@ -629,8 +570,10 @@ impl Inner {
             self.ctx.ui.info(&format!(
                 "package {vm} already runs on {target}: cmmovevpkg is not sent"
             ));
-            return Ok(json!({"vm": vm, "source": source, "target": target, "sent": false,
-                "ok": true, "exit": 0, "message": format!("{vm} already runs on {target}")}));
+            return Ok(
+                json!({"vm": vm, "source": source, "target": target, "sent": false,
+                "ok": true, "exit": 0, "message": format!("{vm} already runs on {target}")}),
+            );
         }
         let move_cmd = cmd::cmmovevpkg(&source, &vm, &target)?.with_timeout(MOVE_COMMAND_TIMEOUT);
         // Both VM hosts are locked before the move, not only the one cmmovevpkg runs on.
@@ -674,11 +617,17 @@ impl Inner {
                 self.ctx.ui.warn(&format!(
                     "cmmovevpkg did not report ({e}); finding out where {vm} really is"
                 ));
-                (false, -1, format!("cmmovevpkg did not report: {}", e.message))
+                (
+                    false,
+                    -1,
+                    format!("cmmovevpkg did not report: {}", e.message),
+                )
             }
         };
-        Ok(json!({"vm": vm, "source": source, "target": target, "sent": true, "ok": ok,
-            "exit": exit, "message": message, "started": started}))
+        Ok(
+            json!({"vm": vm, "source": source, "target": target, "sent": true, "ok": ok,
+            "exit": exit, "message": message, "started": started}),
+        )
     }
 
     fn exposure(&self, vm: &str, since: u64) {

@@ -8,9 +8,9 @@
 
 pub mod appmon;
 pub mod convert;
-pub mod observed;
 pub mod diagnose;
 pub mod migrate;
+pub mod observed;
 pub mod package;
 pub mod placement;
 
@@ -248,26 +248,6 @@ impl Inner {
             Err(e) => Ok(Err(e.message)),
         }
     }
-}
-
-/// A `Check` error listing every failed verdict and their remedies.
-pub(crate) fn check_failed(head: &str, failed: &[String], remedies: &[String]) -> Error {
-    let mut uniq: Vec<&String> = Vec::new();
-    for r in remedies {
-        if !uniq.contains(&r) {
-            uniq.push(r);
-        }
-    }
-    let mut e = Error::check(format!("{head}:\n  - {}", failed.join("\n  - ")));
-    if !uniq.is_empty() {
-        e = e.with_remedy(
-            uniq.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
-    }
-    e
 }
 
 /// Keep an error's kind when it is one of the final verdicts; anything else after a change
