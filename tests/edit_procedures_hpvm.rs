@@ -211,8 +211,8 @@ fn an_edited_move_package_killed_right_after_cmmovevpkg_is_unwound_to_a_protecte
         let registered = at(&|l| l["event"] == "recovery_registered");
         let started = at(&|l| is_move(l, "command_start"));
         assert!(
-            stepped.is_some() && registered < started && started.is_some(),
-            "{what}: {dead:?}"
+            stepped.is_some() && registered.is_some() && registered < started,
+            "{what}: the site's step at {stepped:?}, the routine registered at {registered:?}, cmmovevpkg sent at {started:?}"
         );
         let log = command_log(&env.site);
         assert!(
