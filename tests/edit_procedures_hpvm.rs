@@ -11,6 +11,7 @@ mod sim_support;
 use sim_support::{command_log, finish, run_id, text, CrashSite, Done, SiteDir};
 
 const MOVE: &str = include_str!("../scripts/hpvm/move-package.rhai");
+const MODULE: &str = include_str!("../scripts/lib/hpvm/move.rhai");
 
 const PARAMS: [&str; 2] = ["package=slvm1", "target=node2"];
 
@@ -296,4 +297,63 @@ fn hypervisor_migrate_runs_the_sites_move_package_with_its_inserted_step() {
     );
     assert_eq!(moves(&d), MOVED, "{}", d.dump());
     assert_eq!(env.assert_slvm1_protected("after the migrate"), "node2");
+}
+
+#[test]
+fn a_recovery_decision_edited_to_always_enable_switching_cannot_enable_it_while_guest_and_package_disagree(
+) {
+    // Integrity VM moved slvm1 to node2 behind Serviceguard's back (plain hpvmmigrate), and
+    // package switching is off: the guest runs on node2, the package is owned by node1.
+    let env = CrashSite::new("hpvm");
+    env.sim_exec_ok(
+        "node1",
+        &[
+            "/opt/hpvm/bin/hpvmmigrate",
+            "-o",
+            "-P",
+            "slvm1",
+            "-h",
+            "node2",
+        ],
+    );
+    env.sim_exec_ok("node1", &["/usr/sbin/cmmodpkg", "-d", "slvm1"]);
+    // The site's copy of the shared steps decides "settle, enable switching" whatever it
+    // observes; the shipped hpvm/recover-move imports it.
+    let site = SiteDir::new();
+    site.copy(
+        "lib/hpvm/move",
+        MODULE,
+        &[(
+            "fn decide(o) {\n",
+            "fn decide(o) {\n    if o.vm != \"\" { return #{ action: \"settle\", host: o.running_on[0], enable_switching: true, landing: \"elsewhere\" }; }\n",
+        )],
+    );
+    let d = finish(
+        &env,
+        site.on(env.run_cmd("hpvm/recover-move", &["package=slvm1"])),
+    );
+    // The edited decision ran (it asked to enable switching on node2)…
+    assert!(
+        d.out
+            .contains("enable package switching (cmmodpkg -e slvm1)"),
+        "{}",
+        d.dump()
+    );
+    // …and the operation refused: needs attention, nothing sent.
+    assert_eq!(d.code, 4, "{}", d.dump());
+    assert!(
+        d.out.contains("package switching of slvm1 is not enabled")
+            && d.out
+                .contains("slvm1 runs on node2, but Serviceguard says the package runs on node1"),
+        "{}",
+        d.dump()
+    );
+    assert!(!d.sent("cmmodpkg -e"), "{}", d.dump());
+    assert!(d.changes().is_empty(), "{}", d.dump());
+    let view = env.sim_exec("node1", &["/usr/sbin/cmviewcl", "-v", "-f", "line"]);
+    assert_eq!(
+        sim_support::package_key(&view, "slvm1", "autorun"),
+        Some("disabled"),
+        "{view}"
+    );
 }
