@@ -287,3 +287,25 @@ fn every_ldoms_procedure_page_quotes_its_script() {
         );
     }
 }
+
+#[test]
+fn the_serviceguard_move_pages_quote_their_scripts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (page, script) in [
+        ("hpvm-move-package", "hpvm/move-package"),
+        ("hpvm-recover-move", "hpvm/recover-move"),
+        ("hpvm", "lib/hpvm/move"),
+    ] {
+        let path = root.join(format!("book/src/procedures/{page}.md"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let dir = path.parent().expect("a folder");
+        let shipped = std::fs::read_to_string(root.join(format!("scripts/{script}.rhai")))
+            .expect("the shipped script");
+        let quoted = blocks_in(&format!("procedures/{page}.md"), &text, dir);
+        assert!(
+            quoted.iter().any(|b| !b.run && b.text == shipped),
+            "book/src/procedures/{page}.md must quote scripts/{script}.rhai whole, in a ```rhai,no_run block: {{{{#include ../../../scripts/{script}.rhai}}}}"
+        );
+    }
+}

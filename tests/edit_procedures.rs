@@ -7,14 +7,9 @@
 //! edited procedure killed right after `clovmmigrate -p` is still unwound to a protected
 //! cluster: the safety is in the operations, not in the text a site may change.
 
-use std::path::Path;
-use std::process::Command;
-
-use serde_json::Value;
-
 mod sim_support;
 
-use sim_support::{command_log, is_change, lines, run_id, text, CrashSite};
+use sim_support::{command_log, finish, run_id, text, CrashSite, Done, SiteDir};
 
 const LIVE: &str = include_str!("../scripts/ldoms/live-migration.rhai");
 const PRE: &str = include_str!("../scripts/ldoms/pre-migration.rhai");
@@ -34,119 +29,6 @@ const CHECK_LIST: &str =
     "let checks = m::preflight_checks(guest, p.here.control_domain, p.target.name);\n";
 /// The edit live-migration's comment shows: drop the XSCF host-key check by its name.
 const NO_XSCF: &str = "    checks.retain(|c| c.name != \"XSCF host keys\");\n";
-
-/// A folder on `HASCRIPT_PATH` holding a site's edited copies.
-struct SiteDir {
-    dir: tempfile::TempDir,
-}
-
-impl SiteDir {
-    fn new() -> SiteDir {
-        SiteDir {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-
-    /// The folder, for `HASCRIPT_PATH`.
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// `text` with each `(find, replacement)` applied; `find` must occur exactly once (an
-    /// edit that misses its place would make the test vacuous).
-    fn edited(text: &str, edits: &[(&str, &str)]) -> String {
-        let mut t = text.to_string();
-        for (find, with) in edits {
-            assert_eq!(t.matches(find).count(), 1, "{find:?} must occur once");
-            t = t.replace(find, with);
-        }
-        t
-    }
-
-    /// Copy `shipped` to `<folder>/<name>.rhai` with `edits` applied.
-    fn copy(&self, name: &str, shipped: &str, edits: &[(&str, &str)]) {
-        let p = self.path().join(format!("{name}.rhai"));
-        std::fs::create_dir_all(p.parent().expect("folder")).expect("mkdir");
-        std::fs::write(&p, SiteDir::edited(shipped, edits)).expect("write");
-    }
-
-    /// `cmd` with this folder as `HASCRIPT_PATH`.
-    fn on(&self, mut cmd: Command) -> Command {
-        cmd.env("HASCRIPT_PATH", self.path());
-        cmd
-    }
-}
-
-/// What a finished run printed and sent, with its journal.
-struct Done {
-    code: i32,
-    out: String,
-    /// The commands the site received during the run, `host: line`.
-    log: Vec<String>,
-    journal: Vec<Value>,
-}
-
-impl Done {
-    fn dump(&self) -> String {
-        format!(
-            "exit {}\n{}\n--- log\n{}",
-            self.code,
-            self.out,
-            self.log.join("\n")
-        )
-    }
-
-    fn changes(&self) -> Vec<String> {
-        self.log.iter().filter(|l| is_change(l)).cloned().collect()
-    }
-
-    fn sent(&self, needle: &str) -> bool {
-        self.log.iter().any(|l| l.contains(needle))
-    }
-
-    /// The index of the first journal line `f` accepts; the test fails naming `what`.
-    fn at(&self, what: &str, f: impl Fn(&Value) -> bool) -> usize {
-        self.journal
-            .iter()
-            .position(f)
-            .unwrap_or_else(|| panic!("no {what} in the journal\n{}", self.dump()))
-    }
-
-    /// The journal line of the step of `section`.
-    fn step(&self, section: &str) -> usize {
-        self.at(&format!("step {section}"), |l| {
-            l["event"] == "step" && l["section"] == section
-        })
-    }
-
-    /// The journal line where the first command containing `needle` was sent.
-    fn command(&self, needle: &str) -> usize {
-        self.at(needle, |l| {
-            (l["event"] == "command_start" || l["event"] == "command_end")
-                && l["command"].as_str().is_some_and(|c| c.contains(needle))
-        })
-    }
-}
-
-/// Run `cmd` (a command of `env`) to its end.
-fn finish(env: &CrashSite, cmd: Command) -> Done {
-    let before = sim_support::last_seq(&env.site);
-    let journals = env.journals();
-    let mut cmd = cmd;
-    let o = cmd.output().expect("hascript runs");
-    let journal = env
-        .journals()
-        .into_iter()
-        .find(|p| !journals.contains(p))
-        .map(|p| lines(&p))
-        .unwrap_or_default();
-    Done {
-        code: o.status.code().unwrap_or(-1),
-        out: format!("{}{}", text(&o.stdout), text(&o.stderr)),
-        log: sim_support::command_log_after(&env.site, before),
-        journal,
-    }
-}
 
 /// `hascript run NAME --sim … -p PARAMS --yes` with the site folder on `HASCRIPT_PATH`.
 fn run_edited(env: &CrashSite, site: &SiteDir, name: &str, params: &[&str]) -> Done {

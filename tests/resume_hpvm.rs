@@ -20,8 +20,8 @@ mod sim_support;
 
 use serde_json::Value;
 use sim_support::{
-    assert_no_lock, assert_sent_once, in_parallel, is_change, lines, run_id, sweep, text,
-    CrashSite, Sweep,
+    assert_no_lock, assert_sent_once, guest_state, in_parallel, is_change, lines, package_key,
+    run_id, sweep, text, CrashSite, Sweep,
 };
 
 const MOVE: &str = "hpvm/move-package";
@@ -29,50 +29,10 @@ const PARAMS: &[&str] = &["package=slvm1", "target=node2"];
 /// The VM hosts of the default site.
 const NODES: &[&str] = &["node1", "node2"];
 
-/// The `State` column of the `[Virtual Machine Details]` row of `hpvmstatus -P VM`
-/// (book/src/driver-hpvm.md), `None` when the host does not know the guest.
-fn guest_state(details: &str, vm: &str) -> Option<String> {
-    let mut ls = details.lines();
-    ls.find(|l| l.trim() == "[Virtual Machine Details]")?;
-    let row = ls.find(|l| l.split_whitespace().next() == Some(vm))?;
-    // Name, VM #, OS type, then the state (which may hold a space: `On (OS)`).
-    let words: Vec<&str> = row.split_whitespace().collect();
-    Some(words.get(3..)?.join(" "))
-}
-
-/// `package:P|KEY=value` of `cmviewcl -v -f line`.
-fn package_key<'a>(view: &'a str, pkg: &str, key: &str) -> Option<&'a str> {
-    let prefix = format!("package:{pkg}|{key}=");
-    view.lines().find_map(|l| l.strip_prefix(prefix.as_str()))
-}
-
 /// slvm1 runs on exactly one VM host, the package is up/running there, owned by it, with
 /// package switching enabled. Returns that host.
 fn assert_protected(env: &CrashSite, what: &str) -> String {
-    let mut running = Vec::new();
-    let mut states = Vec::new();
-    for h in ["node1", "node2"] {
-        let out = env.sim_exec(h, &["/opt/hpvm/bin/hpvmstatus", "-P", "slvm1"]);
-        let st = guest_state(&out, "slvm1");
-        if st.as_deref().is_some_and(|s| s.starts_with("On")) {
-            running.push(h);
-        }
-        states.push(format!("{h}: {st:?}"));
-    }
-    assert_eq!(
-        running.len(),
-        1,
-        "{what}: slvm1 must run on exactly one VM host ({states:?})"
-    );
-    let host = running[0];
-    let view = env.sim_exec("node1", &["/usr/sbin/cmviewcl", "-v", "-f", "line"]);
-    let got = ["status", "state", "owner", "autorun"].map(|k| package_key(&view, "slvm1", k));
-    assert_eq!(
-        got,
-        [Some("up"), Some("running"), Some(host), Some("enabled")],
-        "{what}: package slvm1 (status, state, owner, autorun) with the guest on {host}:\n{view}"
-    );
-    host.to_string()
+    env.assert_slvm1_protected(what)
 }
 
 #[test]

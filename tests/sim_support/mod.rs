@@ -253,6 +253,25 @@ pub fn run_id(ls: &[Value]) -> String {
     ls[0]["run"].as_str().expect("run id").to_string()
 }
 
+// ----- the Serviceguard site's end state (tests/resume_hpvm.rs, tests/edit_procedures_hpvm.rs) -----
+
+/// The `State` column of the `[Virtual Machine Details]` row of `hpvmstatus -P VM`
+/// (book/src/driver-hpvm.md), `None` when the host does not know the guest.
+pub fn guest_state(details: &str, vm: &str) -> Option<String> {
+    let mut ls = details.lines();
+    ls.find(|l| l.trim() == "[Virtual Machine Details]")?;
+    let row = ls.find(|l| l.split_whitespace().next() == Some(vm))?;
+    // Name, VM #, OS type, then the state (which may hold a space: `On (OS)`).
+    let words: Vec<&str> = row.split_whitespace().collect();
+    Some(words.get(3..)?.join(" "))
+}
+
+/// `package:P|KEY=value` of `cmviewcl -v -f line`.
+pub fn package_key<'a>(view: &'a str, pkg: &str, key: &str) -> Option<&'a str> {
+    let prefix = format!("package:{pkg}|{key}=");
+    view.lines().find_map(|l| l.strip_prefix(prefix.as_str()))
+}
+
 /// A folder-backed simulated site with a journal folder of its own (`XDG_STATE_HOME`), for
 /// the tests that read a run's journal: runs killed with SIGKILL and continued with `resume`
 /// or `unwind`, runs interrupted with Ctrl-C, host locks.
@@ -266,6 +285,35 @@ pub struct CrashSite {
 }
 
 impl CrashSite {
+    /// slvm1 runs on exactly one VM host, the package is up/running there, owned by it, with
+    /// package switching enabled. Returns that host.
+    pub fn assert_slvm1_protected(&self, what: &str) -> String {
+        let mut running = Vec::new();
+        let mut states = Vec::new();
+        for h in ["node1", "node2"] {
+            let out = self.sim_exec(h, &["/opt/hpvm/bin/hpvmstatus", "-P", "slvm1"]);
+            let st = guest_state(&out, "slvm1");
+            if st.as_deref().is_some_and(|s| s.starts_with("On")) {
+                running.push(h);
+            }
+            states.push(format!("{h}: {st:?}"));
+        }
+        assert_eq!(
+            running.len(),
+            1,
+            "{what}: slvm1 must run on exactly one VM host ({states:?})"
+        );
+        let host = running[0];
+        let view = self.sim_exec("node1", &["/usr/sbin/cmviewcl", "-v", "-f", "line"]);
+        let got = ["status", "state", "owner", "autorun"].map(|k| package_key(&view, "slvm1", k));
+        assert_eq!(
+            got,
+            [Some("up"), Some("running"), Some(host), Some("enabled")],
+            "{what}: package slvm1 (status, state, owner, autorun) with the guest on {host}:\n{view}"
+        );
+        host.to_string()
+    }
+
     /// The LDoms site protected: guest2 active on exactly one control domain, CF timeout 10 s
     /// and the shutdown facility running with TestWorked on both guest nodes (what every
     /// crash, resume and unwind test of the live migration ends with).
@@ -777,5 +825,127 @@ pub fn run_json(site: &Site, script: &str, params: &[&str], extra: &[&str]) -> J
         code: out.status.code().unwrap_or(-1),
         events,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+// ----- a site's edited copies of the shipped procedures (tests/edit_procedures*.rs) -----
+
+/// A folder on `HASCRIPT_PATH` holding a site's edited copies.
+pub struct SiteDir {
+    dir: tempfile::TempDir,
+}
+
+impl SiteDir {
+    /// An empty folder.
+    pub fn new() -> SiteDir {
+        SiteDir {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// The folder, for `HASCRIPT_PATH`.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `text` with each `(find, replacement)` applied; `find` must occur exactly once (an
+    /// edit that misses its place would make the test vacuous).
+    pub fn edited(text: &str, edits: &[(&str, &str)]) -> String {
+        let mut t = text.to_string();
+        for (find, with) in edits {
+            assert_eq!(t.matches(find).count(), 1, "{find:?} must occur once");
+            t = t.replace(find, with);
+        }
+        t
+    }
+
+    /// Copy `shipped` to `<folder>/<name>.rhai` with `edits` applied.
+    pub fn copy(&self, name: &str, shipped: &str, edits: &[(&str, &str)]) {
+        let p = self.path().join(format!("{name}.rhai"));
+        std::fs::create_dir_all(p.parent().expect("folder")).expect("mkdir");
+        std::fs::write(&p, SiteDir::edited(shipped, edits)).expect("write");
+    }
+
+    /// `cmd` with this folder as `HASCRIPT_PATH`.
+    pub fn on(&self, mut cmd: Command) -> Command {
+        cmd.env("HASCRIPT_PATH", self.path());
+        cmd
+    }
+}
+
+/// What a finished run printed and sent, with its journal.
+pub struct Done {
+    /// The exit code (-1 when killed).
+    pub code: i32,
+    /// stdout then stderr.
+    pub out: String,
+    /// The commands the site received during the run, `host: line`.
+    pub log: Vec<String>,
+    /// The run's journal.
+    pub journal: Vec<Value>,
+}
+
+impl Done {
+    /// Everything, for an assertion's message.
+    pub fn dump(&self) -> String {
+        format!(
+            "exit {}\n{}\n--- log\n{}",
+            self.code,
+            self.out,
+            self.log.join("\n")
+        )
+    }
+
+    /// The change commands the site received.
+    pub fn changes(&self) -> Vec<String> {
+        self.log.iter().filter(|l| is_change(l)).cloned().collect()
+    }
+
+    /// Whether a command holding `needle` reached the site.
+    pub fn sent(&self, needle: &str) -> bool {
+        self.log.iter().any(|l| l.contains(needle))
+    }
+
+    /// The index of the first journal line `f` accepts; the test fails naming `what`.
+    pub fn at(&self, what: &str, f: impl Fn(&Value) -> bool) -> usize {
+        self.journal
+            .iter()
+            .position(f)
+            .unwrap_or_else(|| panic!("no {what} in the journal\n{}", self.dump()))
+    }
+
+    /// The journal line of the step of `section`.
+    pub fn step(&self, section: &str) -> usize {
+        self.at(&format!("step {section}"), |l| {
+            l["event"] == "step" && l["section"] == section
+        })
+    }
+
+    /// The journal line where the first command containing `needle` was sent.
+    pub fn command(&self, needle: &str) -> usize {
+        self.at(needle, |l| {
+            (l["event"] == "command_start" || l["event"] == "command_end")
+                && l["command"].as_str().is_some_and(|c| c.contains(needle))
+        })
+    }
+}
+
+/// Run `cmd` (a command of `env`) to its end.
+pub fn finish(env: &CrashSite, cmd: Command) -> Done {
+    let before = last_seq(&env.site);
+    let journals = env.journals();
+    let mut cmd = cmd;
+    let o = cmd.output().expect("hascript runs");
+    let journal = env
+        .journals()
+        .into_iter()
+        .find(|p| !journals.contains(p))
+        .map(|p| lines(&p))
+        .unwrap_or_default();
+    Done {
+        code: o.status.code().unwrap_or(-1),
+        out: format!("{}{}", text(&o.stdout), text(&o.stderr)),
+        log: command_log_after(&env.site, before),
+        journal,
     }
 }
