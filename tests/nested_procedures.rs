@@ -414,3 +414,43 @@ fn an_error_in_a_nested_procedure_is_reported_at_its_line_in_that_procedure() {
         env.changes()
     );
 }
+
+/// `run_procedure(name, params)`: a procedure composed of others runs them inside its run,
+/// each with its own parameters (a site's copy first), journaled as loaded; one that runs
+/// itself is refused naming the chain, before anything is sent.
+#[test]
+fn run_procedure_runs_a_procedure_inside_the_run_with_its_own_params() {
+    let env = Env::new();
+    env.put(
+        "site/two-steps",
+        "//! params: guest\nrun_procedure(\"ldoms/verify-fence\", #{ guest: params.guest });\nlet r = run_procedure(\"site/note\", #{ what: \"done\", skipped: () });\ninfo(`returned: ${r.said}`);\n",
+    );
+    env.put(
+        "site/note",
+        "//! params: what\nif \"skipped\" in params { fail(\"usage\", \"() is not passed\"); }\ninfo(`note: ${params.what}`);\n#{ said: params.what }\n",
+    );
+    let r = env.run("site/two-steps", &["guest=guest2"]);
+    assert_eq!(r.code, Some(0), "{}", r.out);
+    let said = infos(&r.journal);
+    assert!(said.iter().any(|m| m == "returned: done"), "{said:?}");
+    assert!(said.iter().any(|m| m == "note: done"), "{said:?}");
+    let loaded: Vec<&str> = r
+        .journal
+        .iter()
+        .filter(|l| l["event"] == "script_loaded")
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert!(loaded.contains(&"ldoms/verify-fence"), "{loaded:?}");
+    assert!(loaded.contains(&"site/note"), "{loaded:?}");
+    // Re-entry.
+    let me = env.put("site/loop", "run_procedure(\"site/loop\", #{});\n");
+    let r = env.run("site/loop", &[]);
+    assert_eq!(r.code, Some(2), "{}", r.out);
+    let me = me.display().to_string();
+    assert!(
+        r.out.contains(&format!("re-enters itself ({me} → {me})")),
+        "{}",
+        r.out
+    );
+    assert!(env.changes().is_empty(), "{:?}", env.changes());
+}

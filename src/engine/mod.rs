@@ -383,6 +383,7 @@ pub fn build_engine(run: &RunEnv) -> Engine {
     hypervisor::register(&mut engine);
     operations::register(&mut engine);
     procedure::register(&mut engine, run);
+    procedure::register_run_procedure(&mut engine, run);
     package::register(&mut engine);
     pkgconf::register(&mut engine);
     host::register(&mut engine, run);

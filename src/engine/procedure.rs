@@ -212,7 +212,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         "migrate",
         &["hypervisor: Hypervisor", "guest: String", "target: String"],
         "Map",
-        "Live-migrate `guest` to `target` with the driver's whole procedure. On LDoms this runs the\nprocedure script ldoms/live-migration (a site's edited copy on HASCRIPT_PATH if there is one)\nand returns its value; on Serviceguard the driver's move (B5).",
+        "Live-migrate `guest` to `target` with the driver's whole procedure. On LDoms this runs the\nprocedure script ldoms/live-migration (a site's edited copy on HASCRIPT_PATH if there is one)\nand returns its value; on Serviceguard the procedure hpvm/move-package (B5, `package` =\n`guest`).",
     )
     .register_into_engine(
         engine,
@@ -229,7 +229,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         "preflight",
         &["hypervisor: Hypervisor", "guest: String", "target: String"],
         "Map",
-        "The read-only preflight of moving `guest` to `target`: on LDoms the function\n`preflight(guest, target)` of the procedure ldoms/live-migration (its own list of checks,\nas the site edited it); throws a `check` error naming every failed check and its remedy.",
+        "The read-only preflight of moving `guest` to `target`: the function `preflight(guest,\ntarget)` of the driver's procedure (ldoms/live-migration on LDoms, hpvm/move-package on\nServiceguard: its own list of checks, as the site edited it); throws a `check` error\nnaming every failed check and its remedy.",
     )
     .register_into_engine(
         engine,
@@ -246,7 +246,7 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
         "recover",
         &["hypervisor: Hypervisor", "guest: String"],
         "Map",
-        "State-aware recovery of an aborted migration of `guest`: on LDoms the procedure\nldoms/recover-migration (the 17.3.1.1 note), on Serviceguard the driver's B5 recovery.",
+        "State-aware recovery of an aborted migration of `guest`: on LDoms the procedure\nldoms/recover-migration (the 17.3.1.1 note), on Serviceguard the procedure hpvm/recover-move\n(B5).",
     )
     .register_into_engine(
         engine,
@@ -256,6 +256,33 @@ pub fn register(engine: &mut Engine, run: &RunEnv) {
                 Some(p) => run_procedure(&env, p.name, p.params.into_iter().collect(), pos),
                 None => lift(h.get().recover(&g), pos),
             }
+        },
+    );
+}
+
+/// Register `run_procedure(name, params)`: a procedure composed of others (the
+/// cmappmgr/cmappserver upgrade runs hpvm/move-package and hpvm/install-cmappserver).
+pub fn register_run_procedure(engine: &mut Engine, run: &RunEnv) {
+    let env = run.clone();
+    reg(
+        "run_procedure",
+        &["name: String", "params: Map"],
+        "Dynamic",
+        "Run procedure `name` (a site's copy on HASCRIPT_PATH, else the shipped one) inside this\nrun with `params`, e.g. `#{\"package\": \"slvm1\", target: \"node2\"}` (`package` quoted: a\nRhai keyword; values are passed as text). It shares the run (site, journal, locks,\nrecovery routines) and returns its value; its errors are this call's. A procedure that\nre-enters itself is refused.",
+    )
+    .register_into_engine(
+        engine,
+        move |ctx: NativeCallContext, name: ImmutableString, params: rhai::Map| -> RhaiRes<Dynamic> {
+            let pos = ctx.call_position();
+            let mut p = BTreeMap::new();
+            for (k, v) in params {
+                if v.is_unit() {
+                    continue;
+                }
+                let text = if v.is_string() { v.into_string().unwrap_or_default() } else { v.to_string() };
+                p.insert(k.to_string(), text);
+            }
+            run_procedure(&env, &name, p, pos)
         },
     );
 }
