@@ -39,7 +39,10 @@ fn run_with(
     if let Some(p) = path {
         c.env("HASCRIPT_PATH", p);
     }
-    for (k, v) in VARS.iter().zip(pw.iter().map(Some).chain(std::iter::repeat(None))) {
+    for (k, v) in VARS
+        .iter()
+        .zip(pw.iter().map(Some).chain(std::iter::repeat(None)))
+    {
         match v {
             Some(v) => c.env(k, v),
             None => c.env_remove(k),
@@ -114,8 +117,12 @@ fn regenerated_keys_are_made_with_dname_distributed_and_configured_0600() {
             "{h}"
         );
         assert!(
-            out(&site, h, &["ls", "-l", "/etc/cmcluster/cmappmgr/client.private"])
-                .starts_with("-rw-------"),
+            out(
+                &site,
+                h,
+                &["ls", "-l", "/etc/cmcluster/cmappmgr/client.private"]
+            )
+            .starts_with("-rw-------"),
             "{h}"
         );
         // The copied stores open with the new passwords.
@@ -137,14 +144,28 @@ fn regenerated_keys_are_made_with_dname_distributed_and_configured_0600() {
             String::from_utf8_lossy(&l.stderr)
         );
     }
-    let conf = out(&site, "slvm1", &["cat", "/opt/hp/cmappserver/cmappserver.conf"]);
-    assert!(conf.contains("keyStorePassword=Serv3r-Secret\n"), "{conf}");
-    assert!(
-        out(&site, "slvm1", &["ls", "-l", "/opt/hp/cmappserver/cmappserver.conf"])
-            .starts_with("-rw-------")
+    let conf = out(
+        &site,
+        "slvm1",
+        &["cat", "/opt/hp/cmappserver/cmappserver.conf"],
     );
+    assert!(conf.contains("keyStorePassword=Serv3r-Secret\n"), "{conf}");
+    assert!(out(
+        &site,
+        "slvm1",
+        &["ls", "-l", "/opt/hp/cmappserver/cmappserver.conf"]
+    )
+    .starts_with("-rw-------"));
     // Same bytes on both hosts.
-    let od = ["od", "-A", "n", "-v", "-t", "x1", "/etc/cmcluster/cmappmgr/client.private"];
+    let od = [
+        "od",
+        "-A",
+        "n",
+        "-v",
+        "-t",
+        "x1",
+        "/etc/cmcluster/cmappmgr/client.private",
+    ];
     assert_eq!(out(&site, "node1", &od), out(&site, "node2", &od));
     let shown = r.all();
     for pw in PW {
@@ -206,7 +227,11 @@ fn the_guest_must_be_an_inventory_guest_and_the_passwords_complete() {
     let site = Site::new(Some("hpvm"));
     let r = keys(&site, &["package=node1"], &[], &PW);
     assert_eq!(r.code, 2, "not a guest: {}", r.dump());
-    assert!(r.stderr.contains("not a guest of the inventory"), "{}", r.dump());
+    assert!(
+        r.stderr.contains("not a guest of the inventory"),
+        "{}",
+        r.dump()
+    );
     let r = keys(&site, &["package=slvm1"], &[], &PW[..1]);
     assert_eq!(r.code, 2, "missing: {}", r.dump());
     assert!(

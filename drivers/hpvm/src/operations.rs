@@ -6,8 +6,8 @@
 //! ARCHITECTURE.md.
 
 use hascript_api::operations::{
-    arg_int, arg_opts, arg_str, arg_strings, int, map, opt_secs, opt_str, s, strings, Object, OpKind,
-    Operation, OperationSpec,
+    arg_int, arg_opts, arg_str, arg_strings, int, map, opt_secs, opt_str, s, strings, Object,
+    OpKind, Operation, OperationSpec,
 };
 use hascript_api::{Error, Result};
 use serde_json::Value;
@@ -207,7 +207,11 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for o in TABLE {
             let s = o.spec;
-            assert!(seen.insert((s.object, s.name, s.params.len())), "{} twice", s.name);
+            assert!(
+                seen.insert((s.object, s.name, s.params.len())),
+                "{} twice",
+                s.name
+            );
             assert!(!s.doc.trim().is_empty(), "{} has no doc", s.name);
         }
     }
