@@ -9,8 +9,8 @@ use hascript_api::objects::RecoveryOutcome;
 use hascript_api::{validate_name, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
-use super::diagnose::presence_words;
 use super::observed::Presence;
+use super::diagnose::presence_words;
 use super::{after_change, members, node_up, ConfRead};
 use crate::appmon::AppMonitor;
 use crate::commands::{self as cmd, DeployArgs};
@@ -455,12 +455,8 @@ impl Inner {
         let halted = o["pkg"]["run"] == "down";
         let quiet = o["running_on"].as_array().is_some_and(|a| a.is_empty())
             && o["hosts"].as_array().is_some_and(|hs| {
-                hs.iter().all(|h| {
-                    matches!(
-                        h["presence"].as_str(),
-                        Some("off" | "not_runnable" | "absent")
-                    )
-                })
+                hs.iter()
+                    .all(|h| matches!(h["presence"].as_str(), Some("off" | "not_runnable" | "absent")))
             });
         if halted && quiet {
             self.ctx.ui.info(&format!(
