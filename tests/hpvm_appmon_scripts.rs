@@ -400,3 +400,28 @@ fn setup_appmon_keys_a_step_inserted_before_b4_2_runs_there() {
     let c = out(&site, "node2", &["cat", "/etc/cmappmgr.conf"]);
     assert!(c.contains("keyStorePassword=Cl1ent-Secret\n"), "{c}");
 }
+
+#[test]
+fn a_password_keytool_would_refuse_is_refused_before_the_old_stores_are_moved_aside() {
+    // With regenerate=yes the old stores are moved aside first: a store password keytool
+    // refuses (under 6 characters) must stop the run before that, naming the option only.
+    let site = Site::new(Some("hpvm"));
+    let r = keys(
+        &site,
+        &["package=slvm1", "regenerate=yes"],
+        &["--yes"],
+        &["short", PW[1], PW[2]],
+    );
+    assert_eq!(r.code, 2, "{}", r.dump());
+    assert!(r.stderr.contains("client_password"), "{}", r.dump());
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
+    assert!(!r.log.iter().any(|l| l.contains(" mv ")), "{}", r.dump());
+    for f in ["client.private", "client.public"] {
+        let ls = out(
+            &site,
+            "node1",
+            &["ls", "-l", &format!("/etc/cmcluster/cmappmgr/{f}")],
+        );
+        assert!(ls.starts_with("-rw"), "{f} moved: {ls}");
+    }
+}

@@ -134,12 +134,26 @@ impl KeyOpts {
                 )));
             }
         }
+        // Checked here, before any operation changes anything (a regeneration moves the
+        // old stores aside first): the message names the option, never the value.
         let password = |k: &str| -> Result<String> {
-            string(k)?.filter(|s| !s.is_empty()).ok_or_else(|| {
+            let pw = string(k)?.filter(|s| !s.is_empty()).ok_or_else(|| {
                 Error::usage(format!(
                     "key options: option `{k}` (a key store password) is required"
                 ))
-            })
+            })?;
+            cmd::secret_word(&pw)
+                .map_err(|e| Error::usage(format!("key options: option `{k}`: {}", e.message)))?;
+            Ok(pw)
+        };
+        let dname = |k: &str| -> Result<Option<String>> {
+            let d = string(k)?;
+            if let Some(d) = &d {
+                cmd::dname_ok(d).map_err(|e| {
+                    Error::usage(format!("key options: option `{k}`: {}", e.message))
+                })?;
+            }
+            Ok(d)
         };
         let regenerate = match m.get("regenerate") {
             None | Some(Value::Null) => false,
@@ -168,8 +182,8 @@ impl KeyOpts {
             public_password: password("public_password")?,
             regenerate,
             host: string("host")?,
-            dname_client: string("dname_client")?,
-            dname_server: string("dname_server")?,
+            dname_client: dname("dname_client")?,
+            dname_server: dname("dname_server")?,
             validity,
         })
     }
