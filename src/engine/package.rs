@@ -215,29 +215,6 @@ pub fn register(engine: &mut Engine) {
         "Back up the package directory of `name` on every member; returns where (changes\nstate: adds files).",
         |p, n| p.backup(n),
     );
-    with_opts(
-        engine,
-        "appmon_keys",
-        &[
-            "client_password",
-            "server_password",
-            "public_password",
-            "regenerate",
-            "host",
-            "dname_client",
-            "dname_server",
-            "validity",
-        ],
-        "Application-monitoring keys for guest `name` (an inventory host of role vm-guest; B4\nsteps 1, 2, 4): `keytool -genkey/-export/-import` with `-dname` on one VM host\n(`/etc/cmcluster/cmappmgr`, client keys) and in the guest (`/opt/hp/cmappserver`, server\nkeys); `client.public` to the guest, its `server.public` to the hosts as\n`server_<guest>.public`, every key file to the other VM hosts; `/etc/cmappmgr.conf` on\nevery VM host and `cmappserver.conf` in the guest written through stdin with mode 0600.\nExisting key stores are kept and reused (their password checked) unless\n`opts.regenerate`. `opts`: `client_password`, `server_password`, `public_password`\n(required; pass `secrets.…`, never literals: they are shown as `*****`), `regenerate`,\n`host` (the VM host making the client keys), `dname_client`, `dname_server`, `validity`\n(days, default 400). Changes state.",
-        |p, n, o| p.appmon_keys(n, o),
-    );
-    with_opts(
-        engine,
-        "test_app_monitor",
-        &["appmon", "expect", "timeout"],
-        "The failure test of an application monitor of package `name` (B4 step 6): find the\nmonitored application in the guest (`ps -ef`), kill it (`kill -9`, after confirmation),\nwatch the service's restart counter rise in `cmviewcl` (on the run's clock, deadline\n`opts.timeout`, default 600 s). `opts.appmon`: the monitor's name (default the first\ncmappmgr service); `opts.expect`: `restart` (default, one kill) or `failover` (kill until\n`service_restart` is exceeded, then check the package and the guest run on another node).\nReturns `#{service, guest, kills, restarts_before, restarts_after, max_restarts,\nfailed_over, from, owner}` (changes state).",
-        |p, n, o| p.test_app_monitor(n, o),
-    );
     one_name(
         engine,
         "diagnose",

@@ -83,7 +83,6 @@ pub fn name_kind(group: &str, func: &str, param: &str) -> Option<NameKind> {
         ("package", _, "node") => Some(NameKind::Host),
         ("functions", "host", "name") => Some(NameKind::Host),
         ("hypervisor", "guest", "name") => Some(NameKind::Guest),
-        ("package", "appmon_keys", "name") => Some(NameKind::Guest),
         ("package", _, "name") => Some(NameKind::Package),
         ("cluster", "node" | "wait_node_state", "name") => Some(NameKind::ClusterNode),
         _ => None,
@@ -657,7 +656,7 @@ mod tests {
             s(&["cfguest1", "cfguest2"])
         );
         assert_eq!(
-            at_end(&k, "package.appmon_keys(\"g").1,
+            at_end(&k, "package.appmon_server_keys(\"g").1,
             s(&["guest1", "guest2"])
         );
         // Through a variable holding an object, and nested in another call.

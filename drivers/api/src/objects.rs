@@ -862,21 +862,6 @@ pub trait Package: Send + Sync {
         let _ = name;
         unsupported("package.diagnose")
     }
-    /// Application-monitoring keys and configuration for guest `guest` (Serviceguard B4
-    /// steps 1, 2 and 4): key stores made with `keytool` where missing (kept and reused
-    /// otherwise, unless `opts.regenerate`), distributed, and the two configuration files
-    /// written with mode 0600. `opts` carries the store passwords (secrets: never printed).
-    fn appmon_keys(&self, guest: &str, opts: &Value) -> Result<Value> {
-        let _ = (guest, opts);
-        unsupported("package.appmon_keys")
-    }
-    /// Test an application monitor of package `name` (Serviceguard B4 step 6): kill the
-    /// monitored application in the guest, watch the service's restart counter rise, and
-    /// with `opts.expect = "failover"` keep killing until the package fails over.
-    fn test_app_monitor(&self, name: &str, opts: &Value) -> Result<Value> {
-        let _ = (name, opts);
-        unsupported("package.test_app_monitor")
-    }
 }
 
 #[cfg(test)]

@@ -439,7 +439,7 @@ pub fn keytool_list(host: &str, store: &str, password: &str) -> Result<Command> 
 
 /// A store password: 6 to 128 characters without control characters (Java's `keytool`
 /// refuses shorter ones). The message never repeats the value.
-fn secret_word(pw: &str) -> Result<()> {
+pub(crate) fn secret_word(pw: &str) -> Result<()> {
     let n = pw.chars().count();
     if (6..=128).contains(&n) && !pw.chars().any(char::is_control) {
         Ok(())
@@ -451,7 +451,7 @@ fn secret_word(pw: &str) -> Result<()> {
 }
 
 /// A `-dname` value: `CN=…, OU=…`, printable, no quotes or backslashes.
-fn dname_ok(d: &str) -> Result<()> {
+pub(crate) fn dname_ok(d: &str) -> Result<()> {
     let ok = d.contains('=')
         && d.len() <= 256
         && d.chars()

@@ -13,7 +13,6 @@ use crate::facts::{is_cancel, Inner};
 use crate::parse::cmviewcl_line::{ClusterView, NodeView, PackageState, Status};
 use crate::parse::hpvmstatus::{GuestState, VmDetails};
 use crate::parse::log_scan;
-use crate::procedure::appmon::{KeyOpts, TestOpts};
 use crate::procedure::observed::Presence;
 use crate::procedure::package::{package_value, DeployOpts};
 use crate::wait::WaitEnd;
@@ -716,16 +715,6 @@ impl Package for HpvmPackage {
 
     fn diagnose(&self, name: &str) -> Result<Value> {
         self.0.diagnose(name)
-    }
-
-    fn appmon_keys(&self, guest: &str, opts: &Value) -> Result<Value> {
-        let o = KeyOpts::from_value(opts)?;
-        self.0.appmon_keys(guest, &o)
-    }
-
-    fn test_app_monitor(&self, name: &str, opts: &Value) -> Result<Value> {
-        let o = TestOpts::from_value(opts)?;
-        self.0.test_app_monitor(name, &o)
     }
 }
 

@@ -6,13 +6,14 @@
 //! ARCHITECTURE.md.
 
 use hascript_api::operations::{
-    arg_opts, arg_str, arg_strings, map, opt_secs, opt_str, s, strings, Object, OpKind, Operation,
-    OperationSpec,
+    arg_int, arg_opts, arg_str, arg_strings, int, map, opt_secs, opt_str, s, strings, Object,
+    OpKind, Operation, OperationSpec,
 };
 use hascript_api::{Error, Result};
 use serde_json::Value;
 
 use crate::facts::Inner;
+use crate::procedure::appmon::KeyOpts;
 use crate::procedure::migrate::{Purpose, SETTLE_DEADLINE};
 
 /// The specs of every operation (what the engine registers, with no site at hand).
@@ -159,6 +160,55 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
     op(Package, "convert_online", &[s("package"), s("target")], "Map", Change,
         "B3 online conversion: `cmdeployvpkg -C -P package -h target` where the old package runs\n(migrates the guest, re-creates the package with the source and target nodes only).\nRefused unless it is an old-toolkit package running on another VM host of the inventory,\nits directory was backed up (`package.backup`), and `target` holds no toolkit maintenance\nfile; both VM hosts are locked. Returns `#{vm, source, target, ok, exit, message,\nrunning_on, found, new_nodes}`: a failed command is not an error.",
         |i, a| i.convert_online(arg_str(a, 0)?, arg_str(a, 1)?)),
+    // ----- B4: application monitoring (setup-appmon-keys, test-app-monitor)
+    op(Package, "appmon_plan", &[s("package")], "Map", Read,
+        "B4 (read, before any change): the guest of VM package `package` (an inventory host of\nrole vm-guest, running), the VM hosts and the VM host that makes or holds the client keys\n(the first with `client.private`, else the first): `#{guest, vm, key_host, hosts}`.",
+        |i, a| i.appmon_plan(arg_str(a, 0)?, None)),
+    op(Package, "appmon_plan", &[s("package"), s("host")], "Map", Read,
+        "`appmon_plan(package)` with the VM host `host` making the client keys.",
+        |i, a| i.appmon_plan(arg_str(a, 0)?, Some(arg_str(a, 1)?))),
+    op(Package, "appmon_client_keys", &[s("host"), map("keys")], "Map", Change,
+        "B4 step 1, host side: `client.private` and `client.public` on VM host `host` in\n/etc/cmcluster/cmappmgr (`keytool -genkey` with `-dname`, `-export`, `-import`). Existing\nstores are kept and reused (their password checked with `keytool -list`) unless\n`keys.regenerate` (then moved aside, `F.<stamp>`). `keys`: `client_password`,\n`server_password`, `public_password` (required; pass `secrets.…`: shown as `*****`, never\nin a message or error), `regenerate`, `dname_client`, `dname_server`, `validity` (days,\n400), `host`. `#{host, keys}`: made, reused or completed.",
+        |i, a| i.appmon_client_keys(arg_str(a, 0)?, &KeyOpts::from_value(&a[1])?)),
+    op(Package, "appmon_server_keys", &[s("guest"), map("keys")], "Map", Change,
+        "B4 step 1, guest side: `server.private` and `server.public` in the running inventory\nguest `guest` in /opt/hp/cmappserver, as `appmon_client_keys`. `#{guest, keys}`.",
+        |i, a| i.appmon_server_keys(arg_str(a, 0)?, &KeyOpts::from_value(&a[1])?)),
+    op(Package, "appmon_copy_client_public", &[s("host"), s("guest")], "Map", Change,
+        "B4 step 1: `client.public` of VM host `host` into guest `guest` (bytes through stdin,\nmode 0644; not rewritten when the same). `#{file, from, to, copied}`.",
+        |i, a| i.appmon_copy_client_public(arg_str(a, 0)?, arg_str(a, 1)?)),
+    op(Package, "appmon_copy_server_public", &[s("guest"), s("host")], "Map", Change,
+        "B4 step 1: the guest's `server.public` to VM host `host` as `server_<guest>.public`\n(mode 0644). `#{file, as, from, to, copied, trust_store}`.",
+        |i, a| i.appmon_copy_server_public(arg_str(a, 0)?, arg_str(a, 1)?)),
+    op(Package, "appmon_distribute_keys", &[s("host")], "Map", Change,
+        "B4 step 1: every key file of VM host `host` (`client.private` mode 0600, `client.public`\nand each `server_<guest>.public` mode 0644) to the other VM hosts, where not the same.\n`#{copied: [#{file, from, to}], trusted: [guests with a server_<guest>.public]}`.",
+        |i, a| i.appmon_distribute_keys(arg_str(a, 0)?)),
+    op(Package, "appmon_cmappmgr_conf", &[s("host"), s("guest"), map("keys")], "Map", Change,
+        "B4 step 2: /etc/cmappmgr.conf on VM host `host` with guest `guest`'s `keyStore`,\n`keyStorePassword`, `trustStore=<guest>:<path>` (other guests' lines kept) and\n`trustStorePassword`, written through stdin with mode 0600 (not rewritten when the same).\n`keys` as `appmon_client_keys`. `#{host, path, changed, mode}`.",
+        |i, a| i.appmon_cmappmgr_conf(arg_str(a, 0)?, arg_str(a, 1)?, &KeyOpts::from_value(&a[2])?)),
+    op(Package, "appmon_cmappserver_conf", &[s("guest"), map("keys")], "Map", Change,
+        "B4 step 4: /opt/hp/cmappserver/cmappserver.conf in the running guest `guest`, written\nthrough stdin with mode 0600. `#{host, path, changed, mode}`.",
+        |i, a| i.appmon_cmappserver_conf(arg_str(a, 0)?, &KeyOpts::from_value(&a[1])?)),
+    op(Package, "app_monitor", &[s("package")], "Map", Read,
+        "B4 step 6 (read): the first application monitor (cmappmgr service) of the running\npackage `package`, its guest and its service in `cmviewcl`: `#{pkg, owner, service,\nguest, command, restarts, max_restarts, unlimited, limit, clock}` (`limit`: the number\nof restarts, () when not a number; `clock`: the run's clock, seconds). Refused unless the\npackage and the service are up.",
+        |i, a| i.app_monitor(arg_str(a, 0)?, None)),
+    op(Package, "app_monitor", &[s("package"), s("appmon")], "Map", Read,
+        "`app_monitor(package)` for the monitor `appmon` (its name or its service name).",
+        |i, a| i.app_monitor(arg_str(a, 0)?, Some(arg_str(a, 1)?))),
+    op(Package, "app_process", &[s("package"), s("service")], "Dynamic", Read,
+        "B4 step 6 (read): the PID of the process in the guest running the monitored command of\nservice `service` of `package` (`ps -ef`); () when none; an error when several do.",
+        |i, a| i.app_process(arg_str(a, 0)?, arg_str(a, 1)?)),
+    op(Package, "kill_app", &[s("package"), s("service"), int("pid")], "Map", Change,
+        "B4 step 6: `kill -9 pid` in the guest of monitor `service` of `package`. Refused unless\n`pid` is the one process there running the monitored command (`ps -ef` just before).\n`#{pid, at, killed}` (`killed` false when it had already ended).",
+        |i, a| i.kill_app(arg_str(a, 0)?, arg_str(a, 1)?, arg_int(a, 2)?)),
+    op(Package, "wait_service_reaction", &[s("package"), s("service"), map("opts")], "Map", Read,
+        "B4 step 6 (after a kill): wait until the restart count of `service` rises above\n`opts.above` or the package leaves `opts.owner`; `opts`: `#{owner, above, since,\ntimeout}` (the deadline is `timeout` seconds, 600, from `since` on the run's clock).\n`#{owner, status, restarts, moved}`; a timeout names the package log.",
+        |i, a| i.wait_service_reaction(arg_str(a, 0)?, arg_str(a, 1)?, arg_opts(a, 2, &["owner", "above", "since", "timeout"], "package.wait_service_reaction")?)),
+    op(Package, "wait_app_restarted", &[s("package"), s("service"), map("opts")], "Dynamic", Read,
+        "B4 step 6 (failover test): wait for the monitored application to run again in the\nguest under a PID other than `opts.pid`; `opts`: `#{pid, owner, since, timeout}`. The new\nPID, or () when the package left `opts.owner` meanwhile.",
+        |i, a| i.wait_app_restarted(arg_str(a, 0)?, arg_str(a, 1)?, arg_opts(a, 2, &["pid", "owner", "since", "timeout"], "package.wait_app_restarted")?)),
+    op(Package, "verify_failed_over", &[s("package"), map("opts")], "Map", Read,
+        "B4 step 6 (failover test), read back: wait for `package` up on a node other than\n`opts.from`, check its guest runs there only, and read whether Serviceguard disabled node\nswitching on `from`; `opts`: `#{from, service, since, timeout}`. `#{owner, restarts,\nnode_switching_disabled_on}`; otherwise a `needs_attention` error.",
+        |i, a| i.verify_failed_over(arg_str(a, 0)?, arg_opts(a, 1, &["from", "service", "since", "timeout"], "package.verify_failed_over")?)),
 ];
 
 #[cfg(test)]

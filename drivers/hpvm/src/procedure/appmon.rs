@@ -1,5 +1,9 @@
-//! Guest application monitoring (B4): the keys and configuration files of steps 1, 2 and 4
-//! ([`Inner::appmon_keys`]) and the failure test of step 6 ([`Inner::test_app_monitor`]).
+//! Guest application monitoring (B4): the operations behind `hpvm/setup-appmon-keys` (the
+//! keys and configuration files of steps 1, 2 and 4: [`Inner::appmon_plan`],
+//! [`Inner::appmon_client_keys`], [`Inner::appmon_server_keys`], the copies and the two
+//! configuration files) and `hpvm/test-app-monitor` (step 6: [`Inner::app_monitor`],
+//! [`Inner::kill_app`] and the waits), one manual action each; the sequences are the
+//! scripts'.
 //!
 //! Keys: on one VM host, in `/etc/cmcluster/cmappmgr`, `keytool -genkey` (with `-dname`,
 //! so nothing is asked), `-export` and `-import` make `client.private` and `client.public`;
@@ -20,6 +24,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use hascript_api::operations::{opt_secs, opt_str};
 use hascript_api::{validate_name, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
@@ -50,7 +55,8 @@ pub const TEST_DEADLINE: Duration = Duration::from_secs(600);
 /// Poll interval of the failure test.
 pub const TEST_POLL: Duration = Duration::from_secs(5);
 
-/// The options of [`Inner::appmon_keys`]. Its `Debug` never shows the passwords.
+/// The key options of the B4 key operations (`keys` of [`Inner::appmon_client_keys`] and
+/// the others). Its `Debug` never shows the passwords.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyOpts {
     /// Store password of `client.private` (`keyStorePassword` of `cmappmgr.conf`; the
@@ -98,7 +104,7 @@ impl KeyOpts {
     pub fn from_value(v: &Value) -> Result<KeyOpts> {
         let m = v.as_object().ok_or_else(|| {
             Error::usage(format!(
-                "appmon_keys options must be a map with {KEY_OPTIONS}"
+                "the application-monitoring key options must be a map with {KEY_OPTIONS}"
             ))
         })?;
         let string = |k: &str| -> Result<Option<String>> {
@@ -106,7 +112,7 @@ impl KeyOpts {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
                 Some(_) => Err(Error::usage(format!(
-                    "appmon_keys: option `{k}` must be a string"
+                    "key options: option `{k}` must be a string"
                 ))),
             }
         };
@@ -124,23 +130,37 @@ impl KeyOpts {
             .contains(&k.as_str())
             {
                 return Err(Error::usage(format!(
-                    "appmon_keys: unknown option `{k}`; the options are {KEY_OPTIONS}"
+                    "key options: unknown option `{k}`; the options are {KEY_OPTIONS}"
                 )));
             }
         }
+        // Checked here, before any operation changes anything (a regeneration moves the
+        // old stores aside first): the message names the option, never the value.
         let password = |k: &str| -> Result<String> {
-            string(k)?.filter(|s| !s.is_empty()).ok_or_else(|| {
+            let pw = string(k)?.filter(|s| !s.is_empty()).ok_or_else(|| {
                 Error::usage(format!(
-                    "appmon_keys: option `{k}` (a key store password) is required"
+                    "key options: option `{k}` (a key store password) is required"
                 ))
-            })
+            })?;
+            cmd::secret_word(&pw)
+                .map_err(|e| Error::usage(format!("key options: option `{k}`: {}", e.message)))?;
+            Ok(pw)
+        };
+        let dname = |k: &str| -> Result<Option<String>> {
+            let d = string(k)?;
+            if let Some(d) = &d {
+                cmd::dname_ok(d).map_err(|e| {
+                    Error::usage(format!("key options: option `{k}`: {}", e.message))
+                })?;
+            }
+            Ok(d)
         };
         let regenerate = match m.get("regenerate") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
             Some(_) => {
                 return Err(Error::usage(
-                    "appmon_keys: option `regenerate` must be true or false",
+                    "key options: option `regenerate` must be true or false",
                 ))
             }
         };
@@ -152,7 +172,7 @@ impl KeyOpts {
                 .map(|d| d as u32)
                 .ok_or_else(|| {
                     Error::usage(
-                        "appmon_keys: option `validity` must be a number of days from 1 to 36500",
+                        "key options: option `validity` must be a number of days from 1 to 36500",
                     )
                 })?,
         };
@@ -162,81 +182,10 @@ impl KeyOpts {
             public_password: password("public_password")?,
             regenerate,
             host: string("host")?,
-            dname_client: string("dname_client")?,
-            dname_server: string("dname_server")?,
+            dname_client: dname("dname_client")?,
+            dname_server: dname("dname_server")?,
             validity,
         })
-    }
-}
-
-/// What [`Inner::test_app_monitor`] is to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
-    /// One kill; the restart counter rises (B4 step 6, first check).
-    Restart,
-    /// Kill until `service_restart` is exceeded; the package fails over (second check).
-    Failover,
-}
-
-/// The options of [`Inner::test_app_monitor`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TestOpts {
-    /// The monitor: its name (`ping_mon`) or service name (`slvm1-ping_mon`); default the
-    /// first `cmappmgr` service of the package.
-    pub appmon: Option<String>,
-    /// What to show.
-    pub expect: Expect,
-    /// Deadline of the whole test.
-    pub timeout: Duration,
-}
-
-impl TestOpts {
-    /// Read `#{appmon, expect: "restart"|"failover", timeout: seconds}`.
-    pub fn from_value(v: &Value) -> Result<TestOpts> {
-        let mut o = TestOpts {
-            appmon: None,
-            expect: Expect::Restart,
-            timeout: TEST_DEADLINE,
-        };
-        let Some(m) = v.as_object() else {
-            if v.is_null() {
-                return Ok(o);
-            }
-            return Err(Error::usage(
-                "test_app_monitor options must be a map #{appmon, expect, timeout}",
-            ));
-        };
-        for (k, val) in m {
-            match (k.as_str(), val) {
-                (_, Value::Null) => {}
-                ("appmon", Value::String(s)) if !s.is_empty() => o.appmon = Some(s.clone()),
-                ("expect", Value::String(s)) => {
-                    o.expect = match s.as_str() {
-                        "restart" => Expect::Restart,
-                        "failover" => Expect::Failover,
-                        other => {
-                            return Err(Error::usage(format!(
-                                "test_app_monitor: expect must be restart or failover, not {other:?}"
-                            )))
-                        }
-                    }
-                }
-                ("timeout", v) if v.as_f64().is_some_and(|s| s > 0.0 && s <= 86_400.0) => {
-                    o.timeout = Duration::from_secs_f64(v.as_f64().unwrap_or(600.0));
-                }
-                ("appmon" | "expect" | "timeout", _) => {
-                    return Err(Error::usage(format!(
-                        "test_app_monitor: option `{k}` has the wrong type (appmon: a name, expect: \"restart\" or \"failover\", timeout: seconds from 1 to 86400)"
-                    )))
-                }
-                _ => {
-                    return Err(Error::usage(format!(
-                        "test_app_monitor: unknown option `{k}`; the options are appmon, expect, timeout"
-                    )))
-                }
-            }
-        }
-        Ok(o)
     }
 }
 
@@ -382,9 +331,8 @@ struct Seen {
 }
 
 impl Inner {
-    /// B4 steps 1, 2 and 4 for guest `guest` (an inventory host of role `vm-guest`, by
-    /// host or VM name). See the module's documentation.
-    pub fn appmon_keys(&self, guest: &str, o: &KeyOpts) -> Result<Value> {
+    /// The inventory guest named `guest` (host or VM name): `(host name, VM name)`.
+    fn appmon_guest(&self, guest: &str) -> Result<(String, String)> {
         validate_name("guest", guest)?;
         let g = self.topo.guest(guest).cloned().ok_or_else(|| {
             Error::usage(format!(
@@ -392,25 +340,209 @@ impl Inner {
                 if self.topo.guests.is_empty() { "none".to_string() } else { self.topo.guests.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join(", ") }
             ))
         })?;
+        Ok((g.name, g.vm))
+    }
+
+    /// Refused unless the guest (VM `vm`) runs: `keytool` and the files are inside it.
+    fn appmon_guest_runs(&self, name: &str, vm: &str) -> Result<()> {
+        if self.running_on(vm)?.is_empty() {
+            return Err(Error::check(format!(
+                "guest {name} (VM {vm}) runs on no VM host: the server keys are made inside the running guest"
+            ))
+            .with_remedy(format!("start the package or the guest first (hascript run hpvm/run-package -p package={vm})")));
+        }
+        Ok(())
+    }
+
+    /// B4 (read, before any change): the guest of `package` (an inventory host of role
+    /// vm-guest, running), the VM hosts, and the VM host that makes (or holds) the client
+    /// keys: `host` when given, else the first VM host with `client.private`, else the
+    /// first VM host. `#{guest, vm, key_host, hosts}`.
+    pub fn appmon_plan(&self, package: &str, host: Option<&str>) -> Result<Value> {
+        let (guest, vm) = self.appmon_guest(package)?;
         if self.topo.vm_hosts.is_empty() {
             return Err(Error::usage("the inventory has no VM host (role vm-host)"));
         }
         let hosts = self.topo.vm_host_names();
-        let key_host = match &o.host {
+        let key_host = match host {
             Some(h) => self.resolve_host("VM host", h)?,
             None => self.pick_key_host(&hosts)?,
         };
-        // The guest must run: keytool runs inside it.
-        let running = self.running_on(&g.vm)?;
-        if running.is_empty() {
-            return Err(Error::check(format!(
-                "guest {} (VM {}) runs on no VM host: the server keys are made inside the running guest",
-                g.name, g.vm
-            ))
-            .with_remedy(format!("start the package or the guest first (hascript run hpvm/run-package -p package={})", g.vm)));
-        }
-        let r = self.appmon_keys_inner(&g.name, &key_host, &hosts, o);
-        r.map_err(|e| after_change(self.redact_error(e, o)))
+        self.appmon_guest_runs(&guest, &vm)?;
+        Ok(json!({"guest": guest, "vm": vm, "key_host": key_host, "hosts": hosts}))
+    }
+
+    /// An error of a key operation: no password in it, and marked as after a change.
+    fn appmon_err(&self, e: Error, o: &KeyOpts) -> Error {
+        after_change(self.redact_error(e, o))
+    }
+
+    /// B4 step 1, host side: `client.private` and `client.public` on VM host `host` in
+    /// `/etc/cmcluster/cmappmgr`. `#{host, keys}`: `made`, `reused` or `completed`.
+    pub fn appmon_client_keys(&self, host: &str, o: &KeyOpts) -> Result<Value> {
+        let host = self.resolve_host("VM host", host)?;
+        let side = Side {
+            host: &host,
+            dir: HOST_KEY_DIR,
+            private_alias: "clientprivate",
+            private_file: "client.private",
+            public_alias: "clientpublic",
+            public_file: "client.public",
+            password: &o.client_password,
+            dname: o
+                .dname_client
+                .clone()
+                .unwrap_or_else(|| format!("CN={host}, OU=cmappmgr, O=Serviceguard")),
+        };
+        let stamp = timestamp(self.now());
+        let state = self
+            .ensure_keys(&side, o, &stamp)
+            .map_err(|e| self.appmon_err(e, o))?;
+        Ok(json!({"host": host, "keys": state}))
+    }
+
+    /// B4 step 1, guest side: `server.private` and `server.public` in the running guest
+    /// `guest` in `/opt/hp/cmappserver`. `#{guest, keys}`.
+    pub fn appmon_server_keys(&self, guest: &str, o: &KeyOpts) -> Result<Value> {
+        let (guest, vm) = self.appmon_guest(guest)?;
+        self.appmon_guest_runs(&guest, &vm)?;
+        let side = Side {
+            host: &guest,
+            dir: GUEST_DIR,
+            private_alias: "serverprivate",
+            private_file: "server.private",
+            public_alias: "serverpublic",
+            public_file: "server.public",
+            password: &o.server_password,
+            dname: o
+                .dname_server
+                .clone()
+                .unwrap_or_else(|| format!("CN={guest}, OU=cmappserver, O=Serviceguard")),
+        };
+        let stamp = timestamp(self.now());
+        let state = self
+            .ensure_keys(&side, o, &stamp)
+            .map_err(|e| self.appmon_err(e, o))?;
+        Ok(json!({"guest": guest, "keys": state}))
+    }
+
+    /// B4 step 1: `client.public` of VM host `host` copied into guest `guest` (bytes, mode
+    /// 0644; not rewritten when the same). `#{file, from, to, copied}`.
+    pub fn appmon_copy_client_public(&self, host: &str, guest: &str) -> Result<Value> {
+        let host = self.resolve_host("VM host", host)?;
+        let (guest, _) = self.appmon_guest(guest)?;
+        let r: Result<bool> = (|| {
+            let data = self.read_bytes(&host, &format!("{HOST_KEY_DIR}/client.public"))?;
+            self.put_bytes(
+                &guest,
+                &format!("{GUEST_DIR}/client.public"),
+                PUBLIC_MODE,
+                &data,
+            )
+        })();
+        let copied = r.map_err(after_change)?;
+        Ok(json!({"file": "client.public", "from": host, "to": guest, "copied": copied}))
+    }
+
+    /// B4 step 1: the guest's `server.public` copied to VM host `host` as
+    /// `server_<guest>.public` (mode 0644). `#{file, as, from, to, copied, trust_store}`.
+    pub fn appmon_copy_server_public(&self, guest: &str, host: &str) -> Result<Value> {
+        let (guest, _) = self.appmon_guest(guest)?;
+        let host = self.resolve_host("VM host", host)?;
+        let trust_name = format!("server_{guest}.public");
+        let r: Result<bool> = (|| {
+            let data = self.read_bytes(&guest, &format!("{GUEST_DIR}/server.public"))?;
+            self.put_bytes(
+                &host,
+                &format!("{HOST_KEY_DIR}/{trust_name}"),
+                PUBLIC_MODE,
+                &data,
+            )
+        })();
+        let copied = r.map_err(after_change)?;
+        Ok(json!({
+            "file": "server.public",
+            "as": trust_name,
+            "from": guest,
+            "to": host,
+            "copied": copied,
+            "trust_store": format!("{guest}:{HOST_KEY_DIR}/{trust_name}"),
+        }))
+    }
+
+    /// B4 step 1: every key file of VM host `host` (`client.private` mode 0600,
+    /// `client.public` and every `server_<guest>.public` mode 0644) to the other VM hosts of
+    /// the inventory, where not already the same. `#{copied: [#{file, from, to}], trusted:
+    /// [guest names with a server_<guest>.public]}`.
+    pub fn appmon_distribute_keys(&self, host: &str) -> Result<Value> {
+        let key_host = self.resolve_host("VM host", host)?;
+        let hosts = self.topo.vm_host_names();
+        let r: Result<(Vec<Value>, Vec<String>)> = (|| {
+            let mut copied = Vec::new();
+            let mut files: Vec<(String, u32)> = vec![
+                ("client.private".into(), SECRET_MODE),
+                ("client.public".into(), PUBLIC_MODE),
+            ];
+            let trusted: Vec<String> = self
+                .list_dir(&key_host, HOST_KEY_DIR)?
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.name.rsplit('/').next().unwrap_or(&e.name).to_string())
+                .filter(|n| n.starts_with("server_") && n.ends_with(".public"))
+                .collect();
+            for t in &trusted {
+                files.push((t.clone(), PUBLIC_MODE));
+            }
+            for (name, mode) in &files {
+                let path = format!("{HOST_KEY_DIR}/{name}");
+                let data = self.read_bytes(&key_host, &path)?;
+                for h in hosts.iter().filter(|h| **h != key_host) {
+                    if self.put_bytes(h, &path, *mode, &data)? {
+                        copied.push(json!({"file": name, "from": key_host, "to": h}));
+                    }
+                }
+            }
+            let guests = trusted
+                .iter()
+                .map(|t| {
+                    t.trim_start_matches("server_")
+                        .trim_end_matches(".public")
+                        .to_string()
+                })
+                .collect();
+            Ok((copied, guests))
+        })();
+        let (copied, trusted) = r.map_err(after_change)?;
+        Ok(json!({"copied": copied, "trusted": trusted}))
+    }
+
+    /// B4 step 2: `/etc/cmappmgr.conf` on VM host `host` with guest `guest`'s settings
+    /// ([`cmappmgr_conf`]), through standard input with mode 0600 (not rewritten when the
+    /// same). `#{host, path, changed, mode}`.
+    pub fn appmon_cmappmgr_conf(&self, host: &str, guest: &str, o: &KeyOpts) -> Result<Value> {
+        let host = self.resolve_host("VM host", host)?;
+        let (guest, _) = self.appmon_guest(guest)?;
+        let r: Result<bool> = (|| {
+            let old = self.read_secret_file(&host, CMAPPMGR_CONF)?;
+            let new = cmappmgr_conf(old.as_deref(), &guest, o);
+            self.put_conf(&host, CMAPPMGR_CONF, old.as_deref(), &new)
+        })();
+        let changed = r.map_err(|e| self.appmon_err(e, o))?;
+        Ok(json!({"host": host, "path": CMAPPMGR_CONF, "changed": changed, "mode": "0600"}))
+    }
+
+    /// B4 step 4: `cmappserver.conf` in the running guest `guest` ([`cmappserver_conf`]),
+    /// through standard input with mode 0600. `#{host, path, changed, mode}`.
+    pub fn appmon_cmappserver_conf(&self, guest: &str, o: &KeyOpts) -> Result<Value> {
+        let (guest, vm) = self.appmon_guest(guest)?;
+        self.appmon_guest_runs(&guest, &vm)?;
+        let r: Result<bool> = (|| {
+            let old = self.read_secret_file(&guest, CMAPPSERVER_CONF)?;
+            let new = cmappserver_conf(old.as_deref(), o);
+            self.put_conf(&guest, CMAPPSERVER_CONF, old.as_deref(), &new)
+        })();
+        let changed = r.map_err(|e| self.appmon_err(e, o))?;
+        Ok(json!({"host": guest, "path": CMAPPSERVER_CONF, "changed": changed, "mode": "0600"}))
     }
 
     fn redact_error(&self, mut e: Error, o: &KeyOpts) -> Error {
@@ -441,155 +573,6 @@ impl Inner {
             .cloned()
             .ok_or_else(|| Error::usage("the inventory has no VM host"))
     }
-
-    fn appmon_keys_inner(
-        &self,
-        guest: &str,
-        key_host: &str,
-        hosts: &[String],
-        o: &KeyOpts,
-    ) -> Result<Value> {
-        let ui = &self.ctx.ui;
-        let stamp = timestamp(self.now());
-        let client = Side {
-            host: key_host,
-            dir: HOST_KEY_DIR,
-            private_alias: "clientprivate",
-            private_file: "client.private",
-            public_alias: "clientpublic",
-            public_file: "client.public",
-            password: &o.client_password,
-            dname: o
-                .dname_client
-                .clone()
-                .unwrap_or_else(|| format!("CN={key_host}, OU=cmappmgr, O=Serviceguard")),
-        };
-        let server = Side {
-            host: guest,
-            dir: GUEST_DIR,
-            private_alias: "serverprivate",
-            private_file: "server.private",
-            public_alias: "serverpublic",
-            public_file: "server.public",
-            password: &o.server_password,
-            dname: o
-                .dname_server
-                .clone()
-                .unwrap_or_else(|| format!("CN={guest}, OU=cmappserver, O=Serviceguard")),
-        };
-        ui.step(
-            "B4 1",
-            &format!("client keys on {key_host} in {HOST_KEY_DIR} (keytool, -dname)"),
-        );
-        let client_state = self.ensure_keys(&client, o, &stamp)?;
-        ui.step(
-            "B4 1",
-            &format!("server keys in guest {guest} in {GUEST_DIR} (keytool, -dname)"),
-        );
-        let server_state = self.ensure_keys(&server, o, &stamp)?;
-
-        ui.step("B4 1", "distribute the public keys and the key files");
-        let mut copied = Vec::new();
-        // client.public → the guest.
-        let client_pub = self.read_bytes(key_host, &client.public())?;
-        if self.put_bytes(
-            guest,
-            &format!("{GUEST_DIR}/client.public"),
-            PUBLIC_MODE,
-            &client_pub,
-        )? {
-            copied.push(json!({"file": "client.public", "from": key_host, "to": guest}));
-        }
-        // The guest's server.public → server_<guest>.public on the key host.
-        let server_pub = self.read_bytes(guest, &server.public())?;
-        let trust_name = format!("server_{guest}.public");
-        if self.put_bytes(
-            key_host,
-            &format!("{HOST_KEY_DIR}/{trust_name}"),
-            PUBLIC_MODE,
-            &server_pub,
-        )? {
-            copied.push(
-                json!({"file": "server.public", "as": trust_name, "from": guest, "to": key_host}),
-            );
-        }
-        // Every key file of the key host → the other VM hosts.
-        let mut files: Vec<(String, u32)> = vec![
-            ("client.private".into(), SECRET_MODE),
-            ("client.public".into(), PUBLIC_MODE),
-        ];
-        let trusted: Vec<String> = self
-            .list_dir(key_host, HOST_KEY_DIR)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.name.rsplit('/').next().unwrap_or(&e.name).to_string())
-            .filter(|n| n.starts_with("server_") && n.ends_with(".public"))
-            .collect();
-        for t in &trusted {
-            files.push((t.clone(), PUBLIC_MODE));
-        }
-        for (name, mode) in &files {
-            let path = format!("{HOST_KEY_DIR}/{name}");
-            let data = self.read_bytes(key_host, &path)?;
-            for h in hosts.iter().filter(|h| h.as_str() != key_host) {
-                if self.put_bytes(h, &path, *mode, &data)? {
-                    copied.push(json!({"file": name, "from": key_host, "to": h}));
-                }
-            }
-        }
-        if copied.is_empty() {
-            ui.info("every host and the guest already have the same key files: nothing copied");
-        }
-        if client_state == "made" {
-            let others: Vec<&String> = trusted.iter().filter(|t| **t != trust_name).collect();
-            if !others.is_empty() {
-                ui.warn(&format!(
-                    "new client keys: the other monitored guests ({}) still hold the old client.public; run setup-appmon-keys for each of them",
-                    others
-                        .iter()
-                        .map(|t| t.trim_start_matches("server_").trim_end_matches(".public"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-        }
-
-        ui.step(
-            "B4 2",
-            &format!("{CMAPPMGR_CONF} on every VM host (mode 0600, through stdin)"),
-        );
-        let mut confs = Vec::new();
-        for h in hosts {
-            let old = self.read_secret_file(h, CMAPPMGR_CONF)?;
-            let new = cmappmgr_conf(old.as_deref(), guest, o);
-            let changed = self.put_conf(h, CMAPPMGR_CONF, old.as_deref(), &new)?;
-            confs.push(
-                json!({"host": h, "path": CMAPPMGR_CONF, "changed": changed, "mode": "0600"}),
-            );
-        }
-        ui.step(
-            "B4 4",
-            &format!("{CMAPPSERVER_CONF} in guest {guest} (mode 0600, through stdin)"),
-        );
-        let old = self.read_secret_file(guest, CMAPPSERVER_CONF)?;
-        let new = cmappserver_conf(old.as_deref(), o);
-        let changed = self.put_conf(guest, CMAPPSERVER_CONF, old.as_deref(), &new)?;
-        confs.push(
-            json!({"host": guest, "path": CMAPPSERVER_CONF, "changed": changed, "mode": "0600"}),
-        );
-
-        Ok(json!({
-            "guest": guest,
-            "key_host": key_host,
-            "client_keys": client_state,
-            "server_keys": server_state,
-            "trust_store": format!("{guest}:{HOST_KEY_DIR}/{trust_name}"),
-            "copied": copied,
-            "config_files": confs,
-            "hosts": hosts,
-        }))
-    }
-
     /// Make one side's stores where missing; keep and reuse existing ones (their password
     /// checked) unless `regenerate`. Returns `made`, `reused` or `completed`.
     fn ensure_keys(&self, s: &Side, o: &KeyOpts, stamp: &str) -> Result<&'static str> {
@@ -756,20 +739,15 @@ impl Inner {
         Ok(true)
     }
 
-    /// B4 step 6 for package `name`. See [`TestOpts`].
-    pub fn test_app_monitor(&self, name: &str, o: &TestOpts) -> Result<Value> {
-        let ui = &self.ctx.ui;
-        let (view, p) = self.resolve_package(name)?;
+    /// The application monitor `appmon` (its name or service name; `None`: the first
+    /// `cmappmgr` service) of the running package `package`, and the guest it watches.
+    fn monitor(
+        &self,
+        package: &str,
+        appmon: Option<&str>,
+    ) -> Result<(PackageView, MonitorService, String)> {
+        let (view, p) = self.resolve_package(package)?;
         let vm = p.name.clone();
-        let Some(owner) = p.owner.clone().filter(|_| p.status() == Status::Up) else {
-            return Err(Error::check(format!(
-                "package {vm} is not running ({}/{}): the monitor is tested on a running package",
-                p.status, p.state
-            ))
-            .with_remedy(format!(
-                "start it first: hascript run hpvm/run-package -p package={vm}"
-            )));
-        };
         let conf = self.read_conf(&view, &p)?;
         let doc = conf.doc.as_ref().ok_or_else(|| {
             Error::check(format!(
@@ -782,12 +760,12 @@ impl Inner {
             .iter()
             .filter_map(|s| monitor_of(&s.name, &s.cmd))
             .collect();
-        let mon = match &o.appmon {
+        let mon = match appmon {
             Some(a) => {
                 validate_name("application monitor", a)?;
                 monitors
                     .iter()
-                    .find(|m| m.service == *a || m.service == format!("{vm}-{a}"))
+                    .find(|m| m.service == a || m.service == format!("{vm}-{a}"))
                     .cloned()
                     .ok_or_else(|| {
                         Error::usage(format!(
@@ -815,6 +793,27 @@ impl Inner {
                     mon.node
                 ))
             })?;
+        Ok((p, mon, guest))
+    }
+
+    /// B4 step 6 (read, before the test): the monitor `appmon` of the running package
+    /// `package` and its service as `cmviewcl` shows it. Refused unless the package is up
+    /// on a node, the monitor's service is up and its guest is an inventory guest.
+    /// `#{pkg, owner, service, guest, command, restarts, max_restarts, limit, clock}`:
+    /// `limit` the number of restarts (() when unlimited or not a number), `clock` the
+    /// run's clock in seconds (the start of the test's deadline).
+    pub fn app_monitor(&self, package: &str, appmon: Option<&str>) -> Result<Value> {
+        let (p, mon, guest) = self.monitor(package, appmon)?;
+        let vm = p.name.clone();
+        let Some(owner) = p.owner.clone().filter(|_| p.status() == Status::Up) else {
+            return Err(Error::check(format!(
+                "package {vm} is not running ({}/{}): the monitor is tested on a running package",
+                p.status, p.state
+            ))
+            .with_remedy(format!(
+                "start it first: hascript run hpvm/run-package -p package={vm}"
+            )));
+        };
         let sv = p
             .services
             .iter()
@@ -840,120 +839,175 @@ impl Inner {
                 ),
             )
         })?;
-        let max = sv.max_restarts();
-        if o.expect == Expect::Failover && max == MaxRestarts::Unlimited {
-            return Err(Error::check(format!(
-                "service {} restarts without limit (service_restart unlimited): the package never fails over because of it",
-                sv.name
+        let limit = match sv.max_restarts() {
+            MaxRestarts::Times(n) => json!(n),
+            _ => Value::Null,
+        };
+        Ok(json!({
+            "pkg": vm,
+            "owner": owner,
+            "service": mon.service,
+            "guest": guest,
+            "command": mon.command,
+            "restarts": before,
+            "max_restarts": sv.max_restarts,
+            "unlimited": sv.max_restarts() == MaxRestarts::Unlimited,
+            "limit": limit,
+            "clock": self.now(),
+        }))
+    }
+
+    /// B4 step 6 (read): the PID of the process in the guest that runs the monitored
+    /// command of service `service` of `package` (`ps -ef`); () when none does; an error
+    /// when several do.
+    pub fn app_process(&self, package: &str, service: &str) -> Result<Value> {
+        let (_, mon, guest) = self.monitor(package, Some(service))?;
+        Ok(match self.find_app(&guest, &mon.command)? {
+            Some(p) => json!(p),
+            None => Value::Null,
+        })
+    }
+
+    /// B4 step 6: `kill -9 pid` in the guest of monitor `service` of `package`. Refused
+    /// unless `pid` is the one process in the guest that runs the monitored command (read
+    /// with `ps -ef` just before): nothing else is ever killed. `#{pid, at, killed}`
+    /// (`killed` false when the process had already ended).
+    pub fn kill_app(&self, package: &str, service: &str, pid: i64) -> Result<Value> {
+        let (_, mon, guest) = self.monitor(package, Some(service))?;
+        let pid = u32::try_from(pid)
+            .ok()
+            .filter(|p| *p > 1)
+            .ok_or_else(|| Error::usage(format!("kill_app: {pid} is not a process ID")))?;
+        let at = self.now();
+        match self.find_app(&guest, &mon.command)? {
+            None => {
+                self.ctx
+                    .ui
+                    .info(&format!("PID {pid} in {guest} had already ended"));
+                return Ok(json!({"pid": pid, "at": at, "killed": false}));
+            }
+            Some(p) if p != pid => {
+                return Err(Error::check(format!(
+                    "PID {pid} does not run the monitored application `{}` in {guest}: PID {p} does; nothing was killed",
+                    mon.command
+                )));
+            }
+            Some(_) => {}
+        }
+        let c = cmd::kill_9(&guest, pid)?;
+        let out = self.ctx.run(&c).map_err(after_change)?;
+        let at = self.now();
+        if out.success() {
+            self.ctx.ui.info(&format!("killed PID {pid} in {guest}"));
+            return Ok(json!({"pid": pid, "at": at, "killed": true}));
+        }
+        if out.stderr.contains("no such process") {
+            self.ctx
+                .ui
+                .info(&format!("PID {pid} in {guest} had already ended"));
+            return Ok(json!({"pid": pid, "at": at, "killed": false}));
+        }
+        Err(after_change(
+            Error::new(
+                ErrorKind::Command,
+                format!("kill -9 {pid} failed in {guest}: {}", out.stderr.trim()),
+            )
+            .on_host(&guest)
+            .with_command(c.display())
+            .with_status(&out.status),
+        ))
+    }
+
+    /// What is left of a failure test's deadline: `timeout` from `since` (run's clock).
+    fn test_left(
+        &self,
+        o: &serde_json::Map<String, Value>,
+        func: &str,
+    ) -> Result<(Duration, Duration)> {
+        let timeout = opt_secs(o, "timeout", func)?.unwrap_or(TEST_DEADLINE);
+        if timeout.as_secs() > 86_400 {
+            return Err(Error::usage(format!(
+                "{func}: option `timeout` must be at most 86400 seconds"
             )));
         }
-        let kills_needed = match (&max, o.expect) {
-            (_, Expect::Restart) => 1,
-            (MaxRestarts::Times(n), Expect::Failover) => n.saturating_sub(before) + 1,
-            _ => 1,
+        let since = match o.get("since") {
+            None | Some(Value::Null) => self.now(),
+            Some(v) => v.as_u64().ok_or_else(|| {
+                Error::usage(format!(
+                    "{func}: option `since` must be the run's clock in seconds"
+                ))
+            })?,
         };
-        let max_word = sv.max_restarts.clone();
-        let mut pid = self.find_app(&guest, &mon.command)?.ok_or_else(|| {
-            Error::check(format!(
-                "the monitored application `{}` does not run in guest {guest} (ps -ef)",
-                mon.command
-            ))
-        })?;
-        ui.step(
-            "B4 6",
-            &format!(
-                "failure test of {} (`{}` in guest {guest}): restart count {before} of {max_word}",
-                mon.service, mon.command
-            ),
-        );
-        let q = match o.expect {
-            Expect::Restart => format!(
-                "Kill `{}` (PID {pid}) in guest {guest} with kill -9? This is a failure test: Serviceguard restarts service {} of package {vm}",
-                mon.command, mon.service
-            ),
-            Expect::Failover => format!(
-                "Kill `{}` in guest {guest} with kill -9 until service {} exceeds its {max_word} restarts ({kills_needed} kills)? The package {vm} then FAILS OVER from {owner} to another node, rebooting the guest",
-                mon.command, mon.service
-            ),
-        };
-        if !ui.confirm(&q)? {
-            return Err(Error::new(
-                ErrorKind::Declined,
-                "failure test declined: nothing was killed",
-            ));
-        }
-        let start = self.ctx.clock.now();
-        let deadline = o.timeout;
-        let mut kills: Vec<Value> = Vec::new();
-        let mut last = before;
-        let mut failed_over = false;
-        let r: Result<()> = (|| loop {
-            let c = cmd::kill_9(&guest, pid)?;
-            let out = self.ctx.run(&c)?;
-            let at = self.ctx.clock.now().as_secs();
-            if out.success() {
-                ui.info(&format!("killed PID {pid} in {guest}"));
-            } else if out.stderr.contains("no such process") {
-                ui.info(&format!("PID {pid} in {guest} had already ended"));
-            } else {
-                return Err(Error::new(
-                    ErrorKind::Command,
-                    format!("kill -9 {pid} failed in {guest}: {}", out.stderr.trim()),
-                )
-                .on_host(&guest)
-                .with_command(c.display())
-                .with_status(&out.status));
-            }
-            kills.push(json!({"pid": pid, "at": at}));
-            let left = deadline.saturating_sub(self.ctx.clock.now().saturating_sub(start));
-            let what = format!("restart count of {} above {last}", mon.service);
-            let end = self.poll(
-                &what,
+        let spent = self.now().saturating_sub(since);
+        Ok((timeout, timeout.saturating_sub(Duration::from_secs(spent))))
+    }
+
+    /// B4 step 6 (read, after a kill): wait until the restart count of `service` of
+    /// `package` rises above `opts.above` or the package leaves `opts.owner`. `opts`:
+    /// `#{owner, above, since, timeout}`. `#{owner, status, restarts, moved}`; a timeout
+    /// error naming the package log.
+    pub fn wait_service_reaction(
+        &self,
+        package: &str,
+        service: &str,
+        o: &serde_json::Map<String, Value>,
+    ) -> Result<Value> {
+        const F: &str = "package.wait_service_reaction";
+        let vm = self.vm_name(package)?;
+        validate_name("service", service)?;
+        let owner = self.resolve_host("owner", opt_str(o, "owner", F)?.unwrap_or(""))?;
+        let last = opt_u32(o, "above", F)?.unwrap_or(0);
+        let (timeout, left) = self.test_left(o, F)?;
+        let end = self
+            .poll(
+                &format!("restart count of {service} above {last}"),
                 left,
                 TEST_POLL,
                 || {
-                    let s = self.seen(&vm, &mon.service)?;
+                    let s = self.seen(&vm, service)?;
                     let moved = s.owner.as_deref() != Some(owner.as_str());
                     let rose = s.restarts.is_some_and(|n| n > last);
                     Ok((moved || rose, s))
                 },
                 describe,
-            )?;
-            let s = match end {
-                WaitEnd::Done(s) => s,
-                WaitEnd::Deadline(s) => {
-                    return Err(Error::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "the monitor did not react within {} s of the kill: {} ({})",
-                            deadline.as_secs(),
-                            mon.service,
-                            describe(&s)
-                        ),
-                    )
-                    .with_remedy(format!("look at the package log /var/adm/cmcluster/log/{vm}.log on {owner} and at syslog (hascript run hpvm/diagnose -p package={vm})")));
-                }
-            };
-            if s.owner.as_deref() != Some(owner.as_str()) {
-                failed_over = true;
-                ui.info(&format!(
-                    "service {} exceeded its restarts: package {vm} left {owner}",
-                    mon.service
+            )
+            .map_err(after_change)?;
+        let s = match end {
+            WaitEnd::Done(s) => s,
+            WaitEnd::Deadline(s) => {
+                return Err(after_change(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the monitor did not react within {} s of the kill: {service} ({})",
+                        timeout.as_secs(),
+                        describe(&s)
+                    ),
+                )
+                .with_remedy(format!("look at the package log /var/adm/cmcluster/log/{vm}.log on {owner} and at syslog (hascript run hpvm/diagnose -p package={vm})"))
                 ));
-                return Ok(());
             }
-            last = s.restarts.unwrap_or(last);
-            ui.info(&format!(
-                "restart count of {} rose to {last} (of {max_word})",
-                mon.service
-            ));
-            if o.expect == Expect::Restart {
-                return Ok(());
-            }
-            // Failover: wait for the restarted application, then kill it again.
-            let left = deadline.saturating_sub(self.ctx.clock.now().saturating_sub(start));
-            let old = pid;
-            let end = self.poll(
+        };
+        let moved = s.owner.as_deref() != Some(owner.as_str());
+        Ok(json!({"owner": s.owner, "status": s.status, "restarts": s.restarts, "moved": moved}))
+    }
+
+    /// B4 step 6 (read, failover test): wait for the monitored application of `service`
+    /// to run again in the guest under a PID other than `opts.pid`. `opts`: `#{pid, owner,
+    /// since, timeout}`. The new PID, or () when the package left `opts.owner` meanwhile.
+    pub fn wait_app_restarted(
+        &self,
+        package: &str,
+        service: &str,
+        o: &serde_json::Map<String, Value>,
+    ) -> Result<Value> {
+        const F: &str = "package.wait_app_restarted";
+        let (p, mon, guest) = self.monitor(package, Some(service))?;
+        let vm = p.name.clone();
+        let owner = self.resolve_host("owner", opt_str(o, "owner", F)?.unwrap_or(""))?;
+        let old = opt_u32(o, "pid", F)?.unwrap_or(0);
+        let (timeout, left) = self.test_left(o, F)?;
+        let end = self
+            .poll(
                 &format!("`{}` restarted in {guest}", mon.command),
                 left,
                 TEST_POLL,
@@ -969,111 +1023,89 @@ impl Inner {
                     Some(p) => format!("PID {p}"),
                     None => "not yet".into(),
                 },
-            )?;
-            match end {
-                WaitEnd::Done(Some(p)) => pid = p,
-                WaitEnd::Done(None) => {
-                    failed_over = true;
-                    return Ok(());
-                }
-                WaitEnd::Deadline(_) => {
-                    return Err(Error::new(
-                        ErrorKind::Timeout,
-                        format!(
-                            "`{}` did not come back in {guest} after restart {last}",
-                            mon.command
-                        ),
-                    ))
-                }
-            }
-        })();
-        r.map_err(after_change)?;
-
-        let mut result = json!({
-            "package": vm,
-            "service": mon.service,
-            "guest": guest,
-            "application": mon.command,
-            "kills": kills,
-            "restarts_before": before,
-            "max_restarts": max_word,
-            "from": owner,
-            "failed_over": failed_over,
-        });
-        if failed_over {
-            // Wait for the package to come up elsewhere, then read where the guest runs.
-            let left = deadline.saturating_sub(self.ctx.clock.now().saturating_sub(start));
-            let end = self
-                .poll(
-                    &format!("package {vm} up on another node"),
-                    left,
-                    TEST_POLL,
-                    || {
-                        let s = self.seen(&vm, &mon.service)?;
-                        let up = s.status == "up"
-                            && s.owner.as_deref().is_some_and(|o| o != owner.as_str());
-                        Ok((up, s))
-                    },
-                    describe,
-                )
-                .map_err(after_change)?;
-            let s = match end {
-                WaitEnd::Done(s) => s,
-                WaitEnd::Deadline(s) => {
-                    return Err(Error::needs_attention(format!(
-                        "package {vm} left {owner} but did not come up on another node within {} s ({})",
-                        deadline.as_secs(),
-                        describe(&s)
-                    ))
-                    .with_remedy(format!("look at the package log on every member and at cmviewcl; start it with hascript run hpvm/run-package -p package={vm} -p node=<node>")));
-                }
-            };
-            let new_owner = s.owner.clone().unwrap_or_default();
-            let runs = self.running_on(&vm).map_err(after_change)?;
-            if runs != [new_owner.clone()] {
-                return Err(Error::needs_attention(format!(
-                    "package {vm} is up on {new_owner}, but the guest runs on {}",
-                    if runs.is_empty() {
-                        "no VM host".into()
-                    } else {
-                        runs.join(", ")
-                    }
-                )));
-            }
-            ui.info(&format!(
-                "package {vm} failed over from {owner} to {new_owner}; guest {vm} runs there"
-            ));
-            let (_, p2) = self.resolve_package(&vm).map_err(after_change)?;
-            let off = p2
-                .nodes
-                .iter()
-                .find(|n| n.name == owner)
-                .is_some_and(|n| !n.switching().is_enabled());
-            if off {
-                ui.warn(&format!(
-                    "Serviceguard disabled node switching of {vm} on {owner} after the failure: re-enable it once the cause is known (cmmodpkg -e -n {owner} {vm}; package.enable_node)"
-                ));
-            }
-            if let Value::Object(m) = &mut result {
-                m.insert("owner".into(), Value::String(new_owner));
-                m.insert("restarts_after".into(), json!(last));
-                m.insert("restarts_on_new_owner".into(), json!(s.restarts));
-                m.insert(
-                    "node_switching_disabled_on".into(),
-                    if off {
-                        Value::String(owner.clone())
-                    } else {
-                        Value::Null
-                    },
-                );
-            }
-        } else if let Value::Object(m) = &mut result {
-            m.insert("owner".into(), Value::String(owner.clone()));
-            m.insert("restarts_after".into(), json!(last));
+            )
+            .map_err(after_change)?;
+        match end {
+            WaitEnd::Done(Some(p)) => Ok(json!(p)),
+            WaitEnd::Done(None) => Ok(Value::Null),
+            WaitEnd::Deadline(_) => Err(after_change(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "`{}` did not come back in {guest} within {} s",
+                    mon.command,
+                    timeout.as_secs()
+                ),
+            ))),
         }
-        Ok(result)
     }
 
+    /// B4 step 6 (read, failover test): wait for `package` to be up on a node other than
+    /// `opts.from`, then check that its guest runs there and only there, and read whether
+    /// Serviceguard disabled node switching on `from`. `opts`: `#{from, service, since,
+    /// timeout}`. `#{owner, restarts, node_switching_disabled_on}` (the restart count of
+    /// `service` on the new owner); a `needs_attention` error otherwise.
+    pub fn verify_failed_over(
+        &self,
+        package: &str,
+        o: &serde_json::Map<String, Value>,
+    ) -> Result<Value> {
+        const F: &str = "package.verify_failed_over";
+        let vm = self.vm_name(package)?;
+        let from = self.resolve_host("from", opt_str(o, "from", F)?.unwrap_or(""))?;
+        let service = opt_str(o, "service", F)?.unwrap_or("").to_string();
+        if !service.is_empty() {
+            validate_name("service", &service)?;
+        }
+        let (timeout, left) = self.test_left(o, F)?;
+        let end = self
+            .poll(
+                &format!("package {vm} up on another node"),
+                left,
+                TEST_POLL,
+                || {
+                    let s = self.seen(&vm, &service)?;
+                    let up =
+                        s.status == "up" && s.owner.as_deref().is_some_and(|o| o != from.as_str());
+                    Ok((up, s))
+                },
+                describe,
+            )
+            .map_err(after_change)?;
+        let s = match end {
+            WaitEnd::Done(s) => s,
+            WaitEnd::Deadline(s) => {
+                return Err(Error::needs_attention(format!(
+                    "package {vm} left {from} but did not come up on another node within {} s ({})",
+                    timeout.as_secs(),
+                    describe(&s)
+                ))
+                .with_remedy(format!("look at the package log on every member and at cmviewcl; start it with hascript run hpvm/run-package -p package={vm} -p node=<node>")));
+            }
+        };
+        let new_owner = s.owner.clone().unwrap_or_default();
+        let runs = self.running_on(&vm).map_err(after_change)?;
+        if runs != [new_owner.clone()] {
+            return Err(Error::needs_attention(format!(
+                "package {vm} is up on {new_owner}, but the guest runs on {}",
+                if runs.is_empty() {
+                    "no VM host".into()
+                } else {
+                    runs.join(", ")
+                }
+            )));
+        }
+        let (_, p2) = self.resolve_package(&vm).map_err(after_change)?;
+        let off = p2
+            .nodes
+            .iter()
+            .find(|n| n.name == from)
+            .is_some_and(|n| !n.switching().is_enabled());
+        Ok(json!({
+            "owner": new_owner,
+            "restarts": s.restarts,
+            "node_switching_disabled_on": if off { Value::String(from) } else { Value::Null },
+        }))
+    }
     /// The PID of the process in `guest` that runs `command`; an error when several do.
     fn find_app(&self, guest: &str, command: &str) -> Result<Option<u32>> {
         let out = self.ctx.run_ok(&cmd::ps_ef(guest))?;
@@ -1102,6 +1134,22 @@ impl Inner {
                 .and_then(|p| p.services.iter().find(|s| s.name == service))
                 .and_then(|s| s.restarts()),
         })
+    }
+}
+
+/// A non-negative whole number from an options map (`None` when absent).
+fn opt_u32(m: &serde_json::Map<String, Value>, key: &str, func: &str) -> Result<Option<u32>> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "{func}: option `{key}` must be a whole number, not {v}"
+                ))
+            }),
     }
 }
 
@@ -1179,22 +1227,6 @@ mod tests {
             .unwrap_or_default();
         assert!(e.contains("client_password") && !e.contains('5'), "{e}");
         assert!(KeyOpts::from_value(&json!({"colour": "x"})).is_err());
-    }
-
-    #[test]
-    fn test_opts() {
-        let o = TestOpts::from_value(
-            &json!({"expect": "failover", "appmon": "ping_mon", "timeout": 120}),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(o.expect, Expect::Failover);
-        assert_eq!(o.timeout, Duration::from_secs(120));
-        assert!(TestOpts::from_value(&json!({"expect": "reboot"})).is_err());
-        assert!(TestOpts::from_value(&json!({"kill": true})).is_err());
-        assert_eq!(
-            TestOpts::from_value(&Value::Null).map(|o| o.expect).ok(),
-            Some(Expect::Restart)
-        );
     }
 
     #[test]
