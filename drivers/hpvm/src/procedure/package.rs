@@ -1474,6 +1474,23 @@ impl Inner {
         Ok(json!({"path": c.path, "hosts": members, "added": added}))
     }
 
+    /// [`Inner::check_nfs_entries`] as a verdict `#{check, ok, detail, remedy}` (the
+    /// operation `package.check_nfs_entries`); errors other than its refusal are raised.
+    pub fn nfs_entries_verdict(&self, name: &str) -> Result<Value> {
+        let check = format!("NFS file systems of {} in its package file", self.vm_name(name)?);
+        match self.check_nfs_entries(name) {
+            Ok(r) => {
+                let n = r["nfs"].as_array().map_or(0, Vec::len);
+                Ok(json!({"check": check, "ok": true, "remedy": Value::Null,
+                    "detail": if n == 0 { "no backing store on NFS".to_string() } else { format!("{n} NFS backing store(s), mounted by the file") }}))
+            }
+            Err(e) if e.kind == ErrorKind::Check => {
+                Ok(json!({"check": check, "ok": false, "detail": e.message, "remedy": e.remedy}))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// §8: "cmdeployvpkg does not add NFS to the configuration file as a backing store; add
     /// it by hand". A guest whose file backing store is on NFS (`df -n` where it runs, or
     /// where it is registered) is neither applied nor started until the package file mounts
