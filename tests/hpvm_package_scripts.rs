@@ -40,9 +40,17 @@ fn remove_package_halts_first_only_with_confirmation() {
     let halt = at(&c, "cmhaltpkg slvm1");
     let remove = at(&c, "cmdeployvpkg -P slvm1 -U");
     assert!(halt < remove, "{c:?}");
-    assert!(r.all().contains("no longer a Serviceguard package"), "{}", r.dump());
+    assert!(
+        r.all().contains("no longer a Serviceguard package"),
+        "{}",
+        r.dump()
+    );
     let o = site.exec("node1", &["/usr/sbin/cmviewcl", "-v", "-f", "line"]);
-    assert!(!text(&o.stdout).contains("name=slvm1|"), "{}", text(&o.stdout));
+    assert!(
+        !text(&o.stdout).contains("name=slvm1|"),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 /// The guard rail is the operation's: `package.remove` of a running package is refused
@@ -58,7 +66,8 @@ fn package_remove_refuses_a_running_package() {
     assert!(out.contains("halt it first"), "{out}");
     let log = command_log_after(&env.site, before);
     assert!(
-        !log.iter().any(|l| l.contains("cmdeployvpkg") || l.contains("cmhaltpkg")),
+        !log.iter()
+            .any(|l| l.contains("cmdeployvpkg") || l.contains("cmhaltpkg")),
         "{log:?}"
     );
 }
@@ -91,7 +100,11 @@ fn deploy_package_then_check_apply_and_run_an_unpackaged_guest() {
             r.dump()
         );
     }
-    assert!(at(&r.log, "cmcheckconf") < at(&r.log, "cmapplyconf"), "{}", r.dump());
+    assert!(
+        at(&r.log, "cmcheckconf") < at(&r.log, "cmapplyconf"),
+        "{}",
+        r.dump()
+    );
 }
 
 /// §8, kept by the operations whatever a script does: on the NFS scenario, whose package
@@ -146,7 +159,10 @@ fn an_edited_deploy_package_runs_its_inserted_step_before_cmapplyconf() {
         .expect("hascript runs");
     let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("(HASCRIPT_PATH: "), "the site's copy ran: {out}");
+    assert!(
+        out.contains("(HASCRIPT_PATH: "),
+        "the site's copy ran: {out}"
+    );
     let log = command_log_after(&env.site, before);
     let site_step = at(&log, "site-step");
     assert!(at(&log, "cmcheckconf") < site_step, "{log:#?}");

@@ -181,7 +181,11 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for o in TABLE {
             let s = o.spec;
-            assert!(seen.insert((s.object, s.name, s.params.len())), "{} twice", s.name);
+            assert!(
+                seen.insert((s.object, s.name, s.params.len())),
+                "{} twice",
+                s.name
+            );
             assert!(!s.doc.trim().is_empty(), "{} has no doc", s.name);
         }
     }

@@ -269,7 +269,9 @@ impl Inner {
                     running,
                     st == GuestState::OnOs,
                     format!("hpvmstatus -P {vm} on {src}: {}", d.vm.state),
-                    Some(format!("the guest must be running its OS (On (OS)) on {src}")),
+                    Some(format!(
+                        "the guest must be running its OS (On (OS)) on {src}"
+                    )),
                 ));
                 for s in &d.storage {
                     let dev = s.physical_device.clone();
@@ -294,7 +296,12 @@ impl Inner {
                         },
                         StorageKind::Other(w) => (false, format!("{dev}: backing store of kind {w}"), Some("online migration allows only whole disks and shared LVM logical volumes (not VxVM, CFS, NFS or files)".into())),
                     };
-                    out.push(verdict(&format!("backing store {}", s.guest_device), ok, detail, remedy));
+                    out.push(verdict(
+                        &format!("backing store {}", s.guest_device),
+                        ok,
+                        detail,
+                        remedy,
+                    ));
                 }
             }
             Ok(None) => out.push(verdict(
@@ -555,12 +562,10 @@ impl Inner {
     pub(crate) fn interrupted_move(&self, vm_name: &str, target_name: &str) -> Result<Value> {
         let vm = self.vm_name(vm_name)?;
         let target = self.resolve_host("target", target_name)?;
-        let pending = self
-            .ctx
-            .recoveries
-            .pending()
-            .iter()
-            .any(|e| e.inherited && e.routine.as_ref().and_then(move_routine_package) == Some(&vm));
+        let pending =
+            self.ctx.recoveries.pending().iter().any(|e| {
+                e.inherited && e.routine.as_ref().and_then(move_routine_package) == Some(&vm)
+            });
         let failed = self.prior_failed_move(&vm, &target)?;
         Ok(json!({
             "recovery_pending": pending,
@@ -629,8 +634,10 @@ impl Inner {
             self.ctx.ui.info(&format!(
                 "package {vm} already runs on {target}: cmmovevpkg is not sent"
             ));
-            return Ok(json!({"vm": vm, "source": source, "target": target, "sent": false,
-                "ok": true, "exit": 0, "message": format!("{vm} already runs on {target}")}));
+            return Ok(
+                json!({"vm": vm, "source": source, "target": target, "sent": false,
+                "ok": true, "exit": 0, "message": format!("{vm} already runs on {target}")}),
+            );
         }
         let move_cmd = cmd::cmmovevpkg(&source, &vm, &target)?.with_timeout(MOVE_COMMAND_TIMEOUT);
         // Both VM hosts are locked before the move, not only the one cmmovevpkg runs on.
@@ -674,11 +681,17 @@ impl Inner {
                 self.ctx.ui.warn(&format!(
                     "cmmovevpkg did not report ({e}); finding out where {vm} really is"
                 ));
-                (false, -1, format!("cmmovevpkg did not report: {}", e.message))
+                (
+                    false,
+                    -1,
+                    format!("cmmovevpkg did not report: {}", e.message),
+                )
             }
         };
-        Ok(json!({"vm": vm, "source": source, "target": target, "sent": true, "ok": ok,
-            "exit": exit, "message": message, "started": started}))
+        Ok(
+            json!({"vm": vm, "source": source, "target": target, "sent": true, "ok": ok,
+            "exit": exit, "message": message, "started": started}),
+        )
     }
 
     fn exposure(&self, vm: &str, since: u64) {

@@ -8,9 +8,9 @@
 
 pub mod appmon;
 pub mod convert;
-pub mod observed;
 pub mod diagnose;
 pub mod migrate;
+pub mod observed;
 pub mod package;
 pub mod placement;
 

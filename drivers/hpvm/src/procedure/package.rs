@@ -9,8 +9,8 @@ use hascript_api::objects::RecoveryOutcome;
 use hascript_api::{validate_name, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
-use super::observed::Presence;
 use super::diagnose::presence_words;
+use super::observed::Presence;
 use super::{after_change, members, node_up, ConfRead};
 use crate::appmon::AppMonitor;
 use crate::commands::{self as cmd, DeployArgs};
@@ -459,8 +459,12 @@ impl Inner {
         let halted = o["pkg"]["run"] == "down";
         let quiet = o["running_on"].as_array().is_some_and(|a| a.is_empty())
             && o["hosts"].as_array().is_some_and(|hs| {
-                hs.iter()
-                    .all(|h| matches!(h["presence"].as_str(), Some("off" | "not_runnable" | "absent")))
+                hs.iter().all(|h| {
+                    matches!(
+                        h["presence"].as_str(),
+                        Some("off" | "not_runnable" | "absent")
+                    )
+                })
             });
         if halted && quiet {
             self.ctx.ui.info(&format!(
@@ -675,7 +679,9 @@ impl Inner {
         self.ctx.ui.warn(&format!(
             "package {vm} is in toolkit maintenance on {owner}: a VM failure will NOT fail the package over; leave it with package.maintenance_off(\"{vm}\") (hpvm/maintenance -p state=off) when the work is done"
         ));
-        Ok(json!({"package": vm, "host": owner, "maintenance": true, "changed": true, "file": file}))
+        Ok(
+            json!({"package": vm, "host": owner, "maintenance": true, "changed": true, "file": file}),
+        )
     }
 
     /// Leave the toolkit's maintenance mode on every member (not only the owner: after a
@@ -1459,15 +1465,26 @@ impl Inner {
                 return Err(Error::needs_attention(format!(
                     "{} on {m} does not read back as written after adding {}",
                     c.path,
-                    added.iter().map(|v| format!("vg {v}")).collect::<Vec<_>>().join(", ")
+                    added
+                        .iter()
+                        .map(|v| format!("vg {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
                 .on_host(m)
-                .with_remedy(format!("compare {} on every member and correct it by hand", c.path)));
+                .with_remedy(format!(
+                    "compare {} on every member and correct it by hand",
+                    c.path
+                )));
             }
         }
         self.ctx.ui.info(&format!(
             "added {} to {} on {}",
-            added.iter().map(|v| format!("vg {v}")).collect::<Vec<_>>().join(", "),
+            added
+                .iter()
+                .map(|v| format!("vg {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             c.path,
             members.join(", ")
         ));
@@ -1477,7 +1494,10 @@ impl Inner {
     /// [`Inner::check_nfs_entries`] as a verdict `#{check, ok, detail, remedy}` (the
     /// operation `package.check_nfs_entries`); errors other than its refusal are raised.
     pub fn nfs_entries_verdict(&self, name: &str) -> Result<Value> {
-        let check = format!("NFS file systems of {} in its package file", self.vm_name(name)?);
+        let check = format!(
+            "NFS file systems of {} in its package file",
+            self.vm_name(name)?
+        );
         match self.check_nfs_entries(name) {
             Ok(r) => {
                 let n = r["nfs"].as_array().map_or(0, Vec::len);
@@ -1506,7 +1526,11 @@ impl Inner {
         let Some(at) = at else {
             return Ok(json!({"vm": vm, "nfs": []}));
         };
-        let storage = at.details.as_ref().map(|d| d.storage.clone()).unwrap_or_default();
+        let storage = at
+            .details
+            .as_ref()
+            .map(|d| d.storage.clone())
+            .unwrap_or_default();
         let nfs = self.nfs_stores(&at.host, &storage)?;
         if nfs.is_empty() {
             return Ok(json!({"vm": vm, "nfs": []}));
