@@ -168,3 +168,29 @@ fn an_edited_deploy_package_runs_its_inserted_step_before_cmapplyconf() {
     assert!(at(&log, "cmcheckconf") < site_step, "{log:#?}");
     assert!(site_step < at(&log, "cmapplyconf"), "{log:#?}");
 }
+
+/// The interlock of leaving maintenance is the operation's: a site's script that calls only
+/// `package.maintenance_off` (no read-back step) still removes the file on every member
+/// that holds it — here the former owner node1, after slvm1 failed over to node2.
+#[test]
+fn maintenance_off_alone_turns_it_off_on_every_member() {
+    const VTN: &str = "/etc/cmcluster/slvm1/vtn.debug";
+    let env = CrashSite::init(Some("hpvm/maintenance-left-on-former-owner"));
+    let held = |h: &str| env.sim_run(h, &["ls", "-ld", VTN]).status.code() == Some(0);
+    assert!(held("node1") && !held("node2"));
+    let s = env.script(
+        "off.rhai",
+        "let r = package.maintenance_off(\"slvm1\");\nif !r.changed || r.hosts != [\"node1\"] { fail(\"check\", `unexpected ${r}`); }\n",
+    );
+    let before = last_seq(&env.site);
+    let o = env.run(&s, &[], &[]);
+    let out = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(!held("node1") && !held("node2"), "{out}");
+    let log = command_log_after(&env.site, before);
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("node1: ") && l.contains("cmdeployvpkg -m 0 -P slvm1")),
+        "{log:?}"
+    );
+}
