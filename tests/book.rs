@@ -309,3 +309,28 @@ fn the_serviceguard_move_pages_quote_their_scripts() {
         );
     }
 }
+
+/// The Serviceguard procedures whose sequences moved into scripts (issue 13) quote them
+/// whole, from the files that ship, as the LDoms pages do.
+#[test]
+fn every_scripted_hpvm_package_procedure_page_quotes_its_script() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (page, script) in [
+        ("hpvm-maintenance", "hpvm/maintenance"),
+        ("hpvm-remove-package", "hpvm/remove-package"),
+        ("hpvm-deploy-package", "hpvm/deploy-package"),
+        ("hpvm-deploy-package", "lib/hpvm/deploy"),
+    ] {
+        let path = root.join(format!("book/src/procedures/{page}.md"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let dir = path.parent().expect("a folder");
+        let shipped = std::fs::read_to_string(root.join(format!("scripts/{script}.rhai")))
+            .expect("the shipped script");
+        let quoted = blocks_in(&format!("procedures/{page}.md"), &text, dir);
+        assert!(
+            quoted.iter().any(|b| b.text == shipped),
+            "book/src/procedures/{page}.md must quote scripts/{script}.rhai whole, in a ```rhai,no_run block"
+        );
+    }
+}

@@ -115,7 +115,7 @@ pub fn register(engine: &mut Engine) {
         "maintenance",
         &["package: Package", "name: String", "on: bool"],
         "Map",
-        "Enter (`true`) or leave (`false`) the toolkit's maintenance mode\n(`cmdeployvpkg -m 1|0 -P <vm>`, B3). Entering needs `MAINTENANCE_FLAG yes` in the package\nfile and runs on the owner; leaving runs on every member that holds the maintenance file\n(the result's `hosts`). Already in the asked state: nothing is sent and the result says so.",
+        "Enter (`true`) or leave (`false`) the toolkit's maintenance mode\n(`cmdeployvpkg -m 1|0 -P <vm>`, B3). Entering needs `MAINTENANCE_FLAG yes` in the package\nfile and runs on the owner; leaving runs on every member that holds the maintenance file\n(the result's `hosts`), then reads back that the guest is monitored again. Already in the\nasked state: nothing is sent and the result says so. On Serviceguard the same as\n`package.maintenance_on` / `maintenance_off` + `verify_monitored`, which\nhpvm/maintenance runs as steps.",
     )
     .register_into_engine(
         engine,
@@ -200,13 +200,13 @@ pub fn register(engine: &mut Engine) {
         engine,
         "deploy",
         &["nodes", "appmon", "merge", "replace"],
-        "The toolkit's easy deployment (`cmdeployvpkg -Q -P <name>`, B2); `opts`: `nodes` (array\nof VM hosts, `-n` each), `appmon` (a spec `<name>:<command>:<timeout>:<restart>:<halt_timeout>`\nor an array of them, merged with `-x merge -x appmon=`). The guest must be running.\nA monitor that duplicates a service of the file it merges into (its name as `<name>` or\n`<vm>-<name>`, or its command to the guest) is refused before `cmdeployvpkg` is sent\n(exit 3). Without `merge`, an existing package file is regenerated: when that would\nlose its application monitors or node switching Serviceguard disabled, it is refused with\nthe list (exit 3, nothing sent) unless `replace: true`. The result is re-checked on every\nnode. Tapes, DVDs, burners and changers of the guest are warned about (not in the file);\nvolume groups of its logical volumes missing from the file are added (`vg`) on every\nmember after confirmation (declined: exit 5, nothing applied); a file backing store on NFS\nthat the file does not mount is refused (exit 3) naming the `fs_*` lines to add. Changes\nstate.",
+        "The toolkit's easy deployment (`cmdeployvpkg -Q -P <name>`, B2), one command; `opts`:\n`nodes` (array of VM hosts, `-n` each), `appmon` (a spec\n`<name>:<command>:<timeout>:<restart>:<halt_timeout>` or an array of them, merged with\n`-x merge -x appmon=`). The guest must be running and the toolkit installed where it\nruns. A monitor that duplicates a service of the file it merges into (its name as\n`<name>` or `<vm>-<name>`, or its command to the guest) is refused before `cmdeployvpkg` is\nsent (exit 3). Without `merge`, an existing package file is regenerated: when that would\nlose its application monitors, NFS entries or node switching Serviceguard disabled, it is\nrefused with the list (exit 3, nothing sent) unless `replace: true`. The result is\nre-checked on every node. Tapes, DVDs, burners and changers of the guest are warned about\n(not in the file). The volume groups of its logical volumes missing from the file are\nreturned as `missing_vgs` (add them with `package.add_vgs`); a guest on NFS needs its NFS\nentry added by hand (`package.check_nfs_entries`; apply and run refuse it until then).\nChanges state.",
         |p, n, o| p.deploy(n, o),
     );
     one_name(
         engine,
         "remove",
-        "Remove package `name` from the cluster (`cmdeployvpkg -P <name> -U`); a running package\nis halted first, after confirmation (changes state).",
+        "Remove package `name` from the cluster (`cmdeployvpkg -P <name> -U`, one command), read\nback. Refused unless the package is halted: halting stops its guest, a decision\nhpvm/remove-package asks before `package.halt`. Asks nothing itself (changes state).",
         |p, n| p.remove(n),
     );
     one_name(

@@ -669,9 +669,11 @@ impl Package for HpvmPackage {
         self.0.in_maintenance(name)
     }
 
-    /// `cmdeployvpkg -m 1|0 -P VM` on the owner. No recovery routine: one atomic command
-    /// (the toolkit creates or removes its maintenance file); entering maintenance is what
-    /// was asked, and leaving it is `maintenance(name, false)`.
+    /// `cmdeployvpkg -m 1 -P VM` on the owner (`Inner::maintenance_enter`), or `-m 0` on every
+    /// member holding the file then the read-back (`Inner::maintenance_off`,
+    /// `verify_monitored`; hpvm/maintenance runs them as steps). No recovery routine: the
+    /// toolkit creates or removes its maintenance file; entering maintenance is what was
+    /// asked, and leaving it is `maintenance(name, false)`.
     fn maintenance(&self, name: &str, on: bool) -> Result<Value> {
         self.0.maintenance(name, on)
     }

@@ -209,6 +209,30 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
     op(Package, "verify_failed_over", &[s("package"), map("opts")], "Map", Read,
         "B4 step 6 (failover test), read back: wait for `package` up on a node other than\n`opts.from`, check its guest runs there only, and read whether Serviceguard disabled node\nswitching on `from`; `opts`: `#{from, service, since, timeout}`. `#{owner, restarts,\nnode_switching_disabled_on}`; otherwise a `needs_attention` error.",
         |i, a| i.verify_failed_over(arg_str(a, 0)?, arg_opts(a, 1, &["from", "service", "since", "timeout"], "package.verify_failed_over")?)),
+    // ----- B2/B3 package: maintenance, removal, deployment (one manual action each)
+    op(Package, "maintenance_on", &[s("package")], "Map", Change,
+        "B3: enter the toolkit's maintenance mode, `cmdeployvpkg -m 1 -P package` on the owner\n(one command, read back: the maintenance file exists). Refused unless the package runs on\na VM host of the inventory and its file says `MAINTENANCE_FLAG yes`. Already in it: sends\nnothing. `#{package, host, maintenance, changed, file}`.",
+        |i, a| i.maintenance_enter(arg_str(a, 0)?)),
+    op(Package, "maintenance_off", &[s("package")], "Map", Change,
+        "B3: leave the toolkit's maintenance mode on EVERY member that holds the maintenance\nfile, not only the owner (after a failover it stays on the former owner):\n`cmdeployvpkg -m 0 -P package` on each, each read back; a member that cannot be read is\nan error, never taken as off. `#{package, host, hosts, maintenance, changed, file,\nwas_running}`; nothing held: sends nothing (`changed: false`).",
+        |i, a| i.maintenance_off(arg_str(a, 0)?)),
+    op(Package, "verify_monitored", &[s("package"), map("opts")], "Map", Read,
+        "B3, the read-back after `maintenance_off`: the guest is monitored again only when the\npackage runs and its guest runs on its owner. A package up with its guest Off, or a\npackage that stopped running meanwhile (`opts.was_running`: it ran before), is a\n`needs_attention` error (maintenance stays off). Sends nothing.",
+        |i, a| {
+            let o = arg_opts(a, 1, &["was_running"], "package.verify_monitored")?;
+            let was_running = match o.get("was_running") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(v) => return Err(Error::usage(format!("package.verify_monitored: option `was_running` must be true or false, not {v}"))),
+            };
+            i.verify_monitored(arg_str(a, 0)?, was_running)
+        }),
+    op(Package, "add_vgs", &[s("package"), strings("vgs")], "Map", Change,
+        "B2 (§4: review the logical volumes, add new volume groups): add a `vg` line for each of\n`vgs` the package file lacks, on every member, read back (the previous file kept for a\nrejected cmcheckconf). `deploy`'s result lists them as `missing_vgs`. Those there already:\nnothing written. `#{path, hosts, added}`.",
+        |i, a| i.add_vgs(arg_str(a, 0)?, &arg_strings(a, 1)?)),
+    op(Package, "check_nfs_entries", &[s("package")], "Map", Check,
+        "Check (§8: cmdeployvpkg does not add NFS backing stores): each file backing store of\nthe guest on NFS (`df -n` where it runs) is mounted by the package file (`fs_type nfs`).\nThe failed verdict's detail names the `fs_*` lines to add. `package.apply` and\n`package.run` refuse such a guest themselves, whatever a script does.",
+        |i, a| i.nfs_entries_verdict(arg_str(a, 0)?)),
 ];
 
 #[cfg(test)]

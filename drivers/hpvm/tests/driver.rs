@@ -471,22 +471,7 @@ fn summary_reads_back_owner_switching_services_and_guest() {
     assert_eq!(sm["owner_runs_guest"], true);
 }
 
-#[test]
-fn remove_halts_first_only_with_confirmation() {
-    let (s, sim, _) = site("hpvm", None);
-    let e = s.package().remove("slvm1").expect_err("no terminal");
-    assert_eq!(e.kind, ErrorKind::Declined);
-    assert!(changes(&sim).is_empty());
-    let (s, sim, _) = site("hpvm", Some(true));
-    let r = s.package().remove("slvm1").expect("removed");
-    assert_eq!(r["removed"], true);
-    assert_eq!(r["halted"], true);
-    let c = changes(&sim);
-    assert!(
-        c.iter().any(|l| l.ends_with("cmdeployvpkg -P slvm1 -U")),
-        "{c:?}"
-    );
-}
+// `remove_halts_first_only_with_confirmation` moved to tests/hpvm_package_scripts.rs: the sequence is a script now.
 
 #[test]
 fn backup_copies_the_package_directory_on_every_member() {
@@ -577,33 +562,7 @@ fn ctrl_c_during_the_move_leaves_the_recovery_pending() {
     assert!(sent(&sim).iter().any(|l| l.contains("cmmovevpkg")));
 }
 
-#[test]
-fn deploy_then_check_apply_and_run_an_unpackaged_guest() {
-    // Answered yes: slvm2's volume group vg_slvm2 is not in the generated file (§4: add
-    // new volume groups), the deployment adds it after confirmation.
-    let (s, sim, _) = site("hpvm", Some(true));
-    let d = s
-        .package()
-        .deploy("slvm2", &serde_json::json!({"nodes": ["node1", "node2"]}))
-        .expect("deployed");
-    assert_eq!(d["host"], "node1");
-    assert_eq!(d["members"], serde_json::json!(["node1", "node2"]));
-    assert_eq!(d["in_cluster"], false);
-    assert_eq!(d["added_vgs"], serde_json::json!(["vg_slvm2"]));
-    s.package().check("slvm2").expect("verified");
-    s.package().apply("slvm2").expect("applied");
-    let r = s.package().run("slvm2").expect("running");
-    assert_eq!(r["switching"], true);
-    let c = changes(&sim);
-    assert!(
-        c[0].ends_with("cmdeployvpkg -Q -P slvm2 -n node1 -n node2"),
-        "{c:?}"
-    );
-    assert!(
-        c.last().is_some_and(|l| l.ends_with("cmmodpkg -e slvm2")),
-        "{c:?}"
-    );
-}
+// `deploy_then_check_apply_and_run_an_unpackaged_guest` moved to tests/hpvm_package_scripts.rs: the sequence is a script now.
 
 #[test]
 fn deploy_needs_the_guest_running() {

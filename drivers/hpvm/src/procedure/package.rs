@@ -317,7 +317,8 @@ impl Inner {
 
     /// Start a package (`cmrunpkg [-n NODE]`), then always enable package switching
     /// (`cmmodpkg -e`) and check it in `cmviewcl`. Already running → says so (and enables
-    /// switching when it is off).
+    /// switching when it is off). A guest on NFS whose NFS entry is not in the package file
+    /// is not started ([`Inner::check_nfs_entries`]).
     pub fn run_package(&self, name: &str, node: Option<&str>) -> Result<Value> {
         let (view, p) = self.resolve_package(name)?;
         let node = node.map(|n| self.resolve_member(&p, n)).transpose()?;
@@ -347,6 +348,9 @@ impl Inner {
                     p.status, p.state
                 )));
             }
+            // A guest on NFS runs only with its NFS entry in the file (§8): checked here,
+            // whatever the script before did.
+            self.check_nfs_entries(&vm)?;
             self.ctx.ui.step(
                 "B3",
                 &format!(
@@ -605,14 +609,25 @@ impl Inner {
         Ok(self.maintenance_state(&view, &p)?.0)
     }
 
-    /// Enter the toolkit's maintenance mode on the owner (`cmdeployvpkg -m 1`, needs
-    /// `MAINTENANCE_FLAG yes`), or leave it on every member that holds the maintenance file
-    /// (`cmdeployvpkg -m 0` on each); the asked state already → no command.
+    /// The trait's `package.maintenance(name, on)`: [`Inner::maintenance_enter`], or
+    /// [`Inner::maintenance_off`] followed by its read-back [`Inner::verify_monitored`] when
+    /// it changed something (the script hpvm/maintenance runs them as two steps).
     pub fn maintenance(&self, name: &str, on: bool) -> Result<Value> {
-        let (view, p) = self.resolve_package(name)?;
-        if !on {
-            return self.maintenance_off_everywhere(&view, &p);
+        if on {
+            return self.maintenance_enter(name);
         }
+        let r = self.maintenance_off(name)?;
+        if r["changed"] == Value::Bool(true) {
+            let was_running = r["was_running"] == Value::Bool(true);
+            self.verify_monitored(name, was_running)?;
+        }
+        Ok(r)
+    }
+
+    /// Enter the toolkit's maintenance mode on the owner (`cmdeployvpkg -m 1`, one command;
+    /// needs `MAINTENANCE_FLAG yes` and the package running); already in it → no command.
+    pub fn maintenance_enter(&self, name: &str) -> Result<Value> {
+        let (_view, p) = self.resolve_package(name)?;
         let vm = p.name.clone();
         let owner = match p.owner.as_deref().filter(|_| running(&p)) {
             Some(o) if self.topo.vm_host(o).is_some() => o.to_string(),
@@ -631,18 +646,15 @@ impl Inner {
         };
         let conf = self.read_conf_on(&owner, &vm)?;
         let file = conf.maintenance_file(&vm);
-        let current = self.maintenance_on(&owner, &conf, &vm)?;
-        let word = if on { "in" } else { "out of" };
-        if current == on {
+        if self.maintenance_on(&owner, &conf, &vm)? {
             self.ctx.ui.info(&format!(
-                "package {vm} is already {word} toolkit maintenance on {owner} ({file} {}): nothing to do",
-                if on { "exists" } else { "absent" }
+                "package {vm} is already in toolkit maintenance on {owner} ({file} exists): nothing to do"
             ));
             return Ok(
-                json!({"package": vm, "host": owner, "maintenance": on, "changed": false, "file": file}),
+                json!({"package": vm, "host": owner, "maintenance": true, "changed": false, "file": file}),
             );
         }
-        if on && !conf.maintenance_flag() {
+        if !conf.maintenance_flag() {
             return Err(Error::check(format!(
                 "MAINTENANCE_FLAG is not yes in {} on {owner}: the toolkit cannot enter maintenance mode",
                 conf.path
@@ -654,41 +666,35 @@ impl Inner {
         }
         self.ctx.ui.step(
             "B3",
-            &format!(
-                "{} toolkit maintenance: cmdeployvpkg -m {} -P {vm} on {owner}",
-                if on { "enter" } else { "leave" },
-                if on { 1 } else { 0 }
-            ),
+            &format!("enter toolkit maintenance: cmdeployvpkg -m 1 -P {vm} on {owner}"),
         );
         self.ctx
-            .run_ok(&cmd::cmdeployvpkg_maintenance(&owner, &vm, on)?)
+            .run_ok(&cmd::cmdeployvpkg_maintenance(&owner, &vm, true)?)
             .map_err(after_change)?;
-        let now = self.maintenance_on(&owner, &conf, &vm)?;
-        if now != on {
+        if !self.maintenance_on(&owner, &conf, &vm)? {
             return Err(Error::check(format!(
-                "cmdeployvpkg -m {} -P {vm} ran on {owner} but {file} is {}",
-                if on { 1 } else { 0 },
-                if now { "still there" } else { "absent" }
+                "cmdeployvpkg -m 1 -P {vm} ran on {owner} but {file} is absent"
             )));
         }
-        if on {
-            self.ctx.ui.warn(&format!(
-                "package {vm} is in toolkit maintenance on {owner}: a VM failure will NOT fail the package over; leave it with package.maintenance(\"{vm}\", false) when the work is done"
-            ));
-        } else {
-            self.ctx.ui.info(&format!(
-                "package {vm} left toolkit maintenance: the guest is monitored again"
-            ));
-        }
-        Ok(json!({"package": vm, "host": owner, "maintenance": on, "changed": true, "file": file}))
+        self.ctx.ui.warn(&format!(
+            "package {vm} is in toolkit maintenance on {owner}: a VM failure will NOT fail the package over; leave it with package.maintenance_off(\"{vm}\") (hpvm/maintenance -p state=off) when the work is done"
+        ));
+        Ok(
+            json!({"package": vm, "host": owner, "maintenance": true, "changed": true, "file": file}),
+        )
     }
 
     /// Leave the toolkit's maintenance mode on every member (not only the owner: after a
     /// failover the file stays on the former owner, and the package would run unmonitored
     /// there the next time): `cmdeployvpkg -m 0 -P vm` on each member holding the file, each
     /// read back. A member that cannot be read is reported, never taken as "off".
-    fn maintenance_off_everywhere(&self, view: &ClusterView, p: &PackageView) -> Result<Value> {
+    /// `was_running` in the result says whether the package ran before (the read-back
+    /// [`Inner::verify_monitored`] needs it).
+    pub fn maintenance_off(&self, name: &str) -> Result<Value> {
+        let (view, p) = self.resolve_package(name)?;
+        let (view, p) = (&view, &p);
         let vm = p.name.clone();
+        let was_running = running(p);
         let conf = self.read_conf(view, p)?;
         let file = conf.maintenance_file(&vm);
         let states = self.maintenance_members(p, &conf)?;
@@ -731,7 +737,7 @@ impl Inner {
             ));
             return Ok(json!({
                 "package": vm, "host": conf.host, "hosts": [], "maintenance": false,
-                "changed": false, "file": file,
+                "changed": false, "file": file, "was_running": was_running,
             }));
         }
         let mut changed: Vec<String> = Vec::new();
@@ -769,27 +775,36 @@ impl Inner {
         if !unknown.is_empty() {
             return Err(unread(&changed));
         }
-        let left = format!(
+        self.ctx.ui.info(&format!(
             "package {vm} left toolkit maintenance on {} (no {file} on any member now)",
             changed.join(", ")
-        );
-        self.refuse_unmonitored_guest(&vm, p, &left)?;
+        ));
+        Ok(json!({
+            "package": vm, "host": conf.host, "hosts": changed, "maintenance": false,
+            "changed": true, "file": file, "was_running": was_running,
+        }))
+    }
+
+    /// The read-back after [`Inner::maintenance_off`] changed something: "the guest is
+    /// monitored again" holds only when the package runs and its guest runs on its owner
+    /// (`was_running`: the package ran before the change). Otherwise `NeedsAttention`.
+    pub fn verify_monitored(&self, name: &str, was_running: bool) -> Result<Value> {
+        let vm = self.vm_name(name)?;
+        let left = format!("package {vm} left toolkit maintenance on every member");
+        self.refuse_unmonitored_guest(&vm, was_running, &left)?;
         self.ctx
             .ui
             .info(&format!("{left}: the guest is monitored again"));
-        Ok(json!({
-            "package": vm, "host": conf.host, "hosts": changed, "maintenance": false,
-            "changed": true, "file": file,
-        }))
+        Ok(json!({"package": vm, "monitored": true}))
     }
 
     /// The read-back after leaving maintenance: "the guest is monitored again" holds only
     /// when the package runs and its guest runs on its owner. A package up with its guest Off
     /// there (it died or was stopped in maintenance), a package that stopped running meanwhile
     /// (the monitor already failed it), or a state that cannot be read is `NeedsAttention`:
-    /// maintenance is off (the change is right and stays), but a person must look. `before`
-    /// is the package as read before the change; `left` says what was done.
-    fn refuse_unmonitored_guest(&self, vm: &str, before: &PackageView, left: &str) -> Result<()> {
+    /// maintenance is off (the change is right and stays), but a person must look.
+    /// `was_running`: the package ran before the change; `left` says what was done.
+    fn refuse_unmonitored_guest(&self, vm: &str, was_running: bool, left: &str) -> Result<()> {
         let view = self.view().map_err(after_change)?;
         let Some(now) = view.package(vm) else {
             return Err(Error::needs_attention(format!(
@@ -797,7 +812,7 @@ impl Inner {
             )));
         };
         if !running(now) {
-            if running(before) {
+            if was_running {
                 return Err(Error::needs_attention(format!(
                     "{left}, but package {vm} is {}/{} now (it was running): the toolkit's monitor or Serviceguard stopped it",
                     now.status, now.state
@@ -1075,9 +1090,12 @@ impl Inner {
     }
 
     /// `cmapplyconf -P F` (confirmed with `y`): a verdict, then `cmviewcl` read back.
+    /// Refused (nothing sent) for a guest on NFS whose NFS file system the file does not
+    /// mount ([`Inner::check_nfs_entries`]), whatever the script before it did.
     pub fn apply_config(&self, name: &str) -> Result<Value> {
         let c = self.find_conf(name)?;
         let vm = self.vm_name(name)?;
+        self.check_nfs_entries(&vm)?;
         self.ctx
             .ui
             .step("B1", &format!("cmapplyconf -P {} on {}", c.path, c.host));
@@ -1145,7 +1163,7 @@ impl Inner {
             }
             self.keep_previous(&vm, &path, &hosts)?;
         }
-        self.deploy_on(&host, &vm, opts)
+        self.deploy_only(&host, &vm, opts)
     }
 
     /// B0: `cmdeployvpkg` is the toolkit's; without the toolkit (`swlist`) on `host` there
@@ -1214,8 +1232,12 @@ impl Inner {
         )))
     }
 
-    /// The deployment itself on `host` (the guest's host; conversion calls it directly).
-    pub(crate) fn deploy_on(&self, host: &str, vm: &str, opts: &DeployOpts) -> Result<Value> {
+    /// B2's one manual action: `cmdeployvpkg -Q -P VM …` on `host` (the guest's host), with
+    /// its guard rails — the toolkit installed, no duplicate monitor, tapes and DVDs warned
+    /// about — and its result re-checked (the file is the toolkit's, on every member, with
+    /// the asked nodes and monitors). The volume groups of the guest's logical volumes that
+    /// the file lacks are returned as `missing_vgs` (adding them is [`Inner::add_vgs`]).
+    pub(crate) fn deploy_only(&self, host: &str, vm: &str, opts: &DeployOpts) -> Result<Value> {
         let args = DeployArgs {
             nodes: opts.nodes.clone(),
             merge: opts.merge,
@@ -1232,7 +1254,6 @@ impl Inner {
             .map(|d| d.storage)
             .unwrap_or_default();
         warn_unpackaged_devices(&*self.ctx.ui, vm, &storage);
-        let nfs = self.nfs_stores(host, &storage)?;
         self.ctx
             .ui
             .step("B2", &format!("easy deployment: {} on {host}", c.display()));
@@ -1323,13 +1344,7 @@ impl Inner {
             }
             return Err(e);
         }
-        let added_vgs = self.add_missing_vgs(vm, &path, &members, &text, &storage)?;
-        let doc = match &added_vgs {
-            Some((t, _)) => PackageConf::parse(t)
-                .map_err(|e| Error::check(format!("{path} after adding vg lines: {e}")))?,
-            None => doc,
-        };
-        refuse_missing_nfs(host, vm, &path, &doc, &nfs)?;
+        let missing_vgs = missing_vgs(&doc, &storage);
         let view = self.view()?;
         let in_cluster = view.package(vm).is_some();
         self.ctx.ui.info(&format!(
@@ -1346,7 +1361,7 @@ impl Inner {
             "vm": vm, "host": host, "path": path, "nodes": file_nodes, "members": members,
             "services": services.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
             "in_cluster": in_cluster, "exit": out.code(),
-            "added_vgs": added_vgs.map(|(_, v)| v).unwrap_or_default(),
+            "missing_vgs": missing_vgs, "added_vgs": [],
         }))
     }
 
@@ -1368,108 +1383,147 @@ impl Inner {
         Ok(out)
     }
 
-    /// §4: "review the logical volumes … add new volume groups": every volume group of
-    /// the guest's logical volumes needs its `vg` line. Missing ones are added on every
-    /// member after confirmation (`--yes` answers); declined, nothing more is sent and the
-    /// error (`Declined`) says what to add by hand. `Some((new text, added))` when added.
-    fn add_missing_vgs(
-        &self,
-        vm: &str,
-        path: &str,
-        members: &[String],
-        text: &str,
-        storage: &[StorageRow],
-    ) -> Result<Option<(String, Vec<String>)>> {
-        let mut doc = PackageConf::parse(text)
-            .map_err(|e| Error::check(format!("{path} after cmdeployvpkg: {e}")))?;
-        // `vg vg01` or `vg /dev/vg01` name the same group.
-        let have: Vec<String> = doc
-            .get_all("vg")
-            .into_iter()
-            .map(|v| v.strip_prefix("/dev/").unwrap_or(v).to_string())
-            .collect();
-        let mut missing: Vec<String> = Vec::new();
-        for vg in storage.iter().filter_map(StorageRow::volume_group) {
-            if !have.iter().any(|h| h == vg) && !missing.iter().any(|m| m == vg) {
-                missing.push(vg.to_string());
+    /// §4: "review the logical volumes … add new volume groups": add a `vg` line for each
+    /// of `vgs` the package file lacks (`vg X` and `vg /dev/X` name the same group), on every
+    /// member its `node_name` lines name, the previous file kept for a rejected check; read
+    /// back on each. One manual action (the edit of one file); the decision to add them is
+    /// the script's. Those already there → nothing written.
+    pub fn add_vgs(&self, name: &str, vgs: &[String]) -> Result<Value> {
+        let vm = self.vm_name(name)?;
+        for v in vgs {
+            validate_name("volume group", v)?;
+        }
+        let c = self.find_conf(&vm)?;
+        let text = c.text.clone().unwrap_or_default();
+        let mut doc = PackageConf::parse(&text)
+            .map_err(|e| Error::check(format!("{} on {}: {e}", c.path, c.host)))?;
+        let have = vg_names(&doc);
+        let mut added: Vec<String> = Vec::new();
+        for v in vgs {
+            if !have.iter().any(|h| h == v) && !added.contains(v) {
+                doc.add("vg", v)
+                    .map_err(|e| Error::check(format!("{}: adding vg {v}: {e}", c.path)))?;
+                added.push(v.clone());
             }
         }
-        if missing.is_empty() {
-            return Ok(None);
-        }
-        let lines: Vec<String> = missing.iter().map(|v| format!("vg {v}")).collect();
-        let q = format!(
-            "{path} has no `vg` line for the volume group(s) of {vm}'s logical volumes ({}): add `{}` on {}?",
-            missing.join(", "),
-            lines.join("`, `"),
-            members.join(", ")
-        );
-        if !self.ctx.ui.confirm(&q)? {
-            return Err(Error::new(
-                ErrorKind::Declined,
-                format!(
-                    "{path} lacks the volume group(s) {} of {vm}: nothing was applied",
-                    missing.join(", ")
-                ),
-            )
-            .with_remedy(format!(
-                "add {} to {path} on {} by hand (the guide: review the logical volumes and add new volume groups), then check and apply it (cmcheckconf -P {path}; cmapplyconf -P {path})",
-                lines.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", "),
-                members.join(", ")
-            )));
-        }
-        for v in &missing {
-            doc.add("vg", v)
-                .map_err(|e| Error::check(format!("{path}: adding vg {v}: {e}")))?;
+        let members = self.members_of(Some(&doc), &vm)?;
+        if added.is_empty() {
+            self.ctx.ui.info(&format!(
+                "{} has a `vg` line for {} already: nothing to add",
+                c.path,
+                vgs.join(", ")
+            ));
+            return Ok(json!({"path": c.path, "hosts": members, "added": added}));
         }
         let new = doc.to_text();
-        self.ctx.ui.step(
-            "B2",
-            &format!(
-                "add {} to {path} on {}",
-                lines.join(", "),
-                members.join(", ")
-            ),
-        );
-        for m in members {
-            self.write_file(m, path, PACKAGE_FILE_MODE, new.as_bytes())?;
+        self.keep_previous(&vm, &c.path, &members)?;
+        for m in &members {
+            self.write_file(m, &c.path, PACKAGE_FILE_MODE, new.as_bytes())?;
         }
-        Ok(Some((new, missing)))
+        for m in &members {
+            let back = self.read_file(m, &c.path).map_err(after_change)?;
+            if back.as_deref() != Some(new.as_str()) {
+                return Err(Error::needs_attention(format!(
+                    "{} on {m} does not read back as written after adding {}",
+                    c.path,
+                    added
+                        .iter()
+                        .map(|v| format!("vg {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .on_host(m)
+                .with_remedy(format!(
+                    "compare {} on every member and correct it by hand",
+                    c.path
+                )));
+            }
+        }
+        self.ctx.ui.info(&format!(
+            "added {} to {} on {}",
+            added
+                .iter()
+                .map(|v| format!("vg {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            c.path,
+            members.join(", ")
+        ));
+        Ok(json!({"path": c.path, "hosts": members, "added": added}))
     }
 
-    /// Remove the package (`cmdeployvpkg -P VM -U`), halting it first with confirmation;
-    /// says whether the VM is left running or stopped.
+    /// [`Inner::check_nfs_entries`] as a verdict `#{check, ok, detail, remedy}` (the
+    /// operation `package.check_nfs_entries`); errors other than its refusal are raised.
+    pub fn nfs_entries_verdict(&self, name: &str) -> Result<Value> {
+        let check = format!(
+            "NFS file systems of {} in its package file",
+            self.vm_name(name)?
+        );
+        match self.check_nfs_entries(name) {
+            Ok(r) => {
+                let n = r["nfs"].as_array().map_or(0, Vec::len);
+                Ok(json!({"check": check, "ok": true, "remedy": Value::Null,
+                    "detail": if n == 0 { "no backing store on NFS".to_string() } else { format!("{n} NFS backing store(s), mounted by the file") }}))
+            }
+            Err(e) if e.kind == ErrorKind::Check => {
+                Ok(json!({"check": check, "ok": false, "detail": e.message, "remedy": e.remedy}))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// §8: "cmdeployvpkg does not add NFS to the configuration file as a backing store; add
+    /// it by hand". A guest whose file backing store is on NFS (`df -n` where it runs, or
+    /// where it is registered) is neither applied nor started until the package file mounts
+    /// that file system: a `Check` error naming the `fs_*` lines to add. `package.apply` and
+    /// `package.run` run this before they send; `#{nfs: [..]}` otherwise.
+    pub fn check_nfs_entries(&self, name: &str) -> Result<Value> {
+        let vm = self.vm_name(name)?;
+        let hosts = self.guest_on_hosts(&vm)?;
+        let at = hosts
+            .iter()
+            .filter(|h| h.details.is_some())
+            .min_by_key(|h| h.presence != Presence::On);
+        let Some(at) = at else {
+            return Ok(json!({"vm": vm, "nfs": []}));
+        };
+        let storage = at
+            .details
+            .as_ref()
+            .map(|d| d.storage.clone())
+            .unwrap_or_default();
+        let nfs = self.nfs_stores(&at.host, &storage)?;
+        if nfs.is_empty() {
+            return Ok(json!({"vm": vm, "nfs": []}));
+        }
+        let c = self.find_conf(&vm)?;
+        let doc = PackageConf::parse(c.text.as_deref().unwrap_or_default())
+            .map_err(|e| Error::check(format!("{} on {}: {e}", c.path, c.host)))?;
+        refuse_missing_nfs(&c.host, &vm, &c.path, &doc, &nfs)?;
+        Ok(json!({
+            "vm": vm,
+            "nfs": nfs.iter().map(|(dev, fs)| json!({"device": dev, "mount_point": fs.mount_point, "source": fs.source})).collect::<Vec<_>>(),
+        }))
+    }
+
+    /// Remove the package (`cmdeployvpkg -P VM -U`, one command) and read back that
+    /// `cmviewcl` no longer lists it; says whether the guest is left running or stopped.
+    /// Refused (a check, nothing sent) unless the package is halted: halting it stops its
+    /// guest, a decision the script hpvm/remove-package asks before `package.halt`. Asks
+    /// nothing itself: the confirmation is the script's.
     pub fn remove(&self, name: &str) -> Result<Value> {
         let (view, p) = self.resolve_package(name)?;
         let vm = p.name.clone();
-        let mut halted = false;
         if p.status() != Status::Down {
-            let q = format!(
-                "package {vm} is {}/{} on {}: halt it (this stops the VM) before removing it from the cluster?",
+            return Err(Error::check(format!(
+                "package {vm} is {}/{} on {}: it is not removed while it runs",
                 p.status,
                 p.state,
                 p.owner.as_deref().unwrap_or("?")
-            );
-            if !self.ctx.ui.confirm(&q)? {
-                return Err(Error::new(
-                    ErrorKind::Declined,
-                    format!("package {vm} was not halted nor removed"),
-                ));
-            }
-            self.halt_package(&vm)?;
-            halted = true;
-        } else {
-            // Removing a package is a confirmed change even when it is halted (issue 5,
-            // confirmations): the guest loses its failover protection for good.
-            let q = format!(
-                "remove package {vm} from the cluster (cmdeployvpkg -P {vm} -U)? Its guest stays defined but is no longer protected by Serviceguard"
-            );
-            if !self.ctx.ui.confirm(&q)? {
-                return Err(Error::new(
-                    ErrorKind::Declined,
-                    format!("package {vm} was not removed"),
-                ));
-            }
+            ))
+            .with_remedy(format!(
+                "halt it first (package.halt \"{vm}\"; this stops the VM), or run hpvm/remove-package -p package={vm}, which asks before halting it"
+            )));
         }
         let host = self.command_host(&view, Some(&p))?;
         self.ctx.ui.step(
@@ -1497,9 +1551,7 @@ impl Inner {
         self.ctx.ui.info(&format!(
             "package {vm} removed from the cluster; {vm_state}"
         ));
-        Ok(
-            json!({"package": vm, "removed": true, "halted": halted, "running_on": running, "vm": vm_state}),
-        )
+        Ok(json!({"package": vm, "removed": true, "running_on": running, "vm": vm_state}))
     }
 
     /// Back up the package directory on every member: its regular files copied with
@@ -1555,6 +1607,26 @@ impl Inner {
             .info(&format!("package directory backed up to {dest}"));
         Ok(json!({"dir": dir, "backup": dest, "hosts": per_host}))
     }
+}
+
+/// The volume groups the file's `vg` lines name (`vg vg01` and `vg /dev/vg01` alike).
+fn vg_names(doc: &PackageConf) -> Vec<String> {
+    doc.get_all("vg")
+        .into_iter()
+        .map(|v| v.strip_prefix("/dev/").unwrap_or(v).to_string())
+        .collect()
+}
+
+/// §4: the volume groups of the guest's logical volumes with no `vg` line in the file.
+fn missing_vgs(doc: &PackageConf, storage: &[StorageRow]) -> Vec<String> {
+    let have = vg_names(doc);
+    let mut missing: Vec<String> = Vec::new();
+    for vg in storage.iter().filter_map(StorageRow::volume_group) {
+        if !have.iter().any(|h| h == vg) && !missing.iter().any(|m| m == vg) {
+            missing.push(vg.to_string());
+        }
+    }
+    missing
 }
 
 /// The `Guest Device` kinds `cmdeployvpkg` does not put in the package file (§4 note).
@@ -1636,7 +1708,7 @@ fn refuse_missing_nfs(
         ));
     }
     Err(Error::check(format!(
-        "{vm}'s backing store is on NFS and {path} (written by cmdeployvpkg on {host}) does not mount it: cmdeployvpkg does not add NFS backing stores (§8); the package is neither applied nor started\n  - {}",
+        "{vm}'s backing store is on NFS and {path} (on {host}; cmdeployvpkg does not write it) does not mount it: cmdeployvpkg does not add NFS backing stores (§8); the package is neither applied nor started\n  - {}",
         entries.join("\n  - ")
     ))
     .on_host(host)
