@@ -932,6 +932,8 @@ fn guests_from(
             booted_ms: now_ms,
             procs: Vec::new(),
             cmappserver: false,
+            cmappserver_revision: None,
+            java: None,
         });
         if home.is_empty() {
             gaps.add(
