@@ -39,35 +39,36 @@ pub(crate) const HPUX_JAVA: ProgramSpec = ProgramSpec {
     name: "java",
     dirs: &["/opt/java6/bin"],
 };
-/// What a Linux guest has (Red Hat / SLES on Integrity).
+/// What a Linux guest has (Red Hat / SLES on Integrity). `/bin` is `/usr/bin` to the
+/// simulator's PATH lookup, so `/bin/rpm` is found here.
 pub(crate) const LINUX_PROGRAMS: &[ProgramSpec] = &[
     ProgramSpec {
         name: "ls",
-        dirs: &["/bin"],
+        dirs: &["/usr/bin"],
     },
     ProgramSpec {
         name: "mkdir",
-        dirs: &["/bin"],
+        dirs: &["/usr/bin"],
     },
     ProgramSpec {
         name: "chmod",
-        dirs: &["/bin"],
+        dirs: &["/usr/bin"],
     },
     ProgramSpec {
         name: "cp",
-        dirs: &["/bin"],
+        dirs: &["/usr/bin"],
     },
     ProgramSpec {
         name: "mv",
-        dirs: &["/bin"],
+        dirs: &["/usr/bin"],
     },
     ProgramSpec {
         name: "rm",
-        dirs: &["/bin"],
+        dirs: &["/usr/bin"],
     },
     ProgramSpec {
         name: "dd",
-        dirs: &["/bin"],
+        dirs: &["/usr/bin"],
     },
     ProgramSpec {
         name: "od",
@@ -75,15 +76,15 @@ pub(crate) const LINUX_PROGRAMS: &[ProgramSpec] = &[
     },
     ProgramSpec {
         name: "ps",
-        dirs: &["/bin"],
+        dirs: &["/usr/bin"],
     },
     ProgramSpec {
         name: "kill",
-        dirs: &["/bin"],
+        dirs: &["/usr/bin"],
     },
     ProgramSpec {
         name: "rpm",
-        dirs: &["/bin"],
+        dirs: &["/usr/bin"],
     },
     ProgramSpec {
         name: "java",
