@@ -149,7 +149,16 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
     // ----- §5 step 3: cmappserver in the guest (procedure/cmappserver.rs)
     op(Package, "cmappserver_guest", &[s("guest")], "Map", Read,
         "§5 step 3: the guest `guest` (VM or inventory name of a host of role vm-guest), its OS\nkind from `hpvmstatus -P` (OS type HPUX/LINUX/WINDOWS) and where it runs: `#{guest, vm,\nos, host}`, `os` hpux, linux or windows, `host` () when it runs nowhere.",
-        |i, a| i.cmappserver_guest(arg_str(a, 0)?)),
+        |i, a| i.cmappserver_guest(arg_str(a, 0)?, None, None, None)),
+    op(Package, "cmappserver_guest", &[s("guest"), map("opts")], "Map", Read,
+        "`cmappserver_guest(guest)` that also validates the procedure's overrides before anything\nchanges: `source` (an absolute path ending in .depot for HP-UX, .rpm for Linux), `host`\n(a VM host of the inventory), `address` (a host name or address). Adds `from` (that VM\nhost, () when not given) and `address` (default: the guest's inventory name).",
+        |i, a| {
+            let o = arg_opts(a, 1, &["source", "host", "address"], "package.cmappserver_guest")?;
+            let source = opt_str(o, "source", "package.cmappserver_guest")?;
+            let host = opt_str(o, "host", "package.cmappserver_guest")?;
+            let address = opt_str(o, "address", "package.cmappserver_guest")?;
+            i.cmappserver_guest(arg_str(a, 0)?, source, host, address)
+        }),
     op(Package, "cmappserver_software", &[s("guest")], "Map", Read,
         "§5 step 3: which of the VM host's `/opt/hp/serviceguard/cmappserver/` files the guest\ntakes and where it goes: HP-UX by `uname -r` (B.11.23: 11iv2, B.11.31: 11iv3, to\n/tmp/cmappserver.depot), Linux by /etc/redhat-release or /etc/SuSE-release (redhat or\nsles rpm, to /tmp), Windows cmappserver.exe. `#{guest, vm, os, host, flavour, why, source,\ndest}` (`dest` () for Windows).",
         |i, a| i.cmappserver_software(arg_str(a, 0)?)),

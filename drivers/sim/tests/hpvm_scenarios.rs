@@ -30,8 +30,8 @@ const ALL: &[&str] = &[
     "hpvm/target-not-in-node-list",
     "hpvm/three-node-package",
     "hpvm/toolkit-not-installed",
-    "hpvm/vswitch-missing-on-target",
     "hpvm/two-toolkits-one-vswitch",
+    "hpvm/vswitch-missing-on-target",
 ];
 
 fn key(s: &SimSite, key: &str) -> Option<String> {

@@ -166,6 +166,29 @@ pub fn windows_steps(host: &str) -> Vec<String> {
     ]
 }
 
+/// A `source` override: an absolute path on the VM host ending in `.depot` (HP-UX guest)
+/// or `.rpm` (Linux guest), without control characters or quotes.
+pub(crate) fn source_ok(os: OsKind, s: &str) -> Result<()> {
+    let want = match os {
+        OsKind::Hpux => ".depot",
+        OsKind::Linux => ".rpm",
+        _ => {
+            return Err(Error::usage(
+                "source: the software of a Windows guest is copied by the operator, not by hascript",
+            ))
+        }
+    };
+    let bad = s.chars().any(|c| c.is_control() || matches!(c, '\'' | '"' | '`'));
+    if !s.starts_with('/') || !s.ends_with(want) || s.len() >= 1024 || bad {
+        return Err(Error::usage(format!(
+            "source {:?}: an absolute path on the VM host ending in {want}, without quotes or control characters, is needed for a{} guest",
+            hascript_api::names::shorten(s),
+            if os == OsKind::Hpux { "n HP-UX" } else { " Linux" }
+        )));
+    }
+    Ok(())
+}
+
 fn verdict(check: &str, ok: bool, detail: impl Into<String>, remedy: Option<String>) -> Value {
     json!({"check": check, "ok": ok, "detail": detail.into(), "remedy": remedy, "warning": null})
 }
@@ -243,10 +266,25 @@ impl Inner {
     }
 
     /// Read: `#{guest, vm, os, host}` (`os`: hpux, linux or windows; `host`: the VM host
-    /// where the guest runs, () when none).
-    pub(crate) fn cmappserver_guest(&self, key: &str) -> Result<Value> {
+    /// where the guest runs, () when none). The procedure's overrides are validated here,
+    /// before anything changes: `source` (see [`source_ok`]), `from` (a VM host of the
+    /// inventory), `address` (a host name or address).
+    pub(crate) fn cmappserver_guest(
+        &self,
+        key: &str,
+        source: Option<&str>,
+        from: Option<&str>,
+        address: Option<&str>,
+    ) -> Result<Value> {
         let t = self.cmappserver_target(key)?;
-        Ok(json!({"guest": t.guest, "vm": t.vm, "os": os_word(t.os), "host": t.host}))
+        if let Some(a) = address {
+            validate_name("guest address", a)?;
+        }
+        let from = from.map(|h| self.resolve_host("VM host", h)).transpose()?;
+        if let Some(s) = source {
+            source_ok(t.os, s)?;
+        }
+        Ok(json!({"guest": t.guest, "vm": t.vm, "os": os_word(t.os), "host": t.host, "from": from, "address": address.unwrap_or(&t.guest)}))
     }
 
     /// The software flavour of a running HP-UX or Linux guest: `(flavour, what told it)`.
@@ -414,14 +452,7 @@ impl Inner {
         let dest = dest.unwrap_or_else(|| GUEST_DEPOT.into());
         let src = match source {
             Some(s) => {
-                let want = if t.os == OsKind::Hpux { ".depot" } else { ".rpm" };
-                if !s.starts_with('/') || !s.ends_with(want) || s.contains(['\0', '\n', '\r']) {
-                    return Err(Error::usage(format!(
-                        "source {:?}: an absolute path on the VM host ending in {want} is needed for a{} guest",
-                        hascript_api::names::shorten(s),
-                        if t.os == OsKind::Hpux { "n HP-UX" } else { " Linux" }
-                    )));
-                }
+                source_ok(t.os, s)?;
                 s.to_string()
             }
             None => format!("{SOFTWARE_DIR}/{sub}/{file}"),
