@@ -47,11 +47,18 @@ fn hpux_11iv3_guest_gets_the_11iv3_depot_and_swinstall() {
     let (r, site) = run("hpvm/install-cmappserver", None, &["package=slvm2"], &[]);
     assert_eq!(r.code, 0, "{}", r.dump());
     // The OS kind from hpvmstatus -P, the release from uname -r in the guest.
-    assert!(sent(&r, "node1: /opt/hpvm/bin/hpvmstatus -P slvm2"), "{}", r.dump());
+    assert!(
+        sent(&r, "node1: /opt/hpvm/bin/hpvmstatus -P slvm2"),
+        "{}",
+        r.dump()
+    );
     assert!(sent(&r, "slvm2: uname -r"), "{}", r.dump());
     // The 11iv3 depot read on the VM host, written to /tmp/cmappserver.depot in the guest.
     assert!(
-        sent(&r, "node1: od -A n -v -t x1 /opt/hp/serviceguard/cmappserver/11iv3/cmappserver.depot"),
+        sent(
+            &r,
+            "node1: od -A n -v -t x1 /opt/hp/serviceguard/cmappserver/11iv3/cmappserver.depot"
+        ),
         "{}",
         r.dump()
     );
@@ -73,7 +80,9 @@ fn hpux_11iv3_guest_gets_the_11iv3_depot_and_swinstall() {
         .collect();
     assert_eq!(
         installs,
-        vec![&format!("slvm2: /usr/sbin/swinstall -s {DEPOT} CMAPPSERVER")],
+        vec![&format!(
+            "slvm2: /usr/sbin/swinstall -s {DEPOT} CMAPPSERVER"
+        )],
         "{}",
         r.dump()
     );
@@ -96,14 +105,21 @@ fn hpux_11iv3_guest_gets_the_11iv3_depot_and_swinstall() {
         "{}",
         r.dump()
     );
-    let o = site.exec("slvm2", &["/usr/sbin/swlist", "-l", "product", "CMAPPSERVER"]);
+    let o = site.exec(
+        "slvm2",
+        &["/usr/sbin/swlist", "-l", "product", "CMAPPSERVER"],
+    );
     assert!(stdout_of(&o).contains("CMAPPSERVER"), "installed: {o:?}");
 
     // Re-run: nothing written, nothing installed.
     let again = site.run("hpvm/install-cmappserver", &["package=slvm2"], &[]);
     assert_eq!(again.code, 0, "{}", again.dump());
     assert!(writes_or_installs(&again).is_empty(), "{}", again.dump());
-    assert!(again.all().contains("already installed"), "{}", again.dump());
+    assert!(
+        again.all().contains("already installed"),
+        "{}",
+        again.dump()
+    );
 }
 
 #[test]
@@ -134,7 +150,12 @@ fn rhel_guest_fresh_install_uses_rpm_i_and_a_rerun_changes_nothing() {
         r.dump()
     );
     assert!(!sent(&r, "slvm1: /bin/rpm -U"), "{}", r.dump());
-    assert_eq!(writes_or_installs(&r).len(), 2, "one write, one rpm -i: {}", r.dump());
+    assert_eq!(
+        writes_or_installs(&r).len(),
+        2,
+        "one write, one rpm -i: {}",
+        r.dump()
+    );
     // Java checked before the first write.
     let java = r.log.iter().position(|l| l.contains("java -version"));
     let write = r
@@ -176,7 +197,18 @@ fn rhel_guest_with_an_older_cmappserver_is_upgraded_with_rpm_u() {
     let o = site.exec("slvm1", &["/bin/rpm", "-q", "cmappserver"]);
     assert_eq!(stdout_of(&o).trim(), "cmappserver-A.11.20.00-0", "{o:?}");
     // Its keys were there: no request to make them.
-    assert!(!r.all().contains("hpvm/setup-appmon-keys -p"), "{}", r.dump());
+    assert!(
+        !r.all().contains("hpvm/setup-appmon-keys -p"),
+        "{}",
+        r.dump()
+    );
+    // Its operator had put /opt/hp/cmappserver on root's PATH.
+    assert!(
+        r.all()
+            .contains("ok   /opt/hp/cmappserver on root's PATH in slvm1: set in /etc/profile"),
+        "{}",
+        r.dump()
+    );
 }
 
 #[test]
@@ -188,11 +220,17 @@ fn java_too_old_is_refused_before_any_change() {
         &[],
     );
     assert_eq!(r.code, 3, "{}", r.dump());
-    assert!(r.all().contains("Java 1.4.1_07 is older than 1.4.2"), "{}", r.dump());
+    assert!(
+        r.all().contains("Java 1.4.1_07 is older than 1.4.2"),
+        "{}",
+        r.dump()
+    );
     assert!(writes_or_installs(&r).is_empty(), "{}", r.dump());
     assert!(r.changes().is_empty(), "{:?}", r.changes());
     assert!(
-        !r.log.iter().any(|l| l.contains("cmappserver_sles_ia64.rpm")),
+        !r.log
+            .iter()
+            .any(|l| l.contains("cmappserver_sles_ia64.rpm")),
         "nothing copied: {}",
         r.dump()
     );

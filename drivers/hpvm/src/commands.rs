@@ -571,8 +571,7 @@ pub fn rpm_qp(host: &str, file: &str) -> Result<Command> {
 pub fn rpm_install(host: &str, file: &str, upgrade: bool) -> Result<Command> {
     path(file)?;
     let op = if upgrade { "-U" } else { "-i" };
-    Ok(Command::change(host, &[RPM, op, file])
-        .with_timeout(std::time::Duration::from_secs(1800)))
+    Ok(Command::change(host, &[RPM, op, file]).with_timeout(std::time::Duration::from_secs(1800)))
 }
 
 /// `java -version` by name: the guide asks for Java on the guest's PATH.

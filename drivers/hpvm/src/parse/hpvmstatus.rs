@@ -669,5 +669,4 @@ mod tests {
         assert_eq!(OsKind::from_cell("UNKNOWN"), OsKind::Other);
         assert_eq!(OsKind::from_cell(""), OsKind::Other);
     }
-
 }

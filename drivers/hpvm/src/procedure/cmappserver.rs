@@ -21,9 +21,9 @@
 use hascript_api::{validate_name, Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
+use super::observed::Presence;
 use crate::commands as cmd;
 use crate::facts::{is_cancel, parse_err, Inner};
-use super::observed::Presence;
 use crate::parse::hpvmstatus::OsKind;
 use crate::parse::swlist;
 
@@ -77,9 +77,9 @@ pub struct Java {
 
 /// The version line of `java -version` (`java version "1.6.0_20"`, on standard error).
 pub fn parse_java(text: &str) -> Option<Java> {
-    let line = text
-        .lines()
-        .find(|l| l.contains(" version \"") && (l.starts_with("java") || l.starts_with("openjdk")))?;
+    let line = text.lines().find(|l| {
+        l.contains(" version \"") && (l.starts_with("java") || l.starts_with("openjdk"))
+    })?;
     let start = line.find('"')? + 1;
     let end = start + line[start..].find('"')?;
     let version = line[start..end].trim().to_string();
@@ -172,13 +172,13 @@ pub(crate) fn source_ok(os: OsKind, s: &str) -> Result<()> {
     let want = match os {
         OsKind::Hpux => ".depot",
         OsKind::Linux => ".rpm",
-        _ => {
-            return Err(Error::usage(
-                "source: the software of a Windows guest is copied by the operator, not by hascript",
-            ))
-        }
+        _ => return Err(Error::usage(
+            "source: the software of a Windows guest is copied by the operator, not by hascript",
+        )),
     };
-    let bad = s.chars().any(|c| c.is_control() || matches!(c, '\'' | '"' | '`'));
+    let bad = s
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\'' | '"' | '`'));
     if !s.starts_with('/') || !s.ends_with(want) || s.len() >= 1024 || bad {
         return Err(Error::usage(format!(
             "source {:?}: an absolute path on the VM host ending in {want}, without quotes or control characters, is needed for a{} guest",
@@ -284,7 +284,9 @@ impl Inner {
         if let Some(s) = source {
             source_ok(t.os, s)?;
         }
-        Ok(json!({"guest": t.guest, "vm": t.vm, "os": os_word(t.os), "host": t.host, "from": from, "address": address.unwrap_or(&t.guest)}))
+        Ok(
+            json!({"guest": t.guest, "vm": t.vm, "os": os_word(t.os), "host": t.host, "from": from, "address": address.unwrap_or(&t.guest)}),
+        )
     }
 
     /// The software flavour of a running HP-UX or Linux guest: `(flavour, what told it)`.
@@ -333,9 +335,8 @@ impl Inner {
             let (t2, _) = self.posix_target(key, "cmappserver_software")?;
             self.flavour(&t2)?
         };
-        let (sub, file, dest) = software_for(t.os, &flavour).ok_or_else(|| {
-            Error::check(format!("no cmappserver software for {flavour}"))
-        })?;
+        let (sub, file, dest) = software_for(t.os, &flavour)
+            .ok_or_else(|| Error::check(format!("no cmappserver software for {flavour}")))?;
         Ok(json!({
             "guest": t.guest, "vm": t.vm, "os": os_word(t.os), "host": t.host,
             "flavour": flavour, "why": why,
@@ -357,7 +358,11 @@ impl Inner {
             v
         };
         if !out.success() {
-            let why = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+            let why = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim();
             return Ok(add(
                 verdict(
                     &name,
@@ -388,7 +393,10 @@ impl Inner {
                     &name,
                     false,
                     format!("Java {v} is older than 1.4.2 (the guide: Java 1.4.2, 1.5 or 1.6)"),
-                    Some(format!("install Java 1.4.2, 1.5 or 1.6 in {} and put it first on root's PATH", t.guest)),
+                    Some(format!(
+                        "install Java 1.4.2, 1.5 or 1.6 in {} and put it first on root's PATH",
+                        t.guest
+                    )),
                 ),
                 Some(&v),
                 None,
@@ -396,13 +404,20 @@ impl Inner {
             (fit, gcj) => {
                 let mut warnings = Vec::new();
                 if fit == JavaFit::Newer {
-                    warnings.push(format!("Java {v} is newer than the guide's list (1.4.2, 1.5, 1.6)"));
+                    warnings.push(format!(
+                        "Java {v} is newer than the guide's list (1.4.2, 1.5, 1.6)"
+                    ));
                 }
                 if gcj {
                     warnings.push("this is GNU gcj: the guide warns that key generation may fail with it; use another Java and its keytool if it does".to_string());
                 }
                 add(
-                    verdict(&name, true, format!("Java {v}{}", if gcj { " (gcj)" } else { "" }), None),
+                    verdict(
+                        &name,
+                        true,
+                        format!("Java {v}{}", if gcj { " (gcj)" } else { "" }),
+                        None,
+                    ),
                     Some(&v),
                     (!warnings.is_empty()).then(|| warnings.join("; ")),
                 )
@@ -468,7 +483,9 @@ impl Inner {
         let copied = self
             .put_bytes(&t.guest, &dest, 0o644, &data)
             .map_err(super::after_change)?;
-        let back = self.read_bytes(&t.guest, &dest).map_err(super::after_change)?;
+        let back = self
+            .read_bytes(&t.guest, &dest)
+            .map_err(super::after_change)?;
         if back != data {
             return Err(Error::needs_attention(format!(
                 "{dest} in {} does not hold what {src} on {host} holds after the copy ({} bytes read back, {} sent)",
@@ -482,9 +499,15 @@ impl Inner {
             "{src} on {host} → {dest} in {} ({} bytes{})",
             t.guest,
             data.len(),
-            if copied { "" } else { ", already there: not rewritten" }
+            if copied {
+                ""
+            } else {
+                ", already there: not rewritten"
+            }
         ));
-        Ok(json!({"guest": t.guest, "host": host, "source": src, "dest": dest, "bytes": data.len(), "copied": copied}))
+        Ok(
+            json!({"guest": t.guest, "host": host, "source": src, "dest": dest, "bytes": data.len(), "copied": copied}),
+        )
     }
 
     /// What an HP-UX guest has installed and what the depot offers (SD-UX revisions).
@@ -519,7 +542,11 @@ impl Inner {
         if !out.success() || !offered.starts_with("cmappserver-") {
             return Err(Error::check(format!(
                 "{file} in {guest} is not a cmappserver rpm: {}",
-                if out.stderr.trim().is_empty() { offered.as_str() } else { out.stderr.trim() }
+                if out.stderr.trim().is_empty() {
+                    offered.as_str()
+                } else {
+                    out.stderr.trim()
+                }
             ))
             .on_host(guest)
             .with_command(c.display()));
@@ -551,7 +578,11 @@ impl Inner {
     /// revision is the one offered. Read back with `swlist` / `rpm -q`.
     pub(crate) fn install_cmappserver(&self, key: &str, file: &str) -> Result<Value> {
         let (t, _) = self.posix_target(key, "install_cmappserver")?;
-        let want = if t.os == OsKind::Hpux { ".depot" } else { ".rpm" };
+        let want = if t.os == OsKind::Hpux {
+            ".depot"
+        } else {
+            ".rpm"
+        };
         let base = file.strip_prefix("/tmp/").unwrap_or("");
         if base.is_empty()
             || base.contains('/')
@@ -579,7 +610,9 @@ impl Inner {
                 "cmappserver {offered} is already installed in {}: nothing sent",
                 t.guest
             ));
-            return Ok(json!({"guest": t.guest, "os": os_word(t.os), "file": file, "before": before, "after": offered, "sent": (), "changed": false}));
+            return Ok(
+                json!({"guest": t.guest, "os": os_word(t.os), "file": file, "before": before, "after": offered, "sent": (), "changed": false}),
+            );
         }
         let shown = c.display();
         let out = self.ctx.run(&c)?;
@@ -602,23 +635,33 @@ impl Inner {
                     "{shown} failed in {} (exit {}): {}; installed now: {}",
                     t.guest,
                     out.code(),
-                    if errs.is_empty() { out.stderr.trim().to_string() } else { errs.join(" / ") },
+                    if errs.is_empty() {
+                        out.stderr.trim().to_string()
+                    } else {
+                        errs.join(" / ")
+                    },
                     after.as_deref().unwrap_or("none")
                 ),
             )
             .on_host(&t.guest)
             .with_command(shown)
             .with_status(&out.status);
-            return Err(if after == before { e } else { e.with_kind(ErrorKind::NeedsAttention) });
+            return Err(if after == before {
+                e
+            } else {
+                e.with_kind(ErrorKind::NeedsAttention)
+            });
         }
-        let after = self
-            .installed_revision(&t)
-            .map_err(super::after_change)?;
+        let after = self.installed_revision(&t).map_err(super::after_change)?;
         if after.as_deref() != Some(offered.as_str()) {
             return Err(Error::needs_attention(format!(
                 "{shown} succeeded in {} but {} now says {} instead of {offered}",
                 t.guest,
-                if t.os == OsKind::Hpux { "swlist" } else { "rpm -q" },
+                if t.os == OsKind::Hpux {
+                    "swlist"
+                } else {
+                    "rpm -q"
+                },
                 after.as_deref().unwrap_or("not installed")
             ))
             .on_host(&t.guest));
@@ -629,7 +672,9 @@ impl Inner {
             shown,
             before.as_deref().unwrap_or("not installed")
         ));
-        Ok(json!({"guest": t.guest, "os": os_word(t.os), "file": file, "before": before, "after": after, "sent": shown, "changed": true}))
+        Ok(
+            json!({"guest": t.guest, "os": os_word(t.os), "file": file, "before": before, "after": after, "sent": shown, "changed": true}),
+        )
     }
 
     fn installed_revision(&self, t: &Target) -> Result<Option<String>> {
@@ -714,17 +759,29 @@ impl Inner {
                     &name,
                     false,
                     format!("guest {} runs on no VM host", t.guest),
-                    Some(format!("start it first (hascript run hpvm/run-package -p package={})", t.vm)),
+                    Some(format!(
+                        "start it first (hascript run hpvm/run-package -p package={})",
+                        t.vm
+                    )),
                 ))
             }
         };
         let c = cmd::port_probe(&host, &addr, PORT, PROBE_TIMEOUT_S)?;
         let out = self.ctx.run(&c)?;
         if out.success() {
-            return Ok(verdict(&name, true, format!("answers (a TCP connect from {host})"), None));
+            return Ok(verdict(
+                &name,
+                true,
+                format!("answers (a TCP connect from {host})"),
+                None,
+            ));
         }
         let why = format!("{}\n{}", out.stderr, out.stdout);
-        let why = why.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+        let why = why
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
         Ok(verdict(
             &name,
             false,
@@ -748,12 +805,30 @@ mod tests {
             j("java version \"1.6.0_20\"\nJava(TM) SE Runtime Environment (build 1.6.0_20-b02)\n"),
             Some(("1.6.0_20".into(), JavaFit::Listed, false))
         );
-        assert_eq!(j("java version \"1.6.0.05\"\n").map(|x| x.1), Some(JavaFit::Listed));
-        assert_eq!(j("java version \"1.5.0_22\"\n").map(|x| x.1), Some(JavaFit::Listed));
-        assert_eq!(j("java version \"1.4.2\"\n").map(|x| x.1), Some(JavaFit::Listed));
-        assert_eq!(j("java version \"1.4.1_07\"\n").map(|x| x.1), Some(JavaFit::TooOld));
-        assert_eq!(j("java version \"1.3.1\"\n").map(|x| x.1), Some(JavaFit::TooOld));
-        assert_eq!(j("java version \"1.7.0_80\"\n").map(|x| x.1), Some(JavaFit::Newer));
+        assert_eq!(
+            j("java version \"1.6.0.05\"\n").map(|x| x.1),
+            Some(JavaFit::Listed)
+        );
+        assert_eq!(
+            j("java version \"1.5.0_22\"\n").map(|x| x.1),
+            Some(JavaFit::Listed)
+        );
+        assert_eq!(
+            j("java version \"1.4.2\"\n").map(|x| x.1),
+            Some(JavaFit::Listed)
+        );
+        assert_eq!(
+            j("java version \"1.4.1_07\"\n").map(|x| x.1),
+            Some(JavaFit::TooOld)
+        );
+        assert_eq!(
+            j("java version \"1.3.1\"\n").map(|x| x.1),
+            Some(JavaFit::TooOld)
+        );
+        assert_eq!(
+            j("java version \"1.7.0_80\"\n").map(|x| x.1),
+            Some(JavaFit::Newer)
+        );
         assert_eq!(
             j("java version \"1.4.2\"\ngij (GNU libgcj) version 4.1.2\n"),
             Some(("1.4.2".into(), JavaFit::Listed, true))
@@ -769,7 +844,11 @@ mod tests {
         let (sub, file, dest) = software_for(OsKind::Linux, "sles").unwrap_or_default();
         assert_eq!(
             (sub.as_str(), file.as_str(), dest.as_deref()),
-            ("sles", "cmappserver_sles_ia64.rpm", Some("/tmp/cmappserver_sles_ia64.rpm"))
+            (
+                "sles",
+                "cmappserver_sles_ia64.rpm",
+                Some("/tmp/cmappserver_sles_ia64.rpm")
+            )
         );
         assert!(software_for(OsKind::Linux, "debian").is_none());
     }

@@ -233,7 +233,11 @@ pub(crate) fn swinstall(st: &mut HpvmState, w: &mut World, host: &str, args: &[S
         );
     }
     if st.guests[g].cmappserver
-        && st.guests[g].cmappserver_revision.as_deref().unwrap_or(HOST_REVISION) == revision
+        && st.guests[g]
+            .cmappserver_revision
+            .as_deref()
+            .unwrap_or(HOST_REVISION)
+            == revision
     {
         return ok(format!(
             "{head}{sel}NOTE:    \"{host}:/\":  The software \"CMAPPSERVER.CMAPPSERVER-RUN,r={revision}\" is already installed: skipped (reinstall=false).\n       * Selection succeeded.\n\n=======  {stamp}  END swinstall SESSION (non-interactive) (jobid={host}-0001)\n"
@@ -363,10 +367,8 @@ pub(crate) fn perl(st: &HpvmState, args: &[String]) -> Output {
     let (Some(host), Some(port)) = (rest.first(), rest.get(1)) else {
         return fail(2, "perl: HOST and PORT arguments are needed\n");
     };
-    let answers = port == &PORT.to_string()
-        && st
-            .guest(host)
-            .is_some_and(|g| st.cmappserver_reachable(g));
+    let answers =
+        port == &PORT.to_string() && st.guest(host).is_some_and(|g| st.cmappserver_reachable(g));
     if answers {
         return ok(format!("connected to {host} port {port}\n"));
     }

@@ -131,6 +131,9 @@ fn syslog_lines(host: &str, base: u64, items: &[(u64, &str)]) -> String {
         .collect()
 }
 
+/// The start of a Red Hat guest's `/etc/profile` (before `export PATH`).
+const LINUX_PROFILE: &str = "# /etc/profile\n\npathmunge () {\n\tif ! echo $PATH | /bin/egrep -q \"(^|:)$1($|:)\" ; then\n\t   PATH=$PATH:$1\n\tfi\n}\n\nif [ `id -u` = 0 ]; then\n\tpathmunge /sbin\n\tpathmunge /usr/sbin\nfi\n";
+
 /// HP-UX's `uname` on a VM host or an HP-UX guest of release `release`.
 fn hpux_uname(release: &str) -> Uname {
     Uname {
@@ -147,11 +150,27 @@ fn host_software(os: &mut HostOs) {
     use super::cmappserver::{depot_text, rpm_text, HOST_REVISION, SOFTWARE_DIR};
     os.uname = Some(hpux_uname("B.11.31"));
     for (sub, file, text) in [
-        ("11iv2", "cmappserver.depot", depot_text(HOST_REVISION, "B.11.23")),
-        ("11iv3", "cmappserver.depot", depot_text(HOST_REVISION, "B.11.31")),
-        ("redhat", "cmappserver_rhel5_ia64.rpm", rpm_text(HOST_REVISION)),
+        (
+            "11iv2",
+            "cmappserver.depot",
+            depot_text(HOST_REVISION, "B.11.23"),
+        ),
+        (
+            "11iv3",
+            "cmappserver.depot",
+            depot_text(HOST_REVISION, "B.11.31"),
+        ),
+        (
+            "redhat",
+            "cmappserver_rhel5_ia64.rpm",
+            rpm_text(HOST_REVISION),
+        ),
         ("sles", "cmappserver_sles_ia64.rpm", rpm_text(HOST_REVISION)),
-        ("windows", "cmappserver.exe", "MZ simulated cmappserver installer\n".into()),
+        (
+            "windows",
+            "cmappserver.exe",
+            "MZ simulated cmappserver installer\n".into(),
+        ),
     ] {
         put(os, &format!("{SOFTWARE_DIR}/{sub}/{file}"), text, 0o444);
     }
@@ -189,10 +208,16 @@ fn guest_os_files(os: &mut HostOs, g: &Guest, distribution: Option<&str>, releas
                     0o644,
                 );
             }
+            // An operator who installed cmappserver added it to root's PATH (§5 step 3).
+            let path_line = if g.cmappserver {
+                "PATH=$PATH:/opt/hp/cmappserver\n"
+            } else {
+                ""
+            };
             put(
                 os,
                 "/etc/profile",
-                "# /etc/profile\n\npathmunge () {\n\tif ! echo $PATH | /bin/egrep -q \"(^|:)$1($|:)\" ; then\n\t   PATH=$PATH:$1\n\tfi\n}\n\nif [ `id -u` = 0 ]; then\n\tpathmunge /sbin\n\tpathmunge /usr/sbin\nfi\nexport PATH\n".into(),
+                format!("{LINUX_PROFILE}{path_line}export PATH\n"),
                 0o644,
             );
         }
@@ -436,9 +461,10 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             g.cmappserver = c;
         }
         g.cmappserver_revision = gs.cmappserver_revision.clone();
-        g.java = gs.java.clone().or_else(|| {
-            (g.os_type == "LINUX").then(|| "1.6.0_20".to_string())
-        });
+        g.java = gs
+            .java
+            .clone()
+            .or_else(|| (g.os_type == "LINUX").then(|| "1.6.0_20".to_string()));
         if let Some(reg) = &gs.registered {
             for n in reg {
                 if !node_names.contains(n) {
