@@ -250,7 +250,7 @@ fn java_too_old_is_refused_before_any_change() {
 
 #[test]
 fn windows_guest_gets_the_manuals_steps_and_a_port_check_from_the_host() {
-    let (r, _site) = run(
+    let (r, site) = run(
         "hpvm/install-cmappserver",
         Some("hpvm/cmappserver-windows-guest"),
         &["package=slvm1"],
@@ -283,6 +283,25 @@ fn windows_guest_gets_the_manuals_steps_and_a_port_check_from_the_host() {
     );
     assert!(out.contains("Connection refused"), "{}", r.dump());
     assert!(r.changes().is_empty(), "{:?}", r.changes());
+
+    // The operator does the steps in the guest (the simulator's state says so), then runs
+    // the procedure again to check: the port answers, exit 0, still nothing sent to it.
+    let file = site.state.join("site.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("site.json")).expect("json");
+    assert_eq!(state["model"]["guests"][0]["name"], "slvm1");
+    state["model"]["guests"][0]["cmappserver"] = serde_json::Value::Bool(true);
+    std::fs::write(&file, serde_json::to_vec(&state).expect("json")).expect("write");
+    let again = site.run("hpvm/install-cmappserver", &["package=slvm1"], &[]);
+    assert_eq!(again.code, 0, "{}", again.dump());
+    assert!(
+        again
+            .all()
+            .contains("ok   cmappserver port 5315 of slvm1: answers (a TCP connect from node1)"),
+        "{}",
+        again.dump()
+    );
+    assert!(to_host(&again, "slvm1").is_empty(), "{}", again.dump());
 }
 
 #[test]
