@@ -222,6 +222,20 @@ const CASES: &[Case] = &[
         extra: YES,
     },
     Case {
+        script: "hpvm/install-cmappserver",
+        scenario: "hpvm",
+        setup: &[],
+        params: &["package=slvm2"],
+        extra: NONE,
+    },
+    Case {
+        script: "hpvm/install-cmappserver",
+        scenario: "hpvm/cmappserver-linux-upgrade",
+        setup: &[],
+        params: &["package=slvm1"],
+        extra: NONE,
+    },
+    Case {
         script: "hpvm/test-app-monitor",
         scenario: "hpvm",
         setup: &[(

@@ -167,6 +167,13 @@ const CASES: &[Case] = &[
         0,
     ),
     case(
+        "hpvm/install-cmappserver",
+        "hpvm",
+        &[],
+        &["package=slvm2"],
+        0,
+    ),
+    case(
         "hpvm/setup-appmon-keys",
         "hpvm",
         &[],

@@ -637,6 +637,10 @@ const PARAMS: &[Param] = &[
         "timeout",
         Kind::Word,
     ),
+    p("hpvm/install-cmappserver", HPVM, PKG, "package", Kind::Name),
+    p("hpvm/install-cmappserver", HPVM, PKG, "source", Kind::Path),
+    p("hpvm/install-cmappserver", HPVM, PKG, "host", Kind::Name),
+    p("hpvm/install-cmappserver", HPVM, PKG, "address", Kind::Name),
 ];
 
 /// Whether `v` is acceptable input for a parameter of `kind` (else it must be refused).

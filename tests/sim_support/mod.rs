@@ -85,6 +85,11 @@ pub fn is_change(line: &str) -> bool {
         "keytool" => !words.contains(&"-list"),
         "hpvmmigrate" => !words.contains(&"-s"),
         "cmdeployvpkg" => true,
+        // §5 step 3: installing cmappserver in a guest.
+        "swinstall" => true,
+        "rpm" => words
+            .iter()
+            .any(|w| w.starts_with("-i") || w.starts_with("-U") || w.starts_with("-e")),
         _ => false,
     }
 }

@@ -520,6 +520,85 @@ pub fn file_from(host: &str, file: &str, offset: u64) -> Result<Command> {
     Ok(Command::read(host, &["tail", "-c", from.as_str(), file]))
 }
 
+// ----- §5 step 3: cmappserver in a guest
+
+/// SD-UX's installer (HP-UX guests).
+pub const SWINSTALL: &str = "/usr/sbin/swinstall";
+/// The RPM package manager (Red Hat and SLES guests).
+pub const RPM: &str = "/bin/rpm";
+/// Perl on the VM hosts (the port probe).
+pub const PERL: &str = "/usr/bin/perl";
+/// The port probe: a TCP connect to `$ARGV[0]` port `$ARGV[1]` within `$ARGV[2]` seconds
+/// (a constant program; the address and port arrive as arguments, never in its text).
+pub const PORT_PROBE: &str = "my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => 'tcp', Timeout => $ARGV[2]) or die \"$ARGV[0] port $ARGV[1]: $@\\n\"; close($s); print \"connected to $ARGV[0] port $ARGV[1]\\n\";";
+
+/// `uname -r` (an HP-UX guest's release: `B.11.31`).
+pub fn uname_r(host: &str) -> Command {
+    Command::read(host, &["uname", "-r"])
+}
+
+/// `swlist -s DEPOT -l product PRODUCT` (a depot's revision).
+pub fn swlist_depot(host: &str, depot: &str, product: &str) -> Result<Command> {
+    path(depot)?;
+    name("product", product)?;
+    Ok(Command::read(
+        host,
+        &[SWLIST, "-s", depot, "-l", "product", product],
+    ))
+}
+
+/// `swinstall -s DEPOT PRODUCT` (§5 step 3, HP-UX guests).
+pub fn swinstall(host: &str, depot: &str, product: &str) -> Result<Command> {
+    path(depot)?;
+    name("product", product)?;
+    Ok(Command::change(host, &[SWINSTALL, "-s", depot, product])
+        .with_timeout(std::time::Duration::from_secs(1800)))
+}
+
+/// `rpm -q NAME` (the installed package's name-version-release).
+pub fn rpm_q(host: &str, package: &str) -> Result<Command> {
+    name("rpm package", package)?;
+    Ok(Command::read(host, &[RPM, "-q", package]))
+}
+
+/// `rpm -qp FILE` (an rpm file's name-version-release).
+pub fn rpm_qp(host: &str, file: &str) -> Result<Command> {
+    path(file)?;
+    Ok(Command::read(host, &[RPM, "-qp", file]))
+}
+
+/// `rpm -i FILE`, or `rpm -U FILE` to upgrade (§5 step 3, Linux guests).
+pub fn rpm_install(host: &str, file: &str, upgrade: bool) -> Result<Command> {
+    path(file)?;
+    let op = if upgrade { "-U" } else { "-i" };
+    Ok(Command::change(host, &[RPM, op, file]).with_timeout(std::time::Duration::from_secs(1800)))
+}
+
+/// `java -version` by name: the guide asks for Java on the guest's PATH.
+pub fn java_version(host: &str) -> Command {
+    Command::read(host, &["java", "-version"])
+}
+
+/// `perl -MIO::Socket::INET -e PROBE ADDRESS PORT TIMEOUT` on a VM host: does the guest's
+/// `cmappserver` port answer? Read-only (a connect, closed at once).
+pub fn port_probe(host: &str, address: &str, port: u16, timeout_s: u32) -> Result<Command> {
+    name("guest address", address)?;
+    let (p, t) = (port.to_string(), timeout_s.to_string());
+    Ok(Command::read(
+        host,
+        &[
+            PERL,
+            "-MIO::Socket::INET",
+            "-e",
+            PORT_PROBE,
+            address,
+            p.as_str(),
+            t.as_str(),
+        ],
+    )
+    .with_timeout(std::time::Duration::from_secs(u64::from(timeout_s) + 30)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

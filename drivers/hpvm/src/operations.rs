@@ -233,6 +233,56 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
     op(Package, "check_nfs_entries", &[s("package")], "Map", Check,
         "Check (§8: cmdeployvpkg does not add NFS backing stores): each file backing store of\nthe guest on NFS (`df -n` where it runs) is mounted by the package file (`fs_type nfs`).\nThe failed verdict's detail names the `fs_*` lines to add. `package.apply` and\n`package.run` refuse such a guest themselves, whatever a script does.",
         |i, a| i.nfs_entries_verdict(arg_str(a, 0)?)),
+    // ----- §5 step 3: cmappserver in the guest (procedure/cmappserver.rs)
+    op(Package, "cmappserver_guest", &[s("guest")], "Map", Read,
+        "§5 step 3: the guest `guest` (VM or inventory name of a host of role vm-guest), its OS\nkind from `hpvmstatus -P` (OS type HPUX/LINUX/WINDOWS) and where it runs: `#{guest, vm,\nos, host}`, `os` hpux, linux or windows, `host` () when it runs nowhere.",
+        |i, a| i.cmappserver_guest(arg_str(a, 0)?, None, None, None)),
+    op(Package, "cmappserver_guest", &[s("guest"), map("opts")], "Map", Read,
+        "`cmappserver_guest(guest)` that also validates the procedure's overrides before anything\nchanges: `source` (an absolute path ending in .depot for HP-UX, .rpm for Linux), `host`\n(a VM host of the inventory), `address` (a host name or address). Adds `from` (that VM\nhost, () when not given) and `address` (default: the guest's inventory name).",
+        |i, a| {
+            let o = arg_opts(a, 1, &["source", "host", "address"], "package.cmappserver_guest")?;
+            let source = opt_str(o, "source", "package.cmappserver_guest")?;
+            let host = opt_str(o, "host", "package.cmappserver_guest")?;
+            let address = opt_str(o, "address", "package.cmappserver_guest")?;
+            i.cmappserver_guest(arg_str(a, 0)?, source, host, address)
+        }),
+    op(Package, "cmappserver_software", &[s("guest")], "Map", Read,
+        "§5 step 3: which of the VM host's `/opt/hp/serviceguard/cmappserver/` files the guest\ntakes and where it goes: HP-UX by `uname -r` (B.11.23: 11iv2, B.11.31: 11iv3, to\n/tmp/cmappserver.depot), Linux by /etc/redhat-release or /etc/SuSE-release (redhat or\nsles rpm, to /tmp), Windows cmappserver.exe. `#{guest, vm, os, host, flavour, why, source,\ndest}` (`dest` () for Windows).",
+        |i, a| i.cmappserver_software(arg_str(a, 0)?)),
+    op(Package, "check_java", &[s("guest")], "Map", Check,
+        "Check (§5 step 3, Linux): `java -version` in the guest: Java 1.4.2, 1.5 or 1.6 on root's\nPATH. Older or none fails; newer, or GNU gcj (the guide's warning), passes with\n`warning` set. The verdict also carries `version`.",
+        |i, a| i.check_java(arg_str(a, 0)?)),
+    op(Package, "copy_cmappserver", &[s("guest")], "Map", Change,
+        "§5 step 3: copy the guest's cmappserver depot or rpm from the VM host where it runs into\nthe guest (/tmp/cmappserver.depot, or /tmp/<rpm>), read back. Refused for a Windows\nguest, a guest that does not run, and a Linux guest without Java 1.4.2–1.6. Not rewritten\nwhen already there. `#{guest, host, source, dest, bytes, copied}`.",
+        |i, a| i.copy_cmappserver(arg_str(a, 0)?, None, None)),
+    op(Package, "copy_cmappserver", &[s("guest"), map("opts")], "Map", Change,
+        "`copy_cmappserver(guest)` with `opts`: `source` (the file on the VM host: an absolute\npath ending in .depot for HP-UX, .rpm for Linux), `host` (the VM host to copy from).",
+        |i, a| {
+            let o = arg_opts(a, 1, &["source", "host"], "package.copy_cmappserver")?;
+            let source = opt_str(o, "source", "package.copy_cmappserver")?;
+            let host = opt_str(o, "host", "package.copy_cmappserver")?;
+            i.copy_cmappserver(arg_str(a, 0)?, source, host)
+        }),
+    op(Package, "install_cmappserver", &[s("guest"), s("file")], "Map", Change,
+        "§5 step 3: install the copied `file` (in /tmp) in the guest: HP-UX `swinstall -s FILE\nCMAPPSERVER`; Linux `rpm -i FILE`, or `rpm -U FILE` when `rpm -q cmappserver` says it is\ninstalled. Nothing is sent when the installed revision is the one offered (`swlist -s` /\n`rpm -qp`). Refused for a Windows guest, a guest that does not run and a Linux guest\nwithout Java 1.4.2–1.6; read back with `swlist` / `rpm -q`. `#{guest, os, file, before,\nafter, sent, changed}`.",
+        |i, a| i.install_cmappserver(arg_str(a, 0)?, arg_str(a, 1)?)),
+    op(Package, "check_cmappserver_path", &[s("guest")], "Map", Check,
+        "Check (§5 step 3, Linux): /opt/hp/cmappserver on root's PATH as /etc/profile,\n/root/.bash_profile or /root/.profile set it; the remedy says which line to add.",
+        |i, a| i.check_cmappserver_path(arg_str(a, 0)?)),
+    op(Package, "check_cmappserver_keys", &[s("guest")], "Array", Check,
+        "Check (B4 steps 1 and 4): server.private, server.public, client.public and\ncmappserver.conf in the guest's /opt/hp/cmappserver, one verdict each (made by\nhpvm/setup-appmon-keys, which the remedy names).",
+        |i, a| array(i.check_cmappserver_keys(arg_str(a, 0)?)?)),
+    op(Package, "check_cmappserver_port", &[s("guest")], "Map", Check,
+        "Check: the guest's cmappserver answers on TCP port 5315, probed read-only from the VM\nhost where the guest runs (a Perl connect, closed at once) to the guest's inventory name.",
+        |i, a| i.check_cmappserver_port(arg_str(a, 0)?, None, None)),
+    op(Package, "check_cmappserver_port", &[s("guest"), map("opts")], "Map", Check,
+        "`check_cmappserver_port(guest)` with `opts`: `address` (the guest's name or address as the\nVM host resolves it), `host` (the VM host to probe from).",
+        |i, a| {
+            let o = arg_opts(a, 1, &["address", "host"], "package.check_cmappserver_port")?;
+            let address = opt_str(o, "address", "package.check_cmappserver_port")?;
+            let host = opt_str(o, "host", "package.check_cmappserver_port")?;
+            i.check_cmappserver_port(arg_str(a, 0)?, address, host)
+        }),
 ];
 
 #[cfg(test)]

@@ -271,6 +271,22 @@ fn uname(host: &HostOs, args: &[String]) -> Output {
     }
     let mut fields: Vec<&str> = Vec::new();
     let all = flags.contains('a');
+    if let Some(u) = &host.uname {
+        // HP-UX and Linux: -s -n -r -v -m (-i and -p are not printed by -a there).
+        let want = |c: char| all || flags.contains(c);
+        for (c, v) in [
+            ('s', u.sysname.as_str()),
+            ('n', host.hostname.as_str()),
+            ('r', u.release.as_str()),
+            ('v', u.version.as_str()),
+            ('m', u.machine.as_str()),
+        ] {
+            if want(c) {
+                fields.push(v);
+            }
+        }
+        return ok(format!("{}\n", fields.join(" ")));
+    }
     let want = |c: char| all || flags.contains(c);
     if want('s') {
         fields.push(SYS);

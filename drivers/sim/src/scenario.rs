@@ -92,8 +92,24 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/hpvm/attached-devices.toml"),
     ),
     (
+        "hpvm/cmappserver-linux-guest",
+        include_str!("../scenarios/hpvm/cmappserver-linux-guest.toml"),
+    ),
+    (
+        "hpvm/cmappserver-linux-upgrade",
+        include_str!("../scenarios/hpvm/cmappserver-linux-upgrade.toml"),
+    ),
+    (
+        "hpvm/cmappserver-old-java",
+        include_str!("../scenarios/hpvm/cmappserver-old-java.toml"),
+    ),
+    (
         "hpvm/cmappserver-unreachable",
         include_str!("../scenarios/hpvm/cmappserver-unreachable.toml"),
+    ),
+    (
+        "hpvm/cmappserver-windows-guest",
+        include_str!("../scenarios/hpvm/cmappserver-windows-guest.toml"),
     ),
     (
         "hpvm/guest-fails-in-maintenance",

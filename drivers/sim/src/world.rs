@@ -39,6 +39,22 @@ pub(crate) struct HostOs {
     /// directory, or absolute). `cat` follows them; `ls -l` shows `name -> target`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub links: BTreeMap<String, String>,
+    /// What `uname` prints on this host (`None`: the Solaris hosts' values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uname: Option<Uname>,
+}
+
+/// The fields of `uname` on a host that is not Solaris (HP-UX, Linux).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Uname {
+    /// `-s` (`HP-UX`, `Linux`).
+    pub sysname: String,
+    /// `-r` (`B.11.31`, `2.6.18-194.el5`).
+    pub release: String,
+    /// `-v` (`U`, `#1 SMP Tue Mar 16 21:52:43 EDT 2010`).
+    pub version: String,
+    /// `-m` (`ia64`).
+    pub machine: String,
 }
 
 /// `st_mode` type bits of a directory.
@@ -95,6 +111,7 @@ impl HostOs {
             files: BTreeMap::new(),
             meta: BTreeMap::new(),
             links: BTreeMap::new(),
+            uname: None,
         }
     }
 

@@ -9,7 +9,11 @@ const ALL: &[&str] = &[
     "hpvm/app-monitor-fails",
     "hpvm/appmon-on-serviceguard-a11-19",
     "hpvm/attached-devices",
+    "hpvm/cmappserver-linux-guest",
+    "hpvm/cmappserver-linux-upgrade",
+    "hpvm/cmappserver-old-java",
     "hpvm/cmappserver-unreachable",
+    "hpvm/cmappserver-windows-guest",
     "hpvm/guest-fails-in-maintenance",
     "hpvm/guest-fails-no-failover",
     "hpvm/guest-fails-over",
@@ -26,8 +30,8 @@ const ALL: &[&str] = &[
     "hpvm/target-not-in-node-list",
     "hpvm/three-node-package",
     "hpvm/toolkit-not-installed",
-    "hpvm/vswitch-missing-on-target",
     "hpvm/two-toolkits-one-vswitch",
+    "hpvm/vswitch-missing-on-target",
 ];
 
 fn key(s: &SimSite, key: &str) -> Option<String> {

@@ -108,10 +108,57 @@ pub struct VmRow {
     pub columns: Vec<(String, String)>,
 }
 
+/// The guest OS kind of the `OS Type` column (`HPUX`, `LINUX`, `WINDOWS`): what decides
+/// how `cmappserver` is installed in it (§5 step 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OsKind {
+    /// `HPUX` (also `HP-UX`).
+    Hpux,
+    /// `LINUX`.
+    Linux,
+    /// `WINDOWS`.
+    Windows,
+    /// Anything else (`UNKNOWN`, an empty cell).
+    Other,
+}
+
+impl OsKind {
+    /// The kind of an `OS Type` cell, compared without case and dashes.
+    pub fn from_cell(s: &str) -> OsKind {
+        let w: String = s
+            .trim()
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_ascii_uppercase();
+        match w.as_str() {
+            "HPUX" => OsKind::Hpux,
+            "LINUX" => OsKind::Linux,
+            "WINDOWS" => OsKind::Windows,
+            _ => OsKind::Other,
+        }
+    }
+
+    /// The word scripts see (`hpux`, `linux`, `windows`, `other`).
+    pub fn word(self) -> &'static str {
+        match self {
+            OsKind::Hpux => "hpux",
+            OsKind::Linux => "linux",
+            OsKind::Windows => "windows",
+            OsKind::Other => "other",
+        }
+    }
+}
+
 impl VmRow {
     /// The typed state.
     pub fn state(&self) -> GuestState {
         GuestState::from_cell(&self.state)
+    }
+    /// The typed OS kind.
+    pub fn os_kind(&self) -> OsKind {
+        OsKind::from_cell(&self.os_type)
     }
     /// Any column by its snake_case key (`""` when absent).
     pub fn column(&self, key: &str) -> &str {
@@ -611,5 +658,15 @@ mod tests {
             GuestState::from_cell("Invalid"),
             GuestState::Other("Invalid".into())
         );
+    }
+
+    #[test]
+    fn os_kinds_of_the_os_type_column() {
+        assert_eq!(OsKind::from_cell("HPUX"), OsKind::Hpux);
+        assert_eq!(OsKind::from_cell("HP-UX"), OsKind::Hpux);
+        assert_eq!(OsKind::from_cell(" LINUX "), OsKind::Linux);
+        assert_eq!(OsKind::from_cell("Windows"), OsKind::Windows);
+        assert_eq!(OsKind::from_cell("UNKNOWN"), OsKind::Other);
+        assert_eq!(OsKind::from_cell(""), OsKind::Other);
     }
 }

@@ -667,7 +667,7 @@ impl Inner {
     }
 
     /// A (binary) file's bytes, read with `od` (output marked secret: key stores).
-    fn read_bytes(&self, host: &str, path: &str) -> Result<Vec<u8>> {
+    pub(crate) fn read_bytes(&self, host: &str, path: &str) -> Result<Vec<u8>> {
         let c = cmd::od_hex(host, path)?.with_secret_output();
         let out = self.ctx.run(&c)?;
         if !out.success() {
@@ -704,7 +704,7 @@ impl Inner {
 
     /// Write `data` to `path` on `host` with `mode` unless it already holds exactly that
     /// with that mode. Returns whether it wrote.
-    fn put_bytes(&self, host: &str, path: &str, mode: u32, data: &[u8]) -> Result<bool> {
+    pub(crate) fn put_bytes(&self, host: &str, path: &str, mode: u32, data: &[u8]) -> Result<bool> {
         if let Some(e) = self.stat(host, path)? {
             if e.perm & 0o7777 == mode && self.read_bytes(host, path)? == data {
                 return Ok(false);

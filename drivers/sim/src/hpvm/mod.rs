@@ -11,6 +11,7 @@
 //! application dying, `cmappmgr` giving up on an unreachable `cmappserver`) are scheduled
 //! events applied in time order before each command ([`HpvmState::settle`]).
 
+mod cmappserver;
 mod conf;
 pub(crate) mod fs;
 mod guest;
@@ -240,6 +241,12 @@ pub(crate) struct Guest {
     pub procs: Vec<Proc>,
     /// `cmappserver` is installed in the guest.
     pub cmappserver: bool,
+    /// The installed `cmappserver`'s revision (`A.11.20.00` when `None`).
+    #[serde(default)]
+    pub cmappserver_revision: Option<String>,
+    /// `java -version` of the guest's `java` on root's PATH (`None`: no `java`).
+    #[serde(default)]
+    pub java: Option<String>,
 }
 
 /// A package service's restart limit (`service_restart`).
@@ -593,9 +600,18 @@ impl HpvmState {
     /// Product programs on `host`: the HP-UX commands everywhere, Serviceguard, Integrity
     /// VM and the toolkit on VM hosts.
     pub(crate) fn programs(&self, host: &str) -> Vec<ProgramSpec> {
+        match self.guest(host).map(|g| self.guests[g].os_type.as_str()) {
+            Some("LINUX") => return cmappserver::LINUX_PROGRAMS.to_vec(),
+            Some("WINDOWS") => return Vec::new(),
+            _ => {}
+        }
         let mut v = HPUX_PROGRAMS.to_vec();
         if self.node(host).is_some() {
             v.extend_from_slice(HOST_PROGRAMS);
+            v.push(cmappserver::PERL);
+        } else {
+            v.push(cmappserver::SWINSTALL);
+            v.push(cmappserver::HPUX_JAVA);
         }
         v
     }
@@ -604,6 +620,10 @@ impl HpvmState {
     pub(crate) fn reachable(&self, host: &str) -> Result<(), String> {
         match self.guest(host) {
             Some(g) if !self.guests[g].running => Err(format!(
+                "ssh: connect to host {host} port 22: Connection refused"
+            )),
+            // A Windows guest has no SSH server.
+            Some(g) if self.guests[g].os_type == "WINDOWS" => Err(format!(
                 "ssh: connect to host {host} port 22: Connection refused"
             )),
             _ => Ok(()),
@@ -630,8 +650,12 @@ impl HpvmState {
             "ps" => guest::ps(self, w, host, args),
             "kill" => guest::kill(self, w, host, args),
             "keytool" => guest::keytool(w, host, args),
+            "swinstall" => cmappserver::swinstall(self, w, host, args),
+            "rpm" => cmappserver::rpm(self, w, host, args),
+            "java" => cmappserver::java(self, host, args),
+            "perl" => cmappserver::perl(self, args),
             "df" => vm::df(self, w, host, args),
-            "swlist" => vm::swlist(self, host, args),
+            "swlist" => vm::swlist(self, w, host, args),
             "vgdisplay" => vm::vgdisplay(self, host, args),
             "hpvmstatus" => vm::hpvmstatus(self, host, args),
             "hpvmmigrate" => vm::hpvmmigrate(self, w, host, args),

@@ -25,6 +25,12 @@
 //! storage = [["file", "/var/opt/hpvm/nfs/slvm1.img"]]   # kind, device[, guest device]
 //! running = false
 //! registered = ["node1", "node2"]      # hosts where it is registered
+//! os = "linux"                         # hpux | linux | windows (hpvmstatus's OS type)
+//! distribution = "redhat"              # a Linux guest's: redhat | sles
+//! release = "B.11.23"                  # uname -r (default by OS)
+//! java = "1.4.1_07"                    # java -version ("none": no java; "1.4.2-gcj": GNU gcj)
+//! cmappserver = false                  # cmappserver installed (with its keys)
+//! cmappserver_revision = "A.11.19.00"  # its revision (A.11.20.00)
 //!
 //! [hpvm.packages.slvm1]                # the package of a guest (slvm1 only)
 //! kind = "old-toolkit"                 # toolkit | old-toolkit
@@ -132,6 +138,18 @@ pub(crate) struct GuestSpec {
     pub running: Option<bool>,
     /// Registered on.
     pub registered: Option<Vec<String>>,
+    /// The guest's OS (`hpux`, `linux`, `windows`): `hpvmstatus`'s OS type.
+    pub os: Option<String>,
+    /// A Linux guest's distribution (`redhat`, `sles`).
+    pub distribution: Option<String>,
+    /// `uname -r` (by OS: `B.11.31`, `2.6.18-194.el5`, `2.6.16.60-0.54.5-default`).
+    pub release: Option<String>,
+    /// `java -version`'s version (`1.6.0_20`; `1.4.2-gcj` for GNU gcj; `none`: no java).
+    pub java: Option<String>,
+    /// `cmappserver` installed (and its keys and `cmappserver.conf` made).
+    pub cmappserver: Option<bool>,
+    /// The installed `cmappserver`'s revision (`A.11.20.00`).
+    pub cmappserver_revision: Option<String>,
 }
 
 /// Which toolkit made a scenario's package.

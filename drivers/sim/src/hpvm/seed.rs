@@ -932,6 +932,8 @@ fn guests_from(
             booted_ms: now_ms,
             procs: Vec::new(),
             cmappserver: false,
+            cmappserver_revision: None,
+            java: None,
         });
         if home.is_empty() {
             gaps.add(
@@ -1211,6 +1213,8 @@ pub(crate) fn seed(
         let on_host: Vec<&Obs> = obs.iter().filter(|o| o.host == h.name).collect();
         let is_node = h.role == "vm-host";
         let (mut running, mut monitored) = (true, false);
+        // A Windows guest has no SSH server: nothing is ever read in it.
+        let mut windows = false;
         if !is_node {
             let vm = h.domain.clone().unwrap_or_else(|| h.name.clone());
             let known = guests.iter().find(|g| g.name == vm);
@@ -1221,6 +1225,7 @@ pub(crate) fn seed(
                 continue;
             };
             running = g.running;
+            windows = g.os_type == "WINDOWS";
             monitored = packages.iter().any(|p| {
                 p.services
                     .iter()
@@ -1376,7 +1381,7 @@ pub(crate) fn seed(
                 }
                 // A stopped guest has no processes: the copy knows what a boot starts, but
                 // for an application monitor, whether cmappserver is installed.
-                None if running || monitored => {
+                None if !windows && (running || monitored) => {
                     let why = if running {
                         format!(
                             "the processes of {} (ps -ef) were not read before the first change",

@@ -16,7 +16,7 @@ use super::{
     TKIT_SCRIPTS,
 };
 use crate::timefmt::{self, START_MS};
-use crate::world::{HostOs, Meta, World, HOSTS_FILE};
+use crate::world::{HostOs, Meta, Uname, World, HOSTS_FILE};
 
 const PLATFORM: &str = "ia64 hp Integrity BL860c i4";
 const DAY_MS: u64 = 86_400_000;
@@ -129,6 +129,101 @@ fn syslog_lines(host: &str, base: u64, items: &[(u64, &str)]) -> String {
         .iter()
         .map(|(off, text)| format!("{} {host} {text}\n", timefmt::syslog(base + off * 1000)))
         .collect()
+}
+
+/// The start of a Red Hat guest's `/etc/profile` (before `export PATH`).
+const LINUX_PROFILE: &str = "# /etc/profile\n\npathmunge () {\n\tif ! echo $PATH | /bin/egrep -q \"(^|:)$1($|:)\" ; then\n\t   PATH=$PATH:$1\n\tfi\n}\n\nif [ `id -u` = 0 ]; then\n\tpathmunge /sbin\n\tpathmunge /usr/sbin\nfi\n";
+
+/// HP-UX's `uname` on a VM host or an HP-UX guest of release `release`.
+fn hpux_uname(release: &str) -> Uname {
+    Uname {
+        sysname: "HP-UX".into(),
+        release: release.into(),
+        version: "U".into(),
+        machine: "ia64".into(),
+    }
+}
+
+/// What a VM host keeps in `/opt/hp/serviceguard/cmappserver` (installed with
+/// Serviceguard): a depot per HP-UX release, an rpm per Linux distribution, Windows' exe.
+fn host_software(os: &mut HostOs) {
+    use super::cmappserver::{depot_text, rpm_text, HOST_REVISION, SOFTWARE_DIR};
+    os.uname = Some(hpux_uname("B.11.31"));
+    for (sub, file, text) in [
+        (
+            "11iv2",
+            "cmappserver.depot",
+            depot_text(HOST_REVISION, "B.11.23"),
+        ),
+        (
+            "11iv3",
+            "cmappserver.depot",
+            depot_text(HOST_REVISION, "B.11.31"),
+        ),
+        (
+            "redhat",
+            "cmappserver_rhel5_ia64.rpm",
+            rpm_text(HOST_REVISION),
+        ),
+        ("sles", "cmappserver_sles_ia64.rpm", rpm_text(HOST_REVISION)),
+        (
+            "windows",
+            "cmappserver.exe",
+            "MZ simulated cmappserver installer\n".into(),
+        ),
+    ] {
+        put(os, &format!("{SOFTWARE_DIR}/{sub}/{file}"), text, 0o444);
+    }
+}
+
+/// A guest's `uname` and release files by its OS.
+fn guest_os_files(os: &mut HostOs, g: &Guest, distribution: Option<&str>, release: Option<&str>) {
+    match g.os_type.as_str() {
+        "LINUX" => {
+            let sles = distribution == Some("sles");
+            os.uname = Some(Uname {
+                sysname: "Linux".into(),
+                release: release
+                    .unwrap_or(if sles {
+                        "2.6.16.60-0.54.5-default"
+                    } else {
+                        "2.6.18-194.el5"
+                    })
+                    .into(),
+                version: "#1 SMP Tue Mar 16 21:52:43 EDT 2010".into(),
+                machine: "ia64".into(),
+            });
+            if sles {
+                put(
+                    os,
+                    "/etc/SuSE-release",
+                    "SUSE Linux Enterprise Server 10 (ia64)\nVERSION = 10\nPATCHLEVEL = 3\n".into(),
+                    0o644,
+                );
+            } else {
+                put(
+                    os,
+                    "/etc/redhat-release",
+                    "Red Hat Enterprise Linux Server release 5.5 (Tikanga)\n".into(),
+                    0o644,
+                );
+            }
+            // An operator who installed cmappserver added it to root's PATH (§5 step 3).
+            let path_line = if g.cmappserver {
+                "PATH=$PATH:/opt/hp/cmappserver\n"
+            } else {
+                ""
+            };
+            put(
+                os,
+                "/etc/profile",
+                format!("{LINUX_PROFILE}{path_line}export PATH\n"),
+                0o644,
+            );
+        }
+        "WINDOWS" => {}
+        _ => os.uname = Some(hpux_uname(release.unwrap_or("B.11.31"))),
+    }
 }
 
 /// Build the default site, then apply the scenario `text` (if any).
@@ -272,6 +367,8 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             booted_ms: GUEST_BOOT_MS,
             procs: Vec::new(),
             cmappserver: true,
+            cmappserver_revision: None,
+            java: None,
         },
         Guest {
             name: "slvm2".into(),
@@ -298,6 +395,8 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             booted_ms: GUEST_BOOT_MS,
             procs: Vec::new(),
             cmappserver: false,
+            cmappserver_revision: None,
+            java: None,
         },
     ];
     for (name, gs) in &h.guests {
@@ -338,6 +437,34 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
         if let Some(r) = gs.running {
             g.running = r;
         }
+        if let Some(os) = &gs.os {
+            g.os_type = match os.as_str() {
+                "hpux" => "HPUX",
+                "linux" => "LINUX",
+                "windows" => "WINDOWS",
+                other => {
+                    return Err(format!(
+                        "[hpvm.guests.{name}] os {other:?}: use hpux, linux or windows"
+                    ))
+                }
+            }
+            .into();
+        }
+        if let Some(d) = &gs.distribution {
+            if g.os_type != "LINUX" || (d != "redhat" && d != "sles") {
+                return Err(format!(
+                    "[hpvm.guests.{name}] distribution {d:?}: a linux guest's redhat or sles"
+                ));
+            }
+        }
+        if let Some(c) = gs.cmappserver {
+            g.cmappserver = c;
+        }
+        g.cmappserver_revision = gs.cmappserver_revision.clone();
+        g.java = gs
+            .java
+            .clone()
+            .or_else(|| (g.os_type == "LINUX").then(|| "1.6.0_20".to_string()));
         if let Some(reg) = &gs.registered {
             for n in reg {
                 if !node_names.contains(n) {
@@ -491,6 +618,8 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
             "#!/sbin/sh\n".into(),
             0o555,
         );
+        // §5 step 3: the guests' cmappserver software.
+        host_software(&mut os);
         // Application monitoring keys (B4) and cmappmgr.conf.
         put(
             &mut os,
@@ -650,6 +779,13 @@ pub(crate) fn build(text: Option<&str>) -> Result<(World, HpvmState), String> {
     for g in &guests {
         let mut os = HostOs::new(&g.name, PLATFORM);
         base_dirs(&mut os);
+        let spec = h.guests.get(&g.name);
+        guest_os_files(
+            &mut os,
+            g,
+            spec.and_then(|s| s.distribution.as_deref()),
+            spec.and_then(|s| s.release.as_deref()),
+        );
         put(&mut os, HOSTS_FILE, hosts_text.clone(), 0o444);
         os.files.insert(
             SYSLOG.into(),

@@ -578,12 +578,24 @@ pub(crate) fn df(st: &HpvmState, w: &World, host: &str, args: &[String]) -> Outp
     Output::new(code, out, err)
 }
 
-/// `swlist -l product [NAME…]`.
-pub(crate) fn swlist(st: &HpvmState, host: &str, args: &[String]) -> Output {
+/// The title `swlist` shows for the cmappserver product.
+const CMAPPSERVER_TITLE: &str = "Serviceguard cmappserver for guest application monitoring";
+
+/// `swlist [-s DEPOT] -l product [PRODUCT…]`.
+pub(crate) fn swlist(st: &HpvmState, w: &World, host: &str, args: &[String]) -> Output {
     let mut names = Vec::new();
+    let mut depot: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
+            "-s" => {
+                let Some(d) = args.get(i + 1) else {
+                    return fail(2, "swlist: -s needs a depot\n");
+                };
+                depot = Some(super::fs::normalize(d));
+                i += 2;
+                continue;
+            }
             "-l" => {
                 if args.get(i + 1).map(String::as_str) != Some("product") {
                     return fail(2, "swlist: only -l product is emulated by the simulator\n");
@@ -601,6 +613,32 @@ pub(crate) fn swlist(st: &HpvmState, host: &str, args: &[String]) -> Output {
         }
         i += 1;
     }
+    if let Some(d) = &depot {
+        let text = w.hosts.get(host).and_then(|os| os.file(d));
+        let Some((revision, _)) = text.and_then(super::cmappserver::depot_of) else {
+            return fail(
+                1,
+                format!("ERROR:   \"{host}:{d}\":  Cannot open the depot: it does not exist or is not a depot.\n"),
+            );
+        };
+        let mut out = format!(
+            "# Initializing...\n# Contacting target \"{host}\"...\n#\n# Target:  {host}:{d}\n#\n\n"
+        );
+        if names.is_empty() || names.iter().any(|n| n == "CMAPPSERVER") {
+            out.push_str(&format!(
+                "  {:<30}{:<15}{}\n",
+                "CMAPPSERVER", revision, CMAPPSERVER_TITLE
+            ));
+        }
+        if let Some(n) = names.iter().find(|n| *n != "CMAPPSERVER") {
+            return Output::new(
+                1,
+                out,
+                format!("ERROR:   Software \"{n}\" was not found on host \"{host}:{d}\".\n"),
+            );
+        }
+        return Output::new(0, out, "");
+    }
     let products: Vec<super::Product> = match st.node(host) {
         Some(n) => st.nodes[n].products.clone(),
         None => {
@@ -609,11 +647,14 @@ pub(crate) fn swlist(st: &HpvmState, host: &str, args: &[String]) -> Output {
                 revision: "B.11.31.1403".into(),
                 title: "HP-UX Data Center Operating Environment".into(),
             }];
-            if st.guest(host).is_some_and(|g| st.guests[g].cmappserver) {
+            if let Some(g) = st.guest(host).filter(|g| st.guests[*g].cmappserver) {
                 v.push(super::Product {
                     name: "CMAPPSERVER".into(),
-                    revision: "A.11.20.00".into(),
-                    title: "Serviceguard cmappserver for guest application monitoring".into(),
+                    revision: st.guests[g]
+                        .cmappserver_revision
+                        .clone()
+                        .unwrap_or_else(|| super::cmappserver::HOST_REVISION.into()),
+                    title: CMAPPSERVER_TITLE.into(),
                 });
             }
             v
