@@ -7,6 +7,7 @@
 //! (procedures.md Part C), a pure function.
 
 pub mod appmon;
+pub mod appmon_upgrade;
 pub mod convert;
 pub mod diagnose;
 pub mod migrate;

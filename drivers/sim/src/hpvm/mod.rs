@@ -528,6 +528,10 @@ const HPUX_PROGRAMS: &[ProgramSpec] = &[
 /// The commands of a VM host only.
 const HOST_PROGRAMS: &[ProgramSpec] = &[
     ProgramSpec {
+        name: "swinstall",
+        dirs: SG_SBIN,
+    },
+    ProgramSpec {
         name: "cmviewcl",
         dirs: SG_SBIN,
     },
@@ -632,6 +636,7 @@ impl HpvmState {
             "keytool" => guest::keytool(w, host, args),
             "df" => vm::df(self, w, host, args),
             "swlist" => vm::swlist(self, host, args),
+            "swinstall" => vm::swinstall(self, host, args),
             "vgdisplay" => vm::vgdisplay(self, host, args),
             "hpvmstatus" => vm::hpvmstatus(self, host, args),
             "hpvmmigrate" => vm::hpvmmigrate(self, w, host, args),
