@@ -231,6 +231,12 @@ impl Inner {
                 .is_some_and(|v| v.status() == Status::Up)
         };
         let monitors_up: Vec<&String> = monitors.iter().chain(commented.iter()).filter(|s| up(s)).collect();
+        // Known to the cluster (a service row, whatever its status): the file was applied.
+        let configured: Vec<&String> = monitors
+            .iter()
+            .chain(commented.iter())
+            .filter(|s| p.service(s).is_some())
+            .collect();
         let running = p.status() == Status::Up;
         let nodes = members(&p);
         Ok(json!({
@@ -247,6 +253,7 @@ impl Inner {
             "commented": commented,
             "repeated": repeated,
             "monitors_up": monitors_up,
+            "configured": configured,
         }))
     }
 
@@ -265,6 +272,25 @@ impl Inner {
         c.text.ok_or_else(|| Error::check(format!("{what}: {} is missing on {}", c.path, c.host)))
     }
 
+    /// When the file read needs no edit: write it on the members whose file differs (an
+    /// edit cut off half-way through its writes), so every member holds the same file.
+    fn sync_members(&self, vm: &str, text: &str) -> Result<Vec<String>> {
+        let (_, p) = self.resolve_package(vm)?;
+        let mut stale = Vec::new();
+        for h in members(&p).iter().filter(|h| self.topo.vm_host(h).is_some()) {
+            match self.read_conf_on(h, vm) {
+                Ok(c) if c.text.as_deref() == Some(text) => {}
+                Ok(_) => stale.push(h.clone()),
+                Err(e) if is_cancel(&e) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        for h in &stale {
+            self.write_config(vm, text, Some(h))?;
+        }
+        Ok(stale)
+    }
+
     /// A.11.19 → A.11.20 (optional step 1): make every `cmappmgr` service command to one
     /// guest unique in the package file, written on every member. Nothing repeated: nothing
     /// written.
@@ -273,7 +299,10 @@ impl Inner {
         let text = self.upgrade_conf(&vm, "unique service commands")?;
         match make_unique(&text) {
             Err(why) => Err(Error::check(format!("unique service commands of {vm}: {why}; nothing was changed"))),
-            Ok(None) => Ok(json!({"vm": vm, "changed": false, "services": []})),
+            Ok(None) => {
+                let synced = self.sync_members(&vm, &text)?;
+                Ok(json!({"vm": vm, "changed": false, "services": [], "synced": synced}))
+            }
             Ok(Some((new, names))) => {
                 self.write_config(&vm, &new, None)?;
                 self.ctx.ui.info(&format!(
@@ -294,7 +323,10 @@ impl Inner {
         let lines = split_lines(&text);
         let names: Vec<String> = monitor_blocks(&lines).into_iter().map(|b| b.name).collect();
         match comment_out(&text) {
-            None => Ok(json!({"vm": vm, "changed": false, "services": []})),
+            None => {
+                let synced = self.sync_members(&vm, &text)?;
+                Ok(json!({"vm": vm, "changed": false, "services": [], "synced": synced}))
+            }
             Some(new) => {
                 self.write_config(&vm, &new, None)?;
                 Ok(json!({"vm": vm, "changed": true, "services": names}))
@@ -318,7 +350,10 @@ impl Inner {
         let text = self.upgrade_conf(&vm, "re-enabling the monitors")?;
         let names = commented_names(&split_lines(&text));
         match restore(&text) {
-            None => Ok(json!({"vm": vm, "changed": false, "services": []})),
+            None => {
+                let synced = self.sync_members(&vm, &text)?;
+                Ok(json!({"vm": vm, "changed": false, "services": [], "synced": synced}))
+            }
             Some(new) => {
                 self.write_config(&vm, &new, None)?;
                 Ok(json!({"vm": vm, "changed": true, "services": names}))
@@ -364,11 +399,7 @@ impl Inner {
         }
         let mut killed = Vec::new();
         for h in members(&p).iter().filter(|h| self.topo.vm_host(h).is_some()) {
-            let out = match self.ctx.run_ok(&cmd::ps_ef(h)) {
-                Ok(o) => o,
-                Err(e) if is_cancel(&e) => return Err(e),
-                Err(e) => return Err(e),
-            };
+            let out = self.ctx.run_ok(&cmd::ps_ef(h))?;
             let ps = ps_ef::parse(&out.stdout).map_err(|e| crate::facts::parse_err(h, e))?;
             for pr in ps.iter().filter(|pr| appmon_guest(&pr.command).as_deref() == Some(vm.as_str())) {
                 self.ctx.run_ok(&cmd::kill_9(h, pr.pid)?)?;
