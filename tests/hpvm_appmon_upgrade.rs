@@ -98,7 +98,14 @@ fn with_path(mut c: Command, dir: &Path) -> Command {
 }
 
 fn run(env: &CrashSite, dir: &Path, script: &str, params: &[&str]) -> Output {
-    let mut args = vec!["run", script, "--sim", "--sim-state", env.site_str(), "--yes"];
+    let mut args = vec![
+        "run",
+        script,
+        "--sim",
+        "--sim-state",
+        env.site_str(),
+        "--yes",
+    ];
     for x in params {
         args.extend(["-p", x]);
     }
@@ -129,10 +136,22 @@ fn changes(env: &CrashSite) -> Vec<String> {
         .filter(|l| !l.contains("/var/tmp/hascript.lock"))
         .filter(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
-            let prog = w.get(1).map(|p| p.rsplit('/').next().unwrap_or(p)).unwrap_or("");
+            let prog = w
+                .get(1)
+                .map(|p| p.rsplit('/').next().unwrap_or(p))
+                .unwrap_or("");
             matches!(
                 prog,
-                "cmmovevpkg" | "cmrunpkg" | "cmhaltpkg" | "cmmodpkg" | "cmapplyconf" | "dd" | "sh" | "kill" | "swinstall" | "hpvmmigrate"
+                "cmmovevpkg"
+                    | "cmrunpkg"
+                    | "cmhaltpkg"
+                    | "cmmodpkg"
+                    | "cmapplyconf"
+                    | "dd"
+                    | "sh"
+                    | "kill"
+                    | "swinstall"
+                    | "hpvmmigrate"
             ) && !(prog == "hpvmmigrate" && w.contains(&"-s"))
         })
         .collect()
@@ -166,8 +185,16 @@ fn assert_done(env: &CrashSite, what: &str) {
     }
     let v = view(env);
     for p in ["slvm1", "slvm2"] {
-        assert_eq!(key(&v, &format!("package:{p}|status")), Some("up"), "{what}:\n{v}");
-        assert_eq!(key(&v, &format!("package:{p}|autorun")), Some("enabled"), "{what}:\n{v}");
+        assert_eq!(
+            key(&v, &format!("package:{p}|status")),
+            Some("up"),
+            "{what}:\n{v}"
+        );
+        assert_eq!(
+            key(&v, &format!("package:{p}|autorun")),
+            Some("enabled"),
+            "{what}:\n{v}"
+        );
     }
     for s in ["mon_a", "mon_b"] {
         assert_eq!(
@@ -179,7 +206,8 @@ fn assert_done(env: &CrashSite, what: &str) {
 }
 
 #[test]
-fn process_1_turns_monitoring_off_empties_each_node_pauses_reads_back_and_brings_the_monitors_back() {
+fn process_1_turns_monitoring_off_empties_each_node_pauses_reads_back_and_brings_the_monitors_back()
+{
     let env = site();
     let dir = path_dir(&env, false);
     let original = conf(&env, "node1");
@@ -187,20 +215,37 @@ fn process_1_turns_monitoring_off_empties_each_node_pauses_reads_back_and_brings
     // Run 1: unique commands, monitors off, node1 emptied; nobody upgrades node1.
     let o = run(&env, &dir, LIVE, &["unique_commands=yes"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("Serviceguard on node1 reads T1905CA A.11.19.00 after the upgrade"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr)
+            .contains("Serviceguard on node1 reads T1905CA A.11.19.00 after the upgrade"),
+        "{}",
+        text(&o.stderr)
+    );
     assert_eq!(confirms(&o).len(), 1, "{:?}", confirms(&o));
     assert!(confirms(&o)[0].starts_with("upgrade Serviceguard on node1 now"));
     for n in ["node1", "node2"] {
         let c = conf(&env, n);
-        assert_eq!(c.matches(&format!("{MARK}service_name")).count(), 2, "{n}:\n{c}");
-        assert!(c.contains("\nservice_name                    slvm1\n"), "the guest monitor stays:\n{c}");
+        assert_eq!(
+            c.matches(&format!("{MARK}service_name")).count(),
+            2,
+            "{n}:\n{c}"
+        );
+        assert!(
+            c.contains("\nservice_name                    slvm1\n"),
+            "the guest monitor stays:\n{c}"
+        );
     }
     let v = view(&env);
     assert!(!v.contains("service:mon_a"), "monitors stopped:\n{v}");
     assert_eq!(key(&v, "package:slvm1|owner"), Some("node2"), "{v}");
     assert_eq!(key(&v, "package:slvm2|owner"), Some("node2"), "{v}");
     let moved = changes(&env);
-    assert!(moved.iter().any(|l| l.contains("cmmovevpkg -v -P slvm1 -h node2")), "{moved:#?}");
+    assert!(
+        moved
+            .iter()
+            .any(|l| l.contains("cmmovevpkg -v -P slvm1 -h node2")),
+        "{moved:#?}"
+    );
 
     // The operator upgrades node1; run 2 does not pause for it, empties node2 onto it.
     env.sim_exec_ok("node1", &["swinstall", "-s", "/var/depot/sg", "T1905CA"]);
@@ -209,18 +254,35 @@ fn process_1_turns_monitoring_off_empties_each_node_pauses_reads_back_and_brings
     assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
     let asked = confirms(&o);
     assert_eq!(asked.len(), 1, "{asked:?}");
-    assert!(asked[0].starts_with("upgrade Serviceguard on node2 now"), "{asked:?}");
+    assert!(
+        asked[0].starts_with("upgrade Serviceguard on node2 now"),
+        "{asked:?}"
+    );
     let sent: Vec<String> = changes(&env)[before..].to_vec();
-    assert!(!sent.iter().any(|l| l.contains("cmapplyconf") || l.contains(" dd ")), "no edit again: {sent:#?}");
+    assert!(
+        !sent
+            .iter()
+            .any(|l| l.contains("cmapplyconf") || l.contains(" dd ")),
+        "no edit again: {sent:#?}"
+    );
     let v = view(&env);
     assert_eq!(key(&v, "package:slvm1|owner"), Some("node1"), "{v}");
     assert_eq!(key(&v, "package:slvm2|owner"), Some("node1"), "{v}");
 
     // node2 upgraded; run 3 rebalances (slvm2's primary is node1: stays), updates
     // cmappserver, re-enables the monitors.
-    env.sim_exec_ok("node2", &["swinstall", "-s", "/var/depot/sg", "T1905CA,r=A.11.20.00"]);
+    env.sim_exec_ok(
+        "node2",
+        &["swinstall", "-s", "/var/depot/sg", "T1905CA,r=A.11.20.00"],
+    );
     let o = run(&env, &dir, LIVE, &["unique_commands=yes", "rebalance=yes"]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
     assert!(confirms(&o).is_empty());
     assert!(
         events(&o).iter().any(|e| e["event"] == "step" && e["title"] == "update cmappserver in slvm1 (stand-in)"),
@@ -250,24 +312,42 @@ fn process_2_stops_monitoring_pauses_per_node_checks_every_package_runs_and_rest
     let o = run(&env, &dir, RESTART, &["unique_commands=yes"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
     assert_eq!(confirms(&o).len(), 1);
-    assert!(!changes(&env)[setup..].iter().any(|l| l.contains("cmmovevpkg")), "no live migration");
+    assert!(
+        !changes(&env)[setup..]
+            .iter()
+            .any(|l| l.contains("cmmovevpkg")),
+        "no live migration"
+    );
     let c = conf(&env, "node2");
     assert_eq!(c.matches(&format!("{MARK}service_name")).count(), 2, "{c}");
     for n in ["node1", "node2"] {
         env.sim_exec_ok(n, &["swinstall", "-s", "/var/depot/sg", "T1905CA"]);
     }
     let o = run(&env, &dir, RESTART, &["unique_commands=yes"]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
     assert!(confirms(&o).is_empty(), "upgraded nodes are not paused for");
     let checks: Vec<String> = events(&o)
         .iter()
         .filter(|e| e["event"] == "check")
         .filter_map(|e| e["check"].as_str().map(str::to_string))
         .collect();
-    assert!(checks.contains(&"slvm1 runs".to_string()) && checks.contains(&"slvm2 runs".to_string()), "{checks:?}");
+    assert!(
+        checks.contains(&"slvm1 runs".to_string()) && checks.contains(&"slvm2 runs".to_string()),
+        "{checks:?}"
+    );
     assert_done(&env, "process 2");
     let v = view(&env);
-    assert_eq!(key(&v, "package:slvm2|owner"), Some("node2"), "slvm2 stayed:\n{v}");
+    assert_eq!(
+        key(&v, "package:slvm2|owner"),
+        Some("node2"),
+        "slvm2 stayed:\n{v}"
+    );
 }
 
 #[test]
@@ -275,7 +355,11 @@ fn a_bad_parameter_or_node_is_refused_before_anything_changes() {
     let env = site();
     let dir = path_dir(&env, false);
     for (script, p, needle) in [
-        (LIVE, "unique_commands=maybe", "unique_commands must be yes or no"),
+        (
+            LIVE,
+            "unique_commands=maybe",
+            "unique_commands must be yes or no",
+        ),
         (LIVE, "rebalance=1", "rebalance must be yes or no"),
         (RESTART, "nodes=node1,node9", "node9"),
         (RESTART, "release=11.20", "release"),
@@ -294,13 +378,21 @@ fn restoring_the_monitors_of_a_running_package_is_refused() {
     let dir = path_dir(&env, false);
     let o = run(&env, &dir, RESTART, &[]);
     assert_eq!(o.status.code(), Some(3));
-    let script = env.script("restore.rhai", "//! params: package\npackage.restore_monitors(params[\"package\"]);\n");
+    let script = env.script(
+        "restore.rhai",
+        "//! params: package\npackage.restore_monitors(params[\"package\"]);\n",
+    );
     let before = changes(&env).len();
     let o = with_path(env.run_with(&script, &["package=slvm1"], &["--yes"]), &dir)
         .output()
         .expect("run");
     assert_ne!(o.status.code(), Some(0));
-    assert!(text(&o.stderr).contains("runs on node1: its monitors are re-enabled only while it is halted"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr)
+            .contains("runs on node1: its monitors are re-enabled only while it is halted"),
+        "{}",
+        text(&o.stderr)
+    );
     assert_eq!(changes(&env).len(), before);
     assert!(conf(&env, "node1").contains(MARK));
 }
@@ -313,7 +405,9 @@ fn sigkill_anywhere_in_process_1_then_resume_finishes_the_upgrade() {
     let complete = {
         let env = site();
         let dir = path_dir(&env, true);
-        let o = with_path(env.run_cmd(LIVE, &["unique_commands=yes"]), &dir).output().expect("run");
+        let o = with_path(env.run_cmd(LIVE, &["unique_commands=yes"]), &dir)
+            .output()
+            .expect("run");
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         assert_done(&env, "complete run");
         lines(&env.journals()[0])
@@ -334,19 +428,37 @@ fn sigkill_anywhere_in_process_1_then_resume_finishes_the_upgrade() {
     sim_support::in_parallel(&points, |k| {
         let env = site();
         let dir = path_dir(&env, true);
-        let Some(dead) = env.kill_after(with_path(env.run_cmd(LIVE, &["unique_commands=yes"]), &dir), *k) else {
+        let Some(dead) = env.kill_after(
+            with_path(env.run_cmd(LIVE, &["unique_commands=yes"]), &dir),
+            *k,
+        ) else {
             return;
         };
         let what = format!("killed after line {}", dead.len());
         let id = run_id(&dead);
-        let mut o = with_path(env.cmd(&["resume", &id, "--yes"]), &dir).output().expect("resume");
+        let mut o = with_path(env.cmd(&["resume", &id, "--yes"]), &dir)
+            .output()
+            .expect("resume");
         if o.status.code() == Some(5) && text(&o.stderr).contains("--retry-unknown") {
-            o = with_path(env.cmd(&["resume", &id, "--retry-unknown", "--yes"]), &dir).output().expect("resume");
+            o = with_path(env.cmd(&["resume", &id, "--retry-unknown", "--yes"]), &dir)
+                .output()
+                .expect("resume");
         }
-        assert_eq!(o.status.code(), Some(0), "{what}: {}{}", text(&o.stdout), text(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{what}: {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
         assert_done(&env, &what);
         let sent = changes(&env);
-        for once in ["cmhaltpkg slvm1", "-P slvm1 -h node2", "-P slvm1 -h node1", "-P slvm2 -h node1"] {
+        for once in [
+            "cmhaltpkg slvm1",
+            "-P slvm1 -h node2",
+            "-P slvm1 -h node1",
+            "-P slvm2 -h node1",
+        ] {
             let n = sent.iter().filter(|l| l.contains(once)).count();
             assert!(n <= 1, "{what}: {once} sent {n} times: {sent:#?}");
         }

@@ -471,7 +471,11 @@ fn swinstall_of_serviceguard_changes_the_revision_of_that_node_only() {
     ok(&s, "node1", "swinstall -s /var/depot/sg T1905CA");
     assert!(ok(&s, "node1", "swlist -l product T1905CA").contains("A.11.20.00"));
     assert!(ok(&s, "node2", "swlist -l product T1905CA").contains("A.11.19.00"));
-    ok(&s, "node2", "swinstall -s /var/depot/sg T1905CA,r=A.11.20.01");
+    ok(
+        &s,
+        "node2",
+        "swinstall -s /var/depot/sg T1905CA,r=A.11.20.01",
+    );
     assert!(ok(&s, "node2", "swlist -l product T1905CA").contains("A.11.20.01"));
     let o = run(&s, "node1", "swinstall -s /var/depot/sg HPVM");
     assert_eq!(o.code(), 1, "{}", o.stderr);

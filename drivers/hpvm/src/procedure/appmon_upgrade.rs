@@ -166,7 +166,10 @@ pub(crate) fn restore(text: &str) -> Option<String> {
 /// The active `cmappmgr` services whose command repeats one used before for the same guest
 /// (in `earlier`, then in this file's order): `(name, command, line, n)`, `n` the
 /// repetition's number.
-fn repeats(lines: &[&str], earlier: &mut Vec<(String, String)>) -> Vec<(String, String, usize, usize)> {
+fn repeats(
+    lines: &[&str],
+    earlier: &mut Vec<(String, String)>,
+) -> Vec<(String, String, usize, usize)> {
     let mut out = Vec::new();
     for b in monitor_blocks(lines) {
         let Some((c, at)) = b.cmd else { continue };
@@ -184,7 +187,9 @@ fn repeats(lines: &[&str], earlier: &mut Vec<(String, String)>) -> Vec<(String, 
 /// `text` with every repeated `cmappmgr` command made unique by trailing spaces (see the
 /// module's doc): the new text and the services changed; `Ok(None)` when nothing repeats.
 /// A command holding `"` or `\` is refused (its quoting cannot be kept exactly).
-pub(crate) fn make_unique(text: &str) -> std::result::Result<Option<(String, Vec<String>)>, String> {
+pub(crate) fn make_unique(
+    text: &str,
+) -> std::result::Result<Option<(String, Vec<String>)>, String> {
     let lines = split_lines(text);
     let reps = repeats(&lines, &mut Vec::new());
     if reps.is_empty() {
@@ -203,7 +208,11 @@ pub(crate) fn make_unique(text: &str) -> std::result::Result<Option<(String, Vec
         let t = l.trim_start();
         let key_end = t.find(char::is_whitespace).unwrap_or(t.len());
         let gap_len = t[key_end..].len() - t[key_end..].trim_start().len();
-        let gap = if gap_len == 0 { " " } else { &t[key_end..key_end + gap_len] };
+        let gap = if gap_len == 0 {
+            " "
+        } else {
+            &t[key_end..key_end + gap_len]
+        };
         out[at] = format!("{indent}service_cmd{gap}\"{c}{}\"", " ".repeat(n));
         names.push(name);
     }
@@ -226,11 +235,12 @@ impl Inner {
             .into_iter()
             .map(|r| r.0)
             .collect();
-        let up = |s: &str| {
-            p.service(s)
-                .is_some_and(|v| v.status() == Status::Up)
-        };
-        let monitors_up: Vec<&String> = monitors.iter().chain(commented.iter()).filter(|s| up(s)).collect();
+        let up = |s: &str| p.service(s).is_some_and(|v| v.status() == Status::Up);
+        let monitors_up: Vec<&String> = monitors
+            .iter()
+            .chain(commented.iter())
+            .filter(|s| up(s))
+            .collect();
         // Known to the cluster (a service row, whatever its status): the file was applied.
         let configured: Vec<&String> = monitors
             .iter()
@@ -269,7 +279,8 @@ impl Inner {
             ))
             .with_remedy(format!("edit {} by hand (package.read_config / write_config)", c.path)));
         }
-        c.text.ok_or_else(|| Error::check(format!("{what}: {} is missing on {}", c.path, c.host)))
+        c.text
+            .ok_or_else(|| Error::check(format!("{what}: {} is missing on {}", c.path, c.host)))
     }
 
     /// When the file read needs no edit: write it on the members whose file differs (an
@@ -277,7 +288,10 @@ impl Inner {
     fn sync_members(&self, vm: &str, text: &str) -> Result<Vec<String>> {
         let (_, p) = self.resolve_package(vm)?;
         let mut stale = Vec::new();
-        for h in members(&p).iter().filter(|h| self.topo.vm_host(h).is_some()) {
+        for h in members(&p)
+            .iter()
+            .filter(|h| self.topo.vm_host(h).is_some())
+        {
             match self.read_conf_on(h, vm) {
                 Ok(c) if c.text.as_deref() == Some(text) => {}
                 Ok(_) => stale.push(h.clone()),
@@ -298,7 +312,9 @@ impl Inner {
         let vm = self.vm_name(name)?;
         let text = self.upgrade_conf(&vm, "unique service commands")?;
         match make_unique(&text) {
-            Err(why) => Err(Error::check(format!("unique service commands of {vm}: {why}; nothing was changed"))),
+            Err(why) => Err(Error::check(format!(
+                "unique service commands of {vm}: {why}; nothing was changed"
+            ))),
             Ok(None) => {
                 let synced = self.sync_members(&vm, &text)?;
                 Ok(json!({"vm": vm, "changed": false, "services": [], "synced": synced}))
@@ -368,7 +384,11 @@ impl Inner {
         let vm = st["vm"].as_str().unwrap_or(name).to_string();
         let up: Vec<String> = st["monitors_up"]
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         let check = format!("cmappmgr services of {vm} stopped");
         Ok(if up.is_empty() {
@@ -388,7 +408,10 @@ impl Inner {
         let (view, p) = self.resolve_package(&vm)?;
         let conf = self.read_conf(&view, &p)?;
         let text = conf.text.clone().unwrap_or_default();
-        let active: Vec<String> = monitor_blocks(&split_lines(&text)).into_iter().map(|b| b.name).collect();
+        let active: Vec<String> = monitor_blocks(&split_lines(&text))
+            .into_iter()
+            .map(|b| b.name)
+            .collect();
         if !active.is_empty() {
             return Err(Error::check(format!(
                 "{vm} still has active cmappmgr services in {} ({}): stopping their processes now would only restart them; nothing was changed",
@@ -398,10 +421,16 @@ impl Inner {
             .with_remedy("comment them out and re-apply first (package.comment_out_monitors, package.apply)"));
         }
         let mut killed = Vec::new();
-        for h in members(&p).iter().filter(|h| self.topo.vm_host(h).is_some()) {
+        for h in members(&p)
+            .iter()
+            .filter(|h| self.topo.vm_host(h).is_some())
+        {
             let out = self.ctx.run_ok(&cmd::ps_ef(h))?;
             let ps = ps_ef::parse(&out.stdout).map_err(|e| crate::facts::parse_err(h, e))?;
-            for pr in ps.iter().filter(|pr| appmon_guest(&pr.command).as_deref() == Some(vm.as_str())) {
+            for pr in ps
+                .iter()
+                .filter(|pr| appmon_guest(&pr.command).as_deref() == Some(vm.as_str()))
+            {
                 self.ctx.run_ok(&cmd::kill_9(h, pr.pid)?)?;
                 killed.push(json!({"host": h, "pid": pr.pid, "command": pr.command}));
             }
@@ -415,7 +444,9 @@ impl Inner {
         let (_, p) = self.resolve_package(&vm)?;
         let check = format!("{vm} runs");
         Ok(match (&p.owner, p.status()) {
-            (Some(o), Status::Up) => json!({"check": check, "ok": true, "detail": format!("up on {o}"), "remedy": null}),
+            (Some(o), Status::Up) => {
+                json!({"check": check, "ok": true, "detail": format!("up on {o}"), "remedy": null})
+            }
             _ => json!({"check": check, "ok": false,
                 "detail": format!("status {}, state {}", p.status, p.state),
                 "remedy": format!("find out why (hpvm/diagnose -p package={vm}), then start it (hpvm/run-package -p package={vm})")}),
@@ -432,13 +463,24 @@ impl Inner {
         }
         let check = format!("Serviceguard {release} or later on {host}");
         let rev = self.installed(host, cmd::PRODUCT_SERVICEGUARD)?;
-        let remedy = format!("upgrade Serviceguard on {host} to {release} (swinstall -s <depot> {})", cmd::PRODUCT_SERVICEGUARD);
+        let remedy = format!(
+            "upgrade Serviceguard on {host} to {release} (swinstall -s <depot> {})",
+            cmd::PRODUCT_SERVICEGUARD
+        );
         Ok(match rev {
-            None => json!({"check": check, "ok": false, "detail": "T1905CA is not installed", "remedy": remedy, "revision": null}),
+            None => {
+                json!({"check": check, "ok": false, "detail": "T1905CA is not installed", "remedy": remedy, "revision": null})
+            }
             Some(r) => match swlist::revision_older(&r, release) {
-                Some(false) => json!({"check": check, "ok": true, "detail": format!("T1905CA {r}"), "remedy": null, "revision": r}),
-                Some(true) => json!({"check": check, "ok": false, "detail": format!("T1905CA {r}"), "remedy": remedy, "revision": r}),
-                None => json!({"check": check, "ok": false, "detail": format!("T1905CA revision {r:?} cannot be compared with {release}"), "remedy": remedy, "revision": r}),
+                Some(false) => {
+                    json!({"check": check, "ok": true, "detail": format!("T1905CA {r}"), "remedy": null, "revision": r})
+                }
+                Some(true) => {
+                    json!({"check": check, "ok": false, "detail": format!("T1905CA {r}"), "remedy": remedy, "revision": r})
+                }
+                None => {
+                    json!({"check": check, "ok": false, "detail": format!("T1905CA revision {r:?} cannot be compared with {release}"), "remedy": remedy, "revision": r})
+                }
             },
         })
     }
@@ -455,7 +497,10 @@ mod tests {
         let c = comment_out(FILE).expect("monitors");
         assert!(c.contains(&format!("{MARK}service_name mon_a\n")));
         assert!(c.contains(&format!("{MARK}service_halt_timeout 300\n")));
-        assert!(c.contains("\nservice_name slvm1\n"), "the guest monitor stays");
+        assert!(
+            c.contains("\nservice_name slvm1\n"),
+            "the guest monitor stays"
+        );
         assert!(c.contains("\n# a monitor\n"));
         assert!(c.contains("\nnode_name *\n"));
         assert_eq!(comment_out(&c), None, "nothing left to comment out");

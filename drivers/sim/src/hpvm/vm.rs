@@ -685,7 +685,11 @@ pub(crate) fn swinstall(st: &mut HpvmState, host: &str, args: &[String]) -> Outp
     let Some(n) = st.node(host) else {
         return fail(1, "swinstall: not a VM host\n");
     };
-    match st.nodes[n].products.iter_mut().find(|p| p.name == "T1905CA") {
+    match st.nodes[n]
+        .products
+        .iter_mut()
+        .find(|p| p.name == "T1905CA")
+    {
         Some(p) => p.revision = revision.clone(),
         None => st.nodes[n].products.push(super::Product {
             name: "T1905CA".into(),
