@@ -464,3 +464,87 @@ fn sigkill_anywhere_in_process_1_then_resume_finishes_the_upgrade() {
         }
     });
 }
+
+#[test]
+fn stopping_monitors_that_are_still_configured_is_refused() {
+    let env = site();
+    let dir = path_dir(&env, false);
+    let script = env.script(
+        "stop.rhai",
+        "//! params: package\npackage.stop_monitors(params[\"package\"]);\n",
+    );
+    let before = changes(&env).len();
+    let o = with_path(env.run_with(&script, &["package=slvm1"], &["--yes"]), &dir)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("still has active cmappmgr services"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(changes(&env).len(), before);
+}
+
+/// A pseudo-terminal pair (master, slave).
+fn pty() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    let (mut m, mut s) = (0, 0);
+    // SAFETY: openpty(3) writes two descriptors into the integers we pass; the name and
+    // settings pointers may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut m,
+            &mut s,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty failed");
+    // SAFETY: both descriptors were just opened for us and are owned by nothing else.
+    unsafe { (std::fs::File::from_raw_fd(m), std::fs::File::from_raw_fd(s)) }
+}
+
+/// With a person at the terminal: Process 2 pauses at each node; the test upgrades the node
+/// while the question waits, then answers yes; the revision is read back and the run goes
+/// on to the end in one go (the shipped scripts, no `--yes`).
+#[test]
+fn process_2_on_a_terminal_waits_for_each_node_while_the_operator_upgrades_it() {
+    use std::io::Write;
+    let env = site();
+    let dir = path_dir(&env, false);
+    let (mut master, slave) = pty();
+    let mut c = with_path(env.run_with(RESTART, &["unique_commands=yes"], &[]), &dir);
+    c.stdin(std::process::Stdio::from(slave));
+    let mut child = env.spawn(c);
+    let t = std::time::Instant::now();
+    let mut answered = Vec::new();
+    loop {
+        let out = env.output();
+        for n in ["node1", "node2"] {
+            let q = format!("upgrade Serviceguard on {n} now");
+            if out.contains(&q) && !answered.contains(&n) {
+                // The question waits: nothing after it yet, the node still old.
+                let sw = env.sim_exec(n, &["swlist", "-l", "product", "T1905CA"]);
+                assert!(sw.contains("A.11.19.00"), "{n}: {sw}");
+                env.sim_exec_ok(n, &["swinstall", "-s", "/var/depot/sg", "T1905CA"]);
+                master.write_all(b"y\n").expect("answer");
+                answered.push(n);
+            }
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(120),
+            "hangs:\n{}",
+            env.output()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "{}", env.output());
+    assert_eq!(answered, ["node1", "node2"], "{}", env.output());
+    assert_done(&env, "on a terminal");
+}
