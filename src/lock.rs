@@ -530,6 +530,43 @@ impl Locks {
             .unwrap_or(Ok(()))
     }
 
+    /// A continued run's takeover of the locks its dead run left on `hosts`, all at once:
+    /// the hosts that cannot be reached now (a transport error: a guest the dead run
+    /// halted), each with its error — their lock is taken over when the run first reaches
+    /// them ([`Locks::ensure`] retries) — and the first other error (a lock held by
+    /// another run), in the order of `hosts`.
+    pub fn take_over_all(&self, hosts: &[String]) -> (Vec<(String, Error)>, Result<(), Error>) {
+        let mut uniq: Vec<String> = Vec::new();
+        for h in hosts {
+            if !uniq.contains(h) {
+                uniq.push(h.clone());
+            }
+        }
+        let mut unreachable = Vec::new();
+        let mut first = Ok(());
+        for (r, h) in each(&uniq, |h| self.ensure(h, false)).into_iter().zip(&uniq) {
+            match r {
+                Some(Ok(())) => {}
+                Some(Err(e)) if e.kind == ErrorKind::Transport => unreachable.push((h.clone(), e)),
+                Some(Err(e)) => {
+                    if first.is_ok() {
+                        first = Err(e);
+                    }
+                }
+                None => {
+                    if first.is_ok() {
+                        first = Err(Error::new(
+                            ErrorKind::Failed,
+                            format!("taking the hascript lock on {h} failed (internal error)"),
+                        )
+                        .on_host(h));
+                    }
+                }
+            }
+        }
+        (unreachable, first)
+    }
+
     fn mkdir(&self, host: &str) -> Result<MkdirResult, Error> {
         let (dir, _) = self.paths(host);
         let out = self.run(&Command::change(host, &[MKDIR, "-m", "700", &dir]))?;

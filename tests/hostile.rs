@@ -366,6 +366,8 @@ const MIG: &[(&str, &str)] = &[("guest", "guest2"), ("target", "cd3")];
 const PKG: &[(&str, &str)] = &[("package", "slvm1")];
 const HPVM: Option<&str> = Some("hpvm");
 const MON: &str = "ping_mon:/apps/ping_mon:240:2:300";
+/// The cmappmgr/cmappserver upgrade's scenario (A.11.19, slvm1 with two monitors).
+const UPG: Option<&str> = Some("hpvm/appmon-upgrade");
 
 /// Every parameter of every shipped procedure (`//! params:`), with valid values for the
 /// others.
@@ -641,6 +643,37 @@ const PARAMS: &[Param] = &[
     p("hpvm/install-cmappserver", HPVM, PKG, "source", Kind::Path),
     p("hpvm/install-cmappserver", HPVM, PKG, "host", Kind::Name),
     p("hpvm/install-cmappserver", HPVM, PKG, "address", Kind::Name),
+    p("hpvm/upgrade-appmon-live", UPG, &[], "release", Kind::Word),
+    p(
+        "hpvm/upgrade-appmon-live",
+        UPG,
+        &[],
+        "unique_commands",
+        Kind::Word,
+    ),
+    p("hpvm/upgrade-appmon-live", UPG, &[], "nodes", Kind::List),
+    p(
+        "hpvm/upgrade-appmon-live",
+        UPG,
+        &[],
+        "rebalance",
+        Kind::Word,
+    ),
+    p(
+        "hpvm/upgrade-appmon-restart",
+        UPG,
+        &[],
+        "release",
+        Kind::Word,
+    ),
+    p(
+        "hpvm/upgrade-appmon-restart",
+        UPG,
+        &[],
+        "unique_commands",
+        Kind::Word,
+    ),
+    p("hpvm/upgrade-appmon-restart", UPG, &[], "nodes", Kind::List),
 ];
 
 /// Whether `v` is acceptable input for a parameter of `kind` (else it must be refused).

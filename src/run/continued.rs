@@ -180,8 +180,17 @@ pub fn continue_run(c: Continue) -> i32 {
 /// inherit its pending recovery routines. Returns the exit code on failure.
 pub(super) fn take_over(c: &Continuation, shared: &Shared) -> Result<(), i32> {
     if let Some(l) = &shared.locks {
-        // All at once (one host's lock never waits for another's network).
-        if let Err(e) = l.ensure_all(&c.locked, false) {
+        // All at once (one host's lock never waits for another's network). A host that
+        // cannot be reached now (a guest the dead run halted) keeps the dead run's lock
+        // until this run reaches it: the lock is taken over then, on first contact.
+        let (unreachable, taken) = l.take_over_all(&c.locked);
+        for (h, e) in &unreachable {
+            shared.ctx.ui.warn(&format!(
+                "cannot take over the lock of run {} on {h} now ({}): it is taken over when this run reaches {h}; if it never does, the lock stays there (a later run names it and how to take it over)",
+                c.from, e.message
+            ));
+        }
+        if let Err(e) = taken {
             let on = e
                 .host
                 .as_deref()
@@ -212,3 +221,4 @@ pub(super) fn take_over(c: &Continuation, shared: &Shared) -> Result<(), i32> {
         )),
     }
 }
+

@@ -283,6 +283,34 @@ pub(crate) static TABLE: &[Operation<Inner>] = &[
             let host = opt_str(o, "host", "package.check_cmappserver_port")?;
             i.check_cmappserver_port(arg_str(a, 0)?, address, host)
         }),
+    // ----- B4 end: upgrading the cmappmgr/cmappserver pair (§5)
+    op(Package, "appmon_upgrade_state", &[s("package")], "Map", Read,
+        "What the cmappmgr/cmappserver upgrade reads of `package` before each step: `#{vm, kind,\npath, host, nodes, primary, owner, running, switching, monitors, commented, repeated,\nmonitors_up, configured}` — `monitors` the active cmappmgr services of the package file,\n`commented` those this upgrade commented out, `repeated` the ones whose command repeats\none for the same guest, `monitors_up` those cmviewcl shows up, `configured` those it lists at\nall (the file was applied). Sends nothing.",
+        |i, a| i.appmon_upgrade_state(arg_str(a, 0)?)),
+    op(Package, "unique_monitor_commands", &[s("package")], "Map", Change,
+        "§5 upgrade step 1 (A.11.19 → A.11.20): make every cmappmgr service command to one guest\nunique: the n-th repetition of a command gets n trailing spaces (quoted). Writes the file\non every member (`write_config`); apply it next. Nothing repeated: nothing written.\nRefused for a file other than the SG IVS toolkit's. Returns `#{vm, changed, services}`.",
+        |i, a| i.unique_monitor_commands(arg_str(a, 0)?)),
+    op(Package, "comment_out_monitors", &[s("package")], "Map", Change,
+        "§5 upgrade step 2: comment out the cmappmgr services of the package file (each line of\nthe block prefixed with `#hascript-appmon-upgrade# `, so `restore_monitors` brings it back\nexactly), written on every member; apply it next. Already commented out: written\nonly on members whose file differs. Refused for a file other than the SG IVS toolkit's. Returns `#{vm, changed,\nservices}`.",
+        |i, a| i.comment_out_monitors(arg_str(a, 0)?)),
+    op(Package, "check_monitors_stopped", &[s("package")], "Map", Check,
+        "Check (§5 upgrade step 3): no cmappmgr service of `package` (active or commented out by\nthe upgrade) is up in cmviewcl.",
+        |i, a| i.check_monitors_stopped(arg_str(a, 0)?)),
+    op(Package, "stop_monitors", &[s("package")], "Map", Change,
+        "§5 upgrade, Process 2 step 3: `kill -9` the cmappmgr processes (`-node <guest>`) still\nrunning on the package's members (`ps -ef`). Refused while the package file still has\nactive cmappmgr services. Returns `#{vm, killed: [#{host, pid, command}]}`.",
+        |i, a| i.stop_monitors(arg_str(a, 0)?)),
+    op(Package, "check_runs", &[s("package")], "Map", Check,
+        "Check (§5 upgrade, Process 2 step 5): `package` runs (cmviewcl: up on a node).",
+        |i, a| i.check_package_runs(arg_str(a, 0)?)),
+    op(Package, "restore_monitors", &[s("package")], "Map", Change,
+        "§5 upgrade step 8b: re-enable the cmappmgr services `comment_out_monitors` commented out\n(the prefix removed: the lines as they were), written on every member; apply it next.\nRefused while the package runs (halt it first). Nothing commented out: nothing written.\nReturns `#{vm, changed, services}`.",
+        |i, a| i.restore_monitors(arg_str(a, 0)?)),
+    op(Hypervisor, "check_sg_release", &[s("host"), s("release")], "Map", Check,
+        "Check (§5 upgrade, read back after each node's upgrade): Serviceguard (T1905CA) on VM\nhost `host` is at `release` (e.g. A.11.20) or later (`swlist -l product T1905CA`); the\nverdict carries `revision`.",
+        |i, a| {
+            let h = i.resolve_host("host", arg_str(a, 0)?)?;
+            i.check_sg_release(&h, arg_str(a, 1)?)
+        }),
 ];
 
 #[cfg(test)]

@@ -88,6 +88,10 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/hpvm/appmon-on-serviceguard-a11-19.toml"),
     ),
     (
+        "hpvm/appmon-upgrade",
+        include_str!("../scenarios/hpvm/appmon-upgrade.toml"),
+    ),
+    (
         "hpvm/attached-devices",
         include_str!("../scenarios/hpvm/attached-devices.toml"),
     ),

@@ -8,6 +8,7 @@ use hascript_sim::{scenarios, SimSite};
 const ALL: &[&str] = &[
     "hpvm/app-monitor-fails",
     "hpvm/appmon-on-serviceguard-a11-19",
+    "hpvm/appmon-upgrade",
     "hpvm/attached-devices",
     "hpvm/cmappserver-linux-guest",
     "hpvm/cmappserver-linux-upgrade",
@@ -463,4 +464,23 @@ fn two_toolkits_one_vswitch() {
     // Without an old-toolkit package only the new toolkit's script runs: no warning.
     let s = site(Some("hpvm/guest-fails-over"));
     assert!(!ok(&s, "node1", "cat /var/adm/syslog/syslog.log").contains("mis-match"));
+}
+
+/// The operator's Serviceguard upgrade of a node (the cmappmgr/cmappserver upgrade's pause):
+/// `swinstall -s DEPOT T1905CA[,r=REV]` changes the revision `swlist` reads there only.
+#[test]
+fn swinstall_of_serviceguard_changes_the_revision_of_that_node_only() {
+    let s = site(Some("hpvm/appmon-upgrade"));
+    assert!(ok(&s, "node1", "swlist -l product T1905CA").contains("A.11.19.00"));
+    ok(&s, "node1", "swinstall -s /var/depot/sg T1905CA");
+    assert!(ok(&s, "node1", "swlist -l product T1905CA").contains("A.11.20.00"));
+    assert!(ok(&s, "node2", "swlist -l product T1905CA").contains("A.11.19.00"));
+    ok(
+        &s,
+        "node2",
+        "swinstall -s /var/depot/sg T1905CA,r=A.11.20.01",
+    );
+    assert!(ok(&s, "node2", "swlist -l product T1905CA").contains("A.11.20.01"));
+    let o = run(&s, "node1", "swinstall -s /var/depot/sg HPVM");
+    assert_eq!(o.code(), 1, "{}", o.stderr);
 }

@@ -7,6 +7,7 @@
 //! (procedures.md Part C), a pure function.
 
 pub mod appmon;
+pub mod appmon_upgrade;
 pub mod cmappserver;
 pub mod convert;
 pub mod diagnose;

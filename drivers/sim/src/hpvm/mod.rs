@@ -535,6 +535,10 @@ const HPUX_PROGRAMS: &[ProgramSpec] = &[
 /// The commands of a VM host only.
 const HOST_PROGRAMS: &[ProgramSpec] = &[
     ProgramSpec {
+        name: "swinstall",
+        dirs: SG_SBIN,
+    },
+    ProgramSpec {
         name: "cmviewcl",
         dirs: SG_SBIN,
     },
@@ -650,6 +654,8 @@ impl HpvmState {
             "ps" => guest::ps(self, w, host, args),
             "kill" => guest::kill(self, w, host, args),
             "keytool" => guest::keytool(w, host, args),
+            // The operator's Serviceguard upgrade on a VM host; CMAPPSERVER in a guest.
+            "swinstall" if self.node(host).is_some() => vm::swinstall(self, host, args),
             "swinstall" => cmappserver::swinstall(self, w, host, args),
             "rpm" => cmappserver::rpm(self, w, host, args),
             "java" => cmappserver::java(self, host, args),

@@ -680,3 +680,65 @@ pub(crate) fn swlist(st: &HpvmState, w: &World, host: &str, args: &[String]) -> 
     }
     Output::new(code, out, err)
 }
+
+/// `swinstall -s DEPOT T1905CA[,r=REVISION]` on a VM host: the operator's Serviceguard
+/// upgrade of that node during a rolling upgrade (B4's cmappmgr/cmappserver upgrade). The
+/// simulator installs nothing else and only changes the revision `swlist` shows (A.11.20.00
+/// without `,r=`); it does not halt or restart the node (the operator's `cmhaltnode` /
+/// `cmrunnode` around it are not emulated).
+pub(crate) fn swinstall(st: &mut HpvmState, host: &str, args: &[String]) -> Output {
+    let mut depot = None;
+    let mut selections = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-s" => {
+                depot = args.get(i + 1).cloned();
+                i += 2;
+                continue;
+            }
+            a if a.starts_with('-') => {
+                return fail(
+                    2,
+                    format!("swinstall: option {a} is not emulated by the simulator\n"),
+                )
+            }
+            a => selections.push(a.to_string()),
+        }
+        i += 1;
+    }
+    let (Some(depot), [sel]) = (depot, selections.as_slice()) else {
+        return fail(
+            2,
+            "usage: swinstall -s DEPOT T1905CA[,r=REVISION] (the simulator installs Serviceguard only)\n",
+        );
+    };
+    let (product, revision) = match sel.split_once(",r=") {
+        Some((p, r)) => (p, r.to_string()),
+        None => (sel.as_str(), "A.11.20.00".to_string()),
+    };
+    if product != "T1905CA" {
+        return fail(
+            1,
+            format!("ERROR:   Software \"{product}\" was not found in depot \"{depot}\" (the simulator installs T1905CA only).\n"),
+        );
+    }
+    let Some(n) = st.node(host) else {
+        return fail(1, "swinstall: not a VM host\n");
+    };
+    match st.nodes[n]
+        .products
+        .iter_mut()
+        .find(|p| p.name == "T1905CA")
+    {
+        Some(p) => p.revision = revision.clone(),
+        None => st.nodes[n].products.push(super::Product {
+            name: "T1905CA".into(),
+            revision: revision.clone(),
+            title: "Serviceguard".into(),
+        }),
+    }
+    ok(format!(
+        "=======  swinstall: Installing T1905CA,r={revision} from {depot} on {host}:/\n* Installation succeeded.\n"
+    ))
+}
