@@ -544,7 +544,10 @@ impl Locks {
         }
         let mut unreachable = Vec::new();
         let mut first = Ok(());
-        for (r, h) in each(&uniq, |h| self.ensure(h, false)).into_iter().zip(&uniq) {
+        for (r, h) in each(&uniq, |h| self.ensure(h, false))
+            .into_iter()
+            .zip(&uniq)
+        {
             match r {
                 Some(Ok(())) => {}
                 Some(Err(e)) if e.kind == ErrorKind::Transport => unreachable.push((h.clone(), e)),
@@ -1048,6 +1051,71 @@ mod tests {
             .filter(|l| l.starts_with(MKDIR))
             .count();
         assert_eq!(mkdirs, 2);
+    }
+
+    /// `host` refuses connections while `down` is set (a guest the dead run halted).
+    struct Reachable {
+        host: Arc<OneHost>,
+        down: std::sync::atomic::AtomicBool,
+    }
+    impl Exec for Reachable {
+        fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+            if self.down.load(Ordering::SeqCst) && cmd.host == "g1" {
+                return Err(
+                    Error::new(ErrorKind::Transport, "g1: Connection refused").on_host("g1")
+                );
+            }
+            self.host.exec(cmd)
+        }
+    }
+
+    #[test]
+    fn a_takeover_defers_a_host_it_cannot_reach_and_takes_it_over_on_first_contact() {
+        let host = locked_by("dead");
+        let exec = Arc::new(Reachable {
+            host: host.clone(),
+            down: std::sync::atomic::AtomicBool::new(true),
+        });
+        let rec = Arc::new(Recorder::without_file("r5", Vec::new()));
+        let ui: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let opts = LockOptions {
+            break_lock: false,
+            takeover: Some("dead".into()),
+            takeover_hosts: Vec::new(),
+        };
+        let l = Locks::new(exec.clone(), rec, ui, opts, me("r5"));
+        let (unreachable, taken) = l.take_over_all(&["cd1".to_string(), "g1".to_string()]);
+        assert!(taken.is_ok(), "{taken:?}");
+        assert_eq!(
+            unreachable
+                .iter()
+                .map(|(h, e)| (h.as_str(), e.kind))
+                .collect::<Vec<_>>(),
+            [("g1", ErrorKind::Transport)]
+        );
+        assert!(
+            host.owner
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains("run=r5"),
+            "cd1 taken over"
+        );
+        // Back up: the first contact takes g1's lock over from the dead run.
+        exec.down.store(false, Ordering::SeqCst);
+        assert!(l.ensure("g1", true).is_ok());
+        // A lock held by another (live) run is not "unreachable": the takeover refuses.
+        let other = locked_by("someone-else");
+        let rec = Arc::new(Recorder::without_file("r6", Vec::new()));
+        let ui: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let opts = LockOptions {
+            break_lock: false,
+            takeover: Some("dead".into()),
+            takeover_hosts: Vec::new(),
+        };
+        let l = Locks::new(other, rec, ui, opts, me("r6"));
+        let (unreachable, taken) = l.take_over_all(&["cd1".to_string()]);
+        assert!(unreachable.is_empty());
+        assert!(taken.is_err());
     }
 
     #[test]

@@ -277,7 +277,9 @@ fn process_1_turns_monitoring_off_empties_each_node_pauses_reads_back_and_brings
     );
     assert!(confirms(&o).is_empty());
     assert!(
-        events(&o).iter().any(|e| e["event"] == "script_loaded" && e["name"] == "hpvm/install-cmappserver"),
+        events(&o)
+            .iter()
+            .any(|e| e["event"] == "script_loaded" && e["name"] == "hpvm/install-cmappserver"),
         "hpvm/install-cmappserver ran for slvm1"
     );
     assert_done(&env, "after run 3");

@@ -221,4 +221,3 @@ pub(super) fn take_over(c: &Continuation, shared: &Shared) -> Result<(), i32> {
         )),
     }
 }
-

@@ -63,6 +63,28 @@ pub fn env() -> &'static Env {
     ENV.get_or_init(setup)
 }
 
+/// The start of the name of every test process's folder: `hascript-ssh-<pid>-<random>`.
+const FOLDER_PREFIX: &str = "hascript-ssh-";
+
+/// Remove the folders of test processes that no longer run (`/proc/<pid>` is gone).
+fn remove_stale_folders() {
+    let Ok(rd) = fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(FOLDER_PREFIX) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn setup() -> Env {
     assert!(
         Path::new(SSHD).exists(),
@@ -80,8 +102,12 @@ fn setup() -> Env {
         "sudo is missing: apt-get install -y sudo (.ci/run does)"
     );
     fs::create_dir_all("/run/sshd").unwrap_or_else(|e| panic!("mkdir /run/sshd: {e}"));
+    // The environment lives in a static, never dropped: its folder (with a copy of the
+    // binary) would stay behind after every test process. It is named after this process,
+    // and the folders of processes that are gone are removed here.
+    remove_stale_folders();
     let keep = tempfile::Builder::new()
-        .prefix("hascript-ssh-")
+        .prefix(&format!("{FOLDER_PREFIX}{}-", std::process::id()))
         .tempdir()
         .unwrap_or_else(|e| panic!("{e}"));
     let dir = keep.path().to_path_buf();
