@@ -235,6 +235,22 @@ const CASES: &[Case] = &[
         params: &["package=slvm1"],
         extra: NONE,
     },
+    // Both stop at the first node's read-back (nobody upgraded Serviceguard there): the
+    // plan is what the real run sent up to there, with its exit code.
+    Case {
+        script: "hpvm/upgrade-appmon-live",
+        scenario: "hpvm/appmon-upgrade",
+        setup: &[],
+        params: &["unique_commands=yes"],
+        extra: YES,
+    },
+    Case {
+        script: "hpvm/upgrade-appmon-restart",
+        scenario: "hpvm/appmon-upgrade",
+        setup: &[],
+        params: &[],
+        extra: YES,
+    },
     Case {
         script: "hpvm/test-app-monitor",
         scenario: "hpvm",

@@ -167,6 +167,20 @@ const CASES: &[Case] = &[
         0,
     ),
     case(
+        "hpvm/upgrade-appmon-live",
+        "hpvm/appmon-upgrade",
+        &[],
+        &["unique_commands=yes"],
+        3,
+    ),
+    case(
+        "hpvm/upgrade-appmon-restart",
+        "hpvm/appmon-upgrade",
+        &[],
+        &[],
+        3,
+    ),
+    case(
         "hpvm/install-cmappserver",
         "hpvm",
         &[],
