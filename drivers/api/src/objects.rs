@@ -638,6 +638,21 @@ pub struct ProcedureCall {
     pub params: Vec<(String, String)>,
 }
 
+impl ProcedureCall {
+    /// Procedure `name` with `args` as its parameters named `keys`, in order (an argument
+    /// without a key, or a key without an argument, is left out).
+    pub fn new(name: &'static str, keys: &[&str], args: &[&str]) -> ProcedureCall {
+        ProcedureCall {
+            name,
+            params: keys
+                .iter()
+                .zip(args)
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
 /// A recovery routine that is a procedure script: `{procedure, params}` (what
 /// [`Context::register_recovery`] records and `hascript unwind` runs again).
 pub fn procedure_routine(name: &str, params: &[(&str, &str)]) -> Value {

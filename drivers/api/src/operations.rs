@@ -152,6 +152,34 @@ pub struct Operation<T: ?Sized + 'static> {
     pub call: fn(&T, &[Value]) -> Result<Value>,
 }
 
+/// One table entry (drivers write their tables as lists of these).
+pub const fn op<T: ?Sized + 'static>(
+    object: Object,
+    name: &'static str,
+    params: &'static [Param],
+    ret: &'static str,
+    kind: OpKind,
+    doc: &'static str,
+    call: fn(&T, &[Value]) -> Result<Value>,
+) -> Operation<T> {
+    Operation {
+        spec: OperationSpec {
+            object,
+            name,
+            params,
+            ret,
+            doc,
+            kind,
+        },
+        call,
+    }
+}
+
+/// The specs of a driver's table (what the engine registers, with no site at hand).
+pub fn specs_of<T: ?Sized>(table: &[Operation<T>]) -> Vec<OperationSpec> {
+    table.iter().map(|o| o.spec).collect()
+}
+
 /// Find the entry of `table` for `object.name(args…)` and call it on `target`.
 pub fn dispatch<T: ?Sized>(
     table: &[Operation<T>],

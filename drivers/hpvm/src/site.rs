@@ -94,19 +94,18 @@ impl Site for HpvmSite {
         generic: &str,
         args: &[&str],
     ) -> Option<hascript_api::objects::ProcedureCall> {
-        let p = |k: &str, i: usize| args.get(i).map(|v| (k.to_string(), v.to_string()));
+        use hascript_api::objects::ProcedureCall;
         match generic {
-            "migrate" | "preflight" => Some(hascript_api::objects::ProcedureCall {
-                name: MOVE_PROCEDURE,
-                params: [p("package", 0), p("target", 1)]
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-            }),
-            "recover" => Some(hascript_api::objects::ProcedureCall {
-                name: crate::procedure::migrate::RECOVER_PROCEDURE,
-                params: [p("package", 0)].into_iter().flatten().collect(),
-            }),
+            "migrate" | "preflight" => Some(ProcedureCall::new(
+                MOVE_PROCEDURE,
+                &["package", "target"],
+                args,
+            )),
+            "recover" => Some(ProcedureCall::new(
+                crate::procedure::migrate::RECOVER_PROCEDURE,
+                &["package"],
+                args,
+            )),
             _ => None,
         }
     }

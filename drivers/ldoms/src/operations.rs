@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use hascript_api::operations::{
-    arg_opts, arg_str, arg_strings, map, opt_secs, opt_str, s, strings, Object, OpKind, Operation,
-    OperationSpec,
+    arg_opts, arg_str, arg_strings, map, op, opt_secs, opt_str, s, strings, Object, OpKind,
+    Operation, OperationSpec,
 };
 use hascript_api::{Error, Result};
 use serde_json::Value;
@@ -19,34 +19,12 @@ use crate::steps::{DOWN_DEADLINE, MIGRATION_DEADLINE, SF_SETTLE, UP_DEADLINE};
 
 /// The specs of every operation (what the engine registers, with no site at hand).
 pub fn specs() -> Vec<OperationSpec> {
-    TABLE.iter().map(|o| o.spec).collect()
+    hascript_api::operations::specs_of(TABLE)
 }
 
 /// Call `object.name(args…)` on `inner`.
 pub(crate) fn call(inner: &Inner, object: Object, name: &str, args: &[Value]) -> Result<Value> {
     hascript_api::operations::dispatch(TABLE, inner, object, name, args)
-}
-
-const fn op(
-    object: Object,
-    name: &'static str,
-    params: &'static [hascript_api::operations::Param],
-    ret: &'static str,
-    kind: OpKind,
-    doc: &'static str,
-    call: fn(&Inner, &[Value]) -> Result<Value>,
-) -> Operation<Inner> {
-    Operation {
-        spec: OperationSpec {
-            object,
-            name,
-            params,
-            ret,
-            doc,
-            kind,
-        },
-        call,
-    }
 }
 
 use Object::{Cluster, Fence, Hypervisor};

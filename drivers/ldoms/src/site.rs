@@ -83,19 +83,18 @@ impl Site for LdomsSite {
         generic: &str,
         args: &[&str],
     ) -> Option<hascript_api::objects::ProcedureCall> {
-        let p = |k: &str, i: usize| args.get(i).map(|v| (k.to_string(), v.to_string()));
+        use hascript_api::objects::ProcedureCall;
         match generic {
-            "migrate" | "preflight" => Some(hascript_api::objects::ProcedureCall {
-                name: MIGRATION_PROCEDURE,
-                params: [p("guest", 0), p("target", 1)]
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-            }),
-            "recover" => Some(hascript_api::objects::ProcedureCall {
-                name: crate::steps::RECOVER_PROCEDURE,
-                params: [p("guest", 0)].into_iter().flatten().collect(),
-            }),
+            "migrate" | "preflight" => Some(ProcedureCall::new(
+                MIGRATION_PROCEDURE,
+                &["guest", "target"],
+                args,
+            )),
+            "recover" => Some(ProcedureCall::new(
+                crate::steps::RECOVER_PROCEDURE,
+                &["guest"],
+                args,
+            )),
             _ => None,
         }
     }
