@@ -56,6 +56,23 @@ fn fx(command: &str, name: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// Every case of `tests/fixtures/<command>/`: its `.txt` (`.conf` for package-conf) parsed
+/// by the command's parser (the JSON of `hascript parse <command>`; `log_scan::scan` for
+/// log-scan) equals its `.json`, or its error text its `.err`. `UPDATE_EXPECT=1` rewrites
+/// them. The tests below keep only what the JSON cannot show (methods, derived fields).
+#[test]
+fn check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let cases = hascript_testkit::fixtures::check_fixtures(&root, &[], |command, text| {
+        Some(match command {
+            "log-scan" => serde_json::to_string_pretty(&log_scan::scan(text))
+                .map_err(|e| e.to_string()),
+            kind => parse_kind_json(kind, text, true).map_err(|e| e.to_string()),
+        })
+    });
+    assert!(cases >= 48, "{cases} cases");
+}
+
 fn crlf(command: &str, name: &str) -> String {
     let t = fx(command, name);
     assert!(

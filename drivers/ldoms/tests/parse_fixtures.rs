@@ -59,6 +59,24 @@ fn fx(command: &str, name: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// Every case of `tests/fixtures/<command>/`: its `.txt` parsed by the command's parser (the
+/// JSON of `hascript parse <command>`) equals its `.json`, or its error text its `.err`.
+/// `UPDATE_EXPECT=1` rewrites them. `log-scan` and `ldm-migrate-dry-run` take more than one
+/// text (a message number; exit code, stdout and stderr) and stay hand-written below, as do
+/// the tests of what the JSON cannot show (methods, derived states).
+#[test]
+fn check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let hand_tested = ["log-scan", "ldm-migrate-dry-run"];
+    let cases = hascript_testkit::fixtures::check_fixtures(&root, &hand_tested, |command, text| {
+        if hand_tested.contains(&command) {
+            return None;
+        }
+        Some(parse_kind_json(command, text, true).map_err(|e| e.to_string()))
+    });
+    assert!(cases >= 53, "{cases} cases");
+}
+
 fn crlf(command: &str, name: &str) -> String {
     let t = fx(command, name);
     assert!(

@@ -12,6 +12,8 @@
 
 #![warn(missing_docs)]
 
+pub mod fixtures;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
