@@ -40,13 +40,12 @@ use hascript_hpvm::parse::cmviewcl_line::{
     self, MaxRestarts, NodeState, PackageState, Status, Switching,
 };
 use hascript_hpvm::parse::hpvmstatus::{self, GuestState, StorageKind};
-use hascript_hpvm::parse::log_scan::{self, FindingKind};
+use hascript_hpvm::parse::log_scan;
 use hascript_hpvm::parse::ls_l::{self, FileType};
 use hascript_hpvm::parse::{
     cmcheckconf, df_n, legacy_control, parse_kind, parse_kind_json, swlist, vgdisplay,
     ParseErrorKind, KINDS,
 };
-use serde_json::json;
 
 fn fx(command: &str, name: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -83,26 +82,21 @@ fn crlf(command: &str, name: &str) -> String {
 }
 
 // ---------------------------------------------------------------- cmviewcl -v -f line
+// Every field and the JSON of each case are pinned by its `.json`; these tests hold the
+// typed accessors, the derived owner and the refusals' kinds.
 
 #[test]
 fn cmviewcl_site_default() {
     let v = cmviewcl_line::parse(&fx("cmviewcl-v-f-line", "site_default.txt")).unwrap();
-    assert_eq!(v.cluster.name, "cluster1");
     assert_eq!(v.cluster.status(), Status::Up);
-    assert_eq!(v.cluster.summary, "ok");
-    assert_eq!(v.nodes.len(), 2);
-    assert_eq!(v.nodes[1].name, "node2");
     assert_eq!(v.nodes[1].state(), NodeState::Running);
     assert_eq!(v.node("node1").map(|n| n.attr("summary")), Some("ok"));
     let p = v.package("slvm1").unwrap();
-    assert_eq!(p.pkg_type, "failover");
     assert_eq!(p.status(), Status::Up);
     assert_eq!(p.state(), PackageState::Running);
     assert_eq!(p.autorun(), Switching::Enabled);
     assert_eq!(p.owner.as_deref(), Some("node1"));
     assert_eq!(p.attr("failover_policy"), "configured_node");
-    assert_eq!(p.nodes.len(), 2);
-    assert_eq!(p.nodes[0].node_type, "primary");
     assert_eq!(p.node("node2").unwrap().node_type, "alternate");
     assert!(p.node("node2").unwrap().switching().is_enabled());
     let s = p.service("slvm1").unwrap();
@@ -111,25 +105,10 @@ fn cmviewcl_site_default() {
     assert_eq!(s.max_restarts(), MaxRestarts::Times(0));
 }
 
+/// The compact JSON keeps the product's key order, like the pretty one of the `.json`.
 #[test]
 fn cmviewcl_json_mirrors_product() {
     let text = fx("cmviewcl-v-f-line", "site_default.txt");
-    let v = parse_kind("cmviewcl-v-f-line", &text).unwrap();
-    assert_eq!(
-        v["cluster"],
-        json!({"name": "cluster1", "status": "up", "summary": "ok"})
-    );
-    assert_eq!(
-        v["nodes"][0],
-        json!({"name": "node1", "status": "up", "state": "running", "summary": "ok"})
-    );
-    assert_eq!(v["packages"][0]["autorun"], "enabled");
-    assert_eq!(v["packages"][0]["owner"], "node1");
-    assert_eq!(
-        v["packages"][0]["nodes"][1],
-        json!({"name": "node2", "status": "up", "switching": "enabled", "type": "alternate"})
-    );
-    assert_eq!(v["packages"][0]["services"][0]["max_restarts"], "0");
     let s = parse_kind_json("cmviewcl-v-f-line", &text, false).unwrap();
     assert!(
         s.starts_with(r#"{"cluster":{"name":"cluster1","status":"up","summary":"ok"},"nodes":[{"name":"node1","status":"up""#),
@@ -145,15 +124,6 @@ fn cmviewcl_json_mirrors_product() {
 fn cmviewcl_crlf_indent_unknown_keys_owner_derived() {
     let text = crlf("cmviewcl-v-f-line", "no_owner_unknown_keys.txt");
     let v = cmviewcl_line::parse(&text).unwrap();
-    assert_eq!(v.cluster.summary, "warning");
-    assert!(v
-        .cluster
-        .attrs
-        .contains(&("cluster_id".to_string(), "0x4e5f1a".to_string())));
-    assert!(v
-        .cluster
-        .attrs
-        .contains(&("group:g1|name".to_string(), "g1".to_string())));
     assert_eq!(
         v.node("node1").unwrap().attr("interface:lan1|status"),
         "down"
@@ -161,7 +131,7 @@ fn cmviewcl_crlf_indent_unknown_keys_owner_derived() {
     assert_eq!(v.node("node2").unwrap().state(), NodeState::Halted);
     assert_eq!(v.node("node2").unwrap().status(), Status::Down);
     let p = v.package("slvm1").unwrap();
-    // no owner key: the package node with status=up
+    // no owner key: the package node with status=up (not printed, so not in the `.json`)
     assert_eq!(p.owner.as_deref(), Some("node2"));
     assert_eq!(p.autorun(), Switching::Disabled);
     assert_eq!(p.node("node2").unwrap().switching(), Switching::Disabled);
@@ -169,12 +139,6 @@ fn cmviewcl_crlf_indent_unknown_keys_owner_derived() {
     let s = p.service("ping_mon").unwrap();
     assert_eq!(s.restarts(), Some(2));
     assert_eq!(s.max_restarts(), MaxRestarts::Unlimited);
-    let j = parse_kind("cmviewcl-v-f-line", &text).unwrap();
-    assert_eq!(j["cluster"]["cluster_id"], "0x4e5f1a");
-    assert!(
-        j["packages"][0].get("owner").is_none(),
-        "owner is not printed, so not in the JSON"
-    );
 }
 
 #[test]
@@ -229,18 +193,13 @@ fn cmviewcl_unknown_words_kept() {
     assert_eq!(p.name, "p");
 }
 
+/// The error texts (line 1, "Serviceguard A.11.19 or later is required") are the `.err`s.
 #[test]
 fn cmviewcl_old_release() {
     for name in ["old_release.txt", "old_release_bare.txt"] {
         let e = cmviewcl_line::parse(&fx("cmviewcl-v-f-line", name)).unwrap_err();
         assert!(e.is_old_release(), "{name}: {e}");
         assert_eq!(e.kind, ParseErrorKind::OldRelease);
-        assert!(
-            e.message
-                .contains("Serviceguard A.11.19 or later is required"),
-            "{e}"
-        );
-        assert_eq!(e.line, 1);
         let e = parse_kind("cmviewcl-v-f-line", &fx("cmviewcl-v-f-line", name)).unwrap_err();
         assert!(e.is_old_release());
     }
@@ -258,14 +217,6 @@ fn cmviewcl_old_release() {
 fn cmviewcl_refusals() {
     let e = cmviewcl_line::parse(&fx("cmviewcl-v-f-line", "not_key_value.txt")).unwrap_err();
     assert!(!e.is_old_release());
-    assert_eq!(e.line, 4);
-    assert_eq!(
-        e.to_string(),
-        "cmviewcl -v -f line: line 4: expected a `key=value` line, found: \"CLUSTER        STATUS\""
-    );
-    let e = cmviewcl_line::parse(&fx("cmviewcl-v-f-line", "empty.txt")).unwrap_err();
-    assert_eq!(e.line, 0);
-    assert!(e.message.contains("empty output"), "{e}");
 }
 
 // ---------------------------------------------------------------- hpvmstatus
@@ -273,38 +224,22 @@ fn cmviewcl_refusals() {
 #[test]
 fn hpvmstatus_book_summary() {
     let rows = hpvmstatus::parse_summary(&fx("hpvmstatus", "book_summary.txt")).unwrap();
-    assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0].name, "slvm1");
-    assert_eq!(rows[0].vm_number, "8");
-    assert_eq!(rows[0].os_type, "HPUX");
-    assert_eq!(rows[0].state, "On (OS)");
     assert_eq!(rows[0].state(), GuestState::OnOs);
-    assert_eq!(rows[1].name, "slvm2");
     assert_eq!(rows[1].column("memory"), "2 GB");
     assert_eq!(rows[1].column("vcpus"), "1");
     assert_eq!(rows[1].column("nets"), "1");
     assert_eq!(rows[1].column("runsysid"), "0");
-    let v = parse_kind("hpvmstatus", &fx("hpvmstatus", "book_summary.txt")).unwrap();
-    assert_eq!(
-        v[0],
-        json!({"virtual_machine_name": "slvm1", "vm": "8", "os_type": "HPUX", "state": "On (OS)",
-               "vcpus": "1", "devs": "1", "nets": "2", "memory": "2 GB", "runsysid": "0"})
-    );
     let s = parse_kind_json("hpvmstatus", &fx("hpvmstatus", "book_summary.txt"), false).unwrap();
     assert!(s.starts_with(r#"[{"virtual_machine_name":"slvm1","vm":"8","os_type":"HPUX","state":"On (OS)","vcpus":"1""#), "{s}");
 }
 
 #[test]
 fn hpvmstatus_extra_columns_long_name_crlf() {
-    let text = crlf("hpvmstatus", "not_runnable_long_name_crlf.txt");
-    let rows = hpvmstatus::parse_summary(&text).unwrap();
-    assert_eq!(rows.len(), 3);
+    let rows = hpvmstatus::parse_summary(&fx("hpvmstatus", "not_runnable_long_name_crlf.txt"))
+        .unwrap();
     assert_eq!(rows[0].state(), GuestState::NotRunnable);
     assert_eq!(rows[0].column("type"), "SP");
     assert_eq!(rows[0].column("graceful"), "No");
-    assert_eq!(rows[1].name, "guest_with_a_long_name");
-    assert_eq!(rows[1].vm_number, "10");
-    assert_eq!(rows[1].os_type, "LINUX");
     assert_eq!(rows[1].state(), GuestState::OnEfi);
     assert_eq!(rows[1].column("memory"), "16 GB");
     assert_eq!(rows[2].state(), GuestState::Off);
@@ -312,67 +247,27 @@ fn hpvmstatus_extra_columns_long_name_crlf() {
     assert_eq!(rows[2].column("graceful"), "");
 }
 
-#[test]
-fn hpvmstatus_banner_before_section() {
-    let rows = hpvmstatus::parse_summary(&fx("hpvmstatus", "banner_then_table.txt")).unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].name, "slvm1");
-}
-
+/// Refusals of texts that are not fixture cases of `hpvmstatus` (those are the `.err`s).
 #[test]
 fn hpvmstatus_refusals() {
-    let e = hpvmstatus::parse_summary(&fx("hpvmstatus", "no_rule.txt")).unwrap_err();
-    assert_eq!(e.command, "hpvmstatus");
-    assert_eq!(e.line, 2);
-    assert!(e.message.contains("`====` rule"), "{e}");
     let e = hpvmstatus::parse_summary("").unwrap_err();
     assert_eq!(e.line, 0);
     let e = hpvmstatus::parse_summary(&fx("hpvmstatus-p", "unknown_guest_stderr.txt")).unwrap_err();
     assert_eq!(e.line, 1);
 }
 
+/// What the `.json` of both slvm1 layouts cannot show: the typed state and storage kind.
 fn check_slvm1_details(d: &hpvmstatus::VmDetails) {
-    assert_eq!(d.vm.name, "slvm1");
-    assert_eq!(d.vm.vm_number, "8");
     assert_eq!(d.vm.state(), GuestState::OnOs);
-    assert_eq!(d.storage.len(), 1);
     let s = &d.storage[0];
-    assert_eq!(s.guest_device, "disk");
-    assert_eq!(s.adaptor, "scsi");
-    assert_eq!(s.physical_storage, "disk");
     assert_eq!(s.kind(), StorageKind::Disk);
-    assert_eq!(s.physical_device, "/dev/rdisk/disk109");
     assert_eq!(s.volume_group(), None);
-    assert_eq!(d.network.len(), 2);
-    assert_eq!(d.network[0].interface, "vswitch");
-    assert_eq!(d.network[0].adaptor, "lan");
-    assert_eq!(d.network[0].vswitch, "localnet");
-    assert_eq!(d.network[0].port, "2");
-    assert_eq!(d.network[0].mac_address, "0a-49-5b-35-75-27");
-    assert_eq!(d.network[1].vswitch, "myswitch");
-    assert_eq!(d.network[1].mac_address, "f2-54-d5-3b-fd-c7");
 }
 
 #[test]
 fn hpvmstatus_p_manual_transcript() {
     let d = hpvmstatus::parse_details(&fx("hpvmstatus-p", "manual_transcript_slvm1.txt")).unwrap();
     check_slvm1_details(&d);
-    let v = parse_kind(
-        "hpvmstatus-p",
-        &fx("hpvmstatus-p", "manual_transcript_slvm1.txt"),
-    )
-    .unwrap();
-    assert_eq!(
-        v["storage"][0],
-        json!({"guest_device": "disk", "adaptor": "scsi", "bus": "0", "dev": "2", "ftn": "0",
-               "tgt": "2", "lun": "0", "physical_storage": "disk", "device": "/dev/rdisk/disk109"})
-    );
-    assert_eq!(
-        v["network"][1],
-        json!({"interface": "vswitch", "adaptor": "lan", "name_num": "myswitch", "port_num": "1",
-               "bus": "0", "dev": "1", "ftn": "0", "mac_address": "f2-54-d5-3b-fd-c7"})
-    );
-    assert_eq!(v["vm"]["state"], "On (OS)");
 }
 
 #[test]
@@ -384,23 +279,12 @@ fn hpvmstatus_p_book_layout() {
 #[test]
 fn hpvmstatus_p_lv_file_null_unknown_sections_indented() {
     let d = hpvmstatus::parse_details(&fx("hpvmstatus-p", "slvm2_lv_more_sections.txt")).unwrap();
-    assert_eq!(d.vm.name, "slvm2");
     assert_eq!(d.vm.state(), GuestState::NotRunnable);
     assert_eq!(d.vm.column("type"), "SP");
-    assert_eq!(
-        d.storage.len(),
-        3,
-        "[Misc Interface Details] is not storage"
-    );
     assert_eq!(d.storage[0].kind(), StorageKind::Lv);
-    assert_eq!(d.storage[0].adaptor, "avio_stor");
-    assert_eq!(d.storage[0].physical_device, "/dev/vg_slvm2/rlvol1");
     assert_eq!(d.storage[0].volume_group(), Some("vg_slvm2"));
     assert_eq!(d.storage[1].kind(), StorageKind::File);
     assert_eq!(d.storage[2].kind(), StorageKind::Null);
-    assert_eq!(d.storage[2].guest_device, "dvd");
-    assert_eq!(d.network.len(), 1);
-    assert_eq!(d.network[0].adaptor, "avio_lan");
     assert_eq!(
         StorageKind::from_word("vxvm"),
         StorageKind::Other("vxvm".into())
@@ -408,23 +292,13 @@ fn hpvmstatus_p_lv_file_null_unknown_sections_indented() {
 }
 
 #[test]
-fn hpvmstatus_p_refusals_and_unknown_guest() {
+fn hpvmstatus_p_unknown_guest() {
     let text = fx("hpvmstatus-p", "unknown_guest_stderr.txt");
     assert_eq!(hpvmstatus::unknown_guest(&text), Some("slvm9".to_string()));
     assert_eq!(
         hpvmstatus::unknown_guest(&fx("hpvmstatus-p", "book_slvm1.txt")),
         None
     );
-    let e = hpvmstatus::parse_details(&text).unwrap_err();
-    assert_eq!(e.command, "hpvmstatus -P");
-    assert_eq!(e.line, 1);
-    assert!(e.message.contains("[Virtual Machine Details]"), "{e}");
-    let e = hpvmstatus::parse_details(&fx("hpvmstatus-p", "storage_without_rule.txt")).unwrap_err();
-    assert_eq!(e.line, 7);
-    assert!(e.message.contains("`====` rule"), "{e}");
-    let e = hpvmstatus::parse_details(&fx("hpvmstatus-p", "two_vm_rows.txt")).unwrap_err();
-    assert_eq!(e.line, 5);
-    assert!(e.message.contains("exactly one row"), "{e}");
 }
 
 // ---------------------------------------------------------------- vgdisplay
@@ -432,146 +306,62 @@ fn hpvmstatus_p_refusals_and_unknown_guest() {
 #[test]
 fn vgdisplay_shared() {
     let vgs = vgdisplay::parse(&fx("vgdisplay", "shared_server.txt")).unwrap();
-    assert_eq!(vgs.len(), 1);
     let vg = &vgs[0];
-    assert_eq!(vg.name, "/dev/vg_slvm2");
     assert_eq!(vg.short_name(), "vg_slvm2");
-    assert_eq!(vg.write_access, "read/write");
-    assert_eq!(vg.status, "available, shared, server");
     assert!(vg.is_shared());
     assert!(vg.is_available());
-    let v = parse_kind("vgdisplay", &fx("vgdisplay", "shared_server.txt")).unwrap();
-    assert_eq!(v[0]["vg_status"], "available, shared, server");
-    assert_eq!(v[0]["pe_size_mbytes"], "4");
-    assert_eq!(v[0]["total_spare_pvs_in_use"], "0");
 }
 
 #[test]
 fn vgdisplay_plain_verbose_crlf_and_two_vgs() {
-    let vgs = vgdisplay::parse(&crlf("vgdisplay", "plain_verbose_crlf.txt")).unwrap();
-    assert_eq!(vgs.len(), 1);
+    let vgs = vgdisplay::parse(&fx("vgdisplay", "plain_verbose_crlf.txt")).unwrap();
     assert!(!vgs[0].is_shared());
     assert!(vgs[0].is_available());
-    assert!(
-        !vgs[0]
-            .attrs
-            .iter()
-            .any(|(k, _)| k == "lv_name" || k == "pv_name"),
-        "logical/physical volume lines are not the VG's: {:?}",
-        vgs[0].attrs
-    );
     let vgs = vgdisplay::parse(&fx("vgdisplay", "client_two_vgs.txt")).unwrap();
-    assert_eq!(vgs.len(), 2);
     assert!(vgs[0].is_shared());
     assert!(!vgs[1].is_shared());
-    assert_eq!(vgs[1].write_access, "read-only");
-}
-
-#[test]
-fn vgdisplay_not_activated() {
-    let e = vgdisplay::parse(&fx("vgdisplay", "not_activated.txt")).unwrap_err();
-    assert_eq!(e.line, 1);
-    assert!(e.message.contains("Volume group not activated"), "{e}");
 }
 
 // ---------------------------------------------------------------- ls -l
+// `perm` is not serialised (the `.json` has `octal`); the predicates are methods.
 
 #[test]
 fn ls_ld_directory_40777() {
     let e = ls_l::parse(&fx("ls-l", "ld_dir_40777.txt")).unwrap();
-    assert_eq!(e.len(), 1);
     assert_eq!(e[0].file_type, FileType::Directory);
-    assert_eq!(e[0].octal, "40777");
     assert_eq!(e[0].perm, 0o777);
     assert!(e[0].group_or_other_writable());
     assert!(e[0].owner_executable());
-    assert_eq!(e[0].name, "/etc/cmcluster/slvm1");
-    assert_eq!(e[0].owner, "root");
-    assert_eq!(e[0].group, "sys");
-    assert_eq!(e[0].links, 2);
     assert_eq!(e[0].size_bytes(), Some(96));
-    let v = parse_kind("ls-l", &fx("ls-l", "ld_dir_40777.txt")).unwrap();
-    assert_eq!(v[0]["type"], "directory");
-    assert_eq!(v[0]["octal"], "40777");
-    assert_eq!(v[0]["mode"], "drwxrwxrwx");
 }
 
 #[test]
 fn ls_la_package_dir() {
     let e = ls_l::parse(&fx("ls-l", "la_package_dir.txt")).unwrap();
-    assert_eq!(e.len(), 6, "`total` is skipped");
-    assert_eq!(e[0].name, "slvm1.conf");
-    assert_eq!(e[0].octal, "100644");
     assert!(!e[0].group_or_other_writable());
     assert_eq!(e[1].perm, 0o600);
-    assert_eq!(e[2].name, ".backup");
     assert!(e[2].is_dir());
-    assert_eq!(e[2].octal, "40755");
     assert_eq!(e[3].file_type, FileType::Symlink);
-    assert_eq!(e[3].name, "vtn");
-    assert_eq!(e[3].target.as_deref(), Some("vtn.1"));
-    assert_eq!(e[3].date, "Jul 28 2012");
     assert_eq!(e[4].file_type, FileType::CharDevice);
-    assert_eq!(e[4].size, "13 0x000069");
-    assert_eq!(e[4].name, "rdisk109");
     assert_eq!(e[5].perm, 0o4755);
-    assert_eq!(e[5].mode, "-rwsr-xr-x+");
-    assert_eq!(e[5].name, "file with spaces");
 }
 
 #[test]
-fn ls_missing_and_bad() {
+fn ls_missing() {
     let text = fx("ls-l", "missing_stderr.txt");
     assert_eq!(
         ls_l::missing(&text),
         Some("/etc/cmcluster/slvm9".to_string())
     );
     assert_eq!(ls_l::missing(&fx("ls-l", "ld_dir_40777.txt")), None);
-    let e = ls_l::parse(&fx("ls-l", "bad_line.txt")).unwrap_err();
-    assert_eq!(e.line, 3);
-    assert!(e.message.contains("link count"), "{e}");
 }
 
 // ---------------------------------------------------------------- cmcheckconf
 
 #[test]
-fn cmcheckconf_ok_and_apply_ok() {
-    let v = cmcheckconf::parse(&fx("cmcheckconf", "check_ok.txt"));
-    assert!(v.ok);
-    assert!(v.errors.is_empty());
-    let v = cmcheckconf::parse(&fx("cmcheckconf", "apply_ok_running.txt"));
-    assert!(v.ok, "{v:?}");
+fn cmcheckconf_no_verdict() {
     let v = cmcheckconf::parse("");
     assert!(!v.ok, "no verdict line is not a success");
-}
-
-#[test]
-fn cmcheckconf_permission_problems() {
-    let v = cmcheckconf::parse(&fx("cmcheckconf", "permissions_two_nodes.txt"));
-    assert!(!v.ok);
-    assert_eq!(v.errors.len(), 3);
-    assert_eq!(v.permission_problems.len(), 2);
-    assert_eq!(v.permission_problems[0].path, "/etc/cmcluster/slvm1");
-    assert_eq!(v.permission_problems[0].mode, "40777");
-    assert_eq!(v.permission_problems[0].node, "node2");
-    assert_eq!(v.permission_problems[1].path, "/etc/cmcluster/hpvm-sg1-g4");
-    assert_eq!(v.permission_problems[1].node, "hpvm-sg1-h1");
-    let j = parse_kind(
-        "cmcheckconf",
-        &fx("cmcheckconf", "permissions_two_nodes.txt"),
-    )
-    .unwrap();
-    assert_eq!(j["ok"], false);
-    assert_eq!(
-        j["permission_problems"][0],
-        json!({"path": "/etc/cmcluster/slvm1", "mode": "40777", "node": "node2"})
-    );
-    let v = cmcheckconf::parse(&crlf("cmcheckconf", "apply_failed_crlf.txt"));
-    assert!(!v.ok);
-    assert_eq!(
-        v.errors[1],
-        "cmapplyconf: Unable to apply package configuration."
-    );
 }
 
 // ---------------------------------------------------------------- swlist
@@ -579,17 +369,9 @@ fn cmcheckconf_permission_problems() {
 #[test]
 fn swlist_installed() {
     let p = swlist::parse(&fx("swlist", "installed.txt")).unwrap();
-    assert_eq!(p.len(), 1);
-    assert_eq!(p[0].name, "SG-IVS-Toolkit");
-    assert_eq!(p[0].revision, "B.04.30");
-    assert_eq!(
-        p[0].description,
-        "Serviceguard Toolkit for Integrity Virtual Servers"
-    );
     assert!(swlist::find(&p, "sg-ivs-toolkit").is_some());
     assert!(!swlist::not_found(&fx("swlist", "installed.txt")));
     let p = swlist::parse(&fx("swlist", "bundle_products.txt")).unwrap();
-    assert_eq!(p.len(), 2);
     assert_eq!(
         swlist::find(&p, "HPVM-ONLINE-MIGR").map(|x| x.revision.as_str()),
         Some("B.04.30")
@@ -599,9 +381,7 @@ fn swlist_installed() {
 
 #[test]
 fn swlist_not_found() {
-    let text = fx("swlist", "not_found.txt");
-    assert!(swlist::not_found(&text));
-    assert!(swlist::parse(&text).unwrap().is_empty());
+    assert!(swlist::not_found(&fx("swlist", "not_found.txt")));
 }
 
 // ---------------------------------------------------------------- df -n
@@ -609,40 +389,16 @@ fn swlist_not_found() {
 #[test]
 fn df_n_nfs_and_others() {
     let d = df_n::parse(&fx("df-n", "nfs.txt")).unwrap();
-    assert_eq!(d[0].mount_point, "/var/opt/hpvm/nfs");
-    assert_eq!(d[0].source, "server1:/export/vm");
-    assert_eq!(d[0].fs_type, "nfs");
     assert!(d[0].is_nfs());
-    let d = df_n::parse(&crlf("df-n", "several_crlf.txt")).unwrap();
-    assert_eq!(d.len(), 3);
-    assert_eq!(d[0].fs_type, "vxfs");
+    let d = df_n::parse(&fx("df-n", "several_crlf.txt")).unwrap();
     assert!(!d[0].is_nfs());
-    assert_eq!(d[1].source, "/dev/vg00/lvol1");
     assert!(d[2].is_nfs());
-    let e = df_n::parse(&fx("df-n", "error.txt")).unwrap_err();
-    assert_eq!(e.line, 1);
-    let v = parse_kind("df-n", &fx("df-n", "nfs.txt")).unwrap();
-    assert_eq!(
-        v[0],
-        json!({"mount_point": "/var/opt/hpvm/nfs", "source": "server1:/export/vm", "fs_type": "nfs"})
-    );
 }
 
 // ---------------------------------------------------------------- legacy control script
 
 #[test]
 fn legacy_manual_apache() {
-    let c = legacy_control::parse(&fx("legacy-control", "manual_apache.txt")).unwrap();
-    assert_eq!(c.services.len(), 1);
-    let s = &c.services[0];
-    assert_eq!(s.index, 1);
-    assert_eq!(s.name, "v-smp25_guest_apache");
-    assert_eq!(
-        s.cmd,
-        r#"/usr/sbin/cmappmgr -node v-smp25 -service "C:\Program Files\apache group\apache\apache""#
-    );
-    assert_eq!(s.restart, ServiceRestart::Times(1));
-    assert_eq!(s.restart_raw, "-r 1");
     assert!(legacy_control::looks_legacy(&fx(
         "legacy-control",
         "manual_apache.txt"
@@ -650,55 +406,7 @@ fn legacy_manual_apache() {
 }
 
 #[test]
-fn legacy_control_script() {
-    for text in [
-        fx("legacy-control", "control_script.txt"),
-        crlf("legacy-control", "control_script_crlf.txt"),
-    ] {
-        let c = legacy_control::parse(&text).unwrap();
-        assert_eq!(c.vgs, vec!["vg_slvm1".to_string()]);
-        assert_eq!(c.package_name, None);
-        let names: Vec<&str> = c.services.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["slvm1", "slvm1_app", "slvm1_web"]);
-        assert_eq!(c.services[0].cmd, "/etc/cmcluster/slvm1/hpvmsg_mon slvm1");
-        assert_eq!(c.services[0].restart, ServiceRestart::None);
-        assert_eq!(c.services[1].restart, ServiceRestart::Times(2));
-        assert_eq!(c.services[2].restart, ServiceRestart::Unlimited);
-        assert_eq!(
-            c.services[2].cmd,
-            "/usr/sbin/cmappmgr -node slvm1 -service /opt/web/run"
-        );
-        assert!(c
-            .assignments
-            .iter()
-            .any(|a| a.name == "VGCHANGE" && a.value == "vgchange -a e"));
-    }
-    let v = parse_kind(
-        "legacy-control",
-        &fx("legacy-control", "control_script.txt"),
-    )
-    .unwrap();
-    assert_eq!(v["services"][1]["restart"], "2");
-    assert_eq!(v["services"][2]["restart"], "unlimited");
-}
-
-#[test]
-fn legacy_names_and_nodes() {
-    let c = legacy_control::parse(&fx("legacy-control", "names_and_nodes.txt")).unwrap();
-    assert_eq!(c.package_name.as_deref(), Some("slvm1"));
-    assert_eq!(c.node_names, vec!["node1".to_string(), "node2".to_string()]);
-}
-
-#[test]
 fn legacy_refusals() {
-    let e = legacy_control::parse(&fx("legacy-control", "unclosed_quote.txt")).unwrap_err();
-    assert_eq!(e.line, 3);
-    assert!(e.message.contains("double quote is not closed"), "{e}");
-    let e = legacy_control::parse(&fx("legacy-control", "missing_cmd.txt")).unwrap_err();
-    assert_eq!(e.line, 2);
-    assert!(e.message.contains("no SERVICE_CMD[3]"), "{e}");
-    let e = legacy_control::parse(&fx("legacy-control", "bad_restart.txt")).unwrap_err();
-    assert_eq!(e.line, 3);
     let e = legacy_control::parse("# only a comment\n").unwrap_err();
     assert_eq!(e.line, 0);
 }
@@ -708,25 +416,6 @@ fn legacy_refusals() {
 #[test]
 fn log_scan_manual_syslog() {
     let f = log_scan::scan(&fx("log-scan", "manual_syslog.txt"));
-    assert_eq!(f.len(), 3, "{f:?}");
-    for x in &f {
-        assert_eq!(
-            x.kind,
-            FindingKind::AppServerUnreachable {
-                guest: Some("slvm1".into())
-            }
-        );
-        assert_eq!(x.host.as_deref(), Some("node1"));
-    }
-    assert_eq!(f[0].line_no, 2);
-    assert_eq!(
-        f[0].line,
-        "Jul 28 17:26:06 node1 cmappmgr[5654]: Could not connect to the node slvm1 Connection timed out (errno:238)"
-    );
-    assert_eq!(
-        f[2].line,
-        "Jul 28 17:26:06 node1 cmappmgr[5654]: PROGRAM EXIT CODE 1"
-    );
     assert!(f[0].kind.remedy(None).contains("DNS"));
     assert!(f[0].kind.remedy_ja().contains("DNS"));
 }
@@ -743,37 +432,16 @@ fn log_scan_package_log() {
             "guest_failure"
         ]
     );
-    assert_eq!(f[0].host.as_deref(), Some("node1"));
     assert_eq!(f[0].kind.remedy(Some("slvm1")), "run `cmdeployvpkg -m 0 -P slvm1` to leave maintenance mode (while it is on and MAINTENANCE_FLAG is yes, a guest failure does not fail the package over)");
-    assert_eq!(
-        f[2].kind,
-        FindingKind::GuestFailure {
-            guest: "slvm1".into()
-        }
-    );
-    assert!(!f[2].line.ends_with('\r'));
-    assert_eq!(f[2].line_no, 4);
 }
 
 #[test]
 fn log_scan_permissions() {
     let f = log_scan::scan(&fx("log-scan", "cmapplyconf_permissions.txt"));
-    assert_eq!(f.len(), 1);
-    assert_eq!(
-        f[0].kind,
-        FindingKind::IncorrectPermissions {
-            path: "/etc/cmcluster/hpvm-sg1-g4".into(),
-            mode: "40777".into(),
-            node: "hpvm-sg1-h1".into()
-        }
-    );
     assert_eq!(
         f[0].kind.remedy(None),
         "run `chmod go-w /etc/cmcluster/hpvm-sg1-g4` on each cluster member"
     );
-    let j = serde_json::to_value(&f[0]).unwrap();
-    assert_eq!(j["kind"], "incorrect_permissions");
-    assert_eq!(j["node"], "hpvm-sg1-h1");
 }
 
 // ---------------------------------------------------------------- appmon
@@ -878,39 +546,23 @@ fn every_kind_is_dispatched() {
         assert!(!v.is_null());
         assert!(parse_kind_json(kind, text, true).is_ok());
     }
-    let v = parse_kind("package-conf", &fx("package-conf", "appendix_a.conf")).unwrap();
-    assert_eq!(v[0], json!({"key": "package_name", "value": "slvm1"}));
     let e = parse_kind("package-conf", &fx("legacy-control", "manual_apache.txt")).unwrap_err();
     assert_eq!(e.line, 1);
     assert!(e.message.contains("legacy-format package"), "{e}");
 }
 
 /// Issue 13, defects 5 and 7: the vswitch warning of two toolkits (§1) is recognised with
-/// its fields, and every finding carries its line's time stamp.
+/// its fields and its line's time stamp (the `.json`s of log-scan/vswitch_syslog and
+/// package_log); here its code and remedies, and a line without a stamp.
 #[test]
 fn log_scan_vswitch_warning_and_time_stamps() {
     let f = log_scan::scan(&fx("log-scan", "vswitch_syslog.txt"));
-    assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!(
-        f[0].kind,
-        FindingKind::VswitchIpMismatch {
-            ip: "192.0.2.31".into(),
-            found_on: "lan0".into(),
-            expected: "lan1".into(),
-        }
-    );
     assert_eq!(f[0].kind.code(), "vswitch_ip_mismatch");
-    assert_eq!(f[0].host.as_deref(), Some("node1"));
-    assert_eq!(f[0].time.as_deref(), Some("Dec  5 09:14:03"));
-    assert_eq!(f[0].line_no, 2);
     assert!(f[0]
         .kind
         .remedy(Some("slvm1"))
         .contains("hpvm/convert-package"));
     assert!(f[0].kind.remedy_ja().contains("変換"));
-
-    let f = log_scan::scan(&crlf("log-scan", "package_log.txt"));
-    assert_eq!(f[2].time.as_deref(), Some("Jul 28 17:35:10"));
     // A line without a stamp has none.
     let f = log_scan::scan("Service monitor detected a failure in guest slvm1.\n");
     assert_eq!(f[0].time, None);

@@ -21,8 +21,9 @@ pub const UPDATE_ENV: &str = "UPDATE_EXPECT";
 /// `parse(command, text)` and compare the outcome with the case's `.json` (success) or
 /// `.err` (error text); or, with `UPDATE_EXPECT` set, write them. `parse` answers `None` for
 /// a folder whose parser needs more than one text: those folders must be named in
-/// `hand_tested` (so a new folder cannot be skipped silently). Panics listing every
-/// mismatch, missing or stale expectation; returns the number of cases checked.
+/// `hand_tested` (so a new folder cannot be skipped silently). A case whose name contains
+/// `crlf` must have CRLF line ends. Panics listing every mismatch, missing or stale
+/// expectation; returns the number of cases checked.
 pub fn check_fixtures(
     root: &Path,
     hand_tested: &[&str],
@@ -52,6 +53,11 @@ pub fn check_fixtures(
                 continue;
             };
             cases += 1;
+            // The CRLF variants exist to test CRLF tolerance; a checkout that turned their
+            // line ends into LF would make them plain duplicates.
+            if file_name(input).contains("crlf") && !text.contains("\r\n") {
+                let _ = writeln!(problems, "{}: lost its CRLF line ends", input.display());
+            }
             let (got, ext, other) = match outcome {
                 Ok(json) => (json, "json", "err"),
                 Err(error) => (error, "err", "json"),
@@ -82,8 +88,9 @@ pub fn check_fixtures(
                 Ok(want) => {
                     let _ = writeln!(
                         problems,
-                        "{}: differs\n--- expected\n{want}--- got\n{got}",
-                        expected_path.display()
+                        "{}: {}",
+                        expected_path.display(),
+                        first_difference(&want.replace("\r\n", "\n"), &got)
                     );
                 }
                 Err(e) => {
@@ -125,4 +132,24 @@ fn is_input(p: &Path) -> bool {
 
 fn is_expectation(p: &Path) -> bool {
     p.is_file() && matches!(extension(p), "json" | "err")
+}
+
+/// The first line where `want` and `got` differ, both quoted, for a short failure message.
+fn first_difference(want: &str, got: &str) -> String {
+    let mut w = want.lines();
+    let mut g = got.lines();
+    for n in 1.. {
+        match (w.next(), g.next()) {
+            (Some(a), Some(b)) if a == b => continue,
+            (None, None) => break,
+            (a, b) => {
+                return format!(
+                    "line {n}: expected {:?}, got {:?}",
+                    a.unwrap_or("<end>"),
+                    b.unwrap_or("<end>")
+                )
+            }
+        }
+    }
+    "differs in line ends only".to_string()
 }
