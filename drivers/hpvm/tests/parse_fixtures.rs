@@ -1,6 +1,11 @@
 //! Fixture tests of the Serviceguard / Integrity VM parsers (`hascript_hpvm::parse`) and of
 //! the application-monitor specification (`hascript_hpvm::appmon`).
 //!
+//! Each case is data: `tests/fixtures/<command>/<case>.txt` beside `<case>.json` (the parse,
+//! pretty JSON) or `<case>.err` (the error text), all compared by `check()`; add a case by
+//! adding a file and running `UPDATE_EXPECT=1 cargo test --test parse_fixtures check`, then
+//! review the new `.json`. The other tests hold what the JSON cannot show.
+//!
 //! Sources of the fixtures in `tests/fixtures/<command>/`:
 //! - `hpvmstatus-p/manual_transcript_slvm1.txt`: the `[Virtual Machine Details]`,
 //!   `[Storage Interface Details]` and `[Network Interface Details]` tables of the
@@ -64,8 +69,9 @@ fn check() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let cases = hascript_testkit::fixtures::check_fixtures(&root, &[], |command, text| {
         Some(match command {
-            "log-scan" => serde_json::to_string_pretty(&log_scan::scan(text))
-                .map_err(|e| e.to_string()),
+            "log-scan" => {
+                serde_json::to_string_pretty(&log_scan::scan(text)).map_err(|e| e.to_string())
+            }
             kind => parse_kind_json(kind, text, true).map_err(|e| e.to_string()),
         })
     });
@@ -235,8 +241,8 @@ fn hpvmstatus_book_summary() {
 
 #[test]
 fn hpvmstatus_extra_columns_long_name_crlf() {
-    let rows = hpvmstatus::parse_summary(&fx("hpvmstatus", "not_runnable_long_name_crlf.txt"))
-        .unwrap();
+    let rows =
+        hpvmstatus::parse_summary(&fx("hpvmstatus", "not_runnable_long_name_crlf.txt")).unwrap();
     assert_eq!(rows[0].state(), GuestState::NotRunnable);
     assert_eq!(rows[0].column("type"), "SP");
     assert_eq!(rows[0].column("graceful"), "No");

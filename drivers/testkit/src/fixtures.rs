@@ -38,7 +38,10 @@ pub fn check_fixtures(
         let inputs: Vec<&PathBuf> = files.iter().filter(|p| is_input(p)).collect();
         // An expectation without its input is stale (a renamed or removed case).
         for p in files.iter().filter(|p| is_expectation(p)) {
-            if !inputs.iter().any(|i| i.with_extension("") == p.with_extension("")) {
+            if !inputs
+                .iter()
+                .any(|i| i.with_extension("") == p.with_extension(""))
+            {
                 let _ = writeln!(problems, "{}: no input beside it", p.display());
             }
         }
@@ -110,7 +113,10 @@ pub fn check_fixtures(
 fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap_or_else(|e| panic!("{}: {e}", dir.display())).path())
+        .map(|e| {
+            e.unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .path()
+        })
         .collect();
     v.sort();
     v
