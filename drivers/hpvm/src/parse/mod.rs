@@ -167,7 +167,11 @@ fn parse_any(kind: &str, text: &str) -> Result<Parsed, ParseError> {
         "hpvmstatus-p" => Parsed::Details(hpvmstatus::parse_details(text)?),
         "package-conf" => {
             let doc = crate::pkgconf::PackageConf::parse(text).map_err(|e| {
-                ParseError::new("package configuration file", e.line(), e.to_string())
+                // The error's own text starts with this location: said once, not twice.
+                let full = e.to_string();
+                let prefix = format!("package configuration file: line {}: ", e.line());
+                let message = full.strip_prefix(&prefix).unwrap_or(&full).to_string();
+                ParseError::new("package configuration file", e.line(), message)
             })?;
             Parsed::Entries(doc.key_values())
         }
