@@ -558,9 +558,17 @@ fn cmd_show(name: &str) -> i32 {
             if let Some(w) = &s.shadowed {
                 eprintln!("warning: {w}");
             }
-            print!("{}", s.text);
-            print!("{}", imported_modules_text(&s));
-            0
+            // A reader that stops early (`| head`) is not an error of `show`.
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            match write!(out, "{}{}", s.text, imported_modules_text(&s)).and_then(|_| out.flush()) {
+                Ok(()) => 0,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    eprintln!("error: cannot write the script to standard output: {e}");
+                    1
+                }
+            }
         }
         Err(e) => usage(e),
     }

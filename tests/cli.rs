@@ -1887,3 +1887,29 @@ fn every_shipped_script_passes_check() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.is_empty(), "{}", r.stdout);
 }
+
+/// `hascript show NAME | head`: a reader that stops early ends `show` quietly, exit 0 (it
+/// used to panic on the broken pipe, exit 101). The pipe's reading end is closed before
+/// the child starts, so its write always meets a closed pipe.
+#[test]
+fn show_into_a_pipe_closed_early_ends_quietly() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::process::{Command, Stdio};
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) writes two new descriptors into the array it is given.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    // SAFETY: both descriptors were just made by pipe(2) and are owned here only.
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read_end);
+    let o = Command::new(env!("CARGO_BIN_EXE_hascript"))
+        .args(["show", "hpvm/move-package"])
+        .env_remove("HASCRIPT_PATH")
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("hascript runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
