@@ -196,3 +196,46 @@ fn the_code_filter_blanks_strings_and_comments() {
     );
     assert!(c.contains("let b = 5;"), "{c}");
 }
+
+/// Where Rhai may be known: the script layer (`src/engine/`) and the two front-ends that
+/// work on scripts themselves, the REPL (`src/repl*`: it evaluates lines in a scope) and the
+/// API page generator (`src/docs.rs`: it reads the engine's metadata). The run layer, the
+/// journal, the transport, the CLI and every driver crate know none of it; a driver's
+/// operations are JSON in, JSON out.
+#[test]
+fn rhai_is_known_only_by_the_engine_the_repl_and_the_docs() {
+    let allowed = |name: &str| {
+        name.starts_with("engine/")
+            || name == "repl.rs"
+            || name.starts_with("repl/")
+            || name == "docs.rs"
+    };
+    let mut found = Vec::new();
+    for (name, text) in sources() {
+        if allowed(&name) {
+            continue;
+        }
+        for needle in ["rhai::", "use rhai"] {
+            for (n, l) in lines_with(&text, needle) {
+                found.push(format!("src/{name}:{n}: {l}"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "Rhai outside the engine, the REPL and the docs (go through crate::engine):\n{}",
+        found.join("\n")
+    );
+    // The driver crates do not depend on it at all.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for krate in ["api", "sim", "ldoms", "hpvm", "testkit"] {
+        let manifest = root.join("drivers").join(krate).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", manifest.display()));
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("rhai")),
+            "{} depends on rhai",
+            manifest.display()
+        );
+    }
+}
