@@ -10,12 +10,14 @@
 pub mod clock;
 pub mod command;
 pub mod error;
+pub mod kinds;
 pub mod names;
 pub mod objects;
 pub mod operations;
 pub mod quote;
 pub mod text;
 pub mod ui;
+pub mod wait;
 
 pub use clock::{CancelToken, Clock, SystemClock};
 pub use command::{
@@ -27,3 +29,4 @@ pub use objects::{Cluster, Fence, Hypervisor, Package, Placement, Site};
 pub use operations::{Object, OpKind, Operation, OperationSpec};
 pub use quote::{command_line, shell_quote};
 pub use ui::{Ui, WaitDone, WaitOutcome, WaitProgress, Waiter};
+pub use wait::WaitEnd;
