@@ -365,7 +365,9 @@ fn every_simulator_scenario_has_a_row_in_the_simulator_page() {
         .iter()
         .filter(|s| {
             let short = s.name.strip_prefix("ldoms/").unwrap_or(&s.name);
-            !text.lines().any(|l| l.starts_with(&format!("| `{short}` |")))
+            !text
+                .lines()
+                .any(|l| l.starts_with(&format!("| `{short}` |")))
         })
         .map(|s| s.name.clone())
         .collect();

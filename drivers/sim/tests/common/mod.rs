@@ -129,8 +129,8 @@ pub fn migrate_guest2_to_cd3(site: &SimSite) {
 /// (`driver` "" for all drivers), sorted.
 pub fn scenario_files(driver: &str) -> Vec<String> {
     fn walk(base: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
-        let entries = std::fs::read_dir(dir)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
         for p in entries.filter_map(Result::ok).map(|e| e.path()) {
             if p.is_dir() {
                 walk(base, &p, out);
