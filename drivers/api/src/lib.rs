@@ -2,8 +2,9 @@
 //!
 //! The contract between the hascript engine and its vendor drivers: the four object traits
 //! (`Cluster`, `Fence`, `Hypervisor`, `Package`), the value types they return, commands and
-//! their output, the `Exec` transport trait, the injected `Clock`, cancellation, argv quoting,
-//! name validation and the error type. This crate does no I/O and knows nothing of Rhai or SSH.
+//! their output, the `Exec` transport trait, the injected `Clock`, cancellation, the polling
+//! loop every wait uses (`wait`), `hascript parse <kind>` for every driver (`kinds`), argv
+//! quoting, name validation and the error type. This crate does no I/O and knows nothing of Rhai or SSH.
 
 #![warn(missing_docs)]
 
