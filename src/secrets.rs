@@ -26,7 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -251,44 +251,19 @@ pub fn resolve(
     Err(msg)
 }
 
-/// Ask for a secret on the controlling terminal with echo off; `None` when standard input
-/// is not a terminal or the terminal cannot be opened.
+/// Ask for a secret on the controlling terminal with echo off (`rpassword`: the prompt on
+/// `/dev/tty`, the answer read from it without echo); `None` when standard input is not a
+/// terminal or the terminal cannot be opened or read.
 pub fn ask_on_terminal(d: &SecretDecl, script: &str) -> Option<String> {
     if !std::io::stdin().is_terminal() {
         return None;
     }
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .ok()?;
-    use std::os::fd::AsRawFd;
-    let fd = tty.as_raw_fd();
-    // SAFETY: termios calls on the terminal we opened, with a zeroed struct filled by
-    // tcgetattr before use.
-    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
-        return None;
-    }
-    let mut quiet = saved;
-    quiet.c_lflag &= !libc::ECHO;
-    let mut w = &tty;
-    let _ = write!(
-        w,
+    rpassword::prompt_password(format!(
         "{script}: secret {} (not shown; or set {}): ",
         d.name,
         d.env_var()
-    );
-    let _ = w.flush();
-    // SAFETY: as above.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
-    let mut line = String::new();
-    let read = std::io::BufReader::new(&tty).read_line(&mut line);
-    // SAFETY: as above; restores the saved settings.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
-    let _ = writeln!(w);
-    read.ok()?;
-    Some(line.trim_end_matches(['\n', '\r']).to_string())
+    ))
+    .ok()
 }
 
 /// A [`Ui`] that hides secret values in everything it shows.

@@ -350,3 +350,29 @@ fn every_scripted_hpvm_package_procedure_page_quotes_its_script() {
         );
     }
 }
+
+#[test]
+fn every_simulator_scenario_has_a_row_in_the_simulator_page() {
+    // The scenario list is every file under drivers/sim/scenarios/ (build.rs); each one is
+    // described in the simulator page's tables: an LDoms row names it by its short name
+    // (`| \`migration-hangs\` |`), a Serviceguard row by its full name.
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/simulator.md");
+    let text = std::fs::read_to_string(&page)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", page.display()));
+    let list = hascript_sim::scenarios();
+    assert!(list.len() >= 44, "only {} scenarios listed", list.len());
+    let missing: Vec<String> = list
+        .iter()
+        .filter(|s| {
+            let short = s.name.strip_prefix("ldoms/").unwrap_or(&s.name);
+            !text
+                .lines()
+                .any(|l| l.starts_with(&format!("| `{short}` |")))
+        })
+        .map(|s| s.name.clone())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "scenarios without a row in book/src/simulator.md (add one to its table): {missing:?}"
+    );
+}

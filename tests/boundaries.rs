@@ -239,3 +239,32 @@ fn rhai_is_known_only_by_the_engine_the_repl_and_the_docs() {
         );
     }
 }
+
+#[test]
+fn terminal_prompts_go_through_rpassword() {
+    // The echo-off prompts (a script's secret, a key's passphrase) use the `rpassword`
+    // crate; no module sets terminal modes itself with unsafe termios calls. (signals.rs
+    // saves the terminal's modes at start and puts them back on a fatal signal: no prompt.)
+    let mut found = Vec::new();
+    for (name, text) in sources() {
+        if name == "signals.rs" {
+            continue;
+        }
+        for needle in ["termios", "tcsetattr", "tcgetattr"] {
+            for (n, l) in lines_with(&text, needle) {
+                found.push(format!("src/{name}:{n}: {l}"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "terminal modes set by hand (ask with rpassword::prompt_password instead):\n{}",
+        found.join("\n")
+    );
+    let prompts = sources()
+        .into_iter()
+        .filter(|(_, t)| t.contains("rpassword::prompt_password("))
+        .map(|(n, _)| n)
+        .collect::<Vec<_>>();
+    assert_eq!(prompts, ["secrets.rs", "transport/ssh/auth.rs"]);
+}

@@ -476,3 +476,36 @@ fn tab_completes_guest_and_package_names_in_calls() {
     );
     t.keys(&["C-d"]);
 }
+
+#[test]
+fn a_declared_secret_is_asked_on_the_terminal_without_echo() {
+    // `:run` of a script declaring a secret, none in the environment: the prompt names the
+    // secret and its variable, the answer is not echoed yet reaches the script, and the
+    // terminal is given back with echo on (the REPL shows what is typed next).
+    let state = tempdir();
+    let script = state.path().join("asks.rhai");
+    if let Err(e) = std::fs::write(
+        &script,
+        "//! secrets: token\nprint(`token length ${secrets.token.len()}`);\n",
+    ) {
+        panic!("cannot write {}: {e}", script.display());
+    }
+    let t = Tmux::start("secret", state.path());
+    t.type_text(&format!(":run {} --yes", script.display()));
+    t.keys(&["Enter"]);
+    t.wait_for("asks.rhai: secret token (not shown; or set HASCRIPT_SECRET_TOKEN):");
+    t.type_text("hunter2-canary");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("token length 14");
+    assert!(!s.contains("hunter2"), "the secret was echoed:\n{s}");
+    t.wait_until(
+        |s| s.trim_end().ends_with("hascript(ldoms sim)>"),
+        "the prompt after the run",
+    );
+    t.clear();
+    t.type_text("40 + 2");
+    t.wait_for("hascript(ldoms sim)> 40 + 2");
+    t.keys(&["Enter"]);
+    t.wait_until(|s| s.lines().any(|l| l.trim() == "42"), "40 + 2");
+    t.keys(&["C-d"]);
+}

@@ -2,20 +2,23 @@
 //!
 //! The contract between the hascript engine and its vendor drivers: the four object traits
 //! (`Cluster`, `Fence`, `Hypervisor`, `Package`), the value types they return, commands and
-//! their output, the `Exec` transport trait, the injected `Clock`, cancellation, argv quoting,
-//! name validation and the error type. This crate does no I/O and knows nothing of Rhai or SSH.
+//! their output, the `Exec` transport trait, the injected `Clock`, cancellation, the polling
+//! loop every wait uses (`wait`), `hascript parse <kind>` for every driver (`kinds`), argv
+//! quoting, name validation and the error type. This crate does no I/O and knows nothing of Rhai or SSH.
 
 #![warn(missing_docs)]
 
 pub mod clock;
 pub mod command;
 pub mod error;
+pub mod kinds;
 pub mod names;
 pub mod objects;
 pub mod operations;
 pub mod quote;
 pub mod text;
 pub mod ui;
+pub mod wait;
 
 pub use clock::{CancelToken, Clock, SystemClock};
 pub use command::{
@@ -27,3 +30,4 @@ pub use objects::{Cluster, Fence, Hypervisor, Package, Placement, Site};
 pub use operations::{Object, OpKind, Operation, OperationSpec};
 pub use quote::{command_line, shell_quote};
 pub use ui::{Ui, WaitDone, WaitOutcome, WaitProgress, Waiter};
+pub use wait::WaitEnd;

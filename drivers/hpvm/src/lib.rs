@@ -21,7 +21,6 @@ pub mod operations;
 pub mod procedure;
 pub mod site;
 pub mod topology;
-mod wait;
 
 pub use objects::{HpvmCluster, HpvmFence, HpvmHypervisor, HpvmPackage};
 pub use site::HpvmSite;

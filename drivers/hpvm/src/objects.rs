@@ -15,7 +15,7 @@ use crate::parse::hpvmstatus::{GuestState, VmDetails};
 use crate::parse::log_scan;
 use crate::procedure::observed::Presence;
 use crate::procedure::package::{package_value, DeployOpts};
-use crate::wait::WaitEnd;
+use hascript_api::WaitEnd;
 
 /// `cluster`: the Serviceguard cluster of the VM hosts.
 pub struct HpvmCluster(pub(crate) Arc<Inner>);
@@ -113,7 +113,7 @@ impl Cluster for HpvmCluster {
         find_node(&self.0.view()?, name)?;
         let what = format!("{name} {want} in cmviewcl");
         // Ask a node other than the awaited one: it may be the one going away.
-        let end = self.0.poll(
+        let end = self.0.ctx.poll(
             &what,
             timeout,
             NODE_POLL,

@@ -20,7 +20,6 @@ pub mod site;
 pub mod spconfig;
 pub mod steps;
 pub mod topology;
-mod wait;
 
 pub use objects::{LdomsCluster, LdomsFence, LdomsHypervisor, LdomsPackage};
 pub use site::LdomsSite;

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use hascript_api::objects::{RecoveryGuard, RecoveryOutcome};
-use hascript_api::{validate_name, Error, ErrorKind, Result};
+use hascript_api::{validate_name, Error, ErrorKind, Result, WaitEnd};
 use serde_json::{json, Value};
 
 use crate::commands as cmd;
@@ -19,7 +19,6 @@ use crate::parse::clsnmpsetup_l::SfConfigRow;
 use crate::parse::log_scan;
 use crate::parse::sdtool_s::{self, AgentVerdict, SdtoolStatus};
 use crate::topology::{ControlDomain, GuestDomain};
-use crate::wait::{timed_out, WaitEnd};
 
 /// CF timeout `clovmmigrate -p` sets (seconds).
 pub const MIGRATION_CF_TIMEOUT: i64 = 600;
@@ -412,7 +411,7 @@ impl Inner {
             loc.describe(&guest.domain)
         ));
         let what = format!("the migration of {} to end", guest.domain);
-        match self.poll(
+        match self.ctx.poll(
             &what,
             deadline,
             POLL,
@@ -430,7 +429,7 @@ impl Inner {
                     guest.domain,
                     deadline.as_secs()
                 ));
-                Ok(last.unwrap_or(loc))
+                Ok(last)
             }
         }
     }
@@ -564,7 +563,7 @@ impl Inner {
             .is_some_and(|t| self.now().saturating_sub(t) < SF_DEADLINE.as_secs());
         for g in &self.topo.guests {
             let what = format!("sdtool -s on {} to settle", g.name);
-            let end = self.poll(
+            let end = self.ctx.poll(
                 &what,
                 SF_DEADLINE,
                 Duration::from_secs(5),
@@ -581,9 +580,7 @@ impl Inner {
                 sf_words,
             )?;
             let status = match end {
-                WaitEnd::Done(s) => s,
-                WaitEnd::Deadline(Some(s)) => s,
-                WaitEnd::Deadline(None) => return Err(timed_out(&what, SF_DEADLINE, "nothing")),
+                WaitEnd::Done(s) | WaitEnd::Deadline(s) => s,
             };
             match &status {
                 SdtoolStatus::Table(rows) => {
@@ -755,7 +752,7 @@ impl Inner {
         expected: Option<(Duration, &str)>,
     ) -> Result<std::result::Result<(), String>> {
         let what = format!("{cf_name} {} in cftool -n", state_word(&want));
-        let end = self.poll_expecting(
+        let end = self.ctx.poll_expecting(
             &what,
             expected,
             deadline,
@@ -773,7 +770,7 @@ impl Inner {
         )?;
         Ok(match end {
             WaitEnd::Done(_) => Ok(()),
-            WaitEnd::Deadline(last) => Err(last.unwrap_or_default()),
+            WaitEnd::Deadline(last) => Err(last),
         })
     }
 

@@ -5,25 +5,12 @@ mod common;
 use common::*;
 use hascript_sim::{driver_of, scenarios, SimError, SimSite};
 
-const ALL: &[&str] = &[
-    "ldoms/config-tmp-present",
-    "ldoms/guest-inactive",
-    "ldoms/guest-started-too-early",
-    "ldoms/migration-aborted-guest-running",
-    "ldoms/migration-aborted-guest-stopped",
-    "ldoms/migration-continues-after-disconnect",
-    "ldoms/migration-hangs",
-    "ldoms/migration-would-fail",
-    "ldoms/newer-ldm",
-    "ldoms/node-stays-leftcluster",
-    "ldoms/seven-spconfigs",
-    "ldoms/sf-settings-differ",
-    "ldoms/sf-test-failed",
-    "ldoms/spconfig-not-saved",
-    "ldoms/time-sync-warnings",
-    "ldoms/unhealthy-cluster",
-    "ldoms/xscf-first-ssh-pending",
-];
+/// The LDoms scenarios: every file of `scenarios/ldoms/` (build.rs embeds them all).
+fn all() -> Vec<String> {
+    let all = scenario_files("ldoms");
+    assert!(!all.is_empty(), "no scenario under scenarios/ldoms/");
+    all
+}
 
 #[test]
 fn the_list_is_complete_sorted_and_described() {
@@ -33,7 +20,7 @@ fn the_list_is_complete_sorted_and_described() {
         .filter(|s| s.driver == "ldoms")
         .collect();
     let names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ALL);
+    assert_eq!(names, all());
     for s in &list {
         assert_eq!(s.driver, "ldoms");
         assert!(
@@ -77,7 +64,7 @@ fn names_and_drivers() {
             assert_eq!(name, "ldoms/no-such");
             assert_eq!(known[0], "ldoms");
             let ldoms = known.iter().filter(|k| k.starts_with("ldoms")).count();
-            assert_eq!(ldoms, ALL.len() + 1);
+            assert_eq!(ldoms, all().len() + 1);
         }
         other => panic!("expected UnknownScenario, got {other:?}"),
     }
@@ -474,4 +461,29 @@ fn newer_ldm() {
         ldm_record(&s, "cd3", "guest2").as_deref(),
         Some("DOMAIN|name=guest2|state=bound|flags=------|cons=5000|ncpu=8|mem=8589934592|util=|uptime=|norm_util=")
     );
+}
+
+#[test]
+fn every_scenario_file_is_shipped_and_offered_in_order() {
+    // build.rs embeds every `.toml` under scenarios/: the list is the folder, each under a
+    // driver the simulator emulates, and the names offered for an unknown scenario are each
+    // driver's default site followed by its scenarios, sorted (adding a file is all it
+    // takes to add a scenario).
+    let files = scenario_files("");
+    let names: Vec<String> = scenarios().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, files);
+    for s in scenarios() {
+        assert_eq!(driver_of(&s.name), Some(s.driver.as_str()), "{}", s.name);
+    }
+    match SimSite::new(Some("no-such")) {
+        Err(SimError::UnknownScenario { known, .. }) => {
+            let mut expected = Vec::new();
+            for d in ["ldoms", "hpvm"] {
+                expected.push(d.to_string());
+                expected.extend(scenario_files(d));
+            }
+            assert_eq!(known, expected);
+        }
+        other => panic!("expected UnknownScenario, got {other:?}"),
+    }
 }

@@ -3,7 +3,6 @@
 //! password only where the inventory names one.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -31,37 +30,13 @@ fn ask_passphrase(key: &Path, host: &str) -> Option<Secret> {
     if let Some(s) = cache.get(key) {
         return Some(s.clone());
     }
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .ok()?;
-    use std::os::fd::AsRawFd;
-    let fd = tty.as_raw_fd();
-    // SAFETY: termios calls on the terminal we opened, with a zeroed struct filled by
-    // tcgetattr before use.
-    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
-        return None;
-    }
-    let mut quiet = saved;
-    quiet.c_lflag &= !libc::ECHO;
-    let mut w = &tty;
-    let _ = write!(
-        w,
+    // rpassword: the prompt on `/dev/tty`, the answer read from it without echo; an error
+    // (no terminal) is `None`.
+    let v = rpassword::prompt_password(format!(
         "Enter passphrase for key {} (host {host}): ",
         key.display()
-    );
-    let _ = w.flush();
-    // SAFETY: as above.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
-    let mut line = String::new();
-    let read = std::io::BufReader::new(&tty).read_line(&mut line);
-    // SAFETY: as above; restores the saved settings.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
-    let _ = writeln!(w);
-    read.ok()?;
-    let v = line.trim_end_matches(['\n', '\r']).to_string();
+    ))
+    .ok()?;
     let s = Secret::new(v);
     cache.insert(key.to_path_buf(), s.clone());
     Some(s)

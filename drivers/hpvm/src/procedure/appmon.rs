@@ -34,7 +34,7 @@ use crate::commands as cmd;
 use crate::facts::{is_cancel, Inner};
 use crate::parse::cmviewcl_line::{MaxRestarts, PackageView, Status};
 use crate::parse::{od_hex, ps_ef};
-use crate::wait::WaitEnd;
+use hascript_api::WaitEnd;
 
 /// Where `cmappmgr`'s keys live on the VM hosts.
 pub const HOST_KEY_DIR: &str = "/etc/cmcluster/cmappmgr";
@@ -959,6 +959,7 @@ impl Inner {
         let last = opt_u32(o, "above", F)?.unwrap_or(0);
         let (timeout, left) = self.test_left(o, F)?;
         let end = self
+            .ctx
             .poll(
                 &format!("restart count of {service} above {last}"),
                 left,
@@ -1007,6 +1008,7 @@ impl Inner {
         let old = opt_u32(o, "pid", F)?.unwrap_or(0);
         let (timeout, left) = self.test_left(o, F)?;
         let end = self
+            .ctx
             .poll(
                 &format!("`{}` restarted in {guest}", mon.command),
                 left,
@@ -1058,6 +1060,7 @@ impl Inner {
         }
         let (timeout, left) = self.test_left(o, F)?;
         let end = self
+            .ctx
             .poll(
                 &format!("package {vm} up on another node"),
                 left,

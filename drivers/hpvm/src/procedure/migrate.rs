@@ -22,7 +22,7 @@ use crate::parse::df_n::{self, DfEntry};
 use crate::parse::hpvmstatus::{GuestState, StorageKind};
 use crate::parse::swlist;
 use crate::parse::vgdisplay;
-use crate::wait::WaitEnd;
+use hascript_api::WaitEnd;
 
 /// How long `cmmovevpkg` may run before the transport gives up on it (a large guest over a
 /// slow link takes long; where the guest is is read afterwards anyway).
@@ -672,7 +672,7 @@ impl Inner {
             None => probe()?.1,
             Some(deadline) => {
                 let what = format!("{vm} and its package to settle");
-                match self.poll(&what, deadline, POLL, probe, |(o, _)| {
+                match self.ctx.poll(&what, deadline, POLL, probe, |(o, _)| {
                     describe_hosts(&vm, &o.hosts)
                 })? {
                     WaitEnd::Done(v) | WaitEnd::Deadline(v) => v,

@@ -21,7 +21,7 @@ use crate::parse::df_n::{self, DfEntry};
 use crate::parse::hpvmstatus::{StorageKind, StorageRow};
 use crate::parse::ls_l::FileType;
 use crate::pkgconf::PackageConf;
-use crate::wait::WaitEnd;
+use hascript_api::WaitEnd;
 
 /// Deadline for a package to come up after `cmrunpkg` or go down after `cmhaltpkg`.
 pub const PACKAGE_DEADLINE: Duration = Duration::from_secs(600);
@@ -268,7 +268,7 @@ impl Inner {
         what: &str,
         pred: impl Fn(&PackageView) -> bool,
     ) -> Result<WaitEnd<Option<PackageView>>> {
-        self.poll(
+        self.ctx.poll(
             what,
             PACKAGE_DEADLINE,
             PACKAGE_POLL,

@@ -25,6 +25,7 @@ mod table;
 
 use std::fmt;
 
+use hascript_api::kinds::{self, KindParsers};
 use serde::Serialize;
 
 /// Output of a command that could not be read.
@@ -93,7 +94,7 @@ pub const KINDS: &[(&str, &str)] = &[
 /// A parsed output of any kind, serialised as the JSON of [`parse_kind`].
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Parsed {
+pub(crate) enum Parsed {
     Domains(Vec<ldm_list_p::Domain>),
     SpConfigs(Vec<ldm_list_spconfig::SpConfig>),
     Nodes(Vec<cftool_n::CfNode>),
@@ -103,8 +104,9 @@ enum Parsed {
     Apps(Vec<hvdisp::AppRow>),
 }
 
-fn parse_any(kind: &str, text: &str) -> Result<Parsed, ParseError> {
-    Ok(match kind {
+/// The parser of `kind`, `None` for a kind not in [`KINDS`].
+fn parse_known(kind: &str, text: &str) -> Result<Option<Parsed>, ParseError> {
+    Ok(Some(match kind {
         "ldm-list-p" => Parsed::Domains(ldm_list_p::parse(text)?),
         "ldm-list-spconfig" => Parsed::SpConfigs(ldm_list_spconfig::parse(text)?),
         "cftool-n" => Parsed::Nodes(cftool_n::parse(text)?),
@@ -112,15 +114,25 @@ fn parse_any(kind: &str, text: &str) -> Result<Parsed, ParseError> {
         "sdtool-s" => Parsed::Agents(sdtool_s::parse_table(text)?),
         "clsnmpsetup-l" => Parsed::SfConfig(clsnmpsetup_l::parse(text)?),
         "hvdisp-t-userapplication" => Parsed::Apps(hvdisp::parse(text)?),
-        other => {
-            let known: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
-            return Err(ParseError::new(
-                "hascript parse",
-                0,
-                format!("unknown kind {other:?}; known kinds: {}", known.join(", ")),
-            ));
-        }
-    })
+        _ => return Ok(None),
+    }))
+}
+
+/// The driver's parsers for [`hascript_api::kinds`]: [`KINDS`] and the parser of each.
+pub(crate) struct Kinds;
+
+impl KindParsers for Kinds {
+    type Error = ParseError;
+    type Parsed = Parsed;
+    const KINDS: &'static [(&'static str, &'static str)] = KINDS;
+
+    fn parse_any(kind: &str, text: &str) -> Option<Result<Parsed, ParseError>> {
+        parse_known(kind, text).transpose()
+    }
+
+    fn error(command: &str, message: String) -> ParseError {
+        ParseError::new(command, 0, message)
+    }
 }
 
 /// Parse `text` as the output of `kind` (one of [`KINDS`]) into the JSON that mirrors the
@@ -132,31 +144,17 @@ fn parse_any(kind: &str, text: &str) -> Result<Parsed, ParseError> {
 /// Note: `serde_json::Value` objects keep their keys sorted unless serde_json's
 /// `preserve_order` feature is on; [`parse_kind_json`] keeps the product's order.
 pub fn parse_kind(kind: &str, text: &str) -> Result<serde_json::Value, ParseError> {
-    let parsed = parse_any(kind, text)?;
-    serde_json::to_value(&parsed)
-        .map_err(|e| ParseError::new(kind, 0, format!("cannot build the JSON: {e}")))
+    kinds::parse_kind::<Kinds>(kind, text)
 }
 
 /// As [`parse_kind`], serialised to a JSON string (pretty when `pretty`) that keeps object
 /// keys in the product's order (header order, `ldm list -p` record order).
 pub fn parse_kind_json(kind: &str, text: &str, pretty: bool) -> Result<String, ParseError> {
-    let parsed = parse_any(kind, text)?;
-    let out = if pretty {
-        serde_json::to_string_pretty(&parsed)
-    } else {
-        serde_json::to_string(&parsed)
-    };
-    out.map_err(|e| ParseError::new(kind, 0, format!("cannot build the JSON: {e}")))
+    kinds::parse_kind_json::<Kinds>(kind, text, pretty)
 }
 
-/// Serialise `(key, value)` pairs as map entries (used with `#[serde(flatten)]` so that extra
-/// columns and record keys appear in the product's order).
-pub(crate) fn ser_pairs<S>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error>
-where
-    S: serde::Serializer,
-{
-    s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
-}
+/// Serialise `(key, value)` pairs as map entries, in order (one copy in hascript-api).
+pub(crate) use hascript_api::kinds::ser_pairs;
 
 #[cfg(test)]
 mod tests {

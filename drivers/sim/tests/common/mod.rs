@@ -123,3 +123,26 @@ pub fn migrate_guest2_to_cd3(site: &SimSite) {
         "LC_ALL=C /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3",
     );
 }
+
+/// The scenario names the folder `scenarios/` holds, read now from the files (not from the
+/// list build.rs embedded): `<driver>/<name>` for every `.toml` under `scenarios/<driver>/`
+/// (`driver` "" for all drivers), sorted.
+pub fn scenario_files(driver: &str) -> Vec<String> {
+    fn walk(base: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+        for p in entries.filter_map(Result::ok).map(|e| e.path()) {
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                let rel = p.strip_prefix(base).unwrap_or(&p).with_extension("");
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut out = Vec::new();
+    walk(&base, &base.join(driver), &mut out);
+    out.sort();
+    out
+}
