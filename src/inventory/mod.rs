@@ -11,6 +11,7 @@ mod context;
 mod model;
 mod parse;
 mod quoting;
+mod roles;
 mod rules;
 mod schema;
 
