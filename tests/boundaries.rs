@@ -8,7 +8,8 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// Every `.rs` file under `src/`, relative to it (`repl/complete.rs`).
+/// Every `.rs` file under `src/`, relative to it (`repl/complete.rs`); a `tests.rs` (a
+/// module's unit tests in their own file) marked as test code.
 fn sources() -> Vec<(String, String)> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -26,8 +27,13 @@ fn sources() -> Vec<(String, String)> {
                     .unwrap_or(&p)
                     .to_string_lossy()
                     .replace('\\', "/");
-                let text = std::fs::read_to_string(&p)
+                let mut text = std::fs::read_to_string(&p)
                     .unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
+                if p.file_name().is_some_and(|n| n == "tests.rs") {
+                    // A module's unit tests moved out of it (`#[cfg(test)] mod tests;` in
+                    // its mod.rs): all test code, as [`code`] leaves it out in a file.
+                    text.insert_str(0, "#[cfg(test)]\n");
+                }
                 out.push((rel, text));
             }
         }
