@@ -202,3 +202,38 @@ fn the_code_filter_blanks_strings_and_comments() {
     );
     assert!(c.contains("let b = 5;"), "{c}");
 }
+
+/// The most lines of code (blank lines, comments and unit tests aside) a source file of a
+/// module split by concern may have (issue 15: "files with one concern each").
+const MAX_CODE_LINES: usize = 800;
+
+/// The modules already split into folders by concern (each file under the limit).
+const SPLIT_MODULES: &[&str] = &["journal", "inventory"];
+
+#[test]
+fn split_modules_are_folders_of_files_under_the_size_limit() {
+    let files = sources();
+    let mut found = Vec::new();
+    for m in SPLIT_MODULES {
+        if files.iter().any(|(n, _)| *n == format!("{m}.rs")) {
+            found.push(format!(
+                "src/{m}.rs is one file: make it a folder src/{m}/ by concern"
+            ));
+        }
+        if !files.iter().any(|(n, _)| *n == format!("{m}/mod.rs")) {
+            found.push(format!("src/{m}/mod.rs is missing"));
+        }
+        for (name, text) in files
+            .iter()
+            .filter(|(n, _)| n.starts_with(&format!("{m}/")))
+        {
+            let lines = code(text).lines().filter(|l| !l.trim().is_empty()).count();
+            if lines > MAX_CODE_LINES {
+                found.push(format!(
+                    "src/{name}: {lines} lines of code, more than {MAX_CODE_LINES}: split it by concern"
+                ));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
