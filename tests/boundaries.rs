@@ -8,7 +8,8 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// Every `.rs` file under `src/`, relative to it (`repl/complete.rs`).
+/// Every `.rs` file under `src/`, relative to it (`repl/complete.rs`); a `tests.rs` (a
+/// module's unit tests in their own file) marked as test code.
 fn sources() -> Vec<(String, String)> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -26,8 +27,13 @@ fn sources() -> Vec<(String, String)> {
                     .unwrap_or(&p)
                     .to_string_lossy()
                     .replace('\\', "/");
-                let text = std::fs::read_to_string(&p)
+                let mut text = std::fs::read_to_string(&p)
                     .unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
+                if p.file_name().is_some_and(|n| n == "tests.rs") {
+                    // A module's unit tests moved out of it (`#[cfg(test)] mod tests;` in
+                    // its mod.rs): all test code, as [`code`] leaves it out in a file.
+                    text.insert_str(0, "#[cfg(test)]\n");
+                }
                 out.push((rel, text));
             }
         }
@@ -267,4 +273,39 @@ fn terminal_prompts_go_through_rpassword() {
         .map(|(n, _)| n)
         .collect::<Vec<_>>();
     assert_eq!(prompts, ["secrets.rs", "transport/ssh/auth.rs"]);
+}
+
+/// The most lines of code (blank lines, comments and unit tests aside) a source file of a
+/// module split by concern may have (issue 15: "files with one concern each").
+const MAX_CODE_LINES: usize = 800;
+
+/// The modules already split into folders by concern (each file under the limit).
+const SPLIT_MODULES: &[&str] = &["journal", "inventory"];
+
+#[test]
+fn split_modules_are_folders_of_files_under_the_size_limit() {
+    let files = sources();
+    let mut found = Vec::new();
+    for m in SPLIT_MODULES {
+        if files.iter().any(|(n, _)| *n == format!("{m}.rs")) {
+            found.push(format!(
+                "src/{m}.rs is one file: make it a folder src/{m}/ by concern"
+            ));
+        }
+        if !files.iter().any(|(n, _)| *n == format!("{m}/mod.rs")) {
+            found.push(format!("src/{m}/mod.rs is missing"));
+        }
+        for (name, text) in files
+            .iter()
+            .filter(|(n, _)| n.starts_with(&format!("{m}/")))
+        {
+            let lines = code(text).lines().filter(|l| !l.trim().is_empty()).count();
+            if lines > MAX_CODE_LINES {
+                found.push(format!(
+                    "src/{name}: {lines} lines of code, more than {MAX_CODE_LINES}: split it by concern"
+                ));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }

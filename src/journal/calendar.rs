@@ -1,0 +1,42 @@
+//! Wall-clock time as the journal writes it: RFC 3339 UTC with milliseconds.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Civil date (year, month, day) of a day count since 1970-01-01 (H. Hinnant's algorithm).
+pub(super) fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `2026-07-28T17:26:00.123Z` for a time since the Unix epoch.
+pub fn rfc3339(since_epoch: Duration) -> String {
+    let secs = since_epoch.as_secs() as i64;
+    let (y, mo, d) = civil(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+/// The wall clock of this machine as `2026-07-28T17:26:00.123Z`.
+pub fn now_rfc3339() -> String {
+    rfc3339(wall())
+}
+
+pub(super) fn wall() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
