@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod civil;
 pub mod clock;
 pub mod command;
 pub mod error;
