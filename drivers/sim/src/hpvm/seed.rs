@@ -40,7 +40,7 @@ use super::{
     Fault, Guest, HpvmState, Nic, NodeState, Package, PackageKind, Proc, Product, Restart, Service,
     Storage, StorageKind, VmHost, CMCLUSTER,
 };
-use crate::seed::{commands_of, Declared, Gap, Observation, SeedInfo, SizedFile};
+use crate::seed::{commands_of, Declared, DeclaredHost, Gap, Observation, SeedInfo, SizedFile};
 use crate::world::{canonical_path, HostOs, Meta, World};
 
 #[path = "seed_parse.rs"]
@@ -965,7 +965,85 @@ pub(crate) fn seed(
     if vm_hosts.is_empty() {
         return Err("the inventory declares no vm-host".into());
     }
-    let obs: Vec<Obs> = observations
+    let obs = single_commands(observations);
+    let mut gaps = Gaps::default();
+    let view = cluster_view(&obs, &vm_hosts)?;
+    let (cluster, mut nodes) = cluster_nodes(declared, &vm_hosts, view.as_ref(), &mut gaps)?;
+    let node_names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
+    let (mut guests, opaque) = guests_from(
+        declared,
+        &obs,
+        &vm_hosts,
+        &node_names,
+        view.as_ref().map(|(_, v)| v),
+        now_ms,
+        &mut gaps,
+    );
+    let packages = match &view {
+        Some((_, v)) => packages_from(v, &obs, &node_names, &guests, &opaque, &mut gaps)?,
+        None => Vec::new(),
+    };
+    let vm_names = vm_names(&guests, &packages, &opaque);
+    let site = Site {
+        declared,
+        obs: &obs,
+        vm_hosts: &vm_hosts,
+        node_names: &node_names,
+        now_ms,
+    };
+    let reads = read_hosts(&site, &mut nodes, &guests, &packages, &mut gaps)?;
+    move_gaps(&site, &nodes, &guests, &vm_names, &mut gaps);
+    package_file_gaps(&site, &packages, &vm_names, &reads.dir_known, &mut gaps);
+    undeclared_node_gaps(&site, &mut gaps);
+    let max_pid = guest_processes(
+        &mut guests,
+        &packages,
+        reads.guest_procs,
+        &node_names,
+        &mut gaps,
+    );
+
+    let partial_files = reads.hosts.keys().cloned().collect();
+    let st = HpvmState {
+        cluster,
+        sg_release: "A.11.20".into(),
+        nodes,
+        guests,
+        packages,
+        events: Vec::new(),
+        next_seq: 0,
+        next_pid: max_pid.saturating_add(1).max(5000),
+        fault: Fault::default(),
+    };
+    let world = World {
+        now_ms,
+        hosts: reads.hosts,
+    };
+    let info = SeedInfo {
+        gaps: gaps.0,
+        partial_files,
+        failed_reads: BTreeSet::new(),
+        sized_only: reads.sized_only,
+        ..SeedInfo::default()
+    };
+    Ok((world, st, info))
+}
+
+/// What every part of the seeding reads: the inventory, the observations, the hosts.
+struct Site<'a> {
+    declared: &'a Declared,
+    obs: &'a [Obs<'a>],
+    /// The inventory's VM hosts.
+    vm_hosts: &'a [String],
+    /// The cluster's nodes (the VM hosts when `cmviewcl` was not read).
+    node_names: &'a [String],
+    now_ms: u64,
+}
+
+/// The observations that ran a single command, as argument vectors (a pipeline or a
+/// compound command says nothing the copy can use).
+fn single_commands(observations: &[Observation]) -> Vec<Obs<'_>> {
+    observations
         .iter()
         .enumerate()
         .filter_map(|(seq, o)| {
@@ -978,10 +1056,14 @@ pub(crate) fn seed(
                 stdout: &o.stdout,
             })
         })
-        .collect();
-    let mut gaps = Gaps::default();
+        .collect()
+}
 
-    // ----- the cluster ------------------------------------------------------------------
+/// The last `cmviewcl -v -f line` read on a VM host, with the host it was read on.
+fn cluster_view<'a>(
+    obs: &[Obs<'a>],
+    vm_hosts: &[String],
+) -> Result<Option<(&'a str, parse::ClusterLine)>, String> {
     let mut view = None;
     for o in obs
         .iter()
@@ -993,6 +1075,17 @@ pub(crate) fn seed(
             Err(e) => return Err(format!("cmviewcl -v -f line on {}: {e}", o.host)),
         }
     }
+    Ok(view)
+}
+
+/// The cluster's name and nodes: from `view`, or the inventory's VM hosts (and a gap for
+/// every Serviceguard program) when the cluster was never viewed.
+fn cluster_nodes(
+    declared: &Declared,
+    vm_hosts: &[String],
+    view: Option<&(&str, parse::ClusterLine)>,
+    gaps: &mut Gaps,
+) -> Result<(String, Vec<VmHost>), String> {
     let mut nodes: Vec<VmHost> = Vec::new();
     let address = |name: &str| {
         declared
@@ -1012,7 +1105,7 @@ pub(crate) fn seed(
         missing_vswitches: Vec::new(),
         heartbeat_ip: None,
     };
-    let cluster = match &view {
+    let cluster = match view {
         Some((at, v)) => {
             if let Some(c) = declared.cluster.as_deref().filter(|c| *c != v.name) {
                 return Err(format!(
@@ -1041,380 +1134,487 @@ pub(crate) fn seed(
             for p in SG_PROGRAMS {
                 gaps.add(None, p, &[], why);
             }
-            for h in &vm_hosts {
+            for h in vm_hosts {
                 nodes.push(new_node(h, NodeState::Running));
             }
             declared.cluster.clone().unwrap_or_default()
         }
     };
-    let node_names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
-    let undeclared: Vec<String> = node_names
-        .iter()
-        .filter(|n| !vm_hosts.contains(n))
-        .cloned()
-        .collect();
+    Ok((cluster, nodes))
+}
 
-    // ----- guests -------------------------------------------------------------------------
-    let (mut guests, opaque) = guests_from(
-        declared,
-        &obs,
-        &vm_hosts,
-        &node_names,
-        view.as_ref().map(|(_, v)| v),
-        now_ms,
-        &mut gaps,
-    );
-
-    // ----- packages -----------------------------------------------------------------------
+/// The packages `cmviewcl` showed, with what their package files say.
+fn packages_from(
+    view: &parse::ClusterLine,
+    obs: &[Obs],
+    node_names: &[String],
+    guests: &[Guest],
+    opaque: &BTreeMap<String, String>,
+    gaps: &mut Gaps,
+) -> Result<Vec<Package>, String> {
     let mut packages: Vec<Package> = Vec::new();
-    if let Some((_, v)) = &view {
-        for pv in &v.packages {
-            let name = &pv.name;
-            let up = match (pv.status.as_str(), pv.state.as_str()) {
-                ("up", "running") => true,
-                ("down", "halted") => false,
-                (s, t) => {
+    for pv in &view.packages {
+        packages.push(package_from(pv, obs, node_names, guests, opaque, gaps)?);
+    }
+    Ok(packages)
+}
+
+/// One package: its state and owner from `cmviewcl`, its kind, services and toolkit
+/// settings from its package file (a gap when that was not read).
+fn package_from(
+    pv: &parse::PackageLine,
+    obs: &[Obs],
+    node_names: &[String],
+    guests: &[Guest],
+    opaque: &BTreeMap<String, String>,
+    gaps: &mut Gaps,
+) -> Result<Package, String> {
+    let name = &pv.name;
+    let up = match (pv.status.as_str(), pv.state.as_str()) {
+        ("up", "running") => true,
+        ("down", "halted") => false,
+        (s, t) => {
+            return Err(format!(
+                "package {name} is {s}/{t}: the copy can represent a package that is up and running, or down and halted"
+            ))
+        }
+    };
+    let owner = package_owner(pv, up)?;
+    if let Some(o) = owner
+        .as_deref()
+        .filter(|o| !node_names.iter().any(|n| n == o))
+    {
+        return Err(format!(
+            "package {name} runs on {o}, which is not a node of the cluster"
+        ));
+    }
+    let autorun = on_off(pv.autorun.as_deref(), &format!("autorun of {name}"))?;
+    let mut switching = BTreeMap::new();
+    for n in &pv.nodes {
+        switching.insert(
+            n.name.clone(),
+            on_off(
+                n.switching.as_deref(),
+                &format!("switching of {name} on {}", n.name),
+            )?,
+        );
+    }
+    let (conf_obs, conf) = package_conf(obs, name, owner.as_deref());
+    let kind = conf.as_ref().map(kind_of);
+    let services = package_services(pv, conf.as_ref(), up);
+    let why_file = || {
+        match conf_obs {
+        Some(o) => format!(
+            "the package file of {name} read on {} is not a modular package file of {name} the simulator can read",
+            o.host
+        ),
+        None => format!(
+            "the package file of {name} (cat {CMCLUSTER}/{name}/{name}.conf) was not read before the first change"
+        ),
+    }
+    };
+    if kind.is_none() {
+        gaps.package_kind(name, &why_file());
+    }
+    if kind != Some(PackageKind::Plain) && !guests.iter().any(|g| g.name == *name) {
+        let why = opaque.get(name).cloned().unwrap_or_else(|| {
+            format!("guest {name} (of package {name}) was not listed by hpvmstatus on any VM host before the first change")
+        });
+        gaps.guest(name, node_names, &why);
+    }
+    Ok(Package {
+        name: name.clone(),
+        kind: kind.unwrap_or(PackageKind::Plain),
+        nodes: pv.nodes.iter().map(|n| n.name.clone()).collect(),
+        up,
+        owner,
+        autorun,
+        switching,
+        services,
+        failover_policy: pv
+            .failover_policy
+            .clone()
+            .unwrap_or_else(|| "configured_node".into()),
+        failback_policy: pv
+            .failback_policy
+            .clone()
+            .unwrap_or_else(|| "manual".into()),
+        log_file: conf
+            .as_ref()
+            .map(|c| c.log_file(name))
+            .unwrap_or_else(|| conf::resolve_log("", name)),
+        legacy_control_script: pv.run_script.clone(),
+        tkit_dir: conf
+            .as_ref()
+            .and_then(|c| c.get("tkit/vtn/vtn/TKIT_DIR"))
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        maintenance_flag: conf
+            .as_ref()
+            .is_some_and(|c| c.get("tkit/vtn/vtn/MAINTENANCE_FLAG").unwrap_or("yes") == "yes"),
+    })
+}
+
+/// Where an up package runs: the owner `cmviewcl` names, else its only node up.
+fn package_owner(pv: &parse::PackageLine, up: bool) -> Result<Option<String>, String> {
+    let name = &pv.name;
+    Ok(match pv.owner.as_deref().filter(|o| !o.is_empty()) {
+        _ if !up => None,
+        Some(o) => Some(o.to_string()),
+        None => {
+            let ups: Vec<&str> = pv
+                .nodes
+                .iter()
+                .filter(|n| n.status == "up")
+                .map(|n| n.name.as_str())
+                .collect();
+            match ups.as_slice() {
+                [one] => Some(one.to_string()),
+                _ => {
                     return Err(format!(
-                        "package {name} is {s}/{t}: the copy can represent a package that is up and running, or down and halted"
+                        "package {name} is up but cmviewcl names no owner, and its nodes up are {ups:?}"
                     ))
                 }
-            };
-            let owner = match pv.owner.as_deref().filter(|o| !o.is_empty()) {
-                _ if !up => None,
-                Some(o) => Some(o.to_string()),
-                None => {
-                    let ups: Vec<&str> = pv
-                        .nodes
-                        .iter()
-                        .filter(|n| n.status == "up")
-                        .map(|n| n.name.as_str())
-                        .collect();
-                    match ups.as_slice() {
-                        [one] => Some(one.to_string()),
-                        _ => {
-                            return Err(format!(
-                                "package {name} is up but cmviewcl names no owner, and its nodes up are {ups:?}"
-                            ))
-                        }
-                    }
-                }
-            };
-            if let Some(o) = owner
-                .as_deref()
-                .filter(|o| !node_names.iter().any(|n| n == o))
-            {
-                return Err(format!(
-                    "package {name} runs on {o}, which is not a node of the cluster"
-                ));
             }
-            let autorun = on_off(pv.autorun.as_deref(), &format!("autorun of {name}"))?;
-            let mut switching = BTreeMap::new();
-            for n in &pv.nodes {
-                switching.insert(
-                    n.name.clone(),
-                    on_off(
-                        n.switching.as_deref(),
-                        &format!("switching of {name} on {}", n.name),
-                    )?,
-                );
-            }
-            let (conf_obs, conf) = package_conf(&obs, name, owner.as_deref());
-            let kind = conf.as_ref().map(kind_of);
-            let specs = conf.as_ref().map(Conf::services).unwrap_or_default();
-            let services = pv
-                .services
-                .iter()
-                .map(|s| {
-                    let spec = specs.iter().find(|x| x.name == s.name);
-                    Service {
-                        name: s.name.clone(),
-                        cmd: spec.map(|x| x.cmd.clone()).unwrap_or_default(),
-                        restart: spec
-                            .and_then(|x| conf::restart_of(&x.restart))
-                            .unwrap_or_else(|| restart_of_max(s.max_restarts.as_deref())),
-                        restarts: s
-                            .restarts
-                            .as_deref()
-                            .and_then(|r| r.parse().ok())
-                            .unwrap_or(0),
-                        up: up && s.status == "up",
-                    }
-                })
-                .collect();
-            let why_file = || {
-                match conf_obs {
-                Some(o) => format!(
-                    "the package file of {name} read on {} is not a modular package file of {name} the simulator can read",
-                    o.host
-                ),
-                None => format!(
-                    "the package file of {name} (cat {CMCLUSTER}/{name}/{name}.conf) was not read before the first change"
-                ),
-            }
-            };
-            if kind.is_none() {
-                gaps.package_kind(name, &why_file());
-            }
-            if kind != Some(PackageKind::Plain) && !guests.iter().any(|g| g.name == *name) {
-                let why = opaque.get(name).cloned().unwrap_or_else(|| {
-                    format!("guest {name} (of package {name}) was not listed by hpvmstatus on any VM host before the first change")
-                });
-                gaps.guest(name, &node_names, &why);
-            }
-            packages.push(Package {
-                name: name.clone(),
-                kind: kind.unwrap_or(PackageKind::Plain),
-                nodes: pv.nodes.iter().map(|n| n.name.clone()).collect(),
-                up,
-                owner,
-                autorun,
-                switching,
-                services,
-                failover_policy: pv
-                    .failover_policy
-                    .clone()
-                    .unwrap_or_else(|| "configured_node".into()),
-                failback_policy: pv
-                    .failback_policy
-                    .clone()
-                    .unwrap_or_else(|| "manual".into()),
-                log_file: conf
-                    .as_ref()
-                    .map(|c| c.log_file(name))
-                    .unwrap_or_else(|| conf::resolve_log("", name)),
-                legacy_control_script: pv.run_script.clone(),
-                tkit_dir: conf
-                    .as_ref()
-                    .and_then(|c| c.get("tkit/vtn/vtn/TKIT_DIR"))
-                    .filter(|d| !d.is_empty())
-                    .map(str::to_string),
-                maintenance_flag: conf.as_ref().is_some_and(|c| {
-                    c.get("tkit/vtn/vtn/MAINTENANCE_FLAG").unwrap_or("yes") == "yes"
-                }),
-            });
         }
-    }
+    })
+}
 
-    // ----- hosts: products, volume groups, mounts, files, processes ------------------------
-    let vm_names: Vec<String> = guests
+/// A package's services: status and restarts from `cmviewcl`, command and restart limit
+/// from its package file (the limit `cmviewcl` shows when that was not read).
+fn package_services(pv: &parse::PackageLine, conf: Option<&Conf>, up: bool) -> Vec<Service> {
+    let specs = conf.map(Conf::services).unwrap_or_default();
+    pv.services
+        .iter()
+        .map(|s| {
+            let spec = specs.iter().find(|x| x.name == s.name);
+            Service {
+                name: s.name.clone(),
+                cmd: spec.map(|x| x.cmd.clone()).unwrap_or_default(),
+                restart: spec
+                    .and_then(|x| conf::restart_of(&x.restart))
+                    .unwrap_or_else(|| restart_of_max(s.max_restarts.as_deref())),
+                restarts: s
+                    .restarts
+                    .as_deref()
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(0),
+                up: up && s.status == "up",
+            }
+        })
+        .collect()
+}
+
+/// Every VM name the site knows: guests listed, packages, guests that could not be read.
+fn vm_names(
+    guests: &[Guest],
+    packages: &[Package],
+    opaque: &BTreeMap<String, String>,
+) -> Vec<String> {
+    guests
         .iter()
         .map(|g| g.name.clone())
         .chain(packages.iter().map(|p| p.name.clone()))
         .chain(opaque.keys().cloned())
         .collect::<BTreeSet<_>>()
         .into_iter()
-        .collect();
-    let mut hosts = BTreeMap::new();
-    let mut sized_only = Vec::new();
-    let mut guest_procs: BTreeMap<String, Vec<Proc>> = BTreeMap::new();
-    // Per host: per path, whether its existence or mode is known (for package checks).
-    let mut dir_known: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for h in &declared.hosts {
-        let on_host: Vec<&Obs> = obs.iter().filter(|o| o.host == h.name).collect();
-        let is_node = h.role == "vm-host";
-        let (mut running, mut monitored) = (true, false);
-        // A Windows guest has no SSH server: nothing is ever read in it.
-        let mut windows = false;
-        if !is_node {
-            let vm = h.domain.clone().unwrap_or_else(|| h.name.clone());
-            let known = guests.iter().find(|g| g.name == vm);
-            let answered = on_host.iter().any(|o| o.ok());
-            // The emulator knows a guest's OS by the VM's name. A guest known to be stopped
-            // refuses connections, as on the site.
-            let Some(g) = known.filter(|_| vm == h.name) else {
-                continue;
-            };
-            running = g.running;
-            windows = g.os_type == "WINDOWS";
-            monitored = packages.iter().any(|p| {
-                p.services
-                    .iter()
-                    .any(|s| s.appmon().is_some_and(|(node, _)| node == vm))
-            });
-            if answered && !g.running {
-                return Err(format!(
-                    "{} answered before the first change, but hpvmstatus shows guest {vm} not running",
-                    h.name
-                ));
-            }
-        }
+        .collect()
+}
+
+/// What the reads on the declared hosts gave: their files, the guests' processes.
+struct HostReads {
+    hosts: BTreeMap<String, HostOs>,
+    sized_only: Vec<SizedFile>,
+    guest_procs: BTreeMap<String, Vec<Proc>>,
+    /// Per host: the paths whose existence or mode is known (for package checks).
+    dir_known: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// How a declared host takes part in the copy.
+struct Role {
+    is_node: bool,
+    /// A guest that runs (a VM host always does).
+    running: bool,
+    /// A guest an application monitor service watches.
+    monitored: bool,
+    /// A Windows guest has no SSH server: nothing is ever read in it.
+    windows: bool,
+}
+
+/// What was read on one host besides its files.
+#[derive(Default)]
+struct HostSeen {
+    vg_read: bool,
+    df_read: bool,
+    swlist_read: BTreeSet<String>,
+    ps: Option<Vec<parse::PsRow>>,
+}
+
+/// Every declared host's products, volume groups, mounts, files and processes (a guest
+/// the copy cannot show is left out), with a gap for what was not read.
+fn read_hosts(
+    site: &Site,
+    nodes: &mut [VmHost],
+    guests: &[Guest],
+    packages: &[Package],
+    gaps: &mut Gaps,
+) -> Result<HostReads, String> {
+    let mut reads = HostReads {
+        hosts: BTreeMap::new(),
+        sized_only: Vec::new(),
+        guest_procs: BTreeMap::new(),
+        dir_known: BTreeMap::new(),
+    };
+    for h in &site.declared.hosts {
+        let on_host: Vec<&Obs> = site.obs.iter().filter(|o| o.host == h.name).collect();
+        let Some(role) = host_role(h, &on_host, guests, packages)? else {
+            continue;
+        };
         let mut os = HostOs::new(&h.name, "");
         let mut files = HostFiles::default();
-        let mut vg_read = false;
-        let mut df_read = false;
-        let mut swlist_read: BTreeSet<String> = BTreeSet::new();
-        let mut ps = None;
-        for o in &on_host {
-            if files.read(o, now_ms, &mut gaps) {
-                continue;
-            }
-            let args = o.args();
-            match (o.program(), args.as_slice()) {
-                ("swlist", ["-l", "product", names @ ..]) if is_node && !names.is_empty() => {
-                    for n in names.iter() {
-                        swlist_read.insert(n.to_string());
-                    }
-                    for (name, revision, title) in parse::swlist(o.stdout) {
-                        if names.contains(&name.as_str()) {
-                            if let Some(i) = nodes.iter().position(|n| n.name == h.name) {
-                                let p = &mut nodes[i].products;
-                                p.retain(|x| x.name != name);
-                                p.push(Product {
-                                    name,
-                                    revision,
-                                    title,
-                                });
-                            }
-                        }
-                    }
-                }
-                ("vgdisplay", vgs) if is_node && !vgs.is_empty() => {
-                    vg_read = true;
-                    if let Some(i) = nodes.iter().position(|n| n.name == h.name) {
-                        for (vg, status) in parse::vgdisplay(o.stdout) {
-                            nodes[i].vgs.insert(vg, status);
-                        }
-                    }
-                }
-                ("df", ["-n", rest @ ..]) if is_node && o.ok() => match parse::df_n(o.stdout) {
-                    Ok(m) => {
-                        df_read = true;
-                        for p in rest.iter() {
-                            files.exists(&clean(p));
-                        }
-                        if let Some(i) = nodes.iter().position(|n| n.name == h.name) {
-                            for (mp, dev, ty) in m {
-                                let mounts = &mut nodes[i].mounts;
-                                mounts.retain(|x| x.0 != mp);
-                                mounts.push((mp, dev, ty));
-                            }
-                        }
-                    }
-                    Err(e) => unreadable(&mut gaps, o, &e),
-                },
-                ("hpvmmigrate", a) if is_node && !o.ok() => {
-                    gaps.add(
-                        Some(&h.name),
-                        "hpvmmigrate",
-                        a,
-                        &format!(
-                            "{} failed on {} before the first change, for a reason the simulated copy may not model",
-                            o.shown(),
-                            h.name
-                        ),
-                    );
-                }
-                ("ps", ["-ef"]) if !is_node && o.ok() => match parse::ps_ef(o.stdout, now_ms) {
-                    Ok(rows) => ps = Some(rows),
-                    Err(e) => unreadable(&mut gaps, o, &e),
-                },
-                _ => {}
-            }
-        }
-        let known_dirs = files.apply(&h.name, &mut os, &mut gaps, &mut sized_only);
-        dir_known.insert(h.name.clone(), known_dirs);
+        let seen = read_host(
+            &h.name,
+            role.is_node,
+            &on_host,
+            nodes,
+            &mut files,
+            site.now_ms,
+            gaps,
+        );
+        let known_dirs = files.apply(&h.name, &mut os, gaps, &mut reads.sized_only);
+        reads.dir_known.insert(h.name.clone(), known_dirs);
         gaps.add(
             Some(&h.name),
             "uname",
             &[],
             &format!("uname was not read on {} before the first change", h.name),
         );
-        if is_node {
-            gaps.add(
-                Some(&h.name),
-                "ps",
-                &[],
-                &format!(
-                    "the processes of VM host {} were not read before the first change",
-                    h.name
-                ),
-            );
-            for p in PRODUCTS.iter().filter(|p| !swlist_read.contains(**p)) {
-                gaps.add(
-                    Some(&h.name),
-                    "swlist",
-                    &["-l", "product", p],
-                    &format!(
-                        "whether {p} is installed on {} was not read before the first change",
-                        h.name
-                    ),
-                );
-            }
-            if !vg_read {
-                gaps.add(
-                    Some(&h.name),
-                    "vgdisplay",
-                    &[],
-                    &format!(
-                        "no volume group of {} was displayed before the first change",
-                        h.name
-                    ),
-                );
-            }
-            if !df_read {
-                gaps.add(
-                    Some(&h.name),
-                    "df",
-                    &[],
-                    &format!(
-                        "the file systems of {} were not read before the first change",
-                        h.name
-                    ),
-                );
-            }
+        if role.is_node {
+            node_gaps(&h.name, &seen, gaps);
         } else {
-            match ps {
-                Some(rows) => {
-                    guest_procs.insert(
-                        h.name.clone(),
-                        rows.into_iter()
-                            .map(|r| Proc {
-                                pid: r.pid,
-                                ppid: r.ppid,
-                                user: r.user,
-                                cmd: r.cmd,
-                                started_ms: r.started_ms,
-                                monitored_by: None,
-                            })
-                            .collect(),
-                    );
+            guest_host_gaps(&h.name, &role, seen.ps, &mut reads.guest_procs, gaps);
+        }
+        reads.hosts.insert(h.name.clone(), os);
+    }
+    Ok(reads)
+}
+
+/// The role of host `h`: `None` for a guest the copy cannot show (unknown, or known by
+/// another name than its VM's); `Err` for a guest that answered though it is not running.
+fn host_role(
+    h: &DeclaredHost,
+    on_host: &[&Obs],
+    guests: &[Guest],
+    packages: &[Package],
+) -> Result<Option<Role>, String> {
+    let mut role = Role {
+        is_node: h.role == "vm-host",
+        running: true,
+        monitored: false,
+        windows: false,
+    };
+    if !role.is_node {
+        let vm = h.domain.clone().unwrap_or_else(|| h.name.clone());
+        let known = guests.iter().find(|g| g.name == vm);
+        let answered = on_host.iter().any(|o| o.ok());
+        // The emulator knows a guest's OS by the VM's name. A guest known to be stopped
+        // refuses connections, as on the site.
+        let Some(g) = known.filter(|_| vm == h.name) else {
+            return Ok(None);
+        };
+        role.running = g.running;
+        role.windows = g.os_type == "WINDOWS";
+        role.monitored = packages.iter().any(|p| {
+            p.services
+                .iter()
+                .any(|s| s.appmon().is_some_and(|(node, _)| node == vm))
+        });
+        if answered && !g.running {
+            return Err(format!(
+                "{} answered before the first change, but hpvmstatus shows guest {vm} not running",
+                h.name
+            ));
+        }
+    }
+    Ok(Some(role))
+}
+
+/// The reads on host `host`: files into `files`; products, volume groups and mounts into
+/// its node; a guest's processes returned.
+fn read_host(
+    host: &str,
+    is_node: bool,
+    on_host: &[&Obs],
+    nodes: &mut [VmHost],
+    files: &mut HostFiles,
+    now_ms: u64,
+    gaps: &mut Gaps,
+) -> HostSeen {
+    let mut seen = HostSeen::default();
+    for o in on_host {
+        if files.read(o, now_ms, gaps) {
+            continue;
+        }
+        let args = o.args();
+        match (o.program(), args.as_slice()) {
+            ("swlist", ["-l", "product", names @ ..]) if is_node && !names.is_empty() => {
+                for n in names.iter() {
+                    seen.swlist_read.insert(n.to_string());
                 }
-                // A stopped guest has no processes: the copy knows what a boot starts, but
-                // for an application monitor, whether cmappserver is installed.
-                None if !windows && (running || monitored) => {
-                    let why = if running {
-                        format!(
-                            "the processes of {} (ps -ef) were not read before the first change",
-                            h.name
-                        )
-                    } else {
-                        format!(
-                            "whether cmappserver is installed in {} was not read before the first change",
-                            h.name
-                        )
-                    };
-                    gaps.add(Some(&h.name), "ps", &[], &why);
-                    gaps.add(Some(&h.name), "kill", &[], &why);
+                for (name, revision, title) in parse::swlist(o.stdout) {
+                    if names.contains(&name.as_str()) {
+                        if let Some(i) = nodes.iter().position(|n| n.name == host) {
+                            let p = &mut nodes[i].products;
+                            p.retain(|x| x.name != name);
+                            p.push(Product {
+                                name,
+                                revision,
+                                title,
+                            });
+                        }
+                    }
                 }
-                None => {}
             }
-            gaps.add(
-                Some(&h.name),
-                "swlist",
-                &[],
-                &format!(
-                    "the products of {} were not read before the first change",
-                    h.name
-                ),
+            ("vgdisplay", vgs) if is_node && !vgs.is_empty() => {
+                seen.vg_read = true;
+                if let Some(i) = nodes.iter().position(|n| n.name == host) {
+                    for (vg, status) in parse::vgdisplay(o.stdout) {
+                        nodes[i].vgs.insert(vg, status);
+                    }
+                }
+            }
+            ("df", ["-n", rest @ ..]) if is_node && o.ok() => match parse::df_n(o.stdout) {
+                Ok(m) => {
+                    seen.df_read = true;
+                    for p in rest.iter() {
+                        files.exists(&clean(p));
+                    }
+                    if let Some(i) = nodes.iter().position(|n| n.name == host) {
+                        for (mp, dev, ty) in m {
+                            let mounts = &mut nodes[i].mounts;
+                            mounts.retain(|x| x.0 != mp);
+                            mounts.push((mp, dev, ty));
+                        }
+                    }
+                }
+                Err(e) => unreadable(gaps, o, &e),
+            },
+            ("hpvmmigrate", a) if is_node && !o.ok() => {
+                gaps.add(
+                    Some(host),
+                    "hpvmmigrate",
+                    a,
+                    &format!(
+                        "{} failed on {} before the first change, for a reason the simulated copy may not model",
+                        o.shown(),
+                        host
+                    ),
+                );
+            }
+            ("ps", ["-ef"]) if !is_node && o.ok() => match parse::ps_ef(o.stdout, now_ms) {
+                Ok(rows) => seen.ps = Some(rows),
+                Err(e) => unreadable(gaps, o, &e),
+            },
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// The gaps of VM host `host`: its processes; products, volume groups and file systems
+/// not read.
+fn node_gaps(host: &str, seen: &HostSeen, gaps: &mut Gaps) {
+    gaps.add(
+        Some(host),
+        "ps",
+        &[],
+        &format!("the processes of VM host {host} were not read before the first change"),
+    );
+    for p in PRODUCTS.iter().filter(|p| !seen.swlist_read.contains(**p)) {
+        gaps.add(
+            Some(host),
+            "swlist",
+            &["-l", "product", p],
+            &format!("whether {p} is installed on {host} was not read before the first change"),
+        );
+    }
+    if !seen.vg_read {
+        gaps.add(
+            Some(host),
+            "vgdisplay",
+            &[],
+            &format!("no volume group of {host} was displayed before the first change"),
+        );
+    }
+    if !seen.df_read {
+        gaps.add(
+            Some(host),
+            "df",
+            &[],
+            &format!("the file systems of {host} were not read before the first change"),
+        );
+    }
+}
+
+/// A guest host's processes into `guest_procs` when read, else a gap (if it runs or is
+/// monitored); and a gap for its products.
+fn guest_host_gaps(
+    host: &str,
+    role: &Role,
+    ps: Option<Vec<parse::PsRow>>,
+    guest_procs: &mut BTreeMap<String, Vec<Proc>>,
+    gaps: &mut Gaps,
+) {
+    match ps {
+        Some(rows) => {
+            guest_procs.insert(
+                host.to_string(),
+                rows.into_iter()
+                    .map(|r| Proc {
+                        pid: r.pid,
+                        ppid: r.ppid,
+                        user: r.user,
+                        cmd: r.cmd,
+                        started_ms: r.started_ms,
+                        monitored_by: None,
+                    })
+                    .collect(),
             );
         }
-        hosts.insert(h.name.clone(), os);
+        // A stopped guest has no processes: the copy knows what a boot starts, but
+        // for an application monitor, whether cmappserver is installed.
+        None if !role.windows && (role.running || role.monitored) => {
+            let why = if role.running {
+                format!("the processes of {host} (ps -ef) were not read before the first change")
+            } else {
+                format!(
+                    "whether cmappserver is installed in {host} was not read before the first change"
+                )
+            };
+            gaps.add(Some(host), "ps", &[], &why);
+            gaps.add(Some(host), "kill", &[], &why);
+        }
+        None => {}
     }
+    gaps.add(
+        Some(host),
+        "swlist",
+        &[],
+        &format!("the products of {host} were not read before the first change"),
+    );
+}
 
-    // Products, volume groups and package folders the copy would need for a move or a
-    // package check, where they were not read.
-    for n in &nodes {
-        let declared_node = vm_hosts.contains(&n.name);
+/// Products and volume groups the copy would need for a move, where they were not read.
+fn move_gaps(
+    site: &Site,
+    nodes: &[VmHost],
+    guests: &[Guest],
+    vm_names: &[String],
+    gaps: &mut Gaps,
+) {
+    let obs = site.obs;
+    for n in nodes {
+        let declared_node = site.vm_hosts.contains(&n.name);
         let migration_known = declared_node
             && obs.iter().any(|o| {
                 o.host == n.name && o.program() == "swlist" && o.argv.iter().any(|a| a == "T8718AC")
@@ -1424,14 +1624,14 @@ pub(crate) fn seed(
                 "whether online migration (T8718AC) is installed on {} was not read before the first change",
                 n.name
             );
-            for vm in &vm_names {
+            for vm in vm_names {
                 gaps.migration_to(vm, &n.name, &why);
             }
             gaps.add(Some(&n.name), "hpvmmigrate", &[], &why);
             gaps.add(Some(&n.name), "cmmovevpkg", &[], &why);
             gaps.add(Some(&n.name), "cmdeployvpkg", &["-Q", "-C"], &why);
         }
-        for g in &guests {
+        for g in guests {
             for s in g.storage.iter().filter(|s| s.kind == StorageKind::Lv) {
                 let vg = s
                     .device
@@ -1462,7 +1662,18 @@ pub(crate) fn seed(
             }
         }
     }
-    for vm in &vm_names {
+}
+
+/// Package folders and files the copy would need for a package check or a deployment,
+/// where they were not read.
+fn package_file_gaps(
+    site: &Site,
+    packages: &[Package],
+    vm_names: &[String],
+    dir_known: &BTreeMap<String, BTreeSet<String>>,
+    gaps: &mut Gaps,
+) {
+    for vm in vm_names {
         let conf_path = format!("{CMCLUSTER}/{vm}/{vm}.conf");
         let mut folders = vec![format!("{CMCLUSTER}/{vm}")];
         if let Some(d) = packages
@@ -1475,7 +1686,8 @@ pub(crate) fn seed(
                 folders.push(d);
             }
         }
-        let unknown: Vec<String> = node_names
+        let unknown: Vec<String> = site
+            .node_names
             .iter()
             .flat_map(|n| {
                 folders
@@ -1492,8 +1704,9 @@ pub(crate) fn seed(
             gaps.add(None, "cmcheckconf", &["-P", &conf_path], &why);
             gaps.add(None, "cmapplyconf", &["-P", &conf_path], &why);
         }
-        for n in &vm_hosts {
-            let read = obs
+        for n in site.vm_hosts {
+            let read = site
+                .obs
                 .iter()
                 .any(|o| o.host == n && o.is("cat", &[conf_path.as_str()]));
             if !read {
@@ -1510,6 +1723,17 @@ pub(crate) fn seed(
             }
         }
     }
+}
+
+/// Cluster nodes the inventory does not declare: nothing on them was read, so no
+/// cluster check can be answered.
+fn undeclared_node_gaps(site: &Site, gaps: &mut Gaps) {
+    let undeclared: Vec<String> = site
+        .node_names
+        .iter()
+        .filter(|n| !site.vm_hosts.contains(n))
+        .cloned()
+        .collect();
     if !undeclared.is_empty() {
         let why = format!(
             "cluster nodes {} are not in the inventory, so nothing on them was read",
@@ -1518,10 +1742,19 @@ pub(crate) fn seed(
         gaps.add(None, "cmcheckconf", &[], &why);
         gaps.add(None, "cmapplyconf", &[], &why);
     }
+}
 
-    // ----- guests' processes and application monitors -------------------------------------
+/// The guests' processes (which an application monitor watches) and whether their
+/// `cmappserver` answers, with a gap where that was not read. Returns the highest PID.
+fn guest_processes(
+    guests: &mut [Guest],
+    packages: &[Package],
+    mut guest_procs: BTreeMap<String, Vec<Proc>>,
+    node_names: &[String],
+    gaps: &mut Gaps,
+) -> u32 {
     let mut max_pid = 0;
-    for g in &mut guests {
+    for g in guests {
         let monitors: Vec<(String, String)> = packages
             .iter()
             .filter(|p| p.up)
@@ -1568,35 +1801,14 @@ pub(crate) fn seed(
                     .any(|s| s.appmon().is_some_and(|(node, _)| node == g.name))
             }) {
                 gaps.add(None, "cmrunpkg", &[&p.name], &why);
-                for n in &node_names {
+                for n in node_names {
                     gaps.add(None, "cmrunpkg", &["-n", n, &p.name], &why);
                 }
                 gaps.add(None, "cmmodpkg", &["-e", &p.name], &why);
             }
         }
     }
-
-    let partial_files = hosts.keys().cloned().collect();
-    let st = HpvmState {
-        cluster,
-        sg_release: "A.11.20".into(),
-        nodes,
-        guests,
-        packages,
-        events: Vec::new(),
-        next_seq: 0,
-        next_pid: max_pid.saturating_add(1).max(5000),
-        fault: Fault::default(),
-    };
-    let world = World { now_ms, hosts };
-    let info = SeedInfo {
-        gaps: gaps.0,
-        partial_files,
-        failed_reads: BTreeSet::new(),
-        sized_only,
-        ..SeedInfo::default()
-    };
-    Ok((world, st, info))
+    max_pid
 }
 
 #[cfg(test)]
