@@ -1,9 +1,15 @@
 //! The cluster: its name and nodes from `cmviewcl`, its packages with their package files.
 
-use super::*;
+use std::collections::BTreeMap;
+
+use super::gaps::Gaps;
+use super::{parse, Obs};
+use crate::hpvm::conf::{self, Conf};
+use crate::hpvm::{Guest, NodeState, Package, PackageKind, Restart, Service, VmHost, CMCLUSTER};
+use crate::seed::Declared;
 
 /// The Serviceguard programs whose answers depend on the cluster's state.
-pub(super) const SG_PROGRAMS: &[&str] = &[
+const SG_PROGRAMS: &[&str] = &[
     "cmviewcl",
     "cmrunpkg",
     "cmhaltpkg",
@@ -15,7 +21,7 @@ pub(super) const SG_PROGRAMS: &[&str] = &[
     "cmdeployvpkg",
 ];
 
-pub(super) fn node_state(n: &parse::NodeLine) -> Result<NodeState, String> {
+fn node_state(n: &parse::NodeLine) -> Result<NodeState, String> {
     match (n.status.as_str(), n.state.as_str()) {
         ("up", "running") => Ok(NodeState::Running),
         ("down", _) => Ok(NodeState::Halted),
@@ -26,7 +32,7 @@ pub(super) fn node_state(n: &parse::NodeLine) -> Result<NodeState, String> {
     }
 }
 
-pub(super) fn on_off(word: Option<&str>, what: &str) -> Result<bool, String> {
+fn on_off(word: Option<&str>, what: &str) -> Result<bool, String> {
     match word {
         Some("enabled") => Ok(true),
         Some("disabled") => Ok(false),
@@ -35,7 +41,7 @@ pub(super) fn on_off(word: Option<&str>, what: &str) -> Result<bool, String> {
     }
 }
 
-pub(super) fn restart_of_max(max: Option<&str>) -> Restart {
+fn restart_of_max(max: Option<&str>) -> Restart {
     match max {
         Some("unlimited") => Restart::Unlimited,
         Some("0") | None => Restart::None,
@@ -180,7 +186,7 @@ pub(super) fn packages_from(
 
 /// One package: its state and owner from `cmviewcl`, its kind, services and toolkit
 /// settings from its package file (a gap when that was not read).
-pub(super) fn package_from(
+fn package_from(
     pv: &parse::PackageLine,
     obs: &[Obs],
     node_names: &[String],
@@ -275,7 +281,7 @@ pub(super) fn package_from(
 }
 
 /// Where an up package runs: the owner `cmviewcl` names, else its only node up.
-pub(super) fn package_owner(pv: &parse::PackageLine, up: bool) -> Result<Option<String>, String> {
+fn package_owner(pv: &parse::PackageLine, up: bool) -> Result<Option<String>, String> {
     let name = &pv.name;
     Ok(match pv.owner.as_deref().filter(|o| !o.is_empty()) {
         _ if !up => None,
@@ -301,11 +307,7 @@ pub(super) fn package_owner(pv: &parse::PackageLine, up: bool) -> Result<Option<
 
 /// A package's services: status and restarts from `cmviewcl`, command and restart limit
 /// from its package file (the limit `cmviewcl` shows when that was not read).
-pub(super) fn package_services(
-    pv: &parse::PackageLine,
-    conf: Option<&Conf>,
-    up: bool,
-) -> Vec<Service> {
+fn package_services(pv: &parse::PackageLine, conf: Option<&Conf>, up: bool) -> Vec<Service> {
     let specs = conf.map(Conf::services).unwrap_or_default();
     pv.services
         .iter()
@@ -329,7 +331,7 @@ pub(super) fn package_services(
 }
 
 /// Whether a package file is a legacy control script (`NAME=value` lines).
-pub(super) fn looks_legacy(text: &str) -> bool {
+fn looks_legacy(text: &str) -> bool {
     text.lines().any(|l| {
         let l = l.trim();
         l.split_once('=').is_some_and(|(k, _)| {

@@ -1,13 +1,20 @@
 //! A host's files and folders from `cat`, `od`, `ls -ld`/`ls -lA` and `wc -c`.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::gaps::Gaps;
+use super::parse::LsKind;
+use super::{clean, parse, unreadable, Obs};
+use crate::hpvm::fs::{self, SEED_MTIME_MS};
+use crate::seed::SizedFile;
+use crate::world::{HostOs, Meta};
 
 /// `od`'s arguments as the driver sends them (the file follows).
-pub(super) const OD: &[&str] = &["-A", "n", "-v", "-t", "x1"];
+const OD: &[&str] = &["-A", "n", "-v", "-t", "x1"];
 
 /// What the reads said of one path on one host.
 #[derive(Default, Clone)]
-pub(super) struct PathFacts {
+struct PathFacts {
     kind: Option<LsKind>,
     content: Option<String>,
     size: Option<u64>,
@@ -21,7 +28,7 @@ pub(super) struct PathFacts {
 }
 
 /// `size` bytes standing for content that was never read.
-pub(super) fn filler(size: u64) -> String {
+fn filler(size: u64) -> String {
     let size = usize::try_from(size).unwrap_or(0).min(64 << 20);
     let mut s = String::with_capacity(size);
     while s.len() < size {
@@ -32,7 +39,7 @@ pub(super) fn filler(size: u64) -> String {
     s
 }
 
-pub(super) fn ancestors(path: &str) -> Vec<String> {
+fn ancestors(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut p = fs::parent(path);
     while p != "/" {
@@ -43,7 +50,7 @@ pub(super) fn ancestors(path: &str) -> Vec<String> {
 }
 
 /// Take an `ls -l` line's facts into a path's.
-pub(super) fn ls_facts(f: &mut PathFacts, e: &parse::LsEntry) {
+fn ls_facts(f: &mut PathFacts, e: &parse::LsEntry) {
     f.kind = Some(e.kind);
     f.meta = Some(Meta {
         mode: e.mode,

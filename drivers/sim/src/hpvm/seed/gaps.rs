@@ -1,6 +1,12 @@
-//! The gaps of a seeded copy: what was not read, as the commands whose answers depend on it.
+//! The gaps of a seeded copy: what was not read, as the commands whose answers depend
+//! on it.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Site;
+use crate::hpvm::fs;
+use crate::hpvm::{Guest, Package, StorageKind, VmHost, CMCLUSTER};
+use crate::seed::Gap;
 
 /// The gaps found so far (no duplicates).
 #[derive(Default)]

@@ -1,13 +1,21 @@
-//! The guests: numbers, OS, CPUs, memory, disks and NICs, and where each is registered, from `hpvmstatus`.
+//! The guests: numbers, OS, CPUs, memory, disks and NICs, and where each is registered,
+//! from `hpvmstatus`.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::cluster::{kind_of, package_conf};
+use super::gaps::Gaps;
+use super::parse::VmRow;
+use super::{parse, unreadable, Obs};
+use crate::hpvm::{Guest, Nic, PackageKind, Storage, StorageKind};
+use crate::seed::{Declared, Gap};
 
 /// The guest states the emulator can show.
-pub(super) const STATES: &[&str] = &["On (OS)", "Off", "Off (NR)"];
+const STATES: &[&str] = &["On (OS)", "Off", "Off (NR)"];
 
 /// What the reads said of one guest.
 #[derive(Default)]
-pub(super) struct GuestFacts {
+struct GuestFacts {
     number: Option<u32>,
     os_type: Option<String>,
     vcpus: Option<u32>,

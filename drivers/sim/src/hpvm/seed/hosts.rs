@@ -1,9 +1,17 @@
-//! What was read on each declared host: products, volume groups, mounts, files, a guest's processes.
+//! What was read on each declared host: products, volume groups, mounts, files, a
+//! guest's processes.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::files::HostFiles;
+use super::gaps::Gaps;
+use super::{clean, parse, unreadable, Obs, Site};
+use crate::hpvm::{Guest, Package, Proc, Product, VmHost};
+use crate::seed::{DeclaredHost, SizedFile};
+use crate::world::HostOs;
 
 /// The products the driver asks `swlist` about.
-pub(super) const PRODUCTS: &[&str] = &["T8718AC", "SG-IVS-Toolkit", "T1905CA", "HPVM"];
+const PRODUCTS: &[&str] = &["T8718AC", "SG-IVS-Toolkit", "T1905CA", "HPVM"];
 
 /// What the reads on the declared hosts gave: their files, the guests' processes.
 pub(super) struct HostReads {
@@ -15,7 +23,7 @@ pub(super) struct HostReads {
 }
 
 /// How a declared host takes part in the copy.
-pub(super) struct Role {
+struct Role {
     is_node: bool,
     /// A guest that runs (a VM host always does).
     running: bool,
@@ -27,7 +35,7 @@ pub(super) struct Role {
 
 /// What was read on one host besides its files.
 #[derive(Default)]
-pub(super) struct HostSeen {
+struct HostSeen {
     vg_read: bool,
     df_read: bool,
     swlist_read: BTreeSet<String>,
@@ -85,7 +93,7 @@ pub(super) fn read_hosts(
 
 /// The role of host `h`: `None` for a guest the copy cannot show (unknown, or known by
 /// another name than its VM's); `Err` for a guest that answered though it is not running.
-pub(super) fn host_role(
+fn host_role(
     h: &DeclaredHost,
     on_host: &[&Obs],
     guests: &[Guest],
@@ -125,7 +133,7 @@ pub(super) fn host_role(
 
 /// The reads on host `host`: files into `files`; products, volume groups and mounts into
 /// its node; a guest's processes returned.
-pub(super) fn read_host(
+fn read_host(
     host: &str,
     is_node: bool,
     on_host: &[&Obs],
@@ -207,7 +215,7 @@ pub(super) fn read_host(
 
 /// The gaps of VM host `host`: its processes; products, volume groups and file systems
 /// not read.
-pub(super) fn node_gaps(host: &str, seen: &HostSeen, gaps: &mut Gaps) {
+fn node_gaps(host: &str, seen: &HostSeen, gaps: &mut Gaps) {
     gaps.add(
         Some(host),
         "ps",
@@ -242,7 +250,7 @@ pub(super) fn node_gaps(host: &str, seen: &HostSeen, gaps: &mut Gaps) {
 
 /// A guest host's processes into `guest_procs` when read, else a gap (if it runs or is
 /// monitored); and a gap for its products.
-pub(super) fn guest_host_gaps(
+fn guest_host_gaps(
     host: &str,
     role: &Role,
     ps: Option<Vec<parse::PsRow>>,

@@ -34,14 +34,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::conf::{self, Conf};
-use super::fs::{self, SEED_MTIME_MS};
-use super::{
-    Fault, Guest, HpvmState, Nic, NodeState, Package, PackageKind, Proc, Product, Restart, Service,
-    Storage, StorageKind, VmHost, CMCLUSTER,
-};
-use crate::seed::{commands_of, Declared, DeclaredHost, Gap, Observation, SeedInfo, SizedFile};
-use crate::world::{canonical_path, HostOs, Meta, World};
+use super::fs;
+use super::{Fault, Guest, HpvmState, Package};
+use crate::seed::{commands_of, Declared, Observation, SeedInfo};
+use crate::world::{canonical_path, World};
 
 mod cluster;
 mod files;
@@ -50,13 +46,10 @@ mod guests;
 mod hosts;
 mod parse;
 
-use cluster::{cluster_nodes, cluster_view, kind_of, package_conf, packages_from};
-use files::HostFiles;
+use cluster::{cluster_nodes, cluster_view, packages_from};
 use gaps::{move_gaps, package_file_gaps, undeclared_node_gaps, Gaps};
 use guests::guests_from;
 use hosts::{guest_processes, read_hosts};
-
-use parse::{LsKind, VmRow};
 
 /// One observation as an argument vector.
 struct Obs<'a> {
