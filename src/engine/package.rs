@@ -74,7 +74,7 @@ pub fn register(engine: &mut Engine) {
     one_name(
         engine,
         "enable",
-        "Enable package switching of `name` (`cmmodpkg -e`) and read it back (changes state).",
+        "Enable package switching of `name` (`cmmodpkg -e`) and read it back (changes state). On\nServiceguard, a VM package's switching is enabled only when exactly one VM host runs its\nguest and that host owns the package (an interlock: `needs_attention` otherwise, with\nwhat was found); start a halted package with `package.run`.",
         |p, n| p.enable(n, None),
     );
     one_name(
