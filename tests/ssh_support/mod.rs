@@ -310,6 +310,18 @@ impl Sshd {
             }
             let up = pending.is_empty();
             if up {
+                // Each probe is a connection sshd logs from the child it forks, a moment
+                // later: wait for those lines, so a test counting connections counts them.
+                let logged = Instant::now() + Duration::from_secs(5);
+                while fs::read_to_string(&log)
+                    .unwrap_or_default()
+                    .matches("Connection from")
+                    .count()
+                    < addrs.len()
+                    && Instant::now() < logged
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 let mut kh = String::new();
                 for a in &addrs {
                     for p in &pubs {
