@@ -26,4 +26,5 @@ pub mod scripts;
 pub mod secrets;
 pub mod signals;
 pub mod site;
+pub mod text;
 pub mod transport;

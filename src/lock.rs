@@ -914,6 +914,16 @@ fn refusal(host: &str, r: &Refusal, changed: bool) -> Error {
     Error::new(kind, msg).on_host(host)
 }
 
+/// The journaling transport asks the locks before every change.
+impl crate::journal::ChangeGate for Locks {
+    fn ensure(&self, host: &str, changed: bool) -> Result<(), Error> {
+        Locks::ensure(self, host, changed)
+    }
+    fn ensure_all(&self, hosts: &[String], changed: bool) -> Result<(), Error> {
+        Locks::ensure_all(self, hosts, changed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -151,6 +151,16 @@ impl Replay {
     }
 }
 
+/// The engine reads a resumed run's values through this trait, never the type.
+impl crate::engine::runlog::StepReplay for Replay {
+    fn from(&self) -> &str {
+        Replay::from(self)
+    }
+    fn next(&self, section: &str, title: &str) -> Option<Value> {
+        Replay::next(self, section, title)
+    }
+}
+
 /// What a dead run's journal says.
 #[derive(Debug, Clone)]
 pub struct DeadRun {
@@ -579,15 +589,10 @@ pub fn script_for(c: &Continuation) -> Result<Script, String> {
 /// how it ended, which hosts did not answer, how to finish) and, after a yes (`--yes`),
 /// run the drivers' ones again — each reads the real state first. Exit 0 when every
 /// routine ran and ended well (or there was none); 4 (needs attention) when one failed,
-/// could not run, or is still left undone.
-pub fn unwind(env: &RunEnv, from: &str, left: &[Left]) -> Outcome {
+/// could not run, or is still left undone. `me` is this run's id: what is still undone is
+/// finished by unwinding it (it takes the dead one over).
+pub fn unwind(env: &RunEnv, me: &str, from: &str, left: &[Left]) -> Outcome {
     use hascript_api::objects::RecoveryOutcome;
-    // What is still undone is finished by unwinding this run (it takes the dead one over).
-    let me = env
-        .journal
-        .as_ref()
-        .map(|r| r.id().to_string())
-        .unwrap_or_else(|| from.to_string());
     let pending = env.ctx.recoveries.pending();
     if pending.is_empty() && left.is_empty() {
         env.ctx.ui.info(&format!(

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod secret_decl;
+
 mod table {
     include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
 }
@@ -44,7 +46,7 @@ pub struct ScriptMeta {
     pub required: Vec<String>,
     /// `//! secrets: a (default: x), b`: the secret parameters (see [`crate::secrets`]);
     /// their values never come from `-p`.
-    pub secrets: Vec<crate::secrets::SecretDecl>,
+    pub secrets: Vec<secret_decl::SecretDecl>,
 }
 
 /// The rule for parameter names, as error messages state it.
@@ -132,7 +134,7 @@ pub fn meta(source: &str) -> ScriptMeta {
                     .collect();
                 m.params = Some(decl.into_iter().map(|(n, _)| n).collect());
             }
-            "secrets" => m.secrets = crate::secrets::parse_decl(&v),
+            "secrets" => m.secrets = secret_decl::parse_decl(&v),
             _ => {}
         }
     }

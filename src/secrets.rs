@@ -40,70 +40,7 @@ pub const ENV_PREFIX: &str = "HASCRIPT_SECRET_";
 /// The parameter that allows the manual's published default passwords.
 pub const USE_DEFAULTS_PARAM: &str = "use_manual_default_passwords";
 
-/// One secret a script declares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretDecl {
-    /// The name scripts use (`secrets.<name>`).
-    pub name: String,
-    /// The manual's published default, if any (used only with
-    /// `-p use_manual_default_passwords=yes`).
-    pub default: Option<String>,
-}
-
-impl SecretDecl {
-    /// The environment variable holding the value: `HASCRIPT_SECRET_<NAME>`.
-    pub fn env_var(&self) -> String {
-        format!("{ENV_PREFIX}{}", self.name.to_ascii_uppercase())
-    }
-}
-
-/// Parse the value of a `//! secrets:` line: comma-separated entries (outside
-/// parentheses), each a name and optional parenthesised notes where `default: VALUE` gives
-/// the published default. `(none)` or nothing declares none.
-pub fn parse_decl(value: &str) -> Vec<SecretDecl> {
-    let value = value.trim();
-    if value.is_empty() || value == "(none)" {
-        return Vec::new();
-    }
-    let mut entries = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (i, c) in value.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                entries.push(&value[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    entries.push(&value[start..]);
-    entries
-        .into_iter()
-        .filter_map(|e| {
-            let e = e.trim();
-            let name = e
-                .split(|c: char| c.is_whitespace() || c == '(')
-                .find(|w| !w.is_empty())?
-                .to_string();
-            let notes = e
-                .find('(')
-                .and_then(|a| e.rfind(')').map(|b| (a, b)))
-                .filter(|(a, b)| a < b)
-                .map(|(a, b)| &e[a + 1..b])
-                .unwrap_or("");
-            let default = notes.find("default:").and_then(|at| {
-                notes[at + "default:".len()..]
-                    .split(|c: char| c.is_whitespace() || c == ';' || c == ',')
-                    .find(|w| !w.is_empty())
-                    .map(|w| w.trim_matches('`').to_string())
-            });
-            Some(SecretDecl { name, default })
-        })
-        .collect()
-}
+pub use crate::scripts::secret_decl::{parse_decl, SecretDecl};
 
 /// The secret values of one run. `Debug` never shows them; they are overwritten when
 /// dropped.

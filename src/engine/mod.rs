@@ -48,6 +48,8 @@ pub mod pkgconf;
 pub mod procedure;
 pub mod report;
 pub mod resolver;
+pub mod routines;
+pub mod runlog;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -163,12 +165,12 @@ pub struct RunEnv {
     pub sources: SourceMap,
     /// The run's journal (`hascript run`): script steps record their end and return value
     /// there. `None` in the REPL and `check`.
-    pub journal: Option<Arc<crate::journal::Recorder>>,
+    pub journal: Option<Arc<dyn runlog::StepLog>>,
     /// The closures of the script's `defer` routines.
     pub deferred: Deferred,
     /// `hascript resume`: the completed steps of the resumed run, whose recorded values
     /// are returned instead of running them again.
-    pub replay: Option<Arc<crate::resume::Replay>>,
+    pub replay: Option<Arc<dyn runlog::StepReplay>>,
     /// How an uncaught error is reported (a shipped procedure's without its source).
     pub report_style: report::ReportStyle,
     /// The procedures running now (the top script, then nested ones): a procedure that
@@ -659,7 +661,7 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
                 // (a site's script ended early): the operator is told, never the silence
                 // of "not needed".
                 if let Some(routine) = &e.routine {
-                    let how = crate::recovery::routine_words(env.site.as_ref(), routine);
+                    let how = routines::routine_words(env.site.as_ref(), routine);
                     env.ctx.ui.warn(&format!(
                         "the run ended with recovery routine #{} pending ({}): it is left to you; {how}",
                         e.id, e.what
@@ -702,7 +704,7 @@ pub fn execute(engine: &Engine, env: &RunEnv, source_name: &str, text: &str) -> 
             let ran = run_pending(Some((engine, &ast)), env, interrupted, "run");
             if !ran.is_empty() {
                 text.push('\n');
-                text.push_str(&crate::recovery::report_lines(&ran).join("\n"));
+                text.push_str(&routines::report_lines(&ran).join("\n"));
                 let failed = ran
                     .iter()
                     .any(|r| r.outcome != hascript_api::objects::RecoveryOutcome::Ok);
@@ -730,9 +732,9 @@ pub fn run_pending(
     env: &RunEnv,
     interrupted: bool,
     by: &str,
-) -> Vec<crate::recovery::Ran> {
-    use crate::recovery::{run_driver_routine, Ran};
+) -> Vec<routines::Ran> {
     use hascript_api::objects::RecoveryOutcome;
+    use routines::{run_driver_routine, Ran};
     let pending = env.ctx.recoveries.pending();
     if pending.is_empty() {
         return Vec::new();
@@ -778,7 +780,7 @@ pub fn run_pending(
         // Its executor settles it below, with how the execution ended.
         env.ctx.recoveries.executing(entry.id);
         let ran = match (&entry.routine, closure, script) {
-            (Some(routine), _, _) => match crate::recovery::as_procedure(env.site.as_ref(), routine) {
+            (Some(routine), _, _) => match routines::as_procedure(env.site.as_ref(), routine) {
                 Some((name, params)) => run_procedure_routine(env, &entry, &name, params),
                 None => run_driver_routine(env.site.as_ref(), env.ctx.ui.as_ref(), &entry),
             },
@@ -819,19 +821,19 @@ fn run_procedure_routine(
     entry: &hascript_api::objects::RecoveryEntry,
     name: &str,
     params: BTreeMap<String, String>,
-) -> crate::recovery::Ran {
+) -> routines::Ran {
     use hascript_api::objects::RecoveryOutcome;
     env.ctx.ui.step(
         "recovery",
         &format!("routine #{}: {} ({name})", entry.id, entry.what),
     );
     match procedure::run_procedure(env, name, params, rhai::Position::NONE) {
-        Ok(_) => crate::recovery::Ran {
+        Ok(_) => routines::Ran {
             entry: entry.clone(),
             outcome: RecoveryOutcome::Ok,
             detail: None,
         },
-        Err(e) => crate::recovery::Ran {
+        Err(e) => routines::Ran {
             entry: entry.clone(),
             outcome: RecoveryOutcome::Failed,
             detail: Some(procedure::error_words(&e)),

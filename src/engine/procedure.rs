@@ -296,7 +296,7 @@ pub fn loads_of(name: &str, search: &[std::path::PathBuf]) -> Vec<crate::scripts
     let Some(script) = crate::scripts::find(name, search) else {
         return Vec::new();
     };
-    let mut env = RunEnv::offline(std::sync::Arc::new(crate::output::ConsoleUi::new(false)));
+    let mut env = RunEnv::offline(std::sync::Arc::new(Unseen));
     env.search_path = search.to_vec();
     let engine = build_engine(&env);
     let resolver = super::resolver::Resolver::new(search.to_vec(), env.sources.clone());
@@ -328,4 +328,21 @@ pub fn error_words(e: &rhai::EvalAltResult) -> String {
         E::ErrorTerminated(..) => "interrupted".to_string(),
         other => other.to_string(),
     }
+}
+
+/// The UI of an engine built only to list imports: it runs nothing, so nothing is shown
+/// and nothing can be asked.
+struct Unseen;
+
+impl hascript_api::Ui for Unseen {
+    fn step(&self, _section: &str, _title: &str) {}
+    fn info(&self, _message: &str) {}
+    fn warn(&self, _message: &str) {}
+    fn confirm(&self, question: &str) -> Result<bool, hascript_api::Error> {
+        Err(hascript_api::Error::new(
+            hascript_api::ErrorKind::Declined,
+            format!("no question can be asked while imports are listed: {question}"),
+        ))
+    }
+    fn waiting(&self, _progress: &hascript_api::WaitProgress) {}
 }

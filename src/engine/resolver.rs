@@ -31,7 +31,7 @@ pub struct Resolver {
     /// the bottom): what an import cycle is detected against.
     chains: Mutex<HashMap<ThreadId, Vec<(String, String)>>>,
     /// The run's journal, which records every module loaded (`script_loaded`).
-    journal: Option<std::sync::Arc<crate::journal::Recorder>>,
+    journal: Option<std::sync::Arc<dyn super::runlog::StepLog>>,
 }
 
 impl Resolver {
@@ -49,7 +49,7 @@ impl Resolver {
     /// The same, recording each module it loads in the run's `journal`.
     pub fn with_journal(
         mut self,
-        journal: Option<std::sync::Arc<crate::journal::Recorder>>,
+        journal: Option<std::sync::Arc<dyn super::runlog::StepLog>>,
     ) -> Self {
         self.journal = journal;
         self

@@ -51,7 +51,7 @@ pub use read::{find, journal_files, list, read_lines, summarise, RunSummary};
 pub use recorder::{not_recorded, EventSink, Recorder};
 pub use redact::{secret_param_name, Redactor};
 pub use timeline::timeline_line;
-pub use wrappers::{JournalingExec, JournalingUi};
+pub use wrappers::{ChangeGate, JournalingExec, JournalingUi};
 
 #[cfg(test)]
 mod tests;

@@ -510,3 +510,29 @@ pub fn not_recorded(why: &str, what: &str) -> Error {
         ),
     )
 }
+
+/// The engine writes its steps and loaded scripts through this trait, never the type.
+impl crate::engine::runlog::StepLog for Recorder {
+    fn script_step_next(&self) {
+        Recorder::script_step_next(self)
+    }
+    fn current_step(&self) -> u64 {
+        Recorder::current_step(self)
+    }
+    fn step_end(
+        &self,
+        n: u64,
+        section: &str,
+        title: &str,
+        took: Duration,
+        result: Result<Option<Value>, String>,
+    ) {
+        Recorder::step_end(self, n, section, title, took, result)
+    }
+    fn step_replayed(&self, n: u64, section: &str, title: &str, value: Value) {
+        Recorder::step_replayed(self, n, section, title, value)
+    }
+    fn script_loaded(&self, script: &crate::scripts::Loaded) {
+        Recorder::script_loaded(self, script)
+    }
+}

@@ -41,7 +41,7 @@ pub fn timeline_line(v: &Value) -> Vec<String> {
         "run" => run_header(&f, &time, &mut out),
         "step" => out.push(format!(
             "{time}  {}",
-            crate::output::step_line(&s("section"), &s("title"))
+            crate::text::step_line(&s("section"), &s("title"))
         )),
         "recovery_registered" => out.push(format!(
             "{time}  recovery #{} registered{}: {}{}",
@@ -153,7 +153,7 @@ pub fn timeline_line(v: &Value) -> Vec<String> {
     }
     // Host output and messages as the terminal may show them (no raw escape sequences).
     out.into_iter()
-        .map(|l| crate::output::escape_controls(&l).into_owned())
+        .map(|l| crate::text::escape_controls(&l).into_owned())
         .collect()
 }
 

@@ -10,20 +10,33 @@ use hascript_api::{
 
 use super::event::{Event, Purpose};
 use super::recorder::Recorder;
-use crate::lock::Locks;
+
+/// What must hold before a change reaches a host: the run's host locks (`lock::Locks`).
+/// The journal only asks; how a host is locked is not its business.
+pub trait ChangeGate: Send + Sync {
+    /// Before a change to `host` (`changed`: whether the run already changed something,
+    /// which decides how a refusal is reported).
+    fn ensure(&self, host: &str, changed: bool) -> Result<(), Error>;
+    /// Before changes to all of `hosts`, all at once.
+    fn ensure_all(&self, hosts: &[String], changed: bool) -> Result<(), Error>;
+}
 
 /// The run's transport: journals every command and takes the host lock before the first
 /// change to a host. Wraps the router; drivers see an ordinary [`Exec`].
 pub struct JournalingExec {
     inner: Arc<dyn Exec>,
     rec: Arc<Recorder>,
-    locks: Option<Arc<Locks>>,
+    locks: Option<Arc<dyn ChangeGate>>,
 }
 
 impl JournalingExec {
     /// Journal the commands sent on `inner` in `rec`; with `locks`, lock each host before
     /// its first change.
-    pub fn new(inner: Arc<dyn Exec>, rec: Arc<Recorder>, locks: Option<Arc<Locks>>) -> Self {
+    pub fn new(
+        inner: Arc<dyn Exec>,
+        rec: Arc<Recorder>,
+        locks: Option<Arc<dyn ChangeGate>>,
+    ) -> Self {
         JournalingExec { inner, rec, locks }
     }
 }
@@ -155,7 +168,7 @@ impl Ui for JournalingUi {
             let mut w = self.wait.lock().unwrap_or_else(|p| p.into_inner());
             match &mut w.current {
                 Some((what, _, last)) if *what == p.what => {
-                    if p.elapsed >= *last + crate::output::PIPE_PROGRESS_EVERY {
+                    if p.elapsed >= *last + crate::text::PIPE_PROGRESS_EVERY {
                         *last = p.elapsed;
                         true
                     } else {

@@ -237,7 +237,7 @@ impl Run {
                 None
             } else {
                 locks = Some(l.clone());
-                Some(l)
+                Some(l as Arc<dyn journal::ChangeGate>)
             };
             let exec: Arc<dyn hascript_api::Exec> =
                 Arc::new(journal::JournalingExec::new(router, wrap_rec, l));
@@ -389,7 +389,10 @@ impl Run {
             _pending,
         } = self;
         let mut env = shared.env(params);
-        env.replay = cont.as_ref().and_then(|c| c.replay.clone());
+        if let Some(replay) = cont.as_ref().and_then(|c| c.replay.clone()) {
+            env.replay = Some(replay);
+        }
+        let me = shared.journal.id().to_string();
         let unwind_of = cont
             .as_ref()
             .filter(|c| c.unwind)
@@ -406,7 +409,7 @@ impl Run {
             .spawn(move || {
                 let engine = engine::build_engine(&env);
                 match &unwind_of {
-                    Some((from, left)) => crate::resume::unwind(&env, from, left),
+                    Some((from, left)) => crate::resume::unwind(&env, &me, from, left),
                     None => engine::execute(&engine, &env, &script.source_name, &script.text),
                 }
             });

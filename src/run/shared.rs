@@ -61,7 +61,7 @@ impl Shared {
     /// (replay, report style) and builds its engine over it.
     pub fn env(&self, params: BTreeMap<String, String>) -> RunEnv {
         let mut env = RunEnv::new(self.site.clone(), self.ctx.clone(), params);
-        env.journal = Some(self.journal.clone());
+        env.journal = Some(self.journal.clone() as Arc<dyn crate::engine::runlog::StepLog>);
         env.interrupt = self.interrupt.clone();
         env.secrets = self.secrets.values().clone();
         env
@@ -132,7 +132,7 @@ mod tests {
         );
         for env in [&top, &nested] {
             let j = env.journal.as_ref().expect("the run's journal");
-            assert!(Arc::ptr_eq(j, &journal));
+            assert!(std::ptr::addr_eq(Arc::as_ptr(j), Arc::as_ptr(&journal)));
             assert!(env.replay.is_none());
         }
         // Its own `defer` routines, the run's recovery registry.
