@@ -6,6 +6,14 @@ use std::path::{Path, PathBuf};
 
 pub mod secret_decl;
 
+/// SHA-256 of `data` as lowercase hex: what identifies a script's text (`script_loaded`,
+/// `resume`'s comparison).
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(data);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 mod table {
     include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
 }
@@ -173,7 +181,29 @@ impl Origin {
     }
 }
 
-pub use crate::journal::LoadKind;
+/// What loaded a script (`script_loaded`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadKind {
+    /// An `import`.
+    Module,
+    /// A nested procedure: a generic action's (`hypervisor.migrate`) or a recovery routine
+    /// the run executes.
+    Procedure,
+    /// A recovery routine's procedure, recorded when the routine is registered (what
+    /// `unwind` would run).
+    Routine,
+}
 
 /// A script or module a run loaded besides its top script, as its journal records it
 /// (`script_loaded`): how to find it again and the SHA-256 of the text it ran.
@@ -202,7 +232,7 @@ impl Loaded {
             kind,
             origin: script.origin.clone(),
             path: script.path.as_deref().map(absolute),
-            sha256: crate::journal::sha256_hex(script.text.as_bytes()),
+            sha256: sha256_hex(script.text.as_bytes()),
         }
     }
 
@@ -285,7 +315,7 @@ impl Changed {
         let now = match &self.now {
             Ok(s) => format!(
                 "now sha256 {} ({})",
-                crate::journal::sha256_hex(s.text.as_bytes()),
+                sha256_hex(s.text.as_bytes()),
                 s.origin_label()
             ),
             Err(e) => format!("now missing: {e}"),
@@ -314,7 +344,7 @@ pub fn changed_since(records: &[Loaded], search: &[PathBuf]) -> Vec<Changed> {
             let now = then.now(search);
             let same = now
                 .as_ref()
-                .is_ok_and(|s| crate::journal::sha256_hex(s.text.as_bytes()) == then.sha256);
+                .is_ok_and(|s| sha256_hex(s.text.as_bytes()) == then.sha256);
             (!same).then_some(Changed { then, now })
         })
         .collect()
@@ -998,7 +1028,6 @@ mod tests {
 
     #[test]
     fn a_loaded_script_is_found_again_the_same_way_and_its_latest_record_counts() {
-        use crate::journal::sha256_hex;
         let dir = tempfile::tempdir().expect("tempdir");
         let search = vec![dir.path().to_path_buf()];
         let module = dir.path().join("lib").join("m.rhai");

@@ -588,7 +588,7 @@ pub struct Outcome {
     pub kind: Option<String>,
     /// The report's parts as separate fields (the journal's `error` line), for an error of
     /// the script or of a driver it called.
-    pub fields: Option<crate::journal::ErrorFields>,
+    pub fields: Option<report::ErrorFields>,
 }
 
 /// The kind of the error that ended a run, for the journal.

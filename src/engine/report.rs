@@ -264,9 +264,24 @@ fn thrown_details(v: &Dynamic) -> (String, Vec<String>) {
     (format!("uncaught exception: {text}"), Vec::new())
 }
 
+/// The error that ended a run, field by field (the `error` line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorFields {
+    /// The error's own message.
+    pub message: String,
+    /// What to do.
+    pub remedy: Option<String>,
+    /// The host.
+    pub host: Option<String>,
+    /// The command.
+    pub command: Option<String>,
+    /// Where in the script (`file:line:col`).
+    pub location: Option<String>,
+}
+
 /// The parts of `err`'s report as separate fields (the journal's `error` line): the message,
 /// the driver's remedy, host and command, and where in the script (`file:line:col`) it arose.
-pub fn fields(err: &EvalAltResult, main_source: &str) -> crate::journal::ErrorFields {
+pub fn fields(err: &EvalAltResult, main_source: &str) -> ErrorFields {
     let mut cur = err;
     let mut src = main_source.to_string();
     loop {
@@ -285,7 +300,7 @@ pub fn fields(err: &EvalAltResult, main_source: &str) -> crate::journal::ErrorFi
         }
     }
     let (message, _) = message_and_details(cur, None);
-    let mut f = crate::journal::ErrorFields {
+    let mut f = ErrorFields {
         message,
         ..Default::default()
     };

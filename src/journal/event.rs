@@ -386,19 +386,8 @@ fn is_zero(n: &u64) -> bool {
 /// event types and fields keep it.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// What loaded a script (`script_loaded`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LoadKind {
-    /// An `import`.
-    Module,
-    /// A nested procedure: a generic action's (`hypervisor.migrate`) or a recovery routine
-    /// the run executes.
-    Procedure,
-    /// A recovery routine's procedure, recorded when the routine is registered (what
-    /// `unwind` would run).
-    Routine,
-}
+/// What loaded a script: a fact of the script (`scripts`), journaled in `script_loaded`.
+pub use crate::scripts::LoadKind;
 
 /// Whose step a `step` / `step_end` line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -410,20 +399,8 @@ pub enum StepBy {
     Driver,
 }
 
-/// The error that ended a run, field by field (the `error` line).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ErrorFields {
-    /// The error's own message.
-    pub message: String,
-    /// What to do.
-    pub remedy: Option<String>,
-    /// The host.
-    pub host: Option<String>,
-    /// The command.
-    pub command: Option<String>,
-    /// Where in the script (`file:line:col`).
-    pub location: Option<String>,
-}
+/// The error that ended a run, field by field: the engine's report makes it.
+pub use crate::engine::report::ErrorFields;
 
 /// How an effect is written (`read`, `change`), for the schema.
 #[derive(JsonSchema)]

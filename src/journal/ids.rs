@@ -3,8 +3,6 @@
 use std::fs::File;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-
 use super::calendar::{civil, wall};
 
 /// A run id for a run starting at `since_epoch` with random `suffix`:
@@ -47,11 +45,8 @@ pub(super) fn id_chars(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
-/// SHA-256 of `data` as lowercase hex.
-pub fn sha256_hex(data: &[u8]) -> String {
-    let d = Sha256::digest(data);
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// A script's identity is its SHA-256, a fact of the script (`scripts`), not of the journal.
+pub use crate::scripts::sha256_hex;
 
 /// The user running hascript: `$USER`, `$LOGNAME`, else `uid <n>`.
 pub fn current_user() -> String {
