@@ -167,8 +167,7 @@ pub(super) fn hosts_text(nodes: &[VmHost]) -> String {
         .collect();
     entries.push(("192.0.2.41".into(), "slvm1".into()));
     entries.push(("192.0.2.42".into(), "slvm2".into()));
-    let hosts_text = hosts_file(&entries);
-    hosts_text
+    hosts_file(&entries)
 }
 
 /// The files of each VM host (an NFS mount added to `nodes` when a guest's storage is on it).
