@@ -290,7 +290,10 @@ const MAX_CODE_LINES: usize = 800;
 const SPLIT_MODULES: &[(&str, &str)] = &[
     ("src", "journal"),
     ("src", "inventory"),
+    ("drivers/sim/src", "hpvm"),
     ("drivers/sim/src", "hpvm/seed"),
+    ("drivers/sim/src", "hpvm/sg"),
+    ("drivers/sim/src", "hpvm/site"),
 ];
 
 #[test]
