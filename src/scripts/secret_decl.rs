@@ -2,7 +2,7 @@
 //! about itself (read with its other headers by `meta`); where the values come from is the
 //! run's business (`secrets.rs`).
 
-use crate::secrets::ENV_PREFIX;
+use hascript_api::SECRET_ENV_PREFIX as ENV_PREFIX;
 
 /// One secret a script declares.
 #[derive(Debug, Clone, PartialEq, Eq)]

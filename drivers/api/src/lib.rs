@@ -32,3 +32,7 @@ pub use operations::{Object, OpKind, Operation, OperationSpec};
 pub use quote::{command_line, shell_quote};
 pub use ui::{Ui, WaitDone, WaitOutcome, WaitProgress, Waiter};
 pub use wait::WaitEnd;
+
+/// Prefix of the environment variables that hold secret values (`HASCRIPT_SECRET_<NAME>`):
+/// a script's declared secrets and the transport's `env:` references read the same ones.
+pub const SECRET_ENV_PREFIX: &str = "HASCRIPT_SECRET_";
