@@ -291,6 +291,9 @@ const SPLIT_MODULES: &[(&str, &str)] = &[
     ("src", "journal"),
     ("src", "inventory"),
     ("drivers/sim/src", "hpvm/seed"),
+    ("drivers/hpvm/src", "procedure/package"),
+    ("drivers/hpvm/src", "procedure/appmon"),
+    ("drivers/ldoms/src", "steps"),
 ];
 
 #[test]
