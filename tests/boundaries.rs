@@ -294,6 +294,9 @@ const SPLIT_MODULES: &[(&str, &str)] = &[
     ("drivers/sim/src", "hpvm/seed"),
     ("drivers/sim/src", "hpvm/sg"),
     ("drivers/sim/src", "hpvm/site"),
+    ("drivers/hpvm/src", "procedure/package"),
+    ("drivers/hpvm/src", "procedure/appmon"),
+    ("drivers/ldoms/src", "steps"),
 ];
 
 #[test]
