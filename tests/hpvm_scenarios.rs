@@ -2,6 +2,9 @@
 //! scenarios, through the binary as a user runs it: exit codes of design.md, what is
 //! printed, the end state read back with `hascript sim exec`, and the exact state-changing
 //! commands the simulated hosts received.
+//!
+//! The cases that are one run with an exit code and the changes sent are rows of
+//! tests/outcomes/hpvm.toml (tests/scenario_outcomes.rs); what needs more stays here.
 
 mod sim_support;
 

@@ -169,7 +169,7 @@ fn every_outcome_row_holds() {
                     let (bad, dump) = check(row);
                     if !bad.is_empty() {
                         let report = format!(
-                            "row {:?} ({file}: {} {:?} on {}):\n  {}\n{dump}",
+                            "===== row {:?} ({file}: {} {:?} on {}):\n  {}\n{dump}",
                             row.name,
                             row.script,
                             row.params,
@@ -197,4 +197,64 @@ fn every_outcome_row_holds() {
     }
     failures.extend(failed.iter().map(|(_, r)| r.clone()));
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The table's own check: a row that is wrong (exit, a change left out, a text the output
+/// lacks, a text it has) fails, naming each difference; a row with an unknown field or a
+/// name used twice is refused when the tables are read.
+#[test]
+fn a_wrong_row_is_caught_and_named() {
+    let row: Row = toml::from_str(
+        r#"
+name = "wrong"
+script = "ldoms/live-migration"
+scenario = "ldoms/migration-continues-after-disconnect"
+params = ["guest=guest2", "target=cd3"]
+exit = 1
+changes = [
+  "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2",
+  "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd3",
+]
+output_contains = ["no such text"]
+output_lacks = ["guest2 runs on cd3"]
+"#,
+    )
+    .expect("the row parses");
+    let (bad, dump) = check(&row);
+    let kinds: Vec<&str> = bad
+        .iter()
+        .map(|b| b.split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["exit", "changes", "output_contains", "output_lacks"],
+        "{bad:#?}\n{dump}"
+    );
+    assert_eq!(bad[0], "exit: expected 1, got 0");
+    assert!(
+        bad[1].contains("ldm migrate-domain guest2 cd3"),
+        "{}",
+        bad[1]
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let one = "[[row]]\nname = \"a\"\nscript = \"s\"\nexit = 0\nchanges = []\n";
+    std::fs::write(dir.path().join("a.toml"), one).expect("write");
+    std::fs::write(dir.path().join("b.toml"), one).expect("write");
+    std::fs::write(
+        dir.path().join("c.toml"),
+        one.replace("\"a\"", "\"c\"").replace("exit", "exitt"),
+    )
+    .expect("write");
+    let (rows, errors) = load(dir.path());
+    assert_eq!(rows.len(), 2, "{errors:?}");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].contains("b.toml: row name \"a\" is also used in a.toml"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].starts_with("c.toml: ") && errors[1].contains("exitt"),
+        "{errors:?}"
+    );
 }

@@ -1,6 +1,9 @@
 //! Every shipped LDoms procedure against the simulator's scenarios, through the binary as a
 //! user runs it: exit codes of design.md, what is printed, and the exact state-changing
 //! commands the simulated hosts received (from the site's command log).
+//!
+//! The cases that are one run with an exit code and the changes sent are rows of
+//! tests/outcomes/ldoms.toml (tests/scenario_outcomes.rs); what needs more stays here.
 
 mod sim_support;
 
