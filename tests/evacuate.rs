@@ -270,47 +270,6 @@ fn hpvm_targets_outside_the_node_list_move_nothing_exit_3() {
 }
 
 #[test]
-fn bad_parameters_are_usage_errors_before_anything() {
-    for (scenario, params, says) in [
-        (
-            None,
-            vec![],
-            "missing parameter \"host\" for examples/evacuate-host",
-        ),
-        (
-            None,
-            vec!["host=node1"],
-            "unknown host node1: the hypervisor hosts of this ldoms site are cd1, cd2, cd3",
-        ),
-        (
-            Some("hpvm"),
-            vec!["host=node1", "targets=node2,node9"],
-            "unknown target node9 in targets",
-        ),
-        (
-            Some("hpvm"),
-            vec!["host=node1", "targets=node1"],
-            "targets names node1, the host being evacuated",
-        ),
-        (
-            Some("hpvm"),
-            vec!["host=node1", "targets= , "],
-            "targets is empty",
-        ),
-        (
-            Some("hpvm"),
-            vec!["host=node1", "targets=node2;reboot"],
-            "unknown target node2;reboot",
-        ),
-    ] {
-        let (r, _site) = run(SCRIPT, scenario, &params, &[]);
-        assert_eq!(r.code, 2, "{params:?}\n{}", r.dump());
-        assert!(r.stderr.contains(says), "{params:?}\n{}", r.dump());
-        assert_nothing_changed(&r);
-    }
-}
-
-#[test]
 fn the_script_is_shipped_listed_and_passes_its_own_check() {
     let o = hascript(&["list"]);
     assert!(

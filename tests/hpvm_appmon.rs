@@ -1,6 +1,8 @@
-//! B4 application monitoring through the binary: `hpvm/setup-appmon-keys` (keys with
-//! `-dname`, files written with mode 0600, secret parameters never printed and never taken
-//! from `-p`) and `hpvm/test-app-monitor` (restart counter and failover) on the simulator.
+//! B4 application monitoring through the binary, what tests/hpvm_appmon_scripts.rs does not
+//! already check: secret parameters never taken from `-p` and asked for by name,
+//! `hpvm/test-app-monitor` after adding a monitor on the default site, its bad input, and
+//! duplicate monitors refused. (The key regeneration, a wrong store password and the
+//! failover test are checked once, in tests/hpvm_appmon_scripts.rs.)
 
 mod sim_support;
 
@@ -55,109 +57,6 @@ fn run_env(
 
 fn stdout_of(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-#[test]
-fn keys_regenerated_with_secrets_that_are_never_printed() {
-    let site = Site::new(Some("hpvm"));
-    let r = run_env(
-        &site,
-        "hpvm/setup-appmon-keys",
-        &["package=slvm1", "regenerate=yes"],
-        &["--yes"],
-        &SECRETS,
-    );
-    assert_eq!(r.code, 0, "{}", r.dump());
-    let shown = r.all();
-    let sent = r.log.join("\n");
-    for (_, v) in SECRETS {
-        assert!(!shown.contains(v), "{v} printed:\n{shown}");
-        assert!(sent.contains(v), "{v} never sent:\n{sent}");
-    }
-    assert!(shown.contains("[B4 1] client keys on node1"), "{shown}");
-    assert!(
-        shown.contains("[B4 2] /etc/cmappmgr.conf on every VM host"),
-        "{shown}"
-    );
-    assert!(
-        shown.contains("[B4 4] /opt/hp/cmappserver/cmappserver.conf in guest slvm1"),
-        "{shown}"
-    );
-    // The exact keytool argv, with -dname, on the host and in the guest.
-    let genkeys: Vec<&String> = r.log.iter().filter(|l| l.contains("-genkey")).collect();
-    assert_eq!(
-        genkeys,
-        [
-            "node1: /opt/java6/bin/keytool -genkey -alias clientprivate -keystore /etc/cmcluster/cmappmgr/client.private -storepass Cl1ent-T0p-Secret -keypass Cl1ent-T0p-Secret -validity 400 -dname 'CN=node1, OU=cmappmgr, O=Serviceguard'",
-            "slvm1: /opt/java6/bin/keytool -genkey -alias serverprivate -keystore /opt/hp/cmappserver/server.private -storepass Serv3r-T0p-Secret -keypass Serv3r-T0p-Secret -validity 400 -dname 'CN=slvm1, OU=cmappserver, O=Serviceguard'",
-        ]
-    );
-    assert!(r.log.contains(&"node1: /opt/java6/bin/keytool -import -noprompt -alias clientpublic -keystore /etc/cmcluster/cmappmgr/client.public -file /etc/cmcluster/cmappmgr/temp.key -storepass Publ1c-T0p-Secret".to_string()), "{}", r.dump());
-    // The files holding passwords: written through stdin (never in argv), mode 0600.
-    for (host, file) in [
-        ("node1", "/etc/cmappmgr.conf"),
-        ("node2", "/etc/cmappmgr.conf"),
-        ("slvm1", "/opt/hp/cmappserver/cmappserver.conf"),
-        ("node2", "/etc/cmcluster/cmappmgr/client.private"),
-    ] {
-        let ls = stdout_of(&site.exec(host, &["ls", "-l", file]));
-        assert!(ls.starts_with("-rw------- "), "{host} {file}: {ls}");
-        assert!(
-            r.log
-                .iter()
-                .any(|l| l.starts_with(&format!("{host}: sh -c 'umask 077 &&"))
-                    && l.contains(&format!("chmod 0600 {file}.hascript"))),
-            "{host} {file}: {}",
-            r.dump()
-        );
-    }
-    assert!(r
-        .log
-        .iter()
-        .filter(|l| l.contains("sh -c"))
-        .all(|l| SECRETS.iter().all(|(_, v)| !l.contains(v))));
-    let conf = stdout_of(&site.exec("node2", &["cat", "/etc/cmappmgr.conf"]));
-    assert!(
-        conf.contains("trustStore=slvm1:/etc/cmcluster/cmappmgr/server_slvm1.public\n"),
-        "{conf}"
-    );
-    assert!(
-        conf.contains("keyStorePassword=Cl1ent-T0p-Secret\n"),
-        "{conf}"
-    );
-
-    // A second run keeps everything and says so.
-    let again = run_env(
-        &site,
-        "hpvm/setup-appmon-keys",
-        &["package=slvm1"],
-        &[],
-        &SECRETS,
-    );
-    assert_eq!(again.code, 0, "{}", again.dump());
-    assert!(again.changes().is_empty(), "{:?}", again.changes());
-    assert!(again.stdout.contains("kept and reused"), "{}", again.stdout);
-    for (_, v) in SECRETS {
-        assert!(!again.all().contains(v));
-    }
-}
-
-#[test]
-fn a_wrong_secret_is_reported_without_its_value() {
-    let site = Site::new(Some("hpvm"));
-    let r = run_env(
-        &site,
-        "hpvm/setup-appmon-keys",
-        &["package=slvm1"],
-        &[],
-        &SECRETS,
-    );
-    assert_eq!(r.code, 3, "{}", r.dump());
-    assert!(r.stderr.contains("-storepass *****"), "{}", r.stderr);
-    for (_, v) in SECRETS {
-        assert!(!r.all().contains(v), "{}", r.all());
-    }
-    assert!(r.changes().is_empty(), "{:?}", r.changes());
 }
 
 #[test]
@@ -266,49 +165,6 @@ fn test_app_monitor_on_the_default_site_after_adding_a_monitor() {
     let r = site.run("hpvm/test-app-monitor", &["package=slvm1"], &[]);
     assert_eq!(r.code, 5, "{}", r.dump());
     assert!(!r.log.iter().any(|l| l.contains("kill")), "{:?}", r.log);
-}
-
-#[test]
-fn test_app_monitor_until_failover_on_app_monitor_fails() {
-    let site = Site::new(Some("hpvm/app-monitor-fails"));
-    let r = site.run(
-        "hpvm/test-app-monitor",
-        &["package=slvm1", "expect=failover"],
-        &["--yes"],
-    );
-    assert_eq!(r.code, 0, "{}", r.dump());
-    assert_eq!(
-        r.log.iter().filter(|l| l.contains(": kill -9 ")).count(),
-        3,
-        "{}",
-        r.dump()
-    );
-    assert!(
-        r.stdout
-            .contains("restart count 0 -> 2 on node1 (max 2) after 3 kills"),
-        "{}",
-        r.dump()
-    );
-    assert!(
-        r.stdout
-            .contains("package slvm1 failed over from node1 to node2"),
-        "{}",
-        r.dump()
-    );
-    assert!(
-        r.stdout.contains("owner:             node2"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stderr.contains("cmmodpkg -e -n node1 slvm1"),
-        "{}",
-        r.stderr
-    );
-    let view = stdout_of(&site.exec("node2", &["/usr/sbin/cmviewcl", "-v", "-f", "line"]));
-    assert!(view.contains("package:slvm1|owner=node2"), "{view}");
-    let st = stdout_of(&site.exec("node2", &["/opt/hpvm/bin/hpvmstatus", "-P", "slvm1"]));
-    assert!(st.contains("On (OS)"), "{st}");
 }
 
 #[test]

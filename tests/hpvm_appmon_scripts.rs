@@ -171,6 +171,39 @@ fn regenerated_keys_are_made_with_dname_distributed_and_configured_0600() {
     for pw in PW {
         assert!(!shown.contains(pw), "{pw} shown:\n{shown}");
     }
+    assert!(shown.contains("[B4 1] client keys on node1"), "{shown}");
+    assert!(
+        shown.contains("[B4 2] /etc/cmappmgr.conf on every VM host"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("[B4 4] /opt/hp/cmappserver/cmappserver.conf in guest slvm1"),
+        "{shown}"
+    );
+    // The files holding passwords are written through stdin (never in argv), mode 0600.
+    for (host, file) in [
+        ("node1", "/etc/cmappmgr.conf"),
+        ("node2", "/etc/cmappmgr.conf"),
+        ("slvm1", "/opt/hp/cmappserver/cmappserver.conf"),
+        ("node2", "/etc/cmcluster/cmappmgr/client.private"),
+    ] {
+        assert!(
+            r.log
+                .iter()
+                .any(|l| l.starts_with(&format!("{host}: sh -c 'umask 077 &&"))
+                    && l.contains(&format!("chmod 0600 {file}.hascript"))),
+            "{host} {file}: {}",
+            r.dump()
+        );
+    }
+    assert!(
+        r.log
+            .iter()
+            .filter(|l| l.contains("sh -c"))
+            .all(|l| PW.iter().all(|v| !l.contains(v))),
+        "{}",
+        r.dump()
+    );
 }
 
 #[test]
@@ -200,7 +233,11 @@ fn a_second_run_reuses_everything_and_changes_nothing() {
         })
         .collect();
     assert!(changes.is_empty(), "{changes:?}");
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
     assert!(r.stdout.contains("kept and reused"), "{}", r.stdout);
+    for pw in PW {
+        assert!(!r.all().contains(pw), "{pw} shown: {}", r.dump());
+    }
 }
 
 #[test]
@@ -213,8 +250,9 @@ fn a_wrong_password_for_existing_stores_is_a_check_without_the_password() {
     for pw in PW {
         assert!(!text.contains(pw), "{text}");
     }
-    assert!(text.contains("-storepass *****"), "{text}");
+    assert!(r.stderr.contains("-storepass *****"), "{text}");
     assert!(text.contains("regenerate"), "{text}");
+    assert!(r.changes().is_empty(), "{:?}", r.changes());
     // Nothing changed.
     assert!(!r
         .log
@@ -308,8 +346,20 @@ fn failure_test_until_failover_reads_where_the_package_runs() {
         "{}",
         r.stderr
     );
+    assert!(
+        r.stdout.contains("owner:             node2"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("cmmodpkg -e -n node1 slvm1"),
+        "{}",
+        r.stderr
+    );
     let view = out(&site, "node2", &["/usr/sbin/cmviewcl", "-v", "-f", "line"]);
     assert!(view.contains("package:slvm1|owner=node2"), "{view}");
+    let st = out(&site, "node2", &["/opt/hpvm/bin/hpvmstatus", "-P", "slvm1"]);
+    assert!(st.contains("On (OS)"), "{st}");
 }
 
 #[test]

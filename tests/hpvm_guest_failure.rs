@@ -162,50 +162,6 @@ fn maintenance_off_does_not_say_monitored_again_while_the_guest_is_off() {
 }
 
 #[test]
-fn diagnose_sees_a_running_package_whose_guest_is_off() {
-    let (r, _site) = run(
-        "hpvm/diagnose",
-        Some("hpvm/guest-fails-in-maintenance"),
-        &["package=slvm1"],
-        &[],
-    );
-    assert_eq!(r.code, 3, "{}", r.dump());
-    let out = r.all();
-    assert!(
-        out.contains("FAIL guest slvm1 on the owner node1"),
-        "{}",
-        r.dump()
-    );
-    assert!(
-        out.contains("package slvm1 is up on node1 but its guest is Off there"),
-        "{}",
-        r.dump()
-    );
-    // In maintenance the monitor did not look: no failure line.
-    assert!(
-        out.contains("ok   service monitor detected a failure in the guest"),
-        "{}",
-        r.dump()
-    );
-}
-
-#[test]
-fn maintenance_off_with_the_guest_running_still_says_monitored_again() {
-    let (r, _site) = run(
-        "hpvm/maintenance",
-        Some("hpvm/maintenance-left-on"),
-        &["package=slvm1", "state=off"],
-        &[],
-    );
-    assert_eq!(r.code, 0, "{}", r.dump());
-    assert!(
-        r.all().contains("the guest is monitored again"),
-        "{}",
-        r.dump()
-    );
-}
-
-#[test]
 fn diagnose_explains_the_vswitch_warning_of_two_toolkits() {
     let (r, site) = run(
         "hpvm/diagnose",

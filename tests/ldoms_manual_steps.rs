@@ -1,41 +1,12 @@
 //! "Manual steps done right" (issue 12, items 3, 4, 5, 8, 9, 10) through the binary on the
 //! simulator: each test runs a shipped LDoms procedure as an operator would and asserts
 //! what the manual asks for — the commands sent (exactly), the exit code and the words
-//! the operator reads.
+//! the operator reads. (The cases that are one run with an exit code and the changes sent
+//! are rows of tests/outcomes/ldoms.toml, run by tests/scenario_outcomes.rs.)
 
 mod sim_support;
 
 use sim_support::Site;
-
-const PROCEDURES: &[&str] = &[
-    "ldoms/live-migration",
-    "ldoms/pre-migration",
-    "ldoms/post-migration",
-    "ldoms/recover-migration",
-    "ldoms/verify-fence",
-];
-
-/// Item 5: an unknown guest is a usage error (exit 2) before any command reaches any host —
-/// not even a read — in every shipped LDoms procedure.
-#[test]
-fn an_unknown_guest_sends_no_command_at_all_in_any_ldoms_procedure() {
-    for p in PROCEDURES {
-        let site = Site::new(None);
-        let params: &[&str] = match *p {
-            "ldoms/live-migration" | "ldoms/pre-migration" => &["guest=guest9", "target=cd3"],
-            "ldoms/post-migration" => &["guest=guest9", "target=cd3"],
-            _ => &["guest=guest9"],
-        };
-        let r = site.run(p, params, &["--yes"]);
-        assert_eq!(r.code, 2, "{p}: {}", r.dump());
-        assert!(
-            r.all().contains("unknown guest \"guest9\""),
-            "{p}: {}",
-            r.dump()
-        );
-        assert!(r.log.is_empty(), "{p} sent commands: {}", r.dump());
-    }
-}
 
 /// Item 4: 17.3.1.1 done for a move to cd3; a second pre-migration towards cd1 (the box of
 /// the cluster partner guest1) runs the target's checks again and is refused by them:
@@ -292,34 +263,6 @@ fn a_hanging_migration_is_cancelled_after_confirmation_then_recovered() {
     );
 }
 
-/// Item 8: the cancel is never sent unasked: with no terminal and no `--yes` the question
-/// stops the run (and the recovery routine it runs asks again and stops too): the migration
-/// is left alone for a person, fencing stays off, nothing after the move is sent.
-#[test]
-fn a_hanging_migration_is_not_cancelled_without_confirmation() {
-    let site = Site::new(Some("ldoms/migration-hangs"));
-    let mut params = MIGRATE.to_vec();
-    params.push("migration_deadline=300");
-    let r = site.run("ldoms/live-migration", &params, &[]);
-    assert_ne!(r.code, 0, "{}", r.dump());
-    assert!(
-        r.all().contains(
-            "confirmation needed but no terminal; re-run with --yes to accept: the migration of guest2 hangs"
-        ),
-        "{}",
-        r.dump()
-    );
-    assert_eq!(
-        r.changes(),
-        [
-            CLOVMMIGRATE_P,
-            "cd2: /usr/sbin/ldm migrate-domain guest2 cd3"
-        ],
-        "{}",
-        r.dump()
-    );
-}
-
 /// The N of "the cluster ran N s without fencing" in `out`, if it says so.
 fn ran_without_fencing(out: &str) -> Option<u64> {
     let (_, rest) = out.split_once("the cluster ran ")?;
@@ -423,16 +366,6 @@ fn a_guest_started_before_its_node_was_down_is_stopped_again_and_recovered() {
         assert!(!text.contains("Failed"), "{g}: {text}");
         assert_eq!(text.matches("InitWorked").count(), 8, "{g}: {text}");
     }
-}
-
-/// Item 3: the forced stop is asked for: with no terminal and no `--yes` nothing is sent
-/// at all — no stop, and no `clovmmigrate -u` that would only find InitFailed.
-#[test]
-fn the_forced_stop_of_an_early_started_guest_needs_confirmation() {
-    let site = Site::new(Some("ldoms/guest-started-too-early"));
-    let r = site.run("ldoms/recover-migration", &["guest=guest2"], &[]);
-    assert_eq!(r.code, 5, "{}", r.dump());
-    assert!(r.changes().is_empty(), "{}", r.dump());
 }
 
 /// Item 3: the exception to "never stop a live node" is the operation's, not the script's:
