@@ -31,8 +31,14 @@ impl Fields<'_> {
 }
 
 /// One journal line as a line of `journal show`'s timeline.
-pub fn timeline_line(v: &Value) -> Vec<String> {
-    let f = Fields(v);
+pub fn timeline_line(line: &super::Line) -> Vec<String> {
+    // The timeline prints fields by name, as the line has them (what `journal show` always
+    // printed): the event's JSON form with its time.
+    let mut v = serde_json::to_value(&line.event).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("ts".into(), line.ts.clone().into());
+    }
+    let f = Fields(&v);
     let (s, n) = (|k: &str| f.s(k), |k: &str| f.n(k));
     let ts = s("ts");
     let time = ts.get(11..23).unwrap_or(&ts).to_string();
