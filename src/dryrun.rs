@@ -772,8 +772,10 @@ mod tests {
         }
     }
 
-    fn line(v: serde_json::Value) -> String {
-        v.to_string()
+    /// A journal line written the short way, as the plan (an event sink) receives it.
+    fn line(v: serde_json::Value) -> (String, Event) {
+        let v = crate::journal::samples::complete(v);
+        (v.to_string(), crate::journal::samples::event(v))
     }
 
     #[test]
@@ -800,9 +802,12 @@ mod tests {
                 serde_json::json!({"event": "confirm", "question": "Remove config_tmp?", "answer": true}),
             ),
         ] {
-            p.line(&l);
+            p.line(&l.0, &l.1);
         }
-        p.line("not json");
+        // An event that is no part of a plan changes nothing.
+        p.take(&Event::Info {
+            message: "not json".into(),
+        });
         assert_eq!(
             p.changes(),
             ["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"]
@@ -835,7 +840,8 @@ mod tests {
             "{}",
             v.summary
         );
-        p.line(&line(serde_json::json!({"event": "command_start", "host": "h", "command": "x", "purpose": "procedure"})));
+        let (l, e) = line(serde_json::json!({"event": "command_start", "host": "h", "command": "x", "purpose": "procedure"}));
+        p.line(&l, &e);
         assert_eq!(verdict(&p, 1, Some("failed")).exit, 1);
         p.mark_unknown("x on h: cannot be seeded");
         let v = verdict(&p, 130, None);
@@ -867,7 +873,8 @@ mod tests {
         let read = Command::read("cd2", &["/usr/sbin/ldm", "list", "-p"]);
         let out = dry.exec(&read).expect("read answered");
         assert!(out.stdout.contains("guest2"), "{}", out.stdout);
-        plan.line(&line(serde_json::json!({"event": "command_start", "host": "cd2", "command": "clovmmigrate -p guest2", "purpose": "procedure"})));
+        let (l, e) = line(serde_json::json!({"event": "command_start", "host": "cd2", "command": "clovmmigrate -p guest2", "purpose": "procedure"}));
+        plan.line(&l, &e);
         let change = Command::change(
             "cd2",
             &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],

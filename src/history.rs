@@ -151,7 +151,10 @@ mod tests {
     use hascript_api::objects::History;
 
     fn write(dir: &std::path::Path, id: &str, lines: &[Value]) {
-        let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+        let text: Vec<String> = lines
+            .iter()
+            .map(|l| journal::samples::complete(l.clone()).to_string())
+            .collect();
         std::fs::write(
             dir.join(format!("{id}.{}", journal::EXT)),
             text.join("\n") + "\n",

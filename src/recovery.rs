@@ -640,6 +640,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The events of lines written the short way (the other fields empty).
+    fn evs(lines: &[Value]) -> Vec<Event> {
+        lines
+            .iter()
+            .cloned()
+            .map(crate::journal::samples::event)
+            .collect()
+    }
+
     #[test]
     fn completed_changes_are_the_procedures_ended_change_commands() {
         let lines = vec![
@@ -649,7 +658,7 @@ mod tests {
             json!({"event": "command_end", "seq": 3, "host": "node1", "command": "/bin/mkdir -m 700 /var/tmp/hascript.lock", "effect": "change", "purpose": "lock", "exit": 0}),
             json!({"event": "command_start", "seq": 4, "host": "node1", "command": "cmmodpkg -e slvm1", "effect": "change", "purpose": "procedure"}),
         ];
-        let c = completed_changes(&lines);
+        let c = completed_changes(&evs(&lines));
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(
             (c[0].host.as_str(), c[0].command.as_str(), c[0].exit),
@@ -674,7 +683,7 @@ mod tests {
             json!({"event": "recovery_run", "id": 2, "outcome": "not_needed", "by": "driver"}),
             json!({"event": "recovery_run", "id": 3, "outcome": "abandoned", "by": "run"}),
         ];
-        let p = pending_in(&lines);
+        let p = pending_in(&evs(&lines));
         assert_eq!(
             p.iter()
                 .map(|p| (p.id, p.routine.is_some()))
@@ -698,7 +707,7 @@ mod tests {
             json!({"event": "recovery_registered", "id": 3, "what": "c"}),
             json!({"event": "recovery_run", "id": 3, "outcome": "cannot_run", "by": "unwind"}),
         ];
-        let left = left_in(&lines);
+        let left = left_in(&evs(&lines));
         assert_eq!(
             left.iter()
                 .map(|l| (l.id, l.outcome.as_str()))
@@ -732,10 +741,10 @@ mod tests {
             json!({"event": "recovery_registered", "id": 2, "what": "a", "routine": routine, "inherited": true}),
             json!({"event": "recovery_run", "id": 2, "outcome": "ok", "by": "unwind"}),
         ];
-        let after = left_after(&pending, &left, &again);
+        let after = left_after(&pending, &left, &evs(&again));
         assert_eq!(after.iter().map(|l| l.id).collect::<Vec<_>>(), [3]);
         // The same routine inherited once only: it was the pending one's.
-        assert_eq!(left_after(&pending, &left, &again[..2]).len(), 2);
+        assert_eq!(left_after(&pending, &left, &evs(&again[..2])).len(), 2);
         assert_eq!(left_after(&[], &left, &[]).len(), 2);
     }
 
@@ -748,7 +757,7 @@ mod tests {
             json!({"event": "command_start", "seq": 3, "host": "cd1", "command": "ldm migrate-domain g cd3", "purpose": "procedure"}),
         ];
         assert_eq!(
-            unknown_outcomes(&lines),
+            unknown_outcomes(&evs(&lines)),
             [Unknown {
                 seq: 3,
                 host: "cd1".into(),
@@ -760,7 +769,7 @@ mod tests {
             json!({"event": "lock", "host": "cd2", "action": "taken"}),
             json!({"event": "lock", "host": "cd2", "action": "released"}),
         ];
-        assert_eq!(locked_hosts(&locks), ["cd1"]);
+        assert_eq!(locked_hosts(&evs(&locks)), ["cd1"]);
     }
 
     #[test]
@@ -785,9 +794,9 @@ mod tests {
             end(3, "node4", 0),
             mkdir(4, "node3"),
         ];
-        assert_eq!(locked_hosts(&lines), ["node1", "node4", "node3"]);
+        assert_eq!(locked_hosts(&evs(&lines)), ["node1", "node4", "node3"]);
         // The lock's own commands are never the procedure's unknown outcomes.
-        assert!(unknown_outcomes(&lines).is_empty());
+        assert!(unknown_outcomes(&evs(&lines)).is_empty());
     }
 
     #[test]
@@ -810,9 +819,9 @@ mod tests {
             json!({"event": "run"}),
             json!({"event": "lock", "host": "node1", "action": "taken_over"}),
         ];
-        assert_eq!(pending_after(&older, &early), older);
+        assert_eq!(pending_after(&older, &evs(&early)), older);
         let locked = vec!["node1".to_string(), "node2".to_string()];
-        assert_eq!(locked_after(&locked, &early), ["node1", "node2"]);
+        assert_eq!(locked_after(&locked, &evs(&early)), ["node1", "node2"]);
         // Inherited the first only, then settled it and released node1; registered its own.
         let later = vec![
             json!({"event": "recovery_registered", "id": 1, "what": "recover a", "routine": routine("a"), "inherited": true}),
@@ -821,12 +830,12 @@ mod tests {
             json!({"event": "lock", "host": "node1", "action": "released"}),
             json!({"event": "lock", "host": "node3", "action": "taken"}),
         ];
-        let p = pending_after(&older, &later);
+        let p = pending_after(&older, &evs(&later));
         assert_eq!(
             p.iter().map(|p| p.what.as_str()).collect::<Vec<_>>(),
             ["recover b", "recover c"]
         );
-        assert_eq!(locked_after(&locked, &later), ["node2", "node3"]);
+        assert_eq!(locked_after(&locked, &evs(&later)), ["node2", "node3"]);
     }
 
     #[test]

@@ -662,6 +662,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The events of lines written the short way (the other fields empty).
+    fn evs(lines: &[Value]) -> Vec<Event> {
+        lines
+            .iter()
+            .cloned()
+            .map(crate::journal::samples::event)
+            .collect()
+    }
+
     fn end(n: u64, title: &str, value: Value) -> Value {
         json!({"event": "step_end", "n": n, "section": "", "title": title, "ok": true, "value": value})
     }
@@ -678,13 +687,13 @@ mod tests {
             json!({"event": "step_end", "n": 4, "section": "", "title": "failed", "ok": false}),
             end(5, "c", json!(3)),
         ];
-        let r = Replay::from_lines("R", &lines);
+        let r = Replay::from_lines("R", &evs(&lines));
         assert_eq!(r.next("", "a"), Some(json!(1)));
         // The outer step is replayed; its nested step goes with it.
         assert_eq!(r.next("", "outer"), Some(json!({"k": 2})));
         assert_eq!(r.next("", "c"), Some(json!(3)));
         assert_eq!(r.next("", "d"), None);
-        let r = Replay::from_lines("R", &lines);
+        let r = Replay::from_lines("R", &evs(&lines));
         assert_eq!(r.next("", "a"), Some(json!(1)));
         assert_eq!(r.next("", "other"), None, "the script took another way");
         assert_eq!(r.next("", "outer"), None, "nothing after a divergence");
@@ -707,7 +716,7 @@ mod tests {
             by(end(3, "17.3.1.1 stop", Value::Null), "driver"),
             by(end(4, "b", json!(2)), "script"),
         ];
-        let r = Replay::from_lines("R", &lines);
+        let r = Replay::from_lines("R", &evs(&lines));
         assert_eq!(r.next("", "a"), Some(json!(1)));
         assert_eq!(
             r.next("", "b"),
@@ -716,7 +725,7 @@ mod tests {
         );
         assert_eq!(r.next("", "c"), None);
         let old = vec![end(1, "a", json!(1)), end(2, "b", json!(2))];
-        let r = Replay::from_lines("R", &old);
+        let r = Replay::from_lines("R", &evs(&old));
         assert_eq!(r.next("", "a"), Some(json!(1)));
         assert_eq!(r.next("", "b"), Some(json!(2)));
     }
@@ -732,14 +741,14 @@ mod tests {
         let mut replayed = end(1, "a", json!(1));
         replayed["replayed"] = json!(true);
         let second = vec![replayed];
-        let ancestors = vec![("R1".to_string(), first.clone())];
-        let r = Replay::from_chain("R2", &second, &ancestors);
+        let ancestors = vec![("R1".to_string(), evs(&first))];
+        let r = Replay::from_chain("R2", &evs(&second), &ancestors);
         assert_eq!(r.next("", "a"), Some(json!(1)));
         assert_eq!(r.next("", "b"), Some(json!(2)));
         assert_eq!(r.next("", "c"), Some(json!(3)));
         // A resume that went another way keeps its own record.
         let other = vec![end(1, "x", json!(9))];
-        let r = Replay::from_chain("R2", &other, &ancestors);
+        let r = Replay::from_chain("R2", &evs(&other), &ancestors);
         assert_eq!(r.next("", "x"), Some(json!(9)));
         assert_eq!(r.next("", "b"), None);
     }
@@ -748,7 +757,10 @@ mod tests {
     fn a_dead_continuation_owes_the_locks_and_routines_its_dead_run_left() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let write = |id: &str, lines: &[Value]| {
-            let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+            let text: Vec<String> = lines
+                .iter()
+                .map(|l| crate::journal::samples::complete(l.clone()).to_string())
+                .collect();
             std::fs::write(
                 dir.path().join(format!("{id}.jsonl")),
                 text.join("\n") + "\n",
@@ -819,7 +831,7 @@ mod tests {
             end(2, "inner", json!(7)),
             json!({"event": "step_end", "n": 1, "section": "", "title": "outer", "ok": true}),
         ];
-        let r = Replay::from_lines("R", &lines);
+        let r = Replay::from_lines("R", &evs(&lines));
         assert_eq!(r.next("", "outer"), None);
         assert_eq!(r.next("", "inner"), Some(json!(7)));
     }

@@ -79,10 +79,7 @@ pub enum Event {
         section: String,
         /// What the step does.
         title: String,
-        /// Whose step: the script's `step(...)` or the driver's own (absent in journals
-        /// written before schema version 1: the script's).
-        #[serde(default)]
-        #[schemars(required)]
+        /// Whose step: the script's `step(...)` or the driver's own.
         by: StepBy,
     },
     /// A step ended: a script `step(...)` (its body returned or threw), or a driver's step
@@ -95,15 +92,13 @@ pub enum Event {
         /// Title.
         title: String,
         /// Whose step (absent in journals written before schema version 1: the script's).
-        #[serde(default)]
-        #[schemars(required)]
         by: StepBy,
         /// Whether the body returned (true) or threw (false).
         ok: bool,
         /// How long it took (wall clock).
         duration_ms: u64,
-        /// Its return value, when it can be written as JSON (`null` too: a present
-        /// `null` is the value `()`, replayed as such).
+        /// Its return value, when it can be written as JSON.
+        // A present `null` is the value `()`, replayed as such: read as `Some(Null)`.
         #[serde(
             default,
             skip_serializing_if = "Option::is_none",
@@ -417,12 +412,10 @@ pub enum LoadKind {
 }
 
 /// Whose step a `step` / `step_end` line is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepBy {
-    /// The script's `step(...)`: its `step_end` is replayed by `hascript resume` (what a
-    /// line written before schema version 1, without `by`, means).
-    #[default]
+    /// The script's `step(...)`: its `step_end` is replayed by `hascript resume`.
     Script,
     /// A driver's own step (never replayed: the driver reads the state again).
     Driver,
@@ -484,7 +477,7 @@ impl Line {
     }
 
     /// The line held by the JSON object `v` (see [`Line::parse`]).
-    pub fn from_value(v: Value) -> Option<Line> {
+    pub fn from_value(mut v: Value) -> Option<Line> {
         let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let (ts, run) = (s("ts"), s("run"));
         let schema_version = v
@@ -492,6 +485,7 @@ impl Line {
             .and_then(Value::as_u64)
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(0);
+        upgrade(&mut v);
         // The envelope's keys are unknown fields to the event, which ignores them.
         let event = serde_json::from_value::<Event>(v).ok()?;
         Some(Line {
@@ -500,6 +494,19 @@ impl Line {
             schema_version,
             event,
         })
+    }
+}
+
+/// Bring a line of an older schema to today's form: a `step` or `step_end` written before
+/// schema version 1 has no `by` (only the script's steps were written then).
+fn upgrade(v: &mut Value) {
+    let Value::Object(m) = v else { return };
+    let step = matches!(
+        m.get("event").and_then(Value::as_str),
+        Some("step" | "step_end")
+    );
+    if step && !m.contains_key("by") {
+        m.insert("by".into(), "script".into());
     }
 }
 

@@ -36,6 +36,8 @@ mod ids;
 mod read;
 mod recorder;
 mod redact;
+#[cfg(test)]
+pub(crate) mod samples;
 mod timeline;
 mod wrappers;
 
