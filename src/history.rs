@@ -108,11 +108,7 @@ impl JournalHistory {
             }
             for line in lines {
                 // Only two kinds of line matter: the others are not parsed.
-                let mark = line.contains("\"log_mark\"");
-                if !mark && !line.contains("\"step_end\"") {
-                    continue;
-                }
-                match Line::parse(&line).map(|l| l.event) {
+                match Line::parse_if(&line, &["log_mark", "step_end"]).map(|l| l.event) {
                     Some(Event::LogMark { host, file, size }) => {
                         out.marks.insert((host, file), size);
                     }

@@ -476,6 +476,16 @@ impl Line {
         Line::from_value(v)
     }
 
+    /// The line `text` when it is one of the events named `tags` (`log_mark`, …): a cheap
+    /// look at the text first, so that the other lines of a long journal are not parsed.
+    pub fn parse_if(text: &str, tags: &[&str]) -> Option<Line> {
+        let named = |t: &&str| text.contains(&format!("\"{t}\""));
+        if !tags.iter().any(named) {
+            return None;
+        }
+        Line::parse(text)
+    }
+
     /// The line held by the JSON object `v` (see [`Line::parse`]).
     pub fn from_value(mut v: Value) -> Option<Line> {
         let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
