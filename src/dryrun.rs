@@ -840,7 +840,9 @@ mod tests {
             "{}",
             v.summary
         );
-        let (l, e) = line(serde_json::json!({"event": "command_start", "host": "h", "command": "x", "purpose": "procedure"}));
+        let (l, e) = line(
+            serde_json::json!({"event": "command_start", "host": "h", "command": "x", "purpose": "procedure"}),
+        );
         p.line(&l, &e);
         assert_eq!(verdict(&p, 1, Some("failed")).exit, 1);
         p.mark_unknown("x on h: cannot be seeded");
@@ -873,7 +875,9 @@ mod tests {
         let read = Command::read("cd2", &["/usr/sbin/ldm", "list", "-p"]);
         let out = dry.exec(&read).expect("read answered");
         assert!(out.stdout.contains("guest2"), "{}", out.stdout);
-        let (l, e) = line(serde_json::json!({"event": "command_start", "host": "cd2", "command": "clovmmigrate -p guest2", "purpose": "procedure"}));
+        let (l, e) = line(
+            serde_json::json!({"event": "command_start", "host": "cd2", "command": "clovmmigrate -p guest2", "purpose": "procedure"}),
+        );
         plan.line(&l, &e);
         let change = Command::change(
             "cd2",

@@ -99,7 +99,8 @@ impl JournalHistory {
             let Ok(f) = File::open(&path) else { continue };
             let mut lines = BufReader::new(f).lines().map_while(Result::ok);
             // The header decides whether the rest is read at all.
-            let Some(Event::Run(header)) = lines.next().and_then(|l| Line::parse(&l)).map(|l| l.event)
+            let Some(Event::Run(header)) =
+                lines.next().and_then(|l| Line::parse(&l)).map(|l| l.event)
             else {
                 continue;
             };
@@ -113,8 +114,7 @@ impl JournalHistory {
                         out.marks.insert((host, file), size);
                     }
                     Some(Event::StepEnd {
-                        value: Some(value),
-                        ..
+                        value: Some(value), ..
                     }) if !value.is_null() => out.steps.push(value),
                     _ => {}
                 }

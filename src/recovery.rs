@@ -365,9 +365,9 @@ pub fn completed_changes(lines: &[Event]) -> Vec<hascript_api::objects::PriorCha
 
 /// Whether `lines` say the lock of `host` was released.
 fn released(lines: &[Event], host: &str) -> bool {
-    lines.iter().any(|l| {
-        matches!(l, Event::Lock { host: h, action: LockAction::Released, .. } if h == host)
-    })
+    lines.iter().any(
+        |l| matches!(l, Event::Lock { host: h, action: LockAction::Released, .. } if h == host),
+    )
 }
 
 /// The hosts whose lock a run took (and may have left behind when it died).

@@ -275,11 +275,7 @@ impl DeadRun {
                 let s = journal::summarise(&other, &ls);
                 return Err(format!(
                     "run {id} was already taken over by run {other} ({}, {}): {}",
-                    if resumes {
-                        "resume"
-                    } else {
-                        "unwind"
-                    },
+                    if resumes { "resume" } else { "unwind" },
                     s.result,
                     if s.result == "unfinished" {
                         // An unwind is continued by unwinding it (it has no script to resume).

@@ -60,7 +60,12 @@ fn an_older_journal_reads_as_typed_events() {
     assert_eq!(steps, [(1, StepBy::Script), (2, StepBy::Script)]);
     let s = journal::summarise(ID, &lines);
     assert_eq!(
-        (s.started.as_str(), s.user.as_str(), s.result.as_str(), s.exit),
+        (
+            s.started.as_str(),
+            s.user.as_str(),
+            s.result.as_str(),
+            s.exit
+        ),
         ("2026-03-02T09:00:00.000Z", "op", "unfinished", None)
     );
 }
@@ -108,7 +113,10 @@ fn what_an_older_dead_run_left_is_read_from_its_typed_events() {
             .collect::<Vec<_>>(),
         [(5, "cd2", "ldm migrate-domain guest2 cd3")]
     );
-    assert_eq!((dead.script(), dead.sha256()), ("ldoms/live-migration", "5e1f"));
+    assert_eq!(
+        (dead.script(), dead.sha256()),
+        ("ldoms/live-migration", "5e1f")
+    );
     assert!(dead.params().contains(&("guest".into(), "guest2".into())));
     // Its completed steps replay, the one that returned `()` too.
     let c = Continuation::of(&dead, false);

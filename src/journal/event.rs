@@ -486,6 +486,19 @@ impl Line {
         Line::parse(text)
     }
 
+    /// The line as a JSON object, as the recorder writes it: `ts`, `run`,
+    /// `schema_version`, then the event's fields.
+    pub fn to_value(&self) -> Value {
+        let mut line = serde_json::Map::new();
+        line.insert("ts".into(), self.ts.clone().into());
+        line.insert("run".into(), self.run.clone().into());
+        line.insert("schema_version".into(), self.schema_version.into());
+        if let Ok(Value::Object(m)) = serde_json::to_value(&self.event) {
+            line.extend(m);
+        }
+        Value::Object(line)
+    }
+
     /// The line held by the JSON object `v` (see [`Line::parse`]).
     pub fn from_value(mut v: Value) -> Option<Line> {
         let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();

@@ -77,7 +77,9 @@ pub(crate) fn samples() -> Vec<Event> {
         Event::RecoveryRegistered {
             id: 3,
             what: s("recover guest2"),
-            routine: Some(json!({"procedure": "ldoms/recover-migration", "params": {"guest": "guest2"}})),
+            routine: Some(
+                json!({"procedure": "ldoms/recover-migration", "params": {"guest": "guest2"}}),
+            ),
             rerunnable: true,
             inherited: true,
         },
@@ -189,7 +191,8 @@ pub(crate) fn samples() -> Vec<Event> {
 
 /// The required fields of event `name`, empty (`None` for an event this version lacks).
 fn blank(name: &str) -> Option<Value> {
-    let command = json!({"seq": 0, "host": "", "command": "", "effect": "change", "purpose": "procedure"});
+    let command =
+        json!({"seq": 0, "host": "", "command": "", "effect": "change", "purpose": "procedure"});
     let mut v = match name {
         "run" => json!({"version": "", "user": "", "origin": "", "pid": 0, "script": "",
             "sha256": "", "params": {}, "site": {"kind": "sim", "scenario": ""},
@@ -219,7 +222,9 @@ fn blank(name: &str) -> Option<Value> {
         "lock" => json!({"host": "", "action": "taken"}),
         "error" => json!({"kind": "", "message": ""}),
         "plan" => json!({"complete": false, "outcome": "", "entries": []}),
-        "result" => json!({"result": "", "exit": 0, "changed": false, "changes": 0, "duration_ms": 0}),
+        "result" => {
+            json!({"result": "", "exit": 0, "changed": false, "changes": 0, "duration_ms": 0})
+        }
         _ => return None,
     };
     v["event"] = json!(name);
@@ -229,7 +234,10 @@ fn blank(name: &str) -> Option<Value> {
 /// The whole line of `short` (an object naming its `event` and some of its fields): the
 /// other required fields empty.
 pub(crate) fn complete(short: Value) -> Value {
-    let name = short.get("event").and_then(Value::as_str).unwrap_or_default();
+    let name = short
+        .get("event")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let mut v = blank(name).unwrap_or_else(|| panic!("no event {name:?}"));
     if let (Value::Object(m), Value::Object(s)) = (&mut v, short) {
         m.extend(s);

@@ -84,10 +84,15 @@ fn every_event_reads_back_as_written() {
             "{text}"
         );
         let v: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(line.to_value().to_string(), text, "the line as written");
         seen.push(v["event"].as_str().unwrap_or_default().to_string());
         // And written again the same, field for field.
         let again = rec.render(&line.event);
-        let no_ts = |t: &str| t.get(t.find(",\"run\"").unwrap_or(0)..).unwrap_or("").to_string();
+        let no_ts = |t: &str| {
+            t.get(t.find(",\"run\"").unwrap_or(0)..)
+                .unwrap_or("")
+                .to_string()
+        };
         assert_eq!(no_ts(&again), no_ts(&text));
     }
     for (name, _) in schema_events(&schema) {
@@ -106,7 +111,14 @@ fn every_event_reads_back_as_written() {
     assert!(
         matches!(
             &old,
-            Some((0, Event::StepEnd { by: StepBy::Script, value: Some(Value::Null), .. }))
+            Some((
+                0,
+                Event::StepEnd {
+                    by: StepBy::Script,
+                    value: Some(Value::Null),
+                    ..
+                }
+            ))
         ),
         "{old:?}"
     );

@@ -33,11 +33,8 @@ impl Fields<'_> {
 /// One journal line as a line of `journal show`'s timeline.
 pub fn timeline_line(line: &super::Line) -> Vec<String> {
     // The timeline prints fields by name, as the line has them (what `journal show` always
-    // printed): the event's JSON form with its time.
-    let mut v = serde_json::to_value(&line.event).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("ts".into(), line.ts.clone().into());
-    }
+    // printed; a line it has no words for is printed whole).
+    let v = line.to_value();
     let f = Fields(&v);
     let (s, n) = (|k: &str| f.s(k), |k: &str| f.n(k));
     let ts = s("ts");
