@@ -24,6 +24,37 @@ pub trait EventSink: Send + Sync {
     fn line(&self, line: &str, event: &Event);
 }
 
+/// The fields of an event that hold a word of the schema (`effect: change`, `action:
+/// taken`, …), never a secret's text.
+const SCHEMA_WORDS: [&str; 6] = ["event", "effect", "purpose", "action", "by", "kind"];
+
+/// `event` as its redacted JSON form `redacted` has it. A secret that is also one of the
+/// schema's words (`change`, `lock`) is hidden in those fields too, which no event can then
+/// read: they are put back (they carry no text of the run's). Failing that, a neutral event:
+/// never the event with its secrets showing.
+fn typed_redacted(event: &Event, mut redacted: Value) -> Event {
+    if let Ok(e) = serde_json::from_value::<Event>(redacted.clone()) {
+        return e;
+    }
+    if let (Ok(Value::Object(plain)), Value::Object(m)) =
+        (serde_json::to_value(event), &mut redacted)
+    {
+        for k in SCHEMA_WORDS {
+            if let Some(v) = plain.get(k) {
+                m.insert(k.into(), v.clone());
+            }
+        }
+        if let Some(kind) = plain.get("site").and_then(|s| s.get("kind")) {
+            if let Some(Value::Object(site)) = m.get_mut("site") {
+                site.insert("kind".into(), kind.clone());
+            }
+        }
+    }
+    serde_json::from_value::<Event>(redacted).unwrap_or_else(|_| Event::Info {
+        message: "(an event whose secrets could not be hidden in its typed form)".into(),
+    })
+}
+
 /// What tells one `script_loaded` line from another: kind, name, path, sha256.
 type LoadedKey = (LoadKind, String, Option<PathBuf>, String);
 
@@ -179,10 +210,9 @@ impl Recorder {
         let (line, redacted) = self.render_value(event);
         if !self.sinks.is_empty() {
             // What the sinks see is what the journal has: the event with its secrets hidden.
-            let redacted = serde_json::from_value::<Event>(redacted);
-            let shown = redacted.as_ref().unwrap_or(event);
+            let shown = typed_redacted(event, redacted);
             for s in &self.sinks {
-                s.line(&line, shown);
+                s.line(&line, &shown);
             }
         }
         let Some(file) = &self.file else {

@@ -382,3 +382,42 @@ fn a_journal_without_result_is_unfinished_and_ids_match_by_prefix() {
     assert!(find(dir.path(), "../x").is_err());
     assert!(Recorder::create(dir.path(), "20260729T000000Z-cccccc", Vec::new()).is_err());
 }
+
+#[test]
+fn sinks_receive_each_event_typed_with_its_secrets_hidden() {
+    struct Seen(Mutex<Vec<(String, Event)>>);
+    impl EventSink for Seen {
+        fn line(&self, line: &str, event: &Event) {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((line.to_string(), event.clone()));
+        }
+    }
+    let seen = std::sync::Arc::new(Seen(Mutex::new(Vec::new())));
+    let rec = Recorder::without_file("R", vec![seen.clone()]);
+    // A secret that is also a word of the schema (`effect: change`) hides nothing of it.
+    rec.redactor().add_all(&["s3cret", "change"]);
+    let start = Event::CommandStart {
+        seq: 1,
+        host: "cd1".into(),
+        command: "login s3cret".into(),
+        effect: hascript_api::Effect::Change,
+        purpose: Purpose::Procedure,
+    };
+    let _ = rec.write(&start, false);
+    let got = seen.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert_eq!(got.len(), 1);
+    let (line, event) = &got[0];
+    assert!(!line.contains("s3cret"), "{line}");
+    assert_eq!(
+        event,
+        &Event::CommandStart {
+            seq: 1,
+            host: "cd1".into(),
+            command: "login *****".into(),
+            effect: hascript_api::Effect::Change,
+            purpose: Purpose::Procedure,
+        }
+    );
+}
