@@ -367,7 +367,7 @@ impl DeadRun {
                 )),
             },
             SiteRecord::Inventory { path, sha256: want } => {
-                let got = std::fs::read(&path)
+                let got = std::fs::read(path)
                     .map(|b| journal::sha256_hex(&b))
                     .map_err(|e| format!("cannot read the inventory {path} of run {}: {e}", self.id))?;
                 if got != *want {
