@@ -422,7 +422,7 @@ pub enum StepBy {
 }
 
 /// The error that ended a run, field by field (the `error` line).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorFields {
     /// The error's own message.
     pub message: String,
