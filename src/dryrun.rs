@@ -26,7 +26,7 @@ use hascript_api::{CancelToken, Clock, Command, Effect, Error, ErrorKind, Exec, 
 use hascript_sim::{CopyAnswer, Declared, Observation, SimSite};
 use serde::Serialize;
 
-use crate::journal::EventSink;
+use crate::journal::{Event, EventSink, Purpose};
 
 /// Exit code of a dry run whose plan is incomplete: a change could not be represented by
 /// the simulated copy, so the plan stops at that change ("unknown").
@@ -190,72 +190,78 @@ impl Plan {
         }
     }
 
-    /// Take one journal line into the plan.
-    pub fn take(&self, v: &Value) {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let u = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+    /// Take one journal event into the plan.
+    pub fn take(&self, e: &Event) {
         let mut st = self.lock();
-        match s("event").as_str() {
-            "step" => {
-                st.section = s("section");
-                st.step = s("title");
+        match e {
+            Event::Step { section, title, .. } => {
+                st.section = section.clone();
+                st.step = title.clone();
                 st.open_wait = None;
             }
-            "command_start" if s("purpose") == "procedure" => {
+            Event::CommandStart {
+                host,
+                command,
+                purpose: Purpose::Procedure,
+                ..
+            } => {
                 st.changes += 1;
                 let e = PlanEntry::Change {
                     n: st.changes,
                     section: st.section.clone(),
                     step: st.step.clone(),
-                    host: s("host"),
-                    command: s("command"),
+                    host: host.clone(),
+                    command: command.clone(),
                     unknown: None,
                 };
                 st.entries.push(e);
                 st.open_wait = None;
             }
-            "wait" => {
-                let what = s("what");
+            Event::Wait {
+                what,
+                elapsed_s,
+                remaining_s,
+                ..
+            } => {
                 let same = st.open_wait.and_then(|i| match st.entries.get(i) {
-                    Some(PlanEntry::Wait { what: w, .. }) if *w == what => Some(i),
+                    Some(PlanEntry::Wait { what: w, .. }) if w == what => Some(i),
                     _ => None,
                 });
                 if same.is_none() {
                     st.entries.push(PlanEntry::Wait {
-                        what,
-                        deadline_s: u("elapsed_s") + u("remaining_s"),
+                        what: what.clone(),
+                        deadline_s: elapsed_s + remaining_s,
                         took_s: None,
                     });
                     st.open_wait = Some(st.entries.len() - 1);
                 }
             }
-            "wait_end" => {
-                let what = s("what");
-                let took = u("elapsed_s");
+            Event::WaitEnd {
+                what, elapsed_s, ..
+            } => {
                 if let Some(PlanEntry::Wait {
                     what: w, took_s, ..
                 }) = st.entries.iter_mut().rev().find(
-                    |e| matches!(e, PlanEntry::Wait { what: w, took_s: None, .. } if *w == what),
+                    |e| matches!(e, PlanEntry::Wait { what: w, took_s: None, .. } if w == what),
                 ) {
-                    if *w == what {
-                        *took_s = Some(took);
+                    if w == what {
+                        *took_s = Some(*elapsed_s);
                     }
                 }
                 st.open_wait = None;
             }
-            "confirm" => {
+            Event::Confirm {
+                question, answer, ..
+            } => {
                 st.entries.push(PlanEntry::Confirm {
-                    question: s("question"),
-                    answer: v.get("answer").and_then(Value::as_bool),
+                    question: question.clone(),
+                    answer: *answer,
                 });
                 st.open_wait = None;
             }
-            "error" => {
-                st.error = Some(match v.get("report").and_then(Value::as_str) {
-                    Some(r) => r.to_string(),
-                    None => s("message"),
-                })
-            }
+            Event::Error {
+                message, report, ..
+            } => st.error = Some(report.clone().unwrap_or_else(|| message.clone())),
             _ => {}
         }
     }
@@ -332,10 +338,8 @@ impl Plan {
 }
 
 impl EventSink for Plan {
-    fn line(&self, line: &str) {
-        if let Ok(v) = serde_json::from_str::<Value>(line) {
-            self.take(&v);
-        }
+    fn line(&self, _line: &str, event: &Event) {
+        self.take(event);
     }
 }
 
@@ -768,8 +772,10 @@ mod tests {
         }
     }
 
-    fn line(v: serde_json::Value) -> String {
-        v.to_string()
+    /// A journal line written the short way, as the plan (an event sink) receives it.
+    fn line(v: serde_json::Value) -> (String, Event) {
+        let v = crate::journal::samples::complete(v);
+        (v.to_string(), crate::journal::samples::event(v))
     }
 
     #[test]
@@ -796,9 +802,12 @@ mod tests {
                 serde_json::json!({"event": "confirm", "question": "Remove config_tmp?", "answer": true}),
             ),
         ] {
-            p.line(&l);
+            p.line(&l.0, &l.1);
         }
-        p.line("not json");
+        // An event that is no part of a plan changes nothing.
+        p.take(&Event::Info {
+            message: "not json".into(),
+        });
         assert_eq!(
             p.changes(),
             ["cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2"]
@@ -831,7 +840,10 @@ mod tests {
             "{}",
             v.summary
         );
-        p.line(&line(serde_json::json!({"event": "command_start", "host": "h", "command": "x", "purpose": "procedure"})));
+        let (l, e) = line(
+            serde_json::json!({"event": "command_start", "host": "h", "command": "x", "purpose": "procedure"}),
+        );
+        p.line(&l, &e);
         assert_eq!(verdict(&p, 1, Some("failed")).exit, 1);
         p.mark_unknown("x on h: cannot be seeded");
         let v = verdict(&p, 130, None);
@@ -863,7 +875,10 @@ mod tests {
         let read = Command::read("cd2", &["/usr/sbin/ldm", "list", "-p"]);
         let out = dry.exec(&read).expect("read answered");
         assert!(out.stdout.contains("guest2"), "{}", out.stdout);
-        plan.line(&line(serde_json::json!({"event": "command_start", "host": "cd2", "command": "clovmmigrate -p guest2", "purpose": "procedure"})));
+        let (l, e) = line(
+            serde_json::json!({"event": "command_start", "host": "cd2", "command": "clovmmigrate -p guest2", "purpose": "procedure"}),
+        );
+        plan.line(&l, &e);
         let change = Command::change(
             "cd2",
             &["/etc/opt/FJSVcluster/bin/clovmmigrate", "-p", "guest2"],

@@ -17,16 +17,26 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::journal::{self, SiteRecord};
+use crate::journal::{self, Event, Line, SiteRecord};
 
 /// The `log_mark` records of every earlier, real (not dry) run on one site.
 pub struct JournalHistory {
     dir: PathBuf,
     /// The site as the journals' headers name it (what must match).
-    site: Option<Value>,
+    site: Option<SiteKey>,
     /// This run (its own records are the driver's, in memory).
     own: String,
     records: OnceLock<Records>,
+}
+
+/// What names a site across runs: a simulated site's state folder, or an inventory's path
+/// (an edited inventory is the same site).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SiteKey {
+    /// `--sim-state DIR`.
+    SimState(String),
+    /// The inventory file.
+    Inventory(String),
 }
 
 /// What the journals of one site hold for the drivers.
@@ -49,11 +59,9 @@ impl JournalHistory {
             SiteRecord::Sim { state: None, .. } => None,
             SiteRecord::Sim {
                 state: Some(state), ..
-            } => Some(serde_json::json!({"kind": "sim", "state": state})),
+            } => Some(SiteKey::SimState(state.clone())),
             // The inventory file names the site; an edited inventory is the same site.
-            SiteRecord::Inventory { path, .. } => {
-                Some(serde_json::json!({"kind": "inventory", "path": path}))
-            }
+            SiteRecord::Inventory { path, .. } => Some(SiteKey::Inventory(path.clone())),
         };
         JournalHistory {
             dir,
@@ -64,14 +72,14 @@ impl JournalHistory {
     }
 
     /// Whether a journal header's `site` is this site.
-    fn same_site(&self, header_site: &Value) -> bool {
-        let Some(mine) = &self.site else {
-            return false;
-        };
-        let Some(obj) = mine.as_object() else {
-            return false;
-        };
-        obj.iter().all(|(k, v)| header_site.get(k) == Some(v))
+    fn same_site(&self, header_site: &SiteRecord) -> bool {
+        match (&self.site, header_site) {
+            (Some(SiteKey::SimState(mine)), SiteRecord::Sim { state, .. }) => {
+                state.as_ref() == Some(mine)
+            }
+            (Some(SiteKey::Inventory(mine)), SiteRecord::Inventory { path, .. }) => path == mine,
+            _ => false,
+        }
     }
 
     fn read(&self) -> Records {
@@ -91,41 +99,23 @@ impl JournalHistory {
             let Ok(f) = File::open(&path) else { continue };
             let mut lines = BufReader::new(f).lines().map_while(Result::ok);
             // The header decides whether the rest is read at all.
-            let Some(header) = lines
-                .next()
-                .and_then(|l| serde_json::from_str::<Value>(&l).ok())
+            let Some(Event::Run(header)) =
+                lines.next().and_then(|l| Line::parse(&l)).map(|l| l.event)
             else {
                 continue;
             };
-            let real = header.get("event").and_then(Value::as_str) == Some("run")
-                && header.get("dry_run").and_then(Value::as_bool) != Some(true);
-            if !real || !header.get("site").is_some_and(|s| self.same_site(s)) {
+            if header.dry_run || !self.same_site(&header.site) {
                 continue;
             }
             for line in lines {
-                let mark = line.contains("\"log_mark\"");
-                if !mark && !line.contains("\"step_end\"") {
-                    continue;
-                }
-                let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                    continue;
-                };
-                match v.get("event").and_then(Value::as_str) {
-                    Some("log_mark") => {
-                        let (Some(host), Some(file), Some(size)) = (
-                            v.get("host").and_then(Value::as_str),
-                            v.get("file").and_then(Value::as_str),
-                            v.get("size").and_then(Value::as_u64),
-                        ) else {
-                            continue;
-                        };
-                        out.marks.insert((host.to_string(), file.to_string()), size);
+                // Only two kinds of line matter: the others are not parsed.
+                match Line::parse_if(&line, &["log_mark", "step_end"]).map(|l| l.event) {
+                    Some(Event::LogMark { host, file, size }) => {
+                        out.marks.insert((host, file), size);
                     }
-                    Some("step_end") => {
-                        if let Some(value) = v.get("value").filter(|v| !v.is_null()) {
-                            out.steps.push(value.clone());
-                        }
-                    }
+                    Some(Event::StepEnd {
+                        value: Some(value), ..
+                    }) if !value.is_null() => out.steps.push(value),
                     _ => {}
                 }
             }
@@ -157,7 +147,10 @@ mod tests {
     use hascript_api::objects::History;
 
     fn write(dir: &std::path::Path, id: &str, lines: &[Value]) {
-        let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+        let text: Vec<String> = lines
+            .iter()
+            .map(|l| journal::samples::complete(l.clone()).to_string())
+            .collect();
         std::fs::write(
             dir.join(format!("{id}.{}", journal::EXT)),
             text.join("\n") + "\n",

@@ -36,10 +36,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock};
 
 use hascript_api::{Command, Error, ErrorKind, Exec, Ui};
-use serde_json::Value;
 
 use crate::inventory::{Inventory, TransportKind};
-use crate::journal::{Event, LockAction, Purpose, Recorder};
+use crate::journal::{Event, LockAction, Purpose, Recorder, RunHeader};
 
 /// The lock folder on every host reached over SSH (and by default on every host).
 pub const LOCK_DIR: &str = "/var/tmp/hascript.lock";
@@ -189,28 +188,26 @@ pub(crate) fn pid_alive(pid: u32) -> bool {
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-fn header_of(lines: &[Value]) -> Option<&Value> {
-    lines
-        .iter()
-        .find(|l| l.get("event").and_then(Value::as_str) == Some("run"))
+fn header_of(lines: &[Event]) -> Option<&RunHeader> {
+    lines.iter().find_map(|l| match l {
+        Event::Run(h) => Some(h),
+        _ => None,
+    })
 }
 
-fn has_result(lines: &[Value]) -> bool {
-    lines
-        .iter()
-        .any(|l| l.get("event").and_then(Value::as_str) == Some("result"))
+fn has_result(lines: &[Event]) -> bool {
+    lines.iter().any(|l| matches!(l, Event::Result { .. }))
 }
 
 /// Whether the run with journal `lines` is certainly over: it recorded its result, or it ran
 /// on this machine and its process is gone. A run from another machine without a result
 /// may still be running there: `Err` says why it cannot be known.
-fn dead(id: &str, lines: &[Value]) -> Result<(), String> {
+fn dead(id: &str, lines: &[Event]) -> Result<(), String> {
     if has_result(lines) {
         return Ok(());
     }
     let h = header_of(lines).ok_or_else(|| format!("the journal of run {id} has no header"))?;
-    let pid = h.get("pid").and_then(Value::as_u64).unwrap_or(0) as u32;
-    let origin = h.get("origin").and_then(Value::as_str).unwrap_or_default();
+    let (pid, origin) = (h.pid, h.origin.as_str());
     if origin != crate::journal::origin_host() {
         return Err(format!(
             "run {id} ran on {origin}, not on this machine: hascript cannot check that it is dead; check there, then use --break-lock"
@@ -236,26 +233,29 @@ pub fn takeover_of(dir: &Path, prefix: &str) -> Result<Takeover, String> {
             dir.display()
         )
     })?;
-    let lines = crate::journal::read_lines(&path)?;
+    let lines = crate::journal::events(crate::journal::read_events(&path)?);
     dead(&id, &lines).map_err(|e| format!("--takeover {id}: {e}"))?;
     for (other, p) in crate::journal::journal_files(dir)? {
         if other == id {
             continue;
         }
-        let Ok(ls) = crate::journal::read_lines(&p) else {
+        let Ok(ls) = crate::journal::read_events(&p) else {
             continue;
         };
+        let ls = crate::journal::events(ls);
         let Some(h) = header_of(&ls) else { continue };
-        let of = |k: &str| h.get(k).and_then(Value::as_str) == Some(id.as_str());
-        if (of("resumed_from") || of("unwinds")) && dead(&other, &ls).is_err() {
+        let of = |k: &Option<String>| k.as_deref() == Some(id.as_str());
+        if (of(&h.resumed_from) || of(&h.unwinds)) && dead(&other, &ls).is_err() {
             return Err(format!(
                 "--takeover {id}: run {other} continues it and may still be running: wait for it to end (see `hascript journal show {other}`)"
             ));
         }
     }
-    let header = header_of(&lines).cloned().unwrap_or(Value::Null);
+    let ancestors = header_of(&lines)
+        .map(|h| crate::resume::ancestors(dir, h))
+        .unwrap_or_default();
     let mut hosts: Vec<String> = Vec::new();
-    for (_, older) in crate::resume::ancestors(dir, &header).iter().rev() {
+    for (_, older) in ancestors.iter().rev() {
         hosts = crate::recovery::locked_after(&hosts, older);
     }
     let hosts = crate::recovery::locked_after(&hosts, &lines);
@@ -273,8 +273,8 @@ fn stale_here(o: &Owner) -> bool {
         return false;
     };
     match crate::journal::find(&dir, &o.run) {
-        Ok((id, p)) if id == o.run => crate::journal::read_lines(&p)
-            .map(|ls| dead(&id, &ls).is_ok())
+        Ok((id, p)) if id == o.run => crate::journal::read_events(&p)
+            .map(|ls| dead(&id, &crate::journal::events(ls)).is_ok())
             .unwrap_or(false),
         _ => false,
     }
@@ -753,7 +753,7 @@ impl Locks {
     fn take_over_rest(&self, run: &str, broken_on: &str) {
         let from_journal = crate::journal::runs_dir().ok().and_then(|dir| {
             let (id, path) = crate::journal::find(&dir, run).ok()?;
-            let lines = crate::journal::read_lines(&path).ok()?;
+            let lines = crate::journal::events(crate::journal::read_events(&path).ok()?);
             (id == run).then(|| crate::recovery::locked_hosts(&lines))
         });
         let candidates: Vec<String> = from_journal

@@ -233,38 +233,43 @@ impl ConsoleUi {
 /// change, before it leaves) and as it ends, with its exit status. The journal's lines are
 /// already redacted.
 impl crate::journal::EventSink for ConsoleUi {
-    fn line(&self, line: &str) {
+    fn line(&self, _line: &str, event: &crate::journal::Event) {
+        use crate::journal::Event;
         if self.verbosity != Verbosity::Verbose {
             return;
         }
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-            return;
-        };
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default();
-        let shown = match s("event") {
-            "command_start" => format!(
+        let shown = match event {
+            Event::CommandStart { host, command, .. } => format!(
                 "[{}] $ {}  (sending)",
-                escape_controls(s("host")),
-                escape_controls(s("command"))
+                escape_controls(host),
+                escape_controls(command)
             ),
-            "command_end" => {
-                let status = if let Some(code) = v.get("exit").and_then(|x| x.as_i64()) {
+            Event::CommandEnd {
+                host,
+                command,
+                exit,
+                signal,
+                error,
+                duration_ms,
+                ..
+            } => {
+                let status = if let Some(code) = exit {
                     let word = format!("exit {code}");
-                    if code == 0 {
+                    if *code == 0 {
                         word
                     } else {
                         paint(self.colour_out, RED, &word)
                     }
-                } else if !s("signal").is_empty() {
-                    paint(self.colour_out, RED, &format!("killed by {}", s("signal")))
+                } else if let Some(signal) = signal.as_deref().filter(|s| !s.is_empty()) {
+                    paint(self.colour_out, RED, &format!("killed by {signal}"))
                 } else {
-                    paint(self.colour_out, RED, &format!("not run: {}", s("error")))
+                    let error = error.as_deref().unwrap_or_default();
+                    paint(self.colour_out, RED, &format!("not run: {error}"))
                 };
-                let ms = v.get("duration_ms").and_then(|x| x.as_u64()).unwrap_or(0);
                 format!(
-                    "[{}] $ {}  -> {status} ({ms} ms)",
-                    escape_controls(s("host")),
-                    escape_controls(s("command"))
+                    "[{}] $ {}  -> {status} ({duration_ms} ms)",
+                    escape_controls(host),
+                    escape_controls(command)
                 )
             }
             _ => return,
@@ -424,7 +429,7 @@ impl JsonUi {
 }
 
 impl crate::journal::EventSink for JsonUi {
-    fn line(&self, line: &str) {
+    fn line(&self, line: &str, _event: &crate::journal::Event) {
         outln!("{line}");
     }
 }

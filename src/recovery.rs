@@ -23,7 +23,9 @@ use std::time::Duration;
 use hascript_api::objects::{RecoveryEntry, RecoveryLog, RecoveryOutcome, Value};
 use hascript_api::{CancelToken, Clock, Error};
 
-use crate::journal::{Event, Recorder};
+use hascript_api::Effect;
+
+use crate::journal::{Event, LockAction, Purpose, Recorder};
 
 /// Records registrations and settlements of recovery routines in the run's journal.
 pub struct JournalLog {
@@ -103,30 +105,32 @@ pub struct Pending {
 
 /// The routines a run registered and never settled, in registration order. A routine
 /// `abandoned` by a second Ctrl-C is still pending.
-pub fn pending_in(lines: &[Value]) -> Vec<Pending> {
+pub fn pending_in(lines: &[Event]) -> Vec<Pending> {
     let mut pending: Vec<Pending> = Vec::new();
     for l in lines {
-        let id = l.get("id").and_then(Value::as_u64).unwrap_or(0);
-        match l.get("event").and_then(Value::as_str) {
-            Some("recovery_registered") => pending.push(Pending {
-                id,
-                what: l
-                    .get("what")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                routine: l.get("routine").filter(|r| r.is_object()).cloned(),
+        match l {
+            Event::RecoveryRegistered {
+                id, what, routine, ..
+            } => pending.push(Pending {
+                id: *id,
+                what: what.clone(),
+                routine: object(routine),
             }),
-            Some("recovery_run")
-                if l.get("outcome").and_then(Value::as_str)
-                    != Some(RecoveryOutcome::Abandoned.name()) =>
+            Event::RecoveryRun { id, outcome, .. }
+                if outcome != RecoveryOutcome::Abandoned.name() =>
             {
-                pending.retain(|p| p.id != id)
+                pending.retain(|p| p.id != *id)
             }
             _ => {}
         }
     }
     pending
+}
+
+/// A routine's description when it is one (an object: `{driver, routine, …}` as older
+/// journals wrote it, `{procedure, params}` as newer ones do); anything else reads as none.
+fn object(routine: &Option<Value>) -> Option<Value> {
+    routine.as_ref().filter(|r| r.is_object()).cloned()
 }
 
 /// The settlements that leave a routine's work undone: it ran and failed, its owner stopped
@@ -162,41 +166,32 @@ pub struct Left {
 }
 
 /// The routines a run settled with their work undone, in registration order.
-pub fn left_in(lines: &[Value]) -> Vec<Left> {
-    let s = |l: &Value, k: &str| {
-        l.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+pub fn left_in(lines: &[Event]) -> Vec<Left> {
     let mut registered: Vec<(u64, usize, String, Option<Value>)> = Vec::new();
     let mut out: Vec<Left> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let id = l.get("id").and_then(Value::as_u64).unwrap_or(0);
-        match l.get("event").and_then(Value::as_str) {
-            Some("recovery_registered") => registered.push((
+        match l {
+            Event::RecoveryRegistered {
+                id, what, routine, ..
+            } => registered.push((*id, i, what.clone(), object(routine))),
+            Event::RecoveryRun {
                 id,
-                i,
-                s(l, "what"),
-                l.get("routine").filter(|r| r.is_object()).cloned(),
-            )),
-            Some("recovery_run")
-                if LEFT_OUTCOMES
-                    .iter()
-                    .any(|o| l.get("outcome").and_then(Value::as_str) == Some(o.name())) =>
-            {
+                outcome,
+                by,
+                detail,
+            } if LEFT_OUTCOMES.iter().any(|o| outcome == o.name()) => {
                 let Some((_, from, what, routine)) =
-                    registered.iter().rev().find(|r| r.0 == id).cloned()
+                    registered.iter().rev().find(|r| r.0 == *id).cloned()
                 else {
                     continue;
                 };
                 out.push(Left {
-                    id,
+                    id: *id,
                     what,
                     routine,
-                    outcome: s(l, "outcome"),
-                    by: s(l, "by"),
-                    detail: l.get("detail").and_then(Value::as_str).map(str::to_string),
+                    outcome: outcome.clone(),
+                    by: by.clone(),
+                    detail: detail.clone(),
                     unanswered: unanswered(&lines[from..i]),
                 });
             }
@@ -208,22 +203,21 @@ pub fn left_in(lines: &[Value]) -> Vec<Left> {
 
 /// The hosts whose commands failed in the transport (no exit code) in `lines`, each with
 /// its first error (without the command details the journal line already has).
-fn unanswered(lines: &[Value]) -> Vec<(String, String)> {
+fn unanswered(lines: &[Event]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for l in lines {
-        if l.get("event").and_then(Value::as_str) != Some("command_end") || l.get("exit").is_some()
-        {
-            continue;
-        }
-        let (Some(host), Some(err)) = (
-            l.get("host").and_then(Value::as_str),
-            l.get("error").and_then(Value::as_str),
-        ) else {
+        let Event::CommandEnd {
+            host,
+            exit: None,
+            error: Some(err),
+            ..
+        } = l
+        else {
             continue;
         };
         if !out.iter().any(|(h, _)| h == host) {
             let err = err.split(" [host ").next().unwrap_or(err).trim();
-            out.push((host.to_string(), err.to_string()));
+            out.push((host.clone(), err.to_string()));
         }
     }
     out
@@ -231,21 +225,17 @@ fn unanswered(lines: &[Value]) -> Vec<(String, String)> {
 
 /// The routines a continuation's journal (`newer`) inherited from the run it continued
 /// (`recovery_registered` lines with `inherited: true`), as (what, routine description).
-fn inherited_routines(newer: &[Value]) -> Vec<(String, Option<Value>)> {
+fn inherited_routines(newer: &[Event]) -> Vec<(String, Option<Value>)> {
     newer
         .iter()
-        .filter(|l| {
-            l.get("event").and_then(Value::as_str) == Some("recovery_registered")
-                && l.get("inherited").and_then(Value::as_bool) == Some(true)
-        })
-        .map(|l| {
-            (
-                l.get("what")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                l.get("routine").filter(|r| r.is_object()).cloned(),
-            )
+        .filter_map(|l| match l {
+            Event::RecoveryRegistered {
+                what,
+                routine,
+                inherited: true,
+                ..
+            } => Some((what.clone(), object(routine))),
+            _ => None,
         })
         .collect()
 }
@@ -255,7 +245,7 @@ fn inherited_routines(newer: &[Value]) -> Vec<(String, Option<Value>)> {
 /// left undone inherited it (an `inherited` registration, after those of the pending
 /// routines), and its own journal says how that ended. Older routines it did not inherit
 /// are still left; then what it left undone itself.
-pub fn left_after(older_pending: &[Pending], older_left: &[Left], newer: &[Value]) -> Vec<Left> {
+pub fn left_after(older_pending: &[Pending], older_left: &[Left], newer: &[Event]) -> Vec<Left> {
     let mut inherited = inherited_routines(newer);
     let mut take = |what: &str, routine: &Option<Value>| match inherited
         .iter()
@@ -322,33 +312,28 @@ pub struct Unknown {
 
 /// The change commands of the procedure (not lock bookkeeping) whose outcome was never
 /// recorded.
-pub fn unknown_outcomes(lines: &[Value]) -> Vec<Unknown> {
+pub fn unknown_outcomes(lines: &[Event]) -> Vec<Unknown> {
     unknown_commands(lines, false)
 }
 
 /// The change commands whose outcome was never recorded: the lock's own (`lock`) or the
 /// procedure's.
-fn unknown_commands(lines: &[Value], lock: bool) -> Vec<Unknown> {
+fn unknown_commands(lines: &[Event], lock: bool) -> Vec<Unknown> {
     let mut started: Vec<Unknown> = Vec::new();
     for l in lines {
-        let seq = l.get("seq").and_then(Value::as_u64).unwrap_or(0);
-        match l.get("event").and_then(Value::as_str) {
-            Some("command_start")
-                if (l.get("purpose").and_then(Value::as_str) == Some("lock")) == lock =>
-            {
-                let s = |k: &str| {
-                    l.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                started.push(Unknown {
-                    seq,
-                    host: s("host"),
-                    command: s("command"),
-                })
-            }
-            Some("command_end") => started.retain(|u| u.seq != seq),
+        match l {
+            Event::CommandStart {
+                seq,
+                host,
+                command,
+                purpose,
+                ..
+            } if (*purpose == Purpose::Lock) == lock => started.push(Unknown {
+                seq: *seq,
+                host: host.clone(),
+                command: command.clone(),
+            }),
+            Event::CommandEnd { seq, .. } => started.retain(|u| u.seq != *seq),
             _ => {}
         }
     }
@@ -357,37 +342,46 @@ fn unknown_commands(lines: &[Value], lock: bool) -> Vec<Unknown> {
 
 /// The procedure's change commands a run sent and saw end (`command_end` with an exit),
 /// oldest first: what a resumed bracket must neither send again nor retry unasked.
-pub fn completed_changes(lines: &[Value]) -> Vec<hascript_api::objects::PriorChange> {
+pub fn completed_changes(lines: &[Event]) -> Vec<hascript_api::objects::PriorChange> {
     lines
         .iter()
-        .filter(|l| l.get("event").and_then(Value::as_str) == Some("command_end"))
-        .filter(|l| l.get("effect").and_then(Value::as_str) == Some("change"))
-        .filter(|l| l.get("purpose").and_then(Value::as_str) == Some("procedure"))
-        .filter_map(|l| {
-            Some(hascript_api::objects::PriorChange {
-                host: l.get("host")?.as_str()?.to_string(),
-                command: l.get("command")?.as_str()?.to_string(),
-                exit: i32::try_from(l.get("exit")?.as_i64()?).ok()?,
-            })
+        .filter_map(|l| match l {
+            Event::CommandEnd {
+                host,
+                command,
+                effect: Effect::Change,
+                purpose: Purpose::Procedure,
+                exit: Some(exit),
+                ..
+            } => Some(hascript_api::objects::PriorChange {
+                host: host.clone(),
+                command: command.clone(),
+                exit: *exit,
+            }),
+            _ => None,
         })
         .collect()
 }
 
+/// Whether `lines` say the lock of `host` was released.
+fn released(lines: &[Event], host: &str) -> bool {
+    lines.iter().any(
+        |l| matches!(l, Event::Lock { host: h, action: LockAction::Released, .. } if h == host),
+    )
+}
+
 /// The hosts whose lock a run took (and may have left behind when it died).
-pub fn locked_hosts(lines: &[Value]) -> Vec<String> {
+pub fn locked_hosts(lines: &[Event]) -> Vec<String> {
     let mut hosts: Vec<String> = Vec::new();
     for l in lines {
-        if l.get("event").and_then(Value::as_str) != Some("lock") {
+        let Event::Lock { host, action, .. } = l else {
             continue;
-        }
-        let host = l
-            .get("host")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        match l.get("action").and_then(Value::as_str) {
-            Some("taken") | Some("taken_over") if !hosts.contains(&host) => hosts.push(host),
-            Some("released") => hosts.retain(|h| *h != host),
+        };
+        match action {
+            LockAction::Taken | LockAction::TakenOver if !hosts.contains(host) => {
+                hosts.push(host.clone())
+            }
+            LockAction::Released => hosts.retain(|h| h != host),
             _ => {}
         }
     }
@@ -400,28 +394,29 @@ pub fn locked_hosts(lines: &[Value]) -> Vec<String> {
         .map(|u| u.seq)
         .collect();
     for l in lines {
-        let s = |k: &str| l.get(k).and_then(Value::as_str).unwrap_or_default();
-        let made = match s("event") {
-            "command_end" => l.get("exit").and_then(Value::as_i64) == Some(0),
-            "command_start" => l
-                .get("seq")
-                .and_then(Value::as_u64)
-                .is_some_and(|seq| unknown_lock_mkdirs.contains(&seq)),
-            _ => false,
+        let (host, command, made) = match l {
+            Event::CommandEnd {
+                host,
+                command,
+                purpose: Purpose::Lock,
+                exit,
+                ..
+            } => (host, command, *exit == Some(0)),
+            Event::CommandStart {
+                seq,
+                host,
+                command,
+                purpose: Purpose::Lock,
+                ..
+            } => (host, command, unknown_lock_mkdirs.contains(seq)),
+            _ => continue,
         };
         if made
-            && s("purpose") == "lock"
-            && s("command").contains("mkdir")
-            && !hosts.iter().any(|h| h == s("host"))
+            && command.contains("mkdir")
+            && !hosts.iter().any(|h| h == host)
+            && !released(lines, host)
         {
-            let released = lines.iter().any(|r| {
-                r.get("event").and_then(Value::as_str) == Some("lock")
-                    && r.get("action").and_then(Value::as_str) == Some("released")
-                    && r.get("host").and_then(Value::as_str) == Some(s("host"))
-            });
-            if !released {
-                hosts.push(s("host").to_string());
-            }
+            hosts.push(host.clone());
         }
     }
     hosts
@@ -432,7 +427,7 @@ pub fn locked_hosts(lines: &[Value]) -> Vec<String> {
 /// line with `inherited: true` each) only after it has taken over A's locks, so one that
 /// died before then never recorded them. A's routines it did not inherit come first (they
 /// are older), then what the continuation itself left pending.
-pub fn pending_after(older: &[Pending], newer: &[Value]) -> Vec<Pending> {
+pub fn pending_after(older: &[Pending], newer: &[Event]) -> Vec<Pending> {
     let mut inherited = inherited_routines(newer);
     let mut out: Vec<Pending> = older
         .iter()
@@ -457,14 +452,8 @@ pub fn pending_after(older: &[Pending], newer: &[Value]) -> Vec<Pending> {
 /// The hosts whose lock is still left after a continuation (journal `newer`) of a run that
 /// left `older` locked: a continuation takes over its dead run's locks one host at a time,
 /// so one that died half-way left the others as they were. Those it released are free.
-pub fn locked_after(older: &[String], newer: &[Value]) -> Vec<String> {
-    let released = |h: &str| {
-        newer.iter().any(|l| {
-            l.get("event").and_then(Value::as_str) == Some("lock")
-                && l.get("action").and_then(Value::as_str) == Some("released")
-                && l.get("host").and_then(Value::as_str) == Some(h)
-        })
-    };
+pub fn locked_after(older: &[String], newer: &[Event]) -> Vec<String> {
+    let released = |h: &str| released(newer, h);
     let mut out: Vec<String> = older.iter().filter(|h| !released(h)).cloned().collect();
     for h in locked_hosts(newer) {
         if !out.contains(&h) {
@@ -535,6 +524,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The events of lines written the short way (the other fields empty).
+    fn evs(lines: &[Value]) -> Vec<Event> {
+        lines
+            .iter()
+            .cloned()
+            .map(crate::journal::samples::event)
+            .collect()
+    }
+
     #[test]
     fn completed_changes_are_the_procedures_ended_change_commands() {
         let lines = vec![
@@ -544,7 +542,7 @@ mod tests {
             json!({"event": "command_end", "seq": 3, "host": "node1", "command": "/bin/mkdir -m 700 /var/tmp/hascript.lock", "effect": "change", "purpose": "lock", "exit": 0}),
             json!({"event": "command_start", "seq": 4, "host": "node1", "command": "cmmodpkg -e slvm1", "effect": "change", "purpose": "procedure"}),
         ];
-        let c = completed_changes(&lines);
+        let c = completed_changes(&evs(&lines));
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(
             (c[0].host.as_str(), c[0].command.as_str(), c[0].exit),
@@ -569,7 +567,7 @@ mod tests {
             json!({"event": "recovery_run", "id": 2, "outcome": "not_needed", "by": "driver"}),
             json!({"event": "recovery_run", "id": 3, "outcome": "abandoned", "by": "run"}),
         ];
-        let p = pending_in(&lines);
+        let p = pending_in(&evs(&lines));
         assert_eq!(
             p.iter()
                 .map(|p| (p.id, p.routine.is_some()))
@@ -593,7 +591,7 @@ mod tests {
             json!({"event": "recovery_registered", "id": 3, "what": "c"}),
             json!({"event": "recovery_run", "id": 3, "outcome": "cannot_run", "by": "unwind"}),
         ];
-        let left = left_in(&lines);
+        let left = left_in(&evs(&lines));
         assert_eq!(
             left.iter()
                 .map(|l| (l.id, l.outcome.as_str()))
@@ -627,10 +625,10 @@ mod tests {
             json!({"event": "recovery_registered", "id": 2, "what": "a", "routine": routine, "inherited": true}),
             json!({"event": "recovery_run", "id": 2, "outcome": "ok", "by": "unwind"}),
         ];
-        let after = left_after(&pending, &left, &again);
+        let after = left_after(&pending, &left, &evs(&again));
         assert_eq!(after.iter().map(|l| l.id).collect::<Vec<_>>(), [3]);
         // The same routine inherited once only: it was the pending one's.
-        assert_eq!(left_after(&pending, &left, &again[..2]).len(), 2);
+        assert_eq!(left_after(&pending, &left, &evs(&again[..2])).len(), 2);
         assert_eq!(left_after(&[], &left, &[]).len(), 2);
     }
 
@@ -643,7 +641,7 @@ mod tests {
             json!({"event": "command_start", "seq": 3, "host": "cd1", "command": "ldm migrate-domain g cd3", "purpose": "procedure"}),
         ];
         assert_eq!(
-            unknown_outcomes(&lines),
+            unknown_outcomes(&evs(&lines)),
             [Unknown {
                 seq: 3,
                 host: "cd1".into(),
@@ -655,7 +653,7 @@ mod tests {
             json!({"event": "lock", "host": "cd2", "action": "taken"}),
             json!({"event": "lock", "host": "cd2", "action": "released"}),
         ];
-        assert_eq!(locked_hosts(&locks), ["cd1"]);
+        assert_eq!(locked_hosts(&evs(&locks)), ["cd1"]);
     }
 
     #[test]
@@ -680,9 +678,9 @@ mod tests {
             end(3, "node4", 0),
             mkdir(4, "node3"),
         ];
-        assert_eq!(locked_hosts(&lines), ["node1", "node4", "node3"]);
+        assert_eq!(locked_hosts(&evs(&lines)), ["node1", "node4", "node3"]);
         // The lock's own commands are never the procedure's unknown outcomes.
-        assert!(unknown_outcomes(&lines).is_empty());
+        assert!(unknown_outcomes(&evs(&lines)).is_empty());
     }
 
     #[test]
@@ -705,9 +703,9 @@ mod tests {
             json!({"event": "run"}),
             json!({"event": "lock", "host": "node1", "action": "taken_over"}),
         ];
-        assert_eq!(pending_after(&older, &early), older);
+        assert_eq!(pending_after(&older, &evs(&early)), older);
         let locked = vec!["node1".to_string(), "node2".to_string()];
-        assert_eq!(locked_after(&locked, &early), ["node1", "node2"]);
+        assert_eq!(locked_after(&locked, &evs(&early)), ["node1", "node2"]);
         // Inherited the first only, then settled it and released node1; registered its own.
         let later = vec![
             json!({"event": "recovery_registered", "id": 1, "what": "recover a", "routine": routine("a"), "inherited": true}),
@@ -716,12 +714,12 @@ mod tests {
             json!({"event": "lock", "host": "node1", "action": "released"}),
             json!({"event": "lock", "host": "node3", "action": "taken"}),
         ];
-        let p = pending_after(&older, &later);
+        let p = pending_after(&older, &evs(&later));
         assert_eq!(
             p.iter().map(|p| p.what.as_str()).collect::<Vec<_>>(),
             ["recover b", "recover c"]
         );
-        assert_eq!(locked_after(&locked, &later), ["node2", "node3"]);
+        assert_eq!(locked_after(&locked, &evs(&later)), ["node2", "node3"]);
     }
 
     #[test]

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use hascript_api::objects::Value;
 
 use crate::engine::{Outcome, RunEnv};
-use crate::journal;
+use crate::journal::{self, Event, RunHeader, SiteRecord, StepBy};
 use crate::recovery::{self, Left, Pending, Unknown};
 use crate::scripts::{self, Script};
 use crate::site::SiteSpec;
@@ -55,33 +55,32 @@ pub struct Replay {
 }
 
 /// The completed steps in `lines` (a journal), in the order they started.
-fn step_records(lines: &[Value]) -> Vec<StepRecord> {
+fn step_records(lines: &[Event]) -> Vec<StepRecord> {
     let mut recs: Vec<(u64, StepRecord)> = lines
         .iter()
         .enumerate()
-        .filter(|(_, l)| {
-            l.get("event").and_then(Value::as_str) == Some("step_end")
-                && l.get("ok").and_then(Value::as_bool) == Some(true)
-                // A driver's own step is never replayed (the driver reads the state again);
-                // journals written before `by` existed hold script steps only.
-                && l.get("by").and_then(Value::as_str) != Some("driver")
-        })
-        .map(|(i, l)| {
-            let s = |k: &str| {
-                l.get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            (
-                l.get("n").and_then(Value::as_u64).unwrap_or(0),
+        .filter_map(|(i, l)| match l {
+            // A driver's own step is never replayed (the driver reads the state again);
+            // journals written before `by` existed hold script steps only (read as
+            // `script`).
+            Event::StepEnd {
+                n,
+                section,
+                title,
+                by: StepBy::Script,
+                ok: true,
+                value,
+                ..
+            } => Some((
+                *n,
                 StepRecord {
-                    section: s("section"),
-                    title: s("title"),
-                    value: l.get("value").cloned(),
+                    section: section.clone(),
+                    title: title.clone(),
+                    value: value.clone(),
                     end_line: i,
                 },
-            )
+            )),
+            _ => None,
         })
         .collect();
     recs.sort_by_key(|(n, _)| *n);
@@ -97,7 +96,7 @@ impl Replay {
     }
 
     /// The completed steps in `lines` (a journal), in the order they started.
-    pub fn from_lines(from: &str, lines: &[Value]) -> Replay {
+    pub fn from_lines(from: &str, lines: &[Event]) -> Replay {
         Replay::with(from, step_records(lines))
     }
 
@@ -105,7 +104,7 @@ impl Replay {
     /// before it had replayed all that the run it resumed had completed (`ancestors`,
     /// nearest first), those steps are replayed too — as long as the steps it did go
     /// through are the same, in the same order.
-    pub fn from_chain(from: &str, lines: &[Value], ancestors: &[(String, Vec<Value>)]) -> Replay {
+    pub fn from_chain(from: &str, lines: &[Event], ancestors: &[(String, Vec<Event>)]) -> Replay {
         let key = |r: &StepRecord| (r.section.clone(), r.title.clone());
         let mut recs = step_records(lines);
         for (_, older) in ancestors {
@@ -169,9 +168,9 @@ pub struct DeadRun {
     /// Its journal file.
     pub path: PathBuf,
     /// Its header (`run` line).
-    pub header: Value,
-    /// All its lines.
-    pub lines: Vec<Value>,
+    pub header: RunHeader,
+    /// All its events.
+    pub lines: Vec<Event>,
     /// The recovery routines it left pending, in registration order.
     pub pending: Vec<Pending>,
     /// The routines it (or the runs it continued) settled with their work undone (failed,
@@ -185,7 +184,7 @@ pub struct DeadRun {
     pub exit: Option<i32>,
     /// The runs it continued (its `resumed_from` / `unwinds`, and so on), nearest first,
     /// with their journals.
-    pub ancestors: Vec<(String, Vec<Value>)>,
+    pub ancestors: Vec<(String, Vec<Event>)>,
 }
 
 /// How many continued runs [`ancestors`] follows at most.
@@ -194,14 +193,13 @@ const MAX_ANCESTORS: usize = 32;
 /// The runs the run with `header` continued, nearest first, with their journals: the run
 /// its `resumed_from` or `unwinds` names, then the one that run continued, and so on. A
 /// journal that is missing or unreadable ends the chain.
-pub fn ancestors(dir: &Path, header: &Value) -> Vec<(String, Vec<Value>)> {
-    let mut out: Vec<(String, Vec<Value>)> = Vec::new();
-    let mut h = header.clone();
+pub fn ancestors(dir: &Path, header: &RunHeader) -> Vec<(String, Vec<Event>)> {
+    let mut out: Vec<(String, Vec<Event>)> = Vec::new();
+    let mut h = Some(header.clone());
     while out.len() < MAX_ANCESTORS {
-        let Some(prev) = ["resumed_from", "unwinds"]
-            .iter()
-            .find_map(|k| h.get(*k).and_then(Value::as_str))
-            .map(str::to_string)
+        let Some(prev) = h
+            .as_ref()
+            .and_then(|h| h.resumed_from.clone().or_else(|| h.unwinds.clone()))
         else {
             break;
         };
@@ -211,15 +209,11 @@ pub fn ancestors(dir: &Path, header: &Value) -> Vec<(String, Vec<Value>)> {
         let Ok((id, path)) = journal::find(dir, &prev) else {
             break;
         };
-        let Ok(lines) = journal::read_lines(&path) else {
+        let Ok(lines) = journal::read_events(&path) else {
             break;
         };
-        h = lines
-            .iter()
-            .find(|l| l.get("event").and_then(Value::as_str) == Some("run"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        out.push((id, lines));
+        h = journal::header(&lines).map(|(_, h)| h.clone());
+        out.push((id, journal::events(lines)));
     }
     out
 }
@@ -229,12 +223,11 @@ pub fn lineage(dir: &Path, id: &str) -> Vec<String> {
     let Ok((_, path)) = journal::find(dir, id) else {
         return Vec::new();
     };
-    let header = journal::read_lines(&path)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|l| l.get("event").and_then(Value::as_str) == Some("run"))
-        .unwrap_or(Value::Null);
-    ancestors(dir, &header)
+    let lines = journal::read_events(&path).unwrap_or_default();
+    let Some((_, header)) = journal::header(&lines) else {
+        return Vec::new();
+    };
+    ancestors(dir, header)
         .into_iter()
         .map(|(id, _)| id)
         .collect()
@@ -255,29 +248,21 @@ impl DeadRun {
     /// over. `verb` (`resume`, `unwind`) is for messages.
     pub fn load(dir: &Path, prefix: &str, verb: &str) -> Result<DeadRun, String> {
         let (id, path) = journal::find(dir, prefix)?;
-        let lines = journal::read_lines(&path)?;
-        let header = lines
-            .iter()
-            .find(|l| l.get("event").and_then(Value::as_str) == Some("run"))
-            .cloned()
+        let lines = journal::read_events(&path)?;
+        let header = journal::header(&lines)
+            .map(|(_, h)| h.clone())
             .ok_or_else(|| {
                 format!(
                     "the journal of run {id} has no header line: it cannot be {verb}d ({})",
                     path.display()
                 )
             })?;
-        let exit = lines
-            .iter()
-            .rev()
-            .find(|l| l.get("event").and_then(Value::as_str) == Some("result"))
-            .and_then(|r| r.get("exit"))
-            .and_then(Value::as_i64)
-            .map(|e| e as i32);
-        let pid = header.get("pid").and_then(Value::as_u64).unwrap_or(0) as u32;
-        let origin = header
-            .get("origin")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let lines = journal::events(lines);
+        let exit = lines.iter().rev().find_map(|l| match l {
+            Event::Result { exit, .. } => Some(*exit),
+            _ => None,
+        });
+        let (pid, origin) = (header.pid, header.origin.as_str());
         if exit.is_none() && origin == journal::origin_host() && pid_alive(pid) {
             return Err(format!(
                 "run {id} is still running (pid {pid} on this machine): wait for it, or stop it with Ctrl-C; `hascript {verb}` is for a run that died"
@@ -288,26 +273,25 @@ impl DeadRun {
             if other == id {
                 continue;
             }
-            let Ok(ls) = journal::read_lines(&p) else {
+            let Ok(ls) = journal::read_events(&p) else {
                 continue;
             };
-            let Some(h) = ls.first() else { continue };
-            let of = |k: &str| h.get(k).and_then(Value::as_str) == Some(id.as_str());
-            if of("resumed_from") || of("unwinds") {
+            let Some(Event::Run(h)) = ls.first().map(|l| &l.event) else {
+                continue;
+            };
+            let of = |k: &Option<String>| k.as_deref() == Some(id.as_str());
+            let (resumes, unwinds) = (of(&h.resumed_from), of(&h.unwinds));
+            if resumes || unwinds {
                 let s = journal::summarise(&other, &ls);
                 return Err(format!(
                     "run {id} was already taken over by run {other} ({}, {}): {}",
-                    if of("resumed_from") {
-                        "resume"
-                    } else {
-                        "unwind"
-                    },
+                    if resumes { "resume" } else { "unwind" },
                     s.result,
                     if s.result == "unfinished" {
                         // An unwind is continued by unwinding it (it has no script to resume).
-                        let verb = if of("unwinds") { "unwind" } else { verb };
+                        let verb = if unwinds { "unwind" } else { verb };
                         format!("`hascript {verb} {other}` continues from there")
-                    } else if of("unwinds") && s.result == "needs_attention" {
+                    } else if unwinds && s.result == "needs_attention" {
                         // What that unwind left undone is its own to finish.
                         format!("`hascript unwind {other}` continues with what it left undone")
                     } else {
@@ -317,7 +301,7 @@ impl DeadRun {
             }
         }
         if verb == "resume" {
-            if let Some(of) = header.get("unwinds").and_then(Value::as_str) {
+            if let Some(of) = &header.unwinds {
                 return Err(format!(
                     "run {id} is the unwind of run {of}: it ran that run's recovery routines, not a script, so it cannot be resumed; continue it with `hascript unwind {id}`"
                 ));
@@ -353,61 +337,50 @@ impl DeadRun {
         })
     }
 
-    fn field(&self, k: &str) -> Option<&str> {
-        self.header.get(k).and_then(Value::as_str)
-    }
-
     /// The script's name as the run was given it.
     pub fn script(&self) -> &str {
-        self.field("script").unwrap_or_default()
+        &self.header.script
     }
 
     /// The script's SHA-256 recorded at the start.
     pub fn sha256(&self) -> &str {
-        self.field("sha256").unwrap_or_default()
+        &self.header.sha256
     }
 
     /// The script file, when it came from a file.
     pub fn script_path(&self) -> Option<&str> {
-        self.field("path")
+        self.header.path.as_deref()
     }
 
     /// The recorded parameters (secret-looking ones as `*****`).
     pub fn params(&self) -> Vec<(String, String)> {
-        match self.header.get("params") {
-            Some(Value::Object(m)) => m
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect(),
-            _ => Vec::new(),
-        }
+        self.header
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// The same site as the run's: its `--sim-state` folder, or its inventory (which must
     /// not have changed since).
     pub fn site_spec(&self) -> Result<SiteSpec, String> {
-        let site = self.header.get("site").cloned().unwrap_or(Value::Null);
-        let f = |k: &str| site.get(k).and_then(Value::as_str).map(str::to_string);
-        match f("kind").as_deref() {
-            Some("sim") => match f("state") {
+        match &self.header.site {
+            SiteRecord::Sim { scenario, state } => match state {
                 Some(dir) => Ok(SiteSpec::Sim {
                     scenario: None,
                     default_driver: "ldoms".into(),
                     state: Some(PathBuf::from(dir)),
                 }),
                 None => Err(format!(
-                    "run {} used an in-memory simulated site ({}), which ended with it: nothing to continue (use --sim-state DIR to keep a simulated site)",
+                    "run {} used an in-memory simulated site ({scenario}), which ended with it: nothing to continue (use --sim-state DIR to keep a simulated site)",
                     self.id,
-                    f("scenario").unwrap_or_default()
                 )),
             },
-            Some("inventory") => {
-                let path = f("path").unwrap_or_default();
-                let want = f("sha256").unwrap_or_default();
-                let got = std::fs::read(&path)
+            SiteRecord::Inventory { path, sha256: want } => {
+                let got = std::fs::read(path)
                     .map(|b| journal::sha256_hex(&b))
                     .map_err(|e| format!("cannot read the inventory {path} of run {}: {e}", self.id))?;
-                if got != want {
+                if got != *want {
                     return Err(format!(
                         "the inventory {path} changed since run {} started (sha256 {want}, now {got}): the site may not be the same; put the inventory back as it was",
                         self.id
@@ -415,10 +388,6 @@ impl DeadRun {
                 }
                 Ok(SiteSpec::Inventory(PathBuf::from(path)))
             }
-            _ => Err(format!(
-                "the header of run {} does not say which site it ran on",
-                self.id
-            )),
         }
     }
 
@@ -431,7 +400,7 @@ impl DeadRun {
             .rev()
             .flat_map(|(_, lines)| lines.iter())
             .chain(self.lines.iter())
-            .filter_map(scripts::Loaded::from_line)
+            .filter_map(scripts::Loaded::from_event)
             .collect()
     }
 
@@ -694,6 +663,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The events of lines written the short way (the other fields empty).
+    fn evs(lines: &[Value]) -> Vec<Event> {
+        lines
+            .iter()
+            .cloned()
+            .map(crate::journal::samples::event)
+            .collect()
+    }
+
     fn end(n: u64, title: &str, value: Value) -> Value {
         json!({"event": "step_end", "n": n, "section": "", "title": title, "ok": true, "value": value})
     }
@@ -710,13 +688,13 @@ mod tests {
             json!({"event": "step_end", "n": 4, "section": "", "title": "failed", "ok": false}),
             end(5, "c", json!(3)),
         ];
-        let r = Replay::from_lines("R", &lines);
+        let r = Replay::from_lines("R", &evs(&lines));
         assert_eq!(r.next("", "a"), Some(json!(1)));
         // The outer step is replayed; its nested step goes with it.
         assert_eq!(r.next("", "outer"), Some(json!({"k": 2})));
         assert_eq!(r.next("", "c"), Some(json!(3)));
         assert_eq!(r.next("", "d"), None);
-        let r = Replay::from_lines("R", &lines);
+        let r = Replay::from_lines("R", &evs(&lines));
         assert_eq!(r.next("", "a"), Some(json!(1)));
         assert_eq!(r.next("", "other"), None, "the script took another way");
         assert_eq!(r.next("", "outer"), None, "nothing after a divergence");
@@ -739,7 +717,7 @@ mod tests {
             by(end(3, "17.3.1.1 stop", Value::Null), "driver"),
             by(end(4, "b", json!(2)), "script"),
         ];
-        let r = Replay::from_lines("R", &lines);
+        let r = Replay::from_lines("R", &evs(&lines));
         assert_eq!(r.next("", "a"), Some(json!(1)));
         assert_eq!(
             r.next("", "b"),
@@ -748,7 +726,7 @@ mod tests {
         );
         assert_eq!(r.next("", "c"), None);
         let old = vec![end(1, "a", json!(1)), end(2, "b", json!(2))];
-        let r = Replay::from_lines("R", &old);
+        let r = Replay::from_lines("R", &evs(&old));
         assert_eq!(r.next("", "a"), Some(json!(1)));
         assert_eq!(r.next("", "b"), Some(json!(2)));
     }
@@ -764,14 +742,14 @@ mod tests {
         let mut replayed = end(1, "a", json!(1));
         replayed["replayed"] = json!(true);
         let second = vec![replayed];
-        let ancestors = vec![("R1".to_string(), first.clone())];
-        let r = Replay::from_chain("R2", &second, &ancestors);
+        let ancestors = vec![("R1".to_string(), evs(&first))];
+        let r = Replay::from_chain("R2", &evs(&second), &ancestors);
         assert_eq!(r.next("", "a"), Some(json!(1)));
         assert_eq!(r.next("", "b"), Some(json!(2)));
         assert_eq!(r.next("", "c"), Some(json!(3)));
         // A resume that went another way keeps its own record.
         let other = vec![end(1, "x", json!(9))];
-        let r = Replay::from_chain("R2", &other, &ancestors);
+        let r = Replay::from_chain("R2", &evs(&other), &ancestors);
         assert_eq!(r.next("", "x"), Some(json!(9)));
         assert_eq!(r.next("", "b"), None);
     }
@@ -780,7 +758,10 @@ mod tests {
     fn a_dead_continuation_owes_the_locks_and_routines_its_dead_run_left() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let write = |id: &str, lines: &[Value]| {
-            let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+            let text: Vec<String> = lines
+                .iter()
+                .map(|l| crate::journal::samples::complete(l.clone()).to_string())
+                .collect();
             std::fs::write(
                 dir.path().join(format!("{id}.jsonl")),
                 text.join("\n") + "\n",
@@ -851,7 +832,7 @@ mod tests {
             end(2, "inner", json!(7)),
             json!({"event": "step_end", "n": 1, "section": "", "title": "outer", "ok": true}),
         ];
-        let r = Replay::from_lines("R", &lines);
+        let r = Replay::from_lines("R", &evs(&lines));
         assert_eq!(r.next("", "outer"), None);
         assert_eq!(r.next("", "inner"), Some(json!(7)));
     }

@@ -236,18 +236,24 @@ impl Loaded {
         }
     }
 
-    /// The `script_loaded` line `v` read back; `None` for another line.
-    pub fn from_line(v: &serde_json::Value) -> Option<Loaded> {
-        if v.get("event")?.as_str()? != "script_loaded" {
+    /// The `script_loaded` event `e` read back; `None` for another event.
+    pub fn from_event(e: &crate::journal::Event) -> Option<Loaded> {
+        let crate::journal::Event::ScriptLoaded {
+            name,
+            kind,
+            origin,
+            path,
+            sha256,
+        } = e
+        else {
             return None;
-        }
-        let s = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+        };
         Some(Loaded {
-            name: s("name")?.to_string(),
-            kind: serde_json::from_value(v.get("kind")?.clone()).ok()?,
-            origin: Origin::from_name(s("origin")?)?,
-            path: s("path").map(PathBuf::from),
-            sha256: s("sha256")?.to_string(),
+            name: name.clone(),
+            kind: *kind,
+            origin: Origin::from_name(origin)?,
+            path: path.as_ref().map(PathBuf::from),
+            sha256: sha256.clone(),
         })
     }
 
@@ -1052,7 +1058,8 @@ mod tests {
         let line = serde_json::json!({"event": "script_loaded", "name": "lib/m", "kind": "module",
             "origin": "hascript_path", "path": m.path.as_ref().map(|p| p.display().to_string()),
             "sha256": m.sha256});
-        assert_eq!(Loaded::from_line(&line), Some(m.clone()));
+        let line = crate::journal::Line::from_value(line).expect("a script_loaded line");
+        assert_eq!(Loaded::from_event(&line.event), Some(m.clone()));
         let all = [m.clone(), h.clone(), r.clone()];
         assert!(changed_since(&all, &search).is_empty());
         // Edited: named, with the hash it has now.

@@ -326,3 +326,40 @@ fn split_modules_are_folders_of_files_under_the_size_limit() {
     }
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// The non-test code of `text`, comments left out but strings kept (what [`code`] blanks).
+fn code_with_strings(text: &str) -> Vec<(usize, String)> {
+    let text = match text.find("#[cfg(test)]") {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim().to_string()))
+        .filter(|(_, l)| !l.starts_with("//"))
+        .collect()
+}
+
+#[test]
+fn journal_lines_are_read_as_typed_events_outside_the_journal() {
+    // Journal lines are `journal::Event`s once read (`journal::read_events`): a module
+    // outside src/journal/ that names a line's `event` key, or reads lines as untyped JSON,
+    // matches them by string key. The CLI prints `journal show --output json` as written.
+    let mut found = Vec::new();
+    for (name, text) in sources() {
+        if name.starts_with("journal/") {
+            continue;
+        }
+        for (n, line) in code_with_strings(&text) {
+            let untyped = line.contains("read_lines(") && name != "cli.rs";
+            if line.contains("\"event\"") || untyped {
+                found.push(format!("src/{name}:{n}: {line}"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "journal lines matched by string key outside src/journal/ (read them with journal::read_events and match journal::Event):\n{}",
+        found.join("\n")
+    );
+}

@@ -626,8 +626,14 @@ fn unwind_of_a_run_that_ended_with_a_lock_left_takes_it_over() {
 fn fake_journal(env: &Env, id: &str, header: Value) {
     let dir = env.state_home.join("hascript").join("runs");
     std::fs::create_dir_all(&dir).expect("runs dir");
-    let mut h = header;
-    h["event"] = "run".into();
+    // A header as every hascript wrote it (journals are read as typed events), with
+    // `header`'s fields.
+    let mut h = serde_json::json!({"event": "run", "version": "0.1.0", "user": "op",
+        "origin": "", "pid": 0, "script": "ldoms/live-migration", "sha256": "", "params": {},
+        "site": {"kind": "sim", "scenario": "ldoms"}, "description": "", "dry_run": false});
+    if let (Some(m), Value::Object(fields)) = (h.as_object_mut(), header) {
+        m.extend(fields);
+    }
     std::fs::write(dir.join(format!("{id}.jsonl")), format!("{h}\n")).expect("journal");
 }
 

@@ -67,24 +67,32 @@ pub(super) fn cmd_journal(cmd: JournalCmd) -> i32 {
                 Ok(x) => x,
                 Err(e) => return usage(e),
             };
-            let lines = match journal::read_lines(&path) {
-                Ok(l) => l,
-                Err(e) => return usage(e),
-            };
             let mut so = std::io::stdout().lock();
             match output {
                 OutputFormat::Json => {
+                    // As written (an older journal's lines keep their older shape).
+                    let lines = match journal::read_lines(&path) {
+                        Ok(l) => l,
+                        Err(e) => return usage(e),
+                    };
                     for l in &lines {
                         let _ = writeln!(so, "{l}");
                     }
                 }
                 OutputFormat::Human => {
+                    let lines = match journal::read_events(&path) {
+                        Ok(l) => l,
+                        Err(e) => return usage(e),
+                    };
                     for l in &lines {
                         for t in journal::timeline_line(l) {
                             let _ = writeln!(so, "{t}");
                         }
                     }
-                    if !lines.iter().any(|l| l["event"] == "result") {
+                    if !lines
+                        .iter()
+                        .any(|l| matches!(l.event, journal::Event::Result { .. }))
+                    {
                         let _ = writeln!(
                             so,
                             "(no result line: the run is unfinished — it died, or it is still running)"

@@ -265,7 +265,7 @@ fn thrown_details(v: &Dynamic) -> (String, Vec<String>) {
 }
 
 /// The error that ended a run, field by field (the `error` line).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorFields {
     /// The error's own message.
     pub message: String,

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use hascript_api::objects::Value;
 use hascript_api::Effect;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where the run's site came from (in the `run` header).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SiteRecord {
     /// The simulator.
@@ -29,7 +29,7 @@ pub enum SiteRecord {
 }
 
 /// The first line of every journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunHeader {
     /// hascript's version.
     pub version: String,
@@ -66,7 +66,7 @@ pub struct RunHeader {
 }
 
 /// One thing that happened during a run: a line of the journal and of `--output json`.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The run starts (always the first line).
@@ -98,7 +98,13 @@ pub enum Event {
         /// How long it took (wall clock).
         duration_ms: u64,
         /// Its return value, when it can be written as JSON.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        // A present `null` is the value `()`, replayed as such: read as `Some(Null)`.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "present"
+        )]
+        #[schemars(with = "Option<Value>")]
         value: Option<Value>,
         /// The error it threw.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -381,6 +387,11 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// A field that is present, `null` included (serde reads a `null` `Option` as `None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
 /// The version of the event lines' schema (`schema_version` in every line;
 /// `book/src/events.schema.json`). Raised when a field changes meaning or goes away; new
 /// event types and fields keep it.
@@ -390,7 +401,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub use crate::scripts::LoadKind;
 
 /// Whose step a `step` / `step_end` line is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepBy {
     /// The script's `step(...)`: its `step_end` is replayed by `hascript resume`.
@@ -414,22 +425,89 @@ enum EffectName {
 }
 
 /// One line as written: `ts`, `run` and `schema_version` around an [`Event`] (the shape
-/// the JSON Schema describes).
-#[derive(JsonSchema)]
+/// the JSON Schema describes); what [`super::read_events`] reads back.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(
     title = "hascript event",
     description = "One line of a hascript run journal and of `hascript run --output json` (generated from src/journal/event.rs; book/src/running-safely.md describes each event)."
 )]
-#[allow(dead_code)]
-struct Line {
+pub struct Line {
     /// UTC wall clock of this machine, `2026-07-28T17:26:00.123Z`.
-    ts: String,
+    pub ts: String,
     /// The run id.
-    run: String,
+    pub run: String,
     /// The version of this schema (1); raised when a field changes meaning or goes away.
-    schema_version: u32,
+    pub schema_version: u32,
+    /// The event.
     #[serde(flatten)]
-    event: Event,
+    pub event: Event,
+}
+
+impl Line {
+    /// The line `text` (one JSON object), or `None` when it is not one hascript wrote: not
+    /// JSON (a line cut short by a crash), or not an event this version knows. A line
+    /// written before schema version 1 has no `schema_version` (read as 0), and one
+    /// written before a field was added reads that field's default.
+    pub fn parse(text: &str) -> Option<Line> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        Line::from_value(v)
+    }
+
+    /// The line `text` when it is one of the events named `tags` (`log_mark`, …): a cheap
+    /// look at the text first, so that the other lines of a long journal are not parsed.
+    pub fn parse_if(text: &str, tags: &[&str]) -> Option<Line> {
+        let named = |t: &&str| text.contains(&format!("\"{t}\""));
+        if !tags.iter().any(named) {
+            return None;
+        }
+        Line::parse(text)
+    }
+
+    /// The line as a JSON object, as the recorder writes it: `ts`, `run`,
+    /// `schema_version`, then the event's fields.
+    pub fn to_value(&self) -> Value {
+        let mut line = serde_json::Map::new();
+        line.insert("ts".into(), self.ts.clone().into());
+        line.insert("run".into(), self.run.clone().into());
+        line.insert("schema_version".into(), self.schema_version.into());
+        if let Ok(Value::Object(m)) = serde_json::to_value(&self.event) {
+            line.extend(m);
+        }
+        Value::Object(line)
+    }
+
+    /// The line held by the JSON object `v` (see [`Line::parse`]).
+    pub fn from_value(mut v: Value) -> Option<Line> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let (ts, run) = (s("ts"), s("run"));
+        let schema_version = v
+            .get("schema_version")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0);
+        upgrade(&mut v);
+        // The envelope's keys are unknown fields to the event, which ignores them.
+        let event = serde_json::from_value::<Event>(v).ok()?;
+        Some(Line {
+            ts,
+            run,
+            schema_version,
+            event,
+        })
+    }
+}
+
+/// Bring a line of an older schema to today's form: a `step` or `step_end` written before
+/// schema version 1 has no `by` (only the script's steps were written then).
+fn upgrade(v: &mut Value) {
+    let Value::Object(m) = v else { return };
+    let step = matches!(
+        m.get("event").and_then(Value::as_str),
+        Some("step" | "step_end")
+    );
+    if step && !m.contains_key("by") {
+        m.insert("by".into(), "script".into());
+    }
 }
 
 /// The JSON Schema of every journal and `--output json` line, as
@@ -445,7 +523,7 @@ pub fn events_schema() -> String {
 }
 
 /// Why hascript sent a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// The procedure (driver or script).
@@ -455,7 +533,7 @@ pub enum Purpose {
 }
 
 /// What happened to a host lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LockAction {
     /// This run took it.

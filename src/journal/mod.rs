@@ -36,18 +36,22 @@ mod ids;
 mod read;
 mod recorder;
 mod redact;
+#[cfg(test)]
+pub(crate) mod samples;
 mod timeline;
 mod wrappers;
 
 pub use calendar::{now_rfc3339, rfc3339};
 pub use event::{
-    events_schema, result_name, ErrorFields, Event, LoadKind, LockAction, Purpose, RunHeader,
+    events_schema, result_name, ErrorFields, Event, Line, LoadKind, LockAction, Purpose, RunHeader,
     SiteRecord, StepBy, SCHEMA_VERSION,
 };
 pub use excerpt::{excerpt, excerpt_bytes, is_evidence};
 pub use folder::runs_dir;
 pub use ids::{current_user, new_run_id, origin_host, run_id_at, sha256_hex};
-pub use read::{find, journal_files, list, read_lines, summarise, RunSummary};
+pub use read::{
+    events, find, header, journal_files, list, read_events, read_lines, summarise, RunSummary,
+};
 pub use recorder::{not_recorded, EventSink, Recorder};
 pub use redact::{secret_param_name, Redactor};
 pub use timeline::timeline_line;

@@ -4,8 +4,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use hascript_api::objects::Value;
-
+use super::event::{Event, Line, RunHeader};
 use super::ids::id_chars;
 use super::EXT;
 
@@ -46,40 +45,61 @@ pub fn journal_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     Ok(v)
 }
 
-/// The lines of a journal that parse as JSON objects (a line cut short by a crash is
-/// skipped).
-pub fn read_lines(path: &Path) -> Result<Vec<Value>, String> {
+/// The lines of a journal as JSON objects, as written (`journal show --output json` prints
+/// them; a line cut short by a crash is skipped). Readers use [`read_events`].
+pub fn read_lines(path: &Path) -> Result<Vec<serde_json::Value>, String> {
     let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(BufReader::new(f)
         .lines()
         .map_while(Result::ok)
-        .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
-        .filter(Value::is_object)
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+        .filter(serde_json::Value::is_object)
         .collect())
 }
 
+/// The lines of a journal, typed. A line that is not one this version knows is skipped:
+/// one cut short by a crash (the last line of a run killed mid-write), or an event of a
+/// later version ([`Line::parse`]).
+pub fn read_events(path: &Path) -> Result<Vec<Line>, String> {
+    let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| Line::parse(&l))
+        .collect())
+}
+
+/// The events of `lines`, without their envelope.
+pub fn events(lines: Vec<Line>) -> Vec<Event> {
+    lines.into_iter().map(|l| l.event).collect()
+}
+
+/// The run's header (its `run` line), when it has one.
+pub fn header(lines: &[Line]) -> Option<(&Line, &RunHeader)> {
+    lines.iter().find_map(|l| match &l.event {
+        Event::Run(h) => Some((l, h)),
+        _ => None,
+    })
+}
+
 /// Summarise one journal's lines.
-pub fn summarise(id: &str, lines: &[Value]) -> RunSummary {
-    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("-").to_string();
-    let header = lines
-        .iter()
-        .find(|l| l.get("event").and_then(Value::as_str) == Some("run"));
-    let result = lines
-        .iter()
-        .rev()
-        .find(|l| l.get("event").and_then(Value::as_str) == Some("result"));
+pub fn summarise(id: &str, lines: &[Line]) -> RunSummary {
+    let header = header(lines);
+    let result = lines.iter().rev().find_map(|l| match &l.event {
+        Event::Result { result, exit, .. } => Some((result.clone(), *exit)),
+        _ => None,
+    });
+    let dash = || "-".to_string();
     RunSummary {
         id: id.to_string(),
-        started: header.map(|h| s(h, "ts")).unwrap_or_else(|| "-".into()),
-        user: header.map(|h| s(h, "user")).unwrap_or_else(|| "-".into()),
-        script: header.map(|h| s(h, "script")).unwrap_or_else(|| "-".into()),
+        started: header.map(|(l, _)| l.ts.clone()).unwrap_or_else(dash),
+        user: header.map(|(_, h)| h.user.clone()).unwrap_or_else(dash),
+        script: header.map(|(_, h)| h.script.clone()).unwrap_or_else(dash),
         result: result
-            .map(|r| s(r, "result"))
+            .as_ref()
+            .map(|r| r.0.clone())
             .unwrap_or_else(|| "unfinished".into()),
-        exit: result
-            .and_then(|r| r.get("exit"))
-            .and_then(Value::as_i64)
-            .map(|e| e as i32),
+        exit: result.map(|r| r.1),
     }
 }
 
@@ -87,7 +107,7 @@ pub fn summarise(id: &str, lines: &[Value]) -> RunSummary {
 pub fn list(dir: &Path) -> Result<Vec<RunSummary>, String> {
     let mut out = Vec::new();
     for (id, path) in journal_files(dir)? {
-        let lines = read_lines(&path)?;
+        let lines = read_events(&path)?;
         out.push(summarise(&id, &lines));
     }
     // Ids of runs started in the same second sort by their random suffix: the header's

@@ -17,10 +17,42 @@ use super::excerpt::{is_evidence, journal_text};
 use super::redact::Redactor;
 use super::{EVIDENCE_BYTES, EXCERPT_BYTES, EXT, STEP_VALUE_BYTES};
 
-/// Somewhere journal lines go besides the file (`--output json`).
+/// Somewhere journal lines go besides the file (`--output json`, `-v`, the dry run's plan).
 pub trait EventSink: Send + Sync {
-    /// One finished line (JSON, redacted, no newline).
-    fn line(&self, line: &str);
+    /// One finished line (JSON, redacted, no newline) and its event as the line has it
+    /// (every secret hidden too).
+    fn line(&self, line: &str, event: &Event);
+}
+
+/// The fields of an event that hold a word of the schema (`effect: change`, `action:
+/// taken`, …), never a secret's text.
+const SCHEMA_WORDS: [&str; 6] = ["event", "effect", "purpose", "action", "by", "kind"];
+
+/// `event` as its redacted JSON form `redacted` has it. A secret that is also one of the
+/// schema's words (`change`, `lock`) is hidden in those fields too, which no event can then
+/// read: they are put back (they carry no text of the run's). Failing that, a neutral event:
+/// never the event with its secrets showing.
+fn typed_redacted(event: &Event, mut redacted: Value) -> Event {
+    if let Ok(e) = serde_json::from_value::<Event>(redacted.clone()) {
+        return e;
+    }
+    if let (Ok(Value::Object(plain)), Value::Object(m)) =
+        (serde_json::to_value(event), &mut redacted)
+    {
+        for k in SCHEMA_WORDS {
+            if let Some(v) = plain.get(k) {
+                m.insert(k.into(), v.clone());
+            }
+        }
+        if let Some(kind) = plain.get("site").and_then(|s| s.get("kind")) {
+            if let Some(Value::Object(site)) = m.get_mut("site") {
+                site.insert("kind".into(), kind.clone());
+            }
+        }
+    }
+    serde_json::from_value::<Event>(redacted).unwrap_or_else(|_| Event::Info {
+        message: "(an event whose secrets could not be hidden in its typed form)".into(),
+    })
 }
 
 /// What tells one `script_loaded` line from another: kind, name, path, sha256.
@@ -150,6 +182,11 @@ impl Recorder {
 
     /// The line for `event`: `{"ts", "run", "event", …}` with every secret hidden.
     pub fn render(&self, event: &Event) -> String {
+        self.render_value(event).0
+    }
+
+    /// The line for `event` and the redacted JSON object of the event alone.
+    fn render_value(&self, event: &Event) -> (String, Value) {
         let mut v = match serde_json::to_value(event) {
             Ok(v) => v,
             Err(e) => {
@@ -161,18 +198,22 @@ impl Recorder {
         line.insert("ts".into(), now_rfc3339().into());
         line.insert("run".into(), self.id.clone().into());
         line.insert("schema_version".into(), SCHEMA_VERSION.into());
-        if let Value::Object(m) = v {
-            line.extend(m);
+        if let Value::Object(m) = &v {
+            line.extend(m.clone());
         }
-        Value::Object(line).to_string()
+        (Value::Object(line).to_string(), v)
     }
 
     /// Write `event`; with `sync`, flush it to disk (fsync) before returning. Returns the
     /// write error of the journal file, if any (the sinks never fail).
     pub fn write(&self, event: &Event, sync: bool) -> Result<(), String> {
-        let line = self.render(event);
-        for s in &self.sinks {
-            s.line(&line);
+        let (line, redacted) = self.render_value(event);
+        if !self.sinks.is_empty() {
+            // What the sinks see is what the journal has: the event with its secrets hidden.
+            let shown = typed_redacted(event, redacted);
+            for s in &self.sinks {
+                s.line(&line, &shown);
+            }
         }
         let Some(file) = &self.file else {
             return Ok(());

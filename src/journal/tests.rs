@@ -67,6 +67,64 @@ fn schema_events(schema: &Value) -> Vec<(String, Vec<String>)> {
 }
 
 #[test]
+fn every_event_reads_back_as_written() {
+    let samples = super::samples::samples();
+    // One sample at least of every event the schema names.
+    let (have, _) = committed_schema();
+    let schema: Value = serde_json::from_str(&have).expect("the schema is JSON");
+    let rec = Recorder::without_file("20260728T172600.123Z-3f9a1c", Vec::new());
+    let mut seen = Vec::new();
+    for e in &samples {
+        let text = rec.render(e);
+        let line = Line::parse(&text).unwrap_or_else(|| panic!("unreadable: {text}"));
+        assert_eq!(&line.event, e, "{text}");
+        assert_eq!(
+            (line.run.as_str(), line.schema_version, line.ts.len()),
+            ("20260728T172600.123Z-3f9a1c", SCHEMA_VERSION, 24),
+            "{text}"
+        );
+        let v: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(line.to_value().to_string(), text, "the line as written");
+        seen.push(v["event"].as_str().unwrap_or_default().to_string());
+        // And written again the same, field for field.
+        let again = rec.render(&line.event);
+        let no_ts = |t: &str| {
+            t.get(t.find(",\"run\"").unwrap_or(0)..)
+                .unwrap_or("")
+                .to_string()
+        };
+        assert_eq!(no_ts(&again), no_ts(&text));
+    }
+    for (name, _) in schema_events(&schema) {
+        assert!(seen.contains(&name), "no sample of {name}");
+    }
+    // A line cut short, a line of a later version's event and a line that is not JSON
+    // are not events; a line written before schema version 1 (no `by`, no
+    // `schema_version`) is.
+    assert_eq!(Line::parse("{\"ts\":\"2026"), None);
+    assert_eq!(Line::parse(r#"{"event":"from_the_future","x":1}"#), None);
+    assert_eq!(Line::parse("not json"), None);
+    let old = Line::parse(
+        r#"{"ts":"t","run":"r","event":"step_end","n":1,"section":"","title":"a","ok":true,"duration_ms":1,"value":null}"#,
+    )
+    .map(|l| (l.schema_version, l.event));
+    assert!(
+        matches!(
+            &old,
+            Some((
+                0,
+                Event::StepEnd {
+                    by: StepBy::Script,
+                    value: Some(Value::Null),
+                    ..
+                }
+            ))
+        ),
+        "{old:?}"
+    );
+}
+
+#[test]
 fn events_schema_every_event_and_field_is_in_the_book() {
     let schema: Value = serde_json::from_str(&events_schema()).expect("JSON");
     let events = schema_events(&schema);
@@ -266,7 +324,7 @@ fn a_change_is_on_disk_before_it_is_sent_and_its_outcome_after() {
     assert!(!text.contains("s3cret"), "{text}");
     assert_eq!(rec.changes(), 1);
     rec.result(0, None);
-    let lines = read(&path);
+    let lines = read_events(&path).unwrap_or_default();
     let s = summarise("x", &lines);
     assert_eq!((s.result.as_str(), s.exit), ("ok", Some(0)));
     // The file is private.
@@ -323,4 +381,43 @@ fn a_journal_without_result_is_unfinished_and_ids_match_by_prefix() {
     );
     assert!(find(dir.path(), "../x").is_err());
     assert!(Recorder::create(dir.path(), "20260729T000000Z-cccccc", Vec::new()).is_err());
+}
+
+#[test]
+fn sinks_receive_each_event_typed_with_its_secrets_hidden() {
+    struct Seen(Mutex<Vec<(String, Event)>>);
+    impl EventSink for Seen {
+        fn line(&self, line: &str, event: &Event) {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((line.to_string(), event.clone()));
+        }
+    }
+    let seen = std::sync::Arc::new(Seen(Mutex::new(Vec::new())));
+    let rec = Recorder::without_file("R", vec![seen.clone()]);
+    // A secret that is also a word of the schema (`effect: change`) hides nothing of it.
+    rec.redactor().add_all(&["s3cret", "change"]);
+    let start = Event::CommandStart {
+        seq: 1,
+        host: "cd1".into(),
+        command: "login s3cret".into(),
+        effect: hascript_api::Effect::Change,
+        purpose: Purpose::Procedure,
+    };
+    let _ = rec.write(&start, false);
+    let got = seen.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert_eq!(got.len(), 1);
+    let (line, event) = &got[0];
+    assert!(!line.contains("s3cret"), "{line}");
+    assert_eq!(
+        event,
+        &Event::CommandStart {
+            seq: 1,
+            host: "cd1".into(),
+            command: "login *****".into(),
+            effect: hascript_api::Effect::Change,
+            purpose: Purpose::Procedure,
+        }
+    );
 }

@@ -31,8 +31,11 @@ impl Fields<'_> {
 }
 
 /// One journal line as a line of `journal show`'s timeline.
-pub fn timeline_line(v: &Value) -> Vec<String> {
-    let f = Fields(v);
+pub fn timeline_line(line: &super::Line) -> Vec<String> {
+    // The timeline prints fields by name, as the line has them (what `journal show` always
+    // printed; a line it has no words for is printed whole).
+    let v = line.to_value();
+    let f = Fields(&v);
     let (s, n) = (|k: &str| f.s(k), |k: &str| f.n(k));
     let ts = s("ts");
     let time = ts.get(11..23).unwrap_or(&ts).to_string();
