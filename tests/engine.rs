@@ -8,26 +8,12 @@ use std::time::Duration;
 use hascript::engine::{self, build_engine, RunEnv};
 use hascript::output::{RecordingUi, UiEvent};
 use hascript_api::objects::{Context, Value};
+use hascript_api::testing::ManualClock;
 use hascript_api::{
     CancelToken, Clock, Cluster, Command, Error, ErrorKind, Exec, Fence, Hypervisor, Output,
     Package, Result, Site,
 };
 use serde_json::json;
-
-/// A virtual clock: sleeping advances it.
-#[derive(Default)]
-struct FakeClock(Mutex<Duration>);
-
-impl Clock for FakeClock {
-    fn now(&self) -> Duration {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-    fn sleep(&self, d: Duration, cancel: &CancelToken) -> Result<()> {
-        cancel.check()?;
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) += d;
-        Ok(())
-    }
-}
 
 /// Records calls; answers from a tiny fixed world.
 #[derive(Default)]
@@ -185,13 +171,13 @@ struct Fixture {
     fake: Arc<Fake>,
     ui: Arc<RecordingUi>,
     env: RunEnv,
-    clock: Arc<FakeClock>,
+    clock: Arc<ManualClock>,
 }
 
 fn fixture(answer: Option<bool>) -> Fixture {
     let fake = Arc::new(Fake::default());
     let ui = Arc::new(RecordingUi::new(answer));
-    let clock = Arc::new(FakeClock::default());
+    let clock = Arc::new(ManualClock::default());
     let ctx = Context::new(fake.clone(), clock.clone(), CancelToken::new(), ui.clone());
     let mut params = BTreeMap::new();
     params.insert("guest".to_string(), "cfguest2".to_string());

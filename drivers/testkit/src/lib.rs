@@ -14,6 +14,10 @@
 
 pub mod fixtures;
 
+/// The virtual clock every crate's tests share (it lives in hascript-api, whose own unit
+/// tests need it too).
+pub use hascript_api::testing::ManualClock;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
