@@ -271,7 +271,10 @@ fn page_blocks_and_script(page: &str, script: &str) -> (Vec<Block>, String) {
     let dir = path.parent().expect("a folder");
     let shipped = std::fs::read_to_string(root.join(format!("scripts/{script}.rhai")))
         .expect("the shipped script");
-    (blocks_in(&format!("procedures/{page}.md"), &text, dir), shipped)
+    (
+        blocks_in(&format!("procedures/{page}.md"), &text, dir),
+        shipped,
+    )
 }
 
 /// Each LDoms procedure's page quotes its script, whole, from the file that ships (an mdBook
