@@ -1018,3 +1018,25 @@ role = "guest-domain"
         ),
     )
 }
+
+/// The child's exit code within `limit` (`None`: killed by a signal) and how long it took;
+/// kills it and fails when it is still running then (a signal or Ctrl-C did not stop it).
+pub fn exit_within(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
+    let t = Instant::now();
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            return (s.code(), t.elapsed());
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running {limit:?} after the signal (Ctrl-C or another)");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The journal lines `ls` of event `kind`, in order.
+pub fn event<'a>(ls: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    ls.iter().filter(|l| l["event"] == kind).collect()
+}
