@@ -1,5 +1,5 @@
-//! The operator's side of a run: [`ConsoleUi`] for a terminal or a pipe, and
-//! [`RecordingUi`] for tests. Steps and information go to standard output; warnings and
+//! The operator's side of a run: [`ConsoleUi`] for a terminal or a pipe, [`JsonUi`] for
+//! `--json` (tests record with `hascript_testkit::Recorder`). Steps and information go to standard output; warnings and
 //! errors to standard error.
 
 // Writes that ignore errors: a closed pipe (`hascript run … | head`) must never panic or

@@ -68,7 +68,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::clock::{CancelToken, Clock};
+    use crate::clock::CancelToken;
     use crate::command::{Command, Exec, Output};
     use crate::error::{Error, ErrorKind};
     use crate::testing::{ManualClock, WaitLog};
