@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 use hascript::inventory::{HostEntry, TransportKind};
 use hascript::journal::{JournalingExec, Recorder};
 use hascript::lock::{LockOptions, Locks, Owner, LOCK_DIR};
-use hascript::output::RecordingUi;
 use hascript::transport::ssh::{SshHost, SshOptions, SshSettings};
 use hascript::transport::{fan_out, FanOut};
 use hascript_api::{CancelToken, Command, Effect, Error, Exec, Output, Program};
@@ -128,7 +127,7 @@ fn journaled_fan_out(
     let locks = Arc::new(Locks::new(
         hosts.clone(),
         rec.clone(),
-        Arc::new(RecordingUi::new(None)),
+        Arc::new(hascript_testkit::Recorder::new(None)),
         LockOptions::default(),
         Owner {
             run: id,

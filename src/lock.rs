@@ -1023,7 +1023,7 @@ mod tests {
             log: Mutex::new(Vec::new()),
         });
         let rec = Arc::new(Recorder::without_file("r1", Vec::new()));
-        let ui: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let ui: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(None));
         let a = Locks::new(
             host.clone(),
             rec.clone(),
@@ -1087,7 +1087,7 @@ mod tests {
             down: std::sync::atomic::AtomicBool::new(true),
         });
         let rec = Arc::new(Recorder::without_file("r5", Vec::new()));
-        let ui: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let ui: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(None));
         let opts = LockOptions {
             break_lock: false,
             takeover: Some("dead".into()),
@@ -1116,7 +1116,7 @@ mod tests {
         // A lock held by another (live) run is not "unreachable": the takeover refuses.
         let other = locked_by("someone-else");
         let rec = Arc::new(Recorder::without_file("r6", Vec::new()));
-        let ui: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let ui: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(None));
         let opts = LockOptions {
             break_lock: false,
             takeover: Some("dead".into()),
@@ -1132,7 +1132,7 @@ mod tests {
     fn break_needs_an_answer_and_takeover_needs_none() {
         let host = locked_by("dead");
         let rec = Arc::new(Recorder::without_file("r3", Vec::new()));
-        let nobody: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let nobody: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(None));
         let brk = LockOptions {
             break_lock: true,
             takeover: None,
@@ -1143,13 +1143,13 @@ mod tests {
             l.ensure("cd1", false).err().map(|e| e.kind),
             Some(ErrorKind::Declined)
         );
-        let no: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(Some(false)));
+        let no: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(Some(false)));
         let l = Locks::new(host.clone(), rec.clone(), no, brk.clone(), me("r3"));
         assert_eq!(
             l.ensure("cd1", false).err().map(|e| e.kind),
             Some(ErrorKind::Declined)
         );
-        let yes: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(Some(true)));
+        let yes: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(Some(true)));
         let l = Locks::new(host.clone(), rec.clone(), yes.clone(), brk, me("r3"));
         assert!(l.ensure("cd1", false).is_ok());
         assert!(host
@@ -1158,7 +1158,7 @@ mod tests {
             .unwrap_or_else(|p| p.into_inner())
             .contains("run=r3"));
         // A resume of r3 takes r3's (stale) lock over without a question.
-        let nobody: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let nobody: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(None));
         let resume = LockOptions {
             break_lock: false,
             takeover: Some("r3".into()),
@@ -1174,7 +1174,7 @@ mod tests {
         // r4 died between mkdir and the owner file: a resume of r4 takes the owner-less lock
         // over only on the hosts r4's journal shows it made the lock on.
         *host.owner.lock().unwrap_or_else(|p| p.into_inner()) = String::new();
-        let nobody: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let nobody: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(None));
         let unlisted = LockOptions {
             break_lock: false,
             takeover: Some("r4".into()),
@@ -1211,7 +1211,7 @@ mod tests {
         // resumes r2: the lock still names r1.
         let host = locked_by("r1");
         let rec = Arc::new(Recorder::without_file("r3", Vec::new()));
-        let nobody: Arc<dyn Ui> = Arc::new(crate::output::RecordingUi::new(None));
+        let nobody: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(None));
         let opts = LockOptions {
             break_lock: false,
             takeover: Some("r2".into()),

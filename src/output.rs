@@ -1,5 +1,5 @@
-//! The operator's side of a run: [`ConsoleUi`] for a terminal or a pipe, and
-//! [`RecordingUi`] for tests. Steps and information go to standard output; warnings and
+//! The operator's side of a run: [`ConsoleUi`] for a terminal or a pipe, [`JsonUi`] for
+//! `--json` (tests record with `hascript_testkit::Recorder`). Steps and information go to standard output; warnings and
 //! errors to standard error.
 
 // Writes that ignore errors: a closed pipe (`hascript run … | head`) must never panic or
@@ -467,92 +467,6 @@ impl Ui for JsonUi {
     fn waiting(&self, _progress: &WaitProgress) {}
 }
 
-/// One thing a [`RecordingUi`] was shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UiEvent {
-    /// A step.
-    Step(String, String),
-    /// Information (also `print`).
-    Info(String),
-    /// A warning.
-    Warn(String),
-    /// A question and the answer given.
-    Confirm(String, bool),
-    /// Wait progress.
-    Waiting(WaitProgress),
-    /// The end of a wait.
-    WaitDone(WaitDone),
-    /// Exposure.
-    Exposure(String, Duration),
-}
-
-/// A UI that records everything, for tests. Confirmations answer `answer`; `None` behaves
-/// like a pipe without `--yes` (a `Declined` error).
-pub struct RecordingUi {
-    answer: Option<bool>,
-    events: Mutex<Vec<UiEvent>>,
-}
-
-impl RecordingUi {
-    /// A recording UI that answers confirmations with `answer`.
-    pub fn new(answer: Option<bool>) -> Self {
-        RecordingUi {
-            answer,
-            events: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// Everything shown so far.
-    pub fn events(&self) -> Vec<UiEvent> {
-        self.events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    fn push(&self, e: UiEvent) {
-        self.events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(e);
-    }
-}
-
-impl Ui for RecordingUi {
-    fn step(&self, section: &str, title: &str) {
-        self.push(UiEvent::Step(section.into(), title.into()));
-    }
-    fn info(&self, message: &str) {
-        self.push(UiEvent::Info(message.into()));
-    }
-    fn warn(&self, message: &str) {
-        self.push(UiEvent::Warn(message.into()));
-    }
-    fn confirm(&self, question: &str) -> Result<bool, Error> {
-        match self.answer {
-            Some(a) => {
-                self.push(UiEvent::Confirm(question.into(), a));
-                Ok(a)
-            }
-            None => Err(Error::new(
-                ErrorKind::Declined,
-                format!(
-                    "confirmation needed but no terminal; re-run with --yes to accept: {question}"
-                ),
-            )),
-        }
-    }
-    fn waiting(&self, progress: &WaitProgress) {
-        self.push(UiEvent::Waiting(progress.clone()));
-    }
-    fn wait_done(&self, done: &WaitDone) {
-        self.push(UiEvent::WaitDone(done.clone()));
-    }
-    fn exposure(&self, what: &str, for_how_long: Duration) {
-        self.push(UiEvent::Exposure(what.into(), for_how_long));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,17 +552,5 @@ mod tests {
             wait_done_line(&d),
             "cfguest2 DOWN: not reached after 15:00 (now UP)"
         );
-    }
-
-    #[test]
-    fn recording_ui_declines_without_answer() {
-        let ui = RecordingUi::new(None);
-        assert_eq!(
-            ui.confirm("go?").err().map(|e| e.kind),
-            Some(ErrorKind::Declined)
-        );
-        let ui = RecordingUi::new(Some(true));
-        assert_eq!(ui.confirm("go?").ok(), Some(true));
-        assert_eq!(ui.events(), vec![UiEvent::Confirm("go?".into(), true)]);
     }
 }

@@ -724,17 +724,7 @@ mod tests {
 
     #[test]
     fn a_paced_clock_takes_real_time_and_stops_at_once_when_cancelled() {
-        struct Virtual(std::sync::Mutex<Duration>);
-        impl Clock for Virtual {
-            fn now(&self) -> Duration {
-                *self.0.lock().unwrap_or_else(|p| p.into_inner())
-            }
-            fn sleep(&self, d: Duration, _c: &CancelToken) -> hascript_api::Result<()> {
-                *self.0.lock().unwrap_or_else(|p| p.into_inner()) += d;
-                Ok(())
-            }
-        }
-        let v = Arc::new(Virtual(std::sync::Mutex::new(Duration::ZERO)));
+        let v = Arc::new(hascript_api::testing::ManualClock::default());
         let c = PacedClock::new(v.clone(), Duration::from_millis(10));
         let token = CancelToken::new();
         let t = std::time::Instant::now();

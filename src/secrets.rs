@@ -377,26 +377,6 @@ mod tests {
         );
     }
 
-    struct Rec(Mutex<Vec<String>>);
-    impl Ui for Rec {
-        fn step(&self, s: &str, t: &str) {
-            self.0.lock().map(|mut v| v.push(format!("{s} {t}"))).ok();
-        }
-        fn info(&self, m: &str) {
-            self.0.lock().map(|mut v| v.push(m.to_string())).ok();
-        }
-        fn warn(&self, m: &str) {
-            self.info(m)
-        }
-        fn confirm(&self, q: &str) -> Result<bool, Error> {
-            self.info(q);
-            Ok(true)
-        }
-        fn waiting(&self, p: &WaitProgress) {
-            self.info(&p.what)
-        }
-    }
-
     #[test]
     fn the_ui_never_shows_a_secret() {
         let s = resolve(
@@ -407,13 +387,16 @@ mod tests {
             "s",
         )
         .unwrap_or_default();
-        let rec = Arc::new(Rec(Mutex::new(Vec::new())));
+        let rec = Arc::new(hascript_testkit::Recorder {
+            answer: Some(true),
+            ..Default::default()
+        });
         let ui = RedactingUi::new(rec.clone(), &s);
         ui.step("B4", "pw s3cret");
         ui.info("s3cret");
         ui.warn("x s3cret");
         let _ = ui.confirm("ok s3cret?");
-        let shown = rec.0.lock().map(|v| v.join("\n")).unwrap_or_default();
+        let shown = rec.text();
         assert!(!shown.contains("s3cret"), "{shown}");
         assert_eq!(shown.matches("*****").count(), 4, "{shown}");
     }

@@ -261,12 +261,27 @@ fn every_rhai_block_of_the_book_runs() {
     );
 }
 
+/// The blocks of `book/src/procedures/PAGE.md` (includes expanded) and the text of
+/// `scripts/SCRIPT.rhai` as it ships: what a procedure page's quote is checked against.
+fn page_blocks_and_script(page: &str, script: &str) -> (Vec<Block>, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join(format!("book/src/procedures/{page}.md"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let dir = path.parent().expect("a folder");
+    let shipped = std::fs::read_to_string(root.join(format!("scripts/{script}.rhai")))
+        .expect("the shipped script");
+    (
+        blocks_in(&format!("procedures/{page}.md"), &text, dir),
+        shipped,
+    )
+}
+
 /// Each LDoms procedure's page quotes its script, whole, from the file that ships (an mdBook
 /// include in a ```rhai,no_run block, which the test above expands and checks): the page
 /// cannot drift from the procedure.
 #[test]
 fn every_ldoms_procedure_page_quotes_its_script() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for name in [
         "live-migration",
         "pre-migration",
@@ -274,13 +289,8 @@ fn every_ldoms_procedure_page_quotes_its_script() {
         "recover-migration",
         "verify-fence",
     ] {
-        let page = root.join(format!("book/src/procedures/ldoms-{name}.md"));
-        let text = std::fs::read_to_string(&page)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", page.display()));
-        let dir = page.parent().expect("a folder");
-        let script = std::fs::read_to_string(root.join(format!("scripts/ldoms/{name}.rhai")))
-            .expect("the shipped script");
-        let quoted = blocks_in(&format!("procedures/ldoms-{name}.md"), &text, dir);
+        let (quoted, script) =
+            page_blocks_and_script(&format!("ldoms-{name}"), &format!("ldoms/{name}"));
         assert!(
             quoted.iter().any(|b| b.text == script),
             "book/src/procedures/ldoms-{name}.md must quote scripts/ldoms/{name}.rhai whole, in a ```rhai,no_run block: {{{{#include ../../../scripts/ldoms/{name}.rhai}}}}"
@@ -290,19 +300,12 @@ fn every_ldoms_procedure_page_quotes_its_script() {
 
 #[test]
 fn the_serviceguard_move_pages_quote_their_scripts() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for (page, script) in [
         ("hpvm-move-package", "hpvm/move-package"),
         ("hpvm-recover-move", "hpvm/recover-move"),
         ("hpvm", "lib/hpvm/move"),
     ] {
-        let path = root.join(format!("book/src/procedures/{page}.md"));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let dir = path.parent().expect("a folder");
-        let shipped = std::fs::read_to_string(root.join(format!("scripts/{script}.rhai")))
-            .expect("the shipped script");
-        let quoted = blocks_in(&format!("procedures/{page}.md"), &text, dir);
+        let (quoted, shipped) = page_blocks_and_script(page, script);
         assert!(
             quoted.iter().any(|b| !b.run && b.text == shipped),
             "book/src/procedures/{page}.md must quote scripts/{script}.rhai whole, in a ```rhai,no_run block: {{{{#include ../../../scripts/{script}.rhai}}}}"
@@ -314,7 +317,6 @@ fn the_serviceguard_move_pages_quote_their_scripts() {
 /// whole, from the files that ship, as the LDoms pages do.
 #[test]
 fn every_scripted_hpvm_package_procedure_page_quotes_its_script() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     // Every shipped Serviceguard procedure on its own page (the two upgrade processes share
     // one), and the shared modules where their steps are described.
     let mut pages: Vec<(String, String)> = hascript::scripts::all_names(&[])
@@ -337,13 +339,7 @@ fn every_scripted_hpvm_package_procedure_page_quotes_its_script() {
         pages.push((page.to_string(), script.to_string()));
     }
     for (page, script) in pages {
-        let path = root.join(format!("book/src/procedures/{page}.md"));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let dir = path.parent().expect("a folder");
-        let shipped = std::fs::read_to_string(root.join(format!("scripts/{script}.rhai")))
-            .expect("the shipped script");
-        let quoted = blocks_in(&format!("procedures/{page}.md"), &text, dir);
+        let (quoted, shipped) = page_blocks_and_script(&page, &script);
         assert!(
             quoted.iter().any(|b| b.text == shipped),
             "book/src/procedures/{page}.md must quote scripts/{script}.rhai whole, in a ```rhai,no_run block"

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use sim_support::Site;
+use sim_support::{local_inventory, Site};
 
 /// A value no run could produce by accident.
 fn canary(tag: &str) -> String {
@@ -382,32 +382,6 @@ fail("check", `failed with ${secrets.token} and ${params.password}`);
     assert!(site.log().is_empty());
 }
 
-fn local_inventory(dir: &Path) -> PathBuf {
-    let p = dir.join("local.toml");
-    std::fs::write(
-        &p,
-        r#"driver = "ldoms"
-description = "this machine"
-[defaults]
-transport = "local"
-[[host]]
-name = "cd1"
-role = "control-domain"
-box = "box1"
-ppar_id = 0
-xscf = ["192.0.2.1", "192.0.2.2"]
-[[host]]
-name = "g1"
-role = "guest-domain"
-[[host]]
-name = "g2"
-role = "guest-domain"
-"#,
-    )
-    .expect("write inventory");
-    p
-}
-
 #[test]
 fn the_local_transport_keeps_secrets_off_this_machines_process_list() {
     let base = canary("L");
@@ -649,35 +623,12 @@ fn local_inventory_with_ssh_secrets(dir: &Path, vars: Option<(&str, &str, &str)>
         ),
         None => "transport = \"local\"\n".to_string(),
     };
-    let p = dir.join(if vars.is_some() {
+    let name = if vars.is_some() {
         "local-ssh.toml"
     } else {
         "local-only.toml"
-    });
-    std::fs::write(
-        &p,
-        format!(
-            r#"driver = "ldoms"
-description = "this machine, and an SSH guest never contacted"
-[[host]]
-name = "cd1"
-role = "control-domain"
-box = "box1"
-ppar_id = 0
-xscf = ["192.0.2.1", "192.0.2.2"]
-transport = "local"
-[[host]]
-name = "g1"
-role = "guest-domain"
-transport = "local"
-[[host]]
-name = "g2"
-role = "guest-domain"
-{g2}"#
-        ),
-    )
-    .expect("write inventory");
-    p
+    };
+    sim_support::local_inventory_with_g2(dir, name, &g2)
 }
 
 /// `hascript repl` with `args`, `input` on its standard input, `env` added.

@@ -8,11 +8,11 @@
 
 mod sim_support;
 
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sim_support::{sigint, CrashSite as Env};
+use sim_support::{event, exit_within, sigint, CrashSite as Env};
 
 impl Env {
     /// Wait (up to 60 s) until the (first) journal has a line for which `pred` holds.
@@ -34,26 +34,6 @@ impl Env {
 fn paced(mut cmd: Command, pace_ms: u32) -> Command {
     cmd.env("HASCRIPT_SIM_PACE_MS", pace_ms.to_string());
     cmd
-}
-
-/// Wait for the child's exit, at most `limit`; returns its code and how long it took.
-fn exit_within(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
-    let t = Instant::now();
-    loop {
-        if let Ok(Some(s)) = child.try_wait() {
-            return (s.code(), t.elapsed());
-        }
-        if t.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running {limit:?} after Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn event<'a>(ls: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    ls.iter().filter(|l| l["event"] == kind).collect()
 }
 
 /// `hascript run ldoms/live-migration` of guest2 to cd3 on the site, with `--yes`.

@@ -1,10 +1,14 @@
 //! The command line: usage errors and their exit codes, runs on the simulator and on this
 //! machine, list/show/check/parse, the simulator commands.
 
+mod sim_support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use sim_support::local_inventory;
 
 struct Run {
     code: i32,
@@ -901,30 +905,6 @@ fn sim_init_and_exec_pass_output_and_status_through() {
     assert_eq!(r.code, 2);
 }
 
-fn local_inventory(dir: &Path) -> PathBuf {
-    write(
-        dir,
-        "local.toml",
-        r#"driver = "ldoms"
-description = "this machine"
-[defaults]
-transport = "local"
-[[host]]
-name = "cd1"
-role = "control-domain"
-box = "box1"
-ppar_id = 0
-xscf = ["192.0.2.1", "192.0.2.2"]
-[[host]]
-name = "g1"
-role = "guest-domain"
-[[host]]
-name = "g2"
-role = "guest-domain"
-"#,
-    )
-}
-
 #[test]
 fn local_transport_really_runs_commands() {
     let d = tmp();
@@ -1684,31 +1664,11 @@ fn a_secret_file_that_is_a_fifo_is_refused_at_once() {
         .status()
         .unwrap_or_else(|e| panic!("chmod: {e}"));
     assert!(st.success());
-    let inv = write(
+    let inv = sim_support::local_inventory_with_g2(
         d.path(),
         "inv.toml",
         &format!(
-            r#"driver = "ldoms"
-description = "this machine and an SSH guest never contacted"
-[[host]]
-name = "cd1"
-role = "control-domain"
-box = "box1"
-ppar_id = 0
-xscf = ["192.0.2.1", "192.0.2.2"]
-transport = "local"
-[[host]]
-name = "g1"
-role = "guest-domain"
-transport = "local"
-[[host]]
-name = "g2"
-role = "guest-domain"
-transport = "ssh"
-address = "192.0.2.10"
-user = "root"
-password = "file:{}"
-"#,
+            "transport = \"ssh\"\naddress = \"192.0.2.10\"\nuser = \"root\"\npassword = \"file:{}\"\n",
             fifo.display()
         ),
     );

@@ -6,28 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hascript::engine::{self, build_engine, RunEnv};
-use hascript::output::{RecordingUi, UiEvent};
 use hascript_api::objects::{Context, Value};
+use hascript_api::testing::ManualClock;
 use hascript_api::{
     CancelToken, Clock, Cluster, Command, Error, ErrorKind, Exec, Fence, Hypervisor, Output,
     Package, Result, Site,
 };
+use hascript_testkit::{Recorder, UiEvent};
 use serde_json::json;
-
-/// A virtual clock: sleeping advances it.
-#[derive(Default)]
-struct FakeClock(Mutex<Duration>);
-
-impl Clock for FakeClock {
-    fn now(&self) -> Duration {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-    fn sleep(&self, d: Duration, cancel: &CancelToken) -> Result<()> {
-        cancel.check()?;
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) += d;
-        Ok(())
-    }
-}
 
 /// Records calls; answers from a tiny fixed world.
 #[derive(Default)]
@@ -183,15 +169,15 @@ impl Site for FakeSite {
 
 struct Fixture {
     fake: Arc<Fake>,
-    ui: Arc<RecordingUi>,
+    ui: Arc<Recorder>,
     env: RunEnv,
-    clock: Arc<FakeClock>,
+    clock: Arc<ManualClock>,
 }
 
 fn fixture(answer: Option<bool>) -> Fixture {
     let fake = Arc::new(Fake::default());
-    let ui = Arc::new(RecordingUi::new(answer));
-    let clock = Arc::new(FakeClock::default());
+    let ui = Arc::new(Recorder::new(answer));
+    let clock = Arc::new(ManualClock::default());
     let ctx = Context::new(fake.clone(), clock.clone(), CancelToken::new(), ui.clone());
     let mut params = BTreeMap::new();
     params.insert("guest".to_string(), "cfguest2".to_string());
@@ -638,7 +624,7 @@ fn metadata_has_parameter_names_and_docs() {
 
 #[test]
 fn check_finds_unknown_functions_and_variables() {
-    let ui = Arc::new(RecordingUi::new(None));
+    let ui = Arc::new(Recorder::new(None));
     let env = RunEnv::offline(ui);
     let mut engine = build_engine(&env);
     engine.set_strict_variables(true);

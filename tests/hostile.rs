@@ -17,10 +17,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use hascript::engine::{self, RunEnv};
-use hascript::output::RecordingUi;
 use hascript::site::{self, SiteOptions, SiteSpec};
 use hascript_api::names::validate_name;
 use hascript_api::{CancelToken, Command, Effect, Error, Exec, Output, Program, Ui};
+use hascript_testkit::Recorder;
 
 const MARK: &str = "zq";
 
@@ -252,7 +252,7 @@ impl Harness {
         default_driver: &str,
         sent: &Arc<Mutex<Vec<Command>>>,
     ) -> RunEnv {
-        let ui: Arc<dyn Ui> = Arc::new(RecordingUi::new(Some(false)));
+        let ui: Arc<dyn Ui> = Arc::new(Recorder::new(Some(false)));
         let spec = SiteSpec::Sim {
             scenario: scenario.map(str::to_string),
             default_driver: default_driver.into(),

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use hascript::engine::{self, RunEnv};
-use hascript::output::RecordingUi;
+use hascript_testkit::Recorder;
 use serde_json::{json, Value};
 
 /// A guest's presence on a VM host, as `package.observe` words it (`detail` for the last
@@ -307,7 +307,7 @@ fn cases() -> Vec<Case> {
 #[test]
 fn decide_follows_every_rule_of_the_b5_recovery() {
     // No site: the decision reads no host.
-    let env = RunEnv::offline(Arc::new(RecordingUi::new(Some(false))));
+    let env = RunEnv::offline(Arc::new(Recorder::new(Some(false))));
     let engine = engine::build_engine(&env);
     let mut failures = Vec::new();
     for c in cases() {

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hascript::engine::{self, RunEnv};
-use hascript::output::{RecordingUi, UiEvent};
 use hascript::site::{self, SiteOptions, SiteSpec};
 use hascript_api::{CancelToken, Command, Error, ErrorKind, Exec, Output};
 use hascript_sim::SimSite;
+use hascript_testkit::{Recorder, UiEvent};
 use serde_json::{json, Value};
 
 /// What a run left: its exit, the error's kind, message and remedy, the full report, the
@@ -125,7 +125,7 @@ impl Exec for Wrapped {
 struct Harness {
     env: RunEnv,
     sim: SimSite,
-    ui: Arc<RecordingUi>,
+    ui: Arc<Recorder>,
 }
 
 impl Harness {
@@ -139,7 +139,7 @@ impl Harness {
         maintenance_after_check: Option<&'static str>,
         answer: Option<bool>,
     ) -> Harness {
-        let ui = Arc::new(RecordingUi::new(answer));
+        let ui = Arc::new(Recorder::new(answer));
         let spec = SiteSpec::Sim {
             scenario: Some(scenario.into()),
             default_driver: "hpvm".into(),

@@ -9,14 +9,10 @@
 mod sim_support;
 
 use serde_json::{json, Value};
-use sim_support::{is_change, text, CrashSite as Env};
+use sim_support::{event, is_change, text, CrashSite as Env};
 
 const CLOVMMIGRATE_P: &str = "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -p guest2";
 const CLOVMMIGRATE_U_CD2: &str = "cd2: /etc/opt/FJSVcluster/bin/clovmmigrate -u guest2 cd2";
-
-fn event<'a>(ls: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    ls.iter().filter(|l| l["event"] == kind).collect()
-}
 
 /// The change commands the site received so far, as `host: line`.
 fn changes(env: &Env) -> Vec<String> {

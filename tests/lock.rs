@@ -199,7 +199,6 @@ mod parallel {
 
     use hascript::journal::{JournalingExec, Recorder};
     use hascript::lock::{LockOptions, Locks, Owner};
-    use hascript::output::RecordingUi;
     use hascript::transport::{fan_out, FanOut};
     use hascript_api::{Command, Error, ErrorKind, Exec, Output, Ui};
 
@@ -327,7 +326,7 @@ mod parallel {
         const N: usize = 6;
         let hosts = Arc::new(Barrier::new(N));
         let rec = Arc::new(Recorder::without_file("r1", Vec::new()));
-        let ui: Arc<dyn Ui> = Arc::new(RecordingUi::new(None));
+        let ui: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(None));
         let locks = Arc::new(Locks::new(
             hosts.clone(),
             rec.clone(),
@@ -360,7 +359,7 @@ mod parallel {
         const N: usize = 3;
         let hosts = Arc::new(Barrier::new(N));
         let rec = Arc::new(Recorder::without_file("r1", Vec::new()));
-        let ui: Arc<dyn Ui> = Arc::new(RecordingUi::new(None));
+        let ui: Arc<dyn Ui> = Arc::new(hascript_testkit::Recorder::new(None));
         let locks = Arc::new(Locks::new(
             hosts.clone(),
             rec.clone(),

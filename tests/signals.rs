@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sim_support::{in_parallel, CrashSite as Env};
+use sim_support::{event, exit_within, in_parallel, CrashSite as Env};
 
 /// Send `sig` to process `pid` (our child).
 fn kill(pid: u32, sig: i32) {
@@ -38,27 +38,6 @@ fn wait_for(env: &Env, what: &str, pred: impl Fn(&Value) -> bool) {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// The child's exit code within `limit` (`None`: killed by a signal); kills it and fails
-/// when it is still running then.
-fn exit_within(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
-    let t = Instant::now();
-    loop {
-        if let Ok(Some(s)) = child.try_wait() {
-            return (s.code(), t.elapsed());
-        }
-        if t.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running {limit:?} after the signal");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn event<'a>(ls: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    ls.iter().filter(|l| l["event"] == kind).collect()
 }
 
 /// `hascript run ldoms/live-migration` of guest2 to cd3, `--yes`, waits paced at `pace_ms`.

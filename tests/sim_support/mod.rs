@@ -954,3 +954,89 @@ pub fn finish(env: &CrashSite, cmd: Command) -> Done {
         journal,
     }
 }
+
+/// Write `text` to `dir/name` (a test's setup: failing to is the test's failure).
+fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    if let Err(e) = std::fs::write(&p, text) {
+        panic!("cannot write {}: {e}", p.display());
+    }
+    p
+}
+
+/// `dir/local.toml`: an LDoms inventory for this machine, the local transport for every
+/// host (`cd1` with its box and XSCF addresses, guests `g1` and `g2`).
+pub fn local_inventory(dir: &Path) -> PathBuf {
+    write_file(
+        dir,
+        "local.toml",
+        r#"driver = "ldoms"
+description = "this machine"
+[defaults]
+transport = "local"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "box1"
+ppar_id = 0
+xscf = ["192.0.2.1", "192.0.2.2"]
+[[host]]
+name = "g1"
+role = "guest-domain"
+[[host]]
+name = "g2"
+role = "guest-domain"
+"#,
+    )
+}
+
+/// `dir/NAME`: an LDoms inventory for this machine, `cd1` and `g1` on the local transport
+/// and a guest `g2` described by `g2` (its transport and credentials: an SSH guest no test
+/// contacts, or `transport = "local"`).
+pub fn local_inventory_with_g2(dir: &Path, name: &str, g2: &str) -> PathBuf {
+    write_file(
+        dir,
+        name,
+        &format!(
+            r#"driver = "ldoms"
+description = "this machine, and an SSH guest never contacted"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "box1"
+ppar_id = 0
+xscf = ["192.0.2.1", "192.0.2.2"]
+transport = "local"
+[[host]]
+name = "g1"
+role = "guest-domain"
+transport = "local"
+[[host]]
+name = "g2"
+role = "guest-domain"
+{g2}"#
+        ),
+    )
+}
+
+/// The child's exit code within `limit` (`None`: killed by a signal) and how long it took;
+/// kills it and fails when it is still running then (a signal or Ctrl-C did not stop it).
+pub fn exit_within(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
+    let t = Instant::now();
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            return (s.code(), t.elapsed());
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running {limit:?} after the signal (Ctrl-C or another)");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The journal lines `ls` of event `kind`, in order.
+pub fn event<'a>(ls: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    ls.iter().filter(|l| l["event"] == kind).collect()
+}

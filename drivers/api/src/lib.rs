@@ -17,6 +17,8 @@ pub mod names;
 pub mod objects;
 pub mod operations;
 pub mod quote;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod text;
 pub mod ui;
 pub mod wait;

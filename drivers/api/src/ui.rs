@@ -218,59 +218,25 @@ impl Drop for Waiter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::CancelToken;
-    use std::sync::Mutex;
+    use crate::clock::{CancelToken, Clock};
+    use crate::testing::{ManualClock, WaitLog};
 
-    #[derive(Default)]
-    struct Seen(Mutex<Vec<String>>);
-    impl Ui for Seen {
-        fn step(&self, _: &str, _: &str) {}
-        fn info(&self, _: &str) {}
-        fn warn(&self, _: &str) {}
-        fn confirm(&self, _: &str) -> Result<bool, Error> {
-            Ok(true)
-        }
-        fn waiting(&self, p: &WaitProgress) {
-            if let Ok(mut v) = self.0.lock() {
-                v.push(format!(
-                    "{} {}+{}",
-                    p.what,
-                    p.elapsed.as_secs(),
-                    p.remaining.as_secs()
-                ));
-            }
-        }
-        fn wait_done(&self, d: &WaitDone) {
-            if let Ok(mut v) = self.0.lock() {
-                v.push(format!(
-                    "{} {} {}",
-                    d.what,
-                    d.outcome.as_str(),
-                    d.elapsed.as_secs()
-                ));
-            }
-        }
-    }
-
-    /// A clock that moves only when slept on.
-    #[derive(Default)]
-    struct Manual(Mutex<Duration>);
-    impl Clock for Manual {
-        fn now(&self) -> Duration {
-            self.0.lock().map(|d| *d).unwrap_or_default()
-        }
-        fn sleep(&self, d: Duration, _: &CancelToken) -> Result<(), Error> {
-            if let Ok(mut t) = self.0.lock() {
-                *t += d;
-            }
-            Ok(())
-        }
+    /// Progress as `what elapsed+remaining`.
+    fn seen() -> WaitLog {
+        WaitLog::new(|p| {
+            format!(
+                "{} {}+{}",
+                p.what,
+                p.elapsed.as_secs(),
+                p.remaining.as_secs()
+            )
+        })
     }
 
     #[test]
     fn a_waiter_ends_exactly_once_and_only_when_it_showed_progress() {
-        let ui = Seen::default();
-        let clock = Manual::default();
+        let ui = seen();
+        let clock = ManualClock::default();
         let c = CancelToken::new();
         // Held at once: nothing shown, no end.
         Waiter::start(&ui, &clock, "a", Duration::from_secs(60)).reached();
@@ -287,9 +253,8 @@ mod tests {
             w.progress(None);
             let _ = clock.sleep(Duration::from_secs(5), &c);
         }
-        let seen = ui.0.lock().map(|v| v.clone()).unwrap_or_default();
         assert_eq!(
-            seen,
+            ui.lines(),
             vec!["b 0+60", "b 10+50", "b reached 20", "c 0+60", "c stopped 5"]
         );
     }

@@ -65,13 +65,13 @@ impl Context {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     use super::*;
-    use crate::clock::{CancelToken, Clock};
+    use crate::clock::CancelToken;
     use crate::command::{Command, Exec, Output};
     use crate::error::{Error, ErrorKind};
-    use crate::ui::{Ui, WaitDone, WaitProgress};
+    use crate::testing::{ManualClock, WaitLog};
 
     struct NoExec;
     impl Exec for NoExec {
@@ -84,68 +84,32 @@ mod tests {
     }
 
     /// Records progress lines (`what elapsed+remaining last expected`) and ends.
-    #[derive(Default)]
-    struct Seen(Mutex<Vec<String>>);
-    impl Ui for Seen {
-        fn step(&self, _: &str, _: &str) {}
-        fn info(&self, _: &str) {}
-        fn warn(&self, _: &str) {}
-        fn confirm(&self, _: &str) -> Result<bool> {
-            Ok(true)
-        }
-        fn waiting(&self, p: &WaitProgress) {
-            if let Ok(mut v) = self.0.lock() {
-                v.push(format!(
-                    "{} {}+{} {} {:?}",
-                    p.what,
-                    p.elapsed.as_secs(),
-                    p.remaining.as_secs(),
-                    p.last_seen.as_deref().unwrap_or("-"),
-                    p.expected.map(|e| (e.as_secs(), p.expected_from.clone())),
-                ));
-            }
-        }
-        fn wait_done(&self, d: &WaitDone) {
-            if let Ok(mut v) = self.0.lock() {
-                v.push(format!(
-                    "{} {} {}",
-                    d.what,
-                    d.outcome.as_str(),
-                    d.elapsed.as_secs()
-                ));
-            }
-        }
+    fn seen() -> WaitLog {
+        WaitLog::new(|p| {
+            format!(
+                "{} {}+{} {} {:?}",
+                p.what,
+                p.elapsed.as_secs(),
+                p.remaining.as_secs(),
+                p.last_seen.as_deref().unwrap_or("-"),
+                p.expected.map(|e| (e.as_secs(), p.expected_from.clone())),
+            )
+        })
     }
 
-    /// A clock that moves only when slept on; a sleep fails once the token is cancelled.
-    #[derive(Default)]
-    struct Manual(Mutex<Duration>);
-    impl Clock for Manual {
-        fn now(&self) -> Duration {
-            self.0.lock().map(|d| *d).unwrap_or_default()
-        }
-        fn sleep(&self, d: Duration, cancel: &CancelToken) -> Result<()> {
-            cancel.check()?;
-            if let Ok(mut t) = self.0.lock() {
-                *t += d;
-            }
-            Ok(())
-        }
-    }
-
-    fn context() -> (Context, Arc<Seen>) {
-        let ui = Arc::new(Seen::default());
+    fn context() -> (Context, Arc<WaitLog>) {
+        let ui = Arc::new(seen());
         let ctx = Context::new(
             Arc::new(NoExec),
-            Arc::new(Manual::default()),
+            Arc::new(ManualClock::default()),
             CancelToken::new(),
             ui.clone(),
         );
         (ctx, ui)
     }
 
-    fn shown(ui: &Seen) -> Vec<String> {
-        ui.0.lock().map(|v| v.clone()).unwrap_or_default()
+    fn shown(ui: &WaitLog) -> Vec<String> {
+        ui.lines()
     }
 
     const S: fn(u64) -> Duration = Duration::from_secs;

@@ -11,6 +11,7 @@ use hascript_api::objects::Context;
 use hascript_api::{CancelToken, Error, ErrorKind, Object, Site};
 use hascript_hpvm::HpvmSite;
 use hascript_sim::SimSite;
+use hascript_testkit::placement_verdicts;
 use hascript_testkit::Recorder;
 use serde_json::{json, Value};
 use support::{sent, site, topology};
@@ -658,22 +659,6 @@ fn wait_node_state_returns_a_node_already_there_and_refuses_unknown_states() {
         .wait_node_state("node2", "halted", Duration::from_secs(30))
         .expect_err("never halts");
     assert_eq!(e.kind, ErrorKind::Timeout);
-}
-
-/// `(host, allowed)` of each row of `hypervisor.placement`.
-fn placement_verdicts(v: &serde_json::Value) -> Vec<(String, bool)> {
-    v.as_array()
-        .map(|rows| {
-            rows.iter()
-                .map(|r| {
-                    (
-                        r["host"].as_str().unwrap_or_default().to_string(),
-                        r["allowed"].as_bool().unwrap_or(false),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]

@@ -12,6 +12,7 @@ use hascript_api::objects::Context;
 use hascript_api::{CancelToken, Error, ErrorKind, Object, Site};
 use hascript_ldoms::LdomsSite;
 use hascript_sim::SimSite;
+use hascript_testkit::placement_verdicts;
 use hascript_testkit::Recorder;
 use serde_json::{json, Value};
 use support::{
@@ -531,22 +532,6 @@ fn the_target_must_be_registered_in_the_sources_hosts_file() {
         .command_log()
         .iter()
         .any(|c| c.line == "LC_ALL=C cat /etc/inet/hosts" && c.host == "cd2"));
-}
-
-/// `(host, allowed)` of each row of `hypervisor.placement`.
-fn placement_verdicts(v: &serde_json::Value) -> Vec<(String, bool)> {
-    v.as_array()
-        .map(|rows| {
-            rows.iter()
-                .map(|r| {
-                    (
-                        r["host"].as_str().unwrap_or_default().to_string(),
-                        r["allowed"].as_bool().unwrap_or(false),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]

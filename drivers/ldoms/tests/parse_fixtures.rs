@@ -55,12 +55,9 @@ use hascript_ldoms::parse::log_scan;
 use hascript_ldoms::parse::sdtool_s::{self, AgentVerdict, InitState, SdtoolStatus, TestState};
 use hascript_ldoms::parse::{parse_kind, parse_kind_json, ParseError, KINDS};
 
+/// The text of `tests/fixtures/COMMAND/NAME`.
 fn fx(command: &str, name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(command)
-        .join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    hascript_testkit::fixtures::fixture(env!("CARGO_MANIFEST_DIR"), command, name)
 }
 
 /// Every case of `tests/fixtures/<command>/`: its `.txt` parsed by the command's parser (the

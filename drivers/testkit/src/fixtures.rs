@@ -17,6 +17,17 @@ pub type Outcome = Result<String, String>;
 /// Set to any value to rewrite the `.json` / `.err` expectations instead of comparing.
 pub const UPDATE_ENV: &str = "UPDATE_EXPECT";
 
+/// The text of `tests/fixtures/COMMAND/NAME` in the crate whose folder is `manifest_dir`
+/// (its `CARGO_MANIFEST_DIR`), for the hand-written tests; a missing file fails the test
+/// naming it.
+pub fn fixture(manifest_dir: &str, command: &str, name: &str) -> String {
+    let p = Path::new(manifest_dir)
+        .join("tests/fixtures")
+        .join(command)
+        .join(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
 /// Walk `root` (a driver's `tests/fixtures`), parse every case of every command folder with
 /// `parse(command, text)` and compare the outcome with the case's `.json` (success) or
 /// `.err` (error text); or, with `UPDATE_EXPECT` set, write them. `parse` answers `None` for

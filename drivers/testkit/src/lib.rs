@@ -1,9 +1,10 @@
 //! # hascript-testkit
 //!
-//! What the driver crates' tests share, whatever the driver: a UI that records what a run
-//! told the operator ([`Recorder`]), and a transport that records every command in order
-//! together with the recovery routines' registrations and settlements, and can inject a
-//! fault into one command ([`Tracer`], [`Fault`], built by [`traced_context`]). It depends
+//! What the driver crates' and hascript's own tests share, whatever the driver: a UI that
+//! records what a run told the operator ([`Recorder`]), the virtual clock
+//! ([`ManualClock`]), and a transport that records every command in order together with
+//! the recovery routines' registrations and settlements, and can inject a fault into one
+//! command ([`Tracer`], [`Fault`], built by [`traced_context`]). It depends
 //! only on `hascript-api`; each driver's tests build their site over it (topologies and
 //! site builders stay in the driver's `tests/support`).
 //!
@@ -14,23 +15,49 @@
 
 pub mod fixtures;
 
+/// The virtual clock every crate's tests share (it lives in hascript-api, whose own unit
+/// tests need it too).
+pub use hascript_api::testing::ManualClock;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hascript_api::objects::{Context, RecoveryEntry, RecoveryLog, RecoveryOutcome};
+use hascript_api::objects::{Context, RecoveryEntry, RecoveryLog, RecoveryOutcome, Value};
 use hascript_api::{
     CancelToken, Clock, Command, Effect, Error, ErrorKind, Exec, Output, Ui, WaitDone, WaitProgress,
 };
 
 // ----- recording UI ------------------------------------------------------------------------
 
-/// A UI that records what it was told, one line each, and answers confirmations as
-/// configured.
+/// One thing a [`Recorder`] was shown, as the UI was called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UiEvent {
+    /// A step.
+    Step(String, String),
+    /// Information (also `print`).
+    Info(String),
+    /// A warning.
+    Warn(String),
+    /// A question and the answer given.
+    Confirm(String, bool),
+    /// Wait progress.
+    Waiting(WaitProgress),
+    /// The end of a wait.
+    WaitDone(WaitDone),
+    /// Exposure.
+    Exposure(String, Duration),
+}
+
+/// A UI that records what it was told, both as one line each ([`Recorder::lines`]) and as
+/// typed events ([`Recorder::events`]), and answers confirmations as configured.
 #[derive(Default)]
 pub struct Recorder {
     /// What the run showed, in order: `==> [SECTION] TITLE`, information as is,
-    /// `warning: …`, `? QUESTION`, `waiting WHAT (N s left)`, `exposure: WHAT for N s`.
+    /// `warning: …`, `? QUESTION`, `waiting WHAT (N s left)`, `wait WHAT OUTCOME after N s`,
+    /// `exposure: WHAT for N s`.
     pub lines: Mutex<Vec<String>>,
+    /// What the run showed, typed; a question appears only once answered.
+    pub events: Mutex<Vec<UiEvent>>,
     /// The answer to every confirmation; `None` answers like a run without a terminal
     /// (an error of kind `Declined`).
     pub answer: Option<bool>,
@@ -39,6 +66,14 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// A recorder that answers confirmations with `answer`.
+    pub fn new(answer: Option<bool>) -> Self {
+        Recorder {
+            answer,
+            ..Recorder::default()
+        }
+    }
+
     /// Record one line.
     pub fn push(&self, s: String) {
         if let Ok(mut l) = self.lines.lock() {
@@ -46,26 +81,52 @@ impl Recorder {
         }
     }
 
+    fn event(&self, e: UiEvent) {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(e);
+    }
+
     /// Everything recorded so far, one line each.
     pub fn text(&self) -> String {
         self.lines.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+
+    /// Everything shown so far, typed.
+    pub fn events(&self) -> Vec<UiEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
 impl Ui for Recorder {
     fn step(&self, section: &str, title: &str) {
         self.push(format!("==> [{section}] {title}"));
+        self.event(UiEvent::Step(section.into(), title.into()));
     }
     fn info(&self, m: &str) {
         self.push(m.to_string());
+        self.event(UiEvent::Info(m.into()));
     }
     fn warn(&self, m: &str) {
         self.push(format!("warning: {m}"));
+        self.event(UiEvent::Warn(m.into()));
     }
     fn confirm(&self, q: &str) -> Result<bool, Error> {
         self.push(format!("? {q}"));
-        self.answer
-            .ok_or_else(|| Error::new(ErrorKind::Declined, "confirmation needed but no terminal"))
+        match self.answer {
+            Some(a) => {
+                self.event(UiEvent::Confirm(q.into(), a));
+                Ok(a)
+            }
+            None => Err(Error::new(
+                ErrorKind::Declined,
+                format!("confirmation needed but no terminal; re-run with --yes to accept: {q}"),
+            )),
+        }
     }
     fn waiting(&self, p: &WaitProgress) {
         self.push(format!(
@@ -73,6 +134,7 @@ impl Ui for Recorder {
             p.what,
             p.remaining.as_secs()
         ));
+        self.event(UiEvent::Waiting(p.clone()));
         if let Some(t) = &self.cancel_at_wait {
             t.cancel();
         }
@@ -84,10 +146,30 @@ impl Ui for Recorder {
             d.outcome.as_str(),
             d.elapsed.as_secs()
         ));
+        self.event(UiEvent::WaitDone(d.clone()));
     }
     fn exposure(&self, what: &str, d: Duration) {
         self.push(format!("exposure: {what} for {} s", d.as_secs()));
+        self.event(UiEvent::Exposure(what.into(), d));
     }
+}
+
+// ----- reading results ---------------------------------------------------------------------
+
+/// `(host, allowed)` of each row of `hypervisor.placement`, whatever the driver.
+pub fn placement_verdicts(v: &Value) -> Vec<(String, bool)> {
+    v.as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r["host"].as_str().unwrap_or_default().to_string(),
+                        r["allowed"].as_bool().unwrap_or(false),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 // ----- tracing, with faults ----------------------------------------------------------------
@@ -270,6 +352,18 @@ mod tests {
     use super::*;
     use hascript_api::SystemClock;
     use serde_json::json;
+
+    #[test]
+    fn recording_ui_declines_without_answer() {
+        let ui = Recorder::new(None);
+        assert_eq!(
+            ui.confirm("go?").err().map(|e| e.kind),
+            Some(ErrorKind::Declined)
+        );
+        let ui = Recorder::new(Some(true));
+        assert_eq!(ui.confirm("go?").ok(), Some(true));
+        assert_eq!(ui.events(), vec![UiEvent::Confirm("go?".into(), true)]);
+    }
 
     /// The far side of a tracer: answers every command with exit 0 and counts what reached it.
     #[derive(Default)]
