@@ -34,8 +34,9 @@ use hascript_api::{Error, Ui, WaitDone, WaitProgress};
 
 use crate::scripts::valid_param_name;
 
-/// Prefix of the environment variables that hold secret values.
-pub const ENV_PREFIX: &str = "HASCRIPT_SECRET_";
+/// Prefix of the environment variables that hold secret values (the transport's: its local
+/// transport never hands them down to a command).
+pub use crate::transport::SECRET_ENV_PREFIX as ENV_PREFIX;
 
 /// The parameter that allows the manual's published default passwords.
 pub const USE_DEFAULTS_PARAM: &str = "use_manual_default_passwords";
