@@ -148,12 +148,12 @@ impl super::model::HostEntry {
         let transport = match self.transport {
             TransportKind::Local => TransportSpec::Local,
             TransportKind::Sim => TransportSpec::Sim,
-            TransportKind::Ssh => TransportSpec::Ssh(HostSpec {
+            TransportKind::Ssh => TransportSpec::Ssh(Box::new(HostSpec {
                 name: self.name.clone(),
                 user: self.user.clone(),
                 address: self.address.clone(),
                 options: self.ssh.clone(),
-            }),
+            })),
         };
         crate::transport::HostRoute {
             name: self.name.clone(),

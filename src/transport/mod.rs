@@ -22,8 +22,8 @@ pub enum TransportSpec {
     Local,
     /// The simulator given to [`build`] serves the host.
     Sim,
-    /// Over SSH, with these settings.
-    Ssh(ssh::HostSpec),
+    /// Over SSH, with these settings (boxed: they are large, the other variants empty).
+    Ssh(Box<ssh::HostSpec>),
 }
 
 /// One host the router serves: its name (what `Command::host` says) and how it is reached.
@@ -178,12 +178,12 @@ mod tests {
     fn ssh(name: &str, options: ssh::SshOptions) -> HostRoute {
         route(
             name,
-            TransportSpec::Ssh(ssh::HostSpec {
+            TransportSpec::Ssh(Box::new(ssh::HostSpec {
                 name: name.into(),
                 user: None,
                 address: None,
                 options,
-            }),
+            })),
         )
     }
 
