@@ -21,24 +21,22 @@ use std::process::{Command as Proc, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hascript::inventory::{HostEntry, TransportKind};
 use hascript::journal::{JournalingExec, Recorder};
 use hascript::lock::{LockOptions, Locks, Owner, LOCK_DIR};
-use hascript::transport::ssh::{SshHost, SshOptions, SshSettings};
-use hascript::transport::{fan_out, FanOut};
+use hascript::transport::ssh::{HostSpec, SshHost, SshOptions, SshSettings};
+use hascript_api::{fan_out, FanOut};
 use hascript_api::{CancelToken, Command, Effect, Error, Exec, Output, Program};
 use ssh_support::{Addr, Home, Sshd, USER};
 
 const HOSTS: usize = 32;
 const SEQ: usize = 200;
 
-fn entry(name: &str, ip: &str, port: u16) -> HostEntry {
-    HostEntry {
+fn entry(name: &str, ip: &str, port: u16) -> HostSpec {
+    HostSpec {
         name: name.into(),
-        transport: TransportKind::Ssh,
         user: Some(USER.into()),
         address: Some(ip.into()),
-        ssh: SshOptions {
+        options: SshOptions {
             port: Some(port),
             ..SshOptions::default()
         },
@@ -187,7 +185,7 @@ fn jump_bench() {
         Map((0..N)
             .map(|i| {
                 let mut e = entry(&format!("h{i}"), &ips[i], target.port);
-                e.ssh.proxy_jump = Some(hops(if via { "bastion" } else { "none" }));
+                e.options.proxy_jump = Some(hops(if via { "bastion" } else { "none" }));
                 SshHost::new(&e, &settings, CancelToken::new()).unwrap_or_else(|e| panic!("{e}"))
             })
             .collect())

@@ -267,7 +267,7 @@ pub fn build_wrapped(
             let inv = inventory::parse("<simulated site>", &sim.inventory_toml()).map_err(|e| {
                 SiteError(format!("the simulator's inventory is invalid (a bug): {e}"))
             })?;
-            let router = transport::build(&inv, Some(sim.exec()), &cancel)
+            let router = transport::build(&inv.routes(), Some(sim.exec()), &cancel)
                 .map_err(|e| SiteError(e.message))?;
             // HASCRIPT_SIM_PACE_MS: virtual waits take real time (tests of Ctrl-C).
             let clock = crate::recovery::maybe_paced(sim.clock());
@@ -289,7 +289,7 @@ pub fn build_wrapped(
                 std::env::var(crate::lock::LOCK_DIR_ENV).ok().as_deref(),
             )
             .map_err(SiteError)?;
-            let router = transport::build_with(&inv, None, &cancel, &topts)
+            let router = transport::build_with(&inv.routes(), None, &cancel, &topts)
                 .map_err(|e| SiteError(format!("{}: {}", path.display(), e.message)))?;
             let clock: Arc<dyn Clock> = match &opts.sim_clock {
                 Some(dir) => SimSite::open(dir)

@@ -59,10 +59,15 @@ fn sources_in(dir: &Path) -> Vec<(String, String)> {
 /// that says "exit 3" or names `crate::cli` is not code), the unit tests (from the first
 /// `#[cfg(test)]`) left out.
 fn code(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]") {
-        Some(i) => &text[..i],
-        None => text,
-    };
+    match text.find("#[cfg(test)]") {
+        Some(i) => code_and_tests(&text[..i]),
+        None => code_and_tests(text),
+    }
+}
+
+/// `text` with comments and the contents of string literals blanked, as [`code`] reads it,
+/// its unit tests kept.
+fn code_and_tests(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     let mut in_str = false;
@@ -297,6 +302,7 @@ const SPLIT_MODULES: &[(&str, &str)] = &[
     ("drivers/ldoms/src", "steps"),
     ("src", "repl"),
     ("src", "cli"),
+    ("src/transport/ssh", "session"),
 ];
 
 #[test]
@@ -360,6 +366,44 @@ fn journal_lines_are_read_as_typed_events_outside_the_journal() {
     assert!(
         found.is_empty(),
         "journal lines matched by string key outside src/journal/ (read them with journal::read_events and match journal::Event):\n{}",
+        found.join("\n")
+    );
+}
+
+/// What the transport (`src/transport/`) may use of the root crate: itself and
+/// `crate::files` (the integrator moves both into the crate `hascript-transport`, which
+/// depends on hascript-api alone). The inventory converts its hosts into the transport's
+/// own types (`transport::HostRoute`); the transport never imports the inventory, the
+/// secrets, the journal or anything else of `src/`.
+#[test]
+fn the_transport_uses_nothing_of_src_but_itself_and_files() {
+    let allowed = ["crate::transport", "crate::files"];
+    let mut found = Vec::new();
+    for (name, text) in sources_in(&src().join("transport")) {
+        // Unit tests too: they move with the transport.
+        for (i, line) in code_and_tests(&text).lines().enumerate() {
+            let mut rest = line;
+            while let Some(at) = rest.find("crate::") {
+                let path = &rest[at..];
+                let ok = at > 0 && rest[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+                if !ok
+                    && !allowed.iter().any(|a| {
+                        path.starts_with(a)
+                            && !path[a.len()..]
+                                .starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                    })
+                {
+                    found.push(format!("src/transport/{name}:{}: {}", i + 1, line.trim()));
+                    break;
+                }
+                rest = &path["crate::".len()..];
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the transport uses other modules of src/ (give it its own types, or take them from \
+         hascript-api):\n{}",
         found.join("\n")
     );
 }

@@ -199,7 +199,7 @@ mod parallel {
 
     use hascript::journal::{JournalingExec, Recorder};
     use hascript::lock::{LockOptions, Locks, Owner};
-    use hascript::transport::{fan_out, FanOut};
+    use hascript_api::{fan_out, FanOut};
     use hascript_api::{Command, Error, ErrorKind, Exec, Output, Ui};
 
     /// Hosts on which `mkdir` of the lock (and `rm` of it at the release) only answers once

@@ -12,22 +12,20 @@ use std::path::Path;
 use std::process::{Command as Proc, Output as ProcOutput};
 use std::time::{Duration, Instant};
 
-use hascript::inventory::{HostEntry, TransportKind};
 use hascript::transport::ssh::secret::SecretRef;
-use hascript::transport::ssh::{Become, SshHost, SshOptions, SshSettings};
-use hascript::transport::{fan_out, FanOut};
+use hascript::transport::ssh::{Become, HostSpec, SshHost, SshOptions, SshSettings};
+use hascript_api::{fan_out, FanOut};
 use hascript_api::{CancelToken, Command, Effect, Error, ErrorKind, Exec, ExitStatus, Output};
 use hascript_sim::SimSite;
 use ssh_support::{env, Addr, Home, Netns, Sshd, TTY_USER, USER};
 
-/// An inventory host reached at `ip` on `sshd`'s port as `user`.
-fn entry(name: &str, ip: &str, port: u16, user: &str, ssh: SshOptions) -> HostEntry {
-    HostEntry {
+/// A host reached at `ip` on `sshd`'s port as `user`.
+fn entry(name: &str, ip: &str, port: u16, user: &str, ssh: SshOptions) -> HostSpec {
+    HostSpec {
         name: name.into(),
-        transport: TransportKind::Ssh,
         user: Some(user.into()),
         address: Some(ip.into()),
-        ssh: SshOptions {
+        options: SshOptions {
             port: Some(port),
             connect_timeout: ssh.connect_timeout.or(Some(Duration::from_secs(5))),
             ..ssh
@@ -42,7 +40,7 @@ fn settings(home: &Home) -> SshSettings {
     }
 }
 
-fn ssh_host(h: &HostEntry, s: &SshSettings) -> SshHost {
+fn ssh_host(h: &HostSpec, s: &SshSettings) -> SshHost {
     SshHost::new(h, s, CancelToken::new()).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -586,12 +584,11 @@ fn changed_host_key_is_refused_loudly_with_both_fingerprints() {
     let old_fp = ssh_support::fingerprint_of(&other.with_extension("pub"));
     let new_fp = ssh_support::fingerprint_of(&s.sshd.dir.join("host_ed25519.pub"));
     let h = ssh_host(
-        &HostEntry {
+        &HostSpec {
             name: "cd1".into(),
-            transport: TransportKind::Ssh,
             user: None,
             address: None,
-            ssh: SshOptions::default(),
+            options: SshOptions::default(),
         },
         &SshSettings {
             accept_new_host_keys: true,
@@ -1329,12 +1326,11 @@ fn host_key_alias_on_another_port_is_looked_up_under_the_alias_alone() {
         sshd.port
     );
     let home = Home::new(&format!("cd1 {key}\n"), &config);
-    let cd1 = HostEntry {
+    let cd1 = HostSpec {
         name: "cd1".into(),
-        transport: TransportKind::Ssh,
         user: None,
         address: None,
-        ssh: SshOptions::default(),
+        options: SshOptions::default(),
     };
     let h = ssh_host(&cd1, &settings(&home));
     assert_eq!(ok(h.exec(&sh("cd1", "echo through"))).stdout, "through\n");

@@ -242,10 +242,10 @@ fn run_all(
             c
         })
         .collect();
-    let results = crate::transport::fan_out(
+    let results = hascript_api::fan_out(
         &ContextExec(ctx.clone()),
         &cmds,
-        &crate::transport::FanOut {
+        &hascript_api::FanOut {
             limit,
             stop_on_error,
         },

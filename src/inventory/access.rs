@@ -6,8 +6,8 @@ use toml::Spanned;
 
 use super::context::Ctx;
 use super::model::{InventoryError, TransportKind};
-use super::quoting::quoted;
 use super::schema::{RawDefaults, RawHost};
+use hascript_api::text::quoted;
 
 pub(super) fn transport_of(
     ctx: &Ctx,
@@ -139,4 +139,33 @@ pub(super) fn lock_dir(
         ));
     }
     Ok(Some(p))
+}
+
+impl super::model::HostEntry {
+    /// How the transport's router reaches this host, in the transport's own terms.
+    pub fn route(&self) -> crate::transport::HostRoute {
+        use crate::transport::{ssh::HostSpec, TransportSpec};
+        let transport = match self.transport {
+            TransportKind::Local => TransportSpec::Local,
+            TransportKind::Sim => TransportSpec::Sim,
+            TransportKind::Ssh => TransportSpec::Ssh(Box::new(HostSpec {
+                name: self.name.clone(),
+                user: self.user.clone(),
+                address: self.address.clone(),
+                options: self.ssh.clone(),
+            })),
+        };
+        crate::transport::HostRoute {
+            name: self.name.clone(),
+            transport,
+        }
+    }
+}
+
+impl super::model::Inventory {
+    /// Every host as the transport's router takes it ([`crate::transport::build`]), in
+    /// inventory order.
+    pub fn routes(&self) -> Vec<crate::transport::HostRoute> {
+        self.hosts.iter().map(|h| h.route()).collect()
+    }
 }

@@ -5,7 +5,7 @@ use hascript_api::validate_name;
 use toml::Spanned;
 
 use super::model::InventoryError;
-use super::quoting::{quoted, ECHO_LIMIT};
+use hascript_api::text::{quoted, ECHO_LIMIT};
 
 pub(super) struct Ctx<'a> {
     pub(super) file: &'a str,

@@ -10,17 +10,15 @@ mod check_all;
 mod context;
 mod model;
 mod parse;
-mod quoting;
 mod roles;
-mod rules;
 mod schema;
 
-pub use check_all::check_all;
-pub use model::{HostEntry, HpvmHosts, Inventory, InventoryError, SiteTopology, TransportKind};
-pub use quoting::{clip_quoted, quoted, ECHO_LIMIT};
-pub use rules::{
+pub use crate::transport::rules::{
     valid_address, valid_hostname, valid_user, ADDRESS_RULE, HOSTNAME_RULE, USER_RULE,
 };
+pub use check_all::check_all;
+pub use hascript_api::text::{clip_quoted, quoted, ECHO_LIMIT};
+pub use model::{HostEntry, HpvmHosts, Inventory, InventoryError, SiteTopology, TransportKind};
 
 use parse::parse_with;
 

@@ -15,10 +15,10 @@ use toml::Spanned;
 use super::access::{lock_dir, ssh_options, transport_of};
 use super::context::Ctx;
 use super::model::{HostEntry, HpvmHosts, Inventory, InventoryError, SiteTopology, TransportKind};
-use super::quoting::clip_quoted;
 use super::roles::{self, HostCtx};
-use super::rules::{valid_address, valid_user, ADDRESS_RULE, USER_RULE};
 use super::schema::{RawDefaults, RawHost, RawInventory, RawLdoms};
+use crate::transport::rules::{valid_address, valid_user, ADDRESS_RULE, USER_RULE};
+use hascript_api::text::clip_quoted;
 
 /// What the `[[host]]` tables give, gathered host by host.
 #[derive(Default)]
@@ -191,7 +191,7 @@ fn driver_of(
                 Some("driver"),
                 format!(
                     "unknown driver {}; use driver = \"ldoms\" (PRIMECLUSTER on LDoms) or driver = \"hpvm\" (Serviceguard on Integrity VM)",
-                    super::quoting::quoted(other)
+                    hascript_api::text::quoted(other)
                 ),
             ))
         }

@@ -8,9 +8,9 @@ use toml::Spanned;
 use super::context::Ctx;
 use super::model::InventoryError;
 use super::parse::Gathered;
-use super::quoting::quoted;
-use super::rules::{valid_address, valid_hostname, ADDRESS_RULE, HOSTNAME_RULE};
 use super::schema::RawHost;
+use crate::transport::rules::{valid_address, valid_hostname, ADDRESS_RULE, HOSTNAME_RULE};
+use hascript_api::text::quoted;
 
 /// The `[[host]]` table being read, for its role's keys.
 pub(super) struct HostCtx<'a> {

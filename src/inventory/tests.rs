@@ -1,8 +1,11 @@
 //! Tests of the inventory: every error names its line and key and says what to do.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::*;
+use crate::transport::{build, secret_env_vars};
+use hascript_api::{CancelToken, Command, Error, ErrorKind, Exec, Output};
 
 const GOOD: &str = r#"driver = "ldoms"
 description = "production PRIMECLUSTER site"
@@ -642,4 +645,103 @@ fn missing_file_says_so() {
     };
     assert!(e.to_string().contains("/nonexistent/inv.toml"));
     assert!(e.message.contains("cannot read"));
+}
+
+// The router built from a parsed inventory (its conversion into the transport's own
+// `HostRoute`s).
+
+const ROUTER_INV: &str = r#"driver = "ldoms"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "b1"
+ppar_id = 0
+xscf = ["a", "b"]
+[[host]]
+name = "g1"
+role = "guest-domain"
+[[host]]
+name = "g2"
+role = "guest-domain"
+transport = "sim"
+"#;
+
+/// Stands for the simulator: answers `sim <host>`.
+struct Fixed;
+impl Exec for Fixed {
+    fn exec(&self, cmd: &Command) -> Result<Output, Error> {
+        Ok(Output::new(0, format!("sim {}", cmd.host), ""))
+    }
+}
+
+#[test]
+fn secret_env_vars_of_an_inventory_names_every_env_reference_once() {
+    let text = r#"driver = "ldoms"
+[defaults]
+transport = "ssh"
+password = "env:HS_PW"
+[[host]]
+name = "cd1"
+role = "control-domain"
+box = "b1"
+ppar_id = 0
+xscf = ["a", "b"]
+become = "sudo"
+become_password = "env:HS_SUDO"
+key_passphrase = "file:/nonexistent/pass"
+[[host]]
+name = "g1"
+role = "guest-domain"
+key_passphrase = "env:HS_KEY"
+[[host]]
+name = "g2"
+role = "guest-domain"
+transport = "local"
+"#;
+    let inv = match parse("i.toml", text) {
+        Ok(i) => i,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        secret_env_vars(&inv.routes()),
+        ["HS_PW", "HS_SUDO", "HS_KEY"]
+    );
+    let plain = match parse("i.toml", ROUTER_INV) {
+        Ok(i) => i,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(secret_env_vars(&plain.routes()).is_empty());
+}
+
+#[test]
+fn the_router_of_an_inventory_routes_by_host_and_refuses_unknown_hosts() {
+    let inv = parse("i.toml", ROUTER_INV).map_err(|e| e.to_string());
+    let inv = match inv {
+        Ok(i) => i,
+        Err(e) => panic!("{e}"),
+    };
+    let r = match build(&inv.routes(), Some(Arc::new(Fixed)), &CancelToken::new()) {
+        Ok(r) => r,
+        Err(e) => panic!("{}", e.message),
+    };
+    let sim = r
+        .exec(&Command::read("g2", &["x"]))
+        .map(|o| o.stdout)
+        .map_err(|e| e.message);
+    assert_eq!(sim, Ok("sim g2".to_string()));
+    let local = r
+        .exec(&Command::read("cd1", &["echo", "local"]))
+        .map(|o| o.stdout)
+        .map_err(|e| e.message);
+    assert_eq!(local, Ok("local\n".to_string()));
+    let e = r.exec(&Command::read("nope", &["true"])).err();
+    let e = e.map(|e| {
+        (
+            e.kind,
+            e.message.contains("\"nope\""),
+            e.message.contains("cd1, g1, g2"),
+        )
+    });
+    assert_eq!(e, Some((ErrorKind::Usage, true, true)));
+    assert!(build(&inv.routes(), None, &CancelToken::new()).is_err());
 }

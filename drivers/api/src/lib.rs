@@ -2,7 +2,7 @@
 //!
 //! The contract between the hascript engine and its vendor drivers: the four object traits
 //! (`Cluster`, `Fence`, `Hypervisor`, `Package`), the value types they return, commands and
-//! their output, the `Exec` transport trait, the injected `Clock`, cancellation, the polling
+//! their output, the `Exec` transport trait and its fan-out (`fan_out`), the injected `Clock`, cancellation, the polling
 //! loop every wait uses (`wait`), `hascript parse <kind>` for every driver (`kinds`), argv
 //! quoting, name validation and the error type. This crate does no I/O and knows nothing of Rhai or SSH.
 
@@ -12,6 +12,7 @@ pub mod civil;
 pub mod clock;
 pub mod command;
 pub mod error;
+pub mod fan_out;
 pub mod kinds;
 pub mod names;
 pub mod objects;
@@ -28,6 +29,7 @@ pub use command::{
     redact, redact_bytes, Command, Effect, Exec, ExitStatus, Output, Program, REDACTED,
 };
 pub use error::{Error, ErrorKind, Result, Signal};
+pub use fan_out::{fan_out, FanOut};
 pub use names::validate_name;
 pub use objects::{Cluster, Fence, Hypervisor, Package, Placement, Site};
 pub use operations::{Object, OpKind, Operation, OperationSpec};

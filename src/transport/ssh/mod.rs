@@ -4,7 +4,7 @@
 //! One [`SshHost`] per inventory host owns at most one session, opened on first use and
 //! reused; its mutex makes commands on one host strictly sequential (never two channels at
 //! once on one session), while different hosts run in parallel (see
-//! [`crate::transport::fan_out`]). Every libssh2 call is blocking-with-timeout or
+//! [`hascript_api::fan_out`]). Every libssh2 call is blocking-with-timeout or
 //! non-blocking with `poll(2)`, on the calling thread.
 //!
 //! Invariants:
@@ -31,8 +31,22 @@ use hascript_api::{CancelToken, Command, Error, ErrorKind, Exec, Output};
 pub use options::{Become, SshOptions};
 pub use session::{Target, SUDO_PROMPT};
 
-use crate::inventory::HostEntry;
 use session::{Conn, RunFail};
+
+/// One host to reach over SSH, as the caller gives it (the inventory converts its
+/// `[[host]]` tables into these): its name, where and as whom to log in, its SSH options.
+/// What is not set here comes from `~/.ssh/config`, then from OpenSSH's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSpec {
+    /// The host's name (the inventory's; `Host` patterns of `~/.ssh/config` match it).
+    pub name: String,
+    /// Login user.
+    pub user: Option<String>,
+    /// Network address to connect to (else `HostName` of `~/.ssh/config`, else the name).
+    pub address: Option<String>,
+    /// Port, keys, secrets, become, jump hosts, timeouts.
+    pub options: SshOptions,
+}
 
 /// Default timeout of a command that sets none (as for the local transport).
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
@@ -87,7 +101,7 @@ fn usage(host: &str, msg: String) -> Error {
 /// Resolve one inventory host into a [`Target`]: the inventory first, then
 /// `~/.ssh/config`, then OpenSSH's defaults. Secrets are read here, so a missing one stops
 /// the run before anything is sent.
-pub fn resolve(h: &HostEntry, settings: &SshSettings) -> Result<Target, Error> {
+pub fn resolve(h: &HostSpec, settings: &SshSettings) -> Result<Target, Error> {
     let home = settings.home.clone().unwrap_or_else(session::home_dir);
     let ssh_dir = home.join(".ssh");
     let cfg = config::load(&ssh_dir.join("config"), &ssh_dir);
@@ -96,7 +110,7 @@ pub fn resolve(h: &HostEntry, settings: &SshSettings) -> Result<Target, Error> {
     if let Some(p) = &c.problems.first() {
         return Err(usage(&h.name, format!("~/.ssh/config: {p}")));
     }
-    let o = &h.ssh;
+    let o = &h.options;
     // The inventory's proxy_jump first (`none` included), then the config's ProxyJump.
     let hops = match (&o.proxy_jump, &c.proxy) {
         (Some(hops), _) => hops.clone(),
@@ -219,7 +233,7 @@ fn config_hops(p: &config::ProxySetting) -> Result<Vec<jump::Hop>, String> {
 
 /// What resolving jump hosts needs: the host behind them and where settings come from.
 struct JumpCtx<'a> {
-    host: &'a HostEntry,
+    host: &'a HostSpec,
     cfg: &'a config::SshConfig,
     home: &'a std::path::Path,
     ssh_dir: &'a std::path::Path,
@@ -274,7 +288,7 @@ impl JumpCtx<'_> {
                 }
             }
         };
-        let o = &self.host.ssh;
+        let o = &self.host.options;
         let connect_host = c.hostname.clone().unwrap_or_else(|| last.host.clone());
         let port = last.port.or(c.port).unwrap_or(22);
         let expand = |p: &PathBuf| match p.strip_prefix("~") {
@@ -342,7 +356,7 @@ impl JumpCtx<'_> {
 
 impl SshHost {
     /// The transport of one inventory host.
-    pub fn new(h: &HostEntry, settings: &SshSettings, cancel: CancelToken) -> Result<Self, Error> {
+    pub fn new(h: &HostSpec, settings: &SshSettings, cancel: CancelToken) -> Result<Self, Error> {
         Ok(SshHost {
             target: resolve(h, settings)?,
             accept_new: settings.accept_new_host_keys,

@@ -186,7 +186,7 @@ impl RawKeys<'_> {
                         "become",
                         format!(
                             "unknown become {}; use become = \"sudo\" or become = \"pfexec\"",
-                            crate::inventory::quoted(other)
+                            hascript_api::text::quoted(other)
                         ),
                     ))
                 }

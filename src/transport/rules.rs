@@ -1,4 +1,6 @@
-//! The rules for host names, addresses and login user names, and their checks.
+//! The rules for host names, addresses and login user names that the transport accepts
+//! (an SSH address, a jump host, a login), and their checks. The inventory checks its
+//! values with these same rules.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
