@@ -252,7 +252,7 @@ pub fn takeover_of(dir: &Path, prefix: &str) -> Result<Takeover, String> {
         }
     }
     let ancestors = header_of(&lines)
-        .map(|h| crate::resume::ancestors(dir, h))
+        .map(|h| crate::journal::ancestors(dir, h))
         .unwrap_or_default();
     let mut hosts: Vec<String> = Vec::new();
     for (_, older) in ancestors.iter().rev() {
@@ -402,7 +402,7 @@ impl Locks {
     fn continued(&self) -> &[String] {
         self.continued
             .get_or_init(|| match (&self.opts.takeover, crate::journal::runs_dir()) {
-                (Some(id), Ok(dir)) => crate::resume::lineage(&dir, id),
+                (Some(id), Ok(dir)) => crate::journal::lineage(&dir, id),
                 _ => Vec::new(),
             })
     }

@@ -187,51 +187,8 @@ pub struct DeadRun {
     pub ancestors: Vec<(String, Vec<Event>)>,
 }
 
-/// How many continued runs [`ancestors`] follows at most.
-const MAX_ANCESTORS: usize = 32;
-
-/// The runs the run with `header` continued, nearest first, with their journals: the run
-/// its `resumed_from` or `unwinds` names, then the one that run continued, and so on. A
-/// journal that is missing or unreadable ends the chain.
-pub fn ancestors(dir: &Path, header: &RunHeader) -> Vec<(String, Vec<Event>)> {
-    let mut out: Vec<(String, Vec<Event>)> = Vec::new();
-    let mut h = Some(header.clone());
-    while out.len() < MAX_ANCESTORS {
-        let Some(prev) = h
-            .as_ref()
-            .and_then(|h| h.resumed_from.clone().or_else(|| h.unwinds.clone()))
-        else {
-            break;
-        };
-        if out.iter().any(|(id, _)| *id == prev) {
-            break;
-        }
-        let Ok((id, path)) = journal::find(dir, &prev) else {
-            break;
-        };
-        let Ok(lines) = journal::read_events(&path) else {
-            break;
-        };
-        h = journal::header(&lines).map(|(_, h)| h.clone());
-        out.push((id, journal::events(lines)));
-    }
-    out
-}
-
-/// The ids of the runs run `id` (in `dir`) continued, nearest first (see [`ancestors`]).
-pub fn lineage(dir: &Path, id: &str) -> Vec<String> {
-    let Ok((_, path)) = journal::find(dir, id) else {
-        return Vec::new();
-    };
-    let lines = journal::read_events(&path).unwrap_or_default();
-    let Some((_, header)) = journal::header(&lines) else {
-        return Vec::new();
-    };
-    ancestors(dir, header)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect()
-}
+/// Which runs a run continued is read from the journals (`journal::chain`).
+pub use crate::journal::{ancestors, lineage};
 
 fn pid_alive(pid: u32) -> bool {
     if pid == 0 || pid > i32::MAX as u32 {
@@ -400,7 +357,7 @@ impl DeadRun {
             .rev()
             .flat_map(|(_, lines)| lines.iter())
             .chain(self.lines.iter())
-            .filter_map(scripts::Loaded::from_event)
+            .filter_map(Event::loaded)
             .collect()
     }
 

@@ -236,27 +236,6 @@ impl Loaded {
         }
     }
 
-    /// The `script_loaded` event `e` read back; `None` for another event.
-    pub fn from_event(e: &crate::journal::Event) -> Option<Loaded> {
-        let crate::journal::Event::ScriptLoaded {
-            name,
-            kind,
-            origin,
-            path,
-            sha256,
-        } = e
-        else {
-            return None;
-        };
-        Some(Loaded {
-            name: name.clone(),
-            kind: *kind,
-            origin: Origin::from_name(origin)?,
-            path: path.as_ref().map(PathBuf::from),
-            sha256: sha256.clone(),
-        })
-    }
-
     /// What identifies it across runs: its file when it came from beside its importer,
     /// else the name it is found by.
     fn key(&self) -> String {
@@ -503,7 +482,7 @@ fn read_file(p: &Path, shown: &str, origin: Origin) -> Result<Script, String> {
 /// file in the current folder; a file runs only when written as a path ([`is_path_arg`]).
 /// When both exist, [`Script::shadowed`] says which one does not run.
 pub fn resolve(arg: &str) -> Result<Script, String> {
-    use crate::inventory::quoted;
+    use hascript_api::text::quoted;
     let search = search_path();
     // The procedure name a path-like argument also spells (`./ldoms/x`, `ldoms/x.rhai`).
     let spelled = {
@@ -590,7 +569,7 @@ pub fn is_script(arg: &str) -> bool {
 /// — never found again by name, so neither a new override nor a file in the current
 /// folder can take its place. The caller checks the SHA-256.
 pub fn recorded(name: &str, path: Option<&str>) -> Result<Script, String> {
-    use crate::inventory::quoted;
+    use hascript_api::text::quoted;
     match path {
         Some(p) => {
             let pb = PathBuf::from(p);
@@ -693,7 +672,7 @@ pub fn did_you_mean(name: &str, candidates: &[String]) -> String {
 /// Parse `-p key=value` arguments: every key follows [`PARAM_RULE`] and is given
 /// once.
 pub fn parse_params(raw: &[String]) -> Result<BTreeMap<String, String>, String> {
-    use crate::inventory::quoted;
+    use hascript_api::text::quoted;
     let mut out = BTreeMap::new();
     for p in raw {
         let Some((k, v)) = p.split_once('=') else {
@@ -723,7 +702,7 @@ pub fn parse_params(raw: &[String]) -> Result<BTreeMap<String, String>, String> 
 /// Refuse parameters `script` does not declare in its `//! params:` line (a script without
 /// one accepts any).
 pub fn check_declared(params: &BTreeMap<String, String>, script: &Script) -> Result<(), String> {
-    use crate::inventory::quoted;
+    use hascript_api::text::quoted;
     let Some(declared) = meta(&script.text).params else {
         return Ok(());
     };
@@ -762,7 +741,7 @@ pub fn check_declared(params: &BTreeMap<String, String>, script: &Script) -> Res
 /// line not marked optional): checked before the banner and the journal, so a forgotten
 /// `-p` never looks like a run.
 pub fn check_required(params: &BTreeMap<String, String>, script: &Script) -> Result<(), String> {
-    use crate::inventory::quoted;
+    use hascript_api::text::quoted;
     let meta = meta(&script.text);
     let missing: Vec<&String> = meta
         .required
@@ -1054,12 +1033,6 @@ mod tests {
         let shipped = find("ldoms/recover-migration", &[]).expect("shipped");
         let r = Loaded::of("ldoms/recover-migration", LoadKind::Routine, &shipped);
         assert_eq!((r.origin.clone(), r.path.clone()), (Origin::Shipped, None));
-        // Read back from its journal line.
-        let line = serde_json::json!({"event": "script_loaded", "name": "lib/m", "kind": "module",
-            "origin": "hascript_path", "path": m.path.as_ref().map(|p| p.display().to_string()),
-            "sha256": m.sha256});
-        let line = crate::journal::Line::from_value(line).expect("a script_loaded line");
-        assert_eq!(Loaded::from_event(&line.event), Some(m.clone()));
         let all = [m.clone(), h.clone(), r.clone()];
         assert!(changed_since(&all, &search).is_empty());
         // Edited: named, with the hash it has now.

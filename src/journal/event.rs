@@ -563,3 +563,27 @@ pub fn result_name(exit: i32) -> &'static str {
         _ => "error",
     }
 }
+
+impl Event {
+    /// The script a `script_loaded` event names, as `resume` and `unwind` compare it; `None`
+    /// for another event (or an origin this version does not know).
+    pub fn loaded(&self) -> Option<crate::scripts::Loaded> {
+        let Event::ScriptLoaded {
+            name,
+            kind,
+            origin,
+            path,
+            sha256,
+        } = self
+        else {
+            return None;
+        };
+        Some(crate::scripts::Loaded {
+            name: name.clone(),
+            kind: *kind,
+            origin: crate::scripts::Origin::from_name(origin)?,
+            path: path.as_ref().map(std::path::PathBuf::from),
+            sha256: sha256.clone(),
+        })
+    }
+}

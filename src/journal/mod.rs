@@ -29,6 +29,7 @@ pub const EVIDENCE_BYTES: usize = 1024 * 1024;
 pub const STEP_VALUE_BYTES: usize = 64 * 1024;
 
 mod calendar;
+mod chain;
 mod event;
 mod excerpt;
 mod folder;
@@ -42,6 +43,7 @@ mod timeline;
 mod wrappers;
 
 pub use calendar::{now_rfc3339, rfc3339};
+pub use chain::{ancestors, lineage};
 pub use event::{
     events_schema, result_name, ErrorFields, Event, Line, LoadKind, LockAction, Purpose, RunHeader,
     SiteRecord, StepBy, SCHEMA_VERSION,

@@ -421,3 +421,23 @@ fn sinks_receive_each_event_typed_with_its_secrets_hidden() {
         }
     );
 }
+
+#[test]
+fn a_script_loaded_line_reads_back_as_the_script_it_names() {
+    use crate::scripts::{LoadKind, Loaded, Origin};
+    let m = Loaded {
+        name: "lib/m".into(),
+        kind: LoadKind::Module,
+        origin: Origin::SearchPath,
+        path: Some("/site/procedures/lib/m.rhai".into()),
+        sha256: crate::scripts::sha256_hex(b"fn f() { 1 }\n"),
+    };
+    let line = serde_json::json!({"event": "script_loaded", "name": "lib/m", "kind": "module",
+        "origin": "hascript_path", "path": "/site/procedures/lib/m.rhai", "sha256": m.sha256});
+    let line = crate::journal::Line::from_value(line).expect("a script_loaded line");
+    assert_eq!(line.event.loaded(), Some(m));
+    let other = serde_json::json!({"event": "result", "exit": 0, "result": "ok",
+        "changed": false, "changes": 0, "duration_ms": 5});
+    let other = crate::journal::Line::from_value(other).expect("a result line");
+    assert_eq!(other.event.loaded(), None);
+}
