@@ -1,30 +1,24 @@
 //! hascript: run HA-cluster operating procedures as Rhai scripts.
 //!
-//! The root package holds the CLI ([`cli`]), the run layer every script run goes through
-//! ([`run`]), the script engine ([`engine`], the only code
-//! that knows Rhai), the REPL ([`repl`]), the inventory ([`inventory`]), the transports
-//! that do I/O ([`transport`]) and the operator's UI ([`output`]).
+//! The binary's package holds the CLI ([`cli`]), the REPL ([`repl`]) and the API reference
+//! ([`docs`]). The rest is in crates of its own, re-exported here under the names the CLI,
+//! the REPL and the tests use: the script engine (`hascript-engine`: [`engine`],
+//! [`scripts`]), the transports that do I/O (`hascript-transport`: [`transport`],
+//! [`files`]) and the run layer every script run goes through (`hascript-run`: [`run`],
+//! [`journal`], [`lock`], [`recovery`], [`resume`], [`dryrun`], [`site`], [`inventory`],
+//! [`output`] …).
 
 #![warn(missing_docs)]
 
-pub mod backend;
+pub use hascript_engine as engine;
+pub use hascript_engine::scripts;
+pub use hascript_run::{
+    backend, dryrun, history, inventory, journal, lock, output, recovery, resume, run, secrets,
+    signals, site, text,
+};
+pub use hascript_transport as transport;
+pub use hascript_transport::files;
+
 pub mod cli;
 pub mod docs;
-pub mod dryrun;
-pub mod engine;
-pub mod files;
-pub mod history;
-pub mod inventory;
-pub mod journal;
-pub mod lock;
-pub mod output;
-pub mod recovery;
 pub mod repl;
-pub mod resume;
-pub mod run;
-pub mod scripts;
-pub mod secrets;
-pub mod signals;
-pub mod site;
-pub mod text;
-pub mod transport;

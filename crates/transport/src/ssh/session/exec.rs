@@ -10,7 +10,7 @@ use hascript_api::{CancelToken, Command, Error, ErrorKind, ExitStatus, Output};
 use super::privilege::{remote_line, SUDO_PROMPT};
 use super::target::Target;
 use super::{ms, Conn};
-use crate::transport::ssh::options::Become;
+use crate::ssh::options::Become;
 
 /// How a command failed.
 pub enum RunFail {

@@ -2,7 +2,7 @@
 
 use hascript_api::{shell_quote, Command, Program};
 
-use crate::transport::ssh::options::Become;
+use crate::ssh::options::Become;
 
 /// The sudo prompt hascript asks for, to know when to send the password.
 pub const SUDO_PROMPT: &str = "[hascript-sudo-password]";

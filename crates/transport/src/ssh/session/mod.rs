@@ -45,12 +45,12 @@ pub struct Conn {
 
 impl Conn {
     /// The libssh2 session.
-    pub(in crate::transport::ssh) fn session(&self) -> &Session {
+    pub(in crate::ssh) fn session(&self) -> &Session {
         &self.sess
     }
 
     /// Its socket.
-    pub(in crate::transport::ssh) fn fd(&self) -> i32 {
+    pub(in crate::ssh) fn fd(&self) -> i32 {
         self.fd
     }
 }

@@ -120,9 +120,7 @@ impl Exec for LocalExec {
         // The secret variables of hascript's own environment are not handed down: the
         // script's (`HASCRIPT_SECRET_*`) and those the inventory names (`env:VARIABLE`).
         for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy()
-                .starts_with(crate::transport::SECRET_ENV_PREFIX)
-            {
+            if k.to_string_lossy().starts_with(crate::SECRET_ENV_PREFIX) {
                 sh.env_remove(&k);
             }
         }
@@ -279,7 +277,7 @@ mod tests {
         // environment, then absent once named.
         let Some((name, value)) = std::env::vars().find(|(k, v)| {
             !matches!(k.as_str(), "PATH" | "LC_ALL")
-                && !k.starts_with(crate::transport::SECRET_ENV_PREFIX)
+                && !k.starts_with(crate::SECRET_ENV_PREFIX)
                 && !v.is_empty()
                 && !v.contains('\n')
                 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')

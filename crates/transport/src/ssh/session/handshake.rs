@@ -13,9 +13,9 @@ use ssh2::{MethodType, Session};
 use super::algorithms::{hostkey_pref, kex_pref};
 use super::ms;
 use super::target::Target;
-use crate::transport::ssh::jump::{self, Bastion};
-use crate::transport::ssh::known_hosts;
-use crate::transport::ssh::throttle;
+use crate::ssh::jump::{self, Bastion};
+use crate::ssh::known_hosts;
+use crate::ssh::throttle;
 
 /// TCP keepalive and a user timeout, so a peer that vanished without closing the
 /// connection is noticed even while a command is silent.

@@ -1,5 +1,9 @@
-//! The script engine: the ONLY code that knows Rhai. [`build_engine`] is shared by `run`,
+//! hascript-engine, the script engine: with the REPL and `docs`, the only code that knows Rhai. [`build_engine`] is shared by `run`,
 //! `check`, the REPL and the tests; each object family registers itself from its own file.
+
+#![warn(missing_docs)]
+
+pub mod scripts;
 
 /// A cheap, clonable script handle around one of the site's objects, fetched from the site
 /// on first use (so building the engine never touches the driver).

@@ -1,5 +1,9 @@
 //! Transports that do I/O, and the router that gives each inventory host its transport.
 
+#![warn(missing_docs)]
+
+pub mod files;
+
 pub mod local;
 pub mod rules;
 pub mod ssh;

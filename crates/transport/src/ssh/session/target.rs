@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use hascript_api::{Error, ErrorKind};
 
-use crate::transport::ssh::options::Become;
-use crate::transport::ssh::secret::Secret;
+use crate::ssh::options::Become;
+use crate::ssh::secret::Secret;
 
 /// Everything needed to reach one host, resolved from the inventory and `~/.ssh/config`.
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ impl Target {
         }
     }
 
-    pub(in crate::transport::ssh) fn err(&self, kind: ErrorKind, msg: String) -> Error {
+    pub(in crate::ssh) fn err(&self, kind: ErrorKind, msg: String) -> Error {
         Error::new(kind, format!("{}: {msg}", self.name)).on_host(&self.name)
     }
 }

@@ -20,7 +20,10 @@ fn read(path: &Path) -> Vec<Value> {
 /// `book/src/events.schema.json`, or what the event types generate when
 /// `HASCRIPT_WRITE_SCHEMA` is set (then written there).
 fn committed_schema() -> (String, String) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/book/src/events.schema.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../book/src/events.schema.json"
+    );
     let want = events_schema();
     if std::env::var_os("HASCRIPT_WRITE_SCHEMA").is_some() {
         std::fs::write(path, &want).expect("write the schema");
@@ -129,7 +132,7 @@ fn events_schema_every_event_and_field_is_in_the_book() {
     let schema: Value = serde_json::from_str(&events_schema()).expect("JSON");
     let events = schema_events(&schema);
     assert!(events.len() >= 19, "{events:?}");
-    let book = include_str!("../../book/src/running-safely.md");
+    let book = include_str!("../../../../book/src/running-safely.md");
     let mut missing = Vec::new();
     for field in ["ts", "run", "schema_version", "event"] {
         if !book.contains(&format!("| `{field}` |")) {

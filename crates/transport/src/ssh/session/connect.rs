@@ -8,8 +8,8 @@ use hascript_api::{CancelToken, Error, ErrorKind};
 use super::handshake::{handshake, handshake_with_retries, resolve_addrs, Route};
 use super::target::Target;
 use super::{ms, Conn};
-use crate::transport::ssh::auth;
-use crate::transport::ssh::known_hosts::{self, Verdict};
+use crate::ssh::auth;
+use crate::ssh::known_hosts::{self, Verdict};
 
 /// Connect to `t`: TCP, key exchange (tried again while the server drops connections
 /// before logging in), host key verification (nothing is sent before it passes),

@@ -94,17 +94,17 @@ pub fn parse_hops(value: &str) -> Result<Vec<Hop>, String> {
                 None => (rest, None),
             }
         };
-        if !crate::transport::rules::valid_address(host) {
+        if !crate::rules::valid_address(host) {
             return Err(format!(
                 "the jump host {part:?} has no valid host: it must be {}",
-                crate::transport::rules::ADDRESS_RULE
+                crate::rules::ADDRESS_RULE
             ));
         }
         if let Some(u) = user {
-            if !crate::transport::rules::valid_user(u) {
+            if !crate::rules::valid_user(u) {
                 return Err(format!(
                     "the jump host {part:?} has an invalid user: it must be {}",
-                    crate::transport::rules::USER_RULE
+                    crate::rules::USER_RULE
                 ));
             }
         }
