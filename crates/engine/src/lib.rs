@@ -38,6 +38,7 @@ macro_rules! object_handle {
     };
 }
 
+pub mod checker;
 pub mod cluster;
 pub mod error;
 pub mod fence;

@@ -332,7 +332,7 @@ pub fn error_words(e: &rhai::EvalAltResult) -> String {
 
 /// The UI of an engine built only to list imports: it runs nothing, so nothing is shown
 /// and nothing can be asked.
-struct Unseen;
+pub(crate) struct Unseen;
 
 impl hascript_api::Ui for Unseen {
     fn step(&self, _section: &str, _title: &str) {}

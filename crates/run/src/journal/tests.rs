@@ -36,7 +36,7 @@ fn events_schema_committed_is_what_the_event_types_generate() {
     let (have, want) = committed_schema();
     assert!(
             have == want,
-            "book/src/events.schema.json differs from what the event types in src/journal/event.rs generate; regenerate it with: HASCRIPT_WRITE_SCHEMA=1 cargo test -p hascript --lib events_schema"
+            "book/src/events.schema.json differs from what the event types in crates/run/src/journal/event.rs generate; regenerate it with: HASCRIPT_WRITE_SCHEMA=1 cargo test -p hascript-run --lib events_schema"
         );
     let v: Value = serde_json::from_str(&have).expect("the schema is JSON");
     let text = v.to_string();
