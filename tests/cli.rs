@@ -1279,6 +1279,46 @@ fn check_looks_for_imported_modules_without_running_them() {
 }
 
 #[test]
+fn check_finds_the_problems_of_the_modules_a_script_imports() {
+    // A library module's typo used to be found only by running the procedure that imports
+    // it: `check` of the procedure now checks each module it imports too (once), naming the
+    // module's file and line.
+    let d = tmp();
+    write(
+        d.path(),
+        "helpers.rhai",
+        "fn double(x) { x * 2 }\nfn triple(x) { tripel_it(x) }\n",
+    );
+    write(d.path(), "broken.rhai", "fn f() { let = 1; }\n");
+    let one = write(
+        d.path(),
+        "one.rhai",
+        "import \"helpers\" as h;\nprint(h::double(2));\n",
+    );
+    let two = write(
+        d.path(),
+        "two.rhai",
+        "import \"helpers\" as h;\nimport \"broken\" as b;\nprint(h::double(3));\n",
+    );
+    let r = hascript(&["check", &one.display().to_string()]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("helpers.rhai:2:") && r.stdout.contains("tripel_it"),
+        "{}",
+        r.stdout
+    );
+    // Two scripts importing the same module: its problem is reported once.
+    let r = hascript(&[
+        "check",
+        &one.display().to_string(),
+        &two.display().to_string(),
+    ]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout.matches("tripel_it").count(), 1, "{}", r.stdout);
+    assert!(r.stdout.contains("broken.rhai:1:"), "{}", r.stdout);
+}
+
+#[test]
 fn list_includes_scripts_from_hascript_path_with_their_file() {
     let d = tmp();
     std::fs::create_dir_all(d.path().join("site")).expect("mkdir");

@@ -43,6 +43,8 @@ pub struct Checker {
     engine: Engine,
     scope: Scope<'static>,
     known: Known,
+    /// The modules already checked (by the name they are shown as): each is reported once.
+    modules_seen: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Default for Checker {
@@ -64,6 +66,7 @@ impl Checker {
             engine,
             scope,
             known,
+            modules_seen: Default::default(),
         }
     }
 
@@ -71,44 +74,60 @@ impl Checker {
         Resolver::new(self.env.search_path.clone(), self.env.sources.clone())
     }
 
-    /// Everything `hascript check` finds in `script`: compile errors, undefined variables,
-    /// unknown functions and methods (an imported module's functions known by its alias),
-    /// imports whose module is nowhere, and an import cycle.
+    /// Everything `hascript check` finds in `script` and in every module it imports
+    /// (each module once per checker, found as a run would find it): compile errors,
+    /// undefined variables, unknown functions and methods (an imported module's functions
+    /// known by its alias), imports whose module is nowhere, and an import cycle.
     pub fn check(&self, script: &Script) -> Vec<Finding> {
-        let name = &script.source_name;
-        let at = |line: usize, col: usize, message: String| Finding {
-            file: name.clone(),
-            line,
-            col,
-            message,
-        };
-        let mut known = self.known.clone();
+        let mut out = self.check_text(&script.source_name, &script.text);
         let finder = self.resolver();
-        for (path, alias, _) in lint::import_aliases(&self.engine, &script.text) {
-            let module = finder.find_text(Some(name), &path);
-            let fns = module.and_then(|(_, text)| lint::module_functions(&self.engine, &text));
-            if let (Some(alias), Some(fns)) = (alias, fns) {
-                known.add_module(&alias, fns);
-            }
-        }
-        let mut out: Vec<Finding> = lint::check(&self.engine, &self.scope, &known, &script.text)
-            .into_iter()
-            .map(|p| at(p.line, p.col, p.message))
-            .collect();
-        // Imports are resolved at run time; look for their modules now.
-        for (path, pos) in lint::imports(&self.engine, &script.text) {
-            if let Err(m) = finder.find(Some(name), &path) {
-                out.push(at(pos.line().unwrap_or(0), pos.position().unwrap_or(0), m));
+        let mut seen = self.modules_seen.lock().unwrap_or_else(|p| p.into_inner());
+        for (module, _) in finder.imported(&self.engine, &script.source_name, &script.text) {
+            if seen.insert(module.source_name.clone()) {
+                out.extend(self.check_text(&module.source_name, &module.text));
             }
         }
         // An import cycle would overflow the stack at run time: name it now.
-        if let Some((file, pos, m)) = finder.find_cycle(&self.engine, name, &script.text) {
+        if let Some((file, pos, m)) =
+            finder.find_cycle(&self.engine, &script.source_name, &script.text)
+        {
             out.push(Finding {
                 file,
                 line: pos.line().unwrap_or(0),
                 col: pos.position().unwrap_or(0),
                 message: m,
             });
+        }
+        out
+    }
+
+    /// The problems of one script or module's own text (`name`: how it is shown and where
+    /// its imports are looked for from).
+    fn check_text(&self, name: &str, text: &str) -> Vec<Finding> {
+        let at = |line: usize, col: usize, message: String| Finding {
+            file: name.to_string(),
+            line,
+            col,
+            message,
+        };
+        let mut known = self.known.clone();
+        let finder = self.resolver();
+        for (path, alias, _) in lint::import_aliases(&self.engine, text) {
+            let module = finder.find_text(Some(name), &path);
+            let fns = module.and_then(|(_, text)| lint::module_functions(&self.engine, &text));
+            if let (Some(alias), Some(fns)) = (alias, fns) {
+                known.add_module(&alias, fns);
+            }
+        }
+        let mut out: Vec<Finding> = lint::check(&self.engine, &self.scope, &known, text)
+            .into_iter()
+            .map(|p| at(p.line, p.col, p.message))
+            .collect();
+        // Imports are resolved at run time; look for their modules now.
+        for (path, pos) in lint::imports(&self.engine, text) {
+            if let Err(m) = finder.find(Some(name), &path) {
+                out.push(at(pos.line().unwrap_or(0), pos.position().unwrap_or(0), m));
+            }
         }
         out
     }
