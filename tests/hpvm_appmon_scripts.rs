@@ -313,12 +313,17 @@ fn failure_test_kills_the_application_and_reads_the_counter() {
 
 #[test]
 fn failure_test_until_failover_reads_where_the_package_runs() {
+    // The monitor named, and found by itself (the package's only monitor).
+    for appmon in [Some("appmon=ping_mon"), None] {
+        failover_case(appmon);
+    }
+}
+
+fn failover_case(appmon: Option<&str>) {
     let site = Site::new(Some("hpvm/app-monitor-fails"));
-    let r = site.run(
-        "hpvm/test-app-monitor",
-        &["package=slvm1", "expect=failover", "appmon=ping_mon"],
-        &["--yes"],
-    );
+    let mut params = vec!["package=slvm1", "expect=failover"];
+    params.extend(appmon);
+    let r = site.run("hpvm/test-app-monitor", &params, &["--yes"]);
     assert_eq!(r.code, 0, "{}", r.dump());
     // failed_over, from node1, owner node2, restarts_after 2, three kills.
     assert!(

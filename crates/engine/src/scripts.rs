@@ -70,11 +70,9 @@ pub fn valid_param_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The parameters declared by a `//! params:` value as (name, required): the first word of
-/// each entry, entries separated by commas outside parentheses; empty or `(none)` declares
-/// none. An entry is optional when its name ends in `?` (`node?`) or its note in
-/// parentheses starts with `optional` (`target (optional: …)`); every other one is required.
-fn declared_params(value: &str) -> Vec<(String, bool)> {
+/// The entries of a header's value (`//! params:`, `//! secrets:`): separated by commas
+/// outside parentheses, so a note may hold commas; empty or `(none)` is none.
+pub(crate) fn header_entries(value: &str) -> Vec<&str> {
     let value = value.trim();
     if value.is_empty() || value == "(none)" {
         return Vec::new();
@@ -95,6 +93,14 @@ fn declared_params(value: &str) -> Vec<(String, bool)> {
     }
     entries.push(&value[start..]);
     entries
+}
+
+/// The parameters declared by a `//! params:` value as (name, required): the first word of
+/// each entry, entries separated by commas outside parentheses; empty or `(none)` declares
+/// none. An entry is optional when its name ends in `?` (`node?`) or its note in
+/// parentheses starts with `optional` (`target (optional: …)`); every other one is required.
+fn declared_params(value: &str) -> Vec<(String, bool)> {
+    header_entries(value)
         .into_iter()
         .filter_map(|e| {
             let word = e

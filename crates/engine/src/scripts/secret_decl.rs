@@ -25,26 +25,7 @@ impl SecretDecl {
 /// parentheses), each a name and optional parenthesised notes where `default: VALUE` gives
 /// the published default. `(none)` or nothing declares none.
 pub fn parse_decl(value: &str) -> Vec<SecretDecl> {
-    let value = value.trim();
-    if value.is_empty() || value == "(none)" {
-        return Vec::new();
-    }
-    let mut entries = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (i, c) in value.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                entries.push(&value[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    entries.push(&value[start..]);
-    entries
+    super::header_entries(value)
         .into_iter()
         .filter_map(|e| {
             let e = e.trim();
