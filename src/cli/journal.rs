@@ -41,66 +41,34 @@ pub(super) fn cmd_journal(cmd: JournalCmd) -> i32 {
                 eprintln!("no runs recorded in {}", dir.display());
                 return 0;
             }
-            let w =
-                |f: &dyn Fn(&journal::RunSummary) -> usize| runs.iter().map(f).max().unwrap_or(0);
-            let (wu, ws) = (w(&|r| r.user.len()), w(&|r| r.script.len()));
-            for r in &runs {
-                let exit = r.exit.map(|e| e.to_string()).unwrap_or_else(|| "-".into());
-                println!(
-                    "{}  {}  {:wu$}  {:ws$}  {} {exit}",
-                    r.id, r.started, r.user, r.script, r.result
-                );
-            }
-            0
+            print_lines(journal::list_lines(&runs))
         }
         JournalCmd::Show { run, output } => {
-            let found = match run.as_deref() {
-                None | Some("last") => journal::list(&dir).and_then(|runs| {
-                    let last = runs
-                        .last()
-                        .ok_or_else(|| format!("no runs recorded in {}", dir.display()))?;
-                    journal::find(&dir, &last.id)
-                }),
-                Some(r) => journal::find(&dir, r),
-            };
-            let (_, path) = match found {
-                Ok(x) => x,
+            let path = match journal::find_run(&dir, run.as_deref()) {
+                Ok((_, path)) => path,
                 Err(e) => return usage(e),
             };
-            let mut so = std::io::stdout().lock();
-            match output {
-                OutputFormat::Json => {
-                    // As written (an older journal's lines keep their older shape).
-                    let lines = match journal::read_lines(&path) {
-                        Ok(l) => l,
-                        Err(e) => return usage(e),
-                    };
-                    for l in &lines {
-                        let _ = writeln!(so, "{l}");
-                    }
-                }
-                OutputFormat::Human => {
-                    let lines = match journal::read_events(&path) {
-                        Ok(l) => l,
-                        Err(e) => return usage(e),
-                    };
-                    for l in &lines {
-                        for t in journal::timeline_line(l) {
-                            let _ = writeln!(so, "{t}");
-                        }
-                    }
-                    if !lines
-                        .iter()
-                        .any(|l| matches!(l.event, journal::Event::Result { .. }))
-                    {
-                        let _ = writeln!(
-                            so,
-                            "(no result line: the run is unfinished — it died, or it is still running)"
-                        );
-                    }
-                }
+            let lines = match output {
+                // As written (an older journal's lines keep their older shape).
+                OutputFormat::Json => journal::read_lines(&path)
+                    .map(|ls| ls.iter().map(|l| l.to_string()).collect::<Vec<_>>()),
+                OutputFormat::Human => journal::timeline(&path),
+            };
+            match lines {
+                Ok(lines) => print_lines(lines),
+                Err(e) => usage(e),
             }
-            0
         }
     }
+}
+
+/// Print `lines` on standard output; a closed pipe (`| head`) ends it quietly.
+fn print_lines(lines: Vec<String>) -> i32 {
+    let mut so = std::io::stdout().lock();
+    for l in lines {
+        if writeln!(so, "{l}").is_err() {
+            break;
+        }
+    }
+    0
 }

@@ -52,11 +52,12 @@ pub use excerpt::{excerpt, excerpt_bytes, is_evidence};
 pub use folder::runs_dir;
 pub use ids::{current_user, new_run_id, origin_host, run_id_at, sha256_hex};
 pub use read::{
-    events, find, header, journal_files, list, read_events, read_lines, summarise, RunSummary,
+    events, find, find_run, header, journal_files, list, list_lines, read_events, read_lines,
+    summarise, RunSummary,
 };
 pub use recorder::{not_recorded, EventSink, Recorder};
 pub use redact::{secret_param_name, Redactor};
-pub use timeline::timeline_line;
+pub use timeline::{timeline, timeline_line};
 pub use wrappers::{ChangeGate, JournalingExec, JournalingUi};
 
 #[cfg(test)]

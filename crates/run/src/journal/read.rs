@@ -144,3 +144,34 @@ pub fn find(dir: &Path, prefix: &str) -> Result<(String, PathBuf), String> {
         )),
     }
 }
+
+/// The run `journal show RUN` names: `None` or `last` is the newest run in `dir`, else an id
+/// or enough of its beginning to name one run.
+pub fn find_run(dir: &Path, run: Option<&str>) -> Result<(String, PathBuf), String> {
+    match run {
+        None | Some("last") => {
+            let runs = list(dir)?;
+            let last = runs
+                .last()
+                .ok_or_else(|| format!("no runs recorded in {}", dir.display()))?;
+            find(dir, &last.id)
+        }
+        Some(r) => find(dir, r),
+    }
+}
+
+/// `journal list`'s lines: one per run, oldest first, the user and script columns aligned
+/// (id, start time, user, script, result, exit code or `-`).
+pub fn list_lines(runs: &[RunSummary]) -> Vec<String> {
+    let width = |f: &dyn Fn(&RunSummary) -> usize| runs.iter().map(f).max().unwrap_or(0);
+    let (wu, ws) = (width(&|r| r.user.len()), width(&|r| r.script.len()));
+    runs.iter()
+        .map(|r| {
+            let exit = r.exit.map(|e| e.to_string()).unwrap_or_else(|| "-".into());
+            format!(
+                "{}  {}  {:wu$}  {:ws$}  {} {exit}",
+                r.id, r.started, r.user, r.script, r.result
+            )
+        })
+        .collect()
+}

@@ -161,6 +161,22 @@ pub fn timeline_line(line: &super::Line) -> Vec<String> {
 }
 
 /// `text`'s lines indented under the command.
+/// `journal show`'s readable timeline of the journal at `path`: every line it can read,
+/// then a closing line when the run has no result (it died, or it still runs).
+pub fn timeline(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let lines = super::read_events(path)?;
+    let mut out: Vec<String> = lines.iter().flat_map(timeline_line).collect();
+    if !lines
+        .iter()
+        .any(|l| matches!(l.event, super::Event::Result { .. }))
+    {
+        out.push(
+            "(no result line: the run is unfinished — it died, or it is still running)".into(),
+        );
+    }
+    Ok(out)
+}
+
 fn indent(text: &str) -> Vec<String> {
     text.lines()
         .map(|l| format!("{PAD:12}      {l}"))
