@@ -6,11 +6,12 @@
 //! anything is changed. The main path of `ldoms/live-migration` and `hpvm/move-package`
 //! asks nothing (no `confirm` event in `--output json`).
 
+mod cli_support;
 mod sim_support;
 
 use std::io::Write;
 use std::os::fd::FromRawFd;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use sim_support::{Run, Site};
 
@@ -44,14 +45,11 @@ fn pty() -> (std::fs::File, std::fs::File) {
 /// Run `script` on `site` with `input` as standard input.
 fn run(site: &Site, script: &str, params: &[&str], extra: &[&str], input: Input) -> Run {
     let before = site.log().len();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hascript"));
-    c.args(["run", script, "--sim", "--sim-state"])
-        .arg(&site.state)
-        .env_remove("HASCRIPT_PATH")
-        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut c = cli_support::command(
+        ["run", script, "--sim", "--sim-state"],
+        cli_support::build_tmp(),
+    );
+    c.arg(&site.state).env("NO_COLOR", "1");
     for p in params {
         c.args(["-p", p]);
     }
@@ -72,13 +70,13 @@ fn run(site: &Site, script: &str, params: &[&str], extra: &[&str], input: Input)
             master = Some(m);
         }
     }
-    let out = c.output().expect("hascript runs");
+    let out = cli_support::output(&mut c, &[], None);
     drop(master);
     let log = site.log();
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.code,
+        stdout: out.stdout,
+        stderr: out.stderr,
         log: log
             .get(before..)
             .map(<[String]>::to_vec)
