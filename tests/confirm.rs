@@ -10,7 +10,6 @@ mod cli_support;
 mod sim_support;
 
 use std::io::Write;
-use std::os::fd::FromRawFd;
 use std::process::Stdio;
 
 use sim_support::{Run, Site};
@@ -21,25 +20,6 @@ enum Input<'a> {
     Null,
     /// A pseudo-terminal on which `answer` is typed.
     Tty(&'a str),
-}
-
-/// A pseudo-terminal pair (master, slave).
-fn pty() -> (std::fs::File, std::fs::File) {
-    let (mut m, mut s) = (0, 0);
-    // SAFETY: openpty(3) writes two descriptors into the integers we pass; the name and
-    // settings pointers may be null.
-    let rc = unsafe {
-        libc::openpty(
-            &mut m,
-            &mut s,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0, "openpty failed");
-    // SAFETY: both descriptors were just opened for us and are owned by nothing else.
-    unsafe { (std::fs::File::from_raw_fd(m), std::fs::File::from_raw_fd(s)) }
 }
 
 /// Run `script` on `site` with `input` as standard input.
@@ -60,7 +40,7 @@ fn run(site: &Site, script: &str, params: &[&str], extra: &[&str], input: Input)
             c.stdin(Stdio::null());
         }
         Input::Tty(answer) => {
-            let (mut m, s) = pty();
+            let (mut m, s) = cli_support::pty();
             // Typed ahead: the terminal's line discipline keeps it until the question is read.
             // Each question of the run gets the same answer (a run reading more lines than
             // typed would wait for ever: offer plenty).

@@ -130,3 +130,24 @@ pub fn repl_merged(args: &[&str], input: &str, dir: &Path) -> Output {
         Err(e) => panic!("{e}"),
     }
 }
+
+/// A pseudo-terminal pair (master, slave): the slave as a run's standard input is a
+/// terminal on which the test types through the master.
+pub fn pty() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    let (mut m, mut s) = (0, 0);
+    // SAFETY: openpty(3) writes two descriptors into the integers we pass; the name and
+    // settings pointers may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut m,
+            &mut s,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty failed");
+    // SAFETY: both descriptors were just opened for us and are owned by nothing else.
+    unsafe { (std::fs::File::from_raw_fd(m), std::fs::File::from_raw_fd(s)) }
+}
