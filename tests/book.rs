@@ -5,7 +5,8 @@
 //! or ```rhai,no_run, is first checked (`hascript check FILE`) and must have no problem.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+mod cli_support;
 
 /// How many ```rhai and ```rhai,no_run blocks the book holds at least (so the test cannot
 /// pass by finding none).
@@ -144,16 +145,9 @@ fn blocks(page: &str, text: &str) -> Vec<Block> {
 }
 
 fn hascript(args: &[&str], dir: &Path) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hascript"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .env_remove("HASCRIPT_PATH")
-        // Journals and history of test runs stay in the build folder.
-        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
-        .env_remove("SSH_ORIGINAL_COMMAND")
-        .output();
-    match out {
+    let mut c = cli_support::command(args, cli_support::build_tmp());
+    c.current_dir(dir).env_remove("SSH_ORIGINAL_COMMAND");
+    match c.output() {
         Ok(o) => (
             o.status.code(),
             format!(

@@ -1,20 +1,15 @@
 //! The command line: usage errors and their exit codes, runs on the simulator and on this
 //! machine, list/show/check/parse, the simulator commands.
 
+mod cli_support;
 mod sim_support;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cli_support::Run;
 use sim_support::local_inventory;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn hascript_in(
     dir: Option<&Path>,
@@ -31,42 +26,13 @@ fn hascript_in(
         Ok(d) => d,
         Err(e) => panic!("no lock folder: {e}"),
     };
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hascript"));
-    cmd.env("HASCRIPT_LOCK_DIR", locks.path());
-    cmd.args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("HASCRIPT_PATH")
-        // Journals and history of test runs stay in the build folder.
-        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
+    let mut cmd = cli_support::command(args, cli_support::build_tmp());
+    cmd.env("HASCRIPT_LOCK_DIR", locks.path())
         .env_remove("SSH_ORIGINAL_COMMAND");
     if let Some(d) = dir {
         cmd.current_dir(d);
     }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => panic!("cannot start hascript: {e}"),
-    };
-    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        let _ = pipe.write_all(text.as_bytes());
-    }
-    let out = match child.wait_with_output() {
-        Ok(o) => o,
-        Err(e) => panic!("hascript did not finish: {e}"),
-    };
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    cli_support::output(&mut cmd, env, stdin)
 }
 
 fn hascript(args: &[&str]) -> Run {
@@ -1615,39 +1581,8 @@ print(`text ${r.stdout.len()}, bytes ${r.stdout_bytes.len()}, last ${r.stdout_by
 /// `hascript args` that must finish within `secs`: a run that hangs is killed and fails the
 /// test (instead of hanging the suite).
 fn hascript_within(secs: u64, args: &[&str]) -> Run {
-    let mut child = match Command::new(env!("CARGO_BIN_EXE_hascript"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("HASCRIPT_PATH")
-        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
-        .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => panic!("cannot start hascript: {e}"),
-    };
-    let end = Instant::now() + Duration::from_secs(secs);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(50)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("hascript {args:?} still running after {secs} s: it hangs");
-            }
-        }
-    }
-    let out = match child.wait_with_output() {
-        Ok(o) => o,
-        Err(e) => panic!("hascript did not finish: {e}"),
-    };
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut cmd = cli_support::command(args, cli_support::build_tmp());
+    cli_support::output_within(&mut cmd, secs, args)
 }
 
 fn mkfifo(p: &Path) {

@@ -6,38 +6,18 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod cli_support;
+
+use cli_support::Run;
 
 /// Run hascript with its journals under `state` (XDG_STATE_HOME) and its host locks in a
 /// folder of its own.
 fn hascript_with(state: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let locks = state.join("locks");
     let _ = std::fs::create_dir_all(&locks);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hascript"));
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("HASCRIPT_PATH")
-        .env("HASCRIPT_LOCK_DIR", &locks)
-        .env("XDG_STATE_HOME", state)
-        .env("NO_COLOR", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = match cmd.output() {
-        Ok(o) => o,
-        Err(e) => panic!("cannot run hascript: {e}"),
-    };
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut cmd = cli_support::command(args, state);
+    cmd.env("HASCRIPT_LOCK_DIR", &locks).env("NO_COLOR", "1");
+    cli_support::output(&mut cmd, env, None)
 }
 
 fn tmp() -> tempfile::TempDir {

@@ -6,11 +6,11 @@
 //! anything is changed. The main path of `ldoms/live-migration` and `hpvm/move-package`
 //! asks nothing (no `confirm` event in `--output json`).
 
+mod cli_support;
 mod sim_support;
 
 use std::io::Write;
-use std::os::fd::FromRawFd;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use sim_support::{Run, Site};
 
@@ -22,36 +22,14 @@ enum Input<'a> {
     Tty(&'a str),
 }
 
-/// A pseudo-terminal pair (master, slave).
-fn pty() -> (std::fs::File, std::fs::File) {
-    let (mut m, mut s) = (0, 0);
-    // SAFETY: openpty(3) writes two descriptors into the integers we pass; the name and
-    // settings pointers may be null.
-    let rc = unsafe {
-        libc::openpty(
-            &mut m,
-            &mut s,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0, "openpty failed");
-    // SAFETY: both descriptors were just opened for us and are owned by nothing else.
-    unsafe { (std::fs::File::from_raw_fd(m), std::fs::File::from_raw_fd(s)) }
-}
-
 /// Run `script` on `site` with `input` as standard input.
 fn run(site: &Site, script: &str, params: &[&str], extra: &[&str], input: Input) -> Run {
     let before = site.log().len();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hascript"));
-    c.args(["run", script, "--sim", "--sim-state"])
-        .arg(&site.state)
-        .env_remove("HASCRIPT_PATH")
-        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut c = cli_support::command(
+        ["run", script, "--sim", "--sim-state"],
+        cli_support::build_tmp(),
+    );
+    c.arg(&site.state).env("NO_COLOR", "1");
     for p in params {
         c.args(["-p", p]);
     }
@@ -62,7 +40,7 @@ fn run(site: &Site, script: &str, params: &[&str], extra: &[&str], input: Input)
             c.stdin(Stdio::null());
         }
         Input::Tty(answer) => {
-            let (mut m, s) = pty();
+            let (mut m, s) = cli_support::pty();
             // Typed ahead: the terminal's line discipline keeps it until the question is read.
             // Each question of the run gets the same answer (a run reading more lines than
             // typed would wait for ever: offer plenty).
@@ -72,13 +50,13 @@ fn run(site: &Site, script: &str, params: &[&str], extra: &[&str], input: Input)
             master = Some(m);
         }
     }
-    let out = c.output().expect("hascript runs");
+    let out = cli_support::output(&mut c, &[], None);
     drop(master);
     let log = site.log();
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.code,
+        stdout: out.stdout,
+        stderr: out.stderr,
         log: log
             .get(before..)
             .map(<[String]>::to_vec)

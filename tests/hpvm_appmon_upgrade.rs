@@ -15,6 +15,7 @@
 //! `swinstall` of the depot there); a resume after step 8a halted that guest takes over the
 //! dead run's lock on it when it reaches it again.
 
+mod cli_support;
 mod sim_support;
 
 use std::path::{Path, PathBuf};
@@ -480,26 +481,6 @@ fn stopping_monitors_that_are_still_configured_is_refused() {
     assert_eq!(changes(&env).len(), before);
 }
 
-/// A pseudo-terminal pair (master, slave).
-fn pty() -> (std::fs::File, std::fs::File) {
-    use std::os::fd::FromRawFd;
-    let (mut m, mut s) = (0, 0);
-    // SAFETY: openpty(3) writes two descriptors into the integers we pass; the name and
-    // settings pointers may be null.
-    let rc = unsafe {
-        libc::openpty(
-            &mut m,
-            &mut s,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(rc, 0, "openpty failed");
-    // SAFETY: both descriptors were just opened for us and are owned by nothing else.
-    unsafe { (std::fs::File::from_raw_fd(m), std::fs::File::from_raw_fd(s)) }
-}
-
 /// With a person at the terminal: Process 2 pauses at each node; the test upgrades the node
 /// while the question waits, then answers yes; the revision is read back and the run goes
 /// on to the end in one go (the shipped scripts, no `--yes`).
@@ -508,7 +489,7 @@ fn process_2_on_a_terminal_waits_for_each_node_while_the_operator_upgrades_it() 
     use std::io::Write;
     let env = site();
     let dir = path_dir(&env, false);
-    let (mut master, slave) = pty();
+    let (mut master, slave) = cli_support::pty();
     let mut c = with_path(env.run_with(RESTART, &["unique_commands=yes"], &[]), &dir);
     c.stdin(std::process::Stdio::from(slave));
     let mut child = env.spawn(c);

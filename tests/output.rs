@@ -4,37 +4,21 @@
 //! through tmux: `capture-pane -e` keeps the escapes), never when piped or with `NO_COLOR`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use std::time::Duration;
+
+mod cli_support;
+mod tmux_support;
+
+use cli_support::Run;
+use tmux_support::Tmux;
 
 /// Run hascript with piped output; journals stay in a folder of the test's own.
 fn hascript(args: &[&str], env: &[(&str, &str)]) -> Run {
     let state = tempfile::tempdir().unwrap_or_else(|e| panic!("no temp dir: {e}"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hascript"));
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("HASCRIPT_PATH")
-        .env_remove("NO_COLOR")
-        .env("XDG_STATE_HOME", state.path());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run hascript: {e}"));
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut cmd = cli_support::command(args, state.path());
+    cmd.env_remove("NO_COLOR");
+    cli_support::output(&mut cmd, env, None)
 }
 
 /// `ldoms/live-migration` of guest2 to cd3 on `scenario`, with `extra` options.
@@ -306,73 +290,22 @@ fn no_colour_when_piped() {
 
 // ----- a real terminal ----------------------------------------------------------------
 
-/// One tmux server running one command in a 200×60 terminal; killed when dropped.
-struct Tmux {
-    socket: String,
+/// Run `command` (a shell line) in a 200×60 terminal; it ends with `DONE` on the screen.
+fn tmux_run(name: &str, command: &str) -> Tmux {
+    let t = Tmux::new(
+        format!("hascript-colour-{}-{name}", std::process::id()),
+        "run",
+    );
+    t.new_session(200, 60, &format!("{command}; echo DONE; sleep 600"));
+    t
 }
 
-impl Tmux {
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .stderr(Stdio::null())
-            .output();
-        match out {
-            Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
-            Err(e) => panic!("cannot run tmux (install it: apt-get install tmux): {e}"),
-        }
-    }
-
-    /// Run `command` (a shell line) in a terminal; it ends with `DONE` on the screen.
-    fn run(name: &str, command: &str) -> Tmux {
-        let t = Tmux {
-            socket: format!("hascript-colour-{}-{name}", std::process::id()),
-        };
-        let line = format!("{command}; echo DONE; sleep 600");
-        let status = Command::new("tmux")
-            .arg("-L")
-            .arg(&t.socket)
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                "run",
-                "-x",
-                "200",
-                "-y",
-                "60",
-                &line,
-            ])
-            .status();
-        match status {
-            Ok(s) if s.success() => {}
-            Ok(s) => panic!("tmux new-session failed: {s}"),
-            Err(e) => panic!("cannot run tmux (install it: apt-get install tmux): {e}"),
-        }
-        t
-    }
-
-    /// The screen with its escapes (`-e`), once `DONE` shows.
-    fn screen_when_done(&self) -> String {
-        let t = Instant::now();
-        loop {
-            let s = self.tmux(&["capture-pane", "-p", "-e", "-J", "-S", "-", "-t", "run"]);
-            if s.contains("DONE") {
-                return s;
-            }
-            if t.elapsed() > Duration::from_secs(60) {
-                panic!("the run did not end; the screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-server"]);
+/// The screen with its escapes (`-e`), once `DONE` shows.
+fn screen_when_done(t: &Tmux) -> String {
+    let flags = ["-e", "-J", "-S", "-"];
+    match t.wait_screen(&flags, Duration::from_secs(60), |s| s.contains("DONE")) {
+        Ok(s) => s,
+        Err(s) => panic!("the run did not end; the screen:\n{s}"),
     }
 }
 
@@ -392,7 +325,7 @@ fn terminal_migration(name: &str, state: &Path, no_color: Option<&str>, target: 
         state.display(),
         env!("CARGO_BIN_EXE_hascript")
     );
-    Tmux::run(name, &cmd).screen_when_done()
+    screen_when_done(&tmux_run(name, &cmd))
 }
 
 #[test]

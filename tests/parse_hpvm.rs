@@ -2,45 +2,15 @@
 //! beside the LDoms ones: the built binary reads a fixture of drivers/hpvm from a file or
 //! standard input and prints the JSON that mirrors the product.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod cli_support;
+
+use cli_support::Run;
 
 fn hascript(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hascript"));
-    cmd.args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("HASCRIPT_PATH")
-        // Journals and history of test runs stay in the build folder.
-        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"));
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => panic!("cannot start hascript: {e}"),
-    };
-    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        let _ = pipe.write_all(text.as_bytes());
-    }
-    let out = match child.wait_with_output() {
-        Ok(o) => o,
-        Err(e) => panic!("hascript did not finish: {e}"),
-    };
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut cmd = cli_support::command(args, cli_support::build_tmp());
+    cli_support::output(&mut cmd, &[], stdin)
 }
 
 fn fixture(rel: &str) -> PathBuf {

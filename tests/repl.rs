@@ -3,33 +3,12 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+mod cli_support;
+
 fn repl(args: &[&str], input: &str) -> (i32, String, String) {
-    let child = Command::new(env!("CARGO_BIN_EXE_hascript"))
-        .arg("repl")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("HASCRIPT_PATH")
-        // Journals and history of test runs stay in the build folder.
-        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => panic!("cannot start the REPL: {e}"),
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(input.as_bytes());
-    }
-    let out = match child.wait_with_output() {
-        Ok(o) => o,
-        Err(e) => panic!("{e}"),
-    };
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut cmd = cli_support::command(["repl"].iter().chain(args), cli_support::build_tmp());
+    let r = cli_support::output(&mut cmd, &[], Some(input));
+    (r.code, r.stdout, r.stderr)
 }
 
 #[test]
@@ -138,32 +117,7 @@ fn objects_print_as_their_names_and_package_works() {
 /// The REPL with standard error merged into standard output (in the order written), and
 /// `XDG_STATE_HOME` pointed at an empty folder.
 fn repl_merged(args: &[&str], input: &str, dir: &std::path::Path) -> (i32, String) {
-    let mut cmd = vec![env!("CARGO_BIN_EXE_hascript").to_string(), "repl".into()];
-    cmd.extend(args.iter().map(|a| a.to_string()));
-    let quoted: Vec<String> = cmd
-        .iter()
-        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
-        .collect();
-    let child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{} 2>&1", quoted.join(" ")))
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .env_remove("HASCRIPT_PATH")
-        .env("XDG_STATE_HOME", dir)
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => panic!("cannot start the REPL: {e}"),
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(input.as_bytes());
-    }
-    let out = match child.wait_with_output() {
-        Ok(o) => o,
-        Err(e) => panic!("{e}"),
-    };
+    let out = cli_support::repl_merged(args, input, dir);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -4,37 +4,39 @@
 //! the end.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// One tmux server with one session running the REPL.
-struct Tmux {
-    socket: String,
+mod tmux_support;
+
+use tmux_support::Tmux;
+
+/// The REPL running in a tmux session of its own (the terminal's keys, typing and whether it
+/// still runs come from [`Tmux`]).
+struct Repl {
+    t: Tmux,
 }
 
-impl Tmux {
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .stderr(std::process::Stdio::null())
-            .output();
-        match out {
-            Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
-            Err(e) => panic!("cannot run tmux (install it: apt-get install tmux): {e}"),
-        }
-    }
+impl std::ops::Deref for Repl {
+    type Target = Tmux;
 
+    fn deref(&self) -> &Tmux {
+        &self.t
+    }
+}
+
+impl Repl {
     /// Start the REPL in a 150×50 terminal with the history under `state`.
-    fn start(name: &str, state: &Path) -> Tmux {
-        Tmux::start_with(name, state, "")
+    fn start(name: &str, state: &Path) -> Repl {
+        Repl::start_with(name, state, "")
     }
 
-    /// [`Tmux::start`] with more `VAR=value` words for `env` (e.g. a simulated pace).
-    fn start_with(name: &str, state: &Path, env: &str) -> Tmux {
-        let t = Tmux {
-            socket: format!("hascript-test-{}-{name}", std::process::id()),
+    /// [`Repl::start`] with more `VAR=value` words for `env` (e.g. a simulated pace).
+    fn start_with(name: &str, state: &Path, env: &str) -> Repl {
+        let t = Repl {
+            t: Tmux::new(
+                format!("hascript-test-{}-{name}", std::process::id()),
+                "repl",
+            ),
         };
         t.launch_with(state, env);
         t
@@ -50,47 +52,12 @@ impl Tmux {
             state.display(),
             env!("CARGO_BIN_EXE_hascript")
         );
-        let status = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                "repl",
-                "-x",
-                "150",
-                "-y",
-                "50",
-                &cmd,
-            ])
-            .status();
-        match status {
-            Ok(s) if s.success() => {}
-            Ok(s) => panic!("tmux new-session failed: {s}"),
-            Err(e) => panic!("cannot run tmux (install it: apt-get install tmux): {e}"),
-        }
+        self.t.new_session(150, 50, &cmd);
         self.wait_for("hascript(ldoms sim)>");
     }
 
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "repl"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    /// Type `text` literally.
-    fn type_text(&self, text: &str) {
-        // tmux reads a trailing `;` as its command separator: escape it.
-        let text = match text.strip_suffix(';') {
-            Some(t) => format!("{t}\\;"),
-            None => text.to_string(),
-        };
-        self.tmux(&["send-keys", "-t", "repl", "-l", &text]);
-    }
-
     fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "repl", "-S", "-200"])
+        self.t.capture(&["-S", "-200"])
     }
 
     /// Wait until the screen contains `what`; return the screen.
@@ -99,16 +66,12 @@ impl Tmux {
     }
 
     fn wait_until(&self, ok: impl Fn(&str) -> bool, what: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what:?}; the screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        match self
+            .t
+            .wait_screen(&["-S", "-200"], Duration::from_secs(20), ok)
+        {
+            Ok(s) => s,
+            Err(s) => panic!("timed out waiting for {what:?}; the screen:\n{s}"),
         }
     }
 
@@ -124,30 +87,9 @@ impl Tmux {
 
     /// Clear the screen and the scrollback (so later waits see only new output).
     fn clear(&self) {
-        self.tmux(&["clear-history", "-t", "repl"]);
+        self.t.tmux(&["clear-history", "-t", "repl"]);
         self.keys(&["C-l"]);
         std::thread::sleep(Duration::from_millis(200));
-    }
-
-    fn running(&self) -> bool {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(["has-session", "-t", "repl"])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .stderr(std::process::Stdio::null())
-            .status();
     }
 }
 
@@ -161,7 +103,7 @@ fn tempdir() -> tempfile::TempDir {
 #[test]
 fn tab_completes_names_and_lists_methods() {
     let state = tempdir();
-    let t = Tmux::start("complete", state.path());
+    let t = Repl::start("complete", state.path());
     t.type_text("fen");
     t.keys(&["Tab"]);
     t.wait_until(
@@ -210,7 +152,7 @@ fn tab_completes_names_and_lists_methods() {
 #[test]
 fn help_multi_line_input_and_ctrl_c() {
     let state = tempdir();
-    let t = Tmux::start("help", state.path());
+    let t = Repl::start("help", state.path());
     t.type_text(":help fence.verify");
     t.keys(&["Enter"]);
     t.wait_for("A verdict on the fencing agents with the manual's remedy.");
@@ -268,7 +210,7 @@ fn help_multi_line_input_and_ctrl_c() {
 #[test]
 fn history_survives_a_restart() {
     let state = tempdir();
-    let t = Tmux::start("history", state.path());
+    let t = Repl::start("history", state.path());
     t.type_text("let hist_marker = 4242;");
     t.keys(&["Enter"]);
     t.type_text(":quit");
@@ -304,8 +246,8 @@ fn history_survives_a_restart() {
 #[test]
 fn escape_sequences_from_scripts_are_shown_not_obeyed() {
     let state = tempdir();
-    let t = Tmux::start("escapes", state.path());
-    let title = |t: &Tmux| t.tmux(&["display-message", "-p", "-t", "repl", "#{pane_title}"]);
+    let t = Repl::start("escapes", state.path());
+    let title = |t: &Repl| t.tmux(&["display-message", "-p", "-t", "repl", "#{pane_title}"]);
     let before = title(&t);
     t.type_text(r#"print("A\x1b]2;PWNED\x07B\x1b[2JC\rD")"#);
     t.keys(&["Enter"]);
@@ -340,7 +282,7 @@ fn escape_sequences_from_scripts_are_shown_not_obeyed() {
 #[test]
 fn ctrl_c_discards_the_text_typed_on_the_line() {
     let state = tempdir();
-    let t = Tmux::start("discard", state.path());
+    let t = Repl::start("discard", state.path());
     let prompt = "hascript(ldoms sim)>";
     t.type_text("half typed");
     t.wait_for("> half typed");
@@ -399,7 +341,7 @@ fn ctrl_c_discards_the_text_typed_on_the_line() {
 #[test]
 fn ctrl_c_stops_a_paced_wait_at_once() {
     let state = tempdir();
-    let t = Tmux::start_with("pacedwait", state.path(), "HASCRIPT_SIM_PACE_MS=1000");
+    let t = Repl::start_with("pacedwait", state.path(), "HASCRIPT_SIM_PACE_MS=1000");
     let prompt = "hascript(ldoms sim)>";
     for (i, input) in [
         "sleep(600)",
@@ -447,7 +389,7 @@ fn ctrl_c_stops_a_paced_wait_at_once() {
 #[test]
 fn tab_completes_guest_and_package_names_in_calls() {
     let state = tempdir();
-    let t = Tmux::start("names", state.path());
+    let t = Repl::start("names", state.path());
     t.type_text("hypervisor.guest(\"gu");
     t.keys(&["Tab"]);
     // guest1 and guest2: their common beginning, then both listed.
@@ -490,7 +432,7 @@ fn a_declared_secret_is_asked_on_the_terminal_without_echo() {
     ) {
         panic!("cannot write {}: {e}", script.display());
     }
-    let t = Tmux::start("secret", state.path());
+    let t = Repl::start("secret", state.path());
     t.type_text(&format!(":run {} --yes", script.display()));
     t.keys(&["Enter"]);
     t.wait_for("asks.rhai: secret token (not shown; or set HASCRIPT_SECRET_TOKEN):");

@@ -3,9 +3,9 @@
 //! fresh temporary folder), and the output must be what the page shows, prompts and inputs
 //! included.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+mod cli_support;
 
 /// How many transcripts the page holds at least (so the test cannot pass by finding none).
 const MIN_TRANSCRIPTS: usize = 2;
@@ -47,34 +47,9 @@ fn input_of(line: &str) -> Option<&str> {
 }
 
 fn replay(args: &[&str], inputs: &[&str], dir: &Path) -> String {
-    let mut cmd = vec![env!("CARGO_BIN_EXE_hascript").to_string(), "repl".into()];
-    cmd.extend(args.iter().map(|a| a.to_string()));
-    let quoted: Vec<String> = cmd
-        .iter()
-        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
-        .collect();
-    let child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{} 2>&1", quoted.join(" ")))
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .env_remove("HASCRIPT_PATH")
-        .env("XDG_STATE_HOME", dir)
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => panic!("cannot start the REPL: {e}"),
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        let mut text = inputs.join("\n");
-        text.push('\n');
-        let _ = stdin.write_all(text.as_bytes());
-    }
-    match child.wait_with_output() {
-        Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
-        Err(e) => panic!("{e}"),
-    }
+    let mut text = inputs.join("\n");
+    text.push('\n');
+    String::from_utf8_lossy(&cli_support::repl_merged(args, &text, dir).stdout).into_owned()
 }
 
 /// What the page would show for `output`: each prompt (alone on its line through a pipe)

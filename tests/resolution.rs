@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod cli_support;
 mod sim_support;
 
 use sim_support::{lines, run_id, text, CrashSite};
@@ -31,14 +32,10 @@ fn shadowing_folder() -> tempfile::TempDir {
 /// `hascript ARGS` started in `dir`, journals under `dir/state`, no `HASCRIPT_PATH` unless
 /// `env` sets it.
 fn hascript_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hascript"));
-    c.args(args)
-        .current_dir(dir)
-        .env_remove("HASCRIPT_PATH")
+    let mut c = cli_support::command(args, &dir.join("state"));
+    c.current_dir(dir)
         .env_remove("HASCRIPT_SIM_PACE_MS")
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
+        .env("NO_COLOR", "1");
     for (k, v) in env {
         c.env(k, v);
     }
