@@ -34,6 +34,7 @@ const DRIVER_SOURCES: &[&str] = &[
 /// cycles to break).
 const ACYCLIC_DRIVER_SOURCES: &[&str] = &[
     "drivers/api/src",
+    "drivers/hpvm/src",
     "drivers/ldoms/src",
     "drivers/testkit/src",
 ];
