@@ -27,7 +27,8 @@ pub struct ServiceBlock {
 }
 
 impl ServiceBlock {
-    /// The block's keys and values in the order written by [`PackageConf::add_service`].
+    /// The block's keys and values in the order written by
+    /// [`crate::pkgconf::PackageConf::add_service`].
     pub fn pairs(&self) -> Vec<(String, String)> {
         let mut out = vec![
             ("service_name".to_string(), self.name.clone()),
