@@ -1,12 +1,13 @@
 //! Commands sent to hosts and their output. Drivers build argv vectors; the transport turns
-//! them into one POSIX-quoted command line with `LC_ALL=C` (see [`crate::quote`]).
+//! them into one POSIX-quoted command line with `LC_ALL=C` (see [`crate::program`]).
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::quote::command_line;
+use crate::program::command_line;
+pub use crate::program::Program;
 
 /// Whether a command only reads state or changes it. Dry-run, the journal and
 /// confirmations hang on this flag.
@@ -17,16 +18,6 @@ pub enum Effect {
     Read,
     /// Changes state on the host or the cluster.
     Change,
-}
-
-/// What to run: an argv vector (quoted for the user) or raw shell text (the caller's
-/// responsibility; only `host(name).sh(...)` builds these).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Program {
-    /// Program and arguments, each one word on the remote side.
-    Argv(Vec<String>),
-    /// Raw `sh` text.
-    Shell(String),
 }
 
 /// One command for one host.

@@ -17,6 +17,7 @@ pub mod kinds;
 pub mod names;
 pub mod objects;
 pub mod operations;
+pub mod program;
 pub mod quote;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -33,7 +34,8 @@ pub use fan_out::{fan_out, FanOut};
 pub use names::validate_name;
 pub use objects::{Cluster, Fence, Hypervisor, Package, Placement, Site};
 pub use operations::{Object, OpKind, Operation, OperationSpec};
-pub use quote::{command_line, shell_quote};
+pub use program::command_line;
+pub use quote::shell_quote;
 pub use ui::{Ui, WaitDone, WaitOutcome, WaitProgress, Waiter};
 pub use wait::WaitEnd;
 

@@ -1,6 +1,5 @@
-//! POSIX `sh` quoting of argv vectors. Every command line hascript sends is built here.
-
-use crate::command::Program;
+//! POSIX `sh` quoting of words. Every command line hascript sends is built from it (see
+//! [`crate::program::command_line`]).
 
 /// Quote one word for POSIX `sh`: words made only of safe characters are left as they are,
 /// anything else is wrapped in single quotes (with `'` written as `'\''`).
@@ -13,19 +12,6 @@ pub fn shell_quote(word: &str) -> String {
         word.to_string()
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-/// The line sent to the host's shell: argv words quoted and prefixed with `LC_ALL=C` so
-/// the products print their C-locale formats; shell text gets the same locale through an
-/// exported assignment.
-pub fn command_line(program: &Program) -> String {
-    match program {
-        Program::Argv(argv) => {
-            let words: Vec<String> = argv.iter().map(|w| shell_quote(w)).collect();
-            format!("LC_ALL=C {}", words.join(" "))
-        }
-        Program::Shell(text) => format!("LC_ALL=C; export LC_ALL; {text}"),
     }
 }
 
@@ -47,13 +33,5 @@ mod tests {
         assert_eq!(shell_quote("x;rm -rf /"), "'x;rm -rf /'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote("$(id)"), "'$(id)'");
-    }
-
-    #[test]
-    fn argv_line_has_locale_prefix() {
-        let p = Program::Argv(vec!["ldm".into(), "list".into(), "-p".into()]);
-        assert_eq!(command_line(&p), "LC_ALL=C ldm list -p");
-        let s = Program::Shell("uname -a".into());
-        assert_eq!(command_line(&s), "LC_ALL=C; export LC_ALL; uname -a");
     }
 }

@@ -11,44 +11,8 @@
 
 use std::fmt;
 
-use crate::pkgconf::{validate_service_name, ServiceBlock};
-use crate::procedure::appmon::monitor_of;
-
-/// `service_restart` of a service: how often Serviceguard restarts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServiceRestart {
-    /// `none`: never restarted; a failure fails the package.
-    None,
-    /// `unlimited`
-    Unlimited,
-    /// A number of restarts.
-    Times(u32),
-}
-
-impl ServiceRestart {
-    /// Read `none`, `unlimited` or a whole number.
-    pub fn parse(s: &str) -> Option<ServiceRestart> {
-        match s.trim() {
-            "none" => Some(ServiceRestart::None),
-            "unlimited" => Some(ServiceRestart::Unlimited),
-            t if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
-                t.parse().ok().map(ServiceRestart::Times)
-            }
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for ServiceRestart {
-    /// `none`, `unlimited` or the number, as written in the package file.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ServiceRestart::None => f.write_str("none"),
-            ServiceRestart::Unlimited => f.write_str("unlimited"),
-            ServiceRestart::Times(n) => write!(f, "{n}"),
-        }
-    }
-}
+pub use crate::service::ServiceRestart;
+use crate::service::{validate_service_name, ServiceBlock};
 
 /// An application-monitor specification that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -211,6 +175,36 @@ impl AppMonitor {
             other: Vec::new(),
         }
     }
+}
+
+/// An application monitor of a package file: a `cmappmgr` service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorService {
+    /// `service_name`.
+    pub service: String,
+    /// `-node`: the guest's node name.
+    pub node: String,
+    /// `-service`: the monitored command line in the guest.
+    pub command: String,
+}
+
+/// The `cmappmgr` service behind `service_cmd`, when it is one.
+pub fn monitor_of(service: &str, service_cmd: &str) -> Option<MonitorService> {
+    let words: Vec<&str> = service_cmd.split_whitespace().collect();
+    if !words.first().is_some_and(|w| w.ends_with("cmappmgr")) {
+        return None;
+    }
+    let node = words
+        .windows(2)
+        .find(|w| w[0] == "-node")
+        .map(|w| w[1].to_string())?;
+    let at = service_cmd.find(" -service ")?;
+    let command = service_cmd[at + " -service ".len()..].trim().to_string();
+    (!command.is_empty()).then(|| MonitorService {
+        service: service.to_string(),
+        node,
+        command,
+    })
 }
 
 /// Why a new application monitor would duplicate a service of the package file: what

@@ -11,11 +11,11 @@
 pub mod appmon;
 pub mod parse;
 pub mod pkgconf;
+pub mod service;
 
 pub mod commands;
 mod facts;
 pub mod files;
-mod locate;
 mod objects;
 pub mod operations;
 pub mod procedure;

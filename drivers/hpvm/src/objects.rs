@@ -525,7 +525,7 @@ impl Hypervisor for HpvmHypervisor {
             (Some(m), _) => {
                 return Err(Error::check(format!(
                     "{vm} is in maintenance on {m}, but is not runnable there ({})",
-                    crate::locate::describe_hosts(
+                    crate::procedure::locate::describe_hosts(
                         &vm,
                         &hosts.iter().map(|h| (h.host.clone(), h.presence.clone())).collect::<Vec<_>>()
                     )
@@ -535,7 +535,7 @@ impl Hypervisor for HpvmHypervisor {
             (None, []) => {
                 return Err(Error::check(format!(
                     "{vm} is runnable on no VM host ({})",
-                    crate::locate::describe_hosts(
+                    crate::procedure::locate::describe_hosts(
                         &vm,
                         &hosts.iter().map(|h| (h.host.clone(), h.presence.clone())).collect::<Vec<_>>()
                     )

@@ -21,9 +21,7 @@
 
 use serde::Serialize;
 
-/// The rule for service names written by this module (Serviceguard's: at most 39 characters).
-pub const SERVICE_NAME_RULE: &str =
-    "1 to 39 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit";
+pub use crate::service::{validate_service_name, ServiceBlock, SERVICE_NAME_RULE};
 
 /// Why a package file could not be read or an edit was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,62 +99,6 @@ pub struct KeyValue {
     pub key: String,
     /// The value, unquoted.
     pub value: String,
-}
-
-/// A service block (`service_name` and the `service_*` keys after it).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ServiceBlock {
-    /// `service_name`
-    pub name: String,
-    /// `service_cmd` (unquoted).
-    pub cmd: String,
-    /// `service_restart` (`none`, `unlimited` or a number), when present.
-    pub restart: Option<String>,
-    /// `service_fail_fast_enabled` (`yes`/`no`), when present.
-    pub fail_fast: Option<String>,
-    /// `service_halt_timeout` (seconds), when present.
-    pub halt_timeout: Option<String>,
-    /// Every other `service_*` key of the block, in order.
-    pub other: Vec<(String, String)>,
-}
-
-impl ServiceBlock {
-    /// The block's keys and values in the order written by [`PackageConf::add_service`].
-    pub fn pairs(&self) -> Vec<(String, String)> {
-        let mut out = vec![
-            ("service_name".to_string(), self.name.clone()),
-            ("service_cmd".to_string(), self.cmd.clone()),
-        ];
-        if let Some(v) = &self.restart {
-            out.push(("service_restart".into(), v.clone()));
-        }
-        if let Some(v) = &self.fail_fast {
-            out.push(("service_fail_fast_enabled".into(), v.clone()));
-        }
-        if let Some(v) = &self.halt_timeout {
-            out.push(("service_halt_timeout".into(), v.clone()));
-        }
-        out.extend(self.other.iter().cloned());
-        out
-    }
-}
-
-/// Check a service name against [`SERVICE_NAME_RULE`].
-pub fn validate_service_name(name: &str) -> Result<(), String> {
-    let b = name.as_bytes();
-    let ok = !b.is_empty()
-        && b.len() <= 39
-        && b[0].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid service name {:?}: a service name is {SERVICE_NAME_RULE}",
-            hascript_api::names::shorten(name)
-        ))
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -758,7 +700,7 @@ impl PackageConf {
             });
         }
         let services = self.services();
-        if let Some(m) = crate::procedure::appmon::monitor_of(&block.name, &block.cmd) {
+        if let Some(m) = crate::appmon::monitor_of(&block.name, &block.cmd) {
             if let Some(c) =
                 crate::appmon::monitor_clash(&services, &m.node, &block.name, &m.command)
             {

@@ -11,10 +11,6 @@ use crate::posix::{self, ProcessIo, ProgramSpec, Stdin};
 use crate::shell::{self, Connector, Script, ShellError};
 use crate::world::{World, HOME};
 
-/// `PATH` of root's shell on the simulated hosts: the system folders and the products'.
-pub(crate) const DEFAULT_PATH: &str =
-    "/usr/sbin:/usr/bin:/bin:/opt/SMAW/bin:/opt/SMAW/SMAWcf/bin:/opt/SMAW/SMAWRrms/bin:/etc/opt/FJSVcluster/bin";
-
 /// Shell builtins the simulator recognises but does not emulate.
 const UNEMULATED_BUILTINS: &[&str] = &[
     "cd", "eval", "exec", ".", "source", "set", "unset", "trap", "read", "shift", "wait", "alias",
@@ -328,6 +324,7 @@ pub(crate) fn run_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::world::DEFAULT_PATH;
 
     const P: &[ProgramSpec] = &[
         ProgramSpec {

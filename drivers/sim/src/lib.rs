@@ -17,11 +17,13 @@
 #![warn(missing_docs)]
 
 mod error;
+mod fs;
 mod hpvm;
 mod interp;
 mod ldoms;
 mod model;
 mod posix;
+mod process;
 mod scenario;
 mod seed;
 mod shell;

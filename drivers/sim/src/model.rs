@@ -32,7 +32,7 @@ impl Model {
     /// `PATH` of root's shell on this site's hosts.
     pub(crate) fn default_path(&self) -> &'static str {
         match self {
-            Model::Ldoms(_) => crate::interp::DEFAULT_PATH,
+            Model::Ldoms(_) => crate::world::DEFAULT_PATH,
             Model::Hpvm(_) => crate::hpvm::HPUX_PATH,
         }
     }

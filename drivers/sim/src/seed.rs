@@ -17,14 +17,15 @@
 //! receives that would read or act on a gap (a control domain whose saved configurations
 //! were never listed, a file never read on a host, a host never reached) is answered with
 //! "unknown" ([`crate::CopyAnswer::Unknown`]), and the dry run stops its plan there.
+//!
+//! This module is the framework both models' seeds use (`ldoms/seed.rs`, `hpvm/seed/`) and
+//! imports neither; `state::seed` picks the model's seed and makes the site's state.
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::SimError;
 use crate::shell;
-use crate::state::{SiteState, FORMAT};
 
 /// One read-only command the dry run sent to the real site, and its answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,52 +310,6 @@ pub fn classify(driver: &str, observations: &[Observation]) -> Vec<(&'static str
             (*label, hosts)
         })
         .collect()
-}
-
-/// The copy's state for `driver` from the inventory's `declared` facts and the
-/// `observations`, its clock at `now_ms`; [`SimError::CannotSeed`] when the reads do not
-/// describe the site well enough to run anything against it.
-pub(crate) fn seed(
-    driver: &str,
-    declared: &Declared,
-    observations: &[Observation],
-    now_ms: u64,
-) -> Result<SiteState, SimError> {
-    let cannot = |why: String| SimError::CannotSeed {
-        driver: driver.to_string(),
-        why,
-    };
-    let (world, model, mut info) = match driver {
-        "ldoms" => {
-            let (w, st, info) =
-                crate::ldoms::seed::seed(declared, observations, now_ms).map_err(cannot)?;
-            (w, crate::model::Model::Ldoms(Box::new(st)), info)
-        }
-        "hpvm" => {
-            let (w, st, info) =
-                crate::hpvm::seed::seed(declared, observations, now_ms).map_err(cannot)?;
-            (w, crate::model::Model::Hpvm(Box::new(st)), info)
-        }
-        other => {
-            return Err(cannot(format!(
-                "the simulator has no model of a {other} site"
-            )))
-        }
-    };
-    for o in observations.iter().filter(|o| o.exit != 0) {
-        for argv in commands_of(&o.line) {
-            info.failed_reads.insert((o.host.clone(), argv));
-        }
-    }
-    Ok(SiteState {
-        format: FORMAT,
-        scenario: format!("{driver} (seeded from the site's reads)"),
-        world,
-        model,
-        log: Vec::new(),
-        logged: 0,
-        seed: Some(Box::new(info)),
-    })
 }
 
 #[cfg(test)]

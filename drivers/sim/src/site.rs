@@ -118,7 +118,7 @@ impl SimSite {
         now: Duration,
     ) -> Result<SimSite, SimError> {
         let now_ms = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
-        let state = crate::seed::seed(driver, declared, observations, now_ms)?;
+        let state = crate::state::seed(driver, declared, observations, now_ms)?;
         Ok(SimSite::from_parts(
             Store::Memory(Mutex::new(state.clone())),
             &state,

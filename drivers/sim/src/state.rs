@@ -10,7 +10,7 @@ use crate::ldoms;
 use crate::model::Model;
 use crate::posix::Stdin;
 use crate::scenario;
-use crate::seed::SeedInfo;
+use crate::seed::{Declared, Observation, SeedInfo};
 use crate::world::World;
 
 /// The end of the virtual clock (9999-12-31), far from any overflow.
@@ -189,4 +189,49 @@ impl SiteState {
         self.model
             .inventory_toml(&format!("simulated {products} site ({what})"))
     }
+}
+
+/// The copy's state for `driver` from the inventory's `declared` facts and the
+/// `observations`, its clock at `now_ms`; [`SimError::CannotSeed`] when the reads do not
+/// describe the site well enough to run anything against it.
+pub(crate) fn seed(
+    driver: &str,
+    declared: &Declared,
+    observations: &[Observation],
+    now_ms: u64,
+) -> Result<SiteState, SimError> {
+    let cannot = |why: String| SimError::CannotSeed {
+        driver: driver.to_string(),
+        why,
+    };
+    let (world, model, mut info) = match driver {
+        "ldoms" => {
+            let (w, st, info) =
+                ldoms::seed::seed(declared, observations, now_ms).map_err(cannot)?;
+            (w, Model::Ldoms(Box::new(st)), info)
+        }
+        "hpvm" => {
+            let (w, st, info) = hpvm::seed::seed(declared, observations, now_ms).map_err(cannot)?;
+            (w, Model::Hpvm(Box::new(st)), info)
+        }
+        other => {
+            return Err(cannot(format!(
+                "the simulator has no model of a {other} site"
+            )))
+        }
+    };
+    for o in observations.iter().filter(|o| o.exit != 0) {
+        for argv in crate::seed::commands_of(&o.line) {
+            info.failed_reads.insert((o.host.clone(), argv));
+        }
+    }
+    Ok(SiteState {
+        format: FORMAT,
+        scenario: format!("{driver} (seeded from the site's reads)"),
+        world,
+        model,
+        log: Vec::new(),
+        logged: 0,
+        seed: Some(Box::new(info)),
+    })
 }

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 /// Root's home folder on every simulated host.
 pub(crate) const HOME: &str = "/root";
 
+/// `PATH` of root's shell on the simulated hosts: the system folders and the products'.
+pub(crate) const DEFAULT_PATH: &str =
+    "/usr/sbin:/usr/bin:/bin:/opt/SMAW/bin:/opt/SMAW/SMAWcf/bin:/opt/SMAW/SMAWRrms/bin:/etc/opt/FJSVcluster/bin";
+
 /// Root's `known_hosts`.
 pub(crate) const KNOWN_HOSTS: &str = "/root/.ssh/known_hosts";
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::text::lines;
 use super::ParseError;
-use crate::appmon::ServiceRestart;
+use crate::service::ServiceRestart;
 
 const COMMAND: &str = "legacy control script";
 

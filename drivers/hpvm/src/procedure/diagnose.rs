@@ -14,9 +14,9 @@ use serde_json::{json, Value};
 use super::members;
 use crate::commands as cmd;
 use crate::facts::{is_cancel, parse_wc, Inner};
-use crate::locate::presence_of;
 use crate::parse::cmviewcl_line::{PackageState, PackageView, Status};
 use crate::parse::log_scan::{self, FindingKind};
+use crate::procedure::locate::presence_of;
 use crate::procedure::observed::Presence;
 
 /// How much of each log a diagnosis reads (its last bytes).

@@ -16,12 +16,12 @@ use super::observed::{Observed, PackageRun, Presence};
 use super::{node_up, PackageKind};
 use crate::commands as cmd;
 use crate::facts::{is_cancel, parse_err, Inner};
-use crate::locate::describe_hosts;
 use crate::parse::cmviewcl_line::Status;
 use crate::parse::df_n::{self, DfEntry};
 use crate::parse::hpvmstatus::{GuestState, StorageKind};
 use crate::parse::swlist;
 use crate::parse::vgdisplay;
+use crate::procedure::locate::describe_hosts;
 use hascript_api::WaitEnd;
 
 /// How long `cmmovevpkg` may run before the transport gives up on it (a large guest over a

@@ -3,7 +3,8 @@
 //! sequence and recovery decision are scripts), package management (B1–B3, [`package`]),
 //! conversion of old packages (B3, [`convert`]) and the troubleshooting table (B6,
 //! [`diagnose`]), guest application monitoring's keys and failure test (B4, [`appmon`]).
-//! [`observed`] is what the recovery looks at; [`placement`] is where a guest may go
+//! [`observed`] is what the recovery looks at and `locate` reads it (where a guest really
+//! is); [`placement`] is where a guest may go
 //! (procedures.md Part C), a pure function.
 
 pub mod appmon;
@@ -11,6 +12,7 @@ pub mod appmon_upgrade;
 pub mod cmappserver;
 pub mod convert;
 pub mod diagnose;
+pub(crate) mod locate;
 pub mod migrate;
 pub mod observed;
 pub mod package;

@@ -14,7 +14,6 @@
 mod cmappserver;
 mod conf;
 mod events;
-pub(crate) mod fs;
 mod guest;
 mod packages;
 mod programs;
@@ -24,6 +23,9 @@ mod sg;
 mod site;
 mod tkit;
 mod vm;
+
+// The file commands are every host's (`crate::fs`); the emulator's files reach them here.
+pub(crate) use crate::fs;
 
 use std::collections::BTreeMap;
 

@@ -16,35 +16,7 @@ use crate::parse::ps_ef;
 use crate::procedure::after_change;
 use hascript_api::WaitEnd;
 
-/// An application monitor of a package file: a `cmappmgr` service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MonitorService {
-    /// `service_name`.
-    pub service: String,
-    /// `-node`: the guest's node name.
-    pub node: String,
-    /// `-service`: the monitored command line in the guest.
-    pub command: String,
-}
-
-/// The `cmappmgr` service behind `service_cmd`, when it is one.
-pub fn monitor_of(service: &str, service_cmd: &str) -> Option<MonitorService> {
-    let words: Vec<&str> = service_cmd.split_whitespace().collect();
-    if !words.first().is_some_and(|w| w.ends_with("cmappmgr")) {
-        return None;
-    }
-    let node = words
-        .windows(2)
-        .find(|w| w[0] == "-node")
-        .map(|w| w[1].to_string())?;
-    let at = service_cmd.find(" -service ")?;
-    let command = service_cmd[at + " -service ".len()..].trim().to_string();
-    (!command.is_empty()).then(|| MonitorService {
-        service: service.to_string(),
-        node,
-        command,
-    })
-}
+use crate::appmon::{monitor_of, MonitorService};
 
 /// What one poll of the failure test saw.
 #[derive(Debug, Clone)]

@@ -5,11 +5,11 @@
 
 use hascript_api::{Error, Result};
 
+use super::observed::{Observed, PackageObs, PackageRun, Presence};
+use super::PackageKind;
 use crate::facts::{is_cancel, Inner};
 use crate::parse::cmviewcl_line::{PackageState, PackageView, Status};
 use crate::parse::hpvmstatus::{GuestState, VmDetails};
-use crate::procedure::observed::{Observed, PackageObs, PackageRun, Presence};
-use crate::procedure::PackageKind;
 
 /// The presence of a guest from its `hpvmstatus -P` state.
 pub(crate) fn presence_of(state: &GuestState) -> Presence {

@@ -2,11 +2,12 @@
 //! [-p] [-m MODE]`, `chmod` (octal and symbolic), `cp [-p]`, `mv [-f]`, `rm [-f] [-r]`,
 //! `dd of=F [if=F]` (standard input when no `if=`). Files live in [`HostOs::files`];
 //! directories and modes in [`HostOs::meta`]. A directory exists when it was made, or when a
-//! file or directory below it exists (the parents of seeded files).
+//! file or directory below it exists (the parents of seeded files). The Solaris hosts'
+//! `mkdir`, `rm` and `dd` (`posix`) are served by the same code.
 
 use hascript_api::{ExitStatus, Output};
 
-use crate::posix::ProcessIo;
+use crate::process::ProcessIo;
 use crate::timefmt;
 use crate::world::{HostOs, Meta, S_IFDIR};
 
