@@ -6,8 +6,6 @@
 
 mod sim_support;
 
-use std::process::Command;
-
 use sim_support::{Run, Site};
 
 const SECRETS: [(&str, &str); 3] = [
@@ -24,35 +22,12 @@ fn run_env(
     extra: &[&str],
     env: &[(&str, &str)],
 ) -> Run {
-    let before = site.log().len();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hascript"));
-    c.args(["run", script, "--sim", "--sim-state"])
-        .arg(&site.state)
-        .env_remove("HASCRIPT_PATH")
-        // Journals and history of test runs stay in the build folder.
-        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
-        .env("NO_COLOR", "1");
-    for (k, _) in SECRETS {
-        c.env_remove(k);
-    }
-    for p in params {
-        c.args(["-p", p]);
-    }
-    c.args(extra);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let out = c.output().expect("hascript runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        log: site
-            .log()
-            .get(before..)
-            .map(<[String]>::to_vec)
-            .unwrap_or_default(),
-    }
+    let vars: Vec<(&str, Option<&str>)> = SECRETS
+        .iter()
+        .map(|(k, _)| (*k, None))
+        .chain(env.iter().map(|(k, v)| (*k, Some(*v))))
+        .collect();
+    site.run_env(script, params, extra, &vars)
 }
 
 fn stdout_of(o: &std::process::Output) -> String {

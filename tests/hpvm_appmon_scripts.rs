@@ -8,7 +8,6 @@
 mod sim_support;
 
 use std::path::Path;
-use std::process::Command;
 
 use sim_support::{Run, Site};
 
@@ -20,7 +19,8 @@ const VARS: [&str; 3] = [
 ];
 
 /// Run `script` on `site` with the store passwords `pw` (client, server, public) in the
-/// environment, and `path` (a folder of edited copies) as `HASCRIPT_PATH` when given.
+/// environment (the rest removed), and `path` (a folder of edited copies) as
+/// `HASCRIPT_PATH` when given.
 fn run_with(
     site: &Site,
     script: &str,
@@ -29,40 +29,16 @@ fn run_with(
     pw: &[&str],
     path: Option<&Path>,
 ) -> Run {
-    let before = site.log().len();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hascript"));
-    c.args(["run", script, "--sim", "--sim-state"])
-        .arg(&site.state)
-        .env_remove("HASCRIPT_PATH")
-        .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
-        .env("NO_COLOR", "1");
-    if let Some(p) = path {
-        c.env("HASCRIPT_PATH", p);
-    }
-    for (k, v) in VARS
+    let path = path.and_then(Path::to_str);
+    let mut env: Vec<(&str, Option<&str>)> = VARS
         .iter()
-        .zip(pw.iter().map(Some).chain(std::iter::repeat(None)))
-    {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
+        .zip(pw.iter().copied().map(Some).chain(std::iter::repeat(None)))
+        .map(|(k, v)| (*k, v))
+        .collect();
+    if path.is_some() {
+        env.push(("HASCRIPT_PATH", path));
     }
-    for p in params {
-        c.args(["-p", p]);
-    }
-    c.args(extra);
-    let out = c.output().expect("hascript runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        log: site
-            .log()
-            .get(before..)
-            .map(<[String]>::to_vec)
-            .unwrap_or_default(),
-    }
+    site.run_env(script, params, extra, &env)
 }
 
 fn keys(site: &Site, params: &[&str], extra: &[&str], pw: &[&str]) -> Run {

@@ -185,6 +185,42 @@ impl Site {
         }
     }
 
+    /// [`Site::run`] with environment variables set (`Some`) or removed (`None`), applied
+    /// last, e.g. a procedure's secrets, or `HASCRIPT_PATH` for a site's edited copies.
+    pub fn run_env(
+        &self,
+        script: &str,
+        params: &[&str],
+        extra: &[&str],
+        env: &[(&str, Option<&str>)],
+    ) -> Run {
+        let before = last_seq(&self.state);
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hascript"));
+        c.args(["run", script, "--sim", "--sim-state"])
+            .arg(&self.state)
+            .env_remove("HASCRIPT_PATH")
+            // Journals and history of test runs stay in the build folder.
+            .env("XDG_STATE_HOME", env!("CARGO_TARGET_TMPDIR"))
+            .env("NO_COLOR", "1");
+        for p in params {
+            c.args(["-p", p]);
+        }
+        c.args(extra);
+        for (k, v) in env {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        let out = c.output().expect("hascript runs");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            log: command_log_after(&self.state, before),
+        }
+    }
+
     /// One command on one simulated host, as `hascript sim exec` runs it.
     pub fn exec(&self, host: &str, cmd: &[&str]) -> Output {
         let mut args = vec![
